@@ -1,0 +1,58 @@
+# samsa: `make` builds build/samsa; `make run` and `make test` do all the set-up first.
+# Everything real is in CMake (CMakePresets.json); this file is the front door.
+PRESET ?= default
+BUILD  ?= build
+JOBS   ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all build deps run test test-unit test-asan bench format lint docs clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || cmake --preset $(PRESET) $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@$(BUILD)/samsa up $(ARGS)
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory build
+	@cd $(BUILD) && ctest --output-on-failure -j 2 $(CTEST_ARGS)
+
+test-unit: build
+	@cd $(BUILD) && ctest --output-on-failure -L unit $(CTEST_ARGS)
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan:
+	@scripts/deps.sh test
+	@[ -f build-asan/build.ninja ] || cmake --preset asan-ubsan $(CMAKE_ARGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && TEST_TIMEOUT_SCALE=3 ctest --output-on-failure -j 2 $(CTEST_ARGS)
+
+bench:
+	@scripts/deps.sh test
+	@[ -f build-release/build.ninja ] || cmake --preset release >/dev/null
+	@cmake --build build-release -j $(JOBS)
+	@scripts/bench.sh build-release
+
+SOURCES = $(shell git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' | grep -v '/gen/')
+
+format:
+	@scripts/deps.sh dev
+	@clang-format -i $(SOURCES)
+
+lint: build
+	@scripts/deps.sh dev
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem --std=c11 -I src $(filter %.c,$(SOURCES))
+
+docs: build
+	@$(BUILD)/samsa config-docs > docs/configuration.md
+
+clean:
+	rm -rf build build-debug build-release build-asan build-fuzz

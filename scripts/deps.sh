@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what samsa needs from Debian's packages, only what is missing.
+#   scripts/deps.sh build   compiler, CMake, Ninja and the -dev libraries
+#   scripts/deps.sh test    + the real clients and the browser the tests drive
+#   scripts/deps.sh dev     + clang, clang-format, clang-tidy, cppcheck (fuzz, format, lint)
+# As root it runs apt-get; otherwise it prints the one command to run and exits 1.
+set -euo pipefail
+
+build=(gcc cmake ninja-build pkg-config librdkafka-dev libmicrohttpd-dev libjansson-dev
+       libcmocka-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev)
+test=(kcat python3 python3-kafka python3-confluent-kafka chromium curl procps)
+dev=(clang clang-format clang-tidy cppcheck)
+
+want=("${build[@]}")
+for group in "$@"; do
+  case "$group" in
+    build) ;;
+    test) want+=("${test[@]}") ;;
+    dev) want+=("${test[@]}" "${dev[@]}") ;;
+    *) echo "usage: $0 build|test|dev" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "samsa needs these Debian packages: ${missing[*]}" >&2
+  echo "run:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
