@@ -5,7 +5,7 @@ BUILD  ?= build
 JOBS   ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build deps run test test-unit test-asan bench format lint docs clean
+.PHONY: all build deps run test test-unit test-asan bench format lint docs clean kafka test-compat
 
 all: build
 
@@ -53,6 +53,12 @@ lint: build
 
 docs: build
 	@$(BUILD)/samsa config-docs > docs/configuration.md
+
+# A real Apache Kafka (KRaft, jars from Maven Central) to test against: `make kafka` starts one and
+# prints BOOTSTRAP=...; `make kafka STOP=1` stops it. See docs/compat.md.
+KAFKA_DIR ?= /tmp/samsa-kafka
+kafka:
+	@scripts/kafka/real-kafka.sh $(if $(STOP),stop --dir $(KAFKA_DIR),start --dir $(KAFKA_DIR) $(KAFKA_ARGS))
 
 clean:
 	rm -rf build build-debug build-release build-asan build-fuzz

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# A real Apache Kafka (KRaft, single node) for tests, built from Maven Central's jars alone:
+# no Apache download mirror, no Docker, no ZooKeeper.
+#
+#   real-kafka.sh fetch [VERSION]                        jars into $SAMSA_CACHE/kafka/VERSION/libs
+#   real-kafka.sh start --dir DIR [--port P] [--version V]
+#                                                        format + start in the background, wait
+#                                                        until it answers Metadata, print
+#                                                        BOOTSTRAP=127.0.0.1:P (pid in DIR/kafka.pid)
+#   real-kafka.sh stop --dir DIR                         SIGTERM, wait, SIGKILL after 30 s
+#   real-kafka.sh cli VERSION TOOL [ARGS...]             one of Kafka's own CLI tools from the jars,
+#                                                        TOOL as in bin/ (kafka-topics[.sh], ...)
+#   real-kafka.sh classpath [VERSION]                    print the classpath (for javac/java)
+#   real-kafka.sh versions                               print the default versions (newest first)
+#
+# Design: the jar set is what Maven resolves for the server (kafka_2.13), the tools (kafka-tools)
+# and the log binding that Kafka's own distribution ships for that major version (reload4j for 3.x,
+# log4j2 for 4.x). Downloads go to a cache outside the repo ($SAMSA_CACHE, default
+# ~/.cache/samsa) under a lock, so parallel callers fetch once. The controller quorum is static
+# (controller.quorum.voters), which both 3.9 and 4.x format without --standalone. Everything
+# listens on 127.0.0.1 only.
+set -euo pipefail
+
+KAFKA_VERSIONS=(4.3.1 3.9.2) # newest 4.x and 3.9.x with every artifact on Maven Central (4.4.0 lacks kafka-tools)
+DEFAULT_VERSION=${KAFKA_VERSION:-${KAFKA_VERSIONS[0]}}
+CACHE=${SAMSA_CACHE:-$HOME/.cache/samsa}
+START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
+
+die() { echo "real-kafka: $*" >&2; exit 1; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+vdir() { echo "$CACHE/kafka/$1"; }
+
+# pom.xml whose runtime dependency closure is a runnable Kafka server + tools.
+write_pom() {
+  local v=$1 major=${1%%.*} logdeps
+  if [ "$major" -ge 4 ]; then
+    logdeps='
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.25.4</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.25.4</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-1.2-api</artifactId><version>2.25.4</version></dependency>'
+  else
+    logdeps='
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+    <dependency><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId><version>1.2.25</version></dependency>'
+  fi
+  local a deps=""
+  for a in kafka_2.13 kafka-server kafka-tools kafka-clients kafka-storage kafka-metadata \
+           kafka-raft kafka-server-common kafka-group-coordinator; do
+    deps+="
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>$a</artifactId><version>$v</version></dependency>"
+  done
+  cat <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>samsa.compat</groupId>
+  <artifactId>real-kafka-$v</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>$deps$logdeps
+  </dependencies>
+</project>
+EOF
+}
+
+cmd_fetch() {
+  local v=${1:-$DEFAULT_VERSION} d
+  d=$(vdir "$v")
+  [ -f "$d/.complete" ] && return 0
+  mkdir -p "$d"
+  command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
+  (
+    flock -w 900 9 || die "timed out waiting for another fetch of $v"
+    [ -f "$d/.complete" ] && exit 0
+    echo "real-kafka: fetching Apache Kafka $v jars from Maven Central into $d" >&2
+    write_pom "$v" >"$d/pom.xml"
+    rm -rf "$d/libs.tmp"
+    mvn -q -B -f "$d/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$d/libs.tmp" >&2 \
+      || die "maven could not resolve Kafka $v (see output above)"
+    # Class index of Kafka's own jars: `cli` picks each tool's main class from it, since tools
+    # moved between kafka_2.13 (Scala) and kafka-tools (Java) across versions.
+    local j
+    for j in "$d"/libs.tmp/kafka*.jar; do
+      unzip -Z1 "$j" 2>/dev/null | grep -E '\.class$' | grep -v '\$' | sed 's/\.class$//; s#/#.#g'
+    done >"$d/classes.txt"
+    rm -rf "$d/libs" && mv "$d/libs.tmp" "$d/libs"
+    write_log_configs "$d"
+    touch "$d/.complete"
+  ) 9>"$d/.lock"
+}
+
+# Logging for the server (to a file) and for the CLI tools (warnings to stderr), in both the
+# log4j 1 (3.x) and log4j2 (4.x) formats, so one start line works for either.
+write_log_configs() {
+  local d=$1
+  cat >"$d/server-log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=${kafka.logs.dir}/server.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.org.apache.kafka.clients=WARN
+EOF
+  cat >"$d/server-log4j2.properties" <<'EOF'
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=${sys:kafka.logs.dir}/server.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+logger.clients.name=org.apache.kafka.clients
+logger.clients.level=WARN
+EOF
+  cat >"$d/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+  cat >"$d/tools-log4j2.properties" <<'EOF'
+appender.stderr.type=Console
+appender.stderr.name=stderr
+appender.stderr.target=SYSTEM_ERR
+appender.stderr.layout.type=PatternLayout
+appender.stderr.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=WARN
+rootLogger.appenderRef.stderr.ref=stderr
+EOF
+}
+
+classpath() { echo "$(vdir "$1")/libs/*"; }
+
+# java for a tool: small heap, tool logging to stderr.
+java_tool() {
+  local v=$1 d
+  shift
+  d=$(vdir "$v")
+  java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$d/tools-log4j.properties" \
+    -Dlog4j2.configurationFile="$d/tools-log4j2.properties" \
+    -cp "$(classpath "$v")" "$@"
+}
+
+# The main class behind a bin/ script name, first candidate present in this version's jars.
+tool_class() {
+  local v=$1 tool=${2%.sh} c candidates
+  case "$tool" in
+    kafka-topics) candidates="org.apache.kafka.tools.TopicCommand kafka.admin.TopicCommand" ;;
+    kafka-console-producer) candidates="org.apache.kafka.tools.ConsoleProducer kafka.tools.ConsoleProducer" ;;
+    kafka-console-consumer) candidates="org.apache.kafka.tools.consumer.ConsoleConsumer kafka.tools.ConsoleConsumer" ;;
+    kafka-consumer-groups) candidates="org.apache.kafka.tools.consumer.group.ConsumerGroupCommand kafka.admin.ConsumerGroupCommand" ;;
+    kafka-configs) candidates="org.apache.kafka.tools.ConfigCommand kafka.admin.ConfigCommand" ;;
+    kafka-storage) candidates="org.apache.kafka.tools.StorageTool kafka.tools.StorageTool" ;;
+    kafka-metadata-quorum) candidates="org.apache.kafka.tools.MetadataQuorumCommand" ;;
+    kafka-broker-api-versions) candidates="org.apache.kafka.tools.BrokerApiVersionsCommand kafka.admin.BrokerApiVersionsCommand" ;;
+    kafka-get-offsets) candidates="org.apache.kafka.tools.GetOffsetShell kafka.tools.GetOffsetShell" ;;
+    kafka-delete-records) candidates="org.apache.kafka.tools.DeleteRecordsCommand kafka.admin.DeleteRecordsCommand" ;;
+    kafka-producer-perf-test) candidates="org.apache.kafka.tools.ProducerPerformance" ;;
+    kafka-consumer-perf-test) candidates="org.apache.kafka.tools.ConsumerPerformance kafka.tools.ConsumerPerformance" ;;
+    kafka-leader-election) candidates="org.apache.kafka.tools.LeaderElectionCommand" ;;
+    kafka-transactions) candidates="org.apache.kafka.tools.TransactionsCommand" ;;
+    kafka-features) candidates="org.apache.kafka.tools.FeatureCommand kafka.admin.FeatureCommand" ;;
+    *) die "unknown tool '$2' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-configs, kafka-storage, ...)" ;;
+  esac
+  for c in $candidates; do
+    if grep -qxF "$c" "$(vdir "$v")/classes.txt"; then echo "$c"; return 0; fi
+  done
+  die "no main class for $tool in Kafka $v (tried: $candidates)"
+}
+
+cmd_cli() {
+  [ $# -ge 2 ] || usage
+  local v=$1 tool=$2 cls
+  shift 2
+  cmd_fetch "$v"
+  cls=$(tool_class "$v" "$tool")
+  java_tool "$v" "$cls" "$@"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters).
+random_cluster_id() {
+  head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
+cmd_start() {
+  local dir="" port="" v=$DEFAULT_VERSION
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dir) dir=$2; shift 2 ;;
+      --port) port=$2; shift 2 ;;
+      --version) v=$2; shift 2 ;;
+      *) usage ;;
+    esac
+  done
+  [ -n "$dir" ] || usage
+  cmd_fetch "$v"
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  if [ -f "$dir/kafka.pid" ] && kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null; then
+    die "a Kafka already runs from $dir (pid $(cat "$dir/kafka.pid")); stop it first"
+  fi
+  [ -n "$port" ] || port=$(free_port)
+  local cport d
+  cport=$(free_port)
+  while [ "$cport" = "$port" ]; do cport=$(free_port); done
+  d=$(vdir "$v")
+  rm -rf "$dir/data" "$dir/logs"
+  mkdir -p "$dir/data" "$dir/logs"
+  cat >"$dir/server.properties" <<EOF
+# Written by scripts/kafka/real-kafka.sh: single-node KRaft Apache Kafka $v for tests.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+group.initial.rebalance.delay.ms=0
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+EOF
+  local cid
+  cid=$(random_cluster_id)
+  java_tool "$v" "$(tool_class "$v" kafka-storage)" format -t "$cid" -c "$dir/server.properties" \
+    >"$dir/logs/format.log" 2>&1 || { cat "$dir/logs/format.log" >&2; die "kafka-storage format failed"; }
+
+  # setsid: the broker outlives this script and is not hit by the caller's Ctrl-C / job control.
+  setsid java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$dir/logs" \
+    -Dlog4j.configuration="file:$d/server-log4j.properties" \
+    -Dlog4j2.configurationFile="$d/server-log4j2.properties" \
+    -cp "$(classpath "$v")" kafka.Kafka "$dir/server.properties" \
+    >"$dir/logs/stdout.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$dir/kafka.pid"
+  echo "$v" >"$dir/kafka.version"
+
+  # Ready = the broker answers Metadata and lists itself (it is registered and unfenced).
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$dir/logs/stdout.log" "$dir/logs/server.log" >&2 2>/dev/null || true
+      rm -f "$dir/kafka.pid"
+      die "Kafka $v exited during start-up (logs in $dir/logs)"
+    fi
+    if kcat -L -b "127.0.0.1:$port" -m 3 2>/dev/null | grep -q '^ *1 brokers:'; then
+      break
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      cmd_stop --dir "$dir" || true
+      die "Kafka $v did not answer Metadata on 127.0.0.1:$port within ${START_TIMEOUT}s (logs in $dir/logs)"
+    fi
+    sleep 0.5
+  done
+  echo "$port" >"$dir/kafka.port"
+  echo "BOOTSTRAP=127.0.0.1:$port"
+}
+
+cmd_stop() {
+  local dir=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dir) dir=$2; shift 2 ;;
+      *) usage ;;
+    esac
+  done
+  [ -n "$dir" ] || usage
+  [ -f "$dir/kafka.pid" ] || { echo "real-kafka: nothing running from $dir" >&2; return 0; }
+  local pid i
+  pid=$(cat "$dir/kafka.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 300); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "real-kafka: pid $pid still up after 30 s, killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$dir/kafka.pid"
+}
+
+[ $# -ge 1 ] || usage
+sub=$1
+shift
+case "$sub" in
+  fetch) cmd_fetch "$@" ;;
+  start) cmd_start "$@" ;;
+  stop) cmd_stop "$@" ;;
+  cli) cmd_cli "$@" ;;
+  classpath) cmd_fetch "${1:-$DEFAULT_VERSION}"; classpath "${1:-$DEFAULT_VERSION}" ;;
+  versions) printf '%s\n' "${KAFKA_VERSIONS[@]}" ;;
+  -h | --help | help) usage ;;
+  *) usage ;;
+esac
