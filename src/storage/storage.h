@@ -1,0 +1,321 @@
+/*
+ * storage.h - durable partition logs: the contract the broker codes against.
+ *
+ * A store is one data directory holding topics, each with N partitions, each partition a log of
+ * record batches kept exactly as producers sent them (BaseOffset rewritten). Single-threaded:
+ * every call is made from the broker's event loop thread unless a function says otherwise.
+ *
+ * Durability (group commit): sa_partition_append() writes without fsync; the broker calls
+ * sa_store_sync() once per event-loop turn, which fdatasyncs every file with unsynced appends
+ * (one fdatasync per dirty segment file, never per record) and then moves each partition's high
+ * watermark (HWM) to its durable end. Only then does the broker answer acks=1/all, and consumers
+ * only ever read below the HWM, so nothing a client saw can be lost by a power failure. If the
+ * fdatasync fails, the unsynced tail is cut off again (the partition returns to its HWM) and the
+ * sync callback reports KAFKA_STORAGE_ERROR for it: those producers get an error and retry.
+ *
+ * Offsets: log start offset (LSO, first readable) <= HWM (durable end, readable end) <= log end
+ * offset (LEO, next offset to assign).
+ *
+ * On-disk format (all integers big-endian):
+ *
+ *   DIR/.lock                      empty; flock(LOCK_EX|LOCK_NB) held while open (one broker per dir)
+ *   DIR/.clean-shutdown            empty; written by sa_store_close(), removed by open. Present:
+ *                                  the tail scan and index rebuild are skipped.
+ *   DIR/topics/NAME.topic          topic metadata, text lines "key=value", replaced crash-safely:
+ *                                    version=1
+ *                                    name=NAME
+ *                                    id=<32 lowercase hex digits: the 16-byte topic id>
+ *                                    partitions=N
+ *                                    config.<kafka topic config>=<value>   (only those set)
+ *                                  The topic exists iff this file exists; it is written before
+ *                                  partition directories are made and removed before they are.
+ *   DIR/NAME-P/                    partition P of topic NAME
+ *   DIR/NAME-P/<20-digit base offset>.log
+ *                                  a segment: record batches back to back, as on the wire
+ *                                  (record_batch.h), BaseOffset = their real offset,
+ *                                  PartitionLeaderEpoch 0. The first batch's BaseOffset equals
+ *                                  the file's base offset (or later, after DeleteRecords).
+ *   DIR/NAME-P/<base>.index        sparse offset index: 8-byte entries {uint32 offset - base,
+ *                                  uint32 file position of the batch starting there}, one per
+ *                                  ~index.interval.bytes (4096) of log; written when the segment
+ *                                  is sealed (rolled) and at clean close, rebuilt otherwise.
+ *   DIR/NAME-P/<base>.timeindex    sparse time index: 12-byte entries {int64 max timestamp so
+ *                                  far, uint32 offset - base of the batch that reached it};
+ *                                  timestamps never decrease. Same lifecycle as .index.
+ *   DIR/NAME-P/log-start-offset    text "<offset>\n", replaced crash-safely when DeleteRecords
+ *                                  or retention moves the log start offset.
+ *
+ * Recovery at open (no clean-shutdown marker): for each partition, every batch of the last
+ * segment is checked (complete length, magic 2, CRC-32C); the file is truncated at the first bad
+ * byte; earlier segments are trusted (only the last one can be torn). Indexes are rebuilt from
+ * the batch headers. The recovered tail is fdatasync'd, so HWM = LEO after open.
+ */
+#ifndef SA_STORAGE_STORAGE_H
+#define SA_STORAGE_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "proto/record_batch.h"
+
+typedef struct sa_store_s sa_store_t;
+typedef struct sa_topic_s sa_topic_t;
+typedef struct sa_partition_s sa_partition_t;
+
+/* ---- store ---- */
+
+/** Broker-level defaults (server.properties names in comments); -1 means unlimited. */
+typedef struct sa_store_conf_s {
+    int64_t retention_ms;      /* log.retention.ms (default 604800000 = 7 days) */
+    int64_t retention_bytes;   /* log.retention.bytes (default -1) */
+    int64_t segment_bytes;     /* log.segment.bytes (default 1073741824) */
+    int64_t segment_ms;        /* log.roll.ms (default 604800000) */
+    int64_t max_message_bytes; /* message.max.bytes: largest batch (default 1048588) */
+    int32_t num_partitions;    /* num.partitions: for create with partitions -1 (default 1) */
+    int64_t index_interval_bytes; /* log.index.interval.bytes (default 4096) */
+} sa_store_conf_t;
+
+/** Fill @p conf with Kafka's defaults. */
+void sa_store_conf_defaults(sa_store_conf_t *conf);
+
+/**
+ * Open (creating if missing) the store in directory @p dir (borrowed): lock it, load every
+ * topic, recover every partition (see the file comment).
+ * @returns SA_OK and *storep (returns new; free with sa_store_close);
+ *          SA_ERR_EXISTS if another process holds the lock;
+ *          KAFKA_STORAGE_ERROR / SA_ERR_CORRUPT (unreadable metadata) with detail in @p errstr.
+ * *storep is NULL on failure.
+ */
+sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t **storep,
+                       char *errstr, size_t errstr_size);
+
+/**
+ * Sync everything, write index files and the clean-shutdown marker, release the lock, free.
+ * @returns SA_OK, or KAFKA_STORAGE_ERROR if a final sync failed (no marker is written then, so
+ * the next open recovers). NULL is allowed.
+ */
+sa_err_t sa_store_close(sa_store_t *store);
+
+/** @returns the directory (valid until close). */
+const char *sa_store_dir(const sa_store_t *store);
+/** @returns the broker-level defaults in use (valid until close). */
+const sa_store_conf_t *sa_store_conf(const sa_store_t *store);
+
+/**
+ * Called by sa_store_sync() for each partition whose sync failed (@p err = KAFKA_STORAGE_ERROR);
+ * its unsynced appends were removed, so every producer waiting on an offset >= its HWM must get
+ * @p err.
+ */
+typedef void(sa_store_sync_fail_cb)(void *opaque, sa_partition_t *part, sa_err_t err);
+
+/**
+ * Group commit: fdatasync every partition with unsynced appends, one call per dirty segment,
+ * then set each synced partition's HWM to its LEO. After it returns, a produce request is
+ * durable iff its last offset < sa_partition_hwm(part).
+ * @p on_fail (may be NULL) is told about each partition that failed.
+ * @returns SA_OK, or KAFKA_STORAGE_ERROR if any partition failed.
+ */
+sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque);
+
+/** @returns 1 if some partition has appends not yet synced (the broker then calls sync). */
+int sa_store_dirty(const sa_store_t *store);
+
+/**
+ * Retention: for every partition delete whole segments whose largest timestamp is older than
+ * now_ms - retention.ms, then the oldest segments while the partition stays above
+ * retention.bytes. Segments holding data above the HWM are never deleted; an expired active
+ * segment is rolled first so the next offset is kept. The log start offset moves forward.
+ * Cheap when nothing is due; the broker calls it every few seconds (log.retention.check.interval.ms).
+ * @returns SA_OK or KAFKA_STORAGE_ERROR (the failing partition is logged; others still run).
+ */
+sa_err_t sa_store_enforce_retention(sa_store_t *store, int64_t now_ms);
+
+/* ---- topics ---- */
+
+/** A config key/value pair (both borrowed). */
+typedef struct sa_config_kv_s {
+    const char *name;
+    const char *value; /* NULL: reset to default (only in alter) */
+} sa_config_kv_t;
+
+/** IncrementalAlterConfigs operations (the wire values). */
+typedef enum sa_config_op_e {
+    SA_CONFIG_OP_SET = 0,
+    SA_CONFIG_OP_DELETE = 1,
+    SA_CONFIG_OP_APPEND = 2,   /* list configs: add the value(s) */
+    SA_CONFIG_OP_SUBTRACT = 3, /* list configs: remove the value(s) */
+} sa_config_op_t;
+
+/** DescribeConfigs ConfigSource values (the wire values). */
+typedef enum sa_config_source_e {
+    SA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,  /* set on the topic */
+    SA_CONFIG_SOURCE_STATIC_BROKER = 4,  /* from the broker's config (log.retention.ms ...) */
+    SA_CONFIG_SOURCE_DEFAULT = 5,        /* Kafka's default */
+} sa_config_source_t;
+
+/** DescribeConfigs ConfigType values (the wire values, v3+). */
+typedef enum sa_config_type_e {
+    SA_CONFIG_TYPE_BOOLEAN = 1,
+    SA_CONFIG_TYPE_STRING = 2,
+    SA_CONFIG_TYPE_INT = 3,
+    SA_CONFIG_TYPE_LONG = 5,
+    SA_CONFIG_TYPE_DOUBLE = 6,
+    SA_CONFIG_TYPE_LIST = 7,
+} sa_config_type_t;
+
+/** One entry of a topic's DescribeConfigs answer; strings valid until the topic is altered or deleted. */
+typedef struct sa_config_entry_s {
+    const char *name;
+    const char *value;     /* effective value, never NULL */
+    int is_default;        /* 1 unless set on the topic */
+    int source;            /* sa_config_source_t */
+    int read_only;         /* always 0 for topic configs */
+    int sensitive;         /* always 0 for topic configs */
+    int type;              /* sa_config_type_t */
+    const char *doc;       /* one line */
+    const char *synonym;   /* broker-level name ("log.retention.ms") or NULL */
+} sa_config_entry_t;
+
+/**
+ * Create topic @p name (borrowed) with @p partitions partitions (-1: num.partitions) and the
+ * @p nconfigs configs (borrowed; validated, stored as given). With @p validate_only nothing is
+ * changed but every check runs.
+ * @returns SA_OK; TOPIC_ALREADY_EXISTS; INVALID_TOPIC_EXCEPTION (empty, > 249 chars, "." or "..",
+ *          chars outside [a-zA-Z0-9._-]); INVALID_PARTITIONS (< 1 or > 100000);
+ *          INVALID_CONFIG (unknown name, bad value, cleanup.policy=compact); KAFKA_STORAGE_ERROR.
+ *          Detail for the response's ErrorMessage in @p errstr (may be NULL).
+ */
+sa_err_t sa_store_topic_create(sa_store_t *store, const char *name, int32_t partitions,
+                               const sa_config_kv_t *configs, size_t nconfigs, int validate_only,
+                               char *errstr, size_t errstr_size);
+
+/**
+ * Delete topic @p name and all its files. Every sa_topic_t / sa_partition_t pointer of it becomes
+ * invalid. @returns SA_OK, UNKNOWN_TOPIC_OR_PARTITION, KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_store_topic_delete(sa_store_t *store, const char *name, char *errstr, size_t errstr_size);
+
+/**
+ * Grow topic @p name to @p total partitions (CreatePartitions).
+ * @returns SA_OK, UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not more than now, or > 100000),
+ *          KAFKA_STORAGE_ERROR. Existing sa_partition_t pointers stay valid.
+ */
+sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int32_t total,
+                                       int validate_only, char *errstr, size_t errstr_size);
+
+/**
+ * Change topic configs. @p ops (may be NULL: every kv is a SET) gives one sa_config_op_t per kv.
+ * With @p replace_all (legacy AlterConfigs) every config not listed returns to its default.
+ * All are validated before any is applied; the metadata file is replaced crash-safely.
+ * @returns SA_OK, UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG (with the name in errstr),
+ *          INVALID_REQUEST (APPEND/SUBTRACT on a non-list), KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_store_topic_alter_configs(sa_store_t *store, const char *name, const sa_config_kv_t *kvs,
+                                      const sa_config_op_t *ops, size_t n, int replace_all,
+                                      int validate_only, char *errstr, size_t errstr_size);
+
+/** @returns the topic, or NULL (valid until it is deleted or the store closed). */
+sa_topic_t *sa_store_topic_find(const sa_store_t *store, const char *name);
+/** @returns the number of topics; sa_store_topic_at(i) for i < count, ordered by name. */
+size_t sa_store_topic_count(const sa_store_t *store);
+/** @returns topic @p i (valid until a topic is created or deleted). */
+sa_topic_t *sa_store_topic_at(const sa_store_t *store, size_t i);
+/** @returns the partition, or NULL if the topic or partition does not exist. */
+sa_partition_t *sa_store_partition(const sa_store_t *store, const char *topic, int32_t partition);
+
+/** @returns the name (valid while the topic exists). */
+const char *sa_topic_name(const sa_topic_t *topic);
+/** @returns the 16-byte topic id (valid while the topic exists). */
+const uint8_t *sa_topic_id(const sa_topic_t *topic);
+int32_t sa_topic_partition_count(const sa_topic_t *topic);
+/** @returns partition @p i, or NULL if out of range. */
+sa_partition_t *sa_topic_partition(const sa_topic_t *topic, int32_t i);
+
+/** @returns the number of config entries DescribeConfigs lists for a topic. */
+size_t sa_topic_config_count(const sa_topic_t *topic);
+/** Fill @p entry with entry @p i (< count). @returns SA_OK or SA_ERR_NOT_FOUND. */
+sa_err_t sa_topic_config_get(const sa_topic_t *topic, size_t i, sa_config_entry_t *entry);
+/** Find an entry by @p name. @returns SA_OK or SA_ERR_NOT_FOUND (not a topic config). */
+sa_err_t sa_topic_config_find(const sa_topic_t *topic, const char *name, sa_config_entry_t *entry);
+
+/* ---- partitions ---- */
+
+/** What an append did. */
+typedef struct sa_append_result_s {
+    int64_t base_offset;     /* offset of the first record appended */
+    int64_t last_offset;     /* offset of the last record appended */
+    int64_t log_append_time; /* the time stamped into the batches, or -1 (CreateTime) */
+    int64_t log_start_offset;
+    int32_t batch_count;
+} sa_append_result_t;
+
+/**
+ * Append the record batches in @p batches (@p len bytes; borrowed, and rewritten in place:
+ * BaseOffset, PartitionLeaderEpoch, and for LogAppendTime topics the timestamp and CRC).
+ * Every batch is validated before anything is written: framing, magic 2, CRC-32C
+ * (CORRUPT_MESSAGE), magic 0/1 (UNSUPPORTED_FOR_MESSAGE_FORMAT), a batch larger than
+ * max.message.bytes (MESSAGE_TOO_LARGE), RecordsCount vs LastOffsetDelta (INVALID_RECORD).
+ * Rolls the segment by segment.bytes/segment.ms first when due. Not synced: see sa_store_sync().
+ *
+ * After SA_OK the buffer holds the batches with their final offsets, so the caller can walk
+ * them with sa_rb_iter to record ProducerId/ProducerEpoch/BaseSequence/offsets per batch.
+ *
+ * @returns SA_OK and *res; a validation error (nothing written); KAFKA_STORAGE_ERROR on ENOSPC/EIO
+ *          (the partition is exactly as before the call; later appends work once the disk does).
+ *          Detail in @p errstr (may be NULL).
+ */
+sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len, int64_t now_ms,
+                             sa_append_result_t *res, char *errstr, size_t errstr_size);
+
+/**
+ * Read whole batches starting with the batch that CONTAINS @p offset, below the HWM, appended
+ * to @p out: at most @p max_bytes, but always at least one whole batch when one exists (so a
+ * consumer always progresses). One segment per call (a consumer comes back for the next).
+ * @returns SA_OK (nothing appended at the HWM); OFFSET_OUT_OF_RANGE below the log start offset
+ *          or above the HWM; SA_ERR_TOOBIG if @p out's cap is smaller than the first batch;
+ *          KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_partition_read(sa_partition_t *part, int64_t offset, size_t max_bytes, sa_buf_t *out);
+
+int64_t sa_partition_log_start(const sa_partition_t *part); /* first readable offset */
+int64_t sa_partition_hwm(const sa_partition_t *part);       /* durable end = readable end */
+int64_t sa_partition_leo(const sa_partition_t *part);       /* next offset to assign */
+/** @returns the number of log bytes (all segments). */
+int64_t sa_partition_size(const sa_partition_t *part);
+/** @returns the partition index within its topic. */
+int32_t sa_partition_id(const sa_partition_t *part);
+/** @returns the topic it belongs to. */
+sa_topic_t *sa_partition_topic(const sa_partition_t *part);
+/** @returns the number of segments (tests, metrics). */
+size_t sa_partition_segment_count(const sa_partition_t *part);
+
+/**
+ * ListOffsets by timestamp: the first record below the HWM whose timestamp is >= @p ts
+ * (found through the time index, then the records of that batch).
+ * @returns SA_OK with *offset and *timestamp, or with *offset = -1 and *timestamp = -1 if none;
+ *          KAFKA_STORAGE_ERROR / CORRUPT_MESSAGE.
+ */
+sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t *offset,
+                                      int64_t *timestamp);
+
+/**
+ * DeleteRecords: make @p offset (-1: the HWM) the new log start offset, persist it, and delete
+ * whole segments below it. *low_watermark (may be NULL) gets the resulting log start offset.
+ * @returns SA_OK (an offset at or below the current start changes nothing);
+ *          OFFSET_OUT_OF_RANGE above the HWM; KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64_t *low_watermark);
+
+/**
+ * Visit the header of every batch from the one containing @p from_offset to the LEO (including
+ * unsynced ones), in order: for rebuilding producer state (idempotence) after open. @p cb
+ * returns 0 to go on, non-zero to stop (that value is returned as the sa_err_t).
+ * @returns SA_OK, the callback's stop value, KAFKA_STORAGE_ERROR.
+ */
+typedef int(sa_batch_visit_cb)(void *opaque, const sa_rb_header_t *hdr);
+sa_err_t sa_partition_scan_batches(sa_partition_t *part, int64_t from_offset, sa_batch_visit_cb *cb,
+                                   void *opaque);
+
+#endif
