@@ -3,7 +3,7 @@
 # no Apache download mirror, no Docker, no ZooKeeper.
 #
 #   real-kafka.sh fetch [VERSION]                        jars into $SAMSA_CACHE/kafka/VERSION/libs
-#   real-kafka.sh start --dir DIR [--port P] [--version V]
+#   real-kafka.sh start --dir DIR [--port P] [--version V] [--prop key=value]...
 #                                                        format + start in the background, wait
 #                                                        until it answers Metadata, print
 #                                                        BOOTSTRAP=127.0.0.1:P (pid in DIR/kafka.pid)
@@ -191,12 +191,13 @@ random_cluster_id() {
 }
 
 cmd_start() {
-  local dir="" port="" v=$DEFAULT_VERSION
+  local dir="" port="" v=$DEFAULT_VERSION props=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --dir) dir=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
       --version) v=$2; shift 2 ;;
+      --prop) [[ "$2" == *=* ]] || die "--prop wants key=value"; props+=("$2"); shift 2 ;;
       *) usage ;;
     esac
   done
@@ -236,6 +237,8 @@ group.initial.rebalance.delay.ms=0
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 EOF
+  # --prop overrides: a later key wins in a Java properties file.
+  [ ${#props[@]} -eq 0 ] || printf '%s\n' "${props[@]}" >>"$dir/server.properties"
   local cid
   cid=$(random_cluster_id)
   java_tool "$v" "$(tool_class "$v" kafka-storage)" format -t "$cid" -c "$dir/server.properties" \
