@@ -1,0 +1,193 @@
+/*
+ * logstat_stats.c - logstat's counters and reports; see logstat_stats.h.
+ */
+#include "tools/logstat_stats.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "tools/logstat_scan.h"
+
+const char *const sa_logstat_level_names[SA_LOGSTAT_LEVELS] = {"INFO", "WARNING", "ERROR", "DEBUG", "OTHER"};
+
+void sa_logstat_init(sa_logstat_t *st) {
+    memset(st, 0, sizeof(*st));
+    st->rt_hist = sa_calloc(SA_LOGSTAT_RT_MAX + 1, sizeof(*st->rt_hist));
+    st->window_sec = -1;
+}
+
+void sa_logstat_free(sa_logstat_t *st) {
+    free(st->rt_hist);
+    st->rt_hist = NULL;
+}
+
+static int level_index(const char *s, size_t n) {
+    for (int i = 0; i < SA_LOGSTAT_LEVELS - 1; i++)
+        if (strlen(sa_logstat_level_names[i]) == n && !memcmp(sa_logstat_level_names[i], s, n)) return i;
+    return SA_LOGSTAT_LEVELS - 1;
+}
+
+static void count_service(sa_logstat_t *st, const char *s, size_t n) {
+    if (!s) s = "(none)", n = 6;
+    if (n >= sizeof(st->svc[0].name)) n = sizeof(st->svc[0].name) - 1;
+    for (int i = 0; i < st->nsvc; i++)
+        if (!strncmp(st->svc[i].name, s, n) && st->svc[i].name[n] == '\0') {
+            st->svc[i].count++;
+            return;
+        }
+    int i = st->nsvc;
+    if (i == SA_LOGSTAT_MAX_SERVICES) { /* the last slot collects everything beyond the cap */
+        if (strcmp(st->svc[i].name, "(other)")) snprintf(st->svc[i].name, sizeof(st->svc[i].name), "(other)");
+        st->svc[i].count++;
+        return;
+    }
+    memcpy(st->svc[i].name, s, n);
+    st->svc[i].name[n] = '\0';
+    st->svc[i].count = 1;
+    st->nsvc++;
+}
+
+/* Move the per-second ring forward to @p sec, clearing the seconds that passed. */
+static void advance_window(sa_logstat_t *st, int64_t sec) {
+    if (st->window_sec < 0 || sec - st->window_sec >= 60) memset(st->window, 0, sizeof(st->window));
+    else
+        for (int64_t s = st->window_sec + 1; s <= sec; s++) st->window[s % 60] = 0;
+    if (sec > st->window_sec) st->window_sec = sec;
+}
+
+int sa_logstat_add(sa_logstat_t *st, const char *json, size_t len, int64_t now_us) {
+    sa_logscan_t r;
+    if (sa_logscan(json, len, &r) || !r.level) {
+        st->malformed++;
+        return -1;
+    }
+    if (!st->total) st->first_us = now_us;
+    st->last_us = now_us;
+    st->total++;
+    int lvl = level_index(r.level, r.level_len);
+    st->level[lvl]++;
+    count_service(st, r.service, r.service_len);
+    if (r.response_ms >= 0) {
+        st->rt_hist[r.response_ms > SA_LOGSTAT_RT_MAX ? SA_LOGSTAT_RT_MAX : r.response_ms]++;
+        st->rt_count++;
+    }
+    if (r.status_code >= 0 && r.status_code < 1000) st->status[r.status_code]++;
+    int64_t sec = now_us / 1000000;
+    if (sec != st->window_sec) advance_window(st, sec);
+    st->window[sec % 60]++;
+    return lvl;
+}
+
+int64_t sa_logstat_percentile(const sa_logstat_t *st, double pct) {
+    if (!st->rt_count) return -1;
+    /* nearest rank: the smallest value with at least ceil(pct% of n) samples at or below it */
+    int64_t rank = (int64_t)ceil(pct / 100.0 * (double)st->rt_count);
+    if (rank < 1) rank = 1;
+    int64_t cum = 0;
+    for (int64_t v = 0; v <= SA_LOGSTAT_RT_MAX; v++) {
+        cum += st->rt_hist[v];
+        if (cum >= rank) return v;
+    }
+    return SA_LOGSTAT_RT_MAX;
+}
+
+double sa_logstat_per_minute(const sa_logstat_t *st) {
+    double secs = (double)(st->last_us - st->first_us) / 1e6;
+    /* under a second of data: report the count itself rather than extrapolating wildly */
+    return secs < 1.0 ? (double)st->total : (double)st->total * 60.0 / secs;
+}
+
+int64_t sa_logstat_last_minute(sa_logstat_t *st, int64_t now_us) {
+    advance_window(st, now_us / 1000000);
+    int64_t sum = 0;
+    for (int i = 0; i < 60; i++) sum += st->window[i];
+    return sum;
+}
+
+static double share(int64_t part, int64_t total) { return total ? 100.0 * (double)part / (double)total : 0; }
+
+void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us, FILE *out) {
+    fprintf(out, "%s\n", header);
+    fprintf(out, "records: %" PRId64 "   malformed: %" PRId64 "   errors written: %" PRId64 "\n", st->total,
+            st->malformed, st->errors_written);
+    fprintf(out, "messages per minute: %" PRId64 " (last 60 s), %.0f (average)\n\n",
+            sa_logstat_last_minute(st, now_us), sa_logstat_per_minute(st));
+    fprintf(out, "%-10s %10s %7s\n", "LEVEL", "COUNT", "SHARE");
+    for (int i = 0; i < SA_LOGSTAT_LEVELS; i++) {
+        if (i == SA_LOGSTAT_LEVELS - 1 && !st->level[i]) continue;
+        fprintf(out, "%-10s %10" PRId64 " %6.1f%%\n", sa_logstat_level_names[i], st->level[i],
+                share(st->level[i], st->total));
+    }
+    fprintf(out, "\n%-20s %10s %7s\n", "SERVICE", "COUNT", "SHARE");
+    for (int i = 0; i <= SA_LOGSTAT_MAX_SERVICES; i++) {
+        if (i >= st->nsvc && (i != SA_LOGSTAT_MAX_SERVICES || !st->svc[i].count)) continue;
+        fprintf(out, "%-20s %10" PRId64 " %6.1f%%\n", st->svc[i].name, st->svc[i].count,
+                share(st->svc[i].count, st->total));
+    }
+    if (st->rt_count)
+        fprintf(out, "\nresponse time (ms, %" PRId64 " samples): p50 %" PRId64 "  p95 %" PRId64 "  p99 %" PRId64 "\n",
+                st->rt_count, sa_logstat_percentile(st, 50), sa_logstat_percentile(st, 95),
+                sa_logstat_percentile(st, 99));
+    int any = 0;
+    for (int code = 0; code < 1000; code++) {
+        if (!st->status[code]) continue;
+        fprintf(out, "%s%d: %" PRId64, any ? "  " : "\nstatus codes: ", code, st->status[code]);
+        any = 1;
+    }
+    if (any) fputc('\n', out);
+}
+
+void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group, const char *errors_file,
+                           double elapsed_s, FILE *out) {
+    json_t *o = json_object();
+    json_object_set_new(o, "topic", json_string(topic));
+    json_object_set_new(o, "group", json_string(group));
+    json_object_set_new(o, "total", json_integer(st->total));
+    json_object_set_new(o, "malformed", json_integer(st->malformed));
+    json_object_set_new(o, "errors_written", json_integer(st->errors_written));
+    json_object_set_new(o, "errors_file", errors_file ? json_string(errors_file) : json_null());
+    json_object_set_new(o, "elapsed_s", json_real(elapsed_s));
+    json_object_set_new(o, "messages_per_minute", json_real(sa_logstat_per_minute(st)));
+    json_t *levels = json_object(), *shares = json_object();
+    for (int i = 0; i < SA_LOGSTAT_LEVELS; i++) {
+        if (i == SA_LOGSTAT_LEVELS - 1 && !st->level[i]) continue;
+        json_object_set_new(levels, sa_logstat_level_names[i], json_integer(st->level[i]));
+        json_object_set_new(shares, sa_logstat_level_names[i],
+                            json_real(st->total ? (double)st->level[i] / (double)st->total : 0));
+    }
+    json_object_set_new(o, "levels", levels);
+    json_object_set_new(o, "level_shares", shares);
+    json_t *svc = json_object(), *svc_shares = json_object();
+    for (int i = 0; i <= SA_LOGSTAT_MAX_SERVICES; i++) {
+        if (i >= st->nsvc && (i != SA_LOGSTAT_MAX_SERVICES || !st->svc[i].count)) continue;
+        json_object_set_new(svc, st->svc[i].name, json_integer(st->svc[i].count));
+        json_object_set_new(svc_shares, st->svc[i].name,
+                            json_real(st->total ? (double)st->svc[i].count / (double)st->total : 0));
+    }
+    json_object_set_new(o, "services", svc);
+    json_object_set_new(o, "service_shares", svc_shares);
+    json_t *rt = json_object();
+    json_object_set_new(rt, "count", json_integer(st->rt_count));
+    const double pcts[3] = {50, 95, 99};
+    const char *names[3] = {"p50", "p95", "p99"};
+    for (int i = 0; i < 3; i++) {
+        int64_t v = sa_logstat_percentile(st, pcts[i]);
+        json_object_set_new(rt, names[i], v < 0 ? json_null() : json_integer(v));
+    }
+    json_object_set_new(o, "response_time_ms", rt);
+    json_t *codes = json_object();
+    for (int code = 0; code < 1000; code++) {
+        if (!st->status[code]) continue;
+        char k[8];
+        snprintf(k, sizeof(k), "%d", code);
+        json_object_set_new(codes, k, json_integer(st->status[code]));
+    }
+    json_object_set_new(o, "status_codes", codes);
+    json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    fputc('\n', out);
+    json_decref(o);
+}

@@ -1,0 +1,101 @@
+/*
+ * tool.c - shared plumbing of the lab tools; see tool.h.
+ */
+#include "tools/tool.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/kconf.h"
+#include "core/cli.h"
+#include "core/mem.h"
+
+void sa_tool_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "samsa %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int sa_tool_logging(const sa_tool_conn_t *conn) { return sa_cli_apply_logging(conn->log_level, conn->debug); }
+
+rd_kafka_t *sa_tool_client_new(const char *cmd, rd_kafka_type_t type, const sa_tool_conn_t *conn,
+                               const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
+                               void *opaque) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = sa_kconf_new(conn->bootstrap, defaults, &conn->x, errstr, sizeof(errstr));
+    if (!conf) {
+        sa_tool_error(cmd, "%s", errstr);
+        return NULL;
+    }
+    if (setup) setup(conf);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        sa_tool_error(cmd, "cannot create the Kafka client: %s", errstr);
+    }
+    return rk;
+}
+
+int sa_tool_probe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn) {
+    const struct rd_kafka_metadata *md = NULL;
+    /* all_topics=0 with no topic asks for brokers only: cheap on a big cluster. */
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, (int)conn->timeout_ms);
+    if (md) rd_kafka_metadata_destroy(md);
+    if (err) {
+        sa_tool_error(cmd, "cannot reach the Kafka cluster at %s within %.1f s: %s", conn->bootstrap,
+                      (double)conn->timeout_ms / 1000.0, rd_kafka_err2str(err));
+        return -1;
+    }
+    return 0;
+}
+
+rd_kafka_AdminOptions_t *sa_tool_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
+                                               const sa_tool_conn_t *conn) {
+    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, op);
+    char errstr[256];
+    rd_kafka_AdminOptions_set_request_timeout(opts, (int)conn->timeout_ms, errstr, sizeof(errstr));
+    /* Only topic operations take an operation timeout; others reject it harmlessly. */
+    rd_kafka_AdminOptions_set_operation_timeout(opts, (int)conn->timeout_ms, errstr, sizeof(errstr));
+    return opts;
+}
+
+rd_kafka_event_t *sa_tool_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
+                                     const sa_tool_conn_t *conn) {
+    /* The request timeout already bounds the wait; the margin covers the queue hop. */
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)conn->timeout_ms + 2000);
+    if (!ev) {
+        sa_tool_error(cmd, "no answer from %s within %.1f s", conn->bootstrap, (double)conn->timeout_ms / 1000.0);
+        return NULL;
+    }
+    if (rd_kafka_event_type(ev) != evtype) {
+        sa_tool_error(cmd, "unexpected event %s", rd_kafka_event_name(ev));
+        rd_kafka_event_destroy(ev);
+        return NULL;
+    }
+    if (rd_kafka_event_error(ev)) {
+        sa_tool_error(cmd, "%s", rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+void sa_tool_split_csv(const char *csv, sa_strlist_t *out) {
+    const char *p = csv;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n) {
+            char *piece = sa_strndup(p, n);
+            sa_strlist_add(out, piece);
+            free(piece);
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+}
