@@ -1,0 +1,310 @@
+/*
+ * results_log.c - JSON Lines results log with crash recovery and a post-id index.
+ *
+ * Design: the file is opened O_APPEND; a batch is built in memory and written with one write()
+ * (looping only on a short write) under flock(LOCK_EX), then fdatasync'd. The index is an
+ * open-addressing hash table (linear probing, tombstones for the rare removal after a failed
+ * commit) from post id to the line's offset and length; lines themselves stay on disk and are
+ * read back with pread() only when a re-delivered post must be re-published.
+ *
+ * Recovery (scan): read from the known end in 64 KiB chunks, hand every '\n'-terminated line to
+ * index_line(); bytes after the last '\n' are a torn write and are cut with ftruncate (they were
+ * never acknowledged: the offset commit comes after fdatasync). A complete line that is not a
+ * JSON object with a string "id" is reported and skipped, never deleted.
+ */
+#include "blog/results_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define LINE_MAX_BYTES (64u << 20) /* a longer line is reported as unreadable, not indexed */
+static char tombstone_;
+#define TOMBSTONE (&tombstone_)
+
+typedef struct slot_s {
+    char *id;     /* owned; NULL = empty, TOMBSTONE = removed */
+    off_t offset; /* where the line starts in the file */
+    size_t len;   /* line length without '\n' */
+} slot_t;
+
+struct sa_results_log_s {
+    char *path;             /* owned copy, for messages */
+    int fd;                 /* O_RDWR | O_APPEND */
+    off_t known_end;        /* end of the last complete line indexed */
+    slot_t *slots;          /* hash table, nslots a power of two */
+    size_t nslots, count, used; /* used counts tombstones too */
+    sa_results_line_fn on_line;
+    void *opaque;
+    sa_buf_t batch;         /* lines appended since lock(), each with its '\n' */
+    sa_strlist_t batch_ids; /* ids in the batch, to undo on a failed commit */
+    int locked;
+};
+
+static uint64_t hash_id(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static slot_t *find_slot(const sa_results_log_t *log, const char *id) {
+    size_t mask = log->nslots - 1;
+    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
+        slot_t *s = &log->slots[i];
+        if (!s->id) return NULL;
+        if (s->id != TOMBSTONE && !strcmp(s->id, id)) return s;
+    }
+}
+
+static void grow(sa_results_log_t *log) {
+    slot_t *old = log->slots;
+    size_t nold = log->nslots;
+    log->nslots = nold ? nold * 2 : 1024;
+    log->slots = sa_calloc(log->nslots, sizeof(slot_t));
+    log->used = log->count;
+    for (size_t i = 0; i < nold; i++) {
+        if (!old[i].id || old[i].id == TOMBSTONE) continue;
+        size_t mask = log->nslots - 1, k = hash_id(old[i].id) & mask;
+        while (log->slots[k].id) k = (k + 1) & mask;
+        log->slots[k] = old[i];
+    }
+    free(old);
+}
+
+/* Insert or update @p id. */
+static void index_put(sa_results_log_t *log, const char *id, off_t offset, size_t len) {
+    slot_t *s = find_slot(log, id);
+    if (s) { /* a second line for one id (an older samsa, or a hand edit): the first one wins */
+        return;
+    }
+    if ((log->used + 1) * 4 >= log->nslots * 3) grow(log);
+    size_t mask = log->nslots - 1, k = hash_id(id) & mask;
+    while (log->slots[k].id && log->slots[k].id != TOMBSTONE) k = (k + 1) & mask;
+    if (!log->slots[k].id) log->used++;
+    log->slots[k] = (slot_t){sa_strdup(id), offset, len};
+    log->count++;
+}
+
+static void index_remove(sa_results_log_t *log, const char *id) {
+    slot_t *s = find_slot(log, id);
+    if (!s) return;
+    free(s->id);
+    s->id = TOMBSTONE;
+    log->count--;
+}
+
+static void index_line(sa_results_log_t *log, const char *line, size_t len, off_t offset) {
+    json_error_t jerr;
+    if (len == 0) return; /* a blank line: nothing to index, nothing lost */
+    json_t *obj = len <= LINE_MAX_BYTES ? json_loadb(line, len, 0, &jerr) : NULL;
+    json_t *id = obj ? json_object_get(obj, "id") : NULL;
+    if (!json_is_string(id)) {
+        sa_log_warn("worker", "%s: skipping the unreadable line at byte %lld (%s)", log->path, (long long)offset,
+                    obj ? "no string \"id\"" : len > LINE_MAX_BYTES ? "too long" : jerr.text);
+    } else {
+        index_put(log, json_string_value(id), offset, len);
+        if (log->on_line) log->on_line(log->opaque, json_string_value(id), obj);
+    }
+    json_decref(obj);
+}
+
+/* Index every complete line from known_end to the end of the file; cut a torn tail. */
+static sa_err_t scan(sa_results_log_t *log, char *errstr, size_t errstr_size) {
+    sa_buf_t line = SA_BUF_INIT(0);
+    char chunk[65536];
+    off_t pos = log->known_end, line_start = log->known_end;
+    sa_err_t rc = SA_ERR_IO;
+    for (;;) {
+        ssize_t n = pread(log->fd, chunk, sizeof(chunk), pos);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            snprintf(errstr, errstr_size, "%s: read: %s", log->path, strerror(errno));
+            goto out;
+        }
+        if (n == 0) break;
+        size_t i = 0;
+        while (i < (size_t)n) {
+            char *nl = memchr(chunk + i, '\n', (size_t)n - i);
+            size_t take = nl ? (size_t)(nl - (chunk + i)) : (size_t)n - i;
+            /* Past the limit keep LINE_MAX_BYTES only, which index_line reports as too long. */
+            if (line.len < LINE_MAX_BYTES) sa_buf_append(&line, chunk + i, SA_MIN(take, LINE_MAX_BYTES - line.len + 1));
+            i += take;
+            if (nl) {
+                off_t end = pos + (off_t)i + 1;
+                index_line(log, (const char *)line.data, line.len, line_start);
+                sa_buf_reset(&line);
+                line_start = end;
+                log->known_end = end;
+                i++;
+            }
+        }
+        pos += n;
+    }
+    if (pos > log->known_end) {
+        sa_log_warn("worker", "%s: cutting a torn last line (%lld bytes at byte %lld) left by a crash",
+                    log->path, (long long)(pos - log->known_end), (long long)log->known_end);
+        if (ftruncate(log->fd, log->known_end) != 0 || fdatasync(log->fd) != 0) {
+            snprintf(errstr, errstr_size, "%s: truncate: %s", log->path, strerror(errno));
+            goto out;
+        }
+    }
+    rc = SA_OK;
+out:
+    sa_buf_free(&line);
+    return rc;
+}
+
+static int lock_file(sa_results_log_t *log, int op, char *errstr, size_t errstr_size) {
+    while (flock(log->fd, op) != 0) {
+        if (errno == EINTR) continue;
+        snprintf(errstr, errstr_size, "%s: flock: %s", log->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* mkdir -p of the directory holding @p path. */
+static void make_parent(const char *path) {
+    char *dir = sa_strdup(path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        mkdir(dir, 0755);
+        *p = '/';
+    }
+    free(dir);
+}
+
+sa_err_t sa_results_log_open(const char *path, sa_results_line_fn on_line, void *opaque,
+                             sa_results_log_t **out, char *errstr, size_t errstr_size) {
+    sa_results_log_t *log = sa_new(sa_results_log_t);
+    sa_err_t rc = SA_ERR_IO;
+    *out = NULL;
+    log->path = sa_strdup(path);
+    log->on_line = on_line;
+    log->opaque = opaque;
+    sa_buf_init(&log->batch, 0);
+    grow(log);
+    make_parent(path);
+    log->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (log->fd < 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (lock_file(log, LOCK_EX, errstr, errstr_size)) goto out;
+    rc = scan(log, errstr, errstr_size);
+    flock(log->fd, LOCK_UN);
+out:
+    if (rc == SA_OK)
+        *out = log;
+    else
+        sa_results_log_close(log);
+    return rc;
+}
+
+void sa_results_log_close(sa_results_log_t *log) {
+    if (!log) return;
+    if (log->fd >= 0) close(log->fd); /* also drops a lock still held */
+    for (size_t i = 0; i < log->nslots; i++)
+        if (log->slots[i].id && log->slots[i].id != TOMBSTONE) free(log->slots[i].id);
+    free(log->slots);
+    sa_buf_free(&log->batch);
+    sa_strlist_free(&log->batch_ids);
+    free(log->path);
+    free(log);
+}
+
+sa_err_t sa_results_log_lock(sa_results_log_t *log, char *errstr, size_t errstr_size) {
+    if (log->locked) return SA_OK;
+    if (lock_file(log, LOCK_EX, errstr, errstr_size)) return SA_ERR_IO;
+    struct stat st;
+    if (fstat(log->fd, &st) != 0) {
+        snprintf(errstr, errstr_size, "%s: stat: %s", log->path, strerror(errno));
+        flock(log->fd, LOCK_UN);
+        return SA_ERR_IO;
+    }
+    if (st.st_size < log->known_end) /* cut by someone else than samsa: keep going, say so */
+        sa_log_error("worker", "%s shrank from %lld to %lld bytes behind our back", log->path,
+                     (long long)log->known_end, (long long)st.st_size);
+    log->known_end = SA_MIN(log->known_end, st.st_size);
+    if (st.st_size > log->known_end && scan(log, errstr, errstr_size) != SA_OK) {
+        flock(log->fd, LOCK_UN);
+        return SA_ERR_IO;
+    }
+    log->locked = 1;
+    sa_buf_reset(&log->batch);
+    sa_strlist_free(&log->batch_ids);
+    return SA_OK;
+}
+
+int sa_results_log_has(const sa_results_log_t *log, const char *id) { return find_slot(log, id) != NULL; }
+
+char *sa_results_log_get(const sa_results_log_t *log, const char *id, size_t *len) {
+    const slot_t *s = find_slot(log, id);
+    if (!s) return NULL;
+    char *line = sa_malloc(s->len + 1);
+    if (s->offset >= log->known_end) { /* still in the batch */
+        memcpy(line, log->batch.data + (s->offset - log->known_end), s->len);
+    } else {
+        size_t got = 0;
+        while (got < s->len) {
+            ssize_t n = pread(log->fd, line + got, s->len - got, s->offset + (off_t)got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                sa_log_error("worker", "%s: reading the line of %s: %s", log->path, id, n ? strerror(errno) : "short file");
+                free(line);
+                return NULL;
+            }
+            got += (size_t)n;
+        }
+    }
+    line[s->len] = '\0';
+    if (len) *len = s->len;
+    return line;
+}
+
+void sa_results_log_append(sa_results_log_t *log, const char *id, const char *line, size_t len) {
+    index_put(log, id, log->known_end + (off_t)log->batch.len, len);
+    sa_strlist_add(&log->batch_ids, id);
+    sa_buf_append(&log->batch, line, len);
+    sa_buf_putc(&log->batch, '\n');
+}
+
+sa_err_t sa_results_log_commit(sa_results_log_t *log, char *errstr, size_t errstr_size) {
+    sa_err_t rc = SA_OK;
+    size_t done = 0;
+    while (done < log->batch.len) {
+        ssize_t n = write(log->fd, log->batch.data + done, log->batch.len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) goto fail;
+        done += (size_t)n;
+    }
+    if (log->batch.len && fdatasync(log->fd) != 0) goto fail;
+    log->known_end += (off_t)log->batch.len;
+    goto out;
+fail:
+    rc = errno == ENOSPC ? SA_ERR_NOSPC : SA_ERR_IO;
+    snprintf(errstr, errstr_size, "%s: write: %s", log->path, strerror(errno));
+    /* Undo: nothing of this batch was acknowledged, so it must not stay half on disk. */
+    if (ftruncate(log->fd, log->known_end) != 0)
+        sa_log_error("worker", "%s: cutting a failed batch: %s", log->path, strerror(errno));
+    for (size_t i = 0; i < log->batch_ids.n; i++) index_remove(log, log->batch_ids.v[i]);
+out:
+    sa_buf_reset(&log->batch);
+    sa_strlist_free(&log->batch_ids);
+    log->locked = 0;
+    flock(log->fd, LOCK_UN);
+    return rc;
+}
+
+size_t sa_results_log_count(const sa_results_log_t *log) { return log->count; }

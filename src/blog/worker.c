@@ -1,0 +1,465 @@
+/*
+ * worker.c - the worker's loop (see worker.h for the per-batch order and its guarantees).
+ *
+ * Threads: everything here runs on the caller's thread. librdkafka's own threads do the network
+ * I/O and heartbeats; the rebalance callback and delivery reports run inside our poll calls, so
+ * no state is shared across threads.
+ *
+ * Rebalances: the rebalance callback only runs while a batch is being *filled* (no post of it is
+ * processed yet). On a revoke it drops the batch's records of the revoked partitions: their new
+ * owner starts from our last commit, which covers everything we processed, so nothing is done
+ * twice by two members and nothing is skipped.
+ */
+#include "blog/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blog/results_log.h"
+#include "blog/score.h"
+#include "blog/topics_ensure.h"
+#include "blog/worker_post.h"
+#include "client/kconf.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+
+#define BATCH_MAX 500          /* records per batch with --work-ms 0 */
+#define DEAD_LETTER_EMBED (128u << 10) /* bytes of an original value kept in a dead letter */
+#define RETRY_PAUSE_MS 1000    /* after a failed produce or log write */
+#define DR_PENDING (-100000)   /* delivery status not known yet */
+
+typedef enum action_e {
+    ACT_NONE,   /* not processed (stop came first) */
+    ACT_NEW,    /* scored now, line appended to the log */
+    ACT_REPLAY, /* already in the log: re-publish the stored line */
+    ACT_DEAD,   /* poison: dead letter */
+} action_t;
+
+typedef struct item_s {
+    rd_kafka_message_t *msg; /* owned */
+    action_t act;
+    char *id;                /* owned post id (NEW, REPLAY) */
+    char *out;               /* owned JSON to produce (result line or dead letter) */
+    char verdict[16];        /* for the log line */
+    int score;
+    rd_kafka_resp_err_t dr;  /* delivery report, DR_PENDING until it comes */
+} item_t;
+
+typedef struct worker_s {
+    const sa_worker_conf_t *conf;
+    char worker_id[256];
+    rd_kafka_t *consumer, *producer;
+    sa_results_log_t *log;
+    sa_simhash_ring_t *ring;
+    item_t *batch;           /* BATCH_MAX items */
+    size_t nbatch, batch_max;
+    uint64_t processed, replayed, dead; /* counters for the exit summary */
+} worker_t;
+
+static const char *const consumer_defaults[] = {
+    "enable.auto.commit=false", "enable.auto.offset.store=false", "auto.offset.reset=earliest",
+    /* A killed worker's partitions move on after 6 s, not Kafka's default 45 s. */
+    "session.timeout.ms=6000", "heartbeat.interval.ms=1000", "fetch.wait.max.ms=100",
+    "client.id=samsa-worker", NULL};
+static const char *const producer_defaults[] = {
+    "acks=all", "enable.idempotence=true", "linger.ms=1", "message.timeout.ms=30000",
+    "client.id=samsa-worker", NULL};
+
+static void item_clear(item_t *it) {
+    if (it->msg) rd_kafka_message_destroy(it->msg);
+    free(it->id);
+    free(it->out);
+    memset(it, 0, sizeof(*it));
+}
+
+/* ---- rebalance ---- */
+
+static void drop_revoked(worker_t *w, const rd_kafka_topic_partition_list_t *parts) {
+    size_t keep = 0;
+    for (size_t i = 0; i < w->nbatch; i++) {
+        rd_kafka_message_t *m = w->batch[i].msg;
+        if (rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition)) {
+            item_clear(&w->batch[i]);
+            continue;
+        }
+        w->batch[keep++] = w->batch[i];
+    }
+    for (size_t i = keep; i < w->nbatch; i++) memset(&w->batch[i], 0, sizeof(item_t));
+    w->nbatch = keep;
+}
+
+static void log_partitions(const char *what, const rd_kafka_topic_partition_list_t *parts) {
+    char list[512] = "";
+    size_t o = 0;
+    for (int i = 0; i < parts->cnt && o < sizeof(list) - 32; i++)
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s[%d]", i ? " " : "", parts->elems[i].topic,
+                              parts->elems[i].partition);
+    sa_log_info("worker", "%s %d partition%s: %s", what, parts->cnt, parts->cnt == 1 ? "" : "s", list);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+    worker_t *w = opaque;
+    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    rd_kafka_error_t *error = NULL;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        log_partitions("assigned", parts);
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
+    } else {
+        log_partitions("revoked", parts);
+        drop_revoked(w, parts);
+        if (cooperative)
+            error = rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
+    }
+    if (error) {
+        sa_log_error("worker", "rebalance: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* ---- delivery ---- */
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    if (m->_private) ((item_t *)m->_private)->dr = m->err;
+}
+
+/* ---- processing one record ---- */
+
+static void sleep_work(int64_t ms) {
+    /* The heavy step is simulated, but like real work it is not cut short by a stop request:
+     * "finish the current post". */
+    if (ms > 0) sa_sleep_ms(ms);
+}
+
+static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
+    const rd_kafka_message_t *m = it->msg;
+    sa_score_input_t in = {post->title, post->content, post->content_len, post->lang, post->id};
+    sa_score_t score;
+    sa_score_post(&in, w->ring, &score);
+    sleep_work(w->conf->work_ms);
+    char now[48];
+    sa_time_rfc3339(sa_wall_ms(), now);
+    json_t *obj = post->obj;
+    sa_score_to_json(&score, obj);
+    json_object_set_new(obj, "processed_at", json_string(now));
+    json_object_set_new(obj, "worker", json_string(w->worker_id));
+    json_object_set_new(obj, "source", json_pack("{s:s, s:i, s:I}", "topic", rd_kafka_topic_name(m->rkt),
+                                                 "partition", (int)m->partition, "offset", (json_int_t)m->offset));
+    it->out = json_dumps(obj, JSON_COMPACT);
+    it->id = sa_strdup(post->id);
+    it->act = ACT_NEW;
+    it->score = score.score;
+    snprintf(it->verdict, sizeof(it->verdict), "%s", sa_verdict_name(score.verdict));
+    sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
+    if (score.simhash) sa_simhash_ring_add(w->ring, post->id, score.simhash);
+}
+
+static void process_record(worker_t *w, item_t *it) {
+    const rd_kafka_message_t *m = it->msg;
+    char detail[256];
+    sa_post_t post;
+    sa_post_status_t st = sa_post_parse(m->payload, m->len, (size_t)w->conf->max_value_bytes, &post, detail,
+                                        sizeof(detail));
+    if (st != SA_POST_OK) {
+        sa_post_source_t src = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+        json_t *dl = sa_post_dead_letter(sa_post_status_code(st), detail, &src, m->key, m->key_len, m->payload,
+                                         m->len, DEAD_LETTER_EMBED, w->worker_id);
+        it->out = json_dumps(dl, JSON_COMPACT);
+        json_decref(dl);
+        it->act = ACT_DEAD;
+        snprintf(it->verdict, sizeof(it->verdict), "%s", "dead-letter");
+        sa_log_warn("worker", "poison record %s[%d]@%lld: %s: %s -> %s", rd_kafka_topic_name(m->rkt), m->partition,
+                    (long long)m->offset, sa_post_status_code(st), detail, w->conf->errors_topic);
+        return;
+    }
+    if (sa_results_log_has(w->log, post.id)) {
+        it->act = ACT_REPLAY;
+        it->id = sa_strdup(post.id);
+        snprintf(it->verdict, sizeof(it->verdict), "%s", "already-done");
+    } else {
+        process_post(w, it, &post);
+    }
+    sa_post_clear(&post);
+}
+
+/* ---- the batch ---- */
+
+/* Seek every partition of the batch back to its first record, so nothing after a failure is
+ * skipped; the log makes the second pass idempotent. */
+static void rewind_batch(worker_t *w) {
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new((int)w->nbatch);
+    for (size_t i = 0; i < w->nbatch; i++) {
+        rd_kafka_message_t *m = w->batch[i].msg;
+        if (!rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition))
+            rd_kafka_topic_partition_list_add(parts, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset;
+    }
+    rd_kafka_error_t *error = rd_kafka_seek_partitions(w->consumer, parts, 5000);
+    if (error) {
+        sa_log_error("worker", "seeking back after a failure: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static int produce_item(worker_t *w, item_t *it) {
+    const char *topic = it->act == ACT_DEAD ? w->conf->errors_topic : w->conf->results_topic;
+    const void *key = it->act == ACT_DEAD ? it->msg->key : it->id;
+    size_t key_len = it->act == ACT_DEAD ? it->msg->key_len : strlen(it->id);
+    it->dr = DR_PENDING;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            w->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+            RD_KAFKA_V_VALUE(it->out, strlen(it->out)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_OPAQUE(it), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(w->producer, 10);
+            continue;
+        }
+        if (err) {
+            sa_log_error("worker", "producing to %s: %s", topic, rd_kafka_err2str(err));
+            it->dr = err;
+            return -1;
+        }
+        return 0;
+    }
+}
+
+/* Steps 4 and 5 of worker.h. @returns 0, or -1 when the batch must be retried. */
+static int publish_and_commit(worker_t *w, size_t done) {
+    int failed = 0;
+    for (size_t i = 0; i < done; i++) {
+        item_t *it = &w->batch[i];
+        if (it->act == ACT_REPLAY) {
+            it->out = sa_results_log_get(w->log, it->id, NULL);
+            if (!it->out) { /* the log said it has it; an I/O error now must not lose it */
+                failed = 1;
+                continue;
+            }
+        }
+        if (produce_item(w, it)) failed = 1;
+    }
+    /* flush() serves the delivery reports; it returns when every one has come. */
+    while (rd_kafka_outq_len(w->producer) > 0) {
+        rd_kafka_flush(w->producer, 1000);
+        if (rd_kafka_fatal_error(w->producer, NULL, 0)) break;
+    }
+    for (size_t i = 0; i < done; i++) {
+        item_t *it = &w->batch[i];
+        if (it->dr == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+        if (it->dr != DR_PENDING && it->out)
+            sa_log_error("worker", "delivery to %s failed: %s", it->act == ACT_DEAD ? w->conf->errors_topic
+                                                                                      : w->conf->results_topic,
+                         rd_kafka_err2str(it->dr));
+        failed = 1;
+    }
+    if (failed) return -1;
+
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)done);
+    for (size_t i = 0; i < done; i++) {
+        rd_kafka_message_t *m = w->batch[i].msg;
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(offsets, rd_kafka_topic_name(m->rkt), m->partition);
+        if (!tp) tp = rd_kafka_topic_partition_list_add(offsets, rd_kafka_topic_name(m->rkt), m->partition);
+        if (m->offset + 1 > tp->offset) tp->offset = m->offset + 1;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, offsets, 0);
+    if (err)
+        /* Not fatal: the records come back (to us or the partition's next owner), are found in the
+         * results log and are only re-published. */
+        sa_log_warn("worker", "offset commit failed (%s); these records will be re-delivered and "
+                    "re-published, not re-logged", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(offsets);
+    return 0;
+}
+
+static void log_done(worker_t *w, size_t done) {
+    for (size_t i = 0; i < done; i++) {
+        item_t *it = &w->batch[i];
+        rd_kafka_message_t *m = it->msg;
+        if (it->act == ACT_NEW)
+            sa_log_info("worker", "post %s %s score=%d %s[%d]@%lld", it->id, it->verdict, it->score,
+                        rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset);
+        else if (it->act == ACT_REPLAY)
+            sa_log_info("worker", "post %s already in the results log: re-published %s[%d]@%lld", it->id,
+                        rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset);
+        w->processed += it->act == ACT_NEW;
+        w->replayed += it->act == ACT_REPLAY;
+        w->dead += it->act == ACT_DEAD;
+    }
+}
+
+/* @returns 0, or -1 on a failure that was rewound (the caller pauses). */
+static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
+    char errstr[512];
+    int rc = -1;
+    size_t done = 0;
+    if (sa_results_log_lock(w->log, errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("worker", "results log: %s", errstr);
+        rewind_batch(w);
+        goto out;
+    }
+    for (; done < w->nbatch; done++) {
+        if (*stop && done > 0) break; /* finish the current post, not the whole batch */
+        process_record(w, &w->batch[done]);
+    }
+    if (sa_results_log_commit(w->log, errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("worker", "results log: %s; retrying in %d ms", errstr, RETRY_PAUSE_MS);
+        rewind_batch(w);
+        goto out;
+    }
+    if (publish_and_commit(w, done)) {
+        sa_log_error("worker", "publishing failed; retrying the batch in %d ms", RETRY_PAUSE_MS);
+        rewind_batch(w);
+        goto out;
+    }
+    log_done(w, done);
+    rc = 0;
+out:
+    for (size_t i = 0; i < w->nbatch; i++) item_clear(&w->batch[i]);
+    w->nbatch = 0;
+    return rc;
+}
+
+/* Poll one batch: wait up to 200 ms for the first record, then take what is already there. */
+static void fill_batch(worker_t *w) {
+    int timeout = 200;
+    while (w->nbatch < w->batch_max) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, timeout);
+        if (!m) break;
+        timeout = 0;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                sa_log_warn("worker", "consumer: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        w->batch[w->nbatch++].msg = m;
+    }
+}
+
+/* ---- start and stop ---- */
+
+static void remember_line(void *opaque, const char *id, json_t *line) {
+    worker_t *w = opaque;
+    json_t *content = json_object_get(line, "content");
+    if (!json_is_string(content)) return;
+    uint64_t h = sa_simhash_text(json_string_value(content), json_string_length(content));
+    if (h) sa_simhash_ring_add(w->ring, id, h);
+}
+
+static rd_kafka_t *new_client(worker_t *w, rd_kafka_type_t type) {
+    char errstr[512];
+    const sa_worker_conf_t *c = w->conf;
+    rd_kafka_conf_t *kc = sa_kconf_new(c->bootstrap, type == RD_KAFKA_CONSUMER ? consumer_defaults : producer_defaults,
+                                       &c->props, errstr, sizeof(errstr));
+    if (!kc) goto err;
+    rd_kafka_conf_set_opaque(kc, w);
+    if (type == RD_KAFKA_CONSUMER) {
+        if (rd_kafka_conf_set(kc, "group.id", c->group, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) goto err;
+        rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
+    } else {
+        rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
+    }
+    rd_kafka_t *rk = rd_kafka_new(type, kc, errstr, sizeof(errstr));
+    if (rk) return rk;
+err:
+    if (kc) rd_kafka_conf_destroy(kc);
+    sa_log_error("worker", "%s: %s", type == RD_KAFKA_CONSUMER ? "consumer" : "producer", errstr);
+    return NULL;
+}
+
+static int start(worker_t *w) {
+    const sa_worker_conf_t *c = w->conf;
+    char errstr[512];
+    if (c->worker_id && *c->worker_id) {
+        snprintf(w->worker_id, sizeof(w->worker_id), "%s", c->worker_id);
+    } else {
+        char host[200] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(w->worker_id, sizeof(w->worker_id), "%s-%d", host, (int)getpid());
+    }
+    w->batch_max = c->work_ms > 0 ? (size_t)SA_MAX(1, 1000 / c->work_ms) : BATCH_MAX;
+    w->batch = sa_calloc(BATCH_MAX, sizeof(item_t));
+    w->ring = sa_simhash_ring_new((size_t)c->recent);
+    if (sa_results_log_open(c->results_log, remember_line, w, &w->log, errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("worker", "results log: %s", errstr);
+        return -1;
+    }
+    sa_log_info("worker", "%s: %zu posts already in the results log %s", w->worker_id,
+                sa_results_log_count(w->log), c->results_log);
+    if (!(w->producer = new_client(w, RD_KAFKA_PRODUCER))) return -1;
+    if (!(w->consumer = new_client(w, RD_KAFKA_CONSUMER))) return -1;
+    rd_kafka_poll_set_consumer(w->consumer);
+
+    const sa_topic_spec_t specs[] = {{c->topic, (int)c->partitions}, {c->results_topic, (int)c->partitions},
+                                     {c->errors_topic, SA_BLOG_ERRORS_PARTITIONS}};
+    if (sa_topics_ensure(w->producer, specs, SA_ARRAY_LEN(specs), 10000, errstr, sizeof(errstr)))
+        /* Not fatal: the topics may exist already, or come with the broker a moment later. */
+        sa_log_warn("worker", "could not make sure the topics exist: %s", errstr);
+
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, c->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(w->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (err) {
+        sa_log_error("worker", "subscribe to %s: %s", c->topic, rd_kafka_err2str(err));
+        return -1;
+    }
+    sa_log_info("worker", "%s: consuming %s in group %s from %s (work %lld ms per post)", w->worker_id, c->topic,
+                c->group, c->bootstrap, (long long)c->work_ms);
+    return 0;
+}
+
+static void finish(worker_t *w) {
+    if (w->consumer) {
+        /* Leaves the group now, so the partitions move to another worker at once. */
+        rd_kafka_resp_err_t err = rd_kafka_consumer_close(w->consumer);
+        if (err) sa_log_warn("worker", "closing the consumer: %s", rd_kafka_err2str(err));
+        rd_kafka_destroy(w->consumer);
+    }
+    if (w->producer) {
+        rd_kafka_flush(w->producer, 10000);
+        rd_kafka_destroy(w->producer);
+    }
+    for (size_t i = 0; w->batch && i < w->nbatch; i++) item_clear(&w->batch[i]);
+    free(w->batch);
+    sa_results_log_close(w->log);
+    sa_simhash_ring_free(w->ring);
+}
+
+int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop) {
+    worker_t w = {.conf = conf};
+    int rc = SA_EXIT_FAIL;
+    char errstr[512];
+    if (start(&w)) goto out;
+    while (!*stop) {
+        fill_batch(&w);
+        if (rd_kafka_fatal_error(w.producer, errstr, sizeof(errstr)) ||
+            rd_kafka_fatal_error(w.consumer, errstr, sizeof(errstr))) {
+            sa_log_error("worker", "fatal client error: %s", errstr);
+            goto out;
+        }
+        if (w.nbatch && run_batch(&w, stop)) {
+            for (int64_t until = sa_mono_ms() + RETRY_PAUSE_MS; !*stop && sa_mono_ms() < until;)
+                rd_kafka_poll(w.producer, 100);
+        }
+    }
+    rc = SA_EXIT_OK;
+out:
+    sa_log_info("worker", "%s stopping: %llu posts scored, %llu re-published, %llu dead letters", w.worker_id,
+                (unsigned long long)w.processed, (unsigned long long)w.replayed, (unsigned long long)w.dead);
+    finish(&w);
+    return rc;
+}
