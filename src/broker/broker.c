@@ -1,0 +1,359 @@
+/*
+ * broker.c - the broker process: listener, signals, the end-of-turn group commit, shutdown.
+ *
+ * Turn structure (before_sleep, once per event-loop turn):
+ *   1. if anything was appended this turn: sa_store_sync() - ONE fdatasync per dirty segment for
+ *      every append of the turn, which moves each partition's HWM to its durable end;
+ *   2. run the sync waiters (parked Produce requests: each checks its partitions' HWM and
+ *      answers), oldest first;
+ *   3. if data became durable, run the data waiters (parked Fetches re-read);
+ *   4. free the connections closed during the turn.
+ * So a Produce is answered only after its bytes are on disk, and a long-polling Fetch is woken
+ * by exactly the data it is allowed to see.
+ *
+ * Shutdown (SIGINT/SIGTERM, through a signalfd so the handler is ordinary loop code): stop
+ * accepting, run one last turn (sync, answer parked Produces), close every connection (parked
+ * requests are cancelled), close the store (clean-shutdown marker), exit 0.
+ */
+#include "broker/broker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "broker/conn.h"
+#include "broker/meta.h"
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "core/time.h"
+#include "storage/storage.h"
+
+#define ACCEPT_BUDGET 64 /* connections accepted per wakeup */
+
+/* ---- waiters ---- */
+
+void sa_broker_wait_sync(sa_broker_t *broker, sa_sync_wait_t *wait, sa_sync_fn *fn) {
+    if (wait->_linked) sa_broker_unwait_sync(broker, wait);
+    wait->fn = fn;
+    wait->_gen = broker->_sync_gen;
+    wait->_next = NULL;
+    wait->_prev = broker->_sync_tail;
+    if (broker->_sync_tail) broker->_sync_tail->_next = wait;
+    else broker->_sync_waits = wait;
+    broker->_sync_tail = wait;
+    wait->_linked = 1;
+    broker->_dirty = 1;
+}
+
+void sa_broker_unwait_sync(sa_broker_t *broker, sa_sync_wait_t *wait) {
+    if (!wait->_linked) return;
+    if (wait->_prev) wait->_prev->_next = wait->_next;
+    else broker->_sync_waits = wait->_next;
+    if (wait->_next) wait->_next->_prev = wait->_prev;
+    else broker->_sync_tail = wait->_prev;
+    wait->_prev = wait->_next = NULL;
+    wait->_linked = 0;
+}
+
+void sa_broker_wait_data(sa_broker_t *broker, sa_data_wait_t *wait, sa_data_fn *fn) {
+    if (wait->_linked) return;
+    wait->fn = fn;
+    wait->_prev = NULL;
+    wait->_next = broker->_data_waits;
+    if (broker->_data_waits) broker->_data_waits->_prev = wait;
+    broker->_data_waits = wait;
+    wait->_linked = 1;
+}
+
+void sa_broker_unwait_data(sa_broker_t *broker, sa_data_wait_t *wait) {
+    if (!wait->_linked) return;
+    if (broker->_data_cursor == wait) broker->_data_cursor = wait->_next;
+    if (wait->_prev) wait->_prev->_next = wait->_next;
+    else broker->_data_waits = wait->_next;
+    if (wait->_next) wait->_next->_prev = wait->_prev;
+    wait->_prev = wait->_next = NULL;
+    wait->_linked = 0;
+}
+
+static void on_sync_fail(void *opaque, sa_partition_t *part, sa_err_t err) {
+    (void)opaque;
+    sa_log_warn("storage", "%s-%d: sync failed (%s); producers waiting on it get an error and retry",
+                sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), sa_err2str(err));
+}
+
+/* Steps 1-3 of a turn (see the file comment). */
+static void group_commit(sa_broker_t *broker) {
+    if (!broker->_dirty && !sa_store_dirty(broker->store)) return;
+    broker->_dirty = 0;
+    int had_data = sa_store_dirty(broker->store);
+    sa_err_t err = SA_OK;
+    if (had_data) err = sa_store_sync(broker->store, on_sync_fail, broker);
+    /* Waits registered from here on (by the callbacks below) belong to the next sync. A
+     * callback may also cancel other waits (closing a connection): always take the head. */
+    uint64_t gen = ++broker->_sync_gen;
+    sa_sync_wait_t *wait;
+    while ((wait = broker->_sync_waits) && wait->_gen < gen) {
+        sa_broker_unwait_sync(broker, wait);
+        wait->fn(broker, wait, err);
+    }
+    if (!had_data) return;
+    /* The cursor survives any waiter being unwaited during the walk; new waiters go in front
+     * of the list and wait for the next sync. */
+    for (sa_data_wait_t *dw = broker->_data_waits; dw; dw = broker->_data_cursor) {
+        broker->_data_cursor = dw->_next;
+        dw->fn(broker, dw);
+    }
+    broker->_data_cursor = NULL;
+}
+
+static void before_sleep(sa_loop_t *loop, void *arg) {
+    (void)loop;
+    sa_broker_t *broker = arg;
+    group_commit(broker);
+    sa_conn_reap(broker);
+}
+
+/* ---- listener ---- */
+
+static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
+    (void)loop;
+    (void)events;
+    sa_broker_t *broker = arg;
+    for (int i = 0; i < ACCEPT_BUDGET; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                sa_log_warn("net", "accept: %s", strerror(errno));
+            return;
+        }
+        char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?", peer[80];
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+        snprintf(peer, sizeof(peer), "%s:%s", host, serv);
+        if ((int64_t)broker->_nconns >= broker->conf->max_connections) {
+            sa_log_warn("net", "%s: refused: max.connections (%lld) reached", peer,
+                        (long long)broker->conf->max_connections);
+            close(cfd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        sa_conn_new(broker, cfd, peer);
+    }
+}
+
+/* Strip "PLAINTEXT://" (or any "NAME://") and keep the first of a comma list. */
+static void listener_addr(const char *in, char *out, size_t size) {
+    const char *p = strstr(in, "://");
+    p = p ? p + 3 : in;
+    size_t n = strcspn(p, ",");
+    snprintf(out, size, "%.*s", (int)n, p);
+}
+
+static int open_listener(const char *host, int port, char *errstr, size_t errstr_size) {
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+    int gai = getaddrinfo(*host ? host : NULL, portstr, &hints, &res);
+    if (gai) {
+        snprintf(errstr, errstr_size, "cannot resolve listen host \"%s\": %s", host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) break;
+        snprintf(errstr, errstr_size, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int is_wildcard(const char *host) {
+    return !*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "[::]");
+}
+
+static void on_signal(sa_loop_t *loop, int fd, unsigned events, void *arg) {
+    (void)events;
+    sa_broker_t *broker = arg;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si)) return;
+    sa_log_info("broker", "%s received: shutting down", strsignal((int)si.ssi_signo));
+    broker->_stopping = 1;
+    sa_loop_stop(loop);
+}
+
+static sa_timer_t retention_timer;
+
+static void on_retention(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    sa_broker_t *broker = arg;
+    sa_err_t err = sa_store_enforce_retention(broker->store, sa_wall_ms());
+    if (err != SA_OK) sa_log_warn("storage", "retention: %s", sa_err2str(err));
+    sa_timer_start(loop, timer, broker->conf->retention_check_ms, on_retention, broker);
+}
+
+/* ---- run ---- */
+
+static int mkdir_p(const char *path) {
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void shutdown_conns(sa_broker_t *broker) {
+    /* Answer every Produce that is durable now, then drop the connections. */
+    group_commit(broker);
+    while (broker->_conns) {
+        sa_conn_flush(broker->_conns);
+        if (broker->_conns) sa_conn_close(broker->_conns, 0, "broker shutting down");
+    }
+    sa_conn_reap(broker);
+}
+
+int sa_broker_run(const sa_broker_conf_t *conf) {
+    int64_t t0 = sa_mono_us();
+    int rc = SA_EXIT_FAIL;
+    char errstr[512] = "";
+    sa_broker_t broker_s = {0}, *broker = &broker_s;
+    broker->conf = conf;
+    broker->node_id = (int32_t)conf->node_id;
+    broker->_listen_fd = broker->_signal_fd = -1;
+    broker->started_ms = sa_wall_ms();
+
+    char listen_addr[300], listen_host[256], adv_addr[300];
+    int listen_port;
+    listener_addr(conf->listen, listen_addr, sizeof(listen_addr));
+    if (sa_net_split_hostport(listen_addr, listen_host, sizeof(listen_host), &listen_port)) {
+        fprintf(stderr, "samsa broker: --listen \"%s\": expected HOST:PORT\n", conf->listen);
+        rc = SA_EXIT_USAGE;
+        goto out;
+    }
+    if (conf->advertised && *conf->advertised) {
+        listener_addr(conf->advertised, adv_addr, sizeof(adv_addr));
+        if (sa_net_split_hostport(adv_addr, broker->adv_host, sizeof(broker->adv_host), &broker->adv_port)) {
+            fprintf(stderr, "samsa broker: --advertised-listener \"%s\": expected HOST:PORT\n", conf->advertised);
+            rc = SA_EXIT_USAGE;
+            goto out;
+        }
+    } else {
+        snprintf(broker->adv_host, sizeof(broker->adv_host), "%s", listen_host);
+        if (is_wildcard(listen_host) && gethostname(broker->adv_host, sizeof(broker->adv_host)) < 0)
+            snprintf(broker->adv_host, sizeof(broker->adv_host), "localhost");
+        broker->adv_port = listen_port;
+    }
+
+    if (mkdir_p(conf->data_dir) < 0) {
+        sa_log_error("broker", "cannot create data directory %s: %s", conf->data_dir, strerror(errno));
+        goto out;
+    }
+    sa_store_conf_t sconf;
+    sa_store_conf_defaults(&sconf);
+    sconf.retention_ms = conf->retention_ms;
+    sconf.retention_bytes = conf->retention_bytes;
+    sconf.segment_bytes = conf->segment_bytes;
+    sconf.segment_ms = conf->roll_ms;
+    sconf.max_message_bytes = conf->message_max_bytes;
+    sconf.num_partitions = (int32_t)conf->num_partitions;
+    sa_err_t err = sa_store_open(conf->data_dir, &sconf, &broker->store, errstr, sizeof(errstr));
+    if (err != SA_OK) {
+        sa_log_error("broker", "cannot open the data directory %s: %s%s", conf->data_dir,
+                     errstr[0] ? errstr : sa_err2str(err),
+                     err == SA_ERR_EXISTS ? " (is another broker using it?)" : "");
+        goto out;
+    }
+    if (sa_broker_meta_load(conf->data_dir, broker->node_id, broker->cluster_id, sizeof(broker->cluster_id),
+                            errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("broker", "%s", errstr);
+        goto out;
+    }
+
+    broker->loop = sa_loop_new();
+    if (!broker->loop) {
+        sa_log_error("broker", "epoll: %s", strerror(errno));
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    broker->_signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (broker->_signal_fd < 0 || sa_loop_add_fd(broker->loop, broker->_signal_fd, SA_LOOP_READ, on_signal, broker) < 0) {
+        sa_log_error("broker", "signalfd: %s", strerror(errno));
+        goto out;
+    }
+    broker->_listen_fd = open_listener(listen_host, listen_port, errstr, sizeof(errstr));
+    if (broker->_listen_fd < 0) {
+        sa_log_error("broker", "%s", errstr);
+        goto out;
+    }
+    if (sa_loop_add_fd(broker->loop, broker->_listen_fd, SA_LOOP_READ, on_accept, broker) < 0) {
+        sa_log_error("broker", "epoll: %s", strerror(errno));
+        goto out;
+    }
+    sa_loop_set_before_sleep(broker->loop, before_sleep, broker);
+    sa_timer_start(broker->loop, &retention_timer, conf->retention_check_ms, on_retention, broker);
+
+    sa_log_info("broker",
+                "listening on %s:%d, advertising %s:%d to clients (node %d, cluster %s, %zu topics, data %s) "
+                "- ready in %.1f ms",
+                listen_host, listen_port, broker->adv_host, broker->adv_port, broker->node_id, broker->cluster_id,
+                sa_store_topic_count(broker->store), conf->data_dir, (double)(sa_mono_us() - t0) / 1000.0);
+    if (is_wildcard(listen_host) && !(conf->advertised && *conf->advertised))
+        sa_log_warn("broker",
+                    "listening on all interfaces: clients will be told to connect to \"%s:%d\"; if they "
+                    "cannot resolve that name (Docker, another host), set --advertised-listener HOST:PORT",
+                    broker->adv_host, broker->adv_port);
+
+    if (sa_loop_run(broker->loop) < 0) {
+        sa_log_error("broker", "event loop: %s", strerror(errno));
+        goto out;
+    }
+    rc = SA_EXIT_OK;
+out:
+    if (broker->loop) {
+        if (broker->_listen_fd >= 0) sa_loop_del_fd(broker->loop, broker->_listen_fd);
+        sa_timer_stop(broker->loop, &retention_timer);
+        if (broker->store) shutdown_conns(broker);
+    }
+    if (broker->_listen_fd >= 0) close(broker->_listen_fd);
+    if (broker->_signal_fd >= 0) close(broker->_signal_fd);
+    if (broker->store) {
+        err = sa_store_close(broker->store);
+        if (err != SA_OK) {
+            sa_log_error("broker", "closing the store: %s (the next start recovers)", sa_err2str(err));
+            rc = SA_EXIT_FAIL;
+        } else if (rc == SA_EXIT_OK) {
+            sa_log_info("broker", "stopped cleanly");
+        }
+    }
+    sa_loop_free(broker->loop);
+    return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * broker.h - the broker's contract for request handlers: the broker, a request, and how a
+ * handler answers now or later.
+ *
+ * DESIGN. One thread runs an epoll loop (loop.h). A connection reads frames, decodes the
+ * request header and calls the handler registered for the ApiKey (dispatch.c). Every request
+ * owns a response slot in its connection's queue; the connection writes slots strictly in
+ * request order, so a handler may answer at once or park its request and answer later (a
+ * Produce waiting for the group commit, a Fetch long-polling, a JoinGroup waiting for the
+ * rebalance) and later requests on the same connection still reach the client in order.
+ *
+ * Once per loop turn, before sleeping, the broker syncs the store (one fsync for everything
+ * appended in the turn), runs the sync waiters (Produce responses), then the data waiters
+ * (parked Fetches), then reaps closed connections.
+ *
+ * ADDING A HANDLER (admin, group, ...):
+ *   1. Write src/broker/handle_<area>.c with
+ *        sa_err_t sa_handle_<ApiName>(sa_req_t *req);
+ *      Decode req->body/req->body_len with the generated sa_<Api>Request_decode() at
+ *      req->ApiVersion (arrays go into req->arena), fill the sa_<Api>Response_t, encode it onto
+ *      &req->resp at the same version, return SA_OK. Malformed body: return SA_ERR_PARSE (the
+ *      connection is closed, as Kafka does). Errors the client should see go in the response's
+ *      ErrorCode fields, never as the return value.
+ *   2. Declare it in src/broker/handlers.h and add one row to the table in dispatch.c:
+ *        [SA_API_<Name>] = {MIN, MAX, sa_handle_<ApiName>},
+ *      ApiVersions then advertises it automatically.
+ * To answer later: call sa_req_defer() and return SA_ERR_AGAIN; when the answer is known,
+ * encode it onto &req->resp and call sa_req_complete() (see below).
+ *
+ * @locality everything here runs on the broker's loop thread.
+ */
+#ifndef SA_BROKER_BROKER_H
+#define SA_BROKER_BROKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/loop.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/err.h"
+
+typedef struct sa_broker_s sa_broker_t;
+typedef struct sa_conn_s sa_conn_t;
+typedef struct sa_req_s sa_req_t;
+typedef struct sa_store_s sa_store_t;
+
+/* The broker's settings, filled by `samsa broker` from flags and server.properties. */
+typedef struct sa_broker_conf_s {
+    char *config_file;                  /* --config FILE (server.properties) */
+    char *listen;                       /* listeners: HOST:PORT (PLAINTEXT:// accepted) */
+    char *advertised;                   /* advertised.listeners; "" = derived from listen */
+    char *data_dir;                     /* log.dirs */
+    int64_t node_id;                    /* node.id / broker.id */
+    int64_t num_partitions;             /* for auto-created topics */
+    int auto_create;                    /* auto.create.topics.enable */
+    int64_t replication_factor;         /* default.replication.factor (accepted, always 1) */
+    int64_t retention_ms;               /* log.retention.ms; INT64_MIN = unset (use hours) */
+    int64_t retention_hours;            /* log.retention.hours */
+    int64_t retention_bytes;            /* log.retention.bytes, -1 = unlimited */
+    int64_t segment_bytes;              /* log.segment.bytes */
+    int64_t roll_ms;                    /* log.roll.ms, 0 = by size only */
+    int64_t retention_check_ms;         /* log.retention.check.interval.ms */
+    int64_t message_max_bytes;          /* message.max.bytes: largest record batch */
+    int64_t socket_request_max_bytes;   /* socket.request.max.bytes: largest request frame */
+    int64_t max_connections;            /* max.connections */
+    int64_t offsets_retention_minutes;  /* offsets.retention.minutes (group coordinator) */
+    int64_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
+    int64_t group_min_session_timeout_ms;     /* group.min.session.timeout.ms */
+    int64_t group_max_session_timeout_ms;     /* group.max.session.timeout.ms */
+    sa_strlist_t overrides;             /* -o KEY=VALUE, applied after everything else */
+    char *log_level;                    /* --log-level */
+    char *debug;                        /* --debug net,proto,storage */
+} sa_broker_conf_t;
+
+/* Waiting for the next group commit (see sa_broker_wait_sync). Embedded in its owner. */
+typedef struct sa_sync_wait_s sa_sync_wait_t;
+/** @p err is SA_OK when everything appended before the wait was registered is durable. */
+typedef void sa_sync_fn(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t err);
+struct sa_sync_wait_s {
+    sa_sync_fn *fn;
+    sa_sync_wait_t *_prev, *_next; /* in broker->_sync_waits, oldest first */
+    uint64_t _gen;                 /* broker->_sync_gen when registered */
+    int _linked;
+};
+
+/* Waiting for new durable data (see sa_broker_wait_data). Embedded in its owner. */
+typedef struct sa_data_wait_s sa_data_wait_t;
+/** Called after a turn's sync made new data durable; the waiter stays registered. */
+typedef void sa_data_fn(sa_broker_t *broker, sa_data_wait_t *wait);
+struct sa_data_wait_s {
+    sa_data_fn *fn;
+    sa_data_wait_t *_prev, *_next;
+    int _linked;
+};
+
+/* The broker. Handlers read these; only broker.c writes them. */
+struct sa_broker_s {
+    const sa_broker_conf_t *conf; /* borrowed from the command, valid while the broker runs */
+    sa_loop_t *loop;
+    sa_store_t *store;            /* the partition logs */
+    int32_t node_id;
+    char cluster_id[32];          /* persisted in DATA_DIR/meta.properties */
+    char adv_host[256];           /* what Metadata tells clients to connect to */
+    int adv_port;
+    void *group;                  /* the group coordinator's state (group/), NULL until it exists */
+    int64_t started_ms;           /* wall clock at start */
+    /* private */
+    int _listen_fd, _signal_fd;
+    sa_conn_t *_conns;            /* every open connection */
+    size_t _nconns;
+    sa_conn_t *_reap;             /* closed connections to free in before_sleep */
+    sa_sync_wait_t *_sync_waits;  /* oldest first */
+    sa_sync_wait_t *_sync_tail;
+    uint64_t _sync_gen;           /* syncs done; a wait is due once a sync after it ran */
+    sa_data_wait_t *_data_waits;
+    sa_data_wait_t *_data_cursor; /* next waiter to notify while notifying (unwait moves it) */
+    int _dirty;                   /* something was appended since the last sync */
+    int _stopping;
+};
+
+/* A request and its response slot. Created by the connection, freed after its response was
+ * written (or the connection closed). Header fields keep the spec's names. */
+typedef void sa_req_cancel_fn(sa_req_t *req, void *arg);
+typedef void sa_req_timeout_fn(sa_req_t *req, void *arg);
+
+struct sa_req_s {
+    sa_broker_t *broker;
+    int16_t ApiKey;
+    int16_t ApiVersion;
+    int32_t CorrelationId;
+    const char *ClientId;     /* NUL-terminated copy in arena; "" if null */
+    const uint8_t *body;      /* request body after the header; valid until the request is freed */
+    size_t body_len;
+    sa_arena_t arena;         /* decoded request and handler state; freed with the request */
+    sa_buf_t resp;            /* response: header written by the broker, body appended by the handler */
+    /* private */
+    sa_conn_t *_conn;         /* NULL once the connection closed */
+    sa_req_t *_next;          /* in the connection's queue, request order */
+    uint8_t *_frame;          /* owned: the whole request frame (size prefix excluded) */
+    size_t _frame_len;
+    size_t _sent;             /* bytes of resp already written */
+    int _state;               /* REQ_* in conn.c */
+    int _noreply;             /* acks=0 Produce: no response at all */
+    sa_req_cancel_fn *_cancel;
+    sa_req_timeout_fn *_timeout;
+    void *_arg;
+    sa_timer_t _timer;
+    int64_t _recv_us;         /* when the frame was complete (for latency debug) */
+};
+
+/**
+ * Park @p req: its response will come later with sa_req_complete().
+ * @p timeout_ms >= 0 starts a deadline after which @p on_timeout(req, arg) runs (it must
+ * complete the request); -1 means no deadline. If the connection closes first,
+ * @p on_cancel(req, arg) runs (it must forget @p req: the request is freed soon after) and
+ * neither callback runs again. Both callbacks may be NULL. The handler then returns SA_ERR_AGAIN.
+ */
+void sa_req_defer(sa_req_t *req, int64_t timeout_ms, sa_req_timeout_fn *on_timeout,
+                  sa_req_cancel_fn *on_cancel, void *arg);
+
+/** The response body of a deferred @p req is in req->resp: send it, in order. Stops the deadline. */
+void sa_req_complete(sa_req_t *req);
+
+/** Send no response for @p req (Produce with acks=0). Call before returning SA_OK. */
+static inline void sa_req_set_noreply(sa_req_t *req) { req->_noreply = 1; }
+
+/** @returns a peer description "ip:port" for logs, valid while the request lives. */
+const char *sa_req_peer(const sa_req_t *req);
+
+/**
+ * Call @p wait->fn after the next group commit (the store sync at the end of this loop turn),
+ * with its result. Marks the store dirty. @p wait is borrowed until fn runs or
+ * sa_broker_unwait_sync().
+ */
+void sa_broker_wait_sync(sa_broker_t *broker, sa_sync_wait_t *wait, sa_sync_fn *fn);
+void sa_broker_unwait_sync(sa_broker_t *broker, sa_sync_wait_t *wait);
+/** Note that something was appended, so the turn ends with a sync. */
+static inline void sa_broker_mark_dirty(sa_broker_t *broker) { broker->_dirty = 1; }
+
+/** Call @p wait->fn after every sync that made new data durable, until unwaited. Borrowed. */
+void sa_broker_wait_data(sa_broker_t *broker, sa_data_wait_t *wait, sa_data_fn *fn);
+void sa_broker_unwait_data(sa_broker_t *broker, sa_data_wait_t *wait);
+
+/** Run the broker with @p conf until SIGINT/SIGTERM. @returns an sa_exit_t. */
+int sa_broker_run(const sa_broker_conf_t *conf);
+
+#endif

@@ -1,0 +1,424 @@
+/*
+ * conn.c - client connections: framing, dispatch, the in-order response queue.
+ *
+ * Framing (Kafka: int32 size, then that many bytes). Small frames are read in bulk into a
+ * fixed read buffer (RBUF_SIZE) and copied out whole, so a burst of small requests costs one
+ * read(2). A frame that does not fit is read straight into its own allocation of exactly its
+ * size. The size is checked against socket.request.max.bytes (and for being negative or too
+ * small to hold a header) BEFORE anything is allocated for it; a bad size closes this
+ * connection only.
+ *
+ * Queue. Every request, answered or parked, sits in conn->head..tail in arrival order.
+ * Flushing writes the responses of the leading run of finished requests (writev) and frees
+ * them; a parked request at the head holds back everything behind it, which is how responses
+ * stay in request order. acks=0 Produce requests have no response: they are dropped from the
+ * queue when they reach the head.
+ *
+ * Budget. One read event dispatches at most REQ_BUDGET requests; if complete frames remain
+ * buffered a 0 ms timer resumes the connection next turn, so one busy client cannot starve the
+ * others or the group commit.
+ *
+ * Invariants:
+ *   1. A closed connection has fd -1, no loop registration, no running timers, and every
+ *      parked request of it was cancelled (its owner forgot it) before close returned.
+ *   2. Memory of a closed connection and its requests is freed only in sa_conn_reap(), so a
+ *      handler deep in a call chain never sees its request freed under it.
+ */
+#include "broker/conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "broker/dispatch.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+
+#define RBUF_SIZE (64 * 1024)
+#define REQ_BUDGET 64              /* requests dispatched per read event */
+#define MAX_QUEUED 512             /* requests queued before reads pause */
+#define MAX_QUEUED_BYTES (64u << 20) /* response bytes queued before reads pause */
+#define MIN_FRAME 8                /* ApiKey + ApiVersion + CorrelationId */
+#define IOV_MAX_BATCH 64
+
+enum { REQ_HANDLING, REQ_PARKED, REQ_READY };
+
+struct sa_conn_s {
+    sa_broker_t *broker;
+    int fd;                  /* -1 once closed */
+    char peer[64];           /* "ip:port" */
+    sa_conn_t *prev, *next;  /* in broker->_conns, or the reap list once closed */
+    uint8_t *rbuf;           /* RBUF_SIZE bytes; rbuf[roff..rlen) not parsed yet */
+    size_t roff, rlen;
+    uint8_t *big;            /* a large frame being read in place, NULL if none */
+    size_t big_size, big_have;
+    sa_req_t *head, *tail;   /* requests in arrival order */
+    size_t nreqs;
+    size_t queued_bytes;     /* response bytes finished but not written */
+    unsigned watching;       /* SA_LOOP_* currently registered */
+    int in_flush;            /* sa_conn_flush is on the stack (no re-entry) */
+    int blocked;             /* the socket refused bytes: wait for EPOLLOUT */
+    sa_timer_t resume;       /* 0 ms: continue parsing buffered frames next turn */
+};
+
+static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
+
+const char *sa_req_peer(const sa_req_t *req) { return req->_conn ? req->_conn->peer : "(closed)"; }
+
+static void update_events(sa_conn_t *conn) {
+    if (conn->fd < 0) return;
+    unsigned want = 0;
+    if (conn->nreqs < MAX_QUEUED && conn->queued_bytes < MAX_QUEUED_BYTES) want |= SA_LOOP_READ;
+    if (conn->blocked) want |= SA_LOOP_WRITE;
+    if (want != conn->watching && sa_loop_mod_fd(conn->broker->loop, conn->fd, want) == 0)
+        conn->watching = want;
+}
+
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer) {
+    sa_conn_t *conn = sa_new(sa_conn_t);
+    conn->broker = broker;
+    conn->fd = fd;
+    snprintf(conn->peer, sizeof(conn->peer), "%s", peer);
+    conn->rbuf = sa_malloc(RBUF_SIZE);
+    conn->watching = SA_LOOP_READ;
+    if (sa_loop_add_fd(broker->loop, fd, SA_LOOP_READ, on_io, conn) < 0) {
+        sa_log_warn("net", "%s: cannot watch connection: %s", peer, strerror(errno));
+        close(fd);
+        free(conn->rbuf);
+        free(conn);
+        return NULL;
+    }
+    conn->next = broker->_conns;
+    if (broker->_conns) broker->_conns->prev = conn;
+    broker->_conns = conn;
+    broker->_nconns++;
+    sa_log_debug(SA_DBG_NET, "net", "%s: connected (%zu open)", peer, broker->_nconns);
+    return conn;
+}
+
+static void req_free(sa_req_t *req) {
+    sa_arena_free(&req->arena);
+    sa_buf_free(&req->resp);
+    free(req->_frame);
+    free(req);
+}
+
+void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
+    if (conn->fd < 0) return;
+    sa_broker_t *broker = conn->broker;
+    if (warn)
+        sa_log_warn("net", "%s: closing connection: %s", conn->peer, reason ? reason : "closed");
+    else
+        sa_log_debug(SA_DBG_NET, "net", "%s: %s", conn->peer, reason ? reason : "closed by peer");
+    sa_loop_del_fd(broker->loop, conn->fd);
+    close(conn->fd);
+    conn->fd = -1;
+    sa_timer_stop(broker->loop, &conn->resume);
+    for (sa_req_t *req = conn->head; req; req = req->_next) {
+        sa_timer_stop(broker->loop, &req->_timer);
+        if (req->_state == REQ_PARKED && req->_cancel) req->_cancel(req, req->_arg);
+        req->_cancel = NULL;
+        req->_timeout = NULL;
+        req->_conn = NULL;
+    }
+    /* Move from the open list to the reap list. */
+    if (conn->prev) conn->prev->next = conn->next;
+    else broker->_conns = conn->next;
+    if (conn->next) conn->next->prev = conn->prev;
+    broker->_nconns--;
+    conn->prev = NULL;
+    conn->next = broker->_reap;
+    broker->_reap = conn;
+}
+
+void sa_conn_reap(sa_broker_t *broker) {
+    while (broker->_reap) {
+        sa_conn_t *conn = broker->_reap;
+        broker->_reap = conn->next;
+        while (conn->head) {
+            sa_req_t *req = conn->head;
+            conn->head = req->_next;
+            req_free(req);
+        }
+        free(conn->big);
+        free(conn->rbuf);
+        free(conn);
+    }
+}
+
+/* Drop finished requests at the head that have nothing (left) to write. */
+static void pop_head(sa_conn_t *conn) {
+    sa_req_t *req = conn->head;
+    conn->head = req->_next;
+    if (!conn->head) conn->tail = NULL;
+    conn->nreqs--;
+    req_free(req);
+}
+
+void sa_conn_flush(sa_conn_t *conn) {
+    if (conn->fd < 0 || conn->in_flush) return;
+    conn->in_flush = 1;
+    for (;;) {
+        struct iovec iov[IOV_MAX_BATCH];
+        int n = 0;
+        while (conn->head && conn->head->_state == REQ_READY && conn->head->_noreply) pop_head(conn);
+        for (sa_req_t *req = conn->head; req && n < IOV_MAX_BATCH && req->_state == REQ_READY; req = req->_next) {
+            if (req->_noreply) continue;
+            iov[n].iov_base = req->resp.data + req->_sent;
+            iov[n].iov_len = req->resp.len - req->_sent;
+            n++;
+        }
+        if (!n) {
+            conn->blocked = 0;
+            break;
+        }
+        ssize_t w = writev(conn->fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                conn->blocked = 1;
+                break;
+            }
+            conn->in_flush = 0;
+            sa_conn_close(conn, 0, errno == EPIPE || errno == ECONNRESET ? "peer went away" : strerror(errno));
+            return;
+        }
+        size_t left = (size_t)w;
+        while (left && conn->head && conn->head->_state == REQ_READY) {
+            sa_req_t *req = conn->head;
+            if (req->_noreply) {
+                pop_head(conn);
+                continue;
+            }
+            size_t rest = req->resp.len - req->_sent;
+            if (left < rest) {
+                req->_sent += left;
+                conn->queued_bytes -= left;
+                left = 0;
+                break;
+            }
+            left -= rest;
+            conn->queued_bytes -= rest;
+            pop_head(conn);
+        }
+        if (conn->head && conn->head->_state == REQ_READY && conn->head->_sent > 0) {
+            conn->blocked = 1; /* short write: the socket buffer is full */
+            break;
+        }
+    }
+    conn->in_flush = 0;
+    update_events(conn);
+}
+
+/* The response header (and size placeholder) is written by sa_dispatch; finish the frame. */
+static void req_finish(sa_req_t *req) {
+    req->_state = REQ_READY;
+    if (req->_noreply) return;
+    sa_store_be32(req->resp.data, (uint32_t)(req->resp.len - 4));
+    if (req->_conn) req->_conn->queued_bytes += req->resp.len;
+}
+
+static void on_req_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    (void)loop;
+    (void)timer;
+    sa_req_t *req = arg;
+    if (req->_state == REQ_PARKED && req->_timeout) req->_timeout(req, req->_arg);
+}
+
+void sa_req_defer(sa_req_t *req, int64_t timeout_ms, sa_req_timeout_fn *on_timeout,
+                  sa_req_cancel_fn *on_cancel, void *arg) {
+    req->_state = REQ_PARKED;
+    req->_cancel = on_cancel;
+    req->_timeout = on_timeout;
+    req->_arg = arg;
+    if (timeout_ms >= 0 && on_timeout && req->_conn)
+        sa_timer_start(req->broker->loop, &req->_timer, timeout_ms, on_req_deadline, req);
+}
+
+void sa_req_complete(sa_req_t *req) {
+    if (req->_state != REQ_PARKED) return;
+    sa_timer_stop(req->broker->loop, &req->_timer);
+    req->_cancel = NULL;
+    req->_timeout = NULL;
+    req_finish(req);
+    if (req->_conn && req->_conn->head == req) sa_conn_flush(req->_conn);
+}
+
+/* ---- reading ---- */
+
+static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
+    sa_req_t *req = sa_new(sa_req_t);
+    req->broker = conn->broker;
+    req->_conn = conn;
+    req->_frame = frame;
+    req->_frame_len = len;
+    req->_recv_us = sa_mono_us();
+    req->_state = REQ_HANDLING;
+    sa_arena_init(&req->arena, 0);
+    sa_buf_init(&req->resp, 0);
+    if (conn->tail) conn->tail->_next = req;
+    else conn->head = req;
+    conn->tail = req;
+    conn->nreqs++;
+
+    char errstr[256] = "";
+    sa_err_t err = sa_dispatch(req, errstr, sizeof(errstr));
+    if (conn->fd < 0) return; /* the handler's work closed us (write error) */
+    if (err == SA_ERR_AGAIN) {
+        /* Parked, or parked and already completed from inside the handler. */
+        if (req->_state == REQ_HANDLING) {
+            sa_log_error("broker", "%s: handler of ApiKey %d returned AGAIN without sa_req_defer", conn->peer,
+                         req->ApiKey);
+            sa_conn_close(conn, 1, "internal error");
+        }
+        return;
+    }
+    if (err != SA_OK) {
+        sa_conn_close(conn, 1, errstr[0] ? errstr : sa_err2str(err));
+        return;
+    }
+    req_finish(req);
+    if (conn->head == req) sa_conn_flush(conn);
+}
+
+/* @returns 1 if a frame size is acceptable, else closes the connection and returns 0. */
+static int check_size(sa_conn_t *conn, int32_t size) {
+    char why[128];
+    int64_t max = conn->broker->conf->socket_request_max_bytes;
+    if (size >= MIN_FRAME && size <= max) return 1;
+    if (size < 0)
+        snprintf(why, sizeof(why), "negative frame size %d", size);
+    else if (size < MIN_FRAME)
+        snprintf(why, sizeof(why), "frame of %d bytes is too short for a request header", size);
+    else
+        snprintf(why, sizeof(why), "frame of %d bytes exceeds socket.request.max.bytes (%lld)", size,
+                 (long long)max);
+    sa_conn_close(conn, 1, why);
+    return 0;
+}
+
+/* Dispatch complete frames from rbuf, up to @p budget. @returns how many were dispatched. */
+static int parse_frames(sa_conn_t *conn, int budget) {
+    int done = 0;
+    while (conn->fd >= 0 && done < budget && conn->nreqs < MAX_QUEUED) {
+        size_t avail = conn->rlen - conn->roff;
+        if (avail < 4) break;
+        const uint8_t *p = conn->rbuf + conn->roff;
+        int32_t size = (int32_t)sa_load_be32(p);
+        if (!check_size(conn, size)) return done;
+        if (avail - 4 >= (size_t)size) {
+            uint8_t *frame = sa_malloc((size_t)size);
+            memcpy(frame, p + 4, (size_t)size);
+            conn->roff += 4 + (size_t)size;
+            done++;
+            handle_frame(conn, frame, (size_t)size);
+            continue;
+        }
+        if ((size_t)size + 4 > RBUF_SIZE) {
+            /* Too big for the read buffer: read the rest straight into its own allocation. */
+            conn->big = sa_malloc((size_t)size);
+            conn->big_size = (size_t)size;
+            conn->big_have = avail - 4;
+            memcpy(conn->big, p + 4, conn->big_have);
+            conn->roff = conn->rlen = 0;
+        }
+        break;
+    }
+    if (conn->fd >= 0 && conn->roff == conn->rlen) conn->roff = conn->rlen = 0;
+    return done;
+}
+
+static int frames_buffered(const sa_conn_t *conn) {
+    size_t avail = conn->rlen - conn->roff;
+    if (avail < 4) return 0;
+    int32_t size = (int32_t)sa_load_be32(conn->rbuf + conn->roff);
+    return size < 0 || avail - 4 >= (size_t)size;
+}
+
+static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg);
+
+static void schedule_resume(sa_conn_t *conn) {
+    if (conn->fd >= 0 && frames_buffered(conn) && conn->nreqs < MAX_QUEUED && !sa_timer_running(&conn->resume))
+        sa_timer_start(conn->broker->loop, &conn->resume, 0, on_resume, conn);
+}
+
+static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    (void)loop;
+    (void)timer;
+    sa_conn_t *conn = arg;
+    parse_frames(conn, REQ_BUDGET);
+    schedule_resume(conn);
+    if (conn->fd >= 0) update_events(conn);
+}
+
+static void do_read(sa_conn_t *conn) {
+    int budget = REQ_BUDGET;
+    /* Frames left from an earlier turn go first. */
+    budget -= parse_frames(conn, budget);
+    for (int rounds = 0; conn->fd >= 0 && budget > 0 && rounds < 8; rounds++) {
+        uint8_t *dst;
+        size_t room;
+        if (conn->big) {
+            dst = conn->big + conn->big_have;
+            room = conn->big_size - conn->big_have;
+        } else {
+            if (conn->roff > 0) { /* move the partial frame to the front so a whole one fits */
+                memmove(conn->rbuf, conn->rbuf + conn->roff, conn->rlen - conn->roff);
+                conn->rlen -= conn->roff;
+                conn->roff = 0;
+            }
+            dst = conn->rbuf + conn->rlen;
+            room = RBUF_SIZE - conn->rlen;
+            if (!room) break; /* full of frames we may not dispatch yet (queue limit) */
+        }
+        ssize_t n = read(conn->fd, dst, room);
+        if (n == 0) {
+            sa_conn_close(conn, 0, conn->big || conn->rlen ? "peer closed in the middle of a frame" : NULL);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            sa_conn_close(conn, 0, strerror(errno));
+            return;
+        }
+        if (conn->big) {
+            conn->big_have += (size_t)n;
+            if (conn->big_have == conn->big_size) {
+                uint8_t *frame = conn->big;
+                size_t len = conn->big_size;
+                conn->big = NULL;
+                conn->big_size = conn->big_have = 0;
+                budget--;
+                handle_frame(conn, frame, len);
+            }
+        } else {
+            conn->rlen += (size_t)n;
+            budget -= parse_frames(conn, budget);
+        }
+        if ((size_t)n < room) break; /* drained the socket */
+    }
+    schedule_resume(conn);
+}
+
+static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg) {
+    (void)loop;
+    (void)fd;
+    sa_conn_t *conn = arg;
+    if (events & SA_LOOP_WRITE) sa_conn_flush(conn);
+    if (conn->fd >= 0 && (events & SA_LOOP_READ)) {
+        if (conn->watching & SA_LOOP_READ) do_read(conn);
+        else {
+            /* Reads are paused (queue full) but epoll reports a hang-up or error: probe it. */
+            char c;
+            ssize_t n = recv(conn->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                sa_conn_close(conn, 0, NULL);
+        }
+    }
+    if (conn->fd >= 0) update_events(conn);
+}

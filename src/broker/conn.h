@@ -1,0 +1,35 @@
+/*
+ * conn.h - a client connection inside the broker: framing, the in-order response queue,
+ * backpressure. Internal to src/broker (handlers see only sa_req_t).
+ *
+ * States of a connection: OPEN (reading frames, dispatching, writing responses) -> CLOSED
+ * (fd closed, pending requests cancelled, memory waiting in broker->_reap for before_sleep).
+ * Reads pause while too many requests or response bytes are queued (a client that does not
+ * read its responses cannot make the broker buffer without bound) and resume when drained.
+ */
+#ifndef SA_BROKER_CONN_H
+#define SA_BROKER_CONN_H
+
+#include "broker/broker.h"
+
+/**
+ * Take @p fd (an accepted, non-blocking socket) and start serving it.
+ * @returns the connection, or NULL (fd closed) if it could not be registered.
+ */
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer);
+
+/**
+ * Close @p conn: stop reading and writing, cancel its deferred requests, close the fd.
+ * Its memory is freed later by sa_conn_reap(), so this is safe inside any callback.
+ * @p reason (NULL: a normal close by the peer) is logged with the peer: at warn level
+ * when @p warn, else at debug (net).
+ */
+void sa_conn_close(sa_conn_t *conn, int warn, const char *reason);
+
+/** Free every connection closed since the last call (before_sleep). */
+void sa_conn_reap(sa_broker_t *broker);
+
+/** A request of @p conn is ready: write what can go out in order. */
+void sa_conn_flush(sa_conn_t *conn);
+
+#endif

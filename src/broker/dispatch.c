@@ -1,0 +1,85 @@
+/*
+ * dispatch.c - the API table and request dispatch.
+ *
+ * The table is the single list of what the broker serves: ApiVersions advertises exactly its
+ * rows, so a new handler shows up to clients by adding its row (see broker.h, "ADDING A
+ * HANDLER"). Ranges follow DESIGN.md §5: minimums matter as much as maximums (librdkafka
+ * enables features only when old versions are advertised), and every version advertised must
+ * really be served (Produce 0-2 are advertised and answered UNSUPPORTED_VERSION, as Kafka 4 does).
+ *
+ * Unknown API keys and unsupported versions: ApiVersions of a version we do not know is answered
+ * in v0 with UNSUPPORTED_VERSION and our list (KIP-511), so a newer client can downgrade. For
+ * every other API, the response layout of an unknown version is unknowable, so the connection
+ * is closed after the responses before it are written, which is what Kafka does.
+ */
+#include "broker/dispatch.h"
+
+#include <stdio.h>
+
+#include "broker/handlers.h"
+#include "core/log.h"
+#include "proto/proto.h"
+
+#define API_SLOTS 128
+
+static const sa_api_t apis[API_SLOTS] = {
+    [SA_API_Produce] = {0, 11, sa_handle_Produce},
+    [SA_API_Fetch] = {4, 12, sa_handle_Fetch},
+    [SA_API_ListOffsets] = {1, 7, sa_handle_ListOffsets},
+    [SA_API_Metadata] = {0, 12, sa_handle_Metadata},
+    [SA_API_ApiVersions] = {0, 4, sa_handle_ApiVersions},
+};
+
+const sa_api_t *sa_dispatch_api(int api_key) {
+    if (api_key < 0 || api_key >= API_SLOTS || !apis[api_key].fn) return NULL;
+    return &apis[api_key];
+}
+
+int sa_dispatch_api_count(void) { return API_SLOTS; }
+
+sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
+    sa_rd_t rd;
+    sa_RequestHeader_t hdr;
+    sa_arena_set_cap(&req->arena, sa_proto_arena_cap(req->_frame_len));
+    sa_rd_init(&rd, req->_frame, req->_frame_len);
+    if (sa_proto_read_request_header(&rd, &req->arena, &hdr) != SA_OK) {
+        snprintf(errstr, errstr_size, "malformed request header (%zu-byte frame)", req->_frame_len);
+        return SA_ERR_PARSE;
+    }
+    req->ApiKey = hdr.RequestApiKey;
+    req->ApiVersion = hdr.RequestApiVersion;
+    req->CorrelationId = hdr.CorrelationId;
+    req->ClientId = sa_str_dup(hdr.ClientId, &req->arena);
+    if (!req->ClientId) req->ClientId = "";
+    req->body = rd.p;
+    req->body_len = sa_rd_left(&rd);
+
+    const sa_api_t *api = sa_dispatch_api(req->ApiKey);
+    int known_version = api && req->ApiVersion >= api->min && req->ApiVersion <= api->max;
+    if (!known_version && req->ApiKey != SA_API_ApiVersions) {
+        if (api)
+            snprintf(errstr, errstr_size, "%s v%d is not supported (versions %d-%d; client \"%s\")",
+                     sa_proto_api_name(req->ApiKey), req->ApiVersion, api->min, api->max, req->ClientId);
+        else
+            snprintf(errstr, errstr_size, "unknown ApiKey %d v%d (client \"%s\")", req->ApiKey, req->ApiVersion,
+                     req->ClientId);
+        return SA_ERR_UNSUPPORTED_VERSION;
+    }
+    /* The size is filled in when the response is complete. */
+    int16_t resp_version = known_version ? req->ApiVersion : 0;
+    if (sa_buf_put_be32(&req->resp, 0) != SA_OK ||
+        sa_proto_write_response_header(&req->resp, req->ApiKey, resp_version, req->CorrelationId) != SA_OK) {
+        snprintf(errstr, errstr_size, "cannot build a response header");
+        return SA_ERR_NOMEM;
+    }
+    sa_log_debug(SA_DBG_PROTO, "proto", "%s: %s v%d corr %d (%zu bytes)", sa_req_peer(req),
+                 sa_proto_api_name(req->ApiKey), req->ApiVersion, req->CorrelationId, req->_frame_len);
+    sa_err_t err = apis[req->ApiKey].fn(req);
+    if (err == SA_ERR_PARSE || err == SA_ERR_TOOBIG)
+        snprintf(errstr, errstr_size, "malformed %s v%d request body (%zu bytes)", sa_proto_api_name(req->ApiKey),
+                 req->ApiVersion, req->body_len);
+    else if (err != SA_OK && err != SA_ERR_AGAIN)
+        snprintf(errstr, errstr_size, "%s v%d: %s", sa_proto_api_name(req->ApiKey), req->ApiVersion,
+                 sa_err2str(err));
+    return err;
+}

@@ -1,0 +1,383 @@
+/*
+ * coordinator.c - the group registry, member bookkeeping, timers, and the read-mostly requests
+ * (DescribeGroups, ListGroups, DeleteGroups, OffsetDelete checks). The rebalance itself is in
+ * group_join.c; SyncGroup/Heartbeat/LeaveGroup in group_member.c.
+ *
+ * Timers are deadlines stored in the groups and members; sa_gcoord_next_deadline() scans them
+ * (groups and members are few: a linear pass is cheaper than keeping a heap in step with every
+ * heartbeat), and sa_gcoord_tick() runs what is due.
+ */
+#include "broker/group/group_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "broker/group/offsets.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+static const char *const state_names[] = {
+    [SA_GROUP_EMPTY] = "Empty",
+    [SA_GROUP_PREPARING_REBALANCE] = "PreparingRebalance",
+    [SA_GROUP_COMPLETING_REBALANCE] = "CompletingRebalance",
+    [SA_GROUP_STABLE] = "Stable",
+    [SA_GROUP_DEAD] = "Dead",
+};
+
+const char *sa_group_state_name(sa_group_state_t state) {
+    return (unsigned)state < SA_ARRAY_LEN(state_names) ? state_names[state] : "Unknown";
+}
+
+void sa_gcoord_conf_defaults(sa_gcoord_conf_t *conf) {
+    conf->min_session_timeout_ms = 6000;
+    conf->max_session_timeout_ms = 1800000;
+    conf->initial_rebalance_delay_ms = 3000;
+    conf->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
+    conf->retention_check_ms = 600000;
+    conf->max_group_size = 0;
+}
+
+static int64_t wall_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gc_set_state(group_t *grp, sa_group_state_t state) {
+    if (grp->state == state) return;
+    sa_log_debug(SA_DBG_GROUP, "group", "%s: %s -> %s (generation %d)", grp->id, sa_group_state_name(grp->state),
+                 sa_group_state_name(state), grp->generation);
+    grp->state = state;
+    if (state == SA_GROUP_EMPTY) grp->empty_since_ms = wall_now_ms();
+}
+
+/* ---- registry ----------------------------------------------------------------------------- */
+
+group_t *gc_group_get(const sa_gcoord_t *coord, const char *id) { return sa_strmap_gets(&coord->groups, id); }
+
+group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id) {
+    group_t *grp = gc_group_get(coord, id);
+    if (!grp) {
+        grp = sa_new(group_t);
+        grp->id = sa_strdup(id);
+        grp->state = SA_GROUP_EMPTY;
+        grp->empty_since_ms = wall_now_ms();
+        sa_strmap_put(&coord->groups, id, strlen(id), grp);
+    }
+    return grp;
+}
+
+static void member_free(gmember_t *mem) {
+    for (size_t i = 0; i < mem->nprotocols; i++) {
+        free(mem->protocols[i].name);
+        free(mem->protocols[i].meta);
+    }
+    free(mem->protocols);
+    free(mem->assignment);
+    free(mem->member_id);
+    free(mem->instance_id);
+    free(mem->client_id);
+    free(mem->client_host);
+    free(mem);
+}
+
+static void group_free(group_t *grp) {
+    while (grp->members) {
+        gmember_t *mem = grp->members;
+        grp->members = mem->next;
+        member_free(mem);
+    }
+    while (grp->pending) {
+        gpending_t *p = grp->pending;
+        grp->pending = p->next;
+        free(p->member_id);
+        free(p);
+    }
+    free(grp->protocol_type);
+    free(grp->protocol_name);
+    free(grp->leader_id);
+    free(grp->id);
+    free(grp);
+}
+
+static void group_remove(sa_gcoord_t *coord, group_t *grp) {
+    sa_log_debug(SA_DBG_GROUP, "group", "%s: removed", grp->id);
+    sa_strmap_del(&coord->groups, grp->id, strlen(grp->id));
+    group_free(grp);
+}
+
+gmember_t *gc_member_find(const group_t *grp, const char *member_id) {
+    if (!member_id || !*member_id) return NULL;
+    for (gmember_t *mem = grp->members; mem; mem = mem->next)
+        if (!strcmp(mem->member_id, member_id)) return mem;
+    return NULL;
+}
+
+gmember_t *gc_member_find_instance(const group_t *grp, const char *instance_id) {
+    if (!instance_id) return NULL;
+    for (gmember_t *mem = grp->members; mem; mem = mem->next)
+        if (mem->instance_id && !strcmp(mem->instance_id, instance_id)) return mem;
+    return NULL;
+}
+
+const gproto_t *gc_member_protocol(const gmember_t *mem, const char *name) {
+    if (!name) return NULL;
+    for (size_t i = 0; i < mem->nprotocols; i++)
+        if (!strcmp(mem->protocols[i].name, name)) return &mem->protocols[i];
+    return NULL;
+}
+
+void gc_member_remove(sa_gcoord_t *coord, group_t *grp, gmember_t *mem, sa_err_t err) {
+    (void)coord;
+    for (gmember_t **pp = &grp->members; *pp; pp = &(*pp)->next) {
+        if (*pp != mem) continue;
+        *pp = mem->next;
+        grp->nmembers--;
+        break;
+    }
+    if (grp->leader_id && !strcmp(grp->leader_id, mem->member_id)) {
+        free(grp->leader_id);
+        grp->leader_id = NULL;
+    }
+    sa_log_debug(SA_DBG_GROUP, "group", "%s: member %s removed (%s)", grp->id, mem->member_id, sa_err2name(err));
+    /* Kafka answers a parked call of a removed member rather than leaving its client hanging */
+    if (mem->join_cb) {
+        sa_group_join_result_t res = {.ErrorCode = err, .GenerationId = -1, .Leader = "",
+                                      .MemberId = mem->member_id};
+        mem->join_cb(mem->join_opaque, &res);
+    }
+    if (mem->sync_cb) {
+        sa_group_sync_result_t res = {.ErrorCode = err};
+        mem->sync_cb(mem->sync_opaque, &res);
+    }
+    member_free(mem);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static void create_offset_group(void *arg, const char *group) { gc_group_get_or_create(arg, group); }
+
+sa_gcoord_t *sa_gcoord_new(const sa_gcoord_conf_t *conf, struct sa_offsets_s *offsets, int64_t now_ms) {
+    sa_gcoord_t *coord = sa_new(sa_gcoord_t);
+    coord->conf = *conf;
+    coord->offsets = offsets;
+    coord->next_retention_ms = now_ms + conf->retention_check_ms;
+    if (offsets) sa_offsets_foreach_group(offsets, create_offset_group, coord);
+    return coord;
+}
+
+void sa_gcoord_free(sa_gcoord_t *coord) {
+    if (!coord) return;
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it))
+        group_free(it->value);
+    sa_strmap_free(&coord->groups);
+    free(coord);
+}
+
+void sa_gcoord_cancel(sa_gcoord_t *coord, const void *opaque) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+        group_t *grp = it->value;
+        for (gmember_t *mem = grp->members; mem; mem = mem->next) {
+            if (mem->join_cb && mem->join_opaque == opaque) mem->join_cb = NULL, mem->join_opaque = NULL;
+            if (mem->sync_cb && mem->sync_opaque == opaque) mem->sync_cb = NULL, mem->sync_opaque = NULL;
+        }
+    }
+}
+
+int sa_gcoord_group_exists(const sa_gcoord_t *coord, const char *group_id) {
+    group_t *grp = gc_group_get(coord, group_id);
+    return grp && grp->state != SA_GROUP_DEAD;
+}
+
+/* ---- timers ------------------------------------------------------------------------------- */
+
+static int keeps_alive(const gmember_t *mem) { return mem->join_cb || mem->sync_cb; }
+
+int64_t sa_gcoord_next_deadline(const sa_gcoord_t *coord) {
+    int64_t next = coord->offsets ? coord->next_retention_ms : INT64_MAX;
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+        const group_t *grp = it->value;
+        if (grp->state == SA_GROUP_PREPARING_REBALANCE && grp->join_deadline_ms < next) next = grp->join_deadline_ms;
+        for (const gmember_t *mem = grp->members; mem; mem = mem->next)
+            if (!keeps_alive(mem) && mem->expires_ms < next) next = mem->expires_ms;
+        for (const gpending_t *p = grp->pending; p; p = p->next)
+            if (p->expires_ms < next) next = p->expires_ms;
+    }
+    return next;
+}
+
+/* Expire members and pending member ids of @p grp whose session ran out. */
+static void expire_members(sa_gcoord_t *coord, group_t *grp, int64_t now_ms) {
+    int changed = 0;
+    for (gpending_t **pp = &grp->pending; *pp;) {
+        gpending_t *p = *pp;
+        if (p->expires_ms > now_ms) {
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        free(p->member_id);
+        free(p);
+        changed = 1;
+    }
+    for (gmember_t *mem = grp->members, *next; mem; mem = next) {
+        next = mem->next;
+        if (keeps_alive(mem) || mem->expires_ms > now_ms) continue;
+        sa_log_info("group", "%s: member %s expired (no heartbeat for %d ms)", grp->id, mem->member_id,
+                    mem->session_timeout_ms);
+        gc_member_remove(coord, grp, mem, SA_ERR_UNKNOWN_MEMBER_ID);
+        gc_member_gone(coord, grp, now_ms, "member expired");
+        changed = 0; /* gc_member_gone already re-evaluated the join phase */
+    }
+    if (changed && grp->state == SA_GROUP_PREPARING_REBALANCE) gc_try_complete_join(coord, grp, now_ms);
+}
+
+/* Offset retention: offsets of an Empty group expire retention after the later of their commit and
+ * the moment the group became Empty; an Empty group with no offsets left is removed. */
+static void expire_offsets(sa_gcoord_t *coord) {
+    int64_t cutoff = wall_now_ms() - coord->conf.offsets_retention_ms;
+    group_t **doomed = NULL;
+    size_t ndoomed = 0;
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+        group_t *grp = it->value;
+        if (grp->state != SA_GROUP_EMPTY) continue;
+        if (grp->empty_since_ms < cutoff) {
+            size_t n = sa_offsets_expire(coord->offsets, grp->id, cutoff);
+            if (n) sa_log_info("group", "%s: %zu committed offsets expired", grp->id, n);
+        }
+        if (!sa_offsets_count(coord->offsets, grp->id)) {
+            doomed = sa_realloc(doomed, (ndoomed + 1) * sizeof(*doomed));
+            doomed[ndoomed++] = grp;
+        }
+    }
+    for (size_t i = 0; i < ndoomed; i++) group_remove(coord, doomed[i]);
+    free(doomed);
+}
+
+void sa_gcoord_tick(sa_gcoord_t *coord, int64_t now_ms) {
+    /* collect the due groups first: completing a join phase never removes a group, but expiry may */
+    size_t n = 0, cap = coord->groups.count;
+    group_t **due = sa_calloc(cap ? cap : 1, sizeof(*due));
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it))
+        due[n++] = it->value;
+    for (size_t i = 0; i < n; i++) {
+        group_t *grp = due[i];
+        expire_members(coord, grp, now_ms);
+        if (grp->state == SA_GROUP_PREPARING_REBALANCE && grp->join_deadline_ms <= now_ms) {
+            if (grp->initial_delay && grp->joined_during_delay && grp->delay_left_ms > 0) {
+                /* Kafka's InitialDelayedJoin: new members keep coming, wait one more step */
+                int64_t step = SA_MIN((int64_t)coord->conf.initial_rebalance_delay_ms, grp->delay_left_ms);
+                grp->delay_left_ms -= step;
+                grp->joined_during_delay = 0;
+                grp->join_deadline_ms = now_ms + step;
+            } else {
+                gc_complete_join(coord, grp, now_ms);
+            }
+        }
+    }
+    free(due);
+    if (coord->offsets && now_ms >= coord->next_retention_ms) {
+        coord->next_retention_ms = now_ms + coord->conf.retention_check_ms;
+        expire_offsets(coord);
+    }
+}
+
+/* ---- describe / list / delete ------------------------------------------------------------- */
+
+void sa_gcoord_describe(const sa_gcoord_t *coord, const char *group_id, sa_group_desc_t *out) {
+    memset(out, 0, sizeof(*out));
+    group_t *grp = gc_group_get(coord, group_id);
+    out->ErrorCode = SA_OK;
+    out->GroupState = sa_group_state_name(grp ? grp->state : SA_GROUP_DEAD);
+    out->ProtocolType = grp && grp->protocol_type ? grp->protocol_type : "";
+    out->ProtocolData = grp && grp->protocol_name && grp->state != SA_GROUP_PREPARING_REBALANCE ? grp->protocol_name : "";
+    if (!grp || !grp->nmembers) return;
+    out->Members = sa_calloc(grp->nmembers, sizeof(*out->Members));
+    int show_meta = grp->state == SA_GROUP_STABLE || grp->state == SA_GROUP_COMPLETING_REBALANCE;
+    for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
+        sa_group_desc_member_t *dm = &out->Members[out->MemberCount++];
+        dm->MemberId = mem->member_id;
+        dm->GroupInstanceId = mem->instance_id;
+        dm->ClientId = mem->client_id;
+        dm->ClientHost = mem->client_host;
+        const gproto_t *proto = show_meta ? gc_member_protocol(mem, grp->protocol_name) : NULL;
+        dm->MemberMetadata = proto ? proto->meta : NULL;
+        dm->MemberMetadataLen = proto ? proto->meta_len : 0;
+        if (grp->state == SA_GROUP_STABLE) {
+            dm->MemberAssignment = mem->assignment;
+            dm->MemberAssignmentLen = mem->assignment_len;
+        }
+    }
+}
+
+void sa_group_desc_free(sa_group_desc_t *desc) {
+    free(desc->Members);
+    desc->Members = NULL;
+    desc->MemberCount = 0;
+}
+
+sa_group_listing_t *sa_gcoord_list(const sa_gcoord_t *coord, const char *const *states, size_t nstates,
+                                   size_t *count) {
+    sa_group_listing_t *out = sa_calloc(coord->groups.count ? coord->groups.count : 1, sizeof(*out));
+    size_t n = 0;
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+        const group_t *grp = it->value;
+        if (grp->state == SA_GROUP_DEAD) continue;
+        const char *state = sa_group_state_name(grp->state);
+        int match = nstates == 0;
+        for (size_t i = 0; i < nstates && !match; i++) match = states[i] && !strcasecmp(states[i], state);
+        if (!match) continue;
+        out[n].GroupId = grp->id;
+        out[n].ProtocolType = grp->protocol_type ? grp->protocol_type : "";
+        out[n].GroupState = state;
+        n++;
+    }
+    *count = n;
+    return out;
+}
+
+sa_err_t sa_gcoord_delete_group(sa_gcoord_t *coord, const char *group_id) {
+    group_t *grp = gc_group_get(coord, group_id);
+    if (!grp || grp->state == SA_GROUP_DEAD) return SA_ERR_GROUP_ID_NOT_FOUND;
+    if (grp->state != SA_GROUP_EMPTY) return SA_ERR_NON_EMPTY_GROUP;
+    if (coord->offsets) {
+        sa_err_t err = sa_offsets_delete_group(coord->offsets, group_id);
+        if (err) return err;
+    }
+    group_remove(coord, grp);
+    return SA_OK;
+}
+
+/* Does ConsumerProtocolSubscription @p meta name @p topic? Unparseable metadata says yes. */
+static int subscribes(const uint8_t *meta, size_t len, const char *topic) {
+    if (len < 6) return 1;
+    size_t pos = 2; /* Version */
+    int32_t n = (int32_t)(((uint32_t)meta[pos] << 24) | ((uint32_t)meta[pos + 1] << 16) |
+                          ((uint32_t)meta[pos + 2] << 8) | meta[pos + 3]);
+    pos += 4;
+    if (n < 0) return 1;
+    size_t tlen = strlen(topic);
+    for (int32_t i = 0; i < n; i++) {
+        if (len - pos < 2) return 1;
+        size_t slen = ((size_t)meta[pos] << 8) | meta[pos + 1];
+        pos += 2;
+        if (len - pos < slen) return 1;
+        if (slen == tlen && !memcmp(meta + pos, topic, tlen)) return 1;
+        pos += slen;
+    }
+    return 0;
+}
+
+sa_err_t sa_gcoord_offset_delete_check(const sa_gcoord_t *coord, const char *group_id, const char *topic) {
+    group_t *grp = gc_group_get(coord, group_id);
+    if (!grp || grp->state == SA_GROUP_DEAD) return SA_ERR_GROUP_ID_NOT_FOUND;
+    if (!grp->nmembers) return SA_OK;
+    if (!grp->protocol_type || strcmp(grp->protocol_type, "consumer")) return SA_ERR_NON_EMPTY_GROUP;
+    for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
+        const gproto_t *proto = gc_member_protocol(mem, grp->protocol_name);
+        if (!proto || subscribes(proto->meta, proto->meta_len, topic)) return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+    }
+    return SA_OK;
+}

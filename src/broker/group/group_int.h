@@ -1,0 +1,90 @@
+/*
+ * group_int.h - the coordinator's internal layouts, shared by coordinator.c (registry, timers,
+ * describe/list/delete), group_join.c (JoinGroup and the rebalance) and group_member.c
+ * (SyncGroup, Heartbeat, LeaveGroup, commit checks). Not for use outside src/broker/group/.
+ */
+#ifndef SA_BROKER_GROUP_INT_H
+#define SA_BROKER_GROUP_INT_H
+
+#include "broker/group/coordinator.h"
+#include "broker/group/strmap.h"
+
+typedef struct gproto_s {
+    char *name;            /* owned */
+    uint8_t *meta;         /* owned, may be NULL when meta_len is 0 */
+    size_t meta_len;
+} gproto_t;
+
+typedef struct gmember_s {
+    struct gmember_s *next;    /* the group's members, in join order */
+    char *member_id;           /* owned */
+    char *instance_id;         /* owned, NULL for dynamic members */
+    char *client_id;           /* owned, never NULL */
+    char *client_host;         /* owned, never NULL */
+    int32_t session_timeout_ms;
+    int32_t rebalance_timeout_ms;
+    gproto_t *protocols;       /* owned, nprotocols, in preference order */
+    size_t nprotocols;
+    uint8_t *assignment;       /* owned, set by the leader's SyncGroup */
+    size_t assignment_len;
+    sa_group_join_cb *join_cb; /* parked JoinGroup, or NULL */
+    void *join_opaque;
+    sa_group_sync_cb *sync_cb; /* parked SyncGroup, or NULL */
+    void *sync_opaque;
+    int64_t expires_ms;        /* session deadline (ignored while a callback is parked) */
+} gmember_t;
+
+/* A member id handed out with MEMBER_ID_REQUIRED, waiting for the member's second JoinGroup. */
+typedef struct gpending_s {
+    struct gpending_s *next;
+    char *member_id;           /* owned */
+    int64_t expires_ms;        /* dropped if it does not come back within its session timeout */
+} gpending_t;
+
+typedef struct group_s {
+    char *id;                  /* owned; also the registry key */
+    sa_group_state_t state;
+    int32_t generation;
+    char *protocol_type;       /* owned, NULL until the first member */
+    char *protocol_name;       /* owned, chosen at the end of each join phase; NULL if none */
+    char *leader_id;           /* owned, NULL if no leader */
+    gmember_t *members;
+    size_t nmembers;
+    gpending_t *pending;
+    int64_t join_deadline_ms;  /* PreparingRebalance: when the join phase ends regardless; else 0 */
+    int initial_delay;         /* 1 while the first join phase of an Empty group is being delayed */
+    int64_t delay_left_ms;     /* initial delay: how much more it may be extended */
+    int joined_during_delay;   /* a new member came during the current delay step */
+    int64_t empty_since_ms;    /* wall time the group became Empty (offset retention counts from it) */
+} group_t;
+
+struct sa_gcoord_s {
+    sa_gcoord_conf_t conf;
+    struct sa_offsets_s *offsets; /* borrowed, may be NULL */
+    sa_strmap_t groups;           /* id -> group_t */
+    int64_t next_retention_ms;    /* monotonic time of the next offset-expiry pass */
+    uint64_t member_seq;          /* makes member ids unique within this process */
+};
+
+/* coordinator.c */
+group_t *gc_group_get(const sa_gcoord_t *coord, const char *id);
+group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id);
+gmember_t *gc_member_find(const group_t *grp, const char *member_id);
+gmember_t *gc_member_find_instance(const group_t *grp, const char *instance_id);
+/** @returns the member's metadata for protocol @p name, or NULL. */
+const gproto_t *gc_member_protocol(const gmember_t *mem, const char *name);
+/** Unlink and free @p mem, answering its parked callbacks with @p err. */
+void gc_member_remove(sa_gcoord_t *coord, group_t *grp, gmember_t *mem, sa_err_t err);
+void gc_set_state(group_t *grp, sa_group_state_t state);
+
+/* group_join.c */
+/** Move to PreparingRebalance (answering parked SyncGroups with REBALANCE_IN_PROGRESS). */
+void gc_prepare_rebalance(sa_gcoord_t *coord, group_t *grp, int64_t now_ms, const char *why);
+/** In PreparingRebalance: complete the join phase if every member has rejoined. */
+void gc_try_complete_join(sa_gcoord_t *coord, group_t *grp, int64_t now_ms);
+/** End the join phase now: drop members that did not rejoin, start the next generation. */
+void gc_complete_join(sa_gcoord_t *coord, group_t *grp, int64_t now_ms);
+/** A member left or expired: rebalance the others (or complete the join phase without it). */
+void gc_member_gone(sa_gcoord_t *coord, group_t *grp, int64_t now_ms, const char *why);
+
+#endif

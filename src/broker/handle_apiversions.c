@@ -1,0 +1,44 @@
+/*
+ * handle_apiversions.c - ApiVersions (key 18): what this broker serves, from the dispatch table.
+ *
+ * The list is built from the table, so it shows exactly the handlers that exist. A version
+ * this broker does not know gets the v0 answer with UNSUPPORTED_VERSION and the full list
+ * (KIP-511): the client then retries with a version from it. The response header is always v0
+ * (written by dispatch through sa_proto_write_response_header).
+ */
+#include "broker/dispatch.h"
+#include "broker/handlers.h"
+#include "proto/proto.h"
+
+sa_err_t sa_handle_ApiVersions(sa_req_t *req) {
+    const sa_api_t *self = sa_dispatch_api(SA_API_ApiVersions);
+    int16_t version = req->ApiVersion;
+    sa_ApiVersionsResponse_t resp;
+    sa_ApiVersionsResponse_init(&resp);
+    if (version < self->min || version > self->max) {
+        version = 0;
+        resp.ErrorCode = SA_ERR_UNSUPPORTED_VERSION;
+    } else {
+        /* The body only carries the client's software name (v3+); we do not need it, but a
+         * body that does not parse is still a malformed request. */
+        sa_rd_t rd;
+        sa_ApiVersionsRequest_t body;
+        sa_rd_init(&rd, req->body, req->body_len);
+        if (sa_ApiVersionsRequest_decode(&rd, version, &req->arena, &body) != SA_OK) {
+            /* Kafka answers INVALID_REQUEST here rather than closing. */
+            resp.ErrorCode = SA_ERR_INVALID_REQUEST;
+        }
+    }
+    int n = 0, slots = sa_dispatch_api_count();
+    for (int key = 0; key < slots; key++) n += sa_dispatch_api(key) != NULL;
+    resp.ApiKeys = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.ApiKeys));
+    if (!resp.ApiKeys) return SA_ERR_NOMEM;
+    resp.ApiKeys_count = n;
+    n = 0;
+    for (int key = 0; key < slots; key++) {
+        const sa_api_t *api = sa_dispatch_api(key);
+        if (!api) continue;
+        resp.ApiKeys[n++] = (sa_ApiVersionsResponse_ApiVersion_t){(int16_t)key, api->min, api->max};
+    }
+    return sa_ApiVersionsResponse_encode(&resp, version, &req->resp);
+}

@@ -1,0 +1,197 @@
+/*
+ * handle_fetch.c - Fetch (key 1, v4-12): whole batches below the HWM, with long polling.
+ *
+ * No fetch sessions: SessionId is always 0 (a client asking to resume session N gets
+ * FETCH_SESSION_ID_NOT_FOUND, and then fetches without one). There are no transactions, so
+ * read_committed and read_uncommitted both read up to the HWM (= last stable offset).
+ *
+ * Sizes (KIP-74): partitions are filled in request order, each up to PartitionMaxBytes and the
+ * response up to MaxBytes, except that the first batch found is always returned whole, so a
+ * consumer can progress past a batch larger than its limits. A fetch inside a batch returns
+ * that whole batch (clients skip the records before their offset).
+ *
+ * Long poll: if fewer than MinBytes are available (and no partition has an error), the request
+ * is parked for MaxWaitMs with a data waiter; every group commit that made data durable re-runs
+ * the read, and the request is answered as soon as MinBytes are there, or at the deadline with
+ * whatever there is. Record bytes are copied out of the log at answer time only, so a parked
+ * Fetch holds no data.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/handlers.h"
+#include "core/log.h"
+#include "proto/proto.h"
+#include "storage/storage.h"
+
+#define MAX_WAIT_CAP_MS 60000 /* a parked fetch never waits longer than this */
+
+typedef sa_FetchResponse_PartitionData_t fpart_t;
+
+typedef struct fetch_s {
+    sa_data_wait_t wait;   /* on the broker's data list while parked */
+    sa_req_t *req;
+    sa_FetchRequest_t freq;
+    sa_FetchResponse_t resp;
+    char **topics;         /* NUL-terminated names per topic */
+    size_t *pos, *len;     /* [flat partition index] where its records sit in the data buffer */
+} fetch_t;
+
+static sa_err_t setup(fetch_t *st) {
+    sa_arena_t *a = &st->req->arena;
+    int32_t nt = st->freq.Topics_count > 0 ? st->freq.Topics_count : 0;
+    size_t flat = 0;
+    sa_FetchResponse_init(&st->resp);
+    st->resp.SessionId = 0;
+    st->resp.Responses = sa_arena_calloc(a, (size_t)nt, sizeof(*st->resp.Responses));
+    st->topics = sa_arena_calloc(a, (size_t)nt, sizeof(char *));
+    if (nt && (!st->resp.Responses || !st->topics)) return SA_ERR_NOMEM;
+    st->resp.Responses_count = nt;
+    for (int32_t t = 0; t < nt; t++) {
+        const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
+        sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
+        int32_t np = ft->Partitions_count > 0 ? ft->Partitions_count : 0;
+        sa_FetchResponse_FetchableTopicResponse_init(tr);
+        tr->Topic = ft->Topic;
+        tr->TopicId = ft->TopicId;
+        tr->Partitions = sa_arena_calloc(a, (size_t)np, sizeof(fpart_t));
+        st->topics[t] = sa_str_dup(ft->Topic, a);
+        if ((np && !tr->Partitions) || !st->topics[t]) return SA_ERR_NOMEM;
+        tr->Partitions_count = np;
+        flat += (size_t)np;
+    }
+    st->pos = sa_arena_calloc(a, flat, sizeof(size_t));
+    st->len = sa_arena_calloc(a, flat, sizeof(size_t));
+    if (flat && (!st->pos || !st->len)) return SA_ERR_NOMEM;
+    return SA_OK;
+}
+
+/*
+ * Read every partition into @p data. @returns the record bytes found; *errors counts
+ * partitions answered with an error.
+ */
+static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
+    sa_store_t *store = st->req->broker->store;
+    int64_t max_bytes = st->freq.MaxBytes > 0 ? st->freq.MaxBytes : 0;
+    size_t total = 0, flat = 0;
+    *errors = 0;
+    for (int32_t t = 0; t < st->resp.Responses_count; t++) {
+        const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
+        sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
+        for (int32_t p = 0; p < tr->Partitions_count; p++, flat++) {
+            const sa_FetchRequest_FetchPartition_t *fp = &ft->Partitions[p];
+            fpart_t *out = &tr->Partitions[p];
+            sa_FetchResponse_PartitionData_init(out);
+            out->PartitionIndex = fp->Partition;
+            out->PreferredReadReplica = -1;
+            out->AbortedTransactions_count = st->freq.IsolationLevel == 1 ? 0 : -1;
+            out->Records = SA_BYTES_NULL;
+            st->pos[flat] = st->len[flat] = 0;
+            sa_partition_t *part = sa_store_partition(store, st->topics[t], fp->Partition);
+            if (!part) {
+                out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                out->HighWatermark = out->LastStableOffset = out->LogStartOffset = -1;
+                (*errors)++;
+                continue;
+            }
+            int64_t hwm = sa_partition_hwm(part), start = sa_partition_log_start(part);
+            out->HighWatermark = out->LastStableOffset = hwm;
+            out->LogStartOffset = start;
+            if (fp->FetchOffset < start || fp->FetchOffset > hwm) {
+                out->ErrorCode = SA_ERR_OFFSET_OUT_OF_RANGE;
+                (*errors)++;
+                continue;
+            }
+            if (fp->FetchOffset == hwm) continue;
+            int64_t room = max_bytes - (int64_t)total;
+            if (room <= 0 && total > 0) continue; /* the response is full */
+            int64_t limit = fp->PartitionMaxBytes < room ? fp->PartitionMaxBytes : room;
+            if (limit < 0) limit = 0;
+            size_t before = data->len;
+            sa_err_t err = sa_partition_read(part, fp->FetchOffset, (size_t)limit, data);
+            if (err != SA_OK) {
+                data->len = before;
+                out->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
+                (*errors)++;
+                continue;
+            }
+            st->pos[flat] = before;
+            st->len[flat] = data->len - before;
+            total += data->len - before;
+        }
+    }
+    return total;
+}
+
+/* Point each partition's Records into @p data (now final) and encode the response. */
+static sa_err_t encode(fetch_t *st, const sa_buf_t *data) {
+    size_t flat = 0;
+    for (int32_t t = 0; t < st->resp.Responses_count; t++) {
+        sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
+        for (int32_t p = 0; p < tr->Partitions_count; p++, flat++)
+            if (st->len[flat]) tr->Partitions[p].Records = (sa_bytes_t){data->data + st->pos[flat], (int32_t)st->len[flat]};
+            else tr->Partitions[p].Records = (sa_bytes_t){(const uint8_t *)"", 0};
+    }
+    return sa_FetchResponse_encode(&st->resp, st->req->ApiVersion, &st->req->resp);
+}
+
+/* Read; answer if enough (or @p final). @returns 1 if answered, 0 if still short, <0 error. */
+static int try_answer(fetch_t *st, int final, sa_err_t *errp) {
+    sa_buf_t data = SA_BUF_INIT(0);
+    int errors;
+    size_t total = fill(st, &data, &errors);
+    int answered = 0;
+    *errp = SA_OK;
+    if (final || errors || total >= (size_t)(st->freq.MinBytes > 0 ? st->freq.MinBytes : 0)) {
+        *errp = encode(st, &data);
+        answered = 1;
+    }
+    sa_buf_free(&data);
+    return answered;
+}
+
+static void finish_parked(fetch_t *st, int final) {
+    sa_err_t err;
+    if (!try_answer(st, final, &err)) return;
+    sa_broker_unwait_data(st->req->broker, &st->wait);
+    if (err != SA_OK) sa_log_error("broker", "%s: cannot encode a Fetch response: %s", sa_req_peer(st->req), sa_err2str(err));
+    sa_req_complete(st->req);
+}
+
+static void on_data(sa_broker_t *broker, sa_data_wait_t *wait) {
+    (void)broker;
+    finish_parked((fetch_t *)wait, 0);
+}
+
+static void on_deadline(sa_req_t *req, void *arg) {
+    (void)req;
+    finish_parked(arg, 1);
+}
+
+static void on_cancel(sa_req_t *req, void *arg) {
+    fetch_t *st = arg;
+    sa_broker_unwait_data(req->broker, &st->wait);
+}
+
+sa_err_t sa_handle_Fetch(sa_req_t *req) {
+    sa_rd_t rd;
+    fetch_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
+    if (!st) return SA_ERR_NOMEM;
+    st->req = req;
+    sa_rd_init(&rd, req->body, req->body_len);
+    sa_err_t err = sa_FetchRequest_decode(&rd, req->ApiVersion, &req->arena, &st->freq);
+    if (err != SA_OK) return err == SA_ERR_TOOBIG ? SA_ERR_TOOBIG : SA_ERR_PARSE;
+    if ((err = setup(st)) != SA_OK) return err;
+    if (st->freq.SessionId != 0) {
+        /* We never hand out sessions, so any id is unknown; the client starts over without one. */
+        for (int32_t t = 0; t < st->resp.Responses_count; t++) st->resp.Responses[t].Partitions_count = 0;
+        st->resp.ErrorCode = SA_ERR_FETCH_SESSION_ID_NOT_FOUND;
+        return sa_FetchResponse_encode(&st->resp, req->ApiVersion, &req->resp);
+    }
+    int final = st->freq.MaxWaitMs <= 0;
+    if (try_answer(st, final, &err)) return err;
+    int64_t wait_ms = st->freq.MaxWaitMs < MAX_WAIT_CAP_MS ? st->freq.MaxWaitMs : MAX_WAIT_CAP_MS;
+    sa_req_defer(req, wait_ms, on_deadline, on_cancel, st);
+    sa_broker_wait_data(req->broker, &st->wait, on_data);
+    return SA_ERR_AGAIN;
+}

@@ -1,0 +1,91 @@
+/*
+ * handle_listoffsets.c - ListOffsets (key 2, v1-7): earliest, latest, by time, max timestamp.
+ *
+ * Timestamp -2: the log start offset; -1: the HWM (what a consumer can read up to; there are
+ * no transactions, so it is also the last stable offset); -3 (v7, KIP-734): the record with the
+ * largest timestamp; any other value: the first record whose timestamp is >= it (-1/-1 when
+ * none). Only durable data (below the HWM) is ever reported.
+ */
+#include <string.h>
+
+#include "broker/handlers.h"
+#include "proto/proto.h"
+#include "storage/storage.h"
+
+#define TS_LATEST (-1)
+#define TS_EARLIEST (-2)
+#define TS_MAX_TIMESTAMP (-3)
+
+typedef sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t lpart_t;
+
+typedef struct max_ts_s {
+    int64_t hwm;
+    int64_t ts; /* largest MaxTimestamp of a durable batch so far, -1 if none */
+} max_ts_t;
+
+static int visit_max_ts(void *opaque, const sa_rb_header_t *hdr) {
+    max_ts_t *m = opaque;
+    if (sa_rb_last_offset(hdr) >= m->hwm) return SA_ERR_NOT_FOUND; /* not durable: stop */
+    if (hdr->MaxTimestamp > m->ts) m->ts = hdr->MaxTimestamp;
+    return 0;
+}
+
+static void one_partition(sa_partition_t *part, int64_t ts, lpart_t *out) {
+    int64_t offset = -1, found_ts = -1;
+    sa_err_t err = SA_OK;
+    switch (ts) {
+    case TS_EARLIEST: offset = sa_partition_log_start(part); break;
+    case TS_LATEST: offset = sa_partition_hwm(part); break;
+    case TS_MAX_TIMESTAMP: {
+        max_ts_t m = {sa_partition_hwm(part), -1};
+        err = sa_partition_scan_batches(part, sa_partition_log_start(part), visit_max_ts, &m);
+        if (err == SA_ERR_NOT_FOUND) err = SA_OK; /* stopped at the HWM */
+        if (err == SA_OK && m.ts >= 0) err = sa_partition_offset_for_time(part, m.ts, &offset, &found_ts);
+        break;
+    }
+    default: err = sa_partition_offset_for_time(part, ts, &offset, &found_ts); break;
+    }
+    out->ErrorCode = (int16_t)(err == SA_OK ? SA_OK : sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
+    out->Offset = err == SA_OK ? offset : -1;
+    out->Timestamp = err == SA_OK ? found_ts : -1;
+    out->LeaderEpoch = 0;
+}
+
+sa_err_t sa_handle_ListOffsets(sa_req_t *req) {
+    sa_rd_t rd;
+    sa_ListOffsetsRequest_t lreq;
+    sa_arena_t *a = &req->arena;
+    sa_rd_init(&rd, req->body, req->body_len);
+    sa_err_t err = sa_ListOffsetsRequest_decode(&rd, req->ApiVersion, a, &lreq);
+    if (err != SA_OK) return err == SA_ERR_TOOBIG ? SA_ERR_TOOBIG : SA_ERR_PARSE;
+
+    sa_ListOffsetsResponse_t resp;
+    sa_ListOffsetsResponse_init(&resp);
+    int32_t nt = lreq.Topics_count > 0 ? lreq.Topics_count : 0;
+    resp.Topics = sa_arena_calloc(a, (size_t)nt, sizeof(*resp.Topics));
+    if (nt && !resp.Topics) return SA_ERR_NOMEM;
+    resp.Topics_count = nt;
+    for (int32_t t = 0; t < nt; t++) {
+        const sa_ListOffsetsRequest_ListOffsetsTopic_t *lt = &lreq.Topics[t];
+        sa_ListOffsetsResponse_ListOffsetsTopicResponse_t *tr = &resp.Topics[t];
+        int32_t np = lt->Partitions_count > 0 ? lt->Partitions_count : 0;
+        char *name = sa_str_dup(lt->Name, a);
+        sa_ListOffsetsResponse_ListOffsetsTopicResponse_init(tr);
+        tr->Name = lt->Name;
+        tr->Partitions = sa_arena_calloc(a, (size_t)np, sizeof(lpart_t));
+        if (!name || (np && !tr->Partitions)) return SA_ERR_NOMEM;
+        tr->Partitions_count = np;
+        for (int32_t p = 0; p < np; p++) {
+            lpart_t *out = &tr->Partitions[p];
+            sa_ListOffsetsResponse_ListOffsetsPartitionResponse_init(out);
+            out->PartitionIndex = lt->Partitions[p].PartitionIndex;
+            sa_partition_t *part = sa_store_partition(req->broker->store, name, out->PartitionIndex);
+            if (!part) {
+                out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            one_partition(part, lt->Partitions[p].Timestamp, out);
+        }
+    }
+    return sa_ListOffsetsResponse_encode(&resp, req->ApiVersion, &req->resp);
+}

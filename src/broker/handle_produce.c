@@ -1,0 +1,178 @@
+/*
+ * handle_produce.c - Produce (key 0): append now, answer after the group commit.
+ *
+ * Advertised 0-11. Versions 0-2 are advertised because librdkafka before 2.11 turns on
+ * compression and idempotence only when it sees Produce v0 advertised, but they are answered
+ * UNSUPPORTED_VERSION (old message formats), as Kafka 4 does.
+ *
+ * Flow: validate acks (-1, 0, 1; else INVALID_REQUIRED_ACKS everywhere); append every
+ * partition's batches (storage validates framing, CRC, size; nothing is fsync'd here); then
+ *   acks=0:   no response at all;
+ *   acks=1/-1: park the request on the broker's sync list; after this turn's one fdatasync the
+ *              callback checks each partition's HWM (a partition whose sync failed has its
+ *              unsynced tail cut, so its HWM stays below our last offset) and answers.
+ * A request whose appends all failed is answered at once.
+ *
+ * The per-request state lives in the request's arena, so cancelling (connection closed) is
+ * only an unlink from the sync list.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/handlers.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "proto/proto.h"
+#include "storage/storage.h"
+
+typedef sa_ProduceResponse_PartitionProduceResponse_t presp_t;
+
+typedef struct produce_s {
+    sa_sync_wait_t wait;        /* on the broker's sync list while parked */
+    sa_req_t *req;
+    sa_ProduceResponse_t resp;
+    char **topics;              /* NUL-terminated topic names, per response topic */
+    int64_t **last;             /* [topic][partition]: last offset appended, -1 if none */
+} produce_t;
+
+static sa_err_t encode_and_return(sa_req_t *req, const sa_ProduceResponse_t *resp) {
+    return sa_ProduceResponse_encode(resp, req->ApiVersion, &req->resp);
+}
+
+/* Build the response skeleton: one entry per requested partition, all with @p error. */
+static sa_err_t build_skeleton(sa_req_t *req, const sa_ProduceRequest_t *preq, produce_t *st, int16_t error) {
+    sa_arena_t *a = &req->arena;
+    int32_t nt = preq->TopicData_count > 0 ? preq->TopicData_count : 0;
+    sa_ProduceResponse_init(&st->resp);
+    st->resp.Responses = sa_arena_calloc(a, (size_t)nt, sizeof(*st->resp.Responses));
+    st->topics = sa_arena_calloc(a, (size_t)nt, sizeof(char *));
+    st->last = sa_arena_calloc(a, (size_t)nt, sizeof(int64_t *));
+    if (nt && (!st->resp.Responses || !st->topics || !st->last)) return SA_ERR_NOMEM;
+    st->resp.Responses_count = nt;
+    for (int32_t t = 0; t < nt; t++) {
+        const sa_ProduceRequest_TopicProduceData_t *td = &preq->TopicData[t];
+        sa_ProduceResponse_TopicProduceResponse_t *tr = &st->resp.Responses[t];
+        int32_t np = td->PartitionData_count > 0 ? td->PartitionData_count : 0;
+        sa_ProduceResponse_TopicProduceResponse_init(tr);
+        tr->Name = td->Name;
+        tr->PartitionResponses = sa_arena_calloc(a, (size_t)np, sizeof(presp_t));
+        st->last[t] = sa_arena_calloc(a, (size_t)np, sizeof(int64_t));
+        st->topics[t] = sa_str_dup(td->Name, a);
+        if ((np && (!tr->PartitionResponses || !st->last[t])) || !st->topics[t]) return SA_ERR_NOMEM;
+        tr->PartitionResponses_count = np;
+        for (int32_t p = 0; p < np; p++) {
+            presp_t *pr = &tr->PartitionResponses[p];
+            sa_ProduceResponse_PartitionProduceResponse_init(pr);
+            pr->Index = td->PartitionData[p].Index;
+            pr->ErrorCode = error;
+            pr->BaseOffset = -1;
+            pr->RecordErrors_count = 0;
+            st->last[t][p] = -1;
+        }
+    }
+    return SA_OK;
+}
+
+/* Append one partition's batches; fills @p pr and @p last. @returns 1 if something was appended. */
+static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_PartitionProduceData_t *pd,
+                      presp_t *pr, int64_t *last) {
+    sa_partition_t *part = sa_store_partition(req->broker->store, topic, pd->Index);
+    if (!part) {
+        pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    if (pd->Records.len <= 0) {
+        pr->ErrorCode = SA_ERR_CORRUPT_MESSAGE;
+        return 0;
+    }
+    /* Records point into the request frame, which this request owns: storage rewrites the
+     * BaseOffset of each batch in place before writing it out. */
+    uint8_t *batches = (uint8_t *)(uintptr_t)pd->Records.ptr;
+    sa_append_result_t res;
+    char errstr[256] = "";
+    sa_err_t err = sa_partition_append(part, batches, (size_t)pd->Records.len, sa_wall_ms(), &res, errstr,
+                                       sizeof(errstr));
+    if (err != SA_OK) {
+        pr->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
+        if (errstr[0] && req->ApiVersion >= 8) pr->ErrorMessage = sa_str(sa_arena_strndup(&req->arena, errstr, strlen(errstr)));
+        if (err == SA_ERR_KAFKA_STORAGE_ERROR)
+            sa_log_warn("storage", "%s-%d: append failed: %s", topic, pd->Index, errstr);
+        else
+            sa_log_debug(SA_DBG_PROTO, "proto", "%s: %s-%d: produce refused: %s", sa_req_peer(req), topic,
+                         pd->Index, errstr[0] ? errstr : sa_err2str(err));
+        return 0;
+    }
+    pr->ErrorCode = SA_OK;
+    pr->BaseOffset = res.base_offset;
+    pr->LogAppendTimeMs = res.log_append_time;
+    pr->LogStartOffset = res.log_start_offset;
+    *last = res.last_offset;
+    return 1;
+}
+
+/* After the group commit: a partition is acknowledged iff its HWM passed our last offset. */
+static void on_synced(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t err) {
+    (void)err;
+    produce_t *st = (produce_t *)wait;
+    for (int32_t t = 0; t < st->resp.Responses_count; t++) {
+        sa_ProduceResponse_TopicProduceResponse_t *tr = &st->resp.Responses[t];
+        for (int32_t p = 0; p < tr->PartitionResponses_count; p++) {
+            presp_t *pr = &tr->PartitionResponses[p];
+            if (st->last[t][p] < 0) continue;
+            sa_partition_t *part = sa_store_partition(broker->store, st->topics[t], pr->Index);
+            if (!part) {
+                pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION; /* deleted meanwhile */
+                pr->BaseOffset = -1;
+            } else if (sa_partition_hwm(part) <= st->last[t][p]) {
+                pr->ErrorCode = SA_ERR_KAFKA_STORAGE_ERROR;
+                pr->BaseOffset = -1;
+            } else {
+                pr->LogStartOffset = sa_partition_log_start(part);
+            }
+        }
+    }
+    sa_req_t *req = st->req;
+    if (encode_and_return(req, &st->resp) != SA_OK)
+        sa_log_error("broker", "%s: cannot encode a Produce response", sa_req_peer(req));
+    sa_req_complete(req);
+}
+
+static void on_cancel(sa_req_t *req, void *arg) {
+    produce_t *st = arg;
+    sa_broker_unwait_sync(req->broker, &st->wait);
+}
+
+sa_err_t sa_handle_Produce(sa_req_t *req) {
+    sa_rd_t rd;
+    sa_ProduceRequest_t preq;
+    sa_rd_init(&rd, req->body, req->body_len);
+    sa_err_t err = sa_ProduceRequest_decode(&rd, req->ApiVersion, &req->arena, &preq);
+    if (err != SA_OK) return err == SA_ERR_TOOBIG ? SA_ERR_TOOBIG : SA_ERR_PARSE;
+    produce_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
+    if (!st) return SA_ERR_NOMEM;
+    st->req = req;
+
+    int16_t refuse = SA_OK;
+    if (req->ApiVersion < 3) refuse = SA_ERR_UNSUPPORTED_VERSION;
+    else if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1) refuse = SA_ERR_INVALID_REQUIRED_ACKS;
+    else if (!sa_str_is_null(preq.TransactionalId)) refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    if ((err = build_skeleton(req, &preq, st, refuse)) != SA_OK) return err;
+    if (refuse != SA_OK) return encode_and_return(req, &st->resp);
+
+    int appended = 0;
+    for (int32_t t = 0; t < st->resp.Responses_count; t++) {
+        const sa_ProduceRequest_TopicProduceData_t *td = &preq.TopicData[t];
+        for (int32_t p = 0; p < st->resp.Responses[t].PartitionResponses_count; p++)
+            appended += append_one(req, st->topics[t], &td->PartitionData[p],
+                                   &st->resp.Responses[t].PartitionResponses[p], &st->last[t][p]);
+    }
+    if (appended) sa_broker_mark_dirty(req->broker);
+    if (preq.Acks == 0) {
+        sa_req_set_noreply(req);
+        return SA_OK;
+    }
+    if (!appended) return encode_and_return(req, &st->resp);
+    sa_req_defer(req, -1, NULL, on_cancel, st);
+    sa_broker_wait_sync(req->broker, &st->wait, on_synced);
+    return SA_ERR_AGAIN;
+}
