@@ -1,0 +1,188 @@
+/*
+ * producer_state.c - idempotent-producer deduplication (see producer_state.h).
+ *
+ * Per partition: producer id -> {epoch, ring of the last SA_PRODUCER_STATE_WINDOW batches}.
+ * The registry maps topic id + partition to a partition's state, so a topic deleted and created
+ * again under the same name starts clean. Rules (Kafka's ProducerStateManager):
+ *   1. unknown producer: sequence 0 starts it; anything else is UNKNOWN_PRODUCER_ID;
+ *   2. older epoch: INVALID_PRODUCER_EPOCH;
+ *   3. newer epoch: sequence 0 starts the new epoch (the ring is cleared when it is recorded);
+ *      anything else is OUT_OF_ORDER_SEQUENCE_NUMBER;
+ *   4. same epoch: a batch with the first and last sequence of a remembered batch is a
+ *      duplicate; the sequence right after the last one is accepted; anything else is
+ *      OUT_OF_ORDER_SEQUENCE_NUMBER. Sequences wrap from INT32_MAX to 0.
+ */
+#include "broker/producer_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/group/strmap.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "proto/record_batch.h"
+#include "storage/storage.h"
+
+typedef struct pbatch_s {
+    int32_t first_seq, last_seq;
+    int64_t base_offset, last_offset;
+} pbatch_t;
+
+typedef struct pentry_s {
+    int16_t epoch;
+    int n;                                 /* batches in ring (<= WINDOW) */
+    int head;                              /* index of the newest */
+    pbatch_t ring[SA_PRODUCER_STATE_WINDOW];
+} pentry_t;
+
+struct sa_pstate_s {
+    sa_strmap_t producers;                 /* 8-byte producer id -> pentry_t */
+};
+
+struct sa_producer_states_s {
+    sa_strmap_t parts;                     /* topic id (16) + BE32 partition -> sa_pstate_t */
+};
+
+static int32_t seq_add(int32_t seq, int32_t delta) {
+    int64_t s = (int64_t)seq + delta;
+    return (int32_t)(s > INT32_MAX ? s - INT32_MAX - 1 : s);
+}
+
+sa_pstate_t *sa_pstate_new(void) { return sa_new(sa_pstate_t); }
+
+void sa_pstate_free(sa_pstate_t *st) {
+    if (!st) return;
+    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it; it = sa_strmap_next(&st->producers, it))
+        free(it->value);
+    sa_strmap_free(&st->producers);
+    free(st);
+}
+
+static pentry_t *lookup(const sa_pstate_t *st, int64_t pid) {
+    return sa_strmap_get(&st->producers, &pid, sizeof(pid));
+}
+
+sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_producer_dup_t *dup) {
+    if (hdr->ProducerId < 0) return SA_OK;
+    int32_t first = hdr->BaseSequence, last = seq_add(first, hdr->LastOffsetDelta);
+    const pentry_t *ent = lookup(st, hdr->ProducerId);
+    if (!ent || !ent->n) {
+        if (ent && hdr->ProducerEpoch < ent->epoch) return SA_ERR_INVALID_PRODUCER_EPOCH;
+        return first == 0 ? SA_OK : SA_ERR_UNKNOWN_PRODUCER_ID;
+    }
+    if (hdr->ProducerEpoch < ent->epoch) return SA_ERR_INVALID_PRODUCER_EPOCH;
+    if (hdr->ProducerEpoch > ent->epoch) return first == 0 ? SA_OK : SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+    for (int i = 0; i < ent->n; i++) {
+        const pbatch_t *b = &ent->ring[i];
+        if (b->first_seq == first && b->last_seq == last) {
+            dup->base_offset = b->base_offset;
+            dup->last_offset = b->last_offset;
+            return SA_ERR_DUPLICATE_SEQUENCE_NUMBER;
+        }
+    }
+    return first == seq_add(ent->ring[ent->head].last_seq, 1) ? SA_OK : SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+}
+
+void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
+    if (hdr->ProducerId < 0) return;
+    pentry_t *ent = lookup(st, hdr->ProducerId);
+    if (!ent) {
+        ent = sa_new(pentry_t);
+        ent->epoch = hdr->ProducerEpoch;
+        sa_strmap_put(&st->producers, &hdr->ProducerId, sizeof(hdr->ProducerId), ent);
+    }
+    if (hdr->ProducerEpoch != ent->epoch) { /* a new epoch starts a new sequence space */
+        ent->epoch = hdr->ProducerEpoch;
+        ent->n = 0;
+    }
+    ent->head = ent->n ? (ent->head + 1) % SA_PRODUCER_STATE_WINDOW : 0;
+    if (ent->n < SA_PRODUCER_STATE_WINDOW) ent->n++;
+    ent->ring[ent->head] = (pbatch_t){hdr->BaseSequence, seq_add(hdr->BaseSequence, hdr->LastOffsetDelta),
+                                      hdr->BaseOffset, sa_rb_last_offset(hdr)};
+}
+
+void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it; it = sa_strmap_next(&st->producers, it)) {
+        pentry_t *ent = it->value;
+        /* batches are recorded in offset order: drop from the newest while they are past the end */
+        while (ent->n && ent->ring[ent->head].last_offset >= end_offset) {
+            ent->n--;
+            ent->head = (ent->head + SA_PRODUCER_STATE_WINDOW - 1) % SA_PRODUCER_STATE_WINDOW;
+        }
+    }
+}
+
+/* ---- registry ----------------------------------------------------------------------------- */
+
+sa_producer_states_t *sa_producer_states_new(void) { return sa_new(sa_producer_states_t); }
+
+void sa_producer_states_free(sa_producer_states_t *ps) {
+    if (!ps) return;
+    for (sa_strmap_ent_t *it = sa_strmap_next(&ps->parts, NULL); it; it = sa_strmap_next(&ps->parts, it))
+        sa_pstate_free(it->value);
+    sa_strmap_free(&ps->parts);
+    free(ps);
+}
+
+static int rebuild_visit(void *opaque, const sa_rb_header_t *hdr) {
+    sa_pstate_record(opaque, hdr);
+    return 0;
+}
+
+/* @returns the partition's state, rebuilt from its log the first time it is asked for. */
+static sa_pstate_t *state_of(sa_producer_states_t *ps, sa_partition_t *part) {
+    uint8_t key[20];
+    sa_topic_t *topic = sa_partition_topic(part);
+    memcpy(key, sa_topic_id(topic), 16);
+    int32_t id = sa_partition_id(part);
+    key[16] = (uint8_t)(id >> 24), key[17] = (uint8_t)(id >> 16), key[18] = (uint8_t)(id >> 8), key[19] = (uint8_t)id;
+    sa_pstate_t *st = sa_strmap_get(&ps->parts, key, sizeof(key));
+    if (st) return st;
+    st = sa_pstate_new();
+    sa_strmap_put(&ps->parts, key, sizeof(key), st);
+    int64_t t0 = sa_partition_log_start(part);
+    sa_err_t err = sa_partition_scan_batches(part, t0, rebuild_visit, st);
+    if (err)
+        sa_log_warn("producer", "%s-%d: rebuilding producer state from the log failed (%s); retried "
+                    "batches of earlier sessions may be refused", sa_topic_name(topic), id, sa_err2str(err));
+    else
+        sa_log_debug(SA_DBG_STORAGE, "producer", "%s-%d: producer state of %zu producers rebuilt from the log",
+                     sa_topic_name(topic), id, st->producers.count);
+    return st;
+}
+
+sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches,
+                                 size_t len, sa_producer_dup_t *dup) {
+    sa_rb_iter_t it;
+    sa_rb_header_t hdr;
+    sa_rb_iter_init(&it, batches, len);
+    if (sa_rb_iter_next(&it, &hdr, NULL) != SA_OK || hdr.ProducerId < 0) return SA_OK;
+    sa_pstate_t *st = state_of(ps, part);
+    sa_err_t err = sa_pstate_check(st, &hdr, dup);
+    /* A set of several batches (rare: librdkafka sends one per partition) must continue its own
+     * sequence; only the first may be a duplicate, and then the set is taken as a whole retry. */
+    if (err) return err;
+    int32_t next = seq_add(hdr.BaseSequence, hdr.LastOffsetDelta + 1);
+    while (sa_rb_iter_next(&it, &hdr, NULL) == SA_OK) {
+        if (hdr.ProducerId < 0) continue;
+        if (hdr.BaseSequence != next) return SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+        next = seq_add(hdr.BaseSequence, hdr.LastOffsetDelta + 1);
+    }
+    return SA_OK;
+}
+
+void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches, size_t len) {
+    sa_rb_iter_t it;
+    sa_rb_header_t hdr;
+    sa_pstate_t *st = NULL;
+    sa_rb_iter_init(&it, batches, len);
+    while (sa_rb_iter_next(&it, &hdr, NULL) == SA_OK) {
+        if (hdr.ProducerId < 0) continue;
+        if (!st) st = state_of(ps, part);
+        sa_pstate_record(st, &hdr);
+    }
+}
+
+void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset) {
+    sa_pstate_truncate(state_of(ps, part), end_offset);
+}
