@@ -39,7 +39,7 @@ static void check_spam(const sa_score_input_t *in, sa_score_t *out) {
     if (title_len) phrases += sa_spam_phrases(in->title, title_len, &title_first);
     if (!first) first = title_first;
     if (phrases) {
-        int pts = phrases >= 2 ? -60 : -30;
+        int pts = phrases >= 2 ? -70 : -35;
         add_reason(out, "SPAM_PHRASE", pts, "%zu spam phrase%s, e.g. \"%s\"", phrases,
                    phrases > 1 ? "s" : "", first);
     }
@@ -51,7 +51,7 @@ static void check_spam(const sa_score_input_t *in, sa_score_t *out) {
     }
     out->caps_ratio = round_to(sa_spam_caps_ratio(in->content, in->content_len), 0.001);
     if (out->text.letters >= 20 && out->caps_ratio > 0.3) {
-        int pts = out->caps_ratio > 0.5 ? -30 : -15;
+        int pts = out->caps_ratio > 0.5 ? -35 : -15;
         add_reason(out, "SHOUTING", pts, "%.0f%% of the letters are capitals", out->caps_ratio * 100);
     }
     size_t runs = sa_spam_repeated_runs(in->content, in->content_len);

@@ -7,14 +7,15 @@
  *   EMPTY            no word in the content                         -> rejected, score 0
  *   NEAR_DUPLICATE   SimHash within 3 bits of a recent post         -> rejected, -100
  *   TOO_SHORT        fewer than SA_SCORE_MIN_WORDS words            -25
- *   SPAM_PHRASE      each stop-list phrase in title or content      -30 (at most -60)
+ *   SPAM_PHRASE      one stop-list phrase in title or content -35, two or more -70
  *   TOO_MANY_LINKS   each link beyond SA_SCORE_FREE_LINKS           -10 (at most -40)
- *   SHOUTING         caps ratio > 0.5 (-30) or > 0.3 (-15), with >= 20 letters
+ *   SHOUTING         caps ratio > 0.5 (-35) or > 0.3 (-15), with >= 20 letters
  *   REPEATED_CHARS   runs like "sooooo"                             -10
  *   PUNCTUATION_RUN  runs like "!!!!"                               -10
  *   HARD_TO_READ     readability < 30 (Flesch / Oborneva)            -10
  *   LANG_MISMATCH    the lang field disagrees with the text         -5
  *
+ * One phrase or an all-caps post alone lands in review (65), never silently rejected.
  * Verdict: rejected when EMPTY or NEAR_DUPLICATE or the score is below SA_SCORE_REVIEW_MIN;
  * review below SA_SCORE_PUBLISH_MIN; otherwise published.
  */

@@ -55,20 +55,14 @@ static void on_word(void *opaque, const uint32_t *cps, size_t n, size_t full_len
     shingler_t *sh = opaque;
     memmove(sh->words, sh->words + 1, sizeof(sh->words[0]) * (SA_SIMHASH_SHINGLE - 1));
     sh->words[SA_SIMHASH_SHINGLE - 1] = word_hash(cps, n);
+    vote(sh, sh->words[SA_SIMHASH_SHINGLE - 1]);
     if (++sh->nwords >= SA_SIMHASH_SHINGLE) vote(sh, shingle_hash(sh));
-}
-
-static void on_single_word(void *opaque, const uint32_t *cps, size_t n, size_t full_len) {
-    (void)full_len;
-    vote(opaque, word_hash(cps, n));
 }
 
 uint64_t sa_simhash_text(const char *s, size_t len) {
     shingler_t sh;
     memset(&sh, 0, sizeof(sh));
-    size_t words = sa_text_words(s, len, on_word, &sh);
-    if (words == 0) return 0;
-    if (words < SA_SIMHASH_SHINGLE) sa_text_words(s, len, on_single_word, &sh);
+    if (sa_text_words(s, len, on_word, &sh) == 0) return 0;
     uint64_t out = 0;
     for (int b = 0; b < 64; b++)
         if (sh.acc[b] > 0) out |= 1ULL << b;

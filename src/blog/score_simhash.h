@@ -2,9 +2,11 @@
  * score_simhash.h - near-duplicate detection: 64-bit SimHash over word shingles, and a ring of
  * the most recent posts' fingerprints to compare a new post against.
  *
- * Features are the overlapping 3-word shingles of the lower-cased words (single words when a
- * text has fewer than 3), each hashed to 64 bits and weighted 1. Two texts whose fingerprints
- * differ in at most SA_SIMHASH_NEAR bits are near-duplicates.
+ * Features are the lower-cased words and their overlapping 3-word shingles, each hashed to 64
+ * bits and weighted 1: shingles make word order count, words keep the fingerprint stable under a
+ * small edit (with shingles alone one changed word in 200 already moves it 3-4 bits). Two texts
+ * whose fingerprints differ in at most SA_SIMHASH_NEAR bits are near-duplicates; below ~100
+ * words a one-word edit may move more bits than that, while an exact repost is always 0.
  */
 #ifndef SA_BLOG_SCORE_SIMHASH_H
 #define SA_BLOG_SCORE_SIMHASH_H

@@ -2,8 +2,8 @@
  * score_spam.c - the spam signals of score_spam.h.
  *
  * The stop-list is deliberately short and of our own making: phrases that in a blog post almost
- * always mean advertising. Each hit costs points in score.c; one hit alone sends a post to
- * review, two reject it, so a real post quoting one phrase is never silently dropped.
+ * always mean advertising. In score.c one hit alone sends a post to review and two reject it,
+ * so a real post quoting one phrase is never silently dropped.
  */
 #include "blog/score_spam.h"
 
