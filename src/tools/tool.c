@@ -10,6 +10,7 @@
 
 #include "client/kconf.h"
 #include "core/cli.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 void sa_tool_error(const char *cmd, const char *fmt, ...) {
@@ -19,6 +20,13 @@ void sa_tool_error(const char *cmd, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    if (sa_log_level < SA_LOG_INFO) return;
+    sa_log_level_t lvl = level <= 3 ? SA_LOG_ERROR : level == 4 ? SA_LOG_WARN : level <= 6 ? SA_LOG_INFO : SA_LOG_DEBUG;
+    if (lvl <= sa_log_level) sa_log_write(lvl, "rdkafka", "%s: %s", fac, buf);
 }
 
 int sa_tool_logging(const sa_tool_conn_t *conn) { return sa_cli_apply_logging(conn->log_level, conn->debug); }
@@ -32,6 +40,9 @@ rd_kafka_t *sa_tool_client_new(const char *cmd, rd_kafka_type_t type, const sa_t
         sa_tool_error(cmd, "%s", errstr);
         return NULL;
     }
+    /* The tools print their own one-line errors; librdkafka's chatter (connection refused, ...)
+     * only shows from --log-level info up. */
+    rd_kafka_conf_set_log_cb(conf, quiet_log_cb);
     if (setup) setup(conf);
     rd_kafka_conf_set_opaque(conf, opaque);
     rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
