@@ -141,7 +141,7 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
                 sa_log_warn("net", "accept: %s", strerror(errno));
             return;
         }
-        char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?", peer[80];
+        char host[64] = "?", serv[16] = "?", peer[96];
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
                     NI_NUMERICHOST | NI_NUMERICSERV);
         snprintf(peer, sizeof(peer), "%s:%s", host, serv);
