@@ -1,0 +1,164 @@
+/*
+ * storage_int.h - layouts shared inside src/storage/ (never included outside it).
+ *
+ * Invariants:
+ *  1. A partition has >= 1 segment; segments are sorted by base offset and contiguous:
+ *     segs[i]->next_offset == segs[i+1]->base. The last one is the active segment.
+ *  2. log_start <= hwm <= leo == active->next_offset.
+ *  3. hwm sits at a batch boundary: in segment hwm_seg_base at byte hwm_pos. Every byte before it
+ *     has been fdatasync'd; readers never see bytes after it.
+ *  4. Every segment but the active one is fully durable (roll fdatasyncs it), so after a crash
+ *     only the last segment can have a torn tail.
+ *  5. Index entries point at batch starts inside [0, size).
+ */
+#ifndef SA_STORAGE_INT_H
+#define SA_STORAGE_INT_H
+
+#include <stdint.h>
+
+#include "storage/storage.h"
+
+#define SA_STORE_MAX_PARTITIONS 100000
+
+typedef struct sa_idx_entry_s {
+    uint32_t rel; /* batch base offset - segment base */
+    uint32_t pos; /* byte position of the batch */
+} sa_idx_entry_t;
+
+typedef struct sa_tidx_entry_s {
+    int64_t ts;   /* largest timestamp up to and including this batch */
+    uint32_t rel; /* batch base offset - segment base */
+} sa_tidx_entry_t;
+
+typedef struct sa_segment_s {
+    int64_t base;           /* base offset: the file name */
+    int fd;                 /* the .log file, O_RDWR */
+    int64_t size;           /* bytes of whole batches */
+    int64_t next_offset;    /* offset after the last batch (base when empty) */
+    int64_t max_ts;         /* largest MaxTimestamp, -1 when empty */
+    int64_t first_append_ms; /* when it got its first batch (for segment.ms), -1 when empty */
+    int64_t unsynced;       /* 1 if appended since the last fdatasync */
+    int64_t since_index;    /* bytes appended since the last offset index entry */
+    sa_idx_entry_t *idx;    /* sparse offset index, owned */
+    size_t nidx, idx_cap;
+    sa_tidx_entry_t *tidx;  /* sparse time index, owned */
+    size_t ntidx, tidx_cap;
+} sa_segment_t;
+
+struct sa_partition_s {
+    sa_store_t *store;    /* owner */
+    sa_topic_t *topic;    /* owner */
+    int32_t id;
+    char *dir;            /* DIR/NAME-P, owned */
+    sa_segment_t **segs;  /* owned, sorted by base */
+    size_t nsegs, segs_cap;
+    int64_t log_start;
+    int64_t hwm;
+    int64_t hwm_seg_base; /* segment holding the HWM position */
+    int64_t hwm_pos;      /* byte position of the HWM in that segment */
+    int dirty;            /* in store->dirty */
+};
+
+/* Resolved numeric view of a topic's effective configs. */
+typedef struct sa_topic_limits_s {
+    int64_t retention_ms;
+    int64_t retention_bytes;
+    int64_t segment_bytes;
+    int64_t segment_ms;
+    int64_t max_message_bytes;
+    int64_t index_interval_bytes;
+    int log_append_time;  /* message.timestamp.type=LogAppendTime */
+} sa_topic_limits_t;
+
+#define SA_TOPIC_CONFIG_MAX 48 /* >= rows in the config table */
+
+struct sa_topic_s {
+    sa_store_t *store;
+    char *name;                        /* owned */
+    uint8_t id[16];
+    int32_t npart;
+    sa_partition_t **parts;            /* owned */
+    char *set[SA_TOPIC_CONFIG_MAX];    /* values set on the topic (owned), NULL = not set */
+    char *eff[SA_TOPIC_CONFIG_MAX];    /* effective values (owned), never NULL after resolve */
+    sa_topic_limits_t lim;
+};
+
+struct sa_store_s {
+    char *dir;             /* owned */
+    sa_store_conf_t conf;
+    int lock_fd;
+    int clean_open;        /* the clean-shutdown marker was present at open */
+    sa_topic_t **topics;   /* owned, sorted by name */
+    size_t ntopics, topics_cap;
+    sa_partition_t **dirty; /* partitions with unsynced appends (borrowed) */
+    size_t ndirty, dirty_cap;
+};
+
+/* ---- topic_config.c ---- */
+size_t sa_topic_config_rows(void);
+/** Row index of config @p name, or -1. */
+int sa_topic_config_index(const char *name);
+/** Validate @p value for row @p i. @returns SA_OK or INVALID_CONFIG with detail. */
+sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t errstr_size);
+/** Recompute topic->eff[] and topic->lim from topic->set[] and the store's defaults. */
+void sa_topic_config_resolve(sa_topic_t *topic);
+const char *sa_topic_config_name(int i);
+
+/* ---- topic.c ---- */
+sa_err_t sa_topic_load_all(sa_store_t *store, char *errstr, size_t errstr_size);
+void sa_topic_free(sa_topic_t *topic);
+
+/* ---- segment.c ---- */
+/** Open (creating if @p create) DIR/<base>.log. @returns new segment or NULL with errno. */
+sa_segment_t *sa_segment_open(const char *dir, int64_t base, int create);
+/** Close and free (NULL ok). */
+void sa_segment_free(sa_segment_t *seg);
+/** Unlink the segment's files and free it. @returns 0 or -1 with errno. */
+int sa_segment_remove(const char *dir, sa_segment_t *seg);
+/** Account for a batch at @p pos (index entries, next offset, max timestamp). */
+void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos,
+                           int64_t index_interval);
+/** Drop index entries at or after byte @p size and offset @p next_offset (after a truncation). */
+void sa_segment_trim_index(sa_segment_t *seg, int64_t size, int64_t next_offset);
+/** Walker callback: @p batch is the whole batch when the walk checks CRCs, else NULL. */
+typedef int(sa_segment_visit_cb)(void *opaque, const sa_rb_header_t *hdr, int64_t pos,
+                                 const uint8_t *batch);
+/**
+ * Walk batches from byte @p from to @p end. With @p check_crc every batch is read whole and
+ * its CRC checked. Stops at the first torn/bad batch (*stop = its position, SA_ERR_CORRUPT),
+ * at @p end (SA_OK, *stop = end) or when @p cb returns non-zero (that value, *stop = the
+ * batch's position). KAFKA_STORAGE_ERROR on a read error.
+ */
+sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check_crc,
+                         sa_segment_visit_cb *cb, void *opaque, int64_t *stop);
+/** Position of the batch containing @p offset (< next_offset), found via the index. */
+sa_err_t sa_segment_find(sa_segment_t *seg, int64_t offset, int64_t end, int64_t *pos);
+/** Rebuild the in-memory index and size by walking the file (with CRC: recovery). Truncates
+ *  the file at the first bad byte when @p truncate. */
+sa_err_t sa_segment_recover(sa_segment_t *seg, const char *dir, int check_crc, int truncate,
+                            int64_t index_interval);
+/** Write DIR/<base>.index and .timeindex (fsync'd). */
+sa_err_t sa_segment_write_index(const sa_segment_t *seg, const char *dir);
+/** Load index files; @returns SA_OK if they exist and are consistent with the segment. */
+sa_err_t sa_segment_load_index(sa_segment_t *seg, const char *dir);
+
+/* ---- partition.c ---- */
+/** Open or create partition @p id of @p topic (dir made if missing), recovering unless @p clean. */
+sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partition_t **partp,
+                           char *errstr, size_t errstr_size);
+/** Close files and free (no sync). */
+void sa_partition_free(sa_partition_t *part);
+/** fdatasync unsynced segments; on success HWM = LEO, else truncate back to HWM. */
+sa_err_t sa_partition_sync(sa_partition_t *part);
+/** Write the index files of the active segment (clean close). */
+sa_err_t sa_partition_seal(sa_partition_t *part);
+/** Apply retention. */
+sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms);
+/** Remove the partition directory and everything in it. */
+int sa_partition_remove_dir(const char *dir);
+
+/* ---- store.c ---- */
+void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part);
+void sa_store_forget_partition(sa_store_t *store, sa_partition_t *part);
+
+#endif

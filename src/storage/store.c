@@ -1,0 +1,164 @@
+/*
+ * store.c - the data directory: lock, clean-shutdown marker, topics, group commit, retention.
+ *
+ * Open removes the clean-shutdown marker before anything else, so a crash at any later point
+ * makes the next open run full recovery; close writes it only after every partition was synced
+ * and its indexes written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "storage/safe_file.h"
+#include "storage/storage_int.h"
+#include "storage/sysio.h"
+
+#define SET_ERR(...)                                                                              \
+    do {                                                                                          \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+    } while (0)
+
+void sa_store_conf_defaults(sa_store_conf_t *conf) {
+    conf->retention_ms = 604800000;
+    conf->retention_bytes = -1;
+    conf->segment_bytes = 1073741824;
+    conf->segment_ms = 604800000;
+    conf->max_message_bytes = 1048588;
+    conf->num_partitions = 1;
+    conf->index_interval_bytes = 4096;
+}
+
+const char *sa_store_dir(const sa_store_t *store) { return store->dir; }
+const sa_store_conf_t *sa_store_conf(const sa_store_t *store) { return &store->conf; }
+
+static void free_store(sa_store_t *store) {
+    for (size_t i = 0; i < store->ntopics; i++) sa_topic_free(store->topics[i]);
+    free(store->topics);
+    free(store->dirty);
+    if (store->lock_fd >= 0) sa_sysio.close(store->lock_fd); /* also drops the flock */
+    free(store->dir);
+    free(store);
+}
+
+sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t **storep,
+                       char *errstr, size_t errstr_size) {
+    sa_store_t *store = sa_new(sa_store_t);
+    store->dir = sa_strdup(dir);
+    store->lock_fd = -1;
+    if (conf)
+        store->conf = *conf;
+    else
+        sa_store_conf_defaults(&store->conf);
+    char path[4096];
+    sa_err_t err = SA_ERR_KAFKA_STORAGE_ERROR;
+    *storep = NULL;
+    if (sa_sysio.mkdir(dir, 0755) && errno != EEXIST) {
+        SET_ERR("cannot create data directory %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/.lock", dir);
+    store->lock_fd = sa_sysio.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (store->lock_fd < 0) {
+        SET_ERR("cannot open %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (sa_sysio.flock(store->lock_fd, LOCK_EX | LOCK_NB)) {
+        if (errno == EWOULDBLOCK) {
+            SET_ERR("data directory %s is in use by another samsa broker (lock %s)", dir, path);
+            err = SA_ERR_EXISTS;
+        } else {
+            SET_ERR("cannot lock %s: %s", path, strerror(errno));
+        }
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/topics", dir);
+    if (sa_sysio.mkdir(path, 0755) && errno != EEXIST) {
+        SET_ERR("cannot create %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/.clean-shutdown", dir);
+    store->clean_open = access(path, F_OK) == 0;
+    if (store->clean_open && (sa_sysio.unlink(path) || sa_sysio_fsync_dir(dir))) {
+        SET_ERR("cannot remove %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    int64_t t0 = sa_mono_ms();
+    err = sa_topic_load_all(store, errstr, errstr_size);
+    if (err) goto fail;
+    sa_log_info("storage", "opened %s: %zu topics, %s shutdown, %lld ms", dir, store->ntopics,
+                store->clean_open ? "clean" : "unclean (recovered)", (long long)(sa_mono_ms() - t0));
+    *storep = store;
+    return SA_OK;
+fail:
+    free_store(store);
+    return err;
+}
+
+sa_err_t sa_store_close(sa_store_t *store) {
+    if (!store) return SA_OK;
+    sa_err_t err = sa_store_sync(store, NULL, NULL);
+    for (size_t t = 0; t < store->ntopics; t++)
+        for (int32_t p = 0; p < store->topics[t]->npart; p++)
+            if (sa_partition_seal(store->topics[t]->parts[p])) err = SA_ERR_KAFKA_STORAGE_ERROR;
+    if (!err) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/.clean-shutdown", store->dir);
+        err = sa_safe_file_write(path, "", 0, NULL, 0);
+    }
+    if (err) sa_log_warn("storage", "closing %s: a final sync failed; the next start will recover", store->dir);
+    free_store(store);
+    return err;
+}
+
+void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part) {
+    if (part->dirty) return;
+    if (store->ndirty == store->dirty_cap) {
+        store->dirty_cap = store->dirty_cap ? store->dirty_cap * 2 : 16;
+        store->dirty = sa_realloc(store->dirty, store->dirty_cap * sizeof(*store->dirty));
+    }
+    store->dirty[store->ndirty++] = part;
+    part->dirty = 1;
+}
+
+void sa_store_forget_partition(sa_store_t *store, sa_partition_t *part) {
+    for (size_t i = 0; i < store->ndirty; i++)
+        if (store->dirty[i] == part) {
+            store->dirty[i] = store->dirty[--store->ndirty];
+            break;
+        }
+    part->dirty = 0;
+}
+
+int sa_store_dirty(const sa_store_t *store) { return store->ndirty > 0; }
+
+sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque) {
+    sa_err_t err = SA_OK;
+    for (size_t i = 0; i < store->ndirty; i++) {
+        sa_partition_t *part = store->dirty[i];
+        part->dirty = 0;
+        if (sa_partition_sync(part)) {
+            err = SA_ERR_KAFKA_STORAGE_ERROR;
+            if (on_fail) on_fail(opaque, part, SA_ERR_KAFKA_STORAGE_ERROR);
+        }
+    }
+    store->ndirty = 0;
+    return err;
+}
+
+sa_err_t sa_store_enforce_retention(sa_store_t *store, int64_t now_ms) {
+    sa_err_t err = SA_OK;
+    for (size_t t = 0; t < store->ntopics; t++)
+        for (int32_t p = 0; p < store->topics[t]->npart; p++)
+            if (sa_partition_retention(store->topics[t]->parts[p], now_ms)) {
+                sa_log_error("storage", "retention of %s-%d failed", store->topics[t]->name, (int)p);
+                err = SA_ERR_KAFKA_STORAGE_ERROR;
+            }
+    return err;
+}

@@ -1,0 +1,257 @@
+/*
+ * topic_config.c - Kafka topic configs: the table of known names, validation, effective values
+ * and what DescribeConfigs reports for each.
+ *
+ * Every Kafka topic config name is accepted and stored (clients and tools set many of them);
+ * those samsa enforces are marked in the table. Unknown names are refused with INVALID_CONFIG, as
+ * Kafka does. An effective value comes from, in order: the topic (DYNAMIC_TOPIC_CONFIG), the
+ * broker's config when it differs from Kafka's default (STATIC_BROKER_CONFIG), Kafka's default
+ * (DEFAULT_CONFIG).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "storage/storage_int.h"
+
+/* Which broker default (sa_store_conf_t field) backs a row, if any. */
+enum { BK_NONE, BK_RETENTION_MS, BK_RETENTION_BYTES, BK_SEGMENT_BYTES, BK_SEGMENT_MS, BK_MAX_MESSAGE,
+       BK_INDEX_INTERVAL };
+
+typedef struct row_s {
+    const char *name;
+    int type;          /* sa_config_type_t */
+    const char *def;   /* Kafka's default */
+    int64_t min, max;  /* numeric bounds */
+    const char *enums; /* STRING: allowed values, '|'-separated; LIST: allowed items */
+    int broker;        /* BK_* */
+    const char *synonym;
+    const char *doc;
+} row_t;
+
+#define L SA_CONFIG_TYPE_LONG
+#define I SA_CONFIG_TYPE_INT
+#define B SA_CONFIG_TYPE_BOOLEAN
+#define S SA_CONFIG_TYPE_STRING
+#define D SA_CONFIG_TYPE_DOUBLE
+#define LS SA_CONFIG_TYPE_LIST
+#define LMAX INT64_MAX
+
+static const row_t rows[] = {
+    {"cleanup.policy", LS, "delete", 0, 0, "delete|compact", BK_NONE, "log.cleanup.policy",
+     "delete old segments (compaction is not implemented)"},
+    {"compression.type", S, "producer", 0, 0, "uncompressed|zstd|lz4|snappy|gzip|producer", BK_NONE,
+     "compression.type", "stored; batches are kept as the producer compressed them"},
+    {"delete.retention.ms", L, "86400000", 0, LMAX, NULL, BK_NONE, "log.cleaner.delete.retention.ms",
+     "accepted (compaction only)"},
+    {"file.delete.delay.ms", L, "60000", 0, LMAX, NULL, BK_NONE, "log.segment.delete.delay.ms",
+     "accepted; segments are deleted at once"},
+    {"flush.messages", L, "9223372036854775807", 1, LMAX, NULL, BK_NONE, "log.flush.interval.messages",
+     "accepted; samsa syncs every event-loop turn"},
+    {"flush.ms", L, "9223372036854775807", 0, LMAX, NULL, BK_NONE, "log.flush.interval.ms",
+     "accepted; samsa syncs every event-loop turn"},
+    {"follower.replication.throttled.replicas", LS, "", 0, 0, NULL, BK_NONE, NULL, "accepted (single node)"},
+    {"index.interval.bytes", I, "4096", 0, INT32_MAX, NULL, BK_INDEX_INTERVAL, "log.index.interval.bytes",
+     "bytes of log between offset index entries"},
+    {"leader.replication.throttled.replicas", LS, "", 0, 0, NULL, BK_NONE, NULL, "accepted (single node)"},
+    {"local.retention.bytes", L, "-2", -2, LMAX, NULL, BK_NONE, "log.local.retention.bytes",
+     "accepted (tiered storage)"},
+    {"local.retention.ms", L, "-2", -2, LMAX, NULL, BK_NONE, "log.local.retention.ms",
+     "accepted (tiered storage)"},
+    {"max.compaction.lag.ms", L, "9223372036854775807", 1, LMAX, NULL, BK_NONE, "log.cleaner.max.compaction.lag.ms",
+     "accepted (compaction only)"},
+    {"max.message.bytes", I, "1048588", 0, INT32_MAX, NULL, BK_MAX_MESSAGE, "message.max.bytes",
+     "largest record batch accepted"},
+    {"message.downconversion.enable", B, "true", 0, 0, NULL, BK_NONE, "log.message.downconversion.enable",
+     "accepted"},
+    {"message.format.version", S, "3.0-IV1", 0, 0, NULL, BK_NONE, "log.message.format.version",
+     "accepted; always record batch v2"},
+    {"message.timestamp.after.max.ms", L, "9223372036854775807", 0, LMAX, NULL, BK_NONE,
+     "log.message.timestamp.after.max.ms", "accepted"},
+    {"message.timestamp.before.max.ms", L, "9223372036854775807", 0, LMAX, NULL, BK_NONE,
+     "log.message.timestamp.before.max.ms", "accepted"},
+    {"message.timestamp.difference.max.ms", L, "9223372036854775807", 0, LMAX, NULL, BK_NONE,
+     "log.message.timestamp.difference.max.ms", "accepted"},
+    {"message.timestamp.type", S, "CreateTime", 0, 0, "CreateTime|LogAppendTime", BK_NONE,
+     "log.message.timestamp.type", "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's"},
+    {"min.cleanable.dirty.ratio", D, "0.5", 0, 1, NULL, BK_NONE, "log.cleaner.min.cleanable.ratio",
+     "accepted (compaction only)"},
+    {"min.compaction.lag.ms", L, "0", 0, LMAX, NULL, BK_NONE, "log.cleaner.min.compaction.lag.ms",
+     "accepted (compaction only)"},
+    {"min.insync.replicas", I, "1", 1, INT32_MAX, NULL, BK_NONE, "min.insync.replicas",
+     "accepted (single node: always met)"},
+    {"preallocate", B, "false", 0, 0, NULL, BK_NONE, "log.preallocate", "accepted"},
+    {"remote.storage.enable", B, "false", 0, 0, NULL, BK_NONE, NULL, "accepted (tiered storage)"},
+    {"retention.bytes", L, "-1", -1, LMAX, NULL, BK_RETENTION_BYTES, "log.retention.bytes",
+     "delete old segments while the partition is larger (-1: no limit)"},
+    {"retention.ms", L, "604800000", -1, LMAX, NULL, BK_RETENTION_MS, "log.retention.ms",
+     "delete segments whose newest record is older (-1: keep forever)"},
+    {"segment.bytes", I, "1073741824", 14, INT32_MAX, NULL, BK_SEGMENT_BYTES, "log.segment.bytes",
+     "roll to a new segment file at this size"},
+    {"segment.index.bytes", I, "10485760", 4, INT32_MAX, NULL, BK_NONE, "log.index.size.max.bytes",
+     "accepted"},
+    {"segment.jitter.ms", L, "0", 0, LMAX, NULL, BK_NONE, "log.roll.jitter.ms", "accepted"},
+    {"segment.ms", L, "604800000", 1, LMAX, NULL, BK_SEGMENT_MS, "log.roll.ms",
+     "roll to a new segment file after this time"},
+    {"unclean.leader.election.enable", B, "false", 0, 0, NULL, BK_NONE, "unclean.leader.election.enable",
+     "accepted (single node)"},
+};
+_Static_assert(SA_ARRAY_LEN(rows) <= SA_TOPIC_CONFIG_MAX, "raise SA_TOPIC_CONFIG_MAX");
+
+size_t sa_topic_config_rows(void) { return SA_ARRAY_LEN(rows); }
+
+const char *sa_topic_config_name(int i) { return rows[i].name; }
+
+int sa_topic_config_index(const char *name) {
+    for (size_t i = 0; i < SA_ARRAY_LEN(rows); i++)
+        if (!strcmp(rows[i].name, name)) return (int)i;
+    return -1;
+}
+
+/* Is @p item (length n) one of the '|'-separated @p enums? */
+static int in_enums(const char *enums, const char *item, size_t n) {
+    for (const char *p = enums; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, item, n)) return 1;
+        if (!bar) break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t errstr_size) {
+    const row_t *r = &rows[i];
+    char *end;
+#define BAD(...)                                                                                  \
+    do {                                                                                          \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+        return SA_ERR_INVALID_CONFIG;                                                             \
+    } while (0)
+    switch (r->type) {
+    case SA_CONFIG_TYPE_LONG:
+    case SA_CONFIG_TYPE_INT: {
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end) BAD("Invalid value %s for configuration %s: not a number", value, r->name);
+        if (v < r->min || v > r->max)
+            BAD("Invalid value %s for configuration %s: must be in [%" PRId64 ", %" PRId64 "]", value,
+                r->name, r->min, r->max);
+        break;
+    }
+    case SA_CONFIG_TYPE_DOUBLE: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || v < (double)r->min || v > (double)r->max)
+            BAD("Invalid value %s for configuration %s: must be a number in [%" PRId64 ", %" PRId64 "]",
+                value, r->name, r->min, r->max);
+        break;
+    }
+    case SA_CONFIG_TYPE_BOOLEAN:
+        if (strcmp(value, "true") && strcmp(value, "false"))
+            BAD("Invalid value %s for configuration %s: expected true or false", value, r->name);
+        break;
+    case SA_CONFIG_TYPE_STRING:
+        if (r->enums && !in_enums(r->enums, value, strlen(value)))
+            BAD("Invalid value %s for configuration %s: expected one of %s", value, r->name, r->enums);
+        break;
+    case SA_CONFIG_TYPE_LIST:
+        if (!r->enums) break;
+        for (const char *p = value; *p;) {
+            while (*p == ' ') p++;
+            size_t n = strcspn(p, ",");
+            size_t m = n;
+            while (m && p[m - 1] == ' ') m--;
+            if (!in_enums(r->enums, p, m))
+                BAD("Invalid value %s for configuration %s: expected a list of %s", value, r->name, r->enums);
+            if (!strcmp(r->name, "cleanup.policy") && m == 7 && !strncmp(p, "compact", 7))
+                BAD("cleanup.policy=compact is not supported by samsa yet (log compaction is not "
+                    "implemented); use cleanup.policy=delete");
+            p += n;
+            if (*p == ',') p++;
+        }
+        if (!strcmp(r->name, "cleanup.policy") && !*value)
+            BAD("cleanup.policy must not be empty; use delete");
+        break;
+    }
+#undef BAD
+    return SA_OK;
+}
+
+/* The broker-level value backing a row, or INT64_MIN if none. */
+static int64_t broker_value(const sa_store_conf_t *conf, int which) {
+    switch (which) {
+    case BK_RETENTION_MS: return conf->retention_ms;
+    case BK_RETENTION_BYTES: return conf->retention_bytes;
+    case BK_SEGMENT_BYTES: return conf->segment_bytes;
+    case BK_SEGMENT_MS: return conf->segment_ms;
+    case BK_MAX_MESSAGE: return conf->max_message_bytes;
+    case BK_INDEX_INTERVAL: return conf->index_interval_bytes;
+    default: return INT64_MIN;
+    }
+}
+
+/* Source of row @p i's effective value for @p topic. */
+static int source_of(const sa_topic_t *topic, int i, const sa_store_conf_t *conf) {
+    if (topic->set[i]) return SA_CONFIG_SOURCE_DYNAMIC_TOPIC;
+    int64_t bv = broker_value(conf, rows[i].broker);
+    if (bv != INT64_MIN && bv != strtoll(rows[i].def, NULL, 10)) return SA_CONFIG_SOURCE_STATIC_BROKER;
+    return SA_CONFIG_SOURCE_DEFAULT;
+}
+
+void sa_topic_config_resolve(sa_topic_t *topic) {
+    const sa_store_conf_t *conf = sa_store_conf(topic->store);
+    for (size_t i = 0; i < SA_ARRAY_LEN(rows); i++) {
+        free(topic->eff[i]);
+        if (topic->set[i]) {
+            topic->eff[i] = sa_strdup(topic->set[i]);
+        } else if (source_of(topic, (int)i, conf) == SA_CONFIG_SOURCE_STATIC_BROKER) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "%" PRId64, broker_value(conf, rows[i].broker));
+            topic->eff[i] = sa_strdup(tmp);
+        } else {
+            topic->eff[i] = sa_strdup(rows[i].def);
+        }
+    }
+#define NUM(name) strtoll(topic->eff[sa_topic_config_index(name)], NULL, 10)
+    topic->lim.retention_ms = NUM("retention.ms");
+    topic->lim.retention_bytes = NUM("retention.bytes");
+    topic->lim.segment_bytes = NUM("segment.bytes");
+    topic->lim.segment_ms = NUM("segment.ms");
+    topic->lim.max_message_bytes = NUM("max.message.bytes");
+    topic->lim.index_interval_bytes = NUM("index.interval.bytes");
+#undef NUM
+    topic->lim.log_append_time =
+        !strcmp(topic->eff[sa_topic_config_index("message.timestamp.type")], "LogAppendTime");
+}
+
+size_t sa_topic_config_count(const sa_topic_t *topic) {
+    (void)topic;
+    return SA_ARRAY_LEN(rows);
+}
+
+sa_err_t sa_topic_config_get(const sa_topic_t *topic, size_t i, sa_config_entry_t *entry) {
+    if (i >= SA_ARRAY_LEN(rows)) return SA_ERR_NOT_FOUND;
+    const row_t *r = &rows[i];
+    int source = source_of(topic, (int)i, sa_store_conf(topic->store));
+    *entry = (sa_config_entry_t){
+        .name = r->name,
+        .value = topic->eff[i],
+        .is_default = source == SA_CONFIG_SOURCE_DEFAULT,
+        .source = source,
+        .read_only = 0,
+        .sensitive = 0,
+        .type = r->type,
+        .doc = r->doc,
+        .synonym = r->synonym,
+    };
+    return SA_OK;
+}
+
+sa_err_t sa_topic_config_find(const sa_topic_t *topic, const char *name, sa_config_entry_t *entry) {
+    int i = sa_topic_config_index(name);
+    return i < 0 ? SA_ERR_NOT_FOUND : sa_topic_config_get(topic, (size_t)i, entry);
+}
