@@ -5,7 +5,7 @@ BUILD  ?= build
 JOBS   ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build deps run test test-unit test-asan bench format lint docs clean kafka test-compat
+.PHONY: all build deps run test test-unit test-asan bench format lint docs clean proto kafka test-compat
 
 all: build
 
@@ -59,6 +59,11 @@ docs: build
 KAFKA_DIR ?= /tmp/samsa-kafka
 kafka:
 	@scripts/kafka/real-kafka.sh $(if $(STOP),stop --dir $(KAFKA_DIR),start --dir $(KAFKA_DIR) $(KAFKA_ARGS))
+
+# Regenerate the Kafka codec (src/proto/gen/, committed) from Kafka's JSON message definitions.
+KAFKA_MESSAGE_DIR ?= /work/shared/kafka-protocol/message
+proto:
+	@python3 scripts/gen_proto.py --spec-dir $(KAFKA_MESSAGE_DIR)
 
 clean:
 	rm -rf build build-debug build-release build-asan build-fuzz

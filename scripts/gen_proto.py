@@ -446,6 +446,7 @@ def emit_decode(c, st, flex_cond):
       % (st.id, st.cname))
     c("    const bool flex = %s;" % flex_cond)
     c("    (void)a;")
+    c("    (void)v;")
     tagged = sorted((f for f in st.fields if f.tagged), key=lambda f: f.tag)
     for f in st.fields:
         cond = untagged_cond(f)
@@ -562,6 +563,7 @@ def emit_encode(c, st, flex_cond):
     c("static sa_err_t enc_%s(const %s_t *o, int16_t v, sa_buf_t *out) {" % (st.id, st.cname))
     c("    sa_err_t err = SA_OK;")
     c("    const bool flex = %s;" % flex_cond)
+    c("    (void)v;")
     for f in st.fields:
         cond = untagged_cond(f)
         if cond == "0":

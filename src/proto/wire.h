@@ -90,8 +90,8 @@ typedef struct sa_rd_s {
 
 /** Read @p len bytes at @p data (borrowed; must outlive every view read from it). */
 static inline void sa_rd_init(sa_rd_t *rd, const void *data, size_t len) {
-    rd->p = data;
-    rd->end = rd->p + len;
+    rd->p = data ? (const uint8_t *)data : (const uint8_t *)""; /* NULL + 0 is undefined */
+    rd->end = rd->p + (data ? len : 0);
     rd->err = SA_OK;
 }
 static inline size_t sa_rd_left(const sa_rd_t *rd) { return (size_t)(rd->end - rd->p); }

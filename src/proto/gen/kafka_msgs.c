@@ -77,6 +77,7 @@ static sa_err_t enc_ProduceRequest(const sa_ProduceRequest_t *o, int16_t v, sa_b
 static void dec_ProduceRequest_PartitionProduceData(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceRequest_PartitionProduceData_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->Index = sa_rd_i32(rd);
     o->Records = sa_rd_bytes(rd, flex, true);
     if (flex && !rd->err) {
@@ -88,6 +89,7 @@ static void dec_ProduceRequest_PartitionProduceData(sa_rd_t *rd, int16_t v, sa_a
 static sa_err_t enc_ProduceRequest_PartitionProduceData(const sa_ProduceRequest_PartitionProduceData_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_i32(out, o->Index));
     TRY(sa_wr_bytes(out, o->Records, flex, true));
     if (flex) {
@@ -101,6 +103,7 @@ out:
 static void dec_ProduceRequest_TopicProduceData(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceRequest_TopicProduceData_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->PartitionData = sa_rd_array(rd, flex, false, min_ProduceRequest_PartitionProduceData(v), a, sizeof(sa_ProduceRequest_PartitionProduceData_t), &o->PartitionData_count);
     for (int32_t i = 0; i < o->PartitionData_count && !(rd)->err; i++) {
@@ -116,6 +119,7 @@ static void dec_ProduceRequest_TopicProduceData(sa_rd_t *rd, int16_t v, sa_arena
 static sa_err_t enc_ProduceRequest_TopicProduceData(const sa_ProduceRequest_TopicProduceData_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->PartitionData_count > 0 && !o->PartitionData) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -134,6 +138,7 @@ out:
 static void dec_ProduceRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceRequest_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->TransactionalId = sa_rd_string(rd, flex, (v >= 3));
     }
@@ -153,6 +158,7 @@ static void dec_ProduceRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Produce
 static sa_err_t enc_ProduceRequest(const sa_ProduceRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->TransactionalId, flex, (v >= 3)));
     }
@@ -298,6 +304,7 @@ static sa_err_t enc_ProduceResponse(const sa_ProduceResponse_t *o, int16_t v, sa
 static void dec_ProduceResponse_BatchIndexAndErrorMessage(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceResponse_BatchIndexAndErrorMessage_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     if (v >= 8) {
         o->BatchIndex = sa_rd_i32(rd);
     }
@@ -313,6 +320,7 @@ static void dec_ProduceResponse_BatchIndexAndErrorMessage(sa_rd_t *rd, int16_t v
 static sa_err_t enc_ProduceResponse_BatchIndexAndErrorMessage(const sa_ProduceResponse_BatchIndexAndErrorMessage_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (v >= 8) {
         TRY(sa_wr_i32(out, o->BatchIndex));
     }
@@ -330,6 +338,7 @@ out:
 static void dec_ProduceResponse_LeaderIdAndEpoch(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceResponse_LeaderIdAndEpoch_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     if (v >= 10) {
         o->LeaderId = sa_rd_i32(rd);
     }
@@ -345,6 +354,7 @@ static void dec_ProduceResponse_LeaderIdAndEpoch(sa_rd_t *rd, int16_t v, sa_aren
 static sa_err_t enc_ProduceResponse_LeaderIdAndEpoch(const sa_ProduceResponse_LeaderIdAndEpoch_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (v >= 10) {
         TRY(sa_wr_i32(out, o->LeaderId));
     }
@@ -362,6 +372,7 @@ out:
 static void dec_ProduceResponse_PartitionProduceResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceResponse_PartitionProduceResponse_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->Index = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->BaseOffset = sa_rd_i64(rd);
@@ -411,6 +422,7 @@ out:
 static sa_err_t enc_ProduceResponse_PartitionProduceResponse(const sa_ProduceResponse_PartitionProduceResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_i32(out, o->Index));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i64(out, o->BaseOffset));
@@ -445,6 +457,7 @@ out:
 static void dec_ProduceResponse_TopicProduceResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceResponse_TopicProduceResponse_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->PartitionResponses = sa_rd_array(rd, flex, false, min_ProduceResponse_PartitionProduceResponse(v), a, sizeof(sa_ProduceResponse_PartitionProduceResponse_t), &o->PartitionResponses_count);
     for (int32_t i = 0; i < o->PartitionResponses_count && !(rd)->err; i++) {
@@ -460,6 +473,7 @@ static void dec_ProduceResponse_TopicProduceResponse(sa_rd_t *rd, int16_t v, sa_
 static sa_err_t enc_ProduceResponse_TopicProduceResponse(const sa_ProduceResponse_TopicProduceResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->PartitionResponses_count > 0 && !o->PartitionResponses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -478,6 +492,7 @@ out:
 static void dec_ProduceResponse_NodeEndpoint(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceResponse_NodeEndpoint_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     if (v >= 10) {
         o->NodeId = sa_rd_i32(rd);
     }
@@ -499,6 +514,7 @@ static void dec_ProduceResponse_NodeEndpoint(sa_rd_t *rd, int16_t v, sa_arena_t 
 static sa_err_t enc_ProduceResponse_NodeEndpoint(const sa_ProduceResponse_NodeEndpoint_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (v >= 10) {
         TRY(sa_wr_i32(out, o->NodeId));
     }
@@ -522,6 +538,7 @@ out:
 static void dec_ProduceResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ProduceResponse_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->Responses = sa_rd_array(rd, flex, false, min_ProduceResponse_TopicProduceResponse(v), a, sizeof(sa_ProduceResponse_TopicProduceResponse_t), &o->Responses_count);
     for (int32_t i = 0; i < o->Responses_count && !(rd)->err; i++) {
         sa_ProduceResponse_TopicProduceResponse_init(&o->Responses[i]);
@@ -569,6 +586,7 @@ out:
 static sa_err_t enc_ProduceResponse(const sa_ProduceResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (o->Responses_count > 0 && !o->Responses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -702,6 +720,7 @@ static sa_err_t enc_FetchRequest(const sa_FetchRequest_t *o, int16_t v, sa_buf_t
 static void dec_FetchRequest_ReplicaState(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRequest_ReplicaState_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 15) {
         o->ReplicaId = sa_rd_i32(rd);
     }
@@ -717,6 +736,7 @@ static void dec_FetchRequest_ReplicaState(sa_rd_t *rd, int16_t v, sa_arena_t *a,
 static sa_err_t enc_FetchRequest_ReplicaState(const sa_FetchRequest_ReplicaState_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 15) {
         TRY(sa_wr_i32(out, o->ReplicaId));
     }
@@ -734,6 +754,7 @@ out:
 static void dec_FetchRequest_FetchPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRequest_FetchPartition_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     o->Partition = sa_rd_i32(rd);
     if (v >= 9) {
         o->CurrentLeaderEpoch = sa_rd_i32(rd);
@@ -776,6 +797,7 @@ out:
 static sa_err_t enc_FetchRequest_FetchPartition(const sa_FetchRequest_FetchPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     TRY(sa_wr_i32(out, o->Partition));
     if (v >= 9) {
         TRY(sa_wr_i32(out, o->CurrentLeaderEpoch));
@@ -802,6 +824,7 @@ out:
 static void dec_FetchRequest_FetchTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRequest_FetchTopic_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v <= 12) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -822,6 +845,7 @@ static void dec_FetchRequest_FetchTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
 static sa_err_t enc_FetchRequest_FetchTopic(const sa_FetchRequest_FetchTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v <= 12) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -845,6 +869,7 @@ out:
 static void dec_FetchRequest_ForgottenTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRequest_ForgottenTopic_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 7 && v <= 12) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -866,6 +891,7 @@ static void dec_FetchRequest_ForgottenTopic(sa_rd_t *rd, int16_t v, sa_arena_t *
 static sa_err_t enc_FetchRequest_ForgottenTopic(const sa_FetchRequest_ForgottenTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 7 && v <= 12) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -891,6 +917,7 @@ out:
 static void dec_FetchRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRequest_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v <= 14) {
         o->ReplicaId = sa_rd_i32(rd);
     }
@@ -967,6 +994,7 @@ out:
 static sa_err_t enc_FetchRequest(const sa_FetchRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v <= 14) {
         TRY(sa_wr_i32(out, o->ReplicaId));
     }
@@ -1168,6 +1196,7 @@ static sa_err_t enc_FetchResponse(const sa_FetchResponse_t *o, int16_t v, sa_buf
 static void dec_FetchResponse_EpochEndOffset(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_EpochEndOffset_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 12) {
         o->Epoch = sa_rd_i32(rd);
     }
@@ -1183,6 +1212,7 @@ static void dec_FetchResponse_EpochEndOffset(sa_rd_t *rd, int16_t v, sa_arena_t 
 static sa_err_t enc_FetchResponse_EpochEndOffset(const sa_FetchResponse_EpochEndOffset_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 12) {
         TRY(sa_wr_i32(out, o->Epoch));
     }
@@ -1200,6 +1230,7 @@ out:
 static void dec_FetchResponse_LeaderIdAndEpoch(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_LeaderIdAndEpoch_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 12) {
         o->LeaderId = sa_rd_i32(rd);
     }
@@ -1215,6 +1246,7 @@ static void dec_FetchResponse_LeaderIdAndEpoch(sa_rd_t *rd, int16_t v, sa_arena_
 static sa_err_t enc_FetchResponse_LeaderIdAndEpoch(const sa_FetchResponse_LeaderIdAndEpoch_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 12) {
         TRY(sa_wr_i32(out, o->LeaderId));
     }
@@ -1232,6 +1264,7 @@ out:
 static void dec_FetchResponse_SnapshotId(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_SnapshotId_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     o->EndOffset = sa_rd_i64(rd);
     o->Epoch = sa_rd_i32(rd);
     if (flex && !rd->err) {
@@ -1243,6 +1276,7 @@ static void dec_FetchResponse_SnapshotId(sa_rd_t *rd, int16_t v, sa_arena_t *a, 
 static sa_err_t enc_FetchResponse_SnapshotId(const sa_FetchResponse_SnapshotId_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     TRY(sa_wr_i64(out, o->EndOffset));
     TRY(sa_wr_i32(out, o->Epoch));
     if (flex) {
@@ -1256,6 +1290,7 @@ out:
 static void dec_FetchResponse_AbortedTransaction(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_AbortedTransaction_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 4) {
         o->ProducerId = sa_rd_i64(rd);
     }
@@ -1271,6 +1306,7 @@ static void dec_FetchResponse_AbortedTransaction(sa_rd_t *rd, int16_t v, sa_aren
 static sa_err_t enc_FetchResponse_AbortedTransaction(const sa_FetchResponse_AbortedTransaction_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 4) {
         TRY(sa_wr_i64(out, o->ProducerId));
     }
@@ -1288,6 +1324,7 @@ out:
 static void dec_FetchResponse_PartitionData(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_PartitionData_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->HighWatermark = sa_rd_i64(rd);
@@ -1366,6 +1403,7 @@ out:
 static sa_err_t enc_FetchResponse_PartitionData(const sa_FetchResponse_PartitionData_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i64(out, o->HighWatermark));
@@ -1405,6 +1443,7 @@ out:
 static void dec_FetchResponse_FetchableTopicResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_FetchableTopicResponse_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v <= 12) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -1425,6 +1464,7 @@ static void dec_FetchResponse_FetchableTopicResponse(sa_rd_t *rd, int16_t v, sa_
 static sa_err_t enc_FetchResponse_FetchableTopicResponse(const sa_FetchResponse_FetchableTopicResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v <= 12) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -1448,6 +1488,7 @@ out:
 static void dec_FetchResponse_NodeEndpoint(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_NodeEndpoint_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 16) {
         o->NodeId = sa_rd_i32(rd);
     }
@@ -1469,6 +1510,7 @@ static void dec_FetchResponse_NodeEndpoint(sa_rd_t *rd, int16_t v, sa_arena_t *a
 static sa_err_t enc_FetchResponse_NodeEndpoint(const sa_FetchResponse_NodeEndpoint_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 16) {
         TRY(sa_wr_i32(out, o->NodeId));
     }
@@ -1492,6 +1534,7 @@ out:
 static void dec_FetchResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchResponse_t *o) {
     const bool flex = v >= 12;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -1545,6 +1588,7 @@ out:
 static sa_err_t enc_FetchResponse(const sa_FetchResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -1645,6 +1689,7 @@ static sa_err_t enc_ListOffsetsRequest(const sa_ListOffsetsRequest_t *o, int16_t
 static void dec_ListOffsetsRequest_ListOffsetsPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListOffsetsRequest_ListOffsetsPartition_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     if (v >= 4) {
         o->CurrentLeaderEpoch = sa_rd_i32(rd);
@@ -1662,6 +1707,7 @@ static void dec_ListOffsetsRequest_ListOffsetsPartition(sa_rd_t *rd, int16_t v, 
 static sa_err_t enc_ListOffsetsRequest_ListOffsetsPartition(const sa_ListOffsetsRequest_ListOffsetsPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     if (v >= 4) {
         TRY(sa_wr_i32(out, o->CurrentLeaderEpoch));
@@ -1681,6 +1727,7 @@ out:
 static void dec_ListOffsetsRequest_ListOffsetsTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListOffsetsRequest_ListOffsetsTopic_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_ListOffsetsRequest_ListOffsetsPartition(v), a, sizeof(sa_ListOffsetsRequest_ListOffsetsPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -1696,6 +1743,7 @@ static void dec_ListOffsetsRequest_ListOffsetsTopic(sa_rd_t *rd, int16_t v, sa_a
 static sa_err_t enc_ListOffsetsRequest_ListOffsetsTopic(const sa_ListOffsetsRequest_ListOffsetsTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -1714,6 +1762,7 @@ out:
 static void dec_ListOffsetsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListOffsetsRequest_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->ReplicaId = sa_rd_i32(rd);
     if (v >= 2) {
         o->IsolationLevel = sa_rd_i8(rd);
@@ -1735,6 +1784,7 @@ static void dec_ListOffsetsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Lis
 static sa_err_t enc_ListOffsetsRequest(const sa_ListOffsetsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_i32(out, o->ReplicaId));
     if (v >= 2) {
         TRY(sa_wr_i8(out, o->IsolationLevel));
@@ -1833,6 +1883,7 @@ static sa_err_t enc_ListOffsetsResponse(const sa_ListOffsetsResponse_t *o, int16
 static void dec_ListOffsetsResponse_ListOffsetsPartitionResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     if (v <= 0) {
@@ -1859,6 +1910,7 @@ static void dec_ListOffsetsResponse_ListOffsetsPartitionResponse(sa_rd_t *rd, in
 static sa_err_t enc_ListOffsetsResponse_ListOffsetsPartitionResponse(const sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (v <= 0) {
@@ -1889,6 +1941,7 @@ out:
 static void dec_ListOffsetsResponse_ListOffsetsTopicResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListOffsetsResponse_ListOffsetsTopicResponse_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_ListOffsetsResponse_ListOffsetsPartitionResponse(v), a, sizeof(sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -1904,6 +1957,7 @@ static void dec_ListOffsetsResponse_ListOffsetsTopicResponse(sa_rd_t *rd, int16_
 static sa_err_t enc_ListOffsetsResponse_ListOffsetsTopicResponse(const sa_ListOffsetsResponse_ListOffsetsTopicResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -1922,6 +1976,7 @@ out:
 static void dec_ListOffsetsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListOffsetsResponse_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -1939,6 +1994,7 @@ static void dec_ListOffsetsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Li
 static sa_err_t enc_ListOffsetsResponse(const sa_ListOffsetsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -2012,6 +2068,7 @@ static sa_err_t enc_MetadataRequest(const sa_MetadataRequest_t *o, int16_t v, sa
 static void dec_MetadataRequest_MetadataRequestTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_MetadataRequest_MetadataRequestTopic_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     if (v >= 10) {
         o->TopicId = sa_rd_uuid(rd);
     }
@@ -2025,6 +2082,7 @@ static void dec_MetadataRequest_MetadataRequestTopic(sa_rd_t *rd, int16_t v, sa_
 static sa_err_t enc_MetadataRequest_MetadataRequestTopic(const sa_MetadataRequest_MetadataRequestTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (v >= 10) {
         TRY(sa_wr_uuid(out, &o->TopicId));
     }
@@ -2040,6 +2098,7 @@ out:
 static void dec_MetadataRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_MetadataRequest_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->Topics = sa_rd_array(rd, flex, (v >= 1), min_MetadataRequest_MetadataRequestTopic(v), a, sizeof(sa_MetadataRequest_MetadataRequestTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_MetadataRequest_MetadataRequestTopic_init(&o->Topics[i]);
@@ -2063,6 +2122,7 @@ static void dec_MetadataRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Metada
 static sa_err_t enc_MetadataRequest(const sa_MetadataRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -2189,6 +2249,7 @@ static sa_err_t enc_MetadataResponse(const sa_MetadataResponse_t *o, int16_t v, 
 static void dec_MetadataResponse_MetadataResponseBroker(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_MetadataResponse_MetadataResponseBroker_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->NodeId = sa_rd_i32(rd);
     o->Host = sa_rd_string(rd, flex, false);
     o->Port = sa_rd_i32(rd);
@@ -2204,6 +2265,7 @@ static void dec_MetadataResponse_MetadataResponseBroker(sa_rd_t *rd, int16_t v, 
 static sa_err_t enc_MetadataResponse_MetadataResponseBroker(const sa_MetadataResponse_MetadataResponseBroker_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_i32(out, o->NodeId));
     TRY(sa_wr_string(out, o->Host, flex, false));
     TRY(sa_wr_i32(out, o->Port));
@@ -2221,6 +2283,7 @@ out:
 static void dec_MetadataResponse_MetadataResponsePartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_MetadataResponse_MetadataResponsePartition_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->PartitionIndex = sa_rd_i32(rd);
     o->LeaderId = sa_rd_i32(rd);
@@ -2250,6 +2313,7 @@ static void dec_MetadataResponse_MetadataResponsePartition(sa_rd_t *rd, int16_t 
 static sa_err_t enc_MetadataResponse_MetadataResponsePartition(const sa_MetadataResponse_MetadataResponsePartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i32(out, o->LeaderId));
@@ -2287,6 +2351,7 @@ out:
 static void dec_MetadataResponse_MetadataResponseTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_MetadataResponse_MetadataResponseTopic_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->Name = sa_rd_string(rd, flex, (v >= 12));
     if (v >= 10) {
@@ -2312,6 +2377,7 @@ static void dec_MetadataResponse_MetadataResponseTopic(sa_rd_t *rd, int16_t v, s
 static sa_err_t enc_MetadataResponse_MetadataResponseTopic(const sa_MetadataResponse_MetadataResponseTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->Name, flex, (v >= 12)));
     if (v >= 10) {
@@ -2340,6 +2406,7 @@ out:
 static void dec_MetadataResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_MetadataResponse_t *o) {
     const bool flex = v >= 9;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -2371,6 +2438,7 @@ static void dec_MetadataResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Metad
 static sa_err_t enc_MetadataResponse(const sa_MetadataResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -2484,6 +2552,7 @@ static sa_err_t enc_OffsetCommitRequest(const sa_OffsetCommitRequest_t *o, int16
 static void dec_OffsetCommitRequest_OffsetCommitRequestPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetCommitRequest_OffsetCommitRequestPartition_t *o) {
     const bool flex = v >= 8;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->CommittedOffset = sa_rd_i64(rd);
     if (v >= 6) {
@@ -2502,6 +2571,7 @@ static void dec_OffsetCommitRequest_OffsetCommitRequestPartition(sa_rd_t *rd, in
 static sa_err_t enc_OffsetCommitRequest_OffsetCommitRequestPartition(const sa_OffsetCommitRequest_OffsetCommitRequestPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i64(out, o->CommittedOffset));
     if (v >= 6) {
@@ -2522,6 +2592,7 @@ out:
 static void dec_OffsetCommitRequest_OffsetCommitRequestTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetCommitRequest_OffsetCommitRequestTopic_t *o) {
     const bool flex = v >= 8;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetCommitRequest_OffsetCommitRequestPartition(v), a, sizeof(sa_OffsetCommitRequest_OffsetCommitRequestPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -2537,6 +2608,7 @@ static void dec_OffsetCommitRequest_OffsetCommitRequestTopic(sa_rd_t *rd, int16_
 static sa_err_t enc_OffsetCommitRequest_OffsetCommitRequestTopic(const sa_OffsetCommitRequest_OffsetCommitRequestTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -2555,6 +2627,7 @@ out:
 static void dec_OffsetCommitRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetCommitRequest_t *o) {
     const bool flex = v >= 8;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     if (v >= 1) {
         o->GenerationIdOrMemberEpoch = sa_rd_i32(rd);
@@ -2582,6 +2655,7 @@ static void dec_OffsetCommitRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Of
 static sa_err_t enc_OffsetCommitRequest(const sa_OffsetCommitRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->GenerationIdOrMemberEpoch));
@@ -2679,6 +2753,7 @@ static sa_err_t enc_OffsetCommitResponse(const sa_OffsetCommitResponse_t *o, int
 static void dec_OffsetCommitResponse_OffsetCommitResponsePartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetCommitResponse_OffsetCommitResponsePartition_t *o) {
     const bool flex = v >= 8;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     if (flex && !rd->err) {
@@ -2690,6 +2765,7 @@ static void dec_OffsetCommitResponse_OffsetCommitResponsePartition(sa_rd_t *rd, 
 static sa_err_t enc_OffsetCommitResponse_OffsetCommitResponsePartition(const sa_OffsetCommitResponse_OffsetCommitResponsePartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (flex) {
@@ -2703,6 +2779,7 @@ out:
 static void dec_OffsetCommitResponse_OffsetCommitResponseTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetCommitResponse_OffsetCommitResponseTopic_t *o) {
     const bool flex = v >= 8;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetCommitResponse_OffsetCommitResponsePartition(v), a, sizeof(sa_OffsetCommitResponse_OffsetCommitResponsePartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -2718,6 +2795,7 @@ static void dec_OffsetCommitResponse_OffsetCommitResponseTopic(sa_rd_t *rd, int1
 static sa_err_t enc_OffsetCommitResponse_OffsetCommitResponseTopic(const sa_OffsetCommitResponse_OffsetCommitResponseTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -2736,6 +2814,7 @@ out:
 static void dec_OffsetCommitResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetCommitResponse_t *o) {
     const bool flex = v >= 8;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -2753,6 +2832,7 @@ static void dec_OffsetCommitResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_O
 static sa_err_t enc_OffsetCommitResponse(const sa_OffsetCommitResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -2862,6 +2942,7 @@ static sa_err_t enc_OffsetFetchRequest(const sa_OffsetFetchRequest_t *o, int16_t
 static void dec_OffsetFetchRequest_OffsetFetchRequestTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchRequest_OffsetFetchRequestTopic_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v <= 7) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -2880,6 +2961,7 @@ static void dec_OffsetFetchRequest_OffsetFetchRequestTopic(sa_rd_t *rd, int16_t 
 static sa_err_t enc_OffsetFetchRequest_OffsetFetchRequestTopic(const sa_OffsetFetchRequest_OffsetFetchRequestTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v <= 7) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -2902,6 +2984,7 @@ out:
 static void dec_OffsetFetchRequest_OffsetFetchRequestTopics(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchRequest_OffsetFetchRequestTopics_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 8) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -2920,6 +3003,7 @@ static void dec_OffsetFetchRequest_OffsetFetchRequestTopics(sa_rd_t *rd, int16_t
 static sa_err_t enc_OffsetFetchRequest_OffsetFetchRequestTopics(const sa_OffsetFetchRequest_OffsetFetchRequestTopics_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -2942,6 +3026,7 @@ out:
 static void dec_OffsetFetchRequest_OffsetFetchRequestGroup(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchRequest_OffsetFetchRequestGroup_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 8) {
         o->GroupId = sa_rd_string(rd, flex, false);
     }
@@ -2967,6 +3052,7 @@ static void dec_OffsetFetchRequest_OffsetFetchRequestGroup(sa_rd_t *rd, int16_t 
 static sa_err_t enc_OffsetFetchRequest_OffsetFetchRequestGroup(const sa_OffsetFetchRequest_OffsetFetchRequestGroup_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->GroupId, flex, false));
     }
@@ -2995,6 +3081,7 @@ out:
 static void dec_OffsetFetchRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchRequest_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v <= 7) {
         o->GroupId = sa_rd_string(rd, flex, false);
     }
@@ -3024,6 +3111,7 @@ static void dec_OffsetFetchRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Off
 static sa_err_t enc_OffsetFetchRequest(const sa_OffsetFetchRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v <= 7) {
         TRY(sa_wr_string(out, o->GroupId, flex, false));
     }
@@ -3182,6 +3270,7 @@ static sa_err_t enc_OffsetFetchResponse(const sa_OffsetFetchResponse_t *o, int16
 static void dec_OffsetFetchResponse_OffsetFetchResponsePartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchResponse_OffsetFetchResponsePartition_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v <= 7) {
         o->PartitionIndex = sa_rd_i32(rd);
     }
@@ -3206,6 +3295,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponsePartition(sa_rd_t *rd, in
 static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponsePartition(const sa_OffsetFetchResponse_OffsetFetchResponsePartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v <= 7) {
         TRY(sa_wr_i32(out, o->PartitionIndex));
     }
@@ -3232,6 +3322,7 @@ out:
 static void dec_OffsetFetchResponse_OffsetFetchResponseTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v <= 7) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -3251,6 +3342,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponseTopic(sa_rd_t *rd, int16_
 static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponseTopic(const sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v <= 7) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -3273,6 +3365,7 @@ out:
 static void dec_OffsetFetchResponse_OffsetFetchResponsePartitions(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchResponse_OffsetFetchResponsePartitions_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 8) {
         o->PartitionIndex = sa_rd_i32(rd);
     }
@@ -3297,6 +3390,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponsePartitions(sa_rd_t *rd, i
 static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponsePartitions(const sa_OffsetFetchResponse_OffsetFetchResponsePartitions_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 8) {
         TRY(sa_wr_i32(out, o->PartitionIndex));
     }
@@ -3323,6 +3417,7 @@ out:
 static void dec_OffsetFetchResponse_OffsetFetchResponseTopics(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchResponse_OffsetFetchResponseTopics_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 8) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -3342,6 +3437,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponseTopics(sa_rd_t *rd, int16
 static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponseTopics(const sa_OffsetFetchResponse_OffsetFetchResponseTopics_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -3364,6 +3460,7 @@ out:
 static void dec_OffsetFetchResponse_OffsetFetchResponseGroup(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchResponse_OffsetFetchResponseGroup_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 8) {
         o->GroupId = sa_rd_string(rd, flex, false);
     }
@@ -3386,6 +3483,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponseGroup(sa_rd_t *rd, int16_
 static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponseGroup(const sa_OffsetFetchResponse_OffsetFetchResponseGroup_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->GroupId, flex, false));
     }
@@ -3411,6 +3509,7 @@ out:
 static void dec_OffsetFetchResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetFetchResponse_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -3440,6 +3539,7 @@ static void dec_OffsetFetchResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Of
 static sa_err_t enc_OffsetFetchResponse(const sa_OffsetFetchResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -3510,6 +3610,7 @@ static sa_err_t enc_FindCoordinatorRequest(const sa_FindCoordinatorRequest_t *o,
 static void dec_FindCoordinatorRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FindCoordinatorRequest_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v <= 3) {
         o->Key = sa_rd_string(rd, flex, false);
     }
@@ -3531,6 +3632,7 @@ static void dec_FindCoordinatorRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
 static sa_err_t enc_FindCoordinatorRequest(const sa_FindCoordinatorRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v <= 3) {
         TRY(sa_wr_string(out, o->Key, flex, false));
     }
@@ -3616,6 +3718,7 @@ static sa_err_t enc_FindCoordinatorResponse(const sa_FindCoordinatorResponse_t *
 static void dec_FindCoordinatorResponse_Coordinator(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FindCoordinatorResponse_Coordinator_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 4) {
         o->Key = sa_rd_string(rd, flex, false);
     }
@@ -3643,6 +3746,7 @@ static void dec_FindCoordinatorResponse_Coordinator(sa_rd_t *rd, int16_t v, sa_a
 static sa_err_t enc_FindCoordinatorResponse_Coordinator(const sa_FindCoordinatorResponse_Coordinator_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 4) {
         TRY(sa_wr_string(out, o->Key, flex, false));
     }
@@ -3672,6 +3776,7 @@ out:
 static void dec_FindCoordinatorResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FindCoordinatorResponse_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -3706,6 +3811,7 @@ static void dec_FindCoordinatorResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
 static sa_err_t enc_FindCoordinatorResponse(const sa_FindCoordinatorResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -3801,6 +3907,7 @@ static sa_err_t enc_JoinGroupRequest(const sa_JoinGroupRequest_t *o, int16_t v, 
 static void dec_JoinGroupRequest_JoinGroupRequestProtocol(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_JoinGroupRequest_JoinGroupRequestProtocol_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Metadata = sa_rd_bytes(rd, flex, false);
     if (flex && !rd->err) {
@@ -3812,6 +3919,7 @@ static void dec_JoinGroupRequest_JoinGroupRequestProtocol(sa_rd_t *rd, int16_t v
 static sa_err_t enc_JoinGroupRequest_JoinGroupRequestProtocol(const sa_JoinGroupRequest_JoinGroupRequestProtocol_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_bytes(out, o->Metadata, flex, false));
     if (flex) {
@@ -3825,6 +3933,7 @@ out:
 static void dec_JoinGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_JoinGroupRequest_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->SessionTimeoutMs = sa_rd_i32(rd);
     if (v >= 1) {
@@ -3852,6 +3961,7 @@ static void dec_JoinGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_JoinG
 static sa_err_t enc_JoinGroupRequest(const sa_JoinGroupRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i32(out, o->SessionTimeoutMs));
     if (v >= 1) {
@@ -3941,6 +4051,7 @@ static sa_err_t enc_JoinGroupResponse(const sa_JoinGroupResponse_t *o, int16_t v
 static void dec_JoinGroupResponse_JoinGroupResponseMember(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_JoinGroupResponse_JoinGroupResponseMember_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     o->MemberId = sa_rd_string(rd, flex, false);
     if (v >= 5) {
         o->GroupInstanceId = sa_rd_string(rd, flex, (v >= 5));
@@ -3955,6 +4066,7 @@ static void dec_JoinGroupResponse_JoinGroupResponseMember(sa_rd_t *rd, int16_t v
 static sa_err_t enc_JoinGroupResponse_JoinGroupResponseMember(const sa_JoinGroupResponse_JoinGroupResponseMember_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     TRY(sa_wr_string(out, o->MemberId, flex, false));
     if (v >= 5) {
         TRY(sa_wr_string(out, o->GroupInstanceId, flex, (v >= 5)));
@@ -3971,6 +4083,7 @@ out:
 static void dec_JoinGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_JoinGroupResponse_t *o) {
     const bool flex = v >= 6;
     (void)a;
+    (void)v;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -3999,6 +4112,7 @@ static void dec_JoinGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Join
 static sa_err_t enc_JoinGroupResponse(const sa_JoinGroupResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
+    (void)v;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4069,6 +4183,7 @@ static sa_err_t enc_HeartbeatRequest(const sa_HeartbeatRequest_t *o, int16_t v, 
 static void dec_HeartbeatRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_HeartbeatRequest_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->GenerationId = sa_rd_i32(rd);
     o->MemberId = sa_rd_string(rd, flex, false);
@@ -4084,6 +4199,7 @@ static void dec_HeartbeatRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Heart
 static sa_err_t enc_HeartbeatRequest(const sa_HeartbeatRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i32(out, o->GenerationId));
     TRY(sa_wr_string(out, o->MemberId, flex, false));
@@ -4137,6 +4253,7 @@ static sa_err_t enc_HeartbeatResponse(const sa_HeartbeatResponse_t *o, int16_t v
 static void dec_HeartbeatResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_HeartbeatResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4150,6 +4267,7 @@ static void dec_HeartbeatResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Hear
 static sa_err_t enc_HeartbeatResponse(const sa_HeartbeatResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4222,6 +4340,7 @@ static sa_err_t enc_LeaveGroupRequest(const sa_LeaveGroupRequest_t *o, int16_t v
 static void dec_LeaveGroupRequest_MemberIdentity(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_LeaveGroupRequest_MemberIdentity_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->MemberId = sa_rd_string(rd, flex, false);
     }
@@ -4240,6 +4359,7 @@ static void dec_LeaveGroupRequest_MemberIdentity(sa_rd_t *rd, int16_t v, sa_aren
 static sa_err_t enc_LeaveGroupRequest_MemberIdentity(const sa_LeaveGroupRequest_MemberIdentity_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->MemberId, flex, false));
     }
@@ -4260,6 +4380,7 @@ out:
 static void dec_LeaveGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_LeaveGroupRequest_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     if (v <= 2) {
         o->MemberId = sa_rd_string(rd, flex, false);
@@ -4280,6 +4401,7 @@ static void dec_LeaveGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Leav
 static sa_err_t enc_LeaveGroupRequest(const sa_LeaveGroupRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     if (v <= 2) {
         TRY(sa_wr_string(out, o->MemberId, flex, false));
@@ -4357,6 +4479,7 @@ static sa_err_t enc_LeaveGroupResponse(const sa_LeaveGroupResponse_t *o, int16_t
 static void dec_LeaveGroupResponse_MemberResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_LeaveGroupResponse_MemberResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->MemberId = sa_rd_string(rd, flex, false);
     }
@@ -4375,6 +4498,7 @@ static void dec_LeaveGroupResponse_MemberResponse(sa_rd_t *rd, int16_t v, sa_are
 static sa_err_t enc_LeaveGroupResponse_MemberResponse(const sa_LeaveGroupResponse_MemberResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->MemberId, flex, false));
     }
@@ -4395,6 +4519,7 @@ out:
 static void dec_LeaveGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_LeaveGroupResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4415,6 +4540,7 @@ static void dec_LeaveGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Lea
 static sa_err_t enc_LeaveGroupResponse(const sa_LeaveGroupResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4495,6 +4621,7 @@ static sa_err_t enc_SyncGroupRequest(const sa_SyncGroupRequest_t *o, int16_t v, 
 static void dec_SyncGroupRequest_SyncGroupRequestAssignment(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_SyncGroupRequest_SyncGroupRequestAssignment_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->MemberId = sa_rd_string(rd, flex, false);
     o->Assignment = sa_rd_bytes(rd, flex, false);
     if (flex && !rd->err) {
@@ -4506,6 +4633,7 @@ static void dec_SyncGroupRequest_SyncGroupRequestAssignment(sa_rd_t *rd, int16_t
 static sa_err_t enc_SyncGroupRequest_SyncGroupRequestAssignment(const sa_SyncGroupRequest_SyncGroupRequestAssignment_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->MemberId, flex, false));
     TRY(sa_wr_bytes(out, o->Assignment, flex, false));
     if (flex) {
@@ -4519,6 +4647,7 @@ out:
 static void dec_SyncGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_SyncGroupRequest_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->GenerationId = sa_rd_i32(rd);
     o->MemberId = sa_rd_string(rd, flex, false);
@@ -4545,6 +4674,7 @@ static void dec_SyncGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_SyncG
 static sa_err_t enc_SyncGroupRequest(const sa_SyncGroupRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i32(out, o->GenerationId));
     TRY(sa_wr_string(out, o->MemberId, flex, false));
@@ -4612,6 +4742,7 @@ static sa_err_t enc_SyncGroupResponse(const sa_SyncGroupResponse_t *o, int16_t v
 static void dec_SyncGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_SyncGroupResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4632,6 +4763,7 @@ static void dec_SyncGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Sync
 static sa_err_t enc_SyncGroupResponse(const sa_SyncGroupResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4690,6 +4822,7 @@ static sa_err_t enc_DescribeGroupsRequest(const sa_DescribeGroupsRequest_t *o, i
 static void dec_DescribeGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeGroupsRequest_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->Groups = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->Groups_count);
     for (int32_t i = 0; i < o->Groups_count && !(rd)->err; i++) {
         o->Groups[i] = sa_rd_string(rd, flex, false);
@@ -4706,6 +4839,7 @@ static void dec_DescribeGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_
 static sa_err_t enc_DescribeGroupsRequest(const sa_DescribeGroupsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     if (o->Groups_count > 0 && !o->Groups) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -4810,6 +4944,7 @@ static sa_err_t enc_DescribeGroupsResponse(const sa_DescribeGroupsResponse_t *o,
 static void dec_DescribeGroupsResponse_DescribedGroupMember(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeGroupsResponse_DescribedGroupMember_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->MemberId = sa_rd_string(rd, flex, false);
     if (v >= 4) {
         o->GroupInstanceId = sa_rd_string(rd, flex, (v >= 4));
@@ -4827,6 +4962,7 @@ static void dec_DescribeGroupsResponse_DescribedGroupMember(sa_rd_t *rd, int16_t
 static sa_err_t enc_DescribeGroupsResponse_DescribedGroupMember(const sa_DescribeGroupsResponse_DescribedGroupMember_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     TRY(sa_wr_string(out, o->MemberId, flex, false));
     if (v >= 4) {
         TRY(sa_wr_string(out, o->GroupInstanceId, flex, (v >= 4)));
@@ -4846,6 +4982,7 @@ out:
 static void dec_DescribeGroupsResponse_DescribedGroup(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeGroupsResponse_DescribedGroup_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->GroupId = sa_rd_string(rd, flex, false);
     o->GroupState = sa_rd_string(rd, flex, false);
@@ -4868,6 +5005,7 @@ static void dec_DescribeGroupsResponse_DescribedGroup(sa_rd_t *rd, int16_t v, sa
 static sa_err_t enc_DescribeGroupsResponse_DescribedGroup(const sa_DescribeGroupsResponse_DescribedGroup_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_string(out, o->GroupState, flex, false));
@@ -4893,6 +5031,7 @@ out:
 static void dec_DescribeGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeGroupsResponse_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4910,6 +5049,7 @@ static void dec_DescribeGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
 static sa_err_t enc_DescribeGroupsResponse(const sa_DescribeGroupsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4966,6 +5106,7 @@ static sa_err_t enc_ListGroupsRequest(const sa_ListGroupsRequest_t *o, int16_t v
 static void dec_ListGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListGroupsRequest_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 4) {
         o->StatesFilter = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->StatesFilter_count);
         for (int32_t i = 0; i < o->StatesFilter_count && !(rd)->err; i++) {
@@ -4987,6 +5128,7 @@ static void dec_ListGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_List
 static sa_err_t enc_ListGroupsRequest(const sa_ListGroupsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 4) {
         if (o->StatesFilter_count > 0 && !o->StatesFilter) {
             err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -5071,6 +5213,7 @@ static sa_err_t enc_ListGroupsResponse(const sa_ListGroupsResponse_t *o, int16_t
 static void dec_ListGroupsResponse_ListedGroup(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListGroupsResponse_ListedGroup_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->ProtocolType = sa_rd_string(rd, flex, false);
     if (v >= 4) {
@@ -5088,6 +5231,7 @@ static void dec_ListGroupsResponse_ListedGroup(sa_rd_t *rd, int16_t v, sa_arena_
 static sa_err_t enc_ListGroupsResponse_ListedGroup(const sa_ListGroupsResponse_ListedGroup_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_string(out, o->ProtocolType, flex, false));
     if (v >= 4) {
@@ -5107,6 +5251,7 @@ out:
 static void dec_ListGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ListGroupsResponse_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -5125,6 +5270,7 @@ static void dec_ListGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Lis
 static sa_err_t enc_ListGroupsResponse(const sa_ListGroupsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -5184,6 +5330,7 @@ static sa_err_t enc_ApiVersionsRequest(const sa_ApiVersionsRequest_t *o, int16_t
 static void dec_ApiVersionsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ApiVersionsRequest_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->ClientSoftwareName = sa_rd_string(rd, flex, false);
     }
@@ -5199,6 +5346,7 @@ static void dec_ApiVersionsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Api
 static sa_err_t enc_ApiVersionsRequest(const sa_ApiVersionsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->ClientSoftwareName, flex, false));
     }
@@ -5303,6 +5451,7 @@ static sa_err_t enc_ApiVersionsResponse(const sa_ApiVersionsResponse_t *o, int16
 static void dec_ApiVersionsResponse_ApiVersion(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ApiVersionsResponse_ApiVersion_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     o->ApiKey = sa_rd_i16(rd);
     o->MinVersion = sa_rd_i16(rd);
     o->MaxVersion = sa_rd_i16(rd);
@@ -5315,6 +5464,7 @@ static void dec_ApiVersionsResponse_ApiVersion(sa_rd_t *rd, int16_t v, sa_arena_
 static sa_err_t enc_ApiVersionsResponse_ApiVersion(const sa_ApiVersionsResponse_ApiVersion_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     TRY(sa_wr_i16(out, o->ApiKey));
     TRY(sa_wr_i16(out, o->MinVersion));
     TRY(sa_wr_i16(out, o->MaxVersion));
@@ -5329,6 +5479,7 @@ out:
 static void dec_ApiVersionsResponse_SupportedFeatureKey(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ApiVersionsResponse_SupportedFeatureKey_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -5347,6 +5498,7 @@ static void dec_ApiVersionsResponse_SupportedFeatureKey(sa_rd_t *rd, int16_t v, 
 static sa_err_t enc_ApiVersionsResponse_SupportedFeatureKey(const sa_ApiVersionsResponse_SupportedFeatureKey_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -5367,6 +5519,7 @@ out:
 static void dec_ApiVersionsResponse_FinalizedFeatureKey(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ApiVersionsResponse_FinalizedFeatureKey_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -5385,6 +5538,7 @@ static void dec_ApiVersionsResponse_FinalizedFeatureKey(sa_rd_t *rd, int16_t v, 
 static sa_err_t enc_ApiVersionsResponse_FinalizedFeatureKey(const sa_ApiVersionsResponse_FinalizedFeatureKey_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -5405,6 +5559,7 @@ out:
 static void dec_ApiVersionsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ApiVersionsResponse_t *o) {
     const bool flex = v >= 3;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->ApiKeys = sa_rd_array(rd, flex, false, min_ApiVersionsResponse_ApiVersion(v), a, sizeof(sa_ApiVersionsResponse_ApiVersion_t), &o->ApiKeys_count);
     for (int32_t i = 0; i < o->ApiKeys_count && !(rd)->err; i++) {
@@ -5504,6 +5659,7 @@ out:
 static sa_err_t enc_ApiVersionsResponse(const sa_ApiVersionsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (o->ApiKeys_count > 0 && !o->ApiKeys) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -5622,6 +5778,7 @@ static sa_err_t enc_CreateTopicsRequest(const sa_CreateTopicsRequest_t *o, int16
 static void dec_CreateTopicsRequest_CreatableReplicaAssignment(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsRequest_CreatableReplicaAssignment_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->BrokerIds = sa_rd_array(rd, flex, false, 4, a, sizeof(int32_t), &o->BrokerIds_count);
     for (int32_t i = 0; i < o->BrokerIds_count && !(rd)->err; i++) {
@@ -5636,6 +5793,7 @@ static void dec_CreateTopicsRequest_CreatableReplicaAssignment(sa_rd_t *rd, int1
 static sa_err_t enc_CreateTopicsRequest_CreatableReplicaAssignment(const sa_CreateTopicsRequest_CreatableReplicaAssignment_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     if (o->BrokerIds_count > 0 && !o->BrokerIds) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -5654,6 +5812,7 @@ out:
 static void dec_CreateTopicsRequest_CreatableTopicConfig(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsRequest_CreatableTopicConfig_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Value = sa_rd_string(rd, flex, true);
     if (flex && !rd->err) {
@@ -5665,6 +5824,7 @@ static void dec_CreateTopicsRequest_CreatableTopicConfig(sa_rd_t *rd, int16_t v,
 static sa_err_t enc_CreateTopicsRequest_CreatableTopicConfig(const sa_CreateTopicsRequest_CreatableTopicConfig_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_string(out, o->Value, flex, true));
     if (flex) {
@@ -5678,6 +5838,7 @@ out:
 static void dec_CreateTopicsRequest_CreatableTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsRequest_CreatableTopic_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->NumPartitions = sa_rd_i32(rd);
     o->ReplicationFactor = sa_rd_i16(rd);
@@ -5700,6 +5861,7 @@ static void dec_CreateTopicsRequest_CreatableTopic(sa_rd_t *rd, int16_t v, sa_ar
 static sa_err_t enc_CreateTopicsRequest_CreatableTopic(const sa_CreateTopicsRequest_CreatableTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i32(out, o->NumPartitions));
     TRY(sa_wr_i16(out, o->ReplicationFactor));
@@ -5726,6 +5888,7 @@ out:
 static void dec_CreateTopicsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsRequest_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->Topics = sa_rd_array(rd, flex, false, min_CreateTopicsRequest_CreatableTopic(v), a, sizeof(sa_CreateTopicsRequest_CreatableTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_CreateTopicsRequest_CreatableTopic_init(&o->Topics[i]);
@@ -5744,6 +5907,7 @@ static void dec_CreateTopicsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Cr
 static sa_err_t enc_CreateTopicsRequest(const sa_CreateTopicsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -5846,6 +6010,7 @@ static sa_err_t enc_CreateTopicsResponse(const sa_CreateTopicsResponse_t *o, int
 static void dec_CreateTopicsResponse_CreatableTopicConfigs(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsResponse_CreatableTopicConfigs_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     if (v >= 5) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -5870,6 +6035,7 @@ static void dec_CreateTopicsResponse_CreatableTopicConfigs(sa_rd_t *rd, int16_t 
 static sa_err_t enc_CreateTopicsResponse_CreatableTopicConfigs(const sa_CreateTopicsResponse_CreatableTopicConfigs_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     if (v >= 5) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -5896,6 +6062,7 @@ out:
 static void dec_CreateTopicsResponse_CreatableTopicResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsResponse_CreatableTopicResult_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     if (v >= 7) {
         o->TopicId = sa_rd_uuid(rd);
@@ -5947,6 +6114,7 @@ out:
 static sa_err_t enc_CreateTopicsResponse_CreatableTopicResult(const sa_CreateTopicsResponse_CreatableTopicResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (v >= 7) {
         TRY(sa_wr_uuid(out, &o->TopicId));
@@ -5983,6 +6151,7 @@ out:
 static void dec_CreateTopicsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreateTopicsResponse_t *o) {
     const bool flex = v >= 5;
     (void)a;
+    (void)v;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -6000,6 +6169,7 @@ static void dec_CreateTopicsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_C
 static sa_err_t enc_CreateTopicsResponse(const sa_CreateTopicsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
+    (void)v;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -6072,6 +6242,7 @@ static sa_err_t enc_DeleteTopicsRequest(const sa_DeleteTopicsRequest_t *o, int16
 static void dec_DeleteTopicsRequest_DeleteTopicState(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteTopicsRequest_DeleteTopicState_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 6) {
         o->Name = sa_rd_string(rd, flex, (v >= 6));
     }
@@ -6087,6 +6258,7 @@ static void dec_DeleteTopicsRequest_DeleteTopicState(sa_rd_t *rd, int16_t v, sa_
 static sa_err_t enc_DeleteTopicsRequest_DeleteTopicState(const sa_DeleteTopicsRequest_DeleteTopicState_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 6) {
         TRY(sa_wr_string(out, o->Name, flex, (v >= 6)));
     }
@@ -6104,6 +6276,7 @@ out:
 static void dec_DeleteTopicsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteTopicsRequest_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 6) {
         o->Topics = sa_rd_array(rd, flex, false, min_DeleteTopicsRequest_DeleteTopicState(v), a, sizeof(sa_DeleteTopicsRequest_DeleteTopicState_t), &o->Topics_count);
         for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
@@ -6127,6 +6300,7 @@ static void dec_DeleteTopicsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_De
 static sa_err_t enc_DeleteTopicsRequest(const sa_DeleteTopicsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 6) {
         if (o->Topics_count > 0 && !o->Topics) {
             err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6210,6 +6384,7 @@ static sa_err_t enc_DeleteTopicsResponse(const sa_DeleteTopicsResponse_t *o, int
 static void dec_DeleteTopicsResponse_DeletableTopicResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteTopicsResponse_DeletableTopicResult_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, (v >= 6));
     if (v >= 6) {
         o->TopicId = sa_rd_uuid(rd);
@@ -6227,6 +6402,7 @@ static void dec_DeleteTopicsResponse_DeletableTopicResult(sa_rd_t *rd, int16_t v
 static sa_err_t enc_DeleteTopicsResponse_DeletableTopicResult(const sa_DeleteTopicsResponse_DeletableTopicResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, (v >= 6)));
     if (v >= 6) {
         TRY(sa_wr_uuid(out, &o->TopicId));
@@ -6246,6 +6422,7 @@ out:
 static void dec_DeleteTopicsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteTopicsResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -6263,6 +6440,7 @@ static void dec_DeleteTopicsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_D
 static sa_err_t enc_DeleteTopicsResponse(const sa_DeleteTopicsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -6350,6 +6528,7 @@ static sa_err_t enc_DeleteRecordsRequest(const sa_DeleteRecordsRequest_t *o, int
 static void dec_DeleteRecordsRequest_DeleteRecordsPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteRecordsRequest_DeleteRecordsPartition_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->Offset = sa_rd_i64(rd);
     if (flex && !rd->err) {
@@ -6361,6 +6540,7 @@ static void dec_DeleteRecordsRequest_DeleteRecordsPartition(sa_rd_t *rd, int16_t
 static sa_err_t enc_DeleteRecordsRequest_DeleteRecordsPartition(const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i64(out, o->Offset));
     if (flex) {
@@ -6374,6 +6554,7 @@ out:
 static void dec_DeleteRecordsRequest_DeleteRecordsTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteRecordsRequest_DeleteRecordsTopic_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_DeleteRecordsRequest_DeleteRecordsPartition(v), a, sizeof(sa_DeleteRecordsRequest_DeleteRecordsPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -6389,6 +6570,7 @@ static void dec_DeleteRecordsRequest_DeleteRecordsTopic(sa_rd_t *rd, int16_t v, 
 static sa_err_t enc_DeleteRecordsRequest_DeleteRecordsTopic(const sa_DeleteRecordsRequest_DeleteRecordsTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6407,6 +6589,7 @@ out:
 static void dec_DeleteRecordsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteRecordsRequest_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Topics = sa_rd_array(rd, flex, false, min_DeleteRecordsRequest_DeleteRecordsTopic(v), a, sizeof(sa_DeleteRecordsRequest_DeleteRecordsTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_DeleteRecordsRequest_DeleteRecordsTopic_init(&o->Topics[i]);
@@ -6422,6 +6605,7 @@ static void dec_DeleteRecordsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_D
 static sa_err_t enc_DeleteRecordsRequest(const sa_DeleteRecordsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -6508,6 +6692,7 @@ static sa_err_t enc_DeleteRecordsResponse(const sa_DeleteRecordsResponse_t *o, i
 static void dec_DeleteRecordsResponse_DeleteRecordsPartitionResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->LowWatermark = sa_rd_i64(rd);
     o->ErrorCode = sa_rd_i16(rd);
@@ -6520,6 +6705,7 @@ static void dec_DeleteRecordsResponse_DeleteRecordsPartitionResult(sa_rd_t *rd, 
 static sa_err_t enc_DeleteRecordsResponse_DeleteRecordsPartitionResult(const sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i64(out, o->LowWatermark));
     TRY(sa_wr_i16(out, o->ErrorCode));
@@ -6534,6 +6720,7 @@ out:
 static void dec_DeleteRecordsResponse_DeleteRecordsTopicResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_DeleteRecordsResponse_DeleteRecordsPartitionResult(v), a, sizeof(sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -6549,6 +6736,7 @@ static void dec_DeleteRecordsResponse_DeleteRecordsTopicResult(sa_rd_t *rd, int1
 static sa_err_t enc_DeleteRecordsResponse_DeleteRecordsTopicResult(const sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6567,6 +6755,7 @@ out:
 static void dec_DeleteRecordsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteRecordsResponse_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Topics = sa_rd_array(rd, flex, false, min_DeleteRecordsResponse_DeleteRecordsTopicResult(v), a, sizeof(sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
@@ -6582,6 +6771,7 @@ static void dec_DeleteRecordsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_
 static sa_err_t enc_DeleteRecordsResponse(const sa_DeleteRecordsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6639,6 +6829,7 @@ static sa_err_t enc_InitProducerIdRequest(const sa_InitProducerIdRequest_t *o, i
 static void dec_InitProducerIdRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_InitProducerIdRequest_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->TransactionalId = sa_rd_string(rd, flex, true);
     o->TransactionTimeoutMs = sa_rd_i32(rd);
     if (v >= 3) {
@@ -6656,6 +6847,7 @@ static void dec_InitProducerIdRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_
 static sa_err_t enc_InitProducerIdRequest(const sa_InitProducerIdRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->TransactionalId, flex, true));
     TRY(sa_wr_i32(out, o->TransactionTimeoutMs));
     if (v >= 3) {
@@ -6712,6 +6904,7 @@ static sa_err_t enc_InitProducerIdResponse(const sa_InitProducerIdResponse_t *o,
 static void dec_InitProducerIdResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_InitProducerIdResponse_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->ProducerId = sa_rd_i64(rd);
@@ -6725,6 +6918,7 @@ static void dec_InitProducerIdResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
 static sa_err_t enc_InitProducerIdResponse(const sa_InitProducerIdResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i64(out, o->ProducerId));
@@ -6810,6 +7004,7 @@ static sa_err_t enc_OffsetForLeaderEpochRequest(const sa_OffsetForLeaderEpochReq
 static void dec_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->Partition = sa_rd_i32(rd);
     if (v >= 2) {
         o->CurrentLeaderEpoch = sa_rd_i32(rd);
@@ -6824,6 +7019,7 @@ static void dec_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(sa_rd_t *rd
 static sa_err_t enc_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(const sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_i32(out, o->Partition));
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->CurrentLeaderEpoch));
@@ -6840,6 +7036,7 @@ out:
 static void dec_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->Topic = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(v), a, sizeof(sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -6855,6 +7052,7 @@ static void dec_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(sa_rd_t *rd, in
 static sa_err_t enc_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(const sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->Topic, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6873,6 +7071,7 @@ out:
 static void dec_OffsetForLeaderEpochRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetForLeaderEpochRequest_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 3) {
         o->ReplicaId = sa_rd_i32(rd);
     }
@@ -6890,6 +7089,7 @@ static void dec_OffsetForLeaderEpochRequest(sa_rd_t *rd, int16_t v, sa_arena_t *
 static sa_err_t enc_OffsetForLeaderEpochRequest(const sa_OffsetForLeaderEpochRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ReplicaId));
     }
@@ -6981,6 +7181,7 @@ static sa_err_t enc_OffsetForLeaderEpochResponse(const sa_OffsetForLeaderEpochRe
 static void dec_OffsetForLeaderEpochResponse_EpochEndOffset(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetForLeaderEpochResponse_EpochEndOffset_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->Partition = sa_rd_i32(rd);
     if (v >= 1) {
@@ -6996,6 +7197,7 @@ static void dec_OffsetForLeaderEpochResponse_EpochEndOffset(sa_rd_t *rd, int16_t
 static sa_err_t enc_OffsetForLeaderEpochResponse_EpochEndOffset(const sa_OffsetForLeaderEpochResponse_EpochEndOffset_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i32(out, o->Partition));
     if (v >= 1) {
@@ -7013,6 +7215,7 @@ out:
 static void dec_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->Topic = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetForLeaderEpochResponse_EpochEndOffset(v), a, sizeof(sa_OffsetForLeaderEpochResponse_EpochEndOffset_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -7028,6 +7231,7 @@ static void dec_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(sa_rd_t 
 static sa_err_t enc_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(const sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->Topic, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -7046,6 +7250,7 @@ out:
 static void dec_OffsetForLeaderEpochResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetForLeaderEpochResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -7063,6 +7268,7 @@ static void dec_OffsetForLeaderEpochResponse(sa_rd_t *rd, int16_t v, sa_arena_t 
 static sa_err_t enc_OffsetForLeaderEpochResponse(const sa_OffsetForLeaderEpochResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -7136,6 +7342,7 @@ static sa_err_t enc_DescribeConfigsRequest(const sa_DescribeConfigsRequest_t *o,
 static void dec_DescribeConfigsRequest_DescribeConfigsResource(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeConfigsRequest_DescribeConfigsResource_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->ResourceType = sa_rd_i8(rd);
     o->ResourceName = sa_rd_string(rd, flex, false);
     o->ConfigurationKeys = sa_rd_array(rd, flex, true, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->ConfigurationKeys_count);
@@ -7151,6 +7358,7 @@ static void dec_DescribeConfigsRequest_DescribeConfigsResource(sa_rd_t *rd, int1
 static sa_err_t enc_DescribeConfigsRequest_DescribeConfigsResource(const sa_DescribeConfigsRequest_DescribeConfigsResource_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_i8(out, o->ResourceType));
     TRY(sa_wr_string(out, o->ResourceName, flex, false));
     if (o->ConfigurationKeys_count > 0 && !o->ConfigurationKeys) {
@@ -7170,6 +7378,7 @@ out:
 static void dec_DescribeConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeConfigsRequest_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->Resources = sa_rd_array(rd, flex, false, min_DescribeConfigsRequest_DescribeConfigsResource(v), a, sizeof(sa_DescribeConfigsRequest_DescribeConfigsResource_t), &o->Resources_count);
     for (int32_t i = 0; i < o->Resources_count && !(rd)->err; i++) {
         sa_DescribeConfigsRequest_DescribeConfigsResource_init(&o->Resources[i]);
@@ -7190,6 +7399,7 @@ static void dec_DescribeConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
 static sa_err_t enc_DescribeConfigsRequest(const sa_DescribeConfigsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (o->Resources_count > 0 && !o->Resources) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -7313,6 +7523,7 @@ static sa_err_t enc_DescribeConfigsResponse(const sa_DescribeConfigsResponse_t *
 static void dec_DescribeConfigsResponse_DescribeConfigsSynonym(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeConfigsResponse_DescribeConfigsSynonym_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -7331,6 +7542,7 @@ static void dec_DescribeConfigsResponse_DescribeConfigsSynonym(sa_rd_t *rd, int1
 static sa_err_t enc_DescribeConfigsResponse_DescribeConfigsSynonym(const sa_DescribeConfigsResponse_DescribeConfigsSynonym_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -7351,6 +7563,7 @@ out:
 static void dec_DescribeConfigsResponse_DescribeConfigsResourceResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeConfigsResponse_DescribeConfigsResourceResult_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Value = sa_rd_string(rd, flex, true);
     o->ReadOnly = sa_rd_bool(rd);
@@ -7383,6 +7596,7 @@ static void dec_DescribeConfigsResponse_DescribeConfigsResourceResult(sa_rd_t *r
 static sa_err_t enc_DescribeConfigsResponse_DescribeConfigsResourceResult(const sa_DescribeConfigsResponse_DescribeConfigsResourceResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_string(out, o->Value, flex, true));
     TRY(sa_wr_bool(out, o->ReadOnly));
@@ -7418,6 +7632,7 @@ out:
 static void dec_DescribeConfigsResponse_DescribeConfigsResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeConfigsResponse_DescribeConfigsResult_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
     o->ResourceType = sa_rd_i8(rd);
@@ -7436,6 +7651,7 @@ static void dec_DescribeConfigsResponse_DescribeConfigsResult(sa_rd_t *rd, int16
 static sa_err_t enc_DescribeConfigsResponse_DescribeConfigsResult(const sa_DescribeConfigsResponse_DescribeConfigsResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
     TRY(sa_wr_i8(out, o->ResourceType));
@@ -7457,6 +7673,7 @@ out:
 static void dec_DescribeConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeConfigsResponse_t *o) {
     const bool flex = v >= 4;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Results = sa_rd_array(rd, flex, false, min_DescribeConfigsResponse_DescribeConfigsResult(v), a, sizeof(sa_DescribeConfigsResponse_DescribeConfigsResult_t), &o->Results_count);
     for (int32_t i = 0; i < o->Results_count && !(rd)->err; i++) {
@@ -7472,6 +7689,7 @@ static void dec_DescribeConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
 static sa_err_t enc_DescribeConfigsResponse(const sa_DescribeConfigsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Results_count > 0 && !o->Results) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -7560,6 +7778,7 @@ static sa_err_t enc_AlterConfigsRequest(const sa_AlterConfigsRequest_t *o, int16
 static void dec_AlterConfigsRequest_AlterableConfig(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_AlterConfigsRequest_AlterableConfig_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Value = sa_rd_string(rd, flex, true);
     if (flex && !rd->err) {
@@ -7571,6 +7790,7 @@ static void dec_AlterConfigsRequest_AlterableConfig(sa_rd_t *rd, int16_t v, sa_a
 static sa_err_t enc_AlterConfigsRequest_AlterableConfig(const sa_AlterConfigsRequest_AlterableConfig_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_string(out, o->Value, flex, true));
     if (flex) {
@@ -7584,6 +7804,7 @@ out:
 static void dec_AlterConfigsRequest_AlterConfigsResource(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_AlterConfigsRequest_AlterConfigsResource_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ResourceType = sa_rd_i8(rd);
     o->ResourceName = sa_rd_string(rd, flex, false);
     o->Configs = sa_rd_array(rd, flex, false, min_AlterConfigsRequest_AlterableConfig(v), a, sizeof(sa_AlterConfigsRequest_AlterableConfig_t), &o->Configs_count);
@@ -7600,6 +7821,7 @@ static void dec_AlterConfigsRequest_AlterConfigsResource(sa_rd_t *rd, int16_t v,
 static sa_err_t enc_AlterConfigsRequest_AlterConfigsResource(const sa_AlterConfigsRequest_AlterConfigsResource_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i8(out, o->ResourceType));
     TRY(sa_wr_string(out, o->ResourceName, flex, false));
     if (o->Configs_count > 0 && !o->Configs) {
@@ -7619,6 +7841,7 @@ out:
 static void dec_AlterConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_AlterConfigsRequest_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Resources = sa_rd_array(rd, flex, false, min_AlterConfigsRequest_AlterConfigsResource(v), a, sizeof(sa_AlterConfigsRequest_AlterConfigsResource_t), &o->Resources_count);
     for (int32_t i = 0; i < o->Resources_count && !(rd)->err; i++) {
         sa_AlterConfigsRequest_AlterConfigsResource_init(&o->Resources[i]);
@@ -7634,6 +7857,7 @@ static void dec_AlterConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Al
 static sa_err_t enc_AlterConfigsRequest(const sa_AlterConfigsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     if (o->Resources_count > 0 && !o->Resources) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -7707,6 +7931,7 @@ static sa_err_t enc_AlterConfigsResponse(const sa_AlterConfigsResponse_t *o, int
 static void dec_AlterConfigsResponse_AlterConfigsResourceResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_AlterConfigsResponse_AlterConfigsResourceResponse_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
     o->ResourceType = sa_rd_i8(rd);
@@ -7720,6 +7945,7 @@ static void dec_AlterConfigsResponse_AlterConfigsResourceResponse(sa_rd_t *rd, i
 static sa_err_t enc_AlterConfigsResponse_AlterConfigsResourceResponse(const sa_AlterConfigsResponse_AlterConfigsResourceResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
     TRY(sa_wr_i8(out, o->ResourceType));
@@ -7735,6 +7961,7 @@ out:
 static void dec_AlterConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_AlterConfigsResponse_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Responses = sa_rd_array(rd, flex, false, min_AlterConfigsResponse_AlterConfigsResourceResponse(v), a, sizeof(sa_AlterConfigsResponse_AlterConfigsResourceResponse_t), &o->Responses_count);
     for (int32_t i = 0; i < o->Responses_count && !(rd)->err; i++) {
@@ -7750,6 +7977,7 @@ static void dec_AlterConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_A
 static sa_err_t enc_AlterConfigsResponse(const sa_AlterConfigsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Responses_count > 0 && !o->Responses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -7835,6 +8063,7 @@ static sa_err_t enc_CreatePartitionsRequest(const sa_CreatePartitionsRequest_t *
 static void dec_CreatePartitionsRequest_CreatePartitionsAssignment(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreatePartitionsRequest_CreatePartitionsAssignment_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->BrokerIds = sa_rd_array(rd, flex, false, 4, a, sizeof(int32_t), &o->BrokerIds_count);
     for (int32_t i = 0; i < o->BrokerIds_count && !(rd)->err; i++) {
         o->BrokerIds[i] = sa_rd_i32(rd);
@@ -7848,6 +8077,7 @@ static void dec_CreatePartitionsRequest_CreatePartitionsAssignment(sa_rd_t *rd, 
 static sa_err_t enc_CreatePartitionsRequest_CreatePartitionsAssignment(const sa_CreatePartitionsRequest_CreatePartitionsAssignment_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     if (o->BrokerIds_count > 0 && !o->BrokerIds) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -7865,6 +8095,7 @@ out:
 static void dec_CreatePartitionsRequest_CreatePartitionsTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreatePartitionsRequest_CreatePartitionsTopic_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Count = sa_rd_i32(rd);
     o->Assignments = sa_rd_array(rd, flex, true, min_CreatePartitionsRequest_CreatePartitionsAssignment(v), a, sizeof(sa_CreatePartitionsRequest_CreatePartitionsAssignment_t), &o->Assignments_count);
@@ -7881,6 +8112,7 @@ static void dec_CreatePartitionsRequest_CreatePartitionsTopic(sa_rd_t *rd, int16
 static sa_err_t enc_CreatePartitionsRequest_CreatePartitionsTopic(const sa_CreatePartitionsRequest_CreatePartitionsTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i32(out, o->Count));
     if (o->Assignments_count > 0 && !o->Assignments) {
@@ -7900,6 +8132,7 @@ out:
 static void dec_CreatePartitionsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreatePartitionsRequest_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Topics = sa_rd_array(rd, flex, false, min_CreatePartitionsRequest_CreatePartitionsTopic(v), a, sizeof(sa_CreatePartitionsRequest_CreatePartitionsTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_CreatePartitionsRequest_CreatePartitionsTopic_init(&o->Topics[i]);
@@ -7916,6 +8149,7 @@ static void dec_CreatePartitionsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
 static sa_err_t enc_CreatePartitionsRequest(const sa_CreatePartitionsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -7989,6 +8223,7 @@ static sa_err_t enc_CreatePartitionsResponse(const sa_CreatePartitionsResponse_t
 static void dec_CreatePartitionsResponse_CreatePartitionsTopicResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
@@ -8001,6 +8236,7 @@ static void dec_CreatePartitionsResponse_CreatePartitionsTopicResult(sa_rd_t *rd
 static sa_err_t enc_CreatePartitionsResponse_CreatePartitionsTopicResult(const sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
@@ -8015,6 +8251,7 @@ out:
 static void dec_CreatePartitionsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_CreatePartitionsResponse_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Results = sa_rd_array(rd, flex, false, min_CreatePartitionsResponse_CreatePartitionsTopicResult(v), a, sizeof(sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t), &o->Results_count);
     for (int32_t i = 0; i < o->Results_count && !(rd)->err; i++) {
@@ -8030,6 +8267,7 @@ static void dec_CreatePartitionsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, 
 static sa_err_t enc_CreatePartitionsResponse(const sa_CreatePartitionsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Results_count > 0 && !o->Results) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8084,6 +8322,7 @@ static sa_err_t enc_DeleteGroupsRequest(const sa_DeleteGroupsRequest_t *o, int16
 static void dec_DeleteGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteGroupsRequest_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->GroupsNames = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->GroupsNames_count);
     for (int32_t i = 0; i < o->GroupsNames_count && !(rd)->err; i++) {
         o->GroupsNames[i] = sa_rd_string(rd, flex, false);
@@ -8097,6 +8336,7 @@ static void dec_DeleteGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_De
 static sa_err_t enc_DeleteGroupsRequest(const sa_DeleteGroupsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     if (o->GroupsNames_count > 0 && !o->GroupsNames) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -8166,6 +8406,7 @@ static sa_err_t enc_DeleteGroupsResponse(const sa_DeleteGroupsResponse_t *o, int
 static void dec_DeleteGroupsResponse_DeletableGroupResult(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteGroupsResponse_DeletableGroupResult_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->ErrorCode = sa_rd_i16(rd);
     if (flex && !rd->err) {
@@ -8177,6 +8418,7 @@ static void dec_DeleteGroupsResponse_DeletableGroupResult(sa_rd_t *rd, int16_t v
 static sa_err_t enc_DeleteGroupsResponse_DeletableGroupResult(const sa_DeleteGroupsResponse_DeletableGroupResult_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (flex) {
@@ -8190,6 +8432,7 @@ out:
 static void dec_DeleteGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DeleteGroupsResponse_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Results = sa_rd_array(rd, flex, false, min_DeleteGroupsResponse_DeletableGroupResult(v), a, sizeof(sa_DeleteGroupsResponse_DeletableGroupResult_t), &o->Results_count);
     for (int32_t i = 0; i < o->Results_count && !(rd)->err; i++) {
@@ -8205,6 +8448,7 @@ static void dec_DeleteGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_D
 static sa_err_t enc_DeleteGroupsResponse(const sa_DeleteGroupsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Results_count > 0 && !o->Results) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8294,6 +8538,7 @@ static sa_err_t enc_IncrementalAlterConfigsRequest(const sa_IncrementalAlterConf
 static void dec_IncrementalAlterConfigsRequest_AlterableConfig(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_IncrementalAlterConfigsRequest_AlterableConfig_t *o) {
     const bool flex = v >= 1;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->ConfigOperation = sa_rd_i8(rd);
     o->Value = sa_rd_string(rd, flex, true);
@@ -8306,6 +8551,7 @@ static void dec_IncrementalAlterConfigsRequest_AlterableConfig(sa_rd_t *rd, int1
 static sa_err_t enc_IncrementalAlterConfigsRequest_AlterableConfig(const sa_IncrementalAlterConfigsRequest_AlterableConfig_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i8(out, o->ConfigOperation));
     TRY(sa_wr_string(out, o->Value, flex, true));
@@ -8320,6 +8566,7 @@ out:
 static void dec_IncrementalAlterConfigsRequest_AlterConfigsResource(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t *o) {
     const bool flex = v >= 1;
     (void)a;
+    (void)v;
     o->ResourceType = sa_rd_i8(rd);
     o->ResourceName = sa_rd_string(rd, flex, false);
     o->Configs = sa_rd_array(rd, flex, false, min_IncrementalAlterConfigsRequest_AlterableConfig(v), a, sizeof(sa_IncrementalAlterConfigsRequest_AlterableConfig_t), &o->Configs_count);
@@ -8336,6 +8583,7 @@ static void dec_IncrementalAlterConfigsRequest_AlterConfigsResource(sa_rd_t *rd,
 static sa_err_t enc_IncrementalAlterConfigsRequest_AlterConfigsResource(const sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
+    (void)v;
     TRY(sa_wr_i8(out, o->ResourceType));
     TRY(sa_wr_string(out, o->ResourceName, flex, false));
     if (o->Configs_count > 0 && !o->Configs) {
@@ -8355,6 +8603,7 @@ out:
 static void dec_IncrementalAlterConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_IncrementalAlterConfigsRequest_t *o) {
     const bool flex = v >= 1;
     (void)a;
+    (void)v;
     o->Resources = sa_rd_array(rd, flex, false, min_IncrementalAlterConfigsRequest_AlterConfigsResource(v), a, sizeof(sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t), &o->Resources_count);
     for (int32_t i = 0; i < o->Resources_count && !(rd)->err; i++) {
         sa_IncrementalAlterConfigsRequest_AlterConfigsResource_init(&o->Resources[i]);
@@ -8370,6 +8619,7 @@ static void dec_IncrementalAlterConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_
 static sa_err_t enc_IncrementalAlterConfigsRequest(const sa_IncrementalAlterConfigsRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
+    (void)v;
     if (o->Resources_count > 0 && !o->Resources) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -8443,6 +8693,7 @@ static sa_err_t enc_IncrementalAlterConfigsResponse(const sa_IncrementalAlterCon
 static void dec_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t *o) {
     const bool flex = v >= 1;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
     o->ResourceType = sa_rd_i8(rd);
@@ -8456,6 +8707,7 @@ static void dec_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(sa_
 static sa_err_t enc_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(const sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
     TRY(sa_wr_i8(out, o->ResourceType));
@@ -8471,6 +8723,7 @@ out:
 static void dec_IncrementalAlterConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_IncrementalAlterConfigsResponse_t *o) {
     const bool flex = v >= 1;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Responses = sa_rd_array(rd, flex, false, min_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(v), a, sizeof(sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t), &o->Responses_count);
     for (int32_t i = 0; i < o->Responses_count && !(rd)->err; i++) {
@@ -8486,6 +8739,7 @@ static void dec_IncrementalAlterConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena
 static sa_err_t enc_IncrementalAlterConfigsResponse(const sa_IncrementalAlterConfigsResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Responses_count > 0 && !o->Responses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8571,6 +8825,7 @@ static sa_err_t enc_OffsetDeleteRequest(const sa_OffsetDeleteRequest_t *o, int16
 static void dec_OffsetDeleteRequest_OffsetDeleteRequestPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     (void)flex;
 }
@@ -8578,6 +8833,7 @@ static void dec_OffsetDeleteRequest_OffsetDeleteRequestPartition(sa_rd_t *rd, in
 static sa_err_t enc_OffsetDeleteRequest_OffsetDeleteRequestPartition(const sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     (void)flex;
 out:
@@ -8587,6 +8843,7 @@ out:
 static void dec_OffsetDeleteRequest_OffsetDeleteRequestTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetDeleteRequest_OffsetDeleteRequestPartition(v), a, sizeof(sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -8599,6 +8856,7 @@ static void dec_OffsetDeleteRequest_OffsetDeleteRequestTopic(sa_rd_t *rd, int16_
 static sa_err_t enc_OffsetDeleteRequest_OffsetDeleteRequestTopic(const sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8614,6 +8872,7 @@ out:
 static void dec_OffsetDeleteRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetDeleteRequest_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->Topics = sa_rd_array(rd, flex, false, min_OffsetDeleteRequest_OffsetDeleteRequestTopic(v), a, sizeof(sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
@@ -8626,6 +8885,7 @@ static void dec_OffsetDeleteRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Of
 static sa_err_t enc_OffsetDeleteRequest(const sa_OffsetDeleteRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8708,6 +8968,7 @@ static sa_err_t enc_OffsetDeleteResponse(const sa_OffsetDeleteResponse_t *o, int
 static void dec_OffsetDeleteResponse_OffsetDeleteResponsePartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     (void)flex;
@@ -8716,6 +8977,7 @@ static void dec_OffsetDeleteResponse_OffsetDeleteResponsePartition(sa_rd_t *rd, 
 static sa_err_t enc_OffsetDeleteResponse_OffsetDeleteResponsePartition(const sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     (void)flex;
@@ -8726,6 +8988,7 @@ out:
 static void dec_OffsetDeleteResponse_OffsetDeleteResponseTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetDeleteResponse_OffsetDeleteResponsePartition(v), a, sizeof(sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -8738,6 +9001,7 @@ static void dec_OffsetDeleteResponse_OffsetDeleteResponseTopic(sa_rd_t *rd, int1
 static sa_err_t enc_OffsetDeleteResponse_OffsetDeleteResponseTopic(const sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8753,6 +9017,7 @@ out:
 static void dec_OffsetDeleteResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_OffsetDeleteResponse_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->ErrorCode = sa_rd_i16(rd);
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Topics = sa_rd_array(rd, flex, false, min_OffsetDeleteResponse_OffsetDeleteResponseTopic(v), a, sizeof(sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t), &o->Topics_count);
@@ -8766,6 +9031,7 @@ static void dec_OffsetDeleteResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_O
 static sa_err_t enc_OffsetDeleteResponse(const sa_OffsetDeleteResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Topics_count > 0 && !o->Topics) {
@@ -8819,6 +9085,7 @@ static sa_err_t enc_DescribeClusterRequest(const sa_DescribeClusterRequest_t *o,
 static void dec_DescribeClusterRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeClusterRequest_t *o) {
     const bool flex = 1;
     (void)a;
+    (void)v;
     o->IncludeClusterAuthorizedOperations = sa_rd_bool(rd);
     if (v >= 1) {
         o->EndpointType = sa_rd_i8(rd);
@@ -8832,6 +9099,7 @@ static void dec_DescribeClusterRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
 static sa_err_t enc_DescribeClusterRequest(const sa_DescribeClusterRequest_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = 1;
+    (void)v;
     TRY(sa_wr_bool(out, o->IncludeClusterAuthorizedOperations));
     if (v >= 1) {
         TRY(sa_wr_i8(out, o->EndpointType));
@@ -8907,6 +9175,7 @@ static sa_err_t enc_DescribeClusterResponse(const sa_DescribeClusterResponse_t *
 static void dec_DescribeClusterResponse_DescribeClusterBroker(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeClusterResponse_DescribeClusterBroker_t *o) {
     const bool flex = 1;
     (void)a;
+    (void)v;
     o->BrokerId = sa_rd_i32(rd);
     o->Host = sa_rd_string(rd, flex, false);
     o->Port = sa_rd_i32(rd);
@@ -8920,6 +9189,7 @@ static void dec_DescribeClusterResponse_DescribeClusterBroker(sa_rd_t *rd, int16
 static sa_err_t enc_DescribeClusterResponse_DescribeClusterBroker(const sa_DescribeClusterResponse_DescribeClusterBroker_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = 1;
+    (void)v;
     TRY(sa_wr_i32(out, o->BrokerId));
     TRY(sa_wr_string(out, o->Host, flex, false));
     TRY(sa_wr_i32(out, o->Port));
@@ -8935,6 +9205,7 @@ out:
 static void dec_DescribeClusterResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_DescribeClusterResponse_t *o) {
     const bool flex = 1;
     (void)a;
+    (void)v;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
@@ -8958,6 +9229,7 @@ static void dec_DescribeClusterResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
 static sa_err_t enc_DescribeClusterResponse(const sa_DescribeClusterResponse_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = 1;
+    (void)v;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
@@ -9021,6 +9293,7 @@ static sa_err_t enc_RequestHeader(const sa_RequestHeader_t *o, int16_t v, sa_buf
 static void dec_RequestHeader(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_RequestHeader_t *o) {
     const bool flex = v >= 2;
     (void)a;
+    (void)v;
     o->RequestApiKey = sa_rd_i16(rd);
     o->RequestApiVersion = sa_rd_i16(rd);
     o->CorrelationId = sa_rd_i32(rd);
@@ -9036,6 +9309,7 @@ static void dec_RequestHeader(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_RequestH
 static sa_err_t enc_RequestHeader(const sa_RequestHeader_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
+    (void)v;
     TRY(sa_wr_i16(out, o->RequestApiKey));
     TRY(sa_wr_i16(out, o->RequestApiVersion));
     TRY(sa_wr_i32(out, o->CorrelationId));
@@ -9089,6 +9363,7 @@ static sa_err_t enc_ResponseHeader(const sa_ResponseHeader_t *o, int16_t v, sa_b
 static void dec_ResponseHeader(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ResponseHeader_t *o) {
     const bool flex = v >= 1;
     (void)a;
+    (void)v;
     o->CorrelationId = sa_rd_i32(rd);
     if (flex && !rd->err) {
         sa_rd_skip_tags(rd);
@@ -9099,6 +9374,7 @@ static void dec_ResponseHeader(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Respons
 static sa_err_t enc_ResponseHeader(const sa_ResponseHeader_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
+    (void)v;
     TRY(sa_wr_i32(out, o->CorrelationId));
     if (flex) {
         TRY(sa_wr_uvarint(out, 0));
@@ -9166,6 +9442,7 @@ static sa_err_t enc_ConsumerProtocolSubscription(const sa_ConsumerProtocolSubscr
 static void dec_ConsumerProtocolSubscription_TopicPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ConsumerProtocolSubscription_TopicPartition_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     if (v >= 1) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -9181,6 +9458,7 @@ static void dec_ConsumerProtocolSubscription_TopicPartition(sa_rd_t *rd, int16_t
 static sa_err_t enc_ConsumerProtocolSubscription_TopicPartition(const sa_ConsumerProtocolSubscription_TopicPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     if (v >= 1) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -9200,6 +9478,7 @@ out:
 static void dec_ConsumerProtocolSubscription(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ConsumerProtocolSubscription_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->Topics = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         o->Topics[i] = sa_rd_string(rd, flex, false);
@@ -9224,6 +9503,7 @@ static void dec_ConsumerProtocolSubscription(sa_rd_t *rd, int16_t v, sa_arena_t 
 static sa_err_t enc_ConsumerProtocolSubscription(const sa_ConsumerProtocolSubscription_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -9306,6 +9586,7 @@ static sa_err_t enc_ConsumerProtocolAssignment(const sa_ConsumerProtocolAssignme
 static void dec_ConsumerProtocolAssignment_TopicPartition(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ConsumerProtocolAssignment_TopicPartition_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->Topic = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, 4, a, sizeof(int32_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -9317,6 +9598,7 @@ static void dec_ConsumerProtocolAssignment_TopicPartition(sa_rd_t *rd, int16_t v
 static sa_err_t enc_ConsumerProtocolAssignment_TopicPartition(const sa_ConsumerProtocolAssignment_TopicPartition_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     TRY(sa_wr_string(out, o->Topic, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -9332,6 +9614,7 @@ out:
 static void dec_ConsumerProtocolAssignment(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_ConsumerProtocolAssignment_t *o) {
     const bool flex = false;
     (void)a;
+    (void)v;
     o->AssignedPartitions = sa_rd_array(rd, flex, false, min_ConsumerProtocolAssignment_TopicPartition(v), a, sizeof(sa_ConsumerProtocolAssignment_TopicPartition_t), &o->AssignedPartitions_count);
     for (int32_t i = 0; i < o->AssignedPartitions_count && !(rd)->err; i++) {
         sa_ConsumerProtocolAssignment_TopicPartition_init(&o->AssignedPartitions[i]);
@@ -9344,6 +9627,7 @@ static void dec_ConsumerProtocolAssignment(sa_rd_t *rd, int16_t v, sa_arena_t *a
 static sa_err_t enc_ConsumerProtocolAssignment(const sa_ConsumerProtocolAssignment_t *o, int16_t v, sa_buf_t *out) {
     sa_err_t err = SA_OK;
     const bool flex = false;
+    (void)v;
     if (o->AssignedPartitions_count > 0 && !o->AssignedPartitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
