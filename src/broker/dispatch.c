@@ -28,6 +28,18 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_ListOffsets] = {1, 7, sa_handle_ListOffsets},
     [SA_API_Metadata] = {0, 12, sa_handle_Metadata},
     [SA_API_ApiVersions] = {0, 4, sa_handle_ApiVersions},
+    [SA_API_FindCoordinator] = {0, 4, sa_handle_FindCoordinator},
+    [SA_API_JoinGroup] = {0, 9, sa_handle_JoinGroup},
+    [SA_API_SyncGroup] = {0, 5, sa_handle_SyncGroup},
+    [SA_API_Heartbeat] = {0, 4, sa_handle_Heartbeat},
+    [SA_API_LeaveGroup] = {0, 5, sa_handle_LeaveGroup},
+    [SA_API_OffsetCommit] = {2, 9, sa_handle_OffsetCommit},
+    [SA_API_OffsetFetch] = {1, 9, sa_handle_OffsetFetch},
+    [SA_API_OffsetDelete] = {0, 0, sa_handle_OffsetDelete},
+    [SA_API_ListGroups] = {0, 4, sa_handle_ListGroups},
+    [SA_API_DescribeGroups] = {0, 5, sa_handle_DescribeGroups},
+    [SA_API_DeleteGroups] = {0, 2, sa_handle_DeleteGroups},
+    [SA_API_InitProducerId] = {0, 4, sa_handle_InitProducerId},
 };
 
 const sa_api_t *sa_dispatch_api(int api_key) {

@@ -17,4 +17,18 @@ sa_err_t sa_handle_Produce(sa_req_t *req);     /* handle_produce.c */
 sa_err_t sa_handle_Fetch(sa_req_t *req);       /* handle_fetch.c */
 sa_err_t sa_handle_ListOffsets(sa_req_t *req); /* handle_listoffsets.c */
 
+/* Groups and idempotence (engineer "groups"; glue in handle_group.h). */
+sa_err_t sa_handle_FindCoordinator(sa_req_t *req); /* handle_group.c */
+sa_err_t sa_handle_JoinGroup(sa_req_t *req);       /* handle_group_join.c */
+sa_err_t sa_handle_SyncGroup(sa_req_t *req);       /* handle_group_join.c */
+sa_err_t sa_handle_Heartbeat(sa_req_t *req);       /* handle_group_member.c */
+sa_err_t sa_handle_LeaveGroup(sa_req_t *req);      /* handle_group_member.c */
+sa_err_t sa_handle_OffsetCommit(sa_req_t *req);    /* handle_group_offsets.c */
+sa_err_t sa_handle_OffsetFetch(sa_req_t *req);     /* handle_group_offsets.c */
+sa_err_t sa_handle_OffsetDelete(sa_req_t *req);    /* handle_group_offsets.c */
+sa_err_t sa_handle_ListGroups(sa_req_t *req);      /* handle_group_admin.c */
+sa_err_t sa_handle_DescribeGroups(sa_req_t *req);  /* handle_group_admin.c */
+sa_err_t sa_handle_DeleteGroups(sa_req_t *req);    /* handle_group_admin.c */
+sa_err_t sa_handle_InitProducerId(sa_req_t *req);  /* handle_init_producer_id.c */
+
 #endif

@@ -312,7 +312,7 @@ void sa_gcoord_describe(const sa_gcoord_t *coord, const char *group_id, sa_group
     }
 }
 
-void sa_group_desc_free(sa_group_desc_t *desc) {
+void sa_gcoord_desc_free(sa_group_desc_t *desc) {
     free(desc->Members);
     desc->Members = NULL;
     desc->MemberCount = 0;

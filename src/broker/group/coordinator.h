@@ -206,16 +206,16 @@ typedef struct sa_group_desc_s {
     const char *GroupState;    /* "Stable", ... */
     const char *ProtocolType;  /* "" if none */
     const char *ProtocolData;  /* the chosen protocol name, "" if none */
-    sa_group_desc_member_t *Members; /* owned by the desc (free with sa_group_desc_free) */
+    sa_group_desc_member_t *Members; /* owned by the desc (free with sa_gcoord_desc_free) */
     size_t MemberCount;
 } sa_group_desc_t;
 
 /**
  * Describe @p group_id into @p out. Strings point into the coordinator and stay valid until the
- * next call into it; out->Members is new (sa_group_desc_free).
+ * next call into it; out->Members is new (sa_gcoord_desc_free).
  */
 void sa_gcoord_describe(const sa_gcoord_t *coord, const char *group_id, sa_group_desc_t *out);
-void sa_group_desc_free(sa_group_desc_t *desc);
+void sa_gcoord_desc_free(sa_group_desc_t *desc);
 
 typedef struct sa_group_listing_s {
     const char *GroupId;      /* valid until the next call into the coordinator */

@@ -65,6 +65,7 @@ struct sa_offsets_s {
     char *dir;             /* DIR, for the directory fsync after a rewrite */
     int fd;                /* O_APPEND */
     int dirty;             /* appends since the last fdatasync */
+    int failed;            /* an fdatasync failed: what reached the disk is unknown, refuse all writes */
     sa_strmap_t groups;    /* group id -> ogroup_t */
     sa_offsets_stats_t st;
 };
@@ -228,6 +229,7 @@ out:
 /* Append one record; on failure nothing is applied and the file is cut back to where it was. */
 static sa_err_t append(sa_offsets_t *offs, int type, const char *group, const char *topic, int32_t partition,
                        int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata) {
+    if (offs->failed) return SA_ERR_KAFKA_STORAGE_ERROR;
     sa_buf_t buf = SA_BUF_INIT(SA_OFFSETS_RECORD_MAX);
     sa_err_t err = encode(&buf, type, group, topic, partition, offset, leader_epoch, ts, metadata);
     if (err) {
@@ -412,9 +414,14 @@ out:
 }
 
 sa_err_t sa_offsets_sync(sa_offsets_t *offs) {
+    if (offs->failed) return SA_ERR_KAFKA_STORAGE_ERROR;
     if (offs->dirty) {
         if (fdatasync(offs->fd) < 0) {
-            sa_log_error("offsets", "fdatasync %s: %s", offs->path, strerror(errno));
+            /* after a failed fsync the kernel may have dropped the dirty pages: a retry could
+             * report success for data that is gone, so stay failed until a restart replays */
+            sa_log_error("offsets", "fdatasync %s: %s; refusing offset commits until restart", offs->path,
+                         strerror(errno));
+            offs->failed = 1;
             return SA_ERR_KAFKA_STORAGE_ERROR;
         }
         offs->dirty = 0;
@@ -471,12 +478,14 @@ size_t sa_offsets_count(const sa_offsets_t *offs, const char *group) {
 sa_err_t sa_offsets_delete(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition) {
     sa_offset_entry_t ent;
     if (!sa_offsets_get(offs, group, topic, partition, &ent)) return SA_OK;
-    return append(offs, REC_DELETE, group, topic, partition, 0, -1, 0, NULL);
+    sa_err_t err = append(offs, REC_DELETE, group, topic, partition, 0, -1, 0, NULL);
+    return err ? err : sa_offsets_sync(offs); /* deletions are rare admin calls: durable at once */
 }
 
 sa_err_t sa_offsets_delete_group(sa_offsets_t *offs, const char *group) {
     if (!sa_strmap_gets(&offs->groups, group)) return SA_OK;
-    return append(offs, REC_DELETE_GROUP, group, "", -1, 0, -1, 0, NULL);
+    sa_err_t err = append(offs, REC_DELETE_GROUP, group, "", -1, 0, -1, 0, NULL);
+    return err ? err : sa_offsets_sync(offs);
 }
 
 size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_ms) {
@@ -500,6 +509,7 @@ size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_m
         }
     }
     free(victims);
+    if (done) sa_offsets_sync(offs);
     return done;
 }
 

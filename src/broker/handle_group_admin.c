@@ -1,0 +1,127 @@
+/*
+ * handle_group_admin.c - ListGroups (key 16, v0-4), DescribeGroups (key 15, v0-5) and
+ * DeleteGroups (key 42, v0-2): what kafka-consumer-groups and the admin clients use.
+ *
+ * librdkafka 2.0.2 sends ListGroups v3+ with one stray trailing byte; trailing bytes after a
+ * complete ListGroups request are therefore ignored (the generated decoder leaves them unread).
+ */
+#include <stdlib.h>
+
+#include "broker/handle_group.h"
+#include "broker/handlers.h"
+#include "core/mem.h"
+
+sa_err_t sa_handle_ListGroups(sa_req_t *req) {
+    sa_rd_t rd;
+    sa_ListGroupsRequest_t in;
+    sa_ListGroupsResponse_t out;
+    sa_rd_init(&rd, req->body, req->body_len);
+    sa_err_t err = sa_ListGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
+    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_ListGroupsResponse_init(&out);
+    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    if (!ctx) {
+        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
+        return sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+    }
+    int32_t nf = in.StatesFilter_count > 0 ? in.StatesFilter_count : 0;
+    const char **states = sa_arena_calloc(&req->arena, (size_t)(nf ? nf : 1), sizeof(*states));
+    if (!states) return SA_ERR_TOOBIG;
+    for (int32_t i = 0; i < nf; i++) states[i] = sa_hg_str(req, in.StatesFilter[i]);
+    size_t n;
+    sa_group_listing_t *list = sa_gcoord_list(ctx->coord, states, (size_t)nf, &n);
+    sa_ListGroupsResponse_ListedGroup_t *groups = sa_calloc(n ? n : 1, sizeof(*groups));
+    for (size_t i = 0; i < n; i++) {
+        sa_ListGroupsResponse_ListedGroup_init(&groups[i]);
+        groups[i].GroupId = sa_str(list[i].GroupId);
+        groups[i].ProtocolType = sa_str(list[i].ProtocolType);
+        groups[i].GroupState = sa_str(list[i].GroupState);
+        groups[i].GroupType = SA_STR("classic");
+    }
+    out.Groups = groups;
+    out.Groups_count = (int32_t)n;
+    err = sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+    free(groups);
+    free(list);
+    return err;
+}
+
+sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
+    sa_rd_t rd;
+    sa_DescribeGroupsRequest_t in;
+    sa_DescribeGroupsResponse_t out;
+    sa_rd_init(&rd, req->body, req->body_len);
+    sa_err_t err = sa_DescribeGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
+    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_DescribeGroupsResponse_init(&out);
+    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    int32_t ng = in.Groups_count > 0 ? in.Groups_count : 0;
+    sa_DescribeGroupsResponse_DescribedGroup_t *groups = sa_calloc((size_t)(ng ? ng : 1), sizeof(*groups));
+    sa_group_desc_t *descs = sa_calloc((size_t)(ng ? ng : 1), sizeof(*descs));
+    for (int32_t g = 0; g < ng; g++) {
+        sa_DescribeGroupsResponse_DescribedGroup_t *dg = &groups[g];
+        sa_DescribeGroupsResponse_DescribedGroup_init(dg);
+        dg->GroupId = in.Groups[g];
+        if (!ctx) {
+            dg->ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
+            dg->GroupState = SA_STR("");
+            dg->ProtocolType = SA_STR("");
+            dg->ProtocolData = SA_STR("");
+            continue;
+        }
+        sa_group_desc_t *d = &descs[g];
+        sa_gcoord_describe(ctx->coord, sa_hg_str(req, in.Groups[g]), d);
+        dg->ErrorCode = (int16_t)d->ErrorCode;
+        dg->GroupState = sa_str(d->GroupState);
+        dg->ProtocolType = sa_str(d->ProtocolType);
+        dg->ProtocolData = sa_str(d->ProtocolData);
+        dg->Members = sa_calloc(d->MemberCount ? d->MemberCount : 1, sizeof(*dg->Members));
+        dg->Members_count = (int32_t)d->MemberCount;
+        for (size_t i = 0; i < d->MemberCount; i++) {
+            const sa_group_desc_member_t *m = &d->Members[i];
+            sa_DescribeGroupsResponse_DescribedGroupMember_t *dm = &dg->Members[i];
+            sa_DescribeGroupsResponse_DescribedGroupMember_init(dm);
+            dm->MemberId = sa_str(m->MemberId);
+            dm->GroupInstanceId = m->GroupInstanceId ? sa_str(m->GroupInstanceId) : SA_STR_NULL;
+            dm->ClientId = sa_str(m->ClientId);
+            dm->ClientHost = sa_str(m->ClientHost);
+            dm->MemberMetadata = (sa_bytes_t){m->MemberMetadata ? m->MemberMetadata : (const uint8_t *)"",
+                                              (int32_t)m->MemberMetadataLen};
+            dm->MemberAssignment = (sa_bytes_t){m->MemberAssignment ? m->MemberAssignment : (const uint8_t *)"",
+                                                (int32_t)m->MemberAssignmentLen};
+        }
+    }
+    out.Groups = groups;
+    out.Groups_count = ng;
+    err = sa_DescribeGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+    for (int32_t g = 0; g < ng; g++) {
+        free(groups[g].Members);
+        sa_gcoord_desc_free(&descs[g]);
+    }
+    free(descs);
+    free(groups);
+    return err;
+}
+
+sa_err_t sa_handle_DeleteGroups(sa_req_t *req) {
+    sa_rd_t rd;
+    sa_DeleteGroupsRequest_t in;
+    sa_DeleteGroupsResponse_t out;
+    sa_rd_init(&rd, req->body, req->body_len);
+    sa_err_t err = sa_DeleteGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
+    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_DeleteGroupsResponse_init(&out);
+    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    int32_t n = in.GroupsNames_count > 0 ? in.GroupsNames_count : 0;
+    out.Results = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*out.Results));
+    if (!out.Results) return SA_ERR_TOOBIG;
+    out.Results_count = n;
+    for (int32_t i = 0; i < n; i++) {
+        sa_DeleteGroupsResponse_DeletableGroupResult_init(&out.Results[i]);
+        out.Results[i].GroupId = in.GroupsNames[i];
+        out.Results[i].ErrorCode = (int16_t)(ctx ? sa_gcoord_delete_group(ctx->coord, sa_hg_str(req, in.GroupsNames[i]))
+                                                 : SA_ERR_COORDINATOR_NOT_AVAILABLE);
+    }
+    if (ctx) sa_group_ctx_rearm(ctx);
+    return sa_DeleteGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+}
