@@ -22,7 +22,7 @@
 #define CMD "groups"
 
 typedef struct conf_s {
-    sa_tool_conn_t conn;
+    sa_tools_conn_t conn;
     int list, describe, reset, del;
     char *group;
     char *topic;
@@ -34,7 +34,7 @@ typedef struct conf_s {
 } conf_t;
 
 static const sa_cfg_opt_t opts[] = {
-    SA_TOOL_CONN_OPTS(conf_t, conn),
+    SA_TOOLS_CONN_OPTS(conf_t, conn),
     {NULL, "list", 0, SA_CFG_BOOL, offsetof(conf_t, list), 0, 0, NULL, NULL, "list consumer groups"},
     {NULL, "describe", 0, SA_CFG_BOOL, offsetof(conf_t, describe), 0, 0, NULL, NULL,
      "committed offsets, log end offsets, lag and members of --group"},
@@ -83,9 +83,9 @@ static int cmp_listing(const void *a, const void *b) {
 
 static int do_list(rd_kafka_t *rk, const conf_t *c) {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, &c->conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, &c->conn);
     rd_kafka_ListConsumerGroups(rk, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(CMD, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, &c->conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, &c->conn);
     int rc = SA_EXIT_FAIL;
     if (ev) {
         const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(ev);
@@ -108,7 +108,7 @@ static int do_list(rd_kafka_t *rk, const conf_t *c) {
             json_decref(a);
         }
         free(sorted);
-        for (size_t i = 0; i < nerr; i++) sa_tool_error(CMD, "listing groups: %s", rd_kafka_error_string(errs[i]));
+        for (size_t i = 0; i < nerr; i++) sa_tools_error(CMD, "listing groups: %s", rd_kafka_error_string(errs[i]));
         rc = nerr ? SA_EXIT_FAIL : SA_EXIT_OK;
         rd_kafka_event_destroy(ev);
     }
@@ -117,7 +117,7 @@ static int do_list(rd_kafka_t *rk, const conf_t *c) {
     return rc;
 }
 
-static void print_row(const sa_group_row_t *r, const char *group) {
+static void print_row(const sa_tools_group_row_t *r, const char *group) {
     char cur[24] = "-", end[24] = "-", lag[24] = "-";
     if (r->committed >= 0) snprintf(cur, sizeof(cur), "%" PRId64, r->committed);
     if (r->log_end >= 0) snprintf(end, sizeof(end), "%" PRId64, r->log_end);
@@ -127,14 +127,14 @@ static void print_row(const sa_group_row_t *r, const char *group) {
 }
 
 static int do_describe(rd_kafka_t *rk, const conf_t *c) {
-    sa_group_desc_t gd;
-    if (sa_group_describe(CMD, rk, &c->conn, c->group, c->topic, &gd)) return SA_EXIT_FAIL;
+    sa_tools_group_desc_t gd;
+    if (sa_tools_group_describe(CMD, rk, &c->conn, c->group, c->topic, &gd)) return SA_EXIT_FAIL;
     int rc = SA_EXIT_OK;
     if (!gd.nrows && !gd.nmembers && gd.state == RD_KAFKA_CONSUMER_GROUP_STATE_DEAD) {
-        sa_tool_error(CMD, "consumer group '%s' does not exist", c->group);
+        sa_tools_error(CMD, "consumer group '%s' does not exist", c->group);
         rc = SA_EXIT_FAIL;
     } else if (is_json(c)) {
-        json_t *o = sa_group_to_json(&gd);
+        json_t *o = sa_tools_group_to_json(&gd);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(o);
@@ -146,7 +146,7 @@ static int do_describe(rd_kafka_t *rk, const conf_t *c) {
         printf("\nTOTAL-LAG: %" PRId64 "  (state %s, %zu member(s))\n", gd.total_lag,
                rd_kafka_consumer_group_state_name(gd.state), gd.nmembers);
     }
-    sa_group_desc_free(&gd);
+    sa_tools_group_desc_free(&gd);
     return rc;
 }
 
@@ -185,27 +185,27 @@ static int parse_datetime(const char *s, int64_t *ms) {
 }
 
 static int do_reset(rd_kafka_t *rk, const conf_t *c) {
-    sa_reset_target_t target = {0};
-    if (c->to_earliest) target.kind = SA_RESET_EARLIEST;
-    else if (c->to_latest) target.kind = SA_RESET_LATEST;
+    sa_tools_reset_target_t target = {0};
+    if (c->to_earliest) target.kind = SA_TOOLS_RESET_EARLIEST;
+    else if (c->to_latest) target.kind = SA_TOOLS_RESET_LATEST;
     else if (c->to_offset) {
-        target.kind = SA_RESET_OFFSET;
+        target.kind = SA_TOOLS_RESET_OFFSET;
         target.value = strtoll(c->to_offset, NULL, 10);
     } else {
-        target.kind = SA_RESET_DATETIME;
+        target.kind = SA_TOOLS_RESET_DATETIME;
         parse_datetime(c->to_datetime, &target.value); /* validated before connecting */
     }
-    sa_group_desc_t gd;
-    if (sa_group_describe(CMD, rk, &c->conn, c->group, NULL, &gd)) return SA_EXIT_FAIL;
+    sa_tools_group_desc_t gd;
+    if (sa_tools_group_describe(CMD, rk, &c->conn, c->group, NULL, &gd)) return SA_EXIT_FAIL;
     int active = gd.nmembers > 0;
     rd_kafka_consumer_group_state_t state = gd.state;
-    sa_group_desc_free(&gd);
+    sa_tools_group_desc_free(&gd);
     if (active) {
-        sa_tool_error(CMD, "assignments can only be reset if the group '%s' is inactive, but the current state is %s",
+        sa_tools_error(CMD, "assignments can only be reset if the group '%s' is inactive, but the current state is %s",
                       c->group, rd_kafka_consumer_group_state_name(state));
         return SA_EXIT_FAIL;
     }
-    rd_kafka_topic_partition_list_t *plan = sa_group_reset_plan(CMD, rk, &c->conn, c->topic, &target);
+    rd_kafka_topic_partition_list_t *plan = sa_tools_group_reset_plan(CMD, rk, &c->conn, c->topic, &target);
     if (!plan) return SA_EXIT_FAIL;
     int rc = SA_EXIT_OK;
     if (is_json(c)) {
@@ -224,7 +224,7 @@ static int do_reset(rd_kafka_t *rk, const conf_t *c) {
             printf("%-16s %-24s %-9d %" PRId64 "\n", c->group, plan->elems[i].topic, plan->elems[i].partition,
                    plan->elems[i].offset);
     }
-    if (c->execute) rc = sa_group_commit_offsets(CMD, rk, &c->conn, c->group, plan) ? SA_EXIT_FAIL : SA_EXIT_OK;
+    if (c->execute) rc = sa_tools_group_commit_offsets(CMD, rk, &c->conn, c->group, plan) ? SA_EXIT_FAIL : SA_EXIT_OK;
     else if (!is_json(c)) fprintf(stderr, "samsa groups: dry run; add --execute to reset the offsets\n");
     rd_kafka_topic_partition_list_destroy(plan);
     return rc;
@@ -234,9 +234,9 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
     int rc = SA_EXIT_FAIL;
     rd_kafka_DeleteGroup_t *dg = rd_kafka_DeleteGroup_new(c->group);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_DELETEGROUPS, &c->conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_DELETEGROUPS, &c->conn);
     rd_kafka_DeleteGroups(rk, &dg, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(CMD, q, RD_KAFKA_EVENT_DELETEGROUPS_RESULT, &c->conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_DELETEGROUPS_RESULT, &c->conn);
     if (ev) {
         size_t n;
         const rd_kafka_group_result_t **res = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
@@ -245,7 +245,7 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
             printf("Deletion of requested consumer groups ('%s') was successful.\n", c->group);
             rc = SA_EXIT_OK;
         } else {
-            sa_tool_error(CMD, "cannot delete group %s: %s", c->group, err ? rd_kafka_error_string(err) : "no answer");
+            sa_tools_error(CMD, "cannot delete group %s: %s", c->group, err ? rd_kafka_error_string(err) : "no answer");
         }
         rd_kafka_event_destroy(ev);
     }
@@ -259,48 +259,48 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
 static int validate(const conf_t *c) {
     int modes = c->list + c->describe + c->reset + c->del;
     if (modes != 1) {
-        sa_tool_error(CMD, "choose one of --list, --describe, --reset-offsets, --delete");
+        sa_tools_error(CMD, "choose one of --list, --describe, --reset-offsets, --delete");
         return -1;
     }
     if (!c->list && (!c->group || !*c->group)) {
-        sa_tool_error(CMD, "--%s needs --group", c->describe ? "describe" : c->reset ? "reset-offsets" : "delete");
+        sa_tools_error(CMD, "--%s needs --group", c->describe ? "describe" : c->reset ? "reset-offsets" : "delete");
         return -1;
     }
     if (strcmp(c->output, "table") && strcmp(c->output, "json")) {
-        sa_tool_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
+        sa_tools_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
         return -1;
     }
     int targets = c->to_earliest + c->to_latest + !!c->to_offset + !!c->to_datetime;
     if (!c->reset) {
         if (targets || c->execute || c->dry_run) {
-            sa_tool_error(CMD, "--to-* , --execute and --dry-run go with --reset-offsets");
+            sa_tools_error(CMD, "--to-* , --execute and --dry-run go with --reset-offsets");
             return -1;
         }
         return 0;
     }
     if (!c->topic || !*c->topic) {
-        sa_tool_error(CMD, "--reset-offsets needs --topic");
+        sa_tools_error(CMD, "--reset-offsets needs --topic");
         return -1;
     }
     if (targets != 1) {
-        sa_tool_error(CMD, "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --to-datetime");
+        sa_tools_error(CMD, "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --to-datetime");
         return -1;
     }
     if (c->execute && c->dry_run) {
-        sa_tool_error(CMD, "--execute and --dry-run contradict each other");
+        sa_tools_error(CMD, "--execute and --dry-run contradict each other");
         return -1;
     }
     if (c->to_offset) {
         char *end;
         long long v = strtoll(c->to_offset, &end, 10);
         if (end == c->to_offset || *end || v < 0) {
-            sa_tool_error(CMD, "--to-offset: expected a non-negative offset, got \"%s\"", c->to_offset);
+            sa_tools_error(CMD, "--to-offset: expected a non-negative offset, got \"%s\"", c->to_offset);
             return -1;
         }
     }
     int64_t ms;
     if (c->to_datetime && parse_datetime(c->to_datetime, &ms)) {
-        sa_tool_error(CMD, "--to-datetime: expected YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm], got \"%s\"", c->to_datetime);
+        sa_tools_error(CMD, "--to-datetime: expected YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm], got \"%s\"", c->to_datetime);
         return -1;
     }
     return 0;
@@ -313,14 +313,14 @@ static int groups_main(int argc, char **argv) {
     if (rc >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
-        sa_tool_error(CMD, "unexpected argument \"%s\"", argv[first]);
+        sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
-    if (validate(&c) || sa_tool_logging(&c.conn)) goto out;
+    if (validate(&c) || sa_tools_logging(&c.conn)) goto out;
     rc = SA_EXIT_FAIL;
     static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
-    rk = sa_tool_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
-    if (!rk || sa_tool_probe(CMD, rk, &c.conn)) goto out;
+    rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
+    if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
     if (c.list) rc = do_list(rk, &c);
     else if (c.describe) rc = do_describe(rk, &c);
     else if (c.reset) rc = do_reset(rk, &c);

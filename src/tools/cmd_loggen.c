@@ -28,7 +28,7 @@
 #define CMD "loggen"
 
 typedef struct conf_s {
-    sa_tool_conn_t conn;
+    sa_tools_conn_t conn;
     char *topic;
     int64_t count;
     char *delay;
@@ -42,7 +42,7 @@ typedef struct conf_s {
 } conf_t;
 
 static const sa_cfg_opt_t opts[] = {
-    SA_TOOL_CONN_OPTS(conf_t, conn),
+    SA_TOOLS_CONN_OPTS(conf_t, conn),
     {NULL, "topic", 't', SA_CFG_STR, offsetof(conf_t, topic), 0, 0, "kafka-logs", "TOPIC", "topic to produce to"},
     {NULL, "count", 'n', SA_CFG_INT, offsetof(conf_t, count), 0, INT64_MAX, "100", NULL,
      "records to send (0: until Ctrl-C)"},
@@ -232,9 +232,9 @@ static int run_loggen(conf_t *c, double delay, uint64_t seed, int has_fake, doub
     sa_loggen_seed(&rng, seed);
 
     if (!c->dry_run) {
-        rk = sa_tool_client_new(CMD, RD_KAFKA_PRODUCER, &c->conn, producer_defaults, setup_conf, &st);
+        rk = sa_tools_client_new(CMD, RD_KAFKA_PRODUCER, &c->conn, producer_defaults, setup_conf, &st);
         if (!rk) goto out;
-        if (sa_tool_probe(CMD, rk, &c->conn)) goto out;
+        if (sa_tools_probe(CMD, rk, &c->conn)) goto out;
         rkt = rd_kafka_topic_new(rk, c->topic, NULL);
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -300,22 +300,22 @@ static int loggen_main(int argc, char **argv) {
     if (rc >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
-        sa_tool_error(CMD, "unexpected argument \"%s\"", argv[first]);
+        sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
-    if (sa_tool_logging(&c.conn)) goto out;
+    if (sa_tools_logging(&c.conn)) goto out;
     double delay = 0, fake_time = 0;
     if (parse_seconds(c.delay, &delay)) {
-        sa_tool_error(CMD, "--delay: expected seconds (e.g. 0.1), got \"%s\"", c.delay);
+        sa_tools_error(CMD, "--delay: expected seconds (e.g. 0.1), got \"%s\"", c.delay);
         goto out;
     }
     if (c.rate) delay = 1.0 / (double)c.rate;
     if (c.fake_time && parse_seconds(c.fake_time, &fake_time) && (fake_time = strtod(c.fake_time, NULL)) <= 0) {
-        sa_tool_error(CMD, "--fake-time: expected seconds since the epoch, got \"%s\"", c.fake_time);
+        sa_tools_error(CMD, "--fake-time: expected seconds since the epoch, got \"%s\"", c.fake_time);
         goto out;
     }
     if (!*c.topic) {
-        sa_tool_error(CMD, "--topic must not be empty");
+        sa_tools_error(CMD, "--topic must not be empty");
         goto out;
     }
     uint64_t seed;
@@ -324,7 +324,7 @@ static int loggen_main(int argc, char **argv) {
         errno = 0;
         seed = strtoull(c.seed, &end, 10);
         if (errno || end == c.seed || *end) {
-            sa_tool_error(CMD, "--seed: expected a non-negative integer, got \"%s\"", c.seed);
+            sa_tools_error(CMD, "--seed: expected a non-negative integer, got \"%s\"", c.seed);
             goto out;
         }
     } else {

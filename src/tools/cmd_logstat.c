@@ -31,7 +31,7 @@
 #define CMD "logstat"
 
 typedef struct conf_s {
-    sa_tool_conn_t conn;
+    sa_tools_conn_t conn;
     char *topic;
     char *group;
     char *errors_file;
@@ -42,7 +42,7 @@ typedef struct conf_s {
 } conf_t;
 
 static const sa_cfg_opt_t opts[] = {
-    SA_TOOL_CONN_OPTS(conf_t, conn),
+    SA_TOOLS_CONN_OPTS(conf_t, conn),
     {NULL, "topic", 't', SA_CFG_STR, offsetof(conf_t, topic), 0, 0, "kafka-logs", "TOPIC", "topic to read"},
     {NULL, "group", 'g', SA_CFG_STR, offsetof(conf_t, group), 0, 0, "logstat", "GROUP", "consumer group"},
     {NULL, "errors-file", 'o', SA_CFG_STR, offsetof(conf_t, errors_file), 0, 0, "errors.jsonl", "FILE",
@@ -111,7 +111,7 @@ static part_t *part(ls_t *ls, int32_t p) {
 static int sync_errors(ls_t *ls) {
     if (!ls->errf) return 0;
     if (fflush(ls->errf) != 0 || fdatasync(fileno(ls->errf)) != 0) {
-        sa_tool_error(CMD, "writing %s: %s", ls->c->errors_file, strerror(errno));
+        sa_tools_error(CMD, "writing %s: %s", ls->c->errors_file, strerror(errno));
         return -1;
     }
     return 0;
@@ -189,7 +189,7 @@ static void handle(rd_kafka_t *rk, ls_t *ls, rd_kafka_message_t *m) {
         if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
             m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || m->err == RD_KAFKA_RESP_ERR__FATAL) {
-            sa_tool_error(CMD, "%s", rd_kafka_message_errstr(m));
+            sa_tools_error(CMD, "%s", rd_kafka_message_errstr(m));
             ls->fatal = 1;
         } else {
             sa_log_warn(CMD, "consumer: %s", rd_kafka_message_errstr(m));
@@ -232,19 +232,19 @@ static int run_logstat(const conf_t *c) {
     defaults[nd] = NULL;
 
     if (*c->errors_file && !(ls.errf = fopen(c->errors_file, "a"))) {
-        sa_tool_error(CMD, "cannot open %s: %s", c->errors_file, strerror(errno));
+        sa_tools_error(CMD, "cannot open %s: %s", c->errors_file, strerror(errno));
         goto out;
     }
-    rk = sa_tool_client_new(CMD, RD_KAFKA_CONSUMER, &c->conn, defaults, setup_conf, &ls);
+    rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c->conn, defaults, setup_conf, &ls);
     if (!rk) goto out;
-    if (sa_tool_probe(CMD, rk, &c->conn)) goto out;
+    if (sa_tools_probe(CMD, rk, &c->conn)) goto out;
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, c->topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (err) {
-        sa_tool_error(CMD, "subscribe to %s: %s", c->topic, rd_kafka_err2str(err));
+        sa_tools_error(CMD, "subscribe to %s: %s", c->topic, rd_kafka_err2str(err));
         goto close;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -302,14 +302,14 @@ static int logstat_main(int argc, char **argv) {
     if (rc >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
-        sa_tool_error(CMD, "unexpected argument \"%s\"", argv[first]);
+        sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
     if (!*c.topic || !*c.group) {
-        sa_tool_error(CMD, "--topic and --group must not be empty");
+        sa_tools_error(CMD, "--topic and --group must not be empty");
         goto out;
     }
-    if (sa_tool_logging(&c.conn)) goto out;
+    if (sa_tools_logging(&c.conn)) goto out;
     rc = run_logstat(&c);
 out:
     sa_cfg_free(opts, &c);

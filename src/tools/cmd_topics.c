@@ -26,7 +26,7 @@
 #define CMD "topics"
 
 typedef struct conf_s {
-    sa_tool_conn_t conn;
+    sa_tools_conn_t conn;
     int create, list, describe, alter, del;
     char *topic;
     int64_t partitions;         /* -1: not given */
@@ -39,7 +39,7 @@ typedef struct conf_s {
 } conf_t;
 
 static const sa_cfg_opt_t opts[] = {
-    SA_TOOL_CONN_OPTS(conf_t, conn),
+    SA_TOOLS_CONN_OPTS(conf_t, conn),
     {NULL, "create", 0, SA_CFG_BOOL, offsetof(conf_t, create), 0, 0, NULL, NULL, "create --topic"},
     {NULL, "list", 0, SA_CFG_BOOL, offsetof(conf_t, list), 0, 0, NULL, NULL, "list topic names"},
     {NULL, "describe", 0, SA_CFG_BOOL, offsetof(conf_t, describe), 0, 0, NULL, NULL,
@@ -113,12 +113,12 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
     char errstr[512];
     rd_kafka_NewTopic_t **topics = sa_calloc(n, sizeof(*topics));
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, &c->conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, &c->conn);
     rd_kafka_event_t *ev = NULL;
     for (size_t i = 0; i < n; i++) {
         topics[i] = rd_kafka_NewTopic_new(nt[i].name, nt[i].partitions, nt[i].rf, errstr, sizeof(errstr));
         if (!topics[i]) {
-            sa_tool_error(CMD, "%s: %s", nt[i].name, errstr);
+            sa_tools_error(CMD, "%s: %s", nt[i].name, errstr);
             rc = SA_EXIT_USAGE;
             goto out;
         }
@@ -130,7 +130,7 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
         }
     }
     rd_kafka_CreateTopics(rk, topics, n, ao, q);
-    if (!(ev = sa_tool_admin_wait(CMD, q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, &c->conn))) goto out;
+    if (!(ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, &c->conn))) goto out;
     size_t cnt;
     const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
     rc = SA_EXIT_OK;
@@ -143,7 +143,7 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
             printf("Topic %s already exists.\n", name);
         } else {
             const char *msg = rd_kafka_topic_result_error_string(res[i]);
-            sa_tool_error(CMD, "cannot create topic %s: %s", name, msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_tools_error(CMD, "cannot create topic %s: %s", name, msg && *msg ? msg : rd_kafka_err2str(err));
             if (rc == SA_EXIT_OK) rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
     }
@@ -179,9 +179,9 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
     int rc = SA_EXIT_FAIL;
     rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(c->topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, &c->conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, &c->conn);
     rd_kafka_DeleteTopics(rk, &dt, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(CMD, q, RD_KAFKA_EVENT_DELETETOPICS_RESULT, &c->conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_DELETETOPICS_RESULT, &c->conn);
     if (ev) {
         size_t cnt;
         const rd_kafka_topic_result_t **res =
@@ -193,7 +193,7 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
         } else if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && c->if_exists) {
             rc = SA_EXIT_OK;
         } else {
-            sa_tool_error(CMD, "cannot delete topic %s: %s", c->topic, rd_kafka_err2str(err));
+            sa_tools_error(CMD, "cannot delete topic %s: %s", c->topic, rd_kafka_err2str(err));
         }
         rd_kafka_event_destroy(ev);
     }
@@ -208,13 +208,13 @@ static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
     char errstr[512];
     rd_kafka_NewPartitions_t *np = rd_kafka_NewPartitions_new(c->topic, (size_t)c->partitions, errstr, sizeof(errstr));
     if (!np) {
-        sa_tool_error(CMD, "--partitions: %s", errstr);
+        sa_tools_error(CMD, "--partitions: %s", errstr);
         return SA_EXIT_USAGE;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, &c->conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, &c->conn);
     rd_kafka_CreatePartitions(rk, &np, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(CMD, q, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, &c->conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, &c->conn);
     if (ev) {
         size_t cnt;
         const rd_kafka_topic_result_t **res =
@@ -225,7 +225,7 @@ static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
             rc = SA_EXIT_OK;
         } else {
             const char *msg = cnt ? rd_kafka_topic_result_error_string(res[0]) : NULL;
-            sa_tool_error(CMD, "cannot change the partitions of %s: %s", c->topic,
+            sa_tools_error(CMD, "cannot change the partitions of %s: %s", c->topic,
                           msg && *msg ? msg : rd_kafka_err2str(err));
             rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
@@ -243,10 +243,10 @@ static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
 static int alter_configs(rd_kafka_t *rk, const conf_t *c) {
     int rc = SA_EXIT_FAIL;
     sa_strlist_t cur = {0};
-    if (sa_topic_describe_configs(CMD, rk, &c->conn, c->topic, &cur)) goto out;
+    if (sa_tools_topic_describe_configs(CMD, rk, &c->conn, c->topic, &cur)) goto out;
     sa_strlist_t adds = {0}, dels = {0};
-    for (size_t i = 0; i < c->add_config.n; i++) sa_tool_split_csv(c->add_config.v[i], &adds);
-    for (size_t i = 0; i < c->delete_config.n; i++) sa_tool_split_csv(c->delete_config.v[i], &dels);
+    for (size_t i = 0; i < c->add_config.n; i++) sa_tools_split_csv(c->add_config.v[i], &adds);
+    for (size_t i = 0; i < c->delete_config.n; i++) sa_tools_split_csv(c->delete_config.v[i], &dels);
     rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, c->topic);
     for (size_t i = 0; i < cur.n; i++) {
         char *kv = cur.v[i], *eq = strchr(kv, '=');
@@ -270,9 +270,9 @@ static int alter_configs(rd_kafka_t *rk, const conf_t *c) {
         free(kv);
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS, &c->conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS, &c->conn);
     rd_kafka_AlterConfigs(rk, &cr, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(CMD, q, RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, &c->conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_ALTERCONFIGS_RESULT, &c->conn);
     if (ev) {
         size_t cnt;
         const rd_kafka_ConfigResource_t **res =
@@ -283,7 +283,7 @@ static int alter_configs(rd_kafka_t *rk, const conf_t *c) {
             rc = SA_EXIT_OK;
         } else {
             const char *msg = cnt ? rd_kafka_ConfigResource_error_string(res[0]) : NULL;
-            sa_tool_error(CMD, "cannot change the configs of %s: %s", c->topic, msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_tools_error(CMD, "cannot change the configs of %s: %s", c->topic, msg && *msg ? msg : rd_kafka_err2str(err));
             rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
         rd_kafka_event_destroy(ev);
@@ -301,7 +301,7 @@ out:
 static int do_alter(rd_kafka_t *rk, const conf_t *c) {
     int rc = SA_EXIT_OK;
     if (c->if_exists) {
-        int e = sa_topic_exists(CMD, rk, &c->conn, c->topic);
+        int e = sa_tools_topic_exists(CMD, rk, &c->conn, c->topic);
         if (e <= 0) return e < 0 ? SA_EXIT_FAIL : SA_EXIT_OK;
     }
     if (c->partitions >= 0) rc = alter_partitions(rk, c);
@@ -311,7 +311,7 @@ static int do_alter(rd_kafka_t *rk, const conf_t *c) {
 
 static int do_list(rd_kafka_t *rk, const conf_t *c) {
     sa_strlist_t names = {0};
-    if (sa_topic_list(CMD, rk, &c->conn, c->exclude_internal, &names)) return SA_EXIT_FAIL;
+    if (sa_tools_topic_list(CMD, rk, &c->conn, c->exclude_internal, &names)) return SA_EXIT_FAIL;
     if (!strcmp(c->output, "json")) {
         json_t *a = json_array();
         for (size_t i = 0; i < names.n; i++) json_array_append_new(a, json_string(names.v[i]));
@@ -329,24 +329,24 @@ static int do_describe(rd_kafka_t *rk, const conf_t *c) {
     sa_strlist_t names = {0};
     int rc = SA_EXIT_FAIL, json = !strcmp(c->output, "json");
     if (c->topic) {
-        int e = sa_topic_exists(CMD, rk, &c->conn, c->topic);
+        int e = sa_tools_topic_exists(CMD, rk, &c->conn, c->topic);
         if (e < 0) return SA_EXIT_FAIL;
         if (!e) {
             if (c->if_exists) return SA_EXIT_OK;
-            sa_tool_error(CMD, "topic %s does not exist", c->topic);
+            sa_tools_error(CMD, "topic %s does not exist", c->topic);
             return SA_EXIT_FAIL;
         }
         sa_strlist_add(&names, c->topic);
-    } else if (sa_topic_list(CMD, rk, &c->conn, c->exclude_internal, &names)) {
+    } else if (sa_tools_topic_list(CMD, rk, &c->conn, c->exclude_internal, &names)) {
         return SA_EXIT_FAIL;
     }
     json_t *all = json ? json_array() : NULL;
     for (size_t i = 0; i < names.n; i++) {
-        sa_topic_t td;
-        if (sa_topic_describe(CMD, rk, &c->conn, names.v[i], &td)) goto out;
-        if (json) json_array_append_new(all, sa_topic_to_json(&td));
-        else sa_topic_print(&td, stdout);
-        sa_topic_free(&td);
+        sa_tools_topic_t td;
+        if (sa_tools_topic_describe(CMD, rk, &c->conn, names.v[i], &td)) goto out;
+        if (json) json_array_append_new(all, sa_tools_topic_to_json(&td));
+        else sa_tools_topic_print(&td, stdout);
+        sa_tools_topic_free(&td);
     }
     if (json) {
         /* one topic: the object itself (scripts read .partitions); all: {"topics": [...]} */
@@ -374,19 +374,19 @@ static mode_t_ pick_mode(const conf_t *c, int argc, char **argv, int first) {
         for (int m = M_CREATE; m <= M_CREATE_LAB; m++)
             if (!strcmp(argv[first], mode_words[m])) word = (mode_t_)m;
         if (word == M_NONE) {
-            sa_tool_error(CMD, "unknown action \"%s\" (create, list, describe, alter, delete, create-lab)", argv[first]);
+            sa_tools_error(CMD, "unknown action \"%s\" (create, list, describe, alter, delete, create-lab)", argv[first]);
             return M_NONE;
         }
         if (first + 1 < argc) {
-            sa_tool_error(CMD, "unexpected argument \"%s\"", argv[first + 1]);
+            sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first + 1]);
             return M_NONE;
         }
         if (n && mode != word) n++;
         else if (!n) n = 1;
         mode = word;
     }
-    if (n == 0) sa_tool_error(CMD, "say what to do: --create, --list, --describe, --alter or --delete");
-    else if (n > 1) sa_tool_error(CMD, "choose one of --create, --list, --describe, --alter, --delete");
+    if (n == 0) sa_tools_error(CMD, "say what to do: --create, --list, --describe, --alter or --delete");
+    else if (n > 1) sa_tools_error(CMD, "choose one of --create, --list, --describe, --alter, --delete");
     return n == 1 ? mode : M_NONE;
 }
 
@@ -395,60 +395,60 @@ static int validate(const conf_t *c, mode_t_ mode) {
     char why[256];
     int need_topic = mode == M_CREATE || mode == M_ALTER || mode == M_DELETE;
     if (need_topic && (!c->topic || !*c->topic)) {
-        sa_tool_error(CMD, "--%s needs --topic", mode_words[mode]);
+        sa_tools_error(CMD, "--%s needs --topic", mode_words[mode]);
         return -1;
     }
     if (strcmp(c->output, "table") && strcmp(c->output, "json")) {
-        sa_tool_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
+        sa_tools_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
         return -1;
     }
     if (c->partitions != -1 && c->partitions < 1) {
-        sa_tool_error(CMD, "--partitions must be at least 1, got %" PRId64, c->partitions);
+        sa_tools_error(CMD, "--partitions must be at least 1, got %" PRId64, c->partitions);
         return -1;
     }
     if (c->partitions > 100000 || c->replication_factor > 32767) {
-        sa_tool_error(CMD, "--partitions or --replication-factor is too large");
+        sa_tools_error(CMD, "--partitions or --replication-factor is too large");
         return -1;
     }
     if (c->replication_factor != -1 && c->replication_factor < 1) {
-        sa_tool_error(CMD, "--replication-factor must be at least 1, got %" PRId64, c->replication_factor);
+        sa_tools_error(CMD, "--replication-factor must be at least 1, got %" PRId64, c->replication_factor);
         return -1;
     }
     if ((c->partitions != -1 || c->replication_factor != -1) && mode != M_CREATE && mode != M_ALTER &&
         mode != M_CREATE_LAB) {
-        sa_tool_error(CMD, "--partitions and --replication-factor go with --create or --alter");
+        sa_tools_error(CMD, "--partitions and --replication-factor go with --create or --alter");
         return -1;
     }
     if (mode == M_ALTER && c->replication_factor != -1) {
-        sa_tool_error(CMD, "--alter cannot change the replication factor");
+        sa_tools_error(CMD, "--alter cannot change the replication factor");
         return -1;
     }
     if (c->config.n && mode != M_CREATE) {
-        sa_tool_error(CMD, "--config goes with --create; use --alter --add-config to change a topic");
+        sa_tools_error(CMD, "--config goes with --create; use --alter --add-config to change a topic");
         return -1;
     }
     if ((c->add_config.n || c->delete_config.n) && mode != M_ALTER) {
-        sa_tool_error(CMD, "--add-config and --delete-config go with --alter");
+        sa_tools_error(CMD, "--add-config and --delete-config go with --alter");
         return -1;
     }
     if (mode == M_ALTER && c->partitions == -1 && !c->add_config.n && !c->delete_config.n) {
-        sa_tool_error(CMD, "--alter needs --partitions, --add-config or --delete-config");
+        sa_tools_error(CMD, "--alter needs --partitions, --add-config or --delete-config");
         return -1;
     }
     for (size_t i = 0; i < c->config.n; i++)
-        if (sa_topic_config_check(c->config.v[i], 1, why, sizeof(why))) goto bad;
+        if (sa_tools_topic_config_check(c->config.v[i], 1, why, sizeof(why))) goto bad;
     for (int del = 0; del < 2; del++) {
         sa_strlist_t parts = {0};
         const sa_strlist_t *l = del ? &c->delete_config : &c->add_config;
-        for (size_t i = 0; i < l->n; i++) sa_tool_split_csv(l->v[i], &parts);
+        for (size_t i = 0; i < l->n; i++) sa_tools_split_csv(l->v[i], &parts);
         int bad = 0;
-        for (size_t i = 0; i < parts.n && !bad; i++) bad = sa_topic_config_check(parts.v[i], !del, why, sizeof(why));
+        for (size_t i = 0; i < parts.n && !bad; i++) bad = sa_tools_topic_config_check(parts.v[i], !del, why, sizeof(why));
         sa_strlist_free(&parts);
         if (bad) goto bad;
     }
     return 0;
 bad:
-    sa_tool_error(CMD, "%s", why);
+    sa_tools_error(CMD, "%s", why);
     return -1;
 }
 
@@ -459,12 +459,12 @@ static int topics_main(int argc, char **argv) {
     if (rc >= 0) goto out;
     rc = SA_EXIT_USAGE;
     mode_t_ mode = pick_mode(&c, argc, argv, first);
-    if (mode == M_NONE || validate(&c, mode) || sa_tool_logging(&c.conn)) goto out;
+    if (mode == M_NONE || validate(&c, mode) || sa_tools_logging(&c.conn)) goto out;
     rc = SA_EXIT_FAIL;
     /* A consumer handle without a group: it never auto-creates topics through metadata. */
     static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
-    rk = sa_tool_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
-    if (!rk || sa_tool_probe(CMD, rk, &c.conn)) goto out;
+    rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
+    if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
     switch (mode) {
     case M_CREATE: rc = do_create(rk, &c); break;
     case M_CREATE_LAB: rc = do_create_lab(rk, &c); break;
@@ -472,7 +472,7 @@ static int topics_main(int argc, char **argv) {
     case M_DESCRIBE: rc = do_describe(rk, &c); break;
     case M_ALTER: rc = do_alter(rk, &c); break;
     case M_DELETE: {
-        int e = c.if_exists ? sa_topic_exists(CMD, rk, &c.conn, c.topic) : 1;
+        int e = c.if_exists ? sa_tools_topic_exists(CMD, rk, &c.conn, c.topic) : 1;
         rc = e < 0 ? SA_EXIT_FAIL : e == 0 ? SA_EXIT_OK : do_delete(rk, &c);
         break;
     }

@@ -11,38 +11,38 @@
 
 static char *dup_or_null(const char *s) { return s && *s ? sa_strdup(s) : NULL; }
 
-static sa_group_row_t *row_for(sa_group_desc_t *gd, size_t *cap, const char *topic, int32_t partition) {
+static sa_tools_group_row_t *row_for(sa_tools_group_desc_t *gd, size_t *cap, const char *topic, int32_t partition) {
     for (size_t i = 0; i < gd->nrows; i++)
         if (gd->rows[i].partition == partition && !strcmp(gd->rows[i].topic, topic)) return &gd->rows[i];
     if (gd->nrows == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         gd->rows = sa_realloc(gd->rows, *cap * sizeof(*gd->rows));
     }
-    sa_group_row_t *r = &gd->rows[gd->nrows++];
-    *r = (sa_group_row_t){sa_strdup(topic), partition, -1, -1, -1, NULL, NULL, NULL};
+    sa_tools_group_row_t *r = &gd->rows[gd->nrows++];
+    *r = (sa_tools_group_row_t){sa_strdup(topic), partition, -1, -1, -1, NULL, NULL, NULL};
     return r;
 }
 
 /* Members and their assignments. @returns 0 or -1. */
-static int describe_members(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *topic,
-                            sa_group_desc_t *gd, size_t *cap) {
+static int describe_members(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
+                            sa_tools_group_desc_t *gd, size_t *cap) {
     int rc = -1;
     const char *groups[1] = {gd->group};
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, conn);
     rd_kafka_DescribeConsumerGroups(rk, groups, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(cmd, q, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(cmd, q, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, conn);
     if (!ev) goto out;
     size_t n;
     const rd_kafka_ConsumerGroupDescription_t **descs =
         rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
     if (!n) {
-        sa_tool_error(cmd, "no description of group %s", gd->group);
+        sa_tools_error(cmd, "no description of group %s", gd->group);
         goto out;
     }
     const rd_kafka_error_t *err = rd_kafka_ConsumerGroupDescription_error(descs[0]);
     if (err) {
-        sa_tool_error(cmd, "describing group %s: %s", gd->group, rd_kafka_error_string(err));
+        sa_tools_error(cmd, "describing group %s: %s", gd->group, rd_kafka_error_string(err));
         goto out;
     }
     gd->state = rd_kafka_ConsumerGroupDescription_state(descs[0]);
@@ -53,7 +53,7 @@ static int describe_members(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_
             rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(md));
         for (int i = 0; parts && i < parts->cnt; i++) {
             if (topic && strcmp(parts->elems[i].topic, topic)) continue;
-            sa_group_row_t *r = row_for(gd, cap, parts->elems[i].topic, parts->elems[i].partition);
+            sa_tools_group_row_t *r = row_for(gd, cap, parts->elems[i].topic, parts->elems[i].partition);
             free(r->consumer_id);
             free(r->host);
             free(r->client_id);
@@ -71,25 +71,25 @@ out:
 }
 
 /* Committed offsets of every partition the group has committed. @returns 0 or -1. */
-static int committed_offsets(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *topic,
-                             sa_group_desc_t *gd, size_t *cap) {
+static int committed_offsets(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
+                             sa_tools_group_desc_t *gd, size_t *cap) {
     int rc = -1;
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(gd->group, NULL);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, conn);
     rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(cmd, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(cmd, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, conn);
     if (!ev) goto out;
     size_t n;
     const rd_kafka_group_result_t **res =
         rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
     if (!n) {
-        sa_tool_error(cmd, "no offsets for group %s", gd->group);
+        sa_tools_error(cmd, "no offsets for group %s", gd->group);
         goto out;
     }
     const rd_kafka_error_t *err = rd_kafka_group_result_error(res[0]);
     if (err) {
-        sa_tool_error(cmd, "offsets of group %s: %s", gd->group, rd_kafka_error_string(err));
+        sa_tools_error(cmd, "offsets of group %s: %s", gd->group, rd_kafka_error_string(err));
         goto out;
     }
     const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(res[0]);
@@ -108,23 +108,23 @@ out:
 }
 
 static int cmp_row(const void *a, const void *b) {
-    const sa_group_row_t *x = a, *y = b;
+    const sa_tools_group_row_t *x = a, *y = b;
     int c = strcmp(x->topic, y->topic);
     return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-int sa_group_describe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *group,
-                      const char *topic, sa_group_desc_t *gd) {
+int sa_tools_group_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *group,
+                      const char *topic, sa_tools_group_desc_t *gd) {
     size_t cap = 0;
     memset(gd, 0, sizeof(*gd));
     gd->group = sa_strdup(group);
     if (describe_members(cmd, rk, conn, topic, gd, &cap) || committed_offsets(cmd, rk, conn, topic, gd, &cap)) {
-        sa_group_desc_free(gd);
+        sa_tools_group_desc_free(gd);
         return -1;
     }
     qsort(gd->rows, gd->nrows, sizeof(*gd->rows), cmp_row);
     for (size_t i = 0; i < gd->nrows; i++) {
-        sa_group_row_t *r = &gd->rows[i];
+        sa_tools_group_row_t *r = &gd->rows[i];
         int64_t lo, hi;
         if (!rd_kafka_query_watermark_offsets(rk, r->topic, r->partition, &lo, &hi, (int)conn->timeout_ms))
             r->log_end = hi;
@@ -136,7 +136,7 @@ int sa_group_describe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *con
     return 0;
 }
 
-void sa_group_desc_free(sa_group_desc_t *gd) {
+void sa_tools_group_desc_free(sa_tools_group_desc_t *gd) {
     for (size_t i = 0; i < gd->nrows; i++) {
         free(gd->rows[i].topic);
         free(gd->rows[i].consumer_id);
@@ -151,14 +151,14 @@ void sa_group_desc_free(sa_group_desc_t *gd) {
 static json_t *num_or_null(int64_t v) { return v >= 0 ? json_integer(v) : json_null(); }
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-json_t *sa_group_to_json(const sa_group_desc_t *gd) {
+json_t *sa_tools_group_to_json(const sa_tools_group_desc_t *gd) {
     json_t *o = json_object(), *parts = json_array();
     json_object_set_new(o, "group", json_string(gd->group));
     json_object_set_new(o, "state", json_string(rd_kafka_consumer_group_state_name(gd->state)));
     json_object_set_new(o, "members", json_integer((json_int_t)gd->nmembers));
     json_object_set_new(o, "total_lag", json_integer(gd->total_lag));
     for (size_t i = 0; i < gd->nrows; i++) {
-        const sa_group_row_t *r = &gd->rows[i];
+        const sa_tools_group_row_t *r = &gd->rows[i];
         json_t *p = json_object();
         json_object_set_new(p, "topic", json_string(r->topic));
         json_object_set_new(p, "partition", json_integer(r->partition));
@@ -174,33 +174,33 @@ json_t *sa_group_to_json(const sa_group_desc_t *gd) {
     return o;
 }
 
-rd_kafka_topic_partition_list_t *sa_group_reset_plan(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn,
-                                                     const char *topic, const sa_reset_target_t *target) {
-    sa_topic_t td;
-    if (sa_topic_describe(cmd, rk, conn, topic, &td)) return NULL;
+rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
+                                                     const char *topic, const sa_tools_reset_target_t *target) {
+    sa_tools_topic_t td;
+    if (sa_tools_topic_describe(cmd, rk, conn, topic, &td)) return NULL;
     rd_kafka_topic_partition_list_t *plan = rd_kafka_topic_partition_list_new(td.npart > 0 ? td.npart : 1);
     for (int i = 0; i < td.npart; i++) {
-        const sa_topic_part_t *p = &td.parts[i];
+        const sa_tools_topic_part_t *p = &td.parts[i];
         if (p->earliest < 0) {
-            sa_tool_error(cmd, "no offsets for %s [%d]", topic, p->id);
+            sa_tools_error(cmd, "no offsets for %s [%d]", topic, p->id);
             goto err;
         }
-        int64_t off = target->kind == SA_RESET_EARLIEST ? p->earliest
-                      : target->kind == SA_RESET_LATEST ? p->latest
-                      : target->kind == SA_RESET_OFFSET ? target->value
+        int64_t off = target->kind == SA_TOOLS_RESET_EARLIEST ? p->earliest
+                      : target->kind == SA_TOOLS_RESET_LATEST ? p->latest
+                      : target->kind == SA_TOOLS_RESET_OFFSET ? target->value
                                                         : target->value; /* a timestamp until looked up */
-        if (target->kind == SA_RESET_OFFSET) off = off < p->earliest ? p->earliest : off > p->latest ? p->latest : off;
+        if (target->kind == SA_TOOLS_RESET_OFFSET) off = off < p->earliest ? p->earliest : off > p->latest ? p->latest : off;
         rd_kafka_topic_partition_list_add(plan, topic, p->id)->offset = off;
     }
-    if (target->kind == SA_RESET_DATETIME) {
+    if (target->kind == SA_TOOLS_RESET_DATETIME) {
         rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, plan, (int)conn->timeout_ms);
         if (err) {
-            sa_tool_error(cmd, "looking up offsets by time: %s", rd_kafka_err2str(err));
+            sa_tools_error(cmd, "looking up offsets by time: %s", rd_kafka_err2str(err));
             goto err;
         }
         for (int i = 0; i < plan->cnt; i++) {
             if (plan->elems[i].err) {
-                sa_tool_error(cmd, "offset by time for %s [%d]: %s", topic, plan->elems[i].partition,
+                sa_tools_error(cmd, "offset by time for %s [%d]: %s", topic, plan->elems[i].partition,
                               rd_kafka_err2str(plan->elems[i].err));
                 goto err;
             }
@@ -208,36 +208,36 @@ rd_kafka_topic_partition_list_t *sa_group_reset_plan(const char *cmd, rd_kafka_t
             if (plan->elems[i].offset < 0) plan->elems[i].offset = td.parts[i].latest;
         }
     }
-    sa_topic_free(&td);
+    sa_tools_topic_free(&td);
     return plan;
 err:
     rd_kafka_topic_partition_list_destroy(plan);
-    sa_topic_free(&td);
+    sa_tools_topic_free(&td);
     return NULL;
 }
 
-int sa_group_commit_offsets(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *group,
+int sa_tools_group_commit_offsets(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *group,
                             const rd_kafka_topic_partition_list_t *offsets) {
     int rc = -1;
     rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, offsets);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, conn);
     rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(cmd, q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(cmd, q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, conn);
     if (!ev) goto out;
     size_t n;
     const rd_kafka_group_result_t **res =
         rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
     const rd_kafka_error_t *gerr = n ? rd_kafka_group_result_error(res[0]) : NULL;
     if (!n || gerr) {
-        sa_tool_error(cmd, "resetting offsets of %s: %s", group, gerr ? rd_kafka_error_string(gerr) : "no answer");
+        sa_tools_error(cmd, "resetting offsets of %s: %s", group, gerr ? rd_kafka_error_string(gerr) : "no answer");
         goto out;
     }
     const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(res[0]);
     rc = 0;
     for (int i = 0; parts && i < parts->cnt; i++)
         if (parts->elems[i].err) {
-            sa_tool_error(cmd, "resetting %s [%d]: %s", parts->elems[i].topic, parts->elems[i].partition,
+            sa_tools_error(cmd, "resetting %s [%d]: %s", parts->elems[i].topic, parts->elems[i].partition,
                           rd_kafka_err2str(parts->elems[i].err));
             rc = -1;
         }

@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-void sa_tool_error(const char *cmd, const char *fmt, ...) {
+void sa_tools_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "samsa %s: ", cmd);
     va_start(ap, fmt);
@@ -29,15 +29,15 @@ static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const
     if (lvl <= sa_log_level) sa_log_write(lvl, "rdkafka", "%s: %s", fac, buf);
 }
 
-int sa_tool_logging(const sa_tool_conn_t *conn) { return sa_cli_apply_logging(conn->log_level, conn->debug); }
+int sa_tools_logging(const sa_tools_conn_t *conn) { return sa_cli_apply_logging(conn->log_level, conn->debug); }
 
-rd_kafka_t *sa_tool_client_new(const char *cmd, rd_kafka_type_t type, const sa_tool_conn_t *conn,
+rd_kafka_t *sa_tools_client_new(const char *cmd, rd_kafka_type_t type, const sa_tools_conn_t *conn,
                                const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
                                void *opaque) {
     char errstr[512];
     rd_kafka_conf_t *conf = sa_kconf_new(conn->bootstrap, defaults, &conn->x, errstr, sizeof(errstr));
     if (!conf) {
-        sa_tool_error(cmd, "%s", errstr);
+        sa_tools_error(cmd, "%s", errstr);
         return NULL;
     }
     /* The tools print their own one-line errors; librdkafka's chatter (connection refused, ...)
@@ -48,26 +48,26 @@ rd_kafka_t *sa_tool_client_new(const char *cmd, rd_kafka_type_t type, const sa_t
     rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        sa_tool_error(cmd, "cannot create the Kafka client: %s", errstr);
+        sa_tools_error(cmd, "cannot create the Kafka client: %s", errstr);
     }
     return rk;
 }
 
-int sa_tool_probe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn) {
+int sa_tools_probe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn) {
     const struct rd_kafka_metadata *md = NULL;
     /* all_topics=0 with no topic asks for brokers only: cheap on a big cluster. */
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, (int)conn->timeout_ms);
     if (md) rd_kafka_metadata_destroy(md);
     if (err) {
-        sa_tool_error(cmd, "cannot reach the Kafka cluster at %s within %.1f s: %s", conn->bootstrap,
+        sa_tools_error(cmd, "cannot reach the Kafka cluster at %s within %.1f s: %s", conn->bootstrap,
                       (double)conn->timeout_ms / 1000.0, rd_kafka_err2str(err));
         return -1;
     }
     return 0;
 }
 
-rd_kafka_AdminOptions_t *sa_tool_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
-                                               const sa_tool_conn_t *conn) {
+rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
+                                               const sa_tools_conn_t *conn) {
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, op);
     char errstr[256];
     rd_kafka_AdminOptions_set_request_timeout(opts, (int)conn->timeout_ms, errstr, sizeof(errstr));
@@ -76,28 +76,28 @@ rd_kafka_AdminOptions_t *sa_tool_admin_options(rd_kafka_t *rk, rd_kafka_admin_op
     return opts;
 }
 
-rd_kafka_event_t *sa_tool_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
-                                     const sa_tool_conn_t *conn) {
+rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
+                                     const sa_tools_conn_t *conn) {
     /* The request timeout already bounds the wait; the margin covers the queue hop. */
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)conn->timeout_ms + 2000);
     if (!ev) {
-        sa_tool_error(cmd, "no answer from %s within %.1f s", conn->bootstrap, (double)conn->timeout_ms / 1000.0);
+        sa_tools_error(cmd, "no answer from %s within %.1f s", conn->bootstrap, (double)conn->timeout_ms / 1000.0);
         return NULL;
     }
     if (rd_kafka_event_type(ev) != evtype) {
-        sa_tool_error(cmd, "unexpected event %s", rd_kafka_event_name(ev));
+        sa_tools_error(cmd, "unexpected event %s", rd_kafka_event_name(ev));
         rd_kafka_event_destroy(ev);
         return NULL;
     }
     if (rd_kafka_event_error(ev)) {
-        sa_tool_error(cmd, "%s", rd_kafka_event_error_string(ev));
+        sa_tools_error(cmd, "%s", rd_kafka_event_error_string(ev));
         rd_kafka_event_destroy(ev);
         return NULL;
     }
     return ev;
 }
 
-void sa_tool_split_csv(const char *csv, sa_strlist_t *out) {
+void sa_tools_split_csv(const char *csv, sa_strlist_t *out) {
     const char *p = csv;
     while (*p) {
         size_t n = strcspn(p, ",");

@@ -3,7 +3,7 @@
  * options every client takes, creating a librdkafka handle from them, a reachability probe with
  * a clear error, and waiting for one admin result with a deadline.
  *
- * Every tool's config struct embeds an sa_tool_conn_t and splices SA_TOOL_CONN_OPTS into its
+ * Every tool's config struct embeds an sa_tools_conn_t and splices SA_TOOLS_CONN_OPTS into its
  * option table, so `-b/--bootstrap-server`, `-X`, `--timeout`, `--log-level` and `--debug` are
  * spelled, defaulted and documented the same way everywhere.
  */
@@ -16,16 +16,16 @@
 
 #include "core/config.h"
 
-typedef struct sa_tool_conn_s {
+typedef struct sa_tools_conn_s {
     char *bootstrap;    /* bootstrap.servers */
     sa_strlist_t x;     /* -X key=value librdkafka properties, applied last */
     int64_t timeout_ms; /* deadline for reaching the broker and for each admin request */
     char *log_level;    /* error|warn|info|debug */
     char *debug;        /* debug subsystems ("client" turns on librdkafka's debug) */
-} sa_tool_conn_t;
+} sa_tools_conn_t;
 
-/* Option rows for a config struct of type @p type with an sa_tool_conn_t member @p m. */
-#define SA_TOOL_CONN_OPTS(type, m)                                                                \
+/* Option rows for a config struct of type @p type with an sa_tools_conn_t member @p m. */
+#define SA_TOOLS_CONN_OPTS(type, m)                                                                \
     {NULL, "bootstrap-server", 'b', SA_CFG_STR, offsetof(type, m.bootstrap), 0, 0,                \
      "localhost:9092", "HOST:PORT[,...]", "Kafka broker(s) to connect to"},                      \
     {NULL, NULL, 'X', SA_CFG_LIST, offsetof(type, m.x), 0, 0, NULL, "KEY=VALUE",                  \
@@ -43,7 +43,7 @@ typedef struct sa_tool_conn_s {
  * handle is made, to install callbacks; @p opaque becomes the handle's opaque.
  * @returns new handle, or NULL after printing "samsa CMD: why" to stderr.
  */
-rd_kafka_t *sa_tool_client_new(const char *cmd, rd_kafka_type_t type, const sa_tool_conn_t *conn,
+rd_kafka_t *sa_tools_client_new(const char *cmd, rd_kafka_type_t type, const sa_tools_conn_t *conn,
                                const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
                                void *opaque);
 
@@ -51,29 +51,29 @@ rd_kafka_t *sa_tool_client_new(const char *cmd, rd_kafka_type_t type, const sa_t
  * Check that the cluster answers a metadata request within conn->timeout_ms.
  * @returns 0, or -1 after printing a one-line error naming the bootstrap servers.
  */
-int sa_tool_probe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn);
+int sa_tools_probe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn);
 
 /**
  * Wait on @p q for the admin result event of type @p evtype until conn->timeout_ms passes.
  * @returns new event (destroy with rd_kafka_event_destroy) whose request-level error was
  * checked; NULL after printing a one-line error.
  */
-rd_kafka_event_t *sa_tool_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
-                                     const sa_tool_conn_t *conn);
+rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
+                                     const sa_tools_conn_t *conn);
 
 /** @returns new admin options for @p op with the request and operation timeouts set. */
-rd_kafka_AdminOptions_t *sa_tool_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
-                                               const sa_tool_conn_t *conn);
+rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
+                                               const sa_tools_conn_t *conn);
 
 /** Apply --log-level/--debug. @returns 0, or -1 after printing an error. */
-int sa_tool_logging(const sa_tool_conn_t *conn);
+int sa_tools_logging(const sa_tools_conn_t *conn);
 
 /**
  * Split @p csv ("a=1,b=2") on commas and append each non-empty piece to @p out.
  */
-void sa_tool_split_csv(const char *csv, sa_strlist_t *out);
+void sa_tools_split_csv(const char *csv, sa_strlist_t *out);
 
 /** Print "samsa CMD: MESSAGE" on stderr. */
-void sa_tool_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sa_tools_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -20,13 +20,13 @@ static const char *const names[] = {
     "retention.ms", "segment.bytes", "segment.index.bytes", "segment.jitter.ms", "segment.ms",
     "unclean.leader.election.enable"};
 
-int sa_topic_config_known(const char *name) {
+int sa_tools_topic_config_known(const char *name) {
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(names[i], name)) return 1;
     return 0;
 }
 
-int sa_topic_config_check(const char *kv, int with_value, char *errstr, size_t errstr_size) {
+int sa_tools_topic_config_check(const char *kv, int with_value, char *errstr, size_t errstr_size) {
     char key[128];
     const char *eq = strchr(kv, '=');
     if (with_value && (!eq || eq == kv || !eq[1])) {
@@ -38,7 +38,7 @@ int sa_topic_config_check(const char *kv, int with_value, char *errstr, size_t e
         return -1;
     }
     snprintf(key, sizeof(key), "%.*s", (int)(eq ? (size_t)(eq - kv) : strlen(kv)), kv);
-    if (!sa_topic_config_known(key)) {
+    if (!sa_tools_topic_config_known(key)) {
         snprintf(errstr, errstr_size, "unknown topic config \"%s\"", key);
         return -1;
     }

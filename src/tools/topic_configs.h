@@ -6,12 +6,12 @@
 #define SA_TOOLS_TOPIC_CONFIGS_H
 
 /** @returns 1 if @p name (borrowed) is a topic config Kafka knows, else 0. */
-int sa_topic_config_known(const char *name);
+int sa_tools_topic_config_known(const char *name);
 
 /**
  * Check "key=value" (@p with_value) or "key" against the known names.
  * @returns 0, or -1 with a reason in @p errstr.
  */
-int sa_topic_config_check(const char *kv, int with_value, char *errstr, size_t errstr_size);
+int sa_tools_topic_config_check(const char *kv, int with_value, char *errstr, size_t errstr_size);
 
 #endif

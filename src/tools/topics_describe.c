@@ -11,11 +11,11 @@
 
 #include "core/mem.h"
 
-static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn) {
+static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn) {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, (int)conn->timeout_ms);
     if (err) {
-        sa_tool_error(cmd, "metadata from %s: %s", conn->bootstrap, rd_kafka_err2str(err));
+        sa_tools_error(cmd, "metadata from %s: %s", conn->bootstrap, rd_kafka_err2str(err));
         return NULL;
     }
     return md;
@@ -28,7 +28,7 @@ static const struct rd_kafka_metadata_topic *find(const struct rd_kafka_metadata
     return NULL;
 }
 
-int sa_topic_exists(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *topic) {
+int sa_tools_topic_exists(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic) {
     const struct rd_kafka_metadata *md = all_metadata(cmd, rk, conn);
     if (!md) return -1;
     int found = find(md, topic) != NULL;
@@ -38,7 +38,7 @@ int sa_topic_exists(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn,
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-int sa_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, int exclude_internal,
+int sa_tools_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, int exclude_internal,
                   sa_strlist_t *out) {
     const struct rd_kafka_metadata *md = all_metadata(cmd, rk, conn);
     if (!md) return -1;
@@ -53,21 +53,21 @@ int sa_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, i
     return 0;
 }
 
-int sa_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *topic,
+int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
                               sa_strlist_t *out) {
     int rc = -1;
     rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tool_admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, conn);
+    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, conn);
     rd_kafka_DescribeConfigs(rk, &cr, 1, ao, q);
-    rd_kafka_event_t *ev = sa_tool_admin_wait(cmd, q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, conn);
+    rd_kafka_event_t *ev = sa_tools_admin_wait(cmd, q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, conn);
     if (!ev) goto out;
     size_t cnt;
     const rd_kafka_ConfigResource_t **res =
         rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &cnt);
     if (!cnt || rd_kafka_ConfigResource_error(res[0])) {
         const char *msg = cnt ? rd_kafka_ConfigResource_error_string(res[0]) : NULL;
-        sa_tool_error(cmd, "configs of %s: %s", topic,
+        sa_tools_error(cmd, "configs of %s: %s", topic,
                       msg && *msg ? msg : cnt ? rd_kafka_err2str(rd_kafka_ConfigResource_error(res[0])) : "no answer");
         goto out;
     }
@@ -96,7 +96,7 @@ out:
 }
 
 static int cmp_part(const void *a, const void *b) {
-    const sa_topic_part_t *x = a, *y = b;
+    const sa_tools_topic_part_t *x = a, *y = b;
     return (x->id > y->id) - (x->id < y->id);
 }
 
@@ -106,14 +106,14 @@ static int32_t *copy_ids(const int32_t *v, int n) {
     return c;
 }
 
-int sa_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *conn, const char *topic,
-                      sa_topic_t *td) {
+int sa_tools_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
+                      sa_tools_topic_t *td) {
     memset(td, 0, sizeof(*td));
     const struct rd_kafka_metadata *md = all_metadata(cmd, rk, conn);
     if (!md) return -1;
     const struct rd_kafka_metadata_topic *mt = find(md, topic);
     if (!mt) {
-        sa_tool_error(cmd, "topic %s does not exist", topic);
+        sa_tools_error(cmd, "topic %s does not exist", topic);
         rd_kafka_metadata_destroy(md);
         return -1;
     }
@@ -122,7 +122,7 @@ int sa_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *con
     td->parts = sa_calloc(td->npart > 0 ? (size_t)td->npart : 1, sizeof(*td->parts));
     for (int i = 0; i < td->npart; i++) {
         const struct rd_kafka_metadata_partition *mp = &mt->partitions[i];
-        sa_topic_part_t *p = &td->parts[i];
+        sa_tools_topic_part_t *p = &td->parts[i];
         p->id = mp->id;
         p->leader = mp->leader;
         p->replicas = copy_ids(mp->replicas, mp->replica_cnt);
@@ -134,19 +134,19 @@ int sa_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tool_conn_t *con
     rd_kafka_metadata_destroy(md);
     qsort(td->parts, (size_t)td->npart, sizeof(*td->parts), cmp_part);
     for (int i = 0; i < td->npart; i++) {
-        sa_topic_part_t *p = &td->parts[i];
+        sa_tools_topic_part_t *p = &td->parts[i];
         p->earliest = p->latest = -1;
         if (rd_kafka_query_watermark_offsets(rk, topic, p->id, &p->earliest, &p->latest, (int)conn->timeout_ms))
             p->earliest = p->latest = -1;
     }
-    if (sa_topic_describe_configs(cmd, rk, conn, topic, &td->configs)) {
-        sa_topic_free(td);
+    if (sa_tools_topic_describe_configs(cmd, rk, conn, topic, &td->configs)) {
+        sa_tools_topic_free(td);
         return -1;
     }
     return 0;
 }
 
-void sa_topic_free(sa_topic_t *td) {
+void sa_tools_topic_free(sa_tools_topic_t *td) {
     for (int i = 0; i < td->npart; i++) {
         free(td->parts[i].replicas);
         free(td->parts[i].isr);
@@ -161,13 +161,13 @@ static void print_ids(const int32_t *v, int n, FILE *out) {
     for (int i = 0; i < n; i++) fprintf(out, "%s%d", i ? "," : "", v[i]);
 }
 
-void sa_topic_print(const sa_topic_t *td, FILE *out) {
+void sa_tools_topic_print(const sa_tools_topic_t *td, FILE *out) {
     int rf = td->npart ? td->parts[0].nreplicas : 0;
     fprintf(out, "Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: ", td->name, td->npart, rf);
     for (size_t i = 0; i < td->configs.n; i++) fprintf(out, "%s%s", i ? "," : "", td->configs.v[i]);
     fputc('\n', out);
     for (int i = 0; i < td->npart; i++) {
-        const sa_topic_part_t *p = &td->parts[i];
+        const sa_tools_topic_part_t *p = &td->parts[i];
         fprintf(out, "\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: ", td->name, p->id, p->leader);
         print_ids(p->replicas, p->nreplicas, out);
         fputs("\tIsr: ", out);
@@ -185,7 +185,7 @@ static json_t *ids_json(const int32_t *v, int n) {
     return a;
 }
 
-json_t *sa_topic_to_json(const sa_topic_t *td) {
+json_t *sa_tools_topic_to_json(const sa_tools_topic_t *td) {
     json_t *o = json_object(), *cfg = json_object(), *parts = json_array();
     json_object_set_new(o, "topic", json_string(td->name));
     json_object_set_new(o, "partition_count", json_integer(td->npart));
@@ -198,7 +198,7 @@ json_t *sa_topic_to_json(const sa_topic_t *td) {
     }
     json_object_set_new(o, "configs", cfg);
     for (int i = 0; i < td->npart; i++) {
-        const sa_topic_part_t *p = &td->parts[i];
+        const sa_tools_topic_part_t *p = &td->parts[i];
         json_t *jp = json_object();
         json_object_set_new(jp, "partition", json_integer(p->id));
         json_object_set_new(jp, "leader", json_integer(p->leader));
