@@ -238,6 +238,9 @@ typedef struct rebuild_ctx_s {
 static int rebuild_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const uint8_t *batch) {
     (void)batch;
     rebuild_ctx_t *ctx = opaque;
+    /* Offsets are contiguous inside a segment; BaseOffset is outside the CRC, so this is what
+     * catches damage to it. */
+    if (hdr->BaseOffset != ctx->seg->next_offset) return SA_ERR_CORRUPT;
     sa_segment_note_batch(ctx->seg, hdr, pos, ctx->interval);
     return 0;
 }
@@ -320,7 +323,7 @@ sa_err_t sa_segment_load_index(sa_segment_t *seg, const char *dir) {
     }
     /* The tail after the last index entry is short: walk it for the size and next offset. */
     seg->size = seg->nidx ? seg->idx[seg->nidx - 1].pos : 0;
-    seg->next_offset = seg->base;
+    seg->next_offset = seg->base + (seg->nidx ? seg->idx[seg->nidx - 1].rel : 0);
     seg->max_ts = seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1;
     int64_t stop;
     rebuild_ctx_t ctx = {seg, INT64_MAX}; /* no new index entries from this walk */
