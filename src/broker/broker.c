@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "broker/conn.h"
+#include "broker/handle_group.h"
 #include "broker/meta.h"
 #include "core/cli.h"
 #include "core/log.h"
@@ -88,7 +89,12 @@ void sa_broker_unwait_data(sa_broker_t *broker, sa_data_wait_t *wait) {
 }
 
 static void on_sync_fail(void *opaque, sa_partition_t *part, sa_err_t err) {
-    (void)opaque;
+    sa_broker_t *broker = opaque;
+    /* The unsynced tail was cut: forget the idempotence state of the batches in it. */
+    if (broker->group) {
+        sa_producer_states_t *ps = sa_broker_producer_states(broker);
+        if (ps) sa_producer_state_truncate(ps, part, sa_partition_hwm(part));
+    }
     sa_log_warn("storage", "%s-%d: sync failed (%s); producers waiting on it get an error and retry",
                 sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), sa_err2str(err));
 }
@@ -342,6 +348,7 @@ out:
         if (broker->_listen_fd >= 0) sa_loop_del_fd(broker->loop, broker->_listen_fd);
         sa_timer_stop(broker->loop, &retention_timer);
         if (broker->store) shutdown_conns(broker);
+        sa_group_ctx_free(broker); /* before the loop goes: it holds a timer */
     }
     if (broker->_listen_fd >= 0) close(broker->_listen_fd);
     if (broker->_signal_fd >= 0) close(broker->_signal_fd);

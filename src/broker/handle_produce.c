@@ -13,12 +13,17 @@
  *              unsynced tail cut, so its HWM stays below our last offset) and answers.
  * A request whose appends all failed is answered at once.
  *
+ * Idempotent producers (ProducerId >= 0 in the batches): producer_state.h checks the sequence
+ * numbers first. A retried batch that was already appended is not written again; it is answered
+ * with its first offsets once they are durable, like any other append of this turn.
+ *
  * The per-request state lives in the request's arena, so cancelling (connection closed) is
  * only an unlink from the sync list.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/handle_group.h"
 #include "broker/handlers.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -88,10 +93,29 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
     /* Records point into the request frame, which this request owns: storage rewrites the
      * BaseOffset of each batch in place before writing it out. */
     uint8_t *batches = (uint8_t *)(uintptr_t)pd->Records.ptr;
+    size_t len = (size_t)pd->Records.len;
     sa_append_result_t res;
     char errstr[256] = "";
-    sa_err_t err = sa_partition_append(part, batches, (size_t)pd->Records.len, sa_wall_ms(), &res, errstr,
-                                       sizeof(errstr));
+    sa_producer_states_t *ps = NULL;
+    sa_rb_header_t first;
+    if (sa_rb_parse_header(batches, len, &first, NULL, 0) == SA_OK && first.ProducerId >= 0)
+        ps = sa_broker_producer_states(req->broker);
+    if (ps) {
+        sa_producer_dup_t dup;
+        sa_err_t check = sa_producer_state_check(ps, part, batches, len, &dup);
+        if (check == SA_ERR_DUPLICATE_SEQUENCE_NUMBER) {
+            pr->ErrorCode = SA_OK;
+            pr->BaseOffset = dup.base_offset;
+            pr->LogStartOffset = sa_partition_log_start(part);
+            *last = dup.last_offset;
+            return 1;
+        }
+        if (check != SA_OK) {
+            pr->ErrorCode = (int16_t)check;
+            return 0;
+        }
+    }
+    sa_err_t err = sa_partition_append(part, batches, len, sa_wall_ms(), &res, errstr, sizeof(errstr));
     if (err != SA_OK) {
         pr->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
         if (errstr[0] && req->ApiVersion >= 8) pr->ErrorMessage = sa_str(sa_arena_strndup(&req->arena, errstr, strlen(errstr)));
@@ -102,6 +126,7 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
                          pd->Index, errstr[0] ? errstr : sa_err2str(err));
         return 0;
     }
+    if (ps) sa_producer_state_record(ps, part, batches, len);
     pr->ErrorCode = SA_OK;
     pr->BaseOffset = res.base_offset;
     pr->LogAppendTimeMs = res.log_append_time;

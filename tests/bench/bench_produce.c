@@ -6,7 +6,7 @@
  * Phase 1 (peak): one librdkafka producer, acks=all, sends -n records of -s bytes as fast as
  * it can; prints msgs/s and MB/s from the first send to the last delivery report.
  * Phase 2 (latency): a producer with linger.ms=1 (-X overrides) paced at half the peak rate
- * for -d seconds; the latency of a record is delivery report time - send time; prints p50/p99/max.
+ * (or -r RATE) for -d seconds; the latency of a record is delivery report time - send time; prints p50/p99/max.
  * With -p PID, the broker's VmRSS and VmHWM are printed after each phase.
  *
  * Not a test: it prints numbers and exits 0 unless records fail.
@@ -99,25 +99,33 @@ static void send_one(rd_kafka_t *rk, const char *topic, const char *payload, siz
     }
 }
 
+/* Metadata, connection and topic creation happen before the clock starts. */
+static void warm_up(rd_kafka_t *rk, const char *topic, const char *payload, size_t size) {
+    send_one(rk, topic, payload, size, -1);
+    rd_kafka_flush(rk, 10000);
+    delivered = 0;
+}
+
 int main(int argc, char **argv) {
     const char *brokers = "127.0.0.1:9092", *topic = "bench";
-    long size = 100, count = 2000000, seconds = 5;
+    long size = 100, count = 2000000, seconds = 5, fixed_rate = 0;
     int pid = 0, nx = 0, c;
     char *xs[64];
-    while ((c = getopt(argc, argv, "b:t:s:n:d:X:p:h")) != -1) {
+    while ((c = getopt(argc, argv, "b:t:s:n:d:r:X:p:h")) != -1) {
         switch (c) {
         case 'b': brokers = optarg; break;
         case 't': topic = optarg; break;
         case 's': size = atol(optarg); break;
         case 'n': count = atol(optarg); break;
         case 'd': seconds = atol(optarg); break;
+        case 'r': fixed_rate = atol(optarg); break;
         case 'p': pid = atoi(optarg); break;
         case 'X':
             if (nx < 64) xs[nx++] = optarg;
             break;
         default:
             fprintf(c == 'h' ? stdout : stderr,
-                    "usage: bench_produce -b HOST:PORT [-t TOPIC] [-s BYTES] [-n COUNT] [-d SECONDS] [-X k=v] [-p BROKER_PID]\n");
+                    "usage: bench_produce -b HOST:PORT [-t TOPIC] [-s BYTES] [-n COUNT] [-d SECONDS] [-r RATE] [-X k=v] [-p BROKER_PID]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -126,10 +134,7 @@ int main(int argc, char **argv) {
     memset(payload, 'x', (size_t)size);
     rd_kafka_t *rk = new_producer(brokers, "5", xs, nx);
 
-    /* Warm up: metadata, connection, topic creation. */
-    send_one(rk, topic, payload, (size_t)size, -1);
-    rd_kafka_flush(rk, 10000);
-    delivered = 0;
+    warm_up(rk, topic, payload, (size_t)size);
 
     int64_t t0 = now_us();
     for (long i = 0; i < count; i++) {
@@ -147,7 +152,8 @@ int main(int argc, char **argv) {
      * (linger.ms=1) so the numbers are the broker's, not the batching delay. */
     rd_kafka_destroy(rk);
     rk = new_producer(brokers, "1", xs, nx);
-    double target = rate / 2;
+    warm_up(rk, topic, payload, (size_t)size);
+    double target = fixed_rate > 0 ? (double)fixed_rate : rate / 2;
     long n = (long)(target * (double)seconds);
     sent_at = calloc((size_t)n, sizeof(int64_t));
     lat_us = calloc((size_t)n, sizeof(int64_t));
@@ -170,7 +176,7 @@ int main(int argc, char **argv) {
         if (lat_us[i] > 0) sorted[m++] = lat_us[i];
     qsort(sorted, (size_t)m, sizeof(int64_t), cmp_i64);
     if (m)
-        printf("latency at %.0f msgs/s (half of peak), %ld records: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", target, m,
+        printf("latency at %.0f msgs/s (%s), %ld records: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", target, fixed_rate > 0 ? "-r" : "half of peak", m,
                (double)sorted[m / 2] / 1000, (double)sorted[(size_t)((double)m * 0.99)] / 1000,
                (double)sorted[m - 1] / 1000);
     print_rss(pid);
