@@ -1,0 +1,329 @@
+"""Compat client: confluent-kafka (librdkafka). Run under Debian's /usr/bin/python3 it is
+confluent-kafka 1.7.0 on Debian's librdkafka 2.0.2; under the cache venv it is PyPI's newest with
+its bundled librdkafka. Protocol and scenarios: compat_common.py and tests/compat/README.md."""
+
+import sys
+import time
+
+import confluent_kafka as ck
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
+
+from compat_common import Fail, Skip, check_values, main, parse_produce
+
+QUIET = {"log_level": 3}  # librdkafka errors only; the runner keeps stderr for the report
+
+
+def describe():
+    return "confluent-kafka %s / librdkafka %s" % (ck.version()[0], ck.libversion()[0])
+
+
+def producer(ctx, **extra):
+    conf = {"bootstrap.servers": ctx.bootstrap, "linger.ms": 5, "message.timeout.ms": 15000}
+    conf.update(QUIET)
+    conf.update(extra)
+    return Producer(conf)
+
+
+def consumer(ctx, group=None, **extra):
+    conf = {"bootstrap.servers": ctx.bootstrap, "group.id": group or ctx.name("reader"),
+            "auto.offset.reset": "earliest", "enable.auto.commit": False,
+            "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000}
+    conf.update(QUIET)
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def produce(ctx, p, topic, values, partition=None):
+    """Produces values (key = value) and waits for every delivery report; returns the errors."""
+    errors = []
+
+    def dr(err, msg):
+        if err is not None:
+            errors.append(str(err))
+
+    for v in values:
+        kw = {"partition": partition} if partition is not None else {}
+        p.produce(topic, value=v.encode(), key=v.encode(), on_delivery=dr, **kw)
+        p.poll(0)
+    left = p.flush(ctx.left())
+    if left:
+        raise Fail("%d messages not delivered before the deadline" % left)
+    return errors
+
+
+def partitions(ctx, client, topic):
+    def get():
+        md = client.list_topics(topic, timeout=min(5, ctx.left() + 0.1))
+        t = md.topics.get(topic)
+        if t is None or t.error is not None or not t.partitions:
+            return None
+        return sorted(t.partitions)
+    return ctx.wait_until("metadata for topic %s" % topic, get)
+
+
+def read(ctx, topic, n, parts, start=0):
+    """Reads n messages from the given partitions starting at offset start (no group)."""
+    c = consumer(ctx)
+    got = []
+    try:
+        c.assign([TopicPartition(topic, p, start) for p in parts])
+        while len(got) < n and not ctx.expired():
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == ck.KafkaError._PARTITION_EOF:
+                    continue
+                raise Fail("fetch error: %s" % m.error())
+            got.append((m.partition(), m.offset(), m.value().decode()))
+    finally:
+        c.close()
+    return got
+
+
+def sc_metadata(ctx):
+    p = producer(ctx)
+    md = p.list_topics(timeout=10)
+    if not md.brokers:
+        raise Fail("metadata lists no brokers")
+    for b in md.brokers.values():
+        if not b.host or not b.port:
+            raise Fail("broker without host/port: %r" % b)
+
+
+def sc_produce(ctx, acks, codec):
+    topic = ctx.name()
+    p = producer(ctx, **{"acks": str(acks), "compression.type": codec})
+    values = ["v%d-%s" % (i, codec) for i in range(20)]
+    errs = produce(ctx, p, topic, values)
+    if errs:
+        raise Fail("delivery failed: %s" % errs[0])
+    got = read(ctx, topic, len(values), partitions(ctx, p, topic))
+    check_values([g[2] for g in got], values, "read back")
+
+
+def sc_fetch(ctx):
+    topic = ctx.name()
+    p = producer(ctx, acks="all")
+    values = ["f%d" % i for i in range(50)]
+    errs = produce(ctx, p, topic, values, partition=0)
+    if errs:
+        raise Fail("delivery failed: %s" % errs[0])
+    got = read(ctx, topic, 50, [0])
+    if [g[2] for g in got] != values:
+        raise Fail("from offset 0: got %r..., want f0..f49 in order" % [g[2] for g in got][:5])
+    got = read(ctx, topic, 25, [0], start=25)
+    if [g[2] for g in got] != values[25:]:
+        raise Fail("from offset 25 (inside a batch): got %r..., want f25.." % [g[2] for g in got][:3])
+
+
+def fill(ctx, topic, values):
+    errs = produce(ctx, producer(ctx, acks="all"), topic, values)
+    if errs:
+        raise Fail("setup produce failed: %s" % errs[0])
+
+
+def consume_group(ctx, c, n, extra_wait=0.0):
+    got = []
+    end = None
+    while not ctx.expired():
+        if len(got) >= n and end is None:
+            end = time.monotonic() + extra_wait
+        if end is not None and time.monotonic() >= end:
+            break
+        m = c.poll(0.3)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == ck.KafkaError._PARTITION_EOF:
+                continue
+            raise Fail("consumer error: %s" % m.error())
+        got.append(m.value().decode())
+    return got
+
+
+def sc_group_join(ctx):
+    topic = ctx.name()
+    values = ["g%d" % i for i in range(30)]
+    fill(ctx, topic, values)
+    c = consumer(ctx, group=ctx.name("group"))
+    try:
+        c.subscribe([topic])
+        got = consume_group(ctx, c, 30)
+        check_values(got, values, "group consume")
+    finally:
+        c.close()
+
+
+def sc_group_rebalance(ctx):
+    topic = ctx.name()
+    fill(ctx, topic, ["r%d" % i for i in range(6)])
+    parts = partitions(ctx, producer(ctx), topic)
+    if len(parts) < 2:
+        raise Skip("auto-created topic has %d partition(s); rebalance needs 2+" % len(parts))
+    group = ctx.name("group")
+    a = consumer(ctx, group=group)
+    b = consumer(ctx, group=group)
+    try:
+        a.subscribe([topic])
+        ctx.wait_until("first member's assignment", lambda: (a.poll(0.2), a.assignment())[1])
+        b.subscribe([topic])
+
+        def balanced():
+            a.poll(0.1)
+            b.poll(0.1)
+            pa = {tp.partition for tp in a.assignment()}
+            pb = {tp.partition for tp in b.assignment()}
+            return pa and pb and not (pa & pb) and (pa | pb) == set(parts)
+        ctx.wait_until("both members assigned disjoint partitions covering all %d" % len(parts), balanced, 0)
+    finally:
+        b.close()
+        a.close()
+
+
+def commit_round(ctx, topic, group, values):
+    c = consumer(ctx, group=group)
+    try:
+        c.subscribe([topic])
+        got = consume_group(ctx, c, len(values))
+        check_values(got, values, "group consume")
+        c.commit(asynchronous=False)
+        tps = c.committed(c.assignment(), timeout=10)
+        total = sum(tp.offset for tp in tps if tp.offset >= 0)
+        if total != len(values):
+            raise Fail("committed offsets sum to %d, want %d: %r" %
+                       (total, len(values), [(tp.partition, tp.offset) for tp in tps]))
+    finally:
+        c.close()
+
+
+def sc_group_commit(ctx):
+    topic = ctx.name()
+    values = ["c%d" % i for i in range(30)]
+    fill(ctx, topic, values)
+    commit_round(ctx, topic, ctx.name("group"), values)
+
+
+def sc_group_resume(ctx):
+    topic, group = ctx.name(), ctx.name("group")
+    first = ["a%d" % i for i in range(20)]
+    fill(ctx, topic, first)
+    commit_round(ctx, topic, group, first)
+    second = ["b%d" % i for i in range(10)]
+    fill(ctx, topic, second)
+    c = consumer(ctx, group=group)
+    try:
+        c.subscribe([topic])
+        got = consume_group(ctx, c, 10, extra_wait=1.0)
+        check_values(got, second, "resumed consume (only the 10 new messages)")
+    finally:
+        c.close()
+
+
+def admin(ctx):
+    return AdminClient({"bootstrap.servers": ctx.bootstrap, **QUIET})
+
+
+def wait_futures(ctx, fs, what):
+    for k, f in fs.items():
+        try:
+            f.result(timeout=max(1, ctx.left()))
+        except KafkaException as e:
+            raise Fail("%s %s: %s" % (what, k, e.args[0]))
+        except Exception as e:
+            raise Fail("%s %s: %r" % (what, k, e))
+
+
+def create(ctx, a, topic):
+    fs = a.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1,
+                                   config={"retention.ms": "604800000"})], operation_timeout=10)
+    wait_futures(ctx, fs, "CreateTopics")
+    got = partitions(ctx, a, topic)
+    if len(got) != 2:
+        raise Fail("created topic has %d partitions, want 2" % len(got))
+
+
+def config_of(ctx, a, topic, key):
+    fs = a.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)])
+    for f in fs.values():
+        try:
+            entries = f.result(timeout=max(1, ctx.left()))
+        except KafkaException as e:
+            raise Fail("DescribeConfigs: %s" % e.args[0])
+        if key not in entries:
+            raise Fail("DescribeConfigs has no %s (got %d entries)" % (key, len(entries)))
+        return entries[key].value
+
+
+def sc_admin_create(ctx):
+    create(ctx, admin(ctx), ctx.name())
+
+
+def sc_admin_describe(ctx):
+    a, topic = admin(ctx), ctx.name()
+    create(ctx, a, topic)
+    v = config_of(ctx, a, topic, "retention.ms")
+    if v != "604800000":
+        raise Fail("retention.ms = %r, want 604800000" % v)
+
+
+def sc_admin_alter(ctx):
+    a, topic = admin(ctx), ctx.name()
+    create(ctx, a, topic)
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    if hasattr(a, "incremental_alter_configs"):
+        from confluent_kafka.admin import AlterConfigOpType, ConfigEntry
+        res = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
+            ConfigEntry("retention.ms", "86400000", incremental_operation=AlterConfigOpType.SET)])
+        wait_futures(ctx, a.incremental_alter_configs([res]), "IncrementalAlterConfigs")
+    else:
+        res.set_config("retention.ms", "86400000")
+        wait_futures(ctx, a.alter_configs([res]), "AlterConfigs")
+    ctx.wait_until("retention.ms=86400000 in DescribeConfigs",
+                   lambda: config_of(ctx, a, topic, "retention.ms") == "86400000")
+    wait_futures(ctx, a.create_partitions([NewPartitions(topic, 3)]), "CreatePartitions")
+    ctx.wait_until("3 partitions in metadata", lambda: len(partitions(ctx, a, topic)) == 3)
+
+
+def sc_admin_delete(ctx):
+    a, topic = admin(ctx), ctx.name()
+    create(ctx, a, topic)
+    wait_futures(ctx, a.delete_topics([topic], operation_timeout=10), "DeleteTopics")
+    ctx.wait_until("topic gone from metadata",
+                   lambda: topic not in a.list_topics(timeout=5).topics)
+
+
+def sc_idempotent(ctx):
+    topic = ctx.name()
+    p = producer(ctx, **{"enable.idempotence": True, "acks": "all"})
+    values = ["i%d" % i for i in range(50)]
+    errs = produce(ctx, p, topic, values, partition=0)
+    if errs:
+        raise Fail("delivery failed: %s" % errs[0])
+    got = [g[2] for g in read(ctx, topic, 50, [0])]
+    if got != values:
+        raise Fail("read back %d values, want i0..i49 once each in order (first: %r)" % (len(got), got[:3]))
+
+
+SCENARIOS = {
+    "metadata": sc_metadata, "fetch": sc_fetch, "idempotent": sc_idempotent,
+    "group.join": sc_group_join, "group.rebalance": sc_group_rebalance,
+    "group.commit": sc_group_commit, "group.resume": sc_group_resume,
+    "admin.create": sc_admin_create, "admin.describe": sc_admin_describe,
+    "admin.alter": sc_admin_alter, "admin.delete": sc_admin_delete,
+}
+
+
+def run(ctx):
+    pr = parse_produce(ctx.scenario)
+    if pr:
+        return sc_produce(ctx, *pr)
+    fn = SCENARIOS.get(ctx.scenario)
+    if fn is None:
+        raise Skip("scenario not implemented by this client")
+    return fn(ctx)
+
+
+if __name__ == "__main__":
+    sys.exit(main(run, describe))
