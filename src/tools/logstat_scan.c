@@ -27,6 +27,9 @@ static int string(cur_t *c, const char **s, size_t *n) {
     if (c->p >= c->end || *c->p != '"') return -1;
     const char *start = ++c->p;
     while (c->p < c->end) {
+        /* fast path: plain bytes (most of every record) */
+        while (c->p < c->end && (unsigned char)*c->p >= 0x20 && *c->p != '"' && *c->p != '\\') c->p++;
+        if (c->p >= c->end) break;
         unsigned char ch = (unsigned char)*c->p;
         if (ch == '"') {
             if (s) *s = start, *n = (size_t)(c->p - start);
@@ -34,20 +37,15 @@ static int string(cur_t *c, const char **s, size_t *n) {
             return 0;
         }
         if (ch < 0x20) return -1;
-        if (ch == '\\') {
-            if (++c->p >= c->end) return -1;
-            switch (*c->p) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': c->p++; break;
-            case 'u':
-                if (c->end - c->p < 5 || !hex(c->p[1]) || !hex(c->p[2]) || !hex(c->p[3]) || !hex(c->p[4]))
-                    return -1;
-                c->p += 5;
-                break;
-            default: return -1;
-            }
-            continue;
+        if (++c->p >= c->end) return -1; /* a backslash: one escape */
+        switch (*c->p) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': c->p++; break;
+        case 'u':
+            if (c->end - c->p < 5 || !hex(c->p[1]) || !hex(c->p[2]) || !hex(c->p[3]) || !hex(c->p[4])) return -1;
+            c->p += 5;
+            break;
+        default: return -1;
         }
-        c->p++;
     }
     return -1;
 }

@@ -152,6 +152,8 @@ void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char
     json_object_set_new(o, "errors_file", errors_file ? json_string(errors_file) : json_null());
     json_object_set_new(o, "elapsed_s", json_real(elapsed_s));
     json_object_set_new(o, "messages_per_minute", json_real(sa_logstat_per_minute(st)));
+    double span = (double)(st->last_us - st->first_us) / 1e6; /* first to last record: the read rate */
+    json_object_set_new(o, "records_per_s", json_real(span > 0 ? (double)st->total / span : 0));
     json_t *levels = json_object(), *shares = json_object();
     for (int i = 0; i < SA_LOGSTAT_LEVELS; i++) {
         if (i == SA_LOGSTAT_LEVELS - 1 && !st->level[i]) continue;
