@@ -2,15 +2,21 @@
 """capture.py - record the first request frames real Kafka clients send, as golden test data.
 
 Usage (from the repository root; the Debian python, where kafka-python imports):
-    /usr/bin/python3 tests/data/golden/capture.py [OUT_DIR]
+    /usr/bin/python3 tests/data/golden/capture.py [--via-samsa SAMSA_BINARY] [OUT_DIR]
 
-It listens on a free loopback port and runs each client against it:
+Without --via-samsa it listens on a free loopback port and runs each client against it:
   kcat -L (librdkafka 2.0.2)   and   kafka-python 2.0.2's KafkaConsumer bootstrap.
 Each request frame is written to OUT_DIR (default: this directory) as
 <client>-<n>-<Api>-v<version>.bin, WITHOUT its 4-byte size prefix (what the broker hands the
 decoder). To get past the first request, the listener answers ApiVersions with a minimal
 hand-built response advertising ApiVersions 0-3 and Metadata 0-9; other requests get no answer,
 and the client is stopped once the listener has what it wants.
+
+With --via-samsa it starts `samsa broker` on a free port, advertising a recording proxy in front
+of it, and runs real workloads through the proxy (kcat produce / consume / group consume,
+kafka-python produce / consume). The first frame of each (client, api, version) is written as
+<client>-<Api>-v<version>.bin. These frames carry record batches with timestamps, so their bytes
+change from run to run; what they must decode to does not.
 """
 import os
 import socket
@@ -20,7 +26,10 @@ import sys
 import threading
 import time
 
-NAMES = {0: "Produce", 1: "Fetch", 3: "Metadata", 18: "ApiVersions", 10: "FindCoordinator"}
+NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
+         10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
+         15: "DescribeGroups", 16: "ListGroups", 18: "ApiVersions", 19: "CreateTopics",
+         22: "InitProducerId"}
 ADVERTISED = [(18, 0, 3), (3, 0, 9)]
 
 
@@ -133,8 +142,145 @@ KafkaConsumer(bootstrap_servers='127.0.0.1:%s', client_id='golden-kp',
 """
 
 
+# ---- through a real samsa broker --------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pump(src, dst, frames):
+    """Copy src -> dst; when frames is a list, also split the stream into frames and record them."""
+    buf = b""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+            if frames is not None:
+                buf += data
+                while len(buf) >= 4:
+                    (n,) = struct.unpack(">i", buf[:4])
+                    if len(buf) < 4 + n:
+                        break
+                    frames.append(buf[4:4 + n])
+                    buf = buf[4 + n:]
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def proxy(listen_sock, upstream_port, frames, stop):
+    listen_sock.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            client, _ = listen_sock.accept()
+        except socket.timeout:
+            continue
+        upstream = socket.create_connection(("127.0.0.1", upstream_port))
+        threading.Thread(target=pump, args=(client, upstream, frames), daemon=True).start()
+        threading.Thread(target=pump, args=(upstream, client, None), daemon=True).start()
+
+
+KP_PRODUCE = """
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers='127.0.0.1:%d', client_id='golden-kp', acks='all')
+for i in range(3):
+    p.send('golden', key=b'k%%d' %% i, value=b'hello from kafka-python')
+p.flush(timeout=20)
+p.close()
+"""
+
+KP_CONSUME = """
+from kafka import KafkaConsumer
+c = KafkaConsumer('golden', bootstrap_servers='127.0.0.1:%d', client_id='golden-kp',
+                  group_id='golden-kp-group', auto_offset_reset='earliest', consumer_timeout_ms=8000)
+n = 0
+for m in c:
+    n += 1
+    if n >= 3:
+        break
+c.commit()
+c.close()
+"""
+
+
+def via_samsa(samsa, out_dir):
+    import tempfile
+    data = tempfile.mkdtemp(prefix="golden-")
+    bport, pport = free_port(), free_port()
+    broker = subprocess.Popen([samsa, "broker", "--listen", "127.0.0.1:%d" % bport,
+                               "--advertised-listener", "127.0.0.1:%d" % pport, "--data-dir", data],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", pport))
+    sock.listen(16)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", bport), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    stop = threading.Event()
+    runs = [
+        ("kcat", ["kcat", "-P", "-b", "127.0.0.1:%d" % pport, "-t", "golden", "-K:",
+                  "-X", "client.id=golden-kcat"], b"k1:hello from kcat\nk2:again\n"),
+        ("kcat", ["kcat", "-C", "-b", "127.0.0.1:%d" % pport, "-t", "golden", "-o", "beginning",
+                  "-e", "-X", "client.id=golden-kcat"], None),
+        ("kcat", ["kcat", "-G", "golden-kcat-group", "-b", "127.0.0.1:%d" % pport, "-X",
+                  "client.id=golden-kcat", "-X", "auto.offset.reset=earliest", "-c", "2", "golden"], None),
+        ("kafka-python", ["/usr/bin/python3", "-c", KP_PRODUCE % pport], None),
+        ("kafka-python", ["/usr/bin/python3", "-c", KP_CONSUME % pport], None),
+    ]
+    seen = set()
+    ok = True
+    try:
+        for client, cmd, stdin in runs:
+            frames = []
+            t = threading.Thread(target=proxy, args=(sock, bport, frames, stop), daemon=True)
+            t.start()
+            try:
+                subprocess.run(cmd, input=stdin, timeout=40, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False)
+            except subprocess.TimeoutExpired:
+                print("%s timed out: %s" % (client, " ".join(cmd)), file=sys.stderr)
+                ok = False
+            stop.set()
+            t.join()
+            stop.clear()
+            for frame in frames:
+                key, ver = struct.unpack(">hh", frame[:4])
+                name = "%s-%s-v%d.bin" % (client, NAMES.get(key, "Api%d" % key), ver)
+                if name in seen:
+                    continue
+                seen.add(name)
+                with open(os.path.join(out_dir, name), "wb") as fp:
+                    fp.write(frame)
+                print("wrote", name, len(frame), "bytes")
+    finally:
+        broker.terminate()
+        broker.wait()
+        sock.close()
+        import shutil
+        shutil.rmtree(data, ignore_errors=True)
+    return ok
+
+
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    args = sys.argv[1:]
+    if args[:1] == ["--via-samsa"]:
+        out_dir = args[2] if len(args) > 2 else os.path.dirname(os.path.abspath(__file__))
+        return 0 if via_samsa(args[1], out_dir) else 1
+    out_dir = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     ok = capture("kcat", lambda p: ["kcat", "-L", "-b", "127.0.0.1:%d" % p, "-X",
                                     "client.id=golden-kcat", "-m", "20"], 2, out_dir)
     ok &= capture("kafka-python", lambda p: ["/usr/bin/python3", "-c", KAFKA_PYTHON % p], 2, out_dir)
