@@ -156,6 +156,8 @@ struct sa_req_s {
  * complete the request); -1 means no deadline. If the connection closes first,
  * @p on_cancel(req, arg) runs (it must forget @p req: the request is freed soon after) and
  * neither callback runs again. Both callbacks may be NULL. The handler then returns SA_ERR_AGAIN.
+ * Register whatever will complete the request (waiter, group state) BEFORE calling this: if the
+ * connection already died while the handler ran, @p on_cancel runs from inside this call.
  */
 void sa_req_defer(sa_req_t *req, int64_t timeout_ms, sa_req_timeout_fn *on_timeout,
                   sa_req_cancel_fn *on_cancel, void *arg);

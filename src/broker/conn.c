@@ -66,6 +66,7 @@ struct sa_conn_s {
 };
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
+static void schedule_resume(sa_conn_t *conn);
 
 const char *sa_req_peer(const sa_req_t *req) { return req->_conn ? req->_conn->peer : "(closed)"; }
 
@@ -212,6 +213,9 @@ void sa_conn_flush(sa_conn_t *conn) {
     }
     conn->in_flush = 0;
     update_events(conn);
+    /* Reads may have paused on a full queue with whole frames still buffered: the socket will
+     * not signal for those, so resume them explicitly now that the queue drained. */
+    schedule_resume(conn);
 }
 
 /* The response header (and size placeholder) is written by sa_dispatch; finish the frame. */
@@ -232,10 +236,15 @@ static void on_req_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
 void sa_req_defer(sa_req_t *req, int64_t timeout_ms, sa_req_timeout_fn *on_timeout,
                   sa_req_cancel_fn *on_cancel, void *arg) {
     req->_state = REQ_PARKED;
+    if (!req->_conn) {
+        /* The connection died while the handler ran (a write error on an earlier response). */
+        if (on_cancel) on_cancel(req, arg);
+        return;
+    }
     req->_cancel = on_cancel;
     req->_timeout = on_timeout;
     req->_arg = arg;
-    if (timeout_ms >= 0 && on_timeout && req->_conn)
+    if (timeout_ms >= 0 && on_timeout)
         sa_timer_start(req->broker->loop, &req->_timer, timeout_ms, on_req_deadline, req);
 }
 

@@ -191,7 +191,7 @@ sa_err_t sa_handle_Fetch(sa_req_t *req) {
     int final = st->freq.MaxWaitMs <= 0;
     if (try_answer(st, final, &err)) return err;
     int64_t wait_ms = st->freq.MaxWaitMs < MAX_WAIT_CAP_MS ? st->freq.MaxWaitMs : MAX_WAIT_CAP_MS;
-    sa_req_defer(req, wait_ms, on_deadline, on_cancel, st);
     sa_broker_wait_data(req->broker, &st->wait, on_data);
+    sa_req_defer(req, wait_ms, on_deadline, on_cancel, st);
     return SA_ERR_AGAIN;
 }

@@ -197,7 +197,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
         return SA_OK;
     }
     if (!appended) return encode_and_return(req, &st->resp);
-    sa_req_defer(req, -1, NULL, on_cancel, st);
     sa_broker_wait_sync(req->broker, &st->wait, on_synced);
+    sa_req_defer(req, -1, NULL, on_cancel, st);
     return SA_ERR_AGAIN;
 }
