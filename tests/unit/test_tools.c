@@ -1,0 +1,138 @@
+/* Lab tools: the loggen record generator (rules, determinism, JSON), logstat's record scanner
+ * (valid and hostile input) and its statistics (exact percentiles, shares). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tools/loggen_record.h"
+#include "tools/logstat_scan.h"
+#include "tools/logstat_stats.h"
+
+static void loggen_follows_the_lab_rules(void **state) {
+    (void)state;
+    sa_loggen_rng_t rng;
+    sa_loggen_seed(&rng, 1);
+    int levels[4] = {0}, users = 0, n = 200000;
+    for (int i = 0; i < n; i++) {
+        sa_loggen_rec_t r;
+        sa_loggen_make(&rng, (uint64_t)i, &r);
+        assert_string_equal(r.service, sa_loggen_services[i % 5]);
+        assert_true(r.ip_last >= 1 && r.ip_last <= 254);
+        if (r.user_id) users++, assert_true(r.user_id >= 1000 && r.user_id <= 9999);
+        int timed = i % 5 == 0 || i % 5 == 3;
+        if (timed) assert_true(r.response_time_ms >= 10 && r.response_time_ms <= 5000);
+        else assert_int_equal(r.response_time_ms, -1);
+        int coded = i % 5 == 1 || i % 5 == 4;
+        assert_int_equal(r.status_code != 0, coded);
+        int lvl = !strcmp(r.level, "INFO") ? 0 : !strcmp(r.level, "WARNING") ? 1 : !strcmp(r.level, "ERROR") ? 2 : 3;
+        if (lvl == 3) assert_string_equal(r.level, "DEBUG");
+        levels[lvl]++;
+        assert_int_equal(r.error_code != 0, lvl == 2);
+        if (lvl == 2) assert_true(r.error_code >= 100 && r.error_code <= 999);
+    }
+    const double w[4] = {0.60, 0.20, 0.15, 0.05};
+    for (int i = 0; i < 4; i++) assert_true(abs(levels[i] - (int)(w[i] * n)) < n / 200);
+    assert_true(abs(users - (int)(0.7 * n)) < n / 200);
+}
+
+static void loggen_is_reproducible_and_valid_json(void **state) {
+    (void)state;
+    sa_loggen_rng_t a, b;
+    sa_loggen_seed(&a, 42);
+    sa_loggen_seed(&b, 42);
+    char ja[SA_LOGGEN_REC_MAX], jb[SA_LOGGEN_REC_MAX];
+    for (int i = 0; i < 1000; i++) {
+        sa_loggen_rec_t ra, rb;
+        sa_loggen_make(&a, (uint64_t)i, &ra);
+        sa_loggen_make(&b, (uint64_t)i, &rb);
+        size_t la = sa_loggen_format(&ra, 1795000000123456LL, ja, sizeof(ja));
+        size_t lb = sa_loggen_format(&rb, 1795000000123456LL, jb, sizeof(jb));
+        assert_int_equal(la, lb);
+        assert_memory_equal(ja, jb, la);
+        json_error_t err;
+        json_t *o = json_loadb(ja, la, 0, &err);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(o, "level")), ra.level);
+        assert_true(json_is_real(json_object_get(o, "timestamp_unix")));
+        assert_true(json_real_value(json_object_get(o, "timestamp_unix")) > 1795000000.12);
+        assert_int_equal(json_object_size(o), ra.error_code ? 11 : 9);
+        json_decref(o);
+        sa_logscan_t s;
+        assert_int_equal(sa_logscan(ja, la, &s), 0);
+        assert_int_equal(s.level_len, strlen(ra.level));
+        assert_int_equal(s.response_ms, ra.response_time_ms);
+        assert_int_equal(s.status_code, ra.status_code ? ra.status_code : -1);
+    }
+}
+
+static void scan_rejects_what_is_not_one_object(void **state) {
+    (void)state;
+    const char *bad[] = {"", " ", "null", "[]", "\"x\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1} x",
+                         "{\"a\":tru}", "{\"a\":\"\\q\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"x\n\"}", "{\"a\":01}",
+                         "{\"a\":1.}", "{\"a\":-}", "{\"a\":[1,2}", "{\"level\":\"INFO\"", "{'a':1}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sa_logscan_t s;
+        assert_int_equal(sa_logscan(bad[i], strlen(bad[i]), &s), -1);
+    }
+    /* deep nesting is refused, not recursed into without bound */
+    char deep[200];
+    size_t k = 0;
+    deep[k++] = '{', deep[k++] = '"', deep[k++] = 'a', deep[k++] = '"', deep[k++] = ':';
+    for (int i = 0; i < 60; i++) deep[k++] = '[';
+    for (int i = 0; i < 60; i++) deep[k++] = ']';
+    deep[k++] = '}';
+    sa_logscan_t s;
+    assert_int_equal(sa_logscan(deep, k, &s), -1);
+    /* a record cut short anywhere is malformed, never read past its end */
+    const char *rec = "{\"level\": \"ERROR\", \"x\": [1, {\"y\": null}], \"service\": \"db\", \"status_code\": 500}";
+    for (size_t n = 0; n < strlen(rec); n++) {
+        char *copy = malloc(n ? n : 1); /* exact size, so ASan sees any overread */
+        memcpy(copy, rec, n);
+        assert_int_equal(sa_logscan(copy, n, &s), -1);
+        free(copy);
+    }
+    assert_int_equal(sa_logscan(rec, strlen(rec), &s), 0);
+    assert_int_equal(s.status_code, 500);
+    assert_int_equal(s.service_len, 2);
+}
+
+static void stats_percentiles_and_malformed(void **state) {
+    (void)state;
+    sa_logstat_t st;
+    sa_logstat_init(&st);
+    char rec[128];
+    for (int v = 1; v <= 100; v++) {
+        int n = snprintf(rec, sizeof(rec), "{\"level\": \"%s\", \"service\": \"web\", \"response_time_ms\": %d}",
+                         v % 4 ? "INFO" : "ERROR", v);
+        sa_logstat_add(&st, rec, (size_t)n, 1000000);
+    }
+    assert_int_equal(sa_logstat_add(&st, "oops", 4, 1000000), -1);
+    assert_int_equal(sa_logstat_add(&st, "{\"service\": \"x\"}", 16, 1000000), -1);
+    assert_int_equal(st.total, 100);
+    assert_int_equal(st.malformed, 2);
+    assert_int_equal(st.level[0], 75);
+    assert_int_equal(st.level[2], 25);
+    assert_int_equal(sa_logstat_percentile(&st, 50), 50);
+    assert_int_equal(sa_logstat_percentile(&st, 95), 95);
+    assert_int_equal(sa_logstat_percentile(&st, 99), 99);
+    assert_int_equal(st.nsvc, 1);
+    assert_int_equal(sa_logstat_last_minute(&st, 30000000), 100);
+    assert_int_equal(sa_logstat_last_minute(&st, 90000000), 0);
+    sa_logstat_free(&st);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(loggen_follows_the_lab_rules),
+        cmocka_unit_test(loggen_is_reproducible_and_valid_json),
+        cmocka_unit_test(scan_rejects_what_is_not_one_object),
+        cmocka_unit_test(stats_percentiles_and_malformed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
