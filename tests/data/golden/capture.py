@@ -238,6 +238,12 @@ def via_samsa(samsa, out_dir):
                   "-e", "-X", "client.id=golden-kcat"], None),
         ("kcat", ["kcat", "-G", "golden-kcat-group", "-b", "127.0.0.1:%d" % pport, "-X",
                   "client.id=golden-kcat", "-X", "auto.offset.reset=earliest", "-c", "2", "golden"], None),
+        ("kcat-idempotent", ["kcat", "-P", "-b", "127.0.0.1:%d" % pport, "-t", "golden", "-z", "lz4",
+                             "-X", "enable.idempotence=true", "-X", "client.id=golden-kcat"],
+         b"idempotent and compressed\n"),
+        ("samsa-groups", [samsa, "groups", "-b", "127.0.0.1:%d" % pport, "--list"], None),
+        ("samsa-groups", [samsa, "groups", "-b", "127.0.0.1:%d" % pport, "--describe", "--group",
+                          "golden-kcat-group"], None),
         ("kafka-python", ["/usr/bin/python3", "-c", KP_PRODUCE % pport], None),
         ("kafka-python", ["/usr/bin/python3", "-c", KP_CONSUME % pport], None),
     ]
