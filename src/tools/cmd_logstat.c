@@ -229,6 +229,8 @@ static int run_logstat(const conf_t *c) {
     defaults[nd++] = group_kv;
     for (const char *const *d = consumer_defaults; *d; d++) defaults[nd++] = *d;
     defaults[nd] = NULL;
+    int live = !c->json && !c->no_live && isatty(STDOUT_FILENO);
+    int64_t t0 = sa_mono_us(), last_tick = t0;
 
     if (*c->errors_file && !(ls.errf = fopen(c->errors_file, "a"))) {
         sa_tools_error(CMD, "cannot open %s: %s", c->errors_file, strerror(errno));
@@ -251,8 +253,6 @@ static int run_logstat(const conf_t *c) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    int live = !c->json && !c->no_live && isatty(STDOUT_FILENO);
-    int64_t t0 = sa_mono_us(), last_tick = t0;
     /* Batches keep the per-record cost down (one queue lock and one clock read per batch); the
      * batch call also serves the rebalance callback. */
     rd_kafka_queue_t *cq = rd_kafka_queue_get_consumer(rk);
@@ -281,11 +281,12 @@ static int run_logstat(const conf_t *c) {
 close:
     rd_kafka_consumer_close(rk); /* leaves the group; the revoke callback commits once more */
     {
-        double secs = (double)(sa_mono_us() - t0) / 1e6;
+        int64_t end_us = sa_mono_us();
+        double secs = (double)(end_us - t0) / 1e6;
         if (rc == SA_EXIT_OK) {
             if (c->json) {
                 sa_logstat_print_json(&ls.st, c->topic, c->group, *c->errors_file ? c->errors_file : NULL, secs,
-                                      stdout);
+                                      end_us, stdout);
             } else {
                 char header[512];
                 snprintf(header, sizeof(header), "samsa logstat: %s (group %s), %.1f s", c->topic, c->group, secs);

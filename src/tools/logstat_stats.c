@@ -108,6 +108,22 @@ int64_t sa_logstat_last_minute(sa_logstat_t *st, int64_t now_us) {
     return sum;
 }
 
+static int cmp_svc(const void *a, const void *b) {
+    const sa_logstat_service_t *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* The services busiest first (ties by name), "(other)" last. @returns new array of *n entries. */
+static sa_logstat_service_t *sorted_services(const sa_logstat_t *st, int *n) {
+    sa_logstat_service_t *v = sa_calloc(SA_LOGSTAT_MAX_SERVICES + 1, sizeof(*v));
+    memcpy(v, st->svc, (size_t)st->nsvc * sizeof(*v));
+    qsort(v, (size_t)st->nsvc, sizeof(*v), cmp_svc);
+    *n = st->nsvc;
+    if (st->svc[SA_LOGSTAT_MAX_SERVICES].count) v[(*n)++] = st->svc[SA_LOGSTAT_MAX_SERVICES];
+    return v;
+}
+
 static double share(int64_t part, int64_t total) { return total ? 100.0 * (double)part / (double)total : 0; }
 
 void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us, FILE *out) {
@@ -123,11 +139,11 @@ void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us,
                 share(st->level[i], st->total));
     }
     fprintf(out, "\n%-20s %10s %7s\n", "SERVICE", "COUNT", "SHARE");
-    for (int i = 0; i <= SA_LOGSTAT_MAX_SERVICES; i++) {
-        if (i >= st->nsvc && (i != SA_LOGSTAT_MAX_SERVICES || !st->svc[i].count)) continue;
-        fprintf(out, "%-20s %10" PRId64 " %6.1f%%\n", st->svc[i].name, st->svc[i].count,
-                share(st->svc[i].count, st->total));
-    }
+    int nsvc;
+    sa_logstat_service_t *svc = sorted_services(st, &nsvc);
+    for (int i = 0; i < nsvc; i++)
+        fprintf(out, "%-20s %10" PRId64 " %6.1f%%\n", svc[i].name, svc[i].count, share(svc[i].count, st->total));
+    free(svc);
     if (st->rt_count)
         fprintf(out, "\nresponse time (ms, %" PRId64 " samples): p50 %" PRId64 "  p95 %" PRId64 "  p99 %" PRId64 "\n",
                 st->rt_count, sa_logstat_percentile(st, 50), sa_logstat_percentile(st, 95),
@@ -142,7 +158,7 @@ void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us,
 }
 
 void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group, const char *errors_file,
-                           double elapsed_s, FILE *out) {
+                           double elapsed_s, int64_t now_us, FILE *out) {
     json_t *o = json_object();
     json_object_set_new(o, "topic", json_string(topic));
     json_object_set_new(o, "group", json_string(group));
@@ -152,7 +168,8 @@ void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char
     json_object_set_new(o, "errors_file", errors_file ? json_string(errors_file) : json_null());
     json_object_set_new(o, "elapsed_s", json_real(elapsed_s));
     json_object_set_new(o, "messages_per_minute", json_real(sa_logstat_per_minute(st)));
-    double span = (double)(st->last_us - st->first_us) / 1e6; /* first to last record: the read rate */
+    /* from the first record on: the read rate, without the time spent joining the group */
+    double span = st->total ? (double)(now_us - st->first_us) / 1e6 : 0;
     json_object_set_new(o, "records_per_s", json_real(span > 0 ? (double)st->total / span : 0));
     json_t *levels = json_object(), *shares = json_object();
     for (int i = 0; i < SA_LOGSTAT_LEVELS; i++) {
@@ -164,12 +181,14 @@ void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char
     json_object_set_new(o, "levels", levels);
     json_object_set_new(o, "level_shares", shares);
     json_t *svc = json_object(), *svc_shares = json_object();
-    for (int i = 0; i <= SA_LOGSTAT_MAX_SERVICES; i++) {
-        if (i >= st->nsvc && (i != SA_LOGSTAT_MAX_SERVICES || !st->svc[i].count)) continue;
-        json_object_set_new(svc, st->svc[i].name, json_integer(st->svc[i].count));
-        json_object_set_new(svc_shares, st->svc[i].name,
-                            json_real(st->total ? (double)st->svc[i].count / (double)st->total : 0));
+    int nsvc;
+    sa_logstat_service_t *sorted = sorted_services(st, &nsvc);
+    for (int i = 0; i < nsvc; i++) {
+        json_object_set_new(svc, sorted[i].name, json_integer(sorted[i].count));
+        json_object_set_new(svc_shares, sorted[i].name,
+                            json_real(st->total ? (double)sorted[i].count / (double)st->total : 0));
     }
+    free(sorted);
     json_object_set_new(o, "services", svc);
     json_object_set_new(o, "service_shares", svc_shares);
     json_t *rt = json_object();

@@ -62,8 +62,9 @@ int64_t sa_logstat_last_minute(sa_logstat_t *st, int64_t now_us);
 /** Print the human report (the live view uses it too) on @p out. @p header is the first line. */
 void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us, FILE *out);
 
-/** Print the report as one JSON object and a newline on @p out. @p topic, @p group, @p errors_file borrowed. */
+/** Print the report as one JSON object and a newline on @p out; records_per_s counts from the first
+ *  record to @p now_us. @p topic, @p group, @p errors_file borrowed (errors_file may be NULL). */
 void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group, const char *errors_file,
-                           double elapsed_s, FILE *out);
+                           double elapsed_s, int64_t now_us, FILE *out);
 
 #endif
