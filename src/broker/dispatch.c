@@ -55,7 +55,9 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
     sa_arena_set_cap(&req->arena, sa_proto_arena_cap(req->_frame_len));
     sa_rd_init(&rd, req->_frame, req->_frame_len);
     if (sa_proto_read_request_header(&rd, &req->arena, &hdr) != SA_OK) {
-        snprintf(errstr, errstr_size, "malformed request header (%zu-byte frame)", req->_frame_len);
+        /* The frame is >= 8 bytes (conn.c), so the key and version can be named. */
+        snprintf(errstr, errstr_size, "malformed request header (ApiKey %d v%d, %zu-byte frame)",
+                 (int16_t)sa_load_be16(req->_frame), (int16_t)sa_load_be16(req->_frame + 2), req->_frame_len);
         return SA_ERR_PARSE;
     }
     req->ApiKey = hdr.RequestApiKey;

@@ -145,6 +145,32 @@ def main():
             assert struct.unpack(">i", resp[:4])[0] == 100 + v, f"response {v} out of order"
         s.close()
 
+        # 9. Produce: acks=2 is INVALID_REQUIRED_ACKS (21); v2 is advertised but answered
+        # UNSUPPORTED_VERSION (35), per partition, with the connection kept open.
+        def produce_error(version, acks):
+            body = b""
+            if version >= 3:
+                body += struct.pack(">h", -1)  # TransactionalId null
+            body += struct.pack(">hi", acks, 1000) + struct.pack(">i", 1) + struct.pack(">h", 1) + b"t"
+            body += struct.pack(">i", 1) + struct.pack(">ii", 0, -1)  # partition 0, null records
+            s = connect(b)
+            s.sendall(frame(0, version, 9, body=body))
+            resp = read_response(s)
+            # corr, [topics: count, name "t", [partitions: count, index, ErrorCode ...]]
+            corr, nt, nlen = struct.unpack(">iih", resp[:10])
+            assert corr == 9 and nt == 1 and resp[10:10 + nlen] == b"t", resp
+            np_, index, err = struct.unpack(">iih", resp[10 + nlen:20 + nlen])
+            assert np_ == 1 and index == 0, resp
+            s.sendall(frame(18, 0, 10))  # still open and serving
+            assert struct.unpack(">i", read_response(s)[:4])[0] == 10
+            s.close()
+            return err
+
+        assert produce_error(7, 2) == 21, "acks=2 not refused with INVALID_REQUIRED_ACKS"
+        assert produce_error(3, -5) == 21
+        assert produce_error(2, 1) == 35, "Produce v2 not answered UNSUPPORTED_VERSION"
+        assert produce_error(0, 1) == 35
+
         # The broker is alive and the first connection still works.
         assert b.alive(), "broker died"
         api_versions_v0(healthy, corr=8)
