@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -133,8 +134,15 @@ static void before_sleep(sa_loop_t *loop, void *arg) {
 
 /* ---- listener ---- */
 
+static sa_timer_t accept_pause; /* out of fds: accepting resumes when it fires */
+
+static void on_accept_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    (void)timer;
+    sa_broker_t *broker = arg;
+    sa_loop_mod_fd(loop, broker->_listen_fd, SA_LOOP_READ);
+}
+
 static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
-    (void)loop;
     (void)events;
     sa_broker_t *broker = arg;
     for (int i = 0; i < ACCEPT_BUDGET; i++) {
@@ -143,8 +151,16 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
         int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
             if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The pending connection stays in the backlog and epoll would report it again
+                 * at once: stop listening for a moment instead of spinning. */
+                sa_log_warn("net", "accept: %s; pausing new connections for 100 ms (%zu open)", strerror(errno),
+                            broker->_nconns);
+                sa_loop_mod_fd(loop, fd, 0);
+                sa_timer_start(loop, &accept_pause, 100, on_accept_resume, broker);
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 sa_log_warn("net", "accept: %s", strerror(errno));
+            }
             return;
         }
         char host[64] = "?", serv[16] = "?", peer[96];
@@ -305,6 +321,12 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         goto out;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Every connection and every segment is an fd: use all the process may have. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -347,6 +369,7 @@ out:
     if (broker->loop) {
         if (broker->_listen_fd >= 0) sa_loop_del_fd(broker->loop, broker->_listen_fd);
         sa_timer_stop(broker->loop, &retention_timer);
+        sa_timer_stop(broker->loop, &accept_pause);
         if (broker->store) shutdown_conns(broker);
         sa_group_ctx_free(broker); /* before the loop goes: it holds a timer */
     }
