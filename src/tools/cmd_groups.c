@@ -93,7 +93,7 @@ static int do_list(rd_kafka_t *rk, const conf_t *c) {
         const rd_kafka_ConsumerGroupListing_t **v = rd_kafka_ListConsumerGroups_result_valid(res, &n);
         const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
         const rd_kafka_ConsumerGroupListing_t **sorted = sa_calloc(n ? n : 1, sizeof(*sorted));
-        memcpy(sorted, v, n * sizeof(*sorted));
+        if (n) memcpy(sorted, v, n * sizeof(*sorted));
         qsort(sorted, n, sizeof(*sorted), cmp_listing);
         json_t *a = is_json(c) ? json_array() : NULL;
         for (size_t i = 0; i < n; i++) {

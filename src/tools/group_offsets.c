@@ -122,7 +122,7 @@ int sa_tools_group_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn
         sa_tools_group_desc_free(gd);
         return -1;
     }
-    qsort(gd->rows, gd->nrows, sizeof(*gd->rows), cmp_row);
+    if (gd->nrows) qsort(gd->rows, gd->nrows, sizeof(*gd->rows), cmp_row);
     for (size_t i = 0; i < gd->nrows; i++) {
         sa_tools_group_row_t *r = &gd->rows[i];
         int64_t lo, hi;

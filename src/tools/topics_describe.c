@@ -48,7 +48,7 @@ int sa_tools_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *
         if (exclude_internal && !strncmp(md->topics[i].topic, "__", 2)) continue;
         sa_strlist_add(out, md->topics[i].topic);
     }
-    qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_str);
+    if (out->n > first) qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_str);
     rd_kafka_metadata_destroy(md);
     return 0;
 }
