@@ -328,6 +328,94 @@ def elem_min_size(f, flexvar):
     return "(%s ? 1u : 4u)" % fx
 
 
+
+# ---- decoded size bound (the arena cap) -----------------------------------------------------------
+#
+# The decoder allocates only arrays. An array of c >= 1 elements of C size e costs at most
+# c*e + (SA_ARENA_ALIGN - 1) arena bytes, and its elements hold at least c*m wire bytes of their
+# own (m = the element's smallest encoding: its fixed fields, nested array/string/bytes length
+# prefixes, its tag section; nested arrays' elements are theirs, so no wire byte is counted
+# twice). With R = max e/m over every request array in every version, a well-formed request of
+# N bytes needs at most (R + 15) * N arena bytes. We compute R from the x86-64/LP64 layout of
+# the generated structs and emit _Static_asserts that the compiler agrees with that layout.
+
+C_LAYOUT = {  # type: (size, alignment) of the C member, LP64
+    "int8": (1, 1), "bool": (1, 1), "int16": (2, 2), "uint16": (2, 2), "int32": (4, 4),
+    "uint32": (4, 4), "int64": (8, 8), "float64": (8, 8), "uuid": (16, 1),
+    "string": (16, 8), "bytes": (16, 8), "records": (16, 8),
+}
+
+
+def c_layout(st, memo={}):
+    """(sizeof, alignof) of the generated C struct for st."""
+    if st.cname in memo:
+        return memo[st.cname]
+    off, align = 0, 1
+
+    def add(size, al):
+        nonlocal off, align
+        off = (off + al - 1) // al * al + size
+        align = max(align, al)
+
+    for f in st.fields:
+        if f.is_array:
+            add(8, 8)  # T *X
+            add(4, 4)  # int32_t X_count
+        elif f.struct is not None:
+            add(*c_layout(f.struct))
+        else:
+            add(*C_LAYOUT[f.elem])
+    if not st.fields:
+        add(1, 1)
+    off = (off + align - 1) // align * align
+    memo[st.cname] = (off, align)
+    return memo[st.cname]
+
+
+def in_range(r, v):
+    return r is not None and r[0] <= v <= r[1]
+
+
+def wire_min(f, v, flex):
+    """Smallest encoding of one value of f's element type in version v (mirrors min_S())."""
+    fx = flex and not (f.flex_override and not in_range(f.flex, v))
+    e = f.elem
+    if f.struct is not None:
+        n = 1 if flex else 0
+        for g in f.struct.fields:
+            if not in_range(g.versions, v) or (g.tagged and in_range(g.tagged, v)):
+                continue
+            gx = flex and not (g.flex_override and not in_range(g.flex, v))
+            if g.is_array or g.elem in ("bytes", "records"):
+                n += 1 if gx else 4
+            else:
+                n += wire_min(g, v, flex)
+        return n
+    if e in SCALARS:
+        return SCALARS[e][3]
+    if e == "string":
+        return 1 if fx else 2
+    return 1 if fx else 4
+
+
+def request_arena_factor(msgs):
+    """ceil(R) + 15 over the request messages and the request header (see above)."""
+    worst, where = 1.0, "none"
+    for m in msgs:
+        if m.kind not in ("request", "header"):
+            continue
+        for v in range(m.valid[0], m.valid[1] + 1):
+            flex = m.flex is not None and v >= m.flex[0]
+            for st in m.structs:
+                for f in st.fields:
+                    if not f.is_array or not in_range(f.versions, v):
+                        continue
+                    size = c_layout(f.struct)[0] if f.struct is not None else C_LAYOUT[f.elem][0]
+                    ratio = size / max(1, wire_min(f, v, flex))
+                    if ratio > worst:
+                        worst, where = ratio, "%s v%d %s" % (m.name, v, f.name)
+    return -(-int(worst * 1000) // 1000) + 15, where
+
 # ---- emitting --------------------------------------------------------------------------------------
 
 class Out:
@@ -768,6 +856,11 @@ def gen_header(msgs, apis):
         h("    SA_API_%s = %d," % (name, key))
     h("} sa_api_key_t;")
     h()
+    factor, where = request_arena_factor(msgs)
+    h("/* A well-formed request of N bytes decodes into at most SA_PROTO_REQUEST_ARENA_FACTOR * N")
+    h(" * arena bytes (worst array: %s; see scripts/gen_proto.py). */" % where)
+    h("#define SA_PROTO_REQUEST_ARENA_FACTOR %d" % factor)
+    h()
     h("#define SA_PROTO_API_COUNT %d /* entries in sa_proto_apis[] */" % len(apis))
     h("/** The APIs with a codec here, by ascending key. */")
     h("extern const sa_proto_api_t sa_proto_apis[SA_PROTO_API_COUNT];")
@@ -821,6 +914,14 @@ static sa_err_t put_tagged(sa_buf_t *out, uint32_t tag, tag_writer_fn write, con
 def gen_code(msgs, apis):
     c = Out()
     c(C_PRELUDE % {"note": HEADER_NOTE})
+    c("/* The struct sizes SA_PROTO_REQUEST_ARENA_FACTOR was computed from (LP64). */")
+    c("#if UINTPTR_MAX == UINT64_MAX")
+    for m in msgs:
+        if m.kind in ("request", "header"):
+            for st in m.structs:
+                c("_Static_assert(sizeof(%s_t) == %d, \"layout of %s\");" % (st.cname, c_layout(st)[0], st.cname))
+    c("#endif")
+    c()
     for m in msgs:
         emit_msg_code(c, m)
     c("const sa_proto_api_t sa_proto_apis[SA_PROTO_API_COUNT] = {")

@@ -52,10 +52,16 @@ sa_err_t sa_proto_write_response_header(sa_buf_t *out, int16_t api_key, int16_t 
                                         int32_t correlation_id);
 
 /**
- * @returns an arena cap for decoding a request frame of @p frame_len bytes: decoded structs are
- * at most a small multiple of their wire size (array counts are checked against min wire sizes),
- * so this bounds what a hostile frame can make the decoder allocate.
+ * @returns an arena cap for decoding a request frame of @p frame_len bytes (header + body): large
+ * enough for ANY well-formed request (the generator proves the bound: every request array costs
+ * at most SA_PROTO_REQUEST_ARENA_FACTOR arena bytes per wire byte, see gen/kafka_msgs.h), plus
+ * 64 KiB for what the caller itself puts in the arena. So a hostile frame can make the decoder
+ * allocate at most this much; cap the frame sizes you accept per API to bound it further.
+ * Decode with this cap, then raise or drop it (sa_arena_set_cap) before building a response in
+ * the same arena: responses are not bounded by the request's size.
  */
-static inline size_t sa_proto_arena_cap(size_t frame_len) { return 64 * 1024 + 16 * frame_len; }
+static inline size_t sa_proto_arena_cap(size_t frame_len) {
+    return 64 * 1024 + (size_t)SA_PROTO_REQUEST_ARENA_FACTOR * frame_len;
+}
 
 #endif

@@ -5,7 +5,8 @@
  * the request header picks the api and version, and the body is decoded with the generated
  * codec, exactly as dispatch does, with the same arena cap. Beyond "no crash, no read past the
  * input, no allocation past the cap", a body that decodes must survive a round trip:
- * encode(decode(x)) = y must decode again and re-encode to exactly y (abort otherwise).
+ * encode(decode(x)) = y must decode again, within sa_proto_arena_cap(|y|) (the bound the
+ * generator proves for well-formed requests), and re-encode to exactly y (abort otherwise).
  *
  * Built as a libFuzzer target with SAMSA_FUZZ=ON (tests/fuzz/CMakeLists.txt) and always as a
  * corpus replayer, ctest fuzz-smoke.request (tests/fuzz/replay.cmake).
@@ -27,6 +28,8 @@ static void check_round_trip(const sa_proto_msg_t *msg, int16_t version, const v
         fprintf(stderr, "%s v%d: decoded but does not encode\n", msg->name, version);
         abort();
     }
+    /* y is well-formed, so it must decode within the proven arena bound. */
+    sa_arena_set_cap(&arena, sa_proto_arena_cap(y.len));
     sa_rd_t rd;
     sa_rd_init(&rd, y.data, y.len);
     sa_err_t err = msg->decode(&rd, version, &arena, m2);

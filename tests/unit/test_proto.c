@@ -314,6 +314,57 @@ static void hostile_sizes_refused_before_allocating(void **state) {
     sa_arena_free(&a);
 }
 
+/* The densest well-formed requests still decode under sa_proto_arena_cap(): the worst array
+ * the generator found (OffsetFetch v8 Groups: 56-byte elements from 3 wire bytes) and
+ * Metadata v9 with empty topic names (32 from 2). */
+static void densest_requests_fit_the_arena_cap(void **state) {
+    (void)state;
+    enum { N = 20000 };
+    sa_buf_t b = SA_BUF_INIT(0);
+    sa_OffsetFetchRequest_t of;
+    sa_OffsetFetchRequest_init(&of);
+    of.Groups = calloc(N, sizeof(*of.Groups));
+    of.Groups_count = N;
+    for (int i = 0; i < N; i++) {
+        sa_OffsetFetchRequest_OffsetFetchRequestGroup_init(&of.Groups[i]);
+        of.Groups[i].Topics_count = -1;
+    }
+    assert_int_equal(sa_OffsetFetchRequest_encode(&of, 8, &b), SA_OK);
+    assert_true(b.len < 3 * N + 16);
+    sa_arena_t a = SA_ARENA_INIT(sa_proto_arena_cap(b.len));
+    sa_rd_t rd;
+    sa_rd_init(&rd, b.data, b.len);
+    sa_OffsetFetchRequest_t d;
+    assert_int_equal(sa_OffsetFetchRequest_decode(&rd, 8, &a, &d), SA_OK);
+    assert_int_equal(d.Groups_count, N);
+    print_message("OffsetFetch v8, %d groups: %zu wire bytes -> %zu arena bytes (cap %zu)\n", N, b.len, a.used,
+                  a.cap);
+    sa_arena_free(&a);
+    free(of.Groups);
+
+    sa_buf_reset(&b);
+    sa_MetadataRequest_t md;
+    sa_MetadataRequest_init(&md);
+    md.Topics = calloc(N, sizeof(*md.Topics));
+    md.Topics_count = N;
+    for (int i = 0; i < N; i++) sa_MetadataRequest_MetadataRequestTopic_init(&md.Topics[i]);
+    assert_int_equal(sa_MetadataRequest_encode(&md, 9, &b), SA_OK);
+    sa_arena_init(&a, sa_proto_arena_cap(b.len));
+    sa_rd_init(&rd, b.data, b.len);
+    sa_MetadataRequest_t dm;
+    assert_int_equal(sa_MetadataRequest_decode(&rd, 9, &a, &dm), SA_OK);
+    assert_int_equal(dm.Topics_count, N);
+    /* ... and a cap well below the need refuses it without passing the cap. */
+    sa_arena_t small = SA_ARENA_INIT(b.len * 4);
+    sa_rd_init(&rd, b.data, b.len);
+    assert_int_equal(sa_MetadataRequest_decode(&rd, 9, &small, &dm), SA_ERR_TOOBIG);
+    assert_true(small.used <= small.cap);
+    sa_arena_free(&small);
+    sa_arena_free(&a);
+    free(md.Topics);
+    sa_buf_free(&b);
+}
+
 static void header_versions(void **state) {
     (void)state;
     assert_int_equal(sa_proto_request_header_version(SA_API_ApiVersions, 3), 2);
@@ -385,6 +436,7 @@ int main(void) {
         cmocka_unit_test(metadata_response_build_and_encode),
         cmocka_unit_test(tagged_fields),
         cmocka_unit_test(hostile_sizes_refused_before_allocating),
+        cmocka_unit_test(densest_requests_fit_the_arena_cap),
         cmocka_unit_test(header_versions),
         cmocka_unit_test(request_header_read),
     };

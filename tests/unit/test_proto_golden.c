@@ -28,15 +28,17 @@ typedef struct frame_s {
 } frame_t;
 
 static const char *golden_dir(void) {
-    static char dir[4096];
+    static char dir[2048];
     const char *src = getenv("SAMSA_SOURCE_DIR");
-    snprintf(dir, sizeof(dir), "%s/tests/data/golden", src ? src : ".");
+    int n = snprintf(dir, sizeof(dir), "%s/tests/data/golden", src ? src : ".");
+    if (n < 0 || (size_t)n >= sizeof(dir)) fail_msg("SAMSA_SOURCE_DIR too long");
     return dir;
 }
 
 static void load(frame_t *f, const char *name) {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", golden_dir(), name);
+    int n = snprintf(path, sizeof(path), "%s/%s", golden_dir(), name);
+    if (n < 0 || (size_t)n >= sizeof(path)) fail_msg("path too long: %s", name);
     f->name = name;
     FILE *fp = fopen(path, "rb");
     if (!fp) fail_msg("cannot open %s (set SAMSA_SOURCE_DIR)", path);

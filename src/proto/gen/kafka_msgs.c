@@ -32,6 +32,72 @@ static sa_err_t put_tagged(sa_buf_t *out, uint32_t tag, tag_writer_fn write, con
     return err;
 }
 
+/* The struct sizes SA_PROTO_REQUEST_ARENA_FACTOR was computed from (LP64). */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(sa_ProduceRequest_PartitionProduceData_t) == 24, "layout of sa_ProduceRequest_PartitionProduceData");
+_Static_assert(sizeof(sa_ProduceRequest_TopicProduceData_t) == 32, "layout of sa_ProduceRequest_TopicProduceData");
+_Static_assert(sizeof(sa_ProduceRequest_t) == 40, "layout of sa_ProduceRequest");
+_Static_assert(sizeof(sa_FetchRequest_ReplicaState_t) == 16, "layout of sa_FetchRequest_ReplicaState");
+_Static_assert(sizeof(sa_FetchRequest_FetchPartition_t) == 56, "layout of sa_FetchRequest_FetchPartition");
+_Static_assert(sizeof(sa_FetchRequest_FetchTopic_t) == 48, "layout of sa_FetchRequest_FetchTopic");
+_Static_assert(sizeof(sa_FetchRequest_ForgottenTopic_t) == 48, "layout of sa_FetchRequest_ForgottenTopic");
+_Static_assert(sizeof(sa_FetchRequest_t) == 112, "layout of sa_FetchRequest");
+_Static_assert(sizeof(sa_ListOffsetsRequest_ListOffsetsPartition_t) == 24, "layout of sa_ListOffsetsRequest_ListOffsetsPartition");
+_Static_assert(sizeof(sa_ListOffsetsRequest_ListOffsetsTopic_t) == 32, "layout of sa_ListOffsetsRequest_ListOffsetsTopic");
+_Static_assert(sizeof(sa_ListOffsetsRequest_t) == 24, "layout of sa_ListOffsetsRequest");
+_Static_assert(sizeof(sa_MetadataRequest_MetadataRequestTopic_t) == 32, "layout of sa_MetadataRequest_MetadataRequestTopic");
+_Static_assert(sizeof(sa_MetadataRequest_t) == 16, "layout of sa_MetadataRequest");
+_Static_assert(sizeof(sa_OffsetCommitRequest_OffsetCommitRequestPartition_t) == 48, "layout of sa_OffsetCommitRequest_OffsetCommitRequestPartition");
+_Static_assert(sizeof(sa_OffsetCommitRequest_OffsetCommitRequestTopic_t) == 32, "layout of sa_OffsetCommitRequest_OffsetCommitRequestTopic");
+_Static_assert(sizeof(sa_OffsetCommitRequest_t) == 80, "layout of sa_OffsetCommitRequest");
+_Static_assert(sizeof(sa_OffsetFetchRequest_OffsetFetchRequestTopic_t) == 32, "layout of sa_OffsetFetchRequest_OffsetFetchRequestTopic");
+_Static_assert(sizeof(sa_OffsetFetchRequest_OffsetFetchRequestTopics_t) == 32, "layout of sa_OffsetFetchRequest_OffsetFetchRequestTopics");
+_Static_assert(sizeof(sa_OffsetFetchRequest_OffsetFetchRequestGroup_t) == 56, "layout of sa_OffsetFetchRequest_OffsetFetchRequestGroup");
+_Static_assert(sizeof(sa_OffsetFetchRequest_t) == 48, "layout of sa_OffsetFetchRequest");
+_Static_assert(sizeof(sa_FindCoordinatorRequest_t) == 40, "layout of sa_FindCoordinatorRequest");
+_Static_assert(sizeof(sa_JoinGroupRequest_JoinGroupRequestProtocol_t) == 32, "layout of sa_JoinGroupRequest_JoinGroupRequestProtocol");
+_Static_assert(sizeof(sa_JoinGroupRequest_t) == 104, "layout of sa_JoinGroupRequest");
+_Static_assert(sizeof(sa_HeartbeatRequest_t) == 56, "layout of sa_HeartbeatRequest");
+_Static_assert(sizeof(sa_LeaveGroupRequest_MemberIdentity_t) == 48, "layout of sa_LeaveGroupRequest_MemberIdentity");
+_Static_assert(sizeof(sa_LeaveGroupRequest_t) == 48, "layout of sa_LeaveGroupRequest");
+_Static_assert(sizeof(sa_SyncGroupRequest_SyncGroupRequestAssignment_t) == 32, "layout of sa_SyncGroupRequest_SyncGroupRequestAssignment");
+_Static_assert(sizeof(sa_SyncGroupRequest_t) == 104, "layout of sa_SyncGroupRequest");
+_Static_assert(sizeof(sa_DescribeGroupsRequest_t) == 16, "layout of sa_DescribeGroupsRequest");
+_Static_assert(sizeof(sa_ListGroupsRequest_t) == 32, "layout of sa_ListGroupsRequest");
+_Static_assert(sizeof(sa_ApiVersionsRequest_t) == 32, "layout of sa_ApiVersionsRequest");
+_Static_assert(sizeof(sa_CreateTopicsRequest_CreatableReplicaAssignment_t) == 24, "layout of sa_CreateTopicsRequest_CreatableReplicaAssignment");
+_Static_assert(sizeof(sa_CreateTopicsRequest_CreatableTopicConfig_t) == 32, "layout of sa_CreateTopicsRequest_CreatableTopicConfig");
+_Static_assert(sizeof(sa_CreateTopicsRequest_CreatableTopic_t) == 56, "layout of sa_CreateTopicsRequest_CreatableTopic");
+_Static_assert(sizeof(sa_CreateTopicsRequest_t) == 24, "layout of sa_CreateTopicsRequest");
+_Static_assert(sizeof(sa_DeleteTopicsRequest_DeleteTopicState_t) == 32, "layout of sa_DeleteTopicsRequest_DeleteTopicState");
+_Static_assert(sizeof(sa_DeleteTopicsRequest_t) == 32, "layout of sa_DeleteTopicsRequest");
+_Static_assert(sizeof(sa_DeleteRecordsRequest_DeleteRecordsPartition_t) == 16, "layout of sa_DeleteRecordsRequest_DeleteRecordsPartition");
+_Static_assert(sizeof(sa_DeleteRecordsRequest_DeleteRecordsTopic_t) == 32, "layout of sa_DeleteRecordsRequest_DeleteRecordsTopic");
+_Static_assert(sizeof(sa_DeleteRecordsRequest_t) == 16, "layout of sa_DeleteRecordsRequest");
+_Static_assert(sizeof(sa_InitProducerIdRequest_t) == 40, "layout of sa_InitProducerIdRequest");
+_Static_assert(sizeof(sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t) == 12, "layout of sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition");
+_Static_assert(sizeof(sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t) == 32, "layout of sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic");
+_Static_assert(sizeof(sa_OffsetForLeaderEpochRequest_t) == 24, "layout of sa_OffsetForLeaderEpochRequest");
+_Static_assert(sizeof(sa_DescribeConfigsRequest_DescribeConfigsResource_t) == 40, "layout of sa_DescribeConfigsRequest_DescribeConfigsResource");
+_Static_assert(sizeof(sa_DescribeConfigsRequest_t) == 16, "layout of sa_DescribeConfigsRequest");
+_Static_assert(sizeof(sa_AlterConfigsRequest_AlterableConfig_t) == 32, "layout of sa_AlterConfigsRequest_AlterableConfig");
+_Static_assert(sizeof(sa_AlterConfigsRequest_AlterConfigsResource_t) == 40, "layout of sa_AlterConfigsRequest_AlterConfigsResource");
+_Static_assert(sizeof(sa_AlterConfigsRequest_t) == 16, "layout of sa_AlterConfigsRequest");
+_Static_assert(sizeof(sa_CreatePartitionsRequest_CreatePartitionsAssignment_t) == 16, "layout of sa_CreatePartitionsRequest_CreatePartitionsAssignment");
+_Static_assert(sizeof(sa_CreatePartitionsRequest_CreatePartitionsTopic_t) == 40, "layout of sa_CreatePartitionsRequest_CreatePartitionsTopic");
+_Static_assert(sizeof(sa_CreatePartitionsRequest_t) == 24, "layout of sa_CreatePartitionsRequest");
+_Static_assert(sizeof(sa_DeleteGroupsRequest_t) == 16, "layout of sa_DeleteGroupsRequest");
+_Static_assert(sizeof(sa_IncrementalAlterConfigsRequest_AlterableConfig_t) == 40, "layout of sa_IncrementalAlterConfigsRequest_AlterableConfig");
+_Static_assert(sizeof(sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t) == 40, "layout of sa_IncrementalAlterConfigsRequest_AlterConfigsResource");
+_Static_assert(sizeof(sa_IncrementalAlterConfigsRequest_t) == 16, "layout of sa_IncrementalAlterConfigsRequest");
+_Static_assert(sizeof(sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t) == 4, "layout of sa_OffsetDeleteRequest_OffsetDeleteRequestPartition");
+_Static_assert(sizeof(sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t) == 32, "layout of sa_OffsetDeleteRequest_OffsetDeleteRequestTopic");
+_Static_assert(sizeof(sa_OffsetDeleteRequest_t) == 32, "layout of sa_OffsetDeleteRequest");
+_Static_assert(sizeof(sa_DescribeClusterRequest_t) == 2, "layout of sa_DescribeClusterRequest");
+_Static_assert(sizeof(sa_RequestHeader_t) == 24, "layout of sa_RequestHeader");
+_Static_assert(sizeof(sa_ResponseHeader_t) == 4, "layout of sa_ResponseHeader");
+#endif
+
 /* ---- ProduceRequest ---- */
 
 void sa_ProduceRequest_PartitionProduceData_init(sa_ProduceRequest_PartitionProduceData_t *o) {

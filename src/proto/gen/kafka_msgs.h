@@ -97,6 +97,10 @@ typedef enum sa_api_key_e {
     SA_API_DescribeCluster = 60,
 } sa_api_key_t;
 
+/* A well-formed request of N bytes decodes into at most SA_PROTO_REQUEST_ARENA_FACTOR * N
+ * arena bytes (worst array: OffsetFetchRequest v8 Groups; see scripts/gen_proto.py). */
+#define SA_PROTO_REQUEST_ARENA_FACTOR 34
+
 #define SA_PROTO_API_COUNT 26 /* entries in sa_proto_apis[] */
 /** The APIs with a codec here, by ascending key. */
 extern const sa_proto_api_t sa_proto_apis[SA_PROTO_API_COUNT];
