@@ -4,6 +4,34 @@
  * Include this (it includes the generated kafka_msgs.h and wire.h). The generated structs and
  * codecs follow the conventions documented at the top of gen/kafka_msgs.h.
  *
+ * Decoding a request (views into the frame, arrays in the arena; both valid until the frame is
+ * freed and the arena reset):
+ *
+ *     sa_arena_set_cap(&arena, sa_proto_arena_cap(frame_len));
+ *     sa_rd_t rd;
+ *     sa_rd_init(&rd, frame, frame_len);
+ *     sa_RequestHeader_t hdr;
+ *     if (sa_proto_read_request_header(&rd, &arena, &hdr)) goto malformed;
+ *     sa_ProduceRequest_t req;
+ *     if (sa_ProduceRequest_decode(&rd, hdr.RequestApiVersion, &arena, &req)) goto malformed;
+ *     for (int32_t t = 0; t < req.TopicData_count; t++)
+ *         for (int32_t p = 0; p < req.TopicData[t].PartitionData_count; p++) {
+ *             sa_bytes_t batch = req.TopicData[t].PartitionData[p].Records; // len -1 = null
+ *             ...
+ *         }
+ *
+ * Building and encoding a response (arrays from any allocator; init every element):
+ *
+ *     sa_MetadataResponse_t resp;
+ *     sa_MetadataResponse_init(&resp);                       // spec defaults
+ *     resp.Brokers = sa_arena_calloc(&arena, 1, sizeof(*resp.Brokers));
+ *     resp.Brokers_count = 1;
+ *     sa_MetadataResponse_MetadataResponseBroker_init(&resp.Brokers[0]);
+ *     resp.Brokers[0].Host = sa_str(host);                   // borrowed until encoded
+ *     resp.Brokers[0].Port = port;
+ *     sa_proto_write_response_header(&out, SA_API_Metadata, version, hdr.CorrelationId);
+ *     sa_MetadataResponse_encode(&resp, version, &out);
+ *
  * Header versions (protocol guide, KIP-482): a request uses request header v2 and a response
  * response header v1 exactly when the API version is flexible; otherwise v1 / v0. The one
  * exception is the ApiVersions response, which always uses response header v0 so that a client
