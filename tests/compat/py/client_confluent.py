@@ -15,7 +15,8 @@ QUIET = {"log_level": 3}  # librdkafka errors only; the runner keeps stderr for 
 
 
 def describe():
-    return "confluent-kafka %s / librdkafka %s" % (ck.version()[0], ck.libversion()[0])
+    v = ck.version()  # a (str, int) tuple in 1.x, a plain string in 2.x
+    return "confluent-kafka %s / librdkafka %s" % (v[0] if isinstance(v, tuple) else v, ck.libversion()[0])
 
 
 def producer(ctx, **extra):

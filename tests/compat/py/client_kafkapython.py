@@ -27,8 +27,10 @@ def version_tuple():
 
 
 def producer(ctx, **extra):
+    # retries: 2.0.2 defaults to 0, so a new topic's first NotLeader (normal, Kafka says it too
+    # while the partition is being created) would fail the send; 2.1+ and every other client retry.
     return KafkaProducer(bootstrap_servers=ctx.bootstrap, linger_ms=5, request_timeout_ms=10000,
-                         max_block_ms=15000, **extra)
+                         max_block_ms=15000, retries=5, retry_backoff_ms=200, **extra)
 
 
 def consumer(ctx, group=None, **extra):
