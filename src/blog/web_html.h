@@ -1,0 +1,28 @@
+/*
+ * web_html.h - the HTML around every page and the pieces pages share (a post card, the status
+ * badge, the statistics box). Everything user-supplied goes through sa_html_escape.
+ */
+#ifndef SA_BLOG_WEB_HTML_H
+#define SA_BLOG_WEB_HTML_H
+
+#include <jansson.h>
+
+#include "blog/i18n.h"
+#include "blog/web_store.h"
+#include "core/buf.h"
+
+/** Open the document: head with @p title (escaped), stylesheet, script; @p refresh_s > 0 adds a
+ *  <noscript> meta refresh so pages without JavaScript update themselves. */
+void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s, const char *lang_switch_url);
+void sa_html_end(sa_buf_t *out);
+
+/** One feed entry for @p post (borrowed). */
+void sa_html_post_card(sa_buf_t *out, sa_lang_t lang, const json_t *post);
+/** The status badge and score of @p post. */
+void sa_html_status(sa_buf_t *out, sa_lang_t lang, const json_t *post);
+/** The reasons list of @p post (nothing if none). */
+void sa_html_reasons(sa_buf_t *out, sa_lang_t lang, const json_t *post);
+/** The queue statistics box. @p lag / @p workers: -1 when the broker did not say. */
+void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_web_stats_t *st, int64_t lag, int64_t workers);
+
+#endif

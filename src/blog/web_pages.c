@@ -1,0 +1,252 @@
+/*
+ * web_pages.c - the HTML pages: the front page (form, feed, queue), the form submission and a
+ * post's own page. They work without JavaScript: the form is a plain POST answered with 303, and
+ * a post waiting for its verdict refreshes itself through a <noscript> meta refresh.
+ *
+ * Form protection: a CSRF value lives in a SameSite=Strict cookie and in a hidden field
+ * (double submit: a cross-site page can read neither), and each rendered form carries a fresh
+ * one-time token that becomes the post's idempotency key, so a double click or a browser
+ * refresh of the POST finds the post already made and redirects to it instead of making another.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "blog/web_form.h"
+#include "blog/web_html.h"
+#include "blog/web_int.h"
+#include "core/mem.h"
+
+#define FEED_LIMIT 50     /* posts on the front page */
+#define TOKEN_BYTES 16    /* one-time token and CSRF value: 128 random bits, 32 hex characters */
+
+/* Make sure req->csrf holds the cookie's value, or a new one to set. */
+static void ensure_csrf(req_t *req) {
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "samsa_csrf");
+    if (sa_is_hex(cookie, 2 * TOKEN_BYTES)) {
+        snprintf(req->csrf, sizeof(req->csrf), "%s", cookie);
+    } else {
+        sa_random_hex(req->csrf, TOKEN_BYTES);
+        req->set_cookie = 1;
+    }
+}
+
+static void switch_url(char *out, size_t size, req_t *req, const char *path) {
+    snprintf(out, size, "%s?lang=%s", path, req->lang == SA_LANG_RU ? "en" : "ru");
+}
+
+static void field_error(sa_buf_t *out, req_t *req, const char *name, sa_field_err_t err, int limit) {
+    if (err == SA_FIELD_OK) return;
+    char msg[256];
+    sa_buf_printf(out, "<p class=\"field-error\" id=\"%s-error\">", name);
+    sa_html_escape(out, sa_post_field_message(req->lang, err, limit, msg, sizeof(msg)));
+    sa_buf_append_str(out, "</p>");
+}
+
+static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs, const char *banner) {
+    sa_lang_t lang = req->lang;
+    sa_post_errors_t none = {0};
+    if (!errs) errs = &none;
+    if (!req->token[0]) sa_random_hex(req->token, TOKEN_BYTES);
+    sa_buf_append_str(out, "<section class=\"compose\"><h2>");
+    sa_html_escape(out, sa_i18n(lang, SA_MSG_NEW_POST));
+    sa_buf_append_str(out, "</h2>");
+    if (banner) {
+        sa_buf_append_str(out, "<p class=\"banner error\" role=\"alert\">");
+        sa_html_escape(out, banner);
+        sa_buf_append_str(out, "</p>");
+    }
+    sa_buf_printf(out, "<form method=\"post\" action=\"/posts?lang=%s\" id=\"post-form\" novalidate>"
+                       "<input type=\"hidden\" name=\"token\" value=\"%s\">"
+                       "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+                  sa_i18n_code(lang), req->token, req->csrf);
+    struct { const char *name; sa_msg_t label; sa_field_err_t err; int limit; const char *value; int area; } f[] = {
+        {"title", SA_MSG_FIELD_TITLE, errs->title, SA_POST_TITLE_MAX, req->in.title, 0},
+        {"content", SA_MSG_FIELD_CONTENT, errs->content, SA_POST_CONTENT_MAX, req->in.content, 1},
+        {"author", SA_MSG_FIELD_AUTHOR, errs->author, SA_POST_AUTHOR_MAX, req->in.author, 0},
+    };
+    for (size_t i = 0; i < SA_ARRAY_LEN(f); i++) {
+        sa_buf_printf(out, "<div class=\"field%s\"><label for=\"f-%s\">", f[i].err ? " invalid" : "", f[i].name);
+        sa_html_escape(out, sa_i18n(lang, f[i].label));
+        if (i == 2) {
+            sa_buf_append_str(out, " <small>(");
+            sa_html_escape(out, sa_i18n(lang, SA_MSG_AUTHOR_HINT));
+            sa_buf_append_str(out, ")</small>");
+        }
+        sa_buf_append_str(out, "</label>");
+        const char *aria = f[i].err ? " aria-invalid=\"true\"" : "";
+        if (f[i].area) {
+            sa_buf_printf(out, "<textarea id=\"f-%s\" name=\"%s\" rows=\"6\" maxlength=\"%d\"%s%s>", f[i].name,
+                          f[i].name, f[i].limit, aria, i < 2 ? " required" : "");
+            sa_html_escape(out, f[i].value ? f[i].value : "");
+            sa_buf_append_str(out, "</textarea>");
+        } else {
+            sa_buf_printf(out, "<input id=\"f-%s\" name=\"%s\" maxlength=\"%d\"%s%s", f[i].name, f[i].name,
+                          f[i].limit, aria, i < 2 ? " required" : "");
+            if (i == 2) {
+                sa_buf_append_str(out, " placeholder=\"");
+                sa_html_escape(out, sa_i18n(lang, SA_MSG_ANONYMOUS));
+                sa_buf_append_str(out, "\"");
+            }
+            sa_buf_append_str(out, " value=\"");
+            sa_html_escape(out, f[i].value ? f[i].value : "");
+            sa_buf_append_str(out, "\">");
+        }
+        field_error(out, req, f[i].name, f[i].err, f[i].limit);
+        sa_buf_append_str(out, "</div>");
+    }
+    sa_buf_append_str(out, "<button type=\"submit\">");
+    sa_html_escape(out, sa_i18n(lang, SA_MSG_SUBMIT));
+    sa_buf_append_str(out, "</button></form></section>");
+}
+
+static enum MHD_Result send_page(req_t *req, unsigned status, sa_buf_t *page, const char *const *extra) {
+    enum MHD_Result rc = sa_web_respond(req, status, "text/html; charset=utf-8", (const char *)page->data,
+                                        page->len, extra);
+    sa_buf_free(page);
+    return rc;
+}
+
+/* The front page; also the answer to a form that needs correcting (@p status 4xx/503). */
+static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_errors_t *errs,
+                                  const char *banner, const char *const *extra) {
+    sa_web_server_t *srv = req->srv;
+    sa_buf_t page = SA_BUF_INIT(0);
+    char sw[64];
+    switch_url(sw, sizeof(sw), req, "/");
+    ensure_csrf(req);
+    sa_html_begin(&page, req->lang, sa_i18n(req->lang, SA_MSG_TITLE_APP), 0, sw);
+    sa_buf_append_str(&page, "<div class=\"top-grid\">");
+    render_form(&page, req, errs, banner);
+    sa_web_stats_t st;
+    int64_t lag, workers;
+    sa_web_store_stats(srv->store, &st);
+    sa_web_kafka_queue(srv->kafka, &lag, &workers);
+    sa_html_stats(&page, req->lang, &st, lag, workers);
+    sa_buf_append_str(&page, "</div><section class=\"feed\"><h2>");
+    sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED));
+    sa_buf_append_str(&page, "</h2><ul id=\"feed\">");
+    json_t *posts = sa_web_store_list(srv->store, NULL, FEED_LIMIT);
+    size_t i;
+    json_t *post;
+    json_array_foreach(posts, i, post) sa_html_post_card(&page, req->lang, post);
+    sa_buf_append_str(&page, "</ul><p class=\"empty\" id=\"feed-empty\"");
+    if (json_array_size(posts)) sa_buf_append_str(&page, " hidden");
+    sa_buf_append_str(&page, ">");
+    sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED_EMPTY));
+    sa_buf_append_str(&page, "</p></section>");
+    json_decref(posts);
+    sa_html_end(&page);
+    return send_page(req, status, &page, extra);
+}
+
+enum MHD_Result sa_web_page_index(req_t *req) { return front_page(req, 200, NULL, NULL, NULL); }
+
+static enum MHD_Result redirect_to_post(req_t *req) {
+    char loc[128];
+    snprintf(loc, sizeof(loc), "/posts/%s?lang=%s&queued=1", req->id, sa_i18n_code(req->lang));
+    const char *extra[] = {"Location", loc, NULL};
+    return sa_web_respond(req, 303, "text/plain; charset=utf-8", loc, strlen(loc), extra);
+}
+
+static enum MHD_Result unavailable(req_t *req) {
+    const char *extra[] = {"Retry-After", "5", NULL};
+    return front_page(req, 503, NULL, sa_i18n(req->lang, SA_MSG_ERR_UNAVAILABLE), extra);
+}
+
+enum MHD_Result sa_web_page_post_form(req_t *req) {
+    if (atomic_load(&req->state) == REQ_ACKED) {
+        sa_web_finish_submit(req);
+        return req->ack_err ? unavailable(req) : redirect_to_post(req);
+    }
+    const char *body = (const char *)req->body.data;
+    size_t len = req->body.len;
+    req->in.title = sa_form_get(body, len, "title");
+    req->in.content = sa_form_get(body, len, "content");
+    req->in.author = sa_form_get(body, len, "author");
+    req->in.lang = req->lang;
+    char *token = sa_form_get(body, len, "token"), *csrf = sa_form_get(body, len, "csrf");
+    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "samsa_csrf");
+    int token_ok = sa_is_hex(token, 2 * TOKEN_BYTES) && sa_is_hex(csrf, 2 * TOKEN_BYTES) && cookie &&
+                   !strcmp(cookie, csrf);
+    if (token_ok) {
+        snprintf(req->token, sizeof(req->token), "%s", token);
+        size_t klen = strlen(token) + 8;
+        req->key = sa_malloc(klen);
+        snprintf(req->key, klen, "form:%s", token);
+    }
+    free(token);
+    free(csrf);
+    sa_post_errors_t errs;
+    int bad = sa_post_validate(&req->in, &errs);
+    if (!token_ok) /* a new token and cookie come with the page; the input is kept */
+        return front_page(req, 403, NULL, sa_i18n(req->lang, SA_MSG_ERR_TOKEN), NULL);
+    if (bad) return front_page(req, 422, &errs, sa_i18n(req->lang, SA_MSG_ERR_FORM), NULL);
+    if (!sa_web_kafka_healthy(req->srv->kafka)) return unavailable(req);
+    int claim = sa_web_submit(req);
+    if (claim == SA_CLAIM_NEW) return MHD_YES; /* suspended until the delivery report */
+    if (claim < 0) return unavailable(req);
+    return redirect_to_post(req); /* the same form again: show the post it already made */
+}
+
+static const char *str_or_empty(const json_t *post, const char *key) {
+    const char *s = json_string_value(json_object_get(post, key));
+    return s ? s : "";
+}
+
+enum MHD_Result sa_web_page_post(req_t *req) {
+    sa_web_server_t *srv = req->srv;
+    const char *id = req->path_arg;
+    json_t *post = sa_ulid_valid(id) ? sa_web_store_get(srv->store, id) : NULL;
+    const char *queued = sa_web_query(req, "queued");
+    int just_sent = queued && !strcmp(queued, "1");
+    sa_buf_t page = SA_BUF_INIT(0);
+    char sw[96], path[64];
+    snprintf(path, sizeof(path), "/posts/%s", sa_ulid_valid(id) ? id : "");
+    switch_url(sw, sizeof(sw), req, sa_ulid_valid(id) ? path : "/");
+    unsigned status = 200;
+    if (!post && !(just_sent && sa_ulid_valid(id))) {
+        sa_html_begin(&page, req->lang, sa_i18n(req->lang, SA_MSG_NOT_FOUND), 0, sw);
+        sa_buf_append_str(&page, "<section class=\"card\"><p>");
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_NOT_FOUND));
+        sa_buf_printf(&page, "</p><p><a href=\"/?lang=%s\">", sa_i18n_code(req->lang));
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_BACK));
+        sa_buf_append_str(&page, "</a></p></section>");
+        status = 404;
+    } else {
+        /* a post known only as in flight (a repeated form) renders as queued */
+        if (!post) post = json_pack("{s:s, s:s, s:s, s:s, s:n, s:[]}", "id", id, "title", "", "content", "",
+                                    "status", "queued", "score", "reasons");
+        const char *st = json_string_value(json_object_get(post, "status"));
+        int pending = !st || !strcmp(st, "queued");
+        const char *title = json_string_value(json_object_get(post, "title"));
+        const char *author = json_string_value(json_object_get(post, "author"));
+        sa_html_begin(&page, req->lang, title && *title ? title : sa_i18n(req->lang, SA_MSG_TITLE_APP),
+                      pending ? 2 : 0, sw);
+        if (just_sent) {
+            sa_buf_append_str(&page, "<p class=\"banner ok\" role=\"status\" id=\"queued-notice\">");
+            sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_QUEUED_NOTICE));
+            sa_buf_append_str(&page, "</p>");
+        }
+        sa_buf_append_str(&page, "<article class=\"card post-page\" data-id=\"");
+        sa_html_escape(&page, id);
+        sa_buf_append_str(&page, "\"><h1>");
+        sa_html_escape(&page, title ? title : "");
+        sa_buf_append_str(&page, "</h1><div class=\"meta\">");
+        sa_html_escape(&page, author && *author ? author : sa_i18n(req->lang, SA_MSG_ANONYMOUS));
+        sa_buf_append_str(&page, " · <time>");
+        sa_html_escape(&page, str_or_empty(post, "submitted_at"));
+        sa_buf_append_str(&page, "</time></div><div class=\"content\">");
+        sa_html_escape(&page, str_or_empty(post, "content"));
+        sa_buf_append_str(&page, "</div><div class=\"verdict\" id=\"verdict\">");
+        sa_html_status(&page, req->lang, post);
+        sa_html_reasons(&page, req->lang, post);
+        sa_buf_printf(&page, "<p class=\"hint\" data-role=\"hint\"%s>", pending ? "" : " hidden");
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_PENDING_HINT));
+        sa_buf_printf(&page, "</p></div></article><p><a href=\"/?lang=%s\">", sa_i18n_code(req->lang));
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_BACK));
+        sa_buf_append_str(&page, "</a></p>");
+    }
+    json_decref(post);
+    sa_html_end(&page);
+    return send_page(req, status, &page, NULL);
+}

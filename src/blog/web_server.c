@@ -1,0 +1,318 @@
+/*
+ * web_server.c - libmicrohttpd set-up, routing, the request life cycle and the produce ->
+ * suspend -> delivery report -> resume path (see web_int.h for the life cycle).
+ *
+ * Threads: libmicrohttpd's polling threads run every handler; the producer's poller thread
+ * (web_kafka.c) runs ack(), which only stores the outcome and resumes the connection, so all
+ * answering happens on the HTTP threads.
+ */
+#include "blog/web_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blog/web_int.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/net.h"
+#include "core/time.h"
+
+const char *const sa_web_route_names[ROUTE_COUNT_] = {
+    [ROUTE_INDEX] = "/", [ROUTE_POST_FORM] = "POST /posts", [ROUTE_POST_PAGE] = "/posts/{id}",
+    [ROUTE_API_CREATE] = "POST /api/posts", [ROUTE_API_LIST] = "/api/posts",
+    [ROUTE_API_GET] = "/api/posts/{id}", [ROUTE_API_EVENTS] = "/api/events",
+    [ROUTE_API_STATS] = "/api/stats", [ROUTE_HEALTHZ] = "/healthz", [ROUTE_METRICS] = "/metrics",
+    [ROUTE_STATIC] = "/static", [ROUTE_OTHER] = "other"};
+
+/* Pages load only our own script and style; no inline script anywhere. */
+static const char csp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+static void add_headers(struct MHD_Response *resp, const char *ctype, const char *const *extra) {
+    MHD_add_response_header(resp, "Content-Type", ctype);
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    for (; extra && extra[0]; extra += 2) MHD_add_response_header(resp, extra[0], extra[1]);
+}
+
+enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, const char *body,
+                               size_t len, const char *const *extra) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    add_headers(resp, ctype, extra);
+    if (req->set_cookie && req->csrf[0]) {
+        char cookie[128];
+        snprintf(cookie, sizeof(cookie), "samsa_csrf=%s; Path=/; HttpOnly; SameSite=Strict", req->csrf);
+        MHD_add_response_header(resp, "Set-Cookie", cookie);
+    }
+    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    sa_web_metrics_request(req->srv->metrics, req->route, status);
+    return rc;
+}
+
+enum MHD_Result sa_web_respond_json(req_t *req, unsigned status, json_t *doc, const char *const *extra) {
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    enum MHD_Result rc = sa_web_respond(req, status, "application/json", text ? text : "{}",
+                                        text ? strlen(text) : 2, extra);
+    free(text);
+    return rc;
+}
+
+enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *message, const char *const *extra) {
+    return sa_web_respond_json(req, status, json_pack("{s:s}", "error", message), extra);
+}
+
+const char *sa_web_query(req_t *req, const char *name) {
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Delivery report, on the producer's poller thread. */
+static void ack(void *msg_opaque, const char *err) {
+    req_t *req = msg_opaque;
+    req->ack_err = err ? sa_strdup(err) : NULL;
+    atomic_store(&req->state, REQ_ACKED);
+    MHD_resume_connection(req->conn);
+}
+
+int sa_web_submit(req_t *req) {
+    sa_web_server_t *srv = req->srv;
+    char id[SA_ULID_LEN + 1];
+    sa_ulid_new(id);
+    if (req->key) {
+        int claim = sa_web_store_claim_key(srv->store, req->key, id, req->id, NULL);
+        if (claim != SA_CLAIM_NEW) return claim;
+    }
+    memcpy(req->id, id, sizeof(id));
+    char when[48];
+    sa_time_rfc3339(sa_wall_ms(), when);
+    req->op = sa_post_op_new(&req->in, req->id, when, req->key);
+    char *value = json_dumps(req->op, JSON_COMPACT);
+    char errstr[256];
+    /* suspend before producing: the delivery report may come before this function returns */
+    atomic_store(&req->state, REQ_PRODUCING);
+    MHD_suspend_connection(req->conn);
+    req->t0_us = sa_mono_us();
+    int rc = sa_web_kafka_produce(srv->kafka, req->id, value, strlen(value), req, errstr, sizeof(errstr));
+    free(value);
+    if (rc) {
+        atomic_store(&req->state, REQ_READING);
+        MHD_resume_connection(req->conn);
+        req->ack_err = sa_strdup(errstr);
+        if (req->key) sa_web_store_release_key(srv->store, req->key, req->id);
+        sa_web_metrics_produce(srv->metrics, 0, 0);
+        return -1;
+    }
+    return SA_CLAIM_NEW;
+}
+
+void sa_web_finish_submit(req_t *req) {
+    sa_web_metrics_produce(req->srv->metrics, sa_mono_us() - req->t0_us, !req->ack_err);
+    if (req->ack_err) {
+        sa_log_warn("web", "post %s was not acknowledged: %s", req->id, req->ack_err);
+        if (req->key) sa_web_store_release_key(req->srv->store, req->key, req->id);
+    } else {
+        /* show it at once; the tail will see the same record and keep this version */
+        sa_web_store_apply_op(req->srv->store, req->op);
+    }
+}
+
+/* Resolve the --http address HOST:PORT into @p ss. @returns 0 or -1 with errstr. */
+static int resolve(const char *hostport, struct sockaddr_storage *ss, char *errstr, size_t errstr_size) {
+    char host[256], port_s[16];
+    int port;
+    if (sa_net_split_hostport(hostport, host, sizeof(host), &port) || port <= 0 || port > 65535) {
+        snprintf(errstr, errstr_size, "--http: expected HOST:PORT, got \"%s\"", hostport);
+        return -1;
+    }
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+    int gai = getaddrinfo(host, port_s, &hints, &ai);
+    if (gai || !ai) {
+        snprintf(errstr, errstr_size, "--http %s: %s", hostport, gai_strerror(gai));
+        return -1;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static route_t route_of(const char *method, const char *url, const char **arg) {
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
+    *arg = NULL;
+    if (!strcmp(url, "/")) return get ? ROUTE_INDEX : ROUTE_OTHER;
+    if (!strcmp(url, "/posts")) return post ? ROUTE_POST_FORM : ROUTE_OTHER;
+    if (!strncmp(url, "/posts/", 7)) {
+        *arg = url + 7;
+        return get ? ROUTE_POST_PAGE : ROUTE_OTHER;
+    }
+    if (!strcmp(url, "/api/posts")) return post ? ROUTE_API_CREATE : get ? ROUTE_API_LIST : ROUTE_OTHER;
+    if (!strncmp(url, "/api/posts/", 11)) {
+        *arg = url + 11;
+        return get ? ROUTE_API_GET : ROUTE_OTHER;
+    }
+    if (!strcmp(url, "/api/events")) return get ? ROUTE_API_EVENTS : ROUTE_OTHER;
+    if (!strcmp(url, "/api/stats")) return get ? ROUTE_API_STATS : ROUTE_OTHER;
+    if (!strcmp(url, "/healthz")) return get ? ROUTE_HEALTHZ : ROUTE_OTHER;
+    if (!strcmp(url, "/metrics")) return get ? ROUTE_METRICS : ROUTE_OTHER;
+    if (!strncmp(url, "/static/", 8)) return get ? ROUTE_STATIC : ROUTE_OTHER;
+    return ROUTE_OTHER;
+}
+
+static enum MHD_Result not_routed(req_t *req, const char *url) {
+    /* a known path with the wrong method is 405, anything else 404 */
+    static const char *const known[] = {"/", "/posts", "/api/posts", "/api/events", "/api/stats",
+                                        "/healthz", "/metrics"};
+    for (size_t i = 0; i < SA_ARRAY_LEN(known); i++)
+        if (!strcmp(url, known[i]) || !strncmp(url, "/posts/", 7) || !strncmp(url, "/api/posts/", 11)) {
+            const char *allow[] = {"Allow", !strcmp(url, "/posts") ? "POST" : !strcmp(url, "/api/posts") ? "GET, POST" : "GET", NULL};
+            return sa_web_respond_error(req, 405, "method not allowed", allow);
+        }
+    return sa_web_respond_error(req, 404, "not found", NULL);
+}
+
+static enum MHD_Result serve_static(req_t *req, const char *url) {
+    const sa_web_asset_t *a = sa_web_asset_find(url);
+    if (!a) return sa_web_respond_error(req, 404, "not found", NULL);
+    const char *extra[] = {"Cache-Control", "public, max-age=300", NULL};
+    return sa_web_respond(req, 200, a->ctype, (const char *)a->data, a->len, extra);
+}
+
+static enum MHD_Result dispatch(req_t *req, const char *url) {
+    switch (req->route) {
+    case ROUTE_INDEX: return sa_web_page_index(req);
+    case ROUTE_POST_FORM: return sa_web_page_post_form(req);
+    case ROUTE_POST_PAGE: return sa_web_page_post(req);
+    case ROUTE_API_CREATE: return sa_web_api_create(req);
+    case ROUTE_API_LIST: return sa_web_api_list(req);
+    case ROUTE_API_GET: return sa_web_api_get(req);
+    case ROUTE_API_EVENTS: return sa_web_sse_open(req);
+    case ROUTE_API_STATS: return sa_web_api_stats(req);
+    case ROUTE_HEALTHZ: return sa_web_healthz(req);
+    case ROUTE_METRICS: return sa_web_metrics_page(req);
+    case ROUTE_STATIC: return serve_static(req, url);
+    default: return not_routed(req, url);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+    (void)version;
+    sa_web_server_t *srv = cls;
+    req_t *req = *con_cls;
+    if (!req) {
+        req = sa_new(req_t);
+        req->srv = srv;
+        req->conn = conn;
+        req->route = route_of(method, url, &req->path_arg);
+        sa_buf_init(&req->body, (size_t)srv->conf->max_body);
+        req->lang = sa_i18n_pick(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang"),
+                                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+        *con_cls = req;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoll(cl, NULL, 10) > srv->conf->max_body) {
+            req->too_large = 1;
+            /* answered before the body is read; libmicrohttpd then closes the connection */
+            return sa_web_respond_error(req, 413, "request body too large",
+                                        (const char *[]){"Connection", "close", NULL});
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->too_large && sa_buf_append(&req->body, upload_data, *upload_data_size) != SA_OK)
+            req->too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->too_large) return sa_web_respond_error(req, 413, "request body too large", NULL);
+    return dispatch(req, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    (void)cls, (void)conn, (void)toe;
+    req_t *req = *con_cls;
+    if (!req) return;
+    sa_buf_free(&req->body);
+    sa_post_input_clear(&req->in);
+    free(req->ack_err);
+    free(req->key);
+    json_decref(req->op);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n') line[--n] = '\0';
+    sa_log_warn("http", "%s", line);
+}
+
+sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, char *errstr, size_t errstr_size) {
+    sa_web_server_t *srv = sa_new(sa_web_server_t);
+    srv->conf = conf;
+    srv->metrics = sa_web_metrics_new();
+    srv->sse = sa_web_sse_new(srv);
+    srv->store = sa_web_store_new(sa_web_sse_notify, srv->sse);
+
+    struct sockaddr_storage ss = {0};
+    if (resolve(conf->http, &ss, errstr, errstr_size)) goto err;
+
+    sa_web_kafka_conf_t kc = {conf->bootstrap, &conf->x, conf->topic, conf->results_topic, conf->group, ack};
+    srv->kafka = sa_web_kafka_new(&kc, srv->store, errstr, errstr_size);
+    if (!srv->kafka) goto err;
+
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+        MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(errstr, errstr_size, "cannot listen on %s (in use, or not a local address)", conf->http);
+        goto err;
+    }
+    return srv;
+err:
+    sa_web_server_stop(srv);
+    return NULL;
+}
+
+void sa_web_server_stop(sa_web_server_t *srv) {
+    if (!srv) return;
+    atomic_store(&srv->stopping, 1);
+    if (srv->daemon) MHD_quiesce_daemon(srv->daemon); /* no new connections */
+    if (srv->kafka) {
+        /* every waiting request gets its delivery report, hence its answer */
+        int left = sa_web_kafka_flush(srv->kafka, 10000);
+        if (left) sa_log_warn("web", "%d posts were still not acknowledged at shutdown", left);
+    }
+    if (srv->sse) sa_web_sse_close_all(srv->sse);
+    if (srv->daemon) {
+        /* give resumed requests a moment to be answered before the daemon closes them */
+        int64_t deadline = sa_mono_ms() + 2000;
+        const union MHD_DaemonInfo *info;
+        while (sa_mono_ms() < deadline &&
+               (info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) &&
+               info->num_connections > 0)
+            sa_sleep_ms(10);
+        MHD_stop_daemon(srv->daemon);
+    }
+    sa_web_kafka_free(srv->kafka);
+    sa_web_store_free(srv->store);
+    sa_web_sse_free(srv->sse);
+    sa_web_metrics_free(srv->metrics);
+    free(srv);
+}

@@ -1,0 +1,38 @@
+/*
+ * web_server.h - the HTTP side of `samsa web`: libmicrohttpd with its own polling threads,
+ * requests that wait for the broker's acknowledgement suspended (never a blocked thread), and
+ * Server-Sent Events streams suspended between events.
+ */
+#ifndef SA_BLOG_WEB_SERVER_H
+#define SA_BLOG_WEB_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+typedef struct sa_web_server_s sa_web_server_t;
+
+typedef struct sa_web_conf_s {
+    char *bootstrap;      /* -b */
+    sa_strlist_t x;       /* -X key=value */
+    char *http;           /* HOST:PORT to listen on */
+    char *topic;          /* blog_operations */
+    char *results_topic;  /* blog_results */
+    char *group;          /* the workers' consumer group (for lag and members) */
+    int64_t max_body;     /* bytes; larger bodies get 413 */
+    int64_t threads;      /* HTTP polling threads */
+    char *log_level;
+    char *debug;
+} sa_web_conf_t;
+
+/** @returns new: a running server (borrows @p conf until freed), or NULL with errstr. */
+sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, char *errstr, size_t errstr_size);
+
+/**
+ * Stop accepting, flush the producer so every acknowledged post stays acknowledged and every
+ * waiting request gets its answer, end the event streams, stop, free.
+ */
+void sa_web_server_stop(sa_web_server_t *srv);
+
+#endif
