@@ -303,6 +303,7 @@ static void truncate_to_hwm(sa_partition_t *part) {
     if (sa_sysio.ftruncate(seg->fd, pos))
         sa_log_error("storage", "%s: truncate to the high watermark: %s", part->dir, strerror(errno));
     sa_segment_trim_index(seg, pos, part->hwm);
+    sa_segment_remove_index_files(part->dir, seg); /* stale now; rebuilt or rewritten when needed */
     seg->unsynced = 0;
     part->hwm_seg_base = seg->base;
     part->hwm_pos = pos;

@@ -64,6 +64,14 @@ int sa_segment_remove(const char *dir, sa_segment_t *seg) {
     return rc;
 }
 
+void sa_segment_remove_index_files(const char *dir, const sa_segment_t *seg) {
+    char path[4096];
+    seg_path(path, sizeof(path), dir, seg->base, ".index");
+    sa_sysio.unlink(path);
+    seg_path(path, sizeof(path), dir, seg->base, ".timeindex");
+    sa_sysio.unlink(path);
+}
+
 static void add_idx(sa_segment_t *seg, uint32_t rel, uint32_t pos) {
     if (seg->nidx == seg->idx_cap) {
         seg->idx_cap = seg->idx_cap ? seg->idx_cap * 2 : 64;

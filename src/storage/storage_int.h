@@ -115,6 +115,8 @@ sa_segment_t *sa_segment_open(const char *dir, int64_t base, int create);
 void sa_segment_free(sa_segment_t *seg);
 /** Unlink the segment's files and free it. @returns 0 or -1 with errno. */
 int sa_segment_remove(const char *dir, sa_segment_t *seg);
+/** Unlink the segment's .index/.timeindex files (after a truncation made them stale). */
+void sa_segment_remove_index_files(const char *dir, const sa_segment_t *seg);
 /** Account for a batch at @p pos (index entries, next offset, max timestamp). */
 void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos,
                            int64_t index_interval);

@@ -79,7 +79,8 @@ sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t 
         goto fail;
     }
     snprintf(path, sizeof(path), "%s/topics", dir);
-    if (sa_sysio.mkdir(path, 0755) && errno != EEXIST) {
+    int fresh = sa_sysio.mkdir(path, 0755) == 0;
+    if (!fresh && errno != EEXIST) {
         SET_ERR("cannot create %s: %s", path, strerror(errno));
         goto fail;
     }
@@ -92,8 +93,8 @@ sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t 
     int64_t t0 = sa_mono_ms();
     err = sa_topic_load_all(store, errstr, errstr_size);
     if (err) goto fail;
-    sa_log_info("storage", "opened %s: %zu topics, %s shutdown, %lld ms", dir, store->ntopics,
-                store->clean_open ? "clean" : "unclean (recovered)", (long long)(sa_mono_ms() - t0));
+    sa_log_info("storage", "opened %s: %zu topics, %s, %lld ms", dir, store->ntopics,
+                fresh ? "new directory" : store->clean_open ? "clean shutdown" : "unclean shutdown, recovered", (long long)(sa_mono_ms() - t0));
     *storep = store;
     return SA_OK;
 fail:
