@@ -151,7 +151,7 @@ void sa_conn_reap(sa_broker_t *broker) {
     }
 }
 
-/* Drop finished requests at the head that have nothing (left) to write. */
+/* Free the head request (its response was written, or it has none). */
 static void pop_head(sa_conn_t *conn) {
     sa_req_t *req = conn->head;
     conn->head = req->_next;
