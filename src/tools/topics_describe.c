@@ -139,10 +139,9 @@ int sa_tools_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn
         if (rd_kafka_query_watermark_offsets(rk, topic, p->id, &p->earliest, &p->latest, (int)conn->timeout_ms))
             p->earliest = p->latest = -1;
     }
-    if (sa_tools_topic_describe_configs(cmd, rk, conn, topic, &td->configs)) {
-        sa_tools_topic_free(td);
-        return -1;
-    }
+    /* Partitions without configs beat no answer: a broker without DescribeConfigs still gets
+     * described (the reason is on stderr) and td->configs_unknown says so. */
+    if (sa_tools_topic_describe_configs(cmd, rk, conn, topic, &td->configs)) td->configs_unknown = 1;
     return 0;
 }
 
@@ -165,7 +164,7 @@ void sa_tools_topic_print(const sa_tools_topic_t *td, FILE *out) {
     int rf = td->npart ? td->parts[0].nreplicas : 0;
     fprintf(out, "Topic: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: ", td->name, td->npart, rf);
     for (size_t i = 0; i < td->configs.n; i++) fprintf(out, "%s%s", i ? "," : "", td->configs.v[i]);
-    fputc('\n', out);
+    fputs(td->configs_unknown ? "(unknown)\n" : "\n", out);
     for (int i = 0; i < td->npart; i++) {
         const sa_tools_topic_part_t *p = &td->parts[i];
         fprintf(out, "\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: ", td->name, p->id, p->leader);
@@ -196,7 +195,7 @@ json_t *sa_tools_topic_to_json(const sa_tools_topic_t *td) {
         json_object_set_new(cfg, k, json_string(eq + 1));
         free(k);
     }
-    json_object_set_new(o, "configs", cfg);
+    json_object_set_new(o, "configs", td->configs_unknown ? (json_decref(cfg), json_null()) : cfg);
     for (int i = 0; i < td->npart; i++) {
         const sa_tools_topic_part_t *p = &td->parts[i];
         json_t *jp = json_object();

@@ -31,6 +31,7 @@ typedef struct sa_tools_topic_s {
     int npart;
     sa_tools_topic_part_t *parts; /* owned, sorted by id */
     sa_strlist_t configs;   /* "key=value" overrides (not defaults), owned */
+    int configs_unknown;    /* the broker could not say (no DescribeConfigs): configs is empty */
 } sa_tools_topic_t;
 
 /** @returns 1 if @p topic exists, 0 if not, -1 after printing an error. */
@@ -53,7 +54,8 @@ void sa_tools_topic_free(sa_tools_topic_t *td);
 /** Print @p td the way kafka-topics --describe does, plus the offsets. */
 void sa_tools_topic_print(const sa_tools_topic_t *td, FILE *out);
 
-/** @returns new JSON object {"topic", "partition_count", "replication_factor", "configs", "partitions": [...]}. */
+/** @returns new JSON object {"topic", "partition_count", "replication_factor", "configs" (null if
+ *  unknown), "partitions": [...]}. */
 json_t *sa_tools_topic_to_json(const sa_tools_topic_t *td);
 
 #endif

@@ -1,5 +1,6 @@
-"""`samsa loggen`: 100,000 records at full speed all confirmed delivered; --seed reproduces the
-records; every record, produced or printed, follows the lab's field rules; key = service."""
+"""`samsa loggen`: 100,000 records at full speed all confirmed delivered; every record on the broker
+follows the lab's field rules, key = service, and they are the records --dry-run --seed prints.
+(--seed reproducibility and the rules on dry-run output: 0084-tools-cli.)"""
 import json
 from collections import Counter
 
@@ -36,16 +37,6 @@ def consume_all(b, topic, nparts, expect):
 
 
 def main():
-    # Reproducibility, without a broker.
-    a, b2 = dry(42, 3000), dry(42, 3000)
-    check([without_time(r) for r in a] == [without_time(r) for r in b2], "--seed 42 twice: same records")
-    check([without_time(r) for r in a] != [without_time(r) for r in dry(43, 3000)], "another seed differs")
-    f1 = ok("loggen", "--dry-run", "--seed", 5, "--count", 500, "--fake-time", "1795000000")
-    f2 = ok("loggen", "--dry-run", "--seed", 5, "--count", 500, "--fake-time", "1795000000")
-    check(f1 == f2, "--seed with --fake-time: byte-identical output, timestamps included")
-    ids = [check_record(r) for r in dry(7, 20000)]
-    check(ids == list(range(20000)), "20,000 dry-run records follow every field rule, ids 0..19999")
-
     with cluster() as b:
         t = unique("kafka-logs")
         ok("topics", "-b", b, "--create", "--topic", t, "--partitions", 3, "--replication-factor", 1)
@@ -71,11 +62,6 @@ def main():
         expect = Counter(json.dumps(without_time(r), sort_keys=True) for r in dry(9, N))
         got = Counter(json.dumps(without_time(json.loads(v)), sort_keys=True) for _, v in recs)
         check(not (expect - got), "the produced records are the ones --dry-run --seed 9 prints")
-
-        rc, _, err, _ = samsa("loggen", "-b", b, "--delay", "soon")
-        check(rc == 2 and len(err.strip().splitlines()) == 1, "bad --delay: exit 2, one line")
-        rc, _, err, _ = samsa("loggen", "-b", b, "--count", "-5")
-        check(rc == 2, "negative --count: exit 2")
 
 
 if __name__ == "__main__":
