@@ -1,0 +1,420 @@
+/*
+ * Compat client: the Java kafka-clients (producer, consumer, Admin), compiled by
+ * tests/compat/run.py with javac against the cached jars of each Kafka version (3.9.x, 4.x), so one
+ * source gives one matrix column per version. It speaks the runner's protocol (see
+ * tests/compat/py/compat_common.py): --bootstrap B --prefix P --scenarios s1,s2 prints one JSON line
+ * when each scenario starts and one with its result; --version prints the client version.
+ * Scenarios: tests/compat/README.md. Consumers in a group run in their own threads: a classic-
+ * protocol member only takes part in a rebalance from inside its poll().
+ */
+
+import java.time.Duration;
+import java.util.*;
+import java.util.concurrent.*;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.*;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.*;
+import org.apache.kafka.common.utils.AppInfoParser;
+
+public class Compat {
+    static class Fail extends RuntimeException {
+        Fail(String m) { super(m); }
+    }
+
+    static class Skip extends RuntimeException {
+        Skip(String m) { super(m); }
+    }
+
+    static String bootstrap, prefix, scenario;
+    static long deadline;
+    static final double TIMEOUT_S = Double.parseDouble(
+        Optional.ofNullable(System.getenv("COMPAT_SCENARIO_TIMEOUT")).orElse("15"));
+
+    public static void main(String[] args) {
+        String list = "";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--version": System.out.println("kafka-clients " + AppInfoParser.getVersion()); return;
+                case "--bootstrap": bootstrap = args[++i]; break;
+                case "--prefix": prefix = args[++i]; break;
+                case "--scenarios": list = args[++i]; break;
+                default: System.err.println("unknown argument " + args[i]); System.exit(2);
+            }
+        }
+        for (String s : list.split(",")) {
+            if (s.isEmpty()) continue;
+            scenario = s;
+            deadline = System.nanoTime() + (long) (TIMEOUT_S * 1e9);
+            emit("{\"start\": " + q(s) + "}");
+            String status = "pass", reason = "";
+            try {
+                run(s);
+            } catch (Skip e) {
+                status = "skip"; reason = e.getMessage();
+            } catch (Fail e) {
+                status = "fail"; reason = e.getMessage();
+            } catch (Throwable e) {
+                Throwable c = (e instanceof ExecutionException && e.getCause() != null) ? e.getCause() : e;
+                status = "fail"; reason = c.getClass().getSimpleName() + ": " + c.getMessage();
+            }
+            emit("{\"scenario\": " + q(s) + ", \"status\": " + q(status) + ", \"reason\": " + q(oneLine(reason)) + "}");
+        }
+        System.exit(0); // client threads (admin, group members) must not keep the JVM alive
+    }
+
+    static void emit(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+
+    static String oneLine(String s) {
+        s = s == null ? "" : s.replaceAll("\\s+", " ").trim();
+        return s.length() > 300 ? s.substring(0, 297) + "..." : s;
+    }
+
+    static String q(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') b.append('\\').append(c);
+            else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return b.append('"').toString();
+    }
+
+    static long leftMs() { return Math.max(0, (deadline - System.nanoTime()) / 1_000_000); }
+
+    static boolean expired() { return System.nanoTime() >= deadline; }
+
+    static String name(String what) {
+        return prefix + "-" + scenario.replace('.', '-') + (what.isEmpty() ? "" : "-" + what);
+    }
+
+    interface Check { boolean ok() throws Exception; }
+
+    static void waitUntil(String what, Check c) throws Exception {
+        Exception last = null;
+        while (true) {
+            try {
+                if (c.ok()) return;
+            } catch (Fail | Skip e) {
+                throw e;
+            } catch (Exception e) {
+                last = e;
+            }
+            if (expired()) throw new Fail("timed out waiting for " + what + (last != null ? ": " + last : ""));
+            Thread.sleep(200);
+        }
+    }
+
+    static <T> T get(KafkaFuture<T> f, String what) throws Exception {
+        try {
+            return f.get(Math.max(1000, leftMs()), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new Fail(what + ": " + e.getCause());
+        } catch (TimeoutException e) {
+            throw new Fail(what + ": no answer before the deadline");
+        }
+    }
+
+    // --- clients -------------------------------------------------------------------------------
+
+    static KafkaProducer<String, String> producer(String... kv) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("linger.ms", "5");
+        p.put("request.timeout.ms", "5000");
+        p.put("delivery.timeout.ms", "12000");
+        p.put("max.block.ms", "10000");
+        p.put("enable.idempotence", "false"); // the idempotent scenario turns it on
+        for (int i = 0; i + 1 < kv.length; i += 2) p.put(kv[i], kv[i + 1]);
+        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    static KafkaConsumer<String, String> consumer(String group) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        if (group != null) p.put("group.id", group);
+        p.put("auto.offset.reset", "earliest");
+        p.put("enable.auto.commit", "false");
+        p.put("session.timeout.ms", "10000");
+        p.put("heartbeat.interval.ms", "1000");
+        p.put("request.timeout.ms", "5000");
+        p.put("default.api.timeout.ms", "10000");
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    static Admin admin() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("request.timeout.ms", "5000");
+        p.put("default.api.timeout.ms", "10000");
+        return Admin.create(p);
+    }
+
+    static List<String> values(String pfx, int n, String sfx) {
+        List<String> v = new ArrayList<>();
+        for (int i = 0; i < n; i++) v.add(pfx + i + sfx);
+        return v;
+    }
+
+    static void produce(KafkaProducer<String, String> p, String topic, List<String> vals, Integer partition) throws Exception {
+        List<Future<RecordMetadata>> fs = new ArrayList<>();
+        for (String v : vals) fs.add(p.send(new ProducerRecord<>(topic, partition, v, v)));
+        p.flush();
+        for (Future<RecordMetadata> f : fs) {
+            try {
+                f.get(Math.max(1000, leftMs()), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                throw new Fail("delivery failed: " + e.getCause());
+            }
+        }
+    }
+
+    static List<Integer> partitions(KafkaProducer<String, String> p, String topic) {
+        List<Integer> r = new ArrayList<>();
+        for (PartitionInfo pi : p.partitionsFor(topic)) r.add(pi.partition());
+        Collections.sort(r);
+        return r;
+    }
+
+    static List<String> read(String topic, int n, List<Integer> parts, long start) throws Exception {
+        List<String> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = consumer(null)) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int p : parts) tps.add(new TopicPartition(topic, p));
+            c.assign(tps);
+            for (TopicPartition tp : tps) c.seek(tp, start);
+            while (got.size() < n && !expired())
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+        }
+        return got;
+    }
+
+    static void checkValues(List<String> got, List<String> want, String what) {
+        List<String> a = new ArrayList<>(got), b = new ArrayList<>(want);
+        Collections.sort(a);
+        Collections.sort(b);
+        if (a.equals(b)) return;
+        List<String> missing = new ArrayList<>(want);
+        missing.removeAll(got);
+        throw new Fail(String.format("%s: got %d values, want %d (%d missing e.g. %s)", what, got.size(),
+                                     want.size(), missing.size(), missing.subList(0, Math.min(2, missing.size()))));
+    }
+
+    // --- scenarios ----------------------------------------------------------------------------
+
+    static void run(String s) throws Exception {
+        if (s.startsWith("produce.")) {
+            String[] f = s.split("\\.");
+            produceScenario(f[1].substring(4), f[2]);
+            return;
+        }
+        switch (s) {
+            case "metadata": metadata(); break;
+            case "fetch": fetch(); break;
+            case "group.join": groupJoin(); break;
+            case "group.rebalance": groupRebalance(); break;
+            case "group.commit": commitRound(name(""), name("group"), values("c", 30, "")); break;
+            case "group.resume": groupResume(); break;
+            case "admin.create": try (Admin a = admin()) { create(a, name("")); } break;
+            case "admin.describe": adminDescribe(); break;
+            case "admin.alter": adminAlter(); break;
+            case "admin.delete": adminDelete(); break;
+            case "idempotent": idempotent(); break;
+            default: throw new Skip("scenario not implemented by this client");
+        }
+    }
+
+    static void metadata() {
+        try (KafkaProducer<String, String> p = producer()) {
+            List<PartitionInfo> ps = p.partitionsFor(name(""));
+            if (ps.isEmpty() || ps.get(0).leader() == null || ps.get(0).leader().host().isEmpty())
+                throw new Fail("metadata has no leader for an auto-created topic: " + ps);
+        }
+    }
+
+    static void produceScenario(String acks, String codec) throws Exception {
+        String topic = name("");
+        List<String> vals = values("v", 20, "-" + codec);
+        try (KafkaProducer<String, String> p = producer("acks", acks, "compression.type", codec)) {
+            produce(p, topic, vals, null);
+            checkValues(read(topic, 20, partitions(p, topic), 0), vals, "read back");
+        }
+    }
+
+    static void fetch() throws Exception {
+        String topic = name("");
+        List<String> vals = values("f", 50, "");
+        try (KafkaProducer<String, String> p = producer("acks", "all")) {
+            produce(p, topic, vals, 0);
+        }
+        List<String> got = read(topic, 50, List.of(0), 0);
+        if (!got.equals(vals)) throw new Fail("from offset 0: got " + head(got) + ", want f0..f49 in order");
+        got = read(topic, 25, List.of(0), 25);
+        if (!got.equals(vals.subList(25, 50))) throw new Fail("from offset 25 (inside a batch): got " + head(got));
+    }
+
+    static String head(List<String> l) { return l.subList(0, Math.min(3, l.size())) + "... (" + l.size() + ")"; }
+
+    static List<Integer> fill(String topic, List<String> vals) throws Exception {
+        try (KafkaProducer<String, String> p = producer("acks", "all")) {
+            produce(p, topic, vals, null);
+            return partitions(p, topic);
+        }
+    }
+
+    static List<String> drain(KafkaConsumer<String, String> c, int n, long extraMs) {
+        List<String> got = new ArrayList<>();
+        long end = Long.MAX_VALUE;
+        while (!expired() && System.nanoTime() < end) {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+            if (got.size() >= n && end == Long.MAX_VALUE) end = System.nanoTime() + extraMs * 1_000_000;
+        }
+        return got;
+    }
+
+    static void groupJoin() throws Exception {
+        String topic = name("");
+        List<String> vals = values("g", 30, "");
+        fill(topic, vals);
+        try (KafkaConsumer<String, String> c = consumer(name("group"))) {
+            c.subscribe(List.of(topic));
+            checkValues(drain(c, 30, 0), vals, "group consume");
+        }
+    }
+
+    static void commitRound(String topic, String group, List<String> vals) throws Exception {
+        fill(topic, vals);
+        try (KafkaConsumer<String, String> c = consumer(group)) {
+            c.subscribe(List.of(topic));
+            checkValues(drain(c, vals.size(), 0), vals, "group consume");
+            c.commitSync();
+            long total = 0;
+            for (OffsetAndMetadata om : c.committed(c.assignment()).values()) if (om != null) total += om.offset();
+            if (total != vals.size()) throw new Fail("committed offsets sum to " + total + ", want " + vals.size());
+        }
+    }
+
+    static void groupResume() throws Exception {
+        String topic = name(""), group = name("group");
+        commitRound(topic, group, values("a", 20, ""));
+        List<String> second = values("b", 10, "");
+        fill(topic, second);
+        try (KafkaConsumer<String, String> c = consumer(group)) {
+            c.subscribe(List.of(topic));
+            checkValues(drain(c, 10, 1000), second, "resumed consume (only the 10 new messages)");
+        }
+    }
+
+    static class Member extends Thread {
+        final String group, topic;
+        volatile Set<Integer> parts = Set.of();
+        volatile boolean stop;
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+
+        Member(String group, String topic) { this.group = group; this.topic = topic; setDaemon(true); }
+
+        public void run() {
+            try (KafkaConsumer<String, String> c = consumer(group)) {
+                c.subscribe(List.of(topic));
+                while (!stop) {
+                    c.poll(Duration.ofMillis(100));
+                    Set<Integer> s = new HashSet<>();
+                    for (TopicPartition tp : c.assignment()) s.add(tp.partition());
+                    parts = s;
+                }
+            } catch (Throwable e) {
+                error.set(e);
+            }
+        }
+    }
+
+    static void groupRebalance() throws Exception {
+        String topic = name(""), group = name("group");
+        List<Integer> parts = fill(topic, values("r", 6, ""));
+        if (parts.size() < 2) throw new Skip("auto-created topic has " + parts.size() + " partition(s); rebalance needs 2+");
+        Member a = new Member(group, topic), b = new Member(group, topic);
+        try {
+            a.start();
+            waitUntil("first member's assignment", () -> !a.parts.isEmpty() || a.error.get() != null);
+            b.start();
+            waitUntil("both members assigned disjoint partitions covering all " + parts.size(), () -> {
+                for (Member m : List.of(a, b))
+                    if (m.error.get() != null) throw new Fail("member error: " + m.error.get());
+                Set<Integer> pa = a.parts, pb = b.parts, all = new HashSet<>(pa);
+                all.addAll(pb);
+                return !pa.isEmpty() && !pb.isEmpty() && Collections.disjoint(pa, pb) && all.equals(new HashSet<>(parts));
+            });
+        } finally {
+            a.stop = true;
+            b.stop = true;
+            a.join(10000);
+            b.join(10000);
+        }
+    }
+
+    static int partitionCount(Admin a, String topic) throws Exception {
+        return get(a.describeTopics(List.of(topic)).allTopicNames(), "DescribeTopics").get(topic).partitions().size();
+    }
+
+    static void create(Admin a, String topic) throws Exception {
+        NewTopic nt = new NewTopic(topic, 2, (short) 1).configs(Map.of("retention.ms", "604800000"));
+        get(a.createTopics(List.of(nt)).all(), "CreateTopics");
+        int n = partitionCount(a, topic);
+        if (n != 2) throw new Fail("created topic has " + n + " partitions, want 2");
+    }
+
+    static String configOf(Admin a, String topic, String key) throws Exception {
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config c = get(a.describeConfigs(List.of(r)).all(), "DescribeConfigs").get(r);
+        ConfigEntry e = c.get(key);
+        if (e == null) throw new Fail("DescribeConfigs has no " + key);
+        return e.value();
+    }
+
+    static void adminDescribe() throws Exception {
+        try (Admin a = admin()) {
+            String topic = name("");
+            create(a, topic);
+            String v = configOf(a, topic, "retention.ms");
+            if (!"604800000".equals(v)) throw new Fail("retention.ms = " + v + ", want 604800000");
+        }
+    }
+
+    static void adminAlter() throws Exception {
+        try (Admin a = admin()) {
+            String topic = name("");
+            create(a, topic);
+            ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            AlterConfigOp op = new AlterConfigOp(new ConfigEntry("retention.ms", "86400000"), AlterConfigOp.OpType.SET);
+            get(a.incrementalAlterConfigs(Map.of(r, List.of(op))).all(), "IncrementalAlterConfigs");
+            waitUntil("retention.ms=86400000 in DescribeConfigs", () -> "86400000".equals(configOf(a, topic, "retention.ms")));
+            get(a.createPartitions(Map.of(topic, NewPartitions.increaseTo(3))).all(), "CreatePartitions");
+            waitUntil("3 partitions", () -> partitionCount(a, topic) == 3);
+        }
+    }
+
+    static void adminDelete() throws Exception {
+        try (Admin a = admin()) {
+            String topic = name("");
+            create(a, topic);
+            get(a.deleteTopics(List.of(topic)).all(), "DeleteTopics");
+            waitUntil("topic gone from ListTopics", () -> !get(a.listTopics().names(), "ListTopics").contains(topic));
+        }
+    }
+
+    static void idempotent() throws Exception {
+        String topic = name("");
+        List<String> vals = values("i", 50, "");
+        try (KafkaProducer<String, String> p = producer("enable.idempotence", "true", "acks", "all")) {
+            produce(p, topic, vals, 0);
+        }
+        List<String> got = read(topic, 50, List.of(0), 0);
+        if (!got.equals(vals)) throw new Fail("read back " + head(got) + ", want i0..i49 once each in order");
+    }
+}
