@@ -448,7 +448,7 @@ def emit_struct_decl(h, st):
         ct = elem_ctype(f)
         if f.is_array:
             h("    %s *%s; /* %s */" % (ct, f.name, field_comment(f)))
-            h("    int32_t %s_count; /* elements, -1 = null */" % f.name)
+            h("    int32_t %s_count; /* %s */" % (f.name, "elements, -1 = null" if f.nullable else "elements"))
         else:
             h("    %s %s; /* %s */" % (ct, f.name, field_comment(f)))
     if not st.fields:

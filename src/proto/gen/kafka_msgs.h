@@ -117,7 +117,7 @@ typedef struct sa_ProduceRequest_PartitionProduceData_s {
 typedef struct sa_ProduceRequest_TopicProduceData_s {
     sa_str_t Name; /* v0+ */
     sa_ProduceRequest_PartitionProduceData_t *PartitionData; /* v0+ */
-    int32_t PartitionData_count; /* elements, -1 = null */
+    int32_t PartitionData_count; /* elements */
 } sa_ProduceRequest_TopicProduceData_t;
 
 /* ProduceRequest */
@@ -126,7 +126,7 @@ typedef struct sa_ProduceRequest_s {
     int16_t Acks; /* v0+ */
     int32_t TimeoutMs; /* v0+ */
     sa_ProduceRequest_TopicProduceData_t *TopicData; /* v0+ */
-    int32_t TopicData_count; /* elements, -1 = null */
+    int32_t TopicData_count; /* elements */
 } sa_ProduceRequest_t;
 
 /** Set every field of @p o to its default. */
@@ -165,7 +165,7 @@ typedef struct sa_ProduceResponse_PartitionProduceResponse_s {
     int64_t LogAppendTimeMs; /* v2+, default -1 */
     int64_t LogStartOffset; /* v5+, default -1 */
     sa_ProduceResponse_BatchIndexAndErrorMessage_t *RecordErrors; /* v8+ */
-    int32_t RecordErrors_count; /* elements, -1 = null */
+    int32_t RecordErrors_count; /* elements */
     sa_str_t ErrorMessage; /* v8+, nullable v8+, default null */
     sa_ProduceResponse_LeaderIdAndEpoch_t CurrentLeader; /* v10+, tag 0 */
 } sa_ProduceResponse_PartitionProduceResponse_t;
@@ -174,7 +174,7 @@ typedef struct sa_ProduceResponse_PartitionProduceResponse_s {
 typedef struct sa_ProduceResponse_TopicProduceResponse_s {
     sa_str_t Name; /* v0+ */
     sa_ProduceResponse_PartitionProduceResponse_t *PartitionResponses; /* v0+ */
-    int32_t PartitionResponses_count; /* elements, -1 = null */
+    int32_t PartitionResponses_count; /* elements */
 } sa_ProduceResponse_TopicProduceResponse_t;
 
 /* ProduceResponse.NodeEndpoint */
@@ -188,10 +188,10 @@ typedef struct sa_ProduceResponse_NodeEndpoint_s {
 /* ProduceResponse */
 typedef struct sa_ProduceResponse_s {
     sa_ProduceResponse_TopicProduceResponse_t *Responses; /* v0+ */
-    int32_t Responses_count; /* elements, -1 = null */
+    int32_t Responses_count; /* elements */
     int32_t ThrottleTimeMs; /* v1+, default 0 */
     sa_ProduceResponse_NodeEndpoint_t *NodeEndpoints; /* v10+, tag 0 */
-    int32_t NodeEndpoints_count; /* elements, -1 = null */
+    int32_t NodeEndpoints_count; /* elements */
 } sa_ProduceResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -238,7 +238,7 @@ typedef struct sa_FetchRequest_FetchTopic_s {
     sa_str_t Topic; /* v0-12 */
     sa_uuid_t TopicId; /* v13+ */
     sa_FetchRequest_FetchPartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_FetchRequest_FetchTopic_t;
 
 /* FetchRequest.ForgottenTopic */
@@ -246,7 +246,7 @@ typedef struct sa_FetchRequest_ForgottenTopic_s {
     sa_str_t Topic; /* v7-12 */
     sa_uuid_t TopicId; /* v13+ */
     int32_t *Partitions; /* v7+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_FetchRequest_ForgottenTopic_t;
 
 /* FetchRequest */
@@ -261,9 +261,9 @@ typedef struct sa_FetchRequest_s {
     int32_t SessionId; /* v7+, default 0 */
     int32_t SessionEpoch; /* v7+, default -1 */
     sa_FetchRequest_FetchTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     sa_FetchRequest_ForgottenTopic_t *ForgottenTopicsData; /* v7+ */
-    int32_t ForgottenTopicsData_count; /* elements, -1 = null */
+    int32_t ForgottenTopicsData_count; /* elements */
     sa_str_t RackId; /* v11+, default  */
 } sa_FetchRequest_t;
 
@@ -332,7 +332,7 @@ typedef struct sa_FetchResponse_FetchableTopicResponse_s {
     sa_str_t Topic; /* v0-12 */
     sa_uuid_t TopicId; /* v13+ */
     sa_FetchResponse_PartitionData_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_FetchResponse_FetchableTopicResponse_t;
 
 /* FetchResponse.NodeEndpoint */
@@ -349,9 +349,9 @@ typedef struct sa_FetchResponse_s {
     int16_t ErrorCode; /* v7+ */
     int32_t SessionId; /* v7+, default 0 */
     sa_FetchResponse_FetchableTopicResponse_t *Responses; /* v0+ */
-    int32_t Responses_count; /* elements, -1 = null */
+    int32_t Responses_count; /* elements */
     sa_FetchResponse_NodeEndpoint_t *NodeEndpoints; /* v16+, tag 0 */
-    int32_t NodeEndpoints_count; /* elements, -1 = null */
+    int32_t NodeEndpoints_count; /* elements */
 } sa_FetchResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -392,7 +392,7 @@ typedef struct sa_ListOffsetsRequest_ListOffsetsPartition_s {
 typedef struct sa_ListOffsetsRequest_ListOffsetsTopic_s {
     sa_str_t Name; /* v0+ */
     sa_ListOffsetsRequest_ListOffsetsPartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_ListOffsetsRequest_ListOffsetsTopic_t;
 
 /* ListOffsetsRequest */
@@ -400,7 +400,7 @@ typedef struct sa_ListOffsetsRequest_s {
     int32_t ReplicaId; /* v0+ */
     int8_t IsolationLevel; /* v2+ */
     sa_ListOffsetsRequest_ListOffsetsTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int32_t TimeoutMs; /* v10+ */
 } sa_ListOffsetsRequest_t;
 
@@ -425,7 +425,7 @@ typedef struct sa_ListOffsetsResponse_ListOffsetsPartitionResponse_s {
     int32_t PartitionIndex; /* v0+ */
     int16_t ErrorCode; /* v0+ */
     int64_t *OldStyleOffsets; /* v0-0 */
-    int32_t OldStyleOffsets_count; /* elements, -1 = null */
+    int32_t OldStyleOffsets_count; /* elements */
     int64_t Timestamp; /* v1+, default -1 */
     int64_t Offset; /* v1+, default -1 */
     int32_t LeaderEpoch; /* v4+, default -1 */
@@ -435,14 +435,14 @@ typedef struct sa_ListOffsetsResponse_ListOffsetsPartitionResponse_s {
 typedef struct sa_ListOffsetsResponse_ListOffsetsTopicResponse_s {
     sa_str_t Name; /* v0+ */
     sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_ListOffsetsResponse_ListOffsetsTopicResponse_t;
 
 /* ListOffsetsResponse */
 typedef struct sa_ListOffsetsResponse_s {
     int32_t ThrottleTimeMs; /* v2+ */
     sa_ListOffsetsResponse_ListOffsetsTopicResponse_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_ListOffsetsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -505,11 +505,11 @@ typedef struct sa_MetadataResponse_MetadataResponsePartition_s {
     int32_t LeaderId; /* v0+ */
     int32_t LeaderEpoch; /* v7+, default -1 */
     int32_t *ReplicaNodes; /* v0+ */
-    int32_t ReplicaNodes_count; /* elements, -1 = null */
+    int32_t ReplicaNodes_count; /* elements */
     int32_t *IsrNodes; /* v0+ */
-    int32_t IsrNodes_count; /* elements, -1 = null */
+    int32_t IsrNodes_count; /* elements */
     int32_t *OfflineReplicas; /* v5+ */
-    int32_t OfflineReplicas_count; /* elements, -1 = null */
+    int32_t OfflineReplicas_count; /* elements */
 } sa_MetadataResponse_MetadataResponsePartition_t;
 
 /* MetadataResponse.MetadataResponseTopic */
@@ -519,7 +519,7 @@ typedef struct sa_MetadataResponse_MetadataResponseTopic_s {
     sa_uuid_t TopicId; /* v10+ */
     bool IsInternal; /* v1+, default false */
     sa_MetadataResponse_MetadataResponsePartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
     int32_t TopicAuthorizedOperations; /* v8+, default -2147483648 */
 } sa_MetadataResponse_MetadataResponseTopic_t;
 
@@ -527,11 +527,11 @@ typedef struct sa_MetadataResponse_MetadataResponseTopic_s {
 typedef struct sa_MetadataResponse_s {
     int32_t ThrottleTimeMs; /* v3+ */
     sa_MetadataResponse_MetadataResponseBroker_t *Brokers; /* v0+ */
-    int32_t Brokers_count; /* elements, -1 = null */
+    int32_t Brokers_count; /* elements */
     sa_str_t ClusterId; /* v2+, nullable v2+, default null */
     int32_t ControllerId; /* v1+, default -1 */
     sa_MetadataResponse_MetadataResponseTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int32_t ClusterAuthorizedOperations; /* v8-10, default -2147483648 */
 } sa_MetadataResponse_t;
 
@@ -566,7 +566,7 @@ typedef struct sa_OffsetCommitRequest_OffsetCommitRequestPartition_s {
 typedef struct sa_OffsetCommitRequest_OffsetCommitRequestTopic_s {
     sa_str_t Name; /* v0+ */
     sa_OffsetCommitRequest_OffsetCommitRequestPartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetCommitRequest_OffsetCommitRequestTopic_t;
 
 /* OffsetCommitRequest */
@@ -577,7 +577,7 @@ typedef struct sa_OffsetCommitRequest_s {
     sa_str_t GroupInstanceId; /* v7+, nullable v7+, default null */
     int64_t RetentionTimeMs; /* v2-4, default -1 */
     sa_OffsetCommitRequest_OffsetCommitRequestTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_OffsetCommitRequest_t;
 
 /** Set every field of @p o to its default. */
@@ -606,14 +606,14 @@ typedef struct sa_OffsetCommitResponse_OffsetCommitResponsePartition_s {
 typedef struct sa_OffsetCommitResponse_OffsetCommitResponseTopic_s {
     sa_str_t Name; /* v0+ */
     sa_OffsetCommitResponse_OffsetCommitResponsePartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetCommitResponse_OffsetCommitResponseTopic_t;
 
 /* OffsetCommitResponse */
 typedef struct sa_OffsetCommitResponse_s {
     int32_t ThrottleTimeMs; /* v3+ */
     sa_OffsetCommitResponse_OffsetCommitResponseTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_OffsetCommitResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -636,14 +636,14 @@ sa_err_t sa_OffsetCommitResponse_encode(const sa_OffsetCommitResponse_t *m, int1
 typedef struct sa_OffsetFetchRequest_OffsetFetchRequestTopic_s {
     sa_str_t Name; /* v0-7 */
     int32_t *PartitionIndexes; /* v0-7 */
-    int32_t PartitionIndexes_count; /* elements, -1 = null */
+    int32_t PartitionIndexes_count; /* elements */
 } sa_OffsetFetchRequest_OffsetFetchRequestTopic_t;
 
 /* OffsetFetchRequest.OffsetFetchRequestTopics */
 typedef struct sa_OffsetFetchRequest_OffsetFetchRequestTopics_s {
     sa_str_t Name; /* v8+ */
     int32_t *PartitionIndexes; /* v8+ */
-    int32_t PartitionIndexes_count; /* elements, -1 = null */
+    int32_t PartitionIndexes_count; /* elements */
 } sa_OffsetFetchRequest_OffsetFetchRequestTopics_t;
 
 /* OffsetFetchRequest.OffsetFetchRequestGroup */
@@ -661,7 +661,7 @@ typedef struct sa_OffsetFetchRequest_s {
     sa_OffsetFetchRequest_OffsetFetchRequestTopic_t *Topics; /* v0-7, nullable v2-7 */
     int32_t Topics_count; /* elements, -1 = null */
     sa_OffsetFetchRequest_OffsetFetchRequestGroup_t *Groups; /* v8+ */
-    int32_t Groups_count; /* elements, -1 = null */
+    int32_t Groups_count; /* elements */
     bool RequireStable; /* v7+, default false */
 } sa_OffsetFetchRequest_t;
 
@@ -696,7 +696,7 @@ typedef struct sa_OffsetFetchResponse_OffsetFetchResponsePartition_s {
 typedef struct sa_OffsetFetchResponse_OffsetFetchResponseTopic_s {
     sa_str_t Name; /* v0-7 */
     sa_OffsetFetchResponse_OffsetFetchResponsePartition_t *Partitions; /* v0-7 */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetFetchResponse_OffsetFetchResponseTopic_t;
 
 /* OffsetFetchResponse.OffsetFetchResponsePartitions */
@@ -712,14 +712,14 @@ typedef struct sa_OffsetFetchResponse_OffsetFetchResponsePartitions_s {
 typedef struct sa_OffsetFetchResponse_OffsetFetchResponseTopics_s {
     sa_str_t Name; /* v8+ */
     sa_OffsetFetchResponse_OffsetFetchResponsePartitions_t *Partitions; /* v8+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetFetchResponse_OffsetFetchResponseTopics_t;
 
 /* OffsetFetchResponse.OffsetFetchResponseGroup */
 typedef struct sa_OffsetFetchResponse_OffsetFetchResponseGroup_s {
     sa_str_t GroupId; /* v8+ */
     sa_OffsetFetchResponse_OffsetFetchResponseTopics_t *Topics; /* v8+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int16_t ErrorCode; /* v8+, default 0 */
 } sa_OffsetFetchResponse_OffsetFetchResponseGroup_t;
 
@@ -727,10 +727,10 @@ typedef struct sa_OffsetFetchResponse_OffsetFetchResponseGroup_s {
 typedef struct sa_OffsetFetchResponse_s {
     int32_t ThrottleTimeMs; /* v3+ */
     sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *Topics; /* v0-7 */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int16_t ErrorCode; /* v2-7, default 0 */
     sa_OffsetFetchResponse_OffsetFetchResponseGroup_t *Groups; /* v8+ */
-    int32_t Groups_count; /* elements, -1 = null */
+    int32_t Groups_count; /* elements */
 } sa_OffsetFetchResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -760,7 +760,7 @@ typedef struct sa_FindCoordinatorRequest_s {
     sa_str_t Key; /* v0-3 */
     int8_t KeyType; /* v1+, default 0 */
     sa_str_t *CoordinatorKeys; /* v4+ */
-    int32_t CoordinatorKeys_count; /* elements, -1 = null */
+    int32_t CoordinatorKeys_count; /* elements */
 } sa_FindCoordinatorRequest_t;
 
 /** Set every field of @p m to its default (no allocation). */
@@ -794,7 +794,7 @@ typedef struct sa_FindCoordinatorResponse_s {
     sa_str_t Host; /* v0-3 */
     int32_t Port; /* v0-3 */
     sa_FindCoordinatorResponse_Coordinator_t *Coordinators; /* v4+ */
-    int32_t Coordinators_count; /* elements, -1 = null */
+    int32_t Coordinators_count; /* elements */
 } sa_FindCoordinatorResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -826,7 +826,7 @@ typedef struct sa_JoinGroupRequest_s {
     sa_str_t GroupInstanceId; /* v5+, nullable v5+, default null */
     sa_str_t ProtocolType; /* v0+ */
     sa_JoinGroupRequest_JoinGroupRequestProtocol_t *Protocols; /* v0+ */
-    int32_t Protocols_count; /* elements, -1 = null */
+    int32_t Protocols_count; /* elements */
     sa_str_t Reason; /* v8+, nullable v8+, default null */
 } sa_JoinGroupRequest_t;
 
@@ -862,7 +862,7 @@ typedef struct sa_JoinGroupResponse_s {
     bool SkipAssignment; /* v9+, default false */
     sa_str_t MemberId; /* v0+ */
     sa_JoinGroupResponse_JoinGroupResponseMember_t *Members; /* v0+ */
-    int32_t Members_count; /* elements, -1 = null */
+    int32_t Members_count; /* elements */
 } sa_JoinGroupResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -929,7 +929,7 @@ typedef struct sa_LeaveGroupRequest_s {
     sa_str_t GroupId; /* v0+ */
     sa_str_t MemberId; /* v0-2 */
     sa_LeaveGroupRequest_MemberIdentity_t *Members; /* v3+ */
-    int32_t Members_count; /* elements, -1 = null */
+    int32_t Members_count; /* elements */
 } sa_LeaveGroupRequest_t;
 
 /** Set every field of @p o to its default. */
@@ -958,7 +958,7 @@ typedef struct sa_LeaveGroupResponse_s {
     int32_t ThrottleTimeMs; /* v1+ */
     int16_t ErrorCode; /* v0+ */
     sa_LeaveGroupResponse_MemberResponse_t *Members; /* v3+ */
-    int32_t Members_count; /* elements, -1 = null */
+    int32_t Members_count; /* elements */
 } sa_LeaveGroupResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -990,7 +990,7 @@ typedef struct sa_SyncGroupRequest_s {
     sa_str_t ProtocolType; /* v5+, nullable v5+, default null */
     sa_str_t ProtocolName; /* v5+, nullable v5+, default null */
     sa_SyncGroupRequest_SyncGroupRequestAssignment_t *Assignments; /* v0+ */
-    int32_t Assignments_count; /* elements, -1 = null */
+    int32_t Assignments_count; /* elements */
 } sa_SyncGroupRequest_t;
 
 /** Set every field of @p o to its default. */
@@ -1031,7 +1031,7 @@ sa_err_t sa_SyncGroupResponse_encode(const sa_SyncGroupResponse_t *m, int16_t ve
 /* DescribeGroupsRequest */
 typedef struct sa_DescribeGroupsRequest_s {
     sa_str_t *Groups; /* v0+ */
-    int32_t Groups_count; /* elements, -1 = null */
+    int32_t Groups_count; /* elements */
     bool IncludeAuthorizedOperations; /* v3+ */
 } sa_DescribeGroupsRequest_t;
 
@@ -1065,7 +1065,7 @@ typedef struct sa_DescribeGroupsResponse_DescribedGroup_s {
     sa_str_t ProtocolType; /* v0+ */
     sa_str_t ProtocolData; /* v0+ */
     sa_DescribeGroupsResponse_DescribedGroupMember_t *Members; /* v0+ */
-    int32_t Members_count; /* elements, -1 = null */
+    int32_t Members_count; /* elements */
     int32_t AuthorizedOperations; /* v3+, default -2147483648 */
 } sa_DescribeGroupsResponse_DescribedGroup_t;
 
@@ -1073,7 +1073,7 @@ typedef struct sa_DescribeGroupsResponse_DescribedGroup_s {
 typedef struct sa_DescribeGroupsResponse_s {
     int32_t ThrottleTimeMs; /* v1+ */
     sa_DescribeGroupsResponse_DescribedGroup_t *Groups; /* v0+ */
-    int32_t Groups_count; /* elements, -1 = null */
+    int32_t Groups_count; /* elements */
 } sa_DescribeGroupsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1095,9 +1095,9 @@ sa_err_t sa_DescribeGroupsResponse_encode(const sa_DescribeGroupsResponse_t *m, 
 /* ListGroupsRequest */
 typedef struct sa_ListGroupsRequest_s {
     sa_str_t *StatesFilter; /* v4+ */
-    int32_t StatesFilter_count; /* elements, -1 = null */
+    int32_t StatesFilter_count; /* elements */
     sa_str_t *TypesFilter; /* v5+ */
-    int32_t TypesFilter_count; /* elements, -1 = null */
+    int32_t TypesFilter_count; /* elements */
 } sa_ListGroupsRequest_t;
 
 /** Set every field of @p m to its default (no allocation). */
@@ -1125,7 +1125,7 @@ typedef struct sa_ListGroupsResponse_s {
     int32_t ThrottleTimeMs; /* v1+ */
     int16_t ErrorCode; /* v0+ */
     sa_ListGroupsResponse_ListedGroup_t *Groups; /* v0+ */
-    int32_t Groups_count; /* elements, -1 = null */
+    int32_t Groups_count; /* elements */
 } sa_ListGroupsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1185,13 +1185,13 @@ typedef struct sa_ApiVersionsResponse_FinalizedFeatureKey_s {
 typedef struct sa_ApiVersionsResponse_s {
     int16_t ErrorCode; /* v0+ */
     sa_ApiVersionsResponse_ApiVersion_t *ApiKeys; /* v0+ */
-    int32_t ApiKeys_count; /* elements, -1 = null */
+    int32_t ApiKeys_count; /* elements */
     int32_t ThrottleTimeMs; /* v1+ */
     sa_ApiVersionsResponse_SupportedFeatureKey_t *SupportedFeatures; /* v3+, tag 0 */
-    int32_t SupportedFeatures_count; /* elements, -1 = null */
+    int32_t SupportedFeatures_count; /* elements */
     int64_t FinalizedFeaturesEpoch; /* v3+, tag 1, default -1 */
     sa_ApiVersionsResponse_FinalizedFeatureKey_t *FinalizedFeatures; /* v3+, tag 2 */
-    int32_t FinalizedFeatures_count; /* elements, -1 = null */
+    int32_t FinalizedFeatures_count; /* elements */
     bool ZkMigrationReady; /* v3+, tag 3, default false */
 } sa_ApiVersionsResponse_t;
 
@@ -1217,7 +1217,7 @@ sa_err_t sa_ApiVersionsResponse_encode(const sa_ApiVersionsResponse_t *m, int16_
 typedef struct sa_CreateTopicsRequest_CreatableReplicaAssignment_s {
     int32_t PartitionIndex; /* v0+ */
     int32_t *BrokerIds; /* v0+ */
-    int32_t BrokerIds_count; /* elements, -1 = null */
+    int32_t BrokerIds_count; /* elements */
 } sa_CreateTopicsRequest_CreatableReplicaAssignment_t;
 
 /* CreateTopicsRequest.CreatableTopicConfig */
@@ -1232,15 +1232,15 @@ typedef struct sa_CreateTopicsRequest_CreatableTopic_s {
     int32_t NumPartitions; /* v0+ */
     int16_t ReplicationFactor; /* v0+ */
     sa_CreateTopicsRequest_CreatableReplicaAssignment_t *Assignments; /* v0+ */
-    int32_t Assignments_count; /* elements, -1 = null */
+    int32_t Assignments_count; /* elements */
     sa_CreateTopicsRequest_CreatableTopicConfig_t *Configs; /* v0+ */
-    int32_t Configs_count; /* elements, -1 = null */
+    int32_t Configs_count; /* elements */
 } sa_CreateTopicsRequest_CreatableTopic_t;
 
 /* CreateTopicsRequest */
 typedef struct sa_CreateTopicsRequest_s {
     sa_CreateTopicsRequest_CreatableTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int32_t timeoutMs; /* v0+, default 60000 */
     bool validateOnly; /* v1+, default false */
 } sa_CreateTopicsRequest_t;
@@ -1289,7 +1289,7 @@ typedef struct sa_CreateTopicsResponse_CreatableTopicResult_s {
 typedef struct sa_CreateTopicsResponse_s {
     int32_t ThrottleTimeMs; /* v2+ */
     sa_CreateTopicsResponse_CreatableTopicResult_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_CreateTopicsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1317,9 +1317,9 @@ typedef struct sa_DeleteTopicsRequest_DeleteTopicState_s {
 /* DeleteTopicsRequest */
 typedef struct sa_DeleteTopicsRequest_s {
     sa_DeleteTopicsRequest_DeleteTopicState_t *Topics; /* v6+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     sa_str_t *TopicNames; /* v0-5 */
-    int32_t TopicNames_count; /* elements, -1 = null */
+    int32_t TopicNames_count; /* elements */
     int32_t TimeoutMs; /* v0+ */
 } sa_DeleteTopicsRequest_t;
 
@@ -1349,7 +1349,7 @@ typedef struct sa_DeleteTopicsResponse_DeletableTopicResult_s {
 typedef struct sa_DeleteTopicsResponse_s {
     int32_t ThrottleTimeMs; /* v1+ */
     sa_DeleteTopicsResponse_DeletableTopicResult_t *Responses; /* v0+ */
-    int32_t Responses_count; /* elements, -1 = null */
+    int32_t Responses_count; /* elements */
 } sa_DeleteTopicsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1376,13 +1376,13 @@ typedef struct sa_DeleteRecordsRequest_DeleteRecordsPartition_s {
 typedef struct sa_DeleteRecordsRequest_DeleteRecordsTopic_s {
     sa_str_t Name; /* v0+ */
     sa_DeleteRecordsRequest_DeleteRecordsPartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_DeleteRecordsRequest_DeleteRecordsTopic_t;
 
 /* DeleteRecordsRequest */
 typedef struct sa_DeleteRecordsRequest_s {
     sa_DeleteRecordsRequest_DeleteRecordsTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int32_t TimeoutMs; /* v0+ */
 } sa_DeleteRecordsRequest_t;
 
@@ -1413,14 +1413,14 @@ typedef struct sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_s {
 typedef struct sa_DeleteRecordsResponse_DeleteRecordsTopicResult_s {
     sa_str_t Name; /* v0+ */
     sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t;
 
 /* DeleteRecordsResponse */
 typedef struct sa_DeleteRecordsResponse_s {
     int32_t ThrottleTimeMs; /* v0+ */
     sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_DeleteRecordsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1490,14 +1490,14 @@ typedef struct sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_s {
 typedef struct sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_s {
     sa_str_t Topic; /* v0+ */
     sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t;
 
 /* OffsetForLeaderEpochRequest */
 typedef struct sa_OffsetForLeaderEpochRequest_s {
     int32_t ReplicaId; /* v3+, default -2 */
     sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_OffsetForLeaderEpochRequest_t;
 
 /** Set every field of @p o to its default. */
@@ -1528,14 +1528,14 @@ typedef struct sa_OffsetForLeaderEpochResponse_EpochEndOffset_s {
 typedef struct sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_s {
     sa_str_t Topic; /* v0+ */
     sa_OffsetForLeaderEpochResponse_EpochEndOffset_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t;
 
 /* OffsetForLeaderEpochResponse */
 typedef struct sa_OffsetForLeaderEpochResponse_s {
     int32_t ThrottleTimeMs; /* v2+ */
     sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_OffsetForLeaderEpochResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1565,7 +1565,7 @@ typedef struct sa_DescribeConfigsRequest_DescribeConfigsResource_s {
 /* DescribeConfigsRequest */
 typedef struct sa_DescribeConfigsRequest_s {
     sa_DescribeConfigsRequest_DescribeConfigsResource_t *Resources; /* v0+ */
-    int32_t Resources_count; /* elements, -1 = null */
+    int32_t Resources_count; /* elements */
     bool IncludeSynonyms; /* v1+, default false */
     bool IncludeDocumentation; /* v3+, default false */
 } sa_DescribeConfigsRequest_t;
@@ -1600,7 +1600,7 @@ typedef struct sa_DescribeConfigsResponse_DescribeConfigsResourceResult_s {
     int8_t ConfigSource; /* v1+, default -1 */
     bool IsSensitive; /* v0+ */
     sa_DescribeConfigsResponse_DescribeConfigsSynonym_t *Synonyms; /* v1+ */
-    int32_t Synonyms_count; /* elements, -1 = null */
+    int32_t Synonyms_count; /* elements */
     int8_t ConfigType; /* v3+, default 0 */
     sa_str_t Documentation; /* v3+, nullable v0+ */
 } sa_DescribeConfigsResponse_DescribeConfigsResourceResult_t;
@@ -1612,14 +1612,14 @@ typedef struct sa_DescribeConfigsResponse_DescribeConfigsResult_s {
     int8_t ResourceType; /* v0+ */
     sa_str_t ResourceName; /* v0+ */
     sa_DescribeConfigsResponse_DescribeConfigsResourceResult_t *Configs; /* v0+ */
-    int32_t Configs_count; /* elements, -1 = null */
+    int32_t Configs_count; /* elements */
 } sa_DescribeConfigsResponse_DescribeConfigsResult_t;
 
 /* DescribeConfigsResponse */
 typedef struct sa_DescribeConfigsResponse_s {
     int32_t ThrottleTimeMs; /* v0+ */
     sa_DescribeConfigsResponse_DescribeConfigsResult_t *Results; /* v0+ */
-    int32_t Results_count; /* elements, -1 = null */
+    int32_t Results_count; /* elements */
 } sa_DescribeConfigsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1651,13 +1651,13 @@ typedef struct sa_AlterConfigsRequest_AlterConfigsResource_s {
     int8_t ResourceType; /* v0+ */
     sa_str_t ResourceName; /* v0+ */
     sa_AlterConfigsRequest_AlterableConfig_t *Configs; /* v0+ */
-    int32_t Configs_count; /* elements, -1 = null */
+    int32_t Configs_count; /* elements */
 } sa_AlterConfigsRequest_AlterConfigsResource_t;
 
 /* AlterConfigsRequest */
 typedef struct sa_AlterConfigsRequest_s {
     sa_AlterConfigsRequest_AlterConfigsResource_t *Resources; /* v0+ */
-    int32_t Resources_count; /* elements, -1 = null */
+    int32_t Resources_count; /* elements */
     bool ValidateOnly; /* v0+ */
 } sa_AlterConfigsRequest_t;
 
@@ -1689,7 +1689,7 @@ typedef struct sa_AlterConfigsResponse_AlterConfigsResourceResponse_s {
 typedef struct sa_AlterConfigsResponse_s {
     int32_t ThrottleTimeMs; /* v0+ */
     sa_AlterConfigsResponse_AlterConfigsResourceResponse_t *Responses; /* v0+ */
-    int32_t Responses_count; /* elements, -1 = null */
+    int32_t Responses_count; /* elements */
 } sa_AlterConfigsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1709,7 +1709,7 @@ sa_err_t sa_AlterConfigsResponse_encode(const sa_AlterConfigsResponse_t *m, int1
 /* CreatePartitionsRequest.CreatePartitionsAssignment */
 typedef struct sa_CreatePartitionsRequest_CreatePartitionsAssignment_s {
     int32_t *BrokerIds; /* v0+ */
-    int32_t BrokerIds_count; /* elements, -1 = null */
+    int32_t BrokerIds_count; /* elements */
 } sa_CreatePartitionsRequest_CreatePartitionsAssignment_t;
 
 /* CreatePartitionsRequest.CreatePartitionsTopic */
@@ -1723,7 +1723,7 @@ typedef struct sa_CreatePartitionsRequest_CreatePartitionsTopic_s {
 /* CreatePartitionsRequest */
 typedef struct sa_CreatePartitionsRequest_s {
     sa_CreatePartitionsRequest_CreatePartitionsTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     int32_t TimeoutMs; /* v0+ */
     bool ValidateOnly; /* v0+ */
 } sa_CreatePartitionsRequest_t;
@@ -1755,7 +1755,7 @@ typedef struct sa_CreatePartitionsResponse_CreatePartitionsTopicResult_s {
 typedef struct sa_CreatePartitionsResponse_s {
     int32_t ThrottleTimeMs; /* v0+ */
     sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t *Results; /* v0+ */
-    int32_t Results_count; /* elements, -1 = null */
+    int32_t Results_count; /* elements */
 } sa_CreatePartitionsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1775,7 +1775,7 @@ sa_err_t sa_CreatePartitionsResponse_encode(const sa_CreatePartitionsResponse_t 
 /* DeleteGroupsRequest */
 typedef struct sa_DeleteGroupsRequest_s {
     sa_str_t *GroupsNames; /* v0+ */
-    int32_t GroupsNames_count; /* elements, -1 = null */
+    int32_t GroupsNames_count; /* elements */
 } sa_DeleteGroupsRequest_t;
 
 /** Set every field of @p m to its default (no allocation). */
@@ -1800,7 +1800,7 @@ typedef struct sa_DeleteGroupsResponse_DeletableGroupResult_s {
 typedef struct sa_DeleteGroupsResponse_s {
     int32_t ThrottleTimeMs; /* v0+ */
     sa_DeleteGroupsResponse_DeletableGroupResult_t *Results; /* v0+ */
-    int32_t Results_count; /* elements, -1 = null */
+    int32_t Results_count; /* elements */
 } sa_DeleteGroupsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1829,13 +1829,13 @@ typedef struct sa_IncrementalAlterConfigsRequest_AlterConfigsResource_s {
     int8_t ResourceType; /* v0+ */
     sa_str_t ResourceName; /* v0+ */
     sa_IncrementalAlterConfigsRequest_AlterableConfig_t *Configs; /* v0+ */
-    int32_t Configs_count; /* elements, -1 = null */
+    int32_t Configs_count; /* elements */
 } sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t;
 
 /* IncrementalAlterConfigsRequest */
 typedef struct sa_IncrementalAlterConfigsRequest_s {
     sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t *Resources; /* v0+ */
-    int32_t Resources_count; /* elements, -1 = null */
+    int32_t Resources_count; /* elements */
     bool ValidateOnly; /* v0+ */
 } sa_IncrementalAlterConfigsRequest_t;
 
@@ -1867,7 +1867,7 @@ typedef struct sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_s
 typedef struct sa_IncrementalAlterConfigsResponse_s {
     int32_t ThrottleTimeMs; /* v0+ */
     sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t *Responses; /* v0+ */
-    int32_t Responses_count; /* elements, -1 = null */
+    int32_t Responses_count; /* elements */
 } sa_IncrementalAlterConfigsResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1893,14 +1893,14 @@ typedef struct sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_s {
 typedef struct sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_s {
     sa_str_t Name; /* v0+ */
     sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t;
 
 /* OffsetDeleteRequest */
 typedef struct sa_OffsetDeleteRequest_s {
     sa_str_t GroupId; /* v0+ */
     sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_OffsetDeleteRequest_t;
 
 /** Set every field of @p o to its default. */
@@ -1929,7 +1929,7 @@ typedef struct sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_s {
 typedef struct sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_s {
     sa_str_t Name; /* v0+ */
     sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t;
 
 /* OffsetDeleteResponse */
@@ -1937,7 +1937,7 @@ typedef struct sa_OffsetDeleteResponse_s {
     int16_t ErrorCode; /* v0+ */
     int32_t ThrottleTimeMs; /* v0+ */
     sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
 } sa_OffsetDeleteResponse_t;
 
 /** Set every field of @p o to its default. */
@@ -1991,7 +1991,7 @@ typedef struct sa_DescribeClusterResponse_s {
     sa_str_t ClusterId; /* v0+ */
     int32_t ControllerId; /* v0+, default -1 */
     sa_DescribeClusterResponse_DescribeClusterBroker_t *Brokers; /* v0+ */
-    int32_t Brokers_count; /* elements, -1 = null */
+    int32_t Brokers_count; /* elements */
     int32_t ClusterAuthorizedOperations; /* v0+, default -2147483648 */
 } sa_DescribeClusterResponse_t;
 
@@ -2050,16 +2050,16 @@ sa_err_t sa_ResponseHeader_encode(const sa_ResponseHeader_t *m, int16_t version,
 typedef struct sa_ConsumerProtocolSubscription_TopicPartition_s {
     sa_str_t Topic; /* v1+ */
     int32_t *Partitions; /* v1+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_ConsumerProtocolSubscription_TopicPartition_t;
 
 /* ConsumerProtocolSubscription */
 typedef struct sa_ConsumerProtocolSubscription_s {
     sa_str_t *Topics; /* v0+ */
-    int32_t Topics_count; /* elements, -1 = null */
+    int32_t Topics_count; /* elements */
     sa_bytes_t UserData; /* v0+, nullable v0+, default null */
     sa_ConsumerProtocolSubscription_TopicPartition_t *OwnedPartitions; /* v1+ */
-    int32_t OwnedPartitions_count; /* elements, -1 = null */
+    int32_t OwnedPartitions_count; /* elements */
     int32_t GenerationId; /* v2+, default -1 */
     sa_str_t RackId; /* v3+, nullable v3+, default null */
 } sa_ConsumerProtocolSubscription_t;
@@ -2082,13 +2082,13 @@ sa_err_t sa_ConsumerProtocolSubscription_encode(const sa_ConsumerProtocolSubscri
 typedef struct sa_ConsumerProtocolAssignment_TopicPartition_s {
     sa_str_t Topic; /* v0+ */
     int32_t *Partitions; /* v0+ */
-    int32_t Partitions_count; /* elements, -1 = null */
+    int32_t Partitions_count; /* elements */
 } sa_ConsumerProtocolAssignment_TopicPartition_t;
 
 /* ConsumerProtocolAssignment */
 typedef struct sa_ConsumerProtocolAssignment_s {
     sa_ConsumerProtocolAssignment_TopicPartition_t *AssignedPartitions; /* v0+ */
-    int32_t AssignedPartitions_count; /* elements, -1 = null */
+    int32_t AssignedPartitions_count; /* elements */
     sa_bytes_t UserData; /* v0+, nullable v0+, default null */
 } sa_ConsumerProtocolAssignment_t;
 
