@@ -22,13 +22,21 @@ static int hex(char ch) {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
 }
 
+/* Bytes that end the fast path inside a string: controls, '"' and '\\'. */
+static const unsigned char stops_string[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
+    [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1,
+    [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+    [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1,
+    ['"'] = 1,  ['\\'] = 1};
+
 /* A string at the cursor ('"' included); its raw body goes to *s / *n. */
 static int string(cur_t *c, const char **s, size_t *n) {
     if (c->p >= c->end || *c->p != '"') return -1;
     const char *start = ++c->p;
     while (c->p < c->end) {
         /* fast path: plain bytes (most of every record) */
-        while (c->p < c->end && (unsigned char)*c->p >= 0x20 && *c->p != '"' && *c->p != '\\') c->p++;
+        while (c->p < c->end && !stops_string[(unsigned char)*c->p]) c->p++;
         if (c->p >= c->end) break;
         unsigned char ch = (unsigned char)*c->p;
         if (ch == '"') {
