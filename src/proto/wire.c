@@ -222,6 +222,7 @@ static sa_err_t write_len(sa_buf_t *out, int64_t len, bool compact, int classic_
 static sa_err_t write_blob(sa_buf_t *out, const void *p, int32_t len, bool compact, bool nullable,
                            int classic_bits) {
     if (len < 0 && !nullable) len = 0;
+    if (len > 0 && !p) return SA_ERR_INVALID_ARG; /* a length without bytes: a caller's bug */
     if (len > 0 && classic_bits == 16 && !compact && len > INT16_MAX) return SA_ERR_INVALID_ARG;
     sa_err_t err = sa_buf_reserve(out, 5 + (len > 0 ? (size_t)len : 0));
     if (err) return err;

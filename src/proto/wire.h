@@ -168,7 +168,10 @@ sa_err_t sa_wr_varlong(sa_buf_t *out, int64_t v);
 /** @returns the bytes sa_wr_uvarint() would write for @p v (1..5). */
 size_t sa_uvarint_size(uint32_t v);
 
-/** Write a string; a null where @p nullable is false is written as the empty string. */
+/**
+ * Write a string; a null where @p nullable is false is written as the empty string.
+ * @returns SA_ERR_INVALID_ARG for len > 0 with a NULL ptr, or a classic string over 32767 bytes.
+ */
 sa_err_t sa_wr_string(sa_buf_t *out, sa_str_t s, bool compact, bool nullable);
 /** Write bytes or records; a null where @p nullable is false is written as empty. */
 sa_err_t sa_wr_bytes(sa_buf_t *out, sa_bytes_t b, bool compact, bool nullable);

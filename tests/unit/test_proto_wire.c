@@ -168,6 +168,8 @@ static void strings_and_bytes(void **state) {
     assert_int_equal(b.len, 0);
     assert_int_equal(sa_wr_string(&b, (sa_str_t){big, 40000}, true, false), SA_OK);
     free(big);
+    assert_int_equal(sa_wr_string(&b, (sa_str_t){NULL, 3}, true, false), SA_ERR_INVALID_ARG);
+    assert_int_equal(sa_wr_bytes(&b, (sa_bytes_t){NULL, 3}, false, true), SA_ERR_INVALID_ARG);
     /* Bytes: int32 length classic. */
     sa_buf_reset(&b);
     static const uint8_t raw[] = {9, 8, 7};
