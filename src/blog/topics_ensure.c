@@ -40,10 +40,31 @@ static int ensure_by_metadata(rd_kafka_t *rk, const sa_topic_spec_t *specs, size
     return rc;
 }
 
+/* @returns 1 if @p name is in the cluster's topic list @p md. */
+static int listed(const struct rd_kafka_metadata *md, const char *name) {
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, name) && !md->topics[i].err) return 1;
+    return 0;
+}
+
 int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int timeout_ms,
                      char *errstr, size_t errstr_size) {
     int rc = -1;
     int64_t deadline = sa_mono_ms() + timeout_ms;
+    /* The usual case is that the topics exist: one Metadata request (all topics, which never
+     * auto-creates) settles it without the admin round trip through the controller. */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t merr = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    if (merr) {
+        snprintf(errstr, errstr_size, "metadata: %s", rd_kafka_err2str(merr));
+        return -1;
+    }
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++) missing += !listed(md, specs[i].name);
+    if (missing == 0) {
+        rd_kafka_metadata_destroy(md);
+        return 0;
+    }
     rd_kafka_NewTopic_t **newt = sa_calloc(n ? n : 1, sizeof(*newt));
     rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -52,14 +73,17 @@ int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int
 
     rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, why, sizeof(why));
     rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, why, sizeof(why));
+    size_t nnew = 0;
     for (size_t i = 0; i < n; i++) {
-        newt[i] = rd_kafka_NewTopic_new(specs[i].name, specs[i].partitions, -1, why, sizeof(why));
-        if (!newt[i]) {
+        if (listed(md, specs[i].name)) continue;
+        newt[nnew] = rd_kafka_NewTopic_new(specs[i].name, specs[i].partitions, -1, why, sizeof(why));
+        if (!newt[nnew]) {
             snprintf(errstr, errstr_size, "topic %s: %s", specs[i].name, why);
             goto out;
         }
+        nnew++;
     }
-    rd_kafka_CreateTopics(rk, newt, n, options, queue);
+    rd_kafka_CreateTopics(rk, newt, nnew, options, queue);
     /* The queue also receives nothing else, so the first event is our result. */
     ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
     if (!ev) {
@@ -67,10 +91,12 @@ int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int
         goto out;
     }
     rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+    /* A broker without CreateTopics, or one that names no controller (librdkafka then times
+     * out waiting for one), gets the Metadata fallback. */
     if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
-        err == RD_KAFKA_RESP_ERR_INVALID_REQUEST) {
-        sa_log_warn("topics", "the broker does not support CreateTopics (%s); relying on auto-create "
-                    "through Metadata", rd_kafka_event_error_string(ev));
+        err == RD_KAFKA_RESP_ERR_INVALID_REQUEST || err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        sa_log_warn("topics", "CreateTopics failed (%s); relying on auto-create through Metadata",
+                    rd_kafka_event_error_string(ev));
         int left = (int)(deadline - sa_mono_ms());
         rc = ensure_by_metadata(rk, specs, n, left > 1000 ? left : 1000, errstr, errstr_size);
         goto out;
@@ -97,6 +123,7 @@ int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int
         }
     }
 out:
+    rd_kafka_metadata_destroy(md);
     if (ev) rd_kafka_event_destroy(ev);
     for (size_t i = 0; i < n; i++)
         if (newt[i]) rd_kafka_NewTopic_destroy(newt[i]);

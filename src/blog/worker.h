@@ -38,6 +38,7 @@ typedef struct sa_worker_conf_s {
     int64_t partitions;    /* partitions of the topics it creates */
     int64_t max_value_bytes; /* larger blog_operations values are dead letters */
     int64_t recent;        /* posts remembered for near-duplicate detection */
+    char *config;          /* --config FILE (.properties), already applied */
     char *log_level;
     char *debug;
 } sa_worker_conf_t;

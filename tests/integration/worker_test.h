@@ -1,0 +1,322 @@
+/*
+ * worker_test.h - shared helpers of the worker's integration tests (0050-0059), included by
+ * each test (header-only: the test runner builds one executable per NNNN-*.c file).
+ *
+ * Broker: the tests run against a real `samsa broker` started through tests/lib/harness. While
+ * `samsa broker` is not built yet (its placeholder exits 1 on --help), or when
+ * SAMSA_WORKER_TEST_BROKER=mock, they run against librdkafka's mock cluster instead, started in
+ * this process on a loopback port (it speaks the real protocol, groups included, so the worker
+ * process under test is unchanged); the test says so on stderr.
+ *
+ * Everything waits on conditions with deadlines (TH_WAIT_UNTIL); nothing sleeps and hopes.
+ */
+#ifndef SA_TEST_WORKER_TEST_H
+#define SA_TEST_WORKER_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define WT_FAIL(...)                                                                              \
+    do {                                                                                          \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                      \
+        fprintf(stderr, __VA_ARGS__);                                                             \
+        fprintf(stderr, "\n");                                                                    \
+        exit(1);                                                                                  \
+    } while (0)
+#define WT_ASSERT(cond, ...)                                                                      \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            fprintf(stderr, "FAIL %s:%d: (%s) ", __FILE__, __LINE__, #cond);                      \
+            fprintf(stderr, __VA_ARGS__);                                                         \
+            fprintf(stderr, "\n");                                                                \
+            exit(1);                                                                              \
+        }                                                                                         \
+    } while (0)
+
+typedef struct wt_broker_s {
+    th_proc_t proc;                 /* a real samsa broker, or unused with the mock */
+    rd_kafka_t *mock_rk;            /* owns the mock cluster */
+    rd_kafka_mock_cluster_t *mock;  /* NULL with a real broker */
+    char bootstrap[256];
+    char dir[512];                  /* temp dir for results logs */
+} wt_broker_t;
+
+static int wt_samsa_broker_built(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(th_samsa(), "samsa", "broker", "--help", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void wt_broker_start(wt_broker_t *b) {
+    memset(b, 0, sizeof(*b));
+    if (th_mkdtemp(b->dir, sizeof(b->dir), "samsa-worker-test") != 0) WT_FAIL("mkdtemp");
+    const char *want = getenv("SAMSA_WORKER_TEST_BROKER");
+    if ((!want || strcmp(want, "mock") != 0) && wt_samsa_broker_built()) {
+        if (th_broker_start(&b->proc, NULL, NULL) != 0) WT_FAIL("samsa broker did not start");
+        snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", b->proc.addr);
+        fprintf(stderr, "# broker: samsa broker at %s\n", b->bootstrap);
+        return;
+    }
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+    b->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!b->mock_rk) WT_FAIL("rd_kafka_new: %s", errstr);
+    b->mock = rd_kafka_mock_cluster_new(b->mock_rk, 1);
+    if (!b->mock) WT_FAIL("mock cluster");
+    /* The mock has no CreateTopics: the worker falls back to Metadata, so create them here. */
+    rd_kafka_mock_topic_create(b->mock, "blog_operations", 3, 1);
+    rd_kafka_mock_topic_create(b->mock, "blog_results", 3, 1);
+    rd_kafka_mock_topic_create(b->mock, "blog_errors", 1, 1);
+    snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", rd_kafka_mock_cluster_bootstraps(b->mock));
+    fprintf(stderr, "# broker: librdkafka mock cluster at %s (samsa broker not built yet or "
+                    "SAMSA_WORKER_TEST_BROKER=mock)\n", b->bootstrap);
+}
+
+static void wt_broker_stop(wt_broker_t *b) {
+    if (b->mock) {
+        rd_kafka_mock_cluster_destroy(b->mock);
+        rd_kafka_destroy(b->mock_rk);
+    } else {
+        th_proc_cleanup(&b->proc);
+    }
+    if (!getenv("SAMSA_KEEP_TEST_DIR")) th_rmtree(b->dir);
+}
+
+/* ---- workers ---- */
+
+/* Start `samsa worker` with its results log at @p log_path; @p extra: NULL-terminated or NULL. */
+static pid_t wt_worker_start(const wt_broker_t *b, const char *log_path, const char *worker_id,
+                             const char *const extra[]) {
+    const char *argv[40] = {"worker", "-b", b->bootstrap, "--results-log", log_path, "--worker-id", worker_id,
+                            "--work-ms", "0", "-X", "topic.metadata.refresh.interval.ms=1000"};
+    size_t n = 11;
+    for (size_t i = 0; extra && extra[i] && n < 38; i++) argv[n++] = extra[i];
+    argv[n] = NULL;
+    /* Not th_spawn: the worker must die with the test (PR_SET_PDEATHSIG) even when CTest kills
+     * the test at its timeout, or it would keep the test's output pipe open. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char *full[42] = {(char *)"samsa"};
+        for (size_t i = 0; i <= n; i++) full[i + 1] = (char *)argv[i];
+        execv(th_samsa(), full);
+        _exit(127);
+    }
+    if (pid < 0) WT_FAIL("spawn worker");
+    return pid;
+}
+
+/* @returns the exit status after @p sig (waitpid form); fails the test if it takes > 30 s. */
+static int wt_worker_stop(pid_t pid, int sig) {
+    kill(pid, sig);
+    int status = 0;
+    int64_t deadline = th_now_ms() + th_scaled_ms(30000);
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return status;
+        if (th_now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            WT_FAIL("worker %d did not stop within 30 s of signal %d", (int)pid, sig);
+        }
+        usleep(10000);
+    }
+}
+
+/* 1 if @p pid has exited (reaped). */
+static int wt_exited(pid_t pid) {
+    int status;
+    return waitpid(pid, &status, WNOHANG) == pid;
+}
+
+/* ---- producing ---- */
+
+static rd_kafka_t *wt_producer(const wt_broker_t *b) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
+    rd_kafka_conf_set(conf, "acks", "all", NULL, 0);
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
+    rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
+    rd_kafka_conf_set(conf, "message.max.bytes", "10000000", NULL, 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!rk) WT_FAIL("producer: %s", errstr);
+    return rk;
+}
+
+static void wt_produce_raw(rd_kafka_t *rk, const char *topic, const char *key, const void *value, size_t len) {
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)value, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(rk, 10);
+            continue;
+        }
+        if (err) WT_FAIL("produce: %s", rd_kafka_err2str(err));
+        return;
+    }
+}
+
+/* Produce one create_post operation. */
+static void wt_produce_post(rd_kafka_t *rk, const char *id, const char *title, const char *content, const char *lang) {
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id, "title", title,
+                            "content", content, "author", "Tester", "lang", lang, "submitted_at",
+                            "2026-11-22T19:00:00.000Z", "idempotency_key", id);
+    char *value = json_dumps(obj, JSON_COMPACT);
+    wt_produce_raw(rk, "blog_operations", id, value, strlen(value));
+    free(value);
+    json_decref(obj);
+}
+
+/* A distinct, ordinary English post number @p i (distinct enough not to be near-duplicates). */
+static void wt_post_text(int i, char *out, size_t size) {
+    static const char *const words[] = {"river", "garden", "coffee", "train", "mountain", "letter", "window", "bread",
+                                        "music", "winter", "harbour", "lamp", "forest", "street", "candle", "market"};
+    size_t o = (size_t)snprintf(out, size, "Post number %d. ", i);
+    unsigned x = (unsigned)i * 2654435761u + 12345u;
+    for (int s = 0; s < 6 && o < size - 64; s++) {
+        o += (size_t)snprintf(out + o, size - o, "Today the");
+        for (int w = 0; w < 6; w++) {
+            x = x * 1103515245u + 12345u;
+            o += (size_t)snprintf(out + o, size - o, " %s", words[(x >> 16) % 16]);
+        }
+        o += (size_t)snprintf(out + o, size - o, " was fine. ");
+    }
+}
+
+static void wt_flush(rd_kafka_t *rk) {
+    if (rd_kafka_flush(rk, th_scaled_ms(30000)) != RD_KAFKA_RESP_ERR_NO_ERROR) WT_FAIL("flush: records not delivered");
+}
+
+/* ---- reading the results log ---- */
+
+typedef struct wt_log_s {
+    json_t *lines; /* array of objects, in file order */
+    size_t bad;    /* lines that are not JSON objects with an id */
+} wt_log_t;
+
+static void wt_log_read(const char *path, wt_log_t *log) {
+    log->lines = json_array();
+    log->bad = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp) return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, fp)) > 0) {
+        if (line[n - 1] != '\n') break; /* a line being written right now */
+        json_t *obj = json_loadb(line, (size_t)n - 1, 0, NULL);
+        if (!json_is_string(json_object_get(obj, "id"))) {
+            log->bad++;
+            json_decref(obj);
+            continue;
+        }
+        json_array_append_new(log->lines, obj);
+    }
+    free(line);
+    fclose(fp);
+}
+
+static void wt_log_free(wt_log_t *log) { json_decref(log->lines); }
+
+static size_t wt_log_count(const char *path) {
+    wt_log_t log;
+    wt_log_read(path, &log);
+    size_t n = json_array_size(log.lines);
+    wt_log_free(&log);
+    return n;
+}
+
+/* @returns the line of post @p id (borrowed from @p log) or NULL. */
+static json_t *wt_log_find(const wt_log_t *log, const char *id) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(log->lines, i, v) if (!strcmp(json_string_value(json_object_get(v, "id")), id)) return v;
+    return NULL;
+}
+
+/* ---- reading a topic ---- */
+
+/* Read every record of @p topic from the start into a new JSON array of
+ * {"key", "value" (parsed JSON or the raw string), "partition", "offset"}; stops at the high
+ * watermarks seen at the start. */
+static json_t *wt_topic_read(const wt_broker_t *b, const char *topic) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", NULL, 0);
+    /* assign() joins no group, but librdkafka's consumer wants a group id all the same. */
+    char group[64];
+    static int readers;
+    snprintf(group, sizeof(group), "wt-reader-%d-%d", (int)getpid(), readers++);
+    rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk) WT_FAIL("consumer: %s", errstr);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, th_scaled_ms(10000)) || md->topic_cnt != 1 || md->topics[0].err)
+        WT_FAIL("metadata for %s", topic);
+    int nparts = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(nparts);
+    int need = 0;
+    for (int p = 0; p < nparts; p++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, th_scaled_ms(10000))) WT_FAIL("watermarks");
+        if (hi > lo) {
+            rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+            need++;
+        }
+    }
+    json_t *out = json_array();
+    if (need) rd_kafka_assign(rk, parts);
+    int64_t deadline = th_now_ms() + th_scaled_ms(20000);
+    while (need > 0) {
+        if (th_now_ms() > deadline) WT_FAIL("reading %s: timed out", topic);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            need--;
+        } else if (m->err) {
+            fprintf(stderr, "# reading %s: %s\n", topic, rd_kafka_message_errstr(m));
+        } else {
+            json_t *v = json_loadb(m->payload, m->len, 0, NULL);
+            if (!v) v = json_stringn_nocheck(m->payload, m->len);
+            json_array_append_new(out, json_pack("{s:s%, s:o, s:i, s:I}", "key", m->key ? (const char *)m->key : "",
+                                                 m->key ? m->key_len : 0, "value", v, "partition", (int)m->partition,
+                                                 "offset", (json_int_t)m->offset));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return out;
+}
+
+#endif
