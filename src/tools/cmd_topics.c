@@ -70,10 +70,11 @@ static const sa_cfg_opt_t opts[] = {
 
 static const sa_cfg_cmd_t spec = {
     "topics",
-    "samsa topics [-b HOST:PORT] (--create | --list | --describe | --alter | --delete) [--topic T] [OPTIONS]\n"
-    "       samsa topics [-b HOST:PORT] (create | list | describe | alter | delete | create-lab) [OPTIONS]",
+    "samsa topics [-b HOST:PORT] (--create | --list | --describe | --alter | --delete | create-lab) [--topic T] "
+    "[OPTIONS]",
     "Create, list, describe, alter and delete topics, with Apache Kafka's kafka-topics flags (and "
-    "kafka-configs' --add-config/--delete-config). `create-lab` creates the lab's four topics: "
+    "kafka-configs' --add-config/--delete-config); the mode can also be a first word (samsa topics "
+    "create --topic T ...). `create-lab` creates the lab's four topics: "
     "kafka-logs (3 partitions, retention.ms=604800000), user-events, system-metrics and "
     "payment-transactions (2 partitions each); existing ones are left alone.",
     opts,
