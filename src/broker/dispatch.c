@@ -21,6 +21,10 @@
 #include "proto/proto.h"
 
 #define API_SLOTS 128
+/* Response structures (all topics in a Metadata answer, every partition of a Fetch) are built in
+ * the request's arena too; their size follows the broker's state, not the request, so the
+ * decode cap derived from the frame size gets this allowance on top. */
+#define RESPONSE_ARENA_ALLOWANCE ((size_t)64 << 20)
 
 static const sa_api_t apis[API_SLOTS] = {
     [SA_API_Produce] = {0, 11, sa_handle_Produce},
@@ -52,7 +56,7 @@ int sa_dispatch_api_count(void) { return API_SLOTS; }
 sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
     sa_rd_t rd;
     sa_RequestHeader_t hdr;
-    sa_arena_set_cap(&req->arena, sa_proto_arena_cap(req->_frame_len));
+    sa_arena_set_cap(&req->arena, sa_proto_arena_cap(req->_frame_len) + RESPONSE_ARENA_ALLOWANCE);
     sa_rd_init(&rd, req->_frame, req->_frame_len);
     if (sa_proto_read_request_header(&rd, &req->arena, &hdr) != SA_OK) {
         /* The frame is >= 8 bytes (conn.c), so the key and version can be named. */
