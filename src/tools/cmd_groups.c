@@ -316,9 +316,11 @@ static int groups_main(int argc, char **argv) {
         sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
+    static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
+    if ((rc = sa_tools_conf_query(CMD, &c.conn, defaults)) >= 0) goto out;
+    rc = SA_EXIT_USAGE;
     if (validate(&c) || sa_tools_logging(&c.conn)) goto out;
     rc = SA_EXIT_FAIL;
-    static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
     rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
     if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
     if (c.list) rc = do_list(rk, &c);

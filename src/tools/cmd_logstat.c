@@ -308,6 +308,7 @@ static int logstat_main(int argc, char **argv) {
     conf_t c = {0};
     int first, rc = sa_cli_parse(&spec, &c, argc, argv, &first);
     if (rc >= 0) goto out;
+    if ((rc = sa_tools_conf_query(CMD, &c.conn, consumer_defaults)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
         sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);

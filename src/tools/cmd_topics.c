@@ -458,12 +458,13 @@ static int topics_main(int argc, char **argv) {
     rd_kafka_t *rk = NULL;
     int first, rc = sa_cli_parse(&spec, &c, argc, argv, &first);
     if (rc >= 0) goto out;
+    /* A consumer handle without a group: it never auto-creates topics through metadata. */
+    static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
+    if ((rc = sa_tools_conf_query(CMD, &c.conn, defaults)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     mode_t_ mode = pick_mode(&c, argc, argv, first);
     if (mode == M_NONE || validate(&c, mode) || sa_tools_logging(&c.conn)) goto out;
     rc = SA_EXIT_FAIL;
-    /* A consumer handle without a group: it never auto-creates topics through metadata. */
-    static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
     rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
     if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
     switch (mode) {

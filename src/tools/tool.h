@@ -18,7 +18,8 @@
 
 typedef struct sa_tools_conn_s {
     char *bootstrap;    /* bootstrap.servers */
-    sa_strlist_t x;     /* -X key=value librdkafka properties, applied last */
+    sa_strlist_t x;     /* -X key=value librdkafka properties, applied last; or "list" / "dump" */
+    char *kafka_config; /* -F: a file of librdkafka key=value lines (default $SAMSA_CONFIG) */
     int64_t timeout_ms; /* deadline for reaching the broker and for each admin request */
     char *log_level;    /* error|warn|info|debug */
     char *debug;        /* debug subsystems ("client" turns on librdkafka's debug) */
@@ -29,7 +30,10 @@ typedef struct sa_tools_conn_s {
     {NULL, "bootstrap-server", 'b', SA_CFG_STR, offsetof(type, m.bootstrap), 0, 0,                \
      "localhost:9092", "HOST:PORT[,...]", "Kafka broker(s) to connect to"},                      \
     {NULL, NULL, 'X', SA_CFG_LIST, offsetof(type, m.x), 0, 0, NULL, "KEY=VALUE",                  \
-     "librdkafka property, e.g. -X security.protocol=SASL_SSL (repeatable; wins over defaults)"}, \
+     "librdkafka property, e.g. -X security.protocol=SASL_SSL (repeatable; wins over defaults); "      \
+     "-X list: all properties, -X dump: the effective configuration"},                           \
+    {NULL, "kafka-config", 'F', SA_CFG_STR, offsetof(type, m.kafka_config), 0, 0, NULL, "FILE",    \
+     "librdkafka properties file (key=value lines, # comments) applied before -X; default $SAMSA_CONFIG"}, \
     {NULL, "timeout", 0, SA_CFG_MS, offsetof(type, m.timeout_ms), 1, 86400000, "10s", NULL,       \
      "give up reaching the broker or waiting for a request after this long"},                    \
     {NULL, "log-level", 0, SA_CFG_STR, offsetof(type, m.log_level), 0, 0, "warn",                 \
@@ -39,13 +43,20 @@ typedef struct sa_tools_conn_s {
 
 /**
  * Create a librdkafka handle of @p type from @p conn, with @p defaults ("key=value", NULL-ended,
- * may be NULL) under the user's -X. @p setup (may be NULL) is called on the conf before the
+ * may be NULL) under the user's -F file (or $SAMSA_CONFIG) and -X. @p setup (may be NULL) is called on the conf before the
  * handle is made, to install callbacks; @p opaque becomes the handle's opaque.
  * @returns new handle, or NULL after printing "samsa CMD: why" to stderr.
  */
 rd_kafka_t *sa_tools_client_new(const char *cmd, rd_kafka_type_t type, const sa_tools_conn_t *conn,
                                const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
                                void *opaque);
+
+/**
+ * Handle `-X list` (print librdkafka's properties) and `-X dump` (print the configuration the
+ * command would use: @p defaults, then -F/$SAMSA_CONFIG, then -X).
+ * @returns -1 if neither was asked for, else the exit code to return.
+ */
+int sa_tools_conf_query(const char *cmd, const sa_tools_conn_t *conn, const char *const *defaults);
 
 /**
  * Check that the cluster answers a metadata request within conn->timeout_ms.
