@@ -102,6 +102,7 @@ static int64_t read_log_start(const sa_partition_t *part) {
 
 static void set_hwm_at_end(sa_partition_t *part) {
     sa_segment_t *act = active_seg(part);
+    act->durable_max_ts = act->max_ts;
     part->hwm = act->next_offset;
     part->hwm_seg_base = act->base;
     part->hwm_pos = act->size;
@@ -302,8 +303,13 @@ static void truncate_to_hwm(sa_partition_t *part) {
     while (part->nsegs > k + 1) drop_seg(part, part->nsegs - 1);
     if (sa_sysio.ftruncate(seg->fd, pos))
         sa_log_error("storage", "%s: truncate to the high watermark: %s", part->dir, strerror(errno));
-    sa_segment_trim_index(seg, pos, part->hwm);
     sa_segment_remove_index_files(part->dir, seg); /* stale now; rebuilt or rewritten when needed */
+    /* Re-walk the durable part for exact indexes and max timestamp (rare: a failed sync). */
+    if (sa_segment_recover(seg, part->dir, 0, 0, part->topic->lim.index_interval_bytes > 0
+                                                       ? part->topic->lim.index_interval_bytes : 4096) ||
+        seg->size != pos)
+        sa_segment_trim_index(seg, pos, part->hwm);
+    seg->durable_max_ts = seg->max_ts;
     seg->unsynced = 0;
     part->hwm_seg_base = seg->base;
     part->hwm_pos = pos;
@@ -448,6 +454,22 @@ sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t 
         return err;
     }
     return SA_OK;
+}
+
+sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64_t *timestamp) {
+    int64_t max = -1;
+    for (size_t i = seg_for(part, part->log_start); i < part->nsegs; i++) {
+        const sa_segment_t *seg = part->segs[i];
+        if (readable(part, seg) == 0) break;
+        /* The HWM segment may hold unsynced batches above the HWM: use its maximum as of the sync. */
+        int64_t m = seg->base == part->hwm_seg_base && part->hwm_pos < seg->size ? seg->durable_max_ts : seg->max_ts;
+        if (m > max) max = m;
+    }
+    if (max < 0) {
+        *offset = *timestamp = -1;
+        return SA_OK;
+    }
+    return sa_partition_offset_for_time(part, max, offset, timestamp);
 }
 
 /* Delete whole segments entirely below the log start offset (never the active one). */

@@ -105,6 +105,7 @@ void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t
         else if (seg->tidx[seg->ntidx - 1].rel == rel)
             seg->tidx[seg->ntidx - 1].ts = hdr->MaxTimestamp;
         seg->max_ts = hdr->MaxTimestamp;
+        seg->max_ts_rel = rel;
     }
     seg->next_offset = sa_rb_last_offset(hdr) + 1;
     seg->size = pos + (int64_t)sa_rb_size(hdr);
@@ -113,7 +114,8 @@ void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t
 void sa_segment_trim_index(sa_segment_t *seg, int64_t size, int64_t next_offset) {
     while (seg->nidx && seg->idx[seg->nidx - 1].pos >= size) seg->nidx--;
     while (seg->ntidx && seg->base + seg->tidx[seg->ntidx - 1].rel >= next_offset) seg->ntidx--;
-    seg->max_ts = seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1;
+    seg->max_ts = seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1; /* the caller re-walks for the exact value */
+    seg->max_ts_rel = seg->ntidx ? seg->tidx[seg->ntidx - 1].rel : 0;
     seg->size = size;
     seg->next_offset = next_offset;
     seg->since_index = 0;
@@ -295,6 +297,12 @@ sa_err_t sa_segment_write_index(const sa_segment_t *seg, const char *dir) {
         sa_buf_put_be64(&b, (uint64_t)seg->tidx[i].ts);
         sa_buf_put_be32(&b, seg->tidx[i].rel);
     }
+    /* The sparse index may have skipped the final maximum; record it so a reload knows the
+     * segment's exact largest timestamp (retention depends on it). */
+    if (seg->ntidx && seg->tidx[seg->ntidx - 1].ts != seg->max_ts) {
+        sa_buf_put_be64(&b, (uint64_t)seg->max_ts);
+        sa_buf_put_be32(&b, seg->max_ts_rel);
+    }
     seg_path(path, sizeof(path), dir, seg->base, ".timeindex");
     if (!err) err = sa_safe_file_write(path, b.data, b.len, NULL, 0);
     sa_buf_free(&b);
@@ -333,6 +341,7 @@ sa_err_t sa_segment_load_index(sa_segment_t *seg, const char *dir) {
     seg->size = seg->nidx ? seg->idx[seg->nidx - 1].pos : 0;
     seg->next_offset = seg->base + (seg->nidx ? seg->idx[seg->nidx - 1].rel : 0);
     seg->max_ts = seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1;
+    seg->max_ts_rel = seg->ntidx ? seg->tidx[seg->ntidx - 1].rel : 0;
     int64_t stop;
     rebuild_ctx_t ctx = {seg, INT64_MAX}; /* no new index entries from this walk */
     size_t nidx = seg->nidx;

@@ -301,6 +301,14 @@ sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t 
                                       int64_t *timestamp);
 
 /**
+ * ListOffsets MAX_TIMESTAMP (-3): the largest timestamp below the HWM and the offset of the first
+ * record carrying it, from the segments' tracked maxima (no scan of the log).
+ * @returns SA_OK with *offset and *timestamp, both -1 when the partition has nothing readable;
+ *          KAFKA_STORAGE_ERROR / CORRUPT_MESSAGE.
+ */
+sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64_t *timestamp);
+
+/**
  * DeleteRecords: make @p offset (-1: the HWM) the new log start offset, persist it, and delete
  * whole segments below it. *low_watermark (may be NULL) gets the resulting log start offset.
  * @returns SA_OK (an offset at or below the current start changes nothing);

@@ -36,6 +36,8 @@ typedef struct sa_segment_s {
     int64_t size;           /* bytes of whole batches */
     int64_t next_offset;    /* offset after the last batch (base when empty) */
     int64_t max_ts;         /* largest MaxTimestamp, -1 when empty */
+    uint32_t max_ts_rel;    /* offset - base of the first batch that reached max_ts */
+    int64_t durable_max_ts; /* max_ts as of the last sync (what readers may see) */
     int64_t first_append_ms; /* when it got its first batch (for segment.ms), -1 when empty */
     int64_t unsynced;       /* 1 if appended since the last fdatasync */
     int64_t since_index;    /* bytes appended since the last offset index entry */

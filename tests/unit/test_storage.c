@@ -318,10 +318,14 @@ static void rolls_and_index_lookups(void **state) {
     fixture_t *f = *state;
     sa_config_kv_t cfg[] = {{"segment.bytes", "8192"}, {"index.interval.bytes", "512"}};
     sa_partition_t *p = mktopic(f, "roll", 1, cfg, 2);
-    int64_t next = 0;
+    int64_t next = 0, max_ts = -1, max_off = -1;
     for (int i = 0; i < 400; i++) {
         int n = 1 + i % 7;
         assert_int_equal(append(p, n, 20 + i % 50, T0 + i, T0), next);
+        if (T0 + i + n - 1 > max_ts) {
+            max_ts = T0 + i + n - 1;
+            max_off = next + n - 1;
+        }
         next += n;
         if (i % 13 == 0) sa_store_sync(f->store, NULL, NULL);
     }
@@ -359,17 +363,63 @@ static void rolls_and_index_lookups(void **state) {
     assert_int_equal(off, 0);
     assert_int_equal(sa_partition_offset_for_time(p, T0 + 100000, &off, &ts), SA_OK);
     assert_int_equal(off, -1);
+    assert_int_equal(sa_partition_max_timestamp(p, &off, &ts), SA_OK);
+    assert_int_equal(ts, max_ts);
+    assert_int_equal(off, max_off);
     /* Indexes survive a clean reopen and are rebuilt after an unclean one. */
     size_t segs = sa_partition_segment_count(p);
     reopen(f);
     p = sa_store_partition(f->store, "roll", 0);
     assert_int_equal(sa_partition_segment_count(p), segs);
+    assert_int_equal(sa_partition_max_timestamp(p, &off, &ts), SA_OK); /* exact after reload */
+    assert_int_equal(ts, max_ts);
+    assert_int_equal(off, max_off);
+    /* Unsynced appends do not count. */
+    append(p, 1, 10, T0 + 999999, T0);
+    assert_int_equal(sa_partition_max_timestamp(p, &off, &ts), SA_OK);
+    assert_int_equal(ts, max_ts);
+    sa_store_sync(f->store, NULL, NULL);
+    assert_int_equal(sa_partition_max_timestamp(p, &off, &ts), SA_OK);
+    assert_int_equal(ts, T0 + 999999);
+    assert_int_equal(off, next);
+    next++;
     assert_int_equal(sa_partition_leo(p), next);
     for (int64_t x = 0; x < next; x += 7) check_read_at(p, x);
-    char marker[1024];
-    snprintf(marker, sizeof(marker), "%s/roll-0", f->dir);
     assert_int_equal(sa_partition_offset_for_time(p, T0 + 200, &off, &ts), SA_OK);
     assert_int_equal(ts, T0 + 200);
+}
+
+/* A maximum timestamp in the middle of a segment, between sparse index entries, must survive a
+ * clean reopen (retention and MAX_TIMESTAMP depend on it). */
+static void max_timestamp_between_index_entries(void **state) {
+    fixture_t *f = *state;
+    sa_config_kv_t cfg[] = {{"index.interval.bytes", "1000"}};
+    sa_partition_t *p = mktopic(f, "mx", 1, cfg, 1);
+    append(p, 1, 100, T0, T0);        /* indexed: first batch */
+    append(p, 1, 100, T0 + 5000, T0); /* the maximum, not due for an index entry */
+    for (int i = 0; i < 40; i++) append(p, 1, 100, T0 + 10 + i, T0); /* lower, > 1 interval */
+    sa_store_sync(f->store, NULL, NULL);
+    int64_t off, ts;
+    assert_int_equal(sa_partition_max_timestamp(p, &off, &ts), SA_OK);
+    assert_int_equal(ts, T0 + 5000);
+    assert_int_equal(off, 1);
+    reopen(f);
+    p = sa_store_partition(f->store, "mx", 0);
+    assert_int_equal(sa_partition_max_timestamp(p, &off, &ts), SA_OK);
+    assert_int_equal(ts, T0 + 5000);
+    assert_int_equal(off, 1);
+    /* Retention keeps the segment while its newest record is young. */
+    sa_config_kv_t ret[] = {{"retention.ms", "10000"}};
+    assert_int_equal(sa_store_topic_alter_configs(f->store, "mx", ret, NULL, 1, 0, 0, NULL, 0), SA_OK);
+    append(p, 1, 100, T0 + 100, T0 + 8 * 86400000LL); /* rolls by segment.ms: the old one is sealed */
+    sa_store_sync(f->store, NULL, NULL);
+    assert_int_equal(sa_partition_segment_count(p), 2);
+    reopen(f);
+    p = sa_store_partition(f->store, "mx", 0);
+    assert_int_equal(sa_store_enforce_retention(f->store, T0 + 14000), SA_OK);
+    assert_int_equal(sa_partition_log_start(p), 0);
+    assert_int_equal(sa_store_enforce_retention(f->store, T0 + 15001), SA_OK);
+    assert_int_equal(sa_partition_log_start(p), 43); /* both segments, the active one rolled first */
 }
 
 static void segment_ms_roll(void **state) {
@@ -534,6 +584,7 @@ int main(void) {
         cmocka_unit_test(broker_defaults_source),
         cmocka_unit_test_setup_teardown(append_sync_read, setup, teardown),
         cmocka_unit_test_setup_teardown(rolls_and_index_lookups, setup, teardown),
+        cmocka_unit_test_setup_teardown(max_timestamp_between_index_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(segment_ms_roll, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_time_and_size, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_records, setup, teardown),
