@@ -2,6 +2,8 @@
 follows the lab's rules), wrong input (one-line error, exit 2) for all four tools, --help with
 defaults, and an unreachable broker (clear error within --timeout, exit 1)."""
 import json
+import os
+import tempfile
 
 from tools_env import check, free_port, ok, samsa
 from tools_lab import check_record, without_time
@@ -68,6 +70,19 @@ def main():
         rc, out, _, _ = samsa(cmd, "--help")
         check(rc == 0 and "(default: localhost:9092)" in out and "(default: 10s)" in out,
               f"{cmd} --help lists options with defaults")
+
+    # librdkafka settings: the lab's producer defaults, -F file (or $SAMSA_CONFIG), -X on top.
+    dump = ok("loggen", "-X", "dump")
+    check("compression.codec = gzip" in dump and "batch.size = 16384" in dump
+          and "max.in.flight.requests.per.connection = 1" in dump, "loggen -X dump shows the lab's producer settings")
+    fd, path = tempfile.mkstemp(suffix=".properties")
+    os.write(fd, b"# a comment\nclient.id=from-file\nbatch.size=1000\n")
+    os.close(fd)
+    dump = ok("loggen", "-F", path, "-X", "client.id=from-x", "-X", "dump")
+    check("client.id = from-x" in dump and "batch.size = 1000" in dump, "-F file under -X")
+    rc, out, _, _ = samsa("groups", "-X", "list")
+    check(rc == 0 and "bootstrap.servers" in out, "-X list prints librdkafka's properties")
+    os.unlink(path)
 
     # Nothing listens on a fresh free port: every tool says so within its --timeout and exits 1.
     for args in (["topics", "--list"], ["groups", "--list"], ["loggen", "--count", "1"],
