@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/log.h"
 #include "core/mem.h"
@@ -495,6 +496,15 @@ sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64
     return err;
 }
 
+/* The newest timestamp of a segment for retention: its largest record timestamp, or, when its
+ * batches carry none (-1, old clients), the file's modification time, as Kafka does. */
+static int64_t retention_ts(const sa_segment_t *seg) {
+    if (seg->max_ts >= 0) return seg->max_ts;
+    struct stat st;
+    if (seg->size == 0 || sa_sysio.fstat(seg->fd, &st)) return -1;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
 sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
     const sa_topic_limits_t *lim = &part->topic->lim;
     int64_t start = part->log_start;
@@ -502,7 +512,7 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
         int64_t cutoff = now_ms - lim->retention_ms;
         while (part->nsegs > 0) {
             sa_segment_t *seg = part->segs[0];
-            if (seg->max_ts >= cutoff || seg->next_offset > part->hwm) break;
+            if (retention_ts(seg) >= cutoff || seg->next_offset > part->hwm) break;
             if (part->nsegs == 1) {
                 /* The active segment expired: roll so the next offset survives its deletion. */
                 if (seg->size == 0 || roll(part, NULL, 0)) break;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -422,6 +423,21 @@ static void max_timestamp_between_index_entries(void **state) {
     assert_int_equal(sa_partition_log_start(p), 43); /* both segments, the active one rolled first */
 }
 
+/* Batches without timestamps (-1) are aged by the segment file's mtime, not deleted at once. */
+static void retention_without_timestamps(void **state) {
+    fixture_t *f = *state;
+    sa_config_kv_t cfg[] = {{"segment.bytes", "300"}, {"retention.ms", "60000"}};
+    sa_partition_t *p = mktopic(f, "nots", 1, cfg, 2);
+    for (int i = 0; i < 6; i++) append(p, 1, 100, -1, T0);
+    sa_store_sync(f->store, NULL, NULL);
+    assert_true(sa_partition_segment_count(p) > 2);
+    int64_t now = (int64_t)time(NULL) * 1000;
+    assert_int_equal(sa_store_enforce_retention(f->store, now), SA_OK);
+    assert_int_equal(sa_partition_log_start(p), 0);
+    assert_int_equal(sa_store_enforce_retention(f->store, now + 3600000), SA_OK);
+    assert_int_equal(sa_partition_log_start(p), 6);
+}
+
 static void segment_ms_roll(void **state) {
     fixture_t *f = *state;
     sa_config_kv_t cfg[] = {{"segment.ms", "1000"}};
@@ -585,6 +601,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(append_sync_read, setup, teardown),
         cmocka_unit_test_setup_teardown(rolls_and_index_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(max_timestamp_between_index_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention_without_timestamps, setup, teardown),
         cmocka_unit_test_setup_teardown(segment_ms_roll, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_time_and_size, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_records, setup, teardown),
