@@ -21,8 +21,8 @@
 
 #include <stddef.h>
 
-#define SA_ARENA_ALIGN 16           /* alignment of every allocation (max_align_t on x86-64) */
-#define SA_ARENA_CHUNK_MIN 4096     /* smallest chunk requested from malloc */
+#define SA_ARENA_ALIGN     16   /* alignment of every allocation (max_align_t on x86-64) */
+#define SA_ARENA_CHUNK_MIN 4096 /* smallest chunk requested from malloc */
 
 typedef struct sa_arena_chunk_s sa_arena_chunk_t;
 
@@ -33,7 +33,8 @@ typedef struct sa_arena_s {
     size_t cap;              /* largest `used` allowed; 0 = unlimited */
 } sa_arena_t;
 
-#define SA_ARENA_INIT(cap_) {NULL, 0, 0, (cap_)}
+#define SA_ARENA_INIT(cap_)                                                                                  \
+    { NULL, 0, 0, (cap_) }
 
 /** Start an empty arena that will hand out at most @p cap bytes (0 = unlimited). No allocation. */
 void sa_arena_init(sa_arena_t *arena, size_t cap);

@@ -197,11 +197,13 @@ static sa_err_t write_uleb(sa_buf_t *out, uint64_t v) {
 sa_err_t sa_wr_uvarint(sa_buf_t *out, uint32_t v) { return write_uleb(out, v); }
 
 sa_err_t sa_wr_varint(sa_buf_t *out, int32_t v) {
-    return write_uleb(out, ((uint32_t)v << 1) ^ (uint32_t)(v >> 31));
+    uint32_t u = (uint32_t)v;
+    return write_uleb(out, (u << 1) ^ (0u - (u >> 31))); /* zigzag: sign into bit 0 */
 }
 
 sa_err_t sa_wr_varlong(sa_buf_t *out, int64_t v) {
-    return write_uleb(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    uint64_t u = (uint64_t)v;
+    return write_uleb(out, (u << 1) ^ (0u - (u >> 63)));
 }
 
 size_t sa_uvarint_size(uint32_t v) {

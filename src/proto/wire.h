@@ -52,15 +52,13 @@ typedef struct sa_uuid_s {
     uint8_t b[16];
 } sa_uuid_t;
 
-#define SA_STR_NULL ((sa_str_t){NULL, -1})
+#define SA_STR_NULL   ((sa_str_t){NULL, -1})
 #define SA_BYTES_NULL ((sa_bytes_t){NULL, -1})
 /** A view of a string literal: SA_STR("blog_operations"). */
-#define SA_STR(lit) ((sa_str_t){"" lit, (int32_t)(sizeof(lit) - 1)})
+#define SA_STR(lit)   ((sa_str_t){"" lit, (int32_t)(sizeof(lit) - 1)})
 
 /** @returns a view of C string @p s (borrowed; valid as long as s is), null for NULL. */
-static inline sa_str_t sa_str(const char *s) {
-    return s ? (sa_str_t){s, (int32_t)strlen(s)} : SA_STR_NULL;
-}
+static inline sa_str_t sa_str(const char *s) { return s ? (sa_str_t){s, (int32_t)strlen(s)} : SA_STR_NULL; }
 static inline bool sa_str_is_null(sa_str_t s) { return s.len < 0; }
 /** @returns 1 if @p s (non-null) equals C string @p c. */
 static inline bool sa_str_eq(sa_str_t s, const char *c) {

@@ -100,7 +100,8 @@ static result_t bench_decode(const sa_buf_t *frame, const sa_proto_msg_t *msg, d
                 msg->decode(&rd, h.RequestApiVersion, &arena, m))
                 abort();
             used = arena.used;
-            if (warm && arena._head != warm) new_chunks++; /* a chunk is malloc'd only when the head changes */
+            if (warm && arena._head != warm)
+                new_chunks++; /* a chunk is malloc'd only when the head changes */
             warm = arena._head;
             sa_arena_reset(&arena);
         }
@@ -149,7 +150,8 @@ int main(int argc, char **argv) {
     if (secs <= 0) secs = 1.0;
     size_t batch_bytes = 16384;
     uint8_t *batch = calloc(1, batch_bytes);
-    printf("| case | frame bytes | ns/request | requests/s | arena bytes/request | heap mallocs in steady state |\n");
+    printf("| case | frame bytes | ns/request | requests/s | arena bytes/request | heap mallocs in steady "
+           "state |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");
     struct {
         const char *name;
@@ -170,10 +172,13 @@ int main(int argc, char **argv) {
         sa_buf_free(&cases[i].frame);
     }
     double ns = bench_fetch_response_encode(3, 1 << 20, secs);
-    printf("| encode FetchResponse v12, 3 partitions x 1 MiB records (copied) | %d | %.0f | %.0f | - | 1 buffer |\n",
+    printf("| encode FetchResponse v12, 3 partitions x 1 MiB records (copied) | %d | %.0f | %.0f | - | 1 "
+           "buffer |\n",
            3 << 20, ns, 1e9 / ns);
-    printf("\nDecoding copies no record bytes (views into the frame). Encoding copies them into the response\n"
-           "buffer: %.1f GB/s here (the 3 MiB stay in cache).\n", 3.0 * (1 << 20) / ns);
+    printf(
+        "\nDecoding copies no record bytes (views into the frame). Encoding copies them into the response\n"
+        "buffer: %.1f GB/s here (the 3 MiB stay in cache).\n",
+        3.0 * (1 << 20) / ns);
     free(batch);
     return 0;
 }

@@ -22,11 +22,15 @@ static int run_file(const char *path) {
     if (!fp) return -1;
     size_t cap = 4096, len = 0;
     uint8_t *buf = malloc(cap);
+    if (!buf) abort();
     size_t n;
     while ((n = fread(buf + len, 1, cap - len, fp)) > 0) {
         len += n;
-        if (len == cap) buf = realloc(buf, cap *= 2);
-        if (!buf) abort();
+        if (len == cap) {
+            uint8_t *bigger = realloc(buf, cap *= 2);
+            if (!bigger) abort();
+            buf = bigger;
+        }
     }
     int rc = ferror(fp) ? -1 : 0;
     fclose(fp);

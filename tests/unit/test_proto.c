@@ -37,10 +37,13 @@ static void round_trip_one(const sa_proto_sample_t *s, int16_t v, int variant, s
     if (err) fail_msg("%s v%d variant %d: encode: %s", msg->name, v, variant, sa_err2name(err));
     size_t left = 99;
     err = decode_bytes(msg, v, b1.data, b1.len, &darena, m2, &left);
-    if (err || left) fail_msg("%s v%d variant %d: decode: %s, %zu bytes left", msg->name, v, variant, sa_err2name(err), left);
+    if (err || left)
+        fail_msg("%s v%d variant %d: decode: %s, %zu bytes left", msg->name, v, variant, sa_err2name(err),
+                 left);
     assert_int_equal(msg->encode(m2, v, &b2), SA_OK);
     if (b1.len != b2.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0))
-        fail_msg("%s v%d variant %d: re-encoding differs (%zu vs %zu bytes)", msg->name, v, variant, b1.len, b2.len);
+        fail_msg("%s v%d variant %d: re-encoding differs (%zu vs %zu bytes)", msg->name, v, variant, b1.len,
+                 b2.len);
 
     /* Every strict prefix must be refused as malformed, never read past its end (ASan watches:
      * each prefix is copied to a buffer of exactly its size). */
@@ -117,27 +120,27 @@ static void produce_request_bytes_by_hand(void **state) {
     m.TopicData_count = 1;
 
     static const uint8_t v3[] = {
-        0xff, 0xff,             /* TransactionalId: null (int16 -1) */
-        0xff, 0xff,             /* Acks -1 */
-        0x00, 0x00, 0x03, 0xe8, /* TimeoutMs 1000 */
-        0, 0, 0, 1,             /* TopicData: 1 */
-        0, 2, 't', '1',         /* Name */
-        0, 0, 0, 1,             /* PartitionData: 1 */
-        0, 0, 0, 2,             /* Index */
-        0, 0, 0, 4, 0xde, 0xad, 0xbe, 0xef /* Records: int32 size + bytes */
+        0xff, 0xff,                                    /* TransactionalId: null (int16 -1) */
+        0xff, 0xff,                                    /* Acks -1 */
+        0x00, 0x00, 0x03, 0xe8,                        /* TimeoutMs 1000 */
+        0,    0,    0,    1,                           /* TopicData: 1 */
+        0,    2,    't',  '1',                         /* Name */
+        0,    0,    0,    1,                           /* PartitionData: 1 */
+        0,    0,    0,    2,                           /* Index */
+        0,    0,    0,    4,    0xde, 0xad, 0xbe, 0xef /* Records: int32 size + bytes */
     };
     static const uint8_t v9[] = {
-        0x00,                   /* TransactionalId: compact null */
-        0xff, 0xff,             /* Acks */
-        0x00, 0x00, 0x03, 0xe8, /* TimeoutMs */
-        2,                      /* TopicData: compact 1+1 */
-        3, 't', '1',            /* Name: compact 2+1 */
-        2,                      /* PartitionData */
-        0, 0, 0, 2,             /* Index */
-        5, 0xde, 0xad, 0xbe, 0xef, /* Records: compact 4+1 */
-        0,                      /* partition tags */
-        0,                      /* topic tags */
-        0                       /* message tags */
+        0x00,                         /* TransactionalId: compact null */
+        0xff, 0xff,                   /* Acks */
+        0x00, 0x00, 0x03, 0xe8,       /* TimeoutMs */
+        2,                            /* TopicData: compact 1+1 */
+        3,    't',  '1',              /* Name: compact 2+1 */
+        2,                            /* PartitionData */
+        0,    0,    0,    2,          /* Index */
+        5,    0xde, 0xad, 0xbe, 0xef, /* Records: compact 4+1 */
+        0,                            /* partition tags */
+        0,                            /* topic tags */
+        0                             /* message tags */
     };
     sa_buf_t b = SA_BUF_INIT(0);
     assert_int_equal(sa_ProduceRequest_encode(&m, 3, &b), SA_OK);
@@ -217,10 +220,14 @@ static void metadata_response_build_and_encode(void **state) {
         assert_int_equal(d.Topics[0].Partitions_count, 3);
         assert_int_equal(d.Topics[0].Partitions[2].PartitionIndex, 2);
         assert_int_equal(d.Topics[0].Partitions[2].IsrNodes[0], 1);
-        if (v >= 2) assert_true(sa_str_eq(d.ClusterId, "samsa"));
-        else assert_true(sa_str_is_null(d.ClusterId)); /* absent in v0-1: default */
-        if (v >= 1) assert_int_equal(d.ControllerId, 1);
-        else assert_int_equal(d.ControllerId, -1);
+        if (v >= 2)
+            assert_true(sa_str_eq(d.ClusterId, "samsa"));
+        else
+            assert_true(sa_str_is_null(d.ClusterId)); /* absent in v0-1: default */
+        if (v >= 1)
+            assert_int_equal(d.ControllerId, 1);
+        else
+            assert_int_equal(d.ControllerId, -1);
         sa_arena_free(&da);
         sa_buf_free(&b);
     }
@@ -242,15 +249,15 @@ static void tagged_fields(void **state) {
     r.FinalizedFeaturesEpoch = 7;
     r.ZkMigrationReady = true;
     assert_int_equal(sa_ApiVersionsResponse_encode(&r, 3, &b), SA_OK);
-    static const uint8_t tagged[] = {0, 0, 1, 0, 0, 0, 0, 2, /* two tags */
+    static const uint8_t tagged[] = {0, 0, 1, 0, 0, 0, 0, 2,       /* two tags */
                                      1, 8, 0, 0, 0, 0, 0, 0, 0, 7, /* tag 1, 8 bytes */
                                      3, 1, 1};                     /* tag 3, 1 byte */
     assert_int_equal(b.len, sizeof(tagged));
     assert_memory_equal(b.data, tagged, sizeof(tagged));
 
     /* An unknown tag (9) between known ones is skipped. */
-    static const uint8_t unknown[] = {0, 0, 1, 0, 0, 0, 0, 3, 1, 8, 0, 0, 0, 0, 0, 0, 0, 7,
-                                      9, 2, 0xaa, 0xbb, 3, 1, 1};
+    static const uint8_t unknown[] = {0, 0, 1, 0, 0, 0, 0, 3,    1,    8, 0, 0, 0,
+                                      0, 0, 0, 0, 7, 9, 2, 0xaa, 0xbb, 3, 1, 1};
     sa_arena_t a = SA_ARENA_INIT(0);
     sa_rd_t rd;
     sa_rd_init(&rd, unknown, sizeof(unknown));
@@ -337,8 +344,8 @@ static void densest_requests_fit_the_arena_cap(void **state) {
     sa_OffsetFetchRequest_t d;
     assert_int_equal(sa_OffsetFetchRequest_decode(&rd, 8, &a, &d), SA_OK);
     assert_int_equal(d.Groups_count, N);
-    print_message("OffsetFetch v8, %d groups: %zu wire bytes -> %zu arena bytes (cap %zu)\n", N, b.len, a.used,
-                  a.cap);
+    print_message("OffsetFetch v8, %d groups: %zu wire bytes -> %zu arena bytes (cap %zu)\n", N, b.len,
+                  a.used, a.cap);
     sa_arena_free(&a);
     free(of.Groups);
 
@@ -388,7 +395,8 @@ static void header_versions(void **state) {
     assert_string_equal(sa_proto_api_name(-5), "Unknown");
     /* The table is sorted and complete. */
     assert_int_equal(SA_PROTO_API_COUNT, 26);
-    for (size_t i = 1; i < SA_PROTO_API_COUNT; i++) assert_true(sa_proto_apis[i - 1].key < sa_proto_apis[i].key);
+    for (size_t i = 1; i < SA_PROTO_API_COUNT; i++)
+        assert_true(sa_proto_apis[i - 1].key < sa_proto_apis[i].key);
 
     /* A response header written for each case. */
     sa_buf_t b = SA_BUF_INIT(0);

@@ -148,7 +148,7 @@ static void kafka_python_metadata_v0(void **state) {
     assert_true(sa_str_eq(f.hdr.ClientId, "golden-kp"));
     sa_MetadataRequest_t req;
     decode_body(&f, &sa_proto_msg_MetadataRequest, &req);
-    assert_int_equal(req.Topics_count, 0); /* v0: empty = all topics */
+    assert_int_equal(req.Topics_count, 0);   /* v0: empty = all topics */
     assert_true(req.AllowAutoTopicCreation); /* absent in v0-3: default true */
     done(&f);
 }
@@ -196,8 +196,8 @@ static void kcat_produce_v7(void **state) {
     assert_true(sa_str_eq(req.TopicData[0].Name, "golden"));
     assert_int_equal(req.TopicData[0].PartitionData_count, 1);
     sa_bytes_t rec = req.TopicData[0].PartitionData[0].Records;
-    assert_true(rec.len > 61);             /* a record batch header is 61 bytes */
-    assert_int_equal(rec.ptr[16], 2);      /* magic v2 */
+    assert_true(rec.len > 61);        /* a record batch header is 61 bytes */
+    assert_int_equal(rec.ptr[16], 2); /* magic v2 */
     assert_int_equal((int32_t)sa_load_be32(rec.ptr + 8), rec.len - 12); /* batch length */
     done(&f);
 }

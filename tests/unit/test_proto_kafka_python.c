@@ -57,7 +57,8 @@ static void kafka_python_agrees(void **state) {
     assert_true(files > 200);
     const char *src = getenv("SAMSA_SOURCE_DIR");
     char cmd[8192];
-    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/unit/test_proto_kafka_python.py %s", src ? src : ".", dir);
+    snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/unit/test_proto_kafka_python.py %s",
+             src ? src : ".", dir);
     int rc = system(cmd);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) print_message("could not remove %s\n", dir);

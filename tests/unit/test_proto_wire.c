@@ -69,7 +69,8 @@ static void sticky_error(void **state) {
 
 static void varints(void **state) {
     (void)state;
-    static const int64_t longs[] = {0, 1, -1, 63, -64, 64, -65, 300, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
+    static const int64_t longs[] = {0,   1,   -1,        63,        -64,       64,
+                                    -65, 300, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
     sa_buf_t b = SA_BUF_INIT(0);
     for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
         sa_buf_reset(&b);
@@ -122,7 +123,8 @@ static void varints(void **state) {
     sa_rd_init(&rd, cut, sizeof(cut));
     sa_rd_varlong(&rd);
     assert_int_equal(rd.err, SA_ERR_PARSE);
-    static const uint8_t long11[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}; /* 65 bits */
+    static const uint8_t long11[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x02}; /* 65 bits */
     sa_rd_init(&rd, long11, sizeof(long11));
     sa_rd_varlong(&rd);
     assert_int_equal(rd.err, SA_ERR_PARSE);
