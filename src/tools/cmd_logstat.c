@@ -10,7 +10,9 @@
  *     A crash therefore re-reads records (the file may hold a duplicate), never skips one.
  *  2. --exit-at-end stops when every partition currently assigned has reported partition EOF
  *     since it was (re)assigned or last delivered a record; a rebalance resets the flags, so a
- *     partition moved to us mid-run is read to its end too.
+ *     partition moved to us mid-run is read to its end too. A member that was assigned nothing
+ *     (more members than partitions) is caught up at once; between an eager revoke and the next
+ *     assign nobody is.
  *  3. A malformed record is counted and skipped, never fatal; its offset is committed as usual.
  */
 #include <errno.h>
@@ -86,6 +88,7 @@ typedef struct ls_s {
     part_t *parts;        /* by partition id */
     int32_t nparts;
     int64_t commits_failed;
+    int have_assignment;  /* between an assign and the next revoke (an empty assignment counts) */
     int fatal;            /* a fatal consumer error was reported */
 } ls_t;
 
@@ -153,10 +156,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         sa_log_info(CMD, "assigned %d partition(s)", parts->cnt);
         mark(ls, parts, 1);
+        ls->have_assignment = 1;
         if (coop) rd_kafka_incremental_assign(rk, parts);
         else rd_kafka_assign(rk, parts);
     } else {
         sa_log_info(CMD, "revoked %d partition(s)", parts->cnt);
+        if (!coop) ls->have_assignment = 0; /* eager: nothing is ours until the next assign */
         /* Commit what we processed before the partitions go to another member. */
         commit(rk, ls, parts, 0);
         mark(ls, parts, 0);
@@ -168,14 +173,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 static void setup_conf(rd_kafka_conf_t *conf) { rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb); }
 
+/* Caught up: the group has given us our share (possibly none: more members than partitions) and
+ * every partition in it reported EOF since it was assigned or last delivered a record. */
 static int caught_up(const ls_t *ls) {
-    int any = 0;
-    for (int32_t p = 0; p < ls->nparts; p++) {
-        if (!ls->parts[p].assigned) continue;
-        if (!ls->parts[p].eof) return 0;
-        any = 1;
-    }
-    return any;
+    if (!ls->have_assignment) return 0;
+    for (int32_t p = 0; p < ls->nparts; p++)
+        if (ls->parts[p].assigned && !ls->parts[p].eof) return 0;
+    return 1;
 }
 
 static void handle(ls_t *ls, const rd_kafka_message_t *m, int64_t now_us) {
