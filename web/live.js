@@ -43,7 +43,7 @@
       });
     }
     var hint = root.querySelector("[data-role=hint]");
-    if (hint) hint.hidden = !post.status || post.status === "queued";
+    if (hint) hint.hidden = !!post.status && post.status !== "queued";
     root.setAttribute("data-status", post.status || "");
   }
 
@@ -70,7 +70,9 @@
     meta.className = "meta";
     meta.textContent = (post.author || t("anonymous", "Anonymous")) + " · ";
     var time = document.createElement("time");
-    time.textContent = post.submitted_at || "";
+    var at = post.submitted_at || "";
+    time.setAttribute("datetime", at);
+    time.textContent = /^\d{4}-\d\d-\d\dT\d\d:\d\d.*Z$/.test(at) ? at.slice(0, 10) + " " + at.slice(11, 16) + " UTC" : at;
     meta.appendChild(time);
     li.appendChild(head);
     li.appendChild(meta);

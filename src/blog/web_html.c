@@ -5,6 +5,7 @@
  */
 #include "blog/web_html.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,22 @@ void sa_html_reasons(sa_buf_t *out, sa_lang_t lang, const json_t *post) {
     sa_buf_append_str(out, "</ul>");
 }
 
+void sa_html_time(sa_buf_t *out, const char *rfc3339) {
+    /* "2026-11-22T19:23:40.123Z" reads as "2026-11-22 19:23 UTC"; the full value stays in datetime */
+    sa_buf_append_str(out, "<time datetime=\"");
+    sa_html_escape(out, rfc3339);
+    sa_buf_append_str(out, "\">");
+    size_t n = strlen(rfc3339);
+    if (n >= 16 && rfc3339[10] == 'T' && rfc3339[n - 1] == 'Z') {
+        char shown[24];
+        snprintf(shown, sizeof(shown), "%.10s %.5s UTC", rfc3339, rfc3339 + 11);
+        sa_html_escape(out, shown);
+    } else {
+        sa_html_escape(out, rfc3339);
+    }
+    sa_buf_append_str(out, "</time>");
+}
+
 void sa_html_post_card(sa_buf_t *out, sa_lang_t lang, const json_t *post) {
     const char *id = str(post, "id"), *author = str(post, "author");
     sa_buf_append_str(out, "<li class=\"post\" data-id=\"");
@@ -95,9 +112,9 @@ void sa_html_post_card(sa_buf_t *out, sa_lang_t lang, const json_t *post) {
     sa_html_status(out, lang, post);
     sa_buf_append_str(out, "</div><div class=\"meta\">");
     sa_html_escape(out, *author ? author : sa_i18n(lang, SA_MSG_ANONYMOUS));
-    sa_buf_append_str(out, " · <time>");
-    sa_html_escape(out, str(post, "submitted_at"));
-    sa_buf_append_str(out, "</time></div></li>\n");
+    sa_buf_append_str(out, " · ");
+    sa_html_time(out, str(post, "submitted_at"));
+    sa_buf_append_str(out, "</div></li>\n");
 }
 
 void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_web_stats_t *st, int64_t lag, int64_t workers) {

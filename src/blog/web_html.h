@@ -16,6 +16,8 @@
 void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s, const char *lang_switch_url);
 void sa_html_end(sa_buf_t *out);
 
+/** A <time> element for an RFC 3339 UTC time, shown as "YYYY-MM-DD HH:MM UTC". */
+void sa_html_time(sa_buf_t *out, const char *rfc3339);
 /** One feed entry for @p post (borrowed). */
 void sa_html_post_card(sa_buf_t *out, sa_lang_t lang, const json_t *post);
 /** The status badge and score of @p post. */

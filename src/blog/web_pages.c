@@ -233,9 +233,9 @@ enum MHD_Result sa_web_page_post(req_t *req) {
         sa_html_escape(&page, title ? title : "");
         sa_buf_append_str(&page, "</h1><div class=\"meta\">");
         sa_html_escape(&page, author && *author ? author : sa_i18n(req->lang, SA_MSG_ANONYMOUS));
-        sa_buf_append_str(&page, " · <time>");
-        sa_html_escape(&page, str_or_empty(post, "submitted_at"));
-        sa_buf_append_str(&page, "</time></div><div class=\"content\">");
+        sa_buf_append_str(&page, " · ");
+        sa_html_time(&page, str_or_empty(post, "submitted_at"));
+        sa_buf_append_str(&page, "</div><div class=\"content\">");
         sa_html_escape(&page, str_or_empty(post, "content"));
         sa_buf_append_str(&page, "</div><div class=\"verdict\" id=\"verdict\">");
         sa_html_status(&page, req->lang, post);

@@ -148,6 +148,7 @@ static route_t route_of(const char *method, const char *url, const char **arg) {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
     *arg = NULL;
     if (!strcmp(url, "/")) return get ? ROUTE_INDEX : ROUTE_OTHER;
+    if (!strcmp(url, "/favicon.ico")) return get ? ROUTE_STATIC : ROUTE_OTHER;
     if (!strcmp(url, "/posts")) return post ? ROUTE_POST_FORM : ROUTE_OTHER;
     if (!strncmp(url, "/posts/", 7)) {
         *arg = url + 7;
@@ -179,6 +180,8 @@ static enum MHD_Result not_routed(req_t *req, const char *url) {
 }
 
 static enum MHD_Result serve_static(req_t *req, const char *url) {
+    if (!strcmp(url, "/favicon.ico")) /* browsers ask for it; the pages have no icon */
+        return sa_web_respond(req, 204, "image/x-icon", "", 0, NULL);
     const sa_web_asset_t *a = sa_web_asset_find(url);
     if (!a) return sa_web_respond_error(req, 404, "not found", NULL);
     const char *extra[] = {"Cache-Control", "public, max-age=300", NULL};
@@ -256,7 +259,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
     while (n && line[n - 1] == '\n') line[--n] = '\0';
-    sa_log_warn("http", "%s", line);
+    /* libmicrohttpd reports every client that goes away mid-stream (each closed SSE tab);
+     * failures that matter (cannot listen) are reported by sa_web_server_start itself */
+    sa_log_debug(SA_DBG_HTTP, "http", "%s", line);
 }
 
 sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, char *errstr, size_t errstr_size) {
