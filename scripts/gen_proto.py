@@ -118,6 +118,11 @@ class Field:
         self.nullable = parse_range(spec.get("nullableVersions"), where)
         self.tagged = parse_range(spec.get("taggedVersions"), where)
         self.tag = spec.get("tag")
+        if self.tag is not None:
+            try:
+                self.tag = int(self.tag)  # a few definitions spell it as a string
+            except ValueError:
+                raise GenError("%s: bad tag %r" % (where, self.tag))
         if (self.tag is None) != (self.tagged is None):
             raise GenError("%s: tag and taggedVersions go together" % where)
         self.default = spec.get("default")
@@ -277,9 +282,10 @@ def default_expr(f):
             raise GenError("%s: bad default %r" % (f.name, d))
         return None if val == 0 else int_literal(SCALARS[t][0], val)
     if t == "bool":
-        if d is None or str(d) == "false":
+        d = str(d).lower()  # "true", or a JSON true in a few definitions
+        if d in ("none", "false"):
             return None
-        if str(d) == "true":
+        if d == "true":
             return "true"
         raise GenError("%s: bad bool default %r" % (f.name, d))
     if t == "float64":
@@ -475,7 +481,8 @@ def emit_init(c, st):
 
 
 def emit_min(c, st, flex_cond):
-    c("static size_t min_%s(int16_t v) {" % st.id)
+    # inline: a struct nested only in non-array structs may leave this unused
+    c("static inline size_t min_%s(int16_t v) {" % st.id)
     c("    const bool flex = %s;" % flex_cond)
     c("    size_t n = flex ? 1 : 0; /* the tagged-field section */")
     for f in st.fields:
@@ -535,6 +542,7 @@ def emit_decode(c, st, flex_cond):
     c("    const bool flex = %s;" % flex_cond)
     c("    (void)a;")
     c("    (void)v;")
+    c("    (void)o;")
     tagged = sorted((f for f in st.fields if f.tagged), key=lambda f: f.tag)
     for f in st.fields:
         cond = untagged_cond(f)
@@ -652,6 +660,7 @@ def emit_encode(c, st, flex_cond):
     c("    sa_err_t err = SA_OK;")
     c("    const bool flex = %s;" % flex_cond)
     c("    (void)v;")
+    c("    (void)o;")
     for f in st.fields:
         cond = untagged_cond(f)
         if cond == "0":
@@ -943,6 +952,7 @@ def emit_fill(c, st):
     c("    %s_init(o);" % st.cname)
     c("    (void)a;")
     c("    (void)k;")
+    c("    (void)variant;")
     for f in st.fields:
         n = "o->" + f.name
         if f.is_array:

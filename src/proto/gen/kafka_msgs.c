@@ -115,7 +115,7 @@ void sa_ProduceRequest_init(sa_ProduceRequest_t *o) {
     o->TransactionalId = SA_STR_NULL;
 }
 
-static size_t min_ProduceRequest_PartitionProduceData(int16_t v) {
+static inline size_t min_ProduceRequest_PartitionProduceData(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -124,7 +124,7 @@ static size_t min_ProduceRequest_PartitionProduceData(int16_t v) {
     return n;
 }
 
-static size_t min_ProduceRequest_TopicProduceData(int16_t v) {
+static inline size_t min_ProduceRequest_TopicProduceData(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -144,6 +144,7 @@ static void dec_ProduceRequest_PartitionProduceData(sa_rd_t *rd, int16_t v, sa_a
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->Index = sa_rd_i32(rd);
     o->Records = sa_rd_bytes(rd, flex, true);
     if (flex && !rd->err) {
@@ -156,6 +157,7 @@ static sa_err_t enc_ProduceRequest_PartitionProduceData(const sa_ProduceRequest_
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->Index));
     TRY(sa_wr_bytes(out, o->Records, flex, true));
     if (flex) {
@@ -170,6 +172,7 @@ static void dec_ProduceRequest_TopicProduceData(sa_rd_t *rd, int16_t v, sa_arena
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->PartitionData = sa_rd_array(rd, flex, false, min_ProduceRequest_PartitionProduceData(v), a, sizeof(sa_ProduceRequest_PartitionProduceData_t), &o->PartitionData_count);
     for (int32_t i = 0; i < o->PartitionData_count && !(rd)->err; i++) {
@@ -186,6 +189,7 @@ static sa_err_t enc_ProduceRequest_TopicProduceData(const sa_ProduceRequest_Topi
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->PartitionData_count > 0 && !o->PartitionData) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -205,6 +209,7 @@ static void dec_ProduceRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Produce
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->TransactionalId = sa_rd_string(rd, flex, (v >= 3));
     }
@@ -225,6 +230,7 @@ static sa_err_t enc_ProduceRequest(const sa_ProduceRequest_t *o, int16_t v, sa_b
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->TransactionalId, flex, (v >= 3)));
     }
@@ -307,7 +313,7 @@ void sa_ProduceResponse_init(sa_ProduceResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_ProduceResponse_BatchIndexAndErrorMessage(int16_t v) {
+static inline size_t min_ProduceResponse_BatchIndexAndErrorMessage(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 8) n += 4;
@@ -320,7 +326,7 @@ static bool isdef_ProduceResponse_LeaderIdAndEpoch(const sa_ProduceResponse_Lead
     return !((o->LeaderId != -1) || (o->LeaderEpoch != -1));
 }
 
-static size_t min_ProduceResponse_PartitionProduceResponse(int16_t v) {
+static inline size_t min_ProduceResponse_PartitionProduceResponse(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -334,7 +340,7 @@ static size_t min_ProduceResponse_PartitionProduceResponse(int16_t v) {
     return n;
 }
 
-static size_t min_ProduceResponse_TopicProduceResponse(int16_t v) {
+static inline size_t min_ProduceResponse_TopicProduceResponse(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -343,7 +349,7 @@ static size_t min_ProduceResponse_TopicProduceResponse(int16_t v) {
     return n;
 }
 
-static size_t min_ProduceResponse_NodeEndpoint(int16_t v) {
+static inline size_t min_ProduceResponse_NodeEndpoint(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 10) n += 4;
@@ -371,6 +377,7 @@ static void dec_ProduceResponse_BatchIndexAndErrorMessage(sa_rd_t *rd, int16_t v
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 8) {
         o->BatchIndex = sa_rd_i32(rd);
     }
@@ -387,6 +394,7 @@ static sa_err_t enc_ProduceResponse_BatchIndexAndErrorMessage(const sa_ProduceRe
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (v >= 8) {
         TRY(sa_wr_i32(out, o->BatchIndex));
     }
@@ -405,6 +413,7 @@ static void dec_ProduceResponse_LeaderIdAndEpoch(sa_rd_t *rd, int16_t v, sa_aren
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 10) {
         o->LeaderId = sa_rd_i32(rd);
     }
@@ -421,6 +430,7 @@ static sa_err_t enc_ProduceResponse_LeaderIdAndEpoch(const sa_ProduceResponse_Le
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (v >= 10) {
         TRY(sa_wr_i32(out, o->LeaderId));
     }
@@ -439,6 +449,7 @@ static void dec_ProduceResponse_PartitionProduceResponse(sa_rd_t *rd, int16_t v,
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->Index = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->BaseOffset = sa_rd_i64(rd);
@@ -489,6 +500,7 @@ static sa_err_t enc_ProduceResponse_PartitionProduceResponse(const sa_ProduceRes
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->Index));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i64(out, o->BaseOffset));
@@ -524,6 +536,7 @@ static void dec_ProduceResponse_TopicProduceResponse(sa_rd_t *rd, int16_t v, sa_
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->PartitionResponses = sa_rd_array(rd, flex, false, min_ProduceResponse_PartitionProduceResponse(v), a, sizeof(sa_ProduceResponse_PartitionProduceResponse_t), &o->PartitionResponses_count);
     for (int32_t i = 0; i < o->PartitionResponses_count && !(rd)->err; i++) {
@@ -540,6 +553,7 @@ static sa_err_t enc_ProduceResponse_TopicProduceResponse(const sa_ProduceRespons
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->PartitionResponses_count > 0 && !o->PartitionResponses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -559,6 +573,7 @@ static void dec_ProduceResponse_NodeEndpoint(sa_rd_t *rd, int16_t v, sa_arena_t 
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 10) {
         o->NodeId = sa_rd_i32(rd);
     }
@@ -581,6 +596,7 @@ static sa_err_t enc_ProduceResponse_NodeEndpoint(const sa_ProduceResponse_NodeEn
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (v >= 10) {
         TRY(sa_wr_i32(out, o->NodeId));
     }
@@ -605,6 +621,7 @@ static void dec_ProduceResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Produc
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->Responses = sa_rd_array(rd, flex, false, min_ProduceResponse_TopicProduceResponse(v), a, sizeof(sa_ProduceResponse_TopicProduceResponse_t), &o->Responses_count);
     for (int32_t i = 0; i < o->Responses_count && !(rd)->err; i++) {
         sa_ProduceResponse_TopicProduceResponse_init(&o->Responses[i]);
@@ -653,6 +670,7 @@ static sa_err_t enc_ProduceResponse(const sa_ProduceResponse_t *o, int16_t v, sa
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (o->Responses_count > 0 && !o->Responses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -739,7 +757,7 @@ static bool isdef_FetchRequest_ReplicaState(const sa_FetchRequest_ReplicaState_t
     return !((o->ReplicaId != -1) || (o->ReplicaEpoch != INT64_C(-1)));
 }
 
-static size_t min_FetchRequest_FetchPartition(int16_t v) {
+static inline size_t min_FetchRequest_FetchPartition(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -752,7 +770,7 @@ static size_t min_FetchRequest_FetchPartition(int16_t v) {
     return n;
 }
 
-static size_t min_FetchRequest_FetchTopic(int16_t v) {
+static inline size_t min_FetchRequest_FetchTopic(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v <= 12) n += (flex ? 1u : 2u);
@@ -762,7 +780,7 @@ static size_t min_FetchRequest_FetchTopic(int16_t v) {
     return n;
 }
 
-static size_t min_FetchRequest_ForgottenTopic(int16_t v) {
+static inline size_t min_FetchRequest_ForgottenTopic(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 7 && v <= 12) n += (flex ? 1u : 2u);
@@ -787,6 +805,7 @@ static void dec_FetchRequest_ReplicaState(sa_rd_t *rd, int16_t v, sa_arena_t *a,
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 15) {
         o->ReplicaId = sa_rd_i32(rd);
     }
@@ -803,6 +822,7 @@ static sa_err_t enc_FetchRequest_ReplicaState(const sa_FetchRequest_ReplicaState
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 15) {
         TRY(sa_wr_i32(out, o->ReplicaId));
     }
@@ -821,6 +841,7 @@ static void dec_FetchRequest_FetchPartition(sa_rd_t *rd, int16_t v, sa_arena_t *
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     o->Partition = sa_rd_i32(rd);
     if (v >= 9) {
         o->CurrentLeaderEpoch = sa_rd_i32(rd);
@@ -864,6 +885,7 @@ static sa_err_t enc_FetchRequest_FetchPartition(const sa_FetchRequest_FetchParti
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->Partition));
     if (v >= 9) {
         TRY(sa_wr_i32(out, o->CurrentLeaderEpoch));
@@ -891,6 +913,7 @@ static void dec_FetchRequest_FetchTopic(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 12) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -912,6 +935,7 @@ static sa_err_t enc_FetchRequest_FetchTopic(const sa_FetchRequest_FetchTopic_t *
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v <= 12) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -936,6 +960,7 @@ static void dec_FetchRequest_ForgottenTopic(sa_rd_t *rd, int16_t v, sa_arena_t *
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 7 && v <= 12) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -958,6 +983,7 @@ static sa_err_t enc_FetchRequest_ForgottenTopic(const sa_FetchRequest_ForgottenT
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 7 && v <= 12) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -984,6 +1010,7 @@ static void dec_FetchRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRequ
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 14) {
         o->ReplicaId = sa_rd_i32(rd);
     }
@@ -1061,6 +1088,7 @@ static sa_err_t enc_FetchRequest(const sa_FetchRequest_t *o, int16_t v, sa_buf_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v <= 14) {
         TRY(sa_wr_i32(out, o->ReplicaId));
     }
@@ -1197,7 +1225,7 @@ static bool isdef_FetchResponse_SnapshotId(const sa_FetchResponse_SnapshotId_t *
     return !((o->EndOffset != INT64_C(-1)) || (o->Epoch != -1));
 }
 
-static size_t min_FetchResponse_AbortedTransaction(int16_t v) {
+static inline size_t min_FetchResponse_AbortedTransaction(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 4) n += 8;
@@ -1206,7 +1234,7 @@ static size_t min_FetchResponse_AbortedTransaction(int16_t v) {
     return n;
 }
 
-static size_t min_FetchResponse_PartitionData(int16_t v) {
+static inline size_t min_FetchResponse_PartitionData(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -1221,7 +1249,7 @@ static size_t min_FetchResponse_PartitionData(int16_t v) {
     return n;
 }
 
-static size_t min_FetchResponse_FetchableTopicResponse(int16_t v) {
+static inline size_t min_FetchResponse_FetchableTopicResponse(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v <= 12) n += (flex ? 1u : 2u);
@@ -1231,7 +1259,7 @@ static size_t min_FetchResponse_FetchableTopicResponse(int16_t v) {
     return n;
 }
 
-static size_t min_FetchResponse_NodeEndpoint(int16_t v) {
+static inline size_t min_FetchResponse_NodeEndpoint(int16_t v) {
     const bool flex = v >= 12;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 16) n += 4;
@@ -1263,6 +1291,7 @@ static void dec_FetchResponse_EpochEndOffset(sa_rd_t *rd, int16_t v, sa_arena_t 
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 12) {
         o->Epoch = sa_rd_i32(rd);
     }
@@ -1279,6 +1308,7 @@ static sa_err_t enc_FetchResponse_EpochEndOffset(const sa_FetchResponse_EpochEnd
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 12) {
         TRY(sa_wr_i32(out, o->Epoch));
     }
@@ -1297,6 +1327,7 @@ static void dec_FetchResponse_LeaderIdAndEpoch(sa_rd_t *rd, int16_t v, sa_arena_
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 12) {
         o->LeaderId = sa_rd_i32(rd);
     }
@@ -1313,6 +1344,7 @@ static sa_err_t enc_FetchResponse_LeaderIdAndEpoch(const sa_FetchResponse_Leader
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 12) {
         TRY(sa_wr_i32(out, o->LeaderId));
     }
@@ -1331,6 +1363,7 @@ static void dec_FetchResponse_SnapshotId(sa_rd_t *rd, int16_t v, sa_arena_t *a, 
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     o->EndOffset = sa_rd_i64(rd);
     o->Epoch = sa_rd_i32(rd);
     if (flex && !rd->err) {
@@ -1343,6 +1376,7 @@ static sa_err_t enc_FetchResponse_SnapshotId(const sa_FetchResponse_SnapshotId_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     TRY(sa_wr_i64(out, o->EndOffset));
     TRY(sa_wr_i32(out, o->Epoch));
     if (flex) {
@@ -1357,6 +1391,7 @@ static void dec_FetchResponse_AbortedTransaction(sa_rd_t *rd, int16_t v, sa_aren
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 4) {
         o->ProducerId = sa_rd_i64(rd);
     }
@@ -1373,6 +1408,7 @@ static sa_err_t enc_FetchResponse_AbortedTransaction(const sa_FetchResponse_Abor
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 4) {
         TRY(sa_wr_i64(out, o->ProducerId));
     }
@@ -1391,6 +1427,7 @@ static void dec_FetchResponse_PartitionData(sa_rd_t *rd, int16_t v, sa_arena_t *
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->HighWatermark = sa_rd_i64(rd);
@@ -1470,6 +1507,7 @@ static sa_err_t enc_FetchResponse_PartitionData(const sa_FetchResponse_Partition
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i64(out, o->HighWatermark));
@@ -1510,6 +1548,7 @@ static void dec_FetchResponse_FetchableTopicResponse(sa_rd_t *rd, int16_t v, sa_
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 12) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -1531,6 +1570,7 @@ static sa_err_t enc_FetchResponse_FetchableTopicResponse(const sa_FetchResponse_
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v <= 12) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -1555,6 +1595,7 @@ static void dec_FetchResponse_NodeEndpoint(sa_rd_t *rd, int16_t v, sa_arena_t *a
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 16) {
         o->NodeId = sa_rd_i32(rd);
     }
@@ -1577,6 +1618,7 @@ static sa_err_t enc_FetchResponse_NodeEndpoint(const sa_FetchResponse_NodeEndpoi
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 16) {
         TRY(sa_wr_i32(out, o->NodeId));
     }
@@ -1601,6 +1643,7 @@ static void dec_FetchResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_FetchRes
     const bool flex = v >= 12;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -1655,6 +1698,7 @@ static sa_err_t enc_FetchResponse(const sa_FetchResponse_t *o, int16_t v, sa_buf
     sa_err_t err = SA_OK;
     const bool flex = v >= 12;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -1725,7 +1769,7 @@ void sa_ListOffsetsRequest_init(sa_ListOffsetsRequest_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_ListOffsetsRequest_ListOffsetsPartition(int16_t v) {
+static inline size_t min_ListOffsetsRequest_ListOffsetsPartition(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -1736,7 +1780,7 @@ static size_t min_ListOffsetsRequest_ListOffsetsPartition(int16_t v) {
     return n;
 }
 
-static size_t min_ListOffsetsRequest_ListOffsetsTopic(int16_t v) {
+static inline size_t min_ListOffsetsRequest_ListOffsetsTopic(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -1756,6 +1800,7 @@ static void dec_ListOffsetsRequest_ListOffsetsPartition(sa_rd_t *rd, int16_t v, 
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     if (v >= 4) {
         o->CurrentLeaderEpoch = sa_rd_i32(rd);
@@ -1774,6 +1819,7 @@ static sa_err_t enc_ListOffsetsRequest_ListOffsetsPartition(const sa_ListOffsets
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     if (v >= 4) {
         TRY(sa_wr_i32(out, o->CurrentLeaderEpoch));
@@ -1794,6 +1840,7 @@ static void dec_ListOffsetsRequest_ListOffsetsTopic(sa_rd_t *rd, int16_t v, sa_a
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_ListOffsetsRequest_ListOffsetsPartition(v), a, sizeof(sa_ListOffsetsRequest_ListOffsetsPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -1810,6 +1857,7 @@ static sa_err_t enc_ListOffsetsRequest_ListOffsetsTopic(const sa_ListOffsetsRequ
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -1829,6 +1877,7 @@ static void dec_ListOffsetsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Lis
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->ReplicaId = sa_rd_i32(rd);
     if (v >= 2) {
         o->IsolationLevel = sa_rd_i8(rd);
@@ -1851,6 +1900,7 @@ static sa_err_t enc_ListOffsetsRequest(const sa_ListOffsetsRequest_t *o, int16_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ReplicaId));
     if (v >= 2) {
         TRY(sa_wr_i8(out, o->IsolationLevel));
@@ -1917,7 +1967,7 @@ void sa_ListOffsetsResponse_init(sa_ListOffsetsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_ListOffsetsResponse_ListOffsetsPartitionResponse(int16_t v) {
+static inline size_t min_ListOffsetsResponse_ListOffsetsPartitionResponse(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -1930,7 +1980,7 @@ static size_t min_ListOffsetsResponse_ListOffsetsPartitionResponse(int16_t v) {
     return n;
 }
 
-static size_t min_ListOffsetsResponse_ListOffsetsTopicResponse(int16_t v) {
+static inline size_t min_ListOffsetsResponse_ListOffsetsTopicResponse(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -1950,6 +2000,7 @@ static void dec_ListOffsetsResponse_ListOffsetsPartitionResponse(sa_rd_t *rd, in
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     if (v <= 0) {
@@ -1977,6 +2028,7 @@ static sa_err_t enc_ListOffsetsResponse_ListOffsetsPartitionResponse(const sa_Li
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (v <= 0) {
@@ -2008,6 +2060,7 @@ static void dec_ListOffsetsResponse_ListOffsetsTopicResponse(sa_rd_t *rd, int16_
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_ListOffsetsResponse_ListOffsetsPartitionResponse(v), a, sizeof(sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -2024,6 +2077,7 @@ static sa_err_t enc_ListOffsetsResponse_ListOffsetsTopicResponse(const sa_ListOf
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -2043,6 +2097,7 @@ static void dec_ListOffsetsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Li
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -2061,6 +2116,7 @@ static sa_err_t enc_ListOffsetsResponse(const sa_ListOffsetsResponse_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -2117,7 +2173,7 @@ void sa_MetadataRequest_init(sa_MetadataRequest_t *o) {
     o->AllowAutoTopicCreation = true;
 }
 
-static size_t min_MetadataRequest_MetadataRequestTopic(int16_t v) {
+static inline size_t min_MetadataRequest_MetadataRequestTopic(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 10) n += 16;
@@ -2135,6 +2191,7 @@ static void dec_MetadataRequest_MetadataRequestTopic(sa_rd_t *rd, int16_t v, sa_
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 10) {
         o->TopicId = sa_rd_uuid(rd);
     }
@@ -2149,6 +2206,7 @@ static sa_err_t enc_MetadataRequest_MetadataRequestTopic(const sa_MetadataReques
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (v >= 10) {
         TRY(sa_wr_uuid(out, &o->TopicId));
     }
@@ -2165,6 +2223,7 @@ static void dec_MetadataRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Metada
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->Topics = sa_rd_array(rd, flex, (v >= 1), min_MetadataRequest_MetadataRequestTopic(v), a, sizeof(sa_MetadataRequest_MetadataRequestTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_MetadataRequest_MetadataRequestTopic_init(&o->Topics[i]);
@@ -2189,6 +2248,7 @@ static sa_err_t enc_MetadataRequest(const sa_MetadataRequest_t *o, int16_t v, sa
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -2265,7 +2325,7 @@ void sa_MetadataResponse_init(sa_MetadataResponse_t *o) {
     o->ClusterAuthorizedOperations = INT32_MIN;
 }
 
-static size_t min_MetadataResponse_MetadataResponseBroker(int16_t v) {
+static inline size_t min_MetadataResponse_MetadataResponseBroker(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -2276,7 +2336,7 @@ static size_t min_MetadataResponse_MetadataResponseBroker(int16_t v) {
     return n;
 }
 
-static size_t min_MetadataResponse_MetadataResponsePartition(int16_t v) {
+static inline size_t min_MetadataResponse_MetadataResponsePartition(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -2290,7 +2350,7 @@ static size_t min_MetadataResponse_MetadataResponsePartition(int16_t v) {
     return n;
 }
 
-static size_t min_MetadataResponse_MetadataResponseTopic(int16_t v) {
+static inline size_t min_MetadataResponse_MetadataResponseTopic(int16_t v) {
     const bool flex = v >= 9;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -2316,6 +2376,7 @@ static void dec_MetadataResponse_MetadataResponseBroker(sa_rd_t *rd, int16_t v, 
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->NodeId = sa_rd_i32(rd);
     o->Host = sa_rd_string(rd, flex, false);
     o->Port = sa_rd_i32(rd);
@@ -2332,6 +2393,7 @@ static sa_err_t enc_MetadataResponse_MetadataResponseBroker(const sa_MetadataRes
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->NodeId));
     TRY(sa_wr_string(out, o->Host, flex, false));
     TRY(sa_wr_i32(out, o->Port));
@@ -2350,6 +2412,7 @@ static void dec_MetadataResponse_MetadataResponsePartition(sa_rd_t *rd, int16_t 
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->PartitionIndex = sa_rd_i32(rd);
     o->LeaderId = sa_rd_i32(rd);
@@ -2380,6 +2443,7 @@ static sa_err_t enc_MetadataResponse_MetadataResponsePartition(const sa_Metadata
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i32(out, o->LeaderId));
@@ -2418,6 +2482,7 @@ static void dec_MetadataResponse_MetadataResponseTopic(sa_rd_t *rd, int16_t v, s
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->Name = sa_rd_string(rd, flex, (v >= 12));
     if (v >= 10) {
@@ -2444,6 +2509,7 @@ static sa_err_t enc_MetadataResponse_MetadataResponseTopic(const sa_MetadataResp
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->Name, flex, (v >= 12)));
     if (v >= 10) {
@@ -2473,6 +2539,7 @@ static void dec_MetadataResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Metad
     const bool flex = v >= 9;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -2505,6 +2572,7 @@ static sa_err_t enc_MetadataResponse(const sa_MetadataResponse_t *o, int16_t v, 
     sa_err_t err = SA_OK;
     const bool flex = v >= 9;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -2587,7 +2655,7 @@ void sa_OffsetCommitRequest_init(sa_OffsetCommitRequest_t *o) {
     o->RetentionTimeMs = INT64_C(-1);
 }
 
-static size_t min_OffsetCommitRequest_OffsetCommitRequestPartition(int16_t v) {
+static inline size_t min_OffsetCommitRequest_OffsetCommitRequestPartition(int16_t v) {
     const bool flex = v >= 8;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -2599,7 +2667,7 @@ static size_t min_OffsetCommitRequest_OffsetCommitRequestPartition(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetCommitRequest_OffsetCommitRequestTopic(int16_t v) {
+static inline size_t min_OffsetCommitRequest_OffsetCommitRequestTopic(int16_t v) {
     const bool flex = v >= 8;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -2619,6 +2687,7 @@ static void dec_OffsetCommitRequest_OffsetCommitRequestPartition(sa_rd_t *rd, in
     const bool flex = v >= 8;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->CommittedOffset = sa_rd_i64(rd);
     if (v >= 6) {
@@ -2638,6 +2707,7 @@ static sa_err_t enc_OffsetCommitRequest_OffsetCommitRequestPartition(const sa_Of
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i64(out, o->CommittedOffset));
     if (v >= 6) {
@@ -2659,6 +2729,7 @@ static void dec_OffsetCommitRequest_OffsetCommitRequestTopic(sa_rd_t *rd, int16_
     const bool flex = v >= 8;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetCommitRequest_OffsetCommitRequestPartition(v), a, sizeof(sa_OffsetCommitRequest_OffsetCommitRequestPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -2675,6 +2746,7 @@ static sa_err_t enc_OffsetCommitRequest_OffsetCommitRequestTopic(const sa_Offset
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -2694,6 +2766,7 @@ static void dec_OffsetCommitRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Of
     const bool flex = v >= 8;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     if (v >= 1) {
         o->GenerationIdOrMemberEpoch = sa_rd_i32(rd);
@@ -2722,6 +2795,7 @@ static sa_err_t enc_OffsetCommitRequest(const sa_OffsetCommitRequest_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->GenerationIdOrMemberEpoch));
@@ -2791,7 +2865,7 @@ void sa_OffsetCommitResponse_init(sa_OffsetCommitResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_OffsetCommitResponse_OffsetCommitResponsePartition(int16_t v) {
+static inline size_t min_OffsetCommitResponse_OffsetCommitResponsePartition(int16_t v) {
     const bool flex = v >= 8;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -2800,7 +2874,7 @@ static size_t min_OffsetCommitResponse_OffsetCommitResponsePartition(int16_t v) 
     return n;
 }
 
-static size_t min_OffsetCommitResponse_OffsetCommitResponseTopic(int16_t v) {
+static inline size_t min_OffsetCommitResponse_OffsetCommitResponseTopic(int16_t v) {
     const bool flex = v >= 8;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -2820,6 +2894,7 @@ static void dec_OffsetCommitResponse_OffsetCommitResponsePartition(sa_rd_t *rd, 
     const bool flex = v >= 8;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     if (flex && !rd->err) {
@@ -2832,6 +2907,7 @@ static sa_err_t enc_OffsetCommitResponse_OffsetCommitResponsePartition(const sa_
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (flex) {
@@ -2846,6 +2922,7 @@ static void dec_OffsetCommitResponse_OffsetCommitResponseTopic(sa_rd_t *rd, int1
     const bool flex = v >= 8;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetCommitResponse_OffsetCommitResponsePartition(v), a, sizeof(sa_OffsetCommitResponse_OffsetCommitResponsePartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -2862,6 +2939,7 @@ static sa_err_t enc_OffsetCommitResponse_OffsetCommitResponseTopic(const sa_Offs
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -2881,6 +2959,7 @@ static void dec_OffsetCommitResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_O
     const bool flex = v >= 8;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -2899,6 +2978,7 @@ static sa_err_t enc_OffsetCommitResponse(const sa_OffsetCommitResponse_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = v >= 8;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -2967,7 +3047,7 @@ void sa_OffsetFetchRequest_init(sa_OffsetFetchRequest_t *o) {
     o->GroupId = SA_STR("");
 }
 
-static size_t min_OffsetFetchRequest_OffsetFetchRequestTopic(int16_t v) {
+static inline size_t min_OffsetFetchRequest_OffsetFetchRequestTopic(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v <= 7) n += (flex ? 1u : 2u);
@@ -2976,7 +3056,7 @@ static size_t min_OffsetFetchRequest_OffsetFetchRequestTopic(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetFetchRequest_OffsetFetchRequestTopics(int16_t v) {
+static inline size_t min_OffsetFetchRequest_OffsetFetchRequestTopics(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 8) n += (flex ? 1u : 2u);
@@ -2985,7 +3065,7 @@ static size_t min_OffsetFetchRequest_OffsetFetchRequestTopics(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetFetchRequest_OffsetFetchRequestGroup(int16_t v) {
+static inline size_t min_OffsetFetchRequest_OffsetFetchRequestGroup(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 8) n += (flex ? 1u : 2u);
@@ -3009,6 +3089,7 @@ static void dec_OffsetFetchRequest_OffsetFetchRequestTopic(sa_rd_t *rd, int16_t 
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 7) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -3028,6 +3109,7 @@ static sa_err_t enc_OffsetFetchRequest_OffsetFetchRequestTopic(const sa_OffsetFe
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v <= 7) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -3051,6 +3133,7 @@ static void dec_OffsetFetchRequest_OffsetFetchRequestTopics(sa_rd_t *rd, int16_t
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 8) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -3070,6 +3153,7 @@ static sa_err_t enc_OffsetFetchRequest_OffsetFetchRequestTopics(const sa_OffsetF
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -3093,6 +3177,7 @@ static void dec_OffsetFetchRequest_OffsetFetchRequestGroup(sa_rd_t *rd, int16_t 
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 8) {
         o->GroupId = sa_rd_string(rd, flex, false);
     }
@@ -3119,6 +3204,7 @@ static sa_err_t enc_OffsetFetchRequest_OffsetFetchRequestGroup(const sa_OffsetFe
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->GroupId, flex, false));
     }
@@ -3148,6 +3234,7 @@ static void dec_OffsetFetchRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Off
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 7) {
         o->GroupId = sa_rd_string(rd, flex, false);
     }
@@ -3178,6 +3265,7 @@ static sa_err_t enc_OffsetFetchRequest(const sa_OffsetFetchRequest_t *o, int16_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v <= 7) {
         TRY(sa_wr_string(out, o->GroupId, flex, false));
     }
@@ -3268,7 +3356,7 @@ void sa_OffsetFetchResponse_init(sa_OffsetFetchResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_OffsetFetchResponse_OffsetFetchResponsePartition(int16_t v) {
+static inline size_t min_OffsetFetchResponse_OffsetFetchResponsePartition(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v <= 7) n += 4;
@@ -3280,7 +3368,7 @@ static size_t min_OffsetFetchResponse_OffsetFetchResponsePartition(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetFetchResponse_OffsetFetchResponseTopic(int16_t v) {
+static inline size_t min_OffsetFetchResponse_OffsetFetchResponseTopic(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v <= 7) n += (flex ? 1u : 2u);
@@ -3289,7 +3377,7 @@ static size_t min_OffsetFetchResponse_OffsetFetchResponseTopic(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetFetchResponse_OffsetFetchResponsePartitions(int16_t v) {
+static inline size_t min_OffsetFetchResponse_OffsetFetchResponsePartitions(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 8) n += 4;
@@ -3301,7 +3389,7 @@ static size_t min_OffsetFetchResponse_OffsetFetchResponsePartitions(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetFetchResponse_OffsetFetchResponseTopics(int16_t v) {
+static inline size_t min_OffsetFetchResponse_OffsetFetchResponseTopics(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 8) n += (flex ? 1u : 2u);
@@ -3310,7 +3398,7 @@ static size_t min_OffsetFetchResponse_OffsetFetchResponseTopics(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetFetchResponse_OffsetFetchResponseGroup(int16_t v) {
+static inline size_t min_OffsetFetchResponse_OffsetFetchResponseGroup(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 8) n += (flex ? 1u : 2u);
@@ -3337,6 +3425,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponsePartition(sa_rd_t *rd, in
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 7) {
         o->PartitionIndex = sa_rd_i32(rd);
     }
@@ -3362,6 +3451,7 @@ static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponsePartition(const sa_Of
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v <= 7) {
         TRY(sa_wr_i32(out, o->PartitionIndex));
     }
@@ -3389,6 +3479,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponseTopic(sa_rd_t *rd, int16_
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 7) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -3409,6 +3500,7 @@ static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponseTopic(const sa_Offset
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v <= 7) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -3432,6 +3524,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponsePartitions(sa_rd_t *rd, i
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 8) {
         o->PartitionIndex = sa_rd_i32(rd);
     }
@@ -3457,6 +3550,7 @@ static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponsePartitions(const sa_O
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 8) {
         TRY(sa_wr_i32(out, o->PartitionIndex));
     }
@@ -3484,6 +3578,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponseTopics(sa_rd_t *rd, int16
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 8) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -3504,6 +3599,7 @@ static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponseTopics(const sa_Offse
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -3527,6 +3623,7 @@ static void dec_OffsetFetchResponse_OffsetFetchResponseGroup(sa_rd_t *rd, int16_
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 8) {
         o->GroupId = sa_rd_string(rd, flex, false);
     }
@@ -3550,6 +3647,7 @@ static sa_err_t enc_OffsetFetchResponse_OffsetFetchResponseGroup(const sa_Offset
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 8) {
         TRY(sa_wr_string(out, o->GroupId, flex, false));
     }
@@ -3576,6 +3674,7 @@ static void dec_OffsetFetchResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Of
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -3606,6 +3705,7 @@ static sa_err_t enc_OffsetFetchResponse(const sa_OffsetFetchResponse_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -3677,6 +3777,7 @@ static void dec_FindCoordinatorRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v <= 3) {
         o->Key = sa_rd_string(rd, flex, false);
     }
@@ -3699,6 +3800,7 @@ static sa_err_t enc_FindCoordinatorRequest(const sa_FindCoordinatorRequest_t *o,
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v <= 3) {
         TRY(sa_wr_string(out, o->Key, flex, false));
     }
@@ -3763,7 +3865,7 @@ void sa_FindCoordinatorResponse_init(sa_FindCoordinatorResponse_t *o) {
     o->Host = SA_STR("");
 }
 
-static size_t min_FindCoordinatorResponse_Coordinator(int16_t v) {
+static inline size_t min_FindCoordinatorResponse_Coordinator(int16_t v) {
     const bool flex = v >= 3;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 4) n += (flex ? 1u : 2u);
@@ -3785,6 +3887,7 @@ static void dec_FindCoordinatorResponse_Coordinator(sa_rd_t *rd, int16_t v, sa_a
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 4) {
         o->Key = sa_rd_string(rd, flex, false);
     }
@@ -3813,6 +3916,7 @@ static sa_err_t enc_FindCoordinatorResponse_Coordinator(const sa_FindCoordinator
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 4) {
         TRY(sa_wr_string(out, o->Key, flex, false));
     }
@@ -3843,6 +3947,7 @@ static void dec_FindCoordinatorResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -3878,6 +3983,7 @@ static sa_err_t enc_FindCoordinatorResponse(const sa_FindCoordinatorResponse_t *
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -3956,7 +4062,7 @@ void sa_JoinGroupRequest_init(sa_JoinGroupRequest_t *o) {
     o->Reason = SA_STR_NULL;
 }
 
-static size_t min_JoinGroupRequest_JoinGroupRequestProtocol(int16_t v) {
+static inline size_t min_JoinGroupRequest_JoinGroupRequestProtocol(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -3974,6 +4080,7 @@ static void dec_JoinGroupRequest_JoinGroupRequestProtocol(sa_rd_t *rd, int16_t v
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Metadata = sa_rd_bytes(rd, flex, false);
     if (flex && !rd->err) {
@@ -3986,6 +4093,7 @@ static sa_err_t enc_JoinGroupRequest_JoinGroupRequestProtocol(const sa_JoinGroup
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_bytes(out, o->Metadata, flex, false));
     if (flex) {
@@ -4000,6 +4108,7 @@ static void dec_JoinGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_JoinG
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->SessionTimeoutMs = sa_rd_i32(rd);
     if (v >= 1) {
@@ -4028,6 +4137,7 @@ static sa_err_t enc_JoinGroupRequest(const sa_JoinGroupRequest_t *o, int16_t v, 
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i32(out, o->SessionTimeoutMs));
     if (v >= 1) {
@@ -4099,7 +4209,7 @@ void sa_JoinGroupResponse_init(sa_JoinGroupResponse_t *o) {
     o->MemberId = SA_STR("");
 }
 
-static size_t min_JoinGroupResponse_JoinGroupResponseMember(int16_t v) {
+static inline size_t min_JoinGroupResponse_JoinGroupResponseMember(int16_t v) {
     const bool flex = v >= 6;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -4118,6 +4228,7 @@ static void dec_JoinGroupResponse_JoinGroupResponseMember(sa_rd_t *rd, int16_t v
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     o->MemberId = sa_rd_string(rd, flex, false);
     if (v >= 5) {
         o->GroupInstanceId = sa_rd_string(rd, flex, (v >= 5));
@@ -4133,6 +4244,7 @@ static sa_err_t enc_JoinGroupResponse_JoinGroupResponseMember(const sa_JoinGroup
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->MemberId, flex, false));
     if (v >= 5) {
         TRY(sa_wr_string(out, o->GroupInstanceId, flex, (v >= 5)));
@@ -4150,6 +4262,7 @@ static void dec_JoinGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Join
     const bool flex = v >= 6;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4179,6 +4292,7 @@ static sa_err_t enc_JoinGroupResponse(const sa_JoinGroupResponse_t *o, int16_t v
     sa_err_t err = SA_OK;
     const bool flex = v >= 6;
     (void)v;
+    (void)o;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4250,6 +4364,7 @@ static void dec_HeartbeatRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Heart
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->GenerationId = sa_rd_i32(rd);
     o->MemberId = sa_rd_string(rd, flex, false);
@@ -4266,6 +4381,7 @@ static sa_err_t enc_HeartbeatRequest(const sa_HeartbeatRequest_t *o, int16_t v, 
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i32(out, o->GenerationId));
     TRY(sa_wr_string(out, o->MemberId, flex, false));
@@ -4320,6 +4436,7 @@ static void dec_HeartbeatResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Hear
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4334,6 +4451,7 @@ static sa_err_t enc_HeartbeatResponse(const sa_HeartbeatResponse_t *o, int16_t v
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4388,7 +4506,7 @@ void sa_LeaveGroupRequest_init(sa_LeaveGroupRequest_t *o) {
     o->MemberId = SA_STR("");
 }
 
-static size_t min_LeaveGroupRequest_MemberIdentity(int16_t v) {
+static inline size_t min_LeaveGroupRequest_MemberIdentity(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 3) n += (flex ? 1u : 2u);
@@ -4407,6 +4525,7 @@ static void dec_LeaveGroupRequest_MemberIdentity(sa_rd_t *rd, int16_t v, sa_aren
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->MemberId = sa_rd_string(rd, flex, false);
     }
@@ -4426,6 +4545,7 @@ static sa_err_t enc_LeaveGroupRequest_MemberIdentity(const sa_LeaveGroupRequest_
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->MemberId, flex, false));
     }
@@ -4447,6 +4567,7 @@ static void dec_LeaveGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Leav
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     if (v <= 2) {
         o->MemberId = sa_rd_string(rd, flex, false);
@@ -4468,6 +4589,7 @@ static sa_err_t enc_LeaveGroupRequest(const sa_LeaveGroupRequest_t *o, int16_t v
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     if (v <= 2) {
         TRY(sa_wr_string(out, o->MemberId, flex, false));
@@ -4527,7 +4649,7 @@ void sa_LeaveGroupResponse_init(sa_LeaveGroupResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_LeaveGroupResponse_MemberResponse(int16_t v) {
+static inline size_t min_LeaveGroupResponse_MemberResponse(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 3) n += (flex ? 1u : 2u);
@@ -4546,6 +4668,7 @@ static void dec_LeaveGroupResponse_MemberResponse(sa_rd_t *rd, int16_t v, sa_are
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->MemberId = sa_rd_string(rd, flex, false);
     }
@@ -4565,6 +4688,7 @@ static sa_err_t enc_LeaveGroupResponse_MemberResponse(const sa_LeaveGroupRespons
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->MemberId, flex, false));
     }
@@ -4586,6 +4710,7 @@ static void dec_LeaveGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Lea
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4607,6 +4732,7 @@ static sa_err_t enc_LeaveGroupResponse(const sa_LeaveGroupResponse_t *o, int16_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4670,7 +4796,7 @@ void sa_SyncGroupRequest_init(sa_SyncGroupRequest_t *o) {
     o->ProtocolName = SA_STR_NULL;
 }
 
-static size_t min_SyncGroupRequest_SyncGroupRequestAssignment(int16_t v) {
+static inline size_t min_SyncGroupRequest_SyncGroupRequestAssignment(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -4688,6 +4814,7 @@ static void dec_SyncGroupRequest_SyncGroupRequestAssignment(sa_rd_t *rd, int16_t
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->MemberId = sa_rd_string(rd, flex, false);
     o->Assignment = sa_rd_bytes(rd, flex, false);
     if (flex && !rd->err) {
@@ -4700,6 +4827,7 @@ static sa_err_t enc_SyncGroupRequest_SyncGroupRequestAssignment(const sa_SyncGro
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->MemberId, flex, false));
     TRY(sa_wr_bytes(out, o->Assignment, flex, false));
     if (flex) {
@@ -4714,6 +4842,7 @@ static void dec_SyncGroupRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_SyncG
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->GenerationId = sa_rd_i32(rd);
     o->MemberId = sa_rd_string(rd, flex, false);
@@ -4741,6 +4870,7 @@ static sa_err_t enc_SyncGroupRequest(const sa_SyncGroupRequest_t *o, int16_t v, 
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i32(out, o->GenerationId));
     TRY(sa_wr_string(out, o->MemberId, flex, false));
@@ -4809,6 +4939,7 @@ static void dec_SyncGroupResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Sync
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -4830,6 +4961,7 @@ static sa_err_t enc_SyncGroupResponse(const sa_SyncGroupResponse_t *o, int16_t v
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -4889,6 +5021,7 @@ static void dec_DescribeGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->Groups = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->Groups_count);
     for (int32_t i = 0; i < o->Groups_count && !(rd)->err; i++) {
         o->Groups[i] = sa_rd_string(rd, flex, false);
@@ -4906,6 +5039,7 @@ static sa_err_t enc_DescribeGroupsRequest(const sa_DescribeGroupsRequest_t *o, i
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     if (o->Groups_count > 0 && !o->Groups) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -4973,7 +5107,7 @@ void sa_DescribeGroupsResponse_init(sa_DescribeGroupsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DescribeGroupsResponse_DescribedGroupMember(int16_t v) {
+static inline size_t min_DescribeGroupsResponse_DescribedGroupMember(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -4986,7 +5120,7 @@ static size_t min_DescribeGroupsResponse_DescribedGroupMember(int16_t v) {
     return n;
 }
 
-static size_t min_DescribeGroupsResponse_DescribedGroup(int16_t v) {
+static inline size_t min_DescribeGroupsResponse_DescribedGroup(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -5011,6 +5145,7 @@ static void dec_DescribeGroupsResponse_DescribedGroupMember(sa_rd_t *rd, int16_t
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->MemberId = sa_rd_string(rd, flex, false);
     if (v >= 4) {
         o->GroupInstanceId = sa_rd_string(rd, flex, (v >= 4));
@@ -5029,6 +5164,7 @@ static sa_err_t enc_DescribeGroupsResponse_DescribedGroupMember(const sa_Describ
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->MemberId, flex, false));
     if (v >= 4) {
         TRY(sa_wr_string(out, o->GroupInstanceId, flex, (v >= 4)));
@@ -5049,6 +5185,7 @@ static void dec_DescribeGroupsResponse_DescribedGroup(sa_rd_t *rd, int16_t v, sa
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->GroupId = sa_rd_string(rd, flex, false);
     o->GroupState = sa_rd_string(rd, flex, false);
@@ -5072,6 +5209,7 @@ static sa_err_t enc_DescribeGroupsResponse_DescribedGroup(const sa_DescribeGroup
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_string(out, o->GroupState, flex, false));
@@ -5098,6 +5236,7 @@ static void dec_DescribeGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -5116,6 +5255,7 @@ static sa_err_t enc_DescribeGroupsResponse(const sa_DescribeGroupsResponse_t *o,
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -5173,6 +5313,7 @@ static void dec_ListGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_List
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 4) {
         o->StatesFilter = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->StatesFilter_count);
         for (int32_t i = 0; i < o->StatesFilter_count && !(rd)->err; i++) {
@@ -5195,6 +5336,7 @@ static sa_err_t enc_ListGroupsRequest(const sa_ListGroupsRequest_t *o, int16_t v
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 4) {
         if (o->StatesFilter_count > 0 && !o->StatesFilter) {
             err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -5260,7 +5402,7 @@ void sa_ListGroupsResponse_init(sa_ListGroupsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_ListGroupsResponse_ListedGroup(int16_t v) {
+static inline size_t min_ListGroupsResponse_ListedGroup(int16_t v) {
     const bool flex = v >= 3;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -5280,6 +5422,7 @@ static void dec_ListGroupsResponse_ListedGroup(sa_rd_t *rd, int16_t v, sa_arena_
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->ProtocolType = sa_rd_string(rd, flex, false);
     if (v >= 4) {
@@ -5298,6 +5441,7 @@ static sa_err_t enc_ListGroupsResponse_ListedGroup(const sa_ListGroupsResponse_L
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_string(out, o->ProtocolType, flex, false));
     if (v >= 4) {
@@ -5318,6 +5462,7 @@ static void dec_ListGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Lis
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -5337,6 +5482,7 @@ static sa_err_t enc_ListGroupsResponse(const sa_ListGroupsResponse_t *o, int16_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -5397,6 +5543,7 @@ static void dec_ApiVersionsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Api
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->ClientSoftwareName = sa_rd_string(rd, flex, false);
     }
@@ -5413,6 +5560,7 @@ static sa_err_t enc_ApiVersionsRequest(const sa_ApiVersionsRequest_t *o, int16_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->ClientSoftwareName, flex, false));
     }
@@ -5475,7 +5623,7 @@ void sa_ApiVersionsResponse_init(sa_ApiVersionsResponse_t *o) {
     o->FinalizedFeaturesEpoch = INT64_C(-1);
 }
 
-static size_t min_ApiVersionsResponse_ApiVersion(int16_t v) {
+static inline size_t min_ApiVersionsResponse_ApiVersion(int16_t v) {
     const bool flex = v >= 3;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -5485,7 +5633,7 @@ static size_t min_ApiVersionsResponse_ApiVersion(int16_t v) {
     return n;
 }
 
-static size_t min_ApiVersionsResponse_SupportedFeatureKey(int16_t v) {
+static inline size_t min_ApiVersionsResponse_SupportedFeatureKey(int16_t v) {
     const bool flex = v >= 3;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 3) n += (flex ? 1u : 2u);
@@ -5495,7 +5643,7 @@ static size_t min_ApiVersionsResponse_SupportedFeatureKey(int16_t v) {
     return n;
 }
 
-static size_t min_ApiVersionsResponse_FinalizedFeatureKey(int16_t v) {
+static inline size_t min_ApiVersionsResponse_FinalizedFeatureKey(int16_t v) {
     const bool flex = v >= 3;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 3) n += (flex ? 1u : 2u);
@@ -5518,6 +5666,7 @@ static void dec_ApiVersionsResponse_ApiVersion(sa_rd_t *rd, int16_t v, sa_arena_
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     o->ApiKey = sa_rd_i16(rd);
     o->MinVersion = sa_rd_i16(rd);
     o->MaxVersion = sa_rd_i16(rd);
@@ -5531,6 +5680,7 @@ static sa_err_t enc_ApiVersionsResponse_ApiVersion(const sa_ApiVersionsResponse_
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ApiKey));
     TRY(sa_wr_i16(out, o->MinVersion));
     TRY(sa_wr_i16(out, o->MaxVersion));
@@ -5546,6 +5696,7 @@ static void dec_ApiVersionsResponse_SupportedFeatureKey(sa_rd_t *rd, int16_t v, 
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -5565,6 +5716,7 @@ static sa_err_t enc_ApiVersionsResponse_SupportedFeatureKey(const sa_ApiVersions
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -5586,6 +5738,7 @@ static void dec_ApiVersionsResponse_FinalizedFeatureKey(sa_rd_t *rd, int16_t v, 
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -5605,6 +5758,7 @@ static sa_err_t enc_ApiVersionsResponse_FinalizedFeatureKey(const sa_ApiVersions
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -5626,6 +5780,7 @@ static void dec_ApiVersionsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Ap
     const bool flex = v >= 3;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->ApiKeys = sa_rd_array(rd, flex, false, min_ApiVersionsResponse_ApiVersion(v), a, sizeof(sa_ApiVersionsResponse_ApiVersion_t), &o->ApiKeys_count);
     for (int32_t i = 0; i < o->ApiKeys_count && !(rd)->err; i++) {
@@ -5726,6 +5881,7 @@ static sa_err_t enc_ApiVersionsResponse(const sa_ApiVersionsResponse_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 3;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (o->ApiKeys_count > 0 && !o->ApiKeys) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -5802,7 +5958,7 @@ void sa_CreateTopicsRequest_init(sa_CreateTopicsRequest_t *o) {
     o->timeoutMs = 60000;
 }
 
-static size_t min_CreateTopicsRequest_CreatableReplicaAssignment(int16_t v) {
+static inline size_t min_CreateTopicsRequest_CreatableReplicaAssignment(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -5811,7 +5967,7 @@ static size_t min_CreateTopicsRequest_CreatableReplicaAssignment(int16_t v) {
     return n;
 }
 
-static size_t min_CreateTopicsRequest_CreatableTopicConfig(int16_t v) {
+static inline size_t min_CreateTopicsRequest_CreatableTopicConfig(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -5820,7 +5976,7 @@ static size_t min_CreateTopicsRequest_CreatableTopicConfig(int16_t v) {
     return n;
 }
 
-static size_t min_CreateTopicsRequest_CreatableTopic(int16_t v) {
+static inline size_t min_CreateTopicsRequest_CreatableTopic(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -5845,6 +6001,7 @@ static void dec_CreateTopicsRequest_CreatableReplicaAssignment(sa_rd_t *rd, int1
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->BrokerIds = sa_rd_array(rd, flex, false, 4, a, sizeof(int32_t), &o->BrokerIds_count);
     for (int32_t i = 0; i < o->BrokerIds_count && !(rd)->err; i++) {
@@ -5860,6 +6017,7 @@ static sa_err_t enc_CreateTopicsRequest_CreatableReplicaAssignment(const sa_Crea
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     if (o->BrokerIds_count > 0 && !o->BrokerIds) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -5879,6 +6037,7 @@ static void dec_CreateTopicsRequest_CreatableTopicConfig(sa_rd_t *rd, int16_t v,
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Value = sa_rd_string(rd, flex, true);
     if (flex && !rd->err) {
@@ -5891,6 +6050,7 @@ static sa_err_t enc_CreateTopicsRequest_CreatableTopicConfig(const sa_CreateTopi
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_string(out, o->Value, flex, true));
     if (flex) {
@@ -5905,6 +6065,7 @@ static void dec_CreateTopicsRequest_CreatableTopic(sa_rd_t *rd, int16_t v, sa_ar
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->NumPartitions = sa_rd_i32(rd);
     o->ReplicationFactor = sa_rd_i16(rd);
@@ -5928,6 +6089,7 @@ static sa_err_t enc_CreateTopicsRequest_CreatableTopic(const sa_CreateTopicsRequ
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i32(out, o->NumPartitions));
     TRY(sa_wr_i16(out, o->ReplicationFactor));
@@ -5955,6 +6117,7 @@ static void dec_CreateTopicsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Cr
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->Topics = sa_rd_array(rd, flex, false, min_CreateTopicsRequest_CreatableTopic(v), a, sizeof(sa_CreateTopicsRequest_CreatableTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_CreateTopicsRequest_CreatableTopic_init(&o->Topics[i]);
@@ -5974,6 +6137,7 @@ static sa_err_t enc_CreateTopicsRequest(const sa_CreateTopicsRequest_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -6040,7 +6204,7 @@ void sa_CreateTopicsResponse_init(sa_CreateTopicsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_CreateTopicsResponse_CreatableTopicConfigs(int16_t v) {
+static inline size_t min_CreateTopicsResponse_CreatableTopicConfigs(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 5) n += (flex ? 1u : 2u);
@@ -6052,7 +6216,7 @@ static size_t min_CreateTopicsResponse_CreatableTopicConfigs(int16_t v) {
     return n;
 }
 
-static size_t min_CreateTopicsResponse_CreatableTopicResult(int16_t v) {
+static inline size_t min_CreateTopicsResponse_CreatableTopicResult(int16_t v) {
     const bool flex = v >= 5;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -6077,6 +6241,7 @@ static void dec_CreateTopicsResponse_CreatableTopicConfigs(sa_rd_t *rd, int16_t 
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 5) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -6102,6 +6267,7 @@ static sa_err_t enc_CreateTopicsResponse_CreatableTopicConfigs(const sa_CreateTo
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     if (v >= 5) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -6129,6 +6295,7 @@ static void dec_CreateTopicsResponse_CreatableTopicResult(sa_rd_t *rd, int16_t v
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     if (v >= 7) {
         o->TopicId = sa_rd_uuid(rd);
@@ -6181,6 +6348,7 @@ static sa_err_t enc_CreateTopicsResponse_CreatableTopicResult(const sa_CreateTop
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (v >= 7) {
         TRY(sa_wr_uuid(out, &o->TopicId));
@@ -6218,6 +6386,7 @@ static void dec_CreateTopicsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_C
     const bool flex = v >= 5;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -6236,6 +6405,7 @@ static sa_err_t enc_CreateTopicsResponse(const sa_CreateTopicsResponse_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = v >= 5;
     (void)v;
+    (void)o;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -6291,7 +6461,7 @@ void sa_DeleteTopicsRequest_init(sa_DeleteTopicsRequest_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DeleteTopicsRequest_DeleteTopicState(int16_t v) {
+static inline size_t min_DeleteTopicsRequest_DeleteTopicState(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 6) n += (flex ? 1u : 2u);
@@ -6309,6 +6479,7 @@ static void dec_DeleteTopicsRequest_DeleteTopicState(sa_rd_t *rd, int16_t v, sa_
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 6) {
         o->Name = sa_rd_string(rd, flex, (v >= 6));
     }
@@ -6325,6 +6496,7 @@ static sa_err_t enc_DeleteTopicsRequest_DeleteTopicState(const sa_DeleteTopicsRe
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 6) {
         TRY(sa_wr_string(out, o->Name, flex, (v >= 6)));
     }
@@ -6343,6 +6515,7 @@ static void dec_DeleteTopicsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_De
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 6) {
         o->Topics = sa_rd_array(rd, flex, false, min_DeleteTopicsRequest_DeleteTopicState(v), a, sizeof(sa_DeleteTopicsRequest_DeleteTopicState_t), &o->Topics_count);
         for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
@@ -6367,6 +6540,7 @@ static sa_err_t enc_DeleteTopicsRequest(const sa_DeleteTopicsRequest_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 6) {
         if (o->Topics_count > 0 && !o->Topics) {
             err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6431,7 +6605,7 @@ void sa_DeleteTopicsResponse_init(sa_DeleteTopicsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DeleteTopicsResponse_DeletableTopicResult(int16_t v) {
+static inline size_t min_DeleteTopicsResponse_DeletableTopicResult(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -6451,6 +6625,7 @@ static void dec_DeleteTopicsResponse_DeletableTopicResult(sa_rd_t *rd, int16_t v
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, (v >= 6));
     if (v >= 6) {
         o->TopicId = sa_rd_uuid(rd);
@@ -6469,6 +6644,7 @@ static sa_err_t enc_DeleteTopicsResponse_DeletableTopicResult(const sa_DeleteTop
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, (v >= 6)));
     if (v >= 6) {
         TRY(sa_wr_uuid(out, &o->TopicId));
@@ -6489,6 +6665,7 @@ static void dec_DeleteTopicsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_D
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -6507,6 +6684,7 @@ static sa_err_t enc_DeleteTopicsResponse(const sa_DeleteTopicsResponse_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -6566,7 +6744,7 @@ void sa_DeleteRecordsRequest_init(sa_DeleteRecordsRequest_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DeleteRecordsRequest_DeleteRecordsPartition(int16_t v) {
+static inline size_t min_DeleteRecordsRequest_DeleteRecordsPartition(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -6575,7 +6753,7 @@ static size_t min_DeleteRecordsRequest_DeleteRecordsPartition(int16_t v) {
     return n;
 }
 
-static size_t min_DeleteRecordsRequest_DeleteRecordsTopic(int16_t v) {
+static inline size_t min_DeleteRecordsRequest_DeleteRecordsTopic(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -6595,6 +6773,7 @@ static void dec_DeleteRecordsRequest_DeleteRecordsPartition(sa_rd_t *rd, int16_t
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->Offset = sa_rd_i64(rd);
     if (flex && !rd->err) {
@@ -6607,6 +6786,7 @@ static sa_err_t enc_DeleteRecordsRequest_DeleteRecordsPartition(const sa_DeleteR
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i64(out, o->Offset));
     if (flex) {
@@ -6621,6 +6801,7 @@ static void dec_DeleteRecordsRequest_DeleteRecordsTopic(sa_rd_t *rd, int16_t v, 
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_DeleteRecordsRequest_DeleteRecordsPartition(v), a, sizeof(sa_DeleteRecordsRequest_DeleteRecordsPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -6637,6 +6818,7 @@ static sa_err_t enc_DeleteRecordsRequest_DeleteRecordsTopic(const sa_DeleteRecor
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6656,6 +6838,7 @@ static void dec_DeleteRecordsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_D
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Topics = sa_rd_array(rd, flex, false, min_DeleteRecordsRequest_DeleteRecordsTopic(v), a, sizeof(sa_DeleteRecordsRequest_DeleteRecordsTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_DeleteRecordsRequest_DeleteRecordsTopic_init(&o->Topics[i]);
@@ -6672,6 +6855,7 @@ static sa_err_t enc_DeleteRecordsRequest(const sa_DeleteRecordsRequest_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -6729,7 +6913,7 @@ void sa_DeleteRecordsResponse_init(sa_DeleteRecordsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DeleteRecordsResponse_DeleteRecordsPartitionResult(int16_t v) {
+static inline size_t min_DeleteRecordsResponse_DeleteRecordsPartitionResult(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -6739,7 +6923,7 @@ static size_t min_DeleteRecordsResponse_DeleteRecordsPartitionResult(int16_t v) 
     return n;
 }
 
-static size_t min_DeleteRecordsResponse_DeleteRecordsTopicResult(int16_t v) {
+static inline size_t min_DeleteRecordsResponse_DeleteRecordsTopicResult(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -6759,6 +6943,7 @@ static void dec_DeleteRecordsResponse_DeleteRecordsPartitionResult(sa_rd_t *rd, 
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->LowWatermark = sa_rd_i64(rd);
     o->ErrorCode = sa_rd_i16(rd);
@@ -6772,6 +6957,7 @@ static sa_err_t enc_DeleteRecordsResponse_DeleteRecordsPartitionResult(const sa_
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i64(out, o->LowWatermark));
     TRY(sa_wr_i16(out, o->ErrorCode));
@@ -6787,6 +6973,7 @@ static void dec_DeleteRecordsResponse_DeleteRecordsTopicResult(sa_rd_t *rd, int1
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_DeleteRecordsResponse_DeleteRecordsPartitionResult(v), a, sizeof(sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -6803,6 +6990,7 @@ static sa_err_t enc_DeleteRecordsResponse_DeleteRecordsTopicResult(const sa_Dele
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6822,6 +7010,7 @@ static void dec_DeleteRecordsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Topics = sa_rd_array(rd, flex, false, min_DeleteRecordsResponse_DeleteRecordsTopicResult(v), a, sizeof(sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
@@ -6838,6 +7027,7 @@ static sa_err_t enc_DeleteRecordsResponse(const sa_DeleteRecordsResponse_t *o, i
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -6896,6 +7086,7 @@ static void dec_InitProducerIdRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->TransactionalId = sa_rd_string(rd, flex, true);
     o->TransactionTimeoutMs = sa_rd_i32(rd);
     if (v >= 3) {
@@ -6914,6 +7105,7 @@ static sa_err_t enc_InitProducerIdRequest(const sa_InitProducerIdRequest_t *o, i
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->TransactionalId, flex, true));
     TRY(sa_wr_i32(out, o->TransactionTimeoutMs));
     if (v >= 3) {
@@ -6971,6 +7163,7 @@ static void dec_InitProducerIdResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->ProducerId = sa_rd_i64(rd);
@@ -6985,6 +7178,7 @@ static sa_err_t enc_InitProducerIdResponse(const sa_InitProducerIdResponse_t *o,
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i64(out, o->ProducerId));
@@ -7041,7 +7235,7 @@ void sa_OffsetForLeaderEpochRequest_init(sa_OffsetForLeaderEpochRequest_t *o) {
     o->ReplicaId = -2;
 }
 
-static size_t min_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(int16_t v) {
+static inline size_t min_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -7051,7 +7245,7 @@ static size_t min_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(int16_t v
     return n;
 }
 
-static size_t min_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(int16_t v) {
+static inline size_t min_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -7071,6 +7265,7 @@ static void dec_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(sa_rd_t *rd
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->Partition = sa_rd_i32(rd);
     if (v >= 2) {
         o->CurrentLeaderEpoch = sa_rd_i32(rd);
@@ -7086,6 +7281,7 @@ static sa_err_t enc_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(const s
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->Partition));
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->CurrentLeaderEpoch));
@@ -7103,6 +7299,7 @@ static void dec_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(sa_rd_t *rd, in
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->Topic = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(v), a, sizeof(sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -7119,6 +7316,7 @@ static sa_err_t enc_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(const sa_Of
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Topic, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -7138,6 +7336,7 @@ static void dec_OffsetForLeaderEpochRequest(sa_rd_t *rd, int16_t v, sa_arena_t *
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 3) {
         o->ReplicaId = sa_rd_i32(rd);
     }
@@ -7156,6 +7355,7 @@ static sa_err_t enc_OffsetForLeaderEpochRequest(const sa_OffsetForLeaderEpochReq
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 3) {
         TRY(sa_wr_i32(out, o->ReplicaId));
     }
@@ -7217,7 +7417,7 @@ void sa_OffsetForLeaderEpochResponse_init(sa_OffsetForLeaderEpochResponse_t *o) 
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_OffsetForLeaderEpochResponse_EpochEndOffset(int16_t v) {
+static inline size_t min_OffsetForLeaderEpochResponse_EpochEndOffset(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -7228,7 +7428,7 @@ static size_t min_OffsetForLeaderEpochResponse_EpochEndOffset(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(int16_t v) {
+static inline size_t min_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -7248,6 +7448,7 @@ static void dec_OffsetForLeaderEpochResponse_EpochEndOffset(sa_rd_t *rd, int16_t
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->Partition = sa_rd_i32(rd);
     if (v >= 1) {
@@ -7264,6 +7465,7 @@ static sa_err_t enc_OffsetForLeaderEpochResponse_EpochEndOffset(const sa_OffsetF
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i32(out, o->Partition));
     if (v >= 1) {
@@ -7282,6 +7484,7 @@ static void dec_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(sa_rd_t 
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->Topic = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetForLeaderEpochResponse_EpochEndOffset(v), a, sizeof(sa_OffsetForLeaderEpochResponse_EpochEndOffset_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -7298,6 +7501,7 @@ static sa_err_t enc_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(cons
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Topic, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -7317,6 +7521,7 @@ static void dec_OffsetForLeaderEpochResponse(sa_rd_t *rd, int16_t v, sa_arena_t 
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 2) {
         o->ThrottleTimeMs = sa_rd_i32(rd);
     }
@@ -7335,6 +7540,7 @@ static sa_err_t enc_OffsetForLeaderEpochResponse(const sa_OffsetForLeaderEpochRe
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 2) {
         TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     }
@@ -7390,7 +7596,7 @@ void sa_DescribeConfigsRequest_init(sa_DescribeConfigsRequest_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DescribeConfigsRequest_DescribeConfigsResource(int16_t v) {
+static inline size_t min_DescribeConfigsRequest_DescribeConfigsResource(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 1;
@@ -7409,6 +7615,7 @@ static void dec_DescribeConfigsRequest_DescribeConfigsResource(sa_rd_t *rd, int1
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->ResourceType = sa_rd_i8(rd);
     o->ResourceName = sa_rd_string(rd, flex, false);
     o->ConfigurationKeys = sa_rd_array(rd, flex, true, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->ConfigurationKeys_count);
@@ -7425,6 +7632,7 @@ static sa_err_t enc_DescribeConfigsRequest_DescribeConfigsResource(const sa_Desc
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_i8(out, o->ResourceType));
     TRY(sa_wr_string(out, o->ResourceName, flex, false));
     if (o->ConfigurationKeys_count > 0 && !o->ConfigurationKeys) {
@@ -7445,6 +7653,7 @@ static void dec_DescribeConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->Resources = sa_rd_array(rd, flex, false, min_DescribeConfigsRequest_DescribeConfigsResource(v), a, sizeof(sa_DescribeConfigsRequest_DescribeConfigsResource_t), &o->Resources_count);
     for (int32_t i = 0; i < o->Resources_count && !(rd)->err; i++) {
         sa_DescribeConfigsRequest_DescribeConfigsResource_init(&o->Resources[i]);
@@ -7466,6 +7675,7 @@ static sa_err_t enc_DescribeConfigsRequest(const sa_DescribeConfigsRequest_t *o,
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (o->Resources_count > 0 && !o->Resources) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -7539,7 +7749,7 @@ void sa_DescribeConfigsResponse_init(sa_DescribeConfigsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DescribeConfigsResponse_DescribeConfigsSynonym(int16_t v) {
+static inline size_t min_DescribeConfigsResponse_DescribeConfigsSynonym(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 1) n += (flex ? 1u : 2u);
@@ -7549,7 +7759,7 @@ static size_t min_DescribeConfigsResponse_DescribeConfigsSynonym(int16_t v) {
     return n;
 }
 
-static size_t min_DescribeConfigsResponse_DescribeConfigsResourceResult(int16_t v) {
+static inline size_t min_DescribeConfigsResponse_DescribeConfigsResourceResult(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -7565,7 +7775,7 @@ static size_t min_DescribeConfigsResponse_DescribeConfigsResourceResult(int16_t 
     return n;
 }
 
-static size_t min_DescribeConfigsResponse_DescribeConfigsResult(int16_t v) {
+static inline size_t min_DescribeConfigsResponse_DescribeConfigsResult(int16_t v) {
     const bool flex = v >= 4;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -7590,6 +7800,7 @@ static void dec_DescribeConfigsResponse_DescribeConfigsSynonym(sa_rd_t *rd, int1
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->Name = sa_rd_string(rd, flex, false);
     }
@@ -7609,6 +7820,7 @@ static sa_err_t enc_DescribeConfigsResponse_DescribeConfigsSynonym(const sa_Desc
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_string(out, o->Name, flex, false));
     }
@@ -7630,6 +7842,7 @@ static void dec_DescribeConfigsResponse_DescribeConfigsResourceResult(sa_rd_t *r
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Value = sa_rd_string(rd, flex, true);
     o->ReadOnly = sa_rd_bool(rd);
@@ -7663,6 +7876,7 @@ static sa_err_t enc_DescribeConfigsResponse_DescribeConfigsResourceResult(const 
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_string(out, o->Value, flex, true));
     TRY(sa_wr_bool(out, o->ReadOnly));
@@ -7699,6 +7913,7 @@ static void dec_DescribeConfigsResponse_DescribeConfigsResult(sa_rd_t *rd, int16
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
     o->ResourceType = sa_rd_i8(rd);
@@ -7718,6 +7933,7 @@ static sa_err_t enc_DescribeConfigsResponse_DescribeConfigsResult(const sa_Descr
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
     TRY(sa_wr_i8(out, o->ResourceType));
@@ -7740,6 +7956,7 @@ static void dec_DescribeConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
     const bool flex = v >= 4;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Results = sa_rd_array(rd, flex, false, min_DescribeConfigsResponse_DescribeConfigsResult(v), a, sizeof(sa_DescribeConfigsResponse_DescribeConfigsResult_t), &o->Results_count);
     for (int32_t i = 0; i < o->Results_count && !(rd)->err; i++) {
@@ -7756,6 +7973,7 @@ static sa_err_t enc_DescribeConfigsResponse(const sa_DescribeConfigsResponse_t *
     sa_err_t err = SA_OK;
     const bool flex = v >= 4;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Results_count > 0 && !o->Results) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -7815,7 +8033,7 @@ void sa_AlterConfigsRequest_init(sa_AlterConfigsRequest_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_AlterConfigsRequest_AlterableConfig(int16_t v) {
+static inline size_t min_AlterConfigsRequest_AlterableConfig(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -7824,7 +8042,7 @@ static size_t min_AlterConfigsRequest_AlterableConfig(int16_t v) {
     return n;
 }
 
-static size_t min_AlterConfigsRequest_AlterConfigsResource(int16_t v) {
+static inline size_t min_AlterConfigsRequest_AlterConfigsResource(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 1;
@@ -7845,6 +8063,7 @@ static void dec_AlterConfigsRequest_AlterableConfig(sa_rd_t *rd, int16_t v, sa_a
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Value = sa_rd_string(rd, flex, true);
     if (flex && !rd->err) {
@@ -7857,6 +8076,7 @@ static sa_err_t enc_AlterConfigsRequest_AlterableConfig(const sa_AlterConfigsReq
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_string(out, o->Value, flex, true));
     if (flex) {
@@ -7871,6 +8091,7 @@ static void dec_AlterConfigsRequest_AlterConfigsResource(sa_rd_t *rd, int16_t v,
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ResourceType = sa_rd_i8(rd);
     o->ResourceName = sa_rd_string(rd, flex, false);
     o->Configs = sa_rd_array(rd, flex, false, min_AlterConfigsRequest_AlterableConfig(v), a, sizeof(sa_AlterConfigsRequest_AlterableConfig_t), &o->Configs_count);
@@ -7888,6 +8109,7 @@ static sa_err_t enc_AlterConfigsRequest_AlterConfigsResource(const sa_AlterConfi
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i8(out, o->ResourceType));
     TRY(sa_wr_string(out, o->ResourceName, flex, false));
     if (o->Configs_count > 0 && !o->Configs) {
@@ -7908,6 +8130,7 @@ static void dec_AlterConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Al
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Resources = sa_rd_array(rd, flex, false, min_AlterConfigsRequest_AlterConfigsResource(v), a, sizeof(sa_AlterConfigsRequest_AlterConfigsResource_t), &o->Resources_count);
     for (int32_t i = 0; i < o->Resources_count && !(rd)->err; i++) {
         sa_AlterConfigsRequest_AlterConfigsResource_init(&o->Resources[i]);
@@ -7924,6 +8147,7 @@ static sa_err_t enc_AlterConfigsRequest(const sa_AlterConfigsRequest_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     if (o->Resources_count > 0 && !o->Resources) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -7978,7 +8202,7 @@ void sa_AlterConfigsResponse_init(sa_AlterConfigsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_AlterConfigsResponse_AlterConfigsResourceResponse(int16_t v) {
+static inline size_t min_AlterConfigsResponse_AlterConfigsResourceResponse(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -7998,6 +8222,7 @@ static void dec_AlterConfigsResponse_AlterConfigsResourceResponse(sa_rd_t *rd, i
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
     o->ResourceType = sa_rd_i8(rd);
@@ -8012,6 +8237,7 @@ static sa_err_t enc_AlterConfigsResponse_AlterConfigsResourceResponse(const sa_A
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
     TRY(sa_wr_i8(out, o->ResourceType));
@@ -8028,6 +8254,7 @@ static void dec_AlterConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_A
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Responses = sa_rd_array(rd, flex, false, min_AlterConfigsResponse_AlterConfigsResourceResponse(v), a, sizeof(sa_AlterConfigsResponse_AlterConfigsResourceResponse_t), &o->Responses_count);
     for (int32_t i = 0; i < o->Responses_count && !(rd)->err; i++) {
@@ -8044,6 +8271,7 @@ static sa_err_t enc_AlterConfigsResponse(const sa_AlterConfigsResponse_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Responses_count > 0 && !o->Responses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8101,7 +8329,7 @@ void sa_CreatePartitionsRequest_init(sa_CreatePartitionsRequest_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_CreatePartitionsRequest_CreatePartitionsAssignment(int16_t v) {
+static inline size_t min_CreatePartitionsRequest_CreatePartitionsAssignment(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 4u);
@@ -8109,7 +8337,7 @@ static size_t min_CreatePartitionsRequest_CreatePartitionsAssignment(int16_t v) 
     return n;
 }
 
-static size_t min_CreatePartitionsRequest_CreatePartitionsTopic(int16_t v) {
+static inline size_t min_CreatePartitionsRequest_CreatePartitionsTopic(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -8130,6 +8358,7 @@ static void dec_CreatePartitionsRequest_CreatePartitionsAssignment(sa_rd_t *rd, 
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->BrokerIds = sa_rd_array(rd, flex, false, 4, a, sizeof(int32_t), &o->BrokerIds_count);
     for (int32_t i = 0; i < o->BrokerIds_count && !(rd)->err; i++) {
         o->BrokerIds[i] = sa_rd_i32(rd);
@@ -8144,6 +8373,7 @@ static sa_err_t enc_CreatePartitionsRequest_CreatePartitionsAssignment(const sa_
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     if (o->BrokerIds_count > 0 && !o->BrokerIds) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -8162,6 +8392,7 @@ static void dec_CreatePartitionsRequest_CreatePartitionsTopic(sa_rd_t *rd, int16
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Count = sa_rd_i32(rd);
     o->Assignments = sa_rd_array(rd, flex, true, min_CreatePartitionsRequest_CreatePartitionsAssignment(v), a, sizeof(sa_CreatePartitionsRequest_CreatePartitionsAssignment_t), &o->Assignments_count);
@@ -8179,6 +8410,7 @@ static sa_err_t enc_CreatePartitionsRequest_CreatePartitionsTopic(const sa_Creat
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i32(out, o->Count));
     if (o->Assignments_count > 0 && !o->Assignments) {
@@ -8199,6 +8431,7 @@ static void dec_CreatePartitionsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Topics = sa_rd_array(rd, flex, false, min_CreatePartitionsRequest_CreatePartitionsTopic(v), a, sizeof(sa_CreatePartitionsRequest_CreatePartitionsTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         sa_CreatePartitionsRequest_CreatePartitionsTopic_init(&o->Topics[i]);
@@ -8216,6 +8449,7 @@ static sa_err_t enc_CreatePartitionsRequest(const sa_CreatePartitionsRequest_t *
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -8271,7 +8505,7 @@ void sa_CreatePartitionsResponse_init(sa_CreatePartitionsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_CreatePartitionsResponse_CreatePartitionsTopicResult(int16_t v) {
+static inline size_t min_CreatePartitionsResponse_CreatePartitionsTopicResult(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -8290,6 +8524,7 @@ static void dec_CreatePartitionsResponse_CreatePartitionsTopicResult(sa_rd_t *rd
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
@@ -8303,6 +8538,7 @@ static sa_err_t enc_CreatePartitionsResponse_CreatePartitionsTopicResult(const s
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
@@ -8318,6 +8554,7 @@ static void dec_CreatePartitionsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, 
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Results = sa_rd_array(rd, flex, false, min_CreatePartitionsResponse_CreatePartitionsTopicResult(v), a, sizeof(sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t), &o->Results_count);
     for (int32_t i = 0; i < o->Results_count && !(rd)->err; i++) {
@@ -8334,6 +8571,7 @@ static sa_err_t enc_CreatePartitionsResponse(const sa_CreatePartitionsResponse_t
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Results_count > 0 && !o->Results) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8389,6 +8627,7 @@ static void dec_DeleteGroupsRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_De
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupsNames = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->GroupsNames_count);
     for (int32_t i = 0; i < o->GroupsNames_count && !(rd)->err; i++) {
         o->GroupsNames[i] = sa_rd_string(rd, flex, false);
@@ -8403,6 +8642,7 @@ static sa_err_t enc_DeleteGroupsRequest(const sa_DeleteGroupsRequest_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     if (o->GroupsNames_count > 0 && !o->GroupsNames) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -8455,7 +8695,7 @@ void sa_DeleteGroupsResponse_init(sa_DeleteGroupsResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_DeleteGroupsResponse_DeletableGroupResult(int16_t v) {
+static inline size_t min_DeleteGroupsResponse_DeletableGroupResult(int16_t v) {
     const bool flex = v >= 2;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -8473,6 +8713,7 @@ static void dec_DeleteGroupsResponse_DeletableGroupResult(sa_rd_t *rd, int16_t v
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->ErrorCode = sa_rd_i16(rd);
     if (flex && !rd->err) {
@@ -8485,6 +8726,7 @@ static sa_err_t enc_DeleteGroupsResponse_DeletableGroupResult(const sa_DeleteGro
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     TRY(sa_wr_i16(out, o->ErrorCode));
     if (flex) {
@@ -8499,6 +8741,7 @@ static void dec_DeleteGroupsResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_D
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Results = sa_rd_array(rd, flex, false, min_DeleteGroupsResponse_DeletableGroupResult(v), a, sizeof(sa_DeleteGroupsResponse_DeletableGroupResult_t), &o->Results_count);
     for (int32_t i = 0; i < o->Results_count && !(rd)->err; i++) {
@@ -8515,6 +8758,7 @@ static sa_err_t enc_DeleteGroupsResponse(const sa_DeleteGroupsResponse_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Results_count > 0 && !o->Results) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8574,7 +8818,7 @@ void sa_IncrementalAlterConfigsRequest_init(sa_IncrementalAlterConfigsRequest_t 
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_IncrementalAlterConfigsRequest_AlterableConfig(int16_t v) {
+static inline size_t min_IncrementalAlterConfigsRequest_AlterableConfig(int16_t v) {
     const bool flex = v >= 1;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -8584,7 +8828,7 @@ static size_t min_IncrementalAlterConfigsRequest_AlterableConfig(int16_t v) {
     return n;
 }
 
-static size_t min_IncrementalAlterConfigsRequest_AlterConfigsResource(int16_t v) {
+static inline size_t min_IncrementalAlterConfigsRequest_AlterConfigsResource(int16_t v) {
     const bool flex = v >= 1;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 1;
@@ -8605,6 +8849,7 @@ static void dec_IncrementalAlterConfigsRequest_AlterableConfig(sa_rd_t *rd, int1
     const bool flex = v >= 1;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->ConfigOperation = sa_rd_i8(rd);
     o->Value = sa_rd_string(rd, flex, true);
@@ -8618,6 +8863,7 @@ static sa_err_t enc_IncrementalAlterConfigsRequest_AlterableConfig(const sa_Incr
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     TRY(sa_wr_i8(out, o->ConfigOperation));
     TRY(sa_wr_string(out, o->Value, flex, true));
@@ -8633,6 +8879,7 @@ static void dec_IncrementalAlterConfigsRequest_AlterConfigsResource(sa_rd_t *rd,
     const bool flex = v >= 1;
     (void)a;
     (void)v;
+    (void)o;
     o->ResourceType = sa_rd_i8(rd);
     o->ResourceName = sa_rd_string(rd, flex, false);
     o->Configs = sa_rd_array(rd, flex, false, min_IncrementalAlterConfigsRequest_AlterableConfig(v), a, sizeof(sa_IncrementalAlterConfigsRequest_AlterableConfig_t), &o->Configs_count);
@@ -8650,6 +8897,7 @@ static sa_err_t enc_IncrementalAlterConfigsRequest_AlterConfigsResource(const sa
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_i8(out, o->ResourceType));
     TRY(sa_wr_string(out, o->ResourceName, flex, false));
     if (o->Configs_count > 0 && !o->Configs) {
@@ -8670,6 +8918,7 @@ static void dec_IncrementalAlterConfigsRequest(sa_rd_t *rd, int16_t v, sa_arena_
     const bool flex = v >= 1;
     (void)a;
     (void)v;
+    (void)o;
     o->Resources = sa_rd_array(rd, flex, false, min_IncrementalAlterConfigsRequest_AlterConfigsResource(v), a, sizeof(sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t), &o->Resources_count);
     for (int32_t i = 0; i < o->Resources_count && !(rd)->err; i++) {
         sa_IncrementalAlterConfigsRequest_AlterConfigsResource_init(&o->Resources[i]);
@@ -8686,6 +8935,7 @@ static sa_err_t enc_IncrementalAlterConfigsRequest(const sa_IncrementalAlterConf
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
     (void)v;
+    (void)o;
     if (o->Resources_count > 0 && !o->Resources) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -8740,7 +8990,7 @@ void sa_IncrementalAlterConfigsResponse_init(sa_IncrementalAlterConfigsResponse_
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(int16_t v) {
+static inline size_t min_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(int16_t v) {
     const bool flex = v >= 1;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 2;
@@ -8760,6 +9010,7 @@ static void dec_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(sa_
     const bool flex = v >= 1;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
     o->ResourceType = sa_rd_i8(rd);
@@ -8774,6 +9025,7 @@ static sa_err_t enc_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
     TRY(sa_wr_i8(out, o->ResourceType));
@@ -8790,6 +9042,7 @@ static void dec_IncrementalAlterConfigsResponse(sa_rd_t *rd, int16_t v, sa_arena
     const bool flex = v >= 1;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Responses = sa_rd_array(rd, flex, false, min_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(v), a, sizeof(sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t), &o->Responses_count);
     for (int32_t i = 0; i < o->Responses_count && !(rd)->err; i++) {
@@ -8806,6 +9059,7 @@ static sa_err_t enc_IncrementalAlterConfigsResponse(const sa_IncrementalAlterCon
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Responses_count > 0 && !o->Responses) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8864,7 +9118,7 @@ void sa_OffsetDeleteRequest_init(sa_OffsetDeleteRequest_t *o) {
     o->GroupId = SA_STR("");
 }
 
-static size_t min_OffsetDeleteRequest_OffsetDeleteRequestPartition(int16_t v) {
+static inline size_t min_OffsetDeleteRequest_OffsetDeleteRequestPartition(int16_t v) {
     const bool flex = false;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -8872,7 +9126,7 @@ static size_t min_OffsetDeleteRequest_OffsetDeleteRequestPartition(int16_t v) {
     return n;
 }
 
-static size_t min_OffsetDeleteRequest_OffsetDeleteRequestTopic(int16_t v) {
+static inline size_t min_OffsetDeleteRequest_OffsetDeleteRequestTopic(int16_t v) {
     const bool flex = false;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -8892,6 +9146,7 @@ static void dec_OffsetDeleteRequest_OffsetDeleteRequestPartition(sa_rd_t *rd, in
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     (void)flex;
 }
@@ -8900,6 +9155,7 @@ static sa_err_t enc_OffsetDeleteRequest_OffsetDeleteRequestPartition(const sa_Of
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     (void)flex;
 out:
@@ -8910,6 +9166,7 @@ static void dec_OffsetDeleteRequest_OffsetDeleteRequestTopic(sa_rd_t *rd, int16_
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetDeleteRequest_OffsetDeleteRequestPartition(v), a, sizeof(sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -8923,6 +9180,7 @@ static sa_err_t enc_OffsetDeleteRequest_OffsetDeleteRequestTopic(const sa_Offset
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -8939,6 +9197,7 @@ static void dec_OffsetDeleteRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Of
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->GroupId = sa_rd_string(rd, flex, false);
     o->Topics = sa_rd_array(rd, flex, false, min_OffsetDeleteRequest_OffsetDeleteRequestTopic(v), a, sizeof(sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
@@ -8952,6 +9211,7 @@ static sa_err_t enc_OffsetDeleteRequest(const sa_OffsetDeleteRequest_t *o, int16
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->GroupId, flex, false));
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -9006,7 +9266,7 @@ void sa_OffsetDeleteResponse_init(sa_OffsetDeleteResponse_t *o) {
     memset(o, 0, sizeof(*o));
 }
 
-static size_t min_OffsetDeleteResponse_OffsetDeleteResponsePartition(int16_t v) {
+static inline size_t min_OffsetDeleteResponse_OffsetDeleteResponsePartition(int16_t v) {
     const bool flex = false;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -9015,7 +9275,7 @@ static size_t min_OffsetDeleteResponse_OffsetDeleteResponsePartition(int16_t v) 
     return n;
 }
 
-static size_t min_OffsetDeleteResponse_OffsetDeleteResponseTopic(int16_t v) {
+static inline size_t min_OffsetDeleteResponse_OffsetDeleteResponseTopic(int16_t v) {
     const bool flex = false;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -9035,6 +9295,7 @@ static void dec_OffsetDeleteResponse_OffsetDeleteResponsePartition(sa_rd_t *rd, 
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->PartitionIndex = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     (void)flex;
@@ -9044,6 +9305,7 @@ static sa_err_t enc_OffsetDeleteResponse_OffsetDeleteResponsePartition(const sa_
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->PartitionIndex));
     TRY(sa_wr_i16(out, o->ErrorCode));
     (void)flex;
@@ -9055,6 +9317,7 @@ static void dec_OffsetDeleteResponse_OffsetDeleteResponseTopic(sa_rd_t *rd, int1
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->Name = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, min_OffsetDeleteResponse_OffsetDeleteResponsePartition(v), a, sizeof(sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -9068,6 +9331,7 @@ static sa_err_t enc_OffsetDeleteResponse_OffsetDeleteResponseTopic(const sa_Offs
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Name, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -9084,6 +9348,7 @@ static void dec_OffsetDeleteResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_O
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->ErrorCode = sa_rd_i16(rd);
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->Topics = sa_rd_array(rd, flex, false, min_OffsetDeleteResponse_OffsetDeleteResponseTopic(v), a, sizeof(sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t), &o->Topics_count);
@@ -9098,6 +9363,7 @@ static sa_err_t enc_OffsetDeleteResponse(const sa_OffsetDeleteResponse_t *o, int
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     if (o->Topics_count > 0 && !o->Topics) {
@@ -9152,6 +9418,7 @@ static void dec_DescribeClusterRequest(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa
     const bool flex = 1;
     (void)a;
     (void)v;
+    (void)o;
     o->IncludeClusterAuthorizedOperations = sa_rd_bool(rd);
     if (v >= 1) {
         o->EndpointType = sa_rd_i8(rd);
@@ -9166,6 +9433,7 @@ static sa_err_t enc_DescribeClusterRequest(const sa_DescribeClusterRequest_t *o,
     sa_err_t err = SA_OK;
     const bool flex = 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_bool(out, o->IncludeClusterAuthorizedOperations));
     if (v >= 1) {
         TRY(sa_wr_i8(out, o->EndpointType));
@@ -9222,7 +9490,7 @@ void sa_DescribeClusterResponse_init(sa_DescribeClusterResponse_t *o) {
     o->ClusterAuthorizedOperations = INT32_MIN;
 }
 
-static size_t min_DescribeClusterResponse_DescribeClusterBroker(int16_t v) {
+static inline size_t min_DescribeClusterResponse_DescribeClusterBroker(int16_t v) {
     const bool flex = 1;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += 4;
@@ -9242,6 +9510,7 @@ static void dec_DescribeClusterResponse_DescribeClusterBroker(sa_rd_t *rd, int16
     const bool flex = 1;
     (void)a;
     (void)v;
+    (void)o;
     o->BrokerId = sa_rd_i32(rd);
     o->Host = sa_rd_string(rd, flex, false);
     o->Port = sa_rd_i32(rd);
@@ -9256,6 +9525,7 @@ static sa_err_t enc_DescribeClusterResponse_DescribeClusterBroker(const sa_Descr
     sa_err_t err = SA_OK;
     const bool flex = 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->BrokerId));
     TRY(sa_wr_string(out, o->Host, flex, false));
     TRY(sa_wr_i32(out, o->Port));
@@ -9272,6 +9542,7 @@ static void dec_DescribeClusterResponse(sa_rd_t *rd, int16_t v, sa_arena_t *a, s
     const bool flex = 1;
     (void)a;
     (void)v;
+    (void)o;
     o->ThrottleTimeMs = sa_rd_i32(rd);
     o->ErrorCode = sa_rd_i16(rd);
     o->ErrorMessage = sa_rd_string(rd, flex, true);
@@ -9296,6 +9567,7 @@ static sa_err_t enc_DescribeClusterResponse(const sa_DescribeClusterResponse_t *
     sa_err_t err = SA_OK;
     const bool flex = 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->ThrottleTimeMs));
     TRY(sa_wr_i16(out, o->ErrorCode));
     TRY(sa_wr_string(out, o->ErrorMessage, flex, true));
@@ -9360,6 +9632,7 @@ static void dec_RequestHeader(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_RequestH
     const bool flex = v >= 2;
     (void)a;
     (void)v;
+    (void)o;
     o->RequestApiKey = sa_rd_i16(rd);
     o->RequestApiVersion = sa_rd_i16(rd);
     o->CorrelationId = sa_rd_i32(rd);
@@ -9376,6 +9649,7 @@ static sa_err_t enc_RequestHeader(const sa_RequestHeader_t *o, int16_t v, sa_buf
     sa_err_t err = SA_OK;
     const bool flex = v >= 2;
     (void)v;
+    (void)o;
     TRY(sa_wr_i16(out, o->RequestApiKey));
     TRY(sa_wr_i16(out, o->RequestApiVersion));
     TRY(sa_wr_i32(out, o->CorrelationId));
@@ -9430,6 +9704,7 @@ static void dec_ResponseHeader(sa_rd_t *rd, int16_t v, sa_arena_t *a, sa_Respons
     const bool flex = v >= 1;
     (void)a;
     (void)v;
+    (void)o;
     o->CorrelationId = sa_rd_i32(rd);
     if (flex && !rd->err) {
         sa_rd_skip_tags(rd);
@@ -9441,6 +9716,7 @@ static sa_err_t enc_ResponseHeader(const sa_ResponseHeader_t *o, int16_t v, sa_b
     sa_err_t err = SA_OK;
     const bool flex = v >= 1;
     (void)v;
+    (void)o;
     TRY(sa_wr_i32(out, o->CorrelationId));
     if (flex) {
         TRY(sa_wr_uvarint(out, 0));
@@ -9491,7 +9767,7 @@ void sa_ConsumerProtocolSubscription_init(sa_ConsumerProtocolSubscription_t *o) 
     o->RackId = SA_STR_NULL;
 }
 
-static size_t min_ConsumerProtocolSubscription_TopicPartition(int16_t v) {
+static inline size_t min_ConsumerProtocolSubscription_TopicPartition(int16_t v) {
     const bool flex = false;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     if (v >= 1) n += (flex ? 1u : 2u);
@@ -9509,6 +9785,7 @@ static void dec_ConsumerProtocolSubscription_TopicPartition(sa_rd_t *rd, int16_t
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     if (v >= 1) {
         o->Topic = sa_rd_string(rd, flex, false);
     }
@@ -9525,6 +9802,7 @@ static sa_err_t enc_ConsumerProtocolSubscription_TopicPartition(const sa_Consume
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     if (v >= 1) {
         TRY(sa_wr_string(out, o->Topic, flex, false));
     }
@@ -9545,6 +9823,7 @@ static void dec_ConsumerProtocolSubscription(sa_rd_t *rd, int16_t v, sa_arena_t 
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->Topics = sa_rd_array(rd, flex, false, (flex ? 1u : 2u), a, sizeof(sa_str_t), &o->Topics_count);
     for (int32_t i = 0; i < o->Topics_count && !(rd)->err; i++) {
         o->Topics[i] = sa_rd_string(rd, flex, false);
@@ -9570,6 +9849,7 @@ static sa_err_t enc_ConsumerProtocolSubscription(const sa_ConsumerProtocolSubscr
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     if (o->Topics_count > 0 && !o->Topics) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;
@@ -9635,7 +9915,7 @@ void sa_ConsumerProtocolAssignment_init(sa_ConsumerProtocolAssignment_t *o) {
     o->UserData = SA_BYTES_NULL;
 }
 
-static size_t min_ConsumerProtocolAssignment_TopicPartition(int16_t v) {
+static inline size_t min_ConsumerProtocolAssignment_TopicPartition(int16_t v) {
     const bool flex = false;
     size_t n = flex ? 1 : 0; /* the tagged-field section */
     n += (flex ? 1u : 2u);
@@ -9653,6 +9933,7 @@ static void dec_ConsumerProtocolAssignment_TopicPartition(sa_rd_t *rd, int16_t v
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->Topic = sa_rd_string(rd, flex, false);
     o->Partitions = sa_rd_array(rd, flex, false, 4, a, sizeof(int32_t), &o->Partitions_count);
     for (int32_t i = 0; i < o->Partitions_count && !(rd)->err; i++) {
@@ -9665,6 +9946,7 @@ static sa_err_t enc_ConsumerProtocolAssignment_TopicPartition(const sa_ConsumerP
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     TRY(sa_wr_string(out, o->Topic, flex, false));
     if (o->Partitions_count > 0 && !o->Partitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
@@ -9681,6 +9963,7 @@ static void dec_ConsumerProtocolAssignment(sa_rd_t *rd, int16_t v, sa_arena_t *a
     const bool flex = false;
     (void)a;
     (void)v;
+    (void)o;
     o->AssignedPartitions = sa_rd_array(rd, flex, false, min_ConsumerProtocolAssignment_TopicPartition(v), a, sizeof(sa_ConsumerProtocolAssignment_TopicPartition_t), &o->AssignedPartitions_count);
     for (int32_t i = 0; i < o->AssignedPartitions_count && !(rd)->err; i++) {
         sa_ConsumerProtocolAssignment_TopicPartition_init(&o->AssignedPartitions[i]);
@@ -9694,6 +9977,7 @@ static sa_err_t enc_ConsumerProtocolAssignment(const sa_ConsumerProtocolAssignme
     sa_err_t err = SA_OK;
     const bool flex = false;
     (void)v;
+    (void)o;
     if (o->AssignedPartitions_count > 0 && !o->AssignedPartitions) {
         err = SA_ERR_INVALID_ARG; /* a count without elements */
         goto out;

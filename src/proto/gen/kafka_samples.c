@@ -174,6 +174,7 @@ static void fill_ProduceRequest_PartitionProduceData(sa_ProduceRequest_Partition
     sa_ProduceRequest_PartitionProduceData_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Index = (int32_t)(2 + (*k)++ % 100);
     }
@@ -185,6 +186,7 @@ static void fill_ProduceRequest_TopicProduceData(sa_ProduceRequest_TopicProduceD
     sa_ProduceRequest_TopicProduceData_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -200,6 +202,7 @@ static void fill_ProduceRequest_ProduceRequest(sa_ProduceRequest_t *o, sa_arena_
     sa_ProduceRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->TransactionalId = sample_str(a, "TransactionalId", (*k)++);
     else o->TransactionalId = SA_STR_NULL;
     if (variant == 0) {
@@ -226,6 +229,7 @@ static void fill_ProduceResponse_BatchIndexAndErrorMessage(sa_ProduceResponse_Ba
     sa_ProduceResponse_BatchIndexAndErrorMessage_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->BatchIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -237,6 +241,7 @@ static void fill_ProduceResponse_LeaderIdAndEpoch(sa_ProduceResponse_LeaderIdAnd
     sa_ProduceResponse_LeaderIdAndEpoch_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->LeaderId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -249,6 +254,7 @@ static void fill_ProduceResponse_PartitionProduceResponse(sa_ProduceResponse_Par
     sa_ProduceResponse_PartitionProduceResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Index = (int32_t)(2 + (*k)++ % 100);
     }
@@ -280,6 +286,7 @@ static void fill_ProduceResponse_TopicProduceResponse(sa_ProduceResponse_TopicPr
     sa_ProduceResponse_TopicProduceResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -295,6 +302,7 @@ static void fill_ProduceResponse_NodeEndpoint(sa_ProduceResponse_NodeEndpoint_t 
     sa_ProduceResponse_NodeEndpoint_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->NodeId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -311,6 +319,7 @@ static void fill_ProduceResponse_ProduceResponse(sa_ProduceResponse_t *o, sa_are
     sa_ProduceResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Responses = sa_arena_calloc(a, 2, sizeof(sa_ProduceResponse_TopicProduceResponse_t));
         o->Responses_count = 2;
@@ -339,6 +348,7 @@ static void fill_FetchRequest_ReplicaState(sa_FetchRequest_ReplicaState_t *o, sa
     sa_FetchRequest_ReplicaState_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ReplicaId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -351,6 +361,7 @@ static void fill_FetchRequest_FetchPartition(sa_FetchRequest_FetchPartition_t *o
     sa_FetchRequest_FetchPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Partition = (int32_t)(2 + (*k)++ % 100);
     }
@@ -379,6 +390,7 @@ static void fill_FetchRequest_FetchTopic(sa_FetchRequest_FetchTopic_t *o, sa_are
     sa_FetchRequest_FetchTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -398,6 +410,7 @@ static void fill_FetchRequest_ForgottenTopic(sa_FetchRequest_ForgottenTopic_t *o
     sa_FetchRequest_ForgottenTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -417,6 +430,7 @@ static void fill_FetchRequest_FetchRequest(sa_FetchRequest_t *o, sa_arena_t *a, 
     sa_FetchRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->ClusterId = sample_str(a, "ClusterId", (*k)++);
     else o->ClusterId = SA_STR_NULL;
     if (variant == 0) {
@@ -468,6 +482,7 @@ static void fill_FetchResponse_EpochEndOffset(sa_FetchResponse_EpochEndOffset_t 
     sa_FetchResponse_EpochEndOffset_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Epoch = (int32_t)(2 + (*k)++ % 100);
     }
@@ -480,6 +495,7 @@ static void fill_FetchResponse_LeaderIdAndEpoch(sa_FetchResponse_LeaderIdAndEpoc
     sa_FetchResponse_LeaderIdAndEpoch_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->LeaderId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -492,6 +508,7 @@ static void fill_FetchResponse_SnapshotId(sa_FetchResponse_SnapshotId_t *o, sa_a
     sa_FetchResponse_SnapshotId_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->EndOffset = ((int64_t)1 << 40) + (*k)++;
     }
@@ -504,6 +521,7 @@ static void fill_FetchResponse_AbortedTransaction(sa_FetchResponse_AbortedTransa
     sa_FetchResponse_AbortedTransaction_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ProducerId = ((int64_t)1 << 40) + (*k)++;
     }
@@ -516,6 +534,7 @@ static void fill_FetchResponse_PartitionData(sa_FetchResponse_PartitionData_t *o
     sa_FetchResponse_PartitionData_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -555,6 +574,7 @@ static void fill_FetchResponse_FetchableTopicResponse(sa_FetchResponse_Fetchable
     sa_FetchResponse_FetchableTopicResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -574,6 +594,7 @@ static void fill_FetchResponse_NodeEndpoint(sa_FetchResponse_NodeEndpoint_t *o, 
     sa_FetchResponse_NodeEndpoint_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->NodeId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -590,6 +611,7 @@ static void fill_FetchResponse_FetchResponse(sa_FetchResponse_t *o, sa_arena_t *
     sa_FetchResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -624,6 +646,7 @@ static void fill_ListOffsetsRequest_ListOffsetsPartition(sa_ListOffsetsRequest_L
     sa_ListOffsetsRequest_ListOffsetsPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -642,6 +665,7 @@ static void fill_ListOffsetsRequest_ListOffsetsTopic(sa_ListOffsetsRequest_ListO
     sa_ListOffsetsRequest_ListOffsetsTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -657,6 +681,7 @@ static void fill_ListOffsetsRequest_ListOffsetsRequest(sa_ListOffsetsRequest_t *
     sa_ListOffsetsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ReplicaId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -684,6 +709,7 @@ static void fill_ListOffsetsResponse_ListOffsetsPartitionResponse(sa_ListOffsets
     sa_ListOffsetsResponse_ListOffsetsPartitionResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -712,6 +738,7 @@ static void fill_ListOffsetsResponse_ListOffsetsTopicResponse(sa_ListOffsetsResp
     sa_ListOffsetsResponse_ListOffsetsTopicResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -727,6 +754,7 @@ static void fill_ListOffsetsResponse_ListOffsetsResponse(sa_ListOffsetsResponse_
     sa_ListOffsetsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -748,6 +776,7 @@ static void fill_MetadataRequest_MetadataRequestTopic(sa_MetadataRequest_Metadat
     sa_MetadataRequest_MetadataRequestTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         for (int j = 0; j < 16; j++) o->TopicId.b[j] = (uint8_t)(*k + j + 1);
         (*k)++;
@@ -760,6 +789,7 @@ static void fill_MetadataRequest_MetadataRequest(sa_MetadataRequest_t *o, sa_are
     sa_MetadataRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Topics = sa_arena_calloc(a, 2, sizeof(sa_MetadataRequest_MetadataRequestTopic_t));
         o->Topics_count = 2;
@@ -790,6 +820,7 @@ static void fill_MetadataResponse_MetadataResponseBroker(sa_MetadataResponse_Met
     sa_MetadataResponse_MetadataResponseBroker_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->NodeId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -806,6 +837,7 @@ static void fill_MetadataResponse_MetadataResponsePartition(sa_MetadataResponse_
     sa_MetadataResponse_MetadataResponsePartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -845,6 +877,7 @@ static void fill_MetadataResponse_MetadataResponseTopic(sa_MetadataResponse_Meta
     sa_MetadataResponse_MetadataResponseTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -873,6 +906,7 @@ static void fill_MetadataResponse_MetadataResponse(sa_MetadataResponse_t *o, sa_
     sa_MetadataResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -909,6 +943,7 @@ static void fill_OffsetCommitRequest_OffsetCommitRequestPartition(sa_OffsetCommi
     sa_OffsetCommitRequest_OffsetCommitRequestPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -929,6 +964,7 @@ static void fill_OffsetCommitRequest_OffsetCommitRequestTopic(sa_OffsetCommitReq
     sa_OffsetCommitRequest_OffsetCommitRequestTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -944,6 +980,7 @@ static void fill_OffsetCommitRequest_OffsetCommitRequest(sa_OffsetCommitRequest_
     sa_OffsetCommitRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -974,6 +1011,7 @@ static void fill_OffsetCommitResponse_OffsetCommitResponsePartition(sa_OffsetCom
     sa_OffsetCommitResponse_OffsetCommitResponsePartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -986,6 +1024,7 @@ static void fill_OffsetCommitResponse_OffsetCommitResponseTopic(sa_OffsetCommitR
     sa_OffsetCommitResponse_OffsetCommitResponseTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1001,6 +1040,7 @@ static void fill_OffsetCommitResponse_OffsetCommitResponse(sa_OffsetCommitRespon
     sa_OffsetCommitResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1022,6 +1062,7 @@ static void fill_OffsetFetchRequest_OffsetFetchRequestTopic(sa_OffsetFetchReques
     sa_OffsetFetchRequest_OffsetFetchRequestTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1037,6 +1078,7 @@ static void fill_OffsetFetchRequest_OffsetFetchRequestTopics(sa_OffsetFetchReque
     sa_OffsetFetchRequest_OffsetFetchRequestTopics_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1052,6 +1094,7 @@ static void fill_OffsetFetchRequest_OffsetFetchRequestGroup(sa_OffsetFetchReques
     sa_OffsetFetchRequest_OffsetFetchRequestGroup_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
@@ -1075,6 +1118,7 @@ static void fill_OffsetFetchRequest_OffsetFetchRequest(sa_OffsetFetchRequest_t *
     sa_OffsetFetchRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -1108,6 +1152,7 @@ static void fill_OffsetFetchResponse_OffsetFetchResponsePartition(sa_OffsetFetch
     sa_OffsetFetchResponse_OffsetFetchResponsePartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1128,6 +1173,7 @@ static void fill_OffsetFetchResponse_OffsetFetchResponseTopic(sa_OffsetFetchResp
     sa_OffsetFetchResponse_OffsetFetchResponseTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1143,6 +1189,7 @@ static void fill_OffsetFetchResponse_OffsetFetchResponsePartitions(sa_OffsetFetc
     sa_OffsetFetchResponse_OffsetFetchResponsePartitions_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1163,6 +1210,7 @@ static void fill_OffsetFetchResponse_OffsetFetchResponseTopics(sa_OffsetFetchRes
     sa_OffsetFetchResponse_OffsetFetchResponseTopics_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1178,6 +1226,7 @@ static void fill_OffsetFetchResponse_OffsetFetchResponseGroup(sa_OffsetFetchResp
     sa_OffsetFetchResponse_OffsetFetchResponseGroup_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -1196,6 +1245,7 @@ static void fill_OffsetFetchResponse_OffsetFetchResponse(sa_OffsetFetchResponse_
     sa_OffsetFetchResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1227,6 +1277,7 @@ static void fill_FindCoordinatorRequest_FindCoordinatorRequest(sa_FindCoordinato
     sa_FindCoordinatorRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Key = sample_str(a, "Key", (*k)++);
     else o->Key = SA_STR("");
     if (variant == 0) {
@@ -1251,6 +1302,7 @@ static void fill_FindCoordinatorResponse_Coordinator(sa_FindCoordinatorResponse_
     sa_FindCoordinatorResponse_Coordinator_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Key = sample_str(a, "Key", (*k)++);
     else o->Key = SA_STR("");
     if (variant == 0) {
@@ -1272,6 +1324,7 @@ static void fill_FindCoordinatorResponse_FindCoordinatorResponse(sa_FindCoordina
     sa_FindCoordinatorResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1306,6 +1359,7 @@ static void fill_JoinGroupRequest_JoinGroupRequestProtocol(sa_JoinGroupRequest_J
     sa_JoinGroupRequest_JoinGroupRequestProtocol_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) o->Metadata = sample_bytes(a, "Metadata", (*k)++);
@@ -1316,6 +1370,7 @@ static void fill_JoinGroupRequest_JoinGroupRequest(sa_JoinGroupRequest_t *o, sa_
     sa_JoinGroupRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -1350,6 +1405,7 @@ static void fill_JoinGroupResponse_JoinGroupResponseMember(sa_JoinGroupResponse_
     sa_JoinGroupResponse_JoinGroupResponseMember_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
     else o->MemberId = SA_STR("");
     if (variant == 0) o->GroupInstanceId = sample_str(a, "GroupInstanceId", (*k)++);
@@ -1362,6 +1418,7 @@ static void fill_JoinGroupResponse_JoinGroupResponse(sa_JoinGroupResponse_t *o, 
     sa_JoinGroupResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1400,6 +1457,7 @@ static void fill_HeartbeatRequest_HeartbeatRequest(sa_HeartbeatRequest_t *o, sa_
     sa_HeartbeatRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -1420,6 +1478,7 @@ static void fill_HeartbeatResponse_HeartbeatResponse(sa_HeartbeatResponse_t *o, 
     sa_HeartbeatResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1437,6 +1496,7 @@ static void fill_LeaveGroupRequest_MemberIdentity(sa_LeaveGroupRequest_MemberIde
     sa_LeaveGroupRequest_MemberIdentity_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
     else o->MemberId = SA_STR("");
     if (variant == 0) o->GroupInstanceId = sample_str(a, "GroupInstanceId", (*k)++);
@@ -1449,6 +1509,7 @@ static void fill_LeaveGroupRequest_LeaveGroupRequest(sa_LeaveGroupRequest_t *o, 
     sa_LeaveGroupRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
@@ -1471,6 +1532,7 @@ static void fill_LeaveGroupResponse_MemberResponse(sa_LeaveGroupResponse_MemberR
     sa_LeaveGroupResponse_MemberResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
     else o->MemberId = SA_STR("");
     if (variant == 0) o->GroupInstanceId = sample_str(a, "GroupInstanceId", (*k)++);
@@ -1484,6 +1546,7 @@ static void fill_LeaveGroupResponse_LeaveGroupResponse(sa_LeaveGroupResponse_t *
     sa_LeaveGroupResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1508,6 +1571,7 @@ static void fill_SyncGroupRequest_SyncGroupRequestAssignment(sa_SyncGroupRequest
     sa_SyncGroupRequest_SyncGroupRequestAssignment_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
     else o->MemberId = SA_STR("");
     if (variant == 0) o->Assignment = sample_bytes(a, "Assignment", (*k)++);
@@ -1518,6 +1582,7 @@ static void fill_SyncGroupRequest_SyncGroupRequest(sa_SyncGroupRequest_t *o, sa_
     sa_SyncGroupRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -1549,6 +1614,7 @@ static void fill_SyncGroupResponse_SyncGroupResponse(sa_SyncGroupResponse_t *o, 
     sa_SyncGroupResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1572,6 +1638,7 @@ static void fill_DescribeGroupsRequest_DescribeGroupsRequest(sa_DescribeGroupsRe
     sa_DescribeGroupsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Groups = sa_arena_calloc(a, 2, sizeof(sa_str_t));
         o->Groups_count = 2;
@@ -1594,6 +1661,7 @@ static void fill_DescribeGroupsResponse_DescribedGroupMember(sa_DescribeGroupsRe
     sa_DescribeGroupsResponse_DescribedGroupMember_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->MemberId = sample_str(a, "MemberId", (*k)++);
     else o->MemberId = SA_STR("");
     if (variant == 0) o->GroupInstanceId = sample_str(a, "GroupInstanceId", (*k)++);
@@ -1612,6 +1680,7 @@ static void fill_DescribeGroupsResponse_DescribedGroup(sa_DescribeGroupsResponse
     sa_DescribeGroupsResponse_DescribedGroup_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -1639,6 +1708,7 @@ static void fill_DescribeGroupsResponse_DescribeGroupsResponse(sa_DescribeGroups
     sa_DescribeGroupsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1660,6 +1730,7 @@ static void fill_ListGroupsRequest_ListGroupsRequest(sa_ListGroupsRequest_t *o, 
     sa_ListGroupsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->StatesFilter = sa_arena_calloc(a, 2, sizeof(sa_str_t));
         o->StatesFilter_count = 2;
@@ -1687,6 +1758,7 @@ static void fill_ListGroupsResponse_ListedGroup(sa_ListGroupsResponse_ListedGrou
     sa_ListGroupsResponse_ListedGroup_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) o->ProtocolType = sample_str(a, "ProtocolType", (*k)++);
@@ -1701,6 +1773,7 @@ static void fill_ListGroupsResponse_ListGroupsResponse(sa_ListGroupsResponse_t *
     sa_ListGroupsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1725,6 +1798,7 @@ static void fill_ApiVersionsRequest_ApiVersionsRequest(sa_ApiVersionsRequest_t *
     sa_ApiVersionsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->ClientSoftwareName = sample_str(a, "ClientSoftwareName", (*k)++);
     else o->ClientSoftwareName = SA_STR("");
     if (variant == 0) o->ClientSoftwareVersion = sample_str(a, "ClientSoftwareVersion", (*k)++);
@@ -1740,6 +1814,7 @@ static void fill_ApiVersionsResponse_ApiVersion(sa_ApiVersionsResponse_ApiVersio
     sa_ApiVersionsResponse_ApiVersion_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ApiKey = (int16_t)(2 + (*k)++ % 100);
     }
@@ -1755,6 +1830,7 @@ static void fill_ApiVersionsResponse_SupportedFeatureKey(sa_ApiVersionsResponse_
     sa_ApiVersionsResponse_SupportedFeatureKey_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1769,6 +1845,7 @@ static void fill_ApiVersionsResponse_FinalizedFeatureKey(sa_ApiVersionsResponse_
     sa_ApiVersionsResponse_FinalizedFeatureKey_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1783,6 +1860,7 @@ static void fill_ApiVersionsResponse_ApiVersionsResponse(sa_ApiVersionsResponse_
     sa_ApiVersionsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -1827,6 +1905,7 @@ static void fill_CreateTopicsRequest_CreatableReplicaAssignment(sa_CreateTopicsR
     sa_CreateTopicsRequest_CreatableReplicaAssignment_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1843,6 +1922,7 @@ static void fill_CreateTopicsRequest_CreatableTopicConfig(sa_CreateTopicsRequest
     sa_CreateTopicsRequest_CreatableTopicConfig_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) o->Value = sample_str(a, "Value", (*k)++);
@@ -1853,6 +1933,7 @@ static void fill_CreateTopicsRequest_CreatableTopic(sa_CreateTopicsRequest_Creat
     sa_CreateTopicsRequest_CreatableTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1881,6 +1962,7 @@ static void fill_CreateTopicsRequest_CreateTopicsRequest(sa_CreateTopicsRequest_
     sa_CreateTopicsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Topics = sa_arena_calloc(a, 2, sizeof(sa_CreateTopicsRequest_CreatableTopic_t));
         o->Topics_count = 2;
@@ -1905,6 +1987,7 @@ static void fill_CreateTopicsResponse_CreatableTopicConfigs(sa_CreateTopicsRespo
     sa_CreateTopicsResponse_CreatableTopicConfigs_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) o->Value = sample_str(a, "Value", (*k)++);
@@ -1924,6 +2007,7 @@ static void fill_CreateTopicsResponse_CreatableTopicResult(sa_CreateTopicsRespon
     sa_CreateTopicsResponse_CreatableTopicResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -1960,6 +2044,7 @@ static void fill_CreateTopicsResponse_CreateTopicsResponse(sa_CreateTopicsRespon
     sa_CreateTopicsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -1981,6 +2066,7 @@ static void fill_DeleteTopicsRequest_DeleteTopicState(sa_DeleteTopicsRequest_Del
     sa_DeleteTopicsRequest_DeleteTopicState_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR_NULL;
     if (variant == 0) {
@@ -1993,6 +2079,7 @@ static void fill_DeleteTopicsRequest_DeleteTopicsRequest(sa_DeleteTopicsRequest_
     sa_DeleteTopicsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Topics = sa_arena_calloc(a, 2, sizeof(sa_DeleteTopicsRequest_DeleteTopicState_t));
         o->Topics_count = 2;
@@ -2022,6 +2109,7 @@ static void fill_DeleteTopicsResponse_DeletableTopicResult(sa_DeleteTopicsRespon
     sa_DeleteTopicsResponse_DeletableTopicResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR_NULL;
     if (variant == 0) {
@@ -2039,6 +2127,7 @@ static void fill_DeleteTopicsResponse_DeleteTopicsResponse(sa_DeleteTopicsRespon
     sa_DeleteTopicsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2060,6 +2149,7 @@ static void fill_DeleteRecordsRequest_DeleteRecordsPartition(sa_DeleteRecordsReq
     sa_DeleteRecordsRequest_DeleteRecordsPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2072,6 +2162,7 @@ static void fill_DeleteRecordsRequest_DeleteRecordsTopic(sa_DeleteRecordsRequest
     sa_DeleteRecordsRequest_DeleteRecordsTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2087,6 +2178,7 @@ static void fill_DeleteRecordsRequest_DeleteRecordsRequest(sa_DeleteRecordsReque
     sa_DeleteRecordsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Topics = sa_arena_calloc(a, 2, sizeof(sa_DeleteRecordsRequest_DeleteRecordsTopic_t));
         o->Topics_count = 2;
@@ -2108,6 +2200,7 @@ static void fill_DeleteRecordsResponse_DeleteRecordsPartitionResult(sa_DeleteRec
     sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2123,6 +2216,7 @@ static void fill_DeleteRecordsResponse_DeleteRecordsTopicResult(sa_DeleteRecords
     sa_DeleteRecordsResponse_DeleteRecordsTopicResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2138,6 +2232,7 @@ static void fill_DeleteRecordsResponse_DeleteRecordsResponse(sa_DeleteRecordsRes
     sa_DeleteRecordsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2159,6 +2254,7 @@ static void fill_InitProducerIdRequest_InitProducerIdRequest(sa_InitProducerIdRe
     sa_InitProducerIdRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->TransactionalId = sample_str(a, "TransactionalId", (*k)++);
     else o->TransactionalId = SA_STR_NULL;
     if (variant == 0) {
@@ -2181,6 +2277,7 @@ static void fill_InitProducerIdResponse_InitProducerIdResponse(sa_InitProducerId
     sa_InitProducerIdResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2204,6 +2301,7 @@ static void fill_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(sa_OffsetF
     sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Partition = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2219,6 +2317,7 @@ static void fill_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(sa_OffsetForLe
     sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -2234,6 +2333,7 @@ static void fill_OffsetForLeaderEpochRequest_OffsetForLeaderEpochRequest(sa_Offs
     sa_OffsetForLeaderEpochRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ReplicaId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2255,6 +2355,7 @@ static void fill_OffsetForLeaderEpochResponse_EpochEndOffset(sa_OffsetForLeaderE
     sa_OffsetForLeaderEpochResponse_EpochEndOffset_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -2273,6 +2374,7 @@ static void fill_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(sa_Offs
     sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -2288,6 +2390,7 @@ static void fill_OffsetForLeaderEpochResponse_OffsetForLeaderEpochResponse(sa_Of
     sa_OffsetForLeaderEpochResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2309,6 +2412,7 @@ static void fill_DescribeConfigsRequest_DescribeConfigsResource(sa_DescribeConfi
     sa_DescribeConfigsRequest_DescribeConfigsResource_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ResourceType = (int8_t)(2 + (*k)++ % 100);
     }
@@ -2331,6 +2435,7 @@ static void fill_DescribeConfigsRequest_DescribeConfigsRequest(sa_DescribeConfig
     sa_DescribeConfigsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Resources = sa_arena_calloc(a, 2, sizeof(sa_DescribeConfigsRequest_DescribeConfigsResource_t));
         o->Resources_count = 2;
@@ -2355,6 +2460,7 @@ static void fill_DescribeConfigsResponse_DescribeConfigsSynonym(sa_DescribeConfi
     sa_DescribeConfigsResponse_DescribeConfigsSynonym_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) o->Value = sample_str(a, "Value", (*k)++);
@@ -2368,6 +2474,7 @@ static void fill_DescribeConfigsResponse_DescribeConfigsResourceResult(sa_Descri
     sa_DescribeConfigsResponse_DescribeConfigsResourceResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) o->Value = sample_str(a, "Value", (*k)++);
@@ -2402,6 +2509,7 @@ static void fill_DescribeConfigsResponse_DescribeConfigsResult(sa_DescribeConfig
     sa_DescribeConfigsResponse_DescribeConfigsResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -2425,6 +2533,7 @@ static void fill_DescribeConfigsResponse_DescribeConfigsResponse(sa_DescribeConf
     sa_DescribeConfigsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2446,6 +2555,7 @@ static void fill_AlterConfigsRequest_AlterableConfig(sa_AlterConfigsRequest_Alte
     sa_AlterConfigsRequest_AlterableConfig_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) o->Value = sample_str(a, "Value", (*k)++);
@@ -2456,6 +2566,7 @@ static void fill_AlterConfigsRequest_AlterConfigsResource(sa_AlterConfigsRequest
     sa_AlterConfigsRequest_AlterConfigsResource_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ResourceType = (int8_t)(2 + (*k)++ % 100);
     }
@@ -2474,6 +2585,7 @@ static void fill_AlterConfigsRequest_AlterConfigsRequest(sa_AlterConfigsRequest_
     sa_AlterConfigsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Resources = sa_arena_calloc(a, 2, sizeof(sa_AlterConfigsRequest_AlterConfigsResource_t));
         o->Resources_count = 2;
@@ -2495,6 +2607,7 @@ static void fill_AlterConfigsResponse_AlterConfigsResourceResponse(sa_AlterConfi
     sa_AlterConfigsResponse_AlterConfigsResourceResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -2511,6 +2624,7 @@ static void fill_AlterConfigsResponse_AlterConfigsResponse(sa_AlterConfigsRespon
     sa_AlterConfigsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2532,6 +2646,7 @@ static void fill_CreatePartitionsRequest_CreatePartitionsAssignment(sa_CreatePar
     sa_CreatePartitionsRequest_CreatePartitionsAssignment_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->BrokerIds = sa_arena_calloc(a, 2, sizeof(int32_t));
         o->BrokerIds_count = 2;
@@ -2545,6 +2660,7 @@ static void fill_CreatePartitionsRequest_CreatePartitionsTopic(sa_CreatePartitio
     sa_CreatePartitionsRequest_CreatePartitionsTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2566,6 +2682,7 @@ static void fill_CreatePartitionsRequest_CreatePartitionsRequest(sa_CreatePartit
     sa_CreatePartitionsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Topics = sa_arena_calloc(a, 2, sizeof(sa_CreatePartitionsRequest_CreatePartitionsTopic_t));
         o->Topics_count = 2;
@@ -2590,6 +2707,7 @@ static void fill_CreatePartitionsResponse_CreatePartitionsTopicResult(sa_CreateP
     sa_CreatePartitionsResponse_CreatePartitionsTopicResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2603,6 +2721,7 @@ static void fill_CreatePartitionsResponse_CreatePartitionsResponse(sa_CreatePart
     sa_CreatePartitionsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2624,6 +2743,7 @@ static void fill_DeleteGroupsRequest_DeleteGroupsRequest(sa_DeleteGroupsRequest_
     sa_DeleteGroupsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->GroupsNames = sa_arena_calloc(a, 2, sizeof(sa_str_t));
         o->GroupsNames_count = 2;
@@ -2643,6 +2763,7 @@ static void fill_DeleteGroupsResponse_DeletableGroupResult(sa_DeleteGroupsRespon
     sa_DeleteGroupsResponse_DeletableGroupResult_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -2654,6 +2775,7 @@ static void fill_DeleteGroupsResponse_DeleteGroupsResponse(sa_DeleteGroupsRespon
     sa_DeleteGroupsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2675,6 +2797,7 @@ static void fill_IncrementalAlterConfigsRequest_AlterableConfig(sa_IncrementalAl
     sa_IncrementalAlterConfigsRequest_AlterableConfig_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2688,6 +2811,7 @@ static void fill_IncrementalAlterConfigsRequest_AlterConfigsResource(sa_Incremen
     sa_IncrementalAlterConfigsRequest_AlterConfigsResource_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ResourceType = (int8_t)(2 + (*k)++ % 100);
     }
@@ -2706,6 +2830,7 @@ static void fill_IncrementalAlterConfigsRequest_IncrementalAlterConfigsRequest(s
     sa_IncrementalAlterConfigsRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Resources = sa_arena_calloc(a, 2, sizeof(sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t));
         o->Resources_count = 2;
@@ -2727,6 +2852,7 @@ static void fill_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(sa
     sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -2743,6 +2869,7 @@ static void fill_IncrementalAlterConfigsResponse_IncrementalAlterConfigsResponse
     sa_IncrementalAlterConfigsResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2764,6 +2891,7 @@ static void fill_OffsetDeleteRequest_OffsetDeleteRequestPartition(sa_OffsetDelet
     sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2773,6 +2901,7 @@ static void fill_OffsetDeleteRequest_OffsetDeleteRequestTopic(sa_OffsetDeleteReq
     sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2788,6 +2917,7 @@ static void fill_OffsetDeleteRequest_OffsetDeleteRequest(sa_OffsetDeleteRequest_
     sa_OffsetDeleteRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->GroupId = sample_str(a, "GroupId", (*k)++);
     else o->GroupId = SA_STR("");
     if (variant == 0) {
@@ -2808,6 +2938,7 @@ static void fill_OffsetDeleteResponse_OffsetDeleteResponsePartition(sa_OffsetDel
     sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->PartitionIndex = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2820,6 +2951,7 @@ static void fill_OffsetDeleteResponse_OffsetDeleteResponseTopic(sa_OffsetDeleteR
     sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Name = sample_str(a, "Name", (*k)++);
     else o->Name = SA_STR("");
     if (variant == 0) {
@@ -2835,6 +2967,7 @@ static void fill_OffsetDeleteResponse_OffsetDeleteResponse(sa_OffsetDeleteRespon
     sa_OffsetDeleteResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ErrorCode = (int16_t)(2 + (*k)++ % 100);
     }
@@ -2859,6 +2992,7 @@ static void fill_DescribeClusterRequest_DescribeClusterRequest(sa_DescribeCluste
     sa_DescribeClusterRequest_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->IncludeClusterAuthorizedOperations = true;
     }
@@ -2876,6 +3010,7 @@ static void fill_DescribeClusterResponse_DescribeClusterBroker(sa_DescribeCluste
     sa_DescribeClusterResponse_DescribeClusterBroker_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->BrokerId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2892,6 +3027,7 @@ static void fill_DescribeClusterResponse_DescribeClusterResponse(sa_DescribeClus
     sa_DescribeClusterResponse_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->ThrottleTimeMs = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2929,6 +3065,7 @@ static void fill_RequestHeader_RequestHeader(sa_RequestHeader_t *o, sa_arena_t *
     sa_RequestHeader_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->RequestApiKey = (int16_t)(2 + (*k)++ % 100);
     }
@@ -2951,6 +3088,7 @@ static void fill_ResponseHeader_ResponseHeader(sa_ResponseHeader_t *o, sa_arena_
     sa_ResponseHeader_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->CorrelationId = (int32_t)(2 + (*k)++ % 100);
     }
@@ -2965,6 +3103,7 @@ static void fill_ConsumerProtocolSubscription_TopicPartition(sa_ConsumerProtocol
     sa_ConsumerProtocolSubscription_TopicPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -2980,6 +3119,7 @@ static void fill_ConsumerProtocolSubscription_ConsumerProtocolSubscription(sa_Co
     sa_ConsumerProtocolSubscription_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->Topics = sa_arena_calloc(a, 2, sizeof(sa_str_t));
         o->Topics_count = 2;
@@ -3013,6 +3153,7 @@ static void fill_ConsumerProtocolAssignment_TopicPartition(sa_ConsumerProtocolAs
     sa_ConsumerProtocolAssignment_TopicPartition_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) o->Topic = sample_str(a, "Topic", (*k)++);
     else o->Topic = SA_STR("");
     if (variant == 0) {
@@ -3028,6 +3169,7 @@ static void fill_ConsumerProtocolAssignment_ConsumerProtocolAssignment(sa_Consum
     sa_ConsumerProtocolAssignment_init(o);
     (void)a;
     (void)k;
+    (void)variant;
     if (variant == 0) {
         o->AssignedPartitions = sa_arena_calloc(a, 2, sizeof(sa_ConsumerProtocolAssignment_TopicPartition_t));
         o->AssignedPartitions_count = 2;
