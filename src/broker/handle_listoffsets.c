@@ -18,31 +18,13 @@
 
 typedef sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t lpart_t;
 
-typedef struct max_ts_s {
-    int64_t hwm;
-    int64_t ts; /* largest MaxTimestamp of a durable batch so far, -1 if none */
-} max_ts_t;
-
-static int visit_max_ts(void *opaque, const sa_rb_header_t *hdr) {
-    max_ts_t *m = opaque;
-    if (sa_rb_last_offset(hdr) >= m->hwm) return SA_ERR_NOT_FOUND; /* not durable: stop */
-    if (hdr->MaxTimestamp > m->ts) m->ts = hdr->MaxTimestamp;
-    return 0;
-}
-
 static void one_partition(sa_partition_t *part, int64_t ts, lpart_t *out) {
     int64_t offset = -1, found_ts = -1;
     sa_err_t err = SA_OK;
     switch (ts) {
     case TS_EARLIEST: offset = sa_partition_log_start(part); break;
     case TS_LATEST: offset = sa_partition_hwm(part); break;
-    case TS_MAX_TIMESTAMP: {
-        max_ts_t m = {sa_partition_hwm(part), -1};
-        err = sa_partition_scan_batches(part, sa_partition_log_start(part), visit_max_ts, &m);
-        if (err == SA_ERR_NOT_FOUND) err = SA_OK; /* stopped at the HWM */
-        if (err == SA_OK && m.ts >= 0) err = sa_partition_offset_for_time(part, m.ts, &offset, &found_ts);
-        break;
-    }
+    case TS_MAX_TIMESTAMP: err = sa_partition_max_timestamp(part, &offset, &found_ts); break;
     default: err = sa_partition_offset_for_time(part, ts, &offset, &found_ts); break;
     }
     out->ErrorCode = (int16_t)(err == SA_OK ? SA_OK : sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
