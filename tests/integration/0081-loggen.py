@@ -6,7 +6,7 @@ from collections import Counter
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from tools_env import check, cluster, ok, ok_json, samsa, unique
+from tools_env import check, cluster, make_topic, ok, ok_json, partitions_of, samsa, unique
 from tools_lab import LEVELS, check_record, without_time
 
 N = 100_000
@@ -39,14 +39,14 @@ def consume_all(b, topic, nparts, expect):
 def main():
     with cluster() as b:
         t = unique("kafka-logs")
-        ok("topics", "-b", b, "--create", "--topic", t, "--partitions", 3, "--replication-factor", 1)
+        make_topic(b, t, 3)
         s = ok_json("loggen", "-b", b, "--topic", t, "--count", N, "--delay", 0, "--json", "--seed", 9, timeout=300)
         check(s["delivered"] == N and s["failed"] == 0, f"{N} delivered, 0 failed ({s['records_per_s']:.0f}/s)")
         check(sum(s["partitions"].values()) == N, "per-partition counts add up")
         rc, out, _, _ = samsa("loggen", "-b", b, "--topic", t, "--count", 10, "--delay", 0)
         check(rc == 0 and f"{t}: 10 delivered, 0 failed" in out, f"text summary: {out.splitlines()[0]!r}")
 
-        recs = consume_all(b, t, 3, N + 10)
+        recs = consume_all(b, t, partitions_of(b, t), N + 10)
         check(len(recs) == N + 10, f"the topic holds exactly {N + 10} records")
         levels = Counter()
         seen = []

@@ -8,7 +8,7 @@ from collections import Counter
 
 from confluent_kafka import Producer
 
-from tools_env import check, cluster, ok, ok_json, unique
+from tools_env import check, cluster, make_topic, ok, ok_json, unique
 from tools_lab import LEVELS, without_time
 
 N = 100_000
@@ -18,7 +18,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="samsa-logstat-")
     with cluster() as b:
         t, g = unique("kafka-logs"), unique("logstat")
-        ok("topics", "-b", b, "--create", "--topic", t, "--partitions", 3, "--replication-factor", 1)
+        make_topic(b, t, 3)
         s = ok_json("loggen", "-b", b, "--topic", t, "--count", N, "--delay", 0, "--seed", 11, "--json", "-q",
                     timeout=300)
         check(s["delivered"] == N, f"loggen delivered {N}")
@@ -54,7 +54,7 @@ def main():
         check(r2["total"] == 0, "a second run in the same group resumes at the committed end (0 new records)")
 
         t2 = unique("mixed")
-        ok("topics", "-b", b, "--create", "--topic", t2, "--partitions", 2, "--replication-factor", 1)
+        make_topic(b, t2, 2)
         p = Producer({"bootstrap.servers": b})
         bad = [b"not json", b"", b'{"level": "ERROR"', b"[1,2,3]", b'{"level": 5}', b"\xff\xfe{}", b'{"a":1} x']
         for v in bad:

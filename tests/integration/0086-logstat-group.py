@@ -6,7 +6,7 @@ import os
 import subprocess
 import tempfile
 
-from tools_env import SAMSA, check, cluster, ok, ok_json, samsa, scaled, unique
+from tools_env import SAMSA, check, cluster, make_topic, ok_json, scaled, unique
 
 N = 60_000
 
@@ -15,9 +15,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="samsa-logstat-group-")
     with cluster() as b:
         t, g = unique("kafka-logs"), unique("logstat")
-        rc, _, err, _ = samsa("topics", "-b", b, "--create", "--topic", t, "--partitions", 3,
-                              "--replication-factor", 1)
-        print(f"# topic with 3 partitions: {'yes' if rc == 0 else 'no, auto-created: ' + err.strip()}")
+        make_topic(b, t, 3)
         s = ok_json("loggen", "-b", b, "--topic", t, "--count", N, "--delay", 0, "--seed", 8, "--json", "-q",
                     timeout=300)
         check(s["delivered"] == N, f"loggen delivered {N}")
