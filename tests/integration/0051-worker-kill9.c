@@ -1,0 +1,96 @@
+/*
+ * 0051-worker-kill9: 1,000 posts are produced in rounds while the worker is killed with -9 at
+ * random moments and restarted (once with a torn half line left at the end of the results log,
+ * as a crash inside write() would leave it). At the end the results log holds each of the 1,000
+ * posts exactly once, and blog_results has a result for every one of them.
+ *
+ * A killed worker's partitions come back after its session times out (6 s), so the rounds are
+ * few; the whole test takes ~30 s.
+ */
+#include "worker_test.h"
+
+#define POSTS 1000
+#define ROUNDS 4
+
+static void post_id(int i, char *out, size_t size) { snprintf(out, size, "K-%04d", i); }
+
+int main(void) {
+    wt_broker_t b;
+    wt_broker_start(&b);
+    char log_path[600];
+    snprintf(log_path, sizeof(log_path), "%s/results.jsonl", b.dir);
+    unsigned seed = (unsigned)th_now_ms();
+    srand(seed);
+    fprintf(stderr, "# seed %u\n", seed);
+    rd_kafka_t *prod = wt_producer(&b);
+    char id[32], text[2048];
+    int produced = 0;
+
+    for (int round = 0; round < ROUNDS; round++) {
+        pid_t worker = wt_worker_start(&b, log_path, "w-0051", NULL);
+        /* The round's posts go out in chunks of 10 while this worker runs; after a random chunk
+         * (and a random few milliseconds) it is killed, mid-batch or wherever it happens to be;
+         * the rest of the round's posts wait for the next worker. */
+        int upto = POSTS * (round + 1) / ROUNDS, chunks = (upto - produced) / 10;
+        int kill_after = rand() % chunks;
+        size_t at_start = wt_log_count(log_path);
+        for (int c = 0; produced < upto; c++) {
+            for (int k = 0; k < 10 && produced < upto; k++, produced++) {
+                post_id(produced, id, sizeof(id));
+                wt_post_text(produced, text, sizeof(text));
+                wt_produce_post(prod, id, "kill -9", text, "en");
+            }
+            wt_flush(prod);
+            if (c == 0) /* the worker has joined (the killed one's session expired) and works */
+                WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) > at_start, 30000), "round %d: progress", round);
+            if (c == kill_after) {
+                usleep((useconds_t)(rand() % 50000));
+                kill(worker, SIGKILL);
+                waitpid(worker, NULL, 0);
+                fprintf(stderr, "# round %d: killed after chunk %d, %zu lines\n", round, c, wt_log_count(log_path));
+            }
+        }
+        if (round == 1) { /* a crash in the middle of write(): half a line, no newline */
+            FILE *fp = fopen(log_path, "a");
+            fputs("{\"id\":\"K-TORN\",\"status\":\"publ", fp);
+            fclose(fp);
+        }
+    }
+
+    pid_t worker = wt_worker_start(&b, log_path, "w-0051-final", NULL);
+    WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) >= POSTS, 60000), "all %d posts logged (%zu)", POSTS,
+              wt_log_count(log_path));
+    int status = wt_worker_stop(worker, SIGTERM);
+    WT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clean exit");
+
+    wt_log_t log;
+    wt_log_read(log_path, &log);
+    WT_ASSERT(log.bad == 0, "no unreadable line (the torn one was cut)");
+    WT_ASSERT(json_array_size(log.lines) == POSTS, "exactly %d lines, got %zu", POSTS, json_array_size(log.lines));
+    static int seen[POSTS];
+    size_t i;
+    json_t *line;
+    json_array_foreach(log.lines, i, line) {
+        int n = -1;
+        WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "K-%d", &n) == 1 && n >= 0 && n < POSTS,
+                  "a known id: %s", json_string_value(json_object_get(line, "id")));
+        WT_ASSERT(++seen[n] == 1, "post K-%04d logged twice", n);
+    }
+    wt_log_free(&log);
+
+    json_t *results = wt_topic_read(&b, "blog_results");
+    static int published[POSTS];
+    json_t *r;
+    json_array_foreach(results, i, r) {
+        int n = -1;
+        if (sscanf(json_string_value(json_object_get(r, "key")), "K-%d", &n) == 1 && n >= 0 && n < POSTS) published[n] = 1;
+    }
+    for (int k = 0; k < POSTS; k++) WT_ASSERT(published[k], "K-%04d has a result on blog_results", k);
+    fprintf(stderr, "# %zu records on blog_results for %d posts (re-publishes after kills)\n", json_array_size(results),
+            POSTS);
+    json_decref(results);
+    rd_kafka_destroy(prod);
+    wt_broker_stop(&b);
+    fprintf(stderr, "# ok\n");
+    return 0;
+}
