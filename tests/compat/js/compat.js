@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// Compat client: kafkajs (pure JavaScript). It speaks the matrix runner's protocol
+// (tests/compat/py/compat_common.py): --bootstrap B --prefix P --scenarios s1,s2 prints a JSON line
+// when each scenario starts and one with its result; --version prints kafkajs's version.
+// kafkajs is installed by tests/compat/run.py from package-lock.json into the cache (NODE_PATH),
+// never into the repo. kafkajs has no partition-assign consumer: every read is a group consumer,
+// and snappy/lz4/zstd need codec plugin packages, which a default install lacks (skips).
+'use strict';
+
+const { Kafka, logLevel, CompressionTypes, ConfigResourceTypes } = require('kafkajs');
+
+const args = {};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a === '--version') args.version = true;
+  else args[a.replace(/^--/, '')] = process.argv[++i];
+}
+const TIMEOUT_MS = parseFloat(process.env.COMPAT_SCENARIO_TIMEOUT || '15') * 1000;
+
+class Fail extends Error {}
+class Skip extends Error {}
+
+let scenario = '';
+let deadline = 0;
+const name = (what) => `${args.prefix}-${scenario.replace(/\./g, '-')}${what ? '-' + what : ''}`;
+const left = () => Math.max(0, deadline - Date.now());
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const values = (p, n, sfx = '') => Array.from({ length: n }, (_, i) => `${p}${i}${sfx}`);
+
+async function waitUntil(what, fn) {
+  let last;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch (e) {
+      if (e instanceof Fail || e instanceof Skip) throw e;
+      last = e;
+    }
+    if (left() <= 0) throw new Fail(`timed out waiting for ${what}${last ? ': ' + last.message : ''}`);
+    await sleep(200);
+  }
+}
+
+function checkValues(got, want, what) {
+  const a = [...got].sort().join(','), b = [...want].sort().join(',');
+  if (a === b) return;
+  const missing = want.filter((w) => !got.includes(w));
+  throw new Fail(`${what}: got ${got.length} values, want ${want.length} (${missing.length} missing e.g. ${missing.slice(0, 2)})`);
+}
+
+const kafka = () => new Kafka({
+  clientId: 'samsa-compat', brokers: [args.bootstrap], logLevel: logLevel.NOTHING,
+  connectionTimeout: 5000, requestTimeout: 10000, retry: { retries: 3, initialRetryTime: 200 },
+});
+
+async function produce(topic, vals, { acks = -1, codec = 'none', partition, idempotent = false } = {}) {
+  const p = kafka().producer({ allowAutoTopicCreation: true, idempotent, ...(idempotent ? { maxInFlightRequests: 1 } : {}) });
+  await p.connect();
+  try {
+    const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP }[codec];
+    await p.send({ topic, acks, compression, messages: vals.map((v) => ({ key: v, value: v, partition })) });
+  } catch (e) {
+    throw new Fail(`delivery failed: ${e.message}`);
+  } finally {
+    await p.disconnect();
+  }
+}
+
+// Reads with a group consumer (kafkajs has no other kind); optional seek to one offset.
+async function groupRead(topic, group, n, { extraMs = 0, seek, commit = false } = {}) {
+  const c = kafka().consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 1000, allowAutoTopicCreation: false });
+  const got = [];
+  const next = {};
+  let crashed = null;
+  c.on(c.events.CRASH, (e) => { crashed = e.payload.error; });
+  await c.connect();
+  try {
+    await c.subscribe({ topics: [topic], fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        got.push(message.value.toString());
+        next[partition] = (BigInt(message.offset) + 1n).toString();
+      },
+    });
+    if (seek) c.seek({ topic, partition: seek.partition, offset: String(seek.offset) });
+    await waitUntil(`${n} messages`, () => {
+      if (crashed) throw new Fail(`consumer crashed: ${crashed.message}`);
+      return got.length >= n;
+    });
+    if (extraMs) await sleep(extraMs);
+    if (commit) {
+      await c.commitOffsets(Object.entries(next).map(([partition, offset]) => ({ topic, partition: Number(partition), offset })));
+    }
+  } finally {
+    await c.disconnect();
+  }
+  return got;
+}
+
+async function withAdmin(fn) {
+  const a = kafka().admin();
+  await a.connect();
+  try {
+    return await fn(a);
+  } finally {
+    await a.disconnect();
+  }
+}
+
+async function partitionCount(a, topic) {
+  const md = await a.fetchTopicMetadata({ topics: [topic] });
+  return md.topics[0].partitions.length;
+}
+
+async function topicConfig(a, topic, key) {
+  const r = await a.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+  const e = r.resources[0].configEntries.find((x) => x.configName === key);
+  if (!e) throw new Fail(`DescribeConfigs has no ${key}`);
+  return e.configValue;
+}
+
+async function create(a, topic) {
+  try {
+    await a.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '604800000' }] }] });
+  } catch (e) {
+    throw new Fail(`CreateTopics: ${e.message}`);
+  }
+  let n = 0;
+  await waitUntil('topic in metadata', async () => (n = await partitionCount(a, topic)) > 0);
+  if (n !== 2) throw new Fail(`created topic has ${n} partitions, want 2`);
+}
+
+const scenarios = {
+  async metadata() {
+    await withAdmin(async (a) => {
+      const c = await a.describeCluster();
+      if (!c.brokers.length) throw new Fail('metadata lists no brokers');
+    });
+  },
+  async fetch() {
+    const topic = name(''), vals = values('f', 50);
+    await produce(topic, vals, { partition: 0 });
+    const got = await groupRead(topic, name('r1'), 50);
+    if (got.join() !== vals.join()) throw new Fail(`from offset 0: got ${got.slice(0, 3)}... (${got.length})`);
+    const got2 = await groupRead(topic, name('r2'), 25, { seek: { partition: 0, offset: 25 } });
+    if (got2.slice(0, 25).join() !== vals.slice(25).join()) throw new Fail(`from offset 25 (inside a batch): got ${got2.slice(0, 3)}...`);
+  },
+  async 'group.join'() {
+    const topic = name(''), vals = values('g', 30);
+    await produce(topic, vals);
+    checkValues(await groupRead(topic, name('group'), 30), vals, 'group consume');
+  },
+  async 'group.rebalance'() {
+    const topic = name(''), group = name('group');
+    await produce(topic, values('r', 6));
+    const nparts = await withAdmin((a) => partitionCount(a, topic));
+    if (nparts < 2) throw new Skip(`auto-created topic has ${nparts} partition(s); rebalance needs 2+`);
+    const members = [0, 1].map(() => {
+      const c = kafka().consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 1000, rebalanceTimeout: 10000 });
+      const m = { c, parts: [] };
+      c.on(c.events.GROUP_JOIN, (e) => { m.parts = e.payload.memberAssignment[topic] || []; });
+      return m;
+    });
+    try {
+      const start = async (m) => {
+        await m.c.connect();
+        await m.c.subscribe({ topics: [topic], fromBeginning: true });
+        await m.c.run({ eachMessage: async () => {} });
+      };
+      await start(members[0]);
+      await waitUntil("first member's assignment", () => members[0].parts.length > 0);
+      await start(members[1]);
+      await waitUntil(`both members assigned disjoint partitions covering all ${nparts}`, () => {
+        const [a, b] = members.map((m) => m.parts);
+        const all = new Set([...a, ...b]);
+        return a.length && b.length && all.size === nparts && a.length + b.length === nparts;
+      });
+    } finally {
+      await Promise.all(members.map((m) => m.c.disconnect()));
+    }
+  },
+  async 'group.commit'() {
+    const topic = name(''), group = name('group'), vals = values('c', 30);
+    await produce(topic, vals);
+    checkValues(await groupRead(topic, group, 30, { commit: true }), vals, 'group consume');
+    const offs = await withAdmin((a) => a.fetchOffsets({ groupId: group, topics: [topic] }));
+    const sum = offs[0].partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    if (sum !== 30) throw new Fail(`committed offsets sum to ${sum}, want 30`);
+    return { topic, group };
+  },
+  async 'group.resume'() {
+    const { topic, group } = await scenarios['group.commit']();
+    const second = values('b', 10);
+    await produce(topic, second);
+    checkValues(await groupRead(topic, group, 10, { extraMs: 1000 }), second, 'resumed consume (only the 10 new messages)');
+  },
+  async 'admin.create'() {
+    await withAdmin((a) => create(a, name('')));
+  },
+  async 'admin.describe'() {
+    await withAdmin(async (a) => {
+      await create(a, name(''));
+      const v = await topicConfig(a, name(''), 'retention.ms');
+      if (v !== '604800000') throw new Fail(`retention.ms = ${v}, want 604800000`);
+    });
+  },
+  async 'admin.alter'() {
+    await withAdmin(async (a) => {
+      const topic = name('');
+      await create(a, topic);
+      await a.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: '86400000' }] }] });
+      await waitUntil('retention.ms=86400000', async () => (await topicConfig(a, topic, 'retention.ms')) === '86400000');
+      await a.createPartitions({ topicPartitions: [{ topic, count: 3 }] });
+      await waitUntil('3 partitions', async () => (await partitionCount(a, topic)) === 3);
+    });
+  },
+  async 'admin.delete'() {
+    await withAdmin(async (a) => {
+      const topic = name('');
+      await create(a, topic);
+      await a.deleteTopics({ topics: [topic], timeout: 10000 });
+      await waitUntil('topic gone from the topic list', async () => !(await a.listTopics()).includes(topic));
+    });
+  },
+  async idempotent() {
+    const topic = name(''), vals = values('i', 50);
+    await produce(topic, vals, { partition: 0, idempotent: true });
+    const got = await groupRead(topic, name('r'), 50, { extraMs: 500 });
+    if (got.join() !== vals.join()) throw new Fail(`read back ${got.slice(0, 3)}... (${got.length}), want i0..i49 once each in order`);
+  },
+};
+
+async function runOne(s) {
+  const m = /^produce\.acks(0|1|all)\.(none|gzip|snappy|lz4|zstd)$/.exec(s);
+  if (m) {
+    if (!['none', 'gzip'].includes(m[2])) throw new Skip(`kafkajs has no built-in ${m[2]} codec (needs a plugin package)`);
+    const topic = name(''), vals = values('v', 20, '-' + m[2]);
+    await produce(topic, vals, { acks: m[1] === 'all' ? -1 : Number(m[1]), codec: m[2] });
+    checkValues(await groupRead(topic, name('r'), 20), vals, 'read back');
+    return;
+  }
+  if (!scenarios[s]) throw new Skip('scenario not implemented by this client');
+  await scenarios[s]();
+}
+
+const oneLine = (s) => { s = String(s).replace(/\s+/g, ' ').trim(); return s.length > 300 ? s.slice(0, 297) + '...' : s; };
+const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+
+async function main() {
+  if (args.version) {
+    console.log('kafkajs ' + require('kafkajs/package.json').version);
+    return;
+  }
+  for (const s of (args.scenarios || '').split(',').filter(Boolean)) {
+    scenario = s;
+    deadline = Date.now() + TIMEOUT_MS;
+    emit({ start: s });
+    let status = 'pass', reason = '';
+    try {
+      await Promise.race([runOne(s), sleep(TIMEOUT_MS + 5000).then(() => { throw new Fail('scenario did not finish'); })]);
+    } catch (e) {
+      status = e instanceof Skip ? 'skip' : 'fail';
+      reason = e instanceof Fail || e instanceof Skip ? e.message : `${e.name}: ${e.message}`;
+    }
+    emit({ scenario: s, status, reason: oneLine(reason) });
+  }
+  process.exit(0);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
