@@ -71,6 +71,9 @@ def main():
         check(rc == 0 and "(default: localhost:9092)" in out and "(default: 10s)" in out,
               f"{cmd} --help lists options with defaults")
 
+    rc, _, err, _ = samsa("logstat", "-b", nowhere, "--errors-file", "/nonexistent-dir/errors.jsonl")
+    check(rc == 1 and "cannot open /nonexistent-dir/errors.jsonl" in err, "logstat: unwritable errors file -> exit 1")
+
     # librdkafka settings: the lab's producer defaults, -F file (or $SAMSA_CONFIG), -X on top.
     dump = ok("loggen", "-X", "dump")
     check("compression.codec = gzip" in dump and "batch.size = 16384" in dump

@@ -5,7 +5,7 @@ import json
 import os
 import tempfile
 
-from tools_env import check, cluster, ok, ok_json, unique
+from tools_env import check, cluster, ok, ok_json, samsa, unique
 
 N = 20_000
 
@@ -31,6 +31,9 @@ def main():
         check("TOTAL-LAG: 123" in out, "TOTAL-LAG: 123 in the table")
         r = ok_json("logstat", "-b", b, "--topic", t, "--group", g, "--exit-at-end", "--json", "--errors-file", "")
         check(r["total"] == 123, "logstat resumes where the group stopped")
+        rc, out, err, secs = samsa("logstat", "-b", b, "--topic", unique("missing"), "--exit-at-end", "--errors-file", "")
+        check(rc == 1 and "nknown topic" in err and len(err.strip().splitlines()) == 1,
+              f"logstat on a missing topic: exit 1 with one line in {secs:.1f}s ({err.strip()!r})")
 
 
 if __name__ == "__main__":
