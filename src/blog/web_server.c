@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "blog/web_int.h"
 #include "core/log.h"
@@ -298,7 +299,7 @@ err:
 void sa_web_server_stop(sa_web_server_t *srv) {
     if (!srv) return;
     atomic_store(&srv->stopping, 1);
-    if (srv->daemon) MHD_quiesce_daemon(srv->daemon); /* no new connections */
+    MHD_socket listen_fd = srv->daemon ? MHD_quiesce_daemon(srv->daemon) : MHD_INVALID_SOCKET; /* no new connections */
     if (srv->kafka) {
         /* every waiting request gets its delivery report, hence its answer */
         int left = sa_web_kafka_flush(srv->kafka, 10000);
@@ -314,6 +315,7 @@ void sa_web_server_stop(sa_web_server_t *srv) {
                info->num_connections > 0)
             sa_sleep_ms(10);
         MHD_stop_daemon(srv->daemon);
+        if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd); /* quiesce handed it to us */
     }
     sa_web_kafka_free(srv->kafka);
     sa_web_store_free(srv->store);
