@@ -32,7 +32,7 @@ typedef struct conf_s {
     char *topic;
     int64_t count;
     char *delay;
-    int64_t rate;
+    char *rate;
     char *seed;
     int64_t start_id;
     char *fake_time;
@@ -48,8 +48,8 @@ static const sa_cfg_opt_t opts[] = {
      "records to send (0: until Ctrl-C)"},
     {NULL, "delay", 0, SA_CFG_STR, offsetof(conf_t, delay), 0, 0, "0.1", "SECONDS",
      "pause between records, as the lab's time.sleep(delay); 0 for full speed"},
-    {NULL, "rate", 0, SA_CFG_INT, offsetof(conf_t, rate), 0, 100000000, "0", "N",
-     "records per second instead of --delay (0: use --delay)"},
+    {NULL, "rate", 0, SA_CFG_STR, offsetof(conf_t, rate), 0, 0, NULL, "N[/s]",
+     "records per second instead of --delay, e.g. 500 or 500/s"},
     {NULL, "seed", 0, SA_CFG_STR, offsetof(conf_t, seed), 0, 0, NULL, "N",
      "seed the generator: the same seed gives the same records (default: from the clock)"},
     {NULL, "start-id", 0, SA_CFG_INT, offsetof(conf_t, start_id), 0, INT64_MAX, "0", NULL,
@@ -243,7 +243,7 @@ static int run_loggen(conf_t *c, double delay, uint64_t seed, int has_fake, doub
     sigaction(SIGTERM, &sa, NULL);
 
     /* A dry run only prints: pacing it would just make the user wait. */
-    double step_us = c->dry_run ? 0 : c->rate ? 1e6 / (double)c->rate : delay * 1e6;
+    double step_us = c->dry_run ? 0 : delay * 1e6;
     int64_t t0 = sa_mono_us();
     int64_t wall0 = (int64_t)sa_wall_ms() * 1000;
     for (int64_t i = 0; (!c->count || i < c->count) && !stop_requests; i++) {
@@ -310,7 +310,17 @@ static int loggen_main(int argc, char **argv) {
         sa_tools_error(CMD, "--delay: expected seconds (e.g. 0.1), got \"%s\"", c.delay);
         goto out;
     }
-    if (c.rate) delay = 1.0 / (double)c.rate;
+    if (c.rate) {
+        char *end;
+        errno = 0;
+        double r = strtod(c.rate, &end);
+        if (!strcmp(end, "/s")) end += 2;
+        if (errno || end == c.rate || *end || !isfinite(r) || r <= 0 || r > 1e8) {
+            sa_tools_error(CMD, "--rate: expected records per second (e.g. 500 or 500/s), got \"%s\"", c.rate);
+            goto out;
+        }
+        delay = 1.0 / r; /* pacing and --fake-time both follow the rate */
+    }
     if (c.fake_time && parse_seconds(c.fake_time, &fake_time) && (fake_time = strtod(c.fake_time, NULL)) <= 0) {
         sa_tools_error(CMD, "--fake-time: expected seconds since the epoch, got \"%s\"", c.fake_time);
         goto out;

@@ -62,6 +62,7 @@ def main():
     usage_error("loggen: bad --delay", "loggen", "-b", nowhere, "--delay", "soon")
     usage_error("loggen: negative --count", "loggen", "-b", nowhere, "--count", "-5")
     usage_error("loggen: bad --seed", "loggen", "-b", nowhere, "--seed", "x")
+    usage_error("loggen: bad --rate", "loggen", "-b", nowhere, "--rate", "fast")
     usage_error("logstat: empty --group", "logstat", "-b", nowhere, "--group", "")
     usage_error("logstat: stray argument", "logstat", "-b", nowhere, "extra")
     for cmd in ("topics", "groups", "loggen", "logstat"):

@@ -31,6 +31,8 @@ def main():
         check("TOTAL-LAG: 123" in out, "TOTAL-LAG: 123 in the table")
         r = ok_json("logstat", "-b", b, "--topic", t, "--group", g, "--exit-at-end", "--json", "--errors-file", "")
         check(r["total"] == 123, "logstat resumes where the group stopped")
+        rc, out, err, secs = samsa("loggen", "-b", b, "--topic", t, "--count", 101, "--rate", "200/s", "-q")
+        check(rc == 0 and "101 delivered" in out and secs >= 0.49, f"--rate 200/s paces 101 records over {secs:.2f}s")
         rc, out, err, secs = samsa("logstat", "-b", b, "--topic", unique("missing"), "--exit-at-end", "--errors-file", "")
         check(rc == 1 and "nknown topic" in err and len(err.strip().splitlines()) == 1,
               f"logstat on a missing topic: exit 1 with one line in {secs:.1f}s ({err.strip()!r})")
