@@ -259,10 +259,11 @@ sa_err_t sa_rb_records_next(sa_rb_records_t *rr, sa_rb_record_t *rec) {
         if (sa_rb_kv_next(&hp, &hl, &kv)) return SA_ERR_CORRUPT_MESSAGE;
     }
     if (hl != 0) return SA_ERR_CORRUPT_MESSAGE; /* trailing bytes inside the record */
-    rec->Offset = rr->hdr.BaseOffset + rec->OffsetDelta;
+    /* Hostile deltas may overflow: wrap (unsigned) rather than invoke undefined behaviour. */
+    rec->Offset = (int64_t)((uint64_t)rr->hdr.BaseOffset + (uint64_t)(int64_t)rec->OffsetDelta);
     rec->Timestamp = (rr->hdr.Attributes & SA_RB_ATTR_LOG_APPEND_TIME)
                          ? rr->hdr.MaxTimestamp
-                         : rr->hdr.BaseTimestamp + rec->TimestampDelta;
+                         : (int64_t)((uint64_t)rr->hdr.BaseTimestamp + (uint64_t)rec->TimestampDelta);
     rr->_pos = (size_t)((p + len) - rr->_p);
     rr->_left--;
     return SA_OK;
@@ -300,7 +301,7 @@ static sa_err_t encode_records(sa_buf_t *body, const sa_rb_rec_in_t *recs, size_
         }
         sa_buf_reset(&rec);
         err = sa_buf_putc(&rec, 0); /* record attributes: unused */
-        put_varlong(&rec, r->timestamp - base_ts, &err);
+        put_varlong(&rec, (int64_t)((uint64_t)r->timestamp - (uint64_t)base_ts), &err);
         put_varlong(&rec, (int64_t)i, &err);
         put_bytes(&rec, r->key, r->key_len, &err);
         put_bytes(&rec, r->value, r->value_len, &err);

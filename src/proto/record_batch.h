@@ -87,9 +87,9 @@ typedef struct sa_rb_header_s {
 static inline size_t sa_rb_size(const sa_rb_header_t *hdr) {
     return SA_RB_LOG_OVERHEAD + (size_t)hdr->BatchLength;
 }
-/** Offset of the batch's last record (BaseOffset + LastOffsetDelta). */
+/** Offset of the batch's last record (BaseOffset + LastOffsetDelta; wraps, never UB, on hostile input). */
 static inline int64_t sa_rb_last_offset(const sa_rb_header_t *hdr) {
-    return hdr->BaseOffset + hdr->LastOffsetDelta;
+    return (int64_t)((uint64_t)hdr->BaseOffset + (uint64_t)(int64_t)hdr->LastOffsetDelta);
 }
 static inline int sa_rb_compression(const sa_rb_header_t *hdr) {
     return hdr->Attributes & SA_RB_ATTR_COMPRESSION_MASK;
