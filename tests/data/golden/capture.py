@@ -29,7 +29,9 @@ import time
 NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
          10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
          15: "DescribeGroups", 16: "ListGroups", 18: "ApiVersions", 19: "CreateTopics",
-         22: "InitProducerId"}
+         20: "DeleteTopics", 21: "DeleteRecords", 22: "InitProducerId", 23: "OffsetForLeaderEpoch",
+         32: "DescribeConfigs", 33: "AlterConfigs", 37: "CreatePartitions", 42: "DeleteGroups",
+         44: "IncrementalAlterConfigs", 47: "OffsetDelete", 60: "DescribeCluster"}
 ADVERTISED = [(18, 0, 3), (3, 0, 9)]
 
 
@@ -150,8 +152,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def pump(src, dst, frames):
-    """Copy src -> dst; when frames is a list, also split the stream into frames and record them."""
+def pump(src, dst, on_frame):
+    """Copy src -> dst; when on_frame is given, also split the stream into frames and pass each."""
     buf = b""
     try:
         while True:
@@ -159,13 +161,13 @@ def pump(src, dst, frames):
             if not data:
                 break
             dst.sendall(data)
-            if frames is not None:
+            if on_frame is not None:
                 buf += data
                 while len(buf) >= 4:
                     (n,) = struct.unpack(">i", buf[:4])
                     if len(buf) < 4 + n:
                         break
-                    frames.append(buf[4:4 + n])
+                    on_frame(buf[4:4 + n])
                     buf = buf[4 + n:]
     except OSError:
         pass
@@ -177,7 +179,9 @@ def pump(src, dst, frames):
                 pass
 
 
-def proxy(listen_sock, upstream_port, frames, stop):
+def proxy(listen_sock, upstream_port, frames, stop, responses=None):
+    """Accept connections and relay them to upstream_port, recording request frames in `frames`
+    and, when `responses` is a list, (api key, version, response frame) tuples in it."""
     listen_sock.settimeout(0.2)
     while not stop.is_set():
         try:
@@ -185,8 +189,21 @@ def proxy(listen_sock, upstream_port, frames, stop):
         except socket.timeout:
             continue
         upstream = socket.create_connection(("127.0.0.1", upstream_port))
-        threading.Thread(target=pump, args=(client, upstream, frames), daemon=True).start()
-        threading.Thread(target=pump, args=(upstream, client, None), daemon=True).start()
+        pending = {}  # correlation id -> (api key, version), per connection
+
+        def on_request(frame, pending=pending):
+            key, ver, corr = struct.unpack(">hhi", frame[:8])
+            pending[corr] = (key, ver)
+            frames.append(frame)
+
+        def on_response(frame, pending=pending):
+            (corr,) = struct.unpack(">i", frame[:4])
+            if corr in pending and responses is not None:
+                key, ver = pending.pop(corr)
+                responses.append((key, ver, frame))
+
+        threading.Thread(target=pump, args=(client, upstream, on_request), daemon=True).start()
+        threading.Thread(target=pump, args=(upstream, client, on_response), daemon=True).start()
 
 
 KP_PRODUCE = """
@@ -281,8 +298,90 @@ def via_samsa(samsa, out_dir):
     return ok
 
 
+def via_kafka(real_kafka_sh, version, out_dir):
+    """Kafka's own Java CLI tools against a real Apache Kafka, both directions recorded: request
+    frames of the Java client (flexible versions) and Kafka's own responses."""
+    import shutil
+    import tempfile
+    kdir = tempfile.mkdtemp(prefix="golden-kafka-")
+    kport, pport = free_port(), free_port()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", pport))
+    sock.listen(64)
+    frames, responses, stop = [], [], threading.Event()
+    t = threading.Thread(target=proxy, args=(sock, kport, frames, stop, responses), daemon=True)
+    t.start()
+    boot = "127.0.0.1:%d" % pport
+    ok = True
+    try:
+        subprocess.run([real_kafka_sh, "start", "--dir", kdir, "--port", str(kport), "--version", version,
+                        "--prop", "advertised.listeners=PLAINTEXT://%s" % boot], check=True,
+                       stdout=subprocess.DEVNULL)
+
+        def cli(tool, *args, stdin=None):
+            r = subprocess.run([real_kafka_sh, "cli", version, tool] + list(args), input=stdin,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            if r.returncode != 0:
+                print("%s %s: exit %d" % (tool, " ".join(args), r.returncode), file=sys.stderr)
+            return r.returncode == 0
+
+        ok &= cli("kafka-topics", "--bootstrap-server", boot, "--create", "--topic", "golden",
+                  "--partitions", "2", "--config", "retention.ms=86400000")
+        ok &= cli("kafka-configs", "--bootstrap-server", boot, "--describe", "--entity-type", "topics",
+                  "--entity-name", "golden")
+        ok &= cli("kafka-configs", "--bootstrap-server", boot, "--alter", "--entity-type", "topics",
+                  "--entity-name", "golden", "--add-config", "retention.ms=3600000")
+        ok &= cli("kafka-console-producer", "--bootstrap-server", boot, "--topic", "golden",
+                  "--property", "parse.key=true", "--property", "key.separator=:",
+                  stdin=b"k1:hello from the java producer\nk2:second\n")
+        ok &= cli("kafka-console-consumer", "--bootstrap-server", boot, "--topic", "golden",
+                  "--group", "golden-java", "--from-beginning", "--max-messages", "2",
+                  "--timeout-ms", "30000")
+        ok &= cli("kafka-consumer-groups", "--bootstrap-server", boot, "--list")
+        ok &= cli("kafka-consumer-groups", "--bootstrap-server", boot, "--describe", "--group", "golden-java")
+        ok &= cli("kafka-topics", "--bootstrap-server", boot, "--alter", "--topic", "golden",
+                  "--partitions", "3")
+        ok &= cli("kafka-consumer-groups", "--bootstrap-server", boot, "--delete", "--group", "golden-java")
+        ok &= cli("kafka-topics", "--bootstrap-server", boot, "--delete", "--topic", "golden")
+        subprocess.run(["kcat", "-L", "-b", boot, "-X", "client.id=golden-kcat"], timeout=30,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        stop.set()
+        t.join()
+        subprocess.run([real_kafka_sh, "stop", "--dir", kdir], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        sock.close()
+        shutil.rmtree(kdir, ignore_errors=True)
+    client = "java-%s" % version
+    seen = set()
+    for frame in frames:
+        key, ver = struct.unpack(">hh", frame[:4])
+        cid_len = struct.unpack(">h", frame[8:10])[0]
+        who = "kcat" if frame[10:10 + max(cid_len, 0)] == b"golden-kcat" else client
+        name = "%s-%s-v%d.bin" % (who, NAMES.get(key, "Api%d" % key), ver)
+        if name not in seen:
+            seen.add(name)
+            with open(os.path.join(out_dir, name), "wb") as fp:
+                fp.write(frame)
+            print("wrote", name, len(frame), "bytes")
+    rdir = os.path.join(out_dir, "responses")
+    os.makedirs(rdir, exist_ok=True)
+    for key, ver, frame in responses:
+        name = "kafka-%s-%sResponse-v%d.bin" % (version, NAMES.get(key, "Api%d" % key), ver)
+        if name not in seen:
+            seen.add(name)
+            with open(os.path.join(rdir, name), "wb") as fp:
+                fp.write(frame)
+            print("wrote responses/%s %d bytes" % (name, len(frame)))
+    return ok
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--via-kafka"]:
+        out_dir = args[3] if len(args) > 3 else os.path.dirname(os.path.abspath(__file__))
+        return 0 if via_kafka(args[1], args[2], out_dir) else 1
     if args[:1] == ["--via-samsa"]:
         out_dir = args[2] if len(args) > 2 else os.path.dirname(os.path.abspath(__file__))
         return 0 if via_samsa(args[1], out_dir) else 1
