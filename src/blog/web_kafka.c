@@ -94,12 +94,20 @@ static void assign_new(sa_web_kafka_t *k) {
 }
 
 static void apply(sa_web_kafka_t *k, const rd_kafka_message_t *msg) {
+    const char *topic = rd_kafka_topic_name(msg->rkt);
+    int is_op = !strcmp(topic, k->conf.topic);
+    if (is_op && msg->key_len == SA_ULID_LEN) {
+        /* our own posts come back through the tail: the key (= id) says so without parsing */
+        char id[SA_ULID_LEN + 1];
+        memcpy(id, msg->key, SA_ULID_LEN);
+        id[SA_ULID_LEN] = '\0';
+        if (sa_web_store_has(k->store, id)) return;
+    }
     json_error_t jerr;
     json_t *v = json_loadb(msg->payload, msg->len, 0, &jerr);
-    const char *topic = rd_kafka_topic_name(msg->rkt);
     int rc = -1;
     if (json_is_object(v))
-        rc = !strcmp(topic, k->conf.topic) ? sa_web_store_apply_op(k->store, v)
+        rc = is_op ? sa_web_store_apply_op(k->store, v)
                                            : sa_web_store_apply_result(k->store, v);
     if (rc < 0)
         sa_log_debug(SA_DBG_HTTP, "web", "skipped a record of %s [%d] at %lld that is not a post",

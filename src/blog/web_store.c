@@ -196,6 +196,13 @@ int sa_web_store_apply_result(sa_web_store_t *store, const json_t *result) {
     return 1;
 }
 
+int sa_web_store_has(sa_web_store_t *store, const char *id) {
+    pthread_mutex_lock(&store->lock);
+    int has = json_object_get(store->by_id, id) != NULL;
+    pthread_mutex_unlock(&store->lock);
+    return has;
+}
+
 json_t *sa_web_store_get(sa_web_store_t *store, const char *id) {
     pthread_mutex_lock(&store->lock);
     json_t *post = json_incref(json_object_get(store->by_id, id));

@@ -48,6 +48,9 @@ int sa_web_store_apply_op(sa_web_store_t *store, const json_t *op);
  */
 int sa_web_store_apply_result(sa_web_store_t *store, const json_t *result);
 
+/** @returns 1 if post @p id (NUL-terminated) is known, else 0. */
+int sa_web_store_has(sa_web_store_t *store, const char *id);
+
 /** @returns new reference to the post @p id (its public JSON), or NULL if unknown. */
 json_t *sa_web_store_get(sa_web_store_t *store, const char *id);
 
