@@ -1,8 +1,6 @@
 /*
  * topic_configs.c - Kafka's topic config names (TopicConfig in Apache Kafka 3.x/4.x).
  */
-#include <stddef.h>
-
 #include "tools/topic_configs.h"
 
 #include <stdio.h>

@@ -5,6 +5,8 @@
 #ifndef SA_TOOLS_TOPIC_CONFIGS_H
 #define SA_TOOLS_TOPIC_CONFIGS_H
 
+#include <stddef.h>
+
 /** @returns 1 if @p name (borrowed) is a topic config Kafka knows, else 0. */
 int sa_tools_topic_config_known(const char *name);
 
