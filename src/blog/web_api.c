@@ -103,7 +103,7 @@ enum MHD_Result sa_web_api_create(req_t *req) {
         char id[SA_ULID_LEN + 1];
         json_t *prev = NULL;
         /* answer a repeat before looking at the broker: the post already exists */
-        int claim = sa_web_store_claim_key(req->srv->store, req->key, "", id, &prev);
+        int claim = sa_web_store_find_key(req->srv->store, req->key, id, &prev);
         if (claim == SA_CLAIM_DONE) {
             int same = sa_post_same_as(&req->in, prev);
             if (!same) {
@@ -116,7 +116,6 @@ enum MHD_Result sa_web_api_create(req_t *req) {
             const char *extra[] = {"Retry-After", "1", NULL};
             return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress", extra);
         }
-        sa_web_store_release_key(req->srv->store, req->key, ""); /* claimed for real below */
     }
     if (!sa_web_kafka_healthy(req->srv->kafka)) return unavailable(req, "broker unreachable");
     int claim = sa_web_submit(req);

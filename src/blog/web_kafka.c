@@ -287,7 +287,14 @@ void sa_web_kafka_queue(sa_web_kafka_t *k, int64_t *lag, int64_t *workers) {
 int sa_web_kafka_flush(sa_web_kafka_t *k, int timeout_ms) {
     /* the poller thread serves the delivery reports; rd_kafka_flush also polls, which is safe */
     rd_kafka_flush(k->producer, timeout_ms);
-    return rd_kafka_outq_len(k->producer);
+    int left = rd_kafka_outq_len(k->producer);
+    if (left > 0) {
+        /* fail what is left now, so every waiting request is answered (503) while it still
+         * exists: the HTTP daemon frees suspended requests when it stops */
+        rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_flush(k->producer, 1000);
+    }
+    return left;
 }
 
 void sa_web_kafka_free(sa_web_kafka_t *k) {

@@ -51,7 +51,10 @@ int sa_web_kafka_healthy(sa_web_kafka_t *k);
 /** Lag of the workers' group on the operations topic and its members; -1 where unknown. */
 void sa_web_kafka_queue(sa_web_kafka_t *k, int64_t *lag, int64_t *workers);
 
-/** Wait up to @p timeout_ms for every produced record's delivery report. @returns records left. */
+/**
+ * Wait up to @p timeout_ms for every produced record's delivery report; then purge what is
+ * left, so its delivery reports (failures) come too. @returns the records that were left.
+ */
 int sa_web_kafka_flush(sa_web_kafka_t *k, int timeout_ms);
 
 /** Flush, stop the threads and free. */

@@ -237,23 +237,40 @@ void sa_web_store_stats(sa_web_store_t *store, sa_web_stats_t *out) {
     pthread_mutex_unlock(&store->lock);
 }
 
-int sa_web_store_claim_key(sa_web_store_t *store, const char *key, const char *new_id,
-                           char id_out[SA_ULID_LEN + 1], json_t **post_out) {
-    int rc = SA_CLAIM_NEW;
-    if (post_out) *post_out = NULL;
-    pthread_mutex_lock(&store->lock);
+/* Under the lock: what @p key refers to (see sa_web_store_find_key). */
+static int lookup_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1], json_t **post_out) {
     const char *id = json_string_value(json_object_get(store->inflight, key));
-    if (id) {
-        rc = SA_CLAIM_INFLIGHT;
-    } else if ((id = json_string_value(json_object_get(store->keys, key)))) {
+    int rc = SA_CLAIM_INFLIGHT;
+    if (!id) {
+        id = json_string_value(json_object_get(store->keys, key));
+        if (!id) return SA_CLAIM_NEW;
         json_t *post = json_object_get(store->by_id, id);
-        rc = post ? SA_CLAIM_DONE : SA_CLAIM_INFLIGHT; /* the result of a reserved id we lost */
-        if (post && post_out) *post_out = json_incref(post);
-    } else {
-        json_object_set_new(store->inflight, key, json_string(new_id));
-        id = new_id;
+        if (post) {
+            rc = SA_CLAIM_DONE;
+            if (post_out) *post_out = json_incref(post);
+        } /* else: the record with the key is known, the post not yet (cannot last) */
     }
     snprintf(id_out, SA_ULID_LEN + 1, "%s", id);
+    return rc;
+}
+
+int sa_web_store_find_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1], json_t **post_out) {
+    if (post_out) *post_out = NULL;
+    pthread_mutex_lock(&store->lock);
+    int rc = lookup_key(store, key, id_out, post_out);
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+int sa_web_store_claim_key(sa_web_store_t *store, const char *key, const char *new_id,
+                           char id_out[SA_ULID_LEN + 1], json_t **post_out) {
+    if (post_out) *post_out = NULL;
+    pthread_mutex_lock(&store->lock);
+    int rc = lookup_key(store, key, id_out, post_out);
+    if (rc == SA_CLAIM_NEW) {
+        json_object_set_new(store->inflight, key, json_string(new_id));
+        snprintf(id_out, SA_ULID_LEN + 1, "%s", new_id);
+    }
     pthread_mutex_unlock(&store->lock);
     return rc;
 }

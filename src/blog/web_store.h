@@ -74,6 +74,11 @@ void sa_web_store_stats(sa_web_store_t *store, sa_web_stats_t *out);
  */
 int sa_web_store_claim_key(sa_web_store_t *store, const char *key, const char *new_id,
                            char id_out[SA_ULID_LEN + 1], json_t **post_out);
+/**
+ * Look idempotency @p key up without reserving it: @returns SA_CLAIM_DONE (id_out and, if not
+ * NULL, *post_out set as for claim), SA_CLAIM_INFLIGHT (id_out set) or SA_CLAIM_NEW (unknown).
+ */
+int sa_web_store_find_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1], json_t **post_out);
 /** Forget a reservation whose produce failed, so the key can be used again. */
 void sa_web_store_release_key(sa_web_store_t *store, const char *key, const char *id);
 
