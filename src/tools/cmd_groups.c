@@ -46,12 +46,15 @@ static const sa_cfg_opt_t opts[] = {
      "--reset-offsets: the topic (all its partitions); --describe: show only this topic"},
     {NULL, "to-earliest", 0, SA_CFG_BOOL, offsetof(conf_t, to_earliest), 0, 0, NULL, NULL,
      "reset to the earliest offset"},
-    {NULL, "to-latest", 0, SA_CFG_BOOL, offsetof(conf_t, to_latest), 0, 0, NULL, NULL, "reset to the latest offset"},
+    {NULL, "to-latest", 0, SA_CFG_BOOL, offsetof(conf_t, to_latest), 0, 0, NULL, NULL,
+     "reset to the latest offset"},
     {NULL, "to-offset", 0, SA_CFG_STR, offsetof(conf_t, to_offset), 0, 0, NULL, "N",
      "reset to offset N (kept within each partition's earliest..latest)"},
-    {NULL, "to-datetime", 0, SA_CFG_STR, offsetof(conf_t, to_datetime), 0, 0, NULL, "YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm]",
+    {NULL, "to-datetime", 0, SA_CFG_STR, offsetof(conf_t, to_datetime), 0, 0, NULL,
+     "YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm]",
      "reset to the first record at or after this time (local time without a zone)"},
-    {NULL, "execute", 0, SA_CFG_BOOL, offsetof(conf_t, execute), 0, 0, NULL, NULL, "really reset the offsets"},
+    {NULL, "execute", 0, SA_CFG_BOOL, offsetof(conf_t, execute), 0, 0, NULL, NULL,
+     "really reset the offsets"},
     {NULL, "dry-run", 0, SA_CFG_BOOL, offsetof(conf_t, dry_run), 0, 0, NULL, NULL,
      "only print the new offsets (the default)"},
     {NULL, "output", 'o', SA_CFG_STR, offsetof(conf_t, output), 0, 0, "table", "table|json", "output format"},
@@ -70,7 +73,8 @@ static const sa_cfg_cmd_t spec = {
     "  samsa groups --describe --group logstat\n"
     "  samsa groups --reset-offsets --group logstat --topic kafka-logs --to-earliest            # plan only\n"
     "  samsa groups --reset-offsets --group logstat --topic kafka-logs --to-earliest --execute\n"
-    "  samsa groups --reset-offsets --group logstat --topic kafka-logs --to-datetime 2026-11-22T10:00:00 --execute\n"
+    "  samsa groups --reset-offsets --group logstat --topic kafka-logs --to-datetime 2026-11-22T10:00:00 "
+    "--execute\n"
     "  samsa groups --delete --group logstat\n"
     "exit status: 0 done, 1 the cluster refused or was unreachable, 2 wrong input"};
 
@@ -98,9 +102,12 @@ static int do_list(rd_kafka_t *rk, const conf_t *c) {
         json_t *a = is_json(c) ? json_array() : NULL;
         for (size_t i = 0; i < n; i++) {
             const char *id = rd_kafka_ConsumerGroupListing_group_id(sorted[i]);
-            const char *state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(sorted[i]));
-            if (a) json_array_append_new(a, json_pack("{s:s,s:s}", "group", id, "state", state));
-            else puts(id);
+            const char *state =
+                rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(sorted[i]));
+            if (a)
+                json_array_append_new(a, json_pack("{s:s,s:s}", "group", id, "state", state));
+            else
+                puts(id);
         }
         if (a) {
             json_dumpf(a, stdout, JSON_INDENT(2));
@@ -108,7 +115,8 @@ static int do_list(rd_kafka_t *rk, const conf_t *c) {
             json_decref(a);
         }
         free(sorted);
-        for (size_t i = 0; i < nerr; i++) sa_tools_error(CMD, "listing groups: %s", rd_kafka_error_string(errs[i]));
+        for (size_t i = 0; i < nerr; i++)
+            sa_tools_error(CMD, "listing groups: %s", rd_kafka_error_string(errs[i]));
         rc = nerr ? SA_EXIT_FAIL : SA_EXIT_OK;
         rd_kafka_event_destroy(ev);
     }
@@ -186,8 +194,10 @@ static int parse_datetime(const char *s, int64_t *ms) {
 
 static int do_reset(rd_kafka_t *rk, const conf_t *c) {
     sa_tools_reset_target_t target = {0};
-    if (c->to_earliest) target.kind = SA_TOOLS_RESET_EARLIEST;
-    else if (c->to_latest) target.kind = SA_TOOLS_RESET_LATEST;
+    if (c->to_earliest)
+        target.kind = SA_TOOLS_RESET_EARLIEST;
+    else if (c->to_latest)
+        target.kind = SA_TOOLS_RESET_LATEST;
     else if (c->to_offset) {
         target.kind = SA_TOOLS_RESET_OFFSET;
         target.value = strtoll(c->to_offset, NULL, 10);
@@ -201,8 +211,9 @@ static int do_reset(rd_kafka_t *rk, const conf_t *c) {
     rd_kafka_consumer_group_state_t state = gd.state;
     sa_tools_group_desc_free(&gd);
     if (active) {
-        sa_tools_error(CMD, "assignments can only be reset if the group '%s' is inactive, but the current state is %s",
-                      c->group, rd_kafka_consumer_group_state_name(state));
+        sa_tools_error(
+            CMD, "assignments can only be reset if the group '%s' is inactive, but the current state is %s",
+            c->group, rd_kafka_consumer_group_state_name(state));
         return SA_EXIT_FAIL;
     }
     rd_kafka_topic_partition_list_t *plan = sa_tools_group_reset_plan(CMD, rk, &c->conn, c->topic, &target);
@@ -211,9 +222,9 @@ static int do_reset(rd_kafka_t *rk, const conf_t *c) {
     if (is_json(c)) {
         json_t *a = json_array();
         for (int i = 0; i < plan->cnt; i++)
-            json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:I}", "group", c->group, "topic", plan->elems[i].topic,
-                                               "partition", plan->elems[i].partition, "new_offset",
-                                               (json_int_t)plan->elems[i].offset));
+            json_array_append_new(a, json_pack("{s:s,s:s,s:i,s:I}", "group", c->group, "topic",
+                                               plan->elems[i].topic, "partition", plan->elems[i].partition,
+                                               "new_offset", (json_int_t)plan->elems[i].offset));
         json_t *o = json_pack("{s:b,s:o}", "executed", c->execute, "offsets", a);
         json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
@@ -224,8 +235,10 @@ static int do_reset(rd_kafka_t *rk, const conf_t *c) {
             printf("%-16s %-24s %-9d %" PRId64 "\n", c->group, plan->elems[i].topic, plan->elems[i].partition,
                    plan->elems[i].offset);
     }
-    if (c->execute) rc = sa_tools_group_commit_offsets(CMD, rk, &c->conn, c->group, plan) ? SA_EXIT_FAIL : SA_EXIT_OK;
-    else if (!is_json(c)) fprintf(stderr, "samsa groups: dry run; add --execute to reset the offsets\n");
+    if (c->execute)
+        rc = sa_tools_group_commit_offsets(CMD, rk, &c->conn, c->group, plan) ? SA_EXIT_FAIL : SA_EXIT_OK;
+    else if (!is_json(c))
+        fprintf(stderr, "samsa groups: dry run; add --execute to reset the offsets\n");
     rd_kafka_topic_partition_list_destroy(plan);
     return rc;
 }
@@ -239,13 +252,15 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
     rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_DELETEGROUPS_RESULT, &c->conn);
     if (ev) {
         size_t n;
-        const rd_kafka_group_result_t **res = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
+        const rd_kafka_group_result_t **res =
+            rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
         const rd_kafka_error_t *err = n ? rd_kafka_group_result_error(res[0]) : NULL;
         if (n && !err) {
             printf("Deletion of requested consumer groups ('%s') was successful.\n", c->group);
             rc = SA_EXIT_OK;
         } else {
-            sa_tools_error(CMD, "cannot delete group %s: %s", c->group, err ? rd_kafka_error_string(err) : "no answer");
+            sa_tools_error(CMD, "cannot delete group %s: %s", c->group,
+                           err ? rd_kafka_error_string(err) : "no answer");
         }
         rd_kafka_event_destroy(ev);
     }
@@ -263,7 +278,10 @@ static int validate(const conf_t *c) {
         return -1;
     }
     if (!c->list && (!c->group || !*c->group)) {
-        sa_tools_error(CMD, "--%s needs --group", c->describe ? "describe" : c->reset ? "reset-offsets" : "delete");
+        sa_tools_error(CMD, "--%s needs --group",
+                       c->describe ? "describe"
+                       : c->reset  ? "reset-offsets"
+                                   : "delete");
         return -1;
     }
     if (strcmp(c->output, "table") && strcmp(c->output, "json")) {
@@ -283,7 +301,8 @@ static int validate(const conf_t *c) {
         return -1;
     }
     if (targets != 1) {
-        sa_tools_error(CMD, "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --to-datetime");
+        sa_tools_error(CMD,
+                       "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --to-datetime");
         return -1;
     }
     if (c->execute && c->dry_run) {
@@ -300,7 +319,8 @@ static int validate(const conf_t *c) {
     }
     int64_t ms;
     if (c->to_datetime && parse_datetime(c->to_datetime, &ms)) {
-        sa_tools_error(CMD, "--to-datetime: expected YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm], got \"%s\"", c->to_datetime);
+        sa_tools_error(CMD, "--to-datetime: expected YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm], got \"%s\"",
+                       c->to_datetime);
         return -1;
     }
     return 0;
@@ -323,14 +343,19 @@ static int groups_main(int argc, char **argv) {
     rc = SA_EXIT_FAIL;
     rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
     if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
-    if (c.list) rc = do_list(rk, &c);
-    else if (c.describe) rc = do_describe(rk, &c);
-    else if (c.reset) rc = do_reset(rk, &c);
-    else rc = do_delete(rk, &c);
+    if (c.list)
+        rc = do_list(rk, &c);
+    else if (c.describe)
+        rc = do_describe(rk, &c);
+    else if (c.reset)
+        rc = do_reset(rk, &c);
+    else
+        rc = do_delete(rk, &c);
 out:
     if (rk) rd_kafka_destroy(rk);
     sa_cfg_free(opts, &c);
     return rc;
 }
 
-const sa_command_t sa_cmd_groups = {"groups", "list, describe, reset and delete consumer groups", groups_main, &spec, 1};
+const sa_command_t sa_cmd_groups = {"groups", "list, describe, reset and delete consumer groups", groups_main,
+                                    &spec, 1};

@@ -43,7 +43,8 @@ typedef struct conf_s {
 
 static const sa_cfg_opt_t opts[] = {
     SA_TOOLS_CONN_OPTS(conf_t, conn),
-    {NULL, "topic", 't', SA_CFG_STR, offsetof(conf_t, topic), 0, 0, "kafka-logs", "TOPIC", "topic to produce to"},
+    {NULL, "topic", 't', SA_CFG_STR, offsetof(conf_t, topic), 0, 0, "kafka-logs", "TOPIC",
+     "topic to produce to"},
     {NULL, "count", 'n', SA_CFG_INT, offsetof(conf_t, count), 0, INT64_MAX, "100", NULL,
      "records to send (0: until Ctrl-C)"},
     {NULL, "delay", 0, SA_CFG_STR, offsetof(conf_t, delay), 0, 0, "0.1", "SECONDS",
@@ -58,7 +59,8 @@ static const sa_cfg_opt_t opts[] = {
      "stamp record i with EPOCH_SECONDS + i*delay instead of the clock (fully reproducible output)"},
     {NULL, "dry-run", 0, SA_CFG_BOOL, offsetof(conf_t, dry_run), 0, 0, NULL, NULL,
      "print the records as JSON lines on stdout; no broker needed"},
-    {NULL, "json", 0, SA_CFG_BOOL, offsetof(conf_t, json), 0, 0, NULL, NULL, "print the summary as JSON on stdout"},
+    {NULL, "json", 0, SA_CFG_BOOL, offsetof(conf_t, json), 0, 0, NULL, NULL,
+     "print the summary as JSON on stdout"},
     {NULL, "quiet", 'q', SA_CFG_BOOL, offsetof(conf_t, quiet), 0, 0, NULL, NULL, "no progress on stderr"},
     {0}};
 
@@ -75,16 +77,20 @@ static const sa_cfg_cmd_t spec = {
     "  samsa loggen --dry-run --seed 42 --count 5                             # look at records\n"
     "exit status: 0 all delivered, 1 some failed or the broker was unreachable, 2 bad usage"};
 
-static const char *const producer_defaults[] = {
-    "acks=all", "retries=3", "max.in.flight.requests.per.connection=1", "compression.type=gzip",
-    "linger.ms=5", "batch.size=16384", NULL};
+static const char *const producer_defaults[] = {"acks=all",
+                                                "retries=3",
+                                                "max.in.flight.requests.per.connection=1",
+                                                "compression.type=gzip",
+                                                "linger.ms=5",
+                                                "batch.size=16384",
+                                                NULL};
 
 typedef struct state_s {
-    int64_t produced;     /* accepted by produce() */
-    int64_t delivered;    /* confirmed by a delivery report */
-    int64_t failed;       /* failed delivery reports or produce() refusals */
-    int64_t *per_part;    /* delivered per partition */
-    int32_t nparts;       /* entries in per_part */
+    int64_t produced;  /* accepted by produce() */
+    int64_t delivered; /* confirmed by a delivery report */
+    int64_t failed;    /* failed delivery reports or produce() refusals */
+    int64_t *per_part; /* delivered per partition */
+    int32_t nparts;    /* entries in per_part */
     char first_error[256];
 } state_t;
 
@@ -99,8 +105,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
     (void)rk;
     state_t *st = opaque;
     if (msg->err) {
-        if (!st->failed)
-            snprintf(st->first_error, sizeof(st->first_error), "%s", rd_kafka_err2str(msg->err));
+        if (!st->failed) snprintf(st->first_error, sizeof(st->first_error), "%s", rd_kafka_err2str(msg->err));
         st->failed++;
         return;
     }
@@ -143,8 +148,8 @@ static void progress(progress_t *p, const conf_t *c, const state_t *st, int fina
         for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
         bar[width] = '\0';
         if (c->count)
-            fprintf(stderr, "\r[%s] %" PRId64 "/%" PRId64 " delivered, %" PRId64 " failed", bar, st->delivered,
-                    c->count, st->failed);
+            fprintf(stderr, "\r[%s] %" PRId64 "/%" PRId64 " delivered, %" PRId64 " failed", bar,
+                    st->delivered, c->count, st->failed);
         else
             fprintf(stderr, "\r%" PRId64 " delivered, %" PRId64 " failed", st->delivered, st->failed);
         if (final) fputc('\n', stderr);
@@ -167,8 +172,10 @@ static void wait_until(rd_kafka_t *rk, int64_t until_us) {
     for (;;) {
         int64_t left = until_us - sa_mono_us();
         if (left <= 0 || stop_requests) return;
-        if (rk) rd_kafka_poll(rk, (int)((left + 999) / 1000));
-        else sa_sleep_ms((left + 999) / 1000);
+        if (rk)
+            rd_kafka_poll(rk, (int)((left + 999) / 1000));
+        else
+            sa_sleep_ms((left + 999) / 1000);
     }
 }
 
@@ -216,7 +223,8 @@ static void drain(rd_kafka_t *rk, const conf_t *c, state_t *st, progress_t *pg) 
     }
     int64_t unconfirmed = st->produced - st->delivered - st->failed;
     if (unconfirmed > 0) {
-        if (!st->failed) snprintf(st->first_error, sizeof(st->first_error), "no delivery report before the deadline");
+        if (!st->failed)
+            snprintf(st->first_error, sizeof(st->first_error), "no delivery report before the deadline");
         st->failed += unconfirmed;
     }
 }
@@ -252,8 +260,9 @@ static int run_loggen(conf_t *c, double delay, uint64_t seed, int has_fake, doub
         sa_loggen_rec_t rec;
         sa_loggen_make(&rng, (uint64_t)(c->start_id + i), &rec);
         int64_t wall_us = has_fake ? (int64_t)llround((fake_time + (double)i * delay) * 1e6)
-                          : step_us > 0 || c->dry_run ? (int64_t)sa_wall_ms() * 1000
-                                        : wall0 + (sa_mono_us() - t0); /* one clock read per record */
+                          : step_us > 0 || c->dry_run
+                              ? (int64_t)sa_wall_ms() * 1000
+                              : wall0 + (sa_mono_us() - t0); /* one clock read per record */
         size_t len = sa_loggen_format(&rec, wall_us, buf, sizeof(buf));
         if (c->dry_run) {
             buf[len] = '\n';
@@ -316,12 +325,14 @@ static int loggen_main(int argc, char **argv) {
         double r = strtod(c.rate, &end);
         if (!strcmp(end, "/s")) end += 2;
         if (errno || end == c.rate || *end || !isfinite(r) || r <= 0 || r > 1e8) {
-            sa_tools_error(CMD, "--rate: expected records per second (e.g. 500 or 500/s), got \"%s\"", c.rate);
+            sa_tools_error(CMD, "--rate: expected records per second (e.g. 500 or 500/s), got \"%s\"",
+                           c.rate);
             goto out;
         }
         delay = 1.0 / r; /* pacing and --fake-time both follow the rate */
     }
-    if (c.fake_time && parse_seconds(c.fake_time, &fake_time) && (fake_time = strtod(c.fake_time, NULL)) <= 0) {
+    if (c.fake_time && parse_seconds(c.fake_time, &fake_time) &&
+        (fake_time = strtod(c.fake_time, NULL)) <= 0) {
         sa_tools_error(CMD, "--fake-time: expected seconds since the epoch, got \"%s\"", c.fake_time);
         goto out;
     }

@@ -51,7 +51,8 @@ static const sa_cfg_opt_t opts[] = {
      "append ERROR records here as JSON lines (\"\" for none)"},
     {NULL, "exit-at-end", 'e', SA_CFG_BOOL, offsetof(conf_t, exit_at_end), 0, 0, NULL, NULL,
      "stop once caught up on every assigned partition"},
-    {NULL, "json", 0, SA_CFG_BOOL, offsetof(conf_t, json), 0, 0, NULL, NULL, "print the final report as JSON on stdout"},
+    {NULL, "json", 0, SA_CFG_BOOL, offsetof(conf_t, json), 0, 0, NULL, NULL,
+     "print the final report as JSON on stdout"},
     {NULL, "no-live", 0, SA_CFG_BOOL, offsetof(conf_t, no_live), 0, 0, NULL, NULL,
      "no live view even on a terminal"},
     {NULL, "max-records", 0, SA_CFG_INT, offsetof(conf_t, max_records), 0, INT64_MAX, "0", NULL,
@@ -59,7 +60,8 @@ static const sa_cfg_opt_t opts[] = {
     {0}};
 
 static const sa_cfg_cmd_t spec = {
-    "logstat", "samsa logstat [-b HOST:PORT] [--topic T] [--group G] [--errors-file F] [--exit-at-end] [--json]",
+    "logstat",
+    "samsa logstat [-b HOST:PORT] [--topic T] [--group G] [--errors-file F] [--exit-at-end] [--json]",
     "The lab-6 log consumer: reads the topic from the earliest offset in a consumer group, appends "
     "ERROR records to a JSON Lines file and counts records per level and per service, response-time "
     "percentiles and status codes. On a terminal it shows a live view refreshed every second; at "
@@ -71,25 +73,25 @@ static const sa_cfg_cmd_t spec = {
     "  samsa logstat --exit-at-end --json --errors-file errors.jsonl\n"
     "exit status: 0 done, 1 broker unreachable or topic missing, 2 bad usage"};
 
-static const char *const consumer_defaults[] = {
-    "auto.offset.reset=earliest", "enable.auto.commit=false", "enable.auto.offset.store=false",
-    "enable.partition.eof=true", NULL};
+static const char *const consumer_defaults[] = {"auto.offset.reset=earliest", "enable.auto.commit=false",
+                                                "enable.auto.offset.store=false", "enable.partition.eof=true",
+                                                NULL};
 
 typedef struct part_s {
-    int assigned;  /* currently ours */
-    int eof;       /* reached the end since assigned or since the last record */
-    int64_t next;  /* offset to commit (last processed + 1), -1 if nothing new */
+    int assigned; /* currently ours */
+    int eof;      /* reached the end since assigned or since the last record */
+    int64_t next; /* offset to commit (last processed + 1), -1 if nothing new */
 } part_t;
 
 typedef struct ls_s {
     const conf_t *c;
     sa_logstat_t st;
-    FILE *errf;           /* errors file, or NULL */
-    part_t *parts;        /* by partition id */
+    FILE *errf;    /* errors file, or NULL */
+    part_t *parts; /* by partition id */
     int32_t nparts;
     int64_t commits_failed;
-    int have_assignment;  /* between an assign and the next revoke (an empty assignment counts) */
-    int fatal;            /* a fatal consumer error was reported */
+    int have_assignment; /* between an assign and the next revoke (an empty assignment counts) */
+    int fatal;           /* a fatal consumer error was reported */
 } ls_t;
 
 static volatile sig_atomic_t stop;
@@ -157,8 +159,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         sa_log_info(CMD, "assigned %d partition(s)", parts->cnt);
         mark(ls, parts, 1);
         ls->have_assignment = 1;
-        if (coop) rd_kafka_incremental_assign(rk, parts);
-        else rd_kafka_assign(rk, parts);
+        if (coop)
+            rd_kafka_incremental_assign(rk, parts);
+        else
+            rd_kafka_assign(rk, parts);
     } else {
         sa_log_info(CMD, "revoked %d partition(s)", parts->cnt);
         if (!coop) ls->have_assignment = 0; /* eager: nothing is ours until the next assign */
@@ -166,8 +170,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         commit(rk, ls, parts, 0);
         mark(ls, parts, 0);
         for (int i = 0; i < parts->cnt; i++) part(ls, parts->elems[i].partition)->next = -1;
-        if (coop) rd_kafka_incremental_unassign(rk, parts);
-        else rd_kafka_assign(rk, NULL);
+        if (coop)
+            rd_kafka_incremental_unassign(rk, parts);
+        else
+            rd_kafka_assign(rk, NULL);
     }
 }
 
@@ -289,11 +295,12 @@ close:
         double secs = (double)(end_us - t0) / 1e6;
         if (rc == SA_EXIT_OK) {
             if (c->json) {
-                sa_logstat_print_json(&ls.st, c->topic, c->group, *c->errors_file ? c->errors_file : NULL, secs,
-                                      end_us, stdout);
+                sa_logstat_print_json(&ls.st, c->topic, c->group, *c->errors_file ? c->errors_file : NULL,
+                                      secs, end_us, stdout);
             } else {
                 char header[512];
-                snprintf(header, sizeof(header), "samsa logstat: %s (group %s), %.1f s", c->topic, c->group, secs);
+                snprintf(header, sizeof(header), "samsa logstat: %s (group %s), %.1f s", c->topic, c->group,
+                         secs);
                 if (live) fputs("\033[H\033[J", stdout);
                 sa_logstat_print_text(&ls.st, header, sa_mono_us(), stdout);
             }
@@ -329,5 +336,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_logstat = {"logstat", "the lab-6 log consumer with live statistics", logstat_main, &spec,
-                                     1};
+const sa_command_t sa_cmd_logstat = {"logstat", "the lab-6 log consumer with live statistics", logstat_main,
+                                     &spec, 1};

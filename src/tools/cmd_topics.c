@@ -43,7 +43,8 @@ static const sa_cfg_opt_t opts[] = {
     {NULL, "create", 0, SA_CFG_BOOL, offsetof(conf_t, create), 0, 0, NULL, NULL, "create --topic"},
     {NULL, "list", 0, SA_CFG_BOOL, offsetof(conf_t, list), 0, 0, NULL, NULL, "list topic names"},
     {NULL, "describe", 0, SA_CFG_BOOL, offsetof(conf_t, describe), 0, 0, NULL, NULL,
-     "partitions (leader, replicas, ISR, earliest/latest offset) and non-default configs of --topic, or of all"},
+     "partitions (leader, replicas, ISR, earliest/latest offset) and non-default configs of --topic, or of "
+     "all"},
     {NULL, "alter", 0, SA_CFG_BOOL, offsetof(conf_t, alter), 0, 0, NULL, NULL,
      "raise --partitions and/or change configs (--add-config, --delete-config) of --topic"},
     {NULL, "delete", 0, SA_CFG_BOOL, offsetof(conf_t, del), 0, 0, NULL, NULL, "delete --topic"},
@@ -70,7 +71,8 @@ static const sa_cfg_opt_t opts[] = {
 
 static const sa_cfg_cmd_t spec = {
     "topics",
-    "samsa topics [-b HOST:PORT] (--create | --list | --describe | --alter | --delete | create-lab) [--topic T] "
+    "samsa topics [-b HOST:PORT] (--create | --list | --describe | --alter | --delete | create-lab) [--topic "
+    "T] "
     "[OPTIONS]",
     "Create, list, describe, alter and delete topics, with Apache Kafka's kafka-topics flags (and "
     "kafka-configs' --add-config/--delete-config); the mode can also be a first word (samsa topics "
@@ -95,10 +97,10 @@ static const char *const mode_words[] = {"", "create", "list", "describe", "alte
 
 /* Broker errors that mean the request itself was wrong. */
 static int is_input_error(rd_kafka_resp_err_t err) {
-    return err == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS || err == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
-           err == RD_KAFKA_RESP_ERR_INVALID_CONFIG || err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION ||
-           err == RD_KAFKA_RESP_ERR_INVALID_REQUEST || err == RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT ||
-           err == RD_KAFKA_RESP_ERR_POLICY_VIOLATION;
+    return err == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
+           err == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR || err == RD_KAFKA_RESP_ERR_INVALID_CONFIG ||
+           err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION || err == RD_KAFKA_RESP_ERR_INVALID_REQUEST ||
+           err == RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT || err == RD_KAFKA_RESP_ERR_POLICY_VIOLATION;
 }
 
 typedef struct new_topic_s {
@@ -109,7 +111,8 @@ typedef struct new_topic_s {
 } new_topic_t;
 
 /* Create @p n topics in one request; existing ones are fine when @p if_not_exists. */
-static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt, size_t n, int if_not_exists) {
+static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt, size_t n,
+                         int if_not_exists) {
     int rc = SA_EXIT_FAIL;
     char errstr[512];
     rd_kafka_NewTopic_t **topics = sa_calloc(n, sizeof(*topics));
@@ -133,7 +136,8 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
     rd_kafka_CreateTopics(rk, topics, n, ao, q);
     if (!(ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, &c->conn))) goto out;
     size_t cnt;
-    const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+    const rd_kafka_topic_result_t **res =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
     rc = SA_EXIT_OK;
     for (size_t i = 0; i < cnt; i++) {
         rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
@@ -144,7 +148,8 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
             printf("Topic %s already exists.\n", name);
         } else {
             const char *msg = rd_kafka_topic_result_error_string(res[i]);
-            sa_tools_error(CMD, "cannot create topic %s: %s", name, msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_tools_error(CMD, "cannot create topic %s: %s", name,
+                           msg && *msg ? msg : rd_kafka_err2str(err));
             if (rc == SA_EXIT_OK) rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
     }
@@ -207,7 +212,8 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
 static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
     int rc = SA_EXIT_FAIL;
     char errstr[512];
-    rd_kafka_NewPartitions_t *np = rd_kafka_NewPartitions_new(c->topic, (size_t)c->partitions, errstr, sizeof(errstr));
+    rd_kafka_NewPartitions_t *np =
+        rd_kafka_NewPartitions_new(c->topic, (size_t)c->partitions, errstr, sizeof(errstr));
     if (!np) {
         sa_tools_error(CMD, "--partitions: %s", errstr);
         return SA_EXIT_USAGE;
@@ -227,7 +233,7 @@ static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
         } else {
             const char *msg = cnt ? rd_kafka_topic_result_error_string(res[0]) : NULL;
             sa_tools_error(CMD, "cannot change the partitions of %s: %s", c->topic,
-                          msg && *msg ? msg : rd_kafka_err2str(err));
+                           msg && *msg ? msg : rd_kafka_err2str(err));
             rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
         rd_kafka_event_destroy(ev);
@@ -254,7 +260,8 @@ static int alter_configs(rd_kafka_t *rk, const conf_t *c) {
         *eq = '\0';
         int drop = 0;
         for (size_t k = 0; k < dels.n; k++) drop |= !strcmp(dels.v[k], kv);
-        for (size_t k = 0; k < adds.n; k++) drop |= !strncmp(adds.v[k], kv, strlen(kv)) && adds.v[k][strlen(kv)] == '=';
+        for (size_t k = 0; k < adds.n; k++)
+            drop |= !strncmp(adds.v[k], kv, strlen(kv)) && adds.v[k][strlen(kv)] == '=';
         if (!drop) rd_kafka_ConfigResource_set_config(cr, kv, eq + 1);
         *eq = '=';
     }
@@ -284,7 +291,8 @@ static int alter_configs(rd_kafka_t *rk, const conf_t *c) {
             rc = SA_EXIT_OK;
         } else {
             const char *msg = cnt ? rd_kafka_ConfigResource_error_string(res[0]) : NULL;
-            sa_tools_error(CMD, "cannot change the configs of %s: %s", c->topic, msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_tools_error(CMD, "cannot change the configs of %s: %s", c->topic,
+                           msg && *msg ? msg : rd_kafka_err2str(err));
             rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
         rd_kafka_event_destroy(ev);
@@ -345,8 +353,10 @@ static int do_describe(rd_kafka_t *rk, const conf_t *c) {
     for (size_t i = 0; i < names.n; i++) {
         sa_tools_topic_t td;
         if (sa_tools_topic_describe(CMD, rk, &c->conn, names.v[i], &td)) goto out;
-        if (json) json_array_append_new(all, sa_tools_topic_to_json(&td));
-        else sa_tools_topic_print(&td, stdout);
+        if (json)
+            json_array_append_new(all, sa_tools_topic_to_json(&td));
+        else
+            sa_tools_topic_print(&td, stdout);
         sa_tools_topic_free(&td);
     }
     if (json) {
@@ -375,19 +385,24 @@ static mode_t_ pick_mode(const conf_t *c, int argc, char **argv, int first) {
         for (int m = M_CREATE; m <= M_CREATE_LAB; m++)
             if (!strcmp(argv[first], mode_words[m])) word = (mode_t_)m;
         if (word == M_NONE) {
-            sa_tools_error(CMD, "unknown action \"%s\" (create, list, describe, alter, delete, create-lab)", argv[first]);
+            sa_tools_error(CMD, "unknown action \"%s\" (create, list, describe, alter, delete, create-lab)",
+                           argv[first]);
             return M_NONE;
         }
         if (first + 1 < argc) {
             sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first + 1]);
             return M_NONE;
         }
-        if (n && mode != word) n++;
-        else if (!n) n = 1;
+        if (n && mode != word)
+            n++;
+        else if (!n)
+            n = 1;
         mode = word;
     }
-    if (n == 0) sa_tools_error(CMD, "say what to do: --create, --list, --describe, --alter or --delete");
-    else if (n > 1) sa_tools_error(CMD, "choose one of --create, --list, --describe, --alter, --delete");
+    if (n == 0)
+        sa_tools_error(CMD, "say what to do: --create, --list, --describe, --alter or --delete");
+    else if (n > 1)
+        sa_tools_error(CMD, "choose one of --create, --list, --describe, --alter, --delete");
     return n == 1 ? mode : M_NONE;
 }
 
@@ -443,7 +458,8 @@ static int validate(const conf_t *c, mode_t_ mode) {
         const sa_strlist_t *l = del ? &c->delete_config : &c->add_config;
         for (size_t i = 0; i < l->n; i++) sa_tools_split_csv(l->v[i], &parts);
         int bad = 0;
-        for (size_t i = 0; i < parts.n && !bad; i++) bad = sa_tools_topic_config_check(parts.v[i], !del, why, sizeof(why));
+        for (size_t i = 0; i < parts.n && !bad; i++)
+            bad = sa_tools_topic_config_check(parts.v[i], !del, why, sizeof(why));
         sa_strlist_free(&parts);
         if (bad) goto bad;
     }
@@ -486,4 +502,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_topics = {"topics", "create, list, describe, alter and delete topics", topics_main, &spec, 1};
+const sa_command_t sa_cmd_topics = {"topics", "create, list, describe, alter and delete topics", topics_main,
+                                    &spec, 1};

@@ -11,7 +11,8 @@
 
 static char *dup_or_null(const char *s) { return s && *s ? sa_strdup(s) : NULL; }
 
-static sa_tools_group_row_t *row_for(sa_tools_group_desc_t *gd, size_t *cap, const char *topic, int32_t partition) {
+static sa_tools_group_row_t *row_for(sa_tools_group_desc_t *gd, size_t *cap, const char *topic,
+                                     int32_t partition) {
     for (size_t i = 0; i < gd->nrows; i++)
         if (gd->rows[i].partition == partition && !strcmp(gd->rows[i].topic, topic)) return &gd->rows[i];
     if (gd->nrows == *cap) {
@@ -76,13 +77,14 @@ static int committed_offsets(const char *cmd, rd_kafka_t *rk, const sa_tools_con
     int rc = -1;
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(gd->group, NULL);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, conn);
+    rd_kafka_AdminOptions_t *ao =
+        sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, conn);
     rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, ao, q);
     rd_kafka_event_t *ev = sa_tools_admin_wait(cmd, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, conn);
     if (!ev) goto out;
     size_t n;
-    const rd_kafka_group_result_t **res =
-        rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+    const rd_kafka_group_result_t **res = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
     if (!n) {
         sa_tools_error(cmd, "no offsets for group %s", gd->group);
         goto out;
@@ -114,11 +116,12 @@ static int cmp_row(const void *a, const void *b) {
 }
 
 int sa_tools_group_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *group,
-                      const char *topic, sa_tools_group_desc_t *gd) {
+                            const char *topic, sa_tools_group_desc_t *gd) {
     size_t cap = 0;
     memset(gd, 0, sizeof(*gd));
     gd->group = sa_strdup(group);
-    if (describe_members(cmd, rk, conn, topic, gd, &cap) || committed_offsets(cmd, rk, conn, topic, gd, &cap)) {
+    if (describe_members(cmd, rk, conn, topic, gd, &cap) ||
+        committed_offsets(cmd, rk, conn, topic, gd, &cap)) {
         sa_tools_group_desc_free(gd);
         return -1;
     }
@@ -174,8 +177,9 @@ json_t *sa_tools_group_to_json(const sa_tools_group_desc_t *gd) {
     return o;
 }
 
-rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
-                                                     const char *topic, const sa_tools_reset_target_t *target) {
+rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_kafka_t *rk,
+                                                           const sa_tools_conn_t *conn, const char *topic,
+                                                           const sa_tools_reset_target_t *target) {
     sa_tools_topic_t td;
     if (sa_tools_topic_describe(cmd, rk, conn, topic, &td)) return NULL;
     rd_kafka_topic_partition_list_t *plan = rd_kafka_topic_partition_list_new(td.npart > 0 ? td.npart : 1);
@@ -187,9 +191,11 @@ rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_k
         }
         int64_t off = target->kind == SA_TOOLS_RESET_EARLIEST ? p->earliest
                       : target->kind == SA_TOOLS_RESET_LATEST ? p->latest
-                      : target->kind == SA_TOOLS_RESET_OFFSET ? target->value
-                                                        : target->value; /* a timestamp until looked up */
-        if (target->kind == SA_TOOLS_RESET_OFFSET) off = off < p->earliest ? p->earliest : off > p->latest ? p->latest : off;
+                      : target->kind == SA_TOOLS_RESET_OFFSET
+                          ? target->value
+                          : target->value; /* a timestamp until looked up */
+        if (target->kind == SA_TOOLS_RESET_OFFSET)
+            off = off < p->earliest ? p->earliest : off > p->latest ? p->latest : off;
         rd_kafka_topic_partition_list_add(plan, topic, p->id)->offset = off;
     }
     if (target->kind == SA_TOOLS_RESET_DATETIME) {
@@ -201,7 +207,7 @@ rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_k
         for (int i = 0; i < plan->cnt; i++) {
             if (plan->elems[i].err) {
                 sa_tools_error(cmd, "offset by time for %s [%d]: %s", topic, plan->elems[i].partition,
-                              rd_kafka_err2str(plan->elems[i].err));
+                               rd_kafka_err2str(plan->elems[i].err));
                 goto err;
             }
             /* -1: no record at or after that time, so the group starts at the end */
@@ -216,21 +222,23 @@ err:
     return NULL;
 }
 
-int sa_tools_group_commit_offsets(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *group,
-                            const rd_kafka_topic_partition_list_t *offsets) {
+int sa_tools_group_commit_offsets(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
+                                  const char *group, const rd_kafka_topic_partition_list_t *offsets) {
     int rc = -1;
     rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, offsets);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, conn);
+    rd_kafka_AdminOptions_t *ao =
+        sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, conn);
     rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, ao, q);
     rd_kafka_event_t *ev = sa_tools_admin_wait(cmd, q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, conn);
     if (!ev) goto out;
     size_t n;
-    const rd_kafka_group_result_t **res =
-        rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+    const rd_kafka_group_result_t **res = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
     const rd_kafka_error_t *gerr = n ? rd_kafka_group_result_error(res[0]) : NULL;
     if (!n || gerr) {
-        sa_tools_error(cmd, "resetting offsets of %s: %s", group, gerr ? rd_kafka_error_string(gerr) : "no answer");
+        sa_tools_error(cmd, "resetting offsets of %s: %s", group,
+                       gerr ? rd_kafka_error_string(gerr) : "no answer");
         goto out;
     }
     const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(res[0]);
@@ -238,7 +246,7 @@ int sa_tools_group_commit_offsets(const char *cmd, rd_kafka_t *rk, const sa_tool
     for (int i = 0; parts && i < parts->cnt; i++)
         if (parts->elems[i].err) {
             sa_tools_error(cmd, "resetting %s [%d]: %s", parts->elems[i].topic, parts->elems[i].partition,
-                          rd_kafka_err2str(parts->elems[i].err));
+                           rd_kafka_err2str(parts->elems[i].err));
             rc = -1;
         }
 out:

@@ -14,10 +14,11 @@ const char *const sa_loggen_services[5] = {"web-server", "auth-service", "databa
                                            "payment-service"};
 
 static const char *const messages[10] = {
-    "Database connection established", "User authentication successful", "Database connection failed",
-    "API request processed",           "Payment transaction completed",  "Memory usage high",
-    "Disk space running low",          "Network latency detected",       "Cache hit ratio optimal",
-    "Failed to send email notification"};
+    "Database connection established", "User authentication successful",
+    "Database connection failed",      "API request processed",
+    "Payment transaction completed",   "Memory usage high",
+    "Disk space running low",          "Network latency detected",
+    "Cache hit ratio optimal",         "Failed to send email notification"};
 
 static const int status_codes[7] = {200, 201, 400, 401, 403, 404, 500};
 
@@ -128,17 +129,23 @@ size_t sa_loggen_format(const sa_loggen_rec_t *rec, int64_t wall_us, char *out, 
         PUTS(&o, "null");
     }
     PUTS(&o, ", \"response_time_ms\": ");
-    if (rec->response_time_ms >= 0) putu(&o, (uint64_t)rec->response_time_ms, 1);
-    else PUTS(&o, "null");
+    if (rec->response_time_ms >= 0)
+        putu(&o, (uint64_t)rec->response_time_ms, 1);
+    else
+        PUTS(&o, "null");
     PUTS(&o, ", \"status_code\": ");
-    if (rec->status_code) putu(&o, (uint64_t)rec->status_code, 3);
-    else PUTS(&o, "null");
+    if (rec->status_code)
+        putu(&o, (uint64_t)rec->status_code, 3);
+    else
+        PUTS(&o, "null");
     if (rec->error_code) {
         PUTS(&o, ", \"error_code\": \"ERR");
         putu(&o, (uint64_t)rec->error_code, 3);
         PUTS(&o, "\", \"stack_trace\": ");
-        if (rec->stack_trace) PUTS(&o, "\"... stack trace details ...\"");
-        else PUTS(&o, "null");
+        if (rec->stack_trace)
+            PUTS(&o, "\"... stack trace details ...\"");
+        else
+            PUTS(&o, "null");
     }
     PUTS(&o, "}");
     return (size_t)(o.p - out);

@@ -24,11 +24,11 @@ static int hex(char ch) {
 
 /* Bytes that end the fast path inside a string: controls, '"' and '\\'. */
 static const unsigned char stops_string[256] = {
-    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
-    [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1,
-    [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
-    [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1,
-    ['"'] = 1,  ['\\'] = 1};
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1};
 
 /* A string at the cursor ('"' included); its raw body goes to *s / *n. */
 static int string(cur_t *c, const char **s, size_t *n) {
@@ -47,9 +47,17 @@ static int string(cur_t *c, const char **s, size_t *n) {
         if (ch < 0x20) return -1;
         if (++c->p >= c->end) return -1; /* a backslash: one escape */
         switch (*c->p) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': c->p++; break;
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': c->p++; break;
         case 'u':
-            if (c->end - c->p < 5 || !hex(c->p[1]) || !hex(c->p[2]) || !hex(c->p[3]) || !hex(c->p[4])) return -1;
+            if (c->end - c->p < 5 || !hex(c->p[1]) || !hex(c->p[2]) || !hex(c->p[3]) || !hex(c->p[4]))
+                return -1;
             c->p += 5;
             break;
         default: return -1;
@@ -65,14 +73,18 @@ static int number(cur_t *c, int64_t *v) {
     int64_t acc = 0;
     if (c->p < c->end && *c->p == '-') neg = 1, c->p++;
     if (c->p >= c->end) return -1;
-    if (*c->p == '0') c->p++;
+    if (*c->p == '0')
+        c->p++;
     else if (*c->p >= '1' && *c->p <= '9')
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-            if (acc > (INT64_MAX - 9) / 10) integral = 0;
-            else acc = acc * 10 + (*c->p - '0');
+            if (acc > (INT64_MAX - 9) / 10)
+                integral = 0;
+            else
+                acc = acc * 10 + (*c->p - '0');
             c->p++;
         }
-    else return -1;
+    else
+        return -1;
     if (c->p < c->end && *c->p == '.') {
         integral = 0;
         c->p++;
@@ -138,7 +150,8 @@ static int value(cur_t *c, int depth, int64_t *num) {
     if (c->p >= c->end) return -1;
     switch (*c->p) {
     case '"': return string(c, NULL, NULL);
-    case '{': case '[': return container(c, depth);
+    case '{':
+    case '[': return container(c, depth);
     case 't': return literal(c, "true");
     case 'f': return literal(c, "false");
     case 'n': return literal(c, "null");
@@ -146,7 +159,9 @@ static int value(cur_t *c, int depth, int64_t *num) {
     }
 }
 
-static int key_is(const char *k, size_t n, const char *want) { return n == strlen(want) && !memcmp(k, want, n); }
+static int key_is(const char *k, size_t n, const char *want) {
+    return n == strlen(want) && !memcmp(k, want, n);
+}
 
 int sa_logscan(const char *json, size_t len, sa_logscan_t *out) {
     cur_t c = {json, json + len};
@@ -173,13 +188,17 @@ int sa_logscan(const char *json, size_t len, sa_logscan_t *out) {
             const char *s;
             size_t n;
             if (string(&c, &s, &n)) return -1;
-            if (k[0] == 'l') out->level = s, out->level_len = n;
-            else out->service = s, out->service_len = n;
+            if (k[0] == 'l')
+                out->level = s, out->level_len = n;
+            else
+                out->service = s, out->service_len = n;
         } else {
             int64_t num;
             if (value(&c, 1, &num)) return -1;
-            if (key_is(k, kn, "response_time_ms")) out->response_ms = num;
-            else if (key_is(k, kn, "status_code")) out->status_code = num;
+            if (key_is(k, kn, "response_time_ms"))
+                out->response_ms = num;
+            else if (key_is(k, kn, "status_code"))
+                out->status_code = num;
         }
         ws(&c);
         if (c.p >= c.end) return -1;

@@ -14,12 +14,12 @@
 #include <stdint.h>
 
 typedef struct sa_logscan_s {
-    const char *level;    /* raw bytes of the "level" string (escapes not decoded), or NULL */
+    const char *level; /* raw bytes of the "level" string (escapes not decoded), or NULL */
     size_t level_len;
-    const char *service;  /* raw bytes of the "service" string, or NULL */
+    const char *service; /* raw bytes of the "service" string, or NULL */
     size_t service_len;
-    int64_t response_ms;  /* "response_time_ms" as an integer, or -1 if absent/null/not a number */
-    int64_t status_code;  /* "status_code" as an integer, or -1 if absent/null/not a number */
+    int64_t response_ms; /* "response_time_ms" as an integer, or -1 if absent/null/not a number */
+    int64_t status_code; /* "status_code" as an integer, or -1 if absent/null/not a number */
 } sa_logscan_t;
 
 /**

@@ -53,7 +53,8 @@ static void count_service(sa_logstat_t *st, const char *s, size_t n) {
 
 /* Move the per-second ring forward to @p sec, clearing the seconds that passed. */
 static void advance_window(sa_logstat_t *st, int64_t sec) {
-    if (st->window_sec < 0 || sec - st->window_sec >= 60) memset(st->window, 0, sizeof(st->window));
+    if (st->window_sec < 0 || sec - st->window_sec >= 60)
+        memset(st->window, 0, sizeof(st->window));
     else
         for (int64_t s = st->window_sec + 1; s <= sec; s++) st->window[s % 60] = 0;
     if (sec > st->window_sec) st->window_sec = sec;
@@ -142,10 +143,13 @@ void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us,
     int nsvc;
     sa_logstat_service_t *svc = sorted_services(st, &nsvc);
     for (int i = 0; i < nsvc; i++)
-        fprintf(out, "%-20s %10" PRId64 " %6.1f%%\n", svc[i].name, svc[i].count, share(svc[i].count, st->total));
+        fprintf(out, "%-20s %10" PRId64 " %6.1f%%\n", svc[i].name, svc[i].count,
+                share(svc[i].count, st->total));
     free(svc);
     if (st->rt_count)
-        fprintf(out, "\nresponse time (ms, %" PRId64 " samples): p50 %" PRId64 "  p95 %" PRId64 "  p99 %" PRId64 "\n",
+        fprintf(out,
+                "\nresponse time (ms, %" PRId64 " samples): p50 %" PRId64 "  p95 %" PRId64 "  p99 %" PRId64
+                "\n",
                 st->rt_count, sa_logstat_percentile(st, 50), sa_logstat_percentile(st, 95),
                 sa_logstat_percentile(st, 99));
     int any = 0;
@@ -157,8 +161,8 @@ void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us,
     if (any) fputc('\n', out);
 }
 
-void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group, const char *errors_file,
-                           double elapsed_s, int64_t now_us, FILE *out) {
+void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group,
+                           const char *errors_file, double elapsed_s, int64_t now_us, FILE *out) {
     json_t *o = json_object();
     json_object_set_new(o, "topic", json_string(topic));
     json_object_set_new(o, "group", json_string(group));

@@ -13,28 +13,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SA_LOGSTAT_LEVELS 5    /* INFO, WARNING, ERROR, DEBUG, other */
+#define SA_LOGSTAT_LEVELS       5 /* INFO, WARNING, ERROR, DEBUG, other */
 #define SA_LOGSTAT_MAX_SERVICES 64
-#define SA_LOGSTAT_RT_MAX 60000 /* ms; larger response times share the last bucket */
+#define SA_LOGSTAT_RT_MAX       60000 /* ms; larger response times share the last bucket */
 
 typedef struct sa_logstat_service_s {
-    char name[64];  /* truncated raw name; "(other)" collects the overflow */
+    char name[64]; /* truncated raw name; "(other)" collects the overflow */
     int64_t count;
 } sa_logstat_service_t;
 
 typedef struct sa_logstat_s {
-    int64_t total;                        /* well-formed records */
-    int64_t malformed;                    /* records that are not a JSON object with a level */
-    int64_t errors_written;               /* ERROR records written to the errors file */
+    int64_t total;          /* well-formed records */
+    int64_t malformed;      /* records that are not a JSON object with a level */
+    int64_t errors_written; /* ERROR records written to the errors file */
     int64_t level[SA_LOGSTAT_LEVELS];
     sa_logstat_service_t svc[SA_LOGSTAT_MAX_SERVICES + 1];
     int nsvc;
-    int64_t *rt_hist;                     /* SA_LOGSTAT_RT_MAX + 1 buckets, owned */
+    int64_t *rt_hist; /* SA_LOGSTAT_RT_MAX + 1 buckets, owned */
     int64_t rt_count;
-    int64_t status[1000];                 /* by code 0..999 */
-    int64_t first_us, last_us;            /* monotonic time of the first and last record */
-    int64_t window[60];                   /* records per second, ring over the last minute */
-    int64_t window_sec;                   /* the second window[window_sec % 60] counts */
+    int64_t status[1000];      /* by code 0..999 */
+    int64_t first_us, last_us; /* monotonic time of the first and last record */
+    int64_t window[60];        /* records per second, ring over the last minute */
+    int64_t window_sec;        /* the second window[window_sec % 60] counts */
 } sa_logstat_t;
 
 extern const char *const sa_logstat_level_names[SA_LOGSTAT_LEVELS];
@@ -64,7 +64,7 @@ void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_us,
 
 /** Print the report as one JSON object and a newline on @p out; records_per_s counts from the first
  *  record to @p now_us. @p topic, @p group, @p errors_file borrowed (errors_file may be NULL). */
-void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group, const char *errors_file,
-                           double elapsed_s, int64_t now_us, FILE *out);
+void sa_logstat_print_json(const sa_logstat_t *st, const char *topic, const char *group,
+                           const char *errors_file, double elapsed_s, int64_t now_us, FILE *out);
 
 #endif

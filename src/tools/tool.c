@@ -26,11 +26,16 @@ void sa_tools_error(const char *cmd, const char *fmt, ...) {
 static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
     if (sa_log_level < SA_LOG_INFO) return;
-    sa_log_level_t lvl = level <= 3 ? SA_LOG_ERROR : level == 4 ? SA_LOG_WARN : level <= 6 ? SA_LOG_INFO : SA_LOG_DEBUG;
+    sa_log_level_t lvl = level <= 3   ? SA_LOG_ERROR
+                         : level == 4 ? SA_LOG_WARN
+                         : level <= 6 ? SA_LOG_INFO
+                                      : SA_LOG_DEBUG;
     if (lvl <= sa_log_level) sa_log_write(lvl, "rdkafka", "%s: %s", fac, buf);
 }
 
-int sa_tools_logging(const sa_tools_conn_t *conn) { return sa_cli_apply_logging(conn->log_level, conn->debug); }
+int sa_tools_logging(const sa_tools_conn_t *conn) {
+    return sa_cli_apply_logging(conn->log_level, conn->debug);
+}
 
 /* The user's librdkafka settings in order: the -F file (or $SAMSA_CONFIG), then -X.
  * @returns 0, or -1 after printing why the file could not be read. */
@@ -135,14 +140,14 @@ int sa_tools_probe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn)
     if (md) rd_kafka_metadata_destroy(md);
     if (err) {
         sa_tools_error(cmd, "cannot reach the Kafka cluster at %s within %.1f s: %s", conn->bootstrap,
-                      (double)conn->timeout_ms / 1000.0, rd_kafka_err2str(err));
+                       (double)conn->timeout_ms / 1000.0, rd_kafka_err2str(err));
         return -1;
     }
     return 0;
 }
 
 rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
-                                               const sa_tools_conn_t *conn) {
+                                                const sa_tools_conn_t *conn) {
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, op);
     char errstr[256];
     rd_kafka_AdminOptions_set_request_timeout(opts, (int)conn->timeout_ms, errstr, sizeof(errstr));
@@ -152,11 +157,12 @@ rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_o
 }
 
 rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
-                                     const sa_tools_conn_t *conn) {
+                                      const sa_tools_conn_t *conn) {
     /* The request timeout already bounds the wait; the margin covers the queue hop. */
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)conn->timeout_ms + 2000);
     if (!ev) {
-        sa_tools_error(cmd, "no answer from %s within %.1f s", conn->bootstrap, (double)conn->timeout_ms / 1000.0);
+        sa_tools_error(cmd, "no answer from %s within %.1f s", conn->bootstrap,
+                       (double)conn->timeout_ms / 1000.0);
         return NULL;
     }
     if (rd_kafka_event_type(ev) != evtype) {

@@ -25,31 +25,34 @@ typedef struct sa_tools_conn_s {
     char *debug;        /* debug subsystems ("client" turns on librdkafka's debug) */
 } sa_tools_conn_t;
 
-/* Option rows for a config struct of type @p type with an sa_tools_conn_t member @p m. */
-#define SA_TOOLS_CONN_OPTS(type, m)                                                                \
-    {NULL, "bootstrap-server", 'b', SA_CFG_STR, offsetof(type, m.bootstrap), 0, 0,                \
-     "localhost:9092", "HOST:PORT[,...]", "Kafka broker(s) to connect to"},                      \
-    {NULL, NULL, 'X', SA_CFG_LIST, offsetof(type, m.x), 0, 0, NULL, "KEY=VALUE",                  \
-     "librdkafka property, e.g. -X security.protocol=SASL_SSL (repeatable; wins over defaults); "      \
-     "-X list: all properties, -X dump: the effective configuration"},                           \
-    {NULL, "kafka-config", 'F', SA_CFG_STR, offsetof(type, m.kafka_config), 0, 0, NULL, "FILE",    \
+/* Option rows for a config struct of type @p type with an sa_tools_conn_t member @p m (kept one row
+ * per line, like every option table, rather than the formatter's one field per line). */
+// clang-format off
+#define SA_TOOLS_CONN_OPTS(type, m)                                                                       \
+    {NULL, "bootstrap-server", 'b', SA_CFG_STR, offsetof(type, m.bootstrap), 0, 0,                        \
+     "localhost:9092", "HOST:PORT[,...]", "Kafka broker(s) to connect to"},                               \
+    {NULL, NULL, 'X', SA_CFG_LIST, offsetof(type, m.x), 0, 0, NULL, "KEY=VALUE",                          \
+     "librdkafka property, e.g. -X security.protocol=SASL_SSL (repeatable; wins over defaults); "         \
+     "-X list: all properties, -X dump: the effective configuration"},                                    \
+    {NULL, "kafka-config", 'F', SA_CFG_STR, offsetof(type, m.kafka_config), 0, 0, NULL, "FILE",           \
      "librdkafka properties file (key=value lines, # comments) applied before -X; default $SAMSA_CONFIG"}, \
-    {NULL, "timeout", 0, SA_CFG_MS, offsetof(type, m.timeout_ms), 1, 86400000, "10s", NULL,       \
-     "give up reaching the broker or waiting for a request after this long"},                    \
-    {NULL, "log-level", 0, SA_CFG_STR, offsetof(type, m.log_level), 0, 0, "warn",                 \
-     "error|warn|info|debug", "diagnostics printed on stderr"},                                   \
-    {NULL, "debug", 0, SA_CFG_STR, offsetof(type, m.debug), 0, 0, NULL, "LIST",                   \
+    {NULL, "timeout", 0, SA_CFG_MS, offsetof(type, m.timeout_ms), 1, 86400000, "10s", NULL,               \
+     "give up reaching the broker or waiting for a request after this long"},                             \
+    {NULL, "log-level", 0, SA_CFG_STR, offsetof(type, m.log_level), 0, 0, "warn",                         \
+     "error|warn|info|debug", "diagnostics printed on stderr"},                                           \
+    {NULL, "debug", 0, SA_CFG_STR, offsetof(type, m.debug), 0, 0, NULL, "LIST",                           \
      "debug subsystems, e.g. client (librdkafka's own debug)"}
+// clang-format on
 
 /**
  * Create a librdkafka handle of @p type from @p conn, with @p defaults ("key=value", NULL-ended,
- * may be NULL) under the user's -F file (or $SAMSA_CONFIG) and -X. @p setup (may be NULL) is called on the conf before the
- * handle is made, to install callbacks; @p opaque becomes the handle's opaque.
+ * may be NULL) under the user's -F file (or $SAMSA_CONFIG) and -X. @p setup (may be NULL) is called on the
+ * conf before the handle is made, to install callbacks; @p opaque becomes the handle's opaque.
  * @returns new handle, or NULL after printing "samsa CMD: why" to stderr.
  */
 rd_kafka_t *sa_tools_client_new(const char *cmd, rd_kafka_type_t type, const sa_tools_conn_t *conn,
-                               const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
-                               void *opaque);
+                                const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
+                                void *opaque);
 
 /**
  * Handle `-X list` (print librdkafka's properties) and `-X dump` (print the configuration the
@@ -70,11 +73,11 @@ int sa_tools_probe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn)
  * checked; NULL after printing a one-line error.
  */
 rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
-                                     const sa_tools_conn_t *conn);
+                                      const sa_tools_conn_t *conn);
 
 /** @returns new admin options for @p op with the request and operation timeouts set. */
 rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
-                                               const sa_tools_conn_t *conn);
+                                                const sa_tools_conn_t *conn);
 
 /** Apply --log-level/--debug. @returns 0, or -1 after printing an error. */
 int sa_tools_logging(const sa_tools_conn_t *conn);

@@ -6,17 +6,42 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const names[] = {
-    "cleanup.policy", "compression.type", "compression.gzip.level", "compression.lz4.level",
-    "compression.zstd.level", "delete.retention.ms", "file.delete.delay.ms", "flush.messages", "flush.ms",
-    "follower.replication.throttled.replicas", "index.interval.bytes", "leader.replication.throttled.replicas",
-    "local.retention.bytes", "local.retention.ms", "max.compaction.lag.ms", "max.message.bytes",
-    "message.downconversion.enable", "message.format.version", "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms", "message.timestamp.difference.max.ms", "message.timestamp.type",
-    "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "min.insync.replicas", "preallocate",
-    "remote.storage.enable", "remote.log.copy.disable", "remote.log.delete.on.disable", "retention.bytes",
-    "retention.ms", "segment.bytes", "segment.index.bytes", "segment.jitter.ms", "segment.ms",
-    "unclean.leader.election.enable"};
+static const char *const names[] = {"cleanup.policy",
+                                    "compression.type",
+                                    "compression.gzip.level",
+                                    "compression.lz4.level",
+                                    "compression.zstd.level",
+                                    "delete.retention.ms",
+                                    "file.delete.delay.ms",
+                                    "flush.messages",
+                                    "flush.ms",
+                                    "follower.replication.throttled.replicas",
+                                    "index.interval.bytes",
+                                    "leader.replication.throttled.replicas",
+                                    "local.retention.bytes",
+                                    "local.retention.ms",
+                                    "max.compaction.lag.ms",
+                                    "max.message.bytes",
+                                    "message.downconversion.enable",
+                                    "message.format.version",
+                                    "message.timestamp.after.max.ms",
+                                    "message.timestamp.before.max.ms",
+                                    "message.timestamp.difference.max.ms",
+                                    "message.timestamp.type",
+                                    "min.cleanable.dirty.ratio",
+                                    "min.compaction.lag.ms",
+                                    "min.insync.replicas",
+                                    "preallocate",
+                                    "remote.storage.enable",
+                                    "remote.log.copy.disable",
+                                    "remote.log.delete.on.disable",
+                                    "retention.bytes",
+                                    "retention.ms",
+                                    "segment.bytes",
+                                    "segment.index.bytes",
+                                    "segment.jitter.ms",
+                                    "segment.ms",
+                                    "unclean.leader.election.enable"};
 
 int sa_tools_topic_config_known(const char *name) {
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -11,7 +11,8 @@
 
 #include "core/mem.h"
 
-static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn) {
+static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t *rk,
+                                                    const sa_tools_conn_t *conn) {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, (int)conn->timeout_ms);
     if (err) {
@@ -23,7 +24,8 @@ static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t 
 
 static const struct rd_kafka_metadata_topic *find(const struct rd_kafka_metadata *md, const char *topic) {
     for (int i = 0; i < md->topic_cnt; i++)
-        if (!strcmp(md->topics[i].topic, topic) && md->topics[i].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        if (!strcmp(md->topics[i].topic, topic) &&
+            md->topics[i].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
             return &md->topics[i];
     return NULL;
 }
@@ -39,7 +41,7 @@ int sa_tools_topic_exists(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int sa_tools_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, int exclude_internal,
-                  sa_strlist_t *out) {
+                        sa_strlist_t *out) {
     const struct rd_kafka_metadata *md = all_metadata(cmd, rk, conn);
     if (!md) return -1;
     size_t first = out->n;
@@ -53,8 +55,8 @@ int sa_tools_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *
     return 0;
 }
 
-int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
-                              sa_strlist_t *out) {
+int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
+                                    const char *topic, sa_strlist_t *out) {
     int rc = -1;
     rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -68,7 +70,9 @@ int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_to
     if (!cnt || rd_kafka_ConfigResource_error(res[0])) {
         const char *msg = cnt ? rd_kafka_ConfigResource_error_string(res[0]) : NULL;
         sa_tools_error(cmd, "configs of %s: %s", topic,
-                      msg && *msg ? msg : cnt ? rd_kafka_err2str(rd_kafka_ConfigResource_error(res[0])) : "no answer");
+                       msg && *msg ? msg
+                       : cnt       ? rd_kafka_err2str(rd_kafka_ConfigResource_error(res[0]))
+                                   : "no answer");
         goto out;
     }
     size_t n;
@@ -76,8 +80,9 @@ int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_to
     for (size_t i = 0; i < n; i++) {
         rd_kafka_ConfigSource_t src = rd_kafka_ConfigEntry_source(entries[i]);
         /* Overrides set on the topic; old brokers report no source, only is_default. */
-        int set_on_topic = src == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG ||
-                           (src == RD_KAFKA_CONFIG_SOURCE_UNKNOWN_CONFIG && !rd_kafka_ConfigEntry_is_default(entries[i]));
+        int set_on_topic =
+            src == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG ||
+            (src == RD_KAFKA_CONFIG_SOURCE_UNKNOWN_CONFIG && !rd_kafka_ConfigEntry_is_default(entries[i]));
         if (!set_on_topic || rd_kafka_ConfigEntry_is_sensitive(entries[i])) continue;
         const char *v = rd_kafka_ConfigEntry_value(entries[i]);
         size_t len = strlen(rd_kafka_ConfigEntry_name(entries[i])) + (v ? strlen(v) : 0) + 2;
@@ -107,7 +112,7 @@ static int32_t *copy_ids(const int32_t *v, int n) {
 }
 
 int sa_tools_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
-                      sa_tools_topic_t *td) {
+                            sa_tools_topic_t *td) {
     memset(td, 0, sizeof(*td));
     const struct rd_kafka_metadata *md = all_metadata(cmd, rk, conn);
     if (!md) return -1;
@@ -136,7 +141,8 @@ int sa_tools_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn
     for (int i = 0; i < td->npart; i++) {
         sa_tools_topic_part_t *p = &td->parts[i];
         p->earliest = p->latest = -1;
-        if (rd_kafka_query_watermark_offsets(rk, topic, p->id, &p->earliest, &p->latest, (int)conn->timeout_ms))
+        if (rd_kafka_query_watermark_offsets(rk, topic, p->id, &p->earliest, &p->latest,
+                                             (int)conn->timeout_ms))
             p->earliest = p->latest = -1;
     }
     /* Partitions without configs beat no answer: a broker without DescribeConfigs still gets
@@ -171,8 +177,10 @@ void sa_tools_topic_print(const sa_tools_topic_t *td, FILE *out) {
         print_ids(p->replicas, p->nreplicas, out);
         fputs("\tIsr: ", out);
         print_ids(p->isr, p->nisr, out);
-        if (p->earliest >= 0) fprintf(out, "\tEarliest: %lld\tLatest: %lld", (long long)p->earliest, (long long)p->latest);
-        else fputs("\tEarliest: -\tLatest: -", out);
+        if (p->earliest >= 0)
+            fprintf(out, "\tEarliest: %lld\tLatest: %lld", (long long)p->earliest, (long long)p->latest);
+        else
+            fputs("\tEarliest: -\tLatest: -", out);
         if (p->err) fprintf(out, "\tError: %s", rd_kafka_err2name(p->err));
         fputc('\n', out);
     }
@@ -203,7 +211,8 @@ json_t *sa_tools_topic_to_json(const sa_tools_topic_t *td) {
         json_object_set_new(jp, "leader", json_integer(p->leader));
         json_object_set_new(jp, "replicas", ids_json(p->replicas, p->nreplicas));
         json_object_set_new(jp, "isr", ids_json(p->isr, p->nisr));
-        json_object_set_new(jp, "earliest_offset", p->earliest >= 0 ? json_integer(p->earliest) : json_null());
+        json_object_set_new(jp, "earliest_offset",
+                            p->earliest >= 0 ? json_integer(p->earliest) : json_null());
         json_object_set_new(jp, "latest_offset", p->latest >= 0 ? json_integer(p->latest) : json_null());
         if (p->err) json_object_set_new(jp, "error", json_string(rd_kafka_err2name(p->err)));
         json_array_append_new(parts, jp);

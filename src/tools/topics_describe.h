@@ -19,19 +19,19 @@ typedef struct sa_tools_topic_part_s {
     int32_t leader;
     int32_t *replicas; /* owned */
     int nreplicas;
-    int32_t *isr;      /* owned */
+    int32_t *isr; /* owned */
     int nisr;
-    int64_t earliest;  /* log start offset, -1 if unknown */
-    int64_t latest;    /* log end offset (high watermark), -1 if unknown */
+    int64_t earliest;        /* log start offset, -1 if unknown */
+    int64_t latest;          /* log end offset (high watermark), -1 if unknown */
     rd_kafka_resp_err_t err; /* partition error from metadata */
 } sa_tools_topic_part_t;
 
 typedef struct sa_tools_topic_s {
-    char *name;             /* owned */
+    char *name; /* owned */
     int npart;
     sa_tools_topic_part_t *parts; /* owned, sorted by id */
-    sa_strlist_t configs;   /* "key=value" overrides (not defaults), owned */
-    int configs_unknown;    /* the broker could not say (no DescribeConfigs): configs is empty */
+    sa_strlist_t configs;         /* "key=value" overrides (not defaults), owned */
+    int configs_unknown;          /* the broker could not say (no DescribeConfigs): configs is empty */
 } sa_tools_topic_t;
 
 /** @returns 1 if @p topic exists, 0 if not, -1 after printing an error. */
@@ -39,15 +39,15 @@ int sa_tools_topic_exists(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t
 
 /** Append the cluster's topic names, sorted, to @p out. @returns 0 or -1 after printing an error. */
 int sa_tools_topic_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, int exclude_internal,
-                  sa_strlist_t *out);
+                        sa_strlist_t *out);
 
 /** Append @p topic's config overrides as "key=value" to @p out. @returns 0 or -1 after printing. */
-int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
-                              sa_strlist_t *out);
+int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
+                                    const char *topic, sa_strlist_t *out);
 
 /** Fill @p td (free with sa_tools_topic_free) for @p topic. @returns 0 or -1 after printing an error. */
 int sa_tools_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn, const char *topic,
-                      sa_tools_topic_t *td);
+                            sa_tools_topic_t *td);
 
 void sa_tools_topic_free(sa_tools_topic_t *td);
 

@@ -26,11 +26,16 @@ static void loggen_follows_the_lab_rules(void **state) {
         assert_true(r.ip_last >= 1 && r.ip_last <= 254);
         if (r.user_id) users++, assert_true(r.user_id >= 1000 && r.user_id <= 9999);
         int timed = i % 5 == 0 || i % 5 == 3;
-        if (timed) assert_true(r.response_time_ms >= 10 && r.response_time_ms <= 5000);
-        else assert_int_equal(r.response_time_ms, -1);
+        if (timed)
+            assert_true(r.response_time_ms >= 10 && r.response_time_ms <= 5000);
+        else
+            assert_int_equal(r.response_time_ms, -1);
         int coded = i % 5 == 1 || i % 5 == 4;
         assert_int_equal(r.status_code != 0, coded);
-        int lvl = !strcmp(r.level, "INFO") ? 0 : !strcmp(r.level, "WARNING") ? 1 : !strcmp(r.level, "ERROR") ? 2 : 3;
+        int lvl = !strcmp(r.level, "INFO")      ? 0
+                  : !strcmp(r.level, "WARNING") ? 1
+                  : !strcmp(r.level, "ERROR")   ? 2
+                                                : 3;
         if (lvl == 3) assert_string_equal(r.level, "DEBUG");
         levels[lvl]++;
         assert_int_equal(r.error_code != 0, lvl == 2);
@@ -73,9 +78,26 @@ static void loggen_is_reproducible_and_valid_json(void **state) {
 
 static void scan_rejects_what_is_not_one_object(void **state) {
     (void)state;
-    const char *bad[] = {"", " ", "null", "[]", "\"x\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1} x",
-                         "{\"a\":tru}", "{\"a\":\"\\q\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"x\n\"}", "{\"a\":01}",
-                         "{\"a\":1.}", "{\"a\":-}", "{\"a\":[1,2}", "{\"level\":\"INFO\"", "{'a':1}"};
+    const char *bad[] = {"",
+                         " ",
+                         "null",
+                         "[]",
+                         "\"x\"",
+                         "{",
+                         "{\"a\"}",
+                         "{\"a\":}",
+                         "{\"a\":1,}",
+                         "{\"a\":1} x",
+                         "{\"a\":tru}",
+                         "{\"a\":\"\\q\"}",
+                         "{\"a\":\"\\u12\"}",
+                         "{\"a\":\"x\n\"}",
+                         "{\"a\":01}",
+                         "{\"a\":1.}",
+                         "{\"a\":-}",
+                         "{\"a\":[1,2}",
+                         "{\"level\":\"INFO\"",
+                         "{'a':1}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         sa_logscan_t s;
         assert_int_equal(sa_logscan(bad[i], strlen(bad[i]), &s), -1);
@@ -90,7 +112,8 @@ static void scan_rejects_what_is_not_one_object(void **state) {
     sa_logscan_t s;
     assert_int_equal(sa_logscan(deep, k, &s), -1);
     /* a record cut short anywhere is malformed, never read past its end */
-    const char *rec = "{\"level\": \"ERROR\", \"x\": [1, {\"y\": null}], \"service\": \"db\", \"status_code\": 500}";
+    const char *rec =
+        "{\"level\": \"ERROR\", \"x\": [1, {\"y\": null}], \"service\": \"db\", \"status_code\": 500}";
     for (size_t n = 0; n < strlen(rec); n++) {
         char *copy = malloc(n ? n : 1); /* exact size, so ASan sees any overread */
         memcpy(copy, rec, n);
@@ -108,8 +131,9 @@ static void stats_percentiles_and_malformed(void **state) {
     sa_logstat_init(&st);
     char rec[128];
     for (int v = 1; v <= 100; v++) {
-        int n = snprintf(rec, sizeof(rec), "{\"level\": \"%s\", \"service\": \"web\", \"response_time_ms\": %d}",
-                         v % 4 ? "INFO" : "ERROR", v);
+        int n =
+            snprintf(rec, sizeof(rec), "{\"level\": \"%s\", \"service\": \"web\", \"response_time_ms\": %d}",
+                     v % 4 ? "INFO" : "ERROR", v);
         sa_logstat_add(&st, rec, (size_t)n, 1000000);
     }
     assert_int_equal(sa_logstat_add(&st, "oops", 4, 1000000), -1);
