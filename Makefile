@@ -54,6 +54,14 @@ lint: build
 docs: build
 	@$(BUILD)/samsa config-docs > docs/configuration.md
 
+# The client compatibility matrix (docs/compat.md): librdkafka, kcat, kafka-python, Java, Kafka's
+# CLI tools, franz-go, sarama, kafkajs against samsa and against real Apache Kafka. The first run
+# fetches jars/venv/modules into ~/.cache/samsa ($SAMSA_CACHE). COMPAT_ARGS="--targets samsa" etc.
+test-compat:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory build
+	@/usr/bin/python3 tests/compat/run.py --samsa $(BUILD)/samsa $(COMPAT_ARGS)
+
 # A real Apache Kafka (KRaft, jars from Maven Central) to test against: `make kafka` starts one and
 # prints BOOTSTRAP=...; `make kafka STOP=1` stops it. See docs/compat.md.
 KAFKA_DIR ?= /tmp/samsa-kafka

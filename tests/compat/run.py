@@ -491,19 +491,24 @@ def main():
             continue
         log("target %s at %s" % (t.id, t.bootstrap))
         tt = time.monotonic()
+        def one(c):
+            t1 = time.monotonic()
+            r = run_client(t, c, scenarios, logdir)
+            fails = [s for s in scenarios if r[s]["status"] == "fail"]
+            log("  %-8s %-13s %2d pass %2d fail %2d skip (%3.0f s)%s" % (
+                t.id[:8], c.id, sum(r[s]["status"] == "pass" for s in scenarios), len(fails),
+                sum(r[s]["status"] == "skip" for s in scenarios), time.monotonic() - t1,
+                ("  first failure: %s: %s" % (fails[0], r[fails[0]]["reason"][:150])) if fails else ""))
+            return r
         try:
             with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
-                futs = {c.id: ex.submit(run_client, t, c, scenarios, logdir) for c in clients}
-                results[t.id] = {cid: f.result() for cid, f in futs.items()}
+                # Longest first (JVM per step, group-only reads), so the pool ends together.
+                slow = ["kafka-cli", "kafkajs", "franz-go", "kcat"]
+                order = sorted(clients, key=lambda c: slow.index(c.id) if c.id in slow else len(slow))
+                futs = {c.id: ex.submit(one, c) for c in order}
+                results[t.id] = {c.id: futs[c.id].result() for c in clients}
         finally:
             t.stop()
-        for c in clients:
-            r = results[t.id][c.id]
-            fails = [s for s in scenarios if r[s]["status"] == "fail"]
-            log("  %-13s %2d pass %2d fail %2d skip%s" % (
-                c.id, sum(r[s]["status"] == "pass" for s in scenarios), len(fails),
-                sum(r[s]["status"] == "skip" for s in scenarios),
-                ("  first failure: %s: %s" % (fails[0], r[fails[0]]["reason"][:150])) if fails else ""))
         log("target %s done in %.0f s" % (t.id, time.monotonic() - tt))
 
     elapsed = time.monotonic() - t0
