@@ -185,7 +185,6 @@ static void measure_queue(sa_web_kafka_t *k, int partitions, rd_kafka_queue_t *q
 static void *monitor_main(void *arg) {
     sa_web_kafka_t *k = arg;
     rd_kafka_queue_t *q = rd_kafka_queue_new(k->producer);
-    int round = 0;
     while (atomic_load(&k->run)) {
         const struct rd_kafka_metadata *md;
         int64_t t0 = sa_mono_ms();
@@ -193,7 +192,7 @@ static void *monitor_main(void *arg) {
             atomic_store(&k->last_ok_ms, sa_mono_ms());
             int partitions = md->topic_cnt == 1 && !md->topics[0].err ? md->topics[0].partition_cnt : 0;
             rd_kafka_metadata_destroy(md);
-            if (partitions > 0 && round++ % 2 == 0) measure_queue(k, partitions, q);
+            if (partitions > 0) measure_queue(k, partitions, q);
         }
         int64_t spent = sa_mono_ms() - t0;
         if (spent < 1000) nap(k, (int)(1000 - spent));
