@@ -24,6 +24,8 @@ size_t sa_spam_links(const char *s, size_t len) {
     static const char *const marks[] = {"http://", "https://", "www."};
     size_t links = 0;
     for (size_t i = 0; i < len; i++) {
+        char c = (char)(s[i] | 0x20);
+        if (c != 'h' && c != 'w') continue; /* the cheap test first: this runs for every byte */
         for (size_t k = 0; k < SA_ARRAY_LEN(marks); k++) {
             size_t ml = strlen(marks[k]);
             if (len - i >= ml && !strncasecmp(s + i, marks[k], ml)) {
