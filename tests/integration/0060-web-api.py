@@ -1,9 +1,11 @@
 """`samsa web` against a real `samsa broker`: the JSON API, the HTML form with its one-time token,
 live updates over SSE, bad input (400/413/422), escaping, security headers, metrics. The verdict
 is published to blog_results by the test itself here; 0063 runs the real worker."""
+import concurrent.futures
 import re
+import subprocess
 
-from web_env import Sse, Web, check, cluster, finish, produce, read_topic, topics, wait_until
+from web_env import SAMSA, Sse, Web, check, cluster, finish, produce, read_topic, topics, wait_until
 
 
 def html(page):
@@ -82,6 +84,16 @@ def main():
             st, _, page = web.post_form(dict(fields, csrf="0" * 32, token="1" * 32), cookie)
             check(st == 403 and "Written in a form." in html(page), "wrong CSRF value: 403, input kept")
 
+            # --- a frantic double click: the same form five times at once makes one post
+            cookie, token, csrf = web.form_session()
+            burst = {"title": "Clicked five times", "content": "One post only.", "token": token, "csrf": csrf}
+            with concurrent.futures.ThreadPoolExecutor(5) as pool:
+                answers = list(pool.map(lambda _: web.post_form(burst, cookie), range(5)))
+            locs = {h.get("location") for st, h, _ in answers if st == 303}
+            check(all(st == 303 for st, _, _ in answers) and len(locs) == 1,
+                  f"five simultaneous submits of one form: all 303 to one post ({[a[0] for a in answers]})")
+            burst_id = locs.pop().split("/")[2].split("?")[0]
+
             # --- validation: per-field messages, input kept
             cookie, token, csrf = web.form_session()
             st, _, page = web.post_form({"title": "  ", "content": "Keep me <b>", "author": "Bob", "token": token,
@@ -134,6 +146,8 @@ def main():
             st, j2 = web.get_json(f"/api/posts?limit=2&before={j['next_before']}")
             ids = [p["id"] for p in j["posts"] + j2["posts"]]
             check(len(set(ids)) == 4 and ids == sorted(ids, reverse=True), "paging: next page older, newest first")
+            cp = subprocess.run([SAMSA, "web", "-b", b, "--http", web.addr], capture_output=True, text=True, timeout=30)
+            check(cp.returncode == 1 and "cannot listen" in cp.stderr, "a second server on the same port: exit 1, clear error")
             m = web.get("/metrics")[2].decode()
             check('samsa_web_requests_total{route="POST /api/posts",code="202"}' in m, "metrics: requests by route/code")
             check("samsa_web_produce_latency_seconds_bucket{le=\"+Inf\"}" in m, "metrics: produce latency histogram")
@@ -142,11 +156,11 @@ def main():
             st, s = web.get_json("/api/stats")
             check(st == 200 and s["published"] == 1 and s["queued"] >= 4, f"stats: {s}")
 
-            # --- the log holds each post once: first, idem, form, cyrillic, xss
-            wanted = {pid, j1["id"], form_id, xid}
+            # --- the log holds each post once: first, idem, form, burst, cyrillic, xss
+            wanted = {pid, j1["id"], form_id, burst_id, xid}
             recs = read_topic(b, ops)
             keys = [k for k, _ in recs]
-            check(len(keys) == len(set(keys)) and wanted <= set(keys) and len(keys) == 5,
+            check(len(keys) == len(set(keys)) and wanted <= set(keys) and len(keys) == 6,
                   f"blog_operations holds each post exactly once ({len(keys)} records)")
         finally:
             sse.close()
