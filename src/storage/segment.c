@@ -156,8 +156,8 @@ sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check
                 break;
             }
             sa_buf_reset(&win);
-            uint8_t *p = sa_buf_extend(&win, want);
-            ssize_t n = sa_sysio_pread_all(seg->fd, p, want, pos);
+            sa_buf_reserve(&win, want); /* uncapped: cannot fail */
+            ssize_t n = sa_sysio_pread_all(seg->fd, win.data, want, pos);
             if (n < 0) {
                 err = SA_ERR_KAFKA_STORAGE_ERROR;
                 break;
