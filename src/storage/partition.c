@@ -273,9 +273,19 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
         if (sa_sysio.ftruncate(seg->fd, seg->size))
             sa_log_warn("storage", "%s: truncate after failed write: %s", part->dir, strerror(errno));
         SET_ERR("write %s/%020" PRId64 ".log: %s", part->dir, seg->base, strerror(saved));
-        sa_log_error("storage", "append to %s failed: %s; the request fails, the log is unchanged",
-                     part->dir, strerror(saved));
+        /* Once per outage, not once per retried request. */
+        if (!part->write_failing)
+            sa_log_error("storage", "append to %s failed: %s; producers get KAFKA_STORAGE_ERROR and retry, "
+                         "the log is unchanged; free disk space (or fix the disk) and appends resume",
+                         part->dir, strerror(saved));
+        else
+            sa_log_debug(SA_DBG_STORAGE, "storage", "append to %s failed again: %s", part->dir, strerror(saved));
+        part->write_failing = 1;
         return SA_ERR_KAFKA_STORAGE_ERROR;
+    }
+    if (part->write_failing) {
+        sa_log_info("storage", "appends to %s work again", part->dir);
+        part->write_failing = 0;
     }
     int64_t interval = lim->index_interval_bytes > 0 ? lim->index_interval_bytes : 4096;
     for (size_t pos = 0; pos < len; pos += sa_rb_size(&hdr)) {

@@ -59,6 +59,7 @@ struct sa_partition_s {
     int64_t hwm_seg_base; /* segment holding the HWM position */
     int64_t hwm_pos;      /* byte position of the HWM in that segment */
     int dirty;            /* in store->dirty */
+    int write_failing;    /* the last append failed to write (log once per outage) */
 };
 
 /* Resolved numeric view of a topic's effective configs. */
