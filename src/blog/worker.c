@@ -157,7 +157,8 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
     json_object_set_new(obj, "worker", json_string(w->worker_id));
     json_object_set_new(obj, "source", json_pack("{s:s, s:i, s:I}", "topic", rd_kafka_topic_name(m->rkt),
                                                  "partition", (int)m->partition, "offset", (json_int_t)m->offset));
-    it->out = json_dumps(obj, JSON_COMPACT);
+    /* 10 significant digits: 83.4, not 83.400000000000006. */
+    it->out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
     it->id = sa_strdup(post->id);
     it->act = ACT_NEW;
     it->score = score.score;
