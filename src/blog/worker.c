@@ -58,6 +58,7 @@ typedef struct worker_s {
     sa_simhash_ring_t *ring;
     item_t *batch;           /* BATCH_MAX items */
     size_t nbatch, batch_max;
+    size_t result_max;       /* largest result line the producer can send (message.max.bytes - framing) */
     uint64_t processed, replayed, dead; /* counters for the exit summary */
 } worker_t;
 
@@ -143,6 +144,21 @@ static void sleep_work(int64_t ms) {
     if (ms > 0) sa_sleep_ms(ms);
 }
 
+static void make_dead_letter(worker_t *w, item_t *it, const char *reason, const char *detail) {
+    const rd_kafka_message_t *m = it->msg;
+    sa_post_source_t src = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    /* JSON escaping can grow text up to 6 times: an eighth of a record always fits. */
+    json_t *dl = sa_post_dead_letter(reason, detail, &src, m->key, m->key_len, m->payload, m->len,
+                                     SA_MIN(DEAD_LETTER_EMBED, w->result_max / 8), w->worker_id);
+    free(it->out);
+    it->out = json_dumps(dl, JSON_COMPACT);
+    json_decref(dl);
+    it->act = ACT_DEAD;
+    snprintf(it->verdict, sizeof(it->verdict), "%s", "dead-letter");
+    sa_log_warn("worker", "poison record %s[%d]@%lld: %s: %s -> %s", rd_kafka_topic_name(m->rkt), m->partition,
+                (long long)m->offset, reason, detail, w->conf->errors_topic);
+}
+
 static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
     const rd_kafka_message_t *m = it->msg;
     sa_score_input_t in = {post->title, post->content, post->content_len, post->lang, post->id};
@@ -159,11 +175,21 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
                                                  "partition", (int)m->partition, "offset", (json_int_t)m->offset));
     /* 10 significant digits: 83.4, not 83.400000000000006. */
     it->out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    size_t len = strlen(it->out);
+    if (len > w->result_max) {
+        /* It could never be published: a dead letter now, rather than a partition stuck
+         * retrying a produce that can only fail. Nothing goes to the log. */
+        char detail[160];
+        snprintf(detail, sizeof(detail), "the result would have %zu bytes, more than the %zu a record may hold "
+                 "(message.max.bytes)", len, w->result_max);
+        make_dead_letter(w, it, "value_too_large", detail);
+        return;
+    }
     it->id = sa_strdup(post->id);
     it->act = ACT_NEW;
     it->score = score.score;
     snprintf(it->verdict, sizeof(it->verdict), "%s", sa_verdict_name(score.verdict));
-    sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
+    sa_results_log_append(w->log, it->id, it->out, len);
     if (score.simhash) sa_simhash_ring_add(w->ring, post->id, score.simhash);
 }
 
@@ -174,15 +200,7 @@ static void process_record(worker_t *w, item_t *it) {
     sa_post_status_t st = sa_post_parse(m->payload, m->len, (size_t)w->conf->max_value_bytes, &post, detail,
                                         sizeof(detail));
     if (st != SA_POST_OK) {
-        sa_post_source_t src = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
-        json_t *dl = sa_post_dead_letter(sa_post_status_code(st), detail, &src, m->key, m->key_len, m->payload,
-                                         m->len, DEAD_LETTER_EMBED, w->worker_id);
-        it->out = json_dumps(dl, JSON_COMPACT);
-        json_decref(dl);
-        it->act = ACT_DEAD;
-        snprintf(it->verdict, sizeof(it->verdict), "%s", "dead-letter");
-        sa_log_warn("worker", "poison record %s[%d]@%lld: %s: %s -> %s", rd_kafka_topic_name(m->rkt), m->partition,
-                    (long long)m->offset, sa_post_status_code(st), detail, w->conf->errors_topic);
+        make_dead_letter(w, it, sa_post_status_code(st), detail);
         return;
     }
     if (sa_results_log_has(w->log, post.id)) {
@@ -401,6 +419,13 @@ static int start(worker_t *w) {
     sa_log_info("worker", "%s: %zu posts already in the results log %s", w->worker_id,
                 sa_results_log_count(w->log), c->results_log);
     if (!(w->producer = new_client(w, RD_KAFKA_PRODUCER))) return -1;
+    char max[32];
+    size_t max_size = sizeof(max);
+    w->result_max = 1000000;
+    if (rd_kafka_conf_get(rd_kafka_conf(w->producer), "message.max.bytes", max, &max_size) == RD_KAFKA_CONF_OK)
+        w->result_max = (size_t)strtoull(max, NULL, 10);
+    /* Room for the record framing and the key (a post id of at most 128 bytes). */
+    w->result_max = w->result_max > 1024 ? w->result_max - 1024 : w->result_max / 2;
     if (!(w->consumer = new_client(w, RD_KAFKA_CONSUMER))) return -1;
     rd_kafka_poll_set_consumer(w->consumer);
 

@@ -28,6 +28,7 @@ int main(void) {
     snprintf(log_path, sizeof(log_path), "%s/results.jsonl", b.dir);
     static const char *const extra[] = {"--max-value-bytes", "4k", NULL};
     pid_t worker = wt_worker_start(&b, log_path, "w-0053", extra);
+    wt_log_t log;
 
     rd_kafka_t *prod = wt_producer(&b);
     char text[2048];
@@ -83,17 +84,38 @@ int main(void) {
     }
     WT_ASSERT(!wt_exited(worker), "the worker is still running");
 
-    /* Offsets were committed: a restarted worker sends no dead letter twice and logs nothing new. */
+    /* Offsets were committed: a restarted worker sends no dead letter twice. This one can only
+     * send small records: a valid post whose scored result would not fit is a dead letter too
+     * (with its value cut to fit), not a partition stuck retrying. */
     int status = wt_worker_stop(worker, SIGTERM);
     WT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clean exit");
-    worker = wt_worker_start(&b, log_path, "w-0053b", extra);
+    static const char *const small[] = {"--max-value-bytes", "4k", "-X", "message.max.bytes=3000", NULL};
+    worker = wt_worker_start(&b, log_path, "w-0053b", small);
+    char long_text[3200];
+    memset(long_text, 0, sizeof(long_text));
+    for (size_t o = 0; o + 40 < sizeof(long_text);) o += (size_t)snprintf(long_text + o, sizeof(long_text) - o, "A long post about %zu things. ", o);
+    wt_produce_post(prod, "TOO-BIG-RESULT", "Long", long_text, "en");
     wt_post_text(3, text, sizeof(text));
     wt_produce_post(prod, "GOOD-3", "Later", text, "en");
     wt_flush(prod);
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 3, 30000), "the restarted worker goes on");
     json_decref(errors);
-    errors = wt_topic_read(&b, "blog_errors");
-    WT_ASSERT(json_array_size(errors) == 6, "no dead letter re-sent after the restart (%zu)", json_array_size(errors));
+    errors = NULL;
+    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, "blog_errors"),
+                             json_array_size(errors) >= 7),
+                            20000),
+              "the oversized result is a dead letter");
+    WT_ASSERT(json_array_size(errors) == 7, "no dead letter re-sent after the restart (%zu)", json_array_size(errors));
+    json_t *last = NULL;
+    json_array_foreach(errors, i, e) if (!strcmp(json_string_value(json_object_get(e, "key")), "TOO-BIG-RESULT")) last =
+        json_object_get(e, "value");
+    WT_ASSERT(last, "a dead letter keyed TOO-BIG-RESULT");
+    WT_ASSERT(!strcmp(json_string_value(json_object_get(last, "reason")), "value_too_large"), "reason");
+    WT_ASSERT(strstr(json_string_value(json_object_get(last, "detail")), "message.max.bytes"), "detail");
+    WT_ASSERT(json_is_true(json_object_get(last, "value_truncated")), "value cut to fit");
+    wt_log_read(log_path, &log);
+    WT_ASSERT(!wt_log_find(&log, "TOO-BIG-RESULT"), "not in the results log");
+    wt_log_free(&log);
     json_decref(errors);
     status = wt_worker_stop(worker, SIGTERM);
     WT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clean exit");
