@@ -23,8 +23,8 @@ static const sa_cfg_opt_t worker_opts[] = {
      "topic of post operations to score"},
     {"results.topic", "results-topic", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, results_topic), 0, 0,
      "blog_results", "TOPIC", "topic the results are published to (key = post id)"},
-    {"errors.topic", "errors-topic", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, errors_topic), 0, 0, "blog_errors",
-     "TOPIC", "dead-letter topic for records the worker cannot process"},
+    {"errors.topic", "errors-topic", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, errors_topic), 0, 0,
+     "blog_errors", "TOPIC", "dead-letter topic for records the worker cannot process"},
     {"results.log", "results-log", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, results_log), 0, 0,
      "samsa-data/results.jsonl", "PATH", "JSON Lines results log, each post exactly once (fdatasync'd)"},
     {"work.ms", "work-ms", 0, SA_CFG_MS, offsetof(sa_worker_conf_t, work_ms), 0, 3600000, "0", "MS",
@@ -35,8 +35,8 @@ static const sa_cfg_opt_t worker_opts[] = {
      "name in the results and logs; empty: hostname-pid"},
     {"max.value.bytes", "max-value-bytes", 0, SA_CFG_SIZE, offsetof(sa_worker_conf_t, max_value_bytes), 1,
      1073741824, "1m", "BYTES", "larger operation values go to the dead-letter topic unparsed"},
-    {"recent.posts", "recent-posts", 0, SA_CFG_INT, offsetof(sa_worker_conf_t, recent), 1, 10000000, "1000", "N",
-     "recent posts compared for near-duplicates (rebuilt from the results log at start)"},
+    {"recent.posts", "recent-posts", 0, SA_CFG_INT, offsetof(sa_worker_conf_t, recent), 1, 10000000, "1000",
+     "N", "recent posts compared for near-duplicates (rebuilt from the results log at start)"},
     {NULL, "config", 'c', SA_CFG_FILE, offsetof(sa_worker_conf_t, config), 0, 0, NULL, "FILE",
      "a .properties file with any of the settings above (flags override it)"},
     {"log.level", "log-level", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, log_level), 0, 0, "info", "LEVEL",
@@ -51,8 +51,7 @@ static const sa_cfg_cmd_t worker_spec = {
     "Score blog posts from blog_operations in consumer group blog_group: append each result once to the "
     "results log (fdatasync'd), publish it to blog_results, then commit the offset. Records that are not "
     "valid posts go to blog_errors. Ctrl-C/SIGTERM finishes the current post, commits and leaves the group.",
-    worker_opts,
-    "example:\n  samsa worker -b 127.0.0.1:19092 --results-log /tmp/results.jsonl --work-ms 0"};
+    worker_opts, "example:\n  samsa worker -b 127.0.0.1:19092 --results-log /tmp/results.jsonl --work-ms 0"};
 
 static volatile sig_atomic_t stop;
 

@@ -39,10 +39,10 @@ typedef struct slot_s {
 } slot_t;
 
 struct sa_results_log_s {
-    char *path;             /* owned copy, for messages */
-    int fd;                 /* O_RDWR | O_APPEND */
-    off_t known_end;        /* end of the last complete line indexed */
-    slot_t *slots;          /* hash table, nslots a power of two */
+    char *path;                 /* owned copy, for messages */
+    int fd;                     /* O_RDWR | O_APPEND */
+    off_t known_end;            /* end of the last complete line indexed */
+    slot_t *slots;              /* hash table, nslots a power of two */
     size_t nslots, count, used; /* used counts tombstones too */
     sa_results_line_fn on_line;
     void *opaque;
@@ -109,8 +109,11 @@ static void index_line(sa_results_log_t *log, const char *line, size_t len, off_
     json_t *obj = len <= LINE_MAX_BYTES ? json_loadb(line, len, 0, &jerr) : NULL;
     json_t *id = obj ? json_object_get(obj, "id") : NULL;
     if (!json_is_string(id)) {
-        sa_log_warn("worker", "%s: skipping the unreadable line at byte %lld (%s)", log->path, (long long)offset,
-                    obj ? "no string \"id\"" : len > LINE_MAX_BYTES ? "too long" : jerr.text);
+        sa_log_warn("worker", "%s: skipping the unreadable line at byte %lld (%s)", log->path,
+                    (long long)offset,
+                    obj                    ? "no string \"id\""
+                    : len > LINE_MAX_BYTES ? "too long"
+                                           : jerr.text);
     } else {
         index_put(log, json_string_value(id), offset, len);
         if (log->on_line) log->on_line(log->opaque, json_string_value(id), obj);
@@ -137,7 +140,8 @@ static sa_err_t scan(sa_results_log_t *log, char *errstr, size_t errstr_size) {
             char *nl = memchr(chunk + i, '\n', (size_t)n - i);
             size_t take = nl ? (size_t)(nl - (chunk + i)) : (size_t)n - i;
             /* Past the limit keep LINE_MAX_BYTES only, which index_line reports as too long. */
-            if (line.len < LINE_MAX_BYTES) sa_buf_append(&line, chunk + i, SA_MIN(take, LINE_MAX_BYTES - line.len + 1));
+            if (line.len < LINE_MAX_BYTES)
+                sa_buf_append(&line, chunk + i, SA_MIN(take, LINE_MAX_BYTES - line.len + 1));
             i += take;
             if (nl) {
                 off_t end = pos + (off_t)i + 1;
@@ -261,7 +265,8 @@ char *sa_results_log_get(const sa_results_log_t *log, const char *id, size_t *le
             ssize_t n = pread(log->fd, line + got, s->len - got, s->offset + (off_t)got);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
-                sa_log_error("worker", "%s: reading the line of %s: %s", log->path, id, n ? strerror(errno) : "short file");
+                sa_log_error("worker", "%s: reading the line of %s: %s", log->path, id,
+                             n ? strerror(errno) : "short file");
                 free(line);
                 return NULL;
             }

@@ -40,8 +40,8 @@ static void check_spam(const sa_score_input_t *in, sa_score_t *out) {
     if (!first) first = title_first;
     if (phrases) {
         int pts = phrases >= 2 ? -70 : -35;
-        add_reason(out, "SPAM_PHRASE", pts, "%zu spam phrase%s, e.g. \"%s\"", phrases,
-                   phrases > 1 ? "s" : "", first);
+        add_reason(out, "SPAM_PHRASE", pts, "%zu spam phrase%s, e.g. \"%s\"", phrases, phrases > 1 ? "s" : "",
+                   first);
     }
     out->links = sa_spam_links(in->content, in->content_len);
     if (out->links > SA_SCORE_FREE_LINKS) {
@@ -55,11 +55,13 @@ static void check_spam(const sa_score_input_t *in, sa_score_t *out) {
         add_reason(out, "SHOUTING", pts, "%.0f%% of the letters are capitals", out->caps_ratio * 100);
     }
     size_t runs = sa_spam_repeated_runs(in->content, in->content_len);
-    if (runs) add_reason(out, "REPEATED_CHARS", -10, "%zu run%s of a letter repeated %d+ times", runs,
-                         runs > 1 ? "s" : "", SA_SPAM_REPEAT_RUN);
+    if (runs)
+        add_reason(out, "REPEATED_CHARS", -10, "%zu run%s of a letter repeated %d+ times", runs,
+                   runs > 1 ? "s" : "", SA_SPAM_REPEAT_RUN);
     size_t punct = sa_spam_punct_runs(in->content, in->content_len);
-    if (punct) add_reason(out, "PUNCTUATION_RUN", -10, "%zu run%s of %d+ punctuation marks", punct,
-                          punct > 1 ? "s" : "", SA_SPAM_PUNCT_RUN);
+    if (punct)
+        add_reason(out, "PUNCTUATION_RUN", -10, "%zu run%s of %d+ punctuation marks", punct,
+                   punct > 1 ? "s" : "", SA_SPAM_PUNCT_RUN);
 }
 
 void sa_score_post(const sa_score_input_t *in, const sa_simhash_ring_t *recent, sa_score_t *out) {
@@ -76,15 +78,18 @@ void sa_score_post(const sa_score_input_t *in, const sa_simhash_ring_t *recent, 
                        sa_lang_name(out->lang), sa_lang_name(out->lang_detected));
     }
     const sa_text_stats_t *t = &out->text;
-    out->readability = round_to(out->lang == SA_LANG_RU ? sa_readability_oborneva(t->words, t->sentences, t->syllables)
-                                                        : sa_readability_flesch(t->words, t->sentences, t->syllables),
-                                0.1);
+    out->readability =
+        round_to(out->lang == SA_LANG_RU ? sa_readability_oborneva(t->words, t->sentences, t->syllables)
+                                         : sa_readability_flesch(t->words, t->sentences, t->syllables),
+                 0.1);
     if (t->words == 0) {
         add_reason(out, "EMPTY", -100, "the content has no words");
         goto verdict;
     }
     out->simhash = sa_simhash_text(in->content, in->content_len);
-    const char *dup = recent ? sa_simhash_ring_find(recent, out->simhash, SA_SIMHASH_NEAR, in->id, &out->near_distance) : NULL;
+    const char *dup =
+        recent ? sa_simhash_ring_find(recent, out->simhash, SA_SIMHASH_NEAR, in->id, &out->near_distance)
+               : NULL;
     if (dup) {
         snprintf(out->near_duplicate_of, sizeof(out->near_duplicate_of), "%s", dup);
         add_reason(out, "NEAR_DUPLICATE", -100, "near-duplicate of post %s (SimHash distance %d)", dup,
@@ -122,16 +127,18 @@ const char *sa_lang_name(sa_lang_t lang) { return lang == SA_LANG_RU ? "ru" : "e
 void sa_score_to_json(const sa_score_t *score, json_t *obj) {
     json_t *reasons = json_array();
     for (size_t i = 0; i < score->nreasons; i++)
-        json_array_append_new(reasons, json_pack("{s:s, s:s, s:i}", "code", score->reasons[i].code, "message",
-                                                 score->reasons[i].message, "points", score->reasons[i].points));
+        json_array_append_new(reasons,
+                              json_pack("{s:s, s:s, s:i}", "code", score->reasons[i].code, "message",
+                                        score->reasons[i].message, "points", score->reasons[i].points));
     char simhash[17];
     snprintf(simhash, sizeof(simhash), "%016llx", (unsigned long long)score->simhash);
-    json_t *metrics = json_pack(
-        "{s:I, s:I, s:I, s:f, s:s, s:s, s:s, s:I, s:f, s:s}", "words", (json_int_t)score->text.words,
-        "sentences", (json_int_t)score->text.sentences, "syllables", (json_int_t)score->text.syllables,
-        "readability", score->readability, "readability_formula", score->lang == SA_LANG_RU ? "oborneva" : "flesch",
-        "lang", sa_lang_name(score->lang), "lang_detected", sa_lang_name(score->lang_detected), "links",
-        (json_int_t)score->links, "caps_ratio", score->caps_ratio, "simhash", simhash);
+    json_t *metrics =
+        json_pack("{s:I, s:I, s:I, s:f, s:s, s:s, s:s, s:I, s:f, s:s}", "words",
+                  (json_int_t)score->text.words, "sentences", (json_int_t)score->text.sentences, "syllables",
+                  (json_int_t)score->text.syllables, "readability", score->readability, "readability_formula",
+                  score->lang == SA_LANG_RU ? "oborneva" : "flesch", "lang", sa_lang_name(score->lang),
+                  "lang_detected", sa_lang_name(score->lang_detected), "links", (json_int_t)score->links,
+                  "caps_ratio", score->caps_ratio, "simhash", simhash);
     json_object_set_new(metrics, "near_duplicate_of",
                         score->near_duplicate_of[0] ? json_string(score->near_duplicate_of) : json_null());
     json_object_set_new(obj, "status", json_string(sa_verdict_name(score->verdict)));

@@ -30,9 +30,9 @@
 #include "blog/score_text.h"
 
 #define SA_SCORE_PUBLISH_MIN 70 /* score >= this: published */
-#define SA_SCORE_REVIEW_MIN 40  /* score >= this: review; below: rejected */
-#define SA_SCORE_MIN_WORDS 10   /* fewer words than this: TOO_SHORT */
-#define SA_SCORE_FREE_LINKS 2   /* links allowed without a deduction */
+#define SA_SCORE_REVIEW_MIN  40 /* score >= this: review; below: rejected */
+#define SA_SCORE_MIN_WORDS   10 /* fewer words than this: TOO_SHORT */
+#define SA_SCORE_FREE_LINKS  2  /* links allowed without a deduction */
 #define SA_SCORE_MAX_REASONS 12
 
 typedef enum sa_verdict_e {
@@ -42,33 +42,33 @@ typedef enum sa_verdict_e {
 } sa_verdict_t;
 
 typedef struct sa_reason_s {
-    const char *code; /* static stable code, e.g. "TOO_SHORT" */
-    char message[160];/* human explanation with the measured numbers */
-    int points;       /* points taken off (<= 0) */
+    const char *code;  /* static stable code, e.g. "TOO_SHORT" */
+    char message[160]; /* human explanation with the measured numbers */
+    int points;        /* points taken off (<= 0) */
 } sa_reason_t;
 
 typedef struct sa_score_input_s {
     const char *title;   /* borrowed UTF-8, NUL-terminated */
     const char *content; /* borrowed UTF-8; content_len bytes (may hold no NUL) */
     size_t content_len;
-    const char *lang;    /* borrowed "en", "ru", or NULL/other: detect from the text */
-    const char *id;      /* borrowed post id (never its own near-duplicate), or NULL */
+    const char *lang; /* borrowed "en", "ru", or NULL/other: detect from the text */
+    const char *id;   /* borrowed post id (never its own near-duplicate), or NULL */
 } sa_score_input_t;
 
 typedef struct sa_score_s {
     sa_verdict_t verdict;
-    int score;                                /* 0..100 */
-    sa_reason_t reasons[SA_SCORE_MAX_REASONS];/* in the order the signals were checked */
+    int score;                                 /* 0..100 */
+    sa_reason_t reasons[SA_SCORE_MAX_REASONS]; /* in the order the signals were checked */
     size_t nreasons;
-    sa_text_stats_t text;                     /* counts over the content */
-    sa_lang_t lang;                           /* the language used for readability */
-    sa_lang_t lang_detected;                  /* from the Cyrillic share */
-    double readability;                       /* Flesch (en) or Oborneva (ru), 1 decimal */
+    sa_text_stats_t text;    /* counts over the content */
+    sa_lang_t lang;          /* the language used for readability */
+    sa_lang_t lang_detected; /* from the Cyrillic share */
+    double readability;      /* Flesch (en) or Oborneva (ru), 1 decimal */
     size_t links;
-    double caps_ratio;                        /* 0..1, 3 decimals */
-    uint64_t simhash;                         /* content fingerprint (0: no words) */
+    double caps_ratio;                             /* 0..1, 3 decimals */
+    uint64_t simhash;                              /* content fingerprint (0: no words) */
     char near_duplicate_of[SA_SIMHASH_ID_MAX + 1]; /* id of the recent post matched, or "" */
-    int near_distance;                        /* its Hamming distance, -1 if none */
+    int near_distance;                             /* its Hamming distance, -1 if none */
 } sa_score_t;
 
 /**

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SA_SIMHASH_NEAR 3       /* largest Hamming distance still called a near-duplicate */
-#define SA_SIMHASH_SHINGLE 3    /* words per shingle */
-#define SA_SIMHASH_ID_MAX 128   /* longest post id kept in the ring, in bytes */
+#define SA_SIMHASH_NEAR    3   /* largest Hamming distance still called a near-duplicate */
+#define SA_SIMHASH_SHINGLE 3   /* words per shingle */
+#define SA_SIMHASH_ID_MAX  128 /* longest post id kept in the ring, in bytes */
 
 /** @returns the SimHash of @p s (0 when it has no word). */
 uint64_t sa_simhash_text(const char *s, size_t len);

@@ -14,10 +14,26 @@
 #include "core/mem.h"
 
 static const char *const stop_phrases[] = {
-    "buy now", "click here", "free money", "earn money fast", "limited offer", "100% free",
-    "work from home", "casino", "viagra", "crypto giveaway", "act now", "double your income",
-    "купить сейчас", "заработок без вложений", "перейди по ссылке", "переходи по ссылке",
-    "быстрый заработок", "казино", "только сегодня", "бесплатно и без регистрации",
+    "buy now",
+    "click here",
+    "free money",
+    "earn money fast",
+    "limited offer",
+    "100% free",
+    "work from home",
+    "casino",
+    "viagra",
+    "crypto giveaway",
+    "act now",
+    "double your income",
+    "купить сейчас",
+    "заработок без вложений",
+    "перейди по ссылке",
+    "переходи по ссылке",
+    "быстрый заработок",
+    "казино",
+    "только сегодня",
+    "бесплатно и без регистрации",
 };
 
 size_t sa_spam_links(const char *s, size_t len) {

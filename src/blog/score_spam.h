@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #define SA_SPAM_REPEAT_RUN 5 /* same letter this many times in a row is a signal */
-#define SA_SPAM_PUNCT_RUN 4  /* this many punctuation marks in a row is a signal */
+#define SA_SPAM_PUNCT_RUN  4 /* this many punctuation marks in a row is a signal */
 
 /** @returns the number of links in @p s. */
 size_t sa_spam_links(const char *s, size_t len);

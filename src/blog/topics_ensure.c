@@ -47,8 +47,8 @@ static int listed(const struct rd_kafka_metadata *md, const char *name) {
     return 0;
 }
 
-int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int timeout_ms,
-                     char *errstr, size_t errstr_size) {
+int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int timeout_ms, char *errstr,
+                     size_t errstr_size) {
     int rc = -1;
     int64_t deadline = sa_mono_ms() + timeout_ms;
     /* The usual case is that the topics exist: one Metadata request (all topics, which never

@@ -27,8 +27,8 @@ typedef struct sa_topic_spec_s {
 
 /* Default partition counts of the blog's topics (DESIGN.md §4). */
 #define SA_BLOG_OPERATIONS_PARTITIONS 3
-#define SA_BLOG_RESULTS_PARTITIONS 3
-#define SA_BLOG_ERRORS_PARTITIONS 1
+#define SA_BLOG_RESULTS_PARTITIONS    3
+#define SA_BLOG_ERRORS_PARTITIONS     1
 
 /**
  * Make sure every topic in @p specs exists, creating the missing ones with replication factor
@@ -42,7 +42,7 @@ typedef struct sa_topic_spec_s {
  *          invalid partition count).
  * @locality any thread; blocks up to @p timeout_ms.
  */
-int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int timeout_ms,
-                     char *errstr, size_t errstr_size);
+int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int timeout_ms, char *errstr,
+                     size_t errstr_size);
 
 #endif

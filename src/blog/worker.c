@@ -28,10 +28,10 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define BATCH_MAX 500          /* records per batch with --work-ms 0 */
+#define BATCH_MAX         500          /* records per batch with --work-ms 0 */
 #define DEAD_LETTER_EMBED (128u << 10) /* bytes of an original value kept in a dead letter */
-#define RETRY_PAUSE_MS 1000    /* after a failed produce or log write */
-#define DR_PENDING (-100000)   /* delivery status not known yet */
+#define RETRY_PAUSE_MS    1000         /* after a failed produce or log write */
+#define DR_PENDING        (-100000)    /* delivery status not known yet */
 
 typedef enum action_e {
     ACT_NONE,   /* not processed (stop came first) */
@@ -43,11 +43,11 @@ typedef enum action_e {
 typedef struct item_s {
     rd_kafka_message_t *msg; /* owned */
     action_t act;
-    char *id;                /* owned post id (NEW, REPLAY) */
-    char *out;               /* owned JSON to produce (result line or dead letter) */
-    char verdict[16];        /* for the log line */
+    char *id;         /* owned post id (NEW, REPLAY) */
+    char *out;        /* owned JSON to produce (result line or dead letter) */
+    char verdict[16]; /* for the log line */
     int score;
-    rd_kafka_resp_err_t dr;  /* delivery report, DR_PENDING until it comes */
+    rd_kafka_resp_err_t dr; /* delivery report, DR_PENDING until it comes */
 } item_t;
 
 typedef struct worker_s {
@@ -56,9 +56,9 @@ typedef struct worker_s {
     rd_kafka_t *consumer, *producer;
     sa_results_log_t *log;
     sa_simhash_ring_t *ring;
-    item_t *batch;           /* BATCH_MAX items */
+    item_t *batch; /* BATCH_MAX items */
     size_t nbatch, batch_max;
-    size_t result_max;       /* largest result line the producer can send (message.max.bytes - framing) */
+    size_t result_max; /* largest result line the producer can send (message.max.bytes - framing) */
     uint64_t processed, replayed, dead; /* counters for the exit summary */
 } worker_t;
 
@@ -67,9 +67,12 @@ static const char *const consumer_defaults[] = {
     /* A killed worker's partitions move on after 6 s, not Kafka's default 45 s. */
     "session.timeout.ms=6000", "heartbeat.interval.ms=1000", "fetch.wait.max.ms=100",
     "client.id=samsa-worker", NULL};
-static const char *const producer_defaults[] = {
-    "acks=all", "enable.idempotence=true", "linger.ms=1", "message.timeout.ms=30000",
-    "client.id=samsa-worker", NULL};
+static const char *const producer_defaults[] = {"acks=all",
+                                                "enable.idempotence=true",
+                                                "linger.ms=1",
+                                                "message.timeout.ms=30000",
+                                                "client.id=samsa-worker",
+                                                NULL};
 
 static void item_clear(item_t *it) {
     if (it->msg) rd_kafka_message_destroy(it->msg);
@@ -155,8 +158,8 @@ static void make_dead_letter(worker_t *w, item_t *it, const char *reason, const 
     json_decref(dl);
     it->act = ACT_DEAD;
     snprintf(it->verdict, sizeof(it->verdict), "%s", "dead-letter");
-    sa_log_warn("worker", "poison record %s[%d]@%lld: %s: %s -> %s", rd_kafka_topic_name(m->rkt), m->partition,
-                (long long)m->offset, reason, detail, w->conf->errors_topic);
+    sa_log_warn("worker", "poison record %s[%d]@%lld: %s: %s -> %s", rd_kafka_topic_name(m->rkt),
+                m->partition, (long long)m->offset, reason, detail, w->conf->errors_topic);
 }
 
 static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
@@ -171,8 +174,9 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
     sa_score_to_json(&score, obj);
     json_object_set_new(obj, "processed_at", json_string(now));
     json_object_set_new(obj, "worker", json_string(w->worker_id));
-    json_object_set_new(obj, "source", json_pack("{s:s, s:i, s:I}", "topic", rd_kafka_topic_name(m->rkt),
-                                                 "partition", (int)m->partition, "offset", (json_int_t)m->offset));
+    json_object_set_new(obj, "source",
+                        json_pack("{s:s, s:i, s:I}", "topic", rd_kafka_topic_name(m->rkt), "partition",
+                                  (int)m->partition, "offset", (json_int_t)m->offset));
     /* 10 significant digits: 83.4, not 83.400000000000006. */
     it->out = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10));
     size_t len = strlen(it->out);
@@ -180,8 +184,10 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
         /* It could never be published: a dead letter now, rather than a partition stuck
          * retrying a produce that can only fail. Nothing goes to the log. */
         char detail[160];
-        snprintf(detail, sizeof(detail), "the result would have %zu bytes, more than the %zu a record may hold "
-                 "(message.max.bytes)", len, w->result_max);
+        snprintf(detail, sizeof(detail),
+                 "the result would have %zu bytes, more than the %zu a record may hold "
+                 "(message.max.bytes)",
+                 len, w->result_max);
         make_dead_letter(w, it, "value_too_large", detail);
         return;
     }
@@ -197,8 +203,8 @@ static void process_record(worker_t *w, item_t *it) {
     const rd_kafka_message_t *m = it->msg;
     char detail[256];
     sa_post_t post;
-    sa_post_status_t st = sa_post_parse(m->payload, m->len, (size_t)w->conf->max_value_bytes, &post, detail,
-                                        sizeof(detail));
+    sa_post_status_t st =
+        sa_post_parse(m->payload, m->len, (size_t)w->conf->max_value_bytes, &post, detail, sizeof(detail));
     if (st != SA_POST_OK) {
         make_dead_letter(w, it, sa_post_status_code(st), detail);
         return;
@@ -222,7 +228,8 @@ static void rewind_batch(worker_t *w) {
     for (size_t i = 0; i < w->nbatch; i++) {
         rd_kafka_message_t *m = w->batch[i].msg;
         if (!rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition))
-            rd_kafka_topic_partition_list_add(parts, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset;
+            rd_kafka_topic_partition_list_add(parts, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+                m->offset;
     }
     rd_kafka_error_t *error = rd_kafka_seek_partitions(w->consumer, parts, 5000);
     if (error) {
@@ -278,8 +285,8 @@ static int publish_and_commit(worker_t *w, size_t done) {
         item_t *it = &w->batch[i];
         if (it->dr == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
         if (it->dr != DR_PENDING && it->out)
-            sa_log_error("worker", "delivery to %s failed: %s", it->act == ACT_DEAD ? w->conf->errors_topic
-                                                                                      : w->conf->results_topic,
+            sa_log_error("worker", "delivery to %s failed: %s",
+                         it->act == ACT_DEAD ? w->conf->errors_topic : w->conf->results_topic,
                          rd_kafka_err2str(it->dr));
         failed = 1;
     }
@@ -297,8 +304,10 @@ static int publish_and_commit(worker_t *w, size_t done) {
     if (err)
         /* Not fatal: the records come back (to us or the partition's next owner), are found in the
          * results log and are only re-published. */
-        sa_log_warn("worker", "offset commit failed (%s); these records will be re-delivered and "
-                    "re-published, not re-logged", rd_kafka_err2str(err));
+        sa_log_warn("worker",
+                    "offset commit failed (%s); these records will be re-delivered and "
+                    "re-published, not re-logged",
+                    rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(offsets);
     return 0;
 }
@@ -381,8 +390,9 @@ static void remember_line(void *opaque, const char *id, json_t *line) {
 static rd_kafka_t *new_client(worker_t *w, rd_kafka_type_t type) {
     char errstr[512];
     const sa_worker_conf_t *c = w->conf;
-    rd_kafka_conf_t *kc = sa_kconf_new(c->bootstrap, type == RD_KAFKA_CONSUMER ? consumer_defaults : producer_defaults,
-                                       &c->props, errstr, sizeof(errstr));
+    rd_kafka_conf_t *kc =
+        sa_kconf_new(c->bootstrap, type == RD_KAFKA_CONSUMER ? consumer_defaults : producer_defaults,
+                     &c->props, errstr, sizeof(errstr));
     if (!kc) goto err;
     rd_kafka_conf_set_opaque(kc, w);
     if (type == RD_KAFKA_CONSUMER) {
@@ -422,14 +432,16 @@ static int start(worker_t *w) {
     char max[32];
     size_t max_size = sizeof(max);
     w->result_max = 1000000;
-    if (rd_kafka_conf_get(rd_kafka_conf(w->producer), "message.max.bytes", max, &max_size) == RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_get(rd_kafka_conf(w->producer), "message.max.bytes", max, &max_size) ==
+        RD_KAFKA_CONF_OK)
         w->result_max = (size_t)strtoull(max, NULL, 10);
     /* Room for the record framing and the key (a post id of at most 128 bytes). */
     w->result_max = w->result_max > 1024 ? w->result_max - 1024 : w->result_max / 2;
     if (!(w->consumer = new_client(w, RD_KAFKA_CONSUMER))) return -1;
     rd_kafka_poll_set_consumer(w->consumer);
 
-    const sa_topic_spec_t specs[] = {{c->topic, (int)c->partitions}, {c->results_topic, (int)c->partitions},
+    const sa_topic_spec_t specs[] = {{c->topic, (int)c->partitions},
+                                     {c->results_topic, (int)c->partitions},
                                      {c->errors_topic, SA_BLOG_ERRORS_PARTITIONS}};
     if (sa_topics_ensure(w->producer, specs, SA_ARRAY_LEN(specs), 10000, errstr, sizeof(errstr)))
         /* Not fatal: the topics may exist already, or come with the broker a moment later. */
@@ -443,8 +455,8 @@ static int start(worker_t *w) {
         sa_log_error("worker", "subscribe to %s: %s", c->topic, rd_kafka_err2str(err));
         return -1;
     }
-    sa_log_info("worker", "%s: consuming %s in group %s from %s (work %lld ms per post)", w->worker_id, c->topic,
-                c->group, c->bootstrap, (long long)c->work_ms);
+    sa_log_info("worker", "%s: consuming %s in group %s from %s (work %lld ms per post)", w->worker_id,
+                c->topic, c->group, c->bootstrap, (long long)c->work_ms);
     return 0;
 }
 

@@ -26,19 +26,19 @@
 #include "core/config.h"
 
 typedef struct sa_worker_conf_s {
-    char *bootstrap;       /* -b HOST:PORT[,...] */
-    sa_strlist_t props;    /* -X key=value for both clients */
-    char *group;           /* consumer group (blog_group) */
-    char *topic;           /* input topic (blog_operations) */
-    char *results_topic;   /* blog_results */
-    char *errors_topic;    /* blog_errors */
-    char *results_log;     /* path of the JSON Lines results log */
-    char *worker_id;       /* "" = hostname-pid */
-    int64_t work_ms;       /* simulated heavy step per post */
-    int64_t partitions;    /* partitions of the topics it creates */
+    char *bootstrap;         /* -b HOST:PORT[,...] */
+    sa_strlist_t props;      /* -X key=value for both clients */
+    char *group;             /* consumer group (blog_group) */
+    char *topic;             /* input topic (blog_operations) */
+    char *results_topic;     /* blog_results */
+    char *errors_topic;      /* blog_errors */
+    char *results_log;       /* path of the JSON Lines results log */
+    char *worker_id;         /* "" = hostname-pid */
+    int64_t work_ms;         /* simulated heavy step per post */
+    int64_t partitions;      /* partitions of the topics it creates */
     int64_t max_value_bytes; /* larger blog_operations values are dead letters */
-    int64_t recent;        /* posts remembered for near-duplicate detection */
-    char *config;          /* --config FILE (.properties), already applied */
+    int64_t recent;          /* posts remembered for near-duplicate detection */
+    char *config;            /* --config FILE (.properties), already applied */
     char *log_level;
     char *debug;
 } sa_worker_conf_t;

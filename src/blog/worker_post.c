@@ -53,8 +53,8 @@ static sa_post_status_t need_string(json_t *obj, const char *name, const char **
     return SA_POST_OK;
 }
 
-sa_post_status_t sa_post_parse(const void *value, size_t len, size_t max_bytes, sa_post_t *post,
-                               char *detail, size_t detail_size) {
+sa_post_status_t sa_post_parse(const void *value, size_t len, size_t max_bytes, sa_post_t *post, char *detail,
+                               size_t detail_size) {
     static const char *const optional[] = {"author", "lang", "submitted_at", "idempotency_key"};
     sa_post_status_t st;
     json_error_t jerr;
@@ -167,8 +167,8 @@ json_t *sa_post_dead_letter(const char *reason, const char *detail, const sa_pos
                             size_t embed_max, const char *worker) {
     char now[48];
     sa_time_rfc3339(sa_wall_ms(), now);
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:i, s:I}", "reason", reason, "detail", detail, "topic", src->topic,
-                            "partition", (int)src->partition, "offset", (json_int_t)src->offset);
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:i, s:I}", "reason", reason, "detail", detail, "topic",
+                            src->topic, "partition", (int)src->partition, "offset", (json_int_t)src->offset);
     embed_bytes(obj, "key", "key_encoding", key, SA_MIN(key_len, (size_t)1024), 1024);
     int cut = embed_bytes(obj, "value", "value_encoding", value, value_len, embed_max);
     json_object_set_new(obj, "value_size", json_integer((json_int_t)value_len));

@@ -28,12 +28,12 @@ typedef enum sa_post_status_e {
 } sa_post_status_t;
 
 typedef struct sa_post_s {
-    json_t *obj;         /* owned: the whole post object */
-    const char *id;      /* the fields below are valid while obj is */
+    json_t *obj;    /* owned: the whole post object */
+    const char *id; /* the fields below are valid while obj is */
     const char *title;
     const char *content;
     size_t content_len;
-    const char *lang;    /* NULL if absent or null */
+    const char *lang; /* NULL if absent or null */
 } sa_post_t;
 
 /**
@@ -42,8 +42,8 @@ typedef struct sa_post_s {
  * @param post    filled on SA_POST_OK (release with sa_post_clear); zeroed otherwise.
  * @param detail  a human explanation on failure (e.g. jansson's message with the column).
  */
-sa_post_status_t sa_post_parse(const void *value, size_t len, size_t max_bytes, sa_post_t *post,
-                               char *detail, size_t detail_size);
+sa_post_status_t sa_post_parse(const void *value, size_t len, size_t max_bytes, sa_post_t *post, char *detail,
+                               size_t detail_size);
 
 void sa_post_clear(sa_post_t *post);
 
@@ -52,7 +52,7 @@ const char *sa_post_status_code(sa_post_status_t st);
 
 /* Where a record came from, for dead letters and results. */
 typedef struct sa_post_source_s {
-    const char *topic;   /* borrowed */
+    const char *topic; /* borrowed */
     int32_t partition;
     int64_t offset;
 } sa_post_source_t;

@@ -21,9 +21,10 @@
 #include "core/mem.h"
 #include "harness.h"
 
-static const char *const words[] = {"river", "garden", "coffee", "train", "mountain", "letter", "window", "bread",
-                                    "music", "winter", "harbour", "lamp", "forest", "street", "candle", "market",
-                                    "beautiful", "yesterday", "remember", "little", "people", "quiet", "table"};
+static const char *const words[] = {"river",    "garden", "coffee", "train",  "mountain",  "letter",
+                                    "window",   "bread",  "music",  "winter", "harbour",   "lamp",
+                                    "forest",   "street", "candle", "market", "beautiful", "yesterday",
+                                    "remember", "little", "people", "quiet",  "table"};
 
 static void post_text(unsigned i, char *out, size_t size) {
     size_t o = (size_t)snprintf(out, size, "Post %u. ", i);
@@ -32,7 +33,8 @@ static void post_text(unsigned i, char *out, size_t size) {
         o += (size_t)snprintf(out + o, size - o, "Today the");
         for (int w = 0; w < 8; w++) {
             x = x * 1103515245u + 12345u;
-            o += (size_t)snprintf(out + o, size - o, " %s", words[(x >> 16) % (sizeof(words) / sizeof(words[0]))]);
+            o += (size_t)snprintf(out + o, size - o, " %s",
+                                  words[(x >> 16) % (sizeof(words) / sizeof(words[0]))]);
         }
         o += (size_t)snprintf(out + o, size - o, " was fine. ");
     }
@@ -54,7 +56,8 @@ static int64_t score_pass(const sa_simhash_ring_t *ring, unsigned n, int with_js
         sa_score_post(&in, ring, &sc);
         *published += sc.verdict == SA_VERDICT_PUBLISHED;
         if (!with_json) continue;
-        json_t *obj = json_pack("{s:s, s:s, s:s}", "id", "01JD00000000000000000000", "title", "A title", "content", text);
+        json_t *obj = json_pack("{s:s, s:s, s:s}", "id", "01JD00000000000000000000", "title", "A title",
+                                "content", text);
         sa_score_to_json(&sc, obj);
         free(json_dumps(obj, JSON_COMPACT));
         json_decref(obj);
@@ -77,8 +80,9 @@ static void bench_scoring(unsigned n) {
     for (int rep = 0; rep < 3; rep++)
         for (int j = 0; j < 2; j++) best[j] = SA_MIN(best[j], score_pass(ring, n, j, &bytes, &published));
     double s1 = (double)SA_MAX(best[0], 1) / 1000, s2 = (double)SA_MAX(best[1], 1) / 1000;
-    printf("| scoring alone (%u posts, avg %zu bytes, ring of 1,000) | %.0f posts/s | %.1f µs/post | %.1f MB/s |\n", n,
-           bytes / n, n / s1, s1 * 1e6 / n, (double)bytes / s1 / 1e6);
+    printf("| scoring alone (%u posts, avg %zu bytes, ring of 1,000) | %.0f posts/s | %.1f µs/post | %.1f "
+           "MB/s |\n",
+           n, bytes / n, n / s1, s1 * 1e6 / n, (double)bytes / s1 / 1e6);
     printf("| scoring + JSON result line | %.0f posts/s | %.1f µs/post | |\n", n / s2, s2 * 1e6 / n);
     if (published == 0) fprintf(stderr, "bench: unexpected: no post published\n");
     sa_simhash_ring_free(ring);
@@ -109,8 +113,8 @@ static int bench_e2e(unsigned n) {
     for (unsigned i = 0; i < n; i++) {
         post_text(i, text, sizeof(text));
         snprintf(id, sizeof(id), "B%06u", i);
-        json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id, "title", "Bench",
-                                "content", text, "author", "bench", "lang", "en");
+        json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id, "title",
+                                "Bench", "content", text, "author", "bench", "lang", "en");
         char *v = json_dumps(obj, JSON_COMPACT);
         while (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC("blog_operations"), RD_KAFKA_V_KEY(id, strlen(id)),
                                  RD_KAFKA_V_VALUE(v, strlen(v)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -122,7 +126,8 @@ static int bench_e2e(unsigned n) {
     rd_kafka_flush(prod, 60000);
     rd_kafka_destroy(prod);
 
-    const char *argv[] = {"worker", "-b", broker.addr, "--results-log", log_path, "--work-ms", "0", "--log-level", "warn", NULL};
+    const char *argv[] = {"worker",    "-b", broker.addr,   "--results-log", log_path,
+                          "--work-ms", "0",  "--log-level", "warn",          NULL};
     int64_t t0 = th_now_ms();
     pid_t pid = th_spawn(argv);
     int64_t first = 0;
@@ -137,8 +142,11 @@ static int bench_e2e(unsigned n) {
     if (!first) first = t1;
     printf("| end to end, --work-ms 0 (%u posts, samsa broker, 1 worker) | %.0f posts/s | %.0f µs/post | "
            "start-up + group join %.0f ms |\n",
-           n, done / ((double)(t1 - t0) / 1000), (double)(t1 - t0) * 1000 / (done ? done : 1), (double)(first - t0));
-    if (t1 > first) printf("| end to end, after the first batch | %.0f posts/s | | |\n", (done) / ((double)(t1 - first) / 1000));
+           n, done / ((double)(t1 - t0) / 1000), (double)(t1 - t0) * 1000 / (done ? done : 1),
+           (double)(first - t0));
+    if (t1 > first)
+        printf("| end to end, after the first batch | %.0f posts/s | | |\n",
+               (done) / ((double)(t1 - first) / 1000));
     th_proc_cleanup(&broker);
     th_rmtree(dir);
     return done == n ? 0 : -1;

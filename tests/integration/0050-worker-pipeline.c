@@ -44,12 +44,14 @@ int main(void) {
     WT_ASSERT(!strcmp(json_string_value(json_object_get(ru, "content")), good_ru), "content kept");
     WT_ASSERT(!strcmp(json_string_value(json_object_get(ru, "worker")), "w-0050"), "worker id");
     json_t *metrics = json_object_get(ru, "metrics");
-    WT_ASSERT(!strcmp(json_string_value(json_object_get(metrics, "readability_formula")), "oborneva"), "Oborneva for ru");
+    WT_ASSERT(!strcmp(json_string_value(json_object_get(metrics, "readability_formula")), "oborneva"),
+              "Oborneva for ru");
     WT_ASSERT(json_integer_value(json_object_get(metrics, "words")) == 27, "ru words = %lld",
               (long long)json_integer_value(json_object_get(metrics, "words")));
     json_t *src = json_object_get(ru, "source");
     WT_ASSERT(!strcmp(json_string_value(json_object_get(src, "topic")), "blog_operations"), "source topic");
-    WT_ASSERT(json_is_integer(json_object_get(src, "partition")) && json_is_integer(json_object_get(src, "offset")),
+    WT_ASSERT(json_is_integer(json_object_get(src, "partition")) &&
+                  json_is_integer(json_object_get(src, "offset")),
               "source partition/offset");
     json_t *reasons = json_object_get(wt_log_find(&log, "P-SPAM"), "reasons");
     WT_ASSERT(json_array_size(reasons) >= 3, "spam has its reasons");
@@ -71,7 +73,8 @@ int main(void) {
     json_t *r;
     json_array_foreach(results, i, r) {
         json_t *v = json_object_get(r, "value");
-        WT_ASSERT(!strcmp(json_string_value(json_object_get(r, "key")), json_string_value(json_object_get(v, "id"))),
+        WT_ASSERT(!strcmp(json_string_value(json_object_get(r, "key")),
+                          json_string_value(json_object_get(v, "id"))),
                   "key = post id");
         WT_ASSERT(json_is_integer(json_object_get(v, "score")), "score on blog_results");
     }
@@ -93,8 +96,10 @@ int main(void) {
     WT_ASSERT(json_array_size(log.lines) == 4, "P-EN logged once");
     json_t *copy = wt_log_find(&log, "P-EN-COPY");
     WT_ASSERT(!strcmp(status_of(&log, "P-EN-COPY"), "rejected"), "copy rejected");
-    WT_ASSERT(!strcmp(json_string_value(json_object_get(json_object_get(copy, "metrics"), "near_duplicate_of")), "P-EN"),
-              "near_duplicate_of = P-EN");
+    WT_ASSERT(
+        !strcmp(json_string_value(json_object_get(json_object_get(copy, "metrics"), "near_duplicate_of")),
+                "P-EN"),
+        "near_duplicate_of = P-EN");
     wt_log_free(&log);
 
     int status = wt_worker_stop(worker, SIGTERM);

@@ -9,7 +9,7 @@
  */
 #include "worker_test.h"
 
-#define POSTS 1000
+#define POSTS  1000
 #define ROUNDS 4
 
 static void post_id(int i, char *out, size_t size) { snprintf(out, size, "K-%04d", i); }
@@ -42,12 +42,14 @@ int main(void) {
             }
             wt_flush(prod);
             if (c == 0) /* the worker has joined (the killed one's session expired) and works */
-                WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) > at_start, 30000), "round %d: progress", round);
+                WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) > at_start, 30000), "round %d: progress",
+                          round);
             if (c == kill_after) {
                 usleep((useconds_t)(rand() % 50000));
                 kill(worker, SIGKILL);
                 waitpid(worker, NULL, 0);
-                fprintf(stderr, "# round %d: killed after chunk %d, %zu lines\n", round, c, wt_log_count(log_path));
+                fprintf(stderr, "# round %d: killed after chunk %d, %zu lines\n", round, c,
+                        wt_log_count(log_path));
             }
         }
         if (round == 1) { /* a crash in the middle of write(): half a line, no newline */
@@ -66,13 +68,15 @@ int main(void) {
     wt_log_t log;
     wt_log_read(log_path, &log);
     WT_ASSERT(log.bad == 0, "no unreadable line (the torn one was cut)");
-    WT_ASSERT(json_array_size(log.lines) == POSTS, "exactly %d lines, got %zu", POSTS, json_array_size(log.lines));
+    WT_ASSERT(json_array_size(log.lines) == POSTS, "exactly %d lines, got %zu", POSTS,
+              json_array_size(log.lines));
     static int seen[POSTS];
     size_t i;
     json_t *line;
     json_array_foreach(log.lines, i, line) {
         int n = -1;
-        WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "K-%d", &n) == 1 && n >= 0 && n < POSTS,
+        WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "K-%d", &n) == 1 && n >= 0 &&
+                      n < POSTS,
                   "a known id: %s", json_string_value(json_object_get(line, "id")));
         WT_ASSERT(++seen[n] == 1, "post K-%04d logged twice", n);
     }
@@ -83,11 +87,12 @@ int main(void) {
     json_t *r;
     json_array_foreach(results, i, r) {
         int n = -1;
-        if (sscanf(json_string_value(json_object_get(r, "key")), "K-%d", &n) == 1 && n >= 0 && n < POSTS) published[n] = 1;
+        if (sscanf(json_string_value(json_object_get(r, "key")), "K-%d", &n) == 1 && n >= 0 && n < POSTS)
+            published[n] = 1;
     }
     for (int k = 0; k < POSTS; k++) WT_ASSERT(published[k], "K-%04d has a result on blog_results", k);
-    fprintf(stderr, "# %zu records on blog_results for %d posts (re-publishes after kills)\n", json_array_size(results),
-            POSTS);
+    fprintf(stderr, "# %zu records on blog_results for %d posts (re-publishes after kills)\n",
+            json_array_size(results), POSTS);
     json_decref(results);
     rd_kafka_destroy(prod);
     wt_broker_stop(&b);

@@ -38,9 +38,10 @@ int main(void) {
         WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_a) + wt_log_count(log_b) >= (size_t)produced, 30000),
                   "posts flowing (%d produced)", produced);
     }
-    WT_ASSERT(wt_log_count(log_a) > 0 && wt_log_count(log_b) > 0, "both workers got partitions (A %zu, B %zu)",
-              wt_log_count(log_a), wt_log_count(log_b));
-    fprintf(stderr, "# shared: A %zu, B %zu after %d posts\n", wt_log_count(log_a), wt_log_count(log_b), produced);
+    WT_ASSERT(wt_log_count(log_a) > 0 && wt_log_count(log_b) > 0,
+              "both workers got partitions (A %zu, B %zu)", wt_log_count(log_a), wt_log_count(log_b));
+    fprintf(stderr, "# shared: A %zu, B %zu after %d posts\n", wt_log_count(log_a), wt_log_count(log_b),
+            produced);
 
     /* Stop A in the middle of the stream. */
     produce_chunk(prod, &produced, 30);
@@ -67,7 +68,8 @@ int main(void) {
         json_t *line;
         json_array_foreach(logs[w]->lines, i, line) {
             int n = -1;
-            WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "H-%d", &n) == 1 && n >= 0 && n < produced,
+            WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "H-%d", &n) == 1 && n >= 0 &&
+                          n < produced,
                       "known id");
             WT_ASSERT(++seen[n] == 1, "H-%04d logged twice (by both workers?)", n);
             int p = (int)json_integer_value(json_object_get(json_object_get(line, "source"), "partition"));
@@ -75,8 +77,10 @@ int main(void) {
         }
     }
     for (int n = 0; n < produced; n++) WT_ASSERT(seen[n] == 1, "H-%04d logged", n);
-    WT_ASSERT(parts_after[0] && parts_after[1] && parts_after[2], "B serves all 3 partitions after the handoff "
-              "(%d/%d/%d)", parts_after[0], parts_after[1], parts_after[2]);
+    WT_ASSERT(parts_after[0] && parts_after[1] && parts_after[2],
+              "B serves all 3 partitions after the handoff "
+              "(%d/%d/%d)",
+              parts_after[0], parts_after[1], parts_after[2]);
     wt_log_free(&la);
     wt_log_free(&lb);
 

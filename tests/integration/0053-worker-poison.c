@@ -70,14 +70,16 @@ int main(void) {
     WT_ASSERT(json_integer_value(json_object_get(big_dl, "value_size")) == 10000, "value_size");
     WT_ASSERT(json_is_false(json_object_get(big_dl, "value_truncated")), "not truncated");
     v = reason_of(errors, "invalid_utf8");
-    WT_ASSERT(v && !strcmp(v, "eyJ0eXBlIjoiY3JlYXRlX3Bvc3QiLCJpZCI6Ilj//iJ9"), "invalid UTF-8 kept as base64 (%s)", v ? v : "-");
+    WT_ASSERT(v && !strcmp(v, "eyJ0eXBlIjoiY3JlYXRlX3Bvc3QiLCJpZCI6Ilj//iJ9"),
+              "invalid UTF-8 kept as base64 (%s)", v ? v : "-");
     v = reason_of(errors, "value_too_large");
     WT_ASSERT(v && strlen(v) == 10000, "oversized value kept whole (10000 bytes < the 128 KiB embed limit)");
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e) {
         json_t *dl = json_object_get(e, "value");
-        WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "topic")), "blog_operations"), "source topic");
+        WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "topic")), "blog_operations"),
+                  "source topic");
         WT_ASSERT(json_is_integer(json_object_get(dl, "offset")), "source offset");
         WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "key")), "BAD"), "original key");
         WT_ASSERT(json_is_string(json_object_get(dl, "detail")), "detail");
@@ -93,7 +95,8 @@ int main(void) {
     worker = wt_worker_start(&b, log_path, "w-0053b", small);
     char long_text[3200];
     memset(long_text, 0, sizeof(long_text));
-    for (size_t o = 0; o + 40 < sizeof(long_text);) o += (size_t)snprintf(long_text + o, sizeof(long_text) - o, "A long post about %zu things. ", o);
+    for (size_t o = 0; o + 40 < sizeof(long_text);)
+        o += (size_t)snprintf(long_text + o, sizeof(long_text) - o, "A long post about %zu things. ", o);
     wt_produce_post(prod, "TOO-BIG-RESULT", "Long", long_text, "en");
     wt_post_text(3, text, sizeof(text));
     wt_produce_post(prod, "GOOD-3", "Later", text, "en");
@@ -105,10 +108,11 @@ int main(void) {
                              json_array_size(errors) >= 7),
                             20000),
               "the oversized result is a dead letter");
-    WT_ASSERT(json_array_size(errors) == 7, "no dead letter re-sent after the restart (%zu)", json_array_size(errors));
+    WT_ASSERT(json_array_size(errors) == 7, "no dead letter re-sent after the restart (%zu)",
+              json_array_size(errors));
     json_t *last = NULL;
-    json_array_foreach(errors, i, e) if (!strcmp(json_string_value(json_object_get(e, "key")), "TOO-BIG-RESULT")) last =
-        json_object_get(e, "value");
+    json_array_foreach(errors, i, e) if (!strcmp(json_string_value(json_object_get(e, "key")),
+                                                 "TOO-BIG-RESULT")) last = json_object_get(e, "value");
     WT_ASSERT(last, "a dead letter keyed TOO-BIG-RESULT");
     WT_ASSERT(!strcmp(json_string_value(json_object_get(last, "reason")), "value_too_large"), "reason");
     WT_ASSERT(strstr(json_string_value(json_object_get(last, "detail")), "message.max.bytes"), "detail");

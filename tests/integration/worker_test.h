@@ -29,29 +29,29 @@
 
 #include "harness.h"
 
-#define WT_FAIL(...)                                                                              \
-    do {                                                                                          \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                      \
-        fprintf(stderr, __VA_ARGS__);                                                             \
-        fprintf(stderr, "\n");                                                                    \
-        exit(1);                                                                                  \
+#define WT_FAIL(...)                                                                                         \
+    do {                                                                                                     \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                 \
+        fprintf(stderr, __VA_ARGS__);                                                                        \
+        fprintf(stderr, "\n");                                                                               \
+        exit(1);                                                                                             \
     } while (0)
-#define WT_ASSERT(cond, ...)                                                                      \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "FAIL %s:%d: (%s) ", __FILE__, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                         \
-            fprintf(stderr, "\n");                                                                \
-            exit(1);                                                                              \
-        }                                                                                         \
+#define WT_ASSERT(cond, ...)                                                                                 \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "FAIL %s:%d: (%s) ", __FILE__, __LINE__, #cond);                                 \
+            fprintf(stderr, __VA_ARGS__);                                                                    \
+            fprintf(stderr, "\n");                                                                           \
+            exit(1);                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 typedef struct wt_broker_s {
-    th_proc_t proc;                 /* a real samsa broker, or unused with the mock */
-    rd_kafka_t *mock_rk;            /* owns the mock cluster */
-    rd_kafka_mock_cluster_t *mock;  /* NULL with a real broker */
+    th_proc_t proc;                /* a real samsa broker, or unused with the mock */
+    rd_kafka_t *mock_rk;           /* owns the mock cluster */
+    rd_kafka_mock_cluster_t *mock; /* NULL with a real broker */
     char bootstrap[256];
-    char dir[512];                  /* temp dir for results logs */
+    char dir[512]; /* temp dir for results logs */
 } wt_broker_t;
 
 static __attribute__((unused)) int wt_samsa_broker_built(void) {
@@ -92,8 +92,10 @@ static __attribute__((unused)) void wt_broker_start(wt_broker_t *b) {
     rd_kafka_mock_topic_create(b->mock, "blog_results", 3, 1);
     rd_kafka_mock_topic_create(b->mock, "blog_errors", 1, 1);
     snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", rd_kafka_mock_cluster_bootstraps(b->mock));
-    fprintf(stderr, "# broker: librdkafka mock cluster at %s (samsa broker not built yet or "
-                    "SAMSA_WORKER_TEST_BROKER=mock)\n", b->bootstrap);
+    fprintf(stderr,
+            "# broker: librdkafka mock cluster at %s (samsa broker not built yet or "
+            "SAMSA_WORKER_TEST_BROKER=mock)\n",
+            b->bootstrap);
 }
 
 static __attribute__((unused)) void wt_broker_stop(wt_broker_t *b) {
@@ -109,10 +111,19 @@ static __attribute__((unused)) void wt_broker_stop(wt_broker_t *b) {
 /* ---- workers ---- */
 
 /* Start `samsa worker` with its results log at @p log_path; @p extra: NULL-terminated or NULL. */
-static __attribute__((unused)) pid_t wt_worker_start(const wt_broker_t *b, const char *log_path, const char *worker_id,
-                             const char *const extra[]) {
-    const char *argv[40] = {"worker", "-b", b->bootstrap, "--results-log", log_path, "--worker-id", worker_id,
-                            "--work-ms", "0", "-X", "topic.metadata.refresh.interval.ms=1000"};
+static __attribute__((unused)) pid_t wt_worker_start(const wt_broker_t *b, const char *log_path,
+                                                     const char *worker_id, const char *const extra[]) {
+    const char *argv[40] = {"worker",
+                            "-b",
+                            b->bootstrap,
+                            "--results-log",
+                            log_path,
+                            "--worker-id",
+                            worker_id,
+                            "--work-ms",
+                            "0",
+                            "-X",
+                            "topic.metadata.refresh.interval.ms=1000"};
     size_t n = 11;
     for (size_t i = 0; extra && extra[i] && n < 38; i++) argv[n++] = extra[i];
     argv[n] = NULL;
@@ -168,11 +179,12 @@ static __attribute__((unused)) rd_kafka_t *wt_producer(const wt_broker_t *b) {
     return rk;
 }
 
-static __attribute__((unused)) void wt_produce_raw(rd_kafka_t *rk, const char *topic, const char *key, const void *value, size_t len) {
+static __attribute__((unused)) void wt_produce_raw(rd_kafka_t *rk, const char *topic, const char *key,
+                                                   const void *value, size_t len) {
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_VALUE((void *)value, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(rk, 10);
             continue;
@@ -183,10 +195,11 @@ static __attribute__((unused)) void wt_produce_raw(rd_kafka_t *rk, const char *t
 }
 
 /* Produce one create_post operation. */
-static __attribute__((unused)) void wt_produce_post(rd_kafka_t *rk, const char *id, const char *title, const char *content, const char *lang) {
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id, "title", title,
-                            "content", content, "author", "Tester", "lang", lang, "submitted_at",
-                            "2026-11-22T19:00:00.000Z", "idempotency_key", id);
+static __attribute__((unused)) void wt_produce_post(rd_kafka_t *rk, const char *id, const char *title,
+                                                    const char *content, const char *lang) {
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id,
+                            "title", title, "content", content, "author", "Tester", "lang", lang,
+                            "submitted_at", "2026-11-22T19:00:00.000Z", "idempotency_key", id);
     char *value = json_dumps(obj, JSON_COMPACT);
     wt_produce_raw(rk, "blog_operations", id, value, strlen(value));
     free(value);
@@ -195,8 +208,9 @@ static __attribute__((unused)) void wt_produce_post(rd_kafka_t *rk, const char *
 
 /* A distinct, ordinary English post number @p i (distinct enough not to be near-duplicates). */
 static __attribute__((unused)) void wt_post_text(int i, char *out, size_t size) {
-    static const char *const words[] = {"river", "garden", "coffee", "train", "mountain", "letter", "window", "bread",
-                                        "music", "winter", "harbour", "lamp", "forest", "street", "candle", "market"};
+    static const char *const words[] = {"river",  "garden", "coffee", "train",  "mountain", "letter",
+                                        "window", "bread",  "music",  "winter", "harbour",  "lamp",
+                                        "forest", "street", "candle", "market"};
     size_t o = (size_t)snprintf(out, size, "Post number %d. ", i);
     unsigned x = (unsigned)i * 2654435761u + 12345u;
     for (int s = 0; s < 6 && o < size - 64; s++) {
@@ -210,7 +224,8 @@ static __attribute__((unused)) void wt_post_text(int i, char *out, size_t size) 
 }
 
 static __attribute__((unused)) void wt_flush(rd_kafka_t *rk) {
-    if (rd_kafka_flush(rk, th_scaled_ms(30000)) != RD_KAFKA_RESP_ERR_NO_ERROR) WT_FAIL("flush: records not delivered");
+    if (rd_kafka_flush(rk, th_scaled_ms(30000)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        WT_FAIL("flush: records not delivered");
 }
 
 /* ---- reading the results log ---- */
@@ -256,7 +271,8 @@ static __attribute__((unused)) size_t wt_log_count(const char *path) {
 static __attribute__((unused)) json_t *wt_log_find(const wt_log_t *log, const char *id) {
     size_t i;
     json_t *v;
-    json_array_foreach(log->lines, i, v) if (!strcmp(json_string_value(json_object_get(v, "id")), id)) return v;
+    json_array_foreach(log->lines, i,
+                       v) if (!strcmp(json_string_value(json_object_get(v, "id")), id)) return v;
     return NULL;
 }
 
@@ -289,7 +305,8 @@ static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const
     int need = 0;
     for (int p = 0; p < nparts; p++) {
         int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, th_scaled_ms(10000))) WT_FAIL("watermarks");
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, th_scaled_ms(10000)))
+            WT_FAIL("watermarks");
         if (hi > lo) {
             rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
             need++;
@@ -309,9 +326,10 @@ static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const
         } else {
             json_t *v = json_loadb(m->payload, m->len, 0, NULL);
             if (!v) v = json_stringn_nocheck(m->payload, m->len);
-            json_array_append_new(out, json_pack("{s:s%, s:o, s:i, s:I}", "key", m->key ? (const char *)m->key : "",
-                                                 m->key ? m->key_len : 0, "value", v, "partition", (int)m->partition,
-                                                 "offset", (json_int_t)m->offset));
+            json_array_append_new(out, json_pack("{s:s%, s:o, s:i, s:I}", "key",
+                                                 m->key ? (const char *)m->key : "", m->key ? m->key_len : 0,
+                                                 "value", v, "partition", (int)m->partition, "offset",
+                                                 (json_int_t)m->offset));
         }
         rd_kafka_message_destroy(m);
     }

@@ -170,15 +170,16 @@ static void open_fails_cleanly(void **state) {
     (void)state;
     char errstr[256];
     sa_results_log_t *log = (sa_results_log_t *)1;
-    assert_int_equal(sa_results_log_open("/proc/no/such/dir/results.jsonl", NULL, NULL, &log, errstr, sizeof(errstr)),
-                     SA_ERR_IO);
+    assert_int_equal(
+        sa_results_log_open("/proc/no/such/dir/results.jsonl", NULL, NULL, &log, errstr, sizeof(errstr)),
+        SA_ERR_IO);
     assert_null(log);
     assert_non_null(strstr(errstr, "/proc/no/such/dir/results.jsonl"));
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(append_reopen_get),      cmocka_unit_test(torn_tail_is_cut),
+        cmocka_unit_test(append_reopen_get),         cmocka_unit_test(torn_tail_is_cut),
         cmocka_unit_test(unreadable_lines_are_kept), cmocka_unit_test(shared_between_handles),
         cmocka_unit_test(many_posts_grow_the_index), cmocka_unit_test(open_fails_cleanly),
     };

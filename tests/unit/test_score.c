@@ -249,11 +249,16 @@ static void json_output(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(links),           cmocka_unit_test(caps),
-        cmocka_unit_test(repeats_and_punctuation), cmocka_unit_test(phrases),
-        cmocka_unit_test(simhash_distance), cmocka_unit_test(simhash_ring),
-        cmocka_unit_test(verdict_published), cmocka_unit_test(verdict_empty_and_short),
-        cmocka_unit_test(verdict_spam),    cmocka_unit_test(verdict_duplicate_and_lang),
+        cmocka_unit_test(links),
+        cmocka_unit_test(caps),
+        cmocka_unit_test(repeats_and_punctuation),
+        cmocka_unit_test(phrases),
+        cmocka_unit_test(simhash_distance),
+        cmocka_unit_test(simhash_ring),
+        cmocka_unit_test(verdict_published),
+        cmocka_unit_test(verdict_empty_and_short),
+        cmocka_unit_test(verdict_spam),
+        cmocka_unit_test(verdict_duplicate_and_lang),
         cmocka_unit_test(json_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

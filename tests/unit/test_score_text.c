@@ -25,7 +25,9 @@ static void utf8(void **state) {
     /* Characters, not bytes: 6 Cyrillic letters are 12 bytes. */
     assert_int_equal(sa_utf8_length(S("Привет")), 6);
     assert_int_equal(strlen("Привет"), 12);
-    assert_int_equal(sa_utf8_length(S("a\xff" "b")), 3);
+    assert_int_equal(sa_utf8_length(S("a\xff"
+                                      "b")),
+                     3);
 }
 
 static void letters_and_case(void **state) {
@@ -33,8 +35,8 @@ static void letters_and_case(void **state) {
     assert_true(sa_text_is_letter('a'));
     assert_true(sa_text_is_letter(0x416)); /* Ж */
     assert_true(sa_text_is_upper(0x416));
-    assert_int_equal(sa_text_lower(0x416), 0x436);  /* Ж -> ж */
-    assert_int_equal(sa_text_lower(0x401), 0x451);  /* Ё -> ё */
+    assert_int_equal(sa_text_lower(0x416), 0x436); /* Ж -> ж */
+    assert_int_equal(sa_text_lower(0x401), 0x451); /* Ё -> ё */
     assert_false(sa_text_is_letter('7'));
     assert_false(sa_text_is_letter(0xD7)); /* × */
     char *low = sa_text_lower_utf8(S("ПрИвЕт World Ёлка"));
@@ -47,9 +49,9 @@ static int syl(const char *w) { return sa_text_syllables_utf8(w); }
 static void syllables_en(void **state) {
     (void)state;
     assert_int_equal(syl("cat"), 1);
-    assert_int_equal(syl("the"), 1);       /* silent e, but never below 1 */
-    assert_int_equal(syl("make"), 1);      /* a, e -> 2, silent e -> 1 */
-    assert_int_equal(syl("table"), 2);     /* consonant + le keeps the e */
+    assert_int_equal(syl("the"), 1);   /* silent e, but never below 1 */
+    assert_int_equal(syl("make"), 1);  /* a, e -> 2, silent e -> 1 */
+    assert_int_equal(syl("table"), 2); /* consonant + le keeps the e */
     assert_int_equal(syl("little"), 2);
     assert_int_equal(syl("people"), 2);    /* eo, e; p + le */
     assert_int_equal(syl("whale"), 1);     /* a + le: the e is silent */
@@ -59,19 +61,19 @@ static void syllables_en(void **state) {
     assert_int_equal(syl("syllable"), 3);  /* y, a, e (b + le) */
     assert_int_equal(syl("rhythm"), 1);    /* y is a vowel */
     assert_int_equal(syl("queue"), 1);
-    assert_int_equal(syl("don't"), 1);     /* one word with its apostrophe */
-    assert_int_equal(syl("READING"), 2);   /* case does not matter */
+    assert_int_equal(syl("don't"), 1);   /* one word with its apostrophe */
+    assert_int_equal(syl("READING"), 2); /* case does not matter */
 }
 
 static void syllables_ru(void **state) {
     (void)state;
     assert_int_equal(syl("молоко"), 3);
-    assert_int_equal(syl("в"), 0);              /* a preposition without a vowel */
+    assert_int_equal(syl("в"), 0); /* a preposition without a vowel */
     assert_int_equal(syl("я"), 1);
-    assert_int_equal(syl("строительство"), 4);  /* о, и, е, о */
+    assert_int_equal(syl("строительство"), 4); /* о, и, е, о */
     assert_int_equal(syl("ёлка"), 2);
-    assert_int_equal(syl("Ученье"), 3);         /* у, е, е */
-    assert_int_equal(syl("интересные"), 5);     /* и, е, е, ы, е */
+    assert_int_equal(syl("Ученье"), 3);     /* у, е, е */
+    assert_int_equal(syl("интересные"), 5); /* и, е, е, ы, е */
     assert_int_equal(syl("ЮЛЯ"), 2);
 }
 
@@ -147,10 +149,14 @@ static void oborneva(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(utf8),          cmocka_unit_test(letters_and_case),
-        cmocka_unit_test(syllables_en),  cmocka_unit_test(syllables_ru),
-        cmocka_unit_test(words_and_sentences), cmocka_unit_test(language),
-        cmocka_unit_test(flesch),        cmocka_unit_test(oborneva),
+        cmocka_unit_test(utf8),
+        cmocka_unit_test(letters_and_case),
+        cmocka_unit_test(syllables_en),
+        cmocka_unit_test(syllables_ru),
+        cmocka_unit_test(words_and_sentences),
+        cmocka_unit_test(language),
+        cmocka_unit_test(flesch),
+        cmocka_unit_test(oborneva),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,15 +11,18 @@
 #include "blog/worker_post.h"
 
 #define S(x) (x), strlen(x)
-#define VALID "{\"type\":\"create_post\",\"id\":\"01JD0000000000000000000000\",\"title\":\"Заголовок\"," \
-              "\"content\":\"Текст поста\",\"author\":\"Аноним\",\"lang\":\"ru\"," \
-              "\"submitted_at\":\"2026-11-22T19:00:00Z\",\"idempotency_key\":null}"
+#define VALID                                                                                                \
+    "{\"type\":\"create_post\",\"id\":\"01JD0000000000000000000000\",\"title\":\"Заголовок\","      \
+    "\"content\":\"Текст поста\",\"author\":\"Аноним\",\"lang\":\"ru\","                     \
+    "\"submitted_at\":\"2026-11-22T19:00:00Z\",\"idempotency_key\":null}"
 
 static sa_post_status_t parse(const char *v, size_t max, char *detail) {
     sa_post_t post;
     sa_post_status_t st = sa_post_parse(v, v ? strlen(v) : 0, max, &post, detail, 256);
-    if (st == SA_POST_OK) sa_post_clear(&post);
-    else assert_null(post.obj);
+    if (st == SA_POST_OK)
+        sa_post_clear(&post);
+    else
+        assert_null(post.obj);
     return st;
 }
 
@@ -45,27 +48,38 @@ static void poison(void **state) {
     assert_int_equal(parse("{not json", 1000, d), SA_POST_INVALID_JSON);
     assert_non_null(strstr(d, "column"));
     assert_int_equal(parse("[1,2]", 1000, d), SA_POST_INVALID_JSON);
-    assert_int_equal(parse("{\"id\":\"x\",\"title\":\"t\",\"content\":\"c\"}", 1000, d), SA_POST_MISSING_FIELD);
+    assert_int_equal(parse("{\"id\":\"x\",\"title\":\"t\",\"content\":\"c\"}", 1000, d),
+                     SA_POST_MISSING_FIELD);
     assert_int_equal(parse("{\"type\":\"delete_post\",\"id\":\"x\"}", 1000, d), SA_POST_UNKNOWN_TYPE);
-    assert_int_equal(parse("{\"type\":\"create_post\",\"id\":\"x\",\"title\":\"t\"}", 1000, d), SA_POST_MISSING_FIELD);
+    assert_int_equal(parse("{\"type\":\"create_post\",\"id\":\"x\",\"title\":\"t\"}", 1000, d),
+                     SA_POST_MISSING_FIELD);
     assert_non_null(strstr(d, "content"));
     assert_int_equal(parse("{\"type\":\"create_post\",\"id\":5,\"title\":\"t\",\"content\":\"c\"}", 1000, d),
                      SA_POST_INVALID_FIELD);
-    assert_int_equal(parse("{\"type\":\"create_post\",\"id\":\"\",\"title\":\"t\",\"content\":\"c\"}", 1000, d),
-                     SA_POST_INVALID_FIELD);
-    assert_int_equal(parse("{\"type\":\"create_post\",\"id\":\"a\\nb\",\"title\":\"t\",\"content\":\"c\"}", 1000, d),
-                     SA_POST_INVALID_FIELD);
-    assert_int_equal(parse("{\"type\":\"create_post\",\"id\":\"x\",\"title\":\"t\",\"content\":\"c\",\"lang\":7}",
-                           1000, d),
-                     SA_POST_INVALID_FIELD);
-    assert_int_equal(parse("{\"type\":\"create_post\",\"type\":\"create_post\"}", 1000, d), SA_POST_INVALID_JSON);
+    assert_int_equal(
+        parse("{\"type\":\"create_post\",\"id\":\"\",\"title\":\"t\",\"content\":\"c\"}", 1000, d),
+        SA_POST_INVALID_FIELD);
+    assert_int_equal(
+        parse("{\"type\":\"create_post\",\"id\":\"a\\nb\",\"title\":\"t\",\"content\":\"c\"}", 1000, d),
+        SA_POST_INVALID_FIELD);
+    assert_int_equal(
+        parse("{\"type\":\"create_post\",\"id\":\"x\",\"title\":\"t\",\"content\":\"c\",\"lang\":7}", 1000,
+              d),
+        SA_POST_INVALID_FIELD);
+    assert_int_equal(parse("{\"type\":\"create_post\",\"type\":\"create_post\"}", 1000, d),
+                     SA_POST_INVALID_JSON);
     assert_string_equal(sa_post_status_code(SA_POST_TOO_LARGE), "value_too_large");
 }
 
 static void base64(void **state) {
     (void)state;
-    const char *cases[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
-                              {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    const char *cases[][2] = {{"", ""},
+                              {"f", "Zg=="},
+                              {"fo", "Zm8="},
+                              {"foo", "Zm9v"},
+                              {"foob", "Zm9vYg=="},
+                              {"fooba", "Zm9vYmE="},
+                              {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *b = sa_base64_encode(cases[i][0], strlen(cases[i][0]));
         assert_string_equal(b, cases[i][1]);
@@ -76,7 +90,8 @@ static void base64(void **state) {
 static void dead_letters(void **state) {
     (void)state;
     sa_post_source_t src = {"blog_operations", 2, 41};
-    json_t *dl = sa_post_dead_letter("invalid_json", "bad", &src, "k", 1, "{oops ё", strlen("{oops ё"), 1000, "w1");
+    json_t *dl =
+        sa_post_dead_letter("invalid_json", "bad", &src, "k", 1, "{oops ё", strlen("{oops ё"), 1000, "w1");
     assert_string_equal(json_string_value(json_object_get(dl, "reason")), "invalid_json");
     assert_string_equal(json_string_value(json_object_get(dl, "topic")), "blog_operations");
     assert_int_equal(json_integer_value(json_object_get(dl, "partition")), 2);
@@ -105,7 +120,9 @@ static void dead_letters(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(valid_post), cmocka_unit_test(poison), cmocka_unit_test(base64),
+        cmocka_unit_test(valid_post),
+        cmocka_unit_test(poison),
+        cmocka_unit_test(base64),
         cmocka_unit_test(dead_letters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
