@@ -57,7 +57,7 @@ func (e skipError) Error() string { return e.msg }
 var (
 	prefix   string
 	scenario string
-	timeout  = 15 * time.Second
+	timeout  = 20 * time.Second
 )
 
 func name(what string) string {
@@ -139,6 +139,13 @@ func run(ctx context.Context, l lib, s string) error {
 	if m := produceRe.FindStringSubmatch(s); m != nil {
 		topic := name("")
 		vals := values("v", 20, "-"+m[2])
+		want := vals
+		if m[1] == "0" { // see WARM in tests/compat/py/compat_common.py
+			if err := l.produce(ctx, topic, []string{"w0"}, "all", "none", -1, false); err != nil {
+				return err
+			}
+			want = append([]string{"w0"}, vals...)
+		}
 		if err := l.produce(ctx, topic, vals, m[1], m[2], -1, false); err != nil {
 			return err
 		}
@@ -146,11 +153,11 @@ func run(ctx context.Context, l lib, s string) error {
 		if err != nil {
 			return err
 		}
-		got, err := l.read(ctx, topic, 20, parts, 0)
+		got, err := l.read(ctx, topic, len(want), parts, 0)
 		if err != nil {
 			return err
 		}
-		return checkValues(got, vals, "read back")
+		return checkValues(got, want, "read back")
 	}
 	switch s {
 	case "metadata":

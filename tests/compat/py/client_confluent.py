@@ -9,7 +9,7 @@ import confluent_kafka as ck
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
-from compat_common import Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
 
 QUIET = {"log_level": 3}  # librdkafka errors only; the runner keeps stderr for the report
 
@@ -95,9 +95,12 @@ def sc_metadata(ctx):
 
 def sc_produce(ctx, acks, codec):
     topic = ctx.name()
-    p = producer(ctx, **{"acks": str(acks), "compression.type": codec})
     values = ["v%d-%s" % (i, codec) for i in range(20)]
-    errs = produce(ctx, p, topic, values)
+    if acks == 0:
+        fill(ctx, topic, [WARM])  # see compat_common.WARM
+        values = [WARM] + values
+    p = producer(ctx, **{"acks": str(acks), "compression.type": codec})
+    errs = produce(ctx, p, topic, values[-20:])
     if errs:
         raise Fail("delivery failed: %s" % errs[0])
     got = read(ctx, topic, len(values), partitions(ctx, p, topic))

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from compat_common import Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 REAL_KAFKA = os.path.join(ROOT, "scripts", "kafka", "real-kafka.sh")
@@ -42,7 +42,7 @@ def first_error(s):
     lines = [x.strip() for x in (s or "").splitlines() if x.strip()]
     for x in lines:
         if "ERROR" in x or "Exception" in x or "Error" in x:
-            return x[:300]
+            return re.sub(r"^\[[-0-9 :,]+\] ", "", x)[:300]  # drop log4j's timestamp
     return lines[-1][:300] if lines else "no output"
 
 
@@ -99,9 +99,12 @@ def sc_metadata(ctx):
 def sc_produce(ctx, acks, codec):
     topic = ctx.name()
     values = ["v%d-%s" % (i, codec) for i in range(20)]
-    produce(ctx, topic, values, ["acks=%s" % ("all" if acks == -1 else acks), "compression.type=%s" % codec])
-    p = the_partition(ctx, topic, 20)
-    check_values(consume(ctx, topic, 20, partition=p), values, "read back")
+    if acks == 0:
+        produce(ctx, topic, [WARM], ["acks=all"])  # see compat_common.WARM
+        values = [WARM] + values
+    produce(ctx, topic, values[-20:], ["acks=%s" % ("all" if acks == -1 else acks), "compression.type=%s" % codec])
+    p = the_partition(ctx, topic, len(values))
+    check_values(consume(ctx, topic, len(values), partition=p), values, "read back")
 
 
 def sc_fetch(ctx):

@@ -11,7 +11,7 @@ import kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions, NewTopic
 
-from compat_common import Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
 
 logging.basicConfig(level=logging.CRITICAL)
 
@@ -103,12 +103,15 @@ def sc_produce(ctx, acks, codec):
         if codec in CODEC_MODULES:
             raise Skip("no Python %s library for this interpreter (%s)" % (codec, "/".join(CODEC_MODULES[codec])))
     topic = ctx.name()
+    values = ["v%d-%s" % (i, codec) for i in range(20)]
+    if acks == 0:
+        fill(ctx, topic, [WARM])  # see compat_common.WARM
+        values = [WARM] + values
     p = producer(ctx, acks="all" if acks == -1 else acks,
                  compression_type=None if codec == "none" else codec)
     try:
-        values = ["v%d-%s" % (i, codec) for i in range(20)]
-        produce(ctx, p, topic, values)
-        got = read(ctx, topic, 20, partitions(ctx, p, topic))
+        produce(ctx, p, topic, values[-20:])
+        got = read(ctx, topic, len(values), partitions(ctx, p, topic))
         check_values([g[2] for g in got], values, "read back")
     finally:
         p.close(timeout=2)

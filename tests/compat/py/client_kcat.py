@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from compat_common import Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
 
 KCAT = "kcat"
 
@@ -76,8 +76,11 @@ def sc_metadata(ctx):
 def sc_produce(ctx, acks, codec):
     topic = ctx.name()
     values = ["v%d-%s" % (i, codec) for i in range(20)]
-    produce(ctx, topic, values, ["-X", "acks=%s" % ("all" if acks == -1 else acks), "-z", codec])
-    check_values(read(ctx, topic, 20), values, "read back")
+    if acks == 0:
+        produce(ctx, topic, [WARM], ["-X", "acks=all"])  # see compat_common.WARM
+        values = [WARM] + values
+    produce(ctx, topic, values[-20:], ["-X", "acks=%s" % ("all" if acks == -1 else acks), "-z", codec])
+    check_values(read(ctx, topic, len(values)), values, "read back")
 
 
 def sc_fetch(ctx):
