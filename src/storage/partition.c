@@ -6,7 +6,7 @@
  *  - Appends go to the active segment with one pwrite for the whole request, after every batch
  *    has been validated, so a bad batch writes nothing and a failed write is cut off again with
  *    ftruncate: the partition is exactly as before the call.
- *  - Nothing is fsync'd on append. sa_partition_sync() fdatasyncs the active segment once for
+ *  - Nothing is fsync'd on append. The group commit (sa_store_sync) fdatasyncs the active segment once for
  *    everything appended since the last sync, then moves the HWM to the LEO. If the fdatasync
  *    fails, the kernel may already have dropped the dirty pages, so the unsynced tail is cut off
  *    (truncate back to the HWM) and the waiting producers get KAFKA_STORAGE_ERROR.
@@ -326,12 +326,17 @@ static void truncate_to_hwm(sa_partition_t *part) {
     part->hwm_pos = pos;
 }
 
-sa_err_t sa_partition_sync(sa_partition_t *part) {
+int sa_partition_unsynced_fd(const sa_partition_t *part) {
+    const sa_segment_t *seg = active_seg(part);
+    return seg->unsynced ? seg->fd : -1;
+}
+
+sa_err_t sa_partition_synced(sa_partition_t *part, int err) {
     sa_segment_t *seg = active_seg(part);
-    if (seg->unsynced && sa_sysio.fdatasync(seg->fd)) {
+    if (err) {
         sa_log_error("storage", "fdatasync %s/%020" PRId64 ".log: %s; dropping %" PRId64
-                     " unacknowledged records", part->dir, seg->base, strerror(errno),
-                     seg->next_offset - part->hwm);
+                     " unacknowledged records (their producers get KAFKA_STORAGE_ERROR and retry)",
+                     part->dir, seg->base, strerror(err), seg->next_offset - part->hwm);
         truncate_to_hwm(part);
         return SA_ERR_KAFKA_STORAGE_ERROR;
     }

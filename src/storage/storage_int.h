@@ -20,6 +20,8 @@
 
 #define SA_STORE_MAX_PARTITIONS 100000
 
+typedef struct sa_sync_pool_s sa_sync_pool_t;
+
 typedef struct sa_idx_entry_s {
     uint32_t rel; /* batch base offset - segment base */
     uint32_t pos; /* byte position of the batch */
@@ -95,6 +97,8 @@ struct sa_store_s {
     size_t ntopics, topics_cap;
     sa_partition_t **dirty; /* partitions with unsynced appends (borrowed) */
     size_t ndirty, dirty_cap;
+    sa_sync_pool_t *pool;   /* parallel fdatasync, started when a sync first has >= 2 files */
+    int *sync_fds, *sync_errs; /* scratch for sa_store_sync, dirty_cap entries each */
 };
 
 /* ---- topic_config.c ---- */
@@ -153,14 +157,24 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
                            char *errstr, size_t errstr_size);
 /** Close files and free (no sync). */
 void sa_partition_free(sa_partition_t *part);
-/** fdatasync unsynced segments; on success HWM = LEO, else truncate back to HWM. */
-sa_err_t sa_partition_sync(sa_partition_t *part);
+/** @returns the fd the next group commit must fdatasync (the active segment's), or -1 if none. */
+int sa_partition_unsynced_fd(const sa_partition_t *part);
+/** The group commit's fdatasync returned @p err (0 or errno): on success HWM = LEO, else the
+ *  unsynced tail is cut off (back to the HWM) and KAFKA_STORAGE_ERROR returned. */
+sa_err_t sa_partition_synced(sa_partition_t *part, int err);
 /** Write the index files of the active segment (clean close). */
 sa_err_t sa_partition_seal(sa_partition_t *part);
 /** Apply retention. */
 sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms);
 /** Remove the partition directory and everything in it. */
 int sa_partition_remove_dir(const char *dir);
+
+/* ---- sync_pool.c ---- */
+/** @returns new: a pool of helper threads for parallel fdatasync (free with sa_sync_pool_free). */
+sa_sync_pool_t *sa_sync_pool_new(void);
+void sa_sync_pool_free(sa_sync_pool_t *pool);
+/** fdatasync the @p n files @p fds (borrowed) in parallel; errs[i] = 0 or errno. @p pool may be NULL. */
+void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n);
 
 /* ---- store.c ---- */
 void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part);

@@ -41,7 +41,10 @@ const sa_store_conf_t *sa_store_conf(const sa_store_t *store) { return &store->c
 static void free_store(sa_store_t *store) {
     for (size_t i = 0; i < store->ntopics; i++) sa_topic_free(store->topics[i]);
     free(store->topics);
+    sa_sync_pool_free(store->pool);
     free(store->dirty);
+    free(store->sync_fds);
+    free(store->sync_errs);
     if (store->lock_fd >= 0) sa_sysio.close(store->lock_fd); /* also drops the flock */
     free(store->dir);
     free(store);
@@ -123,6 +126,8 @@ void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part) {
     if (store->ndirty == store->dirty_cap) {
         store->dirty_cap = store->dirty_cap ? store->dirty_cap * 2 : 16;
         store->dirty = sa_realloc(store->dirty, store->dirty_cap * sizeof(*store->dirty));
+        store->sync_fds = sa_realloc(store->sync_fds, store->dirty_cap * sizeof(*store->sync_fds));
+        store->sync_errs = sa_realloc(store->sync_errs, store->dirty_cap * sizeof(*store->sync_errs));
     }
     store->dirty[store->ndirty++] = part;
     part->dirty = 1;
@@ -141,10 +146,21 @@ int sa_store_dirty(const sa_store_t *store) { return store->ndirty > 0; }
 
 sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque) {
     sa_err_t err = SA_OK;
+    size_t n = 0;
+    /* Partitions whose only change since the last sync was a roll (already fdatasync'd) have
+     * no fd here but still get their HWM moved below. */
+    for (size_t i = 0; i < store->ndirty; i++) {
+        int fd = sa_partition_unsynced_fd(store->dirty[i]);
+        if (fd >= 0) store->sync_fds[n++] = fd;
+    }
+    if (n >= 2 && !store->pool) store->pool = sa_sync_pool_new();
+    sa_sync_pool_run(store->pool, store->sync_fds, store->sync_errs, n);
+    size_t k = 0;
     for (size_t i = 0; i < store->ndirty; i++) {
         sa_partition_t *part = store->dirty[i];
         part->dirty = 0;
-        if (sa_partition_sync(part)) {
+        int e = sa_partition_unsynced_fd(part) >= 0 ? store->sync_errs[k++] : 0;
+        if (sa_partition_synced(part, e)) {
             err = SA_ERR_KAFKA_STORAGE_ERROR;
             if (on_fail) on_fail(opaque, part, SA_ERR_KAFKA_STORAGE_ERROR);
         }

@@ -288,6 +288,66 @@ static void fdatasync_fails_while_rolling(void **state) {
     check_log(f->part, acked + 8);
 }
 
+/* Several dirty partitions are synced in parallel; one failing file fails only its partition. */
+static int target_fd = -1; /* read-only while a sync runs on the helper threads */
+
+static int fail_one_fd(int fd) {
+    if (fd == target_fd) {
+        errno = EIO;
+        return -1;
+    }
+    return fdatasync(fd);
+}
+
+static int open_fd_of(const char *dir) {
+    /* The store's fd for DIR/00000000000000000000.log: find it through /proc/self/fd. */
+    char want[1100], link[64], got[1100];
+    snprintf(want, sizeof(want), "%s/00000000000000000000.log", dir);
+    for (int fd = 3; fd < 1024; fd++) {
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, got, sizeof(got) - 1);
+        if (n < 0) continue;
+        got[n] = 0;
+        if (!strcmp(got, want)) return fd;
+    }
+    return -1;
+}
+
+static void parallel_sync_one_fails(void **state) {
+    fixture_t *f = *state;
+    char err[256];
+    assert_int_equal(sa_store_topic_create(f->store, "multi", 4, NULL, 0, 0, err, sizeof(err)), SA_OK);
+    sa_partition_t *parts[4];
+    for (int i = 0; i < 4; i++) parts[i] = sa_store_partition(f->store, "multi", i);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 4; i++) {
+            f->part = parts[i];
+            assert_int_equal(append(f, 2, NULL), SA_OK);
+        }
+        assert_int_equal(sa_store_sync(f->store, NULL, NULL), SA_OK);
+    }
+    for (int i = 0; i < 4; i++) assert_int_equal(sa_partition_hwm(parts[i]), 6);
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/multi-2", f->dir);
+    target_fd = open_fd_of(dir);
+    assert_true(target_fd >= 0);
+    for (int i = 0; i < 4; i++) {
+        f->part = parts[i];
+        assert_int_equal(append(f, 3, NULL), SA_OK);
+    }
+    sa_sysio.fdatasync = fail_one_fd;
+    f->part = parts[2];
+    assert_int_equal(sa_store_sync(f->store, on_fail, f), SA_ERR_KAFKA_STORAGE_ERROR);
+    assert_int_equal(f->failed_cb, 1);
+    heal();
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(sa_partition_hwm(parts[i]), i == 2 ? 6 : 9);
+        assert_int_equal(sa_partition_leo(parts[i]), i == 2 ? 6 : 9);
+        check_log(parts[i], i == 2 ? 6 : 9);
+    }
+    f->part = sa_store_partition(f->store, "f", 0);
+}
+
 static void metadata_write_fails(void **state) {
     fixture_t *f = *state;
     char err[256];
@@ -330,6 +390,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(short_write_and_truncate_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(eio_on_fdatasync, setup, teardown),
         cmocka_unit_test_setup_teardown(fdatasync_fails_while_rolling, setup, teardown),
+        cmocka_unit_test_setup_teardown(parallel_sync_one_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(metadata_write_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,117 @@
+/*
+ * sync_pool.c - fdatasync several files at once for the group commit.
+ *
+ * Why: on a journaling file system, concurrent fdatasyncs of different files share journal
+ * commits. Measured on the development VM: three partitions' fdatasyncs take 2.5-3.2 ms one
+ * after the other and 0.6-0.7 ms together. So when a loop turn dirtied several partitions, the
+ * store hands their files to a few helper threads and the calling thread works along.
+ *
+ * Design: a fixed set of threads (started on first use) sleeps on a condition variable; a run
+ * publishes the job array and wakes them, every thread (the caller too) takes jobs under the
+ * mutex until none are left, and the caller waits until all are done. Only fdatasync runs on the
+ * helpers; every storage data structure stays on the caller's thread. A process forked from the
+ * one that started the threads has none, so it syncs alone.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "storage/storage_int.h"
+#include "storage/sysio.h"
+
+#define POOL_THREADS 3 /* helpers; with the caller, four fdatasyncs in flight */
+
+struct sa_sync_pool_s {
+    pthread_mutex_t lock;
+    pthread_cond_t work;     /* signalled when a run starts or the pool stops */
+    pthread_cond_t done;     /* signalled when the last job of a run finishes */
+    pthread_t threads[POOL_THREADS];
+    int nthreads;
+    pid_t owner;             /* the process the threads belong to */
+    int stop;
+    uint64_t run_id;         /* incremented per run, so a helper sees new work */
+    const int *fds;          /* the current run's files (borrowed for the run) */
+    int *errs;               /* per file: 0 or errno */
+    size_t n, next, finished;
+};
+
+/* Take and run jobs until none are left; called with the lock held, returns with it held. */
+static void drain(sa_sync_pool_t *pool) {
+    while (pool->next < pool->n) {
+        size_t i = pool->next++;
+        pthread_mutex_unlock(&pool->lock);
+        int rc = sa_sysio.fdatasync(pool->fds[i]);
+        int err = rc ? errno : 0;
+        pthread_mutex_lock(&pool->lock);
+        pool->errs[i] = err;
+        if (++pool->finished == pool->n) pthread_cond_signal(&pool->done);
+    }
+}
+
+static void *helper(void *arg) {
+    sa_sync_pool_t *pool = arg;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&pool->lock);
+    for (;;) {
+        while (!pool->stop && pool->run_id == seen) pthread_cond_wait(&pool->work, &pool->lock);
+        if (pool->stop) break;
+        seen = pool->run_id;
+        drain(pool);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
+}
+
+sa_sync_pool_t *sa_sync_pool_new(void) {
+    sa_sync_pool_t *pool = sa_new(sa_sync_pool_t);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->work, NULL);
+    pthread_cond_init(&pool->done, NULL);
+    pool->owner = getpid();
+    /* SAMSA_SYNC_THREADS=0..3 overrides the helper count (0: one fdatasync after the other),
+     * for measuring what the parallelism buys on a given disk. */
+    int want = POOL_THREADS;
+    const char *env = getenv("SAMSA_SYNC_THREADS");
+    if (env && *env >= '0' && *env <= '0' + POOL_THREADS && !env[1]) want = *env - '0';
+    for (int i = 0; i < want; i++)
+        if (pthread_create(&pool->threads[pool->nthreads], NULL, helper, pool) == 0) pool->nthreads++;
+    return pool;
+}
+
+void sa_sync_pool_free(sa_sync_pool_t *pool) {
+    if (!pool) return;
+    if (pool->owner == getpid()) {
+        pthread_mutex_lock(&pool->lock);
+        pool->stop = 1;
+        pthread_cond_broadcast(&pool->work);
+        pthread_mutex_unlock(&pool->lock);
+        for (int i = 0; i < pool->nthreads; i++) pthread_join(pool->threads[i], NULL);
+    }
+    pthread_cond_destroy(&pool->done);
+    pthread_cond_destroy(&pool->work);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
+
+void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n) {
+    if (n == 0) return;
+    if (n == 1 || !pool || pool->nthreads == 0 || pool->owner != getpid()) {
+        for (size_t i = 0; i < n; i++) errs[i] = sa_sysio.fdatasync(fds[i]) ? errno : 0;
+        return;
+    }
+    pthread_mutex_lock(&pool->lock);
+    pool->fds = fds;
+    pool->errs = errs;
+    pool->n = n;
+    pool->next = pool->finished = 0;
+    pool->run_id++;
+    pthread_cond_broadcast(&pool->work);
+    drain(pool);
+    while (pool->finished < pool->n) pthread_cond_wait(&pool->done, &pool->lock);
+    pool->n = pool->next = pool->finished = 0; /* helpers waking late find nothing to take */
+    pool->fds = NULL;
+    pool->errs = NULL;
+    pthread_mutex_unlock(&pool->lock);
+}
