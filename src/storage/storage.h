@@ -4,6 +4,8 @@
  * A store is one data directory holding topics, each with N partitions, each partition a log of
  * record batches kept exactly as producers sent them (BaseOffset rewritten). Single-threaded:
  * every call is made from the broker's event loop thread unless a function says otherwise.
+ * (sa_store_sync may hand fdatasyncs to up to three helper threads it owns; they touch nothing
+ * else and are joined by sa_store_close.)
  *
  * Durability (group commit): sa_partition_append() writes without fsync; the broker calls
  * sa_store_sync() once per event-loop turn, which fdatasyncs every file with unsynced appends
