@@ -27,9 +27,9 @@ int main(void) {
     pid_t worker = wt_worker_start(&b, log_path, "w-0050", NULL);
 
     rd_kafka_t *prod = wt_producer(&b);
-    wt_produce_post(prod, "P-EN", "A walk", good_en, "en");
-    wt_produce_post(prod, "P-RU", "Прогулка", good_ru, "ru");
-    wt_produce_post(prod, "P-SPAM", "WIN", spam, "en");
+    wt_produce_post(&b, prod, "P-EN", "A walk", good_en, "en");
+    wt_produce_post(&b, prod, "P-RU", "Прогулка", good_ru, "ru");
+    wt_produce_post(&b, prod, "P-SPAM", "WIN", spam, "en");
     wt_flush(prod);
 
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 3, 30000), "3 lines in the results log");
@@ -49,7 +49,7 @@ int main(void) {
     WT_ASSERT(json_integer_value(json_object_get(metrics, "words")) == 27, "ru words = %lld",
               (long long)json_integer_value(json_object_get(metrics, "words")));
     json_t *src = json_object_get(ru, "source");
-    WT_ASSERT(!strcmp(json_string_value(json_object_get(src, "topic")), "blog_operations"), "source topic");
+    WT_ASSERT(!strcmp(json_string_value(json_object_get(src, "topic")), b.ops), "source topic");
     WT_ASSERT(json_is_integer(json_object_get(src, "partition")) &&
                   json_is_integer(json_object_get(src, "offset")),
               "source partition/offset");
@@ -65,7 +65,7 @@ int main(void) {
 
     /* blog_results: one record per post, key = post id, the same JSON. */
     json_t *results = NULL;
-    WT_ASSERT(TH_WAIT_UNTIL((json_decref(results), results = wt_topic_read(&b, "blog_results"),
+    WT_ASSERT(TH_WAIT_UNTIL((json_decref(results), results = wt_topic_read(&b, b.results),
                              json_array_size(results) == 3),
                             20000),
               "3 records on blog_results");
@@ -81,13 +81,13 @@ int main(void) {
     json_decref(results);
 
     /* The same operation delivered again (a producer retry): re-published, not re-logged. */
-    wt_produce_post(prod, "P-EN", "A walk", good_en, "en");
+    wt_produce_post(&b, prod, "P-EN", "A walk", good_en, "en");
     /* The same text under a new id: a near-duplicate. */
-    wt_produce_post(prod, "P-EN-COPY", "A walk again", good_en, "en");
+    wt_produce_post(&b, prod, "P-EN-COPY", "A walk again", good_en, "en");
     wt_flush(prod);
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 4, 30000), "the copy is logged");
     results = NULL;
-    WT_ASSERT(TH_WAIT_UNTIL((json_decref(results), results = wt_topic_read(&b, "blog_results"),
+    WT_ASSERT(TH_WAIT_UNTIL((json_decref(results), results = wt_topic_read(&b, b.results),
                              json_array_size(results) == 5),
                             20000),
               "5 records on blog_results (one re-published)");

@@ -38,7 +38,7 @@ int main(void) {
             for (int k = 0; k < 10 && produced < upto; k++, produced++) {
                 post_id(produced, id, sizeof(id));
                 wt_post_text(produced, text, sizeof(text));
-                wt_produce_post(prod, id, "kill -9", text, "en");
+                wt_produce_post(&b, prod, id, "kill -9", text, "en");
             }
             wt_flush(prod);
             if (c == 0) /* the worker has joined (the killed one's session expired) and works */
@@ -82,7 +82,7 @@ int main(void) {
     }
     wt_log_free(&log);
 
-    json_t *results = wt_topic_read(&b, "blog_results");
+    json_t *results = wt_topic_read(&b, b.results);
     static int published[POSTS];
     json_t *r;
     json_array_foreach(results, i, r) {

@@ -10,12 +10,12 @@
 
 static void post_id(int i, char *out, size_t size) { snprintf(out, size, "H-%04d", i); }
 
-static void produce_chunk(rd_kafka_t *prod, int *produced, int n) {
+static void produce_chunk(const wt_broker_t *b, rd_kafka_t *prod, int *produced, int n) {
     char id[32], text[2048];
     for (int k = 0; k < n; k++, (*produced)++) {
         post_id(*produced, id, sizeof(id));
         wt_post_text(*produced + 5000, text, sizeof(text));
-        wt_produce_post(prod, id, "handoff", text, "en");
+        wt_produce_post(b, prod, id, "handoff", text, "en");
     }
     wt_flush(prod);
 }
@@ -34,7 +34,7 @@ int main(void) {
     /* Posts flow until both workers have done some: the partitions are shared. */
     /* Each chunk is waited for, so the loop goes at the workers' pace while they join. */
     while ((wt_log_count(log_a) == 0 || wt_log_count(log_b) == 0) && produced < MAX_POSTS / 2) {
-        produce_chunk(prod, &produced, 6);
+        produce_chunk(&b, prod, &produced, 6);
         WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_a) + wt_log_count(log_b) >= (size_t)produced, 30000),
                   "posts flowing (%d produced)", produced);
     }
@@ -44,13 +44,13 @@ int main(void) {
             produced);
 
     /* Stop A in the middle of the stream. */
-    produce_chunk(prod, &produced, 30);
+    produce_chunk(&b, prod, &produced, 30);
     kill(wa, SIGTERM);
-    produce_chunk(prod, &produced, 30);
+    produce_chunk(&b, prod, &produced, 30);
     int status = wt_worker_stop(wa, SIGTERM);
     WT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "A exits 0 (status %d)", status);
     size_t a_final = wt_log_count(log_a);
-    produce_chunk(prod, &produced, 60);
+    produce_chunk(&b, prod, &produced, 60);
     fprintf(stderr, "# A stopped with %zu posts; %d produced in all\n", a_final, produced);
 
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_a) + wt_log_count(log_b) >= (size_t)produced, 40000),

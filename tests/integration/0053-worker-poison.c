@@ -33,30 +33,30 @@ int main(void) {
     rd_kafka_t *prod = wt_producer(&b);
     char text[2048];
     wt_post_text(1, text, sizeof(text));
-    wt_produce_post(prod, "GOOD-1", "Before", text, "en");
+    wt_produce_post(&b, prod, "GOOD-1", "Before", text, "en");
     /* All poison goes to one partition (same key) so it sits between good posts. */
     const char *bad_json = "{\"type\":\"create_post\",\"id\":";
-    wt_produce_raw(prod, "blog_operations", "BAD", bad_json, strlen(bad_json));
+    wt_produce_raw(prod, b.ops, "BAD", bad_json, strlen(bad_json));
     const char *missing = "{\"type\":\"create_post\",\"id\":\"M-1\",\"title\":\"no content\"}";
-    wt_produce_raw(prod, "blog_operations", "BAD", missing, strlen(missing));
+    wt_produce_raw(prod, b.ops, "BAD", missing, strlen(missing));
     const char *unknown = "{\"type\":\"drop_table\",\"id\":\"U-1\"}";
-    wt_produce_raw(prod, "blog_operations", "BAD", unknown, strlen(unknown));
+    wt_produce_raw(prod, b.ops, "BAD", unknown, strlen(unknown));
     const char bad_utf8[] = "{\"type\":\"create_post\",\"id\":\"X\xff\xfe\"}";
-    wt_produce_raw(prod, "blog_operations", "BAD", bad_utf8, sizeof(bad_utf8) - 1);
+    wt_produce_raw(prod, b.ops, "BAD", bad_utf8, sizeof(bad_utf8) - 1);
     char *big = malloc(10000);
     memset(big, 'a', 10000);
     memcpy(big, "{\"type\":\"create_post\",\"id\":\"BIG\",\"title\":\"t\",\"content\":\"", 55);
     memcpy(big + 9998, "\"}", 2);
-    wt_produce_raw(prod, "blog_operations", "BAD", big, 10000);
+    wt_produce_raw(prod, b.ops, "BAD", big, 10000);
     free(big);
-    wt_produce_raw(prod, "blog_operations", "BAD", NULL, 0); /* a null value */
+    wt_produce_raw(prod, b.ops, "BAD", NULL, 0); /* a null value */
     wt_post_text(2, text, sizeof(text));
-    wt_produce_post(prod, "GOOD-2", "After", text, "en");
+    wt_produce_post(&b, prod, "GOOD-2", "After", text, "en");
     wt_flush(prod);
 
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 2, 30000), "both good posts logged around the poison");
     json_t *errors = NULL;
-    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, "blog_errors"),
+    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, b.errors),
                              json_array_size(errors) == 6),
                             20000),
               "6 dead letters on blog_errors");
@@ -78,7 +78,7 @@ int main(void) {
     json_t *e;
     json_array_foreach(errors, i, e) {
         json_t *dl = json_object_get(e, "value");
-        WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "topic")), "blog_operations"),
+        WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "topic")), b.ops),
                   "source topic");
         WT_ASSERT(json_is_integer(json_object_get(dl, "offset")), "source offset");
         WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "key")), "BAD"), "original key");
@@ -97,14 +97,14 @@ int main(void) {
     memset(long_text, 0, sizeof(long_text));
     for (size_t o = 0; o + 40 < sizeof(long_text);)
         o += (size_t)snprintf(long_text + o, sizeof(long_text) - o, "A long post about %zu things. ", o);
-    wt_produce_post(prod, "TOO-BIG-RESULT", "Long", long_text, "en");
+    wt_produce_post(&b, prod, "TOO-BIG-RESULT", "Long", long_text, "en");
     wt_post_text(3, text, sizeof(text));
-    wt_produce_post(prod, "GOOD-3", "Later", text, "en");
+    wt_produce_post(&b, prod, "GOOD-3", "Later", text, "en");
     wt_flush(prod);
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 3, 30000), "the restarted worker goes on");
     json_decref(errors);
     errors = NULL;
-    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, "blog_errors"),
+    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, b.errors),
                              json_array_size(errors) >= 7),
                             20000),
               "the oversized result is a dead letter");

@@ -8,6 +8,10 @@
  * this process on a loopback port (it speaks the real protocol, groups included, so the worker
  * process under test is unchanged); the test says so on stderr.
  *
+ * SAMSA_WORKER_TEST_BOOTSTRAP=HOST:PORT runs them against a cluster that is already running (a
+ * real Apache Kafka from scripts/kafka/real-kafka.sh): topics and group then get a unique suffix
+ * per run, and the test creates them with sa_topics_ensure (CreateTopics) as the worker would.
+ *
  * Everything waits on conditions with deadlines (TH_WAIT_UNTIL); nothing sleeps and hopes.
  */
 #ifndef SA_TEST_WORKER_TEST_H
@@ -27,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blog/topics_ensure.h"
 #include "harness.h"
 
 #define WT_FAIL(...)                                                                                         \
@@ -52,6 +57,7 @@ typedef struct wt_broker_s {
     rd_kafka_mock_cluster_t *mock; /* NULL with a real broker */
     char bootstrap[256];
     char dir[512]; /* temp dir for results logs */
+    char ops[96], results[96], errors[96], group[96]; /* topic and group names of this run */
 } wt_broker_t;
 
 static __attribute__((unused)) int wt_samsa_broker_built(void) {
@@ -68,9 +74,38 @@ static __attribute__((unused)) int wt_samsa_broker_built(void) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* An already running cluster: unique names, topics created through CreateTopics. */
+static void wt_external_start(wt_broker_t *b, const char *bootstrap) {
+    char errstr[512], suffix[48];
+    snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", bootstrap);
+    snprintf(suffix, sizeof(suffix), "-%d-%lld", (int)getpid(), (long long)th_now_ms());
+    snprintf(b->ops, sizeof(b->ops), "blog_operations%s", suffix);
+    snprintf(b->results, sizeof(b->results), "blog_results%s", suffix);
+    snprintf(b->errors, sizeof(b->errors), "blog_errors%s", suffix);
+    snprintf(b->group, sizeof(b->group), "blog_group%s", suffix);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!rk) WT_FAIL("rd_kafka_new: %s", errstr);
+    const sa_topic_spec_t specs[] = {{b->ops, 3}, {b->results, 3}, {b->errors, 1}};
+    if (sa_topics_ensure(rk, specs, 3, th_scaled_ms(20000), errstr, sizeof(errstr)))
+        WT_FAIL("creating the topics: %s", errstr);
+    rd_kafka_destroy(rk);
+    fprintf(stderr, "# broker: external cluster at %s, topics %s ...\n", bootstrap, b->ops);
+}
+
 static __attribute__((unused)) void wt_broker_start(wt_broker_t *b) {
     memset(b, 0, sizeof(*b));
     if (th_mkdtemp(b->dir, sizeof(b->dir), "samsa-worker-test") != 0) WT_FAIL("mkdtemp");
+    snprintf(b->ops, sizeof(b->ops), "blog_operations");
+    snprintf(b->results, sizeof(b->results), "blog_results");
+    snprintf(b->errors, sizeof(b->errors), "blog_errors");
+    snprintf(b->group, sizeof(b->group), "blog_group");
+    const char *external = getenv("SAMSA_WORKER_TEST_BOOTSTRAP");
+    if (external && *external) {
+        wt_external_start(b, external);
+        return;
+    }
     const char *want = getenv("SAMSA_WORKER_TEST_BROKER");
     if ((!want || strcmp(want, "mock") != 0) && wt_samsa_broker_built()) {
         /* Auto-created topics get the blog's 3 partitions while the broker has no CreateTopics. */
@@ -99,7 +134,9 @@ static __attribute__((unused)) void wt_broker_start(wt_broker_t *b) {
 }
 
 static __attribute__((unused)) void wt_broker_stop(wt_broker_t *b) {
-    if (b->mock) {
+    if (getenv("SAMSA_WORKER_TEST_BOOTSTRAP") && *getenv("SAMSA_WORKER_TEST_BOOTSTRAP")) {
+        /* not ours to stop */
+    } else if (b->mock) {
         rd_kafka_mock_cluster_destroy(b->mock);
         rd_kafka_destroy(b->mock_rk);
     } else {
@@ -123,8 +160,16 @@ static __attribute__((unused)) pid_t wt_worker_start(const wt_broker_t *b, const
                             "--work-ms",
                             "0",
                             "-X",
-                            "topic.metadata.refresh.interval.ms=1000"};
-    size_t n = 11;
+                            "topic.metadata.refresh.interval.ms=1000",
+                            "--topic",
+                            b->ops,
+                            "--results-topic",
+                            b->results,
+                            "--errors-topic",
+                            b->errors,
+                            "--group",
+                            b->group};
+    size_t n = 19;
     for (size_t i = 0; extra && extra[i] && n < 38; i++) argv[n++] = extra[i];
     argv[n] = NULL;
     /* Not th_spawn: the worker must die with the test (PR_SET_PDEATHSIG) even when CTest kills
@@ -195,13 +240,13 @@ static __attribute__((unused)) void wt_produce_raw(rd_kafka_t *rk, const char *t
 }
 
 /* Produce one create_post operation. */
-static __attribute__((unused)) void wt_produce_post(rd_kafka_t *rk, const char *id, const char *title,
+static __attribute__((unused)) void wt_produce_post(const wt_broker_t *b, rd_kafka_t *rk, const char *id, const char *title,
                                                     const char *content, const char *lang) {
     json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id,
                             "title", title, "content", content, "author", "Tester", "lang", lang,
                             "submitted_at", "2026-11-22T19:00:00.000Z", "idempotency_key", id);
     char *value = json_dumps(obj, JSON_COMPACT);
-    wt_produce_raw(rk, "blog_operations", id, value, strlen(value));
+    wt_produce_raw(rk, b->ops, id, value, strlen(value));
     free(value);
     json_decref(obj);
 }
