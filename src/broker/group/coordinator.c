@@ -222,9 +222,12 @@ static void expire_members(sa_gcoord_t *coord, group_t *grp, int64_t now_ms) {
         free(p);
         changed = 1;
     }
-    for (gmember_t *mem = grp->members, *next; mem; mem = next) {
-        next = mem->next;
-        if (keeps_alive(mem) || mem->expires_ms > now_ms) continue;
+    /* one at a time, rescanning after each: a removal may complete the join phase, which
+     * changes the member list under any iterator */
+    for (;;) {
+        gmember_t *mem = grp->members;
+        while (mem && (keeps_alive(mem) || mem->expires_ms > now_ms)) mem = mem->next;
+        if (!mem) break;
         sa_log_info("group", "%s: member %s expired (no heartbeat for %d ms)", grp->id, mem->member_id,
                     mem->session_timeout_ms);
         gc_member_remove(coord, grp, mem, SA_ERR_UNKNOWN_MEMBER_ID);
