@@ -159,6 +159,11 @@ sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part,
     if (sa_rb_iter_next(&it, &hdr, NULL) != SA_OK || hdr.ProducerId < 0) return SA_OK;
     sa_pstate_t *st = state_of(ps, part);
     sa_err_t err = sa_pstate_check(st, &hdr, dup);
+    if (err)
+        sa_log_debug(SA_DBG_STORAGE, "producer", "%s-%d: producer %lld epoch %d sequence %d: %s%s",
+                     sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), (long long)hdr.ProducerId,
+                     hdr.ProducerEpoch, hdr.BaseSequence, sa_err2name(err),
+                     err == SA_ERR_DUPLICATE_SEQUENCE_NUMBER ? " (a retry, answered with its first offsets)" : "");
     /* A set of several batches (rare: librdkafka sends one per partition) must continue its own
      * sequence; only the first may be a duplicate, and then the set is taken as a whole retry. */
     if (err) return err;

@@ -29,7 +29,7 @@ int main(void) {
     snprintf(adv, sizeof(adv), "127.0.0.1:%d", px->port);
     th_proc_t broker;
     const char *args[] = {"-o", "num.partitions=3", "-o", "auto.create.topics.enable=true",
-                          "--advertised-listener", adv, NULL};
+                          "--advertised-listener", adv, "--debug", "storage", NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, args) == 0, "broker did not start");
     px->upstream_port = broker.port;
 
