@@ -270,7 +270,10 @@ static int run_logstat(const conf_t *c) {
     rd_kafka_message_t **batch = sa_calloc(BATCH, sizeof(*batch));
     int64_t budget = c->max_records;
     while (!stop && !ls.fatal) {
-        ssize_t n = rd_kafka_consume_batch_queue(cq, 50, batch, BATCH);
+        /* A batch call with a timeout waits until the batch is full: take what is there at once,
+         * and only when nothing is, block for the next single message. */
+        ssize_t n = rd_kafka_consume_batch_queue(cq, 0, batch, BATCH);
+        if (n == 0) n = rd_kafka_consume_batch_queue(cq, 100, batch, 1);
         int64_t now = sa_mono_us();
         for (ssize_t i = 0; i < n; i++) {
             if (!budget || ls.st.total + ls.st.malformed < budget) handle(&ls, batch[i], now);
