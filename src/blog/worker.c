@@ -195,8 +195,24 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
     it->act = ACT_NEW;
     it->score = score.score;
     snprintf(it->verdict, sizeof(it->verdict), "%s", sa_verdict_name(score.verdict));
-    sa_results_log_append(w->log, it->id, it->out, len);
     if (score.simhash) sa_simhash_ring_add(w->ring, post->id, score.simhash);
+}
+
+/* Under the log lock: append the new results, unless the post reached the log meanwhile (an
+ * earlier record of this batch with the same id, or another worker sharing the file): then it
+ * is only re-published, like any post found in the log. */
+static void append_results(worker_t *w, size_t done) {
+    for (size_t i = 0; i < done; i++) {
+        item_t *it = &w->batch[i];
+        if (it->act != ACT_NEW) continue;
+        if (sa_results_log_has(w->log, it->id)) {
+            it->act = ACT_REPLAY;
+            free(it->out);
+            it->out = NULL;
+            continue;
+        }
+        sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
+    }
 }
 
 static void process_record(worker_t *w, item_t *it) {
@@ -333,15 +349,18 @@ static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
     char errstr[512];
     int rc = -1;
     size_t done = 0;
+    /* Score outside the file lock, so workers sharing one log do not wait for each other's
+     * heavy steps; the lock covers only the check-and-append. */
+    for (; done < w->nbatch; done++) {
+        if (*stop && done > 0) break; /* finish the current post, not the whole batch */
+        process_record(w, &w->batch[done]);
+    }
     if (sa_results_log_lock(w->log, errstr, sizeof(errstr)) != SA_OK) {
         sa_log_error("worker", "results log: %s", errstr);
         rewind_batch(w);
         goto out;
     }
-    for (; done < w->nbatch; done++) {
-        if (*stop && done > 0) break; /* finish the current post, not the whole batch */
-        process_record(w, &w->batch[done]);
-    }
+    append_results(w, done);
     if (sa_results_log_commit(w->log, errstr, sizeof(errstr)) != SA_OK) {
         sa_log_error("worker", "results log: %s; retrying in %d ms", errstr, RETRY_PAUSE_MS);
         rewind_batch(w);
