@@ -241,6 +241,7 @@ def prepare_all(clients):
 class Target:
     def __init__(self, tid, label):
         self.id, self.label, self.bootstrap, self.error, self.version = tid, label, None, None, ""
+        self.notes = []  # problems of the broker itself (a crash, a sanitizer report), for the doc
 
 
 class SamsaTarget(Target):
@@ -273,15 +274,29 @@ class SamsaTarget(Target):
         return False
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        if self.proc and self.proc.poll() is not None:
+            self.notes.append("the broker died during the run (exit %s): %s" % (self.proc.returncode, tail(self.logf.name)))
+        elif self.proc:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
+                self.notes.append("the broker did not stop within 15 s of SIGTERM")
                 self.proc.kill()
                 self.proc.wait()
             if self.proc.returncode not in (0, -signal.SIGTERM):
-                log("samsa broker exited with %s at stop; log: %s" % (self.proc.returncode, self.logf.name))
+                self.notes.append("the broker exited with %s at SIGTERM: %s" % (self.proc.returncode, tail(self.logf.name)))
+        if self.proc:
+            self.logf.close()
+            # A sanitizer build (-DSAMSA_SANITIZE=ON) reports memory and UB errors in its log.
+            with open(self.logf.name, errors="replace") as f:
+                for line in f:
+                    if "ERROR: AddressSanitizer" in line or "ERROR: LeakSanitizer" in line or "runtime error:" in line:
+                        self.notes.append("sanitizer: " + line.strip()[:300])
+                        if len(self.notes) > 10:
+                            break
+        for n in self.notes:
+            log("samsa: %s (log: %s)" % (n, self.logf.name if self.proc else "-"))
         if self.dir and not os.environ.get("COMPAT_KEEP"):
             shutil.rmtree(os.path.join(self.dir, "data"), ignore_errors=True)
 
@@ -425,6 +440,10 @@ def write_doc(path, targets, clients, scenarios, results, command, started, elap
                     counts[cell["status"]] += 1
         out.append("### Against %s: %d pass, %d fail, %d skip" % (t.label, counts["pass"], counts["fail"], counts["skip"]))
         out.append("")
+        for n in t.notes:
+            out.append("- **broker problem**: " + n.replace("|", "\\|"))
+        if t.notes:
+            out.append("")
         out.append("| scenario | " + " | ".join("`%s`" % c.id for c in clients) + " |")
         out.append("|---|" + "---|" * len(clients))
         for s in scenarios:
@@ -534,6 +553,8 @@ def main():
 
     bad = 0
     for t in targets:
+        if a.strict or isinstance(t, KafkaTarget):
+            bad += len(t.notes)
         for cid, r in results.get(t.id, {}).items():
             for s, cell in r.items():
                 if cell["status"] == "fail" and (isinstance(t, KafkaTarget) or a.strict):
