@@ -451,6 +451,99 @@ static void follower_sync_answered_when_rebalance_restarts(void **state) {
     sa_gcoord_free(gc);
 }
 
+static void fencing_and_static_leader(void **state) {
+    (void)state;
+    sa_gcoord_t *gc = new_coord(0);
+    call_t a, b;
+    join(gc, &a, "g", "", "inst-a", range_rr, 2, 1, 0);
+    join(gc, &b, "g", "", "inst-b", range_rr, 2, 1, 0);
+    join(gc, &a, "g", a.member_id, "inst-a", range_rr, 2, 1, 0);
+    assert_true(a.answered && b.answered);
+    assert_string_equal(a.leader, a.member_id);
+    /* a known member id presented with another instance id is fenced */
+    call_t x;
+    join(gc, &x, "g", b.member_id, "inst-a", range_rr, 2, 1, 10);
+    assert_int_equal(x.err, SA_ERR_FENCED_INSTANCE_ID);
+    /* the static leader restarting forces a rebalance (it must see the members to assign) */
+    sa_group_assignment_t as[] = {{a.member_id, (const uint8_t *)"AA", 2}, {b.member_id, (const uint8_t *)"BB", 2}};
+    call_t sa, sb;
+    sync_call(gc, &sb, "g", a.generation, b.member_id, NULL, 0, 20);
+    sync_call(gc, &sa, "g", a.generation, a.member_id, as, 2, 20);
+    assert_string_equal(state_of(gc, "g"), "Stable");
+    char old_leader[128];
+    snprintf(old_leader, sizeof(old_leader), "%s", a.member_id);
+    call_t r;
+    join(gc, &r, "g", "", "inst-a", range_rr, 2, 1, 30);
+    assert_false(r.answered); /* waits for b to rejoin */
+    assert_string_equal(state_of(gc, "g"), "PreparingRebalance");
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, old_leader, "inst-a", 40), SA_ERR_FENCED_INSTANCE_ID);
+    join(gc, &b, "g", b.member_id, "inst-b", range_rr, 2, 1, 50);
+    assert_true(r.answered && b.answered);
+    assert_string_equal(r.leader, r.member_id); /* the new incarnation took over leadership */
+    assert_int_equal(r.nmembers, 2);
+    sa_gcoord_free(gc);
+}
+
+static void max_group_size(void **state) {
+    (void)state;
+    sa_gcoord_conf_t conf;
+    sa_gcoord_conf_defaults(&conf);
+    conf.initial_rebalance_delay_ms = 0;
+    conf.max_group_size = 1;
+    sa_gcoord_t *gc = sa_gcoord_new(&conf, NULL, 0);
+    call_t a, b;
+    join(gc, &a, "g", "", NULL, range_rr, 2, 0, 0);
+    assert_int_equal(a.err, SA_OK);
+    join(gc, &b, "g", "", NULL, range_rr, 2, 0, 0);
+    assert_int_equal(b.err, SA_ERR_GROUP_MAX_SIZE_REACHED);
+    join(gc, &b, "g", "", NULL, range_rr, 2, 1, 0); /* v4: the id first ... */
+    assert_int_equal(b.err, SA_ERR_MEMBER_ID_REQUIRED);
+    join(gc, &b, "g", b.member_id, NULL, range_rr, 2, 1, 0); /* ... then refused */
+    assert_int_equal(b.err, SA_ERR_GROUP_MAX_SIZE_REACHED);
+    sa_gcoord_free(gc);
+}
+
+static void pending_member_id_expires(void **state) {
+    (void)state;
+    sa_gcoord_t *gc = new_coord(0);
+    char ids[1][128];
+    int32_t gen;
+    stable_group(gc, "g", 1, ids, &gen);
+    call_t a;
+    join(gc, &a, "g", "", NULL, range_rr, 2, 1, 100);
+    assert_int_equal(a.err, SA_ERR_MEMBER_ID_REQUIRED);
+    assert_string_equal(state_of(gc, "g"), "Stable"); /* no rebalance for an id that may never come back */
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, ids[0], NULL, 5000), SA_OK);
+    assert_int_equal(sa_gcoord_next_deadline(gc), 10100);
+    sa_gcoord_tick(gc, 10100); /* the pending id's session ran out */
+    call_t late;
+    join(gc, &late, "g", a.member_id, NULL, range_rr, 2, 1, 10200);
+    assert_int_equal(late.err, SA_ERR_UNKNOWN_MEMBER_ID);
+    assert_string_equal(state_of(gc, "g"), "Stable");
+    sa_gcoord_free(gc);
+}
+
+static void several_members_expire_at_once(void **state) {
+    (void)state;
+    sa_gcoord_t *gc = new_coord(0);
+    char ids[4][128];
+    int32_t gen;
+    stable_group(gc, "g", 4, ids, &gen);
+    /* only member 0 stays alive */
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, ids[0], NULL, 9000), SA_OK);
+    sa_gcoord_tick(gc, 10000);
+    sa_group_desc_t d;
+    sa_gcoord_describe(gc, "g", &d);
+    assert_int_equal(d.MemberCount, 1);
+    assert_string_equal(d.Members[0].MemberId, ids[0]);
+    sa_gcoord_desc_free(&d);
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, ids[0], NULL, 10001), SA_ERR_REBALANCE_IN_PROGRESS);
+    /* and when the last one goes silent too, the group ends Empty at the next pass */
+    sa_gcoord_tick(gc, 20001); /* 10 s after its last heartbeat */
+    assert_string_equal(state_of(gc, "g"), "Empty");
+    sa_gcoord_free(gc);
+}
+
 int main(void) {
     sa_log_set_level(getenv("SA_TEST_LOG") ? getenv("SA_TEST_LOG") : "warn");
     const struct CMUnitTest tests[] = {
@@ -467,6 +560,10 @@ int main(void) {
         cmocka_unit_test(describe_list_delete),
         cmocka_unit_test(cancel_withdraws_parked_call),
         cmocka_unit_test(follower_sync_answered_when_rebalance_restarts),
+        cmocka_unit_test(fencing_and_static_leader),
+        cmocka_unit_test(max_group_size),
+        cmocka_unit_test(pending_member_id_expires),
+        cmocka_unit_test(several_members_expire_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
