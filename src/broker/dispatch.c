@@ -44,6 +44,15 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_DescribeGroups] = {0, 5, sa_handle_DescribeGroups},
     [SA_API_DeleteGroups] = {0, 2, sa_handle_DeleteGroups},
     [SA_API_InitProducerId] = {0, 4, sa_handle_InitProducerId},
+    [SA_API_CreateTopics] = {0, 7, sa_handle_CreateTopics},
+    [SA_API_DeleteTopics] = {0, 6, sa_handle_DeleteTopics},
+    [SA_API_CreatePartitions] = {0, 3, sa_handle_CreatePartitions},
+    [SA_API_DescribeConfigs] = {0, 4, sa_handle_DescribeConfigs},
+    [SA_API_AlterConfigs] = {0, 2, sa_handle_AlterConfigs},
+    [SA_API_IncrementalAlterConfigs] = {0, 1, sa_handle_IncrementalAlterConfigs},
+    [SA_API_DescribeCluster] = {0, 1, sa_handle_DescribeCluster},
+    [SA_API_OffsetForLeaderEpoch] = {0, 4, sa_handle_OffsetForLeaderEpoch},
+    [SA_API_DeleteRecords] = {0, 2, sa_handle_DeleteRecords},
 };
 
 const sa_api_t *sa_dispatch_api(int api_key) {

@@ -31,4 +31,15 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req);  /* handle_group_admin.c */
 sa_err_t sa_handle_DeleteGroups(sa_req_t *req);    /* handle_group_admin.c */
 sa_err_t sa_handle_InitProducerId(sa_req_t *req);  /* handle_init_producer_id.c */
 
+/* Admin (engineer "admin"; shared helpers in admin.h). */
+sa_err_t sa_handle_CreateTopics(sa_req_t *req);            /* handle_create_topics.c */
+sa_err_t sa_handle_DeleteTopics(sa_req_t *req);            /* handle_delete_topics.c */
+sa_err_t sa_handle_CreatePartitions(sa_req_t *req);        /* handle_create_partitions.c */
+sa_err_t sa_handle_DescribeConfigs(sa_req_t *req);         /* handle_describe_configs.c */
+sa_err_t sa_handle_AlterConfigs(sa_req_t *req);            /* handle_alter_configs.c */
+sa_err_t sa_handle_IncrementalAlterConfigs(sa_req_t *req); /* handle_alter_configs.c */
+sa_err_t sa_handle_DescribeCluster(sa_req_t *req);         /* handle_describe_cluster.c */
+sa_err_t sa_handle_OffsetForLeaderEpoch(sa_req_t *req);    /* handle_offset_for_leader_epoch.c */
+sa_err_t sa_handle_DeleteRecords(sa_req_t *req);           /* handle_delete_records.c */
+
 #endif

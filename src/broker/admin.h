@@ -1,0 +1,69 @@
+/*
+ * admin.h - what the admin handlers (handle_create_topics.c, handle_delete_topics.c,
+ * handle_create_partitions.c, handle_describe_configs.c, handle_alter_configs.c,
+ * handle_describe_cluster.c, handle_offset_for_leader_epoch.c, handle_delete_records.c) share:
+ * decoding/encoding through the codec table, topic names from the wire, and the error code and
+ * message that go into a result. Internal to src/broker.
+ *
+ * Every admin API answers per topic or per resource: a bad entry gets its own ErrorCode (and
+ * ErrorMessage where the version has one) and the others still run, as in Kafka. Only a body
+ * that does not decode closes the connection.
+ *
+ * @locality the broker's loop thread.
+ */
+#ifndef SA_BROKER_ADMIN_H
+#define SA_BROKER_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+#include "proto/proto.h"
+#include "storage/storage.h"
+
+/* ResourceType values of DescribeConfigs / AlterConfigs / IncrementalAlterConfigs. */
+#define SA_ADMIN_RESOURCE_TOPIC 2
+#define SA_ADMIN_RESOURCE_BROKER 4
+#define SA_ADMIN_RESOURCE_BROKER_LOGGER 8
+
+/**
+ * Decode req->body as the request message of req->ApiKey at req->ApiVersion into @p msg (the
+ * API's sa_<Api>Request_t). Strings point into the frame, arrays into req->arena.
+ * @returns SA_OK, SA_ERR_TOOBIG (arena cap) or SA_ERR_PARSE: return it from the handler.
+ */
+sa_err_t sa_admin_decode(sa_req_t *req, void *msg);
+
+/** Encode @p msg (the API's sa_<Api>Response_t, borrowed) onto req->resp. @returns SA_OK or an error. */
+sa_err_t sa_admin_encode(sa_req_t *req, const void *msg);
+
+/**
+ * Turn topic name @p s into a C string: *name (returns new, in req->arena) is NUL-terminated.
+ * @returns SA_OK; INVALID_TOPIC_EXCEPTION for a null name or one holding a NUL byte (it could
+ *          not be the name it looks like; *name is then "" so lookups fail cleanly);
+ *          SA_ERR_NOMEM past the arena cap.
+ */
+sa_err_t sa_admin_name(sa_req_t *req, sa_str_t s, const char **name);
+
+/** @returns the wire ErrorCode for @p err: Kafka codes as they are, internal ones UNKNOWN_SERVER_ERROR. */
+int16_t sa_admin_code(sa_err_t err);
+
+/**
+ * @returns the ErrorMessage for @p err: null for SA_OK, else @p errstr (copied into req->arena)
+ * when non-empty, else the code's description (static). Never fails: past the arena cap it
+ * falls back to the static description.
+ */
+sa_str_t sa_admin_message(sa_req_t *req, sa_err_t err, const char *errstr);
+
+/**
+ * @returns 1 if the name of element @p i of @p items (an array of @p count elements of
+ * @p stride bytes, each holding an sa_str_t at @p name_off) equals another element's name.
+ * Kafka fails every copy of a name repeated in one request; use SA_ADMIN_REPEATED.
+ */
+int sa_admin_repeated(const void *items, int32_t count, size_t stride, size_t name_off, int32_t i);
+#define SA_ADMIN_REPEATED(arr, count, field, i)                                                   \
+    sa_admin_repeated((arr), (count), sizeof(*(arr)), offsetof(__typeof__(*(arr)), field), (i))
+
+/** @returns the topic whose id is @p id, or NULL (valid as sa_store_topic_at's result). */
+sa_topic_t *sa_admin_topic_by_id(sa_store_t *store, const sa_uuid_t *id);
+
+#endif

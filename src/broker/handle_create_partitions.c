@@ -1,0 +1,75 @@
+/*
+ * handle_create_partitions.c - CreatePartitions (key 37, v0-3): grow a topic to Count partitions.
+ *
+ * Count must be larger than the current count (INVALID_PARTITIONS otherwise, checked by
+ * storage). Assignments, when given, must name one new partition each, with this broker as the
+ * only replica (INVALID_REPLICA_ASSIGNMENT otherwise). ValidateOnly runs every check and changes
+ * nothing. A topic named twice in one request fails for each copy with INVALID_REQUEST.
+ */
+#include <stdio.h>
+
+#include "broker/admin.h"
+#include "broker/handlers.h"
+#include "core/log.h"
+
+typedef sa_CreatePartitionsRequest_CreatePartitionsTopic_t ptopic_t;
+
+static sa_err_t check_assignments(sa_req_t *req, const ptopic_t *pt, int32_t now, char *errstr, size_t errstr_size) {
+    if (pt->Assignments_count < 0) return SA_OK;
+    if (pt->Assignments_count != pt->Count - now) {
+        snprintf(errstr, errstr_size, "Increasing the number of partitions by %d but %d assignments provided.",
+                 (int)(pt->Count - now), (int)pt->Assignments_count);
+        return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    for (int32_t i = 0; i < pt->Assignments_count; i++) {
+        const sa_CreatePartitionsRequest_CreatePartitionsAssignment_t *as = &pt->Assignments[i];
+        if (as->BrokerIds_count != 1 || as->BrokerIds[0] != req->broker->node_id) {
+            snprintf(errstr, errstr_size, "New partition %d: the only broker is %d, which must be the only replica",
+                     (int)(now + i), (int)req->broker->node_id);
+            return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+    }
+    return SA_OK;
+}
+
+static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *preq, int32_t i,
+                          sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t *out) {
+    const ptopic_t *pt = &preq->Topics[i];
+    sa_store_t *store = req->broker->store;
+    char errstr[512] = "";
+    const char *name;
+    sa_CreatePartitionsResponse_CreatePartitionsTopicResult_init(out);
+    out->Name = pt->Name;
+    sa_err_t err = sa_admin_name(req, pt->Name, &name);
+    if (err == SA_ERR_NOMEM) return err;
+    if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (err == SA_OK && SA_ADMIN_REPEATED(preq->Topics, preq->Topics_count, Name, i)) {
+        snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
+        err = SA_ERR_INVALID_REQUEST;
+    }
+    sa_topic_t *topic = err == SA_OK ? sa_store_topic_find(store, name) : NULL;
+    if (topic && pt->Count > sa_topic_partition_count(topic))
+        err = check_assignments(req, pt, sa_topic_partition_count(topic), errstr, sizeof(errstr));
+    if (err == SA_OK)
+        err = sa_store_topic_add_partitions(store, name, pt->Count, preq->ValidateOnly, errstr, sizeof(errstr));
+    out->ErrorCode = sa_admin_code(err);
+    out->ErrorMessage = sa_admin_message(req, err, errstr);
+    if (err == SA_OK && !preq->ValidateOnly)
+        sa_log_info("admin", "topic \"%s\" grown to %d partitions for %s", name, (int)pt->Count, sa_req_peer(req));
+    return SA_OK;
+}
+
+sa_err_t sa_handle_CreatePartitions(sa_req_t *req) {
+    sa_CreatePartitionsRequest_t preq;
+    sa_err_t err = sa_admin_decode(req, &preq);
+    if (err != SA_OK) return err;
+    sa_CreatePartitionsResponse_t resp;
+    sa_CreatePartitionsResponse_init(&resp);
+    int32_t n = preq.Topics_count > 0 ? preq.Topics_count : 0;
+    resp.Results = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Results));
+    if (!resp.Results) return SA_ERR_NOMEM;
+    resp.Results_count = n;
+    for (int32_t i = 0; i < n; i++)
+        if ((err = one_topic(req, &preq, i, &resp.Results[i])) != SA_OK) return err;
+    return sa_admin_encode(req, &resp);
+}

@@ -1,0 +1,64 @@
+/*
+ * handle_delete_records.c - DeleteRecords (key 21, v0-2): move partitions' log start offsets.
+ *
+ * Offset N makes N the first readable offset (whole segments below it are deleted at once; the
+ * rest of the segment holding N stays on disk but is never served); -1 means the HWM (delete
+ * everything readable). An offset above the HWM, or below -1, is OFFSET_OUT_OF_RANGE; one at or
+ * below the current log start changes nothing. LowWatermark is the log start offset after the
+ * call. The new start is persisted by storage (DIR/TOPIC-P/log-start-offset) before the answer.
+ */
+#include "broker/admin.h"
+#include "broker/handlers.h"
+#include "core/log.h"
+
+typedef sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t rresult_t;
+
+static void one_partition(sa_req_t *req, const char *topic, const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp,
+                          rresult_t *out) {
+    sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(out);
+    out->PartitionIndex = rp->PartitionIndex;
+    out->LowWatermark = -1;
+    sa_partition_t *part = topic ? sa_store_partition(req->broker->store, topic, rp->PartitionIndex) : NULL;
+    sa_err_t err;
+    if (!part)
+        err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    else if (rp->Offset < -1)
+        err = SA_ERR_OFFSET_OUT_OF_RANGE;
+    else
+        err = sa_partition_delete_records(part, rp->Offset, &out->LowWatermark);
+    out->ErrorCode = sa_admin_code(err);
+    if (err == SA_OK)
+        sa_log_debug(SA_DBG_STORAGE, "admin", "%s-%d: records before %lld deleted for %s", topic,
+                     (int)rp->PartitionIndex, (long long)out->LowWatermark, sa_req_peer(req));
+    else if (err == SA_ERR_KAFKA_STORAGE_ERROR)
+        sa_log_error("admin", "%s-%d: DeleteRecords failed: %s", topic, (int)rp->PartitionIndex, sa_err2str(err));
+    if (err != SA_OK && part) out->LowWatermark = sa_partition_log_start(part);
+}
+
+sa_err_t sa_handle_DeleteRecords(sa_req_t *req) {
+    sa_DeleteRecordsRequest_t dreq;
+    sa_err_t err = sa_admin_decode(req, &dreq);
+    if (err != SA_OK) return err;
+    sa_DeleteRecordsResponse_t resp;
+    sa_DeleteRecordsResponse_init(&resp);
+    int32_t nt = dreq.Topics_count > 0 ? dreq.Topics_count : 0;
+    resp.Topics = sa_arena_calloc(&req->arena, (size_t)nt, sizeof(*resp.Topics));
+    if (!resp.Topics) return SA_ERR_NOMEM;
+    resp.Topics_count = nt;
+    for (int32_t t = 0; t < nt; t++) {
+        const sa_DeleteRecordsRequest_DeleteRecordsTopic_t *dt = &dreq.Topics[t];
+        sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t *tr = &resp.Topics[t];
+        int32_t np = dt->Partitions_count > 0 ? dt->Partitions_count : 0;
+        const char *name;
+        err = sa_admin_name(req, dt->Name, &name);
+        if (err == SA_ERR_NOMEM) return err;
+        sa_DeleteRecordsResponse_DeleteRecordsTopicResult_init(tr);
+        tr->Name = dt->Name;
+        tr->Partitions = sa_arena_calloc(&req->arena, (size_t)np, sizeof(*tr->Partitions));
+        if (!tr->Partitions) return SA_ERR_NOMEM;
+        tr->Partitions_count = np;
+        for (int32_t p = 0; p < np; p++)
+            one_partition(req, err == SA_OK ? name : NULL, &dt->Partitions[p], &tr->Partitions[p]);
+    }
+    return sa_admin_encode(req, &resp);
+}

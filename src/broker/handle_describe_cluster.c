@@ -1,0 +1,37 @@
+/*
+ * handle_describe_cluster.c - DescribeCluster (key 60, v0-1): the cluster id, the controller
+ * and the one broker, which is all three roles at once.
+ *
+ * EndpointType (v1): 1 (brokers) is answered; 2 (controllers, KIP-919) is refused with
+ * INVALID_REQUEST, since this node takes no controller connections. Cluster authorized
+ * operations are not reported (INT32_MIN, "not provided"): samsa has no ACLs yet.
+ */
+#include "broker/admin.h"
+#include "broker/handlers.h"
+
+#define ENDPOINT_BROKERS 1
+
+sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
+    sa_broker_t *broker = req->broker;
+    sa_DescribeClusterRequest_t creq;
+    sa_err_t err = sa_admin_decode(req, &creq);
+    if (err != SA_OK) return err;
+    sa_DescribeClusterResponse_t resp;
+    sa_DescribeClusterResponse_init(&resp);
+    sa_DescribeClusterResponse_DescribeClusterBroker_t self;
+    sa_DescribeClusterResponse_DescribeClusterBroker_init(&self);
+    resp.EndpointType = creq.EndpointType;
+    if (req->ApiVersion >= 1 && creq.EndpointType != ENDPOINT_BROKERS) {
+        resp.ErrorCode = SA_ERR_INVALID_REQUEST;
+        resp.ErrorMessage = sa_str("samsa serves only the broker endpoint type (1)");
+        return sa_admin_encode(req, &resp);
+    }
+    self.BrokerId = broker->node_id;
+    self.Host = sa_str(broker->adv_host);
+    self.Port = broker->adv_port;
+    resp.ClusterId = sa_str(broker->cluster_id);
+    resp.ControllerId = broker->node_id;
+    resp.Brokers = &self;
+    resp.Brokers_count = 1;
+    return sa_admin_encode(req, &resp);
+}

@@ -1,0 +1,198 @@
+/*
+ * handle_describe_configs.c - DescribeConfigs (key 32, v0-4): topic and broker resources.
+ *
+ * Topic: every topic config entry (or only the keys asked for; unknown keys are left out, as
+ * Kafka does) with its effective value and source from storage (DYNAMIC_TOPIC_CONFIG when set
+ * on the topic, STATIC_BROKER_CONFIG when the broker's config changes the default,
+ * DEFAULT_CONFIG otherwise). Topic configs are writable and none is sensitive. The Java admin
+ * client and kafka-configs.sh read exactly this, so the list is complete, not just what was set.
+ *
+ * Broker (ResourceName "" or this node's id): every server.properties setting of `samsa broker`
+ * (the option table in cmd_broker.c, through sa_cmd_broker.spec), with the value in use, read
+ * only (samsa has no dynamic broker configs), STATIC_BROKER_CONFIG when it differs from the
+ * default and DEFAULT_CONFIG otherwise (a setting without a fixed default, log.retention.ms,
+ * counts as set). Aliases (broker.id for node.id) are listed once. Another broker id is
+ * INVALID_REQUEST; broker loggers are not supported (INVALID_REQUEST, with a message).
+ *
+ * Synonyms (v1+, when asked): one entry naming where the value comes from: the topic config
+ * itself for a topic override, the broker setting (log.retention.ms ...) for a broker value or a
+ * default. ConfigType (v3+) is always filled; Documentation only when IncludeDocumentation.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/admin.h"
+#include "broker/handlers.h"
+#include "commands.h"
+
+typedef sa_DescribeConfigsRequest_DescribeConfigsResource_t dresource_t;
+typedef sa_DescribeConfigsResponse_DescribeConfigsResult_t dresult_t;
+typedef sa_DescribeConfigsResponse_DescribeConfigsResourceResult_t dentry_t;
+
+/* @returns 1 if @p name is wanted by @p res (a null or empty key list wants everything). */
+static int wanted(const dresource_t *res, const char *name) {
+    if (res->ConfigurationKeys_count <= 0) return 1;
+    for (int32_t i = 0; i < res->ConfigurationKeys_count; i++)
+        if (sa_str_eq(res->ConfigurationKeys[i], name)) return 1;
+    return 0;
+}
+
+/* Fill @p out from @p e (strings borrowed from e, valid until the response is encoded). */
+static sa_err_t fill_entry(sa_req_t *req, const sa_DescribeConfigsRequest_t *dreq, const sa_config_entry_t *e,
+                           dentry_t *out) {
+    sa_DescribeConfigsResponse_DescribeConfigsResourceResult_init(out);
+    out->Name = sa_str(e->name);
+    out->Value = sa_str(e->value);
+    out->ReadOnly = e->read_only;
+    out->IsDefault = e->is_default;
+    out->ConfigSource = (int8_t)e->source;
+    out->IsSensitive = e->sensitive;
+    out->ConfigType = (int8_t)e->type;
+    out->Documentation = dreq->IncludeDocumentation ? sa_str(e->doc) : SA_STR_NULL;
+    out->Synonyms_count = 0;
+    if (!dreq->IncludeSynonyms) return SA_OK;
+    sa_DescribeConfigsResponse_DescribeConfigsSynonym_t *syn = sa_arena_calloc(&req->arena, 1, sizeof(*syn));
+    if (!syn) return SA_ERR_NOMEM;
+    sa_DescribeConfigsResponse_DescribeConfigsSynonym_init(syn);
+    syn->Name = sa_str(e->source == SA_CONFIG_SOURCE_DYNAMIC_TOPIC || !e->synonym ? e->name : e->synonym);
+    syn->Value = sa_str(e->value);
+    syn->Source = (int8_t)e->source;
+    out->Synonyms = syn;
+    out->Synonyms_count = 1;
+    return SA_OK;
+}
+
+static sa_err_t describe_topic(sa_req_t *req, const sa_DescribeConfigsRequest_t *dreq, const dresource_t *res,
+                               dresult_t *out) {
+    const char *name;
+    sa_err_t err = sa_admin_name(req, res->ResourceName, &name);
+    if (err == SA_ERR_NOMEM) return err;
+    sa_topic_t *topic = err == SA_OK ? sa_store_topic_find(req->broker->store, name) : NULL;
+    if (!topic) {
+        char errstr[300];
+        snprintf(errstr, sizeof(errstr), "Topic '%s' does not exist", name);
+        out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        out->ErrorMessage = sa_admin_message(req, SA_ERR_UNKNOWN_TOPIC_OR_PARTITION, errstr);
+        return SA_OK;
+    }
+    size_t n = sa_topic_config_count(topic);
+    out->Configs = sa_arena_calloc(&req->arena, n, sizeof(*out->Configs));
+    if (!out->Configs) return SA_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        sa_config_entry_t e;
+        if (sa_topic_config_get(topic, i, &e) != SA_OK || !wanted(res, e.name)) continue;
+        if ((err = fill_entry(req, dreq, &e, &out->Configs[out->Configs_count])) != SA_OK) return err;
+        out->Configs_count++;
+    }
+    return SA_OK;
+}
+
+/* The value of broker option @p o as text in the arena; NULL value for an unset string. */
+static sa_err_t broker_value(sa_req_t *req, const sa_cfg_opt_t *o, const char **value, int *is_default) {
+    const char *base = (const char *)req->broker->conf + o->offset;
+    char tmp[32];
+    const char *v = NULL;
+    *is_default = 0;
+    switch (o->type) {
+    case SA_CFG_STR:
+        v = *(char *const *)(const void *)base;
+        *is_default = o->def ? v && !strcmp(v, o->def) : !v || !*v;
+        break;
+    case SA_CFG_BOOL: {
+        int b = *(const int *)(const void *)base;
+        v = b ? "true" : "false";
+        *is_default = o->def && !strcmp(o->def, v);
+        break;
+    }
+    default: {
+        int64_t x = *(const int64_t *)(const void *)base, d;
+        snprintf(tmp, sizeof(tmp), "%" PRId64, x);
+        v = tmp;
+        *is_default = o->def && sa_cfg_parse_number(o->type, o->def, &d) == 0 && d == x;
+        break;
+    }
+    }
+    *value = v ? sa_arena_strndup(&req->arena, v, strlen(v)) : NULL;
+    return v && !*value ? SA_ERR_NOMEM : SA_OK;
+}
+
+/* @returns 1 if row @p i sets the same field as an earlier row (broker.id for node.id): listed once. */
+static int is_alias(const sa_cfg_opt_t *opts, size_t i) {
+    for (size_t j = 0; j < i; j++)
+        if (opts[j].name && opts[j].offset == opts[i].offset) return 1;
+    return 0;
+}
+
+static int broker_type(sa_cfg_type_t type) {
+    switch (type) {
+    case SA_CFG_BOOL: return SA_CONFIG_TYPE_BOOLEAN;
+    case SA_CFG_INT:
+    case SA_CFG_SIZE:
+    case SA_CFG_MS: return SA_CONFIG_TYPE_LONG;
+    default: return SA_CONFIG_TYPE_STRING;
+    }
+}
+
+static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t *dreq, const dresource_t *res,
+                                dresult_t *out) {
+    char id[16];
+    snprintf(id, sizeof(id), "%d", (int)req->broker->node_id);
+    if (res->ResourceName.len > 0 && !sa_str_eq(res->ResourceName, id)) {
+        char errstr[128];
+        snprintf(errstr, sizeof(errstr), "This is broker %s, the only broker of the cluster", id);
+        out->ErrorCode = SA_ERR_INVALID_REQUEST;
+        out->ErrorMessage = sa_admin_message(req, SA_ERR_INVALID_REQUEST, errstr);
+        return SA_OK;
+    }
+    const sa_cfg_opt_t *opts = sa_cmd_broker.spec->opts;
+    size_t n = 0;
+    while (!SA_CFG_OPT_END(&opts[n])) n++;
+    out->Configs = sa_arena_calloc(&req->arena, n, sizeof(*out->Configs));
+    if (!out->Configs) return SA_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const sa_cfg_opt_t *o = &opts[i];
+        if (!o->name || o->type == SA_CFG_LIST || o->type == SA_CFG_FILE || is_alias(opts, i) || !wanted(res, o->name))
+            continue;
+        sa_config_entry_t e = {.name = o->name, .read_only = 1, .type = broker_type(o->type), .doc = o->help};
+        sa_err_t err = broker_value(req, o, &e.value, &e.is_default);
+        if (err != SA_OK) return err;
+        e.source = e.is_default ? SA_CONFIG_SOURCE_DEFAULT : SA_CONFIG_SOURCE_STATIC_BROKER;
+        if ((err = fill_entry(req, dreq, &e, &out->Configs[out->Configs_count])) != SA_OK) return err;
+        out->Configs_count++;
+    }
+    return SA_OK;
+}
+
+sa_err_t sa_handle_DescribeConfigs(sa_req_t *req) {
+    sa_DescribeConfigsRequest_t dreq;
+    sa_err_t err = sa_admin_decode(req, &dreq);
+    if (err != SA_OK) return err;
+    if (req->ApiVersion < 1) dreq.IncludeSynonyms = false;
+    sa_DescribeConfigsResponse_t resp;
+    sa_DescribeConfigsResponse_init(&resp);
+    int32_t n = dreq.Resources_count > 0 ? dreq.Resources_count : 0;
+    resp.Results = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Results));
+    if (!resp.Results) return SA_ERR_NOMEM;
+    resp.Results_count = n;
+    for (int32_t i = 0; i < n && err == SA_OK; i++) {
+        const dresource_t *res = &dreq.Resources[i];
+        dresult_t *out = &resp.Results[i];
+        sa_DescribeConfigsResponse_DescribeConfigsResult_init(out);
+        out->ResourceType = res->ResourceType;
+        out->ResourceName = res->ResourceName;
+        out->Configs_count = 0;
+        if (res->ResourceType == SA_ADMIN_RESOURCE_TOPIC) {
+            err = describe_topic(req, &dreq, res, out);
+        } else if (res->ResourceType == SA_ADMIN_RESOURCE_BROKER) {
+            err = describe_broker(req, &dreq, res, out);
+        } else {
+            out->ErrorCode = SA_ERR_INVALID_REQUEST;
+            out->ErrorMessage = sa_str(res->ResourceType == SA_ADMIN_RESOURCE_BROKER_LOGGER
+                                           ? "Broker loggers are not supported by samsa"
+                                           : "Unsupported resource type");
+        }
+    }
+    return err != SA_OK ? err : sa_admin_encode(req, &resp);
+}
