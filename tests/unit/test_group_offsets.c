@@ -139,6 +139,7 @@ static void torn_and_corrupt_tails(void **state) {
 static void compaction_bounds_the_log(void **state) {
     (void)state;
     sa_offsets_t *offs = open_ok();
+    assert_int_equal(sa_offsets_put_group_meta(offs, "group", "MEMBERS", 7), SA_OK); /* kept by compaction */
     /* 100k commits to the same 10 partitions: far past the 1 MiB compaction threshold */
     for (int i = 0; i < 100000; i++) {
         assert_int_equal(sa_offsets_commit(offs, "group", "topic", i % 10, i, -1, "", i), SA_OK);
@@ -157,6 +158,11 @@ static void compaction_bounds_the_log(void **state) {
         assert_true(sa_offsets_get(offs, "group", "topic", p, &ent));
         assert_int_equal(ent.offset, 99990 + p);
     }
+    size_t mlen;
+    const uint8_t *meta = sa_offsets_group_meta(offs, "group", &mlen);
+    assert_non_null(meta);
+    assert_int_equal(mlen, 7);
+    assert_memory_equal(meta, "MEMBERS", 7);
     sa_offsets_close(offs);
     unlink(path);
 }
@@ -193,6 +199,97 @@ static void retention_expires_empty_groups_only(void **state) {
     unlink(path);
 }
 
+/* ---- membership records ---- */
+
+static int joined;
+static char member_ids[2][128];
+static int32_t generation;
+
+static void on_join(void *opaque, const sa_group_join_result_t *res) {
+    int i = (int)(intptr_t)opaque;
+    assert_int_equal(res->ErrorCode, SA_OK);
+    snprintf(member_ids[i], sizeof(member_ids[i]), "%s", res->MemberId);
+    generation = res->GenerationId;
+    joined++;
+}
+
+static void on_sync(void *opaque, const sa_group_sync_result_t *res) {
+    (void)opaque;
+    assert_int_equal(res->ErrorCode, SA_OK);
+}
+
+static void membership_survives_restart(void **state) {
+    (void)state;
+    unlink(path);
+    sa_offsets_t *offs = open_ok();
+    sa_gcoord_conf_t conf;
+    sa_gcoord_conf_defaults(&conf);
+    conf.initial_rebalance_delay_ms = 0;
+    sa_gcoord_t *gc = sa_gcoord_new(&conf, offs, 0);
+    const sa_group_protocol_t protos[] = {{"range", (const uint8_t *)"SUB", 3}};
+    sa_group_join_req_t jr = {.GroupId = "g", .SessionTimeoutMs = 10000, .RebalanceTimeoutMs = 10000, .MemberId = "",
+                              .ProtocolType = "consumer", .Protocols = protos, .ProtocolCount = 1, .ClientId = "c",
+                              .ClientHost = "/127.0.0.1"};
+    joined = 0;
+    sa_gcoord_join(gc, &jr, 0, on_join, (void *)0);
+    assert_int_equal(joined, 1);
+    sa_group_assignment_t as = {member_ids[0], (const uint8_t *)"ASSIGNED", 8};
+    sa_group_sync_req_t sr = {.GroupId = "g", .GenerationId = generation, .MemberId = member_ids[0],
+                              .Assignments = &as, .AssignmentCount = 1};
+    sa_gcoord_sync(gc, &sr, 0, on_sync, NULL);
+    assert_int_equal(sa_offsets_commit(offs, "g", "t", 0, 5, -1, "", 1), SA_OK);
+    sa_gcoord_free(gc);
+    sa_offsets_close(offs); /* the broker stops (or dies: the record was written before) */
+
+    offs = open_ok();
+    gc = sa_gcoord_new(&conf, offs, 100000);
+    sa_group_desc_t d;
+    sa_gcoord_describe(gc, "g", &d);
+    assert_string_equal(d.GroupState, "Stable");
+    assert_string_equal(d.ProtocolData, "range");
+    assert_int_equal(d.MemberCount, 1);
+    assert_int_equal(d.Members[0].MemberAssignmentLen, 8);
+    assert_memory_equal(d.Members[0].MemberAssignment, "ASSIGNED", 8);
+    assert_int_equal(d.Members[0].MemberMetadataLen, 3);
+    sa_gcoord_desc_free(&d);
+    /* the member carries on with its id and generation: heartbeat and commit work */
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", generation, member_ids[0], NULL, 100001), SA_OK);
+    assert_int_equal(sa_gcoord_commit_check(gc, "g", generation, member_ids[0], NULL, 100001), SA_OK);
+    /* a member that never comes back expires after its session timeout; the group ends Empty */
+    sa_gcoord_tick(gc, 100001 + 10000);
+    sa_gcoord_describe(gc, "g", &d);
+    assert_string_equal(d.GroupState, "Empty");
+    sa_gcoord_desc_free(&d);
+    sa_gcoord_free(gc);
+    sa_offsets_close(offs);
+
+    /* the Empty generation is remembered too, so generations never go back */
+    offs = open_ok();
+    gc = sa_gcoord_new(&conf, offs, 0);
+    joined = 0;
+    sa_gcoord_join(gc, &jr, 0, on_join, (void *)1);
+    assert_int_equal(joined, 1);
+    assert_int_equal(generation, 3);
+    sa_gcoord_free(gc);
+
+    /* an unreadable record is ignored: the group starts Empty, its offsets stay */
+    assert_int_equal(sa_offsets_put_group_meta(offs, "junk", "\x01\x03zz", 4), SA_OK);
+    assert_int_equal(sa_offsets_commit(offs, "junk", "t", 0, 9, -1, "", 1), SA_OK);
+    gc = sa_gcoord_new(&conf, offs, 0);
+    sa_gcoord_describe(gc, "junk", &d);
+    assert_string_equal(d.GroupState, "Empty");
+    sa_gcoord_desc_free(&d);
+    sa_offset_entry_t ent;
+    assert_true(sa_offsets_get(offs, "junk", "t", 0, &ent));
+    /* deleting the group removes its membership record with its offsets */
+    assert_int_equal(sa_gcoord_delete_group(gc, "g"), SA_OK);
+    size_t len;
+    assert_null(sa_offsets_group_meta(offs, "g", &len));
+    sa_gcoord_free(gc);
+    sa_offsets_close(offs);
+    unlink(path);
+}
+
 int main(void) {
     sa_log_set_level(getenv("SA_TEST_LOG") ? getenv("SA_TEST_LOG") : "error");
     const struct CMUnitTest tests[] = {
@@ -200,6 +297,7 @@ int main(void) {
         cmocka_unit_test(torn_and_corrupt_tails),
         cmocka_unit_test(compaction_bounds_the_log),
         cmocka_unit_test(retention_expires_empty_groups_only),
+        cmocka_unit_test(membership_survives_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

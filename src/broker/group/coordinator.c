@@ -69,7 +69,7 @@ group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id) {
     return grp;
 }
 
-static void member_free(gmember_t *mem) {
+void gc_member_free(gmember_t *mem) {
     for (size_t i = 0; i < mem->nprotocols; i++) {
         free(mem->protocols[i].name);
         free(mem->protocols[i].meta);
@@ -87,7 +87,7 @@ static void group_free(group_t *grp) {
     while (grp->members) {
         gmember_t *mem = grp->members;
         grp->members = mem->next;
-        member_free(mem);
+        gc_member_free(mem);
     }
     while (grp->pending) {
         gpending_t *p = grp->pending;
@@ -152,19 +152,32 @@ void gc_member_remove(sa_gcoord_t *coord, group_t *grp, gmember_t *mem, sa_err_t
         sa_group_sync_result_t res = {.ErrorCode = err};
         mem->sync_cb(mem->sync_opaque, &res);
     }
-    member_free(mem);
+    gc_member_free(mem);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
-static void create_offset_group(void *arg, const char *group) { gc_group_get_or_create(arg, group); }
+typedef struct load_s {
+    sa_gcoord_t *coord;
+    int64_t now_ms;
+} load_t;
+
+/* A group known to the offsets log: create it, with its members if a membership record says so. */
+static void load_group(void *arg, const char *group) {
+    load_t *ld = arg;
+    group_t *grp = gc_group_get_or_create(ld->coord, group);
+    size_t len;
+    const uint8_t *meta = sa_offsets_group_meta(ld->coord->offsets, group, &len);
+    if (meta) gc_restore(ld->coord, grp, meta, len, ld->now_ms);
+}
 
 sa_gcoord_t *sa_gcoord_new(const sa_gcoord_conf_t *conf, struct sa_offsets_s *offsets, int64_t now_ms) {
     sa_gcoord_t *coord = sa_new(sa_gcoord_t);
     coord->conf = *conf;
     coord->offsets = offsets;
     coord->next_retention_ms = now_ms + conf->retention_check_ms;
-    if (offsets) sa_offsets_foreach_group(offsets, create_offset_group, coord);
+    load_t ld = {coord, now_ms};
+    if (offsets) sa_offsets_foreach_group(offsets, load_group, &ld);
     return coord;
 }
 
@@ -255,7 +268,10 @@ static void expire_offsets(sa_gcoord_t *coord) {
             doomed[ndoomed++] = grp;
         }
     }
-    for (size_t i = 0; i < ndoomed; i++) group_remove(coord, doomed[i]);
+    for (size_t i = 0; i < ndoomed; i++) {
+        sa_offsets_delete_group(coord->offsets, doomed[i]->id); /* its membership record, if any */
+        group_remove(coord, doomed[i]);
+    }
     free(doomed);
 }
 

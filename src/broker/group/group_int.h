@@ -73,9 +73,17 @@ gmember_t *gc_member_find(const group_t *grp, const char *member_id);
 gmember_t *gc_member_find_instance(const group_t *grp, const char *instance_id);
 /** @returns the member's metadata for protocol @p name, or NULL. */
 const gproto_t *gc_member_protocol(const gmember_t *mem, const char *name);
+/** Free @p mem (not linked in any group). */
+void gc_member_free(gmember_t *mem);
 /** Unlink and free @p mem, answering its parked callbacks with @p err. */
 void gc_member_remove(sa_gcoord_t *coord, group_t *grp, gmember_t *mem, sa_err_t err);
 void gc_set_state(group_t *grp, sa_group_state_t state);
+
+/* group_persist.c */
+/** Write @p grp's membership record (Stable or Empty) to the offsets log; no-op without one. */
+void gc_persist(sa_gcoord_t *coord, group_t *grp);
+/** Fill @p grp (new, Empty) from membership record @p blob; an unreadable record leaves it Empty. */
+void gc_restore(sa_gcoord_t *coord, group_t *grp, const uint8_t *blob, size_t len, int64_t now_ms);
 
 /* group_join.c */
 /** Move to PreparingRebalance (answering parked SyncGroups with REBALANCE_IN_PROGRESS). */

@@ -231,6 +231,7 @@ void gc_complete_join(sa_gcoord_t *coord, group_t *grp, int64_t now_ms) {
         grp->leader_id = NULL;
         gc_set_state(grp, SA_GROUP_EMPTY);
         sa_log_info("group", "%s: generation %d is empty", grp->id, grp->generation);
+        gc_persist(coord, grp);
         return;
     }
     const char *proto = select_protocol(grp);
@@ -346,6 +347,7 @@ static void join_new(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req_t
             old->session_timeout_ms = req->SessionTimeoutMs;
             old->expires_ms = now_ms + req->SessionTimeoutMs;
             if (grp->state == SA_GROUP_STABLE && same_protocols(old, req) && !was_leader) {
+                gc_persist(coord, grp); /* the instance's new member id */
                 answer_current(grp, old, cb, opaque); /* no rebalance: the point of static membership */
                 return;
             }

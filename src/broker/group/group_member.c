@@ -78,6 +78,7 @@ void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t 
         }
         gc_set_state(grp, SA_GROUP_STABLE);
         sa_log_info("group", "%s: generation %d is stable", grp->id, grp->generation);
+        gc_persist(coord, grp);
         for (gmember_t *m = grp->members; m; m = m->next) {
             m->expires_ms = now_ms + m->session_timeout_ms;
             if (!m->sync_cb) continue;

@@ -7,7 +7,8 @@
  *     u32 BE  body length N (1 .. SA_OFFSETS_RECORD_MAX)
  *     u32 BE  CRC-32C of the body
  *     N bytes body:
- *       u8      type: 1 commit, 2 delete one offset, 3 delete every offset of a group
+ *       u8      type: 1 commit, 2 delete one offset, 3 delete a group (offsets and membership),
+ *               4 the group's membership record (opaque to this file, see group_persist.c)
  *       u16 BE  group length, group bytes
  *       u16 BE  topic length, topic bytes        (0 for type 3)
  *       i32 BE  partition                         (-1 for type 3)
@@ -16,6 +17,8 @@
  *         i32 BE  leader epoch
  *         i64 BE  commit timestamp (wall ms)
  *         u16 BE  metadata length, metadata bytes
+ *       type 4 only:
+ *         u32 BE  record length (0 = none), record bytes
  *
  * Replay applies the records in order; the first short or corrupt record ends the log and the
  * file is truncated there (only the tail can be torn: records are appended whole, in one write).
@@ -45,7 +48,7 @@
 #define SA_OFFSETS_RECORD_MAX (1u << 20) /* far above any valid record: group/topic/metadata are bounded */
 #define COMPACT_MIN_BYTES (1u << 20)
 
-enum { REC_COMMIT = 1, REC_DELETE = 2, REC_DELETE_GROUP = 3 };
+enum { REC_COMMIT = 1, REC_DELETE = 2, REC_DELETE_GROUP = 3, REC_GROUP_META = 4 };
 
 typedef struct oentry_s {
     char *topic;           /* owned */
@@ -58,6 +61,8 @@ typedef struct oentry_s {
 
 typedef struct ogroup_s {
     sa_strmap_t parts;     /* "topic\0" + BE32 partition -> oentry_t */
+    uint8_t *meta;         /* owned: the membership record, NULL if none */
+    size_t meta_len;
 } ogroup_t;
 
 struct sa_offsets_s {
@@ -66,6 +71,7 @@ struct sa_offsets_s {
     int fd;                /* O_APPEND */
     int dirty;             /* appends since the last fdatasync */
     int failed;            /* an fdatasync failed: what reached the disk is unknown, refuse all writes */
+    uint64_t metas;        /* groups with a membership record */
     sa_strmap_t groups;    /* group id -> ogroup_t */
     sa_offsets_stats_t st;
 };
@@ -91,6 +97,7 @@ static void group_free(ogroup_t *grp) {
     for (sa_strmap_ent_t *it = sa_strmap_next(&grp->parts, NULL); it; it = sa_strmap_next(&grp->parts, it))
         entry_free(it->value);
     sa_strmap_free(&grp->parts);
+    free(grp->meta);
     free(grp);
 }
 
@@ -129,13 +136,35 @@ static void mem_delete(sa_offsets_t *offs, const char *group, const char *topic,
         entry_free(ent);
         offs->st.live--;
     }
-    if (!grp->parts.count) group_free(sa_strmap_del(&offs->groups, group, strlen(group)));
+    if (!grp->parts.count && !grp->meta) group_free(sa_strmap_del(&offs->groups, group, strlen(group)));
+}
+
+static void mem_put_meta(sa_offsets_t *offs, const char *group, const uint8_t *blob, size_t len) {
+    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    if (!grp) {
+        if (!len) return;
+        grp = sa_new(ogroup_t);
+        sa_strmap_put(&offs->groups, group, strlen(group), grp);
+    }
+    if (grp->meta) offs->metas--;
+    free(grp->meta);
+    grp->meta = NULL;
+    grp->meta_len = 0;
+    if (len) {
+        grp->meta = sa_malloc(len);
+        memcpy(grp->meta, blob, len);
+        grp->meta_len = len;
+        offs->metas++;
+    } else if (!grp->parts.count) {
+        group_free(sa_strmap_del(&offs->groups, group, strlen(group)));
+    }
 }
 
 static void mem_delete_group(sa_offsets_t *offs, const char *group) {
     ogroup_t *grp = sa_strmap_del(&offs->groups, group, strlen(group));
     if (!grp) return;
     offs->st.live -= grp->parts.count;
+    if (grp->meta) offs->metas--;
     group_free(grp);
 }
 
@@ -150,7 +179,8 @@ static sa_err_t put_str16(sa_buf_t *buf, const char *s) {
 
 /* Build one framed record in @p buf. */
 static sa_err_t encode(sa_buf_t *buf, int type, const char *group, const char *topic, int32_t partition,
-                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata) {
+                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata, const void *blob,
+                       size_t blob_len) {
     sa_err_t err;
     size_t start = buf->len;
     if ((err = sa_buf_put_be32(buf, 0)) || (err = sa_buf_put_be32(buf, 0)) || (err = sa_buf_putc(buf, (uint8_t)type)) ||
@@ -160,6 +190,9 @@ static sa_err_t encode(sa_buf_t *buf, int type, const char *group, const char *t
     if (type == REC_COMMIT &&
         ((err = sa_buf_put_be64(buf, (uint64_t)offset)) || (err = sa_buf_put_be32(buf, (uint32_t)leader_epoch)) ||
          (err = sa_buf_put_be64(buf, (uint64_t)ts)) || (err = put_str16(buf, metadata))))
+        return err;
+    if (type == REC_GROUP_META &&
+        ((err = sa_buf_put_be32(buf, (uint32_t)blob_len)) || (err = sa_buf_append(buf, blob, blob_len))))
         return err;
     size_t body = buf->len - start - 8;
     sa_store_be32(buf->data + start, (uint32_t)body);
@@ -204,6 +237,17 @@ static int apply(sa_offsets_t *offs, const uint8_t *body, size_t len) {
     int32_t partition = (int32_t)rd_n(&rd, 4);
     int64_t offset = 0, ts = 0;
     int32_t epoch = -1;
+    const uint8_t *blob = NULL;
+    size_t blob_len = 0;
+    if (type == REC_GROUP_META) {
+        blob_len = (size_t)rd_n(&rd, 4);
+        if (!rd.bad && (size_t)(rd.end - rd.p) >= blob_len) {
+            blob = rd.p;
+            rd.p += blob_len;
+        } else {
+            rd.bad = 1;
+        }
+    }
     if (type == REC_COMMIT) {
         offset = (int64_t)rd_n(&rd, 8);
         epoch = (int32_t)rd_n(&rd, 4);
@@ -216,6 +260,7 @@ static int apply(sa_offsets_t *offs, const uint8_t *body, size_t len) {
     case REC_COMMIT: mem_commit(offs, group, topic, partition, offset, epoch, ts, meta); break;
     case REC_DELETE: mem_delete(offs, group, topic, partition); break;
     case REC_DELETE_GROUP: mem_delete_group(offs, group); break;
+    case REC_GROUP_META: mem_put_meta(offs, group, blob, blob_len); break;
     default: goto out;
     }
     rc = 0;
@@ -228,10 +273,11 @@ out:
 
 /* Append one record; on failure nothing is applied and the file is cut back to where it was. */
 static sa_err_t append(sa_offsets_t *offs, int type, const char *group, const char *topic, int32_t partition,
-                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata) {
+                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata, const void *blob,
+                       size_t blob_len) {
     if (offs->failed) return SA_ERR_KAFKA_STORAGE_ERROR;
     sa_buf_t buf = SA_BUF_INIT(SA_OFFSETS_RECORD_MAX);
-    sa_err_t err = encode(&buf, type, group, topic, partition, offset, leader_epoch, ts, metadata);
+    sa_err_t err = encode(&buf, type, group, topic, partition, offset, leader_epoch, ts, metadata, blob, blob_len);
     if (err) {
         err = SA_ERR_INVALID_REQUEST;
         goto out;
@@ -378,7 +424,11 @@ static sa_err_t compact(sa_offsets_t *offs) {
         for (sa_strmap_ent_t *p = sa_strmap_next(&grp->parts, NULL); p; p = sa_strmap_next(&grp->parts, p)) {
             oentry_t *ent = p->value;
             encode(&buf, REC_COMMIT, g->key, ent->topic, ent->partition, ent->offset, ent->leader_epoch,
-                   ent->commit_ts_ms, ent->metadata);
+                   ent->commit_ts_ms, ent->metadata, NULL, 0);
+            records++;
+        }
+        if (grp->meta) {
+            encode(&buf, REC_GROUP_META, g->key, "", -1, 0, -1, 0, NULL, grp->meta, grp->meta_len);
             records++;
         }
     }
@@ -427,7 +477,7 @@ sa_err_t sa_offsets_sync(sa_offsets_t *offs) {
         offs->dirty = 0;
         offs->st.syncs++;
     }
-    if (offs->st.bytes > COMPACT_MIN_BYTES && offs->st.records > 2 * offs->st.live + 1000)
+    if (offs->st.bytes > COMPACT_MIN_BYTES && offs->st.records > 2 * (offs->st.live + offs->metas) + 1000)
         compact(offs); /* a failed compaction leaves the old, valid, synced log: not an error */
     return SA_OK;
 }
@@ -437,7 +487,7 @@ sa_err_t sa_offsets_sync(sa_offsets_t *offs) {
 sa_err_t sa_offsets_commit(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
                            int64_t offset, int32_t leader_epoch, const char *metadata, int64_t commit_ts_ms) {
     if (metadata && strlen(metadata) > SA_OFFSETS_METADATA_MAX) return SA_ERR_OFFSET_METADATA_TOO_LARGE;
-    return append(offs, REC_COMMIT, group, topic, partition, offset, leader_epoch, commit_ts_ms, metadata);
+    return append(offs, REC_COMMIT, group, topic, partition, offset, leader_epoch, commit_ts_ms, metadata, NULL, 0);
 }
 
 int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
@@ -478,13 +528,13 @@ size_t sa_offsets_count(const sa_offsets_t *offs, const char *group) {
 sa_err_t sa_offsets_delete(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition) {
     sa_offset_entry_t ent;
     if (!sa_offsets_get(offs, group, topic, partition, &ent)) return SA_OK;
-    sa_err_t err = append(offs, REC_DELETE, group, topic, partition, 0, -1, 0, NULL);
+    sa_err_t err = append(offs, REC_DELETE, group, topic, partition, 0, -1, 0, NULL, NULL, 0);
     return err ? err : sa_offsets_sync(offs); /* deletions are rare admin calls: durable at once */
 }
 
 sa_err_t sa_offsets_delete_group(sa_offsets_t *offs, const char *group) {
-    if (!sa_strmap_gets(&offs->groups, group)) return SA_OK;
-    sa_err_t err = append(offs, REC_DELETE_GROUP, group, "", -1, 0, -1, 0, NULL);
+    if (!sa_strmap_gets(&offs->groups, group)) return SA_OK; /* neither offsets nor membership */
+    sa_err_t err = append(offs, REC_DELETE_GROUP, group, "", -1, 0, -1, 0, NULL, NULL, 0);
     return err ? err : sa_offsets_sync(offs);
 }
 
@@ -499,12 +549,12 @@ size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_m
         if (ent->commit_ts_ms < before_ms) victims[n++] = ent;
     }
     size_t done = 0;
-    if (n == cap) {
-        done = append(offs, REC_DELETE_GROUP, group, "", -1, 0, -1, 0, NULL) ? 0 : n;
+    if (n == cap && !grp->meta) {
+        done = append(offs, REC_DELETE_GROUP, group, "", -1, 0, -1, 0, NULL, NULL, 0) ? 0 : n;
     } else {
         for (size_t i = 0; i < n; i++) {
             char *topic = sa_strdup(victims[i]->topic); /* the entry is freed by the delete */
-            if (!append(offs, REC_DELETE, group, topic, victims[i]->partition, 0, -1, 0, NULL)) done++;
+            if (!append(offs, REC_DELETE, group, topic, victims[i]->partition, 0, -1, 0, NULL, NULL, 0)) done++;
             free(topic);
         }
     }
@@ -516,3 +566,17 @@ size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_m
 int sa_offsets_dirty(const sa_offsets_t *offs) { return offs->dirty; }
 
 void sa_offsets_stats(const sa_offsets_t *offs, sa_offsets_stats_t *out) { *out = offs->st; }
+
+sa_err_t sa_offsets_put_group_meta(sa_offsets_t *offs, const char *group, const void *blob, size_t len) {
+    if (len > SA_OFFSETS_GROUP_META_MAX) return SA_ERR_TOOBIG;
+    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    if (!len && (!grp || !grp->meta)) return SA_OK;
+    if (grp && grp->meta && grp->meta_len == len && !memcmp(grp->meta, blob, len)) return SA_OK; /* unchanged */
+    return append(offs, REC_GROUP_META, group, "", -1, 0, -1, 0, NULL, blob, len);
+}
+
+const uint8_t *sa_offsets_group_meta(const sa_offsets_t *offs, const char *group, size_t *len) {
+    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    *len = grp && grp->meta ? grp->meta_len : 0;
+    return grp ? grp->meta : NULL;
+}

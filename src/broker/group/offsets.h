@@ -61,7 +61,7 @@ typedef void sa_offsets_visit_fn(void *arg, const char *topic, int32_t partition
 /** Call @p fn for every offset of @p group (unspecified order). @p fn must not change the store. */
 void sa_offsets_foreach(const sa_offsets_t *offs, const char *group, sa_offsets_visit_fn *fn, void *arg);
 
-/** Call @p fn(arg, group) for every group that holds offsets. */
+/** Call @p fn(arg, group) for every group that holds offsets or a membership record. */
 void sa_offsets_foreach_group(const sa_offsets_t *offs, void (*fn)(void *arg, const char *group), void *arg);
 
 /** @returns how many offsets @p group holds. */
@@ -73,6 +73,18 @@ sa_err_t sa_offsets_delete(sa_offsets_t *offs, const char *group, const char *to
 sa_err_t sa_offsets_delete_group(sa_offsets_t *offs, const char *group);
 /** Delete the offsets of @p group committed before @p before_ms (retention). @returns how many. */
 size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_ms);
+
+/** Largest membership record kept (a group that large is not persisted; see group_persist.c). */
+#define SA_OFFSETS_GROUP_META_MAX (512u * 1024)
+
+/**
+ * Store @p blob (@p len bytes, borrowed) as @p group's membership record, replacing the previous
+ * one; @p len 0 removes it. Durable with the next sa_offsets_sync(); deleted with the group
+ * (sa_offsets_delete_group). @returns SA_OK, SA_ERR_TOOBIG, KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_offsets_put_group_meta(sa_offsets_t *offs, const char *group, const void *blob, size_t len);
+/** @returns @p group's membership record (valid until it changes) and its length in *len, or NULL. */
+const uint8_t *sa_offsets_group_meta(const sa_offsets_t *offs, const char *group, size_t *len);
 
 /** @returns 1 if appends wait for sa_offsets_sync(). */
 int sa_offsets_dirty(const sa_offsets_t *offs);
