@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what samsa needs from Debian's packages, only what is missing.
 #   scripts/deps.sh build   compiler, CMake, Ninja and the -dev libraries
-#   scripts/deps.sh test    + the real clients and the browser the tests drive
+#   scripts/deps.sh test    + the real clients, the browser the tests drive and Node (npm)
 #   scripts/deps.sh dev     + clang, clang-format, clang-tidy, cppcheck (fuzz, format, lint)
 # As root it runs apt-get; otherwise it prints the one command to run and exits 1.
 set -euo pipefail
@@ -25,6 +25,11 @@ missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# The browser test (tests/e2e) runs `npm ci`. Any Node >= 18 will do: a machine that has one
+# (Debian's, or NodeSource's nodejs that bundles npm) keeps it; otherwise Debian's nodejs + npm.
+if [ "${want[*]}" != "${build[*]}" ] && ! { command -v node && command -v npm; } >/dev/null; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
