@@ -27,7 +27,7 @@ CACHE=${SAMSA_CACHE:-$HOME/.cache/samsa}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 
 die() { echo "real-kafka: $*" >&2; exit 1; }
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 vdir() { echo "$CACHE/kafka/$1"; }
 
@@ -76,7 +76,7 @@ cmd_fetch() {
     echo "real-kafka: fetching Apache Kafka $v jars from Maven Central into $d" >&2
     write_pom "$v" >"$d/pom.xml"
     rm -rf "$d/libs.tmp"
-    mvn -q -B -f "$d/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
+    mvn -q -B -Dstyle.color=never -f "$d/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
       dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$d/libs.tmp" >&2 \
       || die "maven could not resolve Kafka $v (see output above)"
     # Class index of Kafka's own jars: `cli` picks each tool's main class from it, since tools
@@ -134,15 +134,30 @@ EOF
 
 classpath() { echo "$(vdir "$1")/libs/*"; }
 
-# java for a tool: small heap, tool logging to stderr.
+# java for a tool (main class first in "$@"): small heap, tool logging to stderr. Class-data
+# sharing makes each later start ~3x quicker (a JVM start is most of a CLI call): the first run of
+# a main class dumps the classes it loaded to DIR/cds/<class>.jsa (kept only after a clean exit);
+# an archive that does not match is ignored silently (-Xlog:cds=off).
 java_tool() {
-  local v=$1 d
+  local v=$1 d jsa rc=0 cds
   shift
   d=$(vdir "$v")
+  mkdir -p "$d/cds"
+  jsa="$d/cds/$1.jsa"
+  if [ -s "$jsa" ]; then
+    cds=(-XX:SharedArchiveFile="$jsa")
+  else
+    cds=(-XX:ArchiveClassesAtExit="$jsa.$$")
+  fi
   java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+    "${cds[@]}" -Xlog:cds=off -Xlog:cds+dynamic=off \
     -Dlog4j.configuration="file:$d/tools-log4j.properties" \
     -Dlog4j2.configurationFile="$d/tools-log4j2.properties" \
-    -cp "$(classpath "$v")" "$@"
+    -cp "$(classpath "$v")" "$@" || rc=$?
+  if [ -f "$jsa.$$" ]; then
+    if [ $rc -eq 0 ] && [ -s "$jsa.$$" ]; then mv -f "$jsa.$$" "$jsa"; else rm -f "$jsa.$$"; fi
+  fi
+  return $rc
 }
 
 # The main class behind a bin/ script name, first candidate present in this version's jars.

@@ -164,7 +164,11 @@ public class Compat {
 
     static void produce(KafkaProducer<String, String> p, String topic, List<String> vals, Integer partition) throws Exception {
         List<Future<RecordMetadata>> fs = new ArrayList<>();
-        for (String v : vals) fs.add(p.send(new ProducerRecord<>(topic, partition, v, v)));
+        for (String v : vals) {
+            // send() blocks up to max.block.ms while it has no metadata: keep to the deadline.
+            if (expired()) throw new Fail("deadline passed while sending (no metadata for " + topic + "?)");
+            fs.add(p.send(new ProducerRecord<>(topic, partition, v, v)));
+        }
         p.flush();
         for (Future<RecordMetadata> f : fs) {
             try {
