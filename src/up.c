@@ -85,13 +85,33 @@ static int reap(void) {
         for (int p = 0; p < PART_COUNT; p++)
             if (pids[p] == pid) {
                 pids[p] = 0;
+                /* After Ctrl-C the parts stop on their own (the signal reaches the whole group). */
+                sa_log_level_t level = stop_requested ? SA_LOG_INFO : SA_LOG_ERROR;
                 if (WIFSIGNALED(status))
-                    sa_log_error("up", "%s was killed by signal %d", part_names[p], WTERMSIG(status));
+                    sa_log_(level, "up", "%s was killed by signal %d", part_names[p], WTERMSIG(status));
                 else
-                    sa_log_error("up", "%s exited with status %d", part_names[p], WEXITSTATUS(status));
+                    sa_log_(level, "up", "%s exited with status %d", part_names[p], WEXITSTATUS(status));
                 if (died < 0) died = p;
             }
     return died;
+}
+
+/* Wait until @p part accepts connections on @p addr, watching the children meanwhile: a part
+ * that dies during start-up (port taken, data dir unusable) or a Ctrl-C ends the wait at once.
+ * @returns 0 when listening; -1 on a stop request, a child's exit (logged by reap) or the
+ * deadline. */
+static int wait_listening(int part, const char *addr, int timeout_ms) {
+    int64_t deadline = sa_mono_ms() + timeout_ms;
+    for (;;) {
+        if (sa_net_wait_listening(addr, 0) == 0) return 0; /* one attempt */
+        if (stop_requested || reap() >= 0) return -1;
+        if (sa_mono_ms() >= deadline) {
+            sa_log_error("up", "the %s did not start listening on %s within %d ms", part_names[part], addr,
+                         timeout_ms);
+            return -1;
+        }
+        sa_sleep_ms(50);
+    }
 }
 
 static void stop_part(int part, int timeout_ms) {
@@ -150,20 +170,14 @@ static int run_up(int argc, char **argv) {
 
     char *broker_argv[] = {"samsa", "broker", "--listen", conf.listen, "--data-dir", broker_dir,
                            "--log-level", conf.log_level, "--debug", conf.debug, NULL};
-    if (spawn(PART_BROKER, broker_argv) < 0) goto stop;
-    if (sa_net_wait_listening(conf.listen, 15000)) {
-        sa_log_error("up", "the broker did not start listening on %s", conf.listen);
-        goto stop;
-    }
+    if (spawn(PART_BROKER, broker_argv) < 0 || wait_listening(PART_BROKER, conf.listen, 15000)) goto stop;
     char *worker_argv[] = {"samsa", "worker", "-b", conf.listen, "--work-ms", work_ms, "--results-log",
                            results, "--log-level", conf.log_level, "--debug", conf.debug, NULL};
     char *web_argv[] = {"samsa", "web", "-b", conf.listen, "--http", conf.http,
                         "--log-level", conf.log_level, "--debug", conf.debug, NULL};
-    if (spawn(PART_WORKER, worker_argv) < 0 || spawn(PART_WEB, web_argv) < 0) goto stop;
-    if (sa_net_wait_listening(conf.http, 15000)) {
-        sa_log_error("up", "the web server did not start listening on %s", conf.http);
+    if (spawn(PART_WORKER, worker_argv) < 0 || spawn(PART_WEB, web_argv) < 0 ||
+        wait_listening(PART_WEB, conf.http, 15000))
         goto stop;
-    }
     char host[256];
     int port;
     sa_net_split_hostport(conf.http, host, sizeof(host), &port);
@@ -175,9 +189,12 @@ static int run_up(int argc, char **argv) {
         if (reap() >= 0) goto stop;
         sa_sleep_ms(100);
     }
-    sa_log_info("up", "stopping (signal %d)", (int)stop_requested);
-    rc = SA_EXIT_OK;
 stop:
+    /* A stop the user asked for is a success, even during start-up; a part's death is not. */
+    if (stop_requested) {
+        sa_log_info("up", "stopping (signal %d)", (int)stop_requested);
+        rc = SA_EXIT_OK;
+    }
     stop_part(PART_WEB, 10000);
     stop_part(PART_WORKER, 15000);
     stop_part(PART_BROKER, 15000);

@@ -1,0 +1,113 @@
+"""`samsa up`: the supervisor of broker + worker + web (DESIGN.md §1).
+
+1. It starts all three on the given addresses, prints the URL, and a post sent to the web API
+   reaches the results log through the worker; SIGINT stops every part and exits 0, leaving no
+   port open.
+2. A part that dies while `up` waits for it to listen (here the broker: its data dir cannot be
+   made) stops `up` at once with exit 1, instead of after the 15 s start-up deadline.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from web_env import FAILED, SAMSA, Web, check, finish, free_port, port_open, scaled, wait_until
+
+
+def start_up(data_dir, listen_port, http_port):
+    args = [SAMSA, "up", "--data-dir", data_dir, "--listen", f"127.0.0.1:{listen_port}",
+            "--http", f"127.0.0.1:{http_port}", "--work-ms", "0", "--log-level", "warn"]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def drain(stream, sink):
+    for line in stream:
+        sink.append(line)
+
+
+def pipeline(tmp):
+    data_dir = os.path.join(tmp, "data")
+    listen_port, http_port = free_port(), free_port()
+    up = start_up(data_dir, listen_port, http_port)
+    out, err = [], []
+    readers = [threading.Thread(target=drain, args=(up.stdout, out), daemon=True),
+               threading.Thread(target=drain, args=(up.stderr, err), daemon=True)]
+    for t in readers:
+        t.start()
+    try:
+        wait_until(lambda: any("samsa is up" in line for line in out) or up.poll() is not None, 30,
+                   "the 'samsa is up' line")
+        check(up.poll() is None, "samsa up is running")
+        check(any(f"http://127.0.0.1:{http_port}/" in line for line in out), "it prints the URL")
+
+        web = Web("unused", port=http_port)  # only its HTTP helpers: `up` runs the web server
+        wait_until(lambda: web.get("/healthz")[0] == 200, 20, "web /healthz 200")
+        st, _, j = web.post_json({"title": "Through samsa up", "author": "Ann",
+                                  "content": "The supervisor starts the broker, the worker and the web. "
+                                             "This post goes all the way through them."})
+        check(st == 202 and j and j.get("id"), f"API post accepted (status {st})")
+        results = os.path.join(data_dir, "results.jsonl")
+
+        def logged():
+            try:
+                with open(results, encoding="utf-8") as f:
+                    return any(json.loads(line).get("id") == j["id"] for line in f if line.endswith("\n"))
+            except FileNotFoundError:
+                return False
+        wait_until(logged, 30, "the post in DATA/results.jsonl")
+        check(True, "the worker wrote the post to the results log")
+
+        up.send_signal(signal.SIGINT)
+        try:
+            rc = up.wait(scaled(40))
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, f"SIGINT: samsa up exits 0 (got {rc})")
+        check(not port_open(listen_port) and not port_open(http_port), "no part is left listening")
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+        for t in readers:
+            t.join(5)
+    if FAILED:
+        print("samsa up stderr (last lines):\n" + "".join(err[-40:]))
+
+
+def broker_dies_at_start(tmp):
+    data_dir = os.path.join(tmp, "broken")
+    os.makedirs(data_dir)
+    with open(os.path.join(data_dir, "broker"), "w") as f:  # a file where the broker wants a directory
+        f.write("not a directory\n")
+    listen_port, http_port = free_port(), free_port()
+    t0 = time.monotonic()
+    up = start_up(data_dir, listen_port, http_port)
+    try:
+        _, err = up.communicate(timeout=scaled(30))
+    except subprocess.TimeoutExpired:
+        up.kill()
+        _, err = up.communicate()
+    took = time.monotonic() - t0
+    check(up.returncode == 1, f"a broker that cannot start: samsa up exits 1 (got {up.returncode})")
+    check(took < scaled(8), f"... at once, not after the start-up deadline ({took:.1f} s)")
+    check("broker" in err, "... and stderr names the broker")
+    check(not port_open(http_port), "... and the web server was not left running")
+
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="samsa-0002-")
+    try:
+        pipeline(tmp)
+        broker_dies_at_start(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
