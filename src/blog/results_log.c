@@ -14,6 +14,7 @@
  */
 #include "blog/results_log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -101,6 +102,15 @@ static void index_remove(sa_results_log_t *log, const char *id) {
     free(s->id);
     s->id = TOMBSTONE;
     log->count--;
+}
+
+/* Forget every indexed line (the file shrank: offsets past the cut mean nothing any more). */
+static void index_clear(sa_results_log_t *log) {
+    for (size_t i = 0; i < log->nslots; i++) {
+        if (log->slots[i].id && log->slots[i].id != TOMBSTONE) free(log->slots[i].id);
+        log->slots[i].id = NULL;
+    }
+    log->count = log->used = 0;
 }
 
 static void index_line(sa_results_log_t *log, const char *line, size_t len, off_t offset) {
@@ -237,10 +247,15 @@ sa_err_t sa_results_log_lock(sa_results_log_t *log, char *errstr, size_t errstr_
         flock(log->fd, LOCK_UN);
         return SA_ERR_IO;
     }
-    if (st.st_size < log->known_end) /* cut by someone else than samsa: keep going, say so */
-        sa_log_error("worker", "%s shrank from %lld to %lld bytes behind our back", log->path,
-                     (long long)log->known_end, (long long)st.st_size);
-    log->known_end = SA_MIN(log->known_end, st.st_size);
+    if (st.st_size < log->known_end) {
+        /* Cut by someone else than samsa. Re-index from the start: posts whose lines are gone
+         * must be scored again (a "re-publish" of missing bytes would fail for ever), and a cut
+         * through a line leaves a torn tail that the scan cuts back to the last whole line. */
+        sa_log_error("worker", "%s shrank from %lld to %lld bytes behind our back; indexing it again",
+                     log->path, (long long)log->known_end, (long long)st.st_size);
+        index_clear(log);
+        log->known_end = 0;
+    }
     if (st.st_size > log->known_end && scan(log, errstr, errstr_size) != SA_OK) {
         flock(log->fd, LOCK_UN);
         return SA_ERR_IO;
@@ -258,6 +273,7 @@ char *sa_results_log_get(const sa_results_log_t *log, const char *id, size_t *le
     if (!s) return NULL;
     char *line = sa_malloc(s->len + 1);
     if (s->offset >= log->known_end) { /* still in the batch */
+        assert((size_t)(s->offset - log->known_end) + s->len <= log->batch.len);
         memcpy(line, log->batch.data + (s->offset - log->known_end), s->len);
     } else {
         size_t got = 0;
@@ -279,6 +295,8 @@ char *sa_results_log_get(const sa_results_log_t *log, const char *id, size_t *le
 }
 
 void sa_results_log_append(sa_results_log_t *log, const char *id, const char *line, size_t len) {
+    /* Each post once; and a failed commit must only undo ids this batch added. */
+    if (find_slot(log, id)) return;
     index_put(log, id, log->known_end + (off_t)log->batch.len, len);
     sa_strlist_add(&log->batch_ids, id);
     sa_buf_append(&log->batch, line, len);

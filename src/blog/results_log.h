@@ -61,7 +61,8 @@ int sa_results_log_has(const sa_results_log_t *log, const char *id);
 char *sa_results_log_get(const sa_results_log_t *log, const char *id, size_t *len);
 
 /** Add one line (@p line, @p len bytes, no '\n' inside; copied) for post @p id to the current
- *  batch. Call between lock() and commit(). */
+ *  batch; nothing if @p id is already in the log or the batch (each post once). Call between
+ *  lock() and commit(). @p id and @p line are borrowed. */
 void sa_results_log_append(sa_results_log_t *log, const char *id, const char *line, size_t len);
 
 /**

@@ -177,11 +177,50 @@ static void open_fails_cleanly(void **state) {
     assert_non_null(strstr(errstr, "/proc/no/such/dir/results.jsonl"));
 }
 
+/* Someone cuts the file behind the log's back (a hand edit, a restore): the lines that are gone
+ * leave the index, so their posts are scored again instead of being "re-published" from bytes
+ * that no longer exist (which would fail for ever and stall the partition), and a cut through
+ * the middle of a line is cut back to the last whole line. */
+static void shrunk_behind_our_back(void **state) {
+    (void)state;
+    char errstr[256], other[600];
+    snprintf(other, sizeof(other), "%s/shrunk.jsonl", dir);
+    sa_results_log_t *log = NULL;
+    assert_int_equal(sa_results_log_open(other, NULL, NULL, &log, errstr, sizeof(errstr)), SA_OK);
+    static const char *const lines[] = {"{\"id\":\"S1\"}", "{\"id\":\"S2\"}", "{\"id\":\"S3\"}"};
+    assert_int_equal(sa_results_log_lock(log, errstr, sizeof(errstr)), SA_OK);
+    static const char *const ids[] = {"S1", "S2", "S3"};
+    for (int i = 0; i < 3; i++) sa_results_log_append(log, ids[i], lines[i], strlen(lines[i]));
+    assert_int_equal(sa_results_log_commit(log, errstr, sizeof(errstr)), SA_OK);
+    assert_int_equal(sa_results_log_count(log), 3);
+
+    assert_int_equal(truncate(other, (off_t)strlen(lines[0]) + 1 + 5), 0); /* S1 whole, S2 torn */
+    assert_int_equal(sa_results_log_lock(log, errstr, sizeof(errstr)), SA_OK);
+    assert_true(sa_results_log_has(log, "S1"));
+    assert_false(sa_results_log_has(log, "S2"));
+    assert_false(sa_results_log_has(log, "S3"));
+    assert_null(sa_results_log_get(log, "S3", NULL));
+    char *s1 = sa_results_log_get(log, "S1", NULL);
+    assert_string_equal(s1, lines[0]);
+    free(s1);
+    sa_results_log_append(log, "S4", "{\"id\":\"S4\"}", 11);
+    assert_int_equal(sa_results_log_commit(log, errstr, sizeof(errstr)), SA_OK);
+    sa_results_log_close(log);
+
+    assert_int_equal(sa_results_log_open(other, NULL, NULL, &log, errstr, sizeof(errstr)), SA_OK);
+    assert_int_equal(sa_results_log_count(log), 2); /* S1 S4, nothing unreadable */
+    char *s4 = sa_results_log_get(log, "S4", NULL);
+    assert_string_equal(s4, "{\"id\":\"S4\"}");
+    free(s4);
+    sa_results_log_close(log);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(append_reopen_get),         cmocka_unit_test(torn_tail_is_cut),
         cmocka_unit_test(unreadable_lines_are_kept), cmocka_unit_test(shared_between_handles),
         cmocka_unit_test(many_posts_grow_the_index), cmocka_unit_test(open_fails_cleanly),
+        cmocka_unit_test(shrunk_behind_our_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
