@@ -159,7 +159,7 @@ size_t sa_rb_varlong_get(const uint8_t *p, size_t len, int64_t *v) {
 }
 
 size_t sa_rb_varlong_put(uint8_t *out, int64_t v) {
-    uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    uint64_t u = ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63)); /* zigzag, no signed shift */
     size_t n = 0;
     while (u >= 0x80) {
         out[n++] = (uint8_t)(u | 0x80);
@@ -323,7 +323,8 @@ sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_
     if (opts->compression < 0 || opts->compression > SA_RB_COMPRESSION_ZSTD)
         return SA_ERR_UNSUPPORTED_COMPRESSION_TYPE;
     size_t start = out->len;
-    int64_t base_ts = recs[0].timestamp, max_ts = recs[0].timestamp;
+    int64_t base_ts = recs[0].timestamp;
+    int64_t max_ts = base_ts;
     for (size_t i = 1; i < n; i++) {
         if (recs[i].timestamp < base_ts) base_ts = recs[i].timestamp;
         if (recs[i].timestamp > max_ts) max_ts = recs[i].timestamp;

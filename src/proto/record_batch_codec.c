@@ -82,9 +82,14 @@ static sa_err_t gzip_deflate(const uint8_t *in, size_t len, sa_buf_t *out) {
     return err;
 }
 
+/* Snappy's densest element is a 3-byte copy of 64 bytes: no block expands more than ~21.3x. */
+#define SNAPPY_MAX_EXPANSION 22
+
 static sa_err_t snappy_block(const uint8_t *in, size_t len, sa_buf_t *out) {
     size_t ulen;
     if (snappy_uncompressed_length((const char *)in, len, &ulen) != SNAPPY_OK) return SA_ERR_CORRUPT;
+    /* The preamble is the sender's claim: check it before allocating that much. */
+    if (ulen / SNAPPY_MAX_EXPANSION > len) return SA_ERR_CORRUPT;
     if (sa_buf_reserve(out, ulen)) return SA_ERR_TOOBIG;
     if (snappy_uncompress((const char *)in, len, (char *)out->data + out->len, &ulen) != SNAPPY_OK)
         return SA_ERR_CORRUPT;

@@ -293,6 +293,26 @@ static void iterate_concatenated(void **state) {
     sa_buf_free(&b);
 }
 
+/* A raw snappy block whose preamble claims far more output than its bytes could ever produce
+ * (snappy expands at most ~21x: a 3-byte copy yields 64 bytes) is refused before anything is
+ * allocated for it, even into an uncapped buffer. */
+static void snappy_claimed_length_is_checked(void **state) {
+    (void)state;
+    /* uvarint 0x7fffffff (2 GiB), then a 4-byte literal. */
+    const uint8_t bomb[] = {0xff, 0xff, 0xff, 0xff, 0x07, 0x0c, 'a', 'b', 'c', 'd'};
+    sa_buf_t out = SA_BUF_INIT(0);
+    assert_int_equal(sa_rb_decompress(SA_RB_COMPRESSION_SNAPPY, bomb, sizeof(bomb), &out), SA_ERR_CORRUPT);
+    assert_true(out.size < 4096);
+    assert_int_equal(out.len, 0);
+    sa_buf_free(&out);
+    /* The same block with its true length (4) still decompresses. */
+    const uint8_t ok[] = {0x04, 0x0c, 'a', 'b', 'c', 'd'};
+    assert_int_equal(sa_rb_decompress(SA_RB_COMPRESSION_SNAPPY, ok, sizeof(ok), &out), SA_OK);
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, "abcd", 4);
+    sa_buf_free(&out);
+}
+
 static void varints(void **state) {
     (void)state;
     const int64_t vals[] = {0, 1, -1, 63, -64, 64, 300, -300, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
@@ -319,6 +339,7 @@ int main(void) {
         cmocka_unit_test(build_parse_roundtrip),
         cmocka_unit_test(every_codec),
         cmocka_unit_test(snappy_xerial_framing),
+        cmocka_unit_test(snappy_claimed_length_is_checked),
         cmocka_unit_test(crc_catches_every_bit_flip),
         cmocka_unit_test(rewrites_in_place),
         cmocka_unit_test(rejects),
