@@ -154,6 +154,12 @@ sa_err_t sa_cfg_load_properties(const sa_cfg_opt_t *opts, void *conf, const char
     sa_err_t rc = SA_OK;
     while (fgets(line, sizeof(line), fp)) {
         lineno++;
+        if (!strchr(line, '\n') && !feof(fp)) {
+            snprintf(errstr, errstr_size, "%s:%d: line too long (more than %zu bytes)", path, lineno,
+                     sizeof(line) - 2);
+            rc = SA_ERR_INVALID_ARG;
+            break;
+        }
         char *s = trim(line);
         if (!*s || *s == '#' || *s == '!') continue;
         size_t k = strcspn(s, "=:");

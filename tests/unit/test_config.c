@@ -123,6 +123,29 @@ static void numbers_with_units(void **state) {
     assert_int_equal(sa_cfg_parse_number(SA_CFG_SIZE, "99999999999999999g", &v), -1);
 }
 
+/* A line longer than the reader's buffer is an error naming the line, not two settings made of
+ * its halves (the second half of a long value must never be applied as a key). */
+static void properties_line_too_long(void **state) {
+    (void)state;
+    char path[] = "/tmp/samsa-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *fp = fdopen(fd, "w");
+    fprintf(fp, "num.partitions=2\nlisteners=");
+    for (int i = 0; i < 5000; i++) fputc('x', fp);
+    fprintf(fp, "num.partitions=7\n");
+    fclose(fp);
+    conf_t c = {0};
+    char err[256];
+    sa_cfg_defaults(opts, &c);
+    assert_int_equal(sa_cfg_load_properties(opts, &c, path, NULL, err, sizeof(err)), SA_ERR_INVALID_ARG);
+    char want[300];
+    snprintf(want, sizeof(want), "%s:2: line too long", path);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(c.partitions, 2);
+    sa_cfg_free(opts, &c);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
@@ -130,6 +153,7 @@ int main(void) {
         cmocka_unit_test(bounds_and_bad_values),
         cmocka_unit_test(properties_file_then_flags_override),
         cmocka_unit_test(numbers_with_units),
+        cmocka_unit_test(properties_line_too_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
