@@ -33,23 +33,11 @@
 
 #include "blog/topics_ensure.h"
 #include "harness.h"
+#include "kafka_test.h"
 
-#define WT_FAIL(...)                                                                                         \
-    do {                                                                                                     \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                 \
-        fprintf(stderr, __VA_ARGS__);                                                                        \
-        fprintf(stderr, "\n");                                                                               \
-        exit(1);                                                                                             \
-    } while (0)
-#define WT_ASSERT(cond, ...)                                                                                 \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "FAIL %s:%d: (%s) ", __FILE__, __LINE__, #cond);                                 \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fprintf(stderr, "\n");                                                                           \
-            exit(1);                                                                                         \
-        }                                                                                                    \
-    } while (0)
+/* The worker tests' names for the shared helpers of tests/lib/kafka_test.h. */
+#define WT_FAIL KT_FAIL
+#define WT_ASSERT KT_ASSERT
 
 typedef struct wt_broker_s {
     th_proc_t proc;                /* a real samsa broker, or unused with the mock */
@@ -83,10 +71,7 @@ static void wt_external_start(wt_broker_t *b, const char *bootstrap) {
     snprintf(b->results, sizeof(b->results), "blog_results%s", suffix);
     snprintf(b->errors, sizeof(b->errors), "blog_errors%s", suffix);
     snprintf(b->group, sizeof(b->group), "blog_group%s", suffix);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, NULL, 0);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (!rk) WT_FAIL("rd_kafka_new: %s", errstr);
+    rd_kafka_t *rk = kt_new(RD_KAFKA_PRODUCER, kt_conf(bootstrap, NULL, NULL));
     const sa_topic_spec_t specs[] = {{b->ops, 3}, {b->results, 3}, {b->errors, 1}};
     if (sa_topics_ensure(rk, specs, 3, th_scaled_ms(20000), errstr, sizeof(errstr)))
         WT_FAIL("creating the topics: %s", errstr);
@@ -212,31 +197,14 @@ static __attribute__((unused)) int wt_exited(pid_t pid) {
 /* ---- producing ---- */
 
 static __attribute__((unused)) rd_kafka_t *wt_producer(const wt_broker_t *b) {
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
-    rd_kafka_conf_set(conf, "acks", "all", NULL, 0);
-    rd_kafka_conf_set(conf, "enable.idempotence", "true", NULL, 0);
-    rd_kafka_conf_set(conf, "linger.ms", "5", NULL, 0);
-    rd_kafka_conf_set(conf, "message.max.bytes", "10000000", NULL, 0);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (!rk) WT_FAIL("producer: %s", errstr);
-    return rk;
+    static const char *const kv[] = {"acks", "all", "enable.idempotence", "true", "linger.ms", "5",
+                                     "message.max.bytes", "10000000", NULL};
+    return kt_new(RD_KAFKA_PRODUCER, kt_conf(b->bootstrap, kv, NULL));
 }
 
 static __attribute__((unused)) void wt_produce_raw(rd_kafka_t *rk, const char *topic, const char *key,
                                                    const void *value, size_t len) {
-    for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(rk, 10);
-            continue;
-        }
-        if (err) WT_FAIL("produce: %s", rd_kafka_err2str(err));
-        return;
-    }
+    kt_produce(rk, topic, RD_KAFKA_PARTITION_UA, key, value, len);
 }
 
 /* Produce one create_post operation. */
@@ -327,18 +295,13 @@ static __attribute__((unused)) json_t *wt_log_find(const wt_log_t *log, const ch
  * {"key", "value" (parsed JSON or the raw string), "partition", "offset"}; stops at the high
  * watermarks seen at the start. */
 static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const char *topic) {
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", b->bootstrap, NULL, 0);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", NULL, 0);
     /* assign() joins no group, but librdkafka's consumer wants a group id all the same. */
     char group[64];
     static int readers;
     snprintf(group, sizeof(group), "wt-reader-%d-%d", (int)getpid(), readers++);
-    rd_kafka_conf_set(conf, "group.id", group, NULL, 0);
-    rd_kafka_conf_set(conf, "enable.auto.commit", "false", NULL, 0);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-    if (!rk) WT_FAIL("consumer: %s", errstr);
+    const char *const kv[] = {"enable.partition.eof", "true", "group.id", group, "enable.auto.commit", "false",
+                              NULL};
+    rd_kafka_t *rk = kt_new(RD_KAFKA_CONSUMER, kt_conf(b->bootstrap, kv, NULL));
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     if (rd_kafka_metadata(rk, 0, rkt, &md, th_scaled_ms(10000)) || md->topic_cnt != 1 || md->topics[0].err)
