@@ -6,6 +6,7 @@
  */
 #include "broker/admin.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 sa_err_t sa_admin_decode(sa_req_t *req, void *msg) {
@@ -57,14 +58,33 @@ sa_topic_t *sa_admin_topic_by_id(sa_store_t *store, const sa_uuid_t *id) {
     return NULL;
 }
 
-int sa_admin_repeated(const void *items, int32_t count, size_t stride, size_t name_off, int32_t i) {
+typedef struct named_s {
+    sa_str_t name;
+    int32_t idx;
+} named_t;
+
+static int cmp_named(const void *a, const void *b) {
+    const sa_str_t *x = &((const named_t *)a)->name, *y = &((const named_t *)b)->name;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->len > 0 ? memcmp(x->ptr, y->ptr, (size_t)x->len) : 0;
+}
+
+sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count, size_t stride, size_t name_off,
+                                uint8_t **repeated, size_t *nrepeated) {
+    size_t n = count > 0 ? (size_t)count : 0, flagged = 0;
     const char *base = items;
-    sa_str_t mine;
-    memcpy(&mine, base + (size_t)i * stride + name_off, sizeof(mine));
-    for (int32_t j = 0; j < count; j++) {
-        sa_str_t other;
-        memcpy(&other, base + (size_t)j * stride + name_off, sizeof(other));
-        if (j != i && sa_str_same(mine, other)) return 1;
+    named_t *sorted = sa_arena_calloc(&req->arena, n, sizeof(*sorted));
+    *repeated = sa_arena_calloc(&req->arena, n, 1);
+    if (!sorted || !*repeated) return SA_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(&sorted[i].name, base + i * stride + name_off, sizeof(sa_str_t));
+        sorted[i].idx = (int32_t)i;
     }
-    return 0;
+    /* Null names (len -1) sort together and count as equal, as sa_str_same says. */
+    qsort(sorted, n, sizeof(*sorted), cmp_named);
+    for (size_t i = 1; i < n; i++)
+        if (!cmp_named(&sorted[i - 1], &sorted[i])) (*repeated)[sorted[i - 1].idx] = (*repeated)[sorted[i].idx] = 1;
+    for (size_t i = 0; i < n; i++) flagged += (*repeated)[i];
+    if (nrepeated) *nrepeated = flagged;
+    return SA_OK;
 }

@@ -55,13 +55,18 @@ int16_t sa_admin_code(sa_err_t err);
 sa_str_t sa_admin_message(sa_req_t *req, sa_err_t err, const char *errstr);
 
 /**
- * @returns 1 if the name of element @p i of @p items (an array of @p count elements of
- * @p stride bytes, each holding an sa_str_t at @p name_off) equals another element's name.
- * Kafka fails every copy of a name repeated in one request; use SA_ADMIN_REPEATED.
+ * Find the names given more than once in a request (Kafka fails every copy of a repeated name):
+ * @p items is an array of @p count elements of @p stride bytes, each holding an sa_str_t at
+ * @p name_off. *repeated gets count flags (returns new, in req->arena): 1 where that element's
+ * name appears elsewhere too; *nrepeated (may be NULL) how many are flagged. O(n log n), so
+ * a request with a million names stays cheap.
+ * @returns SA_OK or SA_ERR_NOMEM. Use SA_ADMIN_MARK_REPEATED.
  */
-int sa_admin_repeated(const void *items, int32_t count, size_t stride, size_t name_off, int32_t i);
-#define SA_ADMIN_REPEATED(arr, count, field, i)                                                   \
-    sa_admin_repeated((arr), (count), sizeof(*(arr)), offsetof(__typeof__(*(arr)), field), (i))
+sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count, size_t stride, size_t name_off,
+                                uint8_t **repeated, size_t *nrepeated);
+#define SA_ADMIN_MARK_REPEATED(req, arr, count, field, repeated, nrepeated)                       \
+    sa_admin_mark_repeated((req), (arr), (count), sizeof(*(arr)), offsetof(__typeof__(*(arr)), field), (repeated), \
+                           (nrepeated))
 
 /** @returns the topic whose id is @p id, or NULL (valid as sa_store_topic_at's result). */
 sa_topic_t *sa_admin_topic_by_id(sa_store_t *store, const sa_uuid_t *id);

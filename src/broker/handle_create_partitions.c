@@ -32,7 +32,7 @@ static sa_err_t check_assignments(sa_req_t *req, const ptopic_t *pt, int32_t now
     return SA_OK;
 }
 
-static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *preq, int32_t i,
+static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *preq, int32_t i, int repeated,
                           sa_CreatePartitionsResponse_CreatePartitionsTopicResult_t *out) {
     const ptopic_t *pt = &preq->Topics[i];
     sa_store_t *store = req->broker->store;
@@ -43,7 +43,7 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *pre
     sa_err_t err = sa_admin_name(req, pt->Name, &name);
     if (err == SA_ERR_NOMEM) return err;
     if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (err == SA_OK && SA_ADMIN_REPEATED(preq->Topics, preq->Topics_count, Name, i)) {
+    if (err == SA_OK && repeated) {
         snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
         err = SA_ERR_INVALID_REQUEST;
     }
@@ -69,7 +69,9 @@ sa_err_t sa_handle_CreatePartitions(sa_req_t *req) {
     resp.Results = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Results));
     if (!resp.Results) return SA_ERR_NOMEM;
     resp.Results_count = n;
+    uint8_t *repeated;
+    if ((err = SA_ADMIN_MARK_REPEATED(req, preq.Topics, n, Name, &repeated, NULL)) != SA_OK) return err;
     for (int32_t i = 0; i < n; i++)
-        if ((err = one_topic(req, &preq, i, &resp.Results[i])) != SA_OK) return err;
+        if ((err = one_topic(req, &preq, i, repeated[i], &resp.Results[i])) != SA_OK) return err;
     return sa_admin_encode(req, &resp);
 }

@@ -23,6 +23,10 @@
 #include "broker/handlers.h"
 #include "core/log.h"
 
+/* Storage's limit (storage.h, sa_store_topic_create); checked here first so that a hostile
+ * assignment list is refused before it costs anything. */
+#define MAX_PARTITIONS 100000
+
 typedef sa_CreateTopicsRequest_CreatableTopic_t ctopic_t;
 typedef sa_CreateTopicsResponse_CreatableTopicResult_t cresult_t;
 
@@ -46,13 +50,17 @@ static sa_err_t check_layout(sa_req_t *req, const ctopic_t *ct, int32_t *partiti
         return SA_ERR_INVALID_REQUEST;
     }
     int32_t n = ct->Assignments_count;
+    if (n > MAX_PARTITIONS) {
+        snprintf(errstr, errstr_size, "Number of partitions must be between 1 and %d, got %d", MAX_PARTITIONS, (int)n);
+        return SA_ERR_INVALID_PARTITIONS;
+    }
+    uint8_t *seen = sa_arena_calloc(&req->arena, (size_t)n, 1);
+    if (!seen) return SA_ERR_NOMEM;
     for (int32_t i = 0; i < n; i++) {
         const sa_CreateTopicsRequest_CreatableReplicaAssignment_t *as = &ct->Assignments[i];
-        int seen = 0;
-        for (int32_t j = 0; j < n; j++) seen += ct->Assignments[j].PartitionIndex == i;
-        if (seen != 1) {
-            snprintf(errstr, errstr_size, "Partitions must be listed once each, 0 to %d (partition %d)",
-                     (int)n - 1, (int)i);
+        if (as->PartitionIndex < 0 || as->PartitionIndex >= n || seen[as->PartitionIndex]++) {
+            snprintf(errstr, errstr_size, "Partitions must be listed once each, 0 to %d (got partition %d)",
+                     (int)n - 1, (int)as->PartitionIndex);
             return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
         if (as->BrokerIds_count != 1 || as->BrokerIds[0] != req->broker->node_id) {
@@ -108,7 +116,8 @@ static sa_err_t describe_created(sa_req_t *req, sa_topic_t *topic, cresult_t *ou
     return SA_OK;
 }
 
-static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, int32_t i, cresult_t *out) {
+static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, int32_t i, int repeated,
+                          cresult_t *out) {
     const ctopic_t *ct = &creq->Topics[i];
     sa_store_t *store = req->broker->store;
     char errstr[512] = "";
@@ -119,7 +128,7 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
     out->Name = ct->Name;
     sa_err_t err = sa_admin_name(req, ct->Name, &name);
     if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) snprintf(errstr, sizeof(errstr), "Topic name is null or holds a NUL byte");
-    if (err == SA_OK && SA_ADMIN_REPEATED(creq->Topics, creq->Topics_count, Name, i)) {
+    if (err == SA_OK && repeated) {
         snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
         err = SA_ERR_INVALID_REQUEST;
     }
@@ -155,7 +164,9 @@ sa_err_t sa_handle_CreateTopics(sa_req_t *req) {
     resp.Topics = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Topics));
     if (!resp.Topics) return SA_ERR_NOMEM;
     resp.Topics_count = n;
+    uint8_t *repeated;
+    if ((err = SA_ADMIN_MARK_REPEATED(req, creq.Topics, n, Name, &repeated, NULL)) != SA_OK) return err;
     for (int32_t i = 0; i < n; i++)
-        if ((err = one_topic(req, &creq, i, &resp.Topics[i])) != SA_OK) return err;
+        if ((err = one_topic(req, &creq, i, repeated[i], &resp.Topics[i])) != SA_OK) return err;
     return sa_admin_encode(req, &resp);
 }

@@ -7,9 +7,10 @@ name and by id in one v6 request; CreatePartitions with an assignment to another
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import Broker  # noqa: E402
+from harness import Broker, scaled  # noqa: E402
 from admin_raw import Raw, cstr, s16, uvar  # noqa: E402
 
 INVALID_TOPIC, INVALID_CONFIG, INVALID_REQUEST = 17, 40, 42
@@ -111,6 +112,27 @@ def main():
         res = r.carray(lambda: (r.cstring(), r.uuid(), r.i16(), r.cstring(), r.tags())[:4])
         assert [(n, c) for n, _t, c, _m in res] == [("good", 0), ("v7-topic", 0)], res
         assert not [n for n in os.listdir(b.data_dir) if n.startswith(("good", "v7-topic"))]
+
+        # a config key twice for one resource: INVALID_REQUEST, nothing applied
+        body = struct.pack(">i", 1) + struct.pack(">b", 2) + s16("v7-topic") + struct.pack(">i", 2)
+        body += s16("retention.ms") + struct.pack(">b", 0) + s16("5") + s16("retention.ms") + struct.pack(">b", 0) + s16("6")
+        r = raw.call(44, 0, body + b"\x00", False)
+        r.i32()
+        res = r.array(lambda: (r.i16(), r.string(), r.i8(), r.string()))
+        assert res[0][0] == INVALID_REQUEST and res[0][1], res
+
+        # 100,000 copies of one name in one CreateTopics: every copy INVALID_REQUEST, answered
+        # quickly (repeated names are found by sorting, not by comparing every pair)
+        n = 100_000
+        one = struct.pack(">h", 3) + b"dup" + struct.pack(">ih", 1, 1) + struct.pack(">ii", 0, 0)
+        t0 = time.monotonic()
+        r = raw.call(19, 4, struct.pack(">i", n) + one * n + struct.pack(">i?", 10000, False), False)
+        r.i32()
+        codes = r.array(lambda: (r.string(), r.i16(), r.string())[1])
+        took = time.monotonic() - t0
+        assert len(codes) == n and set(codes) == {INVALID_REQUEST}, (len(codes), set(codes))
+        assert took < scaled(10), f"{n} repeated names took {took:.1f} s"
+        print(f"{n} repeated names answered in {took:.2f} s")
 
         # malformed: a topic array claiming 2^31-1 entries, a truncated body; each closes its
         # connection, and the broker serves the next one
