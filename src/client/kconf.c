@@ -1,3 +1,6 @@
+/*
+ * kconf.c - librdkafka configuration from samsa's flags, and librdkafka's logs in samsa's log.
+ */
 #include "client/kconf.h"
 
 #include <stdio.h>
@@ -21,10 +24,18 @@ int sa_kconf_set_kv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t 
     return 0;
 }
 
+sa_log_level_t sa_kconf_log_level(int syslog_level) {
+    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug */
+    return syslog_level <= 3   ? SA_LOG_ERROR
+           : syslog_level == 4 ? SA_LOG_WARN
+           : syslog_level <= 6 ? SA_LOG_INFO
+                               : SA_LOG_DEBUG;
+}
+
+/* Runs on librdkafka's threads: sa_log_write is thread-safe. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
-    /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug */
-    sa_log_level_t lvl = level <= 3 ? SA_LOG_ERROR : level == 4 ? SA_LOG_WARN : level <= 6 ? SA_LOG_INFO : SA_LOG_DEBUG;
+    sa_log_level_t lvl = sa_kconf_log_level(level);
     if (lvl <= sa_log_level) sa_log_write(lvl, "rdkafka", "%s: %s", fac, buf);
 }
 

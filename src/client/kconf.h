@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
+#include "core/log.h"
 
 /**
  * @returns new: a librdkafka conf with bootstrap.servers = @p bootstrap, then @p defaults
@@ -25,5 +26,8 @@ int sa_kconf_set_kv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t 
 
 /** Route librdkafka's logs into samsa's log (subsystem "rdkafka"). */
 void sa_kconf_use_samsa_log(rd_kafka_conf_t *conf);
+
+/** @returns samsa's log level for a librdkafka (syslog) log level, for log callbacks. */
+sa_log_level_t sa_kconf_log_level(int syslog_level);
 
 #endif

@@ -26,10 +26,7 @@ void sa_tools_error(const char *cmd, const char *fmt, ...) {
 static void quiet_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
     if (sa_log_level < SA_LOG_INFO) return;
-    sa_log_level_t lvl = level <= 3   ? SA_LOG_ERROR
-                         : level == 4 ? SA_LOG_WARN
-                         : level <= 6 ? SA_LOG_INFO
-                                      : SA_LOG_DEBUG;
+    sa_log_level_t lvl = sa_kconf_log_level(level);
     if (lvl <= sa_log_level) sa_log_write(lvl, "rdkafka", "%s: %s", fac, buf);
 }
 
