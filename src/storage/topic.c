@@ -406,7 +406,10 @@ static sa_err_t parse_meta(sa_store_t *store, const char *path, const char *text
                 have_id = 1;
                 for (int i = 0; i < 16; i++) {
                     int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-                    if (hi < 0 || lo < 0) have_id = 0;
+                    if (hi < 0 || lo < 0) {
+                        have_id = 0; /* a damaged id: a fresh one is made below */
+                        break;
+                    }
                     topic->id[i] = (uint8_t)(hi << 4 | lo);
                 }
             } else if (!strcmp(l, "partitions")) {

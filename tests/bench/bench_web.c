@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+
+#include "core/mem.h"
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,7 +157,7 @@ int main(int argc, char **argv) {
             while ((used = complete(c->in, c->in_len, &status)) > 0) {
                 int64_t t = now_us();
                 if (status == 202) {
-                    if (lat_n == lat_cap) lat = realloc(lat, (lat_cap *= 2) * sizeof(int64_t));
+                    if (lat_n == lat_cap) lat = sa_realloc(lat, (lat_cap *= 2) * sizeof(int64_t));
                     lat[lat_n++] = t - c->t0_us;
                 } else {
                     errors++;

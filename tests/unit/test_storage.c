@@ -26,8 +26,10 @@ typedef struct fixture_s {
 
 static int setup(void **state) {
     fixture_t *f = calloc(1, sizeof(*f));
-    if (th_mkdtemp(f->dir, sizeof(f->dir), "storage")) return -1;
-    if (sa_store_open(f->dir, NULL, &f->store, NULL, 0)) return -1;
+    if (th_mkdtemp(f->dir, sizeof(f->dir), "storage") || sa_store_open(f->dir, NULL, &f->store, NULL, 0)) {
+        free(f); /* cmocka runs no teardown after a failed setup */
+        return -1;
+    }
     *state = f;
     return 0;
 }

@@ -91,8 +91,10 @@ typedef struct fixture_s {
 static int setup(void **state) {
     heal();
     fixture_t *f = calloc(1, sizeof(*f));
-    if (th_mkdtemp(f->dir, sizeof(f->dir), "faults")) return -1;
-    if (sa_store_open(f->dir, NULL, &f->store, NULL, 0)) return -1;
+    if (th_mkdtemp(f->dir, sizeof(f->dir), "faults") || sa_store_open(f->dir, NULL, &f->store, NULL, 0)) {
+        free(f); /* cmocka runs no teardown after a failed setup */
+        return -1;
+    }
     sa_config_kv_t cfg[] = {{"segment.bytes", "4000"}};
     if (sa_store_topic_create(f->store, "f", 1, cfg, 1, 0, NULL, 0)) return -1;
     f->part = sa_store_partition(f->store, "f", 0);
