@@ -1,19 +1,30 @@
 /*
  * broker.c - the broker process: listener, signals, the end-of-turn group commit, shutdown.
  *
- * Turn structure (before_sleep, once per event-loop turn):
- *   1. if anything was appended this turn: sa_store_sync() - ONE fdatasync per dirty segment for
- *      every append of the turn, which moves each partition's HWM to its durable end;
- *   2. run the sync waiters (parked Produce requests: each checks its partitions' HWM and
- *      answers), oldest first;
- *   3. if data became durable, run the data waiters (parked Fetches re-read);
- *   4. free the connections closed during the turn.
+ * Group commit, in the background: the loop never waits for the disk.
+ *   1. before_sleep, once per turn: if something was appended and no commit is in flight,
+ *      sa_store_sync_start() snapshots every dirty partition's end and hands the fdatasyncs to
+ *      the store's helper threads (ONE fdatasync per dirty segment for all appends so far);
+ *   2. meanwhile the loop keeps reading, appending and answering; appends made now wait for
+ *      the next commit (their waiters have a newer generation);
+ *   3. the helper writes an eventfd; on_sync_done -> sa_store_sync_finish() moves each HWM to
+ *      its snapshot end, then the sync waiters registered before the start (parked Produce
+ *      requests: each checks its partitions' HWM and answers) run oldest first, then the data
+ *      waiters (parked Fetches re-read); the next before_sleep starts the next commit.
  * So a Produce is answered only after its bytes are on disk, and a long-polling Fetch is woken
- * by exactly the data it is allowed to see.
+ * by exactly the data it is allowed to see. Why not sync inline in before_sleep: the loop then
+ * sat in fdatasync (p50 ~1 ms, p99 5-150 ms on the shared VM) while requests piled up in the
+ * sockets, and each later turn read only REQ_BUDGET requests per connection before the next
+ * blocking sync, so a backlog drained one fsync at a time (docs/broker.md, "Latency").
+ * A failed fdatasync also cut the appends made after the start; commit_now() then syncs the
+ * rest inline and answers every waiter, so each learns exactly whether its data survived.
+ * Waiters that need no data (nothing appended) are answered in the same turn.
+ * Each turn also frees the connections closed during it.
  *
  * Shutdown (SIGINT/SIGTERM, through a signalfd so the handler is ordinary loop code): stop
- * accepting, run one last turn (sync, answer parked Produces), close every connection (parked
- * requests are cancelled), close the store (clean-shutdown marker), exit 0.
+ * accepting, finish the commit in flight and sync the rest inline (answer parked Produces),
+ * close every connection (parked requests are cancelled), close the store (clean-shutdown
+ * marker), exit 0.
  */
 #include "broker/broker.h"
 
@@ -26,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -100,16 +112,11 @@ static void on_sync_fail(void *opaque, sa_partition_t *part, sa_err_t err) {
                 sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), sa_err2str(err));
 }
 
-/* Steps 1-3 of a turn (see the file comment). */
-static void group_commit(sa_broker_t *broker) {
-    if (!broker->_dirty && !sa_store_dirty(broker->store)) return;
-    broker->_dirty = 0;
-    int had_data = sa_store_dirty(broker->store);
-    sa_err_t err = SA_OK;
-    if (had_data) err = sa_store_sync(broker->store, on_sync_fail, broker);
-    /* Waits registered from here on (by the callbacks below) belong to the next sync. A
-     * callback may also cancel other waits (closing a connection): always take the head. */
-    uint64_t gen = ++broker->_sync_gen;
+/* Answer the sync waiters registered before generation @p gen (oldest first), then, if new
+ * data became durable, the data waiters. */
+static void run_waiters(sa_broker_t *broker, uint64_t gen, sa_err_t err, int had_data) {
+    /* A callback may cancel other waits (closing a connection): always take the head. Waits
+     * registered by the callbacks have a newer generation and wait for the next commit. */
     sa_sync_wait_t *wait;
     while ((wait = broker->_sync_waits) && wait->_gen < gen) {
         sa_broker_unwait_sync(broker, wait);
@@ -123,6 +130,55 @@ static void group_commit(sa_broker_t *broker) {
         dw->fn(broker, dw);
     }
     broker->_data_cursor = NULL;
+}
+
+/* A blocking group commit of everything appended so far (shutdown, no eventfd, failure path). */
+static void commit_now(sa_broker_t *broker) {
+    int had_data = sa_store_dirty(broker->store) || sa_store_sync_busy(broker->store);
+    broker->_dirty = 0;
+    sa_err_t err = sa_store_sync(broker->store, on_sync_fail, broker);
+    run_waiters(broker, ++broker->_sync_gen, err, had_data);
+}
+
+/* The background commit finished (its eventfd fired, or shutdown): apply it, answer its waiters. */
+static void commit_finish(sa_broker_t *broker) {
+    if (!sa_store_sync_busy(broker->store)) return;
+    sa_err_t err = sa_store_sync_finish(broker->store, on_sync_fail, broker);
+    if (err) {
+        /* The failed partition also lost the appends made after the commit started, whose
+         * waiters belong to the next generation. Rare: make the rest durable now, blocking, so
+         * every waiter learns exactly whether its data survived. */
+        commit_now(broker);
+        return;
+    }
+    run_waiters(broker, broker->_flight_gen, SA_OK, 1);
+}
+
+static void on_sync_done(sa_loop_t *loop, int fd, unsigned events, void *arg) {
+    (void)loop;
+    (void)events;
+    uint64_t n;
+    if (read(fd, &n, sizeof(n)) != (ssize_t)sizeof(n)) return;
+    commit_finish(arg);
+}
+
+/* Steps 1-3 of a turn (see the file comment). */
+static void group_commit(sa_broker_t *broker) {
+    if (sa_store_sync_busy(broker->store)) return; /* its completion runs the waiters */
+    if (!broker->_dirty && !sa_store_dirty(broker->store)) return;
+    if (!sa_store_dirty(broker->store)) {
+        /* Only waiters (nothing appended, or every append failed): answer them now. */
+        broker->_dirty = 0;
+        run_waiters(broker, ++broker->_sync_gen, SA_OK, 0);
+        return;
+    }
+    if (broker->_sync_efd < 0) {
+        commit_now(broker);
+        return;
+    }
+    broker->_dirty = 0;
+    broker->_flight_gen = ++broker->_sync_gen;
+    sa_store_sync_start(broker->store, broker->_sync_efd);
 }
 
 static void before_sleep(sa_loop_t *loop, void *arg) {
@@ -250,7 +306,8 @@ static int mkdir_p(const char *path) {
 
 static void shutdown_conns(sa_broker_t *broker) {
     /* Answer every Produce that is durable now, then drop the connections. */
-    group_commit(broker);
+    commit_finish(broker);
+    commit_now(broker);
     while (broker->_conns) {
         sa_conn_flush(broker->_conns);
         if (broker->_conns) sa_conn_close(broker->_conns, 0, "broker shutting down");
@@ -265,7 +322,7 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sa_broker_t broker_s = {0}, *broker = &broker_s;
     broker->conf = conf;
     broker->node_id = (int32_t)conf->node_id;
-    broker->_listen_fd = broker->_signal_fd = -1;
+    broker->_listen_fd = broker->_signal_fd = broker->_sync_efd = -1;
     broker->started_ms = sa_wall_ms();
 
     char listen_addr[300], listen_host[256], adv_addr[300];
@@ -346,6 +403,14 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         sa_log_error("broker", "epoll: %s", strerror(errno));
         goto out;
     }
+    /* Without the eventfd the group commit just runs inline (the loop blocks while it syncs). */
+    broker->_sync_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (broker->_sync_efd >= 0 &&
+        sa_loop_add_fd(broker->loop, broker->_sync_efd, SA_LOOP_READ, on_sync_done, broker) < 0) {
+        close(broker->_sync_efd);
+        broker->_sync_efd = -1;
+    }
+    if (broker->_sync_efd < 0) sa_log_warn("broker", "eventfd: %s; syncing on the loop thread", strerror(errno));
     sa_loop_set_before_sleep(broker->loop, before_sleep, broker);
     sa_timer_start(broker->loop, &retention_timer, conf->retention_check_ms, on_retention, broker);
 
@@ -375,6 +440,7 @@ out:
     }
     if (broker->_listen_fd >= 0) close(broker->_listen_fd);
     if (broker->_signal_fd >= 0) close(broker->_signal_fd);
+    if (broker->_sync_efd >= 0) close(broker->_sync_efd); /* the store finished every commit */
     if (broker->store) {
         err = sa_store_close(broker->store);
         if (err != SA_OK) {

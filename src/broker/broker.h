@@ -9,9 +9,11 @@
  * Produce waiting for the group commit, a Fetch long-polling, a JoinGroup waiting for the
  * rebalance) and later requests on the same connection still reach the client in order.
  *
- * Once per loop turn, before sleeping, the broker syncs the store (one fsync for everything
- * appended in the turn), runs the sync waiters (Produce responses), then the data waiters
- * (parked Fetches), then reaps closed connections.
+ * Once per loop turn, before sleeping, the broker starts a group commit of everything appended
+ * so far on the store's helper threads (one fsync per dirty segment) unless one is in flight;
+ * the loop keeps serving meanwhile. When it completes (an eventfd), the broker runs the sync
+ * waiters registered before it started (Produce responses), then the data waiters (parked
+ * Fetches). Closed connections are reaped before sleeping.
  *
  * ADDING A HANDLER (admin, group, ...):
  *   1. Write src/broker/handle_<area>.c with
@@ -117,6 +119,8 @@ struct sa_broker_s {
     sa_data_wait_t *_data_waits;
     sa_data_wait_t *_data_cursor; /* next waiter to notify while notifying (unwait moves it) */
     int _dirty;                   /* something was appended since the last sync */
+    int _sync_efd;                /* eventfd: the background group commit finished (-1: sync inline) */
+    uint64_t _flight_gen;         /* _sync_gen when the commit in flight started */
     int _stopping;
 };
 
@@ -172,9 +176,9 @@ static inline void sa_req_set_noreply(sa_req_t *req) { req->_noreply = 1; }
 const char *sa_req_peer(const sa_req_t *req);
 
 /**
- * Call @p wait->fn after the next group commit (the store sync at the end of this loop turn),
- * with its result. Marks the store dirty. @p wait is borrowed until fn runs or
- * sa_broker_unwait_sync().
+ * Call @p wait->fn after the next group commit that starts after this call (at the end of this
+ * loop turn, or after the one in flight), with its result. Marks the store dirty. @p wait is
+ * borrowed until fn runs or sa_broker_unwait_sync().
  */
 void sa_broker_wait_sync(sa_broker_t *broker, sa_sync_wait_t *wait, sa_sync_fn *fn);
 void sa_broker_unwait_sync(sa_broker_t *broker, sa_sync_wait_t *wait);

@@ -12,9 +12,12 @@
  *    (truncate back to the HWM) and the waiting producers get KAFKA_STORAGE_ERROR.
  *  - Rolling to a new segment fdatasyncs the old one first, so only the last segment can ever
  *    be torn by a crash and recovery only scans that one.
+ *  - Background commit (sa_store_sync_start): the HWM moves to the end recorded at the start
+ *    (sa_sync_snap_t), not to the LEO: later appends wait for the next commit.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +209,8 @@ int sa_partition_remove_dir(const char *dir) {
 /* Start a new active segment at the LEO; the old one is made durable first (invariant 4). */
 static sa_err_t roll(sa_partition_t *part, char *errstr, size_t errstr_size) {
     sa_segment_t *old = active_seg(part);
-    if (old->unsynced) {
+    /* A background group commit may still be syncing it: sync here too, the roll cannot wait. */
+    if (old->unsynced || old->sync_pending) {
         if (sa_sysio.fdatasync(old->fd)) {
             SET_ERR("fdatasync %s/%020" PRId64 ".log: %s", part->dir, old->base, strerror(errno));
             return SA_ERR_KAFKA_STORAGE_ERROR;
@@ -342,6 +346,40 @@ sa_err_t sa_partition_synced(sa_partition_t *part, int err) {
     }
     seg->unsynced = 0;
     set_hwm_at_end(part);
+    return SA_OK;
+}
+
+void sa_partition_sync_snap(sa_partition_t *part, sa_sync_snap_t *snap) {
+    sa_segment_t *seg = active_seg(part);
+    *snap = (sa_sync_snap_t){.part = part, .seg_base = seg->base, .next_offset = seg->next_offset,
+                             .size = seg->size, .max_ts = seg->max_ts, .fd = -1};
+    if (!seg->unsynced) return; /* only a roll since the last sync: already durable */
+    /* A dup: the segment may be closed (topic deleted) while a helper thread syncs it. */
+    snap->fd = fcntl(seg->fd, F_DUPFD_CLOEXEC, 0);
+    if (snap->fd < 0) snap->err = sa_sysio.fdatasync(seg->fd) ? errno : 0; /* out of fds: sync now */
+    seg->unsynced = 0;
+    seg->sync_pending = 1;
+}
+
+sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *snap, int err) {
+    /* The snapshot's segment still exists: it holds data above the HWM, which neither retention
+     * nor DeleteRecords removes, and only this function cuts the log back. */
+    size_t i = part->nsegs;
+    while (i > 0 && part->segs[i - 1]->base > snap->seg_base) i--;
+    sa_segment_t *seg = i > 0 && part->segs[i - 1]->base == snap->seg_base ? part->segs[i - 1] : NULL;
+    if (seg) seg->sync_pending = 0;
+    if (err) {
+        sa_log_error("storage", "fdatasync %s/%020" PRId64 ".log: %s; dropping %" PRId64
+                     " unacknowledged records (their producers get KAFKA_STORAGE_ERROR and retry)",
+                     part->dir, snap->seg_base, strerror(err), active_seg(part)->next_offset - part->hwm);
+        truncate_to_hwm(part);
+        return SA_ERR_KAFKA_STORAGE_ERROR;
+    }
+    if (!seg || snap->next_offset <= part->hwm) return SA_OK;
+    seg->durable_max_ts = snap->max_ts;
+    part->hwm = snap->next_offset;
+    part->hwm_seg_base = seg->base;
+    part->hwm_pos = snap->size;
     return SA_OK;
 }
 

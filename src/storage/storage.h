@@ -4,11 +4,11 @@
  * A store is one data directory holding topics, each with N partitions, each partition a log of
  * record batches kept exactly as producers sent them (BaseOffset rewritten). Single-threaded:
  * every call is made from the broker's event loop thread unless a function says otherwise.
- * (sa_store_sync may hand fdatasyncs to up to three helper threads it owns; they touch nothing
- * else and are joined by sa_store_close.)
+ * (sa_store_sync and sa_store_sync_start hand fdatasyncs to up to three helper threads it owns;
+ * they touch nothing else and are joined by sa_store_close.)
  *
  * Durability (group commit): sa_partition_append() writes without fsync; the broker calls
- * sa_store_sync() once per event-loop turn, which fdatasyncs every file with unsynced appends
+ * sa_store_sync_start()/_finish() (or the blocking sa_store_sync()), which fdatasyncs every file with unsynced appends
  * (one fdatasync per dirty segment file, never per record) and then moves each partition's high
  * watermark (HWM) to its durable end. Only then does the broker answer acks=1/all, and consumers
  * only ever read below the HWM, so nothing a client saw can be lost by a power failure. If the
@@ -120,6 +120,29 @@ typedef void(sa_store_sync_fail_cb)(void *opaque, sa_partition_t *part, sa_err_t
  * @returns SA_OK, or KAFKA_STORAGE_ERROR if any partition failed.
  */
 sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque);
+
+/**
+ * The same group commit without blocking the caller (the broker's event loop keeps reading and
+ * appending while the disk works): snapshot the end of every partition with unsynced appends,
+ * hand their fdatasyncs to the store's helper threads and return. When they are done, 1 is
+ * written to the eventfd @p notify_fd (borrowed; written before returning if the store has no
+ * helper threads); the caller then calls sa_store_sync_finish(). One commit is in flight at a
+ * time. Appends made meanwhile wait for the next commit.
+ * @returns 1 if a commit was started, 0 if nothing was dirty or one is in flight already.
+ */
+int sa_store_sync_start(sa_store_t *store, int notify_fd);
+
+/** @returns 1 between sa_store_sync_start() and sa_store_sync_finish(). */
+int sa_store_sync_busy(const sa_store_t *store);
+
+/**
+ * Complete the commit in flight (waiting for it if it is not done): each partition's HWM moves
+ * to its end as of sa_store_sync_start(). A partition whose fdatasync failed is cut back to its
+ * HWM - appends made after the start are cut too, so their producers must get an error - and
+ * @p on_fail is told. sa_store_sync() and sa_store_close() finish a commit in flight first.
+ * @returns SA_OK (also when none was in flight), or KAFKA_STORAGE_ERROR if a partition failed.
+ */
+sa_err_t sa_store_sync_finish(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque);
 
 /** @returns 1 if some partition has appends not yet synced (the broker then calls sync). */
 int sa_store_dirty(const sa_store_t *store);

@@ -42,12 +42,23 @@ typedef struct sa_segment_s {
     int64_t durable_max_ts; /* max_ts as of the last sync (what readers may see) */
     int64_t first_append_ms; /* when it got its first batch (for segment.ms), -1 when empty */
     int64_t unsynced;       /* 1 if appended since the last fdatasync */
+    int sync_pending;       /* 1 while a background group commit covers it (roll must not skip it) */
     int64_t since_index;    /* bytes appended since the last offset index entry */
     sa_idx_entry_t *idx;    /* sparse offset index, owned */
     size_t nidx, idx_cap;
     sa_tidx_entry_t *tidx;  /* sparse time index, owned */
     size_t ntidx, tidx_cap;
 } sa_segment_t;
+
+/* A partition's end when a background group commit started: what its HWM moves to once the
+ * fdatasync of @c fd returned. */
+typedef struct sa_sync_snap_s {
+    sa_partition_t *part;   /* borrowed; NULL once the partition was deleted meanwhile */
+    int64_t seg_base;       /* the segment that was active at the start */
+    int64_t next_offset, size, max_ts; /* its end then */
+    int fd;                 /* a dup of its fd to fdatasync (owned), -1 if nothing to sync */
+    int err;                /* 0 or errno of a sync done at once (when dup failed) */
+} sa_sync_snap_t;
 
 struct sa_partition_s {
     sa_store_t *store;    /* owner */
@@ -99,6 +110,13 @@ struct sa_store_s {
     size_t ndirty, dirty_cap;
     sa_sync_pool_t *pool;   /* parallel fdatasync, started when a sync first has >= 2 files */
     int *sync_fds, *sync_errs; /* scratch for sa_store_sync, dirty_cap entries each */
+    /* The background group commit in flight (sa_store_sync_start .. sa_store_sync_finish). Its
+     * arrays are only resized while none is in flight: the helper threads read/write them. */
+    int busy;
+    sa_sync_snap_t *flight; /* one per partition dirty at the start */
+    size_t nflight, flight_cap;
+    int *flight_fds, *flight_errs; /* the files handed to the pool (dups owned by the snaps) */
+    size_t flight_nfds;
 };
 
 /* ---- topic_config.c ---- */
@@ -169,12 +187,28 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms);
 /** Remove the partition directory and everything in it. */
 int sa_partition_remove_dir(const char *dir);
 
+/** Fill @p snap for a background group commit of @p part (the caller fdatasyncs snap->fd, off the
+ *  loop thread) and clear the segment's unsynced flag: later appends make it dirty again. */
+void sa_partition_sync_snap(sa_partition_t *part, sa_sync_snap_t *snap);
+/** The background fdatasync of @p snap returned @p err (0 or errno): on success the HWM moves to
+ *  the snapshot's end (not the LEO: later appends wait for the next commit); on failure
+ *  everything above the HWM, later appends included, is cut off and KAFKA_STORAGE_ERROR
+ *  returned. */
+sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *snap, int err);
+
 /* ---- sync_pool.c ---- */
 /** @returns new: a pool of helper threads for parallel fdatasync (free with sa_sync_pool_free). */
 sa_sync_pool_t *sa_sync_pool_new(void);
 void sa_sync_pool_free(sa_sync_pool_t *pool);
 /** fdatasync the @p n files @p fds (borrowed) in parallel; errs[i] = 0 or errno. @p pool may be NULL. */
 void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n);
+/** Like sa_sync_pool_run but returns at once: the helpers sync @p fds (borrowed until
+ *  sa_sync_pool_wait) and the last one to finish writes 1 to the eventfd @p notify_fd. Without
+ *  helper threads (none, or a forked child) the syncs run here and @p notify_fd is written before
+ *  returning. */
+void sa_sync_pool_start(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n, int notify_fd);
+/** Wait until the syncs of the last sa_sync_pool_start finished (at once if they did). */
+void sa_sync_pool_wait(sa_sync_pool_t *pool);
 
 /* ---- store.c ---- */
 void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part);

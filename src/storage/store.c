@@ -38,13 +38,19 @@ void sa_store_conf_defaults(sa_store_conf_t *conf) {
 const char *sa_store_dir(const sa_store_t *store) { return store->dir; }
 const sa_store_conf_t *sa_store_conf(const sa_store_t *store) { return &store->conf; }
 
+static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque, sa_err_t *errp);
+
 static void free_store(sa_store_t *store) {
+    if (store->busy) finish_flight(store, NULL, NULL, NULL); /* the helpers use its arrays */
     for (size_t i = 0; i < store->ntopics; i++) sa_topic_free(store->topics[i]);
     free(store->topics);
     sa_sync_pool_free(store->pool);
     free(store->dirty);
     free(store->sync_fds);
     free(store->sync_errs);
+    free(store->flight);
+    free(store->flight_fds);
+    free(store->flight_errs);
     if (store->lock_fd >= 0) sa_sysio.close(store->lock_fd); /* also drops the flock */
     free(store->dir);
     free(store);
@@ -140,12 +146,67 @@ void sa_store_forget_partition(sa_store_t *store, sa_partition_t *part) {
             break;
         }
     part->dirty = 0;
+    for (size_t i = 0; i < store->nflight; i++)
+        if (store->flight[i].part == part) store->flight[i].part = NULL;
 }
 
 int sa_store_dirty(const sa_store_t *store) { return store->ndirty > 0; }
 
-sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque) {
+/* Wait for the background commit (usually done already) and apply it; see sa_store_sync_finish. */
+static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque, sa_err_t *errp) {
+    sa_sync_pool_wait(store->pool);
+    size_t k = 0;
+    for (size_t i = 0; i < store->nflight; i++) {
+        sa_sync_snap_t *snap = &store->flight[i];
+        int e = snap->err;
+        if (snap->fd >= 0) {
+            e = store->flight_errs[k++];
+            sa_sysio.close(snap->fd);
+        }
+        if (snap->part && sa_partition_sync_apply(snap->part, snap, e)) {
+            if (errp) *errp = SA_ERR_KAFKA_STORAGE_ERROR;
+            if (on_fail) on_fail(opaque, snap->part, SA_ERR_KAFKA_STORAGE_ERROR);
+        }
+    }
+    store->nflight = store->flight_nfds = 0;
+    store->busy = 0;
+}
+
+int sa_store_sync_start(sa_store_t *store, int notify_fd) {
+    if (store->busy || store->ndirty == 0) return 0;
+    if (store->flight_cap < store->ndirty) {
+        store->flight_cap = store->dirty_cap;
+        store->flight = sa_realloc(store->flight, store->flight_cap * sizeof(*store->flight));
+        store->flight_fds = sa_realloc(store->flight_fds, store->flight_cap * sizeof(*store->flight_fds));
+        store->flight_errs = sa_realloc(store->flight_errs, store->flight_cap * sizeof(*store->flight_errs));
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < store->ndirty; i++) {
+        sa_sync_snap_t *snap = &store->flight[i];
+        sa_partition_sync_snap(store->dirty[i], snap);
+        store->dirty[i]->dirty = 0;
+        if (snap->fd >= 0) store->flight_fds[n++] = snap->fd;
+    }
+    store->nflight = store->ndirty;
+    store->flight_nfds = n;
+    store->ndirty = 0;
+    store->busy = 1;
+    /* Even for one file: the point is that the caller's thread goes on serving. */
+    if (n >= 1 && !store->pool) store->pool = sa_sync_pool_new();
+    sa_sync_pool_start(store->pool, store->flight_fds, store->flight_errs, n, notify_fd);
+    return 1;
+}
+
+int sa_store_sync_busy(const sa_store_t *store) { return store->busy; }
+
+sa_err_t sa_store_sync_finish(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque) {
     sa_err_t err = SA_OK;
+    if (store->busy) finish_flight(store, on_fail, opaque, &err);
+    return err;
+}
+
+sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque) {
+    sa_err_t err = sa_store_sync_finish(store, on_fail, opaque);
     size_t n = 0;
     /* Partitions whose only change since the last sync was a roll (already fdatasync'd) have
      * no fd here but still get their HWM moved below. */

@@ -11,9 +11,14 @@
  * mutex until none are left, and the caller waits until all are done. Only fdatasync runs on the
  * helpers; every storage data structure stays on the caller's thread. A process forked from the
  * one that started the threads has none, so it syncs alone.
+ *
+ * Background mode (sa_sync_pool_start/_wait, the broker's group commit): the caller does not
+ * work along or wait; the helper finishing the last job writes an eventfd, which wakes the
+ * broker's event loop, and the loop then collects the results with sa_sync_pool_wait.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -35,7 +40,16 @@ struct sa_sync_pool_s {
     const int *fds;          /* the current run's files (borrowed for the run) */
     int *errs;               /* per file: 0 or errno */
     size_t n, next, finished;
+    int notify_fd;           /* eventfd written when a background run finishes, -1 for none */
 };
+
+static void notify(int fd) {
+    uint64_t one = 1;
+    if (fd >= 0) {
+        ssize_t w = write(fd, &one, sizeof(one)); /* an eventfd: only fails if the counter is full */
+        (void)w;
+    }
+}
 
 /* Take and run jobs until none are left; called with the lock held, returns with it held. */
 static void drain(sa_sync_pool_t *pool) {
@@ -46,7 +60,10 @@ static void drain(sa_sync_pool_t *pool) {
         int err = rc ? errno : 0;
         pthread_mutex_lock(&pool->lock);
         pool->errs[i] = err;
-        if (++pool->finished == pool->n) pthread_cond_signal(&pool->done);
+        if (++pool->finished == pool->n) {
+            pthread_cond_signal(&pool->done);
+            notify(pool->notify_fd);
+        }
     }
 }
 
@@ -70,6 +87,7 @@ sa_sync_pool_t *sa_sync_pool_new(void) {
     pthread_cond_init(&pool->work, NULL);
     pthread_cond_init(&pool->done, NULL);
     pool->owner = getpid();
+    pool->notify_fd = -1;
     /* SAMSA_SYNC_THREADS=0..3 overrides the helper count (0: one fdatasync after the other),
      * for measuring what the parallelism buys on a given disk. */
     int want = POOL_THREADS;
@@ -113,5 +131,33 @@ void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n)
     pool->n = pool->next = pool->finished = 0; /* helpers waking late find nothing to take */
     pool->fds = NULL;
     pool->errs = NULL;
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void sa_sync_pool_start(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n, int notify_fd) {
+    if (n == 0 || !pool || pool->nthreads == 0 || pool->owner != getpid()) {
+        for (size_t i = 0; i < n; i++) errs[i] = sa_sysio.fdatasync(fds[i]) ? errno : 0;
+        notify(notify_fd);
+        return;
+    }
+    pthread_mutex_lock(&pool->lock);
+    pool->fds = fds;
+    pool->errs = errs;
+    pool->n = n;
+    pool->next = pool->finished = 0;
+    pool->notify_fd = notify_fd;
+    pool->run_id++;
+    pthread_cond_broadcast(&pool->work);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void sa_sync_pool_wait(sa_sync_pool_t *pool) {
+    if (!pool) return;
+    pthread_mutex_lock(&pool->lock);
+    while (pool->finished < pool->n) pthread_cond_wait(&pool->done, &pool->lock);
+    pool->n = pool->next = pool->finished = 0;
+    pool->fds = NULL;
+    pool->errs = NULL;
+    pool->notify_fd = -1;
     pthread_mutex_unlock(&pool->lock);
 }
