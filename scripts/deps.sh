@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Install what samsa needs from Debian's packages, only what is missing.
-#   scripts/deps.sh build   compiler, CMake, Ninja and the -dev libraries
+#   scripts/deps.sh build   compiler, CMake, Ninja, python3 (embeds web/) and the -dev libraries
 #   scripts/deps.sh test    + the real clients, the browser the tests drive and Node (npm)
 #   scripts/deps.sh dev     + clang, clang-format, clang-tidy, cppcheck (fuzz, format, lint)
+#   scripts/deps.sh compat  + JDK, Maven and venv for `make test-compat` and `make kafka` (the jars,
+#                           PyPI clients and npm modules are fetched into ~/.cache/samsa by them; Go
+#                           is used when on PATH, Debian's is too old for the Go clients)
 # As root it runs apt-get; otherwise it prints the one command to run and exits 1.
 set -euo pipefail
 
-build=(gcc cmake ninja-build pkg-config librdkafka-dev libmicrohttpd-dev libjansson-dev
+build=(gcc cmake ninja-build pkg-config python3 librdkafka-dev libmicrohttpd-dev libjansson-dev
        libcmocka-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev)
 test=(kcat python3 python3-kafka python3-confluent-kafka chromium curl procps)
 dev=(clang clang-format clang-tidy cppcheck)
+compat=(openjdk-17-jdk-headless maven python3-venv)
 
 want=("${build[@]}")
 for group in "$@"; do
@@ -17,7 +21,8 @@ for group in "$@"; do
     build) ;;
     test) want+=("${test[@]}") ;;
     dev) want+=("${test[@]}" "${dev[@]}") ;;
-    *) echo "usage: $0 build|test|dev" >&2; exit 2 ;;
+    compat) want+=("${test[@]}" "${compat[@]}") ;;
+    *) echo "usage: $0 build|test|dev|compat..." >&2; exit 2 ;;
   esac
 done
 
