@@ -73,82 +73,105 @@ static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, s
     return err;
 }
 
-/* Copy one wire config entry into kvs[i]; @returns SA_OK or SA_ERR_NOMEM. */
-static sa_err_t take_kv(sa_req_t *req, sa_str_t name, sa_str_t value, sa_config_kv_t *kv) {
-    kv->name = sa_str_dup(name, &req->arena);
-    kv->value = sa_str_is_null(value) ? NULL : sa_str_dup(value, &req->arena);
-    return !kv->name || (!sa_str_is_null(value) && !kv->value) ? SA_ERR_NOMEM : SA_OK;
+typedef sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t iresource_t;
+typedef sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t iresult_t;
+
+/* Build @p al for resource @p res (ops NULL when @p replace_all). @returns SA_OK or SA_ERR_NOMEM. */
+static sa_err_t prepare(sa_req_t *req, const iresource_t *res, int repeated, int replace_all, int validate_only,
+                        alter_t *al) {
+    size_t n = res->Configs_count > 0 ? (size_t)res->Configs_count : 0;
+    uint8_t *dup_keys;
+    *al = (alter_t){.type = res->ResourceType,
+                    .name = res->ResourceName,
+                    .repeated = repeated,
+                    .kvs = sa_arena_calloc(&req->arena, n, sizeof(sa_config_kv_t)),
+                    .ops = replace_all ? NULL : sa_arena_calloc(&req->arena, n, sizeof(sa_config_op_t)),
+                    .n = n,
+                    .validate_only = validate_only};
+    if (!al->kvs || (!replace_all && !al->ops)) return SA_ERR_NOMEM;
+    sa_err_t err = SA_ADMIN_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al->repeated_keys);
+    for (size_t i = 0; i < n && err == SA_OK; i++) {
+        const sa_IncrementalAlterConfigsRequest_AlterableConfig_t *c = &res->Configs[i];
+        al->kvs[i].name = sa_str_dup(c->Name, &req->arena);
+        al->kvs[i].value = sa_str_is_null(c->Value) ? NULL : sa_str_dup(c->Value, &req->arena);
+        if (!al->kvs[i].name || (!sa_str_is_null(c->Value) && !al->kvs[i].value)) err = SA_ERR_NOMEM;
+        if (al->ops) al->ops[i] = (sa_config_op_t)c->ConfigOperation; /* storage refuses unknown ones */
+    }
+    return err;
 }
 
-sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
-    sa_AlterConfigsRequest_t areq;
-    sa_err_t err = sa_admin_decode(req, &areq);
-    if (err != SA_OK) return err;
-    sa_AlterConfigsResponse_t resp;
-    sa_AlterConfigsResponse_init(&resp);
-    int32_t n = areq.Resources_count > 0 ? areq.Resources_count : 0;
-    resp.Responses = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Responses));
-    if (!resp.Responses) return SA_ERR_NOMEM;
-    resp.Responses_count = n;
+/* Run every resource of @p ireq into @p resp (arrays in req->arena). SA_ERR_NOMEM only for the arena. */
+static sa_err_t alter_all(sa_req_t *req, const sa_IncrementalAlterConfigsRequest_t *ireq, int replace_all,
+                          sa_IncrementalAlterConfigsResponse_t *resp) {
+    int32_t n = ireq->Resources_count > 0 ? ireq->Resources_count : 0;
     uint8_t *repeated;
-    if ((err = SA_ADMIN_MARK_REPEATED(req, areq.Resources, n, ResourceName, &repeated, NULL)) != SA_OK) return err;
-    for (int32_t r = 0; r < n; r++) {
-        const sa_AlterConfigsRequest_AlterConfigsResource_t *res = &areq.Resources[r];
-        size_t nc = res->Configs_count > 0 ? (size_t)res->Configs_count : 0;
-        alter_t al = {res->ResourceType, res->ResourceName, repeated[r], 0,
-                      sa_arena_calloc(&req->arena, nc, sizeof(sa_config_kv_t)), NULL, nc, areq.ValidateOnly};
-        if (!al.kvs) return SA_ERR_NOMEM;
-        uint8_t *dup_keys;
-        err = SA_ADMIN_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al.repeated_keys);
-        if (err != SA_OK) return err;
-        for (size_t i = 0; i < nc; i++)
-            if (take_kv(req, res->Configs[i].Name, res->Configs[i].Value, &al.kvs[i]) != SA_OK) return SA_ERR_NOMEM;
+    sa_IncrementalAlterConfigsResponse_init(resp);
+    resp->Responses = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp->Responses));
+    if (!resp->Responses) return SA_ERR_NOMEM;
+    resp->Responses_count = n;
+    sa_err_t err = SA_ADMIN_MARK_REPEATED(req, ireq->Resources, n, ResourceName, &repeated, NULL);
+    for (int32_t r = 0; r < n && err == SA_OK; r++) {
+        const iresource_t *res = &ireq->Resources[r];
+        iresult_t *out = &resp->Responses[r];
+        alter_t al;
         char errstr[512] = "";
-        if ((err = alter_resource(req, &al, errstr, sizeof(errstr))) == SA_ERR_NOMEM) return err;
-        sa_AlterConfigsResponse_AlterConfigsResourceResponse_t *out = &resp.Responses[r];
-        sa_AlterConfigsResponse_AlterConfigsResourceResponse_init(out);
-        out->ErrorCode = sa_admin_code(err);
-        out->ErrorMessage = sa_admin_message(req, err, errstr);
+        if ((err = prepare(req, res, repeated[r], replace_all, ireq->ValidateOnly, &al)) != SA_OK) break;
+        sa_err_t rerr = alter_resource(req, &al, errstr, sizeof(errstr));
+        if (rerr == SA_ERR_NOMEM) err = rerr;
+        sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_init(out);
+        out->ErrorCode = sa_admin_code(rerr);
+        out->ErrorMessage = sa_admin_message(req, rerr, errstr);
         out->ResourceType = res->ResourceType;
         out->ResourceName = res->ResourceName;
     }
-    return sa_admin_encode(req, &resp);
+    return err;
 }
 
 sa_err_t sa_handle_IncrementalAlterConfigs(sa_req_t *req) {
     sa_IncrementalAlterConfigsRequest_t ireq;
-    sa_err_t err = sa_admin_decode(req, &ireq);
-    if (err != SA_OK) return err;
     sa_IncrementalAlterConfigsResponse_t resp;
-    sa_IncrementalAlterConfigsResponse_init(&resp);
-    int32_t n = ireq.Resources_count > 0 ? ireq.Resources_count : 0;
+    sa_err_t err = sa_admin_decode(req, &ireq);
+    if (err == SA_OK) err = alter_all(req, &ireq, 0, &resp);
+    return err != SA_OK ? err : sa_admin_encode(req, &resp);
+}
+
+/* The legacy API is the incremental one with every entry a SET and replace_all: its request is
+ * restated in the incremental form and the answers copied back (the layouts are the same). */
+sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
+    sa_AlterConfigsRequest_t areq;
+    sa_err_t err = sa_admin_decode(req, &areq);
+    if (err != SA_OK) return err;
+    sa_IncrementalAlterConfigsRequest_t ireq;
+    sa_IncrementalAlterConfigsRequest_init(&ireq);
+    int32_t n = areq.Resources_count > 0 ? areq.Resources_count : 0;
+    ireq.Resources = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*ireq.Resources));
+    if (!ireq.Resources) return SA_ERR_NOMEM;
+    ireq.Resources_count = n;
+    ireq.ValidateOnly = areq.ValidateOnly;
+    for (int32_t r = 0; r < n; r++) {
+        const sa_AlterConfigsRequest_AlterConfigsResource_t *ares = &areq.Resources[r];
+        iresource_t *ires = &ireq.Resources[r];
+        int32_t nc = ares->Configs_count > 0 ? ares->Configs_count : 0;
+        *ires = (iresource_t){.ResourceType = ares->ResourceType, .ResourceName = ares->ResourceName,
+                              .Configs = sa_arena_calloc(&req->arena, (size_t)nc, sizeof(*ires->Configs)),
+                              .Configs_count = nc};
+        if (!ires->Configs) return SA_ERR_NOMEM;
+        for (int32_t i = 0; i < nc; i++)
+            ires->Configs[i] = (sa_IncrementalAlterConfigsRequest_AlterableConfig_t){
+                .Name = ares->Configs[i].Name, .ConfigOperation = SA_CONFIG_OP_SET, .Value = ares->Configs[i].Value};
+    }
+    sa_IncrementalAlterConfigsResponse_t iresp;
+    if ((err = alter_all(req, &ireq, 1, &iresp)) != SA_OK) return err;
+    sa_AlterConfigsResponse_t resp;
+    sa_AlterConfigsResponse_init(&resp);
     resp.Responses = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Responses));
     if (!resp.Responses) return SA_ERR_NOMEM;
     resp.Responses_count = n;
-    uint8_t *repeated;
-    if ((err = SA_ADMIN_MARK_REPEATED(req, ireq.Resources, n, ResourceName, &repeated, NULL)) != SA_OK) return err;
     for (int32_t r = 0; r < n; r++) {
-        const sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t *res = &ireq.Resources[r];
-        size_t nc = res->Configs_count > 0 ? (size_t)res->Configs_count : 0;
-        alter_t al = {res->ResourceType, res->ResourceName, repeated[r], 0,
-                      sa_arena_calloc(&req->arena, nc, sizeof(sa_config_kv_t)),
-                      sa_arena_calloc(&req->arena, nc, sizeof(sa_config_op_t)), nc, ireq.ValidateOnly};
-        if (!al.kvs || !al.ops) return SA_ERR_NOMEM;
-        uint8_t *dup_keys;
-        err = SA_ADMIN_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al.repeated_keys);
-        if (err != SA_OK) return err;
-        for (size_t i = 0; i < nc; i++) {
-            if (take_kv(req, res->Configs[i].Name, res->Configs[i].Value, &al.kvs[i]) != SA_OK) return SA_ERR_NOMEM;
-            al.ops[i] = (sa_config_op_t)res->Configs[i].ConfigOperation; /* storage refuses unknown ones */
-        }
-        char errstr[512] = "";
-        if ((err = alter_resource(req, &al, errstr, sizeof(errstr))) == SA_ERR_NOMEM) return err;
-        sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t *out = &resp.Responses[r];
-        sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_init(out);
-        out->ErrorCode = sa_admin_code(err);
-        out->ErrorMessage = sa_admin_message(req, err, errstr);
-        out->ResourceType = res->ResourceType;
-        out->ResourceName = res->ResourceName;
+        const iresult_t *in = &iresp.Responses[r];
+        resp.Responses[r] = (sa_AlterConfigsResponse_AlterConfigsResourceResponse_t){
+            .ErrorCode = in->ErrorCode, .ErrorMessage = in->ErrorMessage, .ResourceType = in->ResourceType,
+            .ResourceName = in->ResourceName};
     }
     return sa_admin_encode(req, &resp);
 }
