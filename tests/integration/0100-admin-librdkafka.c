@@ -345,10 +345,18 @@ static void test_delete(rd_kafka_t *adm, const char *data_dir) {
     GT_ASSERT(partitions_of(adm, "kafka-logs") == 1, "recreated kafka-logs");
 }
 
+static th_proc_t broker;
+
+/* A failed assertion exits: stop the broker and remove its data dir then too. */
+static void stop_broker(void) {
+    if (broker.pid) th_proc_stop(&broker, SIGKILL);
+    th_proc_cleanup(&broker);
+}
+
 int main(void) {
-    th_proc_t broker;
     const char *args[] = {"-o", "num.partitions=2", "-o", "auto.create.topics.enable=false", NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, args) == 0, "broker did not start");
+    atexit(stop_broker);
     rd_kafka_t *adm = gt_client(RD_KAFKA_PRODUCER, broker.addr, NULL);
     test_create(adm, broker.data_dir);
     test_configs(adm);
@@ -358,7 +366,6 @@ int main(void) {
     rd_kafka_destroy(adm);
     int status = th_proc_stop(&broker, SIGTERM);
     GT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "broker exit status %d", status);
-    th_proc_cleanup(&broker);
     printf("ok\n");
     return 0;
 }
