@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blog/topics_ensure.h"
 #include "client/kconf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -228,6 +229,14 @@ sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t
         rd_kafka_conf_destroy(pconf);
         goto err;
     }
+    /* Create the topics with their real partition counts before anything asks for their
+     * metadata: the worker starts at the same moment (samsa up), and a metadata request for a
+     * missing topic would auto-create it with the broker's default of one partition. */
+    const sa_topic_spec_t specs[] = {{conf->topic, SA_BLOG_OPERATIONS_PARTITIONS},
+                                     {conf->results_topic, SA_BLOG_RESULTS_PARTITIONS}};
+    char why[512];
+    if (sa_topics_ensure(k->producer, specs, SA_ARRAY_LEN(specs), 3000, why, sizeof(why)))
+        sa_log_warn("web", "could not make sure the topics exist (they are created on first use): %s", why);
     k->rkt = rd_kafka_topic_new(k->producer, conf->topic, NULL);
 
     rd_kafka_conf_t *cconf = sa_kconf_new(conf->bootstrap, consumer_defaults, NULL, errstr, errstr_size);

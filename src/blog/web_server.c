@@ -59,7 +59,7 @@ enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, c
 }
 
 enum MHD_Result sa_web_respond_json(req_t *req, unsigned status, json_t *doc, const char *const *extra) {
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(doc);
     enum MHD_Result rc = sa_web_respond(req, status, "application/json", text ? text : "{}",
                                         text ? strlen(text) : 2, extra);

@@ -135,7 +135,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
             c->next_beat_ms = sa_mono_ms() + BEAT_MS;
             json_t *stats = sa_web_stats_json(sse->srv);
             json_object_set_new(stats, "sse_clients", json_integer(sa_web_sse_clients(sse)));
-            char *data = json_dumps(stats, JSON_COMPACT);
+            char *data = json_dumps(stats, JSON_COMPACT | JSON_REAL_PRECISION(10));
             json_decref(stats);
             int len = snprintf(buf, max, "event: stats\ndata: %s\n\n", data ? data : "{}");
             free(data);

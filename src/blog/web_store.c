@@ -65,7 +65,7 @@ void sa_web_store_free(sa_web_store_t *store) {
 
 /* Under the lock: append an event with @p name and the compact JSON of @p data (borrowed). */
 static void emit(sa_web_store_t *store, const char *name, const json_t *data) {
-    char *json = json_dumps(data, JSON_COMPACT);
+    char *json = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (!json) return;
     uint64_t seq = atomic_load(&store->seq) + 1;
     event_t *ev = &store->ring[seq % RING_SIZE];
