@@ -6,6 +6,7 @@ SIGINT stops all three parts cleanly (exit 0) and the results log holds the post
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,3 +56,5 @@ finally:
     if up.poll() is None:
         up.kill()
         up.wait()
+    out.close()
+    shutil.rmtree(data, ignore_errors=True)
