@@ -162,18 +162,28 @@ static int embed_bytes(json_t *obj, const char *name, const char *enc_name, cons
     return keep < len;
 }
 
+/* @returns new: a JSON string of @p s cut back to its longest valid UTF-8 prefix. Details quote
+ * input and may end inside a character (a "%.64s"), and jansson refuses invalid UTF-8 (NULL):
+ * a dead letter must be built whatever the record held. */
+static json_t *text_value(const char *s) {
+    size_t len = strlen(s);
+    while (len > 0 && !sa_utf8_valid(s, len)) len--;
+    return json_stringn(s, len);
+}
+
 json_t *sa_post_dead_letter(const char *reason, const char *detail, const sa_post_source_t *src,
                             const void *key, size_t key_len, const void *value, size_t value_len,
                             size_t embed_max, const char *worker) {
     char now[48];
     sa_time_rfc3339(sa_wall_ms(), now);
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:i, s:I}", "reason", reason, "detail", detail, "topic",
-                            src->topic, "partition", (int)src->partition, "offset", (json_int_t)src->offset);
+    json_t *obj = json_pack("{s:s, s:o, s:o, s:i, s:I}", "reason", reason, "detail", text_value(detail), "topic",
+                            text_value(src->topic), "partition", (int)src->partition, "offset",
+                            (json_int_t)src->offset);
     embed_bytes(obj, "key", "key_encoding", key, SA_MIN(key_len, (size_t)1024), 1024);
     int cut = embed_bytes(obj, "value", "value_encoding", value, value_len, embed_max);
     json_object_set_new(obj, "value_size", json_integer((json_int_t)value_len));
     json_object_set_new(obj, "value_truncated", json_boolean(cut));
-    json_object_set_new(obj, "worker", json_string(worker));
+    json_object_set_new(obj, "worker", text_value(worker));
     json_object_set_new(obj, "failed_at", json_string(now));
     return obj;
 }

@@ -1,5 +1,5 @@
 /*
- * 0053-worker-poison: invalid JSON, missing fields, an unknown type, invalid UTF-8 and an
+ * 0053-worker-poison: invalid JSON, missing fields, an unknown (non-ASCII) type, invalid UTF-8 and an
  * oversized value put on blog_operations by hand each become one record on blog_errors (with
  * reason, source and the original value), their offsets are committed, and the worker keeps
  * going: the good posts around them are scored.
@@ -39,7 +39,9 @@ int main(void) {
     wt_produce_raw(prod, b.ops, "BAD", bad_json, strlen(bad_json));
     const char *missing = "{\"type\":\"create_post\",\"id\":\"M-1\",\"title\":\"no content\"}";
     wt_produce_raw(prod, b.ops, "BAD", missing, strlen(missing));
-    const char *unknown = "{\"type\":\"drop_table\",\"id\":\"U-1\"}";
+    /* A long non-ASCII type: the reason quotes 64 bytes of it, which ends inside a character. */
+    const char *unknown = "{\"type\":\"drop_table_"
+                          "жжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжжж\",\"id\":\"U-1\"}";
     wt_produce_raw(prod, b.ops, "BAD", unknown, strlen(unknown));
     const char bad_utf8[] = "{\"type\":\"create_post\",\"id\":\"X\xff\xfe\"}";
     wt_produce_raw(prod, b.ops, "BAD", bad_utf8, sizeof(bad_utf8) - 1);

@@ -118,12 +118,35 @@ static void dead_letters(void **state) {
     json_decref(dl);
 }
 
+/* A reason detail that quotes input can be cut inside a UTF-8 character (the unknown type is
+ * quoted up to 64 bytes); the dead letter must still be built, or the worker would produce
+ * nothing (json_pack refuses invalid UTF-8 and returns NULL). */
+static void dead_letter_detail_cut_inside_utf8(void **state) {
+    (void)state;
+    char value[256] = "{\"type\":\"a";
+    for (int i = 0; i < 40; i++) strcat(value, "ж");
+    strcat(value, "\",\"id\":\"X\",\"title\":\"t\",\"content\":\"c\"}");
+    char detail[256];
+    assert_int_equal(parse(value, 1000, detail), SA_POST_UNKNOWN_TYPE);
+    sa_post_source_t src = {"blog_operations", 0, 7};
+    json_t *dl = sa_post_dead_letter("unknown_type", detail, &src, NULL, 0, value, strlen(value), 1000, "w1");
+    assert_non_null(dl);
+    const char *kept = json_string_value(json_object_get(dl, "detail"));
+    assert_non_null(kept);
+    assert_true(strncmp(kept, "unknown operation type \"a", 25) == 0);
+    char *text = json_dumps(dl, JSON_COMPACT);
+    assert_non_null(text);
+    free(text);
+    json_decref(dl);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_post),
         cmocka_unit_test(poison),
         cmocka_unit_test(base64),
         cmocka_unit_test(dead_letters),
+        cmocka_unit_test(dead_letter_detail_cut_inside_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
