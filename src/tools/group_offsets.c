@@ -189,11 +189,10 @@ rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_k
             sa_tools_error(cmd, "no offsets for %s [%d]", topic, p->id);
             goto err;
         }
+        /* For --to-datetime the value is a timestamp until rd_kafka_offsets_for_times below. */
         int64_t off = target->kind == SA_TOOLS_RESET_EARLIEST ? p->earliest
                       : target->kind == SA_TOOLS_RESET_LATEST ? p->latest
-                      : target->kind == SA_TOOLS_RESET_OFFSET
-                          ? target->value
-                          : target->value; /* a timestamp until looked up */
+                                                              : target->value;
         if (target->kind == SA_TOOLS_RESET_OFFSET)
             off = off < p->earliest ? p->earliest : off > p->latest ? p->latest : off;
         rd_kafka_topic_partition_list_add(plan, topic, p->id)->offset = off;
