@@ -15,11 +15,10 @@ static const sa_command_t *const commands[] = {
 };
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: samsa COMMAND [OPTIONS]\n\n"
-            "samsa: a small Kafka system in one binary: a Kafka-compatible broker, the asynchronous\n"
-            "blog (web + worker) and the Kafka lab tools. Clients speak the Kafka protocol through\n"
-            "librdkafka, so they work against any Kafka cluster too.\n\ncommands:\n");
+    fprintf(out, "usage: samsa COMMAND [OPTIONS]\n\n"
+                 "samsa: a small Kafka system in one binary: a Kafka-compatible broker, the asynchronous\n"
+                 "blog (web + worker) and the Kafka lab tools. Clients speak the Kafka protocol through\n"
+                 "librdkafka, so they work against any Kafka cluster too.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s%s\n", commands[i]->name, commands[i]->summary,
                 commands[i]->ready ? "" : " (not built yet)");

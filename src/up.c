@@ -48,8 +48,7 @@ static const sa_cfg_opt_t up_opts[] = {
 
 static const sa_cfg_cmd_t up_spec = {
     "up", "samsa up [--data-dir DIR] [--listen HOST:PORT] [--http HOST:PORT] [--work-ms N]",
-    "Start the broker, the web server and the worker together; Ctrl-C stops all three cleanly.",
-    up_opts,
+    "Start the broker, the web server and the worker together; Ctrl-C stops all three cleanly.", up_opts,
     "example:\n  samsa up --data-dir /tmp/samsa --listen 127.0.0.1:19092 --http 127.0.0.1:18080 --work-ms 0"};
 
 enum { PART_BROKER, PART_WORKER, PART_WEB, PART_COUNT };
@@ -168,13 +167,14 @@ static int run_up(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    char *broker_argv[] = {"samsa", "broker", "--listen", conf.listen, "--data-dir", broker_dir,
-                           "--log-level", conf.log_level, "--debug", conf.debug, NULL};
+    char *broker_argv[] = {"samsa",       "broker",       "--listen", conf.listen, "--data-dir", broker_dir,
+                           "--log-level", conf.log_level, "--debug",  conf.debug,  NULL};
     if (spawn(PART_BROKER, broker_argv) < 0 || wait_listening(PART_BROKER, conf.listen, 15000)) goto stop;
-    char *worker_argv[] = {"samsa", "worker", "-b", conf.listen, "--work-ms", work_ms, "--results-log",
-                           results, "--log-level", conf.log_level, "--debug", conf.debug, NULL};
-    char *web_argv[] = {"samsa", "web", "-b", conf.listen, "--http", conf.http,
-                        "--log-level", conf.log_level, "--debug", conf.debug, NULL};
+    char *worker_argv[] = {"samsa",   "worker",        "-b",    conf.listen,   "--work-ms",
+                           work_ms,   "--results-log", results, "--log-level", conf.log_level,
+                           "--debug", conf.debug,      NULL};
+    char *web_argv[] = {"samsa",       "web",          "-b",      conf.listen, "--http", conf.http,
+                        "--log-level", conf.log_level, "--debug", conf.debug,  NULL};
     if (spawn(PART_WORKER, worker_argv) < 0 || spawn(PART_WEB, web_argv) < 0 ||
         wait_listening(PART_WEB, conf.http, 15000))
         goto stop;
@@ -204,4 +204,4 @@ out:
 }
 
 const sa_command_t sa_cmd_up = {"up", "broker + web + worker in one command, prints the URL", run_up,
-                                 &up_spec, 1};
+                                &up_spec, 1};

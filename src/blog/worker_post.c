@@ -176,8 +176,8 @@ json_t *sa_post_dead_letter(const char *reason, const char *detail, const sa_pos
                             size_t embed_max, const char *worker) {
     char now[48];
     sa_time_rfc3339(sa_wall_ms(), now);
-    json_t *obj = json_pack("{s:s, s:o, s:o, s:i, s:I}", "reason", reason, "detail", text_value(detail), "topic",
-                            text_value(src->topic), "partition", (int)src->partition, "offset",
+    json_t *obj = json_pack("{s:s, s:o, s:o, s:i, s:I}", "reason", reason, "detail", text_value(detail),
+                            "topic", text_value(src->topic), "partition", (int)src->partition, "offset",
                             (json_int_t)src->offset);
     embed_bytes(obj, "key", "key_encoding", key, SA_MIN(key_len, (size_t)1024), 1024);
     int cut = embed_bytes(obj, "value", "value_encoding", value, value_len, embed_max);

@@ -51,7 +51,8 @@ rd_kafka_conf_t *sa_kconf_new(const char *bootstrap, const char *const *defaults
     }
     for (const char *const *d = defaults; d && *d; d++)
         if (sa_kconf_set_kv(conf, *d, errstr, errstr_size)) goto err;
-    if (sa_log_debug_mask & SA_DBG_CLIENT) rd_kafka_conf_set(conf, "debug", "broker,protocol,cgrp,topic,msg", why, sizeof(why));
+    if (sa_log_debug_mask & SA_DBG_CLIENT)
+        rd_kafka_conf_set(conf, "debug", "broker,protocol,cgrp,topic,msg", why, sizeof(why));
     for (size_t i = 0; overrides && i < overrides->n; i++)
         if (sa_kconf_set_kv(conf, overrides->v[i], why, sizeof(why))) {
             snprintf(errstr, errstr_size, "-X %s: %s", overrides->v[i], why);

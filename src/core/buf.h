@@ -24,7 +24,8 @@ typedef struct sa_buf_s {
     size_t cap;    /* largest len allowed, 0 = unlimited */
 } sa_buf_t;
 
-#define SA_BUF_INIT(cap_) {NULL, 0, 0, (cap_)}
+#define SA_BUF_INIT(cap_)                                                                                    \
+    { NULL, 0, 0, (cap_) }
 
 void sa_buf_init(sa_buf_t *buf, size_t cap);
 void sa_buf_free(sa_buf_t *buf);
@@ -59,9 +60,15 @@ static inline uint32_t sa_load_be32(const uint8_t *p) {
 static inline uint64_t sa_load_be64(const uint8_t *p) {
     return ((uint64_t)sa_load_be32(p) << 32) | sa_load_be32(p + 4);
 }
-static inline void sa_store_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void sa_store_be16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
 static inline void sa_store_be32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 static inline void sa_store_be64(uint8_t *p, uint64_t v) {
     sa_store_be32(p, (uint32_t)(v >> 32));

@@ -19,8 +19,10 @@ int sa_cli_apply_logging(const char *level, const char *debug) {
         return -1;
     }
     if (debug && *debug && sa_log_set_debug(debug)) {
-        fprintf(stderr, "samsa: --debug: unknown subsystem in \"%s\" (net,proto,storage,group,http,worker,client,all)\n",
-                debug);
+        fprintf(
+            stderr,
+            "samsa: --debug: unknown subsystem in \"%s\" (net,proto,storage,group,http,worker,client,all)\n",
+            debug);
         return -1;
     }
     return 0;

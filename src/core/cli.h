@@ -14,11 +14,11 @@ typedef enum sa_exit_e {
 } sa_exit_t;
 
 typedef struct sa_command_s {
-    const char *name;          /* "broker" */
-    const char *summary;       /* one line for `samsa --help` */
+    const char *name;                  /* "broker" */
+    const char *summary;               /* one line for `samsa --help` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name; returns an sa_exit_t */
-    const sa_cfg_cmd_t *spec;  /* its options, for docs/configuration.md; NULL if none */
-    int ready;                 /* 0 while the command is not built yet (samsa up checks) */
+    const sa_cfg_cmd_t *spec;          /* its options, for docs/configuration.md; NULL if none */
+    int ready;                         /* 0 while the command is not built yet (samsa up checks) */
 } sa_command_t;
 
 /** Parse @p argv against @p spec into @p conf (defaults are set first). On -h or a usage error it
@@ -30,7 +30,7 @@ int sa_cli_apply_logging(const char *level, const char *debug);
 
 /* A placeholder for a command whose module is not built yet: it says so and exits 1. */
 int sa_cli_not_built(int argc, char **argv);
-#define SA_COMMAND_NOT_BUILT(var, name_, summary_)                                                \
+#define SA_COMMAND_NOT_BUILT(var, name_, summary_)                                                           \
     const sa_command_t var = {name_, summary_, sa_cli_not_built, NULL, 0}
 
 #endif

@@ -33,18 +33,32 @@ int sa_cfg_parse_number(sa_cfg_type_t type, const char *s, int64_t *out) {
     int64_t mult = 1;
     if (type == SA_CFG_SIZE) {
         switch (tolower((unsigned char)*end)) {
-        case 'k': mult = 1024; end++; break;
-        case 'm': mult = 1024 * 1024; end++; break;
-        case 'g': mult = 1024LL * 1024 * 1024; end++; break;
+        case 'k':
+            mult = 1024;
+            end++;
+            break;
+        case 'm':
+            mult = 1024 * 1024;
+            end++;
+            break;
+        case 'g':
+            mult = 1024LL * 1024 * 1024;
+            end++;
+            break;
         default: break;
         }
         if (mult > 1 && (*end == 'b' || *end == 'B')) end++;
     } else if (type == SA_CFG_MS) {
-        if (!strncmp(end, "ms", 2)) end += 2;
-        else if (*end == 's') mult = 1000, end++;
-        else if (*end == 'm') mult = 60000, end++;
-        else if (*end == 'h') mult = 3600000, end++;
-        else if (*end == 'd') mult = 86400000, end++;
+        if (!strncmp(end, "ms", 2))
+            end += 2;
+        else if (*end == 's')
+            mult = 1000, end++;
+        else if (*end == 'm')
+            mult = 60000, end++;
+        else if (*end == 'h')
+            mult = 3600000, end++;
+        else if (*end == 'd')
+            mult = 86400000, end++;
     }
     while (isspace((unsigned char)*end)) end++;
     if (*end) return -1;
@@ -71,9 +85,7 @@ static sa_err_t set_value(const sa_cfg_opt_t *o, void *conf, const char *value, 
         *p = sa_strdup(value);
         return SA_OK;
     }
-    case SA_CFG_LIST:
-        sa_strlist_add(FIELD(conf, o, sa_strlist_t), value);
-        return SA_OK;
+    case SA_CFG_LIST: sa_strlist_add(FIELD(conf, o, sa_strlist_t), value); return SA_OK;
     case SA_CFG_BOOL: {
         int v;
         if (!strcasecmp(value, "true") || !strcmp(value, "1") || !strcasecmp(value, "yes") ||
@@ -124,8 +136,8 @@ void sa_cfg_defaults(const sa_cfg_opt_t *opts, void *conf) {
     }
 }
 
-sa_err_t sa_cfg_set(const sa_cfg_opt_t *opts, void *conf, const char *key, const char *value,
-                    char *errstr, size_t errstr_size) {
+sa_err_t sa_cfg_set(const sa_cfg_opt_t *opts, void *conf, const char *key, const char *value, char *errstr,
+                    size_t errstr_size) {
     const sa_cfg_opt_t *o = find_opt(opts, key);
     if (!o) {
         snprintf(errstr, errstr_size, "unknown setting \"%s\"", key);
@@ -142,8 +154,8 @@ static char *trim(char *s) {
 }
 
 sa_err_t sa_cfg_load_properties(const sa_cfg_opt_t *opts, void *conf, const char *path,
-                                void (*unknown)(const char *path, int line, const char *key),
-                                char *errstr, size_t errstr_size) {
+                                void (*unknown)(const char *path, int line, const char *key), char *errstr,
+                                size_t errstr_size) {
     FILE *fp = fopen(path, "r");
     if (!fp) {
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
@@ -255,8 +267,8 @@ int sa_cfg_parse_args(const sa_cfg_cmd_t *cmd, void *conf, int argc, char **argv
                 rc = SA_CFG_USAGE;
                 break;
             }
-            if (o->type == SA_CFG_FILE &&
-                sa_cfg_load_properties(cmd->opts, conf, value, print_unknown, errstr, sizeof(errstr)) != SA_OK) {
+            if (o->type == SA_CFG_FILE && sa_cfg_load_properties(cmd->opts, conf, value, print_unknown,
+                                                                 errstr, sizeof(errstr)) != SA_OK) {
                 fprintf(stderr, "samsa %s: %s\n", cmd->name, errstr);
                 rc = SA_CFG_USAGE;
                 break;
@@ -319,9 +331,12 @@ void sa_cfg_print_markdown(const sa_cfg_cmd_t *cmd, FILE *out) {
     fprintf(out, "| flag | property | default | meaning |\n|---|---|---|---|\n");
     for (const sa_cfg_opt_t *o = cmd->opts; !SA_CFG_OPT_END(o); o++) {
         char flag[96] = "";
-        if (o->flag && o->short_flag) snprintf(flag, sizeof(flag), "`-%c`, `--%s`", o->short_flag, o->flag);
-        else if (o->flag) snprintf(flag, sizeof(flag), "`--%s`", o->flag);
-        else if (o->short_flag) snprintf(flag, sizeof(flag), "`-%c`", o->short_flag);
+        if (o->flag && o->short_flag)
+            snprintf(flag, sizeof(flag), "`-%c`, `--%s`", o->short_flag, o->flag);
+        else if (o->flag)
+            snprintf(flag, sizeof(flag), "`--%s`", o->flag);
+        else if (o->short_flag)
+            snprintf(flag, sizeof(flag), "`-%c`", o->short_flag);
         fprintf(out, "| %s | %s%s%s | %s%s%s | %s |\n", flag, o->name ? "`" : "", o->name ? o->name : "",
                 o->name ? "`" : "", o->def && *o->def ? "`" : "", o->def ? o->def : "",
                 o->def && *o->def ? "`" : "", o->help);

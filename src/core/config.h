@@ -24,17 +24,17 @@
 #include "core/err.h"
 
 typedef enum sa_cfg_type_e {
-    SA_CFG_STR,   /* char *, owned by the config (freed by sa_cfg_free) */
-    SA_CFG_INT,   /* int64_t within [min, max] */
-    SA_CFG_SIZE,  /* int64_t bytes; accepts suffixes k, m, g (powers of 1024) */
-    SA_CFG_MS,    /* int64_t milliseconds; accepts suffixes ms, s, m, h, d */
-    SA_CFG_BOOL,  /* int 0/1; as a flag it takes no argument and sets 1 */
-    SA_CFG_LIST,  /* sa_strlist_t; each occurrence appends (e.g. -X key=value) */
-    SA_CFG_FILE,  /* char *; a .properties file loaded before every other flag is applied */
+    SA_CFG_STR,  /* char *, owned by the config (freed by sa_cfg_free) */
+    SA_CFG_INT,  /* int64_t within [min, max] */
+    SA_CFG_SIZE, /* int64_t bytes; accepts suffixes k, m, g (powers of 1024) */
+    SA_CFG_MS,   /* int64_t milliseconds; accepts suffixes ms, s, m, h, d */
+    SA_CFG_BOOL, /* int 0/1; as a flag it takes no argument and sets 1 */
+    SA_CFG_LIST, /* sa_strlist_t; each occurrence appends (e.g. -X key=value) */
+    SA_CFG_FILE, /* char *; a .properties file loaded before every other flag is applied */
 } sa_cfg_type_t;
 
 typedef struct sa_strlist_s {
-    char **v;  /* owned strings */
+    char **v; /* owned strings */
     size_t n;
 } sa_strlist_t;
 
@@ -42,9 +42,9 @@ void sa_strlist_add(sa_strlist_t *list, const char *s);
 void sa_strlist_free(sa_strlist_t *list);
 
 typedef struct sa_cfg_opt_s {
-    const char *name;    /* key in a .properties file ("log.dirs"); NULL: flag only */
-    const char *flag;    /* long flag without dashes ("data-dir"); NULL: properties only */
-    int short_flag;      /* 'd' for -d, or 0 */
+    const char *name; /* key in a .properties file ("log.dirs"); NULL: flag only */
+    const char *flag; /* long flag without dashes ("data-dir"); NULL: properties only */
+    int short_flag;   /* 'd' for -d, or 0 */
     sa_cfg_type_t type;
     size_t offset;       /* offsetof() the field in the command's config struct */
     int64_t min, max;    /* bounds for INT, SIZE and MS (both 0: unbounded) */
@@ -58,11 +58,11 @@ typedef struct sa_cfg_opt_s {
 
 /* A command: its name, a usage line, a summary and its options. */
 typedef struct sa_cfg_cmd_s {
-    const char *name;     /* "broker" */
-    const char *usage;    /* "samsa broker [OPTIONS] [server.properties]" */
-    const char *summary;  /* one paragraph shown under the usage line */
+    const char *name;    /* "broker" */
+    const char *usage;   /* "samsa broker [OPTIONS] [server.properties]" */
+    const char *summary; /* one paragraph shown under the usage line */
     const sa_cfg_opt_t *opts;
-    const char *epilog;   /* examples and notes printed after the options, or NULL */
+    const char *epilog; /* examples and notes printed after the options, or NULL */
 } sa_cfg_cmd_t;
 
 /** Set every option that has a default. */
@@ -72,8 +72,8 @@ void sa_cfg_defaults(const sa_cfg_opt_t *opts, void *conf);
  * Set one option by property name or long flag name from text.
  * @returns SA_OK; SA_ERR_NOT_FOUND for an unknown key; SA_ERR_INVALID_ARG with errstr.
  */
-sa_err_t sa_cfg_set(const sa_cfg_opt_t *opts, void *conf, const char *key, const char *value,
-                    char *errstr, size_t errstr_size);
+sa_err_t sa_cfg_set(const sa_cfg_opt_t *opts, void *conf, const char *key, const char *value, char *errstr,
+                    size_t errstr_size);
 
 /**
  * Load a Kafka-style .properties file (key=value or key: value, '#'/'!' comments).
@@ -82,13 +82,13 @@ sa_err_t sa_cfg_set(const sa_cfg_opt_t *opts, void *conf, const char *key, const
  * @returns SA_OK or SA_ERR_INVALID_ARG/SA_ERR_IO with "FILE:LINE: ..." in errstr.
  */
 sa_err_t sa_cfg_load_properties(const sa_cfg_opt_t *opts, void *conf, const char *path,
-                                void (*unknown)(const char *path, int line, const char *key),
-                                char *errstr, size_t errstr_size);
+                                void (*unknown)(const char *path, int line, const char *key), char *errstr,
+                                size_t errstr_size);
 
 /* Results of sa_cfg_parse_args. */
 #define SA_CFG_PARSED 0 /* go on */
-#define SA_CFG_HELP 1   /* -h/--help was printed to stdout: exit 0 */
-#define SA_CFG_USAGE 2  /* an error was printed to stderr: exit 2 */
+#define SA_CFG_HELP   1 /* -h/--help was printed to stdout: exit 0 */
+#define SA_CFG_USAGE  2 /* an error was printed to stderr: exit 2 */
 
 /**
  * Parse argv (argv[0] is the command name) against @p cmd into @p conf, which must hold the

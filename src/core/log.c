@@ -18,9 +18,8 @@ static const struct {
     const char *name;
     unsigned bit;
 } subsystems[] = {
-    {"net", SA_DBG_NET},       {"proto", SA_DBG_PROTO},   {"storage", SA_DBG_STORAGE},
-    {"group", SA_DBG_GROUP},   {"http", SA_DBG_HTTP},     {"worker", SA_DBG_WORKER},
-    {"client", SA_DBG_CLIENT}, {"all", SA_DBG_ALL},
+    {"net", SA_DBG_NET},   {"proto", SA_DBG_PROTO},   {"storage", SA_DBG_STORAGE}, {"group", SA_DBG_GROUP},
+    {"http", SA_DBG_HTTP}, {"worker", SA_DBG_WORKER}, {"client", SA_DBG_CLIENT},   {"all", SA_DBG_ALL},
 };
 
 int sa_log_set_level(const char *name) {

@@ -27,9 +27,7 @@ void *sa_realloc_(void *ptr, size_t size, const char *file, int line) {
     return p;
 }
 
-char *sa_strdup_(const char *s, const char *file, int line) {
-    return sa_strndup_(s, strlen(s), file, line);
-}
+char *sa_strdup_(const char *s, const char *file, int line) { return sa_strndup_(s, strlen(s), file, line); }
 
 char *sa_strndup_(const char *s, size_t n, const char *file, int line) {
     char *p = sa_malloc_(n + 1, file, line);

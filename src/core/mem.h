@@ -16,15 +16,15 @@ void *sa_realloc_(void *ptr, size_t size, const char *file, int line);
 char *sa_strdup_(const char *s, const char *file, int line);
 char *sa_strndup_(const char *s, size_t n, const char *file, int line);
 
-#define sa_malloc(size) sa_malloc_((size), __FILE__, __LINE__)
-#define sa_calloc(n, size) sa_calloc_((n), (size), __FILE__, __LINE__)
+#define sa_malloc(size)       sa_malloc_((size), __FILE__, __LINE__)
+#define sa_calloc(n, size)    sa_calloc_((n), (size), __FILE__, __LINE__)
 #define sa_realloc(ptr, size) sa_realloc_((ptr), (size), __FILE__, __LINE__)
-#define sa_strdup(s) sa_strdup_((s), __FILE__, __LINE__)
-#define sa_strndup(s, n) sa_strndup_((s), (n), __FILE__, __LINE__)
-#define sa_new(type) ((type *)sa_calloc(1, sizeof(type)))
+#define sa_strdup(s)          sa_strdup_((s), __FILE__, __LINE__)
+#define sa_strndup(s, n)      sa_strndup_((s), (n), __FILE__, __LINE__)
+#define sa_new(type)          ((type *)sa_calloc(1, sizeof(type)))
 
 #define SA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SA_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define SA_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define SA_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define SA_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 #endif

@@ -25,7 +25,8 @@ static inline int64_t sa_wall_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/** Format @p wall_ms as RFC 3339 UTC with milliseconds ("2026-11-22T19:23:40.123Z") into @p out (48 bytes). */
+/** Format @p wall_ms as RFC 3339 UTC with milliseconds ("2026-11-22T19:23:40.123Z") into @p out (48 bytes).
+ */
 void sa_time_rfc3339(int64_t wall_ms, char out[48]);
 
 /** Sleep for @p ms milliseconds (restarts on EINTR). */

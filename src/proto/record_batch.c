@@ -14,9 +14,9 @@
 #include "core/crc32c.h"
 #include "core/mem.h"
 
-#define SET_ERR(...)                                                                              \
-    do {                                                                                          \
-        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+#define SET_ERR(...)                                                                                         \
+    do {                                                                                                     \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
 const char *sa_rb_compression_name(int codec) {
@@ -83,8 +83,7 @@ int sa_rb_crc_ok(const uint8_t *p, size_t size) {
     return size >= SA_RB_HEADER_SIZE && sa_load_be32(p + SA_RB_CRC_OFFSET) == sa_rb_crc_compute(p, size);
 }
 
-sa_err_t sa_rb_validate(const uint8_t *p, size_t len, sa_rb_header_t *hdr, char *errstr,
-                        size_t errstr_size) {
+sa_err_t sa_rb_validate(const uint8_t *p, size_t len, sa_rb_header_t *hdr, char *errstr, size_t errstr_size) {
     sa_err_t err = sa_rb_parse_header(p, len, hdr, errstr, errstr_size);
     if (err == SA_ERR_AGAIN) return SA_ERR_CORRUPT_MESSAGE; /* a produced batch must be whole */
     if (err) return err;
@@ -94,8 +93,7 @@ sa_err_t sa_rb_validate(const uint8_t *p, size_t len, sa_rb_header_t *hdr, char 
         return SA_ERR_CORRUPT_MESSAGE;
     }
     if (hdr->RecordsCount < 1 || hdr->LastOffsetDelta != hdr->RecordsCount - 1) {
-        SET_ERR("batch holds %d records but LastOffsetDelta is %d", hdr->RecordsCount,
-                hdr->LastOffsetDelta);
+        SET_ERR("batch holds %d records but LastOffsetDelta is %d", hdr->RecordsCount, hdr->LastOffsetDelta);
         return SA_ERR_INVALID_RECORD;
     }
     return SA_OK;
@@ -146,7 +144,7 @@ size_t sa_rb_varint_get(const uint8_t *p, size_t len, int32_t *v) {
     uint64_t u;
     size_t n = uvarint_get(p, len, 5, &u);
     if (!n || u > 0xffffffffu) return 0;
-    *v = (int32_t)((uint32_t)(u >> 1) ^ (uint32_t)-(int32_t)(u & 1));
+    *v = (int32_t)((uint32_t)(u >> 1) ^ (uint32_t) - (int32_t)(u & 1));
     return n;
 }
 
@@ -154,7 +152,7 @@ size_t sa_rb_varlong_get(const uint8_t *p, size_t len, int64_t *v) {
     uint64_t u;
     size_t n = uvarint_get(p, len, 10, &u);
     if (!n) return 0;
-    *v = (int64_t)((u >> 1) ^ (uint64_t)-(int64_t)(u & 1));
+    *v = (int64_t)((u >> 1) ^ (uint64_t) - (int64_t)(u & 1));
     return n;
 }
 
@@ -317,8 +315,7 @@ static sa_err_t encode_records(sa_buf_t *body, const sa_rb_rec_in_t *recs, size_
     return err;
 }
 
-sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_rec_in_t *recs,
-                     size_t n) {
+sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_rec_in_t *recs, size_t n) {
     if (n == 0 || n > INT32_MAX) return SA_ERR_INVALID_ARG;
     if (opts->compression < 0 || opts->compression > SA_RB_COMPRESSION_ZSTD)
         return SA_ERR_UNSUPPORTED_COMPRESSION_TYPE;

@@ -41,19 +41,19 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-#define SA_RB_HEADER_SIZE 61   /* bytes before the first record */
-#define SA_RB_LOG_OVERHEAD 12  /* BaseOffset + BatchLength: BatchLength counts what follows */
+#define SA_RB_HEADER_SIZE      61 /* bytes before the first record */
+#define SA_RB_LOG_OVERHEAD     12 /* BaseOffset + BatchLength: BatchLength counts what follows */
 #define SA_RB_MIN_BATCH_LENGTH (SA_RB_HEADER_SIZE - SA_RB_LOG_OVERHEAD) /* smallest BatchLength */
-#define SA_RB_MAGIC_OFFSET 16  /* Magic byte: the same place in v0/v1 message sets */
-#define SA_RB_CRC_OFFSET 17    /* the stored CRC */
-#define SA_RB_CRC_START 21     /* the CRC covers Attributes .. end of batch */
+#define SA_RB_MAGIC_OFFSET     16 /* Magic byte: the same place in v0/v1 message sets */
+#define SA_RB_CRC_OFFSET       17 /* the stored CRC */
+#define SA_RB_CRC_START        21 /* the CRC covers Attributes .. end of batch */
 
 /* Attributes bits. */
 #define SA_RB_ATTR_COMPRESSION_MASK 0x07 /* sa_rb_compression_t */
-#define SA_RB_ATTR_LOG_APPEND_TIME 0x08  /* timestamps are the broker's append time */
-#define SA_RB_ATTR_TRANSACTIONAL 0x10    /* part of a transaction */
-#define SA_RB_ATTR_CONTROL 0x20          /* a control batch (transaction markers) */
-#define SA_RB_ATTR_DELETE_HORIZON 0x40   /* BaseTimestamp is the compaction delete horizon */
+#define SA_RB_ATTR_LOG_APPEND_TIME  0x08 /* timestamps are the broker's append time */
+#define SA_RB_ATTR_TRANSACTIONAL    0x10 /* part of a transaction */
+#define SA_RB_ATTR_CONTROL          0x20 /* a control batch (transaction markers) */
+#define SA_RB_ATTR_DELETE_HORIZON   0x40 /* BaseTimestamp is the compaction delete horizon */
 
 typedef enum sa_rb_compression_e {
     SA_RB_COMPRESSION_NONE = 0,
@@ -121,8 +121,7 @@ int sa_rb_crc_ok(const uint8_t *p, size_t size);
  * required (clients leave MaxTimestamp as they like).
  * @returns SA_OK or the Kafka error, with detail in @p errstr (may be NULL).
  */
-sa_err_t sa_rb_validate(const uint8_t *p, size_t len, sa_rb_header_t *hdr, char *errstr,
-                        size_t errstr_size);
+sa_err_t sa_rb_validate(const uint8_t *p, size_t len, sa_rb_header_t *hdr, char *errstr, size_t errstr_size);
 
 /* In-place rewrites of a complete batch at @p p (borrowed, writable). */
 /** Set BaseOffset; outside the CRC, so no recomputation. */
@@ -147,7 +146,7 @@ void sa_rb_set_log_append_time(uint8_t *p, size_t size, int64_t ts);
 typedef struct sa_rb_iter_s {
     const uint8_t *buf; /* borrowed */
     size_t len;
-    size_t pos;         /* start of the next batch (of the bad one after an error) */
+    size_t pos; /* start of the next batch (of the bad one after an error) */
 } sa_rb_iter_t;
 
 void sa_rb_iter_init(sa_rb_iter_t *it, const uint8_t *buf, size_t len);
@@ -159,34 +158,34 @@ sa_err_t sa_rb_iter_next(sa_rb_iter_t *it, sa_rb_header_t *hdr, const uint8_t **
 /** One record header (key/value pair); pointers borrow the batch or its decompressed copy. */
 typedef struct sa_rb_kv_s {
     const uint8_t *key;
-    int32_t key_len;   /* >= 0 (header keys are never null) */
+    int32_t key_len; /* >= 0 (header keys are never null) */
     const uint8_t *value;
     int32_t value_len; /* -1 = null */
 } sa_rb_kv_t;
 
 /** One decoded record; pointers are valid until the sa_rb_records_t is closed. */
 typedef struct sa_rb_record_s {
-    int64_t Offset;          /* absolute: BaseOffset + OffsetDelta */
-    int64_t Timestamp;       /* absolute: BaseTimestamp + TimestampDelta (or MaxTimestamp for LogAppendTime) */
+    int64_t Offset;    /* absolute: BaseOffset + OffsetDelta */
+    int64_t Timestamp; /* absolute: BaseTimestamp + TimestampDelta (or MaxTimestamp for LogAppendTime) */
     int8_t Attributes;
     int64_t TimestampDelta;
     int32_t OffsetDelta;
     const uint8_t *Key;
-    int32_t KeyLength;       /* -1 = null */
+    int32_t KeyLength; /* -1 = null */
     const uint8_t *Value;
-    int32_t ValueLength;     /* -1 = null */
+    int32_t ValueLength; /* -1 = null */
     int32_t HeadersCount;
-    const uint8_t *headers;  /* the encoded headers; walk them with sa_rb_kv_next */
+    const uint8_t *headers; /* the encoded headers; walk them with sa_rb_kv_next */
     size_t headers_len;
 } sa_rb_record_t;
 
 /** Record reader over one batch, decompressing it first when needed. */
 typedef struct sa_rb_records_s {
     sa_rb_header_t hdr;
-    uint8_t *_owned;        /* decompressed records, owned; NULL when uncompressed */
-    const uint8_t *_p;      /* records area */
+    uint8_t *_owned;   /* decompressed records, owned; NULL when uncompressed */
+    const uint8_t *_p; /* records area */
     size_t _len, _pos;
-    int32_t _left;          /* records still to read */
+    int32_t _left; /* records still to read */
 } sa_rb_records_t;
 
 /**
@@ -215,21 +214,22 @@ typedef struct sa_rb_rec_in_s {
     int32_t value_len;
     const sa_rb_kv_t *headers; /* borrowed, header_count entries */
     int32_t header_count;
-    int64_t timestamp;         /* CreateTime in ms */
+    int64_t timestamp; /* CreateTime in ms */
 } sa_rb_rec_in_t;
 
 typedef struct sa_rb_build_opts_s {
     int64_t base_offset;
-    int32_t leader_epoch;      /* PartitionLeaderEpoch (0 on a single node; -1 from producers) */
-    int compression;           /* sa_rb_compression_t */
-    int16_t attributes;        /* extra bits: SA_RB_ATTR_TRANSACTIONAL / _CONTROL / _LOG_APPEND_TIME */
-    int64_t producer_id;       /* -1: none */
-    int16_t producer_epoch;    /* -1: none */
-    int32_t base_sequence;     /* -1: none */
+    int32_t leader_epoch;   /* PartitionLeaderEpoch (0 on a single node; -1 from producers) */
+    int compression;        /* sa_rb_compression_t */
+    int16_t attributes;     /* extra bits: SA_RB_ATTR_TRANSACTIONAL / _CONTROL / _LOG_APPEND_TIME */
+    int64_t producer_id;    /* -1: none */
+    int16_t producer_epoch; /* -1: none */
+    int32_t base_sequence;  /* -1: none */
 } sa_rb_build_opts_t;
 
 /** Options for a plain batch: offset 0, no compression, no producer id. */
-#define SA_RB_BUILD_OPTS_INIT {0, 0, SA_RB_COMPRESSION_NONE, 0, -1, -1, -1}
+#define SA_RB_BUILD_OPTS_INIT                                                                                \
+    { 0, 0, SA_RB_COMPRESSION_NONE, 0, -1, -1, -1 }
 
 /**
  * Append one v2 batch of the @p n (>= 1) records @p recs to @p out, compressed as @p opts says,
@@ -237,8 +237,7 @@ typedef struct sa_rb_build_opts_s {
  * @returns SA_OK; SA_ERR_INVALID_ARG (n == 0, a bad length); SA_ERR_TOOBIG past the buffer's cap
  *          (out is then left as it was); UNSUPPORTED_COMPRESSION_TYPE.
  */
-sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_rec_in_t *recs,
-                     size_t n);
+sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_rec_in_t *recs, size_t n);
 
 /* ---- codecs (record_batch_codec.c) ---- */
 

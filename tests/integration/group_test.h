@@ -19,7 +19,7 @@
 #include "kafka_test.h"
 
 /* The group tests' names for the shared helpers of tests/lib/kafka_test.h. */
-#define GT_FAIL KT_FAIL
+#define GT_FAIL   KT_FAIL
 #define GT_ASSERT KT_ASSERT
 
 /* Create a client; @p kv is a NULL-terminated list of key, value pairs. */
@@ -29,8 +29,17 @@ static inline rd_kafka_t *gt_client(rd_kafka_type_t type, const char *addr, cons
 
 /* A consumer in @p group with manual commits, reading from the beginning. */
 static inline rd_kafka_t *gt_consumer(const char *addr, const char *group, const char *const *extra) {
-    const char *const kv[] = {"group.id", group, "enable.auto.commit", "false", "auto.offset.reset", "earliest",
-                              "session.timeout.ms", "6000", "heartbeat.interval.ms", "500", NULL};
+    const char *const kv[] = {"group.id",
+                              group,
+                              "enable.auto.commit",
+                              "false",
+                              "auto.offset.reset",
+                              "earliest",
+                              "session.timeout.ms",
+                              "6000",
+                              "heartbeat.interval.ms",
+                              "500",
+                              NULL};
     return kt_new(RD_KAFKA_CONSUMER, kt_conf(addr, kv, extra));
 }
 
@@ -52,7 +61,8 @@ static inline int gt_assigned(rd_kafka_t *rk) {
 }
 
 /* Produce @p value to @p topic/@p partition (copy), waiting while the queue is full. */
-static inline void gt_produce(rd_kafka_t *p, const char *topic, int32_t partition, const void *value, size_t len) {
+static inline void gt_produce(rd_kafka_t *p, const char *topic, int32_t partition, const void *value,
+                              size_t len) {
     kt_produce(p, topic, partition, NULL, value, len);
 }
 

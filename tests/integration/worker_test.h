@@ -36,7 +36,7 @@
 #include "kafka_test.h"
 
 /* The worker tests' names for the shared helpers of tests/lib/kafka_test.h. */
-#define WT_FAIL KT_FAIL
+#define WT_FAIL   KT_FAIL
 #define WT_ASSERT KT_ASSERT
 
 typedef struct wt_broker_s {
@@ -44,7 +44,7 @@ typedef struct wt_broker_s {
     rd_kafka_t *mock_rk;           /* owns the mock cluster */
     rd_kafka_mock_cluster_t *mock; /* NULL with a real broker */
     char bootstrap[256];
-    char dir[512]; /* temp dir for results logs */
+    char dir[512];                                    /* temp dir for results logs */
     char ops[96], results[96], errors[96], group[96]; /* topic and group names of this run */
 } wt_broker_t;
 
@@ -197,8 +197,8 @@ static __attribute__((unused)) int wt_exited(pid_t pid) {
 /* ---- producing ---- */
 
 static __attribute__((unused)) rd_kafka_t *wt_producer(const wt_broker_t *b) {
-    static const char *const kv[] = {"acks", "all", "enable.idempotence", "true", "linger.ms", "5",
-                                     "message.max.bytes", "10000000", NULL};
+    static const char *const kv[] = {
+        "acks", "all", "enable.idempotence", "true", "linger.ms", "5", "message.max.bytes", "10000000", NULL};
     return kt_new(RD_KAFKA_PRODUCER, kt_conf(b->bootstrap, kv, NULL));
 }
 
@@ -208,8 +208,9 @@ static __attribute__((unused)) void wt_produce_raw(rd_kafka_t *rk, const char *t
 }
 
 /* Produce one create_post operation. */
-static __attribute__((unused)) void wt_produce_post(const wt_broker_t *b, rd_kafka_t *rk, const char *id, const char *title,
-                                                    const char *content, const char *lang) {
+static __attribute__((unused)) void wt_produce_post(const wt_broker_t *b, rd_kafka_t *rk, const char *id,
+                                                    const char *title, const char *content,
+                                                    const char *lang) {
     json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id,
                             "title", title, "content", content, "author", "Tester", "lang", lang,
                             "submitted_at", "2026-11-22T19:00:00.000Z", "idempotency_key", id);
@@ -299,8 +300,8 @@ static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const
     char group[64];
     static int readers;
     snprintf(group, sizeof(group), "wt-reader-%d-%d", (int)getpid(), readers++);
-    const char *const kv[] = {"enable.partition.eof", "true", "group.id", group, "enable.auto.commit", "false",
-                              NULL};
+    const char *const kv[] = {"enable.partition.eof", "true",  "group.id", group,
+                              "enable.auto.commit",   "false", NULL};
     rd_kafka_t *rk = kt_new(RD_KAFKA_CONSUMER, kt_conf(b->bootstrap, kv, NULL));
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);

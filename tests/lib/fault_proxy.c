@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define MAX_PAIRS 256
-#define BUF_SIZE 65536
+#define BUF_SIZE  65536
 
 typedef struct dir_s {
     char buf[BUF_SIZE];
@@ -27,8 +27,8 @@ typedef struct dir_s {
 } dir_t;
 
 typedef struct pair_s {
-    int fd[2];       /* 0: client side, 1: upstream side */
-    dir_t to[2];     /* to[i]: bytes waiting to be written to fd[i] */
+    int fd[2];   /* 0: client side, 1: upstream side */
+    dir_t to[2]; /* to[i]: bytes waiting to be written to fd[i] */
 } pair_t;
 
 static int64_t now_ms(void) {
@@ -129,7 +129,8 @@ static void *run(void *arg) {
         /* pairs first (their pollfd indices are fixed), then compact, then accept */
         for (int k = 0; k < npairs; k++)
             for (int i = 0; i < 2; i++)
-                if (pairs[k].fd[0] >= 0 && pump(&pairs[k], i, pfd[2 + 2 * k + i].revents) < 0) pair_close(&pairs[k]);
+                if (pairs[k].fd[0] >= 0 && pump(&pairs[k], i, pfd[2 + 2 * k + i].revents) < 0)
+                    pair_close(&pairs[k]);
         int live = 0;
         for (int k = 0; k < npairs; k++)
             if (pairs[k].fd[0] >= 0) pairs[live++] = pairs[k];

@@ -25,12 +25,12 @@ typedef struct th_proxy_s {
     _Atomic int upstream_port; /* where bytes go (may be set after start, before clients connect) */
     /* private */
     int _listen_fd;
-    int _wake[2];              /* pipe: wakes the thread for cut/stop */
+    int _wake[2]; /* pipe: wakes the thread for cut/stop */
     pthread_t _thread;
     _Atomic int _stop;
     _Atomic int _cut_now;
     _Atomic int64_t _cut_every_ms;
-    _Atomic uint64_t cuts;    /* cuts done (each closes every open pair) */
+    _Atomic uint64_t cuts;      /* cuts done (each closes every open pair) */
     _Atomic uint64_t pairs_cut; /* connections closed by cuts */
     _Atomic uint64_t accepted;  /* connections accepted */
 } th_proxy_t;

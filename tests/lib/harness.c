@@ -28,7 +28,8 @@ int th_free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(sin);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || getsockname(fd, (struct sockaddr *)&sin, &len)) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+        getsockname(fd, (struct sockaddr *)&sin, &len)) {
         perror("th_free_port");
         abort();
     }
@@ -72,8 +73,8 @@ pid_t th_spawn(const char *const argv[]) {
 
 int th_wait_port(int port, int timeout_ms) {
     int64_t deadline = th_now_ms() + th_scaled_ms(timeout_ms);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     while (th_now_ms() < deadline) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         int ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;

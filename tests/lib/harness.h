@@ -54,16 +54,19 @@ int th_wait_port(int port, int timeout_ms);
 int64_t th_now_ms(void);
 
 /* Poll @p cond every 10 ms until true or the (scaled) deadline; evaluates to 1 if it came true. */
-#define TH_WAIT_UNTIL(cond, timeout_ms)                                                           \
-    ({                                                                                            \
-        int64_t th_deadline_ = th_now_ms() + th_scaled_ms(timeout_ms);                            \
-        int th_ok_ = 0;                                                                           \
-        for (;;) {                                                                                \
-            if (cond) { th_ok_ = 1; break; }                                                      \
-            if (th_now_ms() >= th_deadline_) break;                                               \
-            usleep(10000);                                                                        \
-        }                                                                                         \
-        th_ok_;                                                                                   \
+#define TH_WAIT_UNTIL(cond, timeout_ms)                                                                      \
+    ({                                                                                                       \
+        int64_t th_deadline_ = th_now_ms() + th_scaled_ms(timeout_ms);                                       \
+        int th_ok_ = 0;                                                                                      \
+        for (;;) {                                                                                           \
+            if (cond) {                                                                                      \
+                th_ok_ = 1;                                                                                  \
+                break;                                                                                       \
+            }                                                                                                \
+            if (th_now_ms() >= th_deadline_) break;                                                          \
+            usleep(10000);                                                                                   \
+        }                                                                                                    \
+        th_ok_;                                                                                              \
     })
 
 #endif

@@ -15,21 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KT_FAIL(...)                                                                              \
-    do {                                                                                          \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                      \
-        fprintf(stderr, __VA_ARGS__);                                                             \
-        fprintf(stderr, "\n");                                                                    \
-        exit(1);                                                                                  \
+#define KT_FAIL(...)                                                                                         \
+    do {                                                                                                     \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                 \
+        fprintf(stderr, __VA_ARGS__);                                                                        \
+        fprintf(stderr, "\n");                                                                               \
+        exit(1);                                                                                             \
     } while (0)
-#define KT_ASSERT(cond, ...)                                                                      \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "FAIL %s:%d: (%s) ", __FILE__, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                         \
-            fprintf(stderr, "\n");                                                                \
-            exit(1);                                                                              \
-        }                                                                                         \
+#define KT_ASSERT(cond, ...)                                                                                 \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "FAIL %s:%d: (%s) ", __FILE__, __LINE__, #cond);                                 \
+            fprintf(stderr, __VA_ARGS__);                                                                    \
+            fprintf(stderr, "\n");                                                                           \
+            exit(1);                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 /* @returns librdkafka debug contexts from the environment (borrowed), or NULL. */

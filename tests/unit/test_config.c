@@ -23,11 +23,15 @@ typedef struct conf_s {
 } conf_t;
 
 static const sa_cfg_opt_t opts[] = {
-    {"listeners", "listen", 'l', SA_CFG_STR, offsetof(conf_t, listen), 0, 0, "127.0.0.1:9092", "HOST:PORT", "listen"},
-    {"num.partitions", "partitions", 'p', SA_CFG_INT, offsetof(conf_t, partitions), 1, 10000, "1", NULL, "parts"},
+    {"listeners", "listen", 'l', SA_CFG_STR, offsetof(conf_t, listen), 0, 0, "127.0.0.1:9092", "HOST:PORT",
+     "listen"},
+    {"num.partitions", "partitions", 'p', SA_CFG_INT, offsetof(conf_t, partitions), 1, 10000, "1", NULL,
+     "parts"},
     {"log.retention.ms", NULL, 0, SA_CFG_MS, offsetof(conf_t, retention_ms), 0, 0, "7d", NULL, "retention"},
-    {"log.segment.bytes", NULL, 0, SA_CFG_SIZE, offsetof(conf_t, segment_bytes), 1024, 0x7fffffff, "1g", NULL, "seg"},
-    {"auto.create.topics.enable", "auto-create", 0, SA_CFG_BOOL, offsetof(conf_t, auto_create), 0, 0, "true", NULL, "ac"},
+    {"log.segment.bytes", NULL, 0, SA_CFG_SIZE, offsetof(conf_t, segment_bytes), 1024, 0x7fffffff, "1g", NULL,
+     "seg"},
+    {"auto.create.topics.enable", "auto-create", 0, SA_CFG_BOOL, offsetof(conf_t, auto_create), 0, 0, "true",
+     NULL, "ac"},
     {NULL, NULL, 'X', SA_CFG_LIST, offsetof(conf_t, props), 0, 0, NULL, "KEY=VALUE", "prop"},
     {NULL, "config", 'c', SA_CFG_FILE, offsetof(conf_t, file), 0, 0, NULL, NULL, "file"},
     {0}};
@@ -50,7 +54,8 @@ static void flags_and_positionals(void **state) {
     (void)state;
     conf_t c = {0};
     sa_cfg_defaults(opts, &c);
-    char *argv[] = {"test", "--listen", "0.0.0.0:1", "-p", "3", "-X", "a=b", "-X", "c=d", "pos", "--auto-create", NULL};
+    char *argv[] = {"test", "--listen", "0.0.0.0:1",     "-p", "3", "-X", "a=b", "-X",
+                    "c=d",  "pos",      "--auto-create", NULL};
     int first = 0;
     assert_int_equal(sa_cfg_parse_args(&cmd, &c, 11, argv, &first), SA_CFG_PARSED);
     assert_string_equal(c.listen, "0.0.0.0:1");

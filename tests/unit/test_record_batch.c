@@ -209,8 +209,9 @@ static void rejects(void **state) {
         uint8_t save = b.data[16];
         b.data[16] = (uint8_t)magic;
         sa_err_t e = sa_rb_validate(b.data, b.len, &hdr, err, sizeof(err));
-        assert_int_equal(e, magic < 2 ? SA_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT
-                            : magic == 2 ? SA_OK : SA_ERR_CORRUPT_MESSAGE);
+        assert_int_equal(e, magic < 2    ? SA_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT
+                            : magic == 2 ? SA_OK
+                                         : SA_ERR_CORRUPT_MESSAGE);
         b.data[16] = save;
     }
     /* BatchLength below the header. */
@@ -258,7 +259,8 @@ static void record_length_fuzz(void **state) {
                     const uint8_t *hp = rec.headers;
                     size_t hl = rec.headers_len;
                     sa_rb_kv_t kv;
-                    for (int32_t h = 0; h < rec.HeadersCount; h++) assert_int_equal(sa_rb_kv_next(&hp, &hl, &kv), SA_OK);
+                    for (int32_t h = 0; h < rec.HeadersCount; h++)
+                        assert_int_equal(sa_rb_kv_next(&hp, &hl, &kv), SA_OK);
                 }
             sa_rb_records_close(&rr);
             b.data[i] = save;
