@@ -33,7 +33,11 @@ static int level_index(const char *s, size_t n) {
 
 static void count_service(sa_logstat_t *st, const char *s, size_t n) {
     if (!s) s = "(none)", n = 6;
-    if (n >= sizeof(st->svc[0].name)) n = sizeof(st->svc[0].name) - 1;
+    if (n >= sizeof(st->svc[0].name)) {
+        n = sizeof(st->svc[0].name) - 1;
+        /* Cut at a character boundary: the JSON report cannot carry half a UTF-8 sequence. */
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    }
     for (int i = 0; i < st->nsvc; i++)
         if (!strncmp(st->svc[i].name, s, n) && st->svc[i].name[n] == '\0') {
             st->svc[i].count++;

@@ -151,12 +151,38 @@ static void stats_percentiles_and_malformed(void **state) {
     sa_logstat_free(&st);
 }
 
+/* A long non-ASCII service name is kept to a whole number of characters, so the JSON summary
+ * (jansson refuses invalid UTF-8) still lists it. */
+static void stats_long_service_name_stays_utf8(void **state) {
+    (void)state;
+    sa_logstat_t st;
+    sa_logstat_init(&st);
+    char rec[256] = "{\"level\": \"INFO\", \"service\": \"ab";
+    for (int i = 0; i < 40; i++) strcat(rec, "ж"); /* 82 bytes: a 63-byte cut lands inside a character */
+    strcat(rec, "\"}");
+    assert_int_equal(sa_logstat_add(&st, rec, strlen(rec), 1000000), 0);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    sa_logstat_print_json(&st, "t", "g", NULL, 1.0, 2000000, out);
+    fclose(out);
+    json_t *doc = json_loads(text, 0, NULL);
+    assert_non_null(doc);
+    json_t *services = json_object_get(doc, "services");
+    assert_non_null(services);
+    assert_int_equal(json_object_size(services), 1);
+    json_decref(doc);
+    free(text);
+    sa_logstat_free(&st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loggen_follows_the_lab_rules),
         cmocka_unit_test(loggen_is_reproducible_and_valid_json),
         cmocka_unit_test(scan_rejects_what_is_not_one_object),
         cmocka_unit_test(stats_percentiles_and_malformed),
+        cmocka_unit_test(stats_long_service_name_stays_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
