@@ -71,16 +71,31 @@ pid_t th_spawn(const char *const argv[]) {
     return pid;
 }
 
-int th_wait_port(int port, int timeout_ms) {
-    int64_t deadline = th_now_ms() + th_scaled_ms(timeout_ms);
+static int port_open(int port) {
     struct sockaddr_in sin = {
         .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    while (th_now_ms() < deadline) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        int ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-        close(fd);
-        if (ok) return 0;
-        usleep(10000);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    close(fd);
+    return ok;
+}
+
+int th_wait_port(int port, int timeout_ms) { return TH_WAIT_UNTIL(port_open(port), timeout_ms) ? 0 : -1; }
+
+/* Wait until @p proc listens; a broker that exits first (port taken, bad flags) fails at once
+ * with its exit status instead of after the whole deadline. */
+static int wait_listening(th_proc_t *proc, int timeout_ms) {
+    int status = 0, exited = 0;
+    if (TH_WAIT_UNTIL(port_open(proc->port) || (exited = waitpid(proc->pid, &status, WNOHANG) == proc->pid),
+                      timeout_ms) &&
+        !exited)
+        return 0;
+    if (exited) {
+        fprintf(stderr, "harness: the broker exited (%s %d) before listening on %s\n",
+                WIFSIGNALED(status) ? "signal" : "status",
+                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), proc->addr);
+        proc->pid = 0;
     }
     return -1;
 }
@@ -98,7 +113,7 @@ static int broker_spawn(th_proc_t *proc, const char *const extra[]) {
     for (size_t i = 0; extra && extra[i] && n < 62; i++) argv[n++] = extra[i];
     argv[n] = NULL;
     proc->pid = th_spawn(argv);
-    if (proc->pid < 0 || th_wait_port(proc->port, 20000)) {
+    if (proc->pid < 0 || wait_listening(proc, 20000)) {
         fprintf(stderr, "harness: broker did not start listening on %s\n", proc->addr);
         return -1;
     }
