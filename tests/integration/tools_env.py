@@ -5,7 +5,6 @@ SAMSA_TEST_BOOTSTRAP=host:port the same tests run against an external broker (a 
 Kafka, for the compatibility runs); every topic and group name is then unique per run, so
 runs never see each other's data.
 """
-import contextlib
 import json
 import os
 import subprocess
@@ -13,19 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import SAMSA, Broker, free_port, scaled, wait_until  # noqa: E402,F401
-
-EXTERNAL = os.environ.get("SAMSA_TEST_BOOTSTRAP")
-
-
-@contextlib.contextmanager
-def cluster():
-    """Yield a bootstrap address: the external broker's, or a fresh `samsa broker`'s."""
-    if EXTERNAL:
-        yield EXTERNAL
-        return
-    with Broker() as b:
-        yield b.addr
+from harness import EXTERNAL, SAMSA, Broker, cluster, free_port, scaled, wait_until  # noqa: E402,F401
 
 
 def unique(name):

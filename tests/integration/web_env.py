@@ -5,7 +5,6 @@ what really is in the topics.
 Each test starts its own `samsa broker` (tests/lib/harness.py). With SAMSA_TEST_BOOTSTRAP set, the
 tests run against that broker instead, with topic names unique per run.
 """
-import contextlib
 import http.client
 import json
 import os
@@ -17,9 +16,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import SAMSA, Broker, Proc, free_port, port_open, scaled, wait_until  # noqa: E402,F401
+from harness import EXTERNAL, SAMSA, Broker, Proc, cluster, free_port, port_open, scaled, wait_until  # noqa: E402,F401
 
-EXTERNAL = os.environ.get("SAMSA_TEST_BOOTSTRAP")
 FAILED = []
 
 
@@ -36,15 +34,6 @@ def finish():
         print(f"{len(FAILED)} check(s) failed:\n  " + "\n  ".join(FAILED))
         sys.exit(1)
     print("all checks passed")
-
-
-@contextlib.contextmanager
-def cluster():
-    if EXTERNAL:
-        yield EXTERNAL
-        return
-    with Broker() as b:
-        yield b.addr
 
 
 def topics():

@@ -6,8 +6,10 @@ waiting on conditions with deadlines (never sleep-and-hope).
         producer = KafkaProducer(bootstrap_servers=b.addr)
         ...
 
-Environment: SAMSA (the binary, set by CTest), TEST_TIMEOUT_SCALE (default 1).
+Environment: SAMSA (the binary, set by CTest), TEST_TIMEOUT_SCALE (default 1),
+SAMSA_TEST_BOOTSTRAP (run the tests that use cluster() against that broker instead).
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -18,6 +20,7 @@ import tempfile
 import time
 
 SAMSA = os.environ.get("SAMSA", os.path.join(os.path.dirname(__file__), "..", "..", "build", "samsa"))
+EXTERNAL = os.environ.get("SAMSA_TEST_BOOTSTRAP")
 SCALE = float(os.environ.get("TEST_TIMEOUT_SCALE", "1") or 1)
 
 
@@ -123,3 +126,13 @@ def run(args, timeout=60, check=True, **kw):
     if check and cp.returncode != 0:
         raise AssertionError(f"samsa {' '.join(args)} exited {cp.returncode}\nstdout:{cp.stdout}\nstderr:{cp.stderr}")
     return cp
+
+
+@contextlib.contextmanager
+def cluster():
+    """Yield a bootstrap address: SAMSA_TEST_BOOTSTRAP's broker, or a fresh `samsa broker`'s."""
+    if EXTERNAL:
+        yield EXTERNAL
+        return
+    with Broker() as b:
+        yield b.addr
