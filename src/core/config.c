@@ -252,7 +252,10 @@ int sa_cfg_parse_args(const sa_cfg_cmd_t *cmd, void *conf, int argc, char **argv
                 break;
             }
             if (c == '?' || c == ':') {
-                const char *bad = argv[optind - 1];
+                /* A short option is named by optopt: argv[optind - 1] is another word when it
+                 * sits inside a cluster ("-QZ") or its argument is missing at the end. */
+                char shortname[3] = {'-', (char)optopt, '\0'};
+                const char *bad = optopt > 0 && optopt < 256 ? shortname : argv[optind - 1];
                 fprintf(stderr, "samsa %s: %s option %s\n", cmd->name,
                         c == ':' ? "missing argument for" : "unknown", bad);
                 fprintf(stderr, "usage: %s\nTry 'samsa %s --help'.\n", cmd->usage, cmd->name);

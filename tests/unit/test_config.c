@@ -151,6 +151,44 @@ static void properties_line_too_long(void **state) {
     unlink(path);
 }
 
+/* Run sa_cfg_parse_args with stderr captured into @p err. */
+static int parse_capturing_stderr(int argc, char **argv, char *err, size_t err_size) {
+    char path[] = "/tmp/samsa-cfg-err-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    fflush(stderr);
+    dup2(fd, 2);
+    conf_t c = {0};
+    sa_cfg_defaults(opts, &c);
+    int rc = sa_cfg_parse_args(&cmd, &c, argc, argv, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, err, err_size - 1, 0);
+    err[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    sa_cfg_free(opts, &c);
+    return rc;
+}
+
+/* The usage error names the option that is wrong, also inside a cluster of short options. */
+static void usage_error_names_the_bad_option(void **state) {
+    (void)state;
+    char err[1024];
+    char *cluster[] = {"test", "-l", "host:1", "-QZ", NULL};
+    assert_int_equal(parse_capturing_stderr(4, cluster, err, sizeof(err)), SA_CFG_USAGE);
+    assert_non_null(strstr(err, "unknown option -Q"));
+    char *alone[] = {"test", "--no-such", NULL};
+    assert_int_equal(parse_capturing_stderr(2, alone, err, sizeof(err)), SA_CFG_USAGE);
+    assert_non_null(strstr(err, "unknown option --no-such"));
+    char *missing[] = {"test", "--listen", NULL};
+    assert_int_equal(parse_capturing_stderr(2, missing, err, sizeof(err)), SA_CFG_USAGE);
+    assert_non_null(strstr(err, "missing argument for option --listen"));
+    char *missing_short[] = {"test", "-l", NULL};
+    assert_int_equal(parse_capturing_stderr(2, missing_short, err, sizeof(err)), SA_CFG_USAGE);
+    assert_non_null(strstr(err, "missing argument for option -l"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
@@ -159,6 +197,7 @@ int main(void) {
         cmocka_unit_test(properties_file_then_flags_override),
         cmocka_unit_test(numbers_with_units),
         cmocka_unit_test(properties_line_too_long),
+        cmocka_unit_test(usage_error_names_the_bad_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
