@@ -159,8 +159,11 @@ static int run_up(int argc, char **argv) {
         goto out;
     }
     char broker_dir[4096], results[4096], work_ms[32];
-    snprintf(broker_dir, sizeof(broker_dir), "%s/broker", conf.data_dir);
-    snprintf(results, sizeof(results), "%s/results.jsonl", conf.data_dir);
+    if ((size_t)snprintf(results, sizeof(results), "%s/results.jsonl", conf.data_dir) >= sizeof(results)) {
+        sa_log_error("up", "--data-dir is too long (%zu bytes)", strlen(conf.data_dir));
+        goto out;
+    }
+    snprintf(broker_dir, sizeof(broker_dir), "%s/broker", conf.data_dir); /* shorter: fits */
     snprintf(work_ms, sizeof(work_ms), "%lld", (long long)conf.work_ms);
 
     struct sigaction sa = {.sa_handler = on_signal};
