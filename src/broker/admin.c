@@ -69,8 +69,8 @@ static int cmp_named(const void *a, const void *b) {
     return x->len > 0 ? memcmp(x->ptr, y->ptr, (size_t)x->len) : 0;
 }
 
-sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count, size_t stride, size_t name_off,
-                                uint8_t **repeated, size_t *nrepeated) {
+sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count, size_t stride,
+                                size_t name_off, uint8_t **repeated, size_t *nrepeated) {
     size_t n = count > 0 ? (size_t)count : 0, flagged = 0;
     const char *base = items;
     named_t *sorted = sa_arena_calloc(&req->arena, n, sizeof(*sorted));
@@ -83,7 +83,8 @@ sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count,
     /* Null names (len -1) sort together and count as equal, as sa_str_same says. */
     qsort(sorted, n, sizeof(*sorted), cmp_named);
     for (size_t i = 1; i < n; i++)
-        if (!cmp_named(&sorted[i - 1], &sorted[i])) (*repeated)[sorted[i - 1].idx] = (*repeated)[sorted[i].idx] = 1;
+        if (!cmp_named(&sorted[i - 1], &sorted[i]))
+            (*repeated)[sorted[i - 1].idx] = (*repeated)[sorted[i].idx] = 1;
     for (size_t i = 0; i < n; i++) flagged += (*repeated)[i];
     if (nrepeated) *nrepeated = flagged;
     return SA_OK;

@@ -22,8 +22,8 @@
 #include "storage/storage.h"
 
 /* ResourceType values of DescribeConfigs / AlterConfigs / IncrementalAlterConfigs. */
-#define SA_ADMIN_RESOURCE_TOPIC 2
-#define SA_ADMIN_RESOURCE_BROKER 4
+#define SA_ADMIN_RESOURCE_TOPIC         2
+#define SA_ADMIN_RESOURCE_BROKER        4
 #define SA_ADMIN_RESOURCE_BROKER_LOGGER 8
 
 /**
@@ -62,11 +62,11 @@ sa_str_t sa_admin_message(sa_req_t *req, sa_err_t err, const char *errstr);
  * a request with a million names stays cheap.
  * @returns SA_OK or SA_ERR_NOMEM. Use SA_ADMIN_MARK_REPEATED.
  */
-sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count, size_t stride, size_t name_off,
-                                uint8_t **repeated, size_t *nrepeated);
-#define SA_ADMIN_MARK_REPEATED(req, arr, count, field, repeated, nrepeated)                       \
-    sa_admin_mark_repeated((req), (arr), (count), sizeof(*(arr)), offsetof(__typeof__(*(arr)), field), (repeated), \
-                           (nrepeated))
+sa_err_t sa_admin_mark_repeated(sa_req_t *req, const void *items, int32_t count, size_t stride,
+                                size_t name_off, uint8_t **repeated, size_t *nrepeated);
+#define SA_ADMIN_MARK_REPEATED(req, arr, count, field, repeated, nrepeated)                                  \
+    sa_admin_mark_repeated((req), (arr), (count), sizeof(*(arr)), offsetof(__typeof__(*(arr)), field),       \
+                           (repeated), (nrepeated))
 
 /** @returns the topic whose id is @p id, or NULL (valid as sa_store_topic_at's result). */
 sa_topic_t *sa_admin_topic_by_id(sa_store_t *store, const sa_uuid_t *id);

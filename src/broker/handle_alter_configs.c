@@ -25,12 +25,12 @@
 
 /* One resource of either request, in storage's terms. */
 typedef struct alter_s {
-    int8_t type;               /* SA_ADMIN_RESOURCE_* */
-    sa_str_t name;             /* resource name from the wire */
-    int repeated;              /* named more than once in the request */
-    size_t repeated_keys;      /* configs named more than once for this resource */
-    sa_config_kv_t *kvs;       /* in req->arena */
-    sa_config_op_t *ops;       /* NULL: legacy AlterConfigs (replace wholesale) */
+    int8_t type;          /* SA_ADMIN_RESOURCE_* */
+    sa_str_t name;        /* resource name from the wire */
+    int repeated;         /* named more than once in the request */
+    size_t repeated_keys; /* configs named more than once for this resource */
+    sa_config_kv_t *kvs;  /* in req->arena */
+    sa_config_op_t *ops;  /* NULL: legacy AlterConfigs (replace wholesale) */
     size_t n;
     int validate_only;
 } alter_t;
@@ -39,7 +39,8 @@ typedef struct alter_s {
 static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, size_t errstr_size) {
     const char *name;
     if (al->type == SA_ADMIN_RESOURCE_BROKER) {
-        snprintf(errstr, errstr_size, "samsa has no dynamic broker configs: set them in server.properties or "
+        snprintf(errstr, errstr_size,
+                 "samsa has no dynamic broker configs: set them in server.properties or "
                  "with flags and restart the broker");
         return SA_ERR_INVALID_REQUEST;
     }
@@ -77,8 +78,8 @@ typedef sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t iresource_t;
 typedef sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t iresult_t;
 
 /* Build @p al for resource @p res (ops NULL when @p replace_all). @returns SA_OK or SA_ERR_NOMEM. */
-static sa_err_t prepare(sa_req_t *req, const iresource_t *res, int repeated, int replace_all, int validate_only,
-                        alter_t *al) {
+static sa_err_t prepare(sa_req_t *req, const iresource_t *res, int repeated, int replace_all,
+                        int validate_only, alter_t *al) {
     size_t n = res->Configs_count > 0 ? (size_t)res->Configs_count : 0;
     uint8_t *dup_keys;
     *al = (alter_t){.type = res->ResourceType,
@@ -89,7 +90,8 @@ static sa_err_t prepare(sa_req_t *req, const iresource_t *res, int repeated, int
                     .n = n,
                     .validate_only = validate_only};
     if (!al->kvs || (!replace_all && !al->ops)) return SA_ERR_NOMEM;
-    sa_err_t err = SA_ADMIN_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al->repeated_keys);
+    sa_err_t err =
+        SA_ADMIN_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al->repeated_keys);
     for (size_t i = 0; i < n && err == SA_OK; i++) {
         const sa_IncrementalAlterConfigsRequest_AlterableConfig_t *c = &res->Configs[i];
         al->kvs[i].name = sa_str_dup(c->Name, &req->arena);
@@ -152,13 +154,16 @@ sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
         const sa_AlterConfigsRequest_AlterConfigsResource_t *ares = &areq.Resources[r];
         iresource_t *ires = &ireq.Resources[r];
         int32_t nc = ares->Configs_count > 0 ? ares->Configs_count : 0;
-        *ires = (iresource_t){.ResourceType = ares->ResourceType, .ResourceName = ares->ResourceName,
+        *ires = (iresource_t){.ResourceType = ares->ResourceType,
+                              .ResourceName = ares->ResourceName,
                               .Configs = sa_arena_calloc(&req->arena, (size_t)nc, sizeof(*ires->Configs)),
                               .Configs_count = nc};
         if (!ires->Configs) return SA_ERR_NOMEM;
         for (int32_t i = 0; i < nc; i++)
-            ires->Configs[i] = (sa_IncrementalAlterConfigsRequest_AlterableConfig_t){
-                .Name = ares->Configs[i].Name, .ConfigOperation = SA_CONFIG_OP_SET, .Value = ares->Configs[i].Value};
+            ires->Configs[i] =
+                (sa_IncrementalAlterConfigsRequest_AlterableConfig_t){.Name = ares->Configs[i].Name,
+                                                                      .ConfigOperation = SA_CONFIG_OP_SET,
+                                                                      .Value = ares->Configs[i].Value};
     }
     sa_IncrementalAlterConfigsResponse_t iresp;
     if ((err = alter_all(req, &ireq, 1, &iresp)) != SA_OK) return err;
@@ -169,9 +174,11 @@ sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
     resp.Responses_count = n;
     for (int32_t r = 0; r < n; r++) {
         const iresult_t *in = &iresp.Responses[r];
-        resp.Responses[r] = (sa_AlterConfigsResponse_AlterConfigsResourceResponse_t){
-            .ErrorCode = in->ErrorCode, .ErrorMessage = in->ErrorMessage, .ResourceType = in->ResourceType,
-            .ResourceName = in->ResourceName};
+        resp.Responses[r] =
+            (sa_AlterConfigsResponse_AlterConfigsResourceResponse_t){.ErrorCode = in->ErrorCode,
+                                                                     .ErrorMessage = in->ErrorMessage,
+                                                                     .ResourceType = in->ResourceType,
+                                                                     .ResourceName = in->ResourceName};
     }
     return sa_admin_encode(req, &resp);
 }

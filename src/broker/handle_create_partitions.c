@@ -14,17 +14,20 @@
 
 typedef sa_CreatePartitionsRequest_CreatePartitionsTopic_t ptopic_t;
 
-static sa_err_t check_assignments(sa_req_t *req, const ptopic_t *pt, int32_t now, char *errstr, size_t errstr_size) {
+static sa_err_t check_assignments(sa_req_t *req, const ptopic_t *pt, int32_t now, char *errstr,
+                                  size_t errstr_size) {
     if (pt->Assignments_count < 0) return SA_OK;
     if (pt->Assignments_count != pt->Count - now) {
-        snprintf(errstr, errstr_size, "Increasing the number of partitions by %d but %d assignments provided.",
+        snprintf(errstr, errstr_size,
+                 "Increasing the number of partitions by %d but %d assignments provided.",
                  (int)(pt->Count - now), (int)pt->Assignments_count);
         return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
     }
     for (int32_t i = 0; i < pt->Assignments_count; i++) {
         const sa_CreatePartitionsRequest_CreatePartitionsAssignment_t *as = &pt->Assignments[i];
         if (as->BrokerIds_count != 1 || as->BrokerIds[0] != req->broker->node_id) {
-            snprintf(errstr, errstr_size, "New partition %d: the only broker is %d, which must be the only replica",
+            snprintf(errstr, errstr_size,
+                     "New partition %d: the only broker is %d, which must be the only replica",
                      (int)(now + i), (int)req->broker->node_id);
             return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
@@ -51,11 +54,13 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *pre
     if (topic && pt->Count > sa_topic_partition_count(topic))
         err = check_assignments(req, pt, sa_topic_partition_count(topic), errstr, sizeof(errstr));
     if (err == SA_OK)
-        err = sa_store_topic_add_partitions(store, name, pt->Count, preq->ValidateOnly, errstr, sizeof(errstr));
+        err =
+            sa_store_topic_add_partitions(store, name, pt->Count, preq->ValidateOnly, errstr, sizeof(errstr));
     out->ErrorCode = sa_admin_code(err);
     out->ErrorMessage = sa_admin_message(req, err, errstr);
     if (err == SA_OK && !preq->ValidateOnly)
-        sa_log_info("admin", "topic \"%s\" grown to %d partitions for %s", name, (int)pt->Count, sa_req_peer(req));
+        sa_log_info("admin", "topic \"%s\" grown to %d partitions for %s", name, (int)pt->Count,
+                    sa_req_peer(req));
     return SA_OK;
 }
 

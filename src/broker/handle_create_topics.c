@@ -37,21 +37,25 @@ static sa_err_t check_layout(sa_req_t *req, const ctopic_t *ct, int32_t *partiti
     if (ct->Assignments_count <= 0) {
         if (ct->ReplicationFactor == -1 || ct->ReplicationFactor == 1) return SA_OK;
         if (ct->ReplicationFactor < 1)
-            snprintf(errstr, errstr_size, "Replication factor must be larger than 0, or -1 to use the default value.");
+            snprintf(errstr, errstr_size,
+                     "Replication factor must be larger than 0, or -1 to use the default value.");
         else
-            snprintf(errstr, errstr_size, "Unable to replicate the partition %d time(s): The target replication "
+            snprintf(errstr, errstr_size,
+                     "Unable to replicate the partition %d time(s): The target replication "
                      "factor of %d cannot be reached because only 1 broker(s) are registered.",
                      (int)ct->ReplicationFactor, (int)ct->ReplicationFactor);
         return SA_ERR_INVALID_REPLICATION_FACTOR;
     }
     if (ct->NumPartitions != -1 || ct->ReplicationFactor != -1) {
-        snprintf(errstr, errstr_size, "Both numPartitions or replicationFactor and replicasAssignments were set. "
+        snprintf(errstr, errstr_size,
+                 "Both numPartitions or replicationFactor and replicasAssignments were set. "
                  "Both cannot be used at the same time.");
         return SA_ERR_INVALID_REQUEST;
     }
     int32_t n = ct->Assignments_count;
     if (n > MAX_PARTITIONS) {
-        snprintf(errstr, errstr_size, "Number of partitions must be between 1 and %d, got %d", MAX_PARTITIONS, (int)n);
+        snprintf(errstr, errstr_size, "Number of partitions must be between 1 and %d, got %d", MAX_PARTITIONS,
+                 (int)n);
         return SA_ERR_INVALID_PARTITIONS;
     }
     uint8_t *seen = sa_arena_calloc(&req->arena, (size_t)n, 1);
@@ -64,7 +68,8 @@ static sa_err_t check_layout(sa_req_t *req, const ctopic_t *ct, int32_t *partiti
             return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
         if (as->BrokerIds_count != 1 || as->BrokerIds[0] != req->broker->node_id) {
-            snprintf(errstr, errstr_size, "Partition %d: the only broker is %d, which must be the only replica",
+            snprintf(errstr, errstr_size,
+                     "Partition %d: the only broker is %d, which must be the only replica",
                      (int)as->PartitionIndex, (int)req->broker->node_id);
             return SA_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
@@ -127,7 +132,8 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
     sa_CreateTopicsResponse_CreatableTopicResult_init(out);
     out->Name = ct->Name;
     sa_err_t err = sa_admin_name(req, ct->Name, &name);
-    if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) snprintf(errstr, sizeof(errstr), "Topic name is null or holds a NUL byte");
+    if (err == SA_ERR_INVALID_TOPIC_EXCEPTION)
+        snprintf(errstr, sizeof(errstr), "Topic name is null or holds a NUL byte");
     if (err == SA_OK && repeated) {
         snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
         err = SA_ERR_INVALID_REQUEST;
@@ -135,7 +141,8 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
     if (err == SA_OK) err = check_layout(req, ct, &partitions, errstr, sizeof(errstr));
     if (err == SA_OK) err = collect_configs(req, ct, &kvs, errstr, sizeof(errstr));
     if (err == SA_OK)
-        err = sa_store_topic_create(store, name, partitions, kvs, (size_t)(ct->Configs_count > 0 ? ct->Configs_count : 0),
+        err = sa_store_topic_create(store, name, partitions, kvs,
+                                    (size_t)(ct->Configs_count > 0 ? ct->Configs_count : 0),
                                     creq->validateOnly, errstr, sizeof(errstr));
     if (err == SA_ERR_NOMEM) return err;
     out->ErrorCode = sa_admin_code(err);
@@ -149,7 +156,8 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
         out->ReplicationFactor = 1;
         return SA_OK;
     }
-    sa_log_info("admin", "created topic \"%s\" for %s (client \"%s\")", name, sa_req_peer(req), req->ClientId);
+    sa_log_info("admin", "created topic \"%s\" for %s (client \"%s\")", name, sa_req_peer(req),
+                req->ClientId);
     sa_topic_t *topic = sa_store_topic_find(store, name);
     return topic ? describe_created(req, topic, out) : SA_OK;
 }

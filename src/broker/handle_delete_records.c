@@ -13,8 +13,8 @@
 
 typedef sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t rresult_t;
 
-static void one_partition(sa_req_t *req, const char *topic, const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp,
-                          rresult_t *out) {
+static void one_partition(sa_req_t *req, const char *topic,
+                          const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp, rresult_t *out) {
     sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(out);
     out->PartitionIndex = rp->PartitionIndex;
     out->LowWatermark = -1;
@@ -31,7 +31,8 @@ static void one_partition(sa_req_t *req, const char *topic, const sa_DeleteRecor
         sa_log_debug(SA_DBG_STORAGE, "admin", "%s-%d: records before %lld deleted for %s", topic,
                      (int)rp->PartitionIndex, (long long)out->LowWatermark, sa_req_peer(req));
     else if (err == SA_ERR_KAFKA_STORAGE_ERROR)
-        sa_log_error("admin", "%s-%d: DeleteRecords failed: %s", topic, (int)rp->PartitionIndex, sa_err2str(err));
+        sa_log_error("admin", "%s-%d: DeleteRecords failed: %s", topic, (int)rp->PartitionIndex,
+                     sa_err2str(err));
     if (err != SA_OK && part) out->LowWatermark = sa_partition_log_start(part);
 }
 

@@ -46,7 +46,8 @@ static sa_err_t delete_one(sa_req_t *req, sa_str_t wire_name, const sa_uuid_t *i
     out->ErrorCode = sa_admin_code(err);
     if (req->ApiVersion >= 5) out->ErrorMessage = sa_admin_message(req, err, errstr);
     if (err == SA_OK)
-        sa_log_info("admin", "deleted topic \"%s\" for %s (client \"%s\")", name, sa_req_peer(req), req->ClientId);
+        sa_log_info("admin", "deleted topic \"%s\" for %s (client \"%s\")", name, sa_req_peer(req),
+                    req->ClientId);
     else if (err == SA_ERR_KAFKA_STORAGE_ERROR)
         sa_log_error("admin", "delete topic \"%s\": %s", name, errstr);
     return SA_OK;

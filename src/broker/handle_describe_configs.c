@@ -135,8 +135,8 @@ static int broker_type(sa_cfg_type_t type) {
     }
 }
 
-static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t *dreq, const dresource_t *res,
-                                dresult_t *out) {
+static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t *dreq,
+                                const dresource_t *res, dresult_t *out) {
     char id[16];
     snprintf(id, sizeof(id), "%d", (int)req->broker->node_id);
     if (res->ResourceName.len > 0 && !sa_str_eq(res->ResourceName, id)) {
@@ -153,7 +153,8 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
     if (!out->Configs) return SA_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         const sa_cfg_opt_t *o = &opts[i];
-        if (!o->name || o->type == SA_CFG_LIST || o->type == SA_CFG_FILE || is_alias(opts, i) || !wanted(res, o->name))
+        if (!o->name || o->type == SA_CFG_LIST || o->type == SA_CFG_FILE || is_alias(opts, i) ||
+            !wanted(res, o->name))
             continue;
         sa_config_entry_t e = {.name = o->name, .read_only = 1, .type = broker_type(o->type), .doc = o->help};
         sa_err_t err = broker_value(req, o, &e.value, &e.is_default);

@@ -21,7 +21,8 @@ static rd_kafka_event_t *wait_result(rd_kafka_queue_t *q, int type) {
 static rd_kafka_AdminOptions_t *options(rd_kafka_t *adm, rd_kafka_admin_op_t op, int validate_only) {
     char errstr[256];
     rd_kafka_AdminOptions_t *opt = rd_kafka_AdminOptions_new(adm, op);
-    if (validate_only) GT_ASSERT(!rd_kafka_AdminOptions_set_validate_only(opt, 1, errstr, sizeof(errstr)), "%s", errstr);
+    if (validate_only)
+        GT_ASSERT(!rd_kafka_AdminOptions_set_validate_only(opt, 1, errstr, sizeof(errstr)), "%s", errstr);
     return opt;
 }
 
@@ -32,7 +33,8 @@ static rd_kafka_resp_err_t create(rd_kafka_t *adm, rd_kafka_NewTopic_t *nt, int 
     rd_kafka_CreateTopics(adm, &nt, 1, opt, q);
     rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT);
     size_t n;
-    const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    const rd_kafka_topic_result_t **tr =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
     GT_ASSERT(n == 1, "%zu results", n);
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[0]);
     if (err) {
@@ -71,8 +73,8 @@ typedef struct entry_s {
 } entry_t;
 
 /* Describe @p type/@p name; fill @p want[i] for @p names[i]; @returns the number of entries. */
-static size_t describe(rd_kafka_t *adm, rd_kafka_ResourceType_t type, const char *name, const char *const *names,
-                       entry_t *want, int *others_default) {
+static size_t describe(rd_kafka_t *adm, rd_kafka_ResourceType_t type, const char *name,
+                       const char *const *names, entry_t *want, int *others_default) {
     rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(type, name);
     rd_kafka_DescribeConfigs(adm, &res, 1, NULL, q);
@@ -82,7 +84,8 @@ static size_t describe(rd_kafka_t *adm, rd_kafka_ResourceType_t type, const char
     const rd_kafka_ConfigResource_t **rr =
         rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &nr);
     GT_ASSERT(nr == 1, "%zu resources", nr);
-    GT_ASSERT(!rd_kafka_ConfigResource_error(rr[0]), "describe %s: %s", name, rd_kafka_ConfigResource_error_string(rr[0]));
+    GT_ASSERT(!rd_kafka_ConfigResource_error(rr[0]), "describe %s: %s", name,
+              rd_kafka_ConfigResource_error_string(rr[0]));
     const rd_kafka_ConfigEntry_t **ce = rd_kafka_ConfigResource_configs(rr[0], &n);
     *others_default = 1;
     for (size_t i = 0; i < n; i++) {
@@ -97,7 +100,8 @@ static size_t describe(rd_kafka_t *adm, rd_kafka_ResourceType_t type, const char
                 want[k].found = 1;
                 listed = 1;
             }
-        if (!listed && rd_kafka_ConfigEntry_source(ce[i]) != RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG) *others_default = 0;
+        if (!listed && rd_kafka_ConfigEntry_source(ce[i]) != RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG)
+            *others_default = 0;
     }
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
@@ -109,7 +113,8 @@ static rd_kafka_resp_err_t alter(rd_kafka_t *adm, rd_kafka_ResourceType_t type, 
                                  const char *const *kv) {
     rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(type, name);
-    for (int i = 0; kv[i]; i += 2) GT_ASSERT(!rd_kafka_ConfigResource_set_config(res, kv[i], kv[i + 1]), "set");
+    for (int i = 0; kv[i]; i += 2)
+        GT_ASSERT(!rd_kafka_ConfigResource_set_config(res, kv[i], kv[i + 1]), "set");
     rd_kafka_AlterConfigs(adm, &res, 1, NULL, q);
     rd_kafka_ConfigResource_destroy(res);
     rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_ALTERCONFIGS_RESULT);
@@ -118,7 +123,9 @@ static rd_kafka_resp_err_t alter(rd_kafka_t *adm, rd_kafka_ResourceType_t type, 
         rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &nr);
     GT_ASSERT(nr == 1, "%zu resources", nr);
     rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(rr[0]);
-    if (err) printf("alter %s: %s (%s)\n", name, rd_kafka_err2name(err), rd_kafka_ConfigResource_error_string(rr[0]));
+    if (err)
+        printf("alter %s: %s (%s)\n", name, rd_kafka_err2name(err),
+               rd_kafka_ConfigResource_error_string(rr[0]));
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     return err;
@@ -171,7 +178,8 @@ static rd_kafka_resp_err_t delete_topic(rd_kafka_t *adm, const char *topic) {
     rd_kafka_DeleteTopic_destroy(dt);
     rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
     size_t n;
-    const rd_kafka_topic_result_t **tr = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+    const rd_kafka_topic_result_t **tr =
+        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
     GT_ASSERT(n == 1, "%zu results", n);
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[0]);
     rd_kafka_event_destroy(ev);
@@ -189,10 +197,11 @@ static int count_entries(const char *dir, const char *prefix) {
     return n;
 }
 
-#define EXPECT_ERR(call, want)                                                                    \
-    do {                                                                                          \
-        rd_kafka_resp_err_t got_ = (call);                                                        \
-        GT_ASSERT(got_ == (want), "%s: %s, expected %s", #call, rd_kafka_err2name(got_), rd_kafka_err2name(want)); \
+#define EXPECT_ERR(call, want)                                                                               \
+    do {                                                                                                     \
+        rd_kafka_resp_err_t got_ = (call);                                                                   \
+        GT_ASSERT(got_ == (want), "%s: %s, expected %s", #call, rd_kafka_err2name(got_),                     \
+                  rd_kafka_err2name(want));                                                                  \
     } while (0)
 
 static void test_create(rd_kafka_t *adm, const char *data_dir) {
@@ -200,11 +209,13 @@ static void test_create(rd_kafka_t *adm, const char *data_dir) {
     rd_kafka_NewTopic_t *nt = new_topic("kafka-logs", 3, 1);
     GT_ASSERT(!rd_kafka_NewTopic_set_config(nt, "retention.ms", "604800000"), "set_config");
     EXPECT_ERR(create(adm, nt, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
-    GT_ASSERT(partitions_of(adm, "kafka-logs") == 3, "kafka-logs has %d partitions", partitions_of(adm, "kafka-logs"));
+    GT_ASSERT(partitions_of(adm, "kafka-logs") == 3, "kafka-logs has %d partitions",
+              partitions_of(adm, "kafka-logs"));
     GT_ASSERT(count_entries(data_dir, "kafka-logs-") == 3, "partition directories");
     /* -1 partitions and -1 replication factor: the broker's defaults (num.partitions=2) */
     EXPECT_ERR(create(adm, new_topic("user-events", -1, -1), 0), RD_KAFKA_RESP_ERR_NO_ERROR);
-    GT_ASSERT(partitions_of(adm, "user-events") == 2, "user-events has %d partitions", partitions_of(adm, "user-events"));
+    GT_ASSERT(partitions_of(adm, "user-events") == 2, "user-events has %d partitions",
+              partitions_of(adm, "user-events"));
     /* validate only: checked, not created */
     EXPECT_ERR(create(adm, new_topic("dry-run", 4, 1), 1), RD_KAFKA_RESP_ERR_NO_ERROR);
     GT_ASSERT(partitions_of(adm, "dry-run") == -1, "validate-only created the topic");
@@ -213,11 +224,13 @@ static void test_create(rd_kafka_t *adm, const char *data_dir) {
     nt = new_topic("assigned", 2, -1);
     int32_t me = 0, other = 7;
     for (int p = 0; p < 2; p++)
-        GT_ASSERT(!rd_kafka_NewTopic_set_replica_assignment(nt, p, &me, 1, errstr, sizeof(errstr)), "%s", errstr);
+        GT_ASSERT(!rd_kafka_NewTopic_set_replica_assignment(nt, p, &me, 1, errstr, sizeof(errstr)), "%s",
+                  errstr);
     EXPECT_ERR(create(adm, nt, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
     GT_ASSERT(partitions_of(adm, "assigned") == 2, "assigned: %d partitions", partitions_of(adm, "assigned"));
     nt = new_topic("assigned-elsewhere", 1, -1);
-    GT_ASSERT(!rd_kafka_NewTopic_set_replica_assignment(nt, 0, &other, 1, errstr, sizeof(errstr)), "%s", errstr);
+    GT_ASSERT(!rd_kafka_NewTopic_set_replica_assignment(nt, 0, &other, 1, errstr, sizeof(errstr)), "%s",
+              errstr);
     EXPECT_ERR(create(adm, nt, 0), RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT);
 
     /* Kafka's error codes for what cannot be created; none of them leaves anything behind */
@@ -236,8 +249,10 @@ static void test_create(rd_kafka_t *adm, const char *data_dir) {
     nt = new_topic("unknown-config", 1, 1);
     GT_ASSERT(!rd_kafka_NewTopic_set_config(nt, "no.such.config", "1"), "set_config");
     EXPECT_ERR(create(adm, nt, 0), RD_KAFKA_RESP_ERR_INVALID_CONFIG);
-    GT_ASSERT(partitions_of(adm, "zero") == -1 && partitions_of(adm, "bad-config") == -1, "a failed create left a topic");
-    GT_ASSERT(count_entries(data_dir, "bad") == 0 && count_entries(data_dir, "x") == 0, "a failed create left files");
+    GT_ASSERT(partitions_of(adm, "zero") == -1 && partitions_of(adm, "bad-config") == -1,
+              "a failed create left a topic");
+    GT_ASSERT(count_entries(data_dir, "bad") == 0 && count_entries(data_dir, "x") == 0,
+              "a failed create left files");
 }
 
 static void test_configs(rd_kafka_t *adm) {
@@ -248,8 +263,10 @@ static void test_configs(rd_kafka_t *adm) {
     size_t n = describe(adm, RD_KAFKA_RESOURCE_TOPIC, "kafka-logs", names, e, &others_default);
     GT_ASSERT(n >= 25, "only %zu config entries", n);
     GT_ASSERT(e[0].found && !strcmp(e[0].value, "604800000"), "retention.ms = %s", e[0].value);
-    GT_ASSERT(e[0].source == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG, "retention.ms source %d", e[0].source);
-    GT_ASSERT(e[1].found && !strcmp(e[1].value, "delete") && e[1].source == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG,
+    GT_ASSERT(e[0].source == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG, "retention.ms source %d",
+              e[0].source);
+    GT_ASSERT(e[1].found && !strcmp(e[1].value, "delete") &&
+                  e[1].source == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG,
               "cleanup.policy %s source %d", e[1].value, e[1].source);
     GT_ASSERT(others_default, "an unset topic config is not DEFAULT_CONFIG");
     GT_ASSERT(!e[0].read_only, "topic configs are writable");
@@ -263,7 +280,8 @@ static void test_configs(rd_kafka_t *adm) {
     GT_ASSERT(!strcmp(e[0].value, "86400000") && !strcmp(e[2].value, "1048576") &&
                   e[2].source == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG,
               "after alter: retention.ms %s, segment.bytes %s", e[0].value, e[2].value);
-    EXPECT_ERR(alter(adm, RD_KAFKA_RESOURCE_TOPIC, "kafka-logs", (const char *[]){"retention.ms", "604800000", NULL}),
+    EXPECT_ERR(alter(adm, RD_KAFKA_RESOURCE_TOPIC, "kafka-logs",
+                     (const char *[]){"retention.ms", "604800000", NULL}),
                RD_KAFKA_RESP_ERR_NO_ERROR);
     memset(e, 0, sizeof(e));
     describe(adm, RD_KAFKA_RESOURCE_TOPIC, "kafka-logs", names, e, &others_default);
@@ -276,18 +294,19 @@ static void test_configs(rd_kafka_t *adm) {
     memset(e, 0, sizeof(e));
     describe(adm, RD_KAFKA_RESOURCE_TOPIC, "kafka-logs", names, e, &others_default);
     GT_ASSERT(!strcmp(e[0].value, "604800000"), "a failed alter changed retention.ms to %s", e[0].value);
-    EXPECT_ERR(alter(adm, RD_KAFKA_RESOURCE_TOPIC, "no-such-topic", (const char *[]){"retention.ms", "1", NULL}),
-               RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+    EXPECT_ERR(
+        alter(adm, RD_KAFKA_RESOURCE_TOPIC, "no-such-topic", (const char *[]){"retention.ms", "1", NULL}),
+        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
     /* broker configs are static: described read-only, altering them is refused */
     const char *bnames[] = {"num.partitions", "log.segment.bytes", NULL};
     memset(e, 0, sizeof(e));
     n = describe(adm, RD_KAFKA_RESOURCE_BROKER, "0", bnames, e, &others_default);
     GT_ASSERT(n >= 10, "only %zu broker entries", n);
-    GT_ASSERT(e[0].found && !strcmp(e[0].value, "2") && e[0].source == RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG &&
-                  e[0].read_only,
+    GT_ASSERT(e[0].found && !strcmp(e[0].value, "2") &&
+                  e[0].source == RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG && e[0].read_only,
               "num.partitions %s source %d ro %d", e[0].value, e[0].source, e[0].read_only);
-    GT_ASSERT(e[1].found && e[1].source == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG, "log.segment.bytes source %d",
-              e[1].source);
+    GT_ASSERT(e[1].found && e[1].source == RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG,
+              "log.segment.bytes source %d", e[1].source);
     EXPECT_ERR(alter(adm, RD_KAFKA_RESOURCE_BROKER, "0", (const char *[]){"num.partitions", "5", NULL}),
                RD_KAFKA_RESP_ERR_INVALID_REQUEST);
 }
@@ -296,7 +315,8 @@ static void test_partitions(rd_kafka_t *adm, const char *addr) {
     EXPECT_ERR(grow(adm, "kafka-logs", 6, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
     GT_ASSERT(partitions_of(adm, "kafka-logs") == 3, "validate-only grew the topic");
     EXPECT_ERR(grow(adm, "kafka-logs", 5, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
-    GT_ASSERT(partitions_of(adm, "kafka-logs") == 5, "kafka-logs has %d partitions", partitions_of(adm, "kafka-logs"));
+    GT_ASSERT(partitions_of(adm, "kafka-logs") == 5, "kafka-logs has %d partitions",
+              partitions_of(adm, "kafka-logs"));
     EXPECT_ERR(grow(adm, "kafka-logs", 4, 0), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS);
     EXPECT_ERR(grow(adm, "kafka-logs", 5, 0), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS);
     EXPECT_ERR(grow(adm, "no-such-topic", 5, 0), RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
@@ -306,7 +326,8 @@ static void test_partitions(rd_kafka_t *adm, const char *addr) {
     gt_flush(p);
     GT_ASSERT(gt_dr_failed == 0, "producing to partition 4 failed");
     int64_t lo, hi;
-    GT_ASSERT(!rd_kafka_query_watermark_offsets(p, "kafka-logs", 4, &lo, &hi, th_scaled_ms(10000)), "watermarks");
+    GT_ASSERT(!rd_kafka_query_watermark_offsets(p, "kafka-logs", 4, &lo, &hi, th_scaled_ms(10000)),
+              "watermarks");
     GT_ASSERT(lo == 0 && hi == 3, "partition 4: %lld..%lld", (long long)lo, (long long)hi);
     rd_kafka_destroy(p);
 }
@@ -318,14 +339,16 @@ static void test_delete_records(rd_kafka_t *adm, const char *addr) {
     int64_t low, lo, hi;
     EXPECT_ERR(delete_records(adm, "user-events", 4, &low), RD_KAFKA_RESP_ERR_NO_ERROR);
     GT_ASSERT(low == 4, "low watermark %lld", (long long)low);
-    GT_ASSERT(!rd_kafka_query_watermark_offsets(p, "user-events", 0, &lo, &hi, th_scaled_ms(10000)), "watermarks");
+    GT_ASSERT(!rd_kafka_query_watermark_offsets(p, "user-events", 0, &lo, &hi, th_scaled_ms(10000)),
+              "watermarks");
     GT_ASSERT(lo == 4 && hi == 10, "after DeleteRecords: %lld..%lld", (long long)lo, (long long)hi);
     EXPECT_ERR(delete_records(adm, "user-events", 2, &low), RD_KAFKA_RESP_ERR_NO_ERROR);
     GT_ASSERT(low == 4, "an earlier offset moved the start to %lld", (long long)low);
     EXPECT_ERR(delete_records(adm, "user-events", 11, &low), RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE);
     EXPECT_ERR(delete_records(adm, "user-events", RD_KAFKA_OFFSET_END, &low), RD_KAFKA_RESP_ERR_NO_ERROR);
     GT_ASSERT(low == 10, "-1 (the HWM) gave low watermark %lld", (long long)low);
-    GT_ASSERT(!rd_kafka_query_watermark_offsets(p, "user-events", 0, &lo, &hi, th_scaled_ms(10000)), "watermarks");
+    GT_ASSERT(!rd_kafka_query_watermark_offsets(p, "user-events", 0, &lo, &hi, th_scaled_ms(10000)),
+              "watermarks");
     GT_ASSERT(lo == 10 && hi == 10, "after DeleteRecords(-1): %lld..%lld", (long long)lo, (long long)hi);
     rd_kafka_destroy(p);
 }
