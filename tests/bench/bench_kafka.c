@@ -23,7 +23,8 @@
  *
  * The topic is created first (CreateTopics, -P partitions, "already exists" is fine). Payloads
  * are pseudo-random bytes from a fixed seed (-S), so compression-free runs are reproducible.
- * Not a test: exit 0 unless records fail or the broker cannot be reached.
+ * Not a test: exit 0 unless records fail (or in e2e are not acknowledged) or the broker cannot be
+ * reached; e2e records the consumer did not see are counted in the JSON ("missing").
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -40,7 +41,8 @@
 
 typedef struct opts_s {
     const char *mode, *brokers, *topic;
-    long size, seconds, count, rate, partitions;
+    long size, count, rate, partitions;
+    double seconds;
     const char *acks;
     unsigned seed;
     char *xs[MAX_X]; /* borrows argv: -X key=value */
@@ -210,7 +212,7 @@ static int run_produce(const opts_t *o, const char *brokers) {
     warm_up(rk, &p, o->topic, payload, (size_t)o->size);
 
     p.t0 = now_us();
-    int64_t end = p.t0 + o->seconds * 1000000, sent = 0;
+    int64_t end = p.t0 + (int64_t)(o->seconds * 1e6), sent = 0;
     while (now_us() < end) {
         for (int i = 0; i < 1024; i++) send_one(rk, o->topic, payload, (size_t)o->size, -1);
         sent += 1024;
@@ -252,8 +254,12 @@ static void assign_all(rd_kafka_t *rk, const opts_t *o) {
 static int64_t high_watermarks(rd_kafka_t *rk, const opts_t *o) {
     int64_t total = 0;
     for (long i = 0; i < o->partitions; i++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, o->topic, (int32_t)i, &lo, &hi, 30000);
+        int64_t lo, hi, deadline = now_us() + 30 * 1000000LL;
+        rd_kafka_resp_err_t err;
+        /* A topic created a moment ago may not have its leader yet (Kafka): retry until it has. */
+        while ((err = rd_kafka_query_watermark_offsets(rk, o->topic, (int32_t)i, &lo, &hi, 10000)) &&
+               now_us() < deadline)
+            usleep(100 * 1000);
         if (err) die("watermarks", rd_kafka_err2str(err));
         total += hi - lo;
     }
@@ -373,7 +379,7 @@ static int64_t print_percentiles(const char *name, const int64_t *lat, int64_t n
 static int run_e2e(const opts_t *o, const char *brokers) {
     prod_t p = {0};
     char *payload = new_payload(o);
-    e2e_t e = {.o = o, .n = (int64_t)o->rate * o->seconds};
+    e2e_t e = {.o = o, .n = (int64_t)((double)o->rate * o->seconds)};
     e.lat = calloc((size_t)e.n, sizeof(int64_t));
     p.ack_lat = calloc((size_t)e.n, sizeof(int64_t));
     if (!e.lat || !p.ack_lat) die("calloc", "latencies");
@@ -426,7 +432,7 @@ static int run_e2e(const opts_t *o, const char *brokers) {
         (double)late_max / 1000, (long long)p.failed);
     int64_t missing = print_percentiles("ack_ms", p.ack_lat, e.n);
     printf(",");
-    missing += print_percentiles("e2e_ms", e.lat, e.n);
+    print_percentiles("e2e_ms", e.lat, e.n); /* the runner judges these (the mock drops old data) */
     printf("}\n");
     rd_kafka_consumer_close(e.rk);
     rd_kafka_destroy(e.rk);
@@ -468,7 +474,7 @@ int main(int argc, char **argv) {
         case 'b': o.brokers = optarg; break;
         case 't': o.topic = optarg; break;
         case 's': o.size = atol(optarg); break;
-        case 'd': o.seconds = atol(optarg); break;
+        case 'd': o.seconds = atof(optarg); break;
         case 'n': o.count = atol(optarg); break;
         case 'r': o.rate = atol(optarg); break;
         case 'a': o.acks = optarg; break;
@@ -481,7 +487,7 @@ int main(int argc, char **argv) {
         default: usage(c == 'h' ? stdout : stderr); return c == 'h' ? 0 : 2;
         }
     }
-    if (o.size < 1 || o.seconds < 1 || o.count < 0 || o.rate < 1 || o.partitions < 1 ||
+    if (o.size < 1 || o.seconds <= 0 || o.count < 0 || o.rate < 1 || o.partitions < 1 ||
         o.partitions > 10000) {
         usage(stderr);
         return 2;
