@@ -60,6 +60,13 @@ def pipeline(tmp):
                 return False
         wait_until(logged, 30, "the post in DATA/results.jsonl")
         check(True, "the worker wrote the post to the results log")
+        # Web and worker start at the same moment and both create the blog topics: whichever
+        # asks first, the topics get their real partition counts, not the broker's default of 1.
+        for topic in ("blog_operations", "blog_results"):
+            cp = subprocess.run([SAMSA, "topics", "-b", f"127.0.0.1:{listen_port}", "--describe", "--topic", topic,
+                                 "--output", "json"], capture_output=True, text=True, timeout=scaled(30))
+            parts = json.loads(cp.stdout)["partitions"] if cp.returncode == 0 else []
+            check(len(parts) == 3, f"{topic} has 3 partitions (got {len(parts)})")
 
         up.send_signal(signal.SIGINT)
         try:

@@ -87,7 +87,7 @@ static const char *state_of(sa_gcoord_t *gc, const char *group) {
 
 /* Bring up a stable group of n dynamic members (v0 joins, no delay); ids into ids[]. */
 static void stable_group(sa_gcoord_t *gc, const char *group, int n, char ids[][128], int32_t *gen) {
-    call_t j[8], s[8];
+    call_t j[8] = {0}, s[8] = {0};
     for (int i = 0; i < n; i++) join(gc, &j[i], group, "", NULL, range_rr, 2, 0, 0);
     /* the first join completed alone (no delay, everyone known had joined); the others then
      * started a second rebalance that the first member must rejoin */
