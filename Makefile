@@ -77,6 +77,7 @@ test-compat:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
 	@/usr/bin/python3 tests/compat/run.py --samsa $(BUILD)/samsa $(COMPAT_ARGS)
+	@tests/compat/e2e-real-kafka.sh $(BUILD)
 
 # A real Apache Kafka (KRaft, jars from Maven Central) to test against: `make kafka` starts one and
 # prints BOOTSTRAP=...; `make kafka STOP=1` stops it. See docs/compat.md.
