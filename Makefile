@@ -86,7 +86,8 @@ kafka:
 	@scripts/kafka/real-kafka.sh $(if $(STOP),stop --dir $(KAFKA_DIR),start --dir $(KAFKA_DIR) $(KAFKA_ARGS))
 
 # Regenerate the Kafka codec (src/proto/gen/, committed) from Kafka's JSON message definitions.
-KAFKA_MESSAGE_DIR ?= /work/shared/kafka-protocol/message
+# Kafka's definitions live in shared/ beside the checkout (not vendored here).
+KAFKA_MESSAGE_DIR ?= $(CURDIR)/../shared/kafka-protocol/message
 proto:
 	@python3 scripts/gen_proto.py --spec-dir $(KAFKA_MESSAGE_DIR)
 
