@@ -677,7 +677,7 @@ def goals(res, names):
                              f"({mem['samsa']['VmRSS'] / 1024:.0f} vs {mem[k]['VmRSS'] / 1024:.0f} MB)", r <= 1 / 20))
                 break
     st = res["startup"]
-    if st.get("samsa") and st.get("kafka"):
+    if st.get("samsa") and st.get("kafka") and st["kafka"]["accept_s"]:
         s, k = med(st["samsa"]["accept_s"]), med(st["kafka"]["accept_s"])
         rows.append(("start-up to accepting connections: Kafka / samsa", ">= 100x",
                      f"{fmt_ratio(k / s)} ({s * 1000:.1f} vs {k * 1000:.0f} ms)", k / s >= 100))
