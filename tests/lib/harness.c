@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,6 +64,9 @@ pid_t th_spawn(const char *const argv[]) {
     for (size_t i = 0; i < n; i++) full[i + 1] = (char *)argv[i];
     pid_t pid = fork();
     if (pid == 0) {
+        /* Die with the test: a test that fails half-way must not leave a broker behind holding
+         * ctest's output pipe open (ctest would then wait for its timeout). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         execv(th_samsa(), full);
         fprintf(stderr, "exec %s: %s\n", th_samsa(), strerror(errno));
         _exit(127);

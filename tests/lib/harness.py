@@ -10,6 +10,7 @@ Environment: SAMSA (the binary, set by CTest), TEST_TIMEOUT_SCALE (default 1),
 SAMSA_TEST_BOOTSTRAP (run the tests that use cluster() against that broker instead).
 """
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -46,6 +47,18 @@ def wait_until(cond, timeout, what="condition", interval=0.01):
         time.sleep(interval)
 
 
+# Looked up once here: a child between fork and exec must not load libraries (another thread
+# may have held the loader's lock at the fork).
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """In a child before exec: get SIGKILL when the test process dies, so a test that fails
+    half-way leaves no samsa behind holding ctest's output pipe (ctest would wait for its timeout)."""
+    _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
 def port_open(port, host="127.0.0.1"):
     try:
         with socket.create_connection((host, port), timeout=0.5):
@@ -64,7 +77,8 @@ class Proc:
         self.p = None
 
     def start(self):
-        self.p = subprocess.Popen(self.args, env=self.env, stdout=self.stdout, stderr=self.stderr)
+        self.p = subprocess.Popen(self.args, env=self.env, stdout=self.stdout, stderr=self.stderr,
+                                  preexec_fn=die_with_parent)
         return self
 
     def alive(self):
