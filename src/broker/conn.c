@@ -42,6 +42,10 @@
 #define REQ_BUDGET 64              /* requests dispatched per read event */
 #define MAX_QUEUED 512             /* requests queued before reads pause */
 #define MAX_QUEUED_BYTES (64u << 20) /* response bytes queued before reads pause */
+/* Request bytes held (frames whose response has not gone out yet) before reads pause. A producer
+ * pipelines up to max.in.flight requests of up to 1 MB; while a group commit runs, they would
+ * all sit here. 16 MiB keeps several syncs' worth of batches moving and bounds the memory. */
+#define MAX_HELD_BYTES (16u << 20)
 #define MIN_FRAME 8                /* ApiKey + ApiVersion + CorrelationId */
 #define IOV_MAX_BATCH 64
 
@@ -59,6 +63,7 @@ struct sa_conn_s {
     sa_req_t *head, *tail;   /* requests in arrival order */
     size_t nreqs;
     size_t queued_bytes;     /* response bytes finished but not written */
+    size_t held_bytes;       /* request frame bytes of the queued requests */
     unsigned watching;       /* SA_LOOP_* currently registered */
     int in_flush;            /* sa_conn_flush is on the stack (no re-entry) */
     int blocked;             /* the socket refused bytes: wait for EPOLLOUT */
@@ -70,10 +75,16 @@ static void schedule_resume(sa_conn_t *conn);
 
 const char *sa_req_peer(const sa_req_t *req) { return req->_conn ? req->_conn->peer : "(closed)"; }
 
+/* May another request be read and dispatched? (Backpressure: a client that pipelines faster
+ * than we answer is made to wait in its socket, not in our memory.) */
+static int can_take_more(const sa_conn_t *conn) {
+    return conn->nreqs < MAX_QUEUED && conn->held_bytes < MAX_HELD_BYTES && conn->queued_bytes < MAX_QUEUED_BYTES;
+}
+
 static void update_events(sa_conn_t *conn) {
     if (conn->fd < 0) return;
     unsigned want = 0;
-    if (conn->nreqs < MAX_QUEUED && conn->queued_bytes < MAX_QUEUED_BYTES) want |= SA_LOOP_READ;
+    if (can_take_more(conn)) want |= SA_LOOP_READ;
     if (conn->blocked) want |= SA_LOOP_WRITE;
     if (want != conn->watching && sa_loop_mod_fd(conn->broker->loop, conn->fd, want) == 0)
         conn->watching = want;
@@ -157,6 +168,7 @@ static void pop_head(sa_conn_t *conn) {
     conn->head = req->_next;
     if (!conn->head) conn->tail = NULL;
     conn->nreqs--;
+    conn->held_bytes -= req->_frame_len;
     req_free(req);
 }
 
@@ -273,6 +285,7 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
     else conn->head = req;
     conn->tail = req;
     conn->nreqs++;
+    conn->held_bytes += len;
 
     char errstr[256] = "";
     sa_err_t err = sa_dispatch(req, errstr, sizeof(errstr));
@@ -313,7 +326,7 @@ static int check_size(sa_conn_t *conn, int32_t size) {
 /* Dispatch complete frames from rbuf, up to @p budget. @returns how many were dispatched. */
 static int parse_frames(sa_conn_t *conn, int budget) {
     int done = 0;
-    while (conn->fd >= 0 && done < budget && conn->nreqs < MAX_QUEUED) {
+    while (conn->fd >= 0 && done < budget && can_take_more(conn)) {
         size_t avail = conn->rlen - conn->roff;
         if (avail < 4) break;
         const uint8_t *p = conn->rbuf + conn->roff;
@@ -351,7 +364,7 @@ static int frames_buffered(const sa_conn_t *conn) {
 static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg);
 
 static void schedule_resume(sa_conn_t *conn) {
-    if (conn->fd >= 0 && frames_buffered(conn) && conn->nreqs < MAX_QUEUED && !sa_timer_running(&conn->resume))
+    if (conn->fd >= 0 && frames_buffered(conn) && can_take_more(conn) && !sa_timer_running(&conn->resume))
         sa_timer_start(conn->broker->loop, &conn->resume, 0, on_resume, conn);
 }
 

@@ -4,8 +4,9 @@
  *
  * States of a connection: OPEN (reading frames, dispatching, writing responses) -> CLOSED
  * (fd closed, pending requests cancelled, memory waiting in broker->_reap for before_sleep).
- * Reads pause while too many requests or response bytes are queued (a client that does not
- * read its responses cannot make the broker buffer without bound) and resume when drained.
+ * Reads pause while too many requests, request bytes or response bytes are queued (a client that
+ * pipelines faster than it is answered, or does not read its responses, cannot make the broker
+ * buffer without bound) and resume when drained.
  */
 #ifndef SA_BROKER_CONN_H
 #define SA_BROKER_CONN_H
