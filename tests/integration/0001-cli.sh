@@ -39,4 +39,10 @@ done
 
 "$S" up --help | grep -q -- "--work-ms MS" || fail "up --help lacks --work-ms"
 "$S" up --help | grep -q "(default: 127.0.0.1:8080)" || fail "up --help lacks the --http default"
+# docs/configuration.md is generated from the same option tables; it must not drift from them.
+if [ -n "${SAMSA_SOURCE_DIR:-}" ]; then
+  "$S" config-docs >"$out"
+  diff -u "$SAMSA_SOURCE_DIR/docs/configuration.md" "$out" >"$err" ||
+    fail "docs/configuration.md is out of date: run 'make docs' ($(head -c 600 "$err"))"
+fi
 echo "0001-cli: ok"
