@@ -18,12 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-
-#include "core/mem.h"
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/mem.h"
 #include "harness.h"
 
 typedef struct conn_s {
