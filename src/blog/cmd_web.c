@@ -24,8 +24,8 @@ static const sa_cfg_opt_t web_opts[] = {
      "address to serve HTTP on"},
     {NULL, "topic", 0, SA_CFG_STR, offsetof(sa_web_conf_t, topic), 0, 0, "blog_operations", "TOPIC",
      "topic new posts are produced to"},
-    {NULL, "results-topic", 0, SA_CFG_STR, offsetof(sa_web_conf_t, results_topic), 0, 0, "blog_results", "TOPIC",
-     "topic the worker publishes verdicts to"},
+    {NULL, "results-topic", 0, SA_CFG_STR, offsetof(sa_web_conf_t, results_topic), 0, 0, "blog_results",
+     "TOPIC", "topic the worker publishes verdicts to"},
     {NULL, "group", 0, SA_CFG_STR, offsetof(sa_web_conf_t, group), 0, 0, "blog_group", "GROUP",
      "the workers' consumer group (queue lag and workers alive)"},
     {NULL, "max-body", 0, SA_CFG_SIZE, offsetof(sa_web_conf_t, max_body), 1024, 64 << 20, "256k", "BYTES",
@@ -85,8 +85,8 @@ static int run_web(int argc, char **argv) {
         sa_log_error("web", "%s", errstr);
         goto out;
     }
-    sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s)", conf.http, conf.bootstrap, conf.topic,
-                conf.results_topic);
+    sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s)", conf.http, conf.bootstrap,
+                conf.topic, conf.results_topic);
     sigset_t none;
     sigemptyset(&none);
     while (!stop_signal) sigsuspend(&none); /* returns after each handled signal */
@@ -100,4 +100,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_web = {"web", "the blog web server (default 127.0.0.1:8080)", run_web, &web_spec, 1};
+const sa_command_t sa_cmd_web = {"web", "the blog web server (default 127.0.0.1:8080)", run_web, &web_spec,
+                                 1};

@@ -64,7 +64,10 @@ sa_lang_t sa_i18n_pick(const char *query, const char *accept_language) {
 }
 
 const char *sa_i18n_status(sa_lang_t lang, const char *status) {
-    static const struct { const char *name; sa_msg_t msg; } map[] = {
+    static const struct {
+        const char *name;
+        sa_msg_t msg;
+    } map[] = {
         {"queued", SA_MSG_STATUS_QUEUED},
         {"published", SA_MSG_STATUS_PUBLISHED},
         {"review", SA_MSG_STATUS_REVIEW},

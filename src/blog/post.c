@@ -34,7 +34,8 @@ static char *trim_own(char *s) {
     size_t start = 0, end = strlen(s);
     while (start < end && (s[start] == ' ' || s[start] == '\t' || s[start] == '\r' || s[start] == '\n'))
         start++;
-    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r' || s[end - 1] == '\n'))
+    while (end > start &&
+           (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r' || s[end - 1] == '\n'))
         end--;
     memmove(s, s + start, end - start);
     s[end - start] = '\0';
@@ -96,9 +97,9 @@ const char *sa_post_field_code(sa_field_err_t err) {
 
 json_t *sa_post_op_new(const sa_post_input_t *in, const char *id, const char *submitted_at,
                        const char *idempotency_key) {
-    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id,
-                           "title", in->title, "content", in->content, "author", in->author,
-                           "lang", sa_i18n_code(in->lang), "submitted_at", submitted_at);
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id, "title",
+                           in->title, "content", in->content, "author", in->author, "lang",
+                           sa_i18n_code(in->lang), "submitted_at", submitted_at);
     json_object_set_new(op, "idempotency_key", idempotency_key ? json_string(idempotency_key) : json_null());
     return op;
 }

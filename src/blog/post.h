@@ -10,9 +10,9 @@
 
 #include "blog/i18n.h"
 
-#define SA_POST_TITLE_MAX 200     /* characters (code points), after trimming */
+#define SA_POST_TITLE_MAX   200   /* characters (code points), after trimming */
 #define SA_POST_CONTENT_MAX 20000 /* characters */
-#define SA_POST_AUTHOR_MAX 80     /* characters; empty means anonymous */
+#define SA_POST_AUTHOR_MAX  80    /* characters; empty means anonymous */
 
 typedef enum sa_field_err_e {
     SA_FIELD_OK = 0,
@@ -41,8 +41,7 @@ int sa_post_validate(sa_post_input_t *in, sa_post_errors_t *errs);
 void sa_post_input_clear(sa_post_input_t *in);
 
 /** Write the message for @p err of a field whose limit is @p limit into @p buf. @returns buf. */
-const char *sa_post_field_message(sa_lang_t lang, sa_field_err_t err, int limit, char *buf,
-                                  size_t size);
+const char *sa_post_field_message(sa_lang_t lang, sa_field_err_t err, int limit, char *buf, size_t size);
 
 /** @returns the machine name of @p err ("required", "too_long", ...) for JSON errors. */
 const char *sa_post_field_code(sa_field_err_t err);

@@ -15,8 +15,8 @@
 #include "core/mem.h"
 
 #define LIST_DEFAULT 20
-#define LIST_MAX 200
-#define KEY_MAX 200 /* bytes of an Idempotency-Key */
+#define LIST_MAX     200
+#define KEY_MAX      200 /* bytes of an Idempotency-Key */
 
 static enum MHD_Result created(req_t *req, unsigned status, json_t *post) {
     char loc[64];
@@ -27,7 +27,8 @@ static enum MHD_Result created(req_t *req, unsigned status, json_t *post) {
 
 static enum MHD_Result unavailable(req_t *req, const char *why) {
     const char *extra[] = {"Retry-After", "5", NULL};
-    json_t *doc = json_pack("{s:s, s:s}", "error", "the queue is unavailable; nothing was sent", "detail", why);
+    json_t *doc =
+        json_pack("{s:s, s:s}", "error", "the queue is unavailable; nothing was sent", "detail", why);
     return sa_web_respond_json(req, 503, doc, extra);
 }
 
@@ -44,7 +45,11 @@ static int take_field(json_t *doc, const char *name, char **out) {
 
 static enum MHD_Result field_errors(req_t *req, const sa_post_errors_t *errs, const char *not_string) {
     json_t *fields = json_object();
-    struct { const char *name; sa_field_err_t err; int limit; } f[] = {
+    struct {
+        const char *name;
+        sa_field_err_t err;
+        int limit;
+    } f[] = {
         {"title", errs->title, SA_POST_TITLE_MAX},
         {"content", errs->content, SA_POST_CONTENT_MAX},
         {"author", errs->author, SA_POST_AUTHOR_MAX},
@@ -52,12 +57,15 @@ static enum MHD_Result field_errors(req_t *req, const sa_post_errors_t *errs, co
     char msg[256];
     for (size_t i = 0; i < SA_ARRAY_LEN(f); i++)
         if (f[i].err)
-            json_object_set_new(fields, f[i].name,
-                                json_pack("{s:s, s:s}", "code", sa_post_field_code(f[i].err), "message",
-                                          sa_post_field_message(req->lang, f[i].err, f[i].limit, msg, sizeof(msg))));
+            json_object_set_new(
+                fields, f[i].name,
+                json_pack("{s:s, s:s}", "code", sa_post_field_code(f[i].err), "message",
+                          sa_post_field_message(req->lang, f[i].err, f[i].limit, msg, sizeof(msg))));
     if (not_string)
-        json_object_set_new(fields, not_string, json_pack("{s:s, s:s}", "code", "type", "message", "must be a string"));
-    return sa_web_respond_json(req, 422, json_pack("{s:s, s:o}", "error", "invalid fields", "fields", fields), NULL);
+        json_object_set_new(fields, not_string,
+                            json_pack("{s:s, s:s}", "code", "type", "message", "must be a string"));
+    return sa_web_respond_json(req, 422, json_pack("{s:s, s:o}", "error", "invalid fields", "fields", fields),
+                               NULL);
 }
 
 enum MHD_Result sa_web_api_create(req_t *req) {
@@ -71,7 +79,8 @@ enum MHD_Result sa_web_api_create(req_t *req) {
     json_t *doc = json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
         char why[256];
-        snprintf(why, sizeof(why), "malformed JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        snprintf(why, sizeof(why), "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
         return sa_web_respond_error(req, 400, why, NULL);
     }
     if (!json_is_object(doc)) {
@@ -96,7 +105,9 @@ enum MHD_Result sa_web_api_create(req_t *req) {
         size_t n = strlen(key);
         int ok = n > 0 && n <= KEY_MAX;
         for (size_t i = 0; ok && i < n; i++) ok = key[i] > 0x20 && key[i] < 0x7f;
-        if (!ok) return sa_web_respond_error(req, 400, "Idempotency-Key must be 1-200 visible ASCII characters", NULL);
+        if (!ok)
+            return sa_web_respond_error(req, 400, "Idempotency-Key must be 1-200 visible ASCII characters",
+                                        NULL);
         size_t klen = n + 5;
         req->key = sa_malloc(klen);
         snprintf(req->key, klen, "api:%s", key);
@@ -108,13 +119,15 @@ enum MHD_Result sa_web_api_create(req_t *req) {
             int same = sa_post_same_as(&req->in, prev);
             if (!same) {
                 json_decref(prev);
-                return sa_web_respond_error(req, 422, "Idempotency-Key was already used with a different body", NULL);
+                return sa_web_respond_error(req, 422,
+                                            "Idempotency-Key was already used with a different body", NULL);
             }
             return created(req, 200, prev);
         }
         if (claim == SA_CLAIM_INFLIGHT) {
             const char *extra[] = {"Retry-After", "1", NULL};
-            return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress", extra);
+            return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress",
+                                        extra);
         }
     }
     if (!sa_web_kafka_healthy(req->srv->kafka)) return unavailable(req, "broker unreachable");
@@ -135,7 +148,8 @@ enum MHD_Result sa_web_api_list(req_t *req) {
         return sa_web_respond_error(req, 400, "before must be a post id", NULL);
     json_t *posts = sa_web_store_list(req->srv->store, before, (int)limit);
     size_t n = json_array_size(posts);
-    json_t *next = n == (size_t)limit ? json_copy(json_object_get(json_array_get(posts, n - 1), "id")) : json_null();
+    json_t *next =
+        n == (size_t)limit ? json_copy(json_object_get(json_array_get(posts, n - 1), "id")) : json_null();
     return sa_web_respond_json(req, 200, json_pack("{s:o, s:o}", "posts", posts, "next_before", next), NULL);
 }
 

@@ -20,11 +20,13 @@ static int hexval(char c) {
 static char *decode(const char *s, size_t len) {
     char *out = sa_malloc(len + 1), *o = out;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '+') *o++ = ' ';
+        if (s[i] == '+')
+            *o++ = ' ';
         else if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
             i += 2;
-        } else *o++ = s[i];
+        } else
+            *o++ = s[i];
     }
     *o = '\0';
     return out;

@@ -11,21 +11,25 @@
 
 #include "blog/web_form.h"
 
-void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s, const char *lang_switch_url) {
-    sa_buf_printf(out, "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
+void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s,
+                   const char *lang_switch_url) {
+    sa_buf_printf(out,
+                  "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
                   sa_i18n_code(lang));
     sa_html_escape(out, title);
     sa_buf_append_str(out, "</title><link rel=\"stylesheet\" href=\"/static/style.css\">");
     if (refresh_s > 0)
         sa_buf_printf(out, "<noscript><meta http-equiv=\"refresh\" content=\"%d\"></noscript>", refresh_s);
-    sa_buf_printf(out, "<script src=\"/static/live.js\" defer></script></head>\n<body data-lang=\"%s\" data-i18n=\"",
-                  sa_i18n_code(lang));
+    sa_buf_printf(
+        out, "<script src=\"/static/live.js\" defer></script></head>\n<body data-lang=\"%s\" data-i18n=\"",
+        sa_i18n_code(lang));
     /* the few words live.js writes, in the page's language */
-    json_t *words = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "status_queued", sa_i18n(lang, SA_MSG_STATUS_QUEUED),
-                              "status_published", sa_i18n(lang, SA_MSG_STATUS_PUBLISHED), "status_review",
-                              sa_i18n(lang, SA_MSG_STATUS_REVIEW), "status_rejected", sa_i18n(lang, SA_MSG_STATUS_REJECTED),
-                              "score", sa_i18n(lang, SA_MSG_SCORE), "anonymous", sa_i18n(lang, SA_MSG_ANONYMOUS));
+    json_t *words = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s}", "status_queued", sa_i18n(lang, SA_MSG_STATUS_QUEUED),
+        "status_published", sa_i18n(lang, SA_MSG_STATUS_PUBLISHED), "status_review",
+        sa_i18n(lang, SA_MSG_STATUS_REVIEW), "status_rejected", sa_i18n(lang, SA_MSG_STATUS_REJECTED),
+        "score", sa_i18n(lang, SA_MSG_SCORE), "anonymous", sa_i18n(lang, SA_MSG_ANONYMOUS));
     char *text = json_dumps(words, JSON_COMPACT);
     json_decref(words);
     sa_html_escape(out, text ? text : "{}");
@@ -121,7 +125,11 @@ void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_web_stats_t *st, int6
     sa_buf_append_str(out, "<aside class=\"stats\"><h2>");
     sa_html_escape(out, sa_i18n(lang, SA_MSG_STATS));
     sa_buf_append_str(out, "</h2><dl>");
-    struct { const char *id; sa_msg_t label; int64_t v; } rows[] = {
+    struct {
+        const char *id;
+        sa_msg_t label;
+        int64_t v;
+    } rows[] = {
         {"queued", SA_MSG_STAT_QUEUED, st->queued},
         {"processed", SA_MSG_STAT_PROCESSED, st->processed},
         {"published", SA_MSG_STAT_PUBLISHED, st->published},
@@ -133,8 +141,10 @@ void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_web_stats_t *st, int6
         sa_buf_printf(out, "<div><dt>");
         sa_html_escape(out, sa_i18n(lang, rows[i].label));
         sa_buf_printf(out, "</dt><dd id=\"stat-%s\">", rows[i].id);
-        if (rows[i].v >= 0) sa_buf_printf(out, "%lld", (long long)rows[i].v);
-        else sa_buf_append_str(out, "—");
+        if (rows[i].v >= 0)
+            sa_buf_printf(out, "%lld", (long long)rows[i].v);
+        else
+            sa_buf_append_str(out, "—");
         sa_buf_append_str(out, "</dd></div>");
     }
     sa_buf_append_str(out, "</dl></aside>");

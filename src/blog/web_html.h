@@ -13,7 +13,8 @@
 
 /** Open the document: head with @p title (escaped), stylesheet, script; @p refresh_s > 0 adds a
  *  <noscript> meta refresh so pages without JavaScript update themselves. */
-void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s, const char *lang_switch_url);
+void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s,
+                   const char *lang_switch_url);
 void sa_html_end(sa_buf_t *out);
 
 /** A <time> element for an RFC 3339 UTC time, shown as "YYYY-MM-DD HH:MM UTC". */

@@ -27,8 +27,18 @@
 #include "core/buf.h"
 
 typedef enum route_e {
-    ROUTE_INDEX, ROUTE_POST_FORM, ROUTE_POST_PAGE, ROUTE_API_CREATE, ROUTE_API_LIST, ROUTE_API_GET,
-    ROUTE_API_EVENTS, ROUTE_API_STATS, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_STATIC, ROUTE_OTHER,
+    ROUTE_INDEX,
+    ROUTE_POST_FORM,
+    ROUTE_POST_PAGE,
+    ROUTE_API_CREATE,
+    ROUTE_API_LIST,
+    ROUTE_API_GET,
+    ROUTE_API_EVENTS,
+    ROUTE_API_STATS,
+    ROUTE_HEALTHZ,
+    ROUTE_METRICS,
+    ROUTE_STATIC,
+    ROUTE_OTHER,
     ROUTE_COUNT_
 } route_t;
 
@@ -59,32 +69,33 @@ typedef struct req_s {
     sa_web_server_t *srv;
     struct MHD_Connection *conn;
     route_t route;
-    const char *path_arg;   /* the {id} of /posts/{id} and /api/posts/{id} (points into the URL) */
-    sa_buf_t body;          /* the request body, capped at max_body */
-    int too_large;          /* the body passed max_body */
-    atomic_int state;       /* req_state_t */
-    char *ack_err;          /* owned; NULL when the broker acknowledged */
-    int64_t t0_us;          /* when the produce started (latency metric) */
-    sa_post_input_t in;     /* the submitted post, once parsed */
+    const char *path_arg; /* the {id} of /posts/{id} and /api/posts/{id} (points into the URL) */
+    sa_buf_t body;        /* the request body, capped at max_body */
+    int too_large;        /* the body passed max_body */
+    atomic_int state;     /* req_state_t */
+    char *ack_err;        /* owned; NULL when the broker acknowledged */
+    int64_t t0_us;        /* when the produce started (latency metric) */
+    sa_post_input_t in;   /* the submitted post, once parsed */
     char id[SA_ULID_LEN + 1];
-    char *key;              /* owned idempotency key, or NULL */
-    json_t *op;             /* owned record that was produced */
+    char *key;  /* owned idempotency key, or NULL */
+    json_t *op; /* owned record that was produced */
     sa_lang_t lang;
-    char token[40];         /* form: the one-time token */
-    char csrf[40];          /* form: the CSRF value (also the cookie) */
-    int set_cookie;         /* send the CSRF cookie with the answer */
+    char token[40]; /* form: the one-time token */
+    char csrf[40];  /* form: the CSRF value (also the cookie) */
+    int set_cookie; /* send the CSRF cookie with the answer */
 } req_t;
 
 /* --- web_server.c ---------------------------------------------------------------------------- */
 
 /** Queue @p body (copied) with @p status and @p ctype plus the security headers; counts metrics.
  *  @p extra: NULL-terminated header name/value pairs, may be NULL. */
-enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, const char *body,
-                               size_t len, const char *const *extra);
+enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, const char *body, size_t len,
+                               const char *const *extra);
 /** JSON answer; takes @p doc. */
 enum MHD_Result sa_web_respond_json(req_t *req, unsigned status, json_t *doc, const char *const *extra);
 /** {"error": message} with @p status. */
-enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *message, const char *const *extra);
+enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *message,
+                                     const char *const *extra);
 
 /**
  * Reserve, produce and suspend for req->in (validated) with idempotency key req->key (may be
@@ -102,11 +113,11 @@ const char *sa_web_query(req_t *req, const char *name);
 
 /* --- web_pages.c ----------------------------------------------------------------------------- */
 enum MHD_Result sa_web_page_index(req_t *req);
-enum MHD_Result sa_web_page_post_form(req_t *req);  /* POST /posts, both calls (submit, ack) */
+enum MHD_Result sa_web_page_post_form(req_t *req); /* POST /posts, both calls (submit, ack) */
 enum MHD_Result sa_web_page_post(req_t *req);
 
 /* --- web_api.c ------------------------------------------------------------------------------- */
-enum MHD_Result sa_web_api_create(req_t *req);      /* POST /api/posts, both calls */
+enum MHD_Result sa_web_api_create(req_t *req); /* POST /api/posts, both calls */
 enum MHD_Result sa_web_api_list(req_t *req);
 enum MHD_Result sa_web_api_get(req_t *req);
 enum MHD_Result sa_web_api_stats(req_t *req);

@@ -30,11 +30,11 @@ struct sa_web_kafka_s {
     rd_kafka_topic_t *rkt;
     rd_kafka_t *consumer;
     pthread_t poller, tail, monitor;
-    int threads;               /* how many of the three were started */
+    int threads; /* how many of the three were started */
     atomic_int run;
     _Atomic int64_t last_ok_ms; /* monotonic time of the last successful metadata answer */
     _Atomic int64_t lag, workers;
-    int assigned[2];           /* partitions assigned so far, per topic */
+    int assigned[2]; /* partitions assigned so far, per topic */
     pthread_mutex_t sleep_lock;
     pthread_cond_t sleep_cond;
 };
@@ -108,11 +108,10 @@ static void apply(sa_web_kafka_t *k, const rd_kafka_message_t *msg) {
     json_t *v = json_loadb(msg->payload, msg->len, 0, &jerr);
     int rc = -1;
     if (json_is_object(v))
-        rc = is_op ? sa_web_store_apply_op(k->store, v)
-                                           : sa_web_store_apply_result(k->store, v);
+        rc = is_op ? sa_web_store_apply_op(k->store, v) : sa_web_store_apply_result(k->store, v);
     if (rc < 0)
-        sa_log_debug(SA_DBG_HTTP, "web", "skipped a record of %s [%d] at %lld that is not a post",
-                     topic, (int)msg->partition, (long long)msg->offset);
+        sa_log_debug(SA_DBG_HTTP, "web", "skipped a record of %s [%d] at %lld that is not a post", topic,
+                     (int)msg->partition, (long long)msg->offset);
     json_decref(v);
 }
 
@@ -127,7 +126,8 @@ static void *tail_main(void *arg) {
         }
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(k->consumer, 100);
         if (!msg) continue;
-        if (!msg->err) apply(k, msg);
+        if (!msg->err)
+            apply(k, msg);
         else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
             sa_log_debug(SA_DBG_HTTP, "web", "tail: %s", rd_kafka_message_errstr(msg));
         rd_kafka_message_destroy(msg);
@@ -148,16 +148,18 @@ static void measure_queue(sa_web_kafka_t *k, int partitions, rd_kafka_queue_t *q
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 3000);
     rd_kafka_ListConsumerGroupOffsets_destroy(req);
     rd_kafka_topic_partition_list_destroy(want);
-    const rd_kafka_ListConsumerGroupOffsets_result_t *res = ev ? rd_kafka_event_ListConsumerGroupOffsets_result(ev) : NULL;
+    const rd_kafka_ListConsumerGroupOffsets_result_t *res =
+        ev ? rd_kafka_event_ListConsumerGroupOffsets_result(ev) : NULL;
     size_t cnt = 0;
-    const rd_kafka_group_result_t **groups = res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt) : NULL;
+    const rd_kafka_group_result_t **groups =
+        res ? rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt) : NULL;
     if (cnt == 1 && !rd_kafka_group_result_error(groups[0])) {
         const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(groups[0]);
         lag = 0;
         for (int i = 0; parts && i < parts->cnt; i++) {
             int64_t lo, hi;
-            if (rd_kafka_query_watermark_offsets(k->producer, k->conf.topic, parts->elems[i].partition,
-                                                 &lo, &hi, 1000)) {
+            if (rd_kafka_query_watermark_offsets(k->producer, k->conf.topic, parts->elems[i].partition, &lo,
+                                                 &hi, 1000)) {
                 lag = -1;
                 break;
             }
@@ -202,11 +204,14 @@ static void *monitor_main(void *arg) {
     return NULL;
 }
 
-sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t *store,
-                                 char *errstr, size_t errstr_size) {
-    static const char *const producer_defaults[] = {
-        "acks=all", "enable.idempotence=true", "linger.ms=1", "message.timeout.ms=5000",
-        "socket.connection.setup.timeout.ms=3000", NULL};
+sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t *store, char *errstr,
+                                 size_t errstr_size) {
+    static const char *const producer_defaults[] = {"acks=all",
+                                                    "enable.idempotence=true",
+                                                    "linger.ms=1",
+                                                    "message.timeout.ms=5000",
+                                                    "socket.connection.setup.timeout.ms=3000",
+                                                    NULL};
     static const char *const consumer_defaults[] = {
         "group.id=samsa-web", "enable.auto.commit=false", "enable.auto.offset.store=false",
         "fetch.wait.max.ms=100", "enable.partition.eof=false", "topic.metadata.refresh.interval.ms=5000",
@@ -223,7 +228,8 @@ sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t
     pthread_mutex_init(&k->sleep_lock, NULL);
     pthread_cond_init(&k->sleep_cond, NULL);
 
-    rd_kafka_conf_t *pconf = sa_kconf_new(conf->bootstrap, producer_defaults, conf->overrides, errstr, errstr_size);
+    rd_kafka_conf_t *pconf =
+        sa_kconf_new(conf->bootstrap, producer_defaults, conf->overrides, errstr, errstr_size);
     if (!pconf) goto err;
     rd_kafka_conf_set_dr_msg_cb(pconf, dr_cb);
     rd_kafka_conf_set_opaque(pconf, k);
@@ -273,12 +279,12 @@ err:
     return NULL;
 }
 
-int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, size_t len,
-                         void *msg_opaque, char *errstr, size_t errstr_size) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        k->producer, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, size_t len, void *msg_opaque,
+                         char *errstr, size_t errstr_size) {
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(k->producer, RD_KAFKA_V_RKT(k->rkt), RD_KAFKA_V_KEY(key, strlen(key)),
+                          RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     if (err) {
         snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
         return -1;
@@ -286,9 +292,7 @@ int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, 
     return 0;
 }
 
-int sa_web_kafka_healthy(sa_web_kafka_t *k) {
-    return sa_mono_ms() - atomic_load(&k->last_ok_ms) < 3000;
-}
+int sa_web_kafka_healthy(sa_web_kafka_t *k) { return sa_mono_ms() - atomic_load(&k->last_ok_ms) < 3000; }
 
 void sa_web_kafka_queue(sa_web_kafka_t *k, int64_t *lag, int64_t *workers) {
     *lag = atomic_load(&k->lag);

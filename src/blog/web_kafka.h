@@ -34,16 +34,16 @@ typedef struct sa_web_kafka_conf_s {
 } sa_web_kafka_conf_t;
 
 /** @returns new, with its threads running; NULL with errstr on a bad configuration. Borrows @p store. */
-sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t *store,
-                                 char *errstr, size_t errstr_size);
+sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t *store, char *errstr,
+                                 size_t errstr_size);
 
 /**
  * Produce @p value (copied) with @p key to the operations topic. The ack callback gets
  * @p msg_opaque later. @returns 0, or -1 with errstr if it could not even be queued (then no
  * callback comes).
  */
-int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, size_t len,
-                         void *msg_opaque, char *errstr, size_t errstr_size);
+int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, size_t len, void *msg_opaque,
+                         char *errstr, size_t errstr_size);
 
 /** @returns 1 if the broker answered within the last few seconds, else 0. */
 int sa_web_kafka_healthy(sa_web_kafka_t *k);

@@ -17,7 +17,7 @@ static const double bounds_ms[] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000
 
 struct sa_web_metrics_s {
     _Atomic uint64_t requests[ROUTE_COUNT_][N_CODES + 1]; /* last column: any other code */
-    _Atomic uint64_t buckets[N_BOUNDS + 1];                /* produce latency, +Inf last */
+    _Atomic uint64_t buckets[N_BOUNDS + 1];               /* produce latency, +Inf last */
     _Atomic uint64_t latency_sum_us, produced_ok, produced_failed;
 };
 
@@ -42,8 +42,9 @@ void sa_web_metrics_produce(sa_web_metrics_t *m, int64_t latency_us, int ok) {
 enum MHD_Result sa_web_metrics_page(req_t *req) {
     sa_web_metrics_t *m = req->srv->metrics;
     sa_buf_t out = SA_BUF_INIT(0);
-    sa_buf_append_str(&out, "# HELP samsa_web_requests_total HTTP requests answered, by route and status code.\n"
-                            "# TYPE samsa_web_requests_total counter\n");
+    sa_buf_append_str(&out,
+                      "# HELP samsa_web_requests_total HTTP requests answered, by route and status code.\n"
+                      "# TYPE samsa_web_requests_total counter\n");
     for (int r = 0; r < ROUTE_COUNT_; r++)
         for (size_t c = 0; c <= N_CODES; c++) {
             uint64_t v = atomic_load_explicit(&m->requests[r][c], memory_order_relaxed);
@@ -53,38 +54,52 @@ enum MHD_Result sa_web_metrics_page(req_t *req) {
             sa_buf_printf(&out, "samsa_web_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
                           sa_web_route_names[r], code, (unsigned long long)v);
         }
-    sa_buf_append_str(&out, "# HELP samsa_web_produce_latency_seconds Time from produce to the broker's acknowledgement.\n"
-                            "# TYPE samsa_web_produce_latency_seconds histogram\n");
+    sa_buf_append_str(
+        &out, "# HELP samsa_web_produce_latency_seconds Time from produce to the broker's acknowledgement.\n"
+              "# TYPE samsa_web_produce_latency_seconds histogram\n");
     uint64_t cum = 0;
     for (size_t b = 0; b <= N_BOUNDS; b++) {
         cum += atomic_load_explicit(&m->buckets[b], memory_order_relaxed);
         if (b < N_BOUNDS)
-            sa_buf_printf(&out, "samsa_web_produce_latency_seconds_bucket{le=\"%g\"} %llu\n", bounds_ms[b] / 1000,
-                          (unsigned long long)cum);
+            sa_buf_printf(&out, "samsa_web_produce_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                          bounds_ms[b] / 1000, (unsigned long long)cum);
         else
-            sa_buf_printf(&out, "samsa_web_produce_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+            sa_buf_printf(&out, "samsa_web_produce_latency_seconds_bucket{le=\"+Inf\"} %llu\n",
+                          (unsigned long long)cum);
     }
-    sa_buf_printf(&out, "samsa_web_produce_latency_seconds_sum %.6f\nsamsa_web_produce_latency_seconds_count %llu\n",
-                  (double)atomic_load(&m->latency_sum_us) / 1e6, (unsigned long long)cum);
-    sa_buf_printf(&out, "# HELP samsa_web_produce_failed_total Posts the broker did not acknowledge.\n"
-                        "# TYPE samsa_web_produce_failed_total counter\nsamsa_web_produce_failed_total %llu\n",
+    sa_buf_printf(
+        &out, "samsa_web_produce_latency_seconds_sum %.6f\nsamsa_web_produce_latency_seconds_count %llu\n",
+        (double)atomic_load(&m->latency_sum_us) / 1e6, (unsigned long long)cum);
+    sa_buf_printf(&out,
+                  "# HELP samsa_web_produce_failed_total Posts the broker did not acknowledge.\n"
+                  "# TYPE samsa_web_produce_failed_total counter\nsamsa_web_produce_failed_total %llu\n",
                   (unsigned long long)atomic_load(&m->produced_failed));
     sa_web_stats_t st;
     sa_web_store_stats(req->srv->store, &st);
-    sa_buf_printf(&out, "# HELP samsa_web_posts Posts known to this server, by status.\n# TYPE samsa_web_posts gauge\n"
-                        "samsa_web_posts{status=\"queued\"} %lld\nsamsa_web_posts{status=\"published\"} %lld\n"
-                        "samsa_web_posts{status=\"review\"} %lld\nsamsa_web_posts{status=\"rejected\"} %lld\n",
-                  (long long)st.queued, (long long)st.published, (long long)st.review, (long long)st.rejected);
+    sa_buf_printf(
+        &out,
+        "# HELP samsa_web_posts Posts known to this server, by status.\n# TYPE samsa_web_posts gauge\n"
+        "samsa_web_posts{status=\"queued\"} %lld\nsamsa_web_posts{status=\"published\"} %lld\n"
+        "samsa_web_posts{status=\"review\"} %lld\nsamsa_web_posts{status=\"rejected\"} %lld\n",
+        (long long)st.queued, (long long)st.published, (long long)st.review, (long long)st.rejected);
     int64_t lag, workers;
     sa_web_kafka_queue(req->srv->kafka, &lag, &workers);
-    sa_buf_printf(&out, "# HELP samsa_web_sse_clients Open Server-Sent Events streams.\n# TYPE samsa_web_sse_clients gauge\n"
-                        "samsa_web_sse_clients %d\n", sa_web_sse_clients(req->srv->sse));
+    sa_buf_printf(
+        &out,
+        "# HELP samsa_web_sse_clients Open Server-Sent Events streams.\n# TYPE samsa_web_sse_clients gauge\n"
+        "samsa_web_sse_clients %d\n",
+        sa_web_sse_clients(req->srv->sse));
     if (lag >= 0)
-        sa_buf_printf(&out, "# HELP samsa_web_consumer_lag Records of the operations topic the workers have not committed.\n"
-                            "# TYPE samsa_web_consumer_lag gauge\nsamsa_web_consumer_lag %lld\n", (long long)lag);
+        sa_buf_printf(
+            &out,
+            "# HELP samsa_web_consumer_lag Records of the operations topic the workers have not committed.\n"
+            "# TYPE samsa_web_consumer_lag gauge\nsamsa_web_consumer_lag %lld\n",
+            (long long)lag);
     if (workers >= 0)
-        sa_buf_printf(&out, "# HELP samsa_web_workers Members of the workers' consumer group.\n"
-                            "# TYPE samsa_web_workers gauge\nsamsa_web_workers %lld\n", (long long)workers);
+        sa_buf_printf(&out,
+                      "# HELP samsa_web_workers Members of the workers' consumer group.\n"
+                      "# TYPE samsa_web_workers gauge\nsamsa_web_workers %lld\n",
+                      (long long)workers);
     enum MHD_Result rc = sa_web_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
                                         (const char *)out.data, out.len, NULL);
     sa_buf_free(&out);

@@ -16,8 +16,8 @@
 #include "blog/web_int.h"
 #include "core/mem.h"
 
-#define FEED_LIMIT 50     /* posts on the front page */
-#define TOKEN_BYTES 16    /* one-time token and CSRF value: 128 random bits, 32 hex characters */
+#define FEED_LIMIT  50 /* posts on the front page */
+#define TOKEN_BYTES 16 /* one-time token and CSRF value: 128 random bits, 32 hex characters */
 
 /* Make sure req->csrf holds the cookie's value, or a new one to set. */
 static void ensure_csrf(req_t *req) {
@@ -55,17 +55,26 @@ static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs,
         sa_html_escape(out, banner);
         sa_buf_append_str(out, "</p>");
     }
-    sa_buf_printf(out, "<form method=\"post\" action=\"/posts?lang=%s\" id=\"post-form\" novalidate>"
-                       "<input type=\"hidden\" name=\"token\" value=\"%s\">"
-                       "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+    sa_buf_printf(out,
+                  "<form method=\"post\" action=\"/posts?lang=%s\" id=\"post-form\" novalidate>"
+                  "<input type=\"hidden\" name=\"token\" value=\"%s\">"
+                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                   sa_i18n_code(lang), req->token, req->csrf);
-    struct { const char *name; sa_msg_t label; sa_field_err_t err; int limit; const char *value; int area; } f[] = {
+    struct {
+        const char *name;
+        sa_msg_t label;
+        sa_field_err_t err;
+        int limit;
+        const char *value;
+        int area;
+    } f[] = {
         {"title", SA_MSG_FIELD_TITLE, errs->title, SA_POST_TITLE_MAX, req->in.title, 0},
         {"content", SA_MSG_FIELD_CONTENT, errs->content, SA_POST_CONTENT_MAX, req->in.content, 1},
         {"author", SA_MSG_FIELD_AUTHOR, errs->author, SA_POST_AUTHOR_MAX, req->in.author, 0},
     };
     for (size_t i = 0; i < SA_ARRAY_LEN(f); i++) {
-        sa_buf_printf(out, "<div class=\"field%s\"><label for=\"f-%s\">", f[i].err ? " invalid" : "", f[i].name);
+        sa_buf_printf(out, "<div class=\"field%s\"><label for=\"f-%s\">", f[i].err ? " invalid" : "",
+                      f[i].name);
         sa_html_escape(out, sa_i18n(lang, f[i].label));
         if (i == 2) {
             sa_buf_append_str(out, " <small>(");
@@ -75,8 +84,8 @@ static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs,
         sa_buf_append_str(out, "</label>");
         const char *aria = f[i].err ? " aria-invalid=\"true\"" : "";
         if (f[i].area) {
-            sa_buf_printf(out, "<textarea id=\"f-%s\" name=\"%s\" rows=\"6\" maxlength=\"%d\"%s%s>", f[i].name,
-                          f[i].name, f[i].limit, aria, i < 2 ? " required" : "");
+            sa_buf_printf(out, "<textarea id=\"f-%s\" name=\"%s\" rows=\"6\" maxlength=\"%d\"%s%s>",
+                          f[i].name, f[i].name, f[i].limit, aria, i < 2 ? " required" : "");
             sa_html_escape(out, f[i].value ? f[i].value : "");
             sa_buf_append_str(out, "</textarea>");
         } else {
@@ -100,8 +109,8 @@ static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs,
 }
 
 static enum MHD_Result send_page(req_t *req, unsigned status, sa_buf_t *page, const char *const *extra) {
-    enum MHD_Result rc = sa_web_respond(req, status, "text/html; charset=utf-8", (const char *)page->data,
-                                        page->len, extra);
+    enum MHD_Result rc =
+        sa_web_respond(req, status, "text/html; charset=utf-8", (const char *)page->data, page->len, extra);
     sa_buf_free(page);
     return rc;
 }
@@ -214,8 +223,9 @@ enum MHD_Result sa_web_page_post(req_t *req) {
         status = 404;
     } else {
         /* a post known only as in flight (a repeated form) renders as queued */
-        if (!post) post = json_pack("{s:s, s:s, s:s, s:s, s:n, s:[]}", "id", id, "title", "", "content", "",
-                                    "status", "queued", "score", "reasons");
+        if (!post)
+            post = json_pack("{s:s, s:s, s:s, s:s, s:n, s:[]}", "id", id, "title", "", "content", "",
+                             "status", "queued", "score", "reasons");
         const char *st = json_string_value(json_object_get(post, "status"));
         int pending = !st || !strcmp(st, "queued");
         const char *title = json_string_value(json_object_get(post, "title"));

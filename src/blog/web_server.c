@@ -22,12 +22,18 @@
 #include "core/net.h"
 #include "core/time.h"
 
-const char *const sa_web_route_names[ROUTE_COUNT_] = {
-    [ROUTE_INDEX] = "/", [ROUTE_POST_FORM] = "POST /posts", [ROUTE_POST_PAGE] = "/posts/{id}",
-    [ROUTE_API_CREATE] = "POST /api/posts", [ROUTE_API_LIST] = "/api/posts",
-    [ROUTE_API_GET] = "/api/posts/{id}", [ROUTE_API_EVENTS] = "/api/events",
-    [ROUTE_API_STATS] = "/api/stats", [ROUTE_HEALTHZ] = "/healthz", [ROUTE_METRICS] = "/metrics",
-    [ROUTE_STATIC] = "/static", [ROUTE_OTHER] = "other"};
+const char *const sa_web_route_names[ROUTE_COUNT_] = {[ROUTE_INDEX] = "/",
+                                                      [ROUTE_POST_FORM] = "POST /posts",
+                                                      [ROUTE_POST_PAGE] = "/posts/{id}",
+                                                      [ROUTE_API_CREATE] = "POST /api/posts",
+                                                      [ROUTE_API_LIST] = "/api/posts",
+                                                      [ROUTE_API_GET] = "/api/posts/{id}",
+                                                      [ROUTE_API_EVENTS] = "/api/events",
+                                                      [ROUTE_API_STATS] = "/api/stats",
+                                                      [ROUTE_HEALTHZ] = "/healthz",
+                                                      [ROUTE_METRICS] = "/metrics",
+                                                      [ROUTE_STATIC] = "/static",
+                                                      [ROUTE_OTHER] = "other"};
 
 /* Pages load only our own script and style; no inline script anywhere. */
 static const char csp[] =
@@ -43,8 +49,8 @@ static void add_headers(struct MHD_Response *resp, const char *ctype, const char
     for (; extra && extra[0]; extra += 2) MHD_add_response_header(resp, extra[0], extra[1]);
 }
 
-enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, const char *body,
-                               size_t len, const char *const *extra) {
+enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, const char *body, size_t len,
+                               const char *const *extra) {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     add_headers(resp, ctype, extra);
     if (req->set_cookie && req->csrf[0]) {
@@ -61,13 +67,14 @@ enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, c
 enum MHD_Result sa_web_respond_json(req_t *req, unsigned status, json_t *doc, const char *const *extra) {
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(doc);
-    enum MHD_Result rc = sa_web_respond(req, status, "application/json", text ? text : "{}",
-                                        text ? strlen(text) : 2, extra);
+    enum MHD_Result rc =
+        sa_web_respond(req, status, "application/json", text ? text : "{}", text ? strlen(text) : 2, extra);
     free(text);
     return rc;
 }
 
-enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *message, const char *const *extra) {
+enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *message,
+                                     const char *const *extra) {
     return sa_web_respond_json(req, status, json_pack("{s:s}", "error", message), extra);
 }
 
@@ -170,11 +177,15 @@ static route_t route_of(const char *method, const char *url, const char **arg) {
 
 static enum MHD_Result not_routed(req_t *req, const char *url) {
     /* a known path with the wrong method is 405, anything else 404 */
-    static const char *const known[] = {"/", "/posts", "/api/posts", "/api/events", "/api/stats",
-                                        "/healthz", "/metrics"};
+    static const char *const known[] = {"/",          "/posts",   "/api/posts", "/api/events",
+                                        "/api/stats", "/healthz", "/metrics"};
     for (size_t i = 0; i < SA_ARRAY_LEN(known); i++)
         if (!strcmp(url, known[i]) || !strncmp(url, "/posts/", 7) || !strncmp(url, "/api/posts/", 11)) {
-            const char *allow[] = {"Allow", !strcmp(url, "/posts") ? "POST" : !strcmp(url, "/api/posts") ? "GET, POST" : "GET", NULL};
+            const char *allow[] = {"Allow",
+                                   !strcmp(url, "/posts")       ? "POST"
+                                   : !strcmp(url, "/api/posts") ? "GET, POST"
+                                                                : "GET",
+                                   NULL};
             return sa_web_respond_error(req, 405, "method not allowed", allow);
         }
     return sa_web_respond_error(req, 404, "not found", NULL);
@@ -206,9 +217,9 @@ static enum MHD_Result dispatch(req_t *req, const char *url) {
     }
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
     (void)version;
     sa_web_server_t *srv = cls;
     req_t *req = *con_cls;
@@ -282,10 +293,10 @@ sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, char *errstr, si
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-        MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(errstr, errstr_size, "cannot listen on %s (in use, or not a local address)", conf->http);
         goto err;
@@ -299,7 +310,8 @@ err:
 void sa_web_server_stop(sa_web_server_t *srv) {
     if (!srv) return;
     atomic_store(&srv->stopping, 1);
-    MHD_socket listen_fd = srv->daemon ? MHD_quiesce_daemon(srv->daemon) : MHD_INVALID_SOCKET; /* no new connections */
+    MHD_socket listen_fd =
+        srv->daemon ? MHD_quiesce_daemon(srv->daemon) : MHD_INVALID_SOCKET; /* no new connections */
     if (srv->kafka) {
         /* every waiting request gets its delivery report, hence its answer */
         int left = sa_web_kafka_flush(srv->kafka, 10000);

@@ -14,14 +14,14 @@
 typedef struct sa_web_server_s sa_web_server_t;
 
 typedef struct sa_web_conf_s {
-    char *bootstrap;      /* -b */
-    sa_strlist_t x;       /* -X key=value */
-    char *http;           /* HOST:PORT to listen on */
-    char *topic;          /* blog_operations */
-    char *results_topic;  /* blog_results */
-    char *group;          /* the workers' consumer group (for lag and members) */
-    int64_t max_body;     /* bytes; larger bodies get 413 */
-    int64_t threads;      /* HTTP polling threads */
+    char *bootstrap;     /* -b */
+    sa_strlist_t x;      /* -X key=value */
+    char *http;          /* HOST:PORT to listen on */
+    char *topic;         /* blog_operations */
+    char *results_topic; /* blog_results */
+    char *group;         /* the workers' consumer group (for lag and members) */
+    int64_t max_body;    /* bytes; larger bodies get 413 */
+    int64_t threads;     /* HTTP polling threads */
     char *log_level;
     char *debug;
 } sa_web_conf_t;

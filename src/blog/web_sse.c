@@ -24,8 +24,8 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define BEAT_MS 3000   /* heartbeat: a "stats" event at least this often */
-#define BLOCK 16384    /* largest write libmicrohttpd asks of one callback */
+#define BEAT_MS 3000  /* heartbeat: a "stats" event at least this often */
+#define BLOCK   16384 /* largest write libmicrohttpd asks of one callback */
 
 typedef struct sse_client_s {
     sa_web_sse_t *sse;
@@ -156,8 +156,10 @@ static void reader_free(void *cls) {
     sse_client_t *c = cls;
     sa_web_sse_t *sse = c->sse;
     pthread_mutex_lock(&sse->lock);
-    if (c->prev) c->prev->next = c->next;
-    else sse->head = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sse->head = c->next;
     if (c->next) c->next->prev = c->prev;
     sse->clients--;
     pthread_mutex_unlock(&sse->lock);
@@ -184,7 +186,8 @@ enum MHD_Result sa_web_sse_open(req_t *req) {
     sse->head = c;
     sse->clients++;
     pthread_mutex_unlock(&sse->lock);
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK, reader, c, reader_free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, BLOCK, reader, c, reader_free);
     MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

@@ -26,10 +26,10 @@ typedef struct event_s {
 
 struct sa_web_store_s {
     pthread_mutex_t lock;
-    json_t *by_id;    /* id -> post */
-    json_t *keys;     /* idempotency key -> id */
-    json_t *inflight; /* idempotency key -> id while its produce is in flight */
-    json_t *early;    /* id -> result that arrived before the operation */
+    json_t *by_id;                /* id -> post */
+    json_t *keys;                 /* idempotency key -> id */
+    json_t *inflight;             /* idempotency key -> id while its produce is in flight */
+    json_t *early;                /* id -> result that arrived before the operation */
     char (*ids)[SA_ULID_LEN + 1]; /* sorted ascending */
     size_t n_ids, cap_ids;
     sa_web_stats_t stats;
@@ -72,8 +72,8 @@ static void emit(sa_web_store_t *store, const char *name, const json_t *data) {
     free(ev->text);
     size_t size = strlen(json) + strlen(name) + 64;
     ev->text = sa_malloc(size);
-    ev->len = (size_t)snprintf(ev->text, size, "id: %llu\nevent: %s\ndata: %s\n\n",
-                               (unsigned long long)seq, name, json);
+    ev->len = (size_t)snprintf(ev->text, size, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq,
+                               name, json);
     ev->seq = seq;
     free(json);
     atomic_store(&store->seq, seq);
@@ -92,12 +92,16 @@ static json_t *event_data(const json_t *post) {
 }
 
 static void count_status(sa_web_stats_t *st, const char *status, int delta) {
-    if (!status || !strcmp(status, "queued")) st->queued += delta;
+    if (!status || !strcmp(status, "queued"))
+        st->queued += delta;
     else {
         st->processed += delta;
-        if (!strcmp(status, "published")) st->published += delta;
-        else if (!strcmp(status, "review")) st->review += delta;
-        else if (!strcmp(status, "rejected")) st->rejected += delta;
+        if (!strcmp(status, "published"))
+            st->published += delta;
+        else if (!strcmp(status, "review"))
+            st->review += delta;
+        else if (!strcmp(status, "rejected"))
+            st->rejected += delta;
     }
 }
 
@@ -105,8 +109,10 @@ static void insert_id(sa_web_store_t *store, const char *id) {
     size_t lo = 0, hi = store->n_ids;
     while (lo < hi) { /* first index whose id is greater */
         size_t mid = (lo + hi) / 2;
-        if (strcmp(store->ids[mid], id) <= 0) lo = mid + 1;
-        else hi = mid;
+        if (strcmp(store->ids[mid], id) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (store->n_ids == store->cap_ids) {
         store->cap_ids = store->cap_ids ? store->cap_ids * 2 : 1024;
@@ -218,8 +224,10 @@ json_t *sa_web_store_list(sa_web_store_t *store, const char *before, int limit) 
         size_t lo = 0, hi = store->n_ids;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (strcmp(store->ids[mid], before) < 0) lo = mid + 1;
-            else hi = mid;
+            if (strcmp(store->ids[mid], before) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         i = lo;
     }
@@ -238,7 +246,8 @@ void sa_web_store_stats(sa_web_store_t *store, sa_web_stats_t *out) {
 }
 
 /* Under the lock: what @p key refers to (see sa_web_store_find_key). */
-static int lookup_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1], json_t **post_out) {
+static int lookup_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1],
+                      json_t **post_out) {
     const char *id = json_string_value(json_object_get(store->inflight, key));
     int rc = SA_CLAIM_INFLIGHT;
     if (!id) {
@@ -254,7 +263,8 @@ static int lookup_key(sa_web_store_t *store, const char *key, char id_out[SA_ULI
     return rc;
 }
 
-int sa_web_store_find_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1], json_t **post_out) {
+int sa_web_store_find_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1],
+                          json_t **post_out) {
     if (post_out) *post_out = NULL;
     pthread_mutex_lock(&store->lock);
     int rc = lookup_key(store, key, id_out, post_out);

@@ -63,8 +63,8 @@ json_t *sa_web_store_list(sa_web_store_t *store, const char *before, int limit);
 void sa_web_store_stats(sa_web_store_t *store, sa_web_stats_t *out);
 
 /* Results of sa_web_store_claim_key. */
-#define SA_CLAIM_NEW 0      /* the key is now reserved for the new id */
-#define SA_CLAIM_DONE 1     /* a post with this key exists: its id is in id_out */
+#define SA_CLAIM_NEW      0 /* the key is now reserved for the new id */
+#define SA_CLAIM_DONE     1 /* a post with this key exists: its id is in id_out */
 #define SA_CLAIM_INFLIGHT 2 /* another request with this key is being produced: id in id_out */
 
 /**
@@ -78,7 +78,8 @@ int sa_web_store_claim_key(sa_web_store_t *store, const char *key, const char *n
  * Look idempotency @p key up without reserving it: @returns SA_CLAIM_DONE (id_out and, if not
  * NULL, *post_out set as for claim), SA_CLAIM_INFLIGHT (id_out set) or SA_CLAIM_NEW (unknown).
  */
-int sa_web_store_find_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1], json_t **post_out);
+int sa_web_store_find_key(sa_web_store_t *store, const char *key, char id_out[SA_ULID_LEN + 1],
+                          json_t **post_out);
 /** Forget a reservation whose produce failed, so the key can be used again. */
 void sa_web_store_release_key(sa_web_store_t *store, const char *key, const char *id);
 

@@ -64,8 +64,10 @@ void sa_broker_wait_sync(sa_broker_t *broker, sa_sync_wait_t *wait, sa_sync_fn *
     wait->_gen = broker->_sync_gen;
     wait->_next = NULL;
     wait->_prev = broker->_sync_tail;
-    if (broker->_sync_tail) broker->_sync_tail->_next = wait;
-    else broker->_sync_waits = wait;
+    if (broker->_sync_tail)
+        broker->_sync_tail->_next = wait;
+    else
+        broker->_sync_waits = wait;
     broker->_sync_tail = wait;
     wait->_linked = 1;
     broker->_dirty = 1;
@@ -73,10 +75,14 @@ void sa_broker_wait_sync(sa_broker_t *broker, sa_sync_wait_t *wait, sa_sync_fn *
 
 void sa_broker_unwait_sync(sa_broker_t *broker, sa_sync_wait_t *wait) {
     if (!wait->_linked) return;
-    if (wait->_prev) wait->_prev->_next = wait->_next;
-    else broker->_sync_waits = wait->_next;
-    if (wait->_next) wait->_next->_prev = wait->_prev;
-    else broker->_sync_tail = wait->_prev;
+    if (wait->_prev)
+        wait->_prev->_next = wait->_next;
+    else
+        broker->_sync_waits = wait->_next;
+    if (wait->_next)
+        wait->_next->_prev = wait->_prev;
+    else
+        broker->_sync_tail = wait->_prev;
     wait->_prev = wait->_next = NULL;
     wait->_linked = 0;
 }
@@ -94,8 +100,10 @@ void sa_broker_wait_data(sa_broker_t *broker, sa_data_wait_t *wait, sa_data_fn *
 void sa_broker_unwait_data(sa_broker_t *broker, sa_data_wait_t *wait) {
     if (!wait->_linked) return;
     if (broker->_data_cursor == wait) broker->_data_cursor = wait->_next;
-    if (wait->_prev) wait->_prev->_next = wait->_next;
-    else broker->_data_waits = wait->_next;
+    if (wait->_prev)
+        wait->_prev->_next = wait->_next;
+    else
+        broker->_data_waits = wait->_next;
     if (wait->_next) wait->_next->_prev = wait->_prev;
     wait->_prev = wait->_next = NULL;
     wait->_linked = 0;
@@ -210,8 +218,8 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* The pending connection stays in the backlog and epoll would report it again
                  * at once: stop listening for a moment instead of spinning. */
-                sa_log_warn("net", "accept: %s; pausing new connections for 100 ms (%zu open)", strerror(errno),
-                            broker->_nconns);
+                sa_log_warn("net", "accept: %s; pausing new connections for 100 ms (%zu open)",
+                            strerror(errno), broker->_nconns);
                 sa_loop_mod_fd(loop, fd, 0);
                 sa_timer_start(loop, &accept_pause, 100, on_accept_resume, broker);
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -336,7 +344,8 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     if (conf->advertised && *conf->advertised) {
         listener_addr(conf->advertised, adv_addr, sizeof(adv_addr));
         if (sa_net_split_hostport(adv_addr, broker->adv_host, sizeof(broker->adv_host), &broker->adv_port)) {
-            fprintf(stderr, "samsa broker: --advertised-listener \"%s\": expected HOST:PORT\n", conf->advertised);
+            fprintf(stderr, "samsa broker: --advertised-listener \"%s\": expected HOST:PORT\n",
+                    conf->advertised);
             rc = SA_EXIT_USAGE;
             goto out;
         }
@@ -390,7 +399,8 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sigaddset(&mask, SIGTERM);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     broker->_signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (broker->_signal_fd < 0 || sa_loop_add_fd(broker->loop, broker->_signal_fd, SA_LOOP_READ, on_signal, broker) < 0) {
+    if (broker->_signal_fd < 0 ||
+        sa_loop_add_fd(broker->loop, broker->_signal_fd, SA_LOOP_READ, on_signal, broker) < 0) {
         sa_log_error("broker", "signalfd: %s", strerror(errno));
         goto out;
     }
@@ -410,15 +420,17 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         close(broker->_sync_efd);
         broker->_sync_efd = -1;
     }
-    if (broker->_sync_efd < 0) sa_log_warn("broker", "eventfd: %s; syncing on the loop thread", strerror(errno));
+    if (broker->_sync_efd < 0)
+        sa_log_warn("broker", "eventfd: %s; syncing on the loop thread", strerror(errno));
     sa_loop_set_before_sleep(broker->loop, before_sleep, broker);
     sa_timer_start(broker->loop, &retention_timer, conf->retention_check_ms, on_retention, broker);
 
     sa_log_info("broker",
                 "listening on %s:%d, advertising %s:%d to clients (node %d, cluster %s, %zu topics, data %s) "
                 "- ready in %.1f ms",
-                listen_host, listen_port, broker->adv_host, broker->adv_port, broker->node_id, broker->cluster_id,
-                sa_store_topic_count(broker->store), conf->data_dir, (double)(sa_mono_us() - t0) / 1000.0);
+                listen_host, listen_port, broker->adv_host, broker->adv_port, broker->node_id,
+                broker->cluster_id, sa_store_topic_count(broker->store), conf->data_dir,
+                (double)(sa_mono_us() - t0) / 1000.0);
     if (is_wildcard(listen_host) && !(conf->advertised && *conf->advertised))
         sa_log_warn("broker",
                     "listening on all interfaces: clients will be told to connect to \"%s:%d\"; if they "

@@ -50,30 +50,30 @@ typedef struct sa_store_s sa_store_t;
 
 /* The broker's settings, filled by `samsa broker` from flags and server.properties. */
 typedef struct sa_broker_conf_s {
-    char *config_file;                  /* --config FILE (server.properties) */
-    char *listen;                       /* listeners: HOST:PORT (PLAINTEXT:// accepted) */
-    char *advertised;                   /* advertised.listeners; "" = derived from listen */
-    char *data_dir;                     /* log.dirs */
-    int64_t node_id;                    /* node.id / broker.id */
-    int64_t num_partitions;             /* for auto-created topics */
-    int auto_create;                    /* auto.create.topics.enable */
-    int64_t replication_factor;         /* default.replication.factor (accepted, always 1) */
-    int64_t retention_ms;               /* log.retention.ms; INT64_MIN = unset (use hours) */
-    int64_t retention_hours;            /* log.retention.hours */
-    int64_t retention_bytes;            /* log.retention.bytes, -1 = unlimited */
-    int64_t segment_bytes;              /* log.segment.bytes */
-    int64_t roll_ms;                    /* log.roll.ms, 0 = by size only */
-    int64_t retention_check_ms;         /* log.retention.check.interval.ms */
-    int64_t message_max_bytes;          /* message.max.bytes: largest record batch */
-    int64_t socket_request_max_bytes;   /* socket.request.max.bytes: largest request frame */
-    int64_t max_connections;            /* max.connections */
-    int64_t offsets_retention_minutes;  /* offsets.retention.minutes (group coordinator) */
+    char *config_file;                        /* --config FILE (server.properties) */
+    char *listen;                             /* listeners: HOST:PORT (PLAINTEXT:// accepted) */
+    char *advertised;                         /* advertised.listeners; "" = derived from listen */
+    char *data_dir;                           /* log.dirs */
+    int64_t node_id;                          /* node.id / broker.id */
+    int64_t num_partitions;                   /* for auto-created topics */
+    int auto_create;                          /* auto.create.topics.enable */
+    int64_t replication_factor;               /* default.replication.factor (accepted, always 1) */
+    int64_t retention_ms;                     /* log.retention.ms; INT64_MIN = unset (use hours) */
+    int64_t retention_hours;                  /* log.retention.hours */
+    int64_t retention_bytes;                  /* log.retention.bytes, -1 = unlimited */
+    int64_t segment_bytes;                    /* log.segment.bytes */
+    int64_t roll_ms;                          /* log.roll.ms, 0 = by size only */
+    int64_t retention_check_ms;               /* log.retention.check.interval.ms */
+    int64_t message_max_bytes;                /* message.max.bytes: largest record batch */
+    int64_t socket_request_max_bytes;         /* socket.request.max.bytes: largest request frame */
+    int64_t max_connections;                  /* max.connections */
+    int64_t offsets_retention_minutes;        /* offsets.retention.minutes (group coordinator) */
     int64_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
     int64_t group_min_session_timeout_ms;     /* group.min.session.timeout.ms */
     int64_t group_max_session_timeout_ms;     /* group.max.session.timeout.ms */
-    sa_strlist_t overrides;             /* -o KEY=VALUE, applied after everything else */
-    char *log_level;                    /* --log-level */
-    char *debug;                        /* --debug net,proto,storage */
+    sa_strlist_t overrides;                   /* -o KEY=VALUE, applied after everything else */
+    char *log_level;                          /* --log-level */
+    char *debug;                              /* --debug net,proto,storage */
 } sa_broker_conf_t;
 
 /* Waiting for the next group commit (see sa_broker_wait_sync). Embedded in its owner. */
@@ -101,21 +101,21 @@ struct sa_data_wait_s {
 struct sa_broker_s {
     const sa_broker_conf_t *conf; /* borrowed from the command, valid while the broker runs */
     sa_loop_t *loop;
-    sa_store_t *store;            /* the partition logs */
+    sa_store_t *store; /* the partition logs */
     int32_t node_id;
-    char cluster_id[32];          /* persisted in DATA_DIR/meta.properties */
-    char adv_host[256];           /* what Metadata tells clients to connect to */
+    char cluster_id[32]; /* persisted in DATA_DIR/meta.properties */
+    char adv_host[256];  /* what Metadata tells clients to connect to */
     int adv_port;
-    void *group;                  /* the group coordinator's state (group/), NULL until it exists */
-    int64_t started_ms;           /* wall clock at start */
+    void *group;        /* the group coordinator's state (group/), NULL until it exists */
+    int64_t started_ms; /* wall clock at start */
     /* private */
     int _listen_fd, _signal_fd;
-    sa_conn_t *_conns;            /* every open connection */
+    sa_conn_t *_conns; /* every open connection */
     size_t _nconns;
-    sa_conn_t *_reap;             /* closed connections to free in before_sleep */
-    sa_sync_wait_t *_sync_waits;  /* oldest first */
+    sa_conn_t *_reap;            /* closed connections to free in before_sleep */
+    sa_sync_wait_t *_sync_waits; /* oldest first */
     sa_sync_wait_t *_sync_tail;
-    uint64_t _sync_gen;           /* syncs done; a wait is due once a sync after it ran */
+    uint64_t _sync_gen; /* syncs done; a wait is due once a sync after it ran */
     sa_data_wait_t *_data_waits;
     sa_data_wait_t *_data_cursor; /* next waiter to notify while notifying (unwait moves it) */
     int _dirty;                   /* something was appended since the last sync */
@@ -134,24 +134,24 @@ struct sa_req_s {
     int16_t ApiKey;
     int16_t ApiVersion;
     int32_t CorrelationId;
-    const char *ClientId;     /* NUL-terminated copy in arena; "" if null */
-    const uint8_t *body;      /* request body after the header; valid until the request is freed */
+    const char *ClientId; /* NUL-terminated copy in arena; "" if null */
+    const uint8_t *body;  /* request body after the header; valid until the request is freed */
     size_t body_len;
-    sa_arena_t arena;         /* decoded request and handler state; freed with the request */
-    sa_buf_t resp;            /* response: header written by the broker, body appended by the handler */
+    sa_arena_t arena; /* decoded request and handler state; freed with the request */
+    sa_buf_t resp;    /* response: header written by the broker, body appended by the handler */
     /* private */
-    sa_conn_t *_conn;         /* NULL once the connection closed */
-    sa_req_t *_next;          /* in the connection's queue, request order */
-    uint8_t *_frame;          /* owned: the whole request frame (size prefix excluded) */
+    sa_conn_t *_conn; /* NULL once the connection closed */
+    sa_req_t *_next;  /* in the connection's queue, request order */
+    uint8_t *_frame;  /* owned: the whole request frame (size prefix excluded) */
     size_t _frame_len;
-    size_t _sent;             /* bytes of resp already written */
-    int _state;               /* REQ_* in conn.c */
-    int _noreply;             /* acks=0 Produce: no response at all */
+    size_t _sent; /* bytes of resp already written */
+    int _state;   /* REQ_* in conn.c */
+    int _noreply; /* acks=0 Produce: no response at all */
     sa_req_cancel_fn *_cancel;
     sa_req_timeout_fn *_timeout;
     void *_arg;
     sa_timer_t _timer;
-    int64_t _recv_us;         /* when the frame was complete (for latency debug) */
+    int64_t _recv_us; /* when the frame was complete (for latency debug) */
 };
 
 /**

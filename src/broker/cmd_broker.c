@@ -22,14 +22,14 @@ static const sa_cfg_opt_t broker_opts[] = {
      "read a Kafka-style server.properties first (flags override it)"},
     {"listeners", "listen", 'l', SA_CFG_STR, C(listen), 0, 0, "127.0.0.1:9092", "HOST:PORT",
      "address to accept Kafka clients on (PLAINTEXT://HOST:PORT accepted)"},
-    {"advertised.listeners", "advertised-listener", 'a', SA_CFG_STR, C(advertised), 0, 0, "",
-     "HOST:PORT",
+    {"advertised.listeners", "advertised-listener", 'a', SA_CFG_STR, C(advertised), 0, 0, "", "HOST:PORT",
      "address clients are told to connect to (default: the listen address; with 0.0.0.0, this "
      "host's name). In Docker it must be reachable FROM the client, not 0.0.0.0 or a container name"},
     {"log.dirs", "data-dir", 'd', SA_CFG_STR, C(data_dir), 0, 0, "./samsa-data/broker", "DIR",
      "directory of the partition logs (created if missing; one broker per directory)"},
     {"node.id", "node-id", 0, SA_CFG_INT, C(node_id), 0, INT32_MAX, "0", "N", "this broker's node id"},
-    {"broker.id", NULL, 0, SA_CFG_INT, C(node_id), 0, INT32_MAX, NULL, "N", "the same as node.id (ZooKeeper-era name)"},
+    {"broker.id", NULL, 0, SA_CFG_INT, C(node_id), 0, INT32_MAX, NULL, "N",
+     "the same as node.id (ZooKeeper-era name)"},
     {"num.partitions", "num-partitions", 0, SA_CFG_INT, C(num_partitions), 1, 100000, "1", "N",
      "partitions of auto-created topics"},
     {"auto.create.topics.enable", NULL, 0, SA_CFG_BOOL, C(auto_create), 0, 0, "true", NULL,
@@ -40,38 +40,39 @@ static const sa_cfg_opt_t broker_opts[] = {
      "delete segments older than this (-1 = keep forever; default: log.retention.hours)"},
     {"log.retention.hours", NULL, 0, SA_CFG_INT, C(retention_hours), -1, 10000000, "168", "HOURS",
      "retention in hours when log.retention.ms is not set (7 days)"},
-    {"log.retention.bytes", "retention-bytes", 0, SA_CFG_SIZE, C(retention_bytes), -1, INT64_MAX, "-1", "BYTES",
-     "delete the oldest segments while a partition is larger than this (-1 = no limit)"},
+    {"log.retention.bytes", "retention-bytes", 0, SA_CFG_SIZE, C(retention_bytes), -1, INT64_MAX, "-1",
+     "BYTES", "delete the oldest segments while a partition is larger than this (-1 = no limit)"},
     {"log.segment.bytes", "segment-bytes", 0, SA_CFG_SIZE, C(segment_bytes), 14, INT32_MAX, "1g", "BYTES",
      "roll to a new segment file at this size"},
-    {"log.roll.ms", NULL, 0, SA_CFG_MS, C(roll_ms), 1, INT64_MAX, "7d", "MS", "roll to a new segment after this long"},
-    {"log.retention.check.interval.ms", "retention-check-ms", 0, SA_CFG_MS, C(retention_check_ms), 1, INT64_MAX,
-     "300000", "MS", "how often retention runs"},
-    {"message.max.bytes", "message-max-bytes", 0, SA_CFG_SIZE, C(message_max_bytes), 64, INT32_MAX,
-     "1048588", "BYTES", "largest record batch a producer may send"},
-    {"socket.request.max.bytes", NULL, 0, SA_CFG_SIZE, C(socket_request_max_bytes), 64, INT32_MAX,
-     "100m", "BYTES", "largest request frame; a larger one closes the connection before any allocation"},
+    {"log.roll.ms", NULL, 0, SA_CFG_MS, C(roll_ms), 1, INT64_MAX, "7d", "MS",
+     "roll to a new segment after this long"},
+    {"log.retention.check.interval.ms", "retention-check-ms", 0, SA_CFG_MS, C(retention_check_ms), 1,
+     INT64_MAX, "300000", "MS", "how often retention runs"},
+    {"message.max.bytes", "message-max-bytes", 0, SA_CFG_SIZE, C(message_max_bytes), 64, INT32_MAX, "1048588",
+     "BYTES", "largest record batch a producer may send"},
+    {"socket.request.max.bytes", NULL, 0, SA_CFG_SIZE, C(socket_request_max_bytes), 64, INT32_MAX, "100m",
+     "BYTES", "largest request frame; a larger one closes the connection before any allocation"},
     {"max.connections", "max-connections", 0, SA_CFG_INT, C(max_connections), 1, 1000000, "10000", "N",
      "connections beyond this are closed at once"},
     {"offsets.retention.minutes", NULL, 0, SA_CFG_INT, C(offsets_retention_minutes), 1, 100000000, "10080",
      "MIN", "committed offsets of an empty group are kept this long (7 days)"},
-    {"group.initial.rebalance.delay.ms", "rebalance-delay-ms", 0, SA_CFG_MS, C(group_initial_rebalance_delay_ms),
-     0, 600000, "100", "MS",
+    {"group.initial.rebalance.delay.ms", "rebalance-delay-ms", 0, SA_CFG_MS,
+     C(group_initial_rebalance_delay_ms), 0, 600000, "100", "MS",
      "wait this long for more members before the first rebalance of a new group (Kafka: 3000; "
      "samsa picks 100 so a dev loop does not stall)"},
-    {"group.min.session.timeout.ms", NULL, 0, SA_CFG_MS, C(group_min_session_timeout_ms), 1, INT64_MAX, "6000", "MS",
-     "smallest session timeout a consumer may ask for"},
-    {"group.max.session.timeout.ms", NULL, 0, SA_CFG_MS, C(group_max_session_timeout_ms), 1, INT64_MAX, "1800000",
-     "MS", "largest session timeout a consumer may ask for"},
+    {"group.min.session.timeout.ms", NULL, 0, SA_CFG_MS, C(group_min_session_timeout_ms), 1, INT64_MAX,
+     "6000", "MS", "smallest session timeout a consumer may ask for"},
+    {"group.max.session.timeout.ms", NULL, 0, SA_CFG_MS, C(group_max_session_timeout_ms), 1, INT64_MAX,
+     "1800000", "MS", "largest session timeout a consumer may ask for"},
     {NULL, "set", 'o', SA_CFG_LIST, C(overrides), 0, 0, NULL, "KEY=VALUE",
      "set any server.properties key from the command line (repeatable)"},
     {NULL, "log-level", 0, SA_CFG_STR, C(log_level), 0, 0, "info", "LEVEL", "error, warn, info or debug"},
-    {NULL, "debug", 0, SA_CFG_STR, C(debug), 0, 0, "", "LIST", "debug subsystems: net,proto,storage,group or all"},
+    {NULL, "debug", 0, SA_CFG_STR, C(debug), 0, 0, "", "LIST",
+     "debug subsystems: net,proto,storage,group or all"},
     {0}};
 
 static const sa_cfg_cmd_t broker_spec = {
-    "broker",
-    "samsa broker [OPTIONS]",
+    "broker", "samsa broker [OPTIONS]",
     "Run a single-node, durable, Kafka-compatible broker. Every acknowledged record (acks=1 or "
     "all) was fdatasync'd first (group commit: one fsync per event-loop turn). Kafka clients "
     "(librdkafka, kcat, kafka-python, the Java client) connect to it as to Apache Kafka.",
@@ -89,15 +90,27 @@ static const sa_cfg_cmd_t broker_spec = {
 
 /* Kafka's settings that have no meaning on one samsa node: accepted silently in a file so a
  * stock server.properties loads with only the interesting ones reported. */
-static const char *const kafka_ignored[] = {
-    "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-    "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map",
-    "num.network.threads", "num.io.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-    "num.recovery.threads.per.data.dir", "offsets.topic.replication.factor",
-    "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
-    "share.coordinator.state.topic.replication.factor", "share.coordinator.state.topic.min.isr",
-    "zookeeper.connect", "zookeeper.connection.timeout.ms", "log.flush.interval.messages",
-    "log.flush.interval.ms", NULL};
+static const char *const kafka_ignored[] = {"process.roles",
+                                            "controller.quorum.voters",
+                                            "controller.quorum.bootstrap.servers",
+                                            "controller.listener.names",
+                                            "inter.broker.listener.name",
+                                            "listener.security.protocol.map",
+                                            "num.network.threads",
+                                            "num.io.threads",
+                                            "socket.send.buffer.bytes",
+                                            "socket.receive.buffer.bytes",
+                                            "num.recovery.threads.per.data.dir",
+                                            "offsets.topic.replication.factor",
+                                            "transaction.state.log.replication.factor",
+                                            "transaction.state.log.min.isr",
+                                            "share.coordinator.state.topic.replication.factor",
+                                            "share.coordinator.state.topic.min.isr",
+                                            "zookeeper.connect",
+                                            "zookeeper.connection.timeout.ms",
+                                            "log.flush.interval.messages",
+                                            "log.flush.interval.ms",
+                                            NULL};
 
 static int is_ignored(const char *key) {
     for (int i = 0; kafka_ignored[i]; i++)
@@ -106,7 +119,8 @@ static int is_ignored(const char *key) {
 }
 
 static void report_unknown(const char *path, int line, const char *key) {
-    if (!is_ignored(key)) fprintf(stderr, "samsa broker: %s:%d: \"%s\" is not used by samsa; ignored\n", path, line, key);
+    if (!is_ignored(key))
+        fprintf(stderr, "samsa broker: %s:%d: \"%s\" is not used by samsa; ignored\n", path, line, key);
 }
 
 static int apply_overrides(sa_broker_conf_t *conf) {
@@ -146,8 +160,8 @@ static int run(int argc, char **argv) {
             goto out;
         }
         char errstr[512];
-        if (sa_cfg_load_properties(broker_opts, &conf, argv[first_arg], report_unknown, errstr, sizeof(errstr)) !=
-            SA_OK) {
+        if (sa_cfg_load_properties(broker_opts, &conf, argv[first_arg], report_unknown, errstr,
+                                   sizeof(errstr)) != SA_OK) {
             fprintf(stderr, "samsa broker: %s\n", errstr);
             goto out;
         }

@@ -38,36 +38,36 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define RBUF_SIZE (64 * 1024)
-#define REQ_BUDGET 64              /* requests dispatched per read event */
-#define MAX_QUEUED 512             /* requests queued before reads pause */
+#define RBUF_SIZE        (64 * 1024)
+#define REQ_BUDGET       64          /* requests dispatched per read event */
+#define MAX_QUEUED       512         /* requests queued before reads pause */
 #define MAX_QUEUED_BYTES (64u << 20) /* response bytes queued before reads pause */
 /* Request bytes held (frames whose response has not gone out yet) before reads pause. A producer
  * pipelines up to max.in.flight requests of up to 1 MB; while a group commit runs, they would
  * all sit here. 16 MiB keeps several syncs' worth of batches moving and bounds the memory. */
-#define MAX_HELD_BYTES (16u << 20)
-#define MIN_FRAME 8                /* ApiKey + ApiVersion + CorrelationId */
-#define IOV_MAX_BATCH 64
+#define MAX_HELD_BYTES   (16u << 20)
+#define MIN_FRAME        8 /* ApiKey + ApiVersion + CorrelationId */
+#define IOV_MAX_BATCH    64
 
 enum { REQ_HANDLING, REQ_PARKED, REQ_READY };
 
 struct sa_conn_s {
     sa_broker_t *broker;
-    int fd;                  /* -1 once closed */
-    char peer[64];           /* "ip:port" */
-    sa_conn_t *prev, *next;  /* in broker->_conns, or the reap list once closed */
-    uint8_t *rbuf;           /* RBUF_SIZE bytes; rbuf[roff..rlen) not parsed yet */
+    int fd;                 /* -1 once closed */
+    char peer[64];          /* "ip:port" */
+    sa_conn_t *prev, *next; /* in broker->_conns, or the reap list once closed */
+    uint8_t *rbuf;          /* RBUF_SIZE bytes; rbuf[roff..rlen) not parsed yet */
     size_t roff, rlen;
-    uint8_t *big;            /* a large frame being read in place, NULL if none */
+    uint8_t *big; /* a large frame being read in place, NULL if none */
     size_t big_size, big_have;
-    sa_req_t *head, *tail;   /* requests in arrival order */
+    sa_req_t *head, *tail; /* requests in arrival order */
     size_t nreqs;
-    size_t queued_bytes;     /* response bytes finished but not written */
-    size_t held_bytes;       /* request frame bytes of the queued requests */
-    unsigned watching;       /* SA_LOOP_* currently registered */
-    int in_flush;            /* sa_conn_flush is on the stack (no re-entry) */
-    int blocked;             /* the socket refused bytes: wait for EPOLLOUT */
-    sa_timer_t resume;       /* 0 ms: continue parsing buffered frames next turn */
+    size_t queued_bytes; /* response bytes finished but not written */
+    size_t held_bytes;   /* request frame bytes of the queued requests */
+    unsigned watching;   /* SA_LOOP_* currently registered */
+    int in_flush;        /* sa_conn_flush is on the stack (no re-entry) */
+    int blocked;         /* the socket refused bytes: wait for EPOLLOUT */
+    sa_timer_t resume;   /* 0 ms: continue parsing buffered frames next turn */
 };
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
@@ -78,7 +78,8 @@ const char *sa_req_peer(const sa_req_t *req) { return req->_conn ? req->_conn->p
 /* May another request be read and dispatched? (Backpressure: a client that pipelines faster
  * than we answer is made to wait in its socket, not in our memory.) */
 static int can_take_more(const sa_conn_t *conn) {
-    return conn->nreqs < MAX_QUEUED && conn->held_bytes < MAX_HELD_BYTES && conn->queued_bytes < MAX_QUEUED_BYTES;
+    return conn->nreqs < MAX_QUEUED && conn->held_bytes < MAX_HELD_BYTES &&
+           conn->queued_bytes < MAX_QUEUED_BYTES;
 }
 
 static void update_events(sa_conn_t *conn) {
@@ -138,8 +139,10 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
         req->_conn = NULL;
     }
     /* Move from the open list to the reap list. */
-    if (conn->prev) conn->prev->next = conn->next;
-    else broker->_conns = conn->next;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        broker->_conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
     broker->_nconns--;
     conn->prev = NULL;
@@ -179,7 +182,8 @@ void sa_conn_flush(sa_conn_t *conn) {
         struct iovec iov[IOV_MAX_BATCH];
         int n = 0;
         while (conn->head && conn->head->_state == REQ_READY && conn->head->_noreply) pop_head(conn);
-        for (sa_req_t *req = conn->head; req && n < IOV_MAX_BATCH && req->_state == REQ_READY; req = req->_next) {
+        for (sa_req_t *req = conn->head; req && n < IOV_MAX_BATCH && req->_state == REQ_READY;
+             req = req->_next) {
             if (req->_noreply) continue;
             iov[n].iov_base = req->resp.data + req->_sent;
             iov[n].iov_len = req->resp.len - req->_sent;
@@ -197,7 +201,8 @@ void sa_conn_flush(sa_conn_t *conn) {
                 break;
             }
             conn->in_flush = 0;
-            sa_conn_close(conn, 0, errno == EPIPE || errno == ECONNRESET ? "peer went away" : strerror(errno));
+            sa_conn_close(conn, 0,
+                          errno == EPIPE || errno == ECONNRESET ? "peer went away" : strerror(errno));
             return;
         }
         size_t left = (size_t)w;
@@ -281,8 +286,10 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
     req->_state = REQ_HANDLING;
     sa_arena_init(&req->arena, 0);
     sa_buf_init(&req->resp, 0);
-    if (conn->tail) conn->tail->_next = req;
-    else conn->head = req;
+    if (conn->tail)
+        conn->tail->_next = req;
+    else
+        conn->head = req;
     conn->tail = req;
     conn->nreqs++;
     conn->held_bytes += len;
@@ -433,7 +440,8 @@ static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg) {
     sa_conn_t *conn = arg;
     if (events & SA_LOOP_WRITE) sa_conn_flush(conn);
     if (conn->fd >= 0 && (events & SA_LOOP_READ)) {
-        if (conn->watching & SA_LOOP_READ) do_read(conn);
+        if (conn->watching & SA_LOOP_READ)
+            do_read(conn);
         else {
             /* Reads are paused (queue full) but epoll reports a hang-up or error: probe it. */
             char c;

@@ -20,7 +20,7 @@
 #include "core/log.h"
 #include "proto/proto.h"
 
-#define API_SLOTS 128
+#define API_SLOTS                128
 /* Response structures (all topics in a Metadata answer, every partition of a Fetch) are built in
  * the request's arena too; their size follows the broker's state, not the request, so the
  * decode cap derived from the frame size gets this allowance on top. */
@@ -88,8 +88,8 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
             snprintf(errstr, errstr_size, "%s v%d is not supported (versions %d-%d; client \"%s\")",
                      sa_proto_api_name(req->ApiKey), req->ApiVersion, api->min, api->max, req->ClientId);
         else
-            snprintf(errstr, errstr_size, "unknown ApiKey %d v%d (client \"%s\")", req->ApiKey, req->ApiVersion,
-                     req->ClientId);
+            snprintf(errstr, errstr_size, "unknown ApiKey %d v%d (client \"%s\")", req->ApiKey,
+                     req->ApiVersion, req->ClientId);
         return SA_ERR_UNSUPPORTED_VERSION;
     }
     /* The size is filled in when the response is complete. */
@@ -103,8 +103,8 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
                  sa_proto_api_name(req->ApiKey), req->ApiVersion, req->CorrelationId, req->_frame_len);
     sa_err_t err = apis[req->ApiKey].fn(req);
     if (err == SA_ERR_PARSE || err == SA_ERR_TOOBIG)
-        snprintf(errstr, errstr_size, "malformed %s v%d request body (%zu bytes)", sa_proto_api_name(req->ApiKey),
-                 req->ApiVersion, req->body_len);
+        snprintf(errstr, errstr_size, "malformed %s v%d request body (%zu bytes)",
+                 sa_proto_api_name(req->ApiKey), req->ApiVersion, req->body_len);
     else if (err != SA_OK && err != SA_ERR_AGAIN)
         snprintf(errstr, errstr_size, "%s v%d: %s", sa_proto_api_name(req->ApiKey), req->ApiVersion,
                  sa_err2str(err));

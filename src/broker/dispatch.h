@@ -18,7 +18,7 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size);
 
 /** One row of the API table. */
 typedef struct sa_api_s {
-    int16_t min, max;   /* advertised versions, inclusive */
+    int16_t min, max; /* advertised versions, inclusive */
     sa_err_t (*fn)(sa_req_t *req);
 } sa_api_t;
 

@@ -29,12 +29,12 @@
 typedef sa_FetchResponse_PartitionData_t fpart_t;
 
 typedef struct fetch_s {
-    sa_data_wait_t wait;   /* on the broker's data list while parked */
+    sa_data_wait_t wait; /* on the broker's data list while parked */
     sa_req_t *req;
     sa_FetchRequest_t freq;
     sa_FetchResponse_t resp;
-    char **topics;         /* NUL-terminated names per topic */
-    size_t *pos, *len;     /* [flat partition index] where its records sit in the data buffer */
+    char **topics;     /* NUL-terminated names per topic */
+    size_t *pos, *len; /* [flat partition index] where its records sit in the data buffer */
 } fetch_t;
 
 static sa_err_t setup(fetch_t *st) {
@@ -129,8 +129,10 @@ static sa_err_t encode(fetch_t *st, const sa_buf_t *data) {
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
         sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
         for (int32_t p = 0; p < tr->Partitions_count; p++, flat++)
-            if (st->len[flat]) tr->Partitions[p].Records = (sa_bytes_t){data->data + st->pos[flat], (int32_t)st->len[flat]};
-            else tr->Partitions[p].Records = (sa_bytes_t){(const uint8_t *)"", 0};
+            if (st->len[flat])
+                tr->Partitions[p].Records = (sa_bytes_t){data->data + st->pos[flat], (int32_t)st->len[flat]};
+            else
+                tr->Partitions[p].Records = (sa_bytes_t){(const uint8_t *)"", 0};
     }
     return sa_FetchResponse_encode(&st->resp, st->req->ApiVersion, &st->req->resp);
 }
@@ -154,7 +156,9 @@ static void finish_parked(fetch_t *st, int final) {
     sa_err_t err;
     if (!try_answer(st, final, &err)) return;
     sa_broker_unwait_data(st->req->broker, &st->wait);
-    if (err != SA_OK) sa_log_error("broker", "%s: cannot encode a Fetch response: %s", sa_req_peer(st->req), sa_err2str(err));
+    if (err != SA_OK)
+        sa_log_error("broker", "%s: cannot encode a Fetch response: %s", sa_req_peer(st->req),
+                     sa_err2str(err));
     sa_req_complete(st->req);
 }
 

@@ -76,7 +76,8 @@ sa_group_ctx_t *sa_group_ctx(sa_broker_t *broker) {
     sa_group_ctx_rearm(ctx);
     return ctx;
 fail:
-    sa_log_error("group", "group coordinator unavailable: %s (retrying in %d s)", errstr, REOPEN_BACKOFF_MS / 1000);
+    sa_log_error("group", "group coordinator unavailable: %s (retrying in %d s)", errstr,
+                 REOPEN_BACKOFF_MS / 1000);
     last_failed_open_ms = now;
     ctx_destroy(ctx);
     return NULL;

@@ -87,8 +87,9 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
             dm->ClientHost = sa_str(m->ClientHost);
             dm->MemberMetadata = (sa_bytes_t){m->MemberMetadata ? m->MemberMetadata : (const uint8_t *)"",
                                               (int32_t)m->MemberMetadataLen};
-            dm->MemberAssignment = (sa_bytes_t){m->MemberAssignment ? m->MemberAssignment : (const uint8_t *)"",
-                                                (int32_t)m->MemberAssignmentLen};
+            dm->MemberAssignment =
+                (sa_bytes_t){m->MemberAssignment ? m->MemberAssignment : (const uint8_t *)"",
+                             (int32_t)m->MemberAssignmentLen};
         }
     }
     out.Groups = groups;
@@ -119,8 +120,9 @@ sa_err_t sa_handle_DeleteGroups(sa_req_t *req) {
     for (int32_t i = 0; i < n; i++) {
         sa_DeleteGroupsResponse_DeletableGroupResult_init(&out.Results[i]);
         out.Results[i].GroupId = in.GroupsNames[i];
-        out.Results[i].ErrorCode = (int16_t)(ctx ? sa_gcoord_delete_group(ctx->coord, sa_hg_str(req, in.GroupsNames[i]))
-                                                 : SA_ERR_COORDINATOR_NOT_AVAILABLE);
+        out.Results[i].ErrorCode =
+            (int16_t)(ctx ? sa_gcoord_delete_group(ctx->coord, sa_hg_str(req, in.GroupsNames[i]))
+                          : SA_ERR_COORDINATOR_NOT_AVAILABLE);
     }
     if (ctx) sa_group_ctx_rearm(ctx);
     return sa_DeleteGroupsResponse_encode(&out, req->ApiVersion, &req->resp);

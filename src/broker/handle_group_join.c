@@ -22,8 +22,9 @@ typedef struct parked_s {
 } parked_t;
 
 static void finish(parked_t *st, sa_err_t enc_err) {
-    if (enc_err) sa_log_error("group", "%s: cannot encode a %s response: %s", sa_req_peer(st->req),
-                              sa_proto_api_name(st->req->ApiKey), sa_err2str(enc_err));
+    if (enc_err)
+        sa_log_error("group", "%s: cannot encode a %s response: %s", sa_req_peer(st->req),
+                     sa_proto_api_name(st->req->ApiKey), sa_err2str(enc_err));
     st->done = 1;
     if (!st->in_call) sa_req_complete(st->req);
 }
@@ -54,7 +55,8 @@ static void on_join(void *opaque, const sa_group_join_result_t *res) {
     out.ErrorCode = (int16_t)res->ErrorCode;
     out.GenerationId = res->GenerationId;
     out.ProtocolType = res->ProtocolType ? sa_str(res->ProtocolType) : SA_STR_NULL;
-    out.ProtocolName = res->ProtocolName ? sa_str(res->ProtocolName) : (req->ApiVersion >= 7 ? SA_STR_NULL : SA_STR(""));
+    out.ProtocolName =
+        res->ProtocolName ? sa_str(res->ProtocolName) : (req->ApiVersion >= 7 ? SA_STR_NULL : SA_STR(""));
     out.Leader = sa_str(res->Leader ? res->Leader : "");
     out.SkipAssignment = res->SkipAssignment != 0;
     out.MemberId = sa_str(res->MemberId ? res->MemberId : "");
@@ -66,7 +68,8 @@ static void on_join(void *opaque, const sa_group_join_result_t *res) {
             sa_JoinGroupResponse_JoinGroupResponseMember_init(&members[i]);
             members[i].MemberId = sa_str(m->MemberId);
             members[i].GroupInstanceId = m->GroupInstanceId ? sa_str(m->GroupInstanceId) : SA_STR_NULL;
-            members[i].Metadata = (sa_bytes_t){m->Metadata ? m->Metadata : (const uint8_t *)"", (int32_t)m->MetadataLen};
+            members[i].Metadata =
+                (sa_bytes_t){m->Metadata ? m->Metadata : (const uint8_t *)"", (int32_t)m->MetadataLen};
         }
     }
     out.Members = members;
@@ -87,8 +90,10 @@ sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
     st->req = req;
     st->ctx = sa_group_ctx(req->broker);
     if (!st->ctx) {
-        sa_group_join_result_t res = {.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE, .GenerationId = -1,
-                                      .Leader = "", .MemberId = sa_hg_str(req, in.MemberId)};
+        sa_group_join_result_t res = {.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE,
+                                      .GenerationId = -1,
+                                      .Leader = "",
+                                      .MemberId = sa_hg_str(req, in.MemberId)};
         st->in_call = 1;
         on_join(st, &res);
         return SA_OK;
@@ -130,7 +135,8 @@ static void on_sync(void *opaque, const sa_group_sync_result_t *res) {
     out.ErrorCode = (int16_t)res->ErrorCode;
     out.ProtocolType = res->ProtocolType ? sa_str(res->ProtocolType) : SA_STR_NULL;
     out.ProtocolName = res->ProtocolName ? sa_str(res->ProtocolName) : SA_STR_NULL;
-    out.Assignment = (sa_bytes_t){res->Assignment ? res->Assignment : (const uint8_t *)"", (int32_t)res->AssignmentLen};
+    out.Assignment =
+        (sa_bytes_t){res->Assignment ? res->Assignment : (const uint8_t *)"", (int32_t)res->AssignmentLen};
     finish(st, sa_SyncGroupResponse_encode(&out, req->ApiVersion, &req->resp));
 }
 
@@ -156,7 +162,8 @@ sa_err_t sa_handle_SyncGroup(sa_req_t *req) {
     for (int32_t i = 0; i < n; i++) {
         as[i].MemberId = sa_hg_str(req, in.Assignments[i].MemberId);
         as[i].Assignment = in.Assignments[i].Assignment.ptr;
-        as[i].AssignmentLen = in.Assignments[i].Assignment.len > 0 ? (size_t)in.Assignments[i].Assignment.len : 0;
+        as[i].AssignmentLen =
+            in.Assignments[i].Assignment.len > 0 ? (size_t)in.Assignments[i].Assignment.len : 0;
     }
     sa_group_sync_req_t sr = {
         .GroupId = sa_hg_str(req, in.GroupId),

@@ -34,7 +34,9 @@ typedef struct commit_s {
 
 static void commit_answer(commit_t *st) {
     sa_err_t err = sa_OffsetCommitResponse_encode(&st->out, st->req->ApiVersion, &st->req->resp);
-    if (err) sa_log_error("group", "%s: cannot encode an OffsetCommit response: %s", sa_req_peer(st->req), sa_err2str(err));
+    if (err)
+        sa_log_error("group", "%s: cannot encode an OffsetCommit response: %s", sa_req_peer(st->req),
+                     sa_err2str(err));
 }
 
 static void on_synced(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t store_err) {
@@ -70,8 +72,8 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
     const char *group = sa_hg_str(req, in.GroupId);
     int64_t now = sa_mono_ms(), wall = sa_wall_ms();
     sa_err_t check = st->ctx ? sa_gcoord_commit_check(st->ctx->coord, group, in.GenerationIdOrMemberEpoch,
-                                                       sa_hg_str(req, in.MemberId),
-                                                       sa_hg_nstr(req, in.GroupInstanceId), now)
+                                                      sa_hg_str(req, in.MemberId),
+                                                      sa_hg_nstr(req, in.GroupInstanceId), now)
                              : SA_ERR_COORDINATOR_NOT_AVAILABLE;
     int32_t nt = in.Topics_count > 0 ? in.Topics_count : 0, pending = 0;
     sa_OffsetCommitResponse_init(&st->out);
@@ -99,9 +101,10 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
             if (!perr && !sa_store_partition(req->broker->store, topic, pi->PartitionIndex))
                 perr = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             if (!perr)
-                perr = sa_offsets_commit(st->ctx->offsets, group, topic, pi->PartitionIndex, pi->CommittedOffset,
-                                         req->ApiVersion >= 6 ? pi->CommittedLeaderEpoch : -1,
-                                         sa_hg_nstr(req, pi->CommittedMetadata), wall);
+                perr =
+                    sa_offsets_commit(st->ctx->offsets, group, topic, pi->PartitionIndex, pi->CommittedOffset,
+                                      req->ApiVersion >= 6 ? pi->CommittedLeaderEpoch : -1,
+                                      sa_hg_nstr(req, pi->CommittedMetadata), wall);
             po->ErrorCode = (int16_t)perr;
             if (!perr) {
                 st->written[t][p] = 1;
@@ -158,7 +161,7 @@ static ftopic_t *add_topic(fgroup_t *fg, sa_str_t name, int32_t nparts) {
 }
 
 typedef struct visit_s {
-    const char **topic;   /* per offset: topic (points into the store, valid during the request) */
+    const char **topic; /* per offset: topic (points into the store, valid during the request) */
     int32_t *partition;
     sa_offset_entry_t *ent;
     size_t n, cap;
@@ -218,15 +221,18 @@ static void fetch_some(sa_req_t *req, const sa_offsets_t *offs, const char *grou
 /* Build one group's answer. @p ntopics < 0: all topics. */
 static void fetch_group(sa_req_t *req, sa_group_ctx_t *ctx, const char *group, const sa_str_t *names,
                         int32_t *const *parts, const int32_t *nparts, int32_t ntopics, fgroup_t *fg) {
-    if (ntopics < 0) fetch_all(ctx->offsets, group, fg);
-    else fetch_some(req, ctx->offsets, group, names, parts, nparts, ntopics, fg);
+    if (ntopics < 0)
+        fetch_all(ctx->offsets, group, fg);
+    else
+        fetch_some(req, ctx->offsets, group, names, parts, nparts, ntopics, fg);
 }
 
 static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_group_ctx_t *ctx) {
     sa_OffsetFetchResponse_t out;
     sa_OffsetFetchResponse_init(&out);
     int32_t ng = in->Groups_count > 0 ? in->Groups_count : 0;
-    sa_OffsetFetchResponse_OffsetFetchResponseGroup_t *groups = sa_calloc((size_t)(ng ? ng : 1), sizeof(*groups));
+    sa_OffsetFetchResponse_OffsetFetchResponseGroup_t *groups =
+        sa_calloc((size_t)(ng ? ng : 1), sizeof(*groups));
     fgroup_t *fgs = sa_calloc((size_t)(ng ? ng : 1), sizeof(*fgs));
     for (int32_t g = 0; g < ng; g++) {
         const sa_OffsetFetchRequest_OffsetFetchRequestGroup_t *gi = &in->Groups[g];
@@ -292,8 +298,8 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_g
         }
     }
     /* the pre-v8 layout has the same fields under other type names */
-    sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *topics = sa_calloc((size_t)(fg.ntopics ? fg.ntopics : 1),
-                                                                          sizeof(*topics));
+    sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *topics =
+        sa_calloc((size_t)(fg.ntopics ? fg.ntopics : 1), sizeof(*topics));
     for (int32_t t = 0; t < fg.ntopics; t++) {
         ftopic_t *ft = &fg.topics[t];
         sa_OffsetFetchResponse_OffsetFetchResponseTopic_init(&topics[t]);
@@ -344,8 +350,10 @@ sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
     sa_OffsetDeleteResponse_init(&out);
     sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
     const char *group = sa_hg_str(req, in.GroupId);
-    if (!ctx) out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-    else if (!sa_gcoord_group_exists(ctx->coord, group)) out.ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
+    if (!ctx)
+        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
+    else if (!sa_gcoord_group_exists(ctx->coord, group))
+        out.ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
     int32_t nt = !out.ErrorCode && in.Topics_count > 0 ? in.Topics_count : 0;
     out.Topics = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(*out.Topics));
     if (!out.Topics) return SA_ERR_TOOBIG;

@@ -12,8 +12,8 @@
 #include "proto/proto.h"
 #include "storage/storage.h"
 
-#define TS_LATEST (-1)
-#define TS_EARLIEST (-2)
+#define TS_LATEST        (-1)
+#define TS_EARLIEST      (-2)
 #define TS_MAX_TIMESTAMP (-3)
 
 typedef sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t lpart_t;
@@ -27,7 +27,9 @@ static void one_partition(sa_partition_t *part, int64_t ts, lpart_t *out) {
     case TS_MAX_TIMESTAMP: err = sa_partition_max_timestamp(part, &offset, &found_ts); break;
     default: err = sa_partition_offset_for_time(part, ts, &offset, &found_ts); break;
     }
-    out->ErrorCode = (int16_t)(err == SA_OK ? SA_OK : sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
+    out->ErrorCode = (int16_t)(err == SA_OK           ? SA_OK
+                               : sa_err_is_kafka(err) ? err
+                                                      : SA_ERR_KAFKA_STORAGE_ERROR);
     out->Offset = err == SA_OK ? offset : -1;
     out->Timestamp = err == SA_OK ? found_ts : -1;
     out->LeaderEpoch = 0;

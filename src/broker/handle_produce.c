@@ -33,11 +33,11 @@
 typedef sa_ProduceResponse_PartitionProduceResponse_t presp_t;
 
 typedef struct produce_s {
-    sa_sync_wait_t wait;        /* on the broker's sync list while parked */
+    sa_sync_wait_t wait; /* on the broker's sync list while parked */
     sa_req_t *req;
     sa_ProduceResponse_t resp;
-    char **topics;              /* NUL-terminated topic names, per response topic */
-    int64_t **last;             /* [topic][partition]: last offset appended, -1 if none */
+    char **topics;  /* NUL-terminated topic names, per response topic */
+    int64_t **last; /* [topic][partition]: last offset appended, -1 if none */
 } produce_t;
 
 static sa_err_t encode_and_return(sa_req_t *req, const sa_ProduceResponse_t *resp) {
@@ -118,7 +118,8 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
     sa_err_t err = sa_partition_append(part, batches, len, sa_wall_ms(), &res, errstr, sizeof(errstr));
     if (err != SA_OK) {
         pr->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
-        if (errstr[0] && req->ApiVersion >= 8) pr->ErrorMessage = sa_str(sa_arena_strndup(&req->arena, errstr, strlen(errstr)));
+        if (errstr[0] && req->ApiVersion >= 8)
+            pr->ErrorMessage = sa_str(sa_arena_strndup(&req->arena, errstr, strlen(errstr)));
         if (err == SA_ERR_KAFKA_STORAGE_ERROR)
             sa_log_warn("storage", "%s-%d: append failed: %s", topic, pd->Index, errstr);
         else
@@ -178,9 +179,12 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     st->req = req;
 
     int16_t refuse = SA_OK;
-    if (req->ApiVersion < 3) refuse = SA_ERR_UNSUPPORTED_VERSION;
-    else if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1) refuse = SA_ERR_INVALID_REQUIRED_ACKS;
-    else if (!sa_str_is_null(preq.TransactionalId)) refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    if (req->ApiVersion < 3)
+        refuse = SA_ERR_UNSUPPORTED_VERSION;
+    else if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1)
+        refuse = SA_ERR_INVALID_REQUIRED_ACKS;
+    else if (!sa_str_is_null(preq.TransactionalId))
+        refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     if ((err = build_skeleton(req, &preq, st, refuse)) != SA_OK) return err;
     if (refuse != SA_OK) return encode_and_return(req, &st->resp);
 

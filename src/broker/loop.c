@@ -29,9 +29,9 @@ typedef struct fd_slot_s {
 
 struct sa_loop_s {
     int epfd;
-    fd_slot_t *slots;    /* indexed by fd */
+    fd_slot_t *slots; /* indexed by fd */
     size_t nslots;
-    sa_timer_t **heap;   /* min-heap by when_us */
+    sa_timer_t **heap; /* min-heap by when_us */
     size_t nheap, heap_size;
     sa_loop_hook_fn *before_sleep;
     void *before_sleep_arg;

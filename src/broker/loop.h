@@ -23,7 +23,7 @@
 typedef struct sa_loop_s sa_loop_t;
 typedef struct sa_timer_s sa_timer_t;
 
-#define SA_LOOP_READ 1u  /* fd readable (or hung up: the read then returns 0/error) */
+#define SA_LOOP_READ  1u /* fd readable (or hung up: the read then returns 0/error) */
 #define SA_LOOP_WRITE 2u /* fd writable */
 
 /** Called with the events that fired (SA_LOOP_READ|SA_LOOP_WRITE). */
@@ -32,10 +32,10 @@ typedef void sa_loop_timer_fn(sa_loop_t *loop, sa_timer_t *timer, void *arg);
 typedef void sa_loop_hook_fn(sa_loop_t *loop, void *arg);
 
 struct sa_timer_s {
-    int64_t when_us;       /* deadline on the monotonic clock */
-    sa_loop_timer_fn *fn;  /* called once at the deadline, after which the timer is stopped */
-    void *arg;             /* borrowed, passed to fn */
-    size_t _heap_idx;      /* position in the heap + 1; 0 = not running */
+    int64_t when_us;      /* deadline on the monotonic clock */
+    sa_loop_timer_fn *fn; /* called once at the deadline, after which the timer is stopped */
+    void *arg;            /* borrowed, passed to fn */
+    size_t _heap_idx;     /* position in the heap + 1; 0 = not running */
 };
 
 /** @returns new: an empty loop, or NULL if epoll could not be created (errno set). */

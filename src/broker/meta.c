@@ -63,7 +63,8 @@ sa_err_t sa_broker_meta_load(const char *dir, int32_t node_id, char *cluster_id,
             err = SA_ERR_CORRUPT;
         } else if (prop_get(s, "node.id", node, sizeof(node)) && atoi(node) != node_id) {
             snprintf(errstr, errstr_size,
-                     "%s belongs to node.id %s, but this broker is node.id %d: use that node id or another --data-dir",
+                     "%s belongs to node.id %s, but this broker is node.id %d: use that node id or another "
+                     "--data-dir",
                      path, node, node_id);
             err = SA_ERR_INVALID_ARG;
         }
@@ -76,7 +77,8 @@ sa_err_t sa_broker_meta_load(const char *dir, int32_t node_id, char *cluster_id,
     char id[23];
     new_cluster_id(id);
     sa_buf_reset(&text);
-    sa_buf_printf(&text, "# samsa broker identity; do not edit\nversion=1\ncluster.id=%s\nnode.id=%d\n", id, node_id);
+    sa_buf_printf(&text, "# samsa broker identity; do not edit\nversion=1\ncluster.id=%s\nnode.id=%d\n", id,
+                  node_id);
     err = sa_safe_file_write(path, text.data, text.len, errstr, errstr_size);
     if (err == SA_OK) snprintf(cluster_id, cluster_id_size, "%s", id);
 out:

@@ -34,7 +34,8 @@ sa_err_t sa_pid_alloc_open(const char *dir, sa_pid_alloc_t **out, char *errstr, 
     } else if (err == SA_OK) {
         long long v;
         if (sscanf(sa_buf_cstr(&buf), "next=%lld", &v) != 1 || v < 0) {
-            snprintf(errstr, errstr_size, "%s: unreadable (expected \"next=N\"); move it away to reset", pa->path);
+            snprintf(errstr, errstr_size, "%s: unreadable (expected \"next=N\"); move it away to reset",
+                     pa->path);
             err = SA_ERR_CORRUPT;
             goto out;
         }

@@ -30,17 +30,17 @@ typedef struct pbatch_s {
 
 typedef struct pentry_s {
     int16_t epoch;
-    int n;                                 /* batches in ring (<= WINDOW) */
-    int head;                              /* index of the newest */
+    int n;    /* batches in ring (<= WINDOW) */
+    int head; /* index of the newest */
     pbatch_t ring[SA_PRODUCER_STATE_WINDOW];
 } pentry_t;
 
 struct sa_pstate_s {
-    sa_strmap_t producers;                 /* 8-byte producer id -> pentry_t */
+    sa_strmap_t producers; /* 8-byte producer id -> pentry_t */
 };
 
 struct sa_producer_states_s {
-    sa_strmap_t parts;                     /* topic id (16) + BE32 partition -> sa_pstate_t */
+    sa_strmap_t parts; /* topic id (16) + BE32 partition -> sa_pstate_t */
 };
 
 static int32_t seq_add(int32_t seq, int32_t delta) {
@@ -52,7 +52,8 @@ sa_pstate_t *sa_pstate_new(void) { return sa_new(sa_pstate_t); }
 
 void sa_pstate_free(sa_pstate_t *st) {
     if (!st) return;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it; it = sa_strmap_next(&st->producers, it))
+    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it;
+         it = sa_strmap_next(&st->producers, it))
         free(it->value);
     sa_strmap_free(&st->producers);
     free(st);
@@ -102,7 +103,8 @@ void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
 }
 
 void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it; it = sa_strmap_next(&st->producers, it)) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it;
+         it = sa_strmap_next(&st->producers, it)) {
         pentry_t *ent = it->value;
         /* batches are recorded in offset order: drop from the newest while they are past the end */
         while (ent->n && ent->ring[ent->head].last_offset >= end_offset) {
@@ -135,7 +137,8 @@ static sa_pstate_t *state_of(sa_producer_states_t *ps, sa_partition_t *part) {
     sa_topic_t *topic = sa_partition_topic(part);
     memcpy(key, sa_topic_id(topic), 16);
     int32_t id = sa_partition_id(part);
-    key[16] = (uint8_t)(id >> 24), key[17] = (uint8_t)(id >> 16), key[18] = (uint8_t)(id >> 8), key[19] = (uint8_t)id;
+    key[16] = (uint8_t)(id >> 24), key[17] = (uint8_t)(id >> 16), key[18] = (uint8_t)(id >> 8),
+    key[19] = (uint8_t)id;
     sa_pstate_t *st = sa_strmap_get(&ps->parts, key, sizeof(key));
     if (st) return st;
     st = sa_pstate_new();
@@ -143,11 +146,14 @@ static sa_pstate_t *state_of(sa_producer_states_t *ps, sa_partition_t *part) {
     int64_t t0 = sa_partition_log_start(part);
     sa_err_t err = sa_partition_scan_batches(part, t0, rebuild_visit, st);
     if (err)
-        sa_log_warn("producer", "%s-%d: rebuilding producer state from the log failed (%s); retried "
-                    "batches of earlier sessions may be refused", sa_topic_name(topic), id, sa_err2str(err));
+        sa_log_warn("producer",
+                    "%s-%d: rebuilding producer state from the log failed (%s); retried "
+                    "batches of earlier sessions may be refused",
+                    sa_topic_name(topic), id, sa_err2str(err));
     else
-        sa_log_debug(SA_DBG_STORAGE, "producer", "%s-%d: producer state of %zu producers rebuilt from the log",
-                     sa_topic_name(topic), id, st->producers.count);
+        sa_log_debug(SA_DBG_STORAGE, "producer",
+                     "%s-%d: producer state of %zu producers rebuilt from the log", sa_topic_name(topic), id,
+                     st->producers.count);
     return st;
 }
 
@@ -161,9 +167,10 @@ sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part,
     sa_err_t err = sa_pstate_check(st, &hdr, dup);
     if (err)
         sa_log_debug(SA_DBG_STORAGE, "producer", "%s-%d: producer %lld epoch %d sequence %d: %s%s",
-                     sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), (long long)hdr.ProducerId,
-                     hdr.ProducerEpoch, hdr.BaseSequence, sa_err2name(err),
-                     err == SA_ERR_DUPLICATE_SEQUENCE_NUMBER ? " (a retry, answered with its first offsets)" : "");
+                     sa_topic_name(sa_partition_topic(part)), sa_partition_id(part),
+                     (long long)hdr.ProducerId, hdr.ProducerEpoch, hdr.BaseSequence, sa_err2name(err),
+                     err == SA_ERR_DUPLICATE_SEQUENCE_NUMBER ? " (a retry, answered with its first offsets)"
+                                                             : "");
     /* A set of several batches (rare: librdkafka sends one per partition) must continue its own
      * sequence; only the first may be a duplicate, and then the set is taken as a whole retry. */
     if (err) return err;
@@ -176,7 +183,8 @@ sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part,
     return SA_OK;
 }
 
-void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches, size_t len) {
+void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches,
+                              size_t len) {
     sa_rb_iter_t it;
     sa_rb_header_t hdr;
     sa_pstate_t *st = NULL;

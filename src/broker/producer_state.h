@@ -62,7 +62,8 @@ sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part,
                                  size_t len, sa_producer_dup_t *dup);
 
 /** Record the batches just appended to @p part (their BaseOffsets are final now). */
-void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches, size_t len);
+void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches,
+                              size_t len);
 
 /** Forget batches at or above @p end_offset (the storage cut the unsynced tail). */
 void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset);

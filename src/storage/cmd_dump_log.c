@@ -126,7 +126,8 @@ static void put_base64(FILE *out, const uint8_t *p, size_t n) {
     static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     fputc('"', out);
     for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        uint32_t v =
+            (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
         fputc(tbl[v >> 18 & 63], out);
         fputc(tbl[v >> 12 & 63], out);
         fputc(i + 1 < n ? tbl[v >> 6 & 63] : '=', out);
@@ -166,8 +167,8 @@ static void print_batch(const dump_conf_t *conf, const sa_rb_header_t *h, int64_
         printf("{\"type\":\"batch\",\"position\":%" PRId64 ",\"size\":%zu,\"base_offset\":%" PRId64
                ",\"last_offset\":%" PRId64 ",\"count\":%d,\"leader_epoch\":%d,\"magic\":%d,"
                "\"crc\":%u,\"crc_ok\":%s,\"compression\":\"%s\",\"timestamp_type\":\"%s\","
-               "\"transactional\":%s,\"control\":%s,\"base_timestamp\":%" PRId64
-               ",\"max_timestamp\":%" PRId64 ",\"producer_id\":%" PRId64 ",\"producer_epoch\":%d,"
+               "\"transactional\":%s,\"control\":%s,\"base_timestamp\":%" PRId64 ",\"max_timestamp\":%" PRId64
+               ",\"producer_id\":%" PRId64 ",\"producer_epoch\":%d,"
                "\"base_sequence\":%d}\n",
                pos, sa_rb_size(h), h->BaseOffset, sa_rb_last_offset(h), h->RecordsCount,
                h->PartitionLeaderEpoch, h->Magic, h->Crc, crc_ok ? "true" : "false", codec,
@@ -181,7 +182,8 @@ static void print_batch(const dump_conf_t *conf, const sa_rb_header_t *h, int64_
     sa_time_rfc3339(h->BaseTimestamp, base_ts);
     sa_time_rfc3339(h->MaxTimestamp, max_ts);
     printf("batch offsets %" PRId64 "..%" PRId64 " count %d  position %" PRId64 " size %zu  %s  "
-           "CRC %s", h->BaseOffset, sa_rb_last_offset(h), h->RecordsCount, pos, sa_rb_size(h), codec,
+           "CRC %s",
+           h->BaseOffset, sa_rb_last_offset(h), h->RecordsCount, pos, sa_rb_size(h), codec,
            crc_ok ? "ok" : "BAD");
     if (!crc_ok) printf(" (stored 0x%08x, computed 0x%08x)", h->Crc, crc_computed);
     printf("\n  %s %s .. %s  producer id %" PRId64 " epoch %d sequence %d  leader epoch %d%s%s\n",
@@ -247,7 +249,8 @@ static void print_summary(const dump_conf_t *conf, const char *path, int64_t bat
         printf("{\"type\":\"summary\",\"file\":");
         put_json_string(stdout, (const uint8_t *)path, strlen(path));
         printf(",\"batches\":%" PRId64 ",\"bad_crc\":%" PRId64 ",\"valid_bytes\":%" PRId64
-               ",\"file_bytes\":%" PRId64 ",\"torn\":%s}\n", batches, bad, end, size, torn ? "true" : "false");
+               ",\"file_bytes\":%" PRId64 ",\"torn\":%s}\n",
+               batches, bad, end, size, torn ? "true" : "false");
         return;
     }
     printf("%s: %" PRId64 " batches, %" PRId64 " with a bad CRC, %" PRId64 " of %" PRId64 " bytes valid",
@@ -317,7 +320,8 @@ static int dump_index(const dump_conf_t *conf, const char *path, int fd, int64_t
             int64_t ts = (int64_t)sa_load_be64(e);
             int64_t off = base + sa_load_be32(e + 8);
             if (conf->json) {
-                printf("{\"type\":\"timeindex\",\"timestamp\":%" PRId64 ",\"offset\":%" PRId64 "}\n", ts, off);
+                printf("{\"type\":\"timeindex\",\"timestamp\":%" PRId64 ",\"offset\":%" PRId64 "}\n", ts,
+                       off);
             } else {
                 char t[48];
                 sa_time_rfc3339(ts, t);
@@ -330,7 +334,9 @@ static int dump_index(const dump_conf_t *conf, const char *path, int fd, int64_t
             printf("offset %" PRId64 "  position %u\n", base + sa_load_be32(e), sa_load_be32(e + 4));
         }
     }
-    if (!conf->json) printf("%s: %" PRId64 " entries%s\n", path, i, size % (int64_t)esize ? ", trailing partial entry" : "");
+    if (!conf->json)
+        printf("%s: %" PRId64 " entries%s\n", path, i,
+               size % (int64_t)esize ? ", trailing partial entry" : "");
     return SA_EXIT_OK;
 }
 
@@ -377,5 +383,5 @@ static int run_dump_log(int argc, char **argv) {
     return rc;
 }
 
-const sa_command_t sa_cmd_dump_log = {"dump-log", "print a segment file's batches and records",
-                                      run_dump_log, &dump_spec, 1};
+const sa_command_t sa_cmd_dump_log = {"dump-log", "print a segment file's batches and records", run_dump_log,
+                                      &dump_spec, 1};

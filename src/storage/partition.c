@@ -30,9 +30,9 @@
 #include "storage/storage_int.h"
 #include "storage/sysio.h"
 
-#define SET_ERR(...)                                                                              \
-    do {                                                                                          \
-        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+#define SET_ERR(...)                                                                                         \
+    do {                                                                                                     \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
 static sa_segment_t *active_seg(const sa_partition_t *part) { return part->segs[part->nsegs - 1]; }
@@ -52,8 +52,8 @@ static void drop_seg(sa_partition_t *part, size_t i) {
     part->nsegs--;
     int64_t base = seg->base;
     if (sa_segment_remove(part->dir, seg))
-        sa_log_warn("storage", "%s: could not remove all files of segment %" PRId64 ": %s", part->dir,
-                    base, strerror(errno));
+        sa_log_warn("storage", "%s: could not remove all files of segment %" PRId64 ": %s", part->dir, base,
+                    strerror(errno));
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -112,8 +112,8 @@ static void set_hwm_at_end(sa_partition_t *part) {
     part->hwm_pos = act->size;
 }
 
-sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partition_t **partp,
-                           char *errstr, size_t errstr_size) {
+sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partition_t **partp, char *errstr,
+                           size_t errstr_size) {
     sa_partition_t *part = sa_new(sa_partition_t);
     part->store = topic->store;
     part->topic = topic;
@@ -165,8 +165,8 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
     }
     for (size_t i = 0; i + 1 < part->nsegs; i++)
         if (part->segs[i]->next_offset != part->segs[i + 1]->base)
-            sa_log_warn("storage", "%s: offsets %" PRId64 "..%" PRId64 " are missing between segments",
-                        dir, part->segs[i]->next_offset, part->segs[i + 1]->base - 1);
+            sa_log_warn("storage", "%s: offsets %" PRId64 "..%" PRId64 " are missing between segments", dir,
+                        part->segs[i]->next_offset, part->segs[i + 1]->base - 1);
     set_hwm_at_end(part);
     part->log_start = part->segs[0]->base;
     if (ckpt > part->log_start) part->log_start = SA_MIN(ckpt, part->hwm);
@@ -279,11 +279,13 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
         SET_ERR("write %s/%020" PRId64 ".log: %s", part->dir, seg->base, strerror(saved));
         /* Once per outage, not once per retried request. */
         if (!part->write_failing)
-            sa_log_error("storage", "append to %s failed: %s; producers get KAFKA_STORAGE_ERROR and retry, "
+            sa_log_error("storage",
+                         "append to %s failed: %s; producers get KAFKA_STORAGE_ERROR and retry, "
                          "the log is unchanged; free disk space (or fix the disk) and appends resume",
                          part->dir, strerror(saved));
         else
-            sa_log_debug(SA_DBG_STORAGE, "storage", "append to %s failed again: %s", part->dir, strerror(saved));
+            sa_log_debug(SA_DBG_STORAGE, "storage", "append to %s failed again: %s", part->dir,
+                         strerror(saved));
         part->write_failing = 1;
         return SA_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -320,8 +322,9 @@ static void truncate_to_hwm(sa_partition_t *part) {
         sa_log_error("storage", "%s: truncate to the high watermark: %s", part->dir, strerror(errno));
     sa_segment_remove_index_files(part->dir, seg); /* stale now; rebuilt or rewritten when needed */
     /* Re-walk the durable part for exact indexes and max timestamp (rare: a failed sync). */
-    if (sa_segment_recover(seg, part->dir, 0, 0, part->topic->lim.index_interval_bytes > 0
-                                                       ? part->topic->lim.index_interval_bytes : 4096) ||
+    if (sa_segment_recover(seg, part->dir, 0, 0,
+                           part->topic->lim.index_interval_bytes > 0 ? part->topic->lim.index_interval_bytes
+                                                                     : 4096) ||
         seg->size != pos)
         sa_segment_trim_index(seg, pos, part->hwm);
     seg->durable_max_ts = seg->max_ts;
@@ -338,7 +341,8 @@ int sa_partition_unsynced_fd(const sa_partition_t *part) {
 sa_err_t sa_partition_synced(sa_partition_t *part, int err) {
     sa_segment_t *seg = active_seg(part);
     if (err) {
-        sa_log_error("storage", "fdatasync %s/%020" PRId64 ".log: %s; dropping %" PRId64
+        sa_log_error("storage",
+                     "fdatasync %s/%020" PRId64 ".log: %s; dropping %" PRId64
                      " unacknowledged records (their producers get KAFKA_STORAGE_ERROR and retry)",
                      part->dir, seg->base, strerror(err), seg->next_offset - part->hwm);
         truncate_to_hwm(part);
@@ -351,8 +355,12 @@ sa_err_t sa_partition_synced(sa_partition_t *part, int err) {
 
 void sa_partition_sync_snap(sa_partition_t *part, sa_sync_snap_t *snap) {
     sa_segment_t *seg = active_seg(part);
-    *snap = (sa_sync_snap_t){.part = part, .seg_base = seg->base, .next_offset = seg->next_offset,
-                             .size = seg->size, .max_ts = seg->max_ts, .fd = -1};
+    *snap = (sa_sync_snap_t){.part = part,
+                             .seg_base = seg->base,
+                             .next_offset = seg->next_offset,
+                             .size = seg->size,
+                             .max_ts = seg->max_ts,
+                             .fd = -1};
     if (!seg->unsynced) return; /* only a roll since the last sync: already durable */
     /* A dup: the segment may be closed (topic deleted) while a helper thread syncs it. */
     snap->fd = fcntl(seg->fd, F_DUPFD_CLOEXEC, 0);
@@ -369,7 +377,8 @@ sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *sna
     sa_segment_t *seg = i > 0 && part->segs[i - 1]->base == snap->seg_base ? part->segs[i - 1] : NULL;
     if (seg) seg->sync_pending = 0;
     if (err) {
-        sa_log_error("storage", "fdatasync %s/%020" PRId64 ".log: %s; dropping %" PRId64
+        sa_log_error("storage",
+                     "fdatasync %s/%020" PRId64 ".log: %s; dropping %" PRId64
                      " unacknowledged records (their producers get KAFKA_STORAGE_ERROR and retry)",
                      part->dir, snap->seg_base, strerror(err), active_seg(part)->next_offset - part->hwm);
         truncate_to_hwm(part);
@@ -383,7 +392,9 @@ sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *sna
     return SA_OK;
 }
 
-sa_err_t sa_partition_seal(sa_partition_t *part) { return sa_segment_write_index(active_seg(part), part->dir); }
+sa_err_t sa_partition_seal(sa_partition_t *part) {
+    return sa_segment_write_index(active_seg(part), part->dir);
+}
 
 /* Index of the segment holding @p offset (the last with base <= offset). */
 static size_t seg_for(const sa_partition_t *part, int64_t offset) {
@@ -463,8 +474,7 @@ static int time_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, cons
     return 1;
 }
 
-sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t *offset,
-                                      int64_t *timestamp) {
+sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t *offset, int64_t *timestamp) {
     *offset = *timestamp = -1;
     for (size_t i = seg_for(part, part->log_start); i < part->nsegs; i++) {
         sa_segment_t *seg = part->segs[i];
@@ -516,7 +526,8 @@ sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64
         const sa_segment_t *seg = part->segs[i];
         if (readable(part, seg) == 0) break;
         /* The HWM segment may hold unsynced batches above the HWM: use its maximum as of the sync. */
-        int64_t m = seg->base == part->hwm_seg_base && part->hwm_pos < seg->size ? seg->durable_max_ts : seg->max_ts;
+        int64_t m =
+            seg->base == part->hwm_seg_base && part->hwm_pos < seg->size ? seg->durable_max_ts : seg->max_ts;
         if (m > max) max = m;
     }
     if (max < 0) {
@@ -570,8 +581,10 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
                 /* The active segment expired: roll so the next offset survives its deletion. */
                 if (seg->size == 0 || roll(part, NULL, 0)) break;
             }
-            sa_log_info("storage", "%s: deleting segment %" PRId64 " (newest record older than "
-                        "retention.ms=%" PRId64 ")", part->dir, seg->base, lim->retention_ms);
+            sa_log_info("storage",
+                        "%s: deleting segment %" PRId64 " (newest record older than "
+                        "retention.ms=%" PRId64 ")",
+                        part->dir, seg->base, lim->retention_ms);
             drop_seg(part, 0);
         }
     }
@@ -580,8 +593,10 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
         while (part->nsegs > 1 && total - part->segs[0]->size >= lim->retention_bytes &&
                part->segs[0]->next_offset <= part->hwm) {
             total -= part->segs[0]->size;
-            sa_log_info("storage", "%s: deleting segment %" PRId64 " (partition above retention.bytes="
-                        "%" PRId64 ")", part->dir, part->segs[0]->base, lim->retention_bytes);
+            sa_log_info("storage",
+                        "%s: deleting segment %" PRId64 " (partition above retention.bytes="
+                        "%" PRId64 ")",
+                        part->dir, part->segs[0]->base, lim->retention_bytes);
             drop_seg(part, 0);
         }
     }

@@ -11,9 +11,9 @@
 
 #include "storage/sysio.h"
 
-#define SET_ERR(...)                                                                              \
-    do {                                                                                          \
-        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+#define SET_ERR(...)                                                                                         \
+    do {                                                                                                     \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
 sa_err_t sa_safe_file_write(const char *path, const void *data, size_t len, char *errstr,

@@ -19,8 +19,7 @@
  * @returns SA_OK, or KAFKA_STORAGE_ERROR with "op path: strerror" in @p errstr (may be NULL);
  *          the old file is then intact.
  */
-sa_err_t sa_safe_file_write(const char *path, const void *data, size_t len, char *errstr,
-                            size_t errstr_size);
+sa_err_t sa_safe_file_write(const char *path, const void *data, size_t len, char *errstr, size_t errstr_size);
 
 /**
  * Read all of @p path into @p out (appended; at most @p max bytes).

@@ -114,7 +114,8 @@ void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t
 void sa_segment_trim_index(sa_segment_t *seg, int64_t size, int64_t next_offset) {
     while (seg->nidx && seg->idx[seg->nidx - 1].pos >= size) seg->nidx--;
     while (seg->ntidx && seg->base + seg->tidx[seg->ntidx - 1].rel >= next_offset) seg->ntidx--;
-    seg->max_ts = seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1; /* the caller re-walks for the exact value */
+    seg->max_ts =
+        seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1; /* the caller re-walks for the exact value */
     seg->max_ts_rel = seg->ntidx ? seg->tidx[seg->ntidx - 1].rel : 0;
     seg->size = size;
     seg->next_offset = next_offset;
@@ -122,8 +123,8 @@ void sa_segment_trim_index(sa_segment_t *seg, int64_t size, int64_t next_offset)
     if (size == 0) seg->first_append_ms = -1;
 }
 
-sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check_crc,
-                         sa_segment_visit_cb *cb, void *opaque, int64_t *stop) {
+sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check_crc, sa_segment_visit_cb *cb,
+                         void *opaque, int64_t *stop) {
     size_t window = check_crc ? WINDOW_SCAN : WINDOW_FIND;
     sa_buf_t win = SA_BUF_INIT(0);
     int64_t win_start = from, pos = from;
@@ -143,7 +144,8 @@ sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check
             /* Refill the window at pos, big enough for the whole batch if its length is known. */
             size_t want = window;
             if (avail >= SA_RB_LOG_OVERHEAD && check_crc) {
-                int64_t need = SA_RB_LOG_OVERHEAD + (int64_t)(int32_t)sa_load_be32(win.data + (pos - win_start) + 8);
+                int64_t need =
+                    SA_RB_LOG_OVERHEAD + (int64_t)(int32_t)sa_load_be32(win.data + (pos - win_start) + 8);
                 if (need > end - pos) { /* cannot be complete: torn tail */
                     err = SA_ERR_CORRUPT;
                     break;
@@ -268,12 +270,11 @@ sa_err_t sa_segment_recover(sa_segment_t *seg, const char *dir, int check_crc, i
     int64_t stop = 0;
     sa_err_t err = sa_segment_walk(seg, 0, st.st_size, check_crc, rebuild_visit, &ctx, &stop);
     if (err == SA_ERR_CORRUPT) {
-        sa_log_warn("storage", "%s/%020" PRId64 ".log: bad or torn batch at byte %" PRId64
-                    " of %lld; %s", dir, seg->base, stop, (long long)st.st_size,
+        sa_log_warn("storage", "%s/%020" PRId64 ".log: bad or torn batch at byte %" PRId64 " of %lld; %s",
+                    dir, seg->base, stop, (long long)st.st_size,
                     truncate ? "truncating there" : "ignoring the rest");
         if (truncate && sa_sysio.ftruncate(seg->fd, stop)) {
-            sa_log_error("storage", "truncate %s/%020" PRId64 ".log: %s", dir, seg->base,
-                         strerror(errno));
+            sa_log_error("storage", "truncate %s/%020" PRId64 ".log: %s", dir, seg->base, strerror(errno));
             return SA_ERR_KAFKA_STORAGE_ERROR;
         }
         err = SA_OK;

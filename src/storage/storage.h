@@ -8,12 +8,12 @@
  * they touch nothing else and are joined by sa_store_close.)
  *
  * Durability (group commit): sa_partition_append() writes without fsync; the broker calls
- * sa_store_sync_start()/_finish() (or the blocking sa_store_sync()), which fdatasyncs every file with unsynced appends
- * (one fdatasync per dirty segment file, never per record) and then moves each partition's high
- * watermark (HWM) to its durable end. Only then does the broker answer acks=1/all, and consumers
- * only ever read below the HWM, so nothing a client saw can be lost by a power failure. If the
- * fdatasync fails, the unsynced tail is cut off again (the partition returns to its HWM) and the
- * sync callback reports KAFKA_STORAGE_ERROR for it: those producers get an error and retry.
+ * sa_store_sync_start()/_finish() (or the blocking sa_store_sync()), which fdatasyncs every file with
+ * unsynced appends (one fdatasync per dirty segment file, never per record) and then moves each partition's
+ * high watermark (HWM) to its durable end. Only then does the broker answer acks=1/all, and consumers only
+ * ever read below the HWM, so nothing a client saw can be lost by a power failure. If the fdatasync fails,
+ * the unsynced tail is cut off again (the partition returns to its HWM) and the sync callback reports
+ * KAFKA_STORAGE_ERROR for it: those producers get an error and retry.
  *
  * Offsets: log start offset (LSO, first readable) <= HWM (durable end, readable end) <= log end
  * offset (LEO, next offset to assign).
@@ -70,12 +70,12 @@ typedef struct sa_partition_s sa_partition_t;
 
 /** Broker-level defaults (server.properties names in comments); -1 means unlimited. */
 typedef struct sa_store_conf_s {
-    int64_t retention_ms;      /* log.retention.ms (default 604800000 = 7 days) */
-    int64_t retention_bytes;   /* log.retention.bytes (default -1) */
-    int64_t segment_bytes;     /* log.segment.bytes (default 1073741824) */
-    int64_t segment_ms;        /* log.roll.ms (default 604800000) */
-    int64_t max_message_bytes; /* message.max.bytes: largest batch (default 1048588) */
-    int32_t num_partitions;    /* num.partitions: for create with partitions -1 (default 1) */
+    int64_t retention_ms;         /* log.retention.ms (default 604800000 = 7 days) */
+    int64_t retention_bytes;      /* log.retention.bytes (default -1) */
+    int64_t segment_bytes;        /* log.segment.bytes (default 1073741824) */
+    int64_t segment_ms;           /* log.roll.ms (default 604800000) */
+    int64_t max_message_bytes;    /* message.max.bytes: largest batch (default 1048588) */
+    int32_t num_partitions;       /* num.partitions: for create with partitions -1 (default 1) */
     int64_t index_interval_bytes; /* log.index.interval.bytes (default 4096) */
 } sa_store_conf_t;
 
@@ -90,8 +90,8 @@ void sa_store_conf_defaults(sa_store_conf_t *conf);
  *          KAFKA_STORAGE_ERROR / SA_ERR_CORRUPT (unreadable metadata) with detail in @p errstr.
  * *storep is NULL on failure.
  */
-sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t **storep,
-                       char *errstr, size_t errstr_size);
+sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t **storep, char *errstr,
+                       size_t errstr_size);
 
 /**
  * Sync everything, write index files and the clean-shutdown marker, release the lock, free.
@@ -175,9 +175,9 @@ typedef enum sa_config_op_e {
 
 /** DescribeConfigs ConfigSource values (the wire values). */
 typedef enum sa_config_source_e {
-    SA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,  /* set on the topic */
-    SA_CONFIG_SOURCE_STATIC_BROKER = 4,  /* from the broker's config (log.retention.ms ...) */
-    SA_CONFIG_SOURCE_DEFAULT = 5,        /* Kafka's default */
+    SA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1, /* set on the topic */
+    SA_CONFIG_SOURCE_STATIC_BROKER = 4, /* from the broker's config (log.retention.ms ...) */
+    SA_CONFIG_SOURCE_DEFAULT = 5,       /* Kafka's default */
 } sa_config_source_t;
 
 /** DescribeConfigs ConfigType values (the wire values, v3+). */
@@ -193,14 +193,14 @@ typedef enum sa_config_type_e {
 /** One entry of a topic's DescribeConfigs answer; strings valid until the topic is altered or deleted. */
 typedef struct sa_config_entry_s {
     const char *name;
-    const char *value;     /* effective value, never NULL */
-    int is_default;        /* 1 unless set on the topic */
-    int source;            /* sa_config_source_t */
-    int read_only;         /* always 0 for topic configs */
-    int sensitive;         /* always 0 for topic configs */
-    int type;              /* sa_config_type_t */
-    const char *doc;       /* one line */
-    const char *synonym;   /* broker-level name ("log.retention.ms") or NULL */
+    const char *value;   /* effective value, never NULL */
+    int is_default;      /* 1 unless set on the topic */
+    int source;          /* sa_config_source_t */
+    int read_only;       /* always 0 for topic configs */
+    int sensitive;       /* always 0 for topic configs */
+    int type;            /* sa_config_type_t */
+    const char *doc;     /* one line */
+    const char *synonym; /* broker-level name ("log.retention.ms") or NULL */
 } sa_config_entry_t;
 
 /**
@@ -227,8 +227,8 @@ sa_err_t sa_store_topic_delete(sa_store_t *store, const char *name, char *errstr
  * @returns SA_OK, UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not more than now, or > 100000),
  *          KAFKA_STORAGE_ERROR. Existing sa_partition_t pointers stay valid.
  */
-sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int32_t total,
-                                       int validate_only, char *errstr, size_t errstr_size);
+sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int32_t total, int validate_only,
+                                       char *errstr, size_t errstr_size);
 
 /**
  * Change topic configs. @p ops (may be NULL: every kv is a SET) gives one sa_config_op_t per kv.
@@ -238,8 +238,8 @@ sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int3
  *          INVALID_REQUEST (APPEND/SUBTRACT on a non-list), KAFKA_STORAGE_ERROR.
  */
 sa_err_t sa_store_topic_alter_configs(sa_store_t *store, const char *name, const sa_config_kv_t *kvs,
-                                      const sa_config_op_t *ops, size_t n, int replace_all,
-                                      int validate_only, char *errstr, size_t errstr_size);
+                                      const sa_config_op_t *ops, size_t n, int replace_all, int validate_only,
+                                      char *errstr, size_t errstr_size);
 
 /** @returns the topic, or NULL (valid until it is deleted or the store closed). */
 sa_topic_t *sa_store_topic_find(const sa_store_t *store, const char *name);
@@ -322,8 +322,7 @@ size_t sa_partition_segment_count(const sa_partition_t *part);
  * @returns SA_OK with *offset and *timestamp, or with *offset = -1 and *timestamp = -1 if none;
  *          KAFKA_STORAGE_ERROR / CORRUPT_MESSAGE.
  */
-sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t *offset,
-                                      int64_t *timestamp);
+sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t *offset, int64_t *timestamp);
 
 /**
  * ListOffsets MAX_TIMESTAMP (-3): the largest timestamp below the HWM and the offset of the first

@@ -33,39 +33,39 @@ typedef struct sa_tidx_entry_s {
 } sa_tidx_entry_t;
 
 typedef struct sa_segment_s {
-    int64_t base;           /* base offset: the file name */
-    int fd;                 /* the .log file, O_RDWR */
-    int64_t size;           /* bytes of whole batches */
-    int64_t next_offset;    /* offset after the last batch (base when empty) */
-    int64_t max_ts;         /* largest MaxTimestamp, -1 when empty */
-    uint32_t max_ts_rel;    /* offset - base of the first batch that reached max_ts */
-    int64_t durable_max_ts; /* max_ts as of the last sync (what readers may see) */
+    int64_t base;            /* base offset: the file name */
+    int fd;                  /* the .log file, O_RDWR */
+    int64_t size;            /* bytes of whole batches */
+    int64_t next_offset;     /* offset after the last batch (base when empty) */
+    int64_t max_ts;          /* largest MaxTimestamp, -1 when empty */
+    uint32_t max_ts_rel;     /* offset - base of the first batch that reached max_ts */
+    int64_t durable_max_ts;  /* max_ts as of the last sync (what readers may see) */
     int64_t first_append_ms; /* when it got its first batch (for segment.ms), -1 when empty */
-    int64_t unsynced;       /* 1 if appended since the last fdatasync */
-    int sync_pending;       /* 1 while a background group commit covers it (roll must not skip it) */
-    int64_t since_index;    /* bytes appended since the last offset index entry */
-    sa_idx_entry_t *idx;    /* sparse offset index, owned */
+    int64_t unsynced;        /* 1 if appended since the last fdatasync */
+    int sync_pending;        /* 1 while a background group commit covers it (roll must not skip it) */
+    int64_t since_index;     /* bytes appended since the last offset index entry */
+    sa_idx_entry_t *idx;     /* sparse offset index, owned */
     size_t nidx, idx_cap;
-    sa_tidx_entry_t *tidx;  /* sparse time index, owned */
+    sa_tidx_entry_t *tidx; /* sparse time index, owned */
     size_t ntidx, tidx_cap;
 } sa_segment_t;
 
 /* A partition's end when a background group commit started: what its HWM moves to once the
  * fdatasync of @c fd returned. */
 typedef struct sa_sync_snap_s {
-    sa_partition_t *part;   /* borrowed; NULL once the partition was deleted meanwhile */
-    int64_t seg_base;       /* the segment that was active at the start */
+    sa_partition_t *part;              /* borrowed; NULL once the partition was deleted meanwhile */
+    int64_t seg_base;                  /* the segment that was active at the start */
     int64_t next_offset, size, max_ts; /* its end then */
-    int fd;                 /* a dup of its fd to fdatasync (owned), -1 if nothing to sync */
-    int err;                /* 0 or errno of a sync done at once (when dup failed) */
+    int fd;                            /* a dup of its fd to fdatasync (owned), -1 if nothing to sync */
+    int err;                           /* 0 or errno of a sync done at once (when dup failed) */
 } sa_sync_snap_t;
 
 struct sa_partition_s {
-    sa_store_t *store;    /* owner */
-    sa_topic_t *topic;    /* owner */
+    sa_store_t *store; /* owner */
+    sa_topic_t *topic; /* owner */
     int32_t id;
-    char *dir;            /* DIR/NAME-P, owned */
-    sa_segment_t **segs;  /* owned, sorted by base */
+    char *dir;           /* DIR/NAME-P, owned */
+    sa_segment_t **segs; /* owned, sorted by base */
     size_t nsegs, segs_cap;
     int64_t log_start;
     int64_t hwm;
@@ -83,32 +83,32 @@ typedef struct sa_topic_limits_s {
     int64_t segment_ms;
     int64_t max_message_bytes;
     int64_t index_interval_bytes;
-    int log_append_time;  /* message.timestamp.type=LogAppendTime */
+    int log_append_time; /* message.timestamp.type=LogAppendTime */
 } sa_topic_limits_t;
 
 #define SA_TOPIC_CONFIG_MAX 48 /* >= rows in the config table */
 
 struct sa_topic_s {
     sa_store_t *store;
-    char *name;                        /* owned */
+    char *name; /* owned */
     uint8_t id[16];
     int32_t npart;
-    sa_partition_t **parts;            /* owned */
-    char *set[SA_TOPIC_CONFIG_MAX];    /* values set on the topic (owned), NULL = not set */
-    char *eff[SA_TOPIC_CONFIG_MAX];    /* effective values (owned), never NULL after resolve */
+    sa_partition_t **parts;         /* owned */
+    char *set[SA_TOPIC_CONFIG_MAX]; /* values set on the topic (owned), NULL = not set */
+    char *eff[SA_TOPIC_CONFIG_MAX]; /* effective values (owned), never NULL after resolve */
     sa_topic_limits_t lim;
 };
 
 struct sa_store_s {
-    char *dir;             /* owned */
+    char *dir; /* owned */
     sa_store_conf_t conf;
     int lock_fd;
-    int clean_open;        /* the clean-shutdown marker was present at open */
-    sa_topic_t **topics;   /* owned, sorted by name */
+    int clean_open;      /* the clean-shutdown marker was present at open */
+    sa_topic_t **topics; /* owned, sorted by name */
     size_t ntopics, topics_cap;
     sa_partition_t **dirty; /* partitions with unsynced appends (borrowed) */
     size_t ndirty, dirty_cap;
-    sa_sync_pool_t *pool;   /* parallel fdatasync, started when a sync first has >= 2 files */
+    sa_sync_pool_t *pool;      /* parallel fdatasync, started when a sync first has >= 2 files */
     int *sync_fds, *sync_errs; /* scratch for sa_store_sync, dirty_cap entries each */
     /* The background group commit in flight (sa_store_sync_start .. sa_store_sync_finish). Its
      * arrays are only resized while none is in flight: the helper threads read/write them. */
@@ -143,21 +143,19 @@ int sa_segment_remove(const char *dir, sa_segment_t *seg);
 /** Unlink the segment's .index/.timeindex files (after a truncation made them stale). */
 void sa_segment_remove_index_files(const char *dir, const sa_segment_t *seg);
 /** Account for a batch at @p pos (index entries, next offset, max timestamp). */
-void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos,
-                           int64_t index_interval);
+void sa_segment_note_batch(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos, int64_t index_interval);
 /** Drop index entries at or after byte @p size and offset @p next_offset (after a truncation). */
 void sa_segment_trim_index(sa_segment_t *seg, int64_t size, int64_t next_offset);
 /** Walker callback: @p batch is the whole batch when the walk checks CRCs, else NULL. */
-typedef int(sa_segment_visit_cb)(void *opaque, const sa_rb_header_t *hdr, int64_t pos,
-                                 const uint8_t *batch);
+typedef int(sa_segment_visit_cb)(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const uint8_t *batch);
 /**
  * Walk batches from byte @p from to @p end. With @p check_crc every batch is read whole and
  * its CRC checked. Stops at the first torn/bad batch (*stop = its position, SA_ERR_CORRUPT),
  * at @p end (SA_OK, *stop = end) or when @p cb returns non-zero (that value, *stop = the
  * batch's position). KAFKA_STORAGE_ERROR on a read error.
  */
-sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check_crc,
-                         sa_segment_visit_cb *cb, void *opaque, int64_t *stop);
+sa_err_t sa_segment_walk(sa_segment_t *seg, int64_t from, int64_t end, int check_crc, sa_segment_visit_cb *cb,
+                         void *opaque, int64_t *stop);
 /** Position of the batch containing @p offset (< next_offset), found via the index. */
 sa_err_t sa_segment_find(sa_segment_t *seg, int64_t offset, int64_t end, int64_t *pos);
 /** Rebuild the in-memory index and size by walking the file (with CRC: recovery). Truncates
@@ -171,8 +169,8 @@ sa_err_t sa_segment_load_index(sa_segment_t *seg, const char *dir);
 
 /* ---- partition.c ---- */
 /** Open or create partition @p id of @p topic (dir made if missing), recovering unless @p clean. */
-sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partition_t **partp,
-                           char *errstr, size_t errstr_size);
+sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partition_t **partp, char *errstr,
+                           size_t errstr_size);
 /** Close files and free (no sync). */
 void sa_partition_free(sa_partition_t *part);
 /** @returns the fd the next group commit must fdatasync (the active segment's), or -1 if none. */

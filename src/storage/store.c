@@ -20,9 +20,9 @@
 #include "storage/storage_int.h"
 #include "storage/sysio.h"
 
-#define SET_ERR(...)                                                                              \
-    do {                                                                                          \
-        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+#define SET_ERR(...)                                                                                         \
+    do {                                                                                                     \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
 void sa_store_conf_defaults(sa_store_conf_t *conf) {
@@ -56,8 +56,8 @@ static void free_store(sa_store_t *store) {
     free(store);
 }
 
-sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t **storep,
-                       char *errstr, size_t errstr_size) {
+sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t **storep, char *errstr,
+                       size_t errstr_size) {
     sa_store_t *store = sa_new(sa_store_t);
     store->dir = sa_strdup(dir);
     store->lock_fd = -1;
@@ -103,7 +103,10 @@ sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t 
     err = sa_topic_load_all(store, errstr, errstr_size);
     if (err) goto fail;
     sa_log_info("storage", "opened %s: %zu topics, %s, %lld ms", dir, store->ntopics,
-                fresh ? "new directory" : store->clean_open ? "clean shutdown" : "unclean shutdown, recovered", (long long)(sa_mono_ms() - t0));
+                fresh               ? "new directory"
+                : store->clean_open ? "clean shutdown"
+                                    : "unclean shutdown, recovered",
+                (long long)(sa_mono_ms() - t0));
     *storep = store;
     return SA_OK;
 fail:
@@ -122,7 +125,8 @@ sa_err_t sa_store_close(sa_store_t *store) {
         snprintf(path, sizeof(path), "%s/.clean-shutdown", store->dir);
         err = sa_safe_file_write(path, "", 0, NULL, 0);
     }
-    if (err) sa_log_warn("storage", "closing %s: a final sync failed; the next start will recover", store->dir);
+    if (err)
+        sa_log_warn("storage", "closing %s: a final sync failed; the next start will recover", store->dir);
     free_store(store);
     return err;
 }

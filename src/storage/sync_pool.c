@@ -30,17 +30,17 @@
 
 struct sa_sync_pool_s {
     pthread_mutex_t lock;
-    pthread_cond_t work;     /* signalled when a run starts or the pool stops */
-    pthread_cond_t done;     /* signalled when the last job of a run finishes */
+    pthread_cond_t work; /* signalled when a run starts or the pool stops */
+    pthread_cond_t done; /* signalled when the last job of a run finishes */
     pthread_t threads[POOL_THREADS];
     int nthreads;
-    pid_t owner;             /* the process the threads belong to */
+    pid_t owner; /* the process the threads belong to */
     int stop;
-    uint64_t run_id;         /* incremented per run, so a helper sees new work */
-    const int *fds;          /* the current run's files (borrowed for the run) */
-    int *errs;               /* per file: 0 or errno */
+    uint64_t run_id; /* incremented per run, so a helper sees new work */
+    const int *fds;  /* the current run's files (borrowed for the run) */
+    int *errs;       /* per file: 0 or errno */
     size_t n, next, finished;
-    int notify_fd;           /* eventfd written when a background run finishes, -1 for none */
+    int notify_fd; /* eventfd written when a background run finishes, -1 for none */
 };
 
 static void notify(int fd) {

@@ -29,9 +29,19 @@ static const sa_sysio_t libc_table = {
 
 /* A second copy of the table's initializer: C wants a constant expression here. */
 sa_sysio_t sa_sysio = {
-    .open = sys_open, .close = close, .pread = pread, .pwrite = pwrite, .fdatasync = fdatasync,
-    .fsync = fsync, .ftruncate = ftruncate, .fstat = fstat, .rename = rename, .unlink = unlink,
-    .mkdir = mkdir, .rmdir = rmdir, .flock = flock,
+    .open = sys_open,
+    .close = close,
+    .pread = pread,
+    .pwrite = pwrite,
+    .fdatasync = fdatasync,
+    .fsync = fsync,
+    .ftruncate = ftruncate,
+    .fstat = fstat,
+    .rename = rename,
+    .unlink = unlink,
+    .mkdir = mkdir,
+    .rmdir = rmdir,
+    .flock = flock,
 };
 
 void sa_sysio_reset(void) { sa_sysio = libc_table; }

@@ -21,9 +21,9 @@
 #include "storage/storage_int.h"
 #include "storage/sysio.h"
 
-#define SET_ERR(...)                                                                              \
-    do {                                                                                          \
-        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
+#define SET_ERR(...)                                                                                         \
+    do {                                                                                                     \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
 #define META_MAX (1 << 20)
@@ -47,7 +47,8 @@ static sa_err_t check_name(const char *name, char *errstr, size_t errstr_size) {
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
               c == '_' || c == '-')) {
             SET_ERR("Topic name \"%s\" is illegal, it contains a character other than ASCII "
-                    "alphanumerics, '.', '_' and '-'", name);
+                    "alphanumerics, '.', '_' and '-'",
+                    name);
             return SA_ERR_INVALID_TOPIC_EXCEPTION;
         }
     }
@@ -235,8 +236,9 @@ sa_err_t sa_store_topic_delete(sa_store_t *store, const char *name, char *errstr
         char *dir = sa_strdup(part->dir);
         sa_partition_free(part);
         if (sa_partition_remove_dir(dir))
-            sa_log_warn("storage", "could not remove all of %s (%s); it is cleared if the topic is created again",
-                        dir, strerror(errno));
+            sa_log_warn("storage",
+                        "could not remove all of %s (%s); it is cleared if the topic is created again", dir,
+                        strerror(errno));
         free(dir);
     }
     topic->npart = 0;
@@ -246,8 +248,8 @@ sa_err_t sa_store_topic_delete(sa_store_t *store, const char *name, char *errstr
     return SA_OK;
 }
 
-sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int32_t total,
-                                       int validate_only, char *errstr, size_t errstr_size) {
+sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int32_t total, int validate_only,
+                                       char *errstr, size_t errstr_size) {
     sa_topic_t *topic = sa_store_topic_find(store, name);
     if (!topic) {
         SET_ERR("Topic '%s' does not exist", name);
@@ -297,8 +299,8 @@ static char *list_edit(const char *cur, const char *items, int subtract) {
 }
 
 sa_err_t sa_store_topic_alter_configs(sa_store_t *store, const char *name, const sa_config_kv_t *kvs,
-                                      const sa_config_op_t *ops, size_t n, int replace_all,
-                                      int validate_only, char *errstr, size_t errstr_size) {
+                                      const sa_config_op_t *ops, size_t n, int replace_all, int validate_only,
+                                      char *errstr, size_t errstr_size) {
     sa_topic_t *topic = sa_store_topic_find(store, name);
     if (!topic) {
         SET_ERR("Topic '%s' does not exist", name);
@@ -421,7 +423,8 @@ static sa_err_t parse_meta(sa_store_t *store, const char *path, const char *text
                     free(topic->set[row]);
                     topic->set[row] = sa_strdup(v);
                 } else {
-                    sa_log_warn("storage", "%s: ignoring config %s=%s (%s)", path, l + 7, v, sa_err2str(cerr));
+                    sa_log_warn("storage", "%s: ignoring config %s=%s (%s)", path, l + 7, v,
+                                sa_err2str(cerr));
                 }
             }
         }

@@ -18,8 +18,15 @@
 #include "storage/storage_int.h"
 
 /* Which broker default (sa_store_conf_t field) backs a row, if any. */
-enum { BK_NONE, BK_RETENTION_MS, BK_RETENTION_BYTES, BK_SEGMENT_BYTES, BK_SEGMENT_MS, BK_MAX_MESSAGE,
-       BK_INDEX_INTERVAL };
+enum {
+    BK_NONE,
+    BK_RETENTION_MS,
+    BK_RETENTION_BYTES,
+    BK_SEGMENT_BYTES,
+    BK_SEGMENT_MS,
+    BK_MAX_MESSAGE,
+    BK_INDEX_INTERVAL
+};
 
 typedef struct row_s {
     const char *name;
@@ -32,12 +39,12 @@ typedef struct row_s {
     const char *doc;
 } row_t;
 
-#define L SA_CONFIG_TYPE_LONG
-#define I SA_CONFIG_TYPE_INT
-#define B SA_CONFIG_TYPE_BOOLEAN
-#define S SA_CONFIG_TYPE_STRING
-#define D SA_CONFIG_TYPE_DOUBLE
-#define LS SA_CONFIG_TYPE_LIST
+#define L    SA_CONFIG_TYPE_LONG
+#define I    SA_CONFIG_TYPE_INT
+#define B    SA_CONFIG_TYPE_BOOLEAN
+#define S    SA_CONFIG_TYPE_STRING
+#define D    SA_CONFIG_TYPE_DOUBLE
+#define LS   SA_CONFIG_TYPE_LIST
 #define LMAX INT64_MAX
 
 static const row_t rows[] = {
@@ -61,8 +68,8 @@ static const row_t rows[] = {
      "accepted (tiered storage)"},
     {"local.retention.ms", L, "-2", -2, LMAX, NULL, BK_NONE, "log.local.retention.ms",
      "accepted (tiered storage)"},
-    {"max.compaction.lag.ms", L, "9223372036854775807", 1, LMAX, NULL, BK_NONE, "log.cleaner.max.compaction.lag.ms",
-     "accepted (compaction only)"},
+    {"max.compaction.lag.ms", L, "9223372036854775807", 1, LMAX, NULL, BK_NONE,
+     "log.cleaner.max.compaction.lag.ms", "accepted (compaction only)"},
     {"max.message.bytes", I, "1048588", 0, INT32_MAX, NULL, BK_MAX_MESSAGE, "message.max.bytes",
      "largest record batch accepted"},
     {"message.downconversion.enable", B, "true", 0, 0, NULL, BK_NONE, "log.message.downconversion.enable",
@@ -76,7 +83,8 @@ static const row_t rows[] = {
     {"message.timestamp.difference.max.ms", L, "9223372036854775807", 0, LMAX, NULL, BK_NONE,
      "log.message.timestamp.difference.max.ms", "accepted"},
     {"message.timestamp.type", S, "CreateTime", 0, 0, "CreateTime|LogAppendTime", BK_NONE,
-     "log.message.timestamp.type", "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's"},
+     "log.message.timestamp.type",
+     "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's"},
     {"min.cleanable.dirty.ratio", D, "0.5", 0, 1, NULL, BK_NONE, "log.cleaner.min.cleanable.ratio",
      "accepted (compaction only)"},
     {"min.compaction.lag.ms", L, "0", 0, LMAX, NULL, BK_NONE, "log.cleaner.min.compaction.lag.ms",
@@ -126,17 +134,18 @@ static int in_enums(const char *enums, const char *item, size_t n) {
 sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t errstr_size) {
     const row_t *r = &rows[i];
     char *end;
-#define BAD(...)                                                                                  \
-    do {                                                                                          \
-        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                   \
-        return SA_ERR_INVALID_CONFIG;                                                             \
+#define BAD(...)                                                                                             \
+    do {                                                                                                     \
+        if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
+        return SA_ERR_INVALID_CONFIG;                                                                        \
     } while (0)
     switch (r->type) {
     case SA_CONFIG_TYPE_LONG:
     case SA_CONFIG_TYPE_INT: {
         errno = 0;
         long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end) BAD("Invalid value %s for configuration %s: not a number", value, r->name);
+        if (errno || end == value || *end)
+            BAD("Invalid value %s for configuration %s: not a number", value, r->name);
         if (v < r->min || v > r->max)
             BAD("Invalid value %s for configuration %s: must be in [%" PRId64 ", %" PRId64 "]", value,
                 r->name, r->min, r->max);

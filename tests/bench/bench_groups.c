@@ -25,13 +25,13 @@
 
 #include "harness.h"
 
-#define TOPIC "bench_groups"
+#define TOPIC              "bench_groups"
 #define SA_BENCH_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define DIE(...)                                                                                  \
-    do {                                                                                          \
-        fprintf(stderr, "bench_groups: " __VA_ARGS__);                                            \
-        fprintf(stderr, "\n");                                                                    \
-        exit(1);                                                                                  \
+#define DIE(...)                                                                                             \
+    do {                                                                                                     \
+        fprintf(stderr, "bench_groups: " __VA_ARGS__);                                                       \
+        fprintf(stderr, "\n");                                                                               \
+        exit(1);                                                                                             \
     } while (0)
 
 static int64_t now_us(void) {
@@ -54,8 +54,17 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *addr, const char *co
 }
 
 static rd_kafka_t *member(const char *addr, const char *group) {
-    const char *kv[] = {"group.id", group, "heartbeat.interval.ms", "100", "session.timeout.ms", "6000",
-                        "enable.auto.commit", "false", "auto.offset.reset", "latest", NULL};
+    const char *kv[] = {"group.id",
+                        group,
+                        "heartbeat.interval.ms",
+                        "100",
+                        "session.timeout.ms",
+                        "6000",
+                        "enable.auto.commit",
+                        "false",
+                        "auto.offset.reset",
+                        "latest",
+                        NULL};
     rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, addr, kv);
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(tl, TOPIC, RD_KAFKA_PARTITION_UA);
@@ -107,7 +116,8 @@ static void bench_rebalance(const char *addr, int rounds) {
         m[2] = member(addr, "bench_rebalance");
     }
     qsort(ms, (size_t)rounds, sizeof(*ms), cmp_i64);
-    printf("| rebalance after a member leaves (3 -> 2 members) | %d rounds | median %.0f ms | min %.0f ms | max %.0f ms |\n",
+    printf("| rebalance after a member leaves (3 -> 2 members) | %d rounds | median %.0f ms | min %.0f ms | "
+           "max %.0f ms |\n",
            rounds, ms[rounds / 2] / 1000.0, ms[0] / 1000.0, ms[rounds - 1] / 1000.0);
     for (int i = 0; i < 3; i++) {
         if (!m[i]) continue;
@@ -118,7 +128,8 @@ static void bench_rebalance(const char *addr, int rounds) {
 }
 
 static int commits_done;
-static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+                      void *opaque) {
     (void)rk;
     (void)offsets;
     (void)opaque;
@@ -157,7 +168,8 @@ static void bench_commits(const char *addr, int n) {
     }
     while (commits_done < n * 5) rd_kafka_poll(c, 10);
     double async_s = (now_us() - t0) / 1e6;
-    printf("| OffsetCommit, synchronous, one at a time (3 partitions each) | %d commits | %.0f commits/s | %.2f ms each |\n",
+    printf("| OffsetCommit, synchronous, one at a time (3 partitions each) | %d commits | %.0f commits/s | "
+           "%.2f ms each |\n",
            n, n / sync_s, sync_s * 1000 / n);
     printf("| OffsetCommit, asynchronous, up to 500 in flight | %d commits | %.0f commits/s | |\n", n * 5,
            n * 5 / async_s);
@@ -193,7 +205,8 @@ static double bench_produce(const char *addr, long n, int idempotent) {
     int64_t t0 = now_us();
     for (long i = 0; i < n; i++) {
         while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_PARTITION((int32_t)(i % 3)),
-                                 RD_KAFKA_V_VALUE(value, sizeof(value)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_VALUE(value, sizeof(value)),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(p, 1);
     }
@@ -208,10 +221,12 @@ int main(int argc, char **argv) {
     int rounds = argc > 1 ? atoi(argv[1]) : 5;
     long records = argc > 2 ? atol(argv[2]) : 1000000;
     th_proc_t broker;
-    const char *args[] = {"-o", "num.partitions=3", "-o", "auto.create.topics.enable=true", "--log-level", "warn", NULL};
+    const char *args[] = {
+        "-o", "num.partitions=3", "-o", "auto.create.topics.enable=true", "--log-level", "warn", NULL};
     if (th_broker_start(&broker, NULL, args) < 0) DIE("broker did not start");
     rd_kafka_t *p = client(RD_KAFKA_PRODUCER, broker.addr, NULL);
-    rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_END); /* create the topic */
+    rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE("x", 1),
+                      RD_KAFKA_V_END); /* create the topic */
     rd_kafka_flush(p, 10000);
     rd_kafka_destroy(p);
 
@@ -224,9 +239,11 @@ int main(int argc, char **argv) {
         off = SA_BENCH_MAX(off, bench_produce(broker.addr, records, 0));
         on = SA_BENCH_MAX(on, bench_produce(broker.addr, records, 1));
     }
-    printf("| produce 100-byte records, acks=all, idempotence off | %ld records | %.0f records/s | %.1f MB/s | |\n",
+    printf("| produce 100-byte records, acks=all, idempotence off | %ld records | %.0f records/s | %.1f MB/s "
+           "| |\n",
            records, off, off * 100 / 1e6);
-    printf("| produce 100-byte records, acks=all, idempotence on | %ld records | %.0f records/s | %.1f MB/s | on/off = %.2f |\n",
+    printf("| produce 100-byte records, acks=all, idempotence on | %ld records | %.0f records/s | %.1f MB/s "
+           "| on/off = %.2f |\n",
            records, on, on * 100 / 1e6, on / off);
     th_proc_cleanup(&broker);
     return 0;

@@ -31,13 +31,15 @@ static void make_batch(sa_buf_t *b, int records) {
     sa_rb_rec_in_t *recs = calloc((size_t)records, sizeof(*recs));
     char val[RECORD_SIZE];
     memset(val, 'x', sizeof(val));
-    for (int i = 0; i < records; i++) recs[i] = (sa_rb_rec_in_t){NULL, -1, val, RECORD_SIZE, NULL, 0, 1700000000000};
+    for (int i = 0; i < records; i++)
+        recs[i] = (sa_rb_rec_in_t){NULL, -1, val, RECORD_SIZE, NULL, 0, 1700000000000};
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     if (sa_rb_build(b, &opts, recs, (size_t)records)) abort();
     free(recs);
 }
 
-static void run_append(sa_store_t *store, const char *topic, int records, int batches_per_sync, int64_t total) {
+static void run_append(sa_store_t *store, const char *topic, int records, int batches_per_sync,
+                       int64_t total) {
     if (sa_store_topic_create(store, topic, 1, NULL, 0, 0, NULL, 0)) abort();
     sa_partition_t *part = sa_store_partition(store, topic, 0);
     sa_buf_t proto = SA_BUF_INIT(0), work = SA_BUF_INIT(0);
@@ -85,7 +87,8 @@ static void run_multi(sa_store_t *store, int nparts, int64_t total) {
         turns++;
     }
     double s = (double)(sa_mono_us() - t0) / 1e6;
-    printf("%d partitions/turn     batch   100 rec (%6zu B)  %8.1f MB/s  %10.0f records/s  %8.0f turns/s (%.3f ms each)\n",
+    printf("%d partitions/turn     batch   100 rec (%6zu B)  %8.1f MB/s  %10.0f records/s  %8.0f turns/s "
+           "(%.3f ms each)\n",
            nparts, proto.len, (double)bytes / s / 1e6, (double)turns * nparts * 100 / s, (double)turns / s,
            s * 1000 / (double)turns);
     sa_buf_free(&proto);
@@ -154,8 +157,9 @@ int main(int argc, char **argv) {
             return 1;
         }
         double s = (double)(sa_mono_us() - t0) / 1e6;
-        printf("%-20s %lld MB in %zu partitions  %8.3f s", crash ? "open after crash" : "open after clean close",
-               (long long)(bytes >> 20), sa_store_topic_count(store), s);
+        printf("%-20s %lld MB in %zu partitions  %8.3f s",
+               crash ? "open after crash" : "open after clean close", (long long)(bytes >> 20),
+               sa_store_topic_count(store), s);
         if (crash) printf("  (%.0f MB/s recovery scan)", (double)bytes / s / 1e6);
         printf("\n");
         sa_store_close(store);

@@ -27,7 +27,7 @@
 
 typedef struct conn_s {
     int fd;
-    int64_t t0_us;     /* when the current request was sent */
+    int64_t t0_us; /* when the current request was sent */
     char in[8192];
     size_t in_len;
 } conn_t;
@@ -73,12 +73,17 @@ int main(int argc, char **argv) {
     const char *url = NULL;
     int nconn = 32, seconds = 10, body_bytes = 300;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--url")) url = argv[i + 1];
-        else if (!strcmp(argv[i], "--connections")) nconn = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--seconds")) seconds = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--body")) body_bytes = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "--url"))
+            url = argv[i + 1];
+        else if (!strcmp(argv[i], "--connections"))
+            nconn = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--seconds"))
+            seconds = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--body"))
+            body_bytes = atoi(argv[i + 1]);
         else {
-            fprintf(stderr, "usage: bench_web [--url HOST:PORT] [--connections N] [--seconds S] [--body BYTES]\n");
+            fprintf(stderr,
+                    "usage: bench_web [--url HOST:PORT] [--connections N] [--seconds S] [--body BYTES]\n");
             return 2;
         }
     }
@@ -105,10 +110,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < body_bytes; i++) content[i] = "abcdefgh ij. "[i % 13];
     content[body_bytes] = '\0';
     char body[70000], req[72000];
-    int blen = snprintf(body, sizeof(body), "{\"title\":\"Benchmark post\",\"content\":\"%s\",\"author\":\"bench\"}", content);
+    int blen = snprintf(body, sizeof(body),
+                        "{\"title\":\"Benchmark post\",\"content\":\"%s\",\"author\":\"bench\"}", content);
     int rlen = snprintf(req, sizeof(req),
                         "POST /api/posts HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                        "Content-Length: %d\r\n\r\n%s", url, blen, body);
+                        "Content-Length: %d\r\n\r\n%s",
+                        url, blen, body);
 
     /* wait until the web server reaches the broker */
     for (int64_t deadline = now_us() + th_scaled_ms(20000) * 1000LL; now_us() < deadline; usleep(50000)) {
@@ -117,7 +124,8 @@ int main(int argc, char **argv) {
         fcntl(fd, F_SETFL, 0);
         const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         char resp[512] = {0};
-        int ok = write(fd, get, sizeof(get) - 1) > 0 && read(fd, resp, sizeof(resp) - 1) > 12 && atoi(resp + 9) == 200;
+        int ok = write(fd, get, sizeof(get) - 1) > 0 && read(fd, resp, sizeof(resp) - 1) > 12 &&
+                 atoi(resp + 9) == 200;
         close(fd);
         if (ok) break;
     }
@@ -177,8 +185,8 @@ int main(int argc, char **argv) {
     double secs = (double)(now_us() - start) / 1e6;
     qsort(lat, lat_n, sizeof(int64_t), cmp_i64);
 #define PCT(p) (lat_n ? (double)lat[(size_t)((double)(lat_n - 1) * (p))] / 1000.0 : 0.0)
-    printf("bench_web: %d connections, %d s, body %d B: %zu acknowledged posts (202), %zu other answers\n", nconn,
-           seconds, blen, lat_n, errors);
+    printf("bench_web: %d connections, %d s, body %d B: %zu acknowledged posts (202), %zu other answers\n",
+           nconn, seconds, blen, lat_n, errors);
     printf("bench_web: %.0f posts/s  latency ms p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
            (double)lat_n / secs, PCT(0.50), PCT(0.90), PCT(0.99), PCT(0.999), PCT(1.0));
     rc = errors ? 1 : 0;

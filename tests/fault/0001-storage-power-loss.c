@@ -25,14 +25,14 @@
 #include "storage/storage.h"
 #include "storage/sysio.h"
 
-#define CHECK(cond, ...)                                                                          \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                         \
-            fprintf(stderr, "\n");                                                                \
-            exit(1);                                                                              \
-        }                                                                                         \
+#define CHECK(cond, ...)                                                                                     \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                  \
+            fprintf(stderr, __VA_ARGS__);                                                                    \
+            fprintf(stderr, "\n");                                                                           \
+            exit(1);                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 #define MAX_FD 1024
@@ -148,7 +148,8 @@ static int64_t verify(const char *dir, int64_t acked) {
     int64_t o = 0;
     while (o < hwm) {
         sa_buf_reset(&out);
-        CHECK(sa_partition_read(part, o, 1 << 16, &out) == SA_OK && out.len > 0, "read at %lld", (long long)o);
+        CHECK(sa_partition_read(part, o, 1 << 16, &out) == SA_OK && out.len > 0, "read at %lld",
+              (long long)o);
         sa_rb_iter_t it;
         sa_rb_header_t hdr;
         const uint8_t *batch;

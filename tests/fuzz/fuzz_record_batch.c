@@ -20,7 +20,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CAP (1u << 20)
+#define CAP      (1u << 20)
 #define MAX_RECS 256
 
 static void check_batch(const uint8_t *batch, size_t len) {
@@ -49,8 +49,8 @@ static void check_batch(const uint8_t *batch, size_t len) {
             const uint8_t *hp = rec.headers;
             size_t hl = rec.headers_len;
             if (n < MAX_RECS && rec.HeadersCount <= 4) {
-                in[n] = (sa_rb_rec_in_t){rec.Key, rec.KeyLength, rec.Value, rec.ValueLength, kvs[n],
-                                         rec.HeadersCount, rec.Timestamp};
+                in[n] = (sa_rb_rec_in_t){rec.Key, rec.KeyLength,    rec.Value,    rec.ValueLength,
+                                         kvs[n],  rec.HeadersCount, rec.Timestamp};
                 for (int32_t i = 0; i < rec.HeadersCount; i++)
                     if (sa_rb_kv_next(&hp, &hl, &kvs[n][i]) != SA_OK) abort(); /* checked by next() */
                 n++;

@@ -15,25 +15,26 @@
 
 #include "harness.h"
 
-#define TOPIC "durable"
-#define MAX_RECS 2000000
+#define TOPIC      "durable"
+#define MAX_RECS   2000000
 #define KILL_AFTER 30000 /* acknowledged records before the kill */
 
 static int64_t *acked_seq; /* [offset] -> seq, -1 if not acknowledged */
 static int64_t nacked, max_acked_offset = -1;
 
-#define FAIL(...)                                                                                 \
-    do {                                                                                          \
-        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                    \
-        fprintf(stderr, "\n");                                                                    \
-        exit(1);                                                                                  \
+#define FAIL(...)                                                                                            \
+    do {                                                                                                     \
+        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                               \
+        fprintf(stderr, "\n");                                                                               \
+        exit(1);                                                                                             \
     } while (0)
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     (void)opaque;
     if (m->err) return;
-    if (m->offset < 0 || m->offset >= MAX_RECS) FAIL("delivery report with offset %lld", (long long)m->offset);
+    if (m->offset < 0 || m->offset >= MAX_RECS)
+        FAIL("delivery report with offset %lld", (long long)m->offset);
     acked_seq[m->offset] = (int64_t)(intptr_t)m->_private;
     nacked++;
     if (m->offset > max_acked_offset) max_acked_offset = m->offset;
@@ -74,9 +75,10 @@ int main(void) {
     while (!killed) {
         char val[64];
         int n = snprintf(val, sizeof(val), "seq-%lld", (long long)seq);
-        rd_kafka_resp_err_t err = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE(val, (size_t)n),
-                                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                                    RD_KAFKA_V_OPAQUE((void *)(intptr_t)seq), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(p, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_VALUE(val, (size_t)n),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_OPAQUE((void *)(intptr_t)seq), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(p, 1);
             continue;
@@ -112,19 +114,21 @@ int main(void) {
         if (!m) continue;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             eof = next > max_acked_offset;
-            if (!eof) FAIL("end of partition at %lld, but offset %lld was acknowledged", (long long)next,
-                           (long long)max_acked_offset);
+            if (!eof)
+                FAIL("end of partition at %lld, but offset %lld was acknowledged", (long long)next,
+                     (long long)max_acked_offset);
         } else if (m->err) {
             FAIL("consume: %s", rd_kafka_message_errstr(m));
         } else {
-            if (m->offset != next) FAIL("offset %lld where %lld was expected", (long long)m->offset, (long long)next);
+            if (m->offset != next)
+                FAIL("offset %lld where %lld was expected", (long long)m->offset, (long long)next);
             long long got_seq;
             if (sscanf((const char *)m->payload, "seq-%lld", &got_seq) != 1 || m->len > 30)
                 FAIL("corrupt value at offset %lld", (long long)m->offset);
             if (acked_seq[m->offset] >= 0) {
                 if (acked_seq[m->offset] != got_seq)
-                    FAIL("offset %lld holds seq %lld, acknowledged as seq %lld", (long long)m->offset, got_seq,
-                         (long long)acked_seq[m->offset]);
+                    FAIL("offset %lld holds seq %lld, acknowledged as seq %lld", (long long)m->offset,
+                         got_seq, (long long)acked_seq[m->offset]);
                 found_acked++;
             }
             next++;
@@ -136,7 +140,8 @@ int main(void) {
     th_proc_cleanup(&broker);
     printf("after restart: %lld records readable, %lld of %lld acknowledged found\n", (long long)next,
            (long long)found_acked, (long long)acked_total);
-    if (found_acked != acked_total) FAIL("%lld acknowledged records lost", (long long)(acked_total - found_acked));
+    if (found_acked != acked_total)
+        FAIL("%lld acknowledged records lost", (long long)(acked_total - found_acked));
     free(acked_seq);
     printf("ok\n");
     return 0;

@@ -7,14 +7,14 @@
  */
 #include "group_test.h"
 
-#define TOPIC "blog_operations"
-#define NPART 3
+#define TOPIC     "blog_operations"
+#define NPART     3
 #define PER_ROUND 30 /* records per round, spread over the partitions */
-#define MAXOFF 1000
+#define MAXOFF    1000
 
-static int seen[NPART][MAXOFF];  /* deliveries per partition/offset */
-static int64_t produced[NPART];  /* records produced per partition (offsets 0..n-1) */
-static int consumed_by[4];       /* records each consumer processed */
+static int seen[NPART][MAXOFF]; /* deliveries per partition/offset */
+static int64_t produced[NPART]; /* records produced per partition (offsets 0..n-1) */
+static int consumed_by[4];      /* records each consumer processed */
 
 static rd_kafka_t *cons[4];
 
@@ -42,11 +42,12 @@ static void poll_all(int timeout_ms) {
             rd_kafka_resp_err_t err = rd_kafka_commit_message(cons[c], m, 0);
             /* a commit refused during a rebalance is what Kafka does too; the record is then
              * redelivered to the new owner, which the duplicate count below accounts for */
-            if (err && err != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && err != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION &&
-                err != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
+            if (err && err != RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS &&
+                err != RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION && err != RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
                 GT_FAIL("consumer %d: commit: %s", c, rd_kafka_err2str(err));
-            if (err) printf("consumer %d: commit of %d/%lld refused: %s\n", c, m->partition, (long long)m->offset,
-                            rd_kafka_err2str(err));
+            if (err)
+                printf("consumer %d: commit of %d/%lld refused: %s\n", c, m->partition, (long long)m->offset,
+                       rd_kafka_err2str(err));
         } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             printf("consumer %d: %s\n", c, rd_kafka_message_errstr(m));
         }
@@ -78,8 +79,8 @@ static void wait_assignment(const int *want, const char *what) {
         if (ok) break;
         if (th_now_ms() > deadline)
             GT_FAIL("%s: assignments %d/%d/%d, want %d/%d/%d", what, cons[1] ? gt_assigned(cons[1]) : -1,
-                    cons[2] ? gt_assigned(cons[2]) : -1, cons[3] ? gt_assigned(cons[3]) : -1, want[1], want[2],
-                    want[3]);
+                    cons[2] ? gt_assigned(cons[2]) : -1, cons[3] ? gt_assigned(cons[3]) : -1, want[1],
+                    want[2], want[3]);
         poll_all(20);
     }
     printf("%s: assignments %d/%d/%d\n", what, want[1], want[2], want[3]);
@@ -115,12 +116,13 @@ int main(void) {
     rd_kafka_destroy(cons[3]);
     cons[3] = NULL;
     int64_t deadline = th_now_ms() + th_scaled_ms(30000);
-    while (gt_assigned(cons[1]) + gt_assigned(cons[2]) != NPART || !gt_assigned(cons[1]) || !gt_assigned(cons[2])) {
+    while (gt_assigned(cons[1]) + gt_assigned(cons[2]) != NPART || !gt_assigned(cons[1]) ||
+           !gt_assigned(cons[2])) {
         GT_ASSERT(th_now_ms() < deadline, "survivors did not take over after a close");
         poll_all(20);
     }
-    printf("after close: %d + %d partitions, rebalance took %lld ms\n", gt_assigned(cons[1]), gt_assigned(cons[2]),
-           (long long)(th_now_ms() - t0));
+    printf("after close: %d + %d partitions, rebalance took %lld ms\n", gt_assigned(cons[1]),
+           gt_assigned(cons[2]), (long long)(th_now_ms() - t0));
     produce_round(p, 2);
     wait_all_seen("after close");
     GT_ASSERT(duplicates() == 0, "%d duplicates after a clean close", duplicates());

@@ -26,7 +26,8 @@ static int64_t consume_n(const char *addr, int n, int64_t *last) {
                       (long long)(first + got));
             char want[32];
             snprintf(want, sizeof(want), "v%lld", (long long)m->offset);
-            GT_ASSERT(m->len == strlen(want) && !memcmp(m->payload, want, m->len), "value at %lld", (long long)m->offset);
+            GT_ASSERT(m->len == strlen(want) && !memcmp(m->payload, want, m->len), "value at %lld",
+                      (long long)m->offset);
             GT_ASSERT(rd_kafka_commit_message(c, m, 0) == 0, "commit");
             *last = m->offset;
             got++;
@@ -36,8 +37,8 @@ static int64_t consume_n(const char *addr, int n, int64_t *last) {
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(tl, TOPIC, 0);
     GT_ASSERT(rd_kafka_committed(c, tl, th_scaled_ms(10000)) == 0, "committed()");
-    GT_ASSERT(tl->elems[0].offset == *last + 1, "committed %lld, expected %lld", (long long)tl->elems[0].offset,
-              (long long)(*last + 1));
+    GT_ASSERT(tl->elems[0].offset == *last + 1, "committed %lld, expected %lld",
+              (long long)tl->elems[0].offset, (long long)(*last + 1));
     rd_kafka_topic_partition_list_destroy(tl);
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
@@ -62,7 +63,8 @@ int main(void) {
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(tl, TOPIC, 0);
     GT_ASSERT(rd_kafka_committed(c, tl, th_scaled_ms(10000)) == 0, "committed()");
-    GT_ASSERT(tl->elems[0].offset == RD_KAFKA_OFFSET_INVALID, "uncommitted partition: %lld", (long long)tl->elems[0].offset);
+    GT_ASSERT(tl->elems[0].offset == RD_KAFKA_OFFSET_INVALID, "uncommitted partition: %lld",
+              (long long)tl->elems[0].offset);
     rd_kafka_topic_partition_list_destroy(tl);
     rd_kafka_destroy(c);
 

@@ -12,8 +12,8 @@
 
 #include "fault_proxy.c" /* the test library is fixed in tests/CMakeLists.txt; the proxy is compiled here */
 
-#define TOPIC "idempotent"
-#define NPART 3
+#define TOPIC     "idempotent"
+#define NPART     3
 #define VALUE_LEN 100
 
 static long total_records(void) {
@@ -28,15 +28,33 @@ int main(void) {
     char adv[64];
     snprintf(adv, sizeof(adv), "127.0.0.1:%d", px->port);
     th_proc_t broker;
-    const char *args[] = {"-o", "num.partitions=3", "-o", "auto.create.topics.enable=true",
-                          "--advertised-listener", adv, "--debug", "storage", NULL};
+    const char *args[] = {
+        "-o",      "num.partitions=3", "-o", "auto.create.topics.enable=true", "--advertised-listener", adv,
+        "--debug", "storage",          NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, args) == 0, "broker did not start");
     px->upstream_port = broker.port;
 
-    const char *pconf[] = {"enable.idempotence", "true", "linger.ms", "5", "message.timeout.ms", "120000",
-                           "queue.buffering.max.messages", "1000000", "queue.buffering.max.kbytes", "1048576",
-                           "batch.num.messages", "10000", "socket.timeout.ms", "10000",
-                           "reconnect.backoff.ms", "10", "reconnect.backoff.max.ms", "100", "log.connection.close", "false", NULL};
+    const char *pconf[] = {"enable.idempotence",
+                           "true",
+                           "linger.ms",
+                           "5",
+                           "message.timeout.ms",
+                           "120000",
+                           "queue.buffering.max.messages",
+                           "1000000",
+                           "queue.buffering.max.kbytes",
+                           "1048576",
+                           "batch.num.messages",
+                           "10000",
+                           "socket.timeout.ms",
+                           "10000",
+                           "reconnect.backoff.ms",
+                           "10",
+                           "reconnect.backoff.max.ms",
+                           "100",
+                           "log.connection.close",
+                           "false",
+                           NULL};
     rd_kafka_t *p = gt_producer(adv, pconf);
     char value[VALUE_LEN];
     memset(value, 'x', sizeof(value));
@@ -63,12 +81,22 @@ int main(void) {
            (long long)(t1 - t0), (unsigned long long)px->cuts, (unsigned long long)px->pairs_cut,
            (unsigned long long)px->accepted);
     GT_ASSERT(gt_dr_failed == 0, "%d records failed", gt_dr_failed);
-    GT_ASSERT(px->cuts >= 5, "only %llu cuts happened: the test did not test retries", (unsigned long long)px->cuts);
+    GT_ASSERT(px->cuts >= 5, "only %llu cuts happened: the test did not test retries",
+              (unsigned long long)px->cuts);
     rd_kafka_destroy(p);
 
     /* read everything back: exactly once, in order, per partition */
-    const char *cconf[] = {"group.id", "idem-check", "enable.auto.commit", "false", "enable.partition.eof", "true",
-                           "fetch.max.bytes", "52428800", "max.partition.fetch.bytes", "10485760", NULL};
+    const char *cconf[] = {"group.id",
+                           "idem-check",
+                           "enable.auto.commit",
+                           "false",
+                           "enable.partition.eof",
+                           "true",
+                           "fetch.max.bytes",
+                           "52428800",
+                           "max.partition.fetch.bytes",
+                           "10485760",
+                           NULL};
     rd_kafka_t *c = gt_client(RD_KAFKA_CONSUMER, adv, cconf);
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(NPART);
     for (int part = 0; part < NPART; part++)

@@ -54,7 +54,8 @@ static rd_kafka_resp_err_t delete_group(rd_kafka_t *adm, const char *group) {
     rd_kafka_DeleteGroup_destroy(dg);
     rd_kafka_event_t *ev = wait_event(q, RD_KAFKA_EVENT_DELETEGROUPS_RESULT);
     size_t n;
-    const rd_kafka_group_result_t **gr = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
+    const rd_kafka_group_result_t **gr =
+        rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
     GT_ASSERT(n == 1, "%zu results", n);
     const rd_kafka_error_t *e = rd_kafka_group_result_error(gr[0]);
     rd_kafka_resp_err_t err = e ? rd_kafka_error_code(e) : RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -94,10 +95,13 @@ int main(void) {
     rd_kafka_destroy(s);
 
     rd_kafka_t *adm = gt_client(RD_KAFKA_PRODUCER, broker.addr, NULL);
-    GT_ASSERT(list_state(adm, "admin_group", -1) == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE, "admin_group listed Stable");
-    GT_ASSERT(list_state(adm, "offsets_only", -1) == RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY, "offsets_only listed Empty");
+    GT_ASSERT(list_state(adm, "admin_group", -1) == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE,
+              "admin_group listed Stable");
+    GT_ASSERT(list_state(adm, "offsets_only", -1) == RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY,
+              "offsets_only listed Empty");
     GT_ASSERT(list_state(adm, "offsets_only", RD_KAFKA_CONSUMER_GROUP_STATE_STABLE) == -1, "state filter");
-    GT_ASSERT(list_state(adm, "admin_group", RD_KAFKA_CONSUMER_GROUP_STATE_STABLE) == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE,
+    GT_ASSERT(list_state(adm, "admin_group", RD_KAFKA_CONSUMER_GROUP_STATE_STABLE) ==
+                  RD_KAFKA_CONSUMER_GROUP_STATE_STABLE,
               "state filter keeps Stable");
 
     rd_kafka_queue_t *q = rd_kafka_queue_new(adm);
@@ -114,11 +118,13 @@ int main(void) {
         GT_ASSERT(!rd_kafka_ConsumerGroupDescription_error(gd[i]), "%s: error", id);
         rd_kafka_consumer_group_state_t st = rd_kafka_ConsumerGroupDescription_state(gd[i]);
         size_t nm = rd_kafka_ConsumerGroupDescription_member_count(gd[i]);
-        printf("%s: %s, assignor \"%s\", %zu members, coordinator %d\n", id, rd_kafka_consumer_group_state_name(st),
+        printf("%s: %s, assignor \"%s\", %zu members, coordinator %d\n", id,
+               rd_kafka_consumer_group_state_name(st),
                rd_kafka_ConsumerGroupDescription_partition_assignor(gd[i]), nm,
                rd_kafka_Node_id(rd_kafka_ConsumerGroupDescription_coordinator(gd[i])));
         if (!strcmp(id, "offsets_only")) {
-            GT_ASSERT(st == RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY && nm == 0, "offsets_only: Empty, no members");
+            GT_ASSERT(st == RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY && nm == 0,
+                      "offsets_only: Empty, no members");
             continue;
         }
         GT_ASSERT(st == RD_KAFKA_CONSUMER_GROUP_STATE_STABLE, "admin_group Stable");

@@ -45,7 +45,8 @@ static int call(int fd, int16_t api, int16_t ver, const sa_buf_t *body, size_t e
     h.CorrelationId = ++corr;
     h.ClientId = SA_STR("wire-test");
     sa_buf_put_be32(&frame, 0);
-    GT_ASSERT(sa_RequestHeader_encode(&h, sa_proto_request_header_version(api, ver), &frame) == SA_OK, "header");
+    GT_ASSERT(sa_RequestHeader_encode(&h, sa_proto_request_header_version(api, ver), &frame) == SA_OK,
+              "header");
     sa_buf_append(&frame, body->data, body->len);
     for (size_t i = 0; i < extra; i++) sa_buf_putc(&frame, 0);
     sa_store_be32(frame.data, (uint32_t)(frame.len - 4));
@@ -63,20 +64,20 @@ static int call(int fd, int16_t api, int16_t ver, const sa_buf_t *body, size_t e
     return 0;
 }
 
-#define ENCODE(Msg, m, ver, buf)                                                                  \
-    do {                                                                                          \
-        sa_buf_reset(buf);                                                                        \
-        GT_ASSERT(sa_##Msg##_encode(&(m), (ver), (buf)) == SA_OK, "encode " #Msg);                \
+#define ENCODE(Msg, m, ver, buf)                                                                             \
+    do {                                                                                                     \
+        sa_buf_reset(buf);                                                                                   \
+        GT_ASSERT(sa_##Msg##_encode(&(m), (ver), (buf)) == SA_OK, "encode " #Msg);                           \
     } while (0)
-#define DECODE(Msg, out, ver, buf, arena)                                                         \
-    do {                                                                                          \
-        sa_rd_t rd_;                                                                              \
-        sa_rd_init(&rd_, (buf)->data, (buf)->len);                                                \
-        GT_ASSERT(sa_##Msg##_decode(&rd_, (ver), (arena), &(out)) == SA_OK, "decode " #Msg);      \
+#define DECODE(Msg, out, ver, buf, arena)                                                                    \
+    do {                                                                                                     \
+        sa_rd_t rd_;                                                                                         \
+        sa_rd_init(&rd_, (buf)->data, (buf)->len);                                                           \
+        GT_ASSERT(sa_##Msg##_decode(&rd_, (ver), (arena), &(out)) == SA_OK, "decode " #Msg);                 \
     } while (0)
 
-static sa_JoinGroupResponse_t join(int fd, int16_t ver, const char *member, const char *instance, sa_arena_t *a,
-                                   sa_buf_t *req, sa_buf_t *resp) {
+static sa_JoinGroupResponse_t join(int fd, int16_t ver, const char *member, const char *instance,
+                                   sa_arena_t *a, sa_buf_t *req, sa_buf_t *resp) {
     static sa_JoinGroupRequest_JoinGroupRequestProtocol_t protos[1];
     protos[0].Name = SA_STR("range");
     protos[0].Metadata = (sa_bytes_t){(const uint8_t *)"\0\0\0\0\0\1\0\12wire_topic\0\0\0\0", 22};
@@ -101,7 +102,8 @@ static char *dup_str(sa_str_t s) { return strndup(s.ptr ? s.ptr : "", s.len > 0 
 
 int main(void) {
     th_proc_t broker;
-    const char *args[] = {"-o", "num.partitions=2", "-o", "auto.create.topics.enable=true", "--rebalance-delay-ms", "0", NULL};
+    const char *args[] = {
+        "-o", "num.partitions=2", "-o", "auto.create.topics.enable=true", "--rebalance-delay-ms", "0", NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, args) == 0, "broker did not start");
     rd_kafka_t *p = gt_producer(broker.addr, NULL);
     gt_produce(p, "wire_topic", 0, "x", 1);
@@ -135,12 +137,14 @@ int main(void) {
     {
         sa_FindCoordinatorResponse_t fr;
         DECODE(FindCoordinatorResponse, fr, 4, &resp, &a);
-        GT_ASSERT(fr.Coordinators[0].ErrorCode == SA_ERR_INVALID_REQUEST, "key type 7: %d", fr.Coordinators[0].ErrorCode);
+        GT_ASSERT(fr.Coordinators[0].ErrorCode == SA_ERR_INVALID_REQUEST, "key type 7: %d",
+                  fr.Coordinators[0].ErrorCode);
     }
 
     /* JoinGroup v9: MEMBER_ID_REQUIRED, then the real join; the static member joins at v5 */
     sa_JoinGroupResponse_t jr = join(fd, 9, "", NULL, &a, &req, &resp);
-    GT_ASSERT(jr.ErrorCode == SA_ERR_MEMBER_ID_REQUIRED && jr.MemberId.len > 0, "v9 first join: %d", jr.ErrorCode);
+    GT_ASSERT(jr.ErrorCode == SA_ERR_MEMBER_ID_REQUIRED && jr.MemberId.len > 0, "v9 first join: %d",
+              jr.ErrorCode);
     char *m1 = dup_str(jr.MemberId);
     jr = join(fd, 9, m1, NULL, &a, &req, &resp);
     GT_ASSERT(jr.ErrorCode == 0 && jr.GenerationId == 1 && sa_str_eq(jr.Leader, m1) && jr.Members_count == 1,
@@ -163,8 +167,8 @@ int main(void) {
     GT_ASSERT(call(fd, SA_API_SyncGroup, 5, &req, 0, &resp) == 0, "SyncGroup v5");
     sa_SyncGroupResponse_t sy;
     DECODE(SyncGroupResponse, sy, 5, &resp, &a);
-    GT_ASSERT(sy.ErrorCode == 0 && sy.Assignment.len == 6 && !memcmp(sy.Assignment.ptr, "ASSIGN", 6), "sync: %d",
-              sy.ErrorCode);
+    GT_ASSERT(sy.ErrorCode == 0 && sy.Assignment.len == 6 && !memcmp(sy.Assignment.ptr, "ASSIGN", 6),
+              "sync: %d", sy.ErrorCode);
     sr.ProtocolName = SA_STR("roundrobin");
     ENCODE(SyncGroupRequest, sr, 5, &req);
     GT_ASSERT(call(fd, SA_API_SyncGroup, 5, &req, 0, &resp) == 0, "SyncGroup v5");
@@ -236,7 +240,8 @@ int main(void) {
                   fr.Groups[0].Topics[0].Partitions[0].CommittedOffset == 1 &&
                   sa_str_eq(fr.Groups[0].Topics[0].Partitions[0].Metadata, "meta"),
               "wire_group offsets");
-    GT_ASSERT(fr.Groups[1].Topics[0].Partitions_count == 2 && fr.Groups[1].Topics[0].Partitions[0].CommittedOffset == 2 &&
+    GT_ASSERT(fr.Groups[1].Topics[0].Partitions_count == 2 &&
+                  fr.Groups[1].Topics[0].Partitions[0].CommittedOffset == 2 &&
                   fr.Groups[1].Topics[0].Partitions[1].CommittedOffset == -1,
               "wire_simple offsets (partition 1 uncommitted: -1)");
 
@@ -264,8 +269,8 @@ int main(void) {
         GT_ASSERT(call(fd, SA_API_OffsetDelete, 0, &req, 0, &resp) == 0, "OffsetDelete");
         sa_OffsetDeleteResponse_t dr;
         DECODE(OffsetDeleteResponse, dr, 0, &resp, &a);
-        GT_ASSERT(dr.ErrorCode == 0 && dr.Topics[0].Partitions[0].ErrorCode == dwant[g], "OffsetDelete %s: %d",
-                  dgroups[g], dr.Topics[0].Partitions[0].ErrorCode);
+        GT_ASSERT(dr.ErrorCode == 0 && dr.Topics[0].Partitions[0].ErrorCode == dwant[g],
+                  "OffsetDelete %s: %d", dgroups[g], dr.Topics[0].Partitions[0].ErrorCode);
     }
 
     /* LeaveGroup v5: a batch with the member and a stranger */
@@ -303,7 +308,8 @@ int main(void) {
     DECODE(DeleteGroupsResponse, dgr, 2, &resp, &a);
     GT_ASSERT(dgr.Results_count == 3 && dgr.Results[0].ErrorCode == SA_ERR_NON_EMPTY_GROUP &&
                   dgr.Results[1].ErrorCode == 0 && dgr.Results[2].ErrorCode == SA_ERR_GROUP_ID_NOT_FOUND,
-              "delete results %d/%d/%d", dgr.Results[0].ErrorCode, dgr.Results[1].ErrorCode, dgr.Results[2].ErrorCode);
+              "delete results %d/%d/%d", dgr.Results[0].ErrorCode, dgr.Results[1].ErrorCode,
+              dgr.Results[2].ErrorCode);
 
     /* a truncated JoinGroup: the connection is closed, the broker keeps serving */
     sa_JoinGroupRequest_t bad;

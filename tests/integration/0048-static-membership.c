@@ -10,20 +10,36 @@
 
 static int rebalances[3]; /* rebalance callbacks per consumer slot */
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque) {
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
     int slot = (int)(intptr_t)opaque;
     rebalances[slot]++;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_assign(rk, parts);
-    else rd_kafka_assign(rk, NULL);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        rd_kafka_assign(rk, parts);
+    else
+        rd_kafka_assign(rk, NULL);
 }
 
 static rd_kafka_t *static_member(const char *addr, const char *instance, int slot) {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *kv[] = {"bootstrap.servers", addr, "group.id", "static_group", "group.instance.id", instance,
-                        "session.timeout.ms", "10000", "heartbeat.interval.ms", "300", "log_level", "3",
-                        "partition.assignment.strategy", "range", NULL};
-    for (int i = 0; kv[i]; i += 2) GT_ASSERT(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) == 0, "%s", errstr);
+    const char *kv[] = {"bootstrap.servers",
+                        addr,
+                        "group.id",
+                        "static_group",
+                        "group.instance.id",
+                        instance,
+                        "session.timeout.ms",
+                        "10000",
+                        "heartbeat.interval.ms",
+                        "300",
+                        "log_level",
+                        "3",
+                        "partition.assignment.strategy",
+                        "range",
+                        NULL};
+    for (int i = 0; kv[i]; i += 2)
+        GT_ASSERT(rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) == 0, "%s", errstr);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_opaque(conf, (void *)(intptr_t)slot);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
@@ -81,7 +97,8 @@ int main(void) {
         GT_ASSERT(th_now_ms() < deadline, "restarted static member did not get a partition");
         pump(a, b2);
     }
-    GT_ASSERT(only_partition(b2) == b_part, "restarted member got partition %d, had %d", only_partition(b2), b_part);
+    GT_ASSERT(only_partition(b2) == b_part, "restarted member got partition %d, had %d", only_partition(b2),
+              b_part);
     /* a few more heartbeats: a rebalance would show up now */
     until = th_now_ms() + 2000;
     while (th_now_ms() < until) pump(a, b2);

@@ -55,8 +55,9 @@ int main(void) {
     const char *args[] = {"-o", "num.partitions=2", "-o", "auto.create.topics.enable=true", NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, args) == 0, "broker did not start");
     produce_round(broker.addr, 0);
-    rd_kafka_t *c = gt_consumer(broker.addr, "restart_group",
-                                (const char *[]){"reconnect.backoff.ms", "20", "reconnect.backoff.max.ms", "200", NULL});
+    rd_kafka_t *c =
+        gt_consumer(broker.addr, "restart_group",
+                    (const char *[]){"reconnect.backoff.ms", "20", "reconnect.backoff.max.ms", "200", NULL});
     gt_subscribe(c, TOPIC);
     consume_until_all_seen(c, "before restarts");
 

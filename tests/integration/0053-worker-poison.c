@@ -58,10 +58,10 @@ int main(void) {
 
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 2, 30000), "both good posts logged around the poison");
     json_t *errors = NULL;
-    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, b.errors),
-                             json_array_size(errors) == 6),
-                            20000),
-              "6 dead letters on blog_errors");
+    WT_ASSERT(
+        TH_WAIT_UNTIL(
+            (json_decref(errors), errors = wt_topic_read(&b, b.errors), json_array_size(errors) == 6), 20000),
+        "6 dead letters on blog_errors");
     const char *v = reason_of(errors, "invalid_json");
     WT_ASSERT(v && !strcmp(v, bad_json), "invalid JSON kept as text");
     WT_ASSERT(reason_of(errors, "missing_field"), "missing_field");
@@ -80,8 +80,7 @@ int main(void) {
     json_t *e;
     json_array_foreach(errors, i, e) {
         json_t *dl = json_object_get(e, "value");
-        WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "topic")), b.ops),
-                  "source topic");
+        WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "topic")), b.ops), "source topic");
         WT_ASSERT(json_is_integer(json_object_get(dl, "offset")), "source offset");
         WT_ASSERT(!strcmp(json_string_value(json_object_get(dl, "key")), "BAD"), "original key");
         WT_ASSERT(json_is_string(json_object_get(dl, "detail")), "detail");
@@ -106,10 +105,10 @@ int main(void) {
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) == 3, 30000), "the restarted worker goes on");
     json_decref(errors);
     errors = NULL;
-    WT_ASSERT(TH_WAIT_UNTIL((json_decref(errors), errors = wt_topic_read(&b, b.errors),
-                             json_array_size(errors) >= 7),
-                            20000),
-              "the oversized result is a dead letter");
+    WT_ASSERT(
+        TH_WAIT_UNTIL(
+            (json_decref(errors), errors = wt_topic_read(&b, b.errors), json_array_size(errors) >= 7), 20000),
+        "the oversized result is a dead letter");
     WT_ASSERT(json_array_size(errors) == 7, "no dead letter re-sent after the restart (%zu)",
               json_array_size(errors));
     json_t *last = NULL;

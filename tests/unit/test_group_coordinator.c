@@ -22,8 +22,8 @@ typedef struct call_s {
     char member_id[128];
     char leader[128];
     char protocol[32];
-    size_t nmembers;        /* JoinGroup: members the leader was given */
-    char assignment[64];    /* SyncGroup */
+    size_t nmembers;     /* JoinGroup: members the leader was given */
+    char assignment[64]; /* SyncGroup */
 } call_t;
 
 static void on_join(void *opaque, const sa_group_join_result_t *res) {
@@ -54,7 +54,8 @@ static sa_gcoord_t *new_coord(int delay_ms) {
     return sa_gcoord_new(&conf, NULL, 0);
 }
 
-static const sa_group_protocol_t range_rr[] = {{"range", (const uint8_t *)"R", 1}, {"roundrobin", (const uint8_t *)"O", 1}};
+static const sa_group_protocol_t range_rr[] = {{"range", (const uint8_t *)"R", 1},
+                                               {"roundrobin", (const uint8_t *)"O", 1}};
 
 static void join(sa_gcoord_t *gc, call_t *c, const char *group, const char *member_id, const char *instance,
                  const sa_group_protocol_t *protos, size_t nprotos, int v4, int64_t now) {
@@ -62,9 +63,16 @@ static void join(sa_gcoord_t *gc, call_t *c, const char *group, const char *memb
     snprintf(id, sizeof(id), "%s", member_id); /* it may live in *c, which is reset below */
     member_id = id;
     memset(c, 0, sizeof(*c));
-    sa_group_join_req_t req = {.GroupId = group, .SessionTimeoutMs = 10000, .RebalanceTimeoutMs = 30000,
-                               .MemberId = member_id, .GroupInstanceId = instance, .ProtocolType = "consumer",
-                               .Protocols = protos, .ProtocolCount = nprotos, .ClientId = "c", .ClientHost = "/127.0.0.1",
+    sa_group_join_req_t req = {.GroupId = group,
+                               .SessionTimeoutMs = 10000,
+                               .RebalanceTimeoutMs = 30000,
+                               .MemberId = member_id,
+                               .GroupInstanceId = instance,
+                               .ProtocolType = "consumer",
+                               .Protocols = protos,
+                               .ProtocolCount = nprotos,
+                               .ClientId = "c",
+                               .ClientHost = "/127.0.0.1",
                                .require_known_member_id = v4};
     sa_gcoord_join(gc, &req, now, on_join, c);
 }
@@ -72,8 +80,8 @@ static void join(sa_gcoord_t *gc, call_t *c, const char *group, const char *memb
 static void sync_call(sa_gcoord_t *gc, call_t *c, const char *group, int32_t gen, const char *member,
                       const sa_group_assignment_t *as, size_t nas, int64_t now) {
     memset(c, 0, sizeof(*c));
-    sa_group_sync_req_t req = {.GroupId = group, .GenerationId = gen, .MemberId = member, .Assignments = as,
-                               .AssignmentCount = nas};
+    sa_group_sync_req_t req = {
+        .GroupId = group, .GenerationId = gen, .MemberId = member, .Assignments = as, .AssignmentCount = nas};
     sa_gcoord_sync(gc, &req, now, on_sync, c);
 }
 
@@ -216,7 +224,8 @@ static void leave_triggers_rebalance(void **state) {
     sync_call(gc, &s, "g", gen, ids[1], NULL, 0, 1300);
     assert_int_equal(s.err, SA_ERR_ILLEGAL_GENERATION);
     /* commits are refused until the assignment is handed out */
-    assert_int_equal(sa_gcoord_commit_check(gc, "g", gen + 1, ids[0], NULL, 1300), SA_ERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(sa_gcoord_commit_check(gc, "g", gen + 1, ids[0], NULL, 1300),
+                     SA_ERR_REBALANCE_IN_PROGRESS);
     sa_gcoord_free(gc);
 }
 
@@ -227,7 +236,8 @@ static void session_timeout_expires_member(void **state) {
     int32_t gen;
     stable_group(gc, "g", 2, ids, &gen);
     /* member 0 heartbeats, member 1 is silent (killed) */
-    for (int64_t t = 3000; t <= 9000; t += 3000) assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, ids[0], NULL, t), SA_OK);
+    for (int64_t t = 3000; t <= 9000; t += 3000)
+        assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, ids[0], NULL, t), SA_OK);
     sa_gcoord_tick(gc, 9999);
     assert_string_equal(state_of(gc, "g"), "Stable");
     sa_gcoord_tick(gc, 10000); /* member 1's session (10 s from its sync at 0) ran out */
@@ -287,8 +297,12 @@ static void protocol_selection(void **state) {
     /* a different protocol type */
     call_t e;
     memset(&e, 0, sizeof(e));
-    sa_group_join_req_t req = {.GroupId = "g", .SessionTimeoutMs = 10000, .MemberId = "", .ProtocolType = "connect",
-                               .Protocols = p1, .ProtocolCount = 2};
+    sa_group_join_req_t req = {.GroupId = "g",
+                               .SessionTimeoutMs = 10000,
+                               .MemberId = "",
+                               .ProtocolType = "connect",
+                               .Protocols = p1,
+                               .ProtocolCount = 2};
     sa_gcoord_join(gc, &req, 300, on_join, &e);
     assert_int_equal(e.err, SA_ERR_INCONSISTENT_GROUP_PROTOCOL);
     /* votes: two prefer roundrobin, one range */
@@ -308,8 +322,12 @@ static void bad_requests(void **state) {
     sa_gcoord_t *gc = new_coord(0);
     call_t a;
     memset(&a, 0, sizeof(a));
-    sa_group_join_req_t req = {.GroupId = "g", .SessionTimeoutMs = 10, .MemberId = "", .ProtocolType = "consumer",
-                               .Protocols = range_rr, .ProtocolCount = 2};
+    sa_group_join_req_t req = {.GroupId = "g",
+                               .SessionTimeoutMs = 10,
+                               .MemberId = "",
+                               .ProtocolType = "consumer",
+                               .Protocols = range_rr,
+                               .ProtocolCount = 2};
     sa_gcoord_join(gc, &req, 0, on_join, &a);
     assert_int_equal(a.err, SA_ERR_INVALID_SESSION_TIMEOUT);
     memset(&a, 0, sizeof(a));
@@ -342,7 +360,8 @@ static void static_member_rejoins_without_rebalance(void **state) {
     int32_t gen = a.generation;
     const char *leader = a.leader;
     call_t *lead = !strcmp(leader, a.member_id) ? &a : &b, *follow = lead == &a ? &b : &a;
-    sa_group_assignment_t as[] = {{a.member_id, (const uint8_t *)"AA", 2}, {b.member_id, (const uint8_t *)"BB", 2}};
+    sa_group_assignment_t as[] = {{a.member_id, (const uint8_t *)"AA", 2},
+                                  {b.member_id, (const uint8_t *)"BB", 2}};
     sync_call(gc, follow == &a ? &sa : &sb, "g", gen, follow->member_id, NULL, 0, 0);
     sync_call(gc, lead == &a ? &sa : &sb, "g", gen, lead->member_id, as, 2, 0);
     assert_string_equal(sa.assignment, "AA");
@@ -465,7 +484,8 @@ static void fencing_and_static_leader(void **state) {
     join(gc, &x, "g", b.member_id, "inst-a", range_rr, 2, 1, 10);
     assert_int_equal(x.err, SA_ERR_FENCED_INSTANCE_ID);
     /* the static leader restarting forces a rebalance (it must see the members to assign) */
-    sa_group_assignment_t as[] = {{a.member_id, (const uint8_t *)"AA", 2}, {b.member_id, (const uint8_t *)"BB", 2}};
+    sa_group_assignment_t as[] = {{a.member_id, (const uint8_t *)"AA", 2},
+                                  {b.member_id, (const uint8_t *)"BB", 2}};
     call_t sa, sb;
     sync_call(gc, &sb, "g", a.generation, b.member_id, NULL, 0, 20);
     sync_call(gc, &sa, "g", a.generation, a.member_id, as, 2, 20);
@@ -476,7 +496,8 @@ static void fencing_and_static_leader(void **state) {
     join(gc, &r, "g", "", "inst-a", range_rr, 2, 1, 30);
     assert_false(r.answered); /* waits for b to rejoin */
     assert_string_equal(state_of(gc, "g"), "PreparingRebalance");
-    assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, old_leader, "inst-a", 40), SA_ERR_FENCED_INSTANCE_ID);
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, old_leader, "inst-a", 40),
+                     SA_ERR_FENCED_INSTANCE_ID);
     join(gc, &b, "g", b.member_id, "inst-b", range_rr, 2, 1, 50);
     assert_true(r.answered && b.answered);
     assert_string_equal(r.leader, r.member_id); /* the new incarnation took over leadership */

@@ -63,7 +63,8 @@ static void commit_get_reopen(void **state) {
     char big[SA_OFFSETS_METADATA_MAX + 2];
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
-    assert_int_equal(sa_offsets_commit(offs, "g", "t", 0, 99, -1, big, 1003), SA_ERR_OFFSET_METADATA_TOO_LARGE);
+    assert_int_equal(sa_offsets_commit(offs, "g", "t", 0, 99, -1, big, 1003),
+                     SA_ERR_OFFSET_METADATA_TOO_LARGE);
     sa_offsets_close(offs);
 
     offs = open_ok();
@@ -90,7 +91,8 @@ static void commit_get_reopen(void **state) {
 static void torn_and_corrupt_tails(void **state) {
     (void)state;
     sa_offsets_t *offs = open_ok();
-    for (int i = 0; i < 10; i++) assert_int_equal(sa_offsets_commit(offs, "g", "t", i, 100 + i, -1, "", 1), SA_OK);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(sa_offsets_commit(offs, "g", "t", i, 100 + i, -1, "", 1), SA_OK);
     sa_offsets_close(offs);
     off_t good = file_size();
     /* a torn append: half a record at the end */
@@ -227,15 +229,24 @@ static void membership_survives_restart(void **state) {
     conf.initial_rebalance_delay_ms = 0;
     sa_gcoord_t *gc = sa_gcoord_new(&conf, offs, 0);
     const sa_group_protocol_t protos[] = {{"range", (const uint8_t *)"SUB", 3}};
-    sa_group_join_req_t jr = {.GroupId = "g", .SessionTimeoutMs = 10000, .RebalanceTimeoutMs = 10000, .MemberId = "",
-                              .ProtocolType = "consumer", .Protocols = protos, .ProtocolCount = 1, .ClientId = "c",
+    sa_group_join_req_t jr = {.GroupId = "g",
+                              .SessionTimeoutMs = 10000,
+                              .RebalanceTimeoutMs = 10000,
+                              .MemberId = "",
+                              .ProtocolType = "consumer",
+                              .Protocols = protos,
+                              .ProtocolCount = 1,
+                              .ClientId = "c",
                               .ClientHost = "/127.0.0.1"};
     joined = 0;
     sa_gcoord_join(gc, &jr, 0, on_join, (void *)0);
     assert_int_equal(joined, 1);
     sa_group_assignment_t as = {member_ids[0], (const uint8_t *)"ASSIGNED", 8};
-    sa_group_sync_req_t sr = {.GroupId = "g", .GenerationId = generation, .MemberId = member_ids[0],
-                              .Assignments = &as, .AssignmentCount = 1};
+    sa_group_sync_req_t sr = {.GroupId = "g",
+                              .GenerationId = generation,
+                              .MemberId = member_ids[0],
+                              .Assignments = &as,
+                              .AssignmentCount = 1};
     sa_gcoord_sync(gc, &sr, 0, on_sync, NULL);
     assert_int_equal(sa_offsets_commit(offs, "g", "t", 0, 5, -1, "", 1), SA_OK);
     sa_gcoord_free(gc);
@@ -293,10 +304,8 @@ static void membership_survives_restart(void **state) {
 int main(void) {
     sa_log_set_level(getenv("SA_TEST_LOG") ? getenv("SA_TEST_LOG") : "error");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(commit_get_reopen),
-        cmocka_unit_test(torn_and_corrupt_tails),
-        cmocka_unit_test(compaction_bounds_the_log),
-        cmocka_unit_test(retention_expires_empty_groups_only),
+        cmocka_unit_test(commit_get_reopen),           cmocka_unit_test(torn_and_corrupt_tails),
+        cmocka_unit_test(compaction_bounds_the_log),   cmocka_unit_test(retention_expires_empty_groups_only),
         cmocka_unit_test(membership_survives_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

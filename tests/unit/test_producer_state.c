@@ -45,7 +45,8 @@ static void in_order_and_retries(void **state) {
     assert_int_equal(leo, 190);
     /* a retry of each of the last five batches is recognised, with its original offsets */
     for (int i = 4; i <= 8; i++) {
-        assert_int_equal(produce(st, batch(7, 0, i * 10, 10, 0), &leo, &dup), SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
+        assert_int_equal(produce(st, batch(7, 0, i * 10, 10, 0), &leo, &dup),
+                         SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
         assert_int_equal(dup.base_offset, 100 + i * 10);
         assert_int_equal(dup.last_offset, 109 + i * 10);
     }

@@ -53,8 +53,7 @@ static void make_batch(sa_buf_t *b, int n, int size, int64_t ts, int codec) {
     sa_rb_rec_in_t *recs = calloc((size_t)n, sizeof(*recs));
     char *val = malloc((size_t)size + 1);
     memset(val, 'v', (size_t)size);
-    for (int i = 0; i < n; i++)
-        recs[i] = (sa_rb_rec_in_t){"key", 3, val, size, NULL, 0, ts + i};
+    for (int i = 0; i < n; i++) recs[i] = (sa_rb_rec_in_t){"key", 3, val, size, NULL, 0, ts + i};
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     opts.leader_epoch = -1;
     opts.compression = codec;
@@ -74,7 +73,8 @@ static int64_t append(sa_partition_t *part, int n, int size, int64_t ts, int64_t
     return res.base_offset;
 }
 
-static sa_partition_t *mktopic(fixture_t *f, const char *name, int parts, const sa_config_kv_t *cfg, size_t n) {
+static sa_partition_t *mktopic(fixture_t *f, const char *name, int parts, const sa_config_kv_t *cfg,
+                               size_t n) {
     char err[256] = "";
     sa_err_t e = sa_store_topic_create(f->store, name, parts, cfg, n, 0, err, sizeof(err));
     if (e) fail_msg("create %s: %s: %s", name, sa_err2name(e), err);
@@ -96,26 +96,33 @@ static void topics_and_configs(void **state) {
     fixture_t *f = *state;
     char err[256];
     sa_store_t *s = f->store;
-    assert_int_equal(sa_store_topic_create(s, "", 1, NULL, 0, 0, err, sizeof(err)), SA_ERR_INVALID_TOPIC_EXCEPTION);
-    assert_int_equal(sa_store_topic_create(s, "..", 1, NULL, 0, 0, err, sizeof(err)), SA_ERR_INVALID_TOPIC_EXCEPTION);
-    assert_int_equal(sa_store_topic_create(s, "a/b", 1, NULL, 0, 0, err, sizeof(err)), SA_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_int_equal(sa_store_topic_create(s, "", 1, NULL, 0, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_int_equal(sa_store_topic_create(s, "..", 1, NULL, 0, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_int_equal(sa_store_topic_create(s, "a/b", 1, NULL, 0, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_TOPIC_EXCEPTION);
     char longname[260];
     memset(longname, 'x', 250);
     longname[250] = 0;
-    assert_int_equal(sa_store_topic_create(s, longname, 1, NULL, 0, 0, err, sizeof(err)), SA_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_int_equal(sa_store_topic_create(s, longname, 1, NULL, 0, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_TOPIC_EXCEPTION);
     longname[249] = 0;
     assert_int_equal(sa_store_topic_create(s, longname, 1, NULL, 0, 1, err, sizeof(err)), SA_OK);
     assert_null(sa_store_topic_find(s, longname)); /* validate_only */
-    assert_int_equal(sa_store_topic_create(s, "t", 0, NULL, 0, 0, err, sizeof(err)), SA_ERR_INVALID_PARTITIONS);
+    assert_int_equal(sa_store_topic_create(s, "t", 0, NULL, 0, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_PARTITIONS);
     sa_config_kv_t bad[] = {{"no.such.config", "1"}};
     assert_int_equal(sa_store_topic_create(s, "t", 1, bad, 1, 0, err, sizeof(err)), SA_ERR_INVALID_CONFIG);
     sa_config_kv_t compact[] = {{"cleanup.policy", "compact"}};
-    assert_int_equal(sa_store_topic_create(s, "t", 1, compact, 1, 0, err, sizeof(err)), SA_ERR_INVALID_CONFIG);
+    assert_int_equal(sa_store_topic_create(s, "t", 1, compact, 1, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_CONFIG);
     assert_non_null(strstr(err, "compact"));
     sa_config_kv_t badnum[] = {{"retention.ms", "soon"}};
     assert_int_equal(sa_store_topic_create(s, "t", 1, badnum, 1, 0, err, sizeof(err)), SA_ERR_INVALID_CONFIG);
 
-    sa_config_kv_t cfg[] = {{"retention.ms", "3600000"}, {"min.insync.replicas", "1"},
+    sa_config_kv_t cfg[] = {{"retention.ms", "3600000"},
+                            {"min.insync.replicas", "1"},
                             {"message.timestamp.type", "LogAppendTime"}};
     mktopic(f, "kafka-logs", 3, cfg, 3);
     mktopic(f, "a.b_c-d", -1, NULL, 0);
@@ -147,7 +154,8 @@ static void topics_and_configs(void **state) {
     /* Alter: incremental set and delete, legacy replace-all. */
     sa_config_kv_t set[] = {{"retention.bytes", "1048576"}, {"retention.ms", NULL}};
     sa_config_op_t ops[] = {SA_CONFIG_OP_SET, SA_CONFIG_OP_DELETE};
-    assert_int_equal(sa_store_topic_alter_configs(s, "kafka-logs", set, ops, 2, 0, 0, err, sizeof(err)), SA_OK);
+    assert_int_equal(sa_store_topic_alter_configs(s, "kafka-logs", set, ops, 2, 0, 0, err, sizeof(err)),
+                     SA_OK);
     assert_int_equal(sa_topic_config_find(t, "retention.ms", &e), SA_OK);
     assert_string_equal(e.value, "604800000");
     assert_int_equal(sa_topic_config_find(t, "retention.bytes", &e), SA_OK);
@@ -159,15 +167,18 @@ static void topics_and_configs(void **state) {
     assert_string_equal(e.value, "1048576"); /* unchanged */
     sa_config_kv_t app[] = {{"leader.replication.throttled.replicas", "0:1"}};
     sa_config_op_t appop[] = {SA_CONFIG_OP_APPEND};
-    assert_int_equal(sa_store_topic_alter_configs(s, "kafka-logs", app, appop, 1, 0, 0, err, sizeof(err)), SA_OK);
+    assert_int_equal(sa_store_topic_alter_configs(s, "kafka-logs", app, appop, 1, 0, 0, err, sizeof(err)),
+                     SA_OK);
     assert_int_equal(sa_store_topic_alter_configs(s, "kafka-logs", badnum, appop, 1, 0, 0, err, sizeof(err)),
                      SA_ERR_INVALID_REQUEST);
 
     /* Add partitions. */
-    assert_int_equal(sa_store_topic_add_partitions(s, "kafka-logs", 3, 0, err, sizeof(err)), SA_ERR_INVALID_PARTITIONS);
+    assert_int_equal(sa_store_topic_add_partitions(s, "kafka-logs", 3, 0, err, sizeof(err)),
+                     SA_ERR_INVALID_PARTITIONS);
     assert_int_equal(sa_store_topic_add_partitions(s, "kafka-logs", 5, 0, err, sizeof(err)), SA_OK);
     assert_int_equal(sa_topic_partition_count(t), 5);
-    assert_int_equal(sa_store_topic_add_partitions(s, "nope", 5, 0, err, sizeof(err)), SA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(sa_store_topic_add_partitions(s, "nope", 5, 0, err, sizeof(err)),
+                     SA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 
     /* Everything survives a reopen. */
     append(sa_store_partition(s, "kafka-logs", 4), 2, 10, T0, T0);
@@ -185,7 +196,8 @@ static void topics_and_configs(void **state) {
 
     /* Delete removes the files; a new topic of the same name starts empty. */
     assert_int_equal(sa_store_topic_delete(s, "kafka-logs", err, sizeof(err)), SA_OK);
-    assert_int_equal(sa_store_topic_delete(s, "kafka-logs", err, sizeof(err)), SA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(sa_store_topic_delete(s, "kafka-logs", err, sizeof(err)),
+                     SA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
     char path[1024];
     struct stat st;
     snprintf(path, sizeof(path), "%s/kafka-logs-4", f->dir);
@@ -270,23 +282,27 @@ static void append_sync_read(void **state) {
     make_batch(&b, 2, 10, T0, SA_RB_COMPRESSION_NONE);
     b.data[b.len - 1] ^= 1;
     char err[256];
-    assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)), SA_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)),
+                     SA_ERR_CORRUPT_MESSAGE);
     b.data[b.len - 1] ^= 1;
-    assert_int_equal(sa_partition_append(p, b.data, b.len - 1, T0, NULL, err, sizeof(err)), SA_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(sa_partition_append(p, b.data, b.len - 1, T0, NULL, err, sizeof(err)),
+                     SA_ERR_CORRUPT_MESSAGE);
     assert_int_equal(sa_partition_append(p, b.data, 0, T0, NULL, err, sizeof(err)), SA_ERR_CORRUPT_MESSAGE);
     b.data[16] = 1;
     assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)),
                      SA_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT);
     sa_buf_reset(&b);
     make_batch(&b, 1, 2 << 20, T0, SA_RB_COMPRESSION_NONE);
-    assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)), SA_ERR_MESSAGE_TOO_LARGE);
+    assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)),
+                     SA_ERR_MESSAGE_TOO_LARGE);
     assert_int_equal(sa_partition_leo(p), 8);
     /* A good batch after a bad one in the same request: all refused. */
     sa_buf_reset(&b);
     make_batch(&b, 2, 10, T0, SA_RB_COMPRESSION_NONE);
     make_batch(&b, 2, 10, T0, SA_RB_COMPRESSION_NONE);
     b.data[b.len - 1] ^= 1;
-    assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)), SA_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(sa_partition_append(p, b.data, b.len, T0, NULL, err, sizeof(err)),
+                     SA_ERR_CORRUPT_MESSAGE);
     assert_int_equal(sa_partition_leo(p), 8);
     /* Several batches in one request, compressed ones among them. */
     sa_buf_reset(&b);

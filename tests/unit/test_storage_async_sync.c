@@ -66,7 +66,8 @@ static int teardown(void **state) {
 static int64_t append(fixture_t *f, int n) {
     sa_buf_t b = SA_BUF_INIT(0);
     sa_rb_rec_in_t recs[16];
-    for (int i = 0; i < n; i++) recs[i] = (sa_rb_rec_in_t){"key", 3, "some value bytes", 16, NULL, 0, 1000 + i};
+    for (int i = 0; i < n; i++)
+        recs[i] = (sa_rb_rec_in_t){"key", 3, "some value bytes", 16, NULL, 0, 1000 + i};
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     assert_int_equal(sa_rb_build(&b, &opts, recs, (size_t)n), SA_OK);
     sa_append_result_t res = {0};

@@ -21,8 +21,8 @@
 
 typedef struct image_s {
     char dir[512];
-    char seg[2048];    /* the last segment file */
-    uint8_t *bytes;    /* its contents after a clean close */
+    char seg[2048]; /* the last segment file */
+    uint8_t *bytes; /* its contents after a clean close */
     size_t len;
     size_t starts[64]; /* batch start positions in it */
     int64_t first[64]; /* first offset of each batch */
@@ -169,7 +169,8 @@ static void torn_tail_every_byte(const char *segment_bytes) {
     for (size_t cut = img.starts[img.nb - 2]; cut <= img.len; cut++) {
         int k = img.nb; /* batches wholly below the cut */
         while (k > 0 && img.starts[k - 1] + (k < img.nb ? img.starts[k] - img.starts[k - 1]
-                                                          : img.len - img.starts[k - 1]) > cut)
+                                                        : img.len - img.starts[k - 1]) >
+                            cut)
             k--;
         int64_t want = k == img.nb ? img.leo : img.first[k];
         size_t want_len = k == img.nb ? img.len : img.starts[k];

@@ -22,10 +22,10 @@
 
 /* ---- fault injection ---- */
 
-static int fail_errno;      /* errno to fail with */
-static int fail_countdown;  /* calls to let through before failing (-1: never fail) */
-static int fail_short;      /* pwrite: write half, then fail the next call */
-static int fail_sticky;     /* keep failing after the first failure */
+static int fail_errno;     /* errno to fail with */
+static int fail_countdown; /* calls to let through before failing (-1: never fail) */
+static int fail_short;     /* pwrite: write half, then fail the next call */
+static int fail_sticky;    /* keep failing after the first failure */
 
 static int should_fail(void) {
     if (fail_countdown < 0) return 0;
@@ -114,7 +114,8 @@ static int teardown(void **state) {
 static sa_err_t append(fixture_t *f, int n, int64_t *base) {
     sa_buf_t b = SA_BUF_INIT(0);
     sa_rb_rec_in_t recs[8];
-    for (int i = 0; i < n; i++) recs[i] = (sa_rb_rec_in_t){"key", 3, "some value bytes", 16, NULL, 0, 1000 + i};
+    for (int i = 0; i < n; i++)
+        recs[i] = (sa_rb_rec_in_t){"key", 3, "some value bytes", 16, NULL, 0, 1000 + i};
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     assert_int_equal(sa_rb_build(&b, &opts, recs, (size_t)n), SA_OK);
     sa_append_result_t res = {0};

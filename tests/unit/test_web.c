@@ -24,7 +24,7 @@ static void ulid_known_vector_and_order(void **state) {
     sa_ulid_encode(1469918176385ull, ones, b);
     assert_string_equal(b, "01ARYZ6S41ZZZZZZZZZZZZZZZZ");
     assert_true(sa_ulid_valid(a) && sa_ulid_valid(b));
-    assert_false(sa_ulid_valid("01ARYZ6S41ZZZZZZZZZZZZZZZ")); /* 25 characters */
+    assert_false(sa_ulid_valid("01ARYZ6S41ZZZZZZZZZZZZZZZ"));  /* 25 characters */
     assert_false(sa_ulid_valid("01ARYZ6S41ZZZZZZZZZZZZZZZI")); /* I is not Crockford */
     assert_false(sa_ulid_valid("81ARYZ6S41ZZZZZZZZZZZZZZZZ")); /* past 2^128 */
     assert_false(sa_ulid_valid(NULL));
@@ -54,7 +54,10 @@ static void utf8_and_validation(void **state) {
     char *long_title = malloc(SA_POST_TITLE_MAX * 2 + 3);
     for (int i = 0; i < SA_POST_TITLE_MAX + 1; i++) memcpy(long_title + 2 * i, "я", 2);
     long_title[2 * (SA_POST_TITLE_MAX + 1)] = '\0';
-    sa_post_input_t bad = {long_title, strdup(""), strdup("a\x01" "b"), SA_LANG_RU};
+    sa_post_input_t bad = {long_title, strdup(""),
+                           strdup("a\x01"
+                                  "b"),
+                           SA_LANG_RU};
     assert_int_equal(sa_post_validate(&bad, &errs), 3);
     assert_int_equal(errs.title, SA_FIELD_TOO_LONG);
     assert_int_equal(errs.content, SA_FIELD_REQUIRED);
@@ -62,7 +65,8 @@ static void utf8_and_validation(void **state) {
     char msg[128];
     assert_string_equal(sa_post_field_message(SA_LANG_EN, SA_FIELD_TOO_LONG, 200, msg, sizeof(msg)),
                         "Too long: at most 200 characters.");
-    assert_string_equal(sa_post_field_message(SA_LANG_RU, SA_FIELD_REQUIRED, 0, msg, sizeof(msg)), "Это поле обязательно.");
+    assert_string_equal(sa_post_field_message(SA_LANG_RU, SA_FIELD_REQUIRED, 0, msg, sizeof(msg)),
+                        "Это поле обязательно.");
     sa_post_input_clear(&bad);
 }
 
@@ -107,17 +111,23 @@ static void language_choice(void **state) {
 }
 
 static int notified;
-static void count_notify(void *opaque) { (void)opaque; notified++; }
+static void count_notify(void *opaque) {
+    (void)opaque;
+    notified++;
+}
 
 static void store_rebuild_claims_events(void **state) {
     (void)state;
     sa_web_store_t *st = sa_web_store_new(count_notify, NULL);
     const char *id1 = "01ARYZ6S410000000000000001", *id2 = "01ARYZ6S410000000000000002";
-    json_t *res = json_pack("{s:s, s:s, s:i, s:[s]}", "id", id2, "status", "rejected", "score", 5, "reasons", "spam");
+    json_t *res =
+        json_pack("{s:s, s:s, s:i, s:[s]}", "id", id2, "status", "rejected", "score", 5, "reasons", "spam");
     assert_int_equal(sa_web_store_apply_result(st, res), 1); /* before its operation */
-    json_t *op1 = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id1, "title",
-                            "One", "content", "c", "author", "", "lang", "en", "submitted_at", "t", "idempotency_key", "form:k1");
-    json_t *op2 = json_pack("{s:s, s:s, s:s, s:s}", "type", "create_post", "id", id2, "title", "Two", "content", "c");
+    json_t *op1 = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id1,
+                            "title", "One", "content", "c", "author", "", "lang", "en", "submitted_at", "t",
+                            "idempotency_key", "form:k1");
+    json_t *op2 =
+        json_pack("{s:s, s:s, s:s, s:s}", "type", "create_post", "id", id2, "title", "Two", "content", "c");
     assert_int_equal(sa_web_store_apply_op(st, op1), 1);
     assert_int_equal(sa_web_store_apply_op(st, op1), 0); /* replayed: kept once */
     assert_int_equal(sa_web_store_apply_op(st, op2), 1);
@@ -128,7 +138,8 @@ static void store_rebuild_claims_events(void **state) {
     json_decref(p2);
     json_t *list = sa_web_store_list(st, NULL, 10);
     assert_int_equal(json_array_size(list), 2);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")), id2); /* newest first */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")),
+                        id2); /* newest first */
     json_decref(list);
     list = sa_web_store_list(st, id2, 10);
     assert_int_equal(json_array_size(list), 1);
@@ -141,14 +152,18 @@ static void store_rebuild_claims_events(void **state) {
 
     char id[SA_ULID_LEN + 1];
     json_t *prev;
-    assert_int_equal(sa_web_store_claim_key(st, "form:k1", "01ARYZ6S410000000000000009", id, &prev), SA_CLAIM_DONE);
+    assert_int_equal(sa_web_store_claim_key(st, "form:k1", "01ARYZ6S410000000000000009", id, &prev),
+                     SA_CLAIM_DONE);
     assert_string_equal(id, id1);
     json_decref(prev);
-    assert_int_equal(sa_web_store_claim_key(st, "form:k2", "01ARYZ6S410000000000000009", id, NULL), SA_CLAIM_NEW);
-    assert_int_equal(sa_web_store_claim_key(st, "form:k2", "01ARYZ6S41000000000000000A", id, NULL), SA_CLAIM_INFLIGHT);
+    assert_int_equal(sa_web_store_claim_key(st, "form:k2", "01ARYZ6S410000000000000009", id, NULL),
+                     SA_CLAIM_NEW);
+    assert_int_equal(sa_web_store_claim_key(st, "form:k2", "01ARYZ6S41000000000000000A", id, NULL),
+                     SA_CLAIM_INFLIGHT);
     assert_string_equal(id, "01ARYZ6S410000000000000009");
     sa_web_store_release_key(st, "form:k2", "01ARYZ6S410000000000000009");
-    assert_int_equal(sa_web_store_claim_key(st, "form:k2", "01ARYZ6S41000000000000000A", id, NULL), SA_CLAIM_NEW);
+    assert_int_equal(sa_web_store_claim_key(st, "form:k2", "01ARYZ6S41000000000000000A", id, NULL),
+                     SA_CLAIM_NEW);
 
     assert_int_equal(sa_web_store_event_seq(st), 2);
     assert_int_equal(notified, 2);
@@ -160,7 +175,7 @@ static void store_rebuild_claims_events(void **state) {
     assert_non_null(strstr(buf, "id: 1\nevent: post\ndata: {"));
     assert_non_null(strstr(buf, "id: 2\nevent: post\n"));
     assert_null(strstr(buf, "\"content\"")); /* events leave the text out */
-    seq = 99; /* an id from an earlier run: nothing replayed */
+    seq = 99;                                /* an id from an earlier run: nothing replayed */
     assert_int_equal(sa_web_store_events_after(st, &seq, buf, sizeof(buf)), 0);
     json_decref(res);
     json_decref(op1);

@@ -47,8 +47,8 @@ static int64_t wall_now_ms(void) {
 
 void gc_set_state(group_t *grp, sa_group_state_t state) {
     if (grp->state == state) return;
-    sa_log_debug(SA_DBG_GROUP, "group", "%s: %s -> %s (generation %d)", grp->id, sa_group_state_name(grp->state),
-                 sa_group_state_name(state), grp->generation);
+    sa_log_debug(SA_DBG_GROUP, "group", "%s: %s -> %s (generation %d)", grp->id,
+                 sa_group_state_name(grp->state), sa_group_state_name(state), grp->generation);
     grp->state = state;
     if (state == SA_GROUP_EMPTY) grp->empty_since_ms = wall_now_ms();
 }
@@ -141,11 +141,12 @@ void gc_member_remove(sa_gcoord_t *coord, group_t *grp, gmember_t *mem, sa_err_t
         free(grp->leader_id);
         grp->leader_id = NULL;
     }
-    sa_log_debug(SA_DBG_GROUP, "group", "%s: member %s removed (%s)", grp->id, mem->member_id, sa_err2name(err));
+    sa_log_debug(SA_DBG_GROUP, "group", "%s: member %s removed (%s)", grp->id, mem->member_id,
+                 sa_err2name(err));
     /* Kafka answers a parked call of a removed member rather than leaving its client hanging */
     if (mem->join_cb) {
-        sa_group_join_result_t res = {.ErrorCode = err, .GenerationId = -1, .Leader = "",
-                                      .MemberId = mem->member_id};
+        sa_group_join_result_t res = {
+            .ErrorCode = err, .GenerationId = -1, .Leader = "", .MemberId = mem->member_id};
         mem->join_cb(mem->join_opaque, &res);
     }
     if (mem->sync_cb) {
@@ -183,14 +184,16 @@ sa_gcoord_t *sa_gcoord_new(const sa_gcoord_conf_t *conf, struct sa_offsets_s *of
 
 void sa_gcoord_free(sa_gcoord_t *coord) {
     if (!coord) return;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it))
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+         it = sa_strmap_next(&coord->groups, it))
         group_free(it->value);
     sa_strmap_free(&coord->groups);
     free(coord);
 }
 
 void sa_gcoord_cancel(sa_gcoord_t *coord, const void *opaque) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+         it = sa_strmap_next(&coord->groups, it)) {
         group_t *grp = it->value;
         for (gmember_t *mem = grp->members; mem; mem = mem->next) {
             if (mem->join_cb && mem->join_opaque == opaque) mem->join_cb = NULL, mem->join_opaque = NULL;
@@ -210,9 +213,11 @@ static int keeps_alive(const gmember_t *mem) { return mem->join_cb || mem->sync_
 
 int64_t sa_gcoord_next_deadline(const sa_gcoord_t *coord) {
     int64_t next = coord->offsets ? coord->next_retention_ms : INT64_MAX;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+         it = sa_strmap_next(&coord->groups, it)) {
         const group_t *grp = it->value;
-        if (grp->state == SA_GROUP_PREPARING_REBALANCE && grp->join_deadline_ms < next) next = grp->join_deadline_ms;
+        if (grp->state == SA_GROUP_PREPARING_REBALANCE && grp->join_deadline_ms < next)
+            next = grp->join_deadline_ms;
         for (const gmember_t *mem = grp->members; mem; mem = mem->next)
             if (!keeps_alive(mem) && mem->expires_ms < next) next = mem->expires_ms;
         for (const gpending_t *p = grp->pending; p; p = p->next)
@@ -256,7 +261,8 @@ static void expire_offsets(sa_gcoord_t *coord) {
     int64_t cutoff = wall_now_ms() - coord->conf.offsets_retention_ms;
     group_t **doomed = NULL;
     size_t ndoomed = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+         it = sa_strmap_next(&coord->groups, it)) {
         group_t *grp = it->value;
         if (grp->state != SA_GROUP_EMPTY) continue;
         if (grp->empty_since_ms < cutoff) {
@@ -279,7 +285,8 @@ void sa_gcoord_tick(sa_gcoord_t *coord, int64_t now_ms) {
     /* collect the due groups first: completing a join phase never removes a group, but expiry may */
     size_t n = 0, cap = coord->groups.count;
     group_t **due = sa_calloc(cap ? cap : 1, sizeof(*due));
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it))
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+         it = sa_strmap_next(&coord->groups, it))
         due[n++] = it->value;
     for (size_t i = 0; i < n; i++) {
         group_t *grp = due[i];
@@ -311,7 +318,8 @@ void sa_gcoord_describe(const sa_gcoord_t *coord, const char *group_id, sa_group
     out->ErrorCode = SA_OK;
     out->GroupState = sa_group_state_name(grp ? grp->state : SA_GROUP_DEAD);
     out->ProtocolType = grp && grp->protocol_type ? grp->protocol_type : "";
-    out->ProtocolData = grp && grp->protocol_name && grp->state != SA_GROUP_PREPARING_REBALANCE ? grp->protocol_name : "";
+    out->ProtocolData =
+        grp && grp->protocol_name && grp->state != SA_GROUP_PREPARING_REBALANCE ? grp->protocol_name : "";
     if (!grp || !grp->nmembers) return;
     out->Members = sa_calloc(grp->nmembers, sizeof(*out->Members));
     int show_meta = grp->state == SA_GROUP_STABLE || grp->state == SA_GROUP_COMPLETING_REBALANCE;
@@ -341,7 +349,8 @@ sa_group_listing_t *sa_gcoord_list(const sa_gcoord_t *coord, const char *const *
                                    size_t *count) {
     sa_group_listing_t *out = sa_calloc(coord->groups.count ? coord->groups.count : 1, sizeof(*out));
     size_t n = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it)) {
+    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+         it = sa_strmap_next(&coord->groups, it)) {
         const group_t *grp = it->value;
         if (grp->state == SA_GROUP_DEAD) continue;
         const char *state = sa_group_state_name(grp->state);
@@ -396,7 +405,8 @@ sa_err_t sa_gcoord_offset_delete_check(const sa_gcoord_t *coord, const char *gro
     if (!grp->protocol_type || strcmp(grp->protocol_type, "consumer")) return SA_ERR_NON_EMPTY_GROUP;
     for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
         const gproto_t *proto = gc_member_protocol(mem, grp->protocol_name);
-        if (!proto || subscribes(proto->meta, proto->meta_len, topic)) return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+        if (!proto || subscribes(proto->meta, proto->meta_len, topic))
+            return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
     }
     return SA_OK;
 }

@@ -94,15 +94,15 @@ typedef struct sa_group_protocol_s {
 typedef struct sa_group_join_req_s {
     const char *GroupId;
     int32_t SessionTimeoutMs;
-    int32_t RebalanceTimeoutMs;       /* v0: the session timeout */
-    const char *MemberId;             /* "" for a new member */
-    const char *GroupInstanceId;      /* NULL: dynamic member (static membership otherwise) */
-    const char *ProtocolType;         /* "consumer" */
+    int32_t RebalanceTimeoutMs;           /* v0: the session timeout */
+    const char *MemberId;                 /* "" for a new member */
+    const char *GroupInstanceId;          /* NULL: dynamic member (static membership otherwise) */
+    const char *ProtocolType;             /* "consumer" */
     const sa_group_protocol_t *Protocols; /* in the member's order of preference */
     size_t ProtocolCount;
-    const char *ClientId;             /* for DescribeGroups; may be NULL */
-    const char *ClientHost;           /* "/127.0.0.1"; may be NULL */
-    int require_known_member_id;      /* v4+: a new member first gets MEMBER_ID_REQUIRED */
+    const char *ClientId;        /* for DescribeGroups; may be NULL */
+    const char *ClientHost;      /* "/127.0.0.1"; may be NULL */
+    int require_known_member_id; /* v4+: a new member first gets MEMBER_ID_REQUIRED */
 } sa_group_join_req_t;
 
 typedef struct sa_group_join_member_s {
@@ -115,12 +115,12 @@ typedef struct sa_group_join_member_s {
 /** The answer to a JoinGroup; valid only during the callback. */
 typedef struct sa_group_join_result_s {
     sa_err_t ErrorCode;
-    int32_t GenerationId;              /* -1 on error */
-    const char *ProtocolType;          /* NULL on error */
-    const char *ProtocolName;          /* NULL on error */
-    const char *Leader;                /* "" on error */
-    const char *MemberId;              /* the member's id ("" if none; set with MEMBER_ID_REQUIRED) */
-    int SkipAssignment;                /* v9: leader must not assign (always 0 here) */
+    int32_t GenerationId;                  /* -1 on error */
+    const char *ProtocolType;              /* NULL on error */
+    const char *ProtocolName;              /* NULL on error */
+    const char *Leader;                    /* "" on error */
+    const char *MemberId;                  /* the member's id ("" if none; set with MEMBER_ID_REQUIRED) */
+    int SkipAssignment;                    /* v9: leader must not assign (always 0 here) */
     const sa_group_join_member_t *Members; /* the leader's copy of every member; NULL/0 otherwise */
     size_t MemberCount;
 } sa_group_join_result_t;
@@ -128,8 +128,8 @@ typedef struct sa_group_join_result_s {
 typedef void sa_group_join_cb(void *opaque, const sa_group_join_result_t *res);
 
 /** Handle a JoinGroup; @p cb(@p opaque) is called exactly once, now or later (see the top). */
-void sa_gcoord_join(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t now_ms,
-                    sa_group_join_cb *cb, void *opaque);
+void sa_gcoord_join(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t now_ms, sa_group_join_cb *cb,
+                    void *opaque);
 
 /* ---- SyncGroup ---------------------------------------------------------------------------- */
 
@@ -143,9 +143,9 @@ typedef struct sa_group_sync_req_s {
     const char *GroupId;
     int32_t GenerationId;
     const char *MemberId;
-    const char *GroupInstanceId;  /* NULL if none */
-    const char *ProtocolType;     /* v5+, NULL if absent */
-    const char *ProtocolName;     /* v5+, NULL if absent */
+    const char *GroupInstanceId;              /* NULL if none */
+    const char *ProtocolType;                 /* v5+, NULL if absent */
+    const char *ProtocolName;                 /* v5+, NULL if absent */
     const sa_group_assignment_t *Assignments; /* the leader's; ignored from followers */
     size_t AssignmentCount;
 } sa_group_sync_req_t;
@@ -161,8 +161,8 @@ typedef struct sa_group_sync_result_s {
 
 typedef void sa_group_sync_cb(void *opaque, const sa_group_sync_result_t *res);
 
-void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t now_ms,
-                    sa_group_sync_cb *cb, void *opaque);
+void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t now_ms, sa_group_sync_cb *cb,
+                    void *opaque);
 
 /* ---- Heartbeat, LeaveGroup, commit validation -------------------------------------------- */
 
@@ -202,10 +202,10 @@ typedef struct sa_group_desc_member_s {
 } sa_group_desc_member_t;
 
 typedef struct sa_group_desc_s {
-    sa_err_t ErrorCode;        /* NONE; a group never seen is described as Dead with NONE, as Kafka does */
-    const char *GroupState;    /* "Stable", ... */
-    const char *ProtocolType;  /* "" if none */
-    const char *ProtocolData;  /* the chosen protocol name, "" if none */
+    sa_err_t ErrorCode;       /* NONE; a group never seen is described as Dead with NONE, as Kafka does */
+    const char *GroupState;   /* "Stable", ... */
+    const char *ProtocolType; /* "" if none */
+    const char *ProtocolData; /* the chosen protocol name, "" if none */
     sa_group_desc_member_t *Members; /* owned by the desc (free with sa_gcoord_desc_free) */
     size_t MemberCount;
 } sa_group_desc_t;

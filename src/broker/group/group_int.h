@@ -10,52 +10,52 @@
 #include "broker/group/strmap.h"
 
 typedef struct gproto_s {
-    char *name;            /* owned */
-    uint8_t *meta;         /* owned, may be NULL when meta_len is 0 */
+    char *name;    /* owned */
+    uint8_t *meta; /* owned, may be NULL when meta_len is 0 */
     size_t meta_len;
 } gproto_t;
 
 typedef struct gmember_s {
-    struct gmember_s *next;    /* the group's members, in join order */
-    char *member_id;           /* owned */
-    char *instance_id;         /* owned, NULL for dynamic members */
-    char *client_id;           /* owned, never NULL */
-    char *client_host;         /* owned, never NULL */
+    struct gmember_s *next; /* the group's members, in join order */
+    char *member_id;        /* owned */
+    char *instance_id;      /* owned, NULL for dynamic members */
+    char *client_id;        /* owned, never NULL */
+    char *client_host;      /* owned, never NULL */
     int32_t session_timeout_ms;
     int32_t rebalance_timeout_ms;
-    gproto_t *protocols;       /* owned, nprotocols, in preference order */
+    gproto_t *protocols; /* owned, nprotocols, in preference order */
     size_t nprotocols;
-    uint8_t *assignment;       /* owned, set by the leader's SyncGroup */
+    uint8_t *assignment; /* owned, set by the leader's SyncGroup */
     size_t assignment_len;
     sa_group_join_cb *join_cb; /* parked JoinGroup, or NULL */
     void *join_opaque;
     sa_group_sync_cb *sync_cb; /* parked SyncGroup, or NULL */
     void *sync_opaque;
-    int64_t expires_ms;        /* session deadline (ignored while a callback is parked) */
+    int64_t expires_ms; /* session deadline (ignored while a callback is parked) */
 } gmember_t;
 
 /* A member id handed out with MEMBER_ID_REQUIRED, waiting for the member's second JoinGroup. */
 typedef struct gpending_s {
     struct gpending_s *next;
-    char *member_id;           /* owned */
-    int64_t expires_ms;        /* dropped if it does not come back within its session timeout */
+    char *member_id;    /* owned */
+    int64_t expires_ms; /* dropped if it does not come back within its session timeout */
 } gpending_t;
 
 typedef struct group_s {
-    char *id;                  /* owned; also the registry key */
+    char *id; /* owned; also the registry key */
     sa_group_state_t state;
     int32_t generation;
-    char *protocol_type;       /* owned, NULL until the first member */
-    char *protocol_name;       /* owned, chosen at the end of each join phase; NULL if none */
-    char *leader_id;           /* owned, NULL if no leader */
+    char *protocol_type; /* owned, NULL until the first member */
+    char *protocol_name; /* owned, chosen at the end of each join phase; NULL if none */
+    char *leader_id;     /* owned, NULL if no leader */
     gmember_t *members;
     size_t nmembers;
     gpending_t *pending;
-    int64_t join_deadline_ms;  /* PreparingRebalance: when the join phase ends regardless; else 0 */
-    int initial_delay;         /* 1 while the first join phase of an Empty group is being delayed */
-    int64_t delay_left_ms;     /* initial delay: how much more it may be extended */
-    int joined_during_delay;   /* a new member came during the current delay step */
-    int64_t empty_since_ms;    /* wall time the group became Empty (offset retention counts from it) */
+    int64_t join_deadline_ms; /* PreparingRebalance: when the join phase ends regardless; else 0 */
+    int initial_delay;        /* 1 while the first join phase of an Empty group is being delayed */
+    int64_t delay_left_ms;    /* initial delay: how much more it may be extended */
+    int joined_during_delay;  /* a new member came during the current delay step */
+    int64_t empty_since_ms;   /* wall time the group became Empty (offset retention counts from it) */
 } group_t;
 
 struct sa_gcoord_s {

@@ -23,8 +23,8 @@
 #include "core/mem.h"
 
 static void answer_join_error(sa_group_join_cb *cb, void *opaque, sa_err_t err, const char *member_id) {
-    sa_group_join_result_t res = {.ErrorCode = err, .GenerationId = -1, .Leader = "",
-                                  .MemberId = member_id ? member_id : ""};
+    sa_group_join_result_t res = {
+        .ErrorCode = err, .GenerationId = -1, .Leader = "", .MemberId = member_id ? member_id : ""};
     cb(opaque, &res);
 }
 
@@ -39,8 +39,8 @@ static char *new_member_id(sa_gcoord_t *coord, const char *client_id) {
     r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
     r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
     char uuid[40];
-    snprintf(uuid, sizeof(uuid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+    snprintf(uuid, sizeof(uuid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
     size_t len = strlen(client_id) + 1 + strlen(uuid) + 1;
     char *id = sa_malloc(len);
     snprintf(id, len, "%s-%s", client_id, uuid);
@@ -49,7 +49,9 @@ static char *new_member_id(sa_gcoord_t *coord, const char *client_id) {
 
 /* ---- protocols ---------------------------------------------------------------------------- */
 
-static int member_supports(const gmember_t *mem, const char *name) { return gc_member_protocol(mem, name) != NULL; }
+static int member_supports(const gmember_t *mem, const char *name) {
+    return gc_member_protocol(mem, name) != NULL;
+}
 
 /* Would a member proposing @p req's protocols fit the group (same type, a protocol in common)? */
 static int protocols_compatible(const group_t *grp, const sa_group_join_req_t *req, const gmember_t *except) {
@@ -106,7 +108,8 @@ static const char *select_protocol(const group_t *grp) {
     for (size_t c = 0; c < first->nprotocols; c++) {
         const char *cand = first->protocols[c].name;
         int common = 1;
-        for (const gmember_t *mem = grp->members; mem && common; mem = mem->next) common = member_supports(mem, cand);
+        for (const gmember_t *mem = grp->members; mem && common; mem = mem->next)
+            common = member_supports(mem, cand);
         if (!common) continue;
         size_t votes = 0;
         for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
@@ -164,8 +167,8 @@ void gc_prepare_rebalance(sa_gcoord_t *coord, group_t *grp, int64_t now_ms, cons
         grp->initial_delay = 0;
         grp->join_deadline_ms = now_ms + timeout;
     }
-    sa_log_info("group", "%s: rebalance (generation %d, %zu members): %s", grp->id, grp->generation, grp->nmembers,
-                why);
+    sa_log_info("group", "%s: rebalance (generation %d, %zu members): %s", grp->id, grp->generation,
+                grp->nmembers, why);
     gc_set_state(grp, SA_GROUP_PREPARING_REBALANCE);
 }
 
@@ -215,7 +218,8 @@ void gc_complete_join(sa_gcoord_t *coord, group_t *grp, int64_t now_ms) {
     grp->join_deadline_ms = 0;
     for (gmember_t *mem = grp->members, *next; mem; mem = next) {
         next = mem->next;
-        if (!mem->join_cb) gc_member_remove(coord, grp, mem, SA_ERR_UNKNOWN_MEMBER_ID); /* did not rejoin in time */
+        if (!mem->join_cb)
+            gc_member_remove(coord, grp, mem, SA_ERR_UNKNOWN_MEMBER_ID); /* did not rejoin in time */
     }
     while (grp->pending) {
         gpending_t *p = grp->pending;
@@ -245,8 +249,8 @@ void gc_complete_join(sa_gcoord_t *coord, group_t *grp, int64_t now_ms) {
     grp->protocol_name = sa_strdup(proto);
     if (!grp->leader_id) grp->leader_id = sa_strdup(grp->members->member_id);
     gc_set_state(grp, SA_GROUP_COMPLETING_REBALANCE);
-    sa_log_info("group", "%s: generation %d with %zu members, protocol %s, leader %s", grp->id, grp->generation,
-                grp->nmembers, grp->protocol_name, grp->leader_id);
+    sa_log_info("group", "%s: generation %d with %zu members, protocol %s, leader %s", grp->id,
+                grp->generation, grp->nmembers, grp->protocol_name, grp->leader_id);
     answer_joins(grp, now_ms);
 }
 
@@ -263,8 +267,8 @@ void gc_member_gone(sa_gcoord_t *coord, group_t *grp, int64_t now_ms, const char
 
 /* ---- JoinGroup ---------------------------------------------------------------------------- */
 
-static gmember_t *add_member(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req_t *req, char *member_id,
-                             int64_t now_ms) {
+static gmember_t *add_member(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req_t *req,
+                             char *member_id, int64_t now_ms) {
     gmember_t *mem = sa_new(gmember_t);
     mem->member_id = member_id;
     mem->instance_id = req->GroupInstanceId ? sa_strdup(req->GroupInstanceId) : NULL;
@@ -308,10 +312,14 @@ static void answer_current(const group_t *grp, const gmember_t *mem, sa_group_jo
                                                  proto ? proto->meta_len : 0};
         }
     }
-    sa_group_join_result_t res = {.ErrorCode = SA_OK, .GenerationId = grp->generation,
-                                  .ProtocolType = grp->protocol_type, .ProtocolName = grp->protocol_name,
-                                  .Leader = grp->leader_id ? grp->leader_id : "", .MemberId = mem->member_id,
-                                  .Members = list, .MemberCount = n};
+    sa_group_join_result_t res = {.ErrorCode = SA_OK,
+                                  .GenerationId = grp->generation,
+                                  .ProtocolType = grp->protocol_type,
+                                  .ProtocolName = grp->protocol_name,
+                                  .Leader = grp->leader_id ? grp->leader_id : "",
+                                  .MemberId = mem->member_id,
+                                  .Members = list,
+                                  .MemberCount = n};
     cb(opaque, &res);
     free(list);
 }
@@ -325,7 +333,8 @@ static void join_new(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req_t
         if (old) {
             /* static member restarting: the new id replaces the old one, and the old
              * incarnation's parked calls are fenced */
-            sa_log_info("group", "%s: static member %s rejoined as %s", grp->id, req->GroupInstanceId, member_id);
+            sa_log_info("group", "%s: static member %s rejoined as %s", grp->id, req->GroupInstanceId,
+                        member_id);
             if (old->join_cb) {
                 sa_group_join_cb *ocb = old->join_cb;
                 old->join_cb = NULL;
@@ -347,7 +356,7 @@ static void join_new(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req_t
             old->session_timeout_ms = req->SessionTimeoutMs;
             old->expires_ms = now_ms + req->SessionTimeoutMs;
             if (grp->state == SA_GROUP_STABLE && same_protocols(old, req) && !was_leader) {
-                gc_persist(coord, grp); /* the instance's new member id */
+                gc_persist(coord, grp);               /* the instance's new member id */
                 answer_current(grp, old, cb, opaque); /* no rebalance: the point of static membership */
                 return;
             }
@@ -400,7 +409,8 @@ static void join_known(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req
         }
         gmember_t *mem = add_member(coord, grp, req, member_id, now_ms);
         park_join(mem, cb, opaque);
-        if (grp->state == SA_GROUP_PREPARING_REBALANCE) gc_try_complete_join(coord, grp, now_ms);
+        if (grp->state == SA_GROUP_PREPARING_REBALANCE)
+            gc_try_complete_join(coord, grp, now_ms);
         else {
             gc_prepare_rebalance(coord, grp, now_ms, "new member joined");
             gc_try_complete_join(coord, grp, now_ms);
@@ -481,6 +491,8 @@ void sa_gcoord_join(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t 
         free(grp->protocol_type); /* an Empty group takes on the type of its first member */
         grp->protocol_type = NULL;
     }
-    if (!*member_id) join_new(coord, grp, req, now_ms, cb, opaque);
-    else join_known(coord, grp, req, now_ms, cb, opaque);
+    if (!*member_id)
+        join_new(coord, grp, req, now_ms, cb, opaque);
+    else
+        join_known(coord, grp, req, now_ms, cb, opaque);
 }

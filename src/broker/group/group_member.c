@@ -13,21 +13,25 @@
 #include "core/mem.h"
 
 /* The checks every member call starts with. @returns NONE and the member in *out, or the error. */
-static sa_err_t find_member(const group_t *grp, const char *member_id, const char *instance_id, gmember_t **out) {
+static sa_err_t find_member(const group_t *grp, const char *member_id, const char *instance_id,
+                            gmember_t **out) {
     *out = NULL;
-    if (!grp || grp->state == SA_GROUP_DEAD) return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;
+    if (!grp || grp->state == SA_GROUP_DEAD)
+        return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;
     gmember_t *mem = gc_member_find(grp, member_id);
     if (!mem) {
         /* a static member's old incarnation presents a stale id: that is fencing, not a stranger */
         gmember_t *st = gc_member_find_instance(grp, instance_id);
         return st ? SA_ERR_FENCED_INSTANCE_ID : SA_ERR_UNKNOWN_MEMBER_ID;
     }
-    if (mem->instance_id && instance_id && strcmp(mem->instance_id, instance_id)) return SA_ERR_FENCED_INSTANCE_ID;
+    if (mem->instance_id && instance_id && strcmp(mem->instance_id, instance_id))
+        return SA_ERR_FENCED_INSTANCE_ID;
     *out = mem;
     return SA_OK;
 }
 
-static void answer_sync(sa_group_sync_cb *cb, void *opaque, sa_err_t err, const group_t *grp, const gmember_t *mem) {
+static void answer_sync(sa_group_sync_cb *cb, void *opaque, sa_err_t err, const group_t *grp,
+                        const gmember_t *mem) {
     sa_group_sync_result_t res = {.ErrorCode = err};
     if (!err) {
         res.ProtocolType = grp->protocol_type;
@@ -53,7 +57,9 @@ void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t 
     }
     mem->expires_ms = now_ms + mem->session_timeout_ms;
     switch (grp->state) {
-    case SA_GROUP_PREPARING_REBALANCE: answer_sync(cb, opaque, SA_ERR_REBALANCE_IN_PROGRESS, grp, NULL); break;
+    case SA_GROUP_PREPARING_REBALANCE:
+        answer_sync(cb, opaque, SA_ERR_REBALANCE_IN_PROGRESS, grp, NULL);
+        break;
     case SA_GROUP_STABLE: answer_sync(cb, opaque, SA_OK, grp, mem); break;
     case SA_GROUP_COMPLETING_REBALANCE:
         if (mem->sync_cb) { /* a retried SyncGroup replaces the one its client gave up on */
@@ -91,8 +97,8 @@ void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t 
     }
 }
 
-sa_err_t sa_gcoord_heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t generation, const char *member_id,
-                             const char *instance_id, int64_t now_ms) {
+sa_err_t sa_gcoord_heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                             const char *member_id, const char *instance_id, int64_t now_ms) {
     group_t *grp = group_id ? gc_group_get(coord, group_id) : NULL;
     gmember_t *mem;
     sa_err_t err = find_member(grp, member_id, instance_id, &mem);
@@ -107,10 +113,11 @@ sa_err_t sa_gcoord_heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t g
     }
 }
 
-sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *member_id, const char *instance_id,
-                         int64_t now_ms) {
+sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *member_id,
+                         const char *instance_id, int64_t now_ms) {
     group_t *grp = group_id ? gc_group_get(coord, group_id) : NULL;
-    if (!grp || grp->state == SA_GROUP_DEAD) return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;
+    if (!grp || grp->state == SA_GROUP_DEAD)
+        return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;
     gmember_t *mem = NULL;
     if (member_id && *member_id) {
         for (gpending_t **pp = &grp->pending; *pp; pp = &(*pp)->next) {
@@ -134,8 +141,8 @@ sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *m
     return SA_OK;
 }
 
-sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation, const char *member_id,
-                                const char *instance_id, int64_t now_ms) {
+sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                                const char *member_id, const char *instance_id, int64_t now_ms) {
     if (!group_id || !*group_id) return SA_ERR_INVALID_GROUP_ID;
     group_t *grp = gc_group_get(coord, group_id);
     if (grp && grp->state == SA_GROUP_DEAD) return SA_ERR_COORDINATOR_NOT_AVAILABLE;

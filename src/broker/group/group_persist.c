@@ -51,14 +51,21 @@ void gc_persist(sa_gcoord_t *coord, group_t *grp) {
         err = err ? err : sa_wr_string(&buf, sa_str(mem->client_host), false, false);
         err = err ? err : sa_wr_i32(&buf, mem->session_timeout_ms);
         err = err ? err : sa_wr_i32(&buf, mem->rebalance_timeout_ms);
-        err = err ? err : sa_wr_bytes(&buf, (sa_bytes_t){proto && proto->meta ? proto->meta : (const uint8_t *)"",
-                                                         proto ? (int32_t)proto->meta_len : 0}, false, false);
-        err = err ? err : sa_wr_bytes(&buf, (sa_bytes_t){mem->assignment ? mem->assignment : (const uint8_t *)"",
-                                                         (int32_t)mem->assignment_len}, false, false);
+        err = err ? err
+                  : sa_wr_bytes(&buf,
+                                (sa_bytes_t){proto && proto->meta ? proto->meta : (const uint8_t *)"",
+                                             proto ? (int32_t)proto->meta_len : 0},
+                                false, false);
+        err = err ? err
+                  : sa_wr_bytes(&buf,
+                                (sa_bytes_t){mem->assignment ? mem->assignment : (const uint8_t *)"",
+                                             (int32_t)mem->assignment_len},
+                                false, false);
     }
     if (err) {
         /* too large to keep: the group will start Empty after a restart (its offsets are kept) */
-        sa_log_warn("group", "%s: membership record over %u bytes; not persisted", grp->id, SA_OFFSETS_GROUP_META_MAX);
+        sa_log_warn("group", "%s: membership record over %u bytes; not persisted", grp->id,
+                    SA_OFFSETS_GROUP_META_MAX);
         sa_offsets_put_group_meta(coord->offsets, grp->id, NULL, 0);
     } else if ((err = sa_offsets_put_group_meta(coord->offsets, grp->id, buf.data, buf.len))) {
         sa_log_warn("group", "%s: cannot persist membership: %s", grp->id, sa_err2str(err));
@@ -85,8 +92,8 @@ void gc_restore(sa_gcoord_t *coord, group_t *grp, const uint8_t *blob, size_t le
     sa_str_t ptype = sa_rd_string(&rd, false, true), pname = sa_rd_string(&rd, false, true);
     sa_str_t leader = sa_rd_string(&rd, false, true);
     int32_t n = sa_rd_i32(&rd);
-    if (rd.err || version != PERSIST_VERSION || (state != SA_GROUP_STABLE && state != SA_GROUP_EMPTY) || n < 0 ||
-        (size_t)n > sa_rd_left(&rd) / 20 || (n > 0 && (pname.len <= 0 || leader.len <= 0))) {
+    if (rd.err || version != PERSIST_VERSION || (state != SA_GROUP_STABLE && state != SA_GROUP_EMPTY) ||
+        n < 0 || (size_t)n > sa_rd_left(&rd) / 20 || (n > 0 && (pname.len <= 0 || leader.len <= 0))) {
         sa_log_warn("group", "%s: unreadable membership record; the group starts Empty", grp->id);
         return;
     }
@@ -135,6 +142,8 @@ void gc_restore(sa_gcoord_t *coord, group_t *grp, const uint8_t *blob, size_t le
     grp->nmembers = count;
     grp->state = count ? SA_GROUP_STABLE : SA_GROUP_EMPTY;
     if (count)
-        sa_log_info("group", "%s: restored generation %d with %zu members (they have their session timeout to "
-                    "heartbeat)", grp->id, generation, count);
+        sa_log_info("group",
+                    "%s: restored generation %d with %zu members (they have their session timeout to "
+                    "heartbeat)",
+                    grp->id, generation, count);
 }

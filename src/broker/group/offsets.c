@@ -43,36 +43,36 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define MAGIC "SAOFFS01"
-#define MAGIC_LEN 8
+#define MAGIC                 "SAOFFS01"
+#define MAGIC_LEN             8
 #define SA_OFFSETS_RECORD_MAX (1u << 20) /* far above any valid record: group/topic/metadata are bounded */
-#define COMPACT_MIN_BYTES (1u << 20)
+#define COMPACT_MIN_BYTES     (1u << 20)
 
 enum { REC_COMMIT = 1, REC_DELETE = 2, REC_DELETE_GROUP = 3, REC_GROUP_META = 4 };
 
 typedef struct oentry_s {
-    char *topic;           /* owned */
+    char *topic; /* owned */
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch;
     int64_t commit_ts_ms;
-    char *metadata;        /* owned, never NULL */
+    char *metadata; /* owned, never NULL */
 } oentry_t;
 
 typedef struct ogroup_s {
-    sa_strmap_t parts;     /* "topic\0" + BE32 partition -> oentry_t */
-    uint8_t *meta;         /* owned: the membership record, NULL if none */
+    sa_strmap_t parts; /* "topic\0" + BE32 partition -> oentry_t */
+    uint8_t *meta;     /* owned: the membership record, NULL if none */
     size_t meta_len;
 } ogroup_t;
 
 struct sa_offsets_s {
-    char *path;            /* DIR/offsets.log */
-    char *dir;             /* DIR, for the directory fsync after a rewrite */
-    int fd;                /* O_APPEND */
-    int dirty;             /* appends since the last fdatasync */
-    int failed;            /* an fdatasync failed: what reached the disk is unknown, refuse all writes */
-    uint64_t metas;        /* groups with a membership record */
-    sa_strmap_t groups;    /* group id -> ogroup_t */
+    char *path;         /* DIR/offsets.log */
+    char *dir;          /* DIR, for the directory fsync after a rewrite */
+    int fd;             /* O_APPEND */
+    int dirty;          /* appends since the last fdatasync */
+    int failed;         /* an fdatasync failed: what reached the disk is unknown, refuse all writes */
+    uint64_t metas;     /* groups with a membership record */
+    sa_strmap_t groups; /* group id -> ogroup_t */
     sa_offsets_stats_t st;
 };
 
@@ -179,17 +179,18 @@ static sa_err_t put_str16(sa_buf_t *buf, const char *s) {
 
 /* Build one framed record in @p buf. */
 static sa_err_t encode(sa_buf_t *buf, int type, const char *group, const char *topic, int32_t partition,
-                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata, const void *blob,
-                       size_t blob_len) {
+                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata,
+                       const void *blob, size_t blob_len) {
     sa_err_t err;
     size_t start = buf->len;
-    if ((err = sa_buf_put_be32(buf, 0)) || (err = sa_buf_put_be32(buf, 0)) || (err = sa_buf_putc(buf, (uint8_t)type)) ||
-        (err = put_str16(buf, group)) || (err = put_str16(buf, topic)) ||
-        (err = sa_buf_put_be32(buf, (uint32_t)partition)))
+    if ((err = sa_buf_put_be32(buf, 0)) || (err = sa_buf_put_be32(buf, 0)) ||
+        (err = sa_buf_putc(buf, (uint8_t)type)) || (err = put_str16(buf, group)) ||
+        (err = put_str16(buf, topic)) || (err = sa_buf_put_be32(buf, (uint32_t)partition)))
         return err;
     if (type == REC_COMMIT &&
-        ((err = sa_buf_put_be64(buf, (uint64_t)offset)) || (err = sa_buf_put_be32(buf, (uint32_t)leader_epoch)) ||
-         (err = sa_buf_put_be64(buf, (uint64_t)ts)) || (err = put_str16(buf, metadata))))
+        ((err = sa_buf_put_be64(buf, (uint64_t)offset)) ||
+         (err = sa_buf_put_be32(buf, (uint32_t)leader_epoch)) || (err = sa_buf_put_be64(buf, (uint64_t)ts)) ||
+         (err = put_str16(buf, metadata))))
         return err;
     if (type == REC_GROUP_META &&
         ((err = sa_buf_put_be32(buf, (uint32_t)blob_len)) || (err = sa_buf_append(buf, blob, blob_len))))
@@ -273,11 +274,12 @@ out:
 
 /* Append one record; on failure nothing is applied and the file is cut back to where it was. */
 static sa_err_t append(sa_offsets_t *offs, int type, const char *group, const char *topic, int32_t partition,
-                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata, const void *blob,
-                       size_t blob_len) {
+                       int64_t offset, int32_t leader_epoch, int64_t ts, const char *metadata,
+                       const void *blob, size_t blob_len) {
     if (offs->failed) return SA_ERR_KAFKA_STORAGE_ERROR;
     sa_buf_t buf = SA_BUF_INIT(SA_OFFSETS_RECORD_MAX);
-    sa_err_t err = encode(&buf, type, group, topic, partition, offset, leader_epoch, ts, metadata, blob, blob_len);
+    sa_err_t err =
+        encode(&buf, type, group, topic, partition, offset, leader_epoch, ts, metadata, blob, blob_len);
     if (err) {
         err = SA_ERR_INVALID_REQUEST;
         goto out;
@@ -287,7 +289,8 @@ static sa_err_t append(sa_offsets_t *offs, int type, const char *group, const ch
     if (n != (ssize_t)buf.len) {
         int e = n < 0 ? errno : ENOSPC;
         sa_log_error("offsets", "append to %s failed: %s; the commit is refused", offs->path, strerror(e));
-        if (ftruncate(offs->fd, before) < 0) { /* keep the file replayable; a torn tail is cut at open anyway */
+        if (ftruncate(offs->fd, before) <
+            0) { /* keep the file replayable; a torn tail is cut at open anyway */
         }
         err = SA_ERR_KAFKA_STORAGE_ERROR;
         goto out;
@@ -328,7 +331,8 @@ static sa_err_t replay(sa_offsets_t *offs, char *errstr, size_t errstr_size) {
     size_t pos = 0, good = 0;
     if (buf.len < MAGIC_LEN || memcmp(buf.data, MAGIC, MAGIC_LEN)) {
         if (buf.len >= MAGIC_LEN) {
-            snprintf(errstr, errstr_size, "%s is not a samsa offsets log (bad magic); move it away", offs->path);
+            snprintf(errstr, errstr_size, "%s is not a samsa offsets log (bad magic); move it away",
+                     offs->path);
             goto out;
         }
         /* new (or torn before the magic was complete): start the file */
@@ -404,7 +408,8 @@ void sa_offsets_close(sa_offsets_t *offs) {
             sa_log_error("offsets", "fdatasync %s at close: %s", offs->path, strerror(errno));
         close(offs->fd);
     }
-    for (sa_strmap_ent_t *it = sa_strmap_next(&offs->groups, NULL); it; it = sa_strmap_next(&offs->groups, it))
+    for (sa_strmap_ent_t *it = sa_strmap_next(&offs->groups, NULL); it;
+         it = sa_strmap_next(&offs->groups, it))
         group_free(it->value);
     sa_strmap_free(&offs->groups);
     free(offs->path);
@@ -487,7 +492,8 @@ sa_err_t sa_offsets_sync(sa_offsets_t *offs) {
 sa_err_t sa_offsets_commit(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
                            int64_t offset, int32_t leader_epoch, const char *metadata, int64_t commit_ts_ms) {
     if (metadata && strlen(metadata) > SA_OFFSETS_METADATA_MAX) return SA_ERR_OFFSET_METADATA_TOO_LARGE;
-    return append(offs, REC_COMMIT, group, topic, partition, offset, leader_epoch, commit_ts_ms, metadata, NULL, 0);
+    return append(offs, REC_COMMIT, group, topic, partition, offset, leader_epoch, commit_ts_ms, metadata,
+                  NULL, 0);
 }
 
 int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
@@ -554,7 +560,8 @@ size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_m
     } else {
         for (size_t i = 0; i < n; i++) {
             char *topic = sa_strdup(victims[i]->topic); /* the entry is freed by the delete */
-            if (!append(offs, REC_DELETE, group, topic, victims[i]->partition, 0, -1, 0, NULL, NULL, 0)) done++;
+            if (!append(offs, REC_DELETE, group, topic, victims[i]->partition, 0, -1, 0, NULL, NULL, 0))
+                done++;
             free(topic);
         }
     }
@@ -571,7 +578,8 @@ sa_err_t sa_offsets_put_group_meta(sa_offsets_t *offs, const char *group, const 
     if (len > SA_OFFSETS_GROUP_META_MAX) return SA_ERR_TOOBIG;
     ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
     if (!len && (!grp || !grp->meta)) return SA_OK;
-    if (grp && grp->meta && grp->meta_len == len && !memcmp(grp->meta, blob, len)) return SA_OK; /* unchanged */
+    if (grp && grp->meta && grp->meta_len == len && !memcmp(grp->meta, blob, len))
+        return SA_OK; /* unchanged */
     return append(offs, REC_GROUP_META, group, "", -1, 0, -1, 0, NULL, blob, len);
 }
 

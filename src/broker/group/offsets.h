@@ -28,10 +28,10 @@ typedef struct sa_offsets_s sa_offsets_t;
 
 /** One committed offset. */
 typedef struct sa_offset_entry_s {
-    int64_t offset;          /* the next offset to consume */
-    int32_t leader_epoch;    /* -1 if not given */
-    int64_t commit_ts_ms;    /* wall-clock time of the commit */
-    const char *metadata;    /* NUL-terminated, never NULL; valid until the entry changes */
+    int64_t offset;       /* the next offset to consume */
+    int32_t leader_epoch; /* -1 if not given */
+    int64_t commit_ts_ms; /* wall-clock time of the commit */
+    const char *metadata; /* NUL-terminated, never NULL; valid until the entry changes */
 } sa_offset_entry_t;
 
 /** Largest metadata string kept (Kafka's offset.metadata.max.bytes default). */
@@ -57,7 +57,8 @@ sa_err_t sa_offsets_commit(sa_offsets_t *offs, const char *group, const char *to
 int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
                    sa_offset_entry_t *out);
 
-typedef void sa_offsets_visit_fn(void *arg, const char *topic, int32_t partition, const sa_offset_entry_t *ent);
+typedef void sa_offsets_visit_fn(void *arg, const char *topic, int32_t partition,
+                                 const sa_offset_entry_t *ent);
 /** Call @p fn for every offset of @p group (unspecified order). @p fn must not change the store. */
 void sa_offsets_foreach(const sa_offsets_t *offs, const char *group, sa_offsets_visit_fn *fn, void *arg);
 
@@ -96,12 +97,12 @@ sa_err_t sa_offsets_sync(sa_offsets_t *offs);
 
 /** Statistics for logs and tests. */
 typedef struct sa_offsets_stats_s {
-    uint64_t records;      /* records in the log file now */
-    uint64_t live;         /* offsets held */
-    uint64_t bytes;        /* log file size */
-    uint64_t syncs;        /* fdatasyncs done */
-    uint64_t compactions;  /* rewrites done */
-    uint64_t truncated;    /* bytes cut from a torn tail at open */
+    uint64_t records;     /* records in the log file now */
+    uint64_t live;        /* offsets held */
+    uint64_t bytes;       /* log file size */
+    uint64_t syncs;       /* fdatasyncs done */
+    uint64_t compactions; /* rewrites done */
+    uint64_t truncated;   /* bytes cut from a torn tail at open */
 } sa_offsets_stats_t;
 void sa_offsets_stats(const sa_offsets_t *offs, sa_offsets_stats_t *out);
 

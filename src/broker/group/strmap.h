@@ -30,7 +30,8 @@ typedef struct sa_strmap_s {
     size_t count;               /* entries */
 } sa_strmap_t;
 
-#define SA_STRMAP_INIT {NULL, 0, 0}
+#define SA_STRMAP_INIT                                                                                       \
+    { NULL, 0, 0 }
 
 /** Free the map's entries and table (not the values). The map may be reused afterwards. */
 void sa_strmap_free(sa_strmap_t *map);
