@@ -5,7 +5,7 @@ BUILD  ?= build
 JOBS   ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build deps run test test-unit test-asan bench format lint docs clean proto kafka test-compat
+.PHONY: all build deps run test test-unit test-asan bench format format-check lint docs clean proto kafka test-compat
 
 all: build
 
@@ -57,6 +57,11 @@ SOURCES = $(shell git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' | gre
 format:
 	@scripts/deps.sh dev
 	@clang-format -i $(SOURCES)
+
+# CI: fail if any source is not formatted as `make format` would leave it.
+format-check:
+	@scripts/deps.sh dev
+	@clang-format --dry-run --Werror $(SOURCES)
 
 # cppcheck over every committed .c file but the generated codec, without the system headers (fast
 # and the same on every machine): .ci/cppcheck.cfg spells out the library macros it needs,
