@@ -79,7 +79,7 @@ docs: build
 # CLI tools, franz-go, sarama, kafkajs against samsa and against real Apache Kafka. The first run
 # fetches jars/venv/modules into ~/.cache/samsa ($SAMSA_CACHE). COMPAT_ARGS="--targets samsa" etc.
 test-compat:
-	@scripts/deps.sh test
+	@scripts/deps.sh test compat
 	@$(MAKE) --no-print-directory build
 	@/usr/bin/python3 tests/compat/run.py --samsa $(BUILD)/samsa $(COMPAT_ARGS)
 	@tests/compat/e2e-real-kafka.sh $(BUILD)

@@ -6,7 +6,7 @@ from collections import Counter
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from tools_env import check, cluster, make_topic, ok, ok_json, partitions_of, samsa, unique
+from tools_env import check, cluster, make_topic, ok, ok_json, partitions_of, samsa, scaled, unique
 from tools_lab import LEVELS, check_record, without_time
 
 N = 100_000
@@ -22,9 +22,9 @@ def consume_all(b, topic, nparts, expect):
     c.assign([TopicPartition(topic, p, 0) for p in range(nparts)])
     out, eof = [], set()
     while len(eof) < nparts:
-        msgs = c.consume(10000, timeout=10)
+        msgs = c.consume(10000, timeout=scaled(10))
         if not msgs:
-            raise AssertionError(f"no records for 10 s after {len(out)} of {expect}")
+            raise AssertionError(f"no records for {scaled(10):.0f} s after {len(out)} of {expect}")
         for m in msgs:
             if m.error():
                 if m.error().code() == KafkaError._PARTITION_EOF:
