@@ -237,6 +237,23 @@ def both(a, b):
     return "(%s) && (%s)" % (a, b)
 
 
+def emit_untagged(c, st, field_code):
+    """Emit field_code(f) for each untagged field of st, guarded by the versions it exists in."""
+    for f in st.fields:
+        cond = untagged_cond(f)
+        if cond == "0":
+            continue
+        body = field_code(f)
+        if cond == "1":
+            for s in body:
+                c("    " + s)
+        else:
+            c("    if (%s) {" % cond)
+            for s in body:
+                c("        " + s)
+            c("    }")
+
+
 def untagged_cond(f):
     """C condition: field f is present in version v outside the tagged-field section."""
     if f.tagged is None:
@@ -546,19 +563,7 @@ def emit_decode(c, st, flex_cond):
     c("    (void)v;")
     c("    (void)o;")
     tagged = sorted((f for f in st.fields if f.tagged), key=lambda f: f.tag)
-    for f in st.fields:
-        cond = untagged_cond(f)
-        if cond == "0":
-            continue
-        body = read_field(f, "rd", "flex")
-        if cond == "1":
-            for s in body:
-                c("    " + s)
-        else:
-            c("    if (%s) {" % cond)
-            for s in body:
-                c("        " + s)
-            c("    }")
+    emit_untagged(c, st, lambda f: read_field(f, "rd", "flex"))
     if flex_cond != "false":
         c("    if (flex && !rd->err) {")
         if not tagged:
@@ -663,19 +668,7 @@ def emit_encode(c, st, flex_cond):
     c("    const bool flex = %s;" % flex_cond)
     c("    (void)v;")
     c("    (void)o;")
-    for f in st.fields:
-        cond = untagged_cond(f)
-        if cond == "0":
-            continue
-        body = write_field(f, "out", "flex")
-        if cond == "1":
-            for s in body:
-                c("    " + s)
-        else:
-            c("    if (%s) {" % cond)
-            for s in body:
-                c("        " + s)
-            c("    }")
+    emit_untagged(c, st, lambda f: write_field(f, "out", "flex"))
     if flex_cond != "false":
         c("    if (flex) {")
         if not tagged:
