@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "blog/score.h"
+#include "blog/worker/score.h"
 #include "core/mem.h"
 #include "harness.h"
 

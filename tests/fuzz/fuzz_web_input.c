@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/i18n.h"
-#include "blog/post.h"
-#include "blog/web_form.h"
+#include "blog/model/i18n.h"
+#include "blog/model/post.h"
+#include "blog/web/web_form.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "blog/topics_ensure.h"
+#include "blog/model/topics_ensure.h"
 #include "harness.h"
 #include "kafka_test.h"
 

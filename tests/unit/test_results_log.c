@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "blog/results_log.h"
+#include "blog/worker/results_log.h"
 
 static char dir[256], path[512];
 static int lines_seen;

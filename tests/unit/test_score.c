@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "blog/score.h"
-#include "blog/score_spam.h"
+#include "blog/worker/score.h"
+#include "blog/worker/score_spam.h"
 
 #define S(x) (x), strlen(x)
 

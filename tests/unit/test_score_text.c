@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "blog/score_text.h"
+#include "blog/worker/score_text.h"
 
 #define S(x) (x), strlen(x)
 

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "blog/i18n.h"
-#include "blog/post.h"
-#include "blog/ulid.h"
-#include "blog/web_form.h"
-#include "blog/web_store.h"
+#include "blog/model/i18n.h"
+#include "blog/model/post.h"
+#include "blog/model/ulid.h"
+#include "blog/web/web_form.h"
+#include "blog/web/web_store.h"
 
 static void ulid_known_vector_and_order(void **state) {
     (void)state;

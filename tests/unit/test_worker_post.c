@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "blog/worker_post.h"
+#include "blog/worker/worker_post.h"
 
 #define S(x) (x), strlen(x)
 #define VALID                                                                                                \

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blog/score_simhash.h"
-#include "blog/score_text.h"
+#include "blog/worker/score_simhash.h"
+#include "blog/worker/score_text.h"
 
 #define SA_SCORE_PUBLISH_MIN 70 /* score >= this: published */
 #define SA_SCORE_REVIEW_MIN  40 /* score >= this: review; below: rejected */

@@ -6,13 +6,13 @@
  * high bits, which would bias the fingerprint. The ring is a plain array searched linearly:
  * with a few thousand entries a popcount per entry is cheaper than any index.
  */
-#include "blog/score_simhash.h"
+#include "blog/worker/score_simhash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/score_text.h"
+#include "blog/worker/score_text.h"
 #include "core/mem.h"
 
 typedef struct shingler_s {

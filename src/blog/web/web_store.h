@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "blog/ulid.h"
+#include "blog/model/ulid.h"
 
 typedef struct sa_web_store_s sa_web_store_t;
 

@@ -1,7 +1,7 @@
 /*
  * i18n.c - message tables and the language choice (see i18n.h).
  */
-#include "blog/i18n.h"
+#include "blog/model/i18n.h"
 
 #include <stdlib.h>
 #include <string.h>

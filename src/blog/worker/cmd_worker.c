@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "blog/worker.h"
+#include "blog/worker/worker.h"
 #include "commands.h"
 #include "core/log.h"
 

@@ -7,7 +7,7 @@
  * keys -> ids and `inflight` marks keys whose produce has not been acknowledged yet; `early` holds
  * results that came before their operation.
  */
-#include "blog/web_store.h"
+#include "blog/web/web_store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

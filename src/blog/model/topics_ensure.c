@@ -7,7 +7,7 @@
  * error _UNSUPPORTED_FEATURE, or UNSUPPORTED_VERSION) makes us fall back to asking Metadata for
  * each topic, which auto-creates it where the broker allows.
  */
-#include "blog/topics_ensure.h"
+#include "blog/model/topics_ensure.h"
 
 #include <stdio.h>
 #include <stdlib.h>

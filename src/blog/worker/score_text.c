@@ -6,7 +6,7 @@
  * classified: other scripts are neither letters nor words here, which the scoring treats as
  * "no readable text" rather than guessing.
  */
-#include "blog/score_text.h"
+#include "blog/worker/score_text.h"
 
 #include <string.h>
 

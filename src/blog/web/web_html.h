@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "blog/i18n.h"
-#include "blog/web_store.h"
+#include "blog/model/i18n.h"
+#include "blog/web/web_store.h"
 #include "core/buf.h"
 
 /** Open the document: head with @p title (escaped), stylesheet, script; @p refresh_s > 0 adds a

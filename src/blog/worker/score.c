@@ -5,14 +5,14 @@
  * Points are integers and readability/caps ratio are rounded before they are compared, so the
  * JSON a reader sees explains the verdict exactly (no hidden decimals).
  */
-#include "blog/score.h"
+#include "blog/worker/score.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "blog/score_spam.h"
+#include "blog/worker/score_spam.h"
 
 static void add_reason(sa_score_t *out, const char *code, int points, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

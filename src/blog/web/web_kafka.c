@@ -6,7 +6,7 @@
  * batching under load; message.timeout.ms=5000 so a request waiting on a dead broker gets its
  * 503 in seconds rather than minutes (every one of these can be overridden with -X).
  */
-#include "blog/web_kafka.h"
+#include "blog/web/web_kafka.h"
 
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/topics_ensure.h"
+#include "blog/model/topics_ensure.h"
 #include "client/kconf.h"
 #include "core/log.h"
 #include "core/mem.h"

@@ -6,7 +6,7 @@
  * (web_kafka.c) runs ack(), which only stores the outcome and resumes the connection, so all
  * answering happens on the HTTP threads.
  */
-#include "blog/web_server.h"
+#include "blog/web/web_server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blog/web_int.h"
+#include "blog/web/web_int.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/net.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blog/web_server.h"
+#include "blog/web/web_server.h"
 #include "commands.h"
 #include "core/log.h"
 

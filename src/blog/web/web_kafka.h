@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blog/web_store.h"
+#include "blog/web/web_store.h"
 #include "core/config.h"
 
 typedef struct sa_web_kafka_s sa_web_kafka_t;

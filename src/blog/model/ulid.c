@@ -3,7 +3,7 @@
  * has not moved (or went back) since the last id, the previous random part is incremented so the
  * ids of one process never repeat and always sort in creation order.
  */
-#include "blog/ulid.h"
+#include "blog/model/ulid.h"
 
 #include <pthread.h>
 #include <string.h>

@@ -18,12 +18,12 @@
 #include <microhttpd.h>
 #include <stdatomic.h>
 
-#include "blog/i18n.h"
-#include "blog/post.h"
-#include "blog/ulid.h"
-#include "blog/web_kafka.h"
-#include "blog/web_server.h"
-#include "blog/web_store.h"
+#include "blog/model/i18n.h"
+#include "blog/model/post.h"
+#include "blog/model/ulid.h"
+#include "blog/web/web_kafka.h"
+#include "blog/web/web_server.h"
+#include "blog/web/web_store.h"
 #include "core/buf.h"
 
 typedef enum route_e {

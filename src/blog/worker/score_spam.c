@@ -5,12 +5,12 @@
  * always mean advertising. In score.c one hit alone sends a post to review and two reject it,
  * so a real post quoting one phrase is never silently dropped.
  */
-#include "blog/score_spam.h"
+#include "blog/worker/score_spam.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/score_text.h"
+#include "blog/worker/score_text.h"
 #include "core/mem.h"
 
 static const char *const stop_phrases[] = {

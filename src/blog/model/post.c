@@ -1,7 +1,7 @@
 /*
  * post.c - validation of submitted posts and their blog_operations record (see post.h).
  */
-#include "blog/post.h"
+#include "blog/model/post.h"
 
 #include <stdio.h>
 #include <string.h>

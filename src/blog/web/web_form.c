@@ -1,7 +1,7 @@
 /*
  * web_form.c - form decoding and HTML escaping (see web_form.h).
  */
-#include "blog/web_form.h"
+#include "blog/web/web_form.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/web_int.h"
+#include "blog/web/web_int.h"
 #include "core/mem.h"
 #include "core/time.h"
 

@@ -3,13 +3,13 @@
  * touch carry ids/data attributes that web/live.js looks for; without JavaScript they are
  * plain HTML.
  */
-#include "blog/web_html.h"
+#include "blog/web/web_html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/web_form.h"
+#include "blog/web/web_form.h"
 
 void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s,
                    const char *lang_switch_url) {

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "blog/i18n.h"
+#include "blog/model/i18n.h"
 
 #define SA_POST_TITLE_MAX   200   /* characters (code points), after trimming */
 #define SA_POST_CONTENT_MAX 20000 /* characters */

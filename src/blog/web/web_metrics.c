@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blog/web_int.h"
+#include "blog/web/web_int.h"
 #include "core/mem.h"
 
 static const unsigned codes[] = {200, 202, 303, 400, 403, 404, 405, 409, 413, 422, 500, 503};

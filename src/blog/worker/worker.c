@@ -10,7 +10,7 @@
  * owner starts from our last commit, which covers everything we processed, so nothing is done
  * twice by two members and nothing is skipped.
  */
-#include "blog/worker.h"
+#include "blog/worker/worker.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,10 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blog/results_log.h"
-#include "blog/score.h"
-#include "blog/topics_ensure.h"
-#include "blog/worker_post.h"
+#include "blog/worker/results_log.h"
+#include "blog/worker/score.h"
+#include "blog/model/topics_ensure.h"
+#include "blog/worker/worker_post.h"
 #include "client/kconf.h"
 #include "core/cli.h"
 #include "core/log.h"

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blog/web_form.h"
-#include "blog/web_html.h"
-#include "blog/web_int.h"
+#include "blog/web/web_form.h"
+#include "blog/web/web_html.h"
+#include "blog/web/web_int.h"
 #include "core/mem.h"
 
 #define FEED_LIMIT  50 /* posts on the front page */

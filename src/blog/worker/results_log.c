@@ -12,7 +12,7 @@
  * never acknowledged: the offset commit comes after fdatasync). A complete line that is not a
  * JSON object with a string "id" is reported and skipped, never deleted.
  */
-#include "blog/results_log.h"
+#include "blog/worker/results_log.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -5,13 +5,13 @@
  * the reason recorded is the first thing wrong with a value, and an oversized value is never
  * parsed at all.
  */
-#include "blog/worker_post.h"
+#include "blog/worker/worker_post.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/score_text.h"
+#include "blog/worker/score_text.h"
 #include "core/mem.h"
 #include "core/time.h"
 
