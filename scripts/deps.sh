@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what samsa needs from Debian's packages, only what is missing.
 #   scripts/deps.sh build   compiler, CMake, Ninja, python3 (embeds web/) and the -dev libraries
-#   scripts/deps.sh test    + the real clients, the browser the tests drive and Node (npm)
+#   scripts/deps.sh test    + the real clients, the browser the tests drive, Node (npm) and the
+#                           PostgreSQL server the store's tests start themselves
 #   scripts/deps.sh dev     + clang, clang-format, clang-tidy, cppcheck (fuzz, format, lint)
 #   scripts/deps.sh compat  + JDK, Maven and venv for `make test-compat` and `make kafka` (the jars,
 #                           PyPI clients and npm modules are fetched into ~/.cache/samsa by them; Go
@@ -10,8 +11,8 @@
 set -euo pipefail
 
 build=(gcc cmake ninja-build pkg-config python3 librdkafka-dev libmicrohttpd-dev libjansson-dev
-       libcmocka-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev)
-test=(kcat python3 python3-kafka python3-confluent-kafka chromium curl procps)
+       libcmocka-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libsqlite3-dev libpq-dev)
+test=(kcat python3 python3-kafka python3-confluent-kafka chromium curl procps postgresql)
 dev=(clang clang-format clang-tidy cppcheck)
 compat=(openjdk-17-jdk-headless maven python3-venv)
 

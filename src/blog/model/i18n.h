@@ -50,7 +50,15 @@ typedef enum sa_lang_e { SA_LANG_EN = 0, SA_LANG_RU = 1 } sa_lang_t;
       "Очередь сейчас недоступна; пост не отправлен. Попробуйте ещё раз через несколько секунд.")            \
     X(ERR_TOO_LARGE, "The post is too large.", "Пост слишком большой.")                                      \
     X(LANG_OTHER, "По-русски", "In English")                                                                 \
-    X(LIVE, "live", "онлайн")
+    X(LIVE, "live", "онлайн")                                                                                \
+    X(SEARCH, "Search", "Поиск")                                                                             \
+    X(SEARCH_HINT, "words in the title, text or author", "слова из заголовка, текста или автора")            \
+    X(SEARCH_RESULTS, "Posts matching", "Посты по запросу")                                                  \
+    X(SEARCH_NONE, "No post matches.", "Ничего не найдено.")                                                 \
+    X(OLDER, "Older posts", "Более ранние посты")                                                            \
+    X(NEWEST, "Newest posts", "Самые новые посты")                                                           \
+    X(ERR_STORE, "The blog's store is unavailable right now. Please try again in a few seconds.",             \
+      "Хранилище блога сейчас недоступно. Попробуйте ещё раз через несколько секунд.")
 
 typedef enum sa_msg_e {
 #define SA_I18N_ENUM(key, en, ru) SA_MSG_##key,

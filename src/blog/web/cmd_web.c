@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blog/model/db_import.h"
 #include "blog/web/web_server.h"
 #include "commands.h"
 #include "core/log.h"
@@ -28,6 +29,8 @@ static const sa_cfg_opt_t web_opts[] = {
      "TOPIC", "topic the worker publishes verdicts to"},
     {NULL, "group", 0, SA_CFG_STR, offsetof(sa_web_conf_t, group), 0, 0, "blog_group", "GROUP",
      "the workers' consumer group (queue lag and workers alive)"},
+    {NULL, "db", 0, SA_CFG_STR, offsetof(sa_web_conf_t, db), 0, 0, "sqlite:samsa-data/blog.db", "URL",
+     "the blog's store: sqlite:PATH (one machine) or postgresql://USER:PASSWORD@HOST/DBNAME (several)"},
     {NULL, "max-body", 0, SA_CFG_SIZE, offsetof(sa_web_conf_t, max_body), 1024, 64 << 20, "256k", "BYTES",
      "largest request body; larger ones get 413"},
     {NULL, "http-threads", 0, SA_CFG_INT, offsetof(sa_web_conf_t, threads), 1, 64, "2", "N",
@@ -40,12 +43,13 @@ static const sa_cfg_opt_t web_opts[] = {
 
 static const sa_cfg_cmd_t web_spec = {
     "web",
-    "samsa web [-b HOST:PORT] [-X key=value ...] [--http HOST:PORT] [--topic T] [--results-topic T] "
-    "[--max-body BYTES]",
-    "Serve the blog: the form and the feed, the JSON API (/api/posts), live updates (/api/events), "
-    "/healthz and /metrics. Posts are produced to the operations topic (acks=all, idempotent) and "
-    "answered only once the broker acknowledged them; the state is rebuilt from the operations and "
-    "results topics at start-up.",
+    "samsa web [-b HOST:PORT] [-X key=value ...] [--http HOST:PORT] [--db URL] [--topic T] "
+    "[--results-topic T] [--max-body BYTES]",
+    "Serve the blog: the form, the feed with paging and search, the JSON API (/api/posts), live updates "
+    "(/api/events), /healthz and /metrics. Posts are stored (the store is the system of record, --db), "
+    "produced to the operations topic (acks=all, idempotent) and answered only once the broker "
+    "acknowledged them. Exit status 3: the store cannot be opened (unreachable, locked, damaged or "
+    "written by a newer samsa); the message says which and what to do.",
     web_opts,
     "example:\n  samsa web -b 127.0.0.1:9092 --http 127.0.0.1:8080\n"
     "  curl -si -H 'Content-Type: application/json' -d '{\"title\":\"Hi\",\"content\":\"Hello\"}' "
@@ -57,6 +61,7 @@ static void on_signal(int sig) { stop_signal = sig; }
 static int run_web(int argc, char **argv) {
     sa_web_conf_t conf = {0};
     sa_web_server_t *srv = NULL;
+    sa_db_t *db = NULL;
     int first, rc = sa_cli_parse(&web_spec, &conf, argc, argv, &first);
     if (rc >= 0) goto out;
     rc = SA_EXIT_USAGE;
@@ -80,13 +85,23 @@ static int run_web(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stops, NULL);
 
     char errstr[512];
-    srv = sa_web_server_start(&conf, errstr, sizeof(errstr));
+    sa_db_why_t why;
+    db = sa_db_open(conf.db, &why, errstr, sizeof(errstr));
+    if (!db) {
+        sa_log_error("web", "%s", errstr);
+        rc = SA_EXIT_STORE;
+        goto out;
+    }
+    if (sa_db_import_topics(db, conf.bootstrap, &conf.x, conf.topic, conf.results_topic, errstr, sizeof(errstr)) < 0)
+        sa_log_warn("web", "importing the posts of the topics into the store: %s (tried again at the next start)",
+                    errstr);
+    srv = sa_web_server_start(&conf, db, errstr, sizeof(errstr));
     if (!srv) {
         sa_log_error("web", "%s", errstr);
         goto out;
     }
-    sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s)", conf.http, conf.bootstrap,
-                conf.topic, conf.results_topic);
+    sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s, store %s)", conf.http, conf.bootstrap,
+                conf.topic, conf.results_topic, sa_db_url(db));
     sigset_t none;
     sigemptyset(&none);
     while (!stop_signal) sigsuspend(&none); /* returns after each handled signal */
@@ -96,6 +111,7 @@ static int run_web(int argc, char **argv) {
     rc = SA_EXIT_OK;
 out:
     sa_web_server_stop(srv);
+    sa_db_close(db);
     sa_cfg_free(web_opts, &conf);
     return rc;
 }

@@ -1,11 +1,13 @@
 /*
  * web_api.c - the JSON API: create (202 after the broker's acknowledgement, Idempotency-Key),
- * list with paging, one post, queue statistics and the health check.
+ * list with paging and search, one post, queue statistics and the health check.
  *
- * Idempotency-Key: the key travels inside the blog_operations record, so every web server (and
- * this one after a restart) knows which post a key made. The same key with the same fields
- * answers that post again (200); with other fields it is 422; while the first request with the
- * key is still waiting for the broker, 409 + Retry-After.
+ * Idempotency-Key: the key is a UNIQUE column of the store (db.h), so every web server, and this
+ * one after any restart, agrees which post a key made - the database decides even two requests
+ * at the same moment on two servers. The same key with the same fields answers that post again
+ * (200); with other fields it is 422; while the first request with the key is still waiting for
+ * the broker (or its server died and the recovery sweep has not produced it yet), 409 +
+ * Retry-After. The key also travels inside the blog_operations record, as before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,31 @@ static enum MHD_Result created(req_t *req, unsigned status, json_t *post) {
     snprintf(loc, sizeof(loc), "/api/posts/%s", json_string_value(json_object_get(post, "id")));
     const char *extra[] = {"Location", loc, NULL};
     return sa_web_respond_json(req, status, post, extra);
+}
+
+static enum MHD_Result in_flight(req_t *req) {
+    const char *extra[] = {"Retry-After", "1", NULL};
+    return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress", extra);
+}
+
+static enum MHD_Result store_error(req_t *req, const char *why) {
+    const char *extra[] = {"Retry-After", "5", NULL};
+    json_t *doc = json_pack("{s:s, s:s}", "error", "the store is unavailable", "detail", why);
+    return sa_web_respond_json(req, 503, doc, extra);
+}
+
+/* The answer to a repeated key: the post it made (200), in flight (409) or another body (422);
+ * takes @p post (may be NULL while pending). */
+static enum MHD_Result repeat(req_t *req, json_t *post, int pending) {
+    if (pending || !post) {
+        json_decref(post);
+        return in_flight(req);
+    }
+    if (!sa_post_same_as(&req->in, post)) {
+        json_decref(post);
+        return sa_web_respond_error(req, 422, "Idempotency-Key was already used with a different body", NULL);
+    }
+    return created(req, 200, post);
 }
 
 static enum MHD_Result unavailable(req_t *req, const char *why) {
@@ -69,10 +96,17 @@ static enum MHD_Result field_errors(req_t *req, const sa_post_errors_t *errs, co
 }
 
 enum MHD_Result sa_web_api_create(req_t *req) {
-    if (atomic_load(&req->state) == REQ_ACKED) {
+    if (atomic_load(&req->state) == REQ_DONE) {
         sa_web_finish_submit(req);
-        if (req->ack_err) return unavailable(req, req->ack_err);
-        json_t *post = sa_web_store_get(req->srv->store, req->id);
+        if (req->outcome == SUBMIT_FAILED) return unavailable(req, req->ack_err ? req->ack_err : "produce failed");
+        if (req->outcome == SUBMIT_EXISTS) {
+            json_t *post = req->existing;
+            req->existing = NULL;
+            return repeat(req, post, req->pending);
+        }
+        json_t *post = NULL;
+        char errstr[256];
+        sa_db_post_get(req->srv->db, req->id, &post, errstr, sizeof(errstr));
         return created(req, 202, post ? post : json_deep_copy(req->op));
     }
     json_error_t jerr;
@@ -111,42 +145,33 @@ enum MHD_Result sa_web_api_create(req_t *req) {
         size_t klen = n + 5;
         req->key = sa_malloc(klen);
         snprintf(req->key, klen, "api:%s", key);
-        char id[SA_ULID_LEN + 1];
+        char id[SA_ULID_LEN + 1], errstr[256];
         json_t *prev = NULL;
-        /* answer a repeat before looking at the broker: the post already exists */
-        int claim = sa_web_store_find_key(req->srv->store, req->key, id, &prev);
-        if (claim == SA_CLAIM_DONE) {
-            int same = sa_post_same_as(&req->in, prev);
-            if (!same) {
-                json_decref(prev);
-                return sa_web_respond_error(req, 422,
-                                            "Idempotency-Key was already used with a different body", NULL);
-            }
-            return created(req, 200, prev);
-        }
-        if (claim == SA_CLAIM_INFLIGHT) {
-            const char *extra[] = {"Retry-After", "1", NULL};
-            return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress",
-                                        extra);
-        }
+        int pending = 0;
+        /* answer a repeat before looking at the broker: the post may exist already (the
+         * reservation checks again, atomically) */
+        int found = sa_db_post_by_key(req->srv->db, req->key, id, &pending, &prev, errstr, sizeof(errstr));
+        if (found < 0) return store_error(req, errstr);
+        if (found) return repeat(req, prev, pending);
     }
     if (!sa_web_kafka_healthy(req->srv->kafka)) return unavailable(req, "broker unreachable");
-    int claim = sa_web_submit(req);
-    if (claim == SA_CLAIM_NEW) return MHD_YES; /* suspended until the delivery report */
-    if (claim < 0) return unavailable(req, req->ack_err ? req->ack_err : "produce failed");
-    /* lost a race with the same key between the two claims: answer like above next time */
-    const char *extra[] = {"Retry-After", "1", NULL};
-    return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress", extra);
+    if (atomic_load(&req->srv->stopping)) return unavailable(req, "the server is stopping");
+    sa_web_submit(req);
+    return MHD_YES; /* suspended until the outbox or the delivery report resumes it */
 }
 
 enum MHD_Result sa_web_api_list(req_t *req) {
     const char *lim = sa_web_query(req, "limit"), *before = sa_web_query(req, "before");
+    const char *q = sa_web_query(req, "q");
     long limit = lim ? strtol(lim, NULL, 10) : LIST_DEFAULT;
     if (limit < 1) limit = 1;
     if (limit > LIST_MAX) limit = LIST_MAX;
     if (before && *before && !sa_ulid_valid(before))
         return sa_web_respond_error(req, 400, "before must be a post id", NULL);
-    json_t *posts = sa_web_store_list(req->srv->store, before, (int)limit);
+    if (q && strlen(q) > SA_WEB_QUERY_MAX) return sa_web_respond_error(req, 400, "q is too long", NULL);
+    char errstr[256];
+    json_t *posts = sa_db_posts_list(req->srv->db, before, q, (int)limit, errstr, sizeof(errstr));
+    if (!posts) return store_error(req, errstr);
     size_t n = json_array_size(posts);
     json_t *next =
         n == (size_t)limit ? json_copy(json_object_get(json_array_get(posts, n - 1), "id")) : json_null();
@@ -154,15 +179,19 @@ enum MHD_Result sa_web_api_list(req_t *req) {
 }
 
 enum MHD_Result sa_web_api_get(req_t *req) {
-    json_t *post = sa_ulid_valid(req->path_arg) ? sa_web_store_get(req->srv->store, req->path_arg) : NULL;
+    json_t *post = NULL;
+    char errstr[256];
+    if (sa_ulid_valid(req->path_arg) && sa_db_post_get(req->srv->db, req->path_arg, &post, errstr, sizeof(errstr)) < 0)
+        return store_error(req, errstr);
     if (!post) return sa_web_respond_error(req, 404, "no such post", NULL);
     return sa_web_respond_json(req, 200, post, NULL);
 }
 
 json_t *sa_web_stats_json(sa_web_server_t *srv) {
-    sa_web_stats_t st;
+    sa_db_stats_t st;
     int64_t lag, workers;
-    sa_web_store_stats(srv->store, &st);
+    char errstr[256];
+    if (sa_db_stats(srv->db, &st, errstr, sizeof(errstr))) memset(&st, 0, sizeof(st));
     sa_web_kafka_queue(srv->kafka, &lag, &workers);
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "posts", (json_int_t)st.posts, "queued",
                      (json_int_t)st.queued, "processed", (json_int_t)st.processed, "published",
@@ -176,9 +205,11 @@ enum MHD_Result sa_web_api_stats(req_t *req) {
 }
 
 enum MHD_Result sa_web_healthz(req_t *req) {
-    int ok = sa_web_kafka_healthy(req->srv->kafka);
+    int broker = sa_web_kafka_healthy(req->srv->kafka), store = sa_db_ping(req->srv->db);
+    int ok = broker && store;
     return sa_web_respond_json(req, ok ? 200 : 503,
-                               json_pack("{s:s, s:s}", "status", ok ? "ok" : "unavailable", "broker",
-                                         ok ? "reachable" : "unreachable"),
+                               json_pack("{s:s, s:s, s:s}", "status", ok ? "ok" : "unavailable", "broker",
+                                         broker ? "reachable" : "unreachable", "store",
+                                         store ? "open" : "unavailable"),
                                NULL);
 }

@@ -121,7 +121,7 @@ void sa_html_post_card(sa_buf_t *out, sa_lang_t lang, const json_t *post) {
     sa_buf_append_str(out, "</div></li>\n");
 }
 
-void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_web_stats_t *st, int64_t lag, int64_t workers) {
+void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_db_stats_t *st, int64_t lag, int64_t workers) {
     sa_buf_append_str(out, "<aside class=\"stats\"><h2>");
     sa_html_escape(out, sa_i18n(lang, SA_MSG_STATS));
     sa_buf_append_str(out, "</h2><dl>");

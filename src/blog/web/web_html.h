@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "blog/model/i18n.h"
-#include "blog/web/web_store.h"
+#include "blog/model/db.h"
 #include "core/buf.h"
 
 /** Open the document: head with @p title (escaped), stylesheet, script; @p refresh_s > 0 adds a
@@ -26,6 +26,6 @@ void sa_html_status(sa_buf_t *out, sa_lang_t lang, const json_t *post);
 /** The reasons list of @p post (nothing if none). */
 void sa_html_reasons(sa_buf_t *out, sa_lang_t lang, const json_t *post);
 /** The queue statistics box. @p lag / @p workers: -1 when the broker did not say. */
-void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_web_stats_t *st, int64_t lag, int64_t workers);
+void sa_html_stats(sa_buf_t *out, sa_lang_t lang, const sa_db_stats_t *st, int64_t lag, int64_t workers);
 
 #endif

@@ -5,10 +5,13 @@
  * Request life cycle (libmicrohttpd calls the access handler several times per request):
  *   1. first call: route, create the req_t, refuse a too large Content-Length (413);
  *   2. body chunks: appended to req->body up to max_body (past it: 413 at the end);
- *   3. last call: the handler of the route answers, or - for a new post - produces the record,
- *      suspends the connection and returns; the delivery report (poller thread) stores the
- *      outcome in the req_t and resumes the connection, and libmicrohttpd calls the handler
- *      once more, which now answers (303/202, or 503 with the form kept).
+ *   3. last call: the handler of the route answers, or - for a new post - hands the request to
+ *      the outbox (web_outbox.c) and suspends the connection; the outbox's writer thread
+ *      reserves the post in the store (pending, with its idempotency key) and produces it; the
+ *      delivery report (poller thread) stores the outcome in the req_t and resumes the
+ *      connection (or the writer does, when the key belonged to a post already, or the store
+ *      failed), and libmicrohttpd calls the handler once more, which now answers (303/202, 200
+ *      for a repeat, 409 while the first is in flight, 503 with the form kept).
  *   The req_t is freed by the request-completed callback.
  */
 #ifndef SA_BLOG_WEB_INT_H
@@ -21,9 +24,10 @@
 #include "blog/model/i18n.h"
 #include "blog/model/post.h"
 #include "blog/model/ulid.h"
+#include "blog/model/db.h"
+#include "blog/web/web_events.h"
 #include "blog/web/web_kafka.h"
 #include "blog/web/web_server.h"
-#include "blog/web/web_store.h"
 #include "core/buf.h"
 
 typedef enum route_e {
@@ -46,13 +50,20 @@ extern const char *const sa_web_route_names[ROUTE_COUNT_];
 
 typedef struct sa_web_sse_s sa_web_sse_t;
 
+#define SA_WEB_QUERY_MAX 200 /* bytes of a search query (?q=) */
+
 /* The metrics of web_metrics.c. */
 typedef struct sa_web_metrics_s sa_web_metrics_t;
+
+/* The outbox of web_outbox.c. */
+typedef struct sa_web_outbox_s sa_web_outbox_t;
 
 struct sa_web_server_s {
     const sa_web_conf_t *conf;
     struct MHD_Daemon *daemon;
-    sa_web_store_t *store;
+    sa_db_t *db;             /* the store: pages, the API and idempotency read and write it */
+    sa_web_events_t *events; /* live events for SSE (from the topics' tail) */
+    sa_web_outbox_t *outbox;
     sa_web_kafka_t *kafka;
     sa_web_sse_t *sse;
     sa_web_metrics_t *metrics;
@@ -61,11 +72,23 @@ struct sa_web_server_s {
 
 typedef enum req_state_e {
     REQ_READING = 0, /* body arriving */
+    REQ_RESERVING,   /* suspended: the outbox reserves the post in the store */
     REQ_PRODUCING,   /* suspended until the delivery report */
-    REQ_ACKED,       /* delivery report arrived: ack_err says how it went */
+    REQ_RELEASING,   /* suspended: the outbox frees the key of a post that was not produced */
+    REQ_DONE,        /* resumed: `outcome` says how it went */
 } req_state_t;
 
+typedef enum req_outcome_e {
+    SUBMIT_ACKED,  /* the broker acknowledged the new post req->id */
+    SUBMIT_EXISTS, /* the key belongs to post req->id already (req->existing, req->pending) */
+    SUBMIT_FAILED, /* not sent (or not known to be): req->ack_err says why */
+} req_outcome_t;
+
+#define PRODUCE_REQ   1 /* the opaque of a produce is a req_t */
+#define PRODUCE_SWEEP 2 /* ... a recovery sweep's record (web_outbox.c) */
+
 typedef struct req_s {
+    int kind; /* PRODUCE_REQ: first, so a delivery report can tell a request from a sweep */
     sa_web_server_t *srv;
     struct MHD_Connection *conn;
     route_t route;
@@ -73,7 +96,10 @@ typedef struct req_s {
     sa_buf_t body;        /* the request body, capped at max_body */
     int too_large;        /* the body passed max_body */
     atomic_int state;     /* req_state_t */
+    req_outcome_t outcome; /* when state is REQ_DONE */
     char *ack_err;        /* owned; NULL when the broker acknowledged */
+    json_t *existing;     /* owned: SUBMIT_EXISTS: the post that has the key (NULL while pending) */
+    int pending;          /* SUBMIT_EXISTS: that post is still waiting for the broker */
     int64_t t0_us;        /* when the produce started (latency metric) */
     sa_post_input_t in;   /* the submitted post, once parsed */
     char id[SA_ULID_LEN + 1];
@@ -98,15 +124,17 @@ enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *me
                                      const char *const *extra);
 
 /**
- * Reserve, produce and suspend for req->in (validated) with idempotency key req->key (may be
- * NULL). @returns SA_CLAIM_NEW when the request is now suspended waiting for the broker, or
- * SA_CLAIM_DONE / SA_CLAIM_INFLIGHT with req->id set to the existing post, or -1 when the record
- * could not be queued (req->ack_err says why).
+ * Suspend the request and hand req->in (validated) with idempotency key req->key (may be NULL)
+ * to the outbox: reserve, produce, wait for the broker. The handler is called again with
+ * req->state REQ_DONE and req->outcome set.
  */
-int sa_web_submit(req_t *req);
+void sa_web_submit(req_t *req);
 
-/** Record the end of a produce (the ack arrived): apply it to the store on success. */
+/** Count the end of a submission (metrics, a log line on failure). */
 void sa_web_finish_submit(req_t *req);
+
+/** Resume @p req, suspended by sa_web_submit, with @p outcome; any thread. */
+void sa_web_resume(req_t *req, req_outcome_t outcome);
 
 /** @returns the query argument @p name or NULL (valid for the request). */
 const char *sa_web_query(req_t *req, const char *name);
@@ -124,6 +152,21 @@ enum MHD_Result sa_web_api_stats(req_t *req);
 enum MHD_Result sa_web_healthz(req_t *req);
 /** @returns new: the queue statistics as JSON (also sent as the SSE heartbeat). */
 json_t *sa_web_stats_json(sa_web_server_t *srv);
+
+/* --- web_outbox.c ---------------------------------------------------------------------------- */
+/** @returns new, with its writer thread running (it also runs the recovery sweep). */
+sa_web_outbox_t *sa_web_outbox_new(sa_web_server_t *srv);
+/** Queue @p req (suspended) for its reservation; the writer resumes it or produces it. */
+void sa_web_outbox_reserve(sa_web_outbox_t *ob, req_t *req);
+/** Queue the outcome of a produce of post @p id (SA_DB_OUT_*); @p req (may be NULL) is resumed
+ *  with @p outcome once it is applied. */
+void sa_web_outbox_done(sa_web_outbox_t *ob, const char *id, int action, req_t *req, req_outcome_t outcome);
+/** Delivery report of a sweep's record (@p opaque from the produce). */
+void sa_web_outbox_sweep_ack(void *opaque, const char *err);
+/** Wait until no reservation is queued or being produced by the writer (shutdown). */
+void sa_web_outbox_drain(sa_web_outbox_t *ob, int timeout_ms);
+/** Apply what is queued, stop the writer, free. */
+void sa_web_outbox_free(sa_web_outbox_t *ob);
 
 /* --- web_sse.c ------------------------------------------------------------------------------- */
 sa_web_sse_t *sa_web_sse_new(sa_web_server_t *srv);

@@ -25,7 +25,6 @@
 
 struct sa_web_kafka_s {
     sa_web_kafka_conf_t conf;
-    sa_web_store_t *store;
     rd_kafka_t *producer;
     rd_kafka_topic_t *rkt;
     rd_kafka_t *consumer;
@@ -35,6 +34,7 @@ struct sa_web_kafka_s {
     _Atomic int64_t last_ok_ms; /* monotonic time of the last successful metadata answer */
     _Atomic int64_t lag, workers;
     int assigned[2]; /* partitions assigned so far, per topic */
+    int started[2];  /* the topic's first partitions were assigned (at their end) */
     pthread_mutex_t sleep_lock;
     pthread_cond_t sleep_cond;
 };
@@ -42,7 +42,10 @@ struct sa_web_kafka_s {
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
     (void)rk;
     sa_web_kafka_t *k = opaque;
-    k->conf.ack(msg->_private, msg->err ? rd_kafka_err2str(msg->err) : NULL);
+    /* a failed record may still have reached the log (a timeout after sending): the caller must
+     * then keep its post for the recovery sweep rather than free its key */
+    int maybe = msg->err && rd_kafka_message_status(msg) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+    k->conf.ack(msg->_private, msg->err ? rd_kafka_err2str(msg->err) : NULL, maybe);
 }
 
 /* Sleep up to @p ms, waking early when the object is being stopped. */
@@ -66,7 +69,9 @@ static void *poller_main(void *arg) {
     return NULL;
 }
 
-/* Assign every partition of the two topics not assigned yet, from the beginning. */
+/* Assign every partition of the two topics not assigned yet: the first ones at their end (the
+ * tail only turns new records into live events; pages read the store), partitions added later
+ * from their beginning. */
 static void assign_new(sa_web_kafka_t *k) {
     const struct rd_kafka_metadata *md;
     if (rd_kafka_metadata(k->consumer, 1, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -77,8 +82,10 @@ static void assign_new(sa_web_kafka_t *k) {
             if (strcmp(md->topics[t].topic, topics[w]) || md->topics[t].err) continue;
             int cnt = SA_MIN(md->topics[t].partition_cnt, MAX_PARTS);
             for (int p = k->assigned[w]; p < cnt; p++)
-                rd_kafka_topic_partition_list_add(add, topics[w], p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+                rd_kafka_topic_partition_list_add(add, topics[w], p)->offset =
+                    k->started[w] ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
             if (cnt > k->assigned[w]) k->assigned[w] = cnt;
+            if (cnt > 0) k->started[w] = 1;
         }
     rd_kafka_metadata_destroy(md);
     if (add->cnt) {
@@ -96,20 +103,10 @@ static void assign_new(sa_web_kafka_t *k) {
 
 static void apply(sa_web_kafka_t *k, const rd_kafka_message_t *msg) {
     const char *topic = rd_kafka_topic_name(msg->rkt);
-    int is_op = !strcmp(topic, k->conf.topic);
-    if (is_op && msg->key_len == SA_ULID_LEN) {
-        /* our own posts come back through the tail: the key (= id) says so without parsing */
-        char id[SA_ULID_LEN + 1];
-        memcpy(id, msg->key, SA_ULID_LEN);
-        id[SA_ULID_LEN] = '\0';
-        if (sa_web_store_has(k->store, id)) return;
-    }
-    json_error_t jerr;
-    json_t *v = json_loadb(msg->payload, msg->len, 0, &jerr);
-    int rc = -1;
-    if (json_is_object(v))
-        rc = is_op ? sa_web_store_apply_op(k->store, v) : sa_web_store_apply_result(k->store, v);
-    if (rc < 0)
+    json_t *v = json_loadb(msg->payload, msg->len, 0, NULL);
+    if (json_is_object(v) && k->conf.record)
+        k->conf.record(k->conf.opaque, !strcmp(topic, k->conf.topic), v);
+    else
         sa_log_debug(SA_DBG_HTTP, "web", "skipped a record of %s [%d] at %lld that is not a post", topic,
                      (int)msg->partition, (long long)msg->offset);
     json_decref(v);
@@ -204,8 +201,7 @@ static void *monitor_main(void *arg) {
     return NULL;
 }
 
-sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t *store, char *errstr,
-                                 size_t errstr_size) {
+sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, size_t errstr_size) {
     static const char *const producer_defaults[] = {"acks=all",
                                                     "enable.idempotence=true",
                                                     "linger.ms=1",
@@ -220,7 +216,6 @@ sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t
         "queued.max.messages.kbytes=4096", NULL};
     sa_web_kafka_t *k = sa_new(sa_web_kafka_t);
     k->conf = *conf;
-    k->store = store;
     atomic_store(&k->run, 1);
     atomic_store(&k->lag, -1);
     atomic_store(&k->workers, -1);
@@ -290,6 +285,13 @@ int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, 
         return -1;
     }
     return 0;
+}
+
+int64_t sa_web_kafka_message_timeout_ms(sa_web_kafka_t *k) {
+    char v[32];
+    size_t n = sizeof(v);
+    if (rd_kafka_conf_get(rd_kafka_conf(k->producer), "message.timeout.ms", v, &n) != RD_KAFKA_CONF_OK) return 300000;
+    return strtoll(v, NULL, 10);
 }
 
 int sa_web_kafka_healthy(sa_web_kafka_t *k) { return sa_mono_ms() - atomic_load(&k->last_ok_ms) < 3000; }

@@ -6,7 +6,9 @@
  *   poller  - rd_kafka_poll() on the producer; delivery reports run on it and call the caller's
  *             ack callback (which resumes the suspended HTTP request);
  *   tail    - a consumer with assign() (not a group: every web server reads everything) from the
- *             beginning of every partition of both topics; new partitions are picked up;
+ *             end of every partition of both topics, handing each new record to the record
+ *             callback (live events; the store is the system of record); new partitions are
+ *             picked up from their beginning;
  *   monitor - every second: broker reachability (for /healthz and a fast 503), and the consumer
  *             lag and live members of the workers' group through the admin API.
  */
@@ -16,13 +18,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blog/web/web_store.h"
+#include <jansson.h>
 #include "core/config.h"
 
 typedef struct sa_web_kafka_s sa_web_kafka_t;
 
-/** Called on the poller thread once per produced record: @p err is NULL when acknowledged. */
-typedef void sa_web_ack_cb(void *msg_opaque, const char *err);
+/** Called on the poller thread once per produced record: @p err is NULL when acknowledged; on a
+ *  failure @p maybe_persisted says the record may be in the log all the same. */
+typedef void sa_web_ack_cb(void *msg_opaque, const char *err, int maybe_persisted);
+/** Called on the tail thread for each record (a JSON object, borrowed) of the operations topic
+ *  (@p is_op 1) or the results topic (0). */
+typedef void sa_web_record_cb(void *opaque, int is_op, const json_t *value);
 
 typedef struct sa_web_kafka_conf_s {
     const char *bootstrap;         /* borrowed */
@@ -31,11 +37,15 @@ typedef struct sa_web_kafka_conf_s {
     const char *results_topic;     /* blog_results */
     const char *group;             /* the workers' consumer group, for lag and members */
     sa_web_ack_cb *ack;
+    sa_web_record_cb *record;
+    void *opaque; /* for record */
 } sa_web_kafka_conf_t;
 
-/** @returns new, with its threads running; NULL with errstr on a bad configuration. Borrows @p store. */
-sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, sa_web_store_t *store, char *errstr,
-                                 size_t errstr_size);
+/** @returns new, with its threads running; NULL with errstr on a bad configuration. */
+sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, size_t errstr_size);
+
+/** @returns the producer's message.timeout.ms: after it, a record is either acknowledged or failed. */
+int64_t sa_web_kafka_message_timeout_ms(sa_web_kafka_t *k);
 
 /**
  * Produce @p value (copied) with @p key to the operations topic. The ack callback gets

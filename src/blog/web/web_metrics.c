@@ -74,11 +74,12 @@ enum MHD_Result sa_web_metrics_page(req_t *req) {
                   "# HELP samsa_web_produce_failed_total Posts the broker did not acknowledge.\n"
                   "# TYPE samsa_web_produce_failed_total counter\nsamsa_web_produce_failed_total %llu\n",
                   (unsigned long long)atomic_load(&m->produced_failed));
-    sa_web_stats_t st;
-    sa_web_store_stats(req->srv->store, &st);
+    sa_db_stats_t st;
+    char errstr[256];
+    if (sa_db_stats(req->srv->db, &st, errstr, sizeof(errstr))) memset(&st, 0, sizeof(st));
     sa_buf_printf(
         &out,
-        "# HELP samsa_web_posts Posts known to this server, by status.\n# TYPE samsa_web_posts gauge\n"
+        "# HELP samsa_web_posts Posts in the store, by status.\n# TYPE samsa_web_posts gauge\n"
         "samsa_web_posts{status=\"queued\"} %lld\nsamsa_web_posts{status=\"published\"} %lld\n"
         "samsa_web_posts{status=\"review\"} %lld\nsamsa_web_posts{status=\"rejected\"} %lld\n",
         (long long)st.queued, (long long)st.published, (long long)st.review, (long long)st.rejected);

@@ -1,7 +1,9 @@
 /*
- * web_pages.c - the HTML pages: the front page (form, feed, queue), the form submission and a
- * post's own page. They work without JavaScript: the form is a plain POST answered with 303, and
- * a post waiting for its verdict refreshes itself through a <noscript> meta refresh.
+ * web_pages.c - the HTML pages: the front page (form, search box, feed with an "older posts"
+ * link, queue), the form submission and a post's own page, all read from the store. They work
+ * without JavaScript: the form is a plain POST answered with 303, the search box a plain GET
+ * (/?q=words), paging a link (/?before=ID), and a post waiting for its verdict refreshes itself
+ * through a <noscript> meta refresh.
  *
  * Form protection: a CSRF value lives in a SameSite=Strict cookie and in a hidden field
  * (double submit: a cross-site page can read neither), and each rendered form carries a fresh
@@ -115,34 +117,97 @@ static enum MHD_Result send_page(req_t *req, unsigned status, sa_buf_t *page, co
     return rc;
 }
 
+/* Percent-encode @p s for a query string value. */
+static void url_encode(sa_buf_t *out, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.' || *p == '~')
+            sa_buf_append(out, p, 1);
+        else
+            sa_buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+    }
+}
+
+static void render_search(sa_buf_t *out, req_t *req, const char *q) {
+    sa_buf_append_str(out, "<form method=\"get\" action=\"/\" class=\"search\" role=\"search\" id=\"search-form\">");
+    sa_buf_printf(out, "<input type=\"hidden\" name=\"lang\" value=\"%s\">", sa_i18n_code(req->lang));
+    sa_buf_printf(out, "<input type=\"search\" name=\"q\" id=\"search-q\" maxlength=\"%d\" aria-label=\"",
+                  SA_WEB_QUERY_MAX);
+    sa_html_escape(out, sa_i18n(req->lang, SA_MSG_SEARCH));
+    sa_buf_append_str(out, "\" placeholder=\"");
+    sa_html_escape(out, sa_i18n(req->lang, SA_MSG_SEARCH_HINT));
+    sa_buf_append_str(out, "\" value=\"");
+    sa_html_escape(out, q ? q : "");
+    sa_buf_append_str(out, "\"><button type=\"submit\">");
+    sa_html_escape(out, sa_i18n(req->lang, SA_MSG_SEARCH));
+    sa_buf_append_str(out, "</button></form>");
+}
+
 /* The front page; also the answer to a form that needs correcting (@p status 4xx/503). */
 static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_errors_t *errs,
                                   const char *banner, const char *const *extra) {
     sa_web_server_t *srv = req->srv;
     sa_buf_t page = SA_BUF_INIT(0);
-    char sw[64];
+    char sw[64], errstr[256];
+    const char *before = sa_web_query(req, "before"), *q = sa_web_query(req, "q");
+    if (before && !sa_ulid_valid(before)) before = NULL;
+    if (q && (!*q || strlen(q) > SA_WEB_QUERY_MAX)) q = NULL;
+    /* paging and search belong to GET /; a form answer shows the newest posts */
+    if (req->route != ROUTE_INDEX) before = q = NULL;
     switch_url(sw, sizeof(sw), req, "/");
     ensure_csrf(req);
+    sa_db_stats_t st;
+    json_t *posts = sa_db_posts_list(srv->db, before, q, FEED_LIMIT, errstr, sizeof(errstr));
+    if (!posts || sa_db_stats(srv->db, &st, errstr, sizeof(errstr))) {
+        json_decref(posts);
+        return sa_web_respond_error(req, 503, sa_i18n(req->lang, SA_MSG_ERR_STORE),
+                                    (const char *[]){"Retry-After", "5", NULL});
+    }
     sa_html_begin(&page, req->lang, sa_i18n(req->lang, SA_MSG_TITLE_APP), 0, sw);
     sa_buf_append_str(&page, "<div class=\"top-grid\">");
     render_form(&page, req, errs, banner);
-    sa_web_stats_t st;
     int64_t lag, workers;
-    sa_web_store_stats(srv->store, &st);
     sa_web_kafka_queue(srv->kafka, &lag, &workers);
     sa_html_stats(&page, req->lang, &st, lag, workers);
-    sa_buf_append_str(&page, "</div><section class=\"feed\"><h2>");
-    sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED));
-    sa_buf_append_str(&page, "</h2><ul id=\"feed\">");
-    json_t *posts = sa_web_store_list(srv->store, NULL, FEED_LIMIT);
-    size_t i;
+    sa_buf_append_str(&page, "</div><section class=\"feed\">");
+    render_search(&page, req, q);
+    sa_buf_append_str(&page, "<h2>");
+    if (q) {
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SEARCH_RESULTS));
+        sa_buf_append_str(&page, " «");
+        sa_html_escape(&page, q);
+        sa_buf_append_str(&page, "»");
+    } else {
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED));
+    }
+    /* live updates (static/app.js) prepend only to the first page of the plain feed */
+    sa_buf_printf(&page, "</h2><ul id=\"feed\"%s>", q || before ? " data-static=\"1\"" : "");
+    size_t i, n = json_array_size(posts);
     json_t *post;
     json_array_foreach(posts, i, post) sa_html_post_card(&page, req->lang, post);
     sa_buf_append_str(&page, "</ul><p class=\"empty\" id=\"feed-empty\"");
-    if (json_array_size(posts)) sa_buf_append_str(&page, " hidden");
+    if (n) sa_buf_append_str(&page, " hidden");
     sa_buf_append_str(&page, ">");
-    sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED_EMPTY));
-    sa_buf_append_str(&page, "</p></section>");
+    sa_html_escape(&page, sa_i18n(req->lang, q ? SA_MSG_SEARCH_NONE : SA_MSG_FEED_EMPTY));
+    sa_buf_append_str(&page, "</p><nav class=\"paging\">");
+    if (before || q) {
+        sa_buf_printf(&page, "<a href=\"/?lang=%s\" id=\"newest-link\">", sa_i18n_code(req->lang));
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_NEWEST));
+        sa_buf_append_str(&page, "</a> ");
+    }
+    if (n == FEED_LIMIT) {
+        const char *last = json_string_value(json_object_get(json_array_get(posts, n - 1), "id"));
+        sa_buf_printf(&page, "<a href=\"/?lang=%s&amp;before=%s", sa_i18n_code(req->lang), last ? last : "");
+        if (q) {
+            sa_buf_append_str(&page, "&amp;q=");
+            url_encode(&page, q);
+        }
+        sa_buf_append_str(&page, "\" id=\"older-link\" rel=\"next\">");
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_OLDER));
+        sa_buf_append_str(&page, "</a>");
+    }
+    sa_buf_append_str(&page, "</nav></section>");
     json_decref(posts);
     sa_html_end(&page);
     return send_page(req, status, &page, extra);
@@ -163,9 +228,10 @@ static enum MHD_Result unavailable(req_t *req) {
 }
 
 enum MHD_Result sa_web_page_post_form(req_t *req) {
-    if (atomic_load(&req->state) == REQ_ACKED) {
+    if (atomic_load(&req->state) == REQ_DONE) {
         sa_web_finish_submit(req);
-        return req->ack_err ? unavailable(req) : redirect_to_post(req);
+        /* a repeated form (double click, refresh) shows the post its token made */
+        return req->outcome == SUBMIT_FAILED ? unavailable(req) : redirect_to_post(req);
     }
     const char *body = (const char *)req->body.data;
     size_t len = req->body.len;
@@ -190,11 +256,9 @@ enum MHD_Result sa_web_page_post_form(req_t *req) {
     if (!token_ok) /* a new token and cookie come with the page; the input is kept */
         return front_page(req, 403, NULL, sa_i18n(req->lang, SA_MSG_ERR_TOKEN), NULL);
     if (bad) return front_page(req, 422, &errs, sa_i18n(req->lang, SA_MSG_ERR_FORM), NULL);
-    if (!sa_web_kafka_healthy(req->srv->kafka)) return unavailable(req);
-    int claim = sa_web_submit(req);
-    if (claim == SA_CLAIM_NEW) return MHD_YES; /* suspended until the delivery report */
-    if (claim < 0) return unavailable(req);
-    return redirect_to_post(req); /* the same form again: show the post it already made */
+    if (!sa_web_kafka_healthy(req->srv->kafka) || atomic_load(&req->srv->stopping)) return unavailable(req);
+    sa_web_submit(req);
+    return MHD_YES; /* suspended until the outbox or the delivery report resumes it */
 }
 
 static const char *str_or_empty(const json_t *post, const char *key) {
@@ -205,7 +269,11 @@ static const char *str_or_empty(const json_t *post, const char *key) {
 enum MHD_Result sa_web_page_post(req_t *req) {
     sa_web_server_t *srv = req->srv;
     const char *id = req->path_arg;
-    json_t *post = sa_ulid_valid(id) ? sa_web_store_get(srv->store, id) : NULL;
+    json_t *post = NULL;
+    char errstr[256];
+    if (sa_ulid_valid(id) && sa_db_post_get(srv->db, id, &post, errstr, sizeof(errstr)) < 0)
+        return sa_web_respond_error(req, 503, sa_i18n(req->lang, SA_MSG_ERR_STORE),
+                                    (const char *[]){"Retry-After", "5", NULL});
     const char *queued = sa_web_query(req, "queued");
     int just_sent = queued && !strcmp(queued, "1");
     sa_buf_t page = SA_BUF_INIT(0);

@@ -1,10 +1,11 @@
 /*
- * web_server.c - libmicrohttpd set-up, routing, the request life cycle and the produce ->
- * suspend -> delivery report -> resume path (see web_int.h for the life cycle).
+ * web_server.c - libmicrohttpd set-up, routing, the request life cycle and the suspend ->
+ * outbox -> delivery report -> resume path (see web_int.h for the life cycle), and the live
+ * events made from the topics' tail.
  *
- * Threads: libmicrohttpd's polling threads run every handler; the producer's poller thread
- * (web_kafka.c) runs ack(), which only stores the outcome and resumes the connection, so all
- * answering happens on the HTTP threads.
+ * Threads: libmicrohttpd's polling threads run every handler; the outbox's writer thread
+ * (web_outbox.c) and the producer's poller thread (web_kafka.c, ack()) only store outcomes and
+ * resume connections, so all answering happens on the HTTP threads.
  */
 #include "blog/web/web_server.h"
 
@@ -83,53 +84,68 @@ const char *sa_web_query(req_t *req, const char *name) {
 }
 
 /* Delivery report, on the producer's poller thread. */
-static void ack(void *msg_opaque, const char *err) {
+static void ack(void *msg_opaque, const char *err, int maybe_persisted) {
+    if (*(const int *)msg_opaque == PRODUCE_SWEEP) {
+        sa_web_outbox_sweep_ack(msg_opaque, err);
+        return;
+    }
     req_t *req = msg_opaque;
-    req->ack_err = err ? sa_strdup(err) : NULL;
-    atomic_store(&req->state, REQ_ACKED);
+    sa_web_outbox_t *ob = req->srv->outbox;
+    if (!err) { /* answered once the post is queued in the store, so the feed shows it at once */
+        sa_web_outbox_done(ob, req->id, SA_DB_OUT_QUEUED, req, SUBMIT_ACKED);
+        return;
+    }
+    req->ack_err = sa_strdup(err);
+    if (maybe_persisted) /* it stays pending: the recovery sweep produces it again */
+        sa_web_resume(req, SUBMIT_FAILED);
+    else /* surely not sent: free its key before answering, so a retry can use it */
+        sa_web_outbox_done(ob, req->id, SA_DB_OUT_RELEASE, req, SUBMIT_FAILED);
+}
+
+void sa_web_resume(req_t *req, req_outcome_t outcome) {
+    req->outcome = outcome;
+    atomic_store(&req->state, REQ_DONE);
     MHD_resume_connection(req->conn);
 }
 
-int sa_web_submit(req_t *req) {
-    sa_web_server_t *srv = req->srv;
-    char id[SA_ULID_LEN + 1];
-    sa_ulid_new(id);
-    if (req->key) {
-        int claim = sa_web_store_claim_key(srv->store, req->key, id, req->id, NULL);
-        if (claim != SA_CLAIM_NEW) return claim;
-    }
-    memcpy(req->id, id, sizeof(id));
+void sa_web_submit(req_t *req) {
+    sa_ulid_new(req->id);
     char when[48];
     sa_time_rfc3339(sa_wall_ms(), when);
     req->op = sa_post_op_new(&req->in, req->id, when, req->key);
-    char *value = json_dumps(req->op, JSON_COMPACT);
-    char errstr[256];
-    /* suspend before producing: the delivery report may come before this function returns */
-    atomic_store(&req->state, REQ_PRODUCING);
+    /* suspend first: the outbox may resume it before this function returns */
+    atomic_store(&req->state, REQ_RESERVING);
     MHD_suspend_connection(req->conn);
-    req->t0_us = sa_mono_us();
-    int rc = sa_web_kafka_produce(srv->kafka, req->id, value, strlen(value), req, errstr, sizeof(errstr));
-    free(value);
-    if (rc) {
-        atomic_store(&req->state, REQ_READING);
-        MHD_resume_connection(req->conn);
-        req->ack_err = sa_strdup(errstr);
-        if (req->key) sa_web_store_release_key(srv->store, req->key, req->id);
-        sa_web_metrics_produce(srv->metrics, 0, 0);
-        return -1;
-    }
-    return SA_CLAIM_NEW;
+    sa_web_outbox_reserve(req->srv->outbox, req);
 }
 
 void sa_web_finish_submit(req_t *req) {
-    sa_web_metrics_produce(req->srv->metrics, sa_mono_us() - req->t0_us, !req->ack_err);
-    if (req->ack_err) {
-        sa_log_warn("web", "post %s was not acknowledged: %s", req->id, req->ack_err);
-        if (req->key) sa_web_store_release_key(req->srv->store, req->key, req->id);
-    } else {
-        /* show it at once; the tail will see the same record and keep this version */
-        sa_web_store_apply_op(req->srv->store, req->op);
+    if (req->outcome == SUBMIT_EXISTS) return;
+    sa_web_metrics_produce(req->srv->metrics, req->t0_us ? sa_mono_us() - req->t0_us : 0,
+                           req->outcome == SUBMIT_ACKED);
+    if (req->outcome == SUBMIT_FAILED) sa_log_warn("web", "post %s was not acknowledged: %s", req->id, req->ack_err);
+}
+
+/* A record of the topics' tail (tail thread): a live event with the post as the store has it. */
+static void on_record(void *opaque, int is_op, const json_t *value) {
+    sa_web_server_t *srv = opaque;
+    const char *id = json_string_value(json_object_get(value, "id"));
+    if (!sa_ulid_valid(id)) return;
+    json_t *post = NULL;
+    char errstr[256];
+    if (sa_db_post_get(srv->db, id, &post, errstr, sizeof(errstr)) < 0)
+        sa_log_debug(SA_DBG_HTTP, "web", "live event for %s: %s", id, errstr);
+    if (!post && is_op) { /* still pending in the store (its ack is on the way): the record says it all */
+        static const char *const fields[] = {"title", "content", "author", "lang", "submitted_at"};
+        post = json_pack("{s:s, s:s, s:n, s:[]}", "id", id, "status", "queued", "score", "reasons");
+        for (size_t i = 0; i < SA_ARRAY_LEN(fields); i++) {
+            const char *v = json_string_value(json_object_get(value, fields[i]));
+            json_object_set_new(post, fields[i], json_string(v ? v : ""));
+        }
     }
+    if (!post) return;
+    sa_web_events_emit(srv->events, is_op ? "post" : "status", post);
+    json_decref(post);
 }
 
 /* Resolve the --http address HOST:PORT into @p ss. @returns 0 or -1 with errstr. */
@@ -225,6 +241,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req_t *req = *con_cls;
     if (!req) {
         req = sa_new(req_t);
+        req->kind = PRODUCE_REQ;
         req->srv = srv;
         req->conn = conn;
         req->route = route_of(method, url, &req->path_arg);
@@ -261,6 +278,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req->ack_err);
     free(req->key);
     json_decref(req->op);
+    json_decref(req->existing);
     free(req);
     *con_cls = NULL;
 }
@@ -276,19 +294,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     sa_log_debug(SA_DBG_HTTP, "http", "%s", line);
 }
 
-sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, char *errstr, size_t errstr_size) {
+sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, char *errstr, size_t errstr_size) {
     sa_web_server_t *srv = sa_new(sa_web_server_t);
     srv->conf = conf;
+    srv->db = db;
     srv->metrics = sa_web_metrics_new();
     srv->sse = sa_web_sse_new(srv);
-    srv->store = sa_web_store_new(sa_web_sse_notify, srv->sse);
+    srv->events = sa_web_events_new(sa_web_sse_notify, srv->sse);
 
     struct sockaddr_storage ss = {0};
     if (resolve(conf->http, &ss, errstr, errstr_size)) goto err;
 
-    sa_web_kafka_conf_t kc = {conf->bootstrap, &conf->x, conf->topic, conf->results_topic, conf->group, ack};
-    srv->kafka = sa_web_kafka_new(&kc, srv->store, errstr, errstr_size);
+    sa_web_kafka_conf_t kc = {conf->bootstrap, &conf->x, conf->topic, conf->results_topic, conf->group,
+                              ack,             on_record, srv};
+    srv->kafka = sa_web_kafka_new(&kc, errstr, errstr_size);
     if (!srv->kafka) goto err;
+    srv->outbox = sa_web_outbox_new(srv);
+    if (!srv->outbox) {
+        snprintf(errstr, errstr_size, "cannot start a thread");
+        goto err;
+    }
 
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
@@ -312,11 +337,17 @@ void sa_web_server_stop(sa_web_server_t *srv) {
     atomic_store(&srv->stopping, 1);
     MHD_socket listen_fd =
         srv->daemon ? MHD_quiesce_daemon(srv->daemon) : MHD_INVALID_SOCKET; /* no new connections */
+    /* reservations taken are produced, every produce gets its delivery report and every
+     * outcome reaches the store, so each waiting request gets its answer */
+    if (srv->outbox) sa_web_outbox_drain(srv->outbox, 10000);
     if (srv->kafka) {
-        /* every waiting request gets its delivery report, hence its answer */
         int left = sa_web_kafka_flush(srv->kafka, 10000);
         if (left) sa_log_warn("web", "%d posts were still not acknowledged at shutdown", left);
     }
+    sa_web_kafka_free(srv->kafka); /* no delivery report after this */
+    srv->kafka = NULL;
+    sa_web_outbox_free(srv->outbox);
+    srv->outbox = NULL;
     if (srv->sse) sa_web_sse_close_all(srv->sse);
     if (srv->daemon) {
         /* give resumed requests a moment to be answered before the daemon closes them */
@@ -330,7 +361,8 @@ void sa_web_server_stop(sa_web_server_t *srv) {
         if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd); /* quiesce handed it to us */
     }
     sa_web_kafka_free(srv->kafka);
-    sa_web_store_free(srv->store);
+    sa_web_outbox_free(srv->outbox);
+    sa_web_events_free(srv->events);
     sa_web_sse_free(srv->sse);
     sa_web_metrics_free(srv->metrics);
     free(srv);

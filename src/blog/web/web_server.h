@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blog/model/db.h"
 #include "core/config.h"
 
 typedef struct sa_web_server_s sa_web_server_t;
@@ -20,14 +21,16 @@ typedef struct sa_web_conf_s {
     char *topic;         /* blog_operations */
     char *results_topic; /* blog_results */
     char *group;         /* the workers' consumer group (for lag and members) */
+    char *db;            /* --db URL of the store */
     int64_t max_body;    /* bytes; larger bodies get 413 */
     int64_t threads;     /* HTTP polling threads */
     char *log_level;
     char *debug;
 } sa_web_conf_t;
 
-/** @returns new: a running server (borrows @p conf until freed), or NULL with errstr. */
-sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, char *errstr, size_t errstr_size);
+/** @returns new: a running server (borrows @p conf and the open store @p db until stopped), or
+ *  NULL with errstr. */
+sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, char *errstr, size_t errstr_size);
 
 /**
  * Stop accepting, flush the producer so every acknowledged post stays acknowledged and every

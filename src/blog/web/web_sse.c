@@ -1,19 +1,19 @@
 /*
  * web_sse.c - GET /api/events: Server-Sent Events without a thread per client.
  *
- * Each stream is a libmicrohttpd callback response. When the store has no event the client has
- * not seen, the callback suspends its connection and returns 0; the store's notify hook (after
+ * Each stream is a libmicrohttpd callback response. When the event ring has no event the client has
+ * not seen, the callback suspends its connection and returns 0; the ring's notify hook (after
  * any new event) and a ticker thread (every second, for the heartbeat that carries the queue
  * statistics) resume the suspended ones.
  *
  * Invariants:
  *  1. `suspended` is set and MHD_suspend_connection called under `lock`, after re-checking the
- *     store's sequence under that lock, so an event can never slip between the check and the
+ *     ring's sequence under that lock, so an event can never slip between the check and the
  *     suspension unnoticed (notify takes the same lock before resuming).
  *  2. A client is in the list exactly while its response exists: it is unlinked (under `lock`)
  *     by the response's free callback, so notify never touches a freed connection.
- *  3. Lock order: the store's lock is never held while taking `lock` (the store notifies after
- *     unlocking), and `lock` is never held while taking the store's lock.
+ *  3. Lock order: the ring's lock is never held while taking `lock` (the ring notifies after
+ *     unlocking), and `lock` is never held while taking the ring's lock.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -118,7 +118,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     sse_client_t *c = cls;
     sa_web_sse_t *sse = c->sse;
-    sa_web_store_t *store = sse->srv->store;
+    sa_web_events_t *events = sse->srv->events;
     if (!c->hello) {
         c->hello = 1;
         /* the reconnect delay, and a first line so proxies and browsers see the stream open */
@@ -129,7 +129,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
         int closing = sse->closing;
         pthread_mutex_unlock(&sse->lock);
         if (closing) return MHD_CONTENT_READER_END_OF_STREAM;
-        size_t n = sa_web_store_events_after(store, &c->seq, buf, max);
+        size_t n = sa_web_events_after(events, &c->seq, buf, max);
         if (n) return (ssize_t)n;
         if (sa_mono_ms() >= c->next_beat_ms) {
             c->next_beat_ms = sa_mono_ms() + BEAT_MS;
@@ -142,7 +142,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
             if (len > 0 && (size_t)len < max) return len;
         }
         pthread_mutex_lock(&sse->lock);
-        if (sa_web_store_event_seq(store) == c->seq && !sse->closing) {
+        if (sa_web_events_seq(events) == c->seq && !sse->closing) {
             c->suspended = 1;
             MHD_suspend_connection(c->conn);
             pthread_mutex_unlock(&sse->lock);
@@ -171,7 +171,7 @@ enum MHD_Result sa_web_sse_open(req_t *req) {
     sse_client_t *c = sa_new(sse_client_t);
     c->sse = sse;
     c->conn = req->conn;
-    uint64_t now_seq = sa_web_store_event_seq(req->srv->store);
+    uint64_t now_seq = sa_web_events_seq(req->srv->events);
     c->seq = now_seq;
     const char *last = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Last-Event-ID");
     if (last && *last) { /* resume after a reconnect: replay what the ring still holds */

@@ -1,0 +1,124 @@
+/*
+ * db_int.h - what the store's files share: the backend function set (SQLite, PostgreSQL), one
+ * connection's handle, parameter values, and the connection pool of sa_db_t. Not for use outside
+ * src/blog/model/db*.c.
+ *
+ * Design: the posts logic (db_posts.c) is written once, in SQL that both dialects accept
+ * (INSERT .. ON CONFLICT, RETURNING, partial indexes, $1-style parameters: SQLite reads "$1" as a
+ * named parameter and db_sqlite.c binds it by name). What differs - the schema DDL, the text
+ * search, BEGIN IMMEDIATE vs BEGIN, error classification - sits behind the backend's functions
+ * (STYLE.md B2). Every value crosses the boundary as text (PostgreSQL's text protocol; SQLite's
+ * column_text), so rows are read the same way from both.
+ *
+ * Invariants:
+ *  1. A connection is used by one thread at a time: it is taken from the pool for one call (or
+ *     one transaction) and given back.
+ *  2. A failed statement inside a transaction leaves the transaction to be rolled back by the
+ *     caller (sa_db_tx_end with ok=0); no backend call rolls back on its own.
+ */
+#ifndef SA_BLOG_DB_INT_H
+#define SA_BLOG_DB_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blog/model/db.h"
+
+typedef struct sa_db_conn_s sa_db_conn_t; /* a backend's connection (opaque here) */
+
+typedef enum sa_db_vtype_e { SA_DB_V_NULL, SA_DB_V_INT, SA_DB_V_TEXT } sa_db_vtype_t;
+
+typedef struct sa_db_val_s {
+    sa_db_vtype_t type;
+    int64_t i;     /* SA_DB_V_INT */
+    const char *s; /* SA_DB_V_TEXT: borrowed for the call */
+} sa_db_val_t;
+
+#define DV_NULL    ((sa_db_val_t){SA_DB_V_NULL, 0, NULL})
+#define DV_INT(v)  ((sa_db_val_t){SA_DB_V_INT, (int64_t)(v), NULL})
+#define DV_TEXT(v) ((sa_db_val_t){(v) ? SA_DB_V_TEXT : SA_DB_V_NULL, 0, (v)})
+
+/** Called for each result row; @p cols[i] is NULL for SQL NULL; all borrowed for the call.
+ *  @returns 0 to go on, non-zero to stop reading rows. */
+typedef int (*sa_db_row_fn)(void *opaque, int ncols, const char *const *cols);
+
+/* Statement outcomes of the backend calls. */
+#define SA_DB_Q_OK    0
+#define SA_DB_Q_ERR   (-1) /* failed: errstr says why */
+#define SA_DB_Q_RETRY (-2) /* transient (busy, deadlock, serialization): roll back and run again */
+
+typedef struct sa_db_backend_s {
+    const char *name; /* "sqlite" or "postgresql" */
+    /**
+     * Connect to @p target (a path for SQLite, the libpq conninfo/URL for PostgreSQL).
+     * @returns new connection, or NULL with *@p why (SA_DB_E_*) and errstr.
+     */
+    sa_db_conn_t *(*connect)(const char *target, int *why, char *errstr, size_t errstr_size);
+    void (*close)(sa_db_conn_t *conn);
+    /** Run @p sql (one or more statements, no parameters). @returns SA_DB_Q_*. */
+    int (*exec)(sa_db_conn_t *conn, const char *sql, char *errstr, size_t errstr_size);
+    /**
+     * Run one statement with $1..$n parameters; call @p fn per row (may be NULL). *@p changes
+     * (may be NULL) gets the rows inserted/updated/deleted. Statements are prepared once per
+     * connection and cached by the address of @p sql (pass string literals).
+     * @returns SA_DB_Q_*.
+     */
+    int (*query)(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams,
+                 sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size);
+    /** @returns 1 if @p conn can be used again (not broken by a lost server), else 0. */
+    int (*alive)(sa_db_conn_t *conn);
+    const char *begin_sql;       /* opens a write transaction */
+    const char *lock_sql;        /* run first in the migration transaction (serializes migrators), or NULL */
+    const char *meta_exists_sql; /* one row, one column: 1 if the meta table exists, else 0 */
+    /** The schema migrations in this dialect: migrations[v-1] brings version v-1 to v. */
+    const char *const *migrations;
+    int n_migrations;
+    /**
+     * The search query: rows of posts (SA_DB_POST_COLS) matching $1 (the user's text, already
+     * made safe by quote_terms when set), with seq < $2, newest first, at most $3.
+     */
+    const char *search_sql;
+    /** Turn the user's words into the backend's query syntax (new string), or NULL to pass as is. */
+    char *(*quote_terms)(const char *q);
+} sa_db_backend_t;
+
+extern const sa_db_backend_t sa_db_sqlite;
+extern const sa_db_backend_t sa_db_pg;
+
+#define SA_DB_POOL_MAX 8 /* idle connections kept */
+
+struct sa_db_s {
+    const sa_db_backend_t *be;
+    char *target;     /* owned: path or conninfo */
+    char *url_masked; /* owned: the URL for messages, password hidden */
+    pthread_mutex_t lock;
+    sa_db_conn_t *idle[SA_DB_POOL_MAX]; /* under lock */
+    int n_idle;
+};
+
+/** Take a connection from the pool (or open one). @returns NULL with errstr. */
+sa_db_conn_t *sa_db_conn_get(sa_db_t *db, char *errstr, size_t errstr_size);
+/** Give @p conn back (@p broken: close it instead). */
+void sa_db_conn_put(sa_db_t *db, sa_db_conn_t *conn, int broken);
+
+/** Run one statement on a pooled connection outside a transaction. @returns SA_DB_Q_*. */
+int sa_db_query1(sa_db_t *db, const char *sql, const sa_db_val_t *params, int nparams, sa_db_row_fn fn,
+                 void *opaque, int64_t *changes, char *errstr, size_t errstr_size);
+
+/** Row callback that copies column 0 of the first row into a new string at *(char **)opaque. */
+int sa_db_row_str0(void *opaque, int ncols, const char *const *cols);
+
+/** The body of a transaction; it may run more than once (a retry): reset its outputs first. */
+typedef int (*sa_db_tx_fn)(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, size_t errstr_size);
+
+/**
+ * BEGIN (the backend's write flavour), @p fn, COMMIT on one pooled connection; on SA_DB_Q_RETRY
+ * (from @p fn or the commit) roll back and run it again, a few times. @returns 0 or -1 with errstr.
+ */
+int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, char *errstr, size_t errstr_size);
+
+/** Create or upgrade the schema on @p conn. @returns 0, or -1 with *why and errstr. */
+int sa_db_migrate(sa_db_t *db, sa_db_conn_t *conn, int *why, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * db_pg.c - the PostgreSQL backend of the store (db_int.h): `postgresql://...` or
+ * `postgres://...`, handed to libpq as is (so every libpq URL parameter works: sslmode, host=
+ * a unix socket directory, connect_timeout...).
+ *
+ * For several web servers and workers on several machines: READ COMMITTED transactions; the
+ * UNIQUE constraints decide races; a deadlock or serialization failure (SQLSTATE 40P01/40001)
+ * is reported as SA_DB_Q_RETRY and the caller runs the transaction again. The state counters are
+ * spread over 16 rows per state (a random one per change), so concurrent transactions of several
+ * servers do not queue on one hot row; stats sum them.
+ *
+ * Statements are prepared once per connection (named s0, s1, ...) and cached by the address of
+ * their SQL text. Values travel in the text format both ways.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blog/model/db_int.h"
+#include "core/mem.h"
+
+#define STMT_CACHE 64
+#define MAX_PARAMS 16
+
+typedef struct stmt_slot_s {
+    const char *sql;
+    char name[16];
+} stmt_slot_t;
+
+struct sa_db_conn_s {
+    PGconn *pg;
+    stmt_slot_t cache[STMT_CACHE];
+    int n_cache;
+    int next_name;
+};
+
+static void quiet(void *arg, const char *message) { (void)arg, (void)message; } /* "already exists, skipping" */
+
+static void pg_close(sa_db_conn_t *conn) {
+    if (!conn) return;
+    PQfinish(conn->pg);
+    free(conn);
+}
+
+/* libpq's messages end in a newline and may hold several lines: keep the first. */
+static void first_line(char *errstr, size_t errstr_size, const char *msg) {
+    snprintf(errstr, errstr_size, "%s", msg && *msg ? msg : "unknown error");
+    char *nl = strchr(errstr, '\n');
+    if (nl) *nl = '\0';
+}
+
+static sa_db_conn_t *pg_connect(const char *target, int *why, char *errstr, size_t errstr_size) {
+    sa_db_conn_t *conn = sa_new(sa_db_conn_t);
+    conn->pg = PQconnectdb(target);
+    if (!conn->pg || PQstatus(conn->pg) != CONNECTION_OK) {
+        first_line(errstr, errstr_size, conn->pg ? PQerrorMessage(conn->pg) : "out of memory");
+        *why = SA_DB_E_UNREACHABLE;
+        pg_close(conn);
+        return NULL;
+    }
+    PQsetNoticeProcessor(conn->pg, quiet, NULL);
+    return conn;
+}
+
+static int result_code(PGresult *res, sa_db_conn_t *conn, char *errstr, size_t errstr_size) {
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return SA_DB_Q_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    first_line(errstr, errstr_size, res ? PQresultErrorMessage(res) : PQerrorMessage(conn->pg));
+    if (state && (!strcmp(state, "40P01") || !strcmp(state, "40001") || !strcmp(state, "55P03")))
+        return SA_DB_Q_RETRY;
+    return SA_DB_Q_ERR;
+}
+
+static int pg_exec(sa_db_conn_t *conn, const char *sql, char *errstr, size_t errstr_size) {
+    PGresult *res = PQexec(conn->pg, sql);
+    int rc = result_code(res, conn, errstr, errstr_size);
+    PQclear(res);
+    return rc;
+}
+
+static const char *prepared(sa_db_conn_t *conn, const char *sql, char *errstr, size_t errstr_size) {
+    for (int i = 0; i < conn->n_cache; i++)
+        if (conn->cache[i].sql == sql) return conn->cache[i].name;
+    if (conn->n_cache == STMT_CACHE) { /* full: forget the oldest (the server keeps it; harmless) */
+        memmove(conn->cache, conn->cache + 1, (STMT_CACHE - 1) * sizeof(stmt_slot_t));
+        conn->n_cache--;
+    }
+    stmt_slot_t *slot = &conn->cache[conn->n_cache];
+    snprintf(slot->name, sizeof(slot->name), "s%d", conn->next_name++);
+    PGresult *res = PQprepare(conn->pg, slot->name, sql, 0, NULL);
+    int rc = result_code(res, conn, errstr, errstr_size);
+    PQclear(res);
+    if (rc != SA_DB_Q_OK) return NULL;
+    slot->sql = sql;
+    conn->n_cache++;
+    return slot->name;
+}
+
+static int pg_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams, sa_db_row_fn fn,
+                    void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
+    if (nparams > MAX_PARAMS) {
+        snprintf(errstr, errstr_size, "too many parameters (%d)", nparams);
+        return SA_DB_Q_ERR;
+    }
+    const char *name = prepared(conn, sql, errstr, errstr_size);
+    if (!name) return PQstatus(conn->pg) == CONNECTION_OK ? SA_DB_Q_ERR : SA_DB_Q_ERR;
+    const char *values[MAX_PARAMS];
+    char ints[MAX_PARAMS][24];
+    for (int i = 0; i < nparams; i++) {
+        switch (params[i].type) {
+        case SA_DB_V_NULL: values[i] = NULL; break;
+        case SA_DB_V_INT:
+            snprintf(ints[i], sizeof(ints[i]), "%lld", (long long)params[i].i);
+            values[i] = ints[i];
+            break;
+        case SA_DB_V_TEXT: values[i] = params[i].s; break;
+        }
+    }
+    PGresult *res = PQexecPrepared(conn->pg, name, nparams, values, NULL, NULL, 0);
+    int rc = result_code(res, conn, errstr, errstr_size);
+    if (rc == SA_DB_Q_OK) {
+        int rows = PQntuples(res), ncols = PQnfields(res);
+        if (ncols > 32) ncols = 32;
+        for (int r = 0; fn && r < rows; r++) {
+            const char *cols[32];
+            for (int c = 0; c < ncols; c++) cols[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+            if (fn(opaque, ncols, cols)) break;
+        }
+        if (changes) {
+            const char *t = PQcmdTuples(res);
+            *changes = t && *t ? strtoll(t, NULL, 10) : 0;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int pg_alive(sa_db_conn_t *conn) {
+    return conn && PQstatus(conn->pg) == CONNECTION_OK && PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
+}
+
+static const char *const migrations[] = {
+    /* 1: as db_sqlite.c's, in PostgreSQL: identity seq, a generated tsvector ('simple': no
+     * stemming, so Russian and English words both match as written) with a GIN index, and the
+     * counters spread over 16 shards per state. */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE posts("
+    " seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+    " id TEXT COLLATE \"C\" NOT NULL UNIQUE," /* ULIDs sort by time in byte order, whatever the locale */
+    " idempotency_key TEXT UNIQUE,"
+    " title TEXT NOT NULL, content TEXT NOT NULL, author TEXT NOT NULL, lang TEXT NOT NULL,"
+    " submitted_at TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " reserved_ms BIGINT NOT NULL,"
+    " lease_ms BIGINT NOT NULL DEFAULT 0,"
+    " score INTEGER, reasons TEXT, metrics TEXT, processed_at TEXT, worker TEXT,"
+    " result TEXT, processed_ms BIGINT,"
+    " flags INTEGER NOT NULL DEFAULT 0,"
+    " tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || content || ' ' || author)) STORED);"
+    "CREATE INDEX posts_pending ON posts(reserved_ms) WHERE state = 'pending';"
+    "CREATE INDEX posts_unfinished ON posts(processed_ms) WHERE result IS NOT NULL AND flags <> 3;"
+    "CREATE INDEX posts_tsv ON posts USING GIN(tsv);"
+    "CREATE TABLE consumer_offsets(grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL,"
+    " next_offset BIGINT NOT NULL, PRIMARY KEY(grp, topic, part));"
+    "CREATE TABLE post_counts(state TEXT NOT NULL, shard INTEGER NOT NULL, n BIGINT NOT NULL,"
+    " PRIMARY KEY(state, shard));"
+    "INSERT INTO post_counts SELECT s, g, 0 FROM unnest(ARRAY['pending','queued','published','review',"
+    " 'rejected']) s, generate_series(0, 15) g;"
+    "CREATE FUNCTION posts_count() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    " DECLARE sh INTEGER := floor(random() * 16)::INTEGER; BEGIN"
+    " IF TG_OP IN ('DELETE', 'UPDATE') THEN"
+    "  UPDATE post_counts SET n = n - 1 WHERE state = OLD.state AND shard = sh; END IF;"
+    " IF TG_OP IN ('INSERT', 'UPDATE') THEN"
+    "  UPDATE post_counts SET n = n + 1 WHERE state = NEW.state AND shard = sh; END IF;"
+    " RETURN NULL; END $f$;"
+    "CREATE TRIGGER posts_count_ins AFTER INSERT OR DELETE ON posts FOR EACH ROW EXECUTE FUNCTION posts_count();"
+    "CREATE TRIGGER posts_count_upd AFTER UPDATE OF state ON posts FOR EACH ROW"
+    " WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION posts_count();",
+};
+
+const sa_db_backend_t sa_db_pg = {
+    .name = "postgresql",
+    .connect = pg_connect,
+    .close = pg_close,
+    .exec = pg_exec,
+    .query = pg_query,
+    .alive = pg_alive,
+    .begin_sql = "BEGIN",
+    .lock_sql = "SELECT pg_advisory_xact_lock(7261737361)", /* "samsa": one migrator at a time */
+    .meta_exists_sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                       " AND table_name = 'meta'",
+    .migrations = migrations,
+    .n_migrations = (int)(sizeof(migrations) / sizeof(migrations[0])),
+    .search_sql = "SELECT id, title, content, author, lang, submitted_at, state, score, reasons, metrics,"
+                  " processed_at, worker, seq FROM posts WHERE tsv @@ plainto_tsquery('simple', $1) AND seq <"
+                  " COALESCE((SELECT seq FROM posts WHERE id = $2), 9223372036854775807) AND state <> 'pending'"
+                  " ORDER BY seq DESC LIMIT CAST($3 AS BIGINT)",
+    .quote_terms = NULL, /* plainto_tsquery takes plain words; no syntax to escape */
+};
