@@ -26,6 +26,7 @@ typedef struct up_conf_s {
     char *data_dir;  /* broker data and the results log live below it */
     char *listen;    /* broker address */
     char *http;      /* web address */
+    char *db;        /* the store's URL; "" = sqlite:DATA_DIR/blog.db */
     int64_t work_ms; /* simulated heavy step of the worker */
     char *log_level;
     char *debug;
@@ -33,11 +34,13 @@ typedef struct up_conf_s {
 
 static const sa_cfg_opt_t up_opts[] = {
     {NULL, "data-dir", 'd', SA_CFG_STR, offsetof(up_conf_t, data_dir), 0, 0, "samsa-data", "DIR",
-     "data directory: broker logs in DIR/broker, results log DIR/results.jsonl"},
+     "data directory: broker logs in DIR/broker, store DIR/blog.db, results log DIR/results.jsonl"},
     {NULL, "listen", 'l', SA_CFG_STR, offsetof(up_conf_t, listen), 0, 0, "127.0.0.1:9092", "HOST:PORT",
      "broker address"},
     {NULL, "http", 0, SA_CFG_STR, offsetof(up_conf_t, http), 0, 0, "127.0.0.1:8080", "HOST:PORT",
      "web server address"},
+    {NULL, "db", 0, SA_CFG_STR, offsetof(up_conf_t, db), 0, 0, "", "URL",
+     "the blog's store for web and worker (default sqlite:DIR/blog.db; or postgresql://...)"},
     {NULL, "work-ms", 0, SA_CFG_MS, offsetof(up_conf_t, work_ms), 0, 3600000, "1000", "MS",
      "simulated heavy processing per post in the worker"},
     {NULL, "log-level", 0, SA_CFG_STR, offsetof(up_conf_t, log_level), 0, 0, "info", "LEVEL",
@@ -158,12 +161,16 @@ static int run_up(int argc, char **argv) {
         sa_log_error("up", "cannot create data directory %s: %s", conf.data_dir, strerror(errno));
         goto out;
     }
-    char broker_dir[4096], results[4096], work_ms[32];
+    char broker_dir[4096], results[4096], db_url[4200], work_ms[32];
     if ((size_t)snprintf(results, sizeof(results), "%s/results.jsonl", conf.data_dir) >= sizeof(results)) {
         sa_log_error("up", "--data-dir is too long (%zu bytes)", strlen(conf.data_dir));
         goto out;
     }
     snprintf(broker_dir, sizeof(broker_dir), "%s/broker", conf.data_dir); /* shorter: fits */
+    if (*conf.db)
+        snprintf(db_url, sizeof(db_url), "%s", conf.db);
+    else
+        snprintf(db_url, sizeof(db_url), "sqlite:%s/blog.db", conf.data_dir);
     snprintf(work_ms, sizeof(work_ms), "%lld", (long long)conf.work_ms);
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -175,9 +182,9 @@ static int run_up(int argc, char **argv) {
     if (spawn(PART_BROKER, broker_argv) < 0 || wait_listening(PART_BROKER, conf.listen, 15000)) goto stop;
     char *worker_argv[] = {"samsa",   "worker",        "-b",    conf.listen,   "--work-ms",
                            work_ms,   "--results-log", results, "--log-level", conf.log_level,
-                           "--debug", conf.debug,      NULL};
+                           "--debug", conf.debug,      "--db",  db_url,        NULL};
     char *web_argv[] = {"samsa",       "web",          "-b",      conf.listen, "--http", conf.http,
-                        "--log-level", conf.log_level, "--debug", conf.debug,  NULL};
+                        "--log-level", conf.log_level, "--debug", conf.debug,  "--db",   db_url, NULL};
     if (spawn(PART_WORKER, worker_argv) < 0 || spawn(PART_WEB, web_argv) < 0 ||
         wait_listening(PART_WEB, conf.http, 15000))
         goto stop;

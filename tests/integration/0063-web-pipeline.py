@@ -6,13 +6,13 @@ import os
 import shutil
 import tempfile
 
-from web_env import Proc, Sse, Web, check, cluster, finish, wait_until
+from web_env import DB, Proc, Sse, Web, check, cluster, finish, wait_until
 
 
 def main():
     results = tempfile.mkdtemp(prefix="samsa-0063-")
     with cluster() as b:
-        worker = Proc(["worker", "-b", b, "--results-log", os.path.join(results, "results.jsonl"),
+        worker = Proc(["worker", "-b", b, "--db", DB, "--results-log", os.path.join(results, "results.jsonl"),
                        "--work-ms", "0"]).start()
         web = Web(b).start()
         sse = Sse(web.port)

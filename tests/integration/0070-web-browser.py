@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import tempfile
 
-from web_env import Proc, Web, check, cluster, finish, scaled
+from web_env import DB, Proc, Web, check, cluster, finish, scaled
 
 E2E = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e")
 
@@ -24,7 +24,7 @@ def main():
     results = tempfile.mkdtemp(prefix="samsa-0070-")
     with cluster() as b:
         # the simulated heavy step makes the verdict come well after the page has loaded
-        worker = Proc(["worker", "-b", b, "--results-log", os.path.join(results, "results.jsonl"),
+        worker = Proc(["worker", "-b", b, "--db", DB, "--results-log", os.path.join(results, "results.jsonl"),
                        "--work-ms", "1500"]).start()
         web = Web(b).start()
         try:

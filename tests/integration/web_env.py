@@ -9,8 +9,10 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -19,6 +21,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import EXTERNAL, SAMSA, Broker, Proc, cluster, free_port, port_open, scaled, wait_until  # noqa: E402,F401
 
 FAILED = []
+
+# The store of this test's web servers and workers (one machine: one SQLite file, shared).
+STORE_DIR = tempfile.mkdtemp(prefix="samsa-web-store-")
+DB = f"sqlite:{STORE_DIR}/blog.db"
 
 
 def check(cond, what):
@@ -30,6 +36,7 @@ def check(cond, what):
 
 
 def finish():
+    shutil.rmtree(STORE_DIR, ignore_errors=True)
     if FAILED:
         print(f"{len(FAILED)} check(s) failed:\n  " + "\n  ".join(FAILED))
         sys.exit(1)
@@ -47,11 +54,11 @@ def topics():
 class Web(Proc):
     """`samsa web` on a free port against @bootstrap."""
 
-    def __init__(self, bootstrap, ops="blog_operations", results="blog_results", extra=(), port=None):
+    def __init__(self, bootstrap, ops="blog_operations", results="blog_results", extra=(), port=None, db=None):
         self.port = port or free_port()
         self.addr = f"127.0.0.1:{self.port}"
         super().__init__(["web", "-b", bootstrap, "--http", self.addr, "--topic", ops,
-                          "--results-topic", results] + list(extra))
+                          "--results-topic", results, "--db", db or DB] + list(extra))
 
     def start(self, healthy=True):
         super().start()

@@ -45,6 +45,7 @@ typedef struct wt_broker_s {
     rd_kafka_mock_cluster_t *mock; /* NULL with a real broker */
     char bootstrap[256];
     char dir[512];                                    /* temp dir for results logs */
+    char db_url[600];                                 /* the workers' store: sqlite:DIR/blog.db */
     char ops[96], results[96], errors[96], group[96]; /* topic and group names of this run */
 } wt_broker_t;
 
@@ -82,6 +83,7 @@ static void wt_external_start(wt_broker_t *b, const char *bootstrap) {
 static __attribute__((unused)) void wt_broker_start(wt_broker_t *b) {
     memset(b, 0, sizeof(*b));
     if (th_mkdtemp(b->dir, sizeof(b->dir), "samsa-worker-test") != 0) WT_FAIL("mkdtemp");
+    snprintf(b->db_url, sizeof(b->db_url), "sqlite:%s/blog.db", b->dir);
     snprintf(b->ops, sizeof(b->ops), "blog_operations");
     snprintf(b->results, sizeof(b->results), "blog_results");
     snprintf(b->errors, sizeof(b->errors), "blog_errors");
@@ -153,8 +155,10 @@ static __attribute__((unused)) pid_t wt_worker_start(const wt_broker_t *b, const
                             "--errors-topic",
                             b->errors,
                             "--group",
-                            b->group};
-    size_t n = 19;
+                            b->group,
+                            "--db",
+                            b->db_url};
+    size_t n = 21;
     for (size_t i = 0; extra && extra[i] && n < 38; i++) argv[n++] = extra[i];
     argv[n] = NULL;
     /* Not th_spawn: the worker must die with the test (PR_SET_PDEATHSIG) even when CTest kills

@@ -197,11 +197,12 @@ json_t *sa_db_unfinished(sa_db_t *db, int64_t older_than_ms, const char *worker,
 /* ---- import of a data dir whose posts live only in the topics ---------------------------------- */
 
 /**
- * Insert blog_operations records (@p is_result 0) or blog_results lines (1) as they were before
- * the store existed: posts keep their first version, a verdict goes to a post without one and is
- * marked logged and published (it is in the old results log and topic). Idempotent.
+ * Insert blog_operations records (@p is_result 0) or blog_results lines (1) that the store does
+ * not have: posts keep their first version, a verdict goes to a post without one, with @p flags
+ * (SA_DB_F_*: an old data dir's verdicts are in its results log and topic already). Idempotent.
  * @returns 0 or -1.
  */
-int sa_db_import(sa_db_t *db, json_t *const *recs, size_t n, int is_result, char *errstr, size_t errstr_size);
+int sa_db_import(sa_db_t *db, json_t *const *recs, size_t n, int is_result, int flags, char *errstr,
+                 size_t errstr_size);
 
 #endif

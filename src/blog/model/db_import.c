@@ -79,7 +79,8 @@ static long import_topic(sa_db_t *db, rd_kafka_t *rk, const char *topic, int is_
         }
         rd_kafka_message_destroy(m);
         if (n == BATCH || (open == 0 && n)) {
-            if (sa_db_import(db, batch, n, is_result, errstr, errstr_size)) total = -1;
+            if (sa_db_import(db, batch, n, is_result, SA_DB_F_LOGGED | SA_DB_F_PUBLISHED, errstr, errstr_size))
+                total = -1;
             for (size_t i = 0; i < n; i++) json_decref(batch[i]);
             if (total < 0) break;
             total += (long)n;

@@ -465,6 +465,7 @@ typedef struct import_tx_s {
     json_t *const *recs;
     size_t n;
     int is_result;
+    int flags;
 } import_tx_t;
 
 static int import_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, size_t errstr_size) {
@@ -478,8 +479,7 @@ static int import_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr,
             char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(10));
             int won;
             stored_t s;
-            rc = store_verdict(db, conn, id, r, line, 0, SA_DB_F_LOGGED | SA_DB_F_PUBLISHED, &won, &s, errstr,
-                               errstr_size);
+            rc = store_verdict(db, conn, id, r, line, 0, tx->flags, &won, &s, errstr, errstr_size);
             free(s.line);
             free(line);
         } else {
@@ -510,7 +510,8 @@ static int import_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr,
     return SA_DB_Q_OK;
 }
 
-int sa_db_import(sa_db_t *db, json_t *const *recs, size_t n, int is_result, char *errstr, size_t errstr_size) {
-    import_tx_t tx = {recs, n, is_result};
+int sa_db_import(sa_db_t *db, json_t *const *recs, size_t n, int is_result, int flags, char *errstr,
+                 size_t errstr_size) {
+    import_tx_t tx = {recs, n, is_result, flags};
     return sa_db_tx(db, import_body, &tx, errstr, errstr_size);
 }

@@ -1,7 +1,8 @@
 /*
  * topics_ensure.c - CreateTopics for the blog's topics, with a Metadata fallback.
  *
- * One CreateTopics request carries every topic; each result is judged on its own:
+ * One CreateTopics request carries every topic (retention.ms=-1: posts never expire from the
+ * topics either, though the blog no longer depends on it); each result is judged on its own:
  * NO_ERROR and TOPIC_ALREADY_EXISTS are success, anything else fails the call with the first
  * error named. A broker without CreateTopics (librdkafka reports that as the request-level
  * error _UNSUPPORTED_FEATURE, or UNSUPPORTED_VERSION) makes us fall back to asking Metadata for
@@ -81,6 +82,9 @@ int sa_topics_ensure(rd_kafka_t *rk, const sa_topic_spec_t *specs, size_t n, int
             snprintf(errstr, errstr_size, "topic %s: %s", specs[i].name, why);
             goto out;
         }
+        /* the store is the blog's system of record: the topics are its queue, and keeping every
+         * record costs only disk (an old data dir is imported from them once, db_import.h) */
+        rd_kafka_NewTopic_set_config(newt[nnew], "retention.ms", "-1");
         nnew++;
     }
     rd_kafka_CreateTopics(rk, newt, nnew, options, queue);

@@ -81,9 +81,14 @@ static void assign_new(sa_web_kafka_t *k) {
         for (int w = 0; w < 2; w++) {
             if (strcmp(md->topics[t].topic, topics[w]) || md->topics[t].err) continue;
             int cnt = SA_MIN(md->topics[t].partition_cnt, MAX_PARTS);
-            for (int p = k->assigned[w]; p < cnt; p++)
+            for (int p = k->assigned[w]; p < cnt; p++) {
+                /* the end as of now, not RD_KAFKA_OFFSET_END (resolved later by the fetcher, so a
+                 * record produced meanwhile would be skipped) */
+                int64_t lo = 0, hi = RD_KAFKA_OFFSET_END;
+                if (!k->started[w]) rd_kafka_query_watermark_offsets(k->consumer, topics[w], p, &lo, &hi, 2000);
                 rd_kafka_topic_partition_list_add(add, topics[w], p)->offset =
-                    k->started[w] ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+                    k->started[w] ? RD_KAFKA_OFFSET_BEGINNING : hi;
+            }
             if (cnt > k->assigned[w]) k->assigned[w] = cnt;
             if (cnt > 0) k->started[w] = 1;
         }
@@ -114,7 +119,7 @@ static void apply(sa_web_kafka_t *k, const rd_kafka_message_t *msg) {
 
 static void *tail_main(void *arg) {
     sa_web_kafka_t *k = arg;
-    int64_t next_check = 0;
+    int64_t next_check = sa_mono_ms() + 500;
     while (atomic_load(&k->run)) {
         if (sa_mono_ms() >= next_check) {
             assign_new(k);
@@ -260,6 +265,9 @@ sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, 
     }
     rd_kafka_poll_set_consumer(k->consumer);
 
+    /* the tail's first assignment before anything is served: no record made after the server
+     * answers can fall before the tail's starting point */
+    assign_new(k);
     if (pthread_create(&k->poller, NULL, poller_main, k)) goto err_thread;
     k->threads++;
     if (pthread_create(&k->tail, NULL, tail_main, k)) goto err_thread;

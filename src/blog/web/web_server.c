@@ -135,6 +135,17 @@ static void on_record(void *opaque, int is_op, const json_t *value) {
     char errstr[256];
     if (sa_db_post_get(srv->db, id, &post, errstr, sizeof(errstr)) < 0)
         sa_log_debug(SA_DBG_HTTP, "web", "live event for %s: %s", id, errstr);
+    const char *status = json_string_value(json_object_get(post, "status"));
+    if (!is_op && (!status || !strcmp(status, "queued"))) {
+        /* a verdict the store lacks: not from samsa's worker (it stores before it publishes), so
+         * another producer's. It is kept (first verdict wins) and left for a worker to log. */
+        json_t *recs[1] = {(json_t *)value};
+        if (sa_db_import(srv->db, recs, 1, 1, SA_DB_F_PUBLISHED, errstr, sizeof(errstr)))
+            sa_log_warn("web", "store: %s", errstr);
+        json_decref(post);
+        post = NULL;
+        sa_db_post_get(srv->db, id, &post, errstr, sizeof(errstr));
+    }
     if (!post && is_op) { /* still pending in the store (its ack is on the way): the record says it all */
         static const char *const fields[] = {"title", "content", "author", "lang", "submitted_at"};
         post = json_pack("{s:s, s:s, s:n, s:[]}", "id", id, "status", "queued", "score", "reasons");

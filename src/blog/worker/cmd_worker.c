@@ -27,6 +27,8 @@ static const sa_cfg_opt_t worker_opts[] = {
      "blog_errors", "TOPIC", "dead-letter topic for records the worker cannot process"},
     {"results.log", "results-log", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, results_log), 0, 0,
      "samsa-data/results.jsonl", "PATH", "JSON Lines results log, each post exactly once (fdatasync'd)"},
+    {"db", "db", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, db), 0, 0, "sqlite:samsa-data/blog.db", "URL",
+     "the blog's store: sqlite:PATH (shared with samsa web on one machine) or postgresql://..."},
     {"work.ms", "work-ms", 0, SA_CFG_MS, offsetof(sa_worker_conf_t, work_ms), 0, 3600000, "0", "MS",
      "simulated heavy processing per post (samsa up uses 1000)"},
     {"partitions", "partitions", 'p', SA_CFG_INT, offsetof(sa_worker_conf_t, partitions), 1, 10000, "3", "N",
@@ -47,10 +49,12 @@ static const sa_cfg_opt_t worker_opts[] = {
 
 static const sa_cfg_cmd_t worker_spec = {
     "worker",
-    "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [--group G] [--results-log PATH] [--work-ms N] [OPTIONS]",
-    "Score blog posts from blog_operations in consumer group blog_group: append each result once to the "
-    "results log (fdatasync'd), publish it to blog_results, then commit the offset. Records that are not "
-    "valid posts go to blog_errors. Ctrl-C/SIGTERM finishes the current post, commits and leaves the group.",
+    "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [--group G] [--db URL] [--results-log PATH] [--work-ms N] "
+    "[OPTIONS]",
+    "Score blog posts from blog_operations in consumer group blog_group: store each verdict with the consumed "
+    "offsets in one transaction (--db), append it once to the results log (fdatasync'd), publish it to "
+    "blog_results. Records that are not valid posts go to blog_errors. Ctrl-C/SIGTERM finishes the current "
+    "post, commits and leaves the group. Exit status 3: the store cannot be opened.",
     worker_opts, "example:\n  samsa worker -b 127.0.0.1:19092 --results-log /tmp/results.jsonl --work-ms 0"};
 
 static volatile sig_atomic_t stop;

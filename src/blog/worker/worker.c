@@ -7,8 +7,10 @@
  *
  * Rebalances: the rebalance callback only runs while a batch is being *filled* (no post of it is
  * processed yet). On a revoke it drops the batch's records of the revoked partitions: their new
- * owner starts from our last commit, which covers everything we processed, so nothing is done
- * twice by two members and nothing is skipped.
+ * owner starts from the offsets in the store, which cover everything we processed. On an assign
+ * it seeks each partition to the store's offset (Kafka's committed offset when the store has
+ * none: a data dir from before the store), so a worker resumes exactly where its last
+ * transaction left off.
  */
 #include "blog/worker/worker.h"
 
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blog/model/db.h"
 #include "blog/worker/results_log.h"
 #include "blog/worker/score.h"
 #include "blog/model/topics_ensure.h"
@@ -32,11 +35,13 @@
 #define DEAD_LETTER_EMBED (128u << 10) /* bytes of an original value kept in a dead letter */
 #define RETRY_PAUSE_MS    1000         /* after a failed produce or log write */
 #define DR_PENDING        (-100000)    /* delivery status not known yet */
+#define RECONCILE_MS      5000         /* how often verdicts left unlogged/unpublished are looked for */
+#define STALE_MS          10000        /* ... and how old another worker's must be to be taken */
 
 typedef enum action_e {
     ACT_NONE,   /* not processed (stop came first) */
-    ACT_NEW,    /* scored now, line appended to the log */
-    ACT_REPLAY, /* already in the log: re-publish the stored line */
+    ACT_NEW,    /* scored now: its verdict goes to the store, the log and the topic */
+    ACT_REPLAY, /* the store has its verdict: log it if it is not yet, publish it again */
     ACT_DEAD,   /* poison: dead letter */
 } action_t;
 
@@ -45,6 +50,8 @@ typedef struct item_s {
     action_t act;
     char *id;         /* owned post id (NEW, REPLAY) */
     char *out;        /* owned JSON to produce (result line or dead letter) */
+    json_t *result;   /* owned: the result line as JSON (NEW) */
+    int flags;        /* SA_DB_F_* of the stored verdict (REPLAY) */
     char verdict[16]; /* for the log line */
     int score;
     rd_kafka_resp_err_t dr; /* delivery report, DR_PENDING until it comes */
@@ -55,6 +62,8 @@ typedef struct worker_s {
     char worker_id[256];
     rd_kafka_t *consumer, *producer;
     sa_results_log_t *log;
+    sa_db_t *db;
+    int64_t next_reconcile_ms;
     sa_simhash_ring_t *ring;
     item_t *batch; /* BATCH_MAX items */
     size_t nbatch, batch_max;
@@ -78,6 +87,7 @@ static void item_clear(item_t *it) {
     if (it->msg) rd_kafka_message_destroy(it->msg);
     free(it->id);
     free(it->out);
+    json_decref(it->result);
     memset(it, 0, sizeof(*it));
 }
 
@@ -113,6 +123,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     rd_kafka_error_t *error = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_partitions("assigned", parts);
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t next;
+            char errstr[256];
+            int found = sa_db_offset_get(w->db, w->conf->group, parts->elems[i].topic, parts->elems[i].partition,
+                                         &next, errstr, sizeof(errstr));
+            if (found > 0)
+                parts->elems[i].offset = next;
+            else if (found < 0) /* Kafka's committed offset then: the store dedupes what it has */
+                sa_log_warn("worker", "store: %s", errstr);
+        }
         if (cooperative)
             error = rd_kafka_incremental_assign(rk, parts);
         else
@@ -192,27 +212,11 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
         return;
     }
     it->id = sa_strdup(post->id);
+    it->result = json_incref(obj);
     it->act = ACT_NEW;
     it->score = score.score;
     snprintf(it->verdict, sizeof(it->verdict), "%s", sa_verdict_name(score.verdict));
     if (score.simhash) sa_simhash_ring_add(w->ring, post->id, score.simhash);
-}
-
-/* Under the log lock: append the new results, unless the post reached the log meanwhile (an
- * earlier record of this batch with the same id, or another worker sharing the file): then it
- * is only re-published, like any post found in the log. */
-static void append_results(worker_t *w, size_t done) {
-    for (size_t i = 0; i < done; i++) {
-        item_t *it = &w->batch[i];
-        if (it->act != ACT_NEW) continue;
-        if (sa_results_log_has(w->log, it->id)) {
-            it->act = ACT_REPLAY;
-            free(it->out);
-            it->out = NULL;
-            continue;
-        }
-        sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
-    }
 }
 
 static void process_record(worker_t *w, item_t *it) {
@@ -225,11 +229,17 @@ static void process_record(worker_t *w, item_t *it) {
         make_dead_letter(w, it, sa_post_status_code(st), detail);
         return;
     }
-    if (sa_results_log_has(w->log, post.id)) {
+    /* a post the store has a verdict for is not scored again (replayed below) */
+    sa_db_verdict_t v = {.id = post.id};
+    char errstr[256];
+    if (sa_db_verdicts_find(w->db, &v, 1, errstr, sizeof(errstr)) == 0 && v.stored) {
         it->act = ACT_REPLAY;
         it->id = sa_strdup(post.id);
+        it->out = v.stored;
+        it->flags = v.flags;
         snprintf(it->verdict, sizeof(it->verdict), "%s", "already-done");
     } else {
+        free(v.stored);
         process_post(w, it, &post);
     }
     sa_post_clear(&post);
@@ -278,36 +288,113 @@ static int produce_item(worker_t *w, item_t *it) {
     }
 }
 
-/* Steps 4 and 5 of worker.h. @returns 0, or -1 when the batch must be retried. */
-static int publish_and_commit(worker_t *w, size_t done) {
+/* Produce the dead letters (@p dead 1) or the results not yet published (0) of @p items and wait
+ * for every delivery report. @returns 0, or -1 if any failed. */
+static int publish(worker_t *w, item_t *items, size_t n, int dead) {
     int failed = 0;
-    for (size_t i = 0; i < done; i++) {
-        item_t *it = &w->batch[i];
-        if (it->act == ACT_REPLAY) {
-            it->out = sa_results_log_get(w->log, it->id, NULL);
-            if (!it->out) { /* the log said it has it; an I/O error now must not lose it */
-                failed = 1;
-                continue;
-            }
-        }
-        if (produce_item(w, it)) failed = 1;
+    for (size_t i = 0; i < n; i++) {
+        item_t *it = &items[i];
+        int want = dead ? it->act == ACT_DEAD
+                        : it->act == ACT_NEW || (it->act == ACT_REPLAY && !(it->flags & SA_DB_F_PUBLISHED));
+        if (want && it->out && produce_item(w, it)) failed = 1;
     }
     /* flush() serves the delivery reports; it returns when every one has come. */
     while (rd_kafka_outq_len(w->producer) > 0) {
         rd_kafka_flush(w->producer, 1000);
         if (rd_kafka_fatal_error(w->producer, NULL, 0)) break;
     }
-    for (size_t i = 0; i < done; i++) {
-        item_t *it = &w->batch[i];
+    for (size_t i = 0; i < n; i++) {
+        item_t *it = &items[i];
         if (it->dr == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-        if (it->dr != DR_PENDING && it->out)
+        if (it->dr != DR_PENDING)
             sa_log_error("worker", "delivery to %s failed: %s",
                          it->act == ACT_DEAD ? w->conf->errors_topic : w->conf->results_topic,
                          rd_kafka_err2str(it->dr));
         failed = 1;
     }
-    if (failed) return -1;
+    return failed ? -1 : 0;
+}
 
+/* Set @p flag in the store on the items of @p act that do not have it yet. */
+static void mark(worker_t *w, item_t *items, size_t n, int flag) {
+    const char **ids = sa_calloc(n ? n : 1, sizeof(*ids));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((items[i].act == ACT_NEW || items[i].act == ACT_REPLAY) && !(items[i].flags & flag)) {
+            ids[k++] = items[i].id;
+            items[i].flags |= flag;
+        }
+    char errstr[256];
+    if (sa_db_mark(w->db, ids, k, flag, errstr, sizeof(errstr)))
+        /* not lost: the reconciliation finds the verdict again, and the log's index and the web's
+         * dedupe by id keep a second pass harmless */
+        sa_log_warn("worker", "store: %s", errstr);
+    free(ids);
+}
+
+/* Step 3: one transaction with every new verdict and the batch's offsets. A verdict another
+ * worker stored first turns the item into a replay of the stored one. @returns 0 or -1. */
+static int store_verdicts(worker_t *w, size_t done) {
+    sa_db_verdict_t *v = sa_calloc(done ? done : 1, sizeof(*v));
+    sa_db_offset_t *offs = sa_calloc(done ? done : 1, sizeof(*offs));
+    size_t nv = 0, no = 0;
+    int64_t now = sa_wall_ms();
+    for (size_t i = 0; i < done; i++) {
+        item_t *it = &w->batch[i];
+        if (it->act == ACT_NEW) v[nv++] = (sa_db_verdict_t){.id = it->id, .result = it->result, .line = it->out,
+                                                            .now_ms = now};
+        const rd_kafka_message_t *m = it->msg;
+        size_t k = 0;
+        while (k < no && !(offs[k].partition == m->partition && !strcmp(offs[k].topic, rd_kafka_topic_name(m->rkt))))
+            k++;
+        if (k == no) offs[no++] = (sa_db_offset_t){rd_kafka_topic_name(m->rkt), m->partition, 0};
+        if (m->offset + 1 > offs[k].next) offs[k].next = m->offset + 1;
+    }
+    char errstr[512];
+    int rc = sa_db_verdicts_commit(w->db, w->conf->group, v, nv, offs, no, errstr, sizeof(errstr));
+    if (rc) sa_log_error("worker", "store: %s", errstr);
+    for (size_t i = 0, j = 0; rc == 0 && i < done; i++) {
+        item_t *it = &w->batch[i];
+        if (it->act != ACT_NEW) continue;
+        sa_db_verdict_t *d = &v[j++];
+        if (d->won) continue;
+        it->act = ACT_REPLAY; /* another worker's verdict was first: that one is the post's */
+        free(it->out);
+        it->out = d->stored;
+        d->stored = NULL;
+        it->flags = d->flags;
+        snprintf(it->verdict, sizeof(it->verdict), "%s", "already-done");
+    }
+    for (size_t j = 0; j < nv; j++) free(v[j].stored);
+    free(v);
+    free(offs);
+    return rc;
+}
+
+/* Step 4: append the verdicts not yet in the results log (fdatasync'd), then mark them logged.
+ * The log's own index (has) keeps a line that reached it before a crash from a second copy. */
+static int append_log(worker_t *w, item_t *items, size_t n) {
+    char errstr[512];
+    if (sa_results_log_lock(w->log, errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("worker", "results log: %s", errstr);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        item_t *it = &items[i];
+        if ((it->act != ACT_NEW && it->act != ACT_REPLAY) || (it->flags & SA_DB_F_LOGGED) || !it->out) continue;
+        if (!sa_results_log_has(w->log, it->id)) sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
+    }
+    if (sa_results_log_commit(w->log, errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("worker", "results log: %s", errstr);
+        return -1;
+    }
+    mark(w, items, n, SA_DB_F_LOGGED);
+    return 0;
+}
+
+/* Step 6: commit the batch's offsets to Kafka too, so `samsa groups` and the web's lag see them
+ * (the store's offsets are the ones the worker resumes from). */
+static void commit_kafka(worker_t *w, size_t done) {
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)done);
     for (size_t i = 0; i < done; i++) {
         rd_kafka_message_t *m = w->batch[i].msg;
@@ -317,15 +404,8 @@ static int publish_and_commit(worker_t *w, size_t done) {
         if (m->offset + 1 > tp->offset) tp->offset = m->offset + 1;
     }
     rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, offsets, 0);
-    if (err)
-        /* Not fatal: the records come back (to us or the partition's next owner), are found in the
-         * results log and are only re-published. */
-        sa_log_warn("worker",
-                    "offset commit failed (%s); these records will be re-delivered and "
-                    "re-published, not re-logged",
-                    rd_kafka_err2str(err));
+    if (err) sa_log_warn("worker", "offset commit to Kafka failed (%s); the store has them", rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(offsets);
-    return 0;
 }
 
 static void log_done(worker_t *w, size_t done) {
@@ -336,7 +416,7 @@ static void log_done(worker_t *w, size_t done) {
             sa_log_info("worker", "post %s %s score=%d %s[%d]@%lld", it->id, it->verdict, it->score,
                         rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset);
         else if (it->act == ACT_REPLAY)
-            sa_log_info("worker", "post %s already in the results log: re-published %s[%d]@%lld", it->id,
+            sa_log_info("worker", "post %s already has its verdict: replayed %s[%d]@%lld", it->id,
                         rd_kafka_topic_name(m->rkt), m->partition, (long long)m->offset);
         w->processed += it->act == ACT_NEW;
         w->replayed += it->act == ACT_REPLAY;
@@ -346,37 +426,61 @@ static void log_done(worker_t *w, size_t done) {
 
 /* @returns 0, or -1 on a failure that was rewound (the caller pauses). */
 static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
-    char errstr[512];
     int rc = -1;
     size_t done = 0;
-    /* Score outside the file lock, so workers sharing one log do not wait for each other's
-     * heavy steps; the lock covers only the check-and-append. */
     for (; done < w->nbatch; done++) {
         if (*stop && done > 0) break; /* finish the current post, not the whole batch */
         process_record(w, &w->batch[done]);
     }
-    if (sa_results_log_lock(w->log, errstr, sizeof(errstr)) != SA_OK) {
-        sa_log_error("worker", "results log: %s", errstr);
-        rewind_batch(w);
-        goto out;
-    }
-    append_results(w, done);
-    if (sa_results_log_commit(w->log, errstr, sizeof(errstr)) != SA_OK) {
-        sa_log_error("worker", "results log: %s; retrying in %d ms", errstr, RETRY_PAUSE_MS);
-        rewind_batch(w);
-        goto out;
-    }
-    if (publish_and_commit(w, done)) {
-        sa_log_error("worker", "publishing failed; retrying the batch in %d ms", RETRY_PAUSE_MS);
-        rewind_batch(w);
-        goto out;
-    }
+    const char *what = "publishing dead letters";
+    if (publish(w, w->batch, done, 1)) goto fail;
+    what = "storing the verdicts";
+    if (store_verdicts(w, done)) goto fail;
+    what = "appending to the results log";
+    if (append_log(w, w->batch, done)) goto fail;
+    what = "publishing the results";
+    if (publish(w, w->batch, done, 0)) goto fail;
+    mark(w, w->batch, done, SA_DB_F_PUBLISHED);
+    commit_kafka(w, done);
     log_done(w, done);
     rc = 0;
+    goto out;
+fail:
+    /* the store has what was stored: the second pass replays it, scores nothing twice */
+    sa_log_error("worker", "%s failed; retrying the batch in %d ms", what, RETRY_PAUSE_MS);
+    rewind_batch(w);
 out:
     for (size_t i = 0; i < w->nbatch; i++) item_clear(&w->batch[i]);
     w->nbatch = 0;
     return rc;
+}
+
+/* Verdicts stored but not logged or not published: a worker died between its transaction and
+ * the log or the topic (its offsets are stored, so the records do not come back). Ours at any
+ * time, another worker's once it is older than STALE_MS (it may be finishing them right now). */
+static void reconcile(worker_t *w) {
+    char errstr[256];
+    json_t *rows = sa_db_unfinished(w->db, sa_wall_ms() - STALE_MS, w->worker_id, 500, errstr, sizeof(errstr));
+    if (!rows) {
+        sa_log_warn("worker", "store: %s", errstr);
+        return;
+    }
+    size_t n = json_array_size(rows);
+    item_t *items = n ? sa_calloc(n, sizeof(*items)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *r = json_array_get(rows, i);
+        items[i].act = ACT_REPLAY;
+        items[i].id = sa_strdup(json_string_value(json_object_get(r, "id")));
+        items[i].out = sa_strdup(json_string_value(json_object_get(r, "line")));
+        items[i].flags = (int)json_integer_value(json_object_get(r, "flags"));
+    }
+    if (n && append_log(w, items, n) == 0 && publish(w, items, n, 0) == 0) {
+        mark(w, items, n, SA_DB_F_PUBLISHED);
+        sa_log_info("worker", "finished %zu verdicts a stopped worker left unlogged or unpublished", n);
+    }
+    for (size_t i = 0; i < n; i++) item_clear(&items[i]);
+    free(items);
+    json_decref(rows);
 }
 
 /* Poll one batch: wait up to 200 ms for the first record, then take what is already there. */
@@ -441,6 +545,12 @@ static int start(worker_t *w) {
     w->batch_max = c->work_ms > 0 ? (size_t)SA_MAX(1, 1000 / c->work_ms) : BATCH_MAX;
     w->batch = sa_calloc(BATCH_MAX, sizeof(item_t));
     w->ring = sa_simhash_ring_new((size_t)c->recent);
+    sa_db_why_t why;
+    w->db = sa_db_open(c->db, &why, errstr, sizeof(errstr));
+    if (!w->db) {
+        sa_log_error("worker", "%s", errstr);
+        return SA_EXIT_STORE;
+    }
     if (sa_results_log_open(c->results_log, remember_line, w, &w->log, errstr, sizeof(errstr)) != SA_OK) {
         sa_log_error("worker", "results log: %s", errstr);
         return -1;
@@ -494,14 +604,23 @@ static void finish(worker_t *w) {
     free(w->batch);
     sa_results_log_close(w->log);
     sa_simhash_ring_free(w->ring);
+    sa_db_close(w->db);
 }
 
 int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop) {
     worker_t w = {.conf = conf};
     int rc = SA_EXIT_FAIL;
     char errstr[512];
-    if (start(&w)) goto out;
+    int started = start(&w);
+    if (started) {
+        if (started == SA_EXIT_STORE) rc = SA_EXIT_STORE;
+        goto out;
+    }
     while (!*stop) {
+        if (sa_mono_ms() >= w.next_reconcile_ms) {
+            reconcile(&w);
+            w.next_reconcile_ms = sa_mono_ms() + RECONCILE_MS;
+        }
         fill_batch(&w);
         if (rd_kafka_fatal_error(w.producer, errstr, sizeof(errstr)) ||
             rd_kafka_fatal_error(w.consumer, errstr, sizeof(errstr))) {
@@ -515,7 +634,7 @@ int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop) {
     }
     rc = SA_EXIT_OK;
 out:
-    sa_log_info("worker", "%s stopping: %llu posts scored, %llu re-published, %llu dead letters", w.worker_id,
+    sa_log_info("worker", "%s stopping: %llu posts scored, %llu replayed, %llu dead letters", w.worker_id,
                 (unsigned long long)w.processed, (unsigned long long)w.replayed, (unsigned long long)w.dead);
     finish(&w);
     return rc;

@@ -1,21 +1,26 @@
 /*
- * worker.h - the blog's scoring worker: blog_operations -> score -> results log -> blog_results.
+ * worker.h - the blog's scoring worker: blog_operations -> score -> store -> results log ->
+ * blog_results.
  *
  * Per batch of records polled from the consumer group (one record per batch when --work-ms > 0
  * makes posts slow, up to 500 otherwise), in this order (DESIGN.md §4):
- *   1. validate each value; a poison one becomes a dead letter for blog_errors;
- *   2. score each new post (plus the simulated heavy step) and append its result line to the
- *      results log; a post whose id is already in the log is not scored again: its stored line
- *      will be re-published (a crash between the log and the produce must not leave a post
- *      "queued" on the web forever);
- *   3. write + fdatasync the log (one sync per batch);
- *   4. produce every result to blog_results and every dead letter to blog_errors (acks=all,
- *      idempotent) and wait for all delivery reports;
- *   5. commit the batch's offsets synchronously.
- * A crash before 3 loses nothing (the records are re-delivered); between 3 and 5 the records are
- * re-delivered and found in the log, so the log holds each post exactly once while blog_results
- * and blog_errors get at-least-once (the web keys results by post id). A failed produce or log
- * write seeks the partitions back to the batch start and retries after a pause.
+ *   1. validate each value; a poison one becomes a dead letter for blog_errors; a post the store
+ *      has a verdict for already is not scored again (it is replayed: steps 4 and 5 only);
+ *   2. score each new post (plus the simulated heavy step); produce the dead letters (acks=all)
+ *      and wait for them;
+ *   3. ONE store transaction: every new verdict (first verdict wins: one that lost to another
+ *      worker becomes a replay of the stored one) and the batch's next offsets (never backwards);
+ *   4. append the verdicts not yet logged to the results log, fdatasync, mark them logged;
+ *   5. produce the verdicts not yet published to blog_results (acks=all, idempotent), wait for
+ *      every delivery report, mark them published;
+ *   6. commit the offsets to Kafka as well (for `samsa groups` and the web's lag).
+ * Exactly once into the store: a crash before 3 loses nothing (the records come again, from the
+ * store's offsets); after 3 the records do not come again, and what 4 and 5 had not finished is
+ * found by the reconciliation (at start and every few seconds: verdicts stored but not logged or
+ * not published). The results log holds each post once: a line that reached it before a crash
+ * is in the log's index (results_log.h) and is not appended again. blog_results and blog_errors
+ * get at-least-once (the web keys results by post id). A failed step seeks the partitions back to
+ * the batch start and retries after a pause; the store makes the second pass a replay.
  */
 #ifndef SA_BLOG_WORKER_H
 #define SA_BLOG_WORKER_H
@@ -33,6 +38,7 @@ typedef struct sa_worker_conf_s {
     char *results_topic;     /* blog_results */
     char *errors_topic;      /* blog_errors */
     char *results_log;       /* path of the JSON Lines results log */
+    char *db;                /* --db URL of the store */
     char *worker_id;         /* "" = hostname-pid */
     int64_t work_ms;         /* simulated heavy step per post */
     int64_t partitions;      /* partitions of the topics it creates */
@@ -47,8 +53,9 @@ typedef struct sa_worker_conf_s {
  * Run the worker until *@p stop becomes non-zero (set from a signal handler), then finish the
  * current post, commit, leave the group and return.
  * @param conf  borrowed for the call.
- * @returns SA_EXIT_OK after a clean stop, SA_EXIT_FAIL when it cannot go on (results log
- *          unusable, invalid client configuration, fatal client error).
+ * @returns SA_EXIT_OK after a clean stop, SA_EXIT_STORE (db.h) when the store cannot be opened,
+ *          SA_EXIT_FAIL when it cannot go on (results log unusable, invalid client configuration,
+ *          fatal client error).
  */
 int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop);
 
