@@ -215,6 +215,7 @@ sa_web_outbox_t *sa_web_outbox_new(sa_web_server_t *srv) {
     sa_web_outbox_t *ob = sa_new(sa_web_outbox_t);
     ob->srv = srv;
     ob->stale_ms = sa_web_kafka_message_timeout_ms(srv->kafka) + 5000;
+    sa_log_debug(SA_DBG_HTTP, "web", "recovery sweep: pending posts older than %lld ms", (long long)ob->stale_ms);
     pthread_mutex_init(&ob->lock, NULL);
     pthread_cond_init(&ob->cond, NULL);
     pthread_cond_init(&ob->idle_cond, NULL);
