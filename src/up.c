@@ -184,7 +184,8 @@ static int run_up(int argc, char **argv) {
                            work_ms,   "--results-log", results, "--log-level", conf.log_level,
                            "--debug", conf.debug,      "--db",  db_url,        NULL};
     char *web_argv[] = {"samsa",       "web",          "-b",      conf.listen, "--http", conf.http,
-                        "--log-level", conf.log_level, "--debug", conf.debug,  "--db",   db_url, NULL};
+                        "--log-level", conf.log_level, "--debug", conf.debug,  "--db",   db_url,
+                        NULL};
     if (spawn(PART_WORKER, worker_argv) < 0 || spawn(PART_WEB, web_argv) < 0 ||
         wait_listening(PART_WEB, conf.http, 15000))
         goto stop;

@@ -95,14 +95,15 @@ int sa_db_migrate(sa_db_t *db, sa_db_conn_t *conn, int *why, char *errstr, size_
     int rc = be->exec(conn, be->begin_sql, errstr, errstr_size);
     if (rc == SA_DB_Q_OK && be->lock_sql) rc = be->exec(conn, be->lock_sql, errstr, errstr_size);
     if (rc == SA_DB_Q_OK)
-        rc = be->query(conn, be->meta_exists_sql, NULL, 0, sa_db_row_str0, &exists, NULL, errstr, errstr_size);
+        rc =
+            be->query(conn, be->meta_exists_sql, NULL, 0, sa_db_row_str0, &exists, NULL, errstr, errstr_size);
     if (rc == SA_DB_Q_OK && exists && strcmp(exists, "0"))
         rc = be->query(conn, "SELECT value FROM meta WHERE key = 'schema_version'", NULL, 0, sa_db_row_str0,
                        &version_s, NULL, errstr, errstr_size);
     if (rc != SA_DB_Q_OK) {
-        *why = rc == SA_DB_Q_RETRY ? SA_DB_E_LOCKED : strstr(errstr, "not a database") || strstr(errstr, "malformed")
-                                                          ? SA_DB_E_CORRUPT
-                                                          : SA_DB_E_FAIL;
+        *why = rc == SA_DB_Q_RETRY                                               ? SA_DB_E_LOCKED
+               : strstr(errstr, "not a database") || strstr(errstr, "malformed") ? SA_DB_E_CORRUPT
+                                                                                 : SA_DB_E_FAIL;
         goto fail;
     }
     int version = version_s ? atoi(version_s) : 0;
@@ -119,10 +120,11 @@ int sa_db_migrate(sa_db_t *db, sa_db_conn_t *conn, int *why, char *errstr, size_
         rc = be->exec(conn, be->migrations[v], errstr, errstr_size);
     if (rc == SA_DB_Q_OK && version < be->n_migrations) {
         sa_db_val_t p[] = {DV_INT(be->n_migrations)};
-        rc = be->query(conn,
-                       "INSERT INTO meta(key, value) VALUES ('schema_version', CAST($1 AS TEXT)) ON CONFLICT(key)"
-                       " DO UPDATE SET value = excluded.value",
-                       p, 1, NULL, NULL, NULL, errstr, errstr_size);
+        rc = be->query(
+            conn,
+            "INSERT INTO meta(key, value) VALUES ('schema_version', CAST($1 AS TEXT)) ON CONFLICT(key)"
+            " DO UPDATE SET value = excluded.value",
+            p, 1, NULL, NULL, NULL, errstr, errstr_size);
     }
     if (rc == SA_DB_Q_OK) rc = be->exec(conn, "COMMIT", errstr, errstr_size);
     if (rc != SA_DB_Q_OK) {
@@ -143,9 +145,13 @@ fail:;
 static const char *advice(sa_db_why_t why) {
     switch (why) {
     case SA_DB_E_URL: return "use --db sqlite:PATH or --db postgresql://USER@HOST/DBNAME";
-    case SA_DB_E_UNREACHABLE: return "check that the server runs and the URL, user and password are right, or that the path is writable";
+    case SA_DB_E_UNREACHABLE:
+        return "check that the server runs and the URL, user and password are right, or that the path is "
+               "writable";
     case SA_DB_E_LOCKED: return "another process keeps it locked; stop it or wait, then start again";
-    case SA_DB_E_CORRUPT: return "it is not a samsa database or it is damaged: restore it from a backup or point --db elsewhere";
+    case SA_DB_E_CORRUPT:
+        return "it is not a samsa database or it is damaged: restore it from a backup or point --db "
+               "elsewhere";
     case SA_DB_E_NEWER: return "upgrade samsa";
     default: return "see the message";
     }

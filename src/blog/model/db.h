@@ -79,12 +79,12 @@ int sa_db_meta_set(sa_db_t *db, const char *key, const char *value, char *errstr
 #define SA_DB_RES_EXISTS 1 /* the key belongs to an existing post (see id, post, pending) */
 
 typedef struct sa_db_reserve_s {
-    const json_t *op;             /* in, borrowed: the blog_operations record (post.h) */
-    int64_t now_ms;               /* in: wall clock of the reservation */
-    int rc;                       /* out: SA_DB_RES_* */
-    char id[SA_ULID_LEN + 1];     /* out (EXISTS): the post that has the key */
-    int pending;                  /* out (EXISTS): that post is still waiting for the broker */
-    json_t *post;                 /* out (EXISTS): new reference to its public JSON, or NULL */
+    const json_t *op;         /* in, borrowed: the blog_operations record (post.h) */
+    int64_t now_ms;           /* in: wall clock of the reservation */
+    int rc;                   /* out: SA_DB_RES_* */
+    char id[SA_ULID_LEN + 1]; /* out (EXISTS): the post that has the key */
+    int pending;              /* out (EXISTS): that post is still waiting for the broker */
+    json_t *post;             /* out (EXISTS): new reference to its public JSON, or NULL */
 } sa_db_reserve_t;
 
 /**
@@ -152,13 +152,13 @@ int sa_db_stats(sa_db_t *db, sa_db_stats_t *out, char *errstr, size_t errstr_siz
 #define SA_DB_F_PUBLISHED 2 /* the verdict was published to blog_results */
 
 typedef struct sa_db_verdict_s {
-    const char *id;      /* in, borrowed */
+    const char *id;       /* in, borrowed */
     const json_t *result; /* in, borrowed: the result line (post + verdict) to store; NULL: look up */
-    const char *line;    /* in, borrowed: its serialized form (what the log and the topic get) */
-    int64_t now_ms;      /* in */
-    int won;             /* out: 1 if this call stored the verdict */
-    char *stored;        /* out, owned (free): the verdict stored first, when there is one */
-    int flags;           /* out: SA_DB_F_* of the stored row */
+    const char *line;     /* in, borrowed: its serialized form (what the log and the topic get) */
+    int64_t now_ms;       /* in */
+    int won;              /* out: 1 if this call stored the verdict */
+    char *stored;         /* out, owned (free): the verdict stored first, when there is one */
+    int flags;            /* out: SA_DB_F_* of the stored row */
 } sa_db_verdict_t;
 
 typedef struct sa_db_offset_s {

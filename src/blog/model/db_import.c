@@ -36,7 +36,8 @@ static long import_topic(sa_db_t *db, rd_kafka_t *rk, const char *topic, int is_
     int parts = md->topic_cnt == 1 && !md->topics[0].err ? md->topics[0].partition_cnt : 0;
     rd_kafka_metadata_destroy(md);
     rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new(parts ? parts : 1);
-    int64_t *end = sa_calloc((size_t)(parts ? parts : 1), sizeof(*end)), *pos = sa_calloc((size_t)(parts ? parts : 1), sizeof(*pos));
+    int64_t *end = sa_calloc((size_t)(parts ? parts : 1), sizeof(*end)),
+            *pos = sa_calloc((size_t)(parts ? parts : 1), sizeof(*pos));
     int open = 0;
     for (int p = 0; p < parts; p++) {
         int64_t lo = 0, hi = 0;
@@ -79,7 +80,8 @@ static long import_topic(sa_db_t *db, rd_kafka_t *rk, const char *topic, int is_
         }
         rd_kafka_message_destroy(m);
         if (n == BATCH || (open == 0 && n)) {
-            if (sa_db_import(db, batch, n, is_result, SA_DB_F_LOGGED | SA_DB_F_PUBLISHED, errstr, errstr_size))
+            if (sa_db_import(db, batch, n, is_result, SA_DB_F_LOGGED | SA_DB_F_PUBLISHED, errstr,
+                             errstr_size))
                 total = -1;
             for (size_t i = 0; i < n; i++) json_decref(batch[i]);
             if (total < 0) break;
@@ -96,14 +98,15 @@ out:
     return total;
 }
 
-long sa_db_import_topics(sa_db_t *db, const char *bootstrap, const sa_strlist_t *overrides, const char *ops_topic,
-                         const char *results_topic, char *errstr, size_t errstr_size) {
+long sa_db_import_topics(sa_db_t *db, const char *bootstrap, const sa_strlist_t *overrides,
+                         const char *ops_topic, const char *results_topic, char *errstr, size_t errstr_size) {
     char *state = sa_db_meta_get(db, "import");
     int done = state && !strcmp(state, "done");
     free(state);
     if (done) return 0;
     static const char *const defaults[] = {"group.id=samsa-import", "enable.auto.commit=false",
-                                           "enable.partition.eof=false", "queued.max.messages.kbytes=4096", NULL};
+                                           "enable.partition.eof=false", "queued.max.messages.kbytes=4096",
+                                           NULL};
     rd_kafka_conf_t *conf = sa_kconf_new(bootstrap, defaults, NULL, errstr, errstr_size);
     if (!conf) return -1;
     for (size_t i = 0; overrides && i < overrides->n; i++) {
@@ -126,7 +129,8 @@ long sa_db_import_topics(sa_db_t *db, const char *bootstrap, const sa_strlist_t 
     if (ops < 0 || results < 0) return -1;
     if (sa_db_meta_set(db, "import", "done", errstr, errstr_size)) return -1;
     if (ops + results > 0)
-        sa_log_info("store", "imported %ld posts and %ld verdicts from %s and %s in %lld ms (once: a data dir from "
+        sa_log_info("store",
+                    "imported %ld posts and %ld verdicts from %s and %s in %lld ms (once: a data dir from "
                     "before the store)",
                     ops, results, ops_topic, results_topic, (long long)(sa_mono_ms() - t0));
     return ops + results;

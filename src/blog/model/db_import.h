@@ -20,7 +20,7 @@
  * @returns the number of records read (>= 0), or -1 with errstr (the caller may go on: the
  *          import is tried again at the next start).
  */
-long sa_db_import_topics(sa_db_t *db, const char *bootstrap, const sa_strlist_t *overrides, const char *ops_topic,
-                         const char *results_topic, char *errstr, size_t errstr_size);
+long sa_db_import_topics(sa_db_t *db, const char *bootstrap, const sa_strlist_t *overrides,
+                         const char *ops_topic, const char *results_topic, char *errstr, size_t errstr_size);
 
 #endif

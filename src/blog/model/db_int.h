@@ -64,8 +64,8 @@ typedef struct sa_db_backend_s {
      * connection and cached by the address of @p sql (pass string literals).
      * @returns SA_DB_Q_*.
      */
-    int (*query)(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams,
-                 sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size);
+    int (*query)(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams, sa_db_row_fn fn,
+                 void *opaque, int64_t *changes, char *errstr, size_t errstr_size);
     /** @returns 1 if @p conn can be used again (not broken by a lost server), else 0. */
     int (*alive)(sa_db_conn_t *conn);
     const char *begin_sql;       /* opens a write transaction */

@@ -35,7 +35,9 @@ struct sa_db_conn_s {
     int next_name;
 };
 
-static void quiet(void *arg, const char *message) { (void)arg, (void)message; } /* "already exists, skipping" */
+static void quiet(void *arg, const char *message) {
+    (void)arg, (void)message;
+} /* "already exists, skipping" */
 
 static void pg_close(sa_db_conn_t *conn) {
     if (!conn) return;
@@ -98,8 +100,8 @@ static const char *prepared(sa_db_conn_t *conn, const char *sql, char *errstr, s
     return slot->name;
 }
 
-static int pg_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams, sa_db_row_fn fn,
-                    void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
+static int pg_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams,
+                    sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
     if (nparams > MAX_PARAMS) {
         snprintf(errstr, errstr_size, "too many parameters (%d)", nparams);
         return SA_DB_Q_ERR;
@@ -158,7 +160,8 @@ static const char *const migrations[] = {
     " score INTEGER, reasons TEXT, metrics TEXT, processed_at TEXT, worker TEXT,"
     " result TEXT, processed_ms BIGINT,"
     " flags INTEGER NOT NULL DEFAULT 0,"
-    " tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || content || ' ' || author)) STORED);"
+    " tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || content || ' ' || author)) "
+    "STORED);"
     "CREATE INDEX posts_pending ON posts(reserved_ms) WHERE state = 'pending';"
     "CREATE INDEX posts_unfinished ON posts(processed_ms) WHERE result IS NOT NULL AND flags <> 3;"
     "CREATE INDEX posts_tsv ON posts USING GIN(tsv);"
@@ -175,7 +178,8 @@ static const char *const migrations[] = {
     " IF TG_OP IN ('INSERT', 'UPDATE') THEN"
     "  UPDATE post_counts SET n = n + 1 WHERE state = NEW.state AND shard = sh; END IF;"
     " RETURN NULL; END $f$;"
-    "CREATE TRIGGER posts_count_ins AFTER INSERT OR DELETE ON posts FOR EACH ROW EXECUTE FUNCTION posts_count();"
+    "CREATE TRIGGER posts_count_ins AFTER INSERT OR DELETE ON posts FOR EACH ROW EXECUTE FUNCTION "
+    "posts_count();"
     "CREATE TRIGGER posts_count_upd AFTER UPDATE OF state ON posts FOR EACH ROW"
     " WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION posts_count();",
 };
@@ -193,9 +197,10 @@ const sa_db_backend_t sa_db_pg = {
                        " AND table_name = 'meta'",
     .migrations = migrations,
     .n_migrations = (int)(sizeof(migrations) / sizeof(migrations[0])),
-    .search_sql = "SELECT id, title, content, author, lang, submitted_at, state, score, reasons, metrics,"
-                  " processed_at, worker, seq FROM posts WHERE tsv @@ plainto_tsquery('simple', $1) AND seq <"
-                  " COALESCE((SELECT seq FROM posts WHERE id = $2), 9223372036854775807) AND state <> 'pending'"
-                  " ORDER BY seq DESC LIMIT CAST($3 AS BIGINT)",
+    .search_sql =
+        "SELECT id, title, content, author, lang, submitted_at, state, score, reasons, metrics,"
+        " processed_at, worker, seq FROM posts WHERE tsv @@ plainto_tsquery('simple', $1) AND seq <"
+        " COALESCE((SELECT seq FROM posts WHERE id = $2), 9223372036854775807) AND state <> 'pending'"
+        " ORDER BY seq DESC LIMIT CAST($3 AS BIGINT)",
     .quote_terms = NULL, /* plainto_tsquery takes plain words; no syntax to escape */
 };

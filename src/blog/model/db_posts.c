@@ -13,7 +13,7 @@
 #include "core/mem.h"
 
 /* The columns of a post as the web shows it (post_json reads them in this order). */
-#define POST_COLS                                                                                           \
+#define POST_COLS                                                                                            \
     "id, title, content, author, lang, submitted_at, state, score, reasons, metrics, processed_at, worker, " \
     "seq"
 
@@ -27,10 +27,10 @@ static json_t *json_or(const char *text, json_t *fallback) {
 /* @returns new: the public JSON of a post row (POST_COLS). A pending post reads as queued. */
 static json_t *post_json(const char *const *c) {
     const char *state = c[6] ? c[6] : "queued";
-    json_t *post = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", c[0] ? c[0] : "", "title",
-                             c[1] ? c[1] : "", "content", c[2] ? c[2] : "", "author", c[3] ? c[3] : "", "lang",
-                             c[4] ? c[4] : "", "submitted_at", c[5] ? c[5] : "", "status",
-                             strcmp(state, "pending") ? state : "queued");
+    json_t *post =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", c[0] ? c[0] : "", "title", c[1] ? c[1] : "",
+                  "content", c[2] ? c[2] : "", "author", c[3] ? c[3] : "", "lang", c[4] ? c[4] : "",
+                  "submitted_at", c[5] ? c[5] : "", "status", strcmp(state, "pending") ? state : "queued");
     json_object_set_new(post, "score", c[7] ? json_integer(strtoll(c[7], NULL, 10)) : json_null());
     json_object_set_new(post, "reasons", json_or(c[8], json_array()));
     if (c[9]) json_object_set_new(post, "metrics", json_or(c[9], json_object()));
@@ -81,16 +81,17 @@ static int reserve_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr
         it->id[0] = '\0';
         const json_t *op = it->op;
         const char *key = json_string_value(json_object_get(op, "idempotency_key"));
-        sa_db_val_t p[] = {DV_TEXT(str_field(op, "id", "")),  DV_TEXT(key),
-                           DV_TEXT(str_field(op, "title", "")), DV_TEXT(str_field(op, "content", "")),
-                           DV_TEXT(str_field(op, "author", "")), DV_TEXT(str_field(op, "lang", "")),
+        sa_db_val_t p[] = {DV_TEXT(str_field(op, "id", "")),           DV_TEXT(key),
+                           DV_TEXT(str_field(op, "title", "")),        DV_TEXT(str_field(op, "content", "")),
+                           DV_TEXT(str_field(op, "author", "")),       DV_TEXT(str_field(op, "lang", "")),
                            DV_TEXT(str_field(op, "submitted_at", "")), DV_INT(it->now_ms)};
         int64_t changes = 0;
-        int rc = db->be->query(conn,
-                               "INSERT INTO posts(id, idempotency_key, title, content, author, lang, submitted_at,"
-                               " state, reserved_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)"
-                               " ON CONFLICT DO NOTHING",
-                               p, 8, NULL, NULL, &changes, errstr, errstr_size);
+        int rc =
+            db->be->query(conn,
+                          "INSERT INTO posts(id, idempotency_key, title, content, author, lang, submitted_at,"
+                          " state, reserved_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)"
+                          " ON CONFLICT DO NOTHING",
+                          p, 8, NULL, NULL, &changes, errstr, errstr_size);
         if (rc) return rc;
         if (changes == 1) {
             it->rc = SA_DB_RES_NEW;
@@ -102,8 +103,8 @@ static int reserve_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr
             return SA_DB_Q_ERR;
         }
         sa_db_val_t k[] = {DV_TEXT(key)};
-        rc = db->be->query(conn, "SELECT " POST_COLS " FROM posts WHERE idempotency_key = $1", k, 1, row_key_owner,
-                           it, NULL, errstr, errstr_size);
+        rc = db->be->query(conn, "SELECT " POST_COLS " FROM posts WHERE idempotency_key = $1", k, 1,
+                           row_key_owner, it, NULL, errstr, errstr_size);
         if (rc) return rc;
         if (!it->post) return SA_DB_Q_RETRY; /* its owner released it meanwhile: try again */
     }
@@ -150,9 +151,9 @@ int sa_db_outbox_apply(sa_db_t *db, const sa_db_outbox_t *items, size_t n, char 
 
 static int row_op(void *opaque, int ncols, const char *const *c) {
     if (ncols < 7) return 0;
-    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", c[0] ? c[0] : "",
-                           "title", c[2] ? c[2] : "", "content", c[3] ? c[3] : "", "author", c[4] ? c[4] : "",
-                           "lang", c[5] ? c[5] : "", "submitted_at", c[6] ? c[6] : "");
+    json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id",
+                           c[0] ? c[0] : "", "title", c[2] ? c[2] : "", "content", c[3] ? c[3] : "", "author",
+                           c[4] ? c[4] : "", "lang", c[5] ? c[5] : "", "submitted_at", c[6] ? c[6] : "");
     json_object_set_new(op, "idempotency_key", c[1] ? json_string(c[1]) : json_null());
     json_array_append_new(opaque, op);
     return 0;
@@ -164,12 +165,13 @@ json_t *sa_db_claim_stale(sa_db_t *db, int64_t now_ms, int64_t stale_before_ms, 
     sa_db_val_t p[] = {DV_INT(now_ms), DV_INT(stale_before_ms), DV_INT(lease_ms), DV_INT(max)};
     /* the outer conditions are checked again on the row itself, so two sweepers racing for a row
      * (PostgreSQL re-reads a row updated under it) do not both claim it */
-    int rc = sa_db_query1(db,
-                          "UPDATE posts SET lease_ms = CAST($1 AS BIGINT) + CAST($3 AS BIGINT) WHERE seq IN"
-                          " (SELECT seq FROM posts WHERE state = 'pending' AND reserved_ms < $2 AND lease_ms < $1"
-                          " ORDER BY reserved_ms LIMIT CAST($4 AS BIGINT)) AND state = 'pending' AND lease_ms < $1"
-                          " RETURNING id, idempotency_key, title, content, author, lang, submitted_at",
-                          p, 4, row_op, ops, NULL, errstr, errstr_size);
+    int rc =
+        sa_db_query1(db,
+                     "UPDATE posts SET lease_ms = CAST($1 AS BIGINT) + CAST($3 AS BIGINT) WHERE seq IN"
+                     " (SELECT seq FROM posts WHERE state = 'pending' AND reserved_ms < $2 AND lease_ms < $1"
+                     " ORDER BY reserved_ms LIMIT CAST($4 AS BIGINT)) AND state = 'pending' AND lease_ms < $1"
+                     " RETURNING id, idempotency_key, title, content, author, lang, submitted_at",
+                     p, 4, row_op, ops, NULL, errstr, errstr_size);
     if (rc) {
         json_decref(ops);
         return NULL;
@@ -182,8 +184,8 @@ json_t *sa_db_claim_stale(sa_db_t *db, int64_t now_ms, int64_t stale_before_ms, 
 int sa_db_post_get(sa_db_t *db, const char *id, json_t **out, char *errstr, size_t errstr_size) {
     *out = NULL;
     sa_db_val_t p[] = {DV_TEXT(id)};
-    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE id = $1 AND state <> 'pending'", p, 1, row_post,
-                     out, NULL, errstr, errstr_size))
+    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE id = $1 AND state <> 'pending'", p, 1,
+                     row_post, out, NULL, errstr, errstr_size))
         return -1;
     return *out != NULL;
 }
@@ -193,8 +195,8 @@ int sa_db_post_by_key(sa_db_t *db, const char *key, char id[SA_ULID_LEN + 1], in
     sa_db_reserve_t it = {0};
     if (post) *post = NULL;
     sa_db_val_t p[] = {DV_TEXT(key)};
-    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE idempotency_key = $1", p, 1, row_key_owner, &it,
-                     NULL, errstr, errstr_size))
+    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE idempotency_key = $1", p, 1, row_key_owner,
+                     &it, NULL, errstr, errstr_size))
         return -1;
     if (!it.post) return 0;
     memcpy(id, it.id, SA_ULID_LEN + 1);
@@ -219,7 +221,8 @@ json_t *sa_db_posts_list(sa_db_t *db, const char *before, const char *q, int lim
     } else if (before) {
         sa_db_val_t p[] = {DV_TEXT(before), DV_INT(limit)};
         rc = sa_db_query1(db,
-                          "SELECT " POST_COLS " FROM posts WHERE id < $1 AND state <> 'pending' ORDER BY id DESC"
+                          "SELECT " POST_COLS
+                          " FROM posts WHERE id < $1 AND state <> 'pending' ORDER BY id DESC"
                           " LIMIT CAST($2 AS BIGINT)",
                           p, 2, row_append_post, posts, NULL, errstr, errstr_size);
     } else {
@@ -253,8 +256,8 @@ static int row_count(void *opaque, int ncols, const char *const *c) {
 
 int sa_db_stats(sa_db_t *db, sa_db_stats_t *out, char *errstr, size_t errstr_size) {
     memset(out, 0, sizeof(*out));
-    if (sa_db_query1(db, "SELECT state, CAST(sum(n) AS BIGINT) FROM post_counts GROUP BY state", NULL, 0, row_count,
-                     out, NULL, errstr, errstr_size))
+    if (sa_db_query1(db, "SELECT state, CAST(sum(n) AS BIGINT) FROM post_counts GROUP BY state", NULL, 0,
+                     row_count, out, NULL, errstr, errstr_size))
         return -1;
     out->processed = out->published + out->review + out->rejected;
     out->posts = out->queued + out->processed;
@@ -282,8 +285,8 @@ static int find_stored(sa_db_t *db, sa_db_conn_t *conn, const char *id, stored_t
                        size_t errstr_size) {
     memset(s, 0, sizeof(*s));
     sa_db_val_t p[] = {DV_TEXT(id)};
-    return db->be->query(conn, "SELECT result, flags FROM posts WHERE id = $1", p, 1, row_stored, s, NULL, errstr,
-                         errstr_size);
+    return db->be->query(conn, "SELECT result, flags FROM posts WHERE id = $1", p, 1, row_stored, s, NULL,
+                         errstr, errstr_size);
 }
 
 int sa_db_verdicts_find(sa_db_t *db, sa_db_verdict_t *items, size_t n, char *errstr, size_t errstr_size) {
@@ -309,8 +312,9 @@ int sa_db_verdicts_find(sa_db_t *db, sa_db_verdict_t *items, size_t n, char *err
  * the result line, which carries the post's fields; its key, if another post holds it already,
  * is left out rather than refusing the post (every record on the topic gets its verdict).
  */
-static int store_verdict(sa_db_t *db, sa_db_conn_t *conn, const char *id, const json_t *result, const char *line,
-                         int64_t now_ms, int flags, int *won, stored_t *s, char *errstr, size_t errstr_size) {
+static int store_verdict(sa_db_t *db, sa_db_conn_t *conn, const char *id, const json_t *result,
+                         const char *line, int64_t now_ms, int flags, int *won, stored_t *s, char *errstr,
+                         size_t errstr_size) {
     *won = 0;
     memset(s, 0, sizeof(*s));
     char *reasons = json_dumps(json_object_get(result, "reasons"), JSON_COMPACT | JSON_ENCODE_ANY);
@@ -335,20 +339,22 @@ static int store_verdict(sa_db_t *db, sa_db_conn_t *conn, const char *id, const 
                        DV_TEXT(str_field(result, "lang", "")),
                        DV_TEXT(str_field(result, "submitted_at", ""))};
     int64_t changes = 0;
-    int rc = db->be->query(conn,
-                           "UPDATE posts SET state = $2, score = $3, reasons = $4, metrics = $5, processed_at = $6,"
-                           " worker = $7, result = $8, processed_ms = $9, flags = $10 WHERE id = $1 AND result IS NULL",
-                           v, 10, NULL, NULL, &changes, errstr, errstr_size);
+    int rc = db->be->query(
+        conn,
+        "UPDATE posts SET state = $2, score = $3, reasons = $4, metrics = $5, processed_at = $6,"
+        " worker = $7, result = $8, processed_ms = $9, flags = $10 WHERE id = $1 AND result IS NULL",
+        v, 10, NULL, NULL, &changes, errstr, errstr_size);
     for (int with_key = 1; rc == SA_DB_Q_OK && changes == 0 && with_key >= 0; with_key--) {
         rc = find_stored(db, conn, id, s, errstr, errstr_size);
         if (rc || s->found) break; /* another verdict was first */
         if (!with_key) v[10] = DV_NULL;
-        rc = db->be->query(conn,
-                           "INSERT INTO posts(id, state, score, reasons, metrics, processed_at, worker, result,"
-                           " processed_ms, flags, idempotency_key, title, content, author, lang, submitted_at,"
-                           " reserved_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-                           " $15, $16, $9) ON CONFLICT DO NOTHING",
-                           v, 16, NULL, NULL, &changes, errstr, errstr_size);
+        rc = db->be->query(
+            conn,
+            "INSERT INTO posts(id, state, score, reasons, metrics, processed_at, worker, result,"
+            " processed_ms, flags, idempotency_key, title, content, author, lang, submitted_at,"
+            " reserved_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+            " $15, $16, $9) ON CONFLICT DO NOTHING",
+            v, 16, NULL, NULL, &changes, errstr, errstr_size);
     }
     if (rc == SA_DB_Q_OK && changes == 1) *won = 1;
     free(reasons);
@@ -386,12 +392,13 @@ static int commit_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr,
     for (size_t i = 0; i < tx->n_offsets; i++) {
         const sa_db_offset_t *o = &tx->offsets[i];
         sa_db_val_t p[] = {DV_TEXT(tx->group), DV_TEXT(o->topic), DV_INT(o->partition), DV_INT(o->next)};
-        int rc = db->be->query(conn,
-                               "INSERT INTO consumer_offsets(grp, topic, part, next_offset) VALUES ($1, $2, $3, $4)"
-                               " ON CONFLICT(grp, topic, part) DO UPDATE SET next_offset = CASE WHEN"
-                               " excluded.next_offset > consumer_offsets.next_offset THEN excluded.next_offset"
-                               " ELSE consumer_offsets.next_offset END",
-                               p, 4, NULL, NULL, NULL, errstr, errstr_size);
+        int rc = db->be->query(
+            conn,
+            "INSERT INTO consumer_offsets(grp, topic, part, next_offset) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT(grp, topic, part) DO UPDATE SET next_offset = CASE WHEN"
+            " excluded.next_offset > consumer_offsets.next_offset THEN excluded.next_offset"
+            " ELSE consumer_offsets.next_offset END",
+            p, 4, NULL, NULL, NULL, errstr, errstr_size);
         if (rc) return rc;
     }
     return SA_DB_Q_OK;
@@ -413,8 +420,8 @@ static int mark_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, s
     mark_tx_t *tx = arg;
     for (size_t i = 0; i < tx->n; i++) {
         sa_db_val_t p[] = {DV_TEXT(tx->ids[i]), DV_INT(tx->flag)};
-        int rc = db->be->query(conn, "UPDATE posts SET flags = flags | CAST($2 AS INTEGER) WHERE id = $1", p, 2,
-                               NULL, NULL, NULL, errstr, errstr_size);
+        int rc = db->be->query(conn, "UPDATE posts SET flags = flags | CAST($2 AS INTEGER) WHERE id = $1", p,
+                               2, NULL, NULL, NULL, errstr, errstr_size);
         if (rc) return rc;
     }
     return SA_DB_Q_OK;
@@ -430,8 +437,9 @@ int sa_db_offset_get(sa_db_t *db, const char *group, const char *topic, int32_t 
                      char *errstr, size_t errstr_size) {
     char *v = NULL;
     sa_db_val_t p[] = {DV_TEXT(group), DV_TEXT(topic), DV_INT(partition)};
-    if (sa_db_query1(db, "SELECT next_offset FROM consumer_offsets WHERE grp = $1 AND topic = $2 AND part = $3", p,
-                     3, sa_db_row_str0, &v, NULL, errstr, errstr_size))
+    if (sa_db_query1(db,
+                     "SELECT next_offset FROM consumer_offsets WHERE grp = $1 AND topic = $2 AND part = $3",
+                     p, 3, sa_db_row_str0, &v, NULL, errstr, errstr_size))
         return -1;
     if (!v) return 0;
     *next = strtoll(v, NULL, 10);
@@ -441,7 +449,8 @@ int sa_db_offset_get(sa_db_t *db, const char *group, const char *topic, int32_t 
 
 static int row_unfinished(void *opaque, int ncols, const char *const *c) {
     if (ncols < 3 || !c[0] || !c[1]) return 0;
-    json_array_append_new(opaque, json_pack("{s:s, s:s, s:i}", "id", c[0], "line", c[1], "flags", atoi(c[2] ? c[2] : "0")));
+    json_array_append_new(
+        opaque, json_pack("{s:s, s:s, s:i}", "id", c[0], "line", c[1], "flags", atoi(c[2] ? c[2] : "0")));
     return 0;
 }
 

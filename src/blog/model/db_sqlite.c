@@ -21,8 +21,8 @@
 #include "blog/model/db_int.h"
 #include "core/mem.h"
 
-#define STMT_CACHE 64     /* distinct statements of one connection */
-#define BUSY_MS    5000   /* how long a writer waits for another process's transaction */
+#define STMT_CACHE 64   /* distinct statements of one connection */
+#define BUSY_MS    5000 /* how long a writer waits for another process's transaction */
 
 typedef struct stmt_slot_s {
     const char *sql; /* the cache key: the caller's literal */
@@ -48,7 +48,9 @@ static int classify(int code) {
     }
 }
 
-static int qresult(int code) { return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? SA_DB_Q_RETRY : SA_DB_Q_ERR; }
+static int qresult(int code) {
+    return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? SA_DB_Q_RETRY : SA_DB_Q_ERR;
+}
 
 static void sq_close(sa_db_conn_t *conn) {
     if (!conn) return;
@@ -71,10 +73,11 @@ static void make_parent(const char *path) {
 static sa_db_conn_t *sq_connect(const char *path, int *why, char *errstr, size_t errstr_size) {
     sa_db_conn_t *conn = sa_new(sa_db_conn_t);
     make_parent(path);
-    int rc = sqlite3_open_v2(path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(path, &conn->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        snprintf(errstr, errstr_size, "cannot open: %s", conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+        snprintf(errstr, errstr_size, "cannot open: %s",
+                 conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
         *why = classify(rc);
         goto err;
     }
@@ -123,8 +126,8 @@ static sqlite3_stmt *prepared(sa_db_conn_t *conn, const char *sql, char *errstr,
     return stmt;
 }
 
-static int sq_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams, sa_db_row_fn fn,
-                    void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
+static int sq_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams,
+                    sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
     sqlite3_stmt *stmt = prepared(conn, sql, errstr, errstr_size);
     if (!stmt) return qresult(sqlite3_errcode(conn->db));
     int rc = SQLITE_OK;
@@ -223,7 +226,8 @@ static const char *const migrations[] = {
     "CREATE VIRTUAL TABLE posts_fts USING fts5(title, content, author, content='posts',"
     " content_rowid='seq', tokenize='unicode61 remove_diacritics 2');"
     "CREATE TRIGGER posts_fts_ins AFTER INSERT ON posts BEGIN"
-    " INSERT INTO posts_fts(rowid, title, content, author) VALUES (NEW.seq, NEW.title, NEW.content, NEW.author);"
+    " INSERT INTO posts_fts(rowid, title, content, author) VALUES (NEW.seq, NEW.title, NEW.content, "
+    "NEW.author);"
     " END;"
     "CREATE TRIGGER posts_fts_del AFTER DELETE ON posts BEGIN"
     " INSERT INTO posts_fts(posts_fts, rowid, title, content, author)"
@@ -243,9 +247,10 @@ const sa_db_backend_t sa_db_sqlite = {
     .migrations = migrations,
     .n_migrations = (int)(sizeof(migrations) / sizeof(migrations[0])),
     /* FTS5 walks its index newest first (rowid = seq) and stops at the limit */
-    .search_sql = "SELECT p.id, p.title, p.content, p.author, p.lang, p.submitted_at, p.state, p.score,"
-                  " p.reasons, p.metrics, p.processed_at, p.worker, p.seq FROM posts_fts f JOIN posts p ON"
-                  " p.seq = f.rowid WHERE posts_fts MATCH $1 AND f.rowid < COALESCE((SELECT seq FROM posts"
-                  " WHERE id = $2), 9223372036854775807) AND p.state <> 'pending' ORDER BY f.rowid DESC LIMIT $3",
+    .search_sql =
+        "SELECT p.id, p.title, p.content, p.author, p.lang, p.submitted_at, p.state, p.score,"
+        " p.reasons, p.metrics, p.processed_at, p.worker, p.seq FROM posts_fts f JOIN posts p ON"
+        " p.seq = f.rowid WHERE posts_fts MATCH $1 AND f.rowid < COALESCE((SELECT seq FROM posts"
+        " WHERE id = $2), 9223372036854775807) AND p.state <> 'pending' ORDER BY f.rowid DESC LIMIT $3",
     .quote_terms = sq_quote_terms,
 };

@@ -57,7 +57,7 @@ typedef enum sa_lang_e { SA_LANG_EN = 0, SA_LANG_RU = 1 } sa_lang_t;
     X(SEARCH_NONE, "No post matches.", "Ничего не найдено.")                                                 \
     X(OLDER, "Older posts", "Более ранние посты")                                                            \
     X(NEWEST, "Newest posts", "Самые новые посты")                                                           \
-    X(ERR_STORE, "The blog's store is unavailable right now. Please try again in a few seconds.",             \
+    X(ERR_STORE, "The blog's store is unavailable right now. Please try again in a few seconds.",            \
       "Хранилище блога сейчас недоступно. Попробуйте ещё раз через несколько секунд.")
 
 typedef enum sa_msg_e {

@@ -92,16 +92,18 @@ static int run_web(int argc, char **argv) {
         rc = SA_EXIT_STORE;
         goto out;
     }
-    if (sa_db_import_topics(db, conf.bootstrap, &conf.x, conf.topic, conf.results_topic, errstr, sizeof(errstr)) < 0)
-        sa_log_warn("web", "importing the posts of the topics into the store: %s (tried again at the next start)",
+    if (sa_db_import_topics(db, conf.bootstrap, &conf.x, conf.topic, conf.results_topic, errstr,
+                            sizeof(errstr)) < 0)
+        sa_log_warn("web",
+                    "importing the posts of the topics into the store: %s (tried again at the next start)",
                     errstr);
     srv = sa_web_server_start(&conf, db, errstr, sizeof(errstr));
     if (!srv) {
         sa_log_error("web", "%s", errstr);
         goto out;
     }
-    sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s, store %s)", conf.http, conf.bootstrap,
-                conf.topic, conf.results_topic, sa_db_url(db));
+    sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s, store %s)", conf.http,
+                conf.bootstrap, conf.topic, conf.results_topic, sa_db_url(db));
     sigset_t none;
     sigemptyset(&none);
     while (!stop_signal) sigsuspend(&none); /* returns after each handled signal */

@@ -98,7 +98,8 @@ static enum MHD_Result field_errors(req_t *req, const sa_post_errors_t *errs, co
 enum MHD_Result sa_web_api_create(req_t *req) {
     if (atomic_load(&req->state) == REQ_DONE) {
         sa_web_finish_submit(req);
-        if (req->outcome == SUBMIT_FAILED) return unavailable(req, req->ack_err ? req->ack_err : "produce failed");
+        if (req->outcome == SUBMIT_FAILED)
+            return unavailable(req, req->ack_err ? req->ack_err : "produce failed");
         if (req->outcome == SUBMIT_EXISTS) {
             json_t *post = req->existing;
             req->existing = NULL;
@@ -181,7 +182,8 @@ enum MHD_Result sa_web_api_list(req_t *req) {
 enum MHD_Result sa_web_api_get(req_t *req) {
     json_t *post = NULL;
     char errstr[256];
-    if (sa_ulid_valid(req->path_arg) && sa_db_post_get(req->srv->db, req->path_arg, &post, errstr, sizeof(errstr)) < 0)
+    if (sa_ulid_valid(req->path_arg) &&
+        sa_db_post_get(req->srv->db, req->path_arg, &post, errstr, sizeof(errstr)) < 0)
         return store_error(req, errstr);
     if (!post) return sa_web_respond_error(req, 404, "no such post", NULL);
     return sa_web_respond_json(req, 200, post, NULL);

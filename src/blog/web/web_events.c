@@ -55,7 +55,8 @@ void sa_web_events_emit(sa_web_events_t *ev, const char *name, const json_t *pos
     event_t *e = &ev->ring[seq % RING_SIZE];
     free(e->text);
     e->text = text;
-    e->len = (size_t)snprintf(text, size, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq, name, json);
+    e->len = (size_t)snprintf(text, size, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq, name,
+                              json);
     e->seq = seq;
     atomic_store(&ev->seq, seq);
     pthread_mutex_unlock(&ev->lock);

@@ -92,16 +92,16 @@ typedef struct req_s {
     sa_web_server_t *srv;
     struct MHD_Connection *conn;
     route_t route;
-    const char *path_arg; /* the {id} of /posts/{id} and /api/posts/{id} (points into the URL) */
-    sa_buf_t body;        /* the request body, capped at max_body */
-    int too_large;        /* the body passed max_body */
-    atomic_int state;     /* req_state_t */
+    const char *path_arg;  /* the {id} of /posts/{id} and /api/posts/{id} (points into the URL) */
+    sa_buf_t body;         /* the request body, capped at max_body */
+    int too_large;         /* the body passed max_body */
+    atomic_int state;      /* req_state_t */
     req_outcome_t outcome; /* when state is REQ_DONE */
-    char *ack_err;        /* owned; NULL when the broker acknowledged */
-    json_t *existing;     /* owned: SUBMIT_EXISTS: the post that has the key (NULL while pending) */
-    int pending;          /* SUBMIT_EXISTS: that post is still waiting for the broker */
-    int64_t t0_us;        /* when the produce started (latency metric) */
-    sa_post_input_t in;   /* the submitted post, once parsed */
+    char *ack_err;         /* owned; NULL when the broker acknowledged */
+    json_t *existing;      /* owned: SUBMIT_EXISTS: the post that has the key (NULL while pending) */
+    int pending;           /* SUBMIT_EXISTS: that post is still waiting for the broker */
+    int64_t t0_us;         /* when the produce started (latency metric) */
+    sa_post_input_t in;    /* the submitted post, once parsed */
     char id[SA_ULID_LEN + 1];
     char *key;  /* owned idempotency key, or NULL */
     json_t *op; /* owned record that was produced */

@@ -85,7 +85,8 @@ static void assign_new(sa_web_kafka_t *k) {
                 /* the end as of now, not RD_KAFKA_OFFSET_END (resolved later by the fetcher, so a
                  * record produced meanwhile would be skipped) */
                 int64_t lo = 0, hi = RD_KAFKA_OFFSET_END;
-                if (!k->started[w]) rd_kafka_query_watermark_offsets(k->consumer, topics[w], p, &lo, &hi, 2000);
+                if (!k->started[w])
+                    rd_kafka_query_watermark_offsets(k->consumer, topics[w], p, &lo, &hi, 2000);
                 rd_kafka_topic_partition_list_add(add, topics[w], p)->offset =
                     k->started[w] ? RD_KAFKA_OFFSET_BEGINNING : hi;
             }
@@ -298,7 +299,8 @@ int sa_web_kafka_produce(sa_web_kafka_t *k, const char *key, const char *value, 
 int64_t sa_web_kafka_message_timeout_ms(sa_web_kafka_t *k) {
     char v[32];
     size_t n = sizeof(v);
-    if (rd_kafka_conf_get(rd_kafka_conf(k->producer), "message.timeout.ms", v, &n) != RD_KAFKA_CONF_OK) return 300000;
+    if (rd_kafka_conf_get(rd_kafka_conf(k->producer), "message.timeout.ms", v, &n) != RD_KAFKA_CONF_OK)
+        return 300000;
     return strtoll(v, NULL, 10);
 }
 

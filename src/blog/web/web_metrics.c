@@ -77,12 +77,12 @@ enum MHD_Result sa_web_metrics_page(req_t *req) {
     sa_db_stats_t st;
     char errstr[256];
     if (sa_db_stats(req->srv->db, &st, errstr, sizeof(errstr))) memset(&st, 0, sizeof(st));
-    sa_buf_printf(
-        &out,
-        "# HELP samsa_web_posts Posts in the store, by status.\n# TYPE samsa_web_posts gauge\n"
-        "samsa_web_posts{status=\"queued\"} %lld\nsamsa_web_posts{status=\"published\"} %lld\n"
-        "samsa_web_posts{status=\"review\"} %lld\nsamsa_web_posts{status=\"rejected\"} %lld\n",
-        (long long)st.queued, (long long)st.published, (long long)st.review, (long long)st.rejected);
+    sa_buf_printf(&out,
+                  "# HELP samsa_web_posts Posts in the store, by status.\n# TYPE samsa_web_posts gauge\n"
+                  "samsa_web_posts{status=\"queued\"} %lld\nsamsa_web_posts{status=\"published\"} %lld\n"
+                  "samsa_web_posts{status=\"review\"} %lld\nsamsa_web_posts{status=\"rejected\"} %lld\n",
+                  (long long)st.queued, (long long)st.published, (long long)st.review,
+                  (long long)st.rejected);
     int64_t lag, workers;
     sa_web_kafka_queue(req->srv->kafka, &lag, &workers);
     sa_buf_printf(

@@ -42,8 +42,8 @@
 
 typedef struct done_s {
     char id[SA_ULID_LEN + 1];
-    int action;             /* SA_DB_OUT_* */
-    req_t *req;             /* resumed after it is applied, or NULL */
+    int action; /* SA_DB_OUT_* */
+    req_t *req; /* resumed after it is applied, or NULL */
     req_outcome_t outcome;
     struct done_s *next;
 } done_t;
@@ -157,11 +157,13 @@ static void sweep(sa_web_outbox_t *ob) {
         msg->ob = ob;
         snprintf(msg->id, sizeof(msg->id), "%s", json_string_value(json_object_get(op, "id")));
         char *value = json_dumps(op, JSON_COMPACT);
-        if (sa_web_kafka_produce(ob->srv->kafka, msg->id, value, strlen(value), msg, errstr, sizeof(errstr))) {
+        if (sa_web_kafka_produce(ob->srv->kafka, msg->id, value, strlen(value), msg, errstr,
+                                 sizeof(errstr))) {
             sa_log_warn("web", "recovery sweep: producing post %s: %s (tried again later)", msg->id, errstr);
             free(msg);
         } else {
-            sa_log_info("web", "recovery sweep: post %s was left pending by a server that stopped; produced again",
+            sa_log_info("web",
+                        "recovery sweep: post %s was left pending by a server that stopped; produced again",
                         msg->id);
         }
         free(value);
@@ -215,7 +217,8 @@ sa_web_outbox_t *sa_web_outbox_new(sa_web_server_t *srv) {
     sa_web_outbox_t *ob = sa_new(sa_web_outbox_t);
     ob->srv = srv;
     ob->stale_ms = sa_web_kafka_message_timeout_ms(srv->kafka) + 5000;
-    sa_log_debug(SA_DBG_HTTP, "web", "recovery sweep: pending posts older than %lld ms", (long long)ob->stale_ms);
+    sa_log_debug(SA_DBG_HTTP, "web", "recovery sweep: pending posts older than %lld ms",
+                 (long long)ob->stale_ms);
     pthread_mutex_init(&ob->lock, NULL);
     pthread_cond_init(&ob->cond, NULL);
     pthread_cond_init(&ob->idle_cond, NULL);

@@ -130,7 +130,8 @@ static void url_encode(sa_buf_t *out, const char *s) {
 }
 
 static void render_search(sa_buf_t *out, req_t *req, const char *q) {
-    sa_buf_append_str(out, "<form method=\"get\" action=\"/\" class=\"search\" role=\"search\" id=\"search-form\">");
+    sa_buf_append_str(
+        out, "<form method=\"get\" action=\"/\" class=\"search\" role=\"search\" id=\"search-form\">");
     sa_buf_printf(out, "<input type=\"hidden\" name=\"lang\" value=\"%s\">", sa_i18n_code(req->lang));
     sa_buf_printf(out, "<input type=\"search\" name=\"q\" id=\"search-q\" maxlength=\"%d\" aria-label=\"",
                   SA_WEB_QUERY_MAX);

@@ -123,7 +123,8 @@ void sa_web_finish_submit(req_t *req) {
     if (req->outcome == SUBMIT_EXISTS) return;
     sa_web_metrics_produce(req->srv->metrics, req->t0_us ? sa_mono_us() - req->t0_us : 0,
                            req->outcome == SUBMIT_ACKED);
-    if (req->outcome == SUBMIT_FAILED) sa_log_warn("web", "post %s was not acknowledged: %s", req->id, req->ack_err);
+    if (req->outcome == SUBMIT_FAILED)
+        sa_log_warn("web", "post %s was not acknowledged: %s", req->id, req->ack_err);
 }
 
 /* A record of the topics' tail (tail thread): a live event with the post as the store has it. */
@@ -305,7 +306,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     sa_log_debug(SA_DBG_HTTP, "http", "%s", line);
 }
 
-sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, char *errstr, size_t errstr_size) {
+sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, char *errstr,
+                                     size_t errstr_size) {
     sa_web_server_t *srv = sa_new(sa_web_server_t);
     srv->conf = conf;
     srv->db = db;
@@ -316,8 +318,8 @@ sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, cha
     struct sockaddr_storage ss = {0};
     if (resolve(conf->http, &ss, errstr, errstr_size)) goto err;
 
-    sa_web_kafka_conf_t kc = {conf->bootstrap, &conf->x, conf->topic, conf->results_topic, conf->group,
-                              ack,             on_record, srv};
+    sa_web_kafka_conf_t kc = {conf->bootstrap, &conf->x, conf->topic, conf->results_topic,
+                              conf->group,     ack,      on_record,   srv};
     srv->kafka = sa_web_kafka_new(&kc, errstr, errstr_size);
     if (!srv->kafka) goto err;
     srv->outbox = sa_web_outbox_new(srv);

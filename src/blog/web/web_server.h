@@ -30,7 +30,8 @@ typedef struct sa_web_conf_s {
 
 /** @returns new: a running server (borrows @p conf and the open store @p db until stopped), or
  *  NULL with errstr. */
-sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, char *errstr, size_t errstr_size);
+sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, char *errstr,
+                                     size_t errstr_size);
 
 /**
  * Stop accepting, flush the producer so every acknowledged post stays acknowledged and every

@@ -49,9 +49,11 @@ static const sa_cfg_opt_t worker_opts[] = {
 
 static const sa_cfg_cmd_t worker_spec = {
     "worker",
-    "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [--group G] [--db URL] [--results-log PATH] [--work-ms N] "
+    "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [--group G] [--db URL] [--results-log PATH] [--work-ms "
+    "N] "
     "[OPTIONS]",
-    "Score blog posts from blog_operations in consumer group blog_group: store each verdict with the consumed "
+    "Score blog posts from blog_operations in consumer group blog_group: store each verdict with the "
+    "consumed "
     "offsets in one transaction (--db), append it once to the results log (fdatasync'd), publish it to "
     "blog_results. Records that are not valid posts go to blog_errors. Ctrl-C/SIGTERM finishes the current "
     "post, commits and leaves the group. Exit status 3: the store cannot be opened.",

@@ -126,8 +126,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         for (int i = 0; i < parts->cnt; i++) {
             int64_t next;
             char errstr[256];
-            int found = sa_db_offset_get(w->db, w->conf->group, parts->elems[i].topic, parts->elems[i].partition,
-                                         &next, errstr, sizeof(errstr));
+            int found = sa_db_offset_get(w->db, w->conf->group, parts->elems[i].topic,
+                                         parts->elems[i].partition, &next, errstr, sizeof(errstr));
             if (found > 0)
                 parts->elems[i].offset = next;
             else if (found < 0) /* Kafka's committed offset then: the store dedupes what it has */
@@ -341,11 +341,12 @@ static int store_verdicts(worker_t *w, size_t done) {
     int64_t now = sa_wall_ms();
     for (size_t i = 0; i < done; i++) {
         item_t *it = &w->batch[i];
-        if (it->act == ACT_NEW) v[nv++] = (sa_db_verdict_t){.id = it->id, .result = it->result, .line = it->out,
-                                                            .now_ms = now};
+        if (it->act == ACT_NEW)
+            v[nv++] = (sa_db_verdict_t){.id = it->id, .result = it->result, .line = it->out, .now_ms = now};
         const rd_kafka_message_t *m = it->msg;
         size_t k = 0;
-        while (k < no && !(offs[k].partition == m->partition && !strcmp(offs[k].topic, rd_kafka_topic_name(m->rkt))))
+        while (k < no &&
+               !(offs[k].partition == m->partition && !strcmp(offs[k].topic, rd_kafka_topic_name(m->rkt))))
             k++;
         if (k == no) offs[no++] = (sa_db_offset_t){rd_kafka_topic_name(m->rkt), m->partition, 0};
         if (m->offset + 1 > offs[k].next) offs[k].next = m->offset + 1;
@@ -381,8 +382,10 @@ static int append_log(worker_t *w, item_t *items, size_t n) {
     }
     for (size_t i = 0; i < n; i++) {
         item_t *it = &items[i];
-        if ((it->act != ACT_NEW && it->act != ACT_REPLAY) || (it->flags & SA_DB_F_LOGGED) || !it->out) continue;
-        if (!sa_results_log_has(w->log, it->id)) sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
+        if ((it->act != ACT_NEW && it->act != ACT_REPLAY) || (it->flags & SA_DB_F_LOGGED) || !it->out)
+            continue;
+        if (!sa_results_log_has(w->log, it->id))
+            sa_results_log_append(w->log, it->id, it->out, strlen(it->out));
     }
     if (sa_results_log_commit(w->log, errstr, sizeof(errstr)) != SA_OK) {
         sa_log_error("worker", "results log: %s", errstr);
@@ -404,7 +407,9 @@ static void commit_kafka(worker_t *w, size_t done) {
         if (m->offset + 1 > tp->offset) tp->offset = m->offset + 1;
     }
     rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, offsets, 0);
-    if (err) sa_log_warn("worker", "offset commit to Kafka failed (%s); the store has them", rd_kafka_err2str(err));
+    if (err)
+        sa_log_warn("worker", "offset commit to Kafka failed (%s); the store has them",
+                    rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(offsets);
 }
 
@@ -460,7 +465,8 @@ out:
  * time, another worker's once it is older than STALE_MS (it may be finishing them right now). */
 static void reconcile(worker_t *w) {
     char errstr[256];
-    json_t *rows = sa_db_unfinished(w->db, sa_wall_ms() - STALE_MS, w->worker_id, 500, errstr, sizeof(errstr));
+    json_t *rows =
+        sa_db_unfinished(w->db, sa_wall_ms() - STALE_MS, w->worker_id, 500, errstr, sizeof(errstr));
     if (!rows) {
         sa_log_warn("worker", "store: %s", errstr);
         return;
