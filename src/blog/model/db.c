@@ -16,8 +16,10 @@
 
 #include "blog/model/db_int.h"
 #include "core/mem.h"
+#include "core/time.h"
 
-#define TX_TRIES 8
+#define TX_TRIES       8
+#define OPEN_LOCKED_MS 10000 /* how long opening waits for a store another process keeps locked */
 
 /* A copy of @p url with the password of user:password@ replaced by "***". */
 static char *mask_url(const char *url) {
@@ -39,7 +41,7 @@ sa_db_conn_t *sa_db_conn_get(sa_db_t *db, char *errstr, size_t errstr_size) {
     int why = 0;
     char msg[256];
     conn = db->be->connect(db->target, &why, msg, sizeof(msg));
-    if (!conn) snprintf(errstr, errstr_size, "%s: %s", db->url_masked, msg);
+    if (!conn) snprintf(errstr, errstr_size, "%s: %.200s", db->url_masked, msg);
     return conn;
 }
 
@@ -174,20 +176,21 @@ sa_db_t *sa_db_open(const char *url, sa_db_why_t *why, char *errstr, size_t errs
         snprintf(msg, sizeof(msg), "not a database URL");
         goto err;
     }
-    int w = SA_DB_E_OK;
-    sa_db_conn_t *conn = db->be->connect(db->target, &w, msg, sizeof(msg));
-    if (!conn) {
+    /* Two processes opening a new SQLite file at once (samsa up) meet SQLITE_BUSY in places
+     * where SQLite does not wait on its own (switching to WAL): try again for a while. */
+    int64_t deadline = sa_mono_ms() + OPEN_LOCKED_MS;
+    for (;;) {
+        int w = SA_DB_E_OK;
+        sa_db_conn_t *conn = db->be->connect(db->target, &w, msg, sizeof(msg));
+        if (conn && sa_db_migrate(db, conn, &w, msg, sizeof(msg)) == 0) {
+            sa_db_conn_put(db, conn, 0);
+            return db;
+        }
+        if (conn) db->be->close(conn);
         *why = w;
-        goto err;
+        if (w != SA_DB_E_LOCKED || sa_mono_ms() >= deadline) goto err;
+        usleep(50000);
     }
-    int rc = sa_db_migrate(db, conn, &w, msg, sizeof(msg));
-    if (rc) {
-        db->be->close(conn);
-        *why = w;
-        goto err;
-    }
-    sa_db_conn_put(db, conn, 0);
-    return db;
 err:
     snprintf(errstr, errstr_size, "store %s: %s; %s", db->url_masked, msg, advice(*why));
     sa_db_close(db);
