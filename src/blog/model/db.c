@@ -42,6 +42,7 @@ sa_db_conn_t *sa_db_conn_get(sa_db_t *db, char *errstr, size_t errstr_size) {
     char msg[256];
     conn = db->be->connect(db->target, &why, msg, sizeof(msg));
     if (!conn) snprintf(errstr, errstr_size, "%s: %.200s", db->url_masked, msg);
+    // cppcheck-suppress returnDanglingLifetime ; connect() only writes through &why, it keeps nothing
     return conn;
 }
 
