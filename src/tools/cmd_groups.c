@@ -326,6 +326,10 @@ static int validate(const conf_t *c) {
     return 0;
 }
 
+/* Offsets are read and committed through admin requests; no group is ever joined. */
+static const char *const admin_defaults[] = {"allow.auto.create.topics=false", NULL};
+static const sa_client_role_t admin_role = {"admin client", SA_CLIENT_ADMIN, admin_defaults, NULL};
+
 static int groups_main(int argc, char **argv) {
     conf_t c = {0};
     rd_kafka_t *rk = NULL;
@@ -336,13 +340,11 @@ static int groups_main(int argc, char **argv) {
         sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
-    static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
-    if ((rc = sa_tools_conf_query(CMD, &c.conn, defaults)) >= 0) goto out;
+    if ((rc = sa_tools_setup(CMD, &c.conn, &admin_role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
-    if (validate(&c) || sa_tools_logging(&c.conn)) goto out;
+    if (validate(&c)) goto out;
     rc = SA_EXIT_FAIL;
-    rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
-    if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
+    if (!(rk = sa_tools_connect(CMD, &c.conn, &admin_role, NULL, NULL))) goto out;
     if (c.list)
         rc = do_list(rk, &c);
     else if (c.describe)
@@ -353,6 +355,7 @@ static int groups_main(int argc, char **argv) {
         rc = do_delete(rk, &c);
 out:
     if (rk) rd_kafka_destroy(rk);
+    sa_client_opts_free(&c.conn.client);
     sa_cfg_free(opts, &c);
     return rc;
 }

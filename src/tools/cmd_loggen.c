@@ -84,6 +84,7 @@ static const char *const producer_defaults[] = {"acks=all",
                                                 "linger.ms=5",
                                                 "batch.size=16384",
                                                 NULL};
+static const sa_client_role_t producer_role = {"producer", SA_CLIENT_PRODUCER, producer_defaults, NULL};
 
 typedef struct state_s {
     int64_t produced;  /* accepted by produce() */
@@ -229,6 +230,25 @@ static void drain(rd_kafka_t *rk, const conf_t *c, state_t *st, progress_t *pg) 
     }
 }
 
+/* The lab produces to a topic it never created; a broker with auto.create.topics.enable then
+ * makes it with its default partition count (1 on samsa and on Kafka), silently, so keys no
+ * longer spread. Say so, with the command that creates it properly. A full metadata request
+ * (all topics) never triggers that auto-creation itself. */
+static void warn_if_missing(rd_kafka_t *rk, const conf_t *c) {
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 1, NULL, &md, (int)c->conn.timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    int found = 0;
+    for (int i = 0; i < md->topic_cnt && !found; i++)
+        found = !strcmp(md->topics[i].topic, c->topic) && !md->topics[i].err;
+    rd_kafka_metadata_destroy(md);
+    if (!found)
+        sa_tools_error(CMD,
+                       "warning: topic %s does not exist; the broker will create it on the first record with "
+                       "its default partition count (often 1), if it allows auto-creation. To choose: samsa "
+                       "topics -b %s --create --topic %s --partitions 3 --replication-factor 1",
+                       c->topic, sa_client_bootstrap(&c->conn.client), c->topic);
+}
+
 static int run_loggen(conf_t *c, double delay, uint64_t seed, int has_fake, double fake_time) {
     state_t st = {0};
     progress_t pg = {.tty = isatty(STDERR_FILENO)};
@@ -240,9 +260,8 @@ static int run_loggen(conf_t *c, double delay, uint64_t seed, int has_fake, doub
     sa_loggen_seed(&rng, seed);
 
     if (!c->dry_run) {
-        rk = sa_tools_client_new(CMD, RD_KAFKA_PRODUCER, &c->conn, producer_defaults, setup_conf, &st);
-        if (!rk) goto out;
-        if (sa_tools_probe(CMD, rk, &c->conn)) goto out;
+        if (!(rk = sa_tools_connect(CMD, &c->conn, &producer_role, setup_conf, &st))) goto out;
+        warn_if_missing(rk, c);
         rkt = rd_kafka_topic_new(rk, c->topic, NULL);
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -307,13 +326,12 @@ static int loggen_main(int argc, char **argv) {
     conf_t c = {0};
     int first, rc = sa_cli_parse(&spec, &c, argc, argv, &first);
     if (rc >= 0) goto out;
-    if ((rc = sa_tools_conf_query(CMD, &c.conn, producer_defaults)) >= 0) goto out;
+    if ((rc = sa_tools_setup(CMD, &c.conn, &producer_role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
         sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
-    if (sa_tools_logging(&c.conn)) goto out;
     double delay = 0, fake_time = 0;
     if (parse_seconds(c.delay, &delay)) {
         sa_tools_error(CMD, "--delay: expected seconds (e.g. 0.1), got \"%s\"", c.delay);
@@ -354,6 +372,7 @@ static int loggen_main(int argc, char **argv) {
     }
     rc = run_loggen(&c, delay, seed, c.fake_time != NULL, fake_time);
 out:
+    sa_client_opts_free(&c.conn.client);
     sa_cfg_free(opts, &c);
     return rc;
 }

@@ -76,6 +76,7 @@ static const sa_cfg_cmd_t spec = {
 static const char *const consumer_defaults[] = {"auto.offset.reset=earliest", "enable.auto.commit=false",
                                                 "enable.auto.offset.store=false", "enable.partition.eof=true",
                                                 NULL};
+static const sa_client_role_t consumer_role = {"consumer", SA_CLIENT_CONSUMER, consumer_defaults, NULL};
 
 typedef struct part_s {
     int assigned; /* currently ours */
@@ -221,7 +222,7 @@ static void handle(ls_t *ls, const rd_kafka_message_t *m, int64_t now_us) {
 static void live_view(ls_t *ls, int64_t now_us) {
     char header[512];
     snprintf(header, sizeof(header), "samsa logstat: %s (group %s) on %s - Ctrl-C to stop", ls->c->topic,
-             ls->c->group, ls->c->conn.bootstrap);
+             ls->c->group, sa_client_bootstrap(&ls->c->conn.client));
     fputs("\033[H\033[J", stdout);
     sa_logstat_print_text(&ls->st, header, now_us, stdout);
     fflush(stdout);
@@ -232,13 +233,8 @@ static int run_logstat(const conf_t *c) {
     rd_kafka_t *rk = NULL;
     int rc = SA_EXIT_FAIL;
     sa_logstat_init(&ls.st);
-    char group_kv[512];
-    snprintf(group_kv, sizeof(group_kv), "group.id=%s", c->group);
-    const char *defaults[8];
-    size_t nd = 0;
-    defaults[nd++] = group_kv;
-    for (const char *const *d = consumer_defaults; *d; d++) defaults[nd++] = *d;
-    defaults[nd] = NULL;
+    sa_client_role_t role = consumer_role;
+    role.group = c->group;
     int live = !c->json && !c->no_live && isatty(STDOUT_FILENO);
     int64_t t0 = sa_mono_us(), last_tick = t0;
 
@@ -246,9 +242,7 @@ static int run_logstat(const conf_t *c) {
         sa_tools_error(CMD, "cannot open %s: %s", c->errors_file, strerror(errno));
         goto out;
     }
-    rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c->conn, defaults, setup_conf, &ls);
-    if (!rk) goto out;
-    if (sa_tools_probe(CMD, rk, &c->conn)) goto out;
+    if (!(rk = sa_tools_connect(CMD, &c->conn, &role, setup_conf, &ls))) goto out;
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, c->topic, RD_KAFKA_PARTITION_UA);
@@ -322,7 +316,9 @@ static int logstat_main(int argc, char **argv) {
     conf_t c = {0};
     int first, rc = sa_cli_parse(&spec, &c, argc, argv, &first);
     if (rc >= 0) goto out;
-    if ((rc = sa_tools_conf_query(CMD, &c.conn, consumer_defaults)) >= 0) goto out;
+    sa_client_role_t role = consumer_role;
+    role.group = c.group;
+    if ((rc = sa_tools_setup(CMD, &c.conn, &role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
         sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
@@ -332,9 +328,9 @@ static int logstat_main(int argc, char **argv) {
         sa_tools_error(CMD, "--topic and --group must not be empty");
         goto out;
     }
-    if (sa_tools_logging(&c.conn)) goto out;
     rc = run_logstat(&c);
 out:
+    sa_client_opts_free(&c.conn.client);
     sa_cfg_free(opts, &c);
     return rc;
 }

@@ -469,20 +469,21 @@ bad:
     return -1;
 }
 
+/* Never auto-create a topic through a metadata request (describe must not create). */
+static const char *const admin_defaults[] = {"allow.auto.create.topics=false", NULL};
+static const sa_client_role_t admin_role = {"admin client", SA_CLIENT_ADMIN, admin_defaults, NULL};
+
 static int topics_main(int argc, char **argv) {
     conf_t c = {.partitions = -1, .replication_factor = -1};
     rd_kafka_t *rk = NULL;
     int first, rc = sa_cli_parse(&spec, &c, argc, argv, &first);
     if (rc >= 0) goto out;
-    /* A consumer handle without a group: it never auto-creates topics through metadata. */
-    static const char *const defaults[] = {"allow.auto.create.topics=false", NULL};
-    if ((rc = sa_tools_conf_query(CMD, &c.conn, defaults)) >= 0) goto out;
+    if ((rc = sa_tools_setup(CMD, &c.conn, &admin_role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     mode_t_ mode = pick_mode(&c, argc, argv, first);
-    if (mode == M_NONE || validate(&c, mode) || sa_tools_logging(&c.conn)) goto out;
+    if (mode == M_NONE || validate(&c, mode)) goto out;
     rc = SA_EXIT_FAIL;
-    rk = sa_tools_client_new(CMD, RD_KAFKA_CONSUMER, &c.conn, defaults, NULL, NULL);
-    if (!rk || sa_tools_probe(CMD, rk, &c.conn)) goto out;
+    if (!(rk = sa_tools_connect(CMD, &c.conn, &admin_role, NULL, NULL))) goto out;
     switch (mode) {
     case M_CREATE: rc = do_create(rk, &c); break;
     case M_CREATE_LAB: rc = do_create_lab(rk, &c); break;
@@ -498,6 +499,7 @@ static int topics_main(int argc, char **argv) {
     }
 out:
     if (rk) rd_kafka_destroy(rk);
+    sa_client_opts_free(&c.conn.client);
     sa_cfg_free(opts, &c);
     return rc;
 }

@@ -1,11 +1,10 @@
 /*
  * tool.h - what the four lab tools (topics, groups, loggen, logstat) share: the connection
- * options every client takes, creating a librdkafka handle from them, a reachability probe with
- * a clear error, and waiting for one admin result with a deadline.
+ * options, connecting with a clear error, and waiting for one admin result with a deadline.
  *
  * Every tool's config struct embeds an sa_tools_conn_t and splices SA_TOOLS_CONN_OPTS into its
- * option table, so `-b/--bootstrap-server`, `-X`, `--timeout`, `--log-level` and `--debug` are
- * spelled, defaulted and documented the same way everywhere.
+ * option table: the client flags every samsa client command takes (-b, -X, -F; client.h) plus
+ * `--timeout`, `--log-level` and `--debug`, spelled, defaulted and documented the same way.
  */
 #ifndef SA_TOOLS_TOOL_H
 #define SA_TOOLS_TOOL_H
@@ -14,28 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/client.h"
 #include "core/config.h"
 
 typedef struct sa_tools_conn_s {
-    char *bootstrap;    /* bootstrap.servers */
-    sa_strlist_t x;     /* -X key=value librdkafka properties, applied last; or "list" / "dump" */
-    char *kafka_config; /* -F: a file of librdkafka key=value lines (default $SAMSA_CONFIG) */
-    int64_t timeout_ms; /* deadline for reaching the broker and for each admin request */
-    char *log_level;    /* error|warn|info|debug */
-    char *debug;        /* debug subsystems ("client" turns on librdkafka's debug) */
+    sa_client_opts_t client; /* -b, -X, -F (client.h) */
+    int64_t timeout_ms;      /* deadline for reaching the broker and for each admin request */
+    char *log_level;         /* error|warn|info|debug */
+    char *debug;             /* debug subsystems ("client" turns on librdkafka's debug) */
 } sa_tools_conn_t;
 
-/* Option rows for a config struct of type @p type with an sa_tools_conn_t member @p m (kept one row
- * per line, like every option table, rather than the formatter's one field per line). */
+/* Option rows for a config struct of type @p type with an sa_tools_conn_t member @p m. */
 // clang-format off
 #define SA_TOOLS_CONN_OPTS(type, m)                                                                       \
-    {NULL, "bootstrap-server", 'b', SA_CFG_STR, offsetof(type, m.bootstrap), 0, 0,                        \
-     "localhost:9092", "HOST:PORT[,...]", "Kafka broker(s) to connect to"},                               \
-    {NULL, NULL, 'X', SA_CFG_LIST, offsetof(type, m.x), 0, 0, NULL, "KEY=VALUE",                          \
-     "librdkafka property, e.g. -X security.protocol=SASL_SSL (repeatable; wins over defaults); "         \
-     "-X list: all properties, -X dump: the effective configuration"},                                    \
-    {NULL, "kafka-config", 'F', SA_CFG_STR, offsetof(type, m.kafka_config), 0, 0, NULL, "FILE",           \
-     "librdkafka properties file (key=value lines, # comments) applied before -X; default $SAMSA_CONFIG"}, \
+    SA_CLIENT_OPTS(type, m.client),                                                                       \
     {NULL, "timeout", 0, SA_CFG_MS, offsetof(type, m.timeout_ms), 1, 86400000, "10s", NULL,               \
      "give up reaching the broker or waiting for a request after this long"},                             \
     {NULL, "log-level", 0, SA_CFG_STR, offsetof(type, m.log_level), 0, 0, "warn",                         \
@@ -45,27 +36,22 @@ typedef struct sa_tools_conn_s {
 // clang-format on
 
 /**
- * Create a librdkafka handle of @p type from @p conn, with @p defaults ("key=value", NULL-ended,
- * may be NULL) under the user's -F file (or $SAMSA_CONFIG) and -X. @p setup (may be NULL) is called on the
- * conf before the handle is made, to install callbacks; @p opaque becomes the handle's opaque.
- * @returns new handle, or NULL after printing "samsa CMD: why" to stderr.
+ * Apply --log-level/--debug, then check the client settings and serve -X list/-X dump for the
+ * tool's clients @p roles (client.h: sa_client_setup). Call right after parsing.
+ * @returns -1 to go on, else the exit code (0 after list/dump, 2 after a one-line error).
  */
-rd_kafka_t *sa_tools_client_new(const char *cmd, rd_kafka_type_t type, const sa_tools_conn_t *conn,
-                                const char *const *defaults, void (*setup)(rd_kafka_conf_t *conf),
-                                void *opaque);
+int sa_tools_setup(const char *cmd, sa_tools_conn_t *conn, const sa_client_role_t *roles, size_t nroles);
 
 /**
- * Handle `-X list` (print librdkafka's properties) and `-X dump` (print the configuration the
- * command would use: @p defaults, then -F/$SAMSA_CONFIG, then -X).
- * @returns -1 if neither was asked for, else the exit code to return.
+ * Connect the client @p role of a tool: fail at once when nothing listens at the bootstrap
+ * servers, create the handle, then wait up to --timeout for the cluster to answer a metadata
+ * request. @p setup (may be NULL) is called on the conf before the handle is made, to install
+ * callbacks; @p opaque becomes the handle's opaque.
+ * @returns new handle, or NULL after printing "samsa CMD: why" (naming the address, and how to
+ * start a broker when nothing listens there).
  */
-int sa_tools_conf_query(const char *cmd, const sa_tools_conn_t *conn, const char *const *defaults);
-
-/**
- * Check that the cluster answers a metadata request within conn->timeout_ms.
- * @returns 0, or -1 after printing a one-line error naming the bootstrap servers.
- */
-int sa_tools_probe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn);
+rd_kafka_t *sa_tools_connect(const char *cmd, const sa_tools_conn_t *conn, const sa_client_role_t *role,
+                             void (*setup)(rd_kafka_conf_t *conf), void *opaque);
 
 /**
  * Wait on @p q for the admin result event of type @p evtype until conn->timeout_ms passes.
@@ -78,9 +64,6 @@ rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_k
 /** @returns new admin options for @p op with the request and operation timeouts set. */
 rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
                                                 const sa_tools_conn_t *conn);
-
-/** Apply --log-level/--debug. @returns 0, or -1 after printing an error. */
-int sa_tools_logging(const sa_tools_conn_t *conn);
 
 /**
  * Split @p csv ("a=1,b=2") on commas and append each non-empty piece to @p out.

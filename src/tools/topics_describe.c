@@ -16,7 +16,8 @@ static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t 
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, (int)conn->timeout_ms);
     if (err) {
-        sa_tools_error(cmd, "metadata from %s: %s", conn->bootstrap, rd_kafka_err2str(err));
+        sa_tools_error(cmd, "metadata from %s: %s", sa_client_bootstrap(&conn->client),
+                       rd_kafka_err2str(err));
         return NULL;
     }
     return md;

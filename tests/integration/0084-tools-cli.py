@@ -69,7 +69,7 @@ def main():
         rc, out, err, _ = samsa(cmd, "--frobnicate")
         check(rc == 2 and "unknown option" in err, f"{cmd}: unknown flag -> exit 2")
         rc, out, _, _ = samsa(cmd, "--help")
-        check(rc == 0 and "(default: localhost:9092)" in out and "(default: 10s)" in out,
+        check(rc == 0 and "(neither: localhost:9092)" in out and "(default: 10s)" in out,
               f"{cmd} --help lists options with defaults")
 
     rc, _, err, _ = samsa("logstat", "-b", nowhere, "--errors-file", "/nonexistent-dir/errors.jsonl")

@@ -38,6 +38,8 @@ def main():
         p = subprocess.Popen([SAMSA, "loggen", "-b", b, "--topic", t, "--count", "0", "--delay", "0", "--json"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = p.stderr.readline()
+        check(f"warning: topic {t} does not exist" in first, f"loggen warns that it is not created ({first.strip()!r})")
+        first = p.stderr.readline()
         check("delivered" in first, f"loggen --count 0 is running ({first.strip()!r})")
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=scaled(60))

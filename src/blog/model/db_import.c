@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/kconf.h"
+#include "client/client.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -98,23 +98,20 @@ out:
     return total;
 }
 
-long sa_db_import_topics(sa_db_t *db, const char *bootstrap, const sa_strlist_t *overrides,
-                         const char *ops_topic, const char *results_topic, char *errstr, size_t errstr_size) {
+static const char *const import_defaults[] = {"group.id=samsa-import", "enable.auto.commit=false",
+                                              "enable.partition.eof=false", "queued.max.messages.kbytes=4096",
+                                              NULL};
+const sa_client_role_t sa_db_import_client = {"import consumer (topics into a new store, once)",
+                                              SA_CLIENT_CONSUMER, import_defaults, NULL};
+
+long sa_db_import_topics(sa_db_t *db, const sa_client_opts_t *kafka, const char *ops_topic,
+                         const char *results_topic, char *errstr, size_t errstr_size) {
     char *state = sa_db_meta_get(db, "import");
     int done = state && !strcmp(state, "done");
     free(state);
     if (done) return 0;
-    static const char *const defaults[] = {"group.id=samsa-import", "enable.auto.commit=false",
-                                           "enable.partition.eof=false", "queued.max.messages.kbytes=4096",
-                                           NULL};
-    rd_kafka_conf_t *conf = sa_kconf_new(bootstrap, defaults, NULL, errstr, errstr_size);
+    rd_kafka_conf_t *conf = sa_client_conf_new(kafka, &sa_db_import_client, errstr, errstr_size);
     if (!conf) return -1;
-    for (size_t i = 0; overrides && i < overrides->n; i++) {
-        const char *kv = overrides->v[i];
-        if (!strncmp(kv, "security.", 9) || !strncmp(kv, "sasl.", 5) || !strncmp(kv, "ssl.", 4) ||
-            !strncmp(kv, "socket.", 7) || !strncmp(kv, "broker.", 7))
-            sa_kconf_set_kv(conf, kv, errstr, errstr_size);
-    }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

@@ -12,15 +12,14 @@
 #include <unistd.h>
 
 #include "blog/model/db_import.h"
+#include "blog/web/web_kafka.h"
 #include "blog/web/web_server.h"
 #include "commands.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 static const sa_cfg_opt_t web_opts[] = {
-    {NULL, "bootstrap-server", 'b', SA_CFG_STR, offsetof(sa_web_conf_t, bootstrap), 0, 0, "localhost:9092",
-     "HOST:PORT[,...]", "Kafka bootstrap servers"},
-    {NULL, "property", 'X', SA_CFG_LIST, offsetof(sa_web_conf_t, x), 0, 0, NULL, "KEY=VALUE",
-     "librdkafka property for the producer (repeatable; security.*, sasl.*, ssl.* also for the tail)"},
+    SA_CLIENT_OPTS(sa_web_conf_t, kafka),
     {NULL, "http", 0, SA_CFG_STR, offsetof(sa_web_conf_t, http), 0, 0, "127.0.0.1:8080", "HOST:PORT",
      "address to serve HTTP on"},
     {NULL, "topic", 0, SA_CFG_STR, offsetof(sa_web_conf_t, topic), 0, 0, "blog_operations", "TOPIC",
@@ -43,7 +42,7 @@ static const sa_cfg_opt_t web_opts[] = {
 
 static const sa_cfg_cmd_t web_spec = {
     "web",
-    "samsa web [-b HOST:PORT] [-X key=value ...] [--http HOST:PORT] [--db URL] [--topic T] "
+    "samsa web [-b HOST:PORT] [-X KEY=VALUE ...] [-F FILE] [--http HOST:PORT] [--db URL] [--topic T] "
     "[--results-topic T] [--max-body BYTES]",
     "Serve the blog: the form, the feed with paging and search, the JSON API (/api/posts), live updates "
     "(/api/events), /healthz and /metrics. Posts are stored (the store is the system of record, --db), "
@@ -70,6 +69,9 @@ static int run_web(int argc, char **argv) {
         goto out;
     }
     if (sa_cli_apply_logging(conf.log_level, conf.debug)) goto out;
+    const sa_client_role_t clients[] = {sa_web_kafka_clients[0], sa_web_kafka_clients[1],
+                                        sa_db_import_client};
+    if ((rc = sa_client_setup("web", &conf.kafka, clients, SA_ARRAY_LEN(clients))) >= 0) goto out;
     rc = SA_EXIT_FAIL;
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -92,8 +94,7 @@ static int run_web(int argc, char **argv) {
         rc = SA_EXIT_STORE;
         goto out;
     }
-    if (sa_db_import_topics(db, conf.bootstrap, &conf.x, conf.topic, conf.results_topic, errstr,
-                            sizeof(errstr)) < 0)
+    if (sa_db_import_topics(db, &conf.kafka, conf.topic, conf.results_topic, errstr, sizeof(errstr)) < 0)
         sa_log_warn("web",
                     "importing the posts of the topics into the store: %s (tried again at the next start)",
                     errstr);
@@ -103,7 +104,7 @@ static int run_web(int argc, char **argv) {
         goto out;
     }
     sa_log_info("web", "serving http://%s/ (broker %s, topics %s and %s, store %s)", conf.http,
-                conf.bootstrap, conf.topic, conf.results_topic, sa_db_url(db));
+                sa_client_bootstrap(&conf.kafka), conf.topic, conf.results_topic, sa_db_url(db));
     sigset_t none;
     sigemptyset(&none);
     while (!stop_signal) sigsuspend(&none); /* returns after each handled signal */
@@ -114,6 +115,7 @@ static int run_web(int argc, char **argv) {
 out:
     sa_web_server_stop(srv);
     sa_db_close(db);
+    sa_client_opts_free(&conf.kafka);
     sa_cfg_free(web_opts, &conf);
     return rc;
 }

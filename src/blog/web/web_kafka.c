@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "blog/model/topics_ensure.h"
-#include "client/kconf.h"
+#include "client/client.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -207,19 +207,23 @@ static void *monitor_main(void *arg) {
     return NULL;
 }
 
+static const char *const producer_defaults[] = {"acks=all",
+                                                "enable.idempotence=true",
+                                                "linger.ms=1",
+                                                "message.timeout.ms=5000",
+                                                "socket.connection.setup.timeout.ms=3000",
+                                                NULL};
+static const char *const consumer_defaults[] = {
+    "group.id=samsa-web", "enable.auto.commit=false", "enable.auto.offset.store=false",
+    "fetch.wait.max.ms=100", "enable.partition.eof=false", "topic.metadata.refresh.interval.ms=5000",
+    /* librdkafka prefetches up to 64 MB per partition by default: 6 partitions of a busy blog
+     * made the web server's peak RSS ~600 MB. The tail is applied as fast as it arrives. */
+    "queued.max.messages.kbytes=4096", NULL};
+const sa_client_role_t sa_web_kafka_clients[SA_WEB_KAFKA_CLIENTS] = {
+    {"producer (posts, queue statistics)", SA_CLIENT_PRODUCER, producer_defaults, NULL},
+    {"tail consumer (operations and results)", SA_CLIENT_CONSUMER, consumer_defaults, NULL}};
+
 sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, size_t errstr_size) {
-    static const char *const producer_defaults[] = {"acks=all",
-                                                    "enable.idempotence=true",
-                                                    "linger.ms=1",
-                                                    "message.timeout.ms=5000",
-                                                    "socket.connection.setup.timeout.ms=3000",
-                                                    NULL};
-    static const char *const consumer_defaults[] = {
-        "group.id=samsa-web", "enable.auto.commit=false", "enable.auto.offset.store=false",
-        "fetch.wait.max.ms=100", "enable.partition.eof=false", "topic.metadata.refresh.interval.ms=5000",
-        /* librdkafka prefetches up to 64 MB per partition by default: 6 partitions of a busy blog
-         * made the web server's peak RSS ~600 MB. The tail is applied as fast as it arrives. */
-        "queued.max.messages.kbytes=4096", NULL};
     sa_web_kafka_t *k = sa_new(sa_web_kafka_t);
     k->conf = *conf;
     atomic_store(&k->run, 1);
@@ -229,8 +233,7 @@ sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, 
     pthread_mutex_init(&k->sleep_lock, NULL);
     pthread_cond_init(&k->sleep_cond, NULL);
 
-    rd_kafka_conf_t *pconf =
-        sa_kconf_new(conf->bootstrap, producer_defaults, conf->overrides, errstr, errstr_size);
+    rd_kafka_conf_t *pconf = sa_client_conf_new(conf->kafka, &sa_web_kafka_clients[0], errstr, errstr_size);
     if (!pconf) goto err;
     rd_kafka_conf_set_dr_msg_cb(pconf, dr_cb);
     rd_kafka_conf_set_opaque(pconf, k);
@@ -249,16 +252,8 @@ sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, 
         sa_log_warn("web", "could not make sure the topics exist (they are created on first use): %s", why);
     k->rkt = rd_kafka_topic_new(k->producer, conf->topic, NULL);
 
-    rd_kafka_conf_t *cconf = sa_kconf_new(conf->bootstrap, consumer_defaults, NULL, errstr, errstr_size);
+    rd_kafka_conf_t *cconf = sa_client_conf_new(conf->kafka, &sa_web_kafka_clients[1], errstr, errstr_size);
     if (!cconf) goto err;
-    /* -X settings meant for the producer (acks, linger) would be rejected or ignored by a
-     * consumer; pass only the connection-level ones (security, client id, sockets). */
-    for (size_t i = 0; conf->overrides && i < conf->overrides->n; i++) {
-        const char *kv = conf->overrides->v[i];
-        if (!strncmp(kv, "security.", 9) || !strncmp(kv, "sasl.", 5) || !strncmp(kv, "ssl.", 4) ||
-            !strncmp(kv, "client.id=", 10) || !strncmp(kv, "socket.", 7) || !strncmp(kv, "broker.", 7))
-            sa_kconf_set_kv(cconf, kv, errstr, errstr_size);
-    }
     k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, errstr, errstr_size);
     if (!k->consumer) {
         rd_kafka_conf_destroy(cconf);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include "client/client.h"
 #include "core/config.h"
 
 typedef struct sa_web_kafka_s sa_web_kafka_t;
@@ -31,8 +32,7 @@ typedef void sa_web_ack_cb(void *msg_opaque, const char *err, int maybe_persiste
 typedef void sa_web_record_cb(void *opaque, int is_op, const json_t *value);
 
 typedef struct sa_web_kafka_conf_s {
-    const char *bootstrap;         /* borrowed */
-    const sa_strlist_t *overrides; /* -X key=value, borrowed */
+    const sa_client_opts_t *kafka; /* -b, -X, -F; borrowed */
     const char *topic;             /* blog_operations */
     const char *results_topic;     /* blog_results */
     const char *group;             /* the workers' consumer group, for lag and members */
@@ -40,6 +40,10 @@ typedef struct sa_web_kafka_conf_s {
     sa_web_record_cb *record;
     void *opaque; /* for record */
 } sa_web_kafka_conf_t;
+
+/* The web server's Kafka clients: the producer (also serves the admin requests) and the tail. */
+#define SA_WEB_KAFKA_CLIENTS 2
+extern const sa_client_role_t sa_web_kafka_clients[SA_WEB_KAFKA_CLIENTS];
 
 /** @returns new, with its threads running; NULL with errstr on a bad configuration. */
 sa_web_kafka_t *sa_web_kafka_new(const sa_web_kafka_conf_t *conf, char *errstr, size_t errstr_size);

@@ -318,8 +318,8 @@ sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, cha
     struct sockaddr_storage ss = {0};
     if (resolve(conf->http, &ss, errstr, errstr_size)) goto err;
 
-    sa_web_kafka_conf_t kc = {conf->bootstrap, &conf->x, conf->topic, conf->results_topic,
-                              conf->group,     ack,      on_record,   srv};
+    sa_web_kafka_conf_t kc = {&conf->kafka, conf->topic, conf->results_topic, conf->group, ack,
+                              on_record,    srv};
     srv->kafka = sa_web_kafka_new(&kc, errstr, errstr_size);
     if (!srv->kafka) goto err;
     srv->outbox = sa_web_outbox_new(srv);

@@ -10,20 +10,20 @@
 #include <stdint.h>
 
 #include "blog/model/db.h"
+#include "client/client.h"
 #include "core/config.h"
 
 typedef struct sa_web_server_s sa_web_server_t;
 
 typedef struct sa_web_conf_s {
-    char *bootstrap;     /* -b */
-    sa_strlist_t x;      /* -X key=value */
-    char *http;          /* HOST:PORT to listen on */
-    char *topic;         /* blog_operations */
-    char *results_topic; /* blog_results */
-    char *group;         /* the workers' consumer group (for lag and members) */
-    char *db;            /* --db URL of the store */
-    int64_t max_body;    /* bytes; larger bodies get 413 */
-    int64_t threads;     /* HTTP polling threads */
+    sa_client_opts_t kafka; /* -b, -X, -F: every Kafka client of the web server */
+    char *http;             /* HOST:PORT to listen on */
+    char *topic;            /* blog_operations */
+    char *results_topic;    /* blog_results */
+    char *group;            /* the workers' consumer group (for lag and members) */
+    char *db;               /* --db URL of the store */
+    int64_t max_body;       /* bytes; larger bodies get 413 */
+    int64_t threads;        /* HTTP polling threads */
     char *log_level;
     char *debug;
 } sa_web_conf_t;

@@ -13,11 +13,8 @@
 #include "core/log.h"
 
 static const sa_cfg_opt_t worker_opts[] = {
-    {"bootstrap.servers", "bootstrap-server", 'b', SA_CFG_STR, offsetof(sa_worker_conf_t, bootstrap), 0, 0,
-     "localhost:9092", "HOST:PORT", "Kafka bootstrap servers (comma-separated)"},
-    {NULL, NULL, 'X', SA_CFG_LIST, offsetof(sa_worker_conf_t, props), 0, 0, NULL, "KEY=VALUE",
-     "librdkafka property for both clients (repeatable; wins over samsa's defaults)"},
-    {"group.id", "group", 'g', SA_CFG_STR, offsetof(sa_worker_conf_t, group), 0, 0, "blog_group", "GROUP",
+    SA_CLIENT_OPTS(sa_worker_conf_t, kafka),
+    {"group", "group", 'g', SA_CFG_STR, offsetof(sa_worker_conf_t, group), 0, 0, "blog_group", "GROUP",
      "consumer group"},
     {"topic", "topic", 't', SA_CFG_STR, offsetof(sa_worker_conf_t, topic), 0, 0, "blog_operations", "TOPIC",
      "topic of post operations to score"},
@@ -49,7 +46,8 @@ static const sa_cfg_opt_t worker_opts[] = {
 
 static const sa_cfg_cmd_t worker_spec = {
     "worker",
-    "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [--group G] [--db URL] [--results-log PATH] [--work-ms "
+    "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [-F FILE] [--group G] [--db URL] [--results-log PATH] "
+    "[--work-ms "
     "N] "
     "[OPTIONS]",
     "Score blog posts from blog_operations in consumer group blog_group: store each verdict with the "
@@ -74,6 +72,9 @@ static int run_worker(int argc, char **argv) {
         goto out;
     }
     if (sa_cli_apply_logging(conf.log_level, conf.debug)) goto out;
+    sa_client_role_t roles[SA_WORKER_CLIENTS];
+    sa_worker_clients(&conf, roles);
+    if ((rc = sa_client_setup("worker", &conf.kafka, roles, SA_WORKER_CLIENTS)) >= 0) goto out;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal; /* no SA_RESTART: a blocking poll returns at once */
@@ -82,6 +83,7 @@ static int run_worker(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     rc = sa_worker_run(&conf, &stop);
 out:
+    sa_client_opts_free(&conf.kafka);
     sa_cfg_free(worker_opts, &conf);
     return rc;
 }

@@ -25,7 +25,7 @@
 #include "blog/worker/score.h"
 #include "blog/model/topics_ensure.h"
 #include "blog/worker/worker_post.h"
-#include "client/kconf.h"
+#include "client/client.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -82,6 +82,13 @@ static const char *const producer_defaults[] = {"acks=all",
                                                 "message.timeout.ms=30000",
                                                 "client.id=samsa-worker",
                                                 NULL};
+
+void sa_worker_clients(const sa_worker_conf_t *conf, sa_client_role_t roles[SA_WORKER_CLIENTS]) {
+    roles[0] = (sa_client_role_t){"producer (results, dead letters, topic creation)", SA_CLIENT_PRODUCER,
+                                  producer_defaults, NULL};
+    roles[1] =
+        (sa_client_role_t){"consumer (blog_operations)", SA_CLIENT_CONSUMER, consumer_defaults, conf->group};
+}
 
 static void item_clear(item_t *it) {
     if (it->msg) rd_kafka_message_destroy(it->msg);
@@ -519,13 +526,13 @@ static void remember_line(void *opaque, const char *id, json_t *line) {
 static rd_kafka_t *new_client(worker_t *w, rd_kafka_type_t type) {
     char errstr[512];
     const sa_worker_conf_t *c = w->conf;
+    sa_client_role_t roles[SA_WORKER_CLIENTS];
+    sa_worker_clients(c, roles);
     rd_kafka_conf_t *kc =
-        sa_kconf_new(c->bootstrap, type == RD_KAFKA_CONSUMER ? consumer_defaults : producer_defaults,
-                     &c->props, errstr, sizeof(errstr));
+        sa_client_conf_new(&c->kafka, &roles[type == RD_KAFKA_CONSUMER], errstr, sizeof(errstr));
     if (!kc) goto err;
     rd_kafka_conf_set_opaque(kc, w);
     if (type == RD_KAFKA_CONSUMER) {
-        if (rd_kafka_conf_set(kc, "group.id", c->group, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) goto err;
         rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
     } else {
         rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
@@ -591,7 +598,7 @@ static int start(worker_t *w) {
         return -1;
     }
     sa_log_info("worker", "%s: consuming %s in group %s from %s (work %lld ms per post)", w->worker_id,
-                c->topic, c->group, c->bootstrap, (long long)c->work_ms);
+                c->topic, c->group, sa_client_bootstrap(&c->kafka), (long long)c->work_ms);
     return 0;
 }
 

@@ -28,11 +28,11 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "client/client.h"
 #include "core/config.h"
 
 typedef struct sa_worker_conf_s {
-    char *bootstrap;         /* -b HOST:PORT[,...] */
-    sa_strlist_t props;      /* -X key=value for both clients */
+    sa_client_opts_t kafka;  /* -b, -X, -F for both clients */
     char *group;             /* consumer group (blog_group) */
     char *topic;             /* input topic (blog_operations) */
     char *results_topic;     /* blog_results */
@@ -48,6 +48,13 @@ typedef struct sa_worker_conf_s {
     char *log_level;
     char *debug;
 } sa_worker_conf_t;
+
+/* The worker's Kafka clients: the producer (results, dead letters, topic creation) and the
+ * consumer in the group --group. */
+#define SA_WORKER_CLIENTS 2
+
+/** Fill @p roles with the worker's clients for @p conf (the consumer's group is conf->group). */
+void sa_worker_clients(const sa_worker_conf_t *conf, sa_client_role_t roles[SA_WORKER_CLIENTS]);
 
 /**
  * Run the worker until *@p stop becomes non-zero (set from a signal handler), then finish the
