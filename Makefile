@@ -63,10 +63,12 @@ format-check:
 	@scripts/deps.sh dev
 	@clang-format --dry-run --Werror $(SOURCES)
 
+# The module layering first (scripts/check_layers.py: an include that crosses it fails), then
 # cppcheck over every committed .c file but the generated codec, without the system headers (fast
 # and the same on every machine): .ci/cppcheck.cfg spells out the library macros it needs,
 # .ci/cppcheck-suppressions.txt lists the false positives. Any finding fails.
 lint:
+	@python3 scripts/check_layers.py
 	@scripts/deps.sh dev
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --library=.ci/cppcheck.cfg --suppressions-list=.ci/cppcheck-suppressions.txt \
