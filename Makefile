@@ -92,11 +92,12 @@ KAFKA_DIR ?= /tmp/samsa-kafka
 kafka:
 	@scripts/kafka/real-kafka.sh $(if $(STOP),stop --dir $(KAFKA_DIR),start --dir $(KAFKA_DIR) $(KAFKA_ARGS))
 
-# Regenerate the Kafka codec (src/proto/gen/, committed) from Kafka's JSON message definitions.
-# Kafka's definitions live in shared/ beside the checkout (not vendored here).
-KAFKA_MESSAGE_DIR ?= $(CURDIR)/../shared/kafka-protocol/message
+# Regenerate the Kafka codec (src/proto/gen/, committed) from Kafka's JSON message definitions:
+# by default the copy in third_party/kafka/message (byte for byte what is committed). Other
+# definitions: make proto KAFKA_MESSAGE_DIR=DIR KAFKA_SPEC_VERSION="Apache Kafka X.Y.Z" (DIR is
+# Kafka's clients/src/main/resources/common/message); the copy is updated to match.
 proto:
-	@python3 scripts/gen_proto.py --spec-dir $(KAFKA_MESSAGE_DIR)
+	@python3 scripts/gen_proto.py
 
 clean:
 	rm -rf build build-debug build-release build-asan build-fuzz
