@@ -20,8 +20,7 @@ static void usage(FILE *out) {
                  "blog (web + worker) and the Kafka lab tools. Clients speak the Kafka protocol through\n"
                  "librdkafka, so they work against any Kafka cluster too.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s%s\n", commands[i]->name, commands[i]->summary,
-                commands[i]->ready ? "" : " (not built yet)");
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\n  samsa COMMAND --help   options of a command, with their defaults\n"
                  "  samsa --version        version of samsa and of librdkafka\n"
                  "  samsa config-docs      the configuration reference as Markdown\n");

@@ -179,4 +179,4 @@ out:
 }
 
 const sa_command_t sa_cmd_broker = {"broker", "the Kafka-compatible broker (default 127.0.0.1:9092)", run,
-                                    &broker_spec, 1};
+                                    &broker_spec};

@@ -27,9 +27,3 @@ int sa_cli_apply_logging(const char *level, const char *debug) {
     }
     return 0;
 }
-
-int sa_cli_not_built(int argc, char **argv) {
-    (void)argc;
-    fprintf(stderr, "samsa %s: not built yet in this version of samsa\n", argv[0]);
-    return SA_EXIT_FAIL;
-}

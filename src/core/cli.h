@@ -18,7 +18,6 @@ typedef struct sa_command_s {
     const char *summary;               /* one line for `samsa --help` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name; returns an sa_exit_t */
     const sa_cfg_cmd_t *spec;          /* its options, for docs/configuration.md; NULL if none */
-    int ready;                         /* 0 while the command is not built yet (samsa up checks) */
 } sa_command_t;
 
 /** Parse @p argv against @p spec into @p conf (defaults are set first). On -h or a usage error it
@@ -27,10 +26,5 @@ int sa_cli_parse(const sa_cfg_cmd_t *spec, void *conf, int argc, char **argv, in
 
 /** Apply the common `--log-level`/`--debug` values; @returns 0 or -1 after printing an error. */
 int sa_cli_apply_logging(const char *level, const char *debug);
-
-/* A placeholder for a command whose module is not built yet: it says so and exits 1. */
-int sa_cli_not_built(int argc, char **argv);
-#define SA_COMMAND_NOT_BUILT(var, name_, summary_)                                                           \
-    const sa_command_t var = {name_, summary_, sa_cli_not_built, NULL, 0}
 
 #endif

@@ -8,7 +8,6 @@
 sa_log_level_t sa_log_level = SA_LOG_INFO;
 unsigned sa_log_debug_mask;
 
-static FILE *sink;
 static char tag[32];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -52,15 +51,13 @@ int sa_log_set_debug(const char *list) {
     return 0;
 }
 
-void sa_log_set_sink(FILE *fp) { sink = fp; }
-
 void sa_log_set_tag(const char *t) { snprintf(tag, sizeof(tag), "%s", t ? t : ""); }
 
 void sa_log_vwrite(sa_log_level_t level, const char *subsys, const char *fmt, va_list ap) {
     char when[48], msg[2048];
     sa_time_rfc3339(sa_wall_ms(), when);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    FILE *out = sink ? sink : stderr;
+    FILE *out = stderr;
     pthread_mutex_lock(&lock);
     fprintf(out, "%s %-5s %s%s%s: %s\n", when, level_names[level], tag, tag[0] ? "/" : "", subsys, msg);
     fflush(out);

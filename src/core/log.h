@@ -4,10 +4,9 @@
  *   sa_log_info("broker", "listening on %s", addr);
  *   sa_log_debug(SA_DBG_NET, "net", "read %zd bytes from %s", n, peer);
  *
- * A line is "2026-11-22T19:23:40.123Z INFO  broker: listening on ..." on stderr (or the sink set
- * with sa_log_set_sink). The level is tested before the arguments are evaluated, so a disabled
- * debug line costs one branch. Debug lines print only for the subsystems enabled with
- * sa_log_set_debug("net,proto") or "all" (the `debug=` setting and `--debug` flag).
+ * A line is "2026-11-22T19:23:40.123Z INFO  broker: listening on ..." on stderr. The level is tested before
+ * the arguments are evaluated, so a disabled debug line costs one branch. Debug lines print only for the
+ * subsystems enabled with sa_log_set_debug("net,proto") or "all" (the `debug=` setting and `--debug` flag).
  */
 #ifndef SA_CORE_LOG_H
 #define SA_CORE_LOG_H
@@ -39,8 +38,6 @@ extern unsigned sa_log_debug_mask;  /* SA_DBG_* enabled for debug lines */
 int sa_log_set_level(const char *name);
 /** Enable debug subsystems from "net,proto,storage" or "all". @returns 0, or -1 naming an unknown one. */
 int sa_log_set_debug(const char *list);
-/** Send lines to @p fp (borrowed; stderr by default). Lines are written whole, one at a time. */
-void sa_log_set_sink(FILE *fp);
 /** A prefix printed before the subsystem on every line, e.g. the part of `samsa up` speaking. */
 void sa_log_set_tag(const char *tag);
 

@@ -94,10 +94,6 @@ int64_t sa_rd_varlong(sa_rd_t *rd) {
     return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
 }
 
-void sa_rd_skip(sa_rd_t *rd, size_t n) { (void)take(rd, n); }
-
-const uint8_t *sa_rd_raw(sa_rd_t *rd, size_t n) { return take(rd, n); }
-
 /* A length: classic int16/int32 (-1 null, other negatives malformed) or compact N+1.
  * @returns -1 for null, -2 on error; otherwise the length, already checked against the bytes left
  * divided by unit (so unit = min bytes per item). */

@@ -114,10 +114,6 @@ uint32_t sa_rd_uvarint(sa_rd_t *rd);
 int32_t sa_rd_varint(sa_rd_t *rd);
 /** Zigzag varlong (64 bits, record format, at most 10 bytes). */
 int64_t sa_rd_varlong(sa_rd_t *rd);
-/** Skip @p n bytes. */
-void sa_rd_skip(sa_rd_t *rd, size_t n);
-/** @returns a view of the next @p n bytes and consumes them (NULL on error). */
-const uint8_t *sa_rd_raw(sa_rd_t *rd, size_t n);
 
 /**
  * Read a string (classic int16 length or compact uvarint N+1). A null where @p nullable is false

@@ -384,4 +384,4 @@ static int run_dump_log(int argc, char **argv) {
 }
 
 const sa_command_t sa_cmd_dump_log = {"dump-log", "print a segment file's batches and records", run_dump_log,
-                                      &dump_spec, 1};
+                                      &dump_spec};

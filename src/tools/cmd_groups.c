@@ -361,4 +361,4 @@ out:
 }
 
 const sa_command_t sa_cmd_groups = {"groups", "list, describe, reset and delete consumer groups", groups_main,
-                                    &spec, 1};
+                                    &spec};

@@ -378,4 +378,4 @@ out:
 }
 
 const sa_command_t sa_cmd_loggen = {"loggen", "the lab-6 log producer (JSON log records keyed by service)",
-                                    loggen_main, &spec, 1};
+                                    loggen_main, &spec};

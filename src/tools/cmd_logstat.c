@@ -336,4 +336,4 @@ out:
 }
 
 const sa_command_t sa_cmd_logstat = {"logstat", "the lab-6 log consumer with live statistics", logstat_main,
-                                     &spec, 1};
+                                     &spec};

@@ -505,4 +505,4 @@ out:
 }
 
 const sa_command_t sa_cmd_topics = {"topics", "create, list, describe, alter and delete topics", topics_main,
-                                    &spec, 1};
+                                    &spec};

@@ -120,5 +120,4 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_web = {"web", "the blog web server (default 127.0.0.1:8080)", run_web, &web_spec,
-                                 1};
+const sa_command_t sa_cmd_web = {"web", "the blog web server (default 127.0.0.1:8080)", run_web, &web_spec};

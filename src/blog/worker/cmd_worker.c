@@ -89,4 +89,4 @@ out:
 }
 
 const sa_command_t sa_cmd_worker = {"worker", "the scoring worker (group blog_group on blog_operations)",
-                                    run_worker, &worker_spec, 1};
+                                    run_worker, &worker_spec};
