@@ -5,18 +5,22 @@ BUILD  ?= build
 JOBS   ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build deps run test test-unit test-asan bench format format-check lint docs clean proto kafka test-compat
+.PHONY: all build configure deps run test test-unit test-asan bench format format-check lint docs clean proto kafka test-compat
 
 all: build
 
 deps:
 	@scripts/deps.sh build
 
-build: deps
+configure: deps
 	@[ -f $(BUILD)/build.ninja ] || cmake --preset $(PRESET) $(CMAKE_ARGS) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Running needs the binary only, not the test programs (about half of the build steps).
+run: configure
+	@cmake --build $(BUILD) --target samsa -j $(JOBS)
 	@$(BUILD)/samsa up $(ARGS)
 
 test:

@@ -38,7 +38,12 @@ done
 "$S" up --help | grep -q -- "--work-ms MS" || fail "up --help lacks --work-ms"
 "$S" up --help | grep -q "(default: 127.0.0.1:8080)" || fail "up --help lacks the --http default"
 # docs/configuration.md is generated from the same option tables; it must not drift from them.
+# `make run` builds only the binary it runs (the test programs are about half the build).
 if [ -n "${SAMSA_SOURCE_DIR:-}" ]; then
+  make -n -C "$SAMSA_SOURCE_DIR" run BUILD=build-x >"$out" 2>&1 || fail "make -n run: $(cat "$out")"
+  grep -q -- "cmake --build build-x --target samsa" "$out" || fail "make run does not build only samsa: $(cat "$out")"
+  grep -E -- "cmake --build build-x( |$)" "$out" | grep -qv -- "--target" &&
+    fail "make run builds everything: $(cat "$out")"
   "$S" config-docs >"$out"
   diff -u "$SAMSA_SOURCE_DIR/docs/configuration.md" "$out" >"$err" ||
     fail "docs/configuration.md is out of date: run 'make docs' ($(head -c 600 "$err"))"
