@@ -211,7 +211,7 @@ static void handle(ls_t *ls, const rd_kafka_message_t *m, int64_t now_us) {
     pt->eof = 0;
     pt->next = m->offset + 1;
     const char *payload = m->payload ? (const char *)m->payload : "";
-    int lvl = sa_logstat_add(&ls->st, payload, m->len, now_us);
+    int lvl = sa_logstat_add(&ls->st, payload, m->len, rd_kafka_message_timestamp(m, NULL), now_us);
     if (lvl == 2 && ls->errf) {
         fwrite(payload, 1, m->len, ls->errf);
         fputc('\n', ls->errf);
@@ -219,12 +219,12 @@ static void handle(ls_t *ls, const rd_kafka_message_t *m, int64_t now_us) {
     }
 }
 
-static void live_view(ls_t *ls, int64_t now_us) {
+static void live_view(ls_t *ls) {
     char header[512];
     snprintf(header, sizeof(header), "samsa logstat: %s (group %s) on %s - Ctrl-C to stop", ls->c->topic,
              ls->c->group, sa_client_bootstrap(&ls->c->conn.client));
     fputs("\033[H\033[J", stdout);
-    sa_logstat_print_text(&ls->st, header, now_us, stdout);
+    sa_logstat_print_text(&ls->st, header, sa_wall_ms(), stdout);
     fflush(stdout);
 }
 
@@ -278,7 +278,7 @@ static int run_logstat(const conf_t *c) {
         if (now - last_tick >= 1000000) {
             last_tick = now;
             commit(rk, &ls, NULL, 1);
-            if (live) live_view(&ls, now);
+            if (live) live_view(&ls);
         }
     }
     free(batch);
@@ -299,7 +299,7 @@ close:
                 snprintf(header, sizeof(header), "samsa logstat: %s (group %s), %.1f s", c->topic, c->group,
                          secs);
                 if (live) fputs("\033[H\033[J", stdout);
-                sa_logstat_print_text(&ls.st, header, sa_mono_us(), stdout);
+                sa_logstat_print_text(&ls.st, header, sa_wall_ms(), stdout);
             }
         }
     }

@@ -6,6 +6,7 @@
  */
 #include "tools/logstat_scan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 32
@@ -159,6 +160,15 @@ static int value(cur_t *c, int depth, int64_t *num) {
     }
 }
 
+/* A JSON number already validated by number(), as a double; -1 if it is negative or too long. */
+static double seconds(const char *s, size_t n) {
+    char copy[64];
+    if (n >= sizeof(copy) || *s == '-') return -1;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    return strtod(copy, NULL);
+}
+
 static int key_is(const char *k, size_t n, const char *want) {
     return n == strlen(want) && !memcmp(k, want, n);
 }
@@ -167,6 +177,7 @@ int sa_logscan(const char *json, size_t len, sa_logscan_t *out) {
     cur_t c = {json, json + len};
     memset(out, 0, sizeof(*out));
     out->response_ms = out->status_code = -1;
+    out->time_s = -1;
     ws(&c);
     if (c.p >= c.end || *c.p != '{') return -1;
     c.p++;
@@ -184,21 +195,27 @@ int sa_logscan(const char *json, size_t len, sa_logscan_t *out) {
         if (c.p >= c.end || *c.p != ':') return -1;
         c.p++;
         ws(&c);
-        if (c.p < c.end && *c.p == '"' && (key_is(k, kn, "level") || key_is(k, kn, "service"))) {
+        if (c.p < c.end && *c.p == '"' &&
+            (key_is(k, kn, "level") || key_is(k, kn, "service") || key_is(k, kn, "message"))) {
             const char *s;
             size_t n;
             if (string(&c, &s, &n)) return -1;
             if (k[0] == 'l')
                 out->level = s, out->level_len = n;
-            else
+            else if (k[0] == 's')
                 out->service = s, out->service_len = n;
+            else
+                out->message = s, out->message_len = n;
         } else {
             int64_t num;
+            const char *v = c.p;
             if (value(&c, 1, &num)) return -1;
             if (key_is(k, kn, "response_time_ms"))
                 out->response_ms = num;
             else if (key_is(k, kn, "status_code"))
                 out->status_code = num;
+            else if (key_is(k, kn, "timestamp_unix") && (*v == '-' || (*v >= '0' && *v <= '9')))
+                out->time_s = seconds(v, (size_t)(c.p - v));
         }
         ws(&c);
         if (c.p >= c.end) return -1;

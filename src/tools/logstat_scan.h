@@ -18,8 +18,11 @@ typedef struct sa_logscan_s {
     size_t level_len;
     const char *service; /* raw bytes of the "service" string, or NULL */
     size_t service_len;
+    const char *message; /* raw bytes of the "message" string, or NULL */
+    size_t message_len;
     int64_t response_ms; /* "response_time_ms" as an integer, or -1 if absent/null/not a number */
     int64_t status_code; /* "status_code" as an integer, or -1 if absent/null/not a number */
+    double time_s;       /* "timestamp_unix" (seconds since the epoch), or -1 if absent/not a number */
 } sa_logscan_t;
 
 /**

@@ -59,6 +59,8 @@ def main():
               "logstat redraws a live view on a terminal")
         check("LEVEL" in text and "SERVICE" in text and "p95" in text and "status codes" in text,
               "the live view has levels, services, percentiles and status codes")
+        check("ERRORS" in text and "latest errors (5 of " in text,
+              "the live view has errors per service and the latest ERROR records")
         os.kill(pid, signal.SIGINT)
         text = read_pty(fd, lambda s: False, 15)
         _, status = os.waitpid(pid, 0)

@@ -134,10 +134,10 @@ static void stats_percentiles_and_malformed(void **state) {
         int n =
             snprintf(rec, sizeof(rec), "{\"level\": \"%s\", \"service\": \"web\", \"response_time_ms\": %d}",
                      v % 4 ? "INFO" : "ERROR", v);
-        sa_logstat_add(&st, rec, (size_t)n, 1000000);
+        sa_logstat_add(&st, rec, (size_t)n, 1000, 1000000);
     }
-    assert_int_equal(sa_logstat_add(&st, "oops", 4, 1000000), -1);
-    assert_int_equal(sa_logstat_add(&st, "{\"service\": \"x\"}", 16, 1000000), -1);
+    assert_int_equal(sa_logstat_add(&st, "oops", 4, 1000, 1000000), -1);
+    assert_int_equal(sa_logstat_add(&st, "{\"service\": \"x\"}", 16, 1000, 1000000), -1);
     assert_int_equal(st.total, 100);
     assert_int_equal(st.malformed, 2);
     assert_int_equal(st.level[0], 75);
@@ -146,8 +146,9 @@ static void stats_percentiles_and_malformed(void **state) {
     assert_int_equal(sa_logstat_percentile(&st, 95), 95);
     assert_int_equal(sa_logstat_percentile(&st, 99), 99);
     assert_int_equal(st.nsvc, 1);
-    assert_int_equal(sa_logstat_last_minute(&st, 30000000), 100);
-    assert_int_equal(sa_logstat_last_minute(&st, 90000000), 0);
+    /* no timestamp_unix: the Kafka record's time (1 s) counts */
+    assert_int_equal(sa_logstat_last_minute(&st, 30000), 100);
+    assert_int_equal(sa_logstat_last_minute(&st, 90000), 0);
     sa_logstat_free(&st);
 }
 
@@ -160,7 +161,7 @@ static void stats_long_service_name_stays_utf8(void **state) {
     char rec[256] = "{\"level\": \"INFO\", \"service\": \"ab";
     for (int i = 0; i < 40; i++) strcat(rec, "ж"); /* 82 bytes: a 63-byte cut lands inside a character */
     strcat(rec, "\"}");
-    assert_int_equal(sa_logstat_add(&st, rec, strlen(rec), 1000000), 0);
+    assert_int_equal(sa_logstat_add(&st, rec, strlen(rec), -1, 1000000), 0);
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
@@ -176,6 +177,83 @@ static void stats_long_service_name_stays_utf8(void **state) {
     sa_logstat_free(&st);
 }
 
+/* The log's own rates come from the records' times, not from when they were read: 100 records
+ * 0.1 s apart are 600 a minute even when all are read in the same instant, in any order. */
+static void stats_rates_from_record_times(void **state) {
+    (void)state;
+    sa_logstat_t st;
+    sa_logstat_init(&st);
+    char rec[160];
+    const double t0 = 1795000000.0;
+    for (int k = 0; k < 100; k++) {
+        int i = (k * 37) % 100; /* out of time order, as three partitions deliver them */
+        int n =
+            snprintf(rec, sizeof(rec), "{\"timestamp_unix\": %.6f, \"level\": \"INFO\", \"service\": \"db\"}",
+                     t0 + i * 0.1);
+        assert_int_equal(sa_logstat_add(&st, rec, (size_t)n, 42 /* Kafka time: ignored */, 5000000), 0);
+    }
+    assert_float_equal(sa_logstat_per_minute(&st), 600.0, 0.5);
+    const int64_t end_ms = (int64_t)(t0 * 1000) + 9900;
+    assert_int_equal(sa_logstat_last_minute(&st, end_ms + 1000), 100);
+    assert_int_equal(sa_logstat_last_minute(&st, end_ms + 55000), 50); /* the 50 of its last 5 s */
+    assert_int_equal(sa_logstat_last_minute(&st, end_ms + 120000), 0);
+    /* a record older than the ring still widens the span */
+    int n = snprintf(rec, sizeof(rec), "{\"timestamp_unix\": %.1f, \"level\": \"INFO\"}", t0 - 90.1);
+    assert_int_equal(sa_logstat_add(&st, rec, (size_t)n, -1, 5000000), 0);
+    assert_float_equal(sa_logstat_per_minute(&st), 100.0 * 60.0 / 100.0, 0.5);
+
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    sa_logstat_print_text(&st, "h", end_ms, out);
+    fclose(out);
+    assert_non_null(strstr(text, "on average over 100.0 s of log"));
+    free(text);
+    sa_logstat_free(&st);
+}
+
+/* The ERROR records: counted per service, the latest ones kept for the live view. */
+static void stats_errors_per_service_and_latest(void **state) {
+    (void)state;
+    sa_logstat_t st;
+    sa_logstat_init(&st);
+    char rec[200];
+    for (int i = 0; i < 7; i++) {
+        int n = snprintf(
+            rec, sizeof(rec),
+            "{\"timestamp_unix\": 1795000000.%d, \"level\": \"ERROR\", \"message\": \"boom \\\"%d\\\"\", "
+            "\"service\": \"%s\"}",
+            i, i, i % 3 ? "auth" : "db");
+        assert_int_equal(sa_logstat_add(&st, rec, (size_t)n, -1, 1), 2);
+    }
+    assert_int_equal(sa_logstat_add(&st, "{\"level\": \"INFO\", \"service\": \"db\"}", 34, -1, 1), 0);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    sa_logstat_print_text(&st, "h", 1795000001000, out);
+    fclose(out);
+    assert_non_null(strstr(text, "SERVICE                   COUNT   SHARE   ERRORS"));
+    assert_non_null(strstr(text, "auth                          4   50.0%        4"));
+    assert_non_null(strstr(text, "db                            4   50.0%        3"));
+    assert_non_null(strstr(text, "latest errors (5 of 7):"));
+    assert_null(strstr(text, "boom \\\"1\\\"")); /* pushed out of the ring */
+    const char *e2 = strstr(text, "boom \\\"2\\\""), *e6 = strstr(text, "boom \\\"6\\\"");
+    assert_true(e2 && e6 && e2 < e6); /* oldest first */
+    free(text);
+
+    text = NULL;
+    out = open_memstream(&text, &size);
+    sa_logstat_print_json(&st, "t", "g", NULL, 1.0, 2, out);
+    fclose(out);
+    json_t *doc = json_loads(text, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "service_errors"), "auth")), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "service_errors"), "db")), 3);
+    json_decref(doc);
+    free(text);
+    sa_logstat_free(&st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loggen_follows_the_lab_rules),
@@ -183,6 +261,8 @@ int main(void) {
         cmocka_unit_test(scan_rejects_what_is_not_one_object),
         cmocka_unit_test(stats_percentiles_and_malformed),
         cmocka_unit_test(stats_long_service_name_stays_utf8),
+        cmocka_unit_test(stats_rates_from_record_times),
+        cmocka_unit_test(stats_errors_per_service_and_latest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
