@@ -4,6 +4,7 @@ and fold the repeats instead of librdkafka's line per retry); logstat's rates ar
 (from the records' timestamps, not from how fast they are read back); loggen warns before a topic
 is auto-created with one partition."""
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -65,6 +66,7 @@ def refused_broker():
         check(len(down) == 1 and nowhere in down[0] and "samsa up" in down[0] and "repeats folded" in down[0],
               f"{name}: one line for the refused broker ({down})")
         check(not raw, f"{name}: no raw librdkafka FAIL/ERROR lines ({raw[:3]})")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def log_rates(b):
