@@ -65,9 +65,18 @@ static sa_logstat_service_t *count_service(sa_logstat_t *st, const char *s, size
     return &st->svc[i];
 }
 
-/* Keep an ERROR record in the ring of the latest ones. */
+/* Keep an ERROR record if it is among the SA_LOGSTAT_RECENT latest by record time (partitions
+ * are read in turns, so the last read is not always the latest written). */
 static void remember_error(sa_logstat_t *st, const sa_logscan_t *r, const char *service, int64_t time_ms) {
-    sa_logstat_error_t *e = &st->recent[st->errors_seen++ % SA_LOGSTAT_RECENT];
+    int64_t kept = st->errors_seen++;
+    sa_logstat_error_t *e = &st->recent[0];
+    if (kept < SA_LOGSTAT_RECENT) {
+        e = &st->recent[kept];
+    } else {
+        for (int i = 1; i < SA_LOGSTAT_RECENT; i++)
+            if (st->recent[i].time_ms < e->time_ms) e = &st->recent[i];
+        if (time_ms < e->time_ms) return;
+    }
     e->time_ms = time_ms;
     snprintf(e->service, sizeof(e->service), "%s", service);
     size_t n = r->message ? utf8_fit(r->message, r->message_len, sizeof(e->message)) : 0;
@@ -167,6 +176,11 @@ static sa_logstat_service_t *sorted_services(const sa_logstat_t *st, int *n) {
     return v;
 }
 
+static int cmp_error_time(const void *a, const void *b) {
+    const sa_logstat_error_t *x = a, *y = b;
+    return (x->time_ms > y->time_ms) - (x->time_ms < y->time_ms);
+}
+
 static double share(int64_t part, int64_t total) { return total ? 100.0 * (double)part / (double)total : 0; }
 
 void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_ms, FILE *out) {
@@ -202,10 +216,13 @@ void sa_logstat_print_text(sa_logstat_t *st, const char *header, int64_t now_ms,
     }
     if (any) fputc('\n', out);
     if (st->errors_seen) {
-        int64_t n = st->errors_seen < SA_LOGSTAT_RECENT ? st->errors_seen : SA_LOGSTAT_RECENT;
-        fprintf(out, "\nlatest errors (%" PRId64 " of %" PRId64 "):\n", n, st->errors_seen);
-        for (int64_t i = st->errors_seen - n; i < st->errors_seen; i++) {
-            const sa_logstat_error_t *e = &st->recent[i % SA_LOGSTAT_RECENT];
+        int n = st->errors_seen < SA_LOGSTAT_RECENT ? (int)st->errors_seen : SA_LOGSTAT_RECENT;
+        sa_logstat_error_t latest[SA_LOGSTAT_RECENT];
+        memcpy(latest, st->recent, (size_t)n * sizeof(latest[0]));
+        qsort(latest, (size_t)n, sizeof(latest[0]), cmp_error_time);
+        fprintf(out, "\nlatest errors (%d of %" PRId64 "):\n", n, st->errors_seen);
+        for (int i = 0; i < n; i++) {
+            const sa_logstat_error_t *e = &latest[i];
             char when[16] = "--:--:--";
             time_t t = (time_t)(e->time_ms / 1000);
             struct tm tm;

@@ -52,8 +52,8 @@ typedef struct sa_logstat_s {
     int64_t time_min_ms, time_max_ms;             /* earliest and latest record time (ms since the epoch) */
     int64_t window[60];                           /* records per second of record time, ring over a minute */
     int64_t window_sec;                           /* the latest second the ring covers; -1: empty */
-    sa_logstat_error_t recent[SA_LOGSTAT_RECENT]; /* ring of the latest ERROR records */
-    int64_t errors_seen;                          /* ERROR records so far (ring position) */
+    sa_logstat_error_t recent[SA_LOGSTAT_RECENT]; /* the latest ERROR records by time, unordered */
+    int64_t errors_seen;                          /* ERROR records so far */
 } sa_logstat_t;
 
 extern const char *const sa_logstat_level_names[SA_LOGSTAT_LEVELS];
