@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from tools_env import SAMSA, check, cluster, ok_json, scaled, unique
+from tools_env import SAMSA, check, cluster, die_with_parent, ok_json, scaled, unique
 
 
 def read_pty(fd, until, timeout):
@@ -36,7 +36,8 @@ def main():
         t = unique("ctrlc")
         # loggen until Ctrl-C: what it reports as delivered is exactly what the topic holds.
         p = subprocess.Popen([SAMSA, "loggen", "-b", b, "--topic", t, "--count", "0", "--delay", "0", "--json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=die_with_parent)
         first = p.stderr.readline()
         check(f"warning: topic {t} does not exist" in first, f"loggen warns that it is not created ({first.strip()!r})")
         first = p.stderr.readline()

@@ -10,7 +10,8 @@ import tempfile
 import threading
 import time
 
-from tools_env import SAMSA, check, cluster, free_port, make_topic, ok, ok_json, samsa, scaled, unique, wait_until
+from tools_env import (SAMSA, check, cluster, die_with_parent, free_port,
+                       make_topic, ok, ok_json, samsa, scaled, unique, wait_until)
 
 
 class Service:
@@ -18,7 +19,7 @@ class Service:
 
     def __init__(self, *args):
         self.p = subprocess.Popen([SAMSA, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  text=True)
+                                  text=True, preexec_fn=die_with_parent)
         self.lines = []
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()

@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 import threading
 
-from tools_env import SAMSA, check, cluster, free_port, make_topic, ok, samsa, scaled, unique, wait_until
+from tools_env import (SAMSA, check, cluster, die_with_parent, free_port,
+                       make_topic, ok, samsa, scaled, unique, wait_until)
 
 CMDS = ("topics", "groups", "loggen", "logstat", "web", "worker")
 CONF_LINE = re.compile(r"rdkafka: (\S+)#(producer|consumer)-\d+: CONF: \[thrd:app\]:\s+(\S+) = (.*)$")
@@ -37,7 +38,7 @@ def clients(err):
 def run_service(args, until, env=None):
     """Start web/worker, wait until @p until(stderr so far) holds, stop it; @returns stderr."""
     p = subprocess.Popen([SAMSA, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         env=dict(os.environ, **(env or {})))
+                         env=dict(os.environ, **(env or {})), preexec_fn=die_with_parent)
     lines = []
     t = threading.Thread(target=lambda: [lines.append(l) for l in p.stderr], daemon=True)
     t.start()
@@ -137,7 +138,7 @@ def applied_to_every_client(b, tmp):
     p = subprocess.Popen([SAMSA, "worker", "-b", b, "--group", g, "--topic", unique("ops"), "--results-topic",
                           unique("res"), "--errors-topic", unique("err"), "--results-log",
                           os.path.join(tmp, "r2.jsonl"), "-X", "client.id=seen-by-broker"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         wait_until(lambda: "seen-by-broker" in samsa("groups", "-b", b, "--describe", "--group", g)[1], scaled(40),
                    "the worker's member in groups --describe")

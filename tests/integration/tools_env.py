@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import EXTERNAL, SAMSA, Broker, cluster, free_port, scaled, wait_until  # noqa: E402,F401
+from harness import EXTERNAL, SAMSA, Broker, cluster, die_with_parent, free_port, scaled, wait_until  # noqa: E402,F401
 
 
 def unique(name):
