@@ -11,7 +11,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,24 +98,14 @@ static int is_word(const sa_strlist_t *x, const char *word) {
     return 0;
 }
 
-static void usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void usage_error(const char *cmd, const char *fmt, ...) {
-    va_list ap;
-    fprintf(stderr, "samsa %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 /* Append the KEY=VALUE lines of @p path to @p props, and "PATH:LINE@p note" for each to
  * @p where. @returns 0, or -1 after printing why. */
 static int read_file(const char *cmd, const char *path, const char *note, sa_strlist_t *props,
                      sa_strlist_t *where) {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        usage_error(cmd, "cannot read the Kafka client properties file %s%s: %s", path, note,
-                    strerror(errno));
+        sa_cli_error(cmd, "cannot read the Kafka client properties file %s%s: %s", path, note,
+                     strerror(errno));
         return -1;
     }
     char line[4096];
@@ -124,8 +113,8 @@ static int read_file(const char *cmd, const char *path, const char *note, sa_str
     while (fgets(line, sizeof(line), fp)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(fp)) {
-            usage_error(cmd, "%s:%d%s: line too long (more than %zu bytes)", path, lineno, note,
-                        sizeof(line) - 2);
+            sa_cli_error(cmd, "%s:%d%s: line too long (more than %zu bytes)", path, lineno, note,
+                         sizeof(line) - 2);
             rc = -1;
             break;
         }
@@ -135,7 +124,7 @@ static int read_file(const char *cmd, const char *path, const char *note, sa_str
         if (!*s || *s == '#') continue;
         char *eq = strchr(s, '=');
         if (!eq || eq == s) {
-            usage_error(cmd, "%s:%d%s: expected key=value, got \"%s\"", path, lineno, note, s);
+            sa_cli_error(cmd, "%s:%d%s: expected key=value, got \"%s\"", path, lineno, note, s);
             rc = -1;
             break;
         }
@@ -172,7 +161,7 @@ static int collect(const char *cmd, const sa_client_opts_t *opts, sa_strlist_t *
         if (!strcmp(kv, "list") || !strcmp(kv, "dump")) continue;
         const char *eq = strchr(kv, '=');
         if (!eq || eq == kv) {
-            usage_error(cmd, "-X %s: expected KEY=VALUE (-X list shows the properties)", kv);
+            sa_cli_error(cmd, "-X %s: expected KEY=VALUE (-X list shows the properties)", kv);
             return -1;
         }
         char origin[64 + 4096];
@@ -212,13 +201,13 @@ static int check_props(const char *cmd, const sa_strlist_t *props, const sa_strl
         const char *kv = props->v[i];
         char why[512];
         if (set_kv(scratch, kv, why, sizeof(why))) {
-            usage_error(cmd, "%s: %s", where->v[i], why);
+            sa_cli_error(cmd, "%s: %s", where->v[i], why);
             rc = -1;
             break;
         }
         for (size_t r = 0; r < nroles; r++)
             if (roles[r].group && key_is(kv, "group.id")) {
-                usage_error(cmd, "%s: samsa %s sets the consumer group with --group", where->v[i], cmd);
+                sa_cli_error(cmd, "%s: samsa %s sets the consumer group with --group", where->v[i], cmd);
                 rc = -1;
                 break;
             }
@@ -253,7 +242,7 @@ static int dump(const char *cmd, const sa_client_opts_t *opts, const sa_client_r
         char errstr[512];
         rd_kafka_conf_t *conf = sa_client_conf_new(opts, &roles[r], errstr, sizeof(errstr));
         if (!conf) {
-            usage_error(cmd, "%s: %s", roles[r].name, errstr);
+            sa_cli_error(cmd, "%s: %s", roles[r].name, errstr);
             return SA_EXIT_USAGE;
         }
         printf("%s# samsa %s: %s\n", r ? "\n" : "", cmd, roles[r].name);
@@ -285,7 +274,7 @@ int sa_client_setup(const char *cmd, sa_client_opts_t *opts, const sa_client_rol
     opts->ready = 0;
     int rc = SA_EXIT_USAGE;
     if (opts->bootstrap && !*opts->bootstrap) {
-        usage_error(cmd, "--bootstrap-server must not be empty");
+        sa_cli_error(cmd, "--bootstrap-server must not be empty");
         goto out;
     }
     if (collect(cmd, opts, &opts->props, &where) || check_props(cmd, &opts->props, &where, roles, nroles))

@@ -1,5 +1,6 @@
 #include "core/cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "core/log.h"
@@ -26,4 +27,13 @@ int sa_cli_apply_logging(const char *level, const char *debug) {
         return -1;
     }
     return 0;
+}
+
+void sa_cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "samsa %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
 }

@@ -24,6 +24,9 @@ typedef struct sa_command_s {
  *  returns the exit code to use (>= 0); on success -1 and the first positional in *first_arg. */
 int sa_cli_parse(const sa_cfg_cmd_t *spec, void *conf, int argc, char **argv, int *first_arg);
 
+/** Print "samsa CMD: MESSAGE" and a newline on stderr: the one-line error of every command. */
+void sa_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /** Apply the common `--log-level`/`--debug` values; @returns 0 or -1 after printing an error. */
 int sa_cli_apply_logging(const char *level, const char *debug);
 

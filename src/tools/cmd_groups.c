@@ -116,7 +116,7 @@ static int do_list(rd_kafka_t *rk, const conf_t *c) {
         }
         free(sorted);
         for (size_t i = 0; i < nerr; i++)
-            sa_tools_error(CMD, "listing groups: %s", rd_kafka_error_string(errs[i]));
+            sa_cli_error(CMD, "listing groups: %s", rd_kafka_error_string(errs[i]));
         rc = nerr ? SA_EXIT_FAIL : SA_EXIT_OK;
         rd_kafka_event_destroy(ev);
     }
@@ -139,7 +139,7 @@ static int do_describe(rd_kafka_t *rk, const conf_t *c) {
     if (sa_tools_group_describe(CMD, rk, &c->conn, c->group, c->topic, &gd)) return SA_EXIT_FAIL;
     int rc = SA_EXIT_OK;
     if (!gd.nrows && !gd.nmembers && gd.state == RD_KAFKA_CONSUMER_GROUP_STATE_DEAD) {
-        sa_tools_error(CMD, "consumer group '%s' does not exist", c->group);
+        sa_cli_error(CMD, "consumer group '%s' does not exist", c->group);
         rc = SA_EXIT_FAIL;
     } else if (is_json(c)) {
         json_t *o = sa_tools_group_to_json(&gd);
@@ -211,7 +211,7 @@ static int do_reset(rd_kafka_t *rk, const conf_t *c) {
     rd_kafka_consumer_group_state_t state = gd.state;
     sa_tools_group_desc_free(&gd);
     if (active) {
-        sa_tools_error(
+        sa_cli_error(
             CMD, "assignments can only be reset if the group '%s' is inactive, but the current state is %s",
             c->group, rd_kafka_consumer_group_state_name(state));
         return SA_EXIT_FAIL;
@@ -259,8 +259,8 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
             printf("Deletion of requested consumer groups ('%s') was successful.\n", c->group);
             rc = SA_EXIT_OK;
         } else {
-            sa_tools_error(CMD, "cannot delete group %s: %s", c->group,
-                           err ? rd_kafka_error_string(err) : "no answer");
+            sa_cli_error(CMD, "cannot delete group %s: %s", c->group,
+                         err ? rd_kafka_error_string(err) : "no answer");
         }
         rd_kafka_event_destroy(ev);
     }
@@ -274,53 +274,53 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
 static int validate(const conf_t *c) {
     int modes = c->list + c->describe + c->reset + c->del;
     if (modes != 1) {
-        sa_tools_error(CMD, "choose one of --list, --describe, --reset-offsets, --delete");
+        sa_cli_error(CMD, "choose one of --list, --describe, --reset-offsets, --delete");
         return -1;
     }
     if (!c->list && (!c->group || !*c->group)) {
-        sa_tools_error(CMD, "--%s needs --group",
-                       c->describe ? "describe"
-                       : c->reset  ? "reset-offsets"
-                                   : "delete");
+        sa_cli_error(CMD, "--%s needs --group",
+                     c->describe ? "describe"
+                     : c->reset  ? "reset-offsets"
+                                 : "delete");
         return -1;
     }
     if (strcmp(c->output, "table") && strcmp(c->output, "json")) {
-        sa_tools_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
+        sa_cli_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
         return -1;
     }
     int targets = c->to_earliest + c->to_latest + !!c->to_offset + !!c->to_datetime;
     if (!c->reset) {
         if (targets || c->execute || c->dry_run) {
-            sa_tools_error(CMD, "--to-* , --execute and --dry-run go with --reset-offsets");
+            sa_cli_error(CMD, "--to-* , --execute and --dry-run go with --reset-offsets");
             return -1;
         }
         return 0;
     }
     if (!c->topic || !*c->topic) {
-        sa_tools_error(CMD, "--reset-offsets needs --topic");
+        sa_cli_error(CMD, "--reset-offsets needs --topic");
         return -1;
     }
     if (targets != 1) {
-        sa_tools_error(CMD,
-                       "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --to-datetime");
+        sa_cli_error(CMD,
+                     "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --to-datetime");
         return -1;
     }
     if (c->execute && c->dry_run) {
-        sa_tools_error(CMD, "--execute and --dry-run contradict each other");
+        sa_cli_error(CMD, "--execute and --dry-run contradict each other");
         return -1;
     }
     if (c->to_offset) {
         char *end;
         long long v = strtoll(c->to_offset, &end, 10);
         if (end == c->to_offset || *end || v < 0) {
-            sa_tools_error(CMD, "--to-offset: expected a non-negative offset, got \"%s\"", c->to_offset);
+            sa_cli_error(CMD, "--to-offset: expected a non-negative offset, got \"%s\"", c->to_offset);
             return -1;
         }
     }
     int64_t ms;
     if (c->to_datetime && parse_datetime(c->to_datetime, &ms)) {
-        sa_tools_error(CMD, "--to-datetime: expected YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm], got \"%s\"",
-                       c->to_datetime);
+        sa_cli_error(CMD, "--to-datetime: expected YYYY-MM-DDTHH:MM:SS[.sss][Z|+hh:mm], got \"%s\"",
+                     c->to_datetime);
         return -1;
     }
     return 0;
@@ -337,7 +337,7 @@ static int groups_main(int argc, char **argv) {
     if (rc >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
-        sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
+        sa_cli_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
     if ((rc = sa_tools_setup(CMD, &c.conn, &admin_role, 1)) >= 0) goto out;

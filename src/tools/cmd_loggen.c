@@ -242,11 +242,11 @@ static void warn_if_missing(rd_kafka_t *rk, const conf_t *c) {
         found = !strcmp(md->topics[i].topic, c->topic) && !md->topics[i].err;
     rd_kafka_metadata_destroy(md);
     if (!found)
-        sa_tools_error(CMD,
-                       "warning: topic %s does not exist; the broker will create it on the first record with "
-                       "its default partition count (often 1), if it allows auto-creation. To choose: samsa "
-                       "topics -b %s --create --topic %s --partitions 3 --replication-factor 1",
-                       c->topic, sa_client_bootstrap(&c->conn.client), c->topic);
+        sa_cli_error(CMD,
+                     "warning: topic %s does not exist; the broker will create it on the first record with "
+                     "its default partition count (often 1), if it allows auto-creation. To choose: samsa "
+                     "topics -b %s --create --topic %s --partitions 3 --replication-factor 1",
+                     c->topic, sa_client_bootstrap(&c->conn.client), c->topic);
 }
 
 static int run_loggen(conf_t *c, double delay, uint64_t seed, int has_fake, double fake_time) {
@@ -329,12 +329,12 @@ static int loggen_main(int argc, char **argv) {
     if ((rc = sa_tools_setup(CMD, &c.conn, &producer_role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
-        sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
+        sa_cli_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
     double delay = 0, fake_time = 0;
     if (parse_seconds(c.delay, &delay)) {
-        sa_tools_error(CMD, "--delay: expected seconds (e.g. 0.1), got \"%s\"", c.delay);
+        sa_cli_error(CMD, "--delay: expected seconds (e.g. 0.1), got \"%s\"", c.delay);
         goto out;
     }
     if (c.rate) {
@@ -343,19 +343,18 @@ static int loggen_main(int argc, char **argv) {
         double r = strtod(c.rate, &end);
         if (!strcmp(end, "/s")) end += 2;
         if (errno || end == c.rate || *end || !isfinite(r) || r <= 0 || r > 1e8) {
-            sa_tools_error(CMD, "--rate: expected records per second (e.g. 500 or 500/s), got \"%s\"",
-                           c.rate);
+            sa_cli_error(CMD, "--rate: expected records per second (e.g. 500 or 500/s), got \"%s\"", c.rate);
             goto out;
         }
         delay = 1.0 / r; /* pacing and --fake-time both follow the rate */
     }
     if (c.fake_time && parse_seconds(c.fake_time, &fake_time) &&
         (fake_time = strtod(c.fake_time, NULL)) <= 0) {
-        sa_tools_error(CMD, "--fake-time: expected seconds since the epoch, got \"%s\"", c.fake_time);
+        sa_cli_error(CMD, "--fake-time: expected seconds since the epoch, got \"%s\"", c.fake_time);
         goto out;
     }
     if (!*c.topic) {
-        sa_tools_error(CMD, "--topic must not be empty");
+        sa_cli_error(CMD, "--topic must not be empty");
         goto out;
     }
     uint64_t seed;
@@ -364,7 +363,7 @@ static int loggen_main(int argc, char **argv) {
         errno = 0;
         seed = strtoull(c.seed, &end, 10);
         if (errno || end == c.seed || *end) {
-            sa_tools_error(CMD, "--seed: expected a non-negative integer, got \"%s\"", c.seed);
+            sa_cli_error(CMD, "--seed: expected a non-negative integer, got \"%s\"", c.seed);
             goto out;
         }
     } else {

@@ -117,7 +117,7 @@ static part_t *part(ls_t *ls, int32_t p) {
 static int sync_errors(ls_t *ls) {
     if (!ls->errf) return 0;
     if (fflush(ls->errf) != 0 || fdatasync(fileno(ls->errf)) != 0) {
-        sa_tools_error(CMD, "writing %s: %s", ls->c->errors_file, strerror(errno));
+        sa_cli_error(CMD, "writing %s: %s", ls->c->errors_file, strerror(errno));
         return -1;
     }
     return 0;
@@ -199,7 +199,7 @@ static void handle(ls_t *ls, const rd_kafka_message_t *m, int64_t now_us) {
         if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
             m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
             m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || m->err == RD_KAFKA_RESP_ERR__FATAL) {
-            sa_tools_error(CMD, "%s", rd_kafka_message_errstr(m));
+            sa_cli_error(CMD, "%s", rd_kafka_message_errstr(m));
             ls->fatal = 1;
         } else {
             sa_log_warn(CMD, "consumer: %s", rd_kafka_message_errstr(m));
@@ -239,7 +239,7 @@ static int run_logstat(const conf_t *c) {
     int64_t t0 = sa_mono_us(), last_tick = t0;
 
     if (*c->errors_file && !(ls.errf = fopen(c->errors_file, "a"))) {
-        sa_tools_error(CMD, "cannot open %s: %s", c->errors_file, strerror(errno));
+        sa_cli_error(CMD, "cannot open %s: %s", c->errors_file, strerror(errno));
         goto out;
     }
     if (!(rk = sa_tools_connect(CMD, &c->conn, &role, setup_conf, &ls))) goto out;
@@ -249,7 +249,7 @@ static int run_logstat(const conf_t *c) {
     rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (err) {
-        sa_tools_error(CMD, "subscribe to %s: %s", c->topic, rd_kafka_err2str(err));
+        sa_cli_error(CMD, "subscribe to %s: %s", c->topic, rd_kafka_err2str(err));
         goto close;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -321,11 +321,11 @@ static int logstat_main(int argc, char **argv) {
     if ((rc = sa_tools_setup(CMD, &c.conn, &role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (first < argc) {
-        sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first]);
+        sa_cli_error(CMD, "unexpected argument \"%s\"", argv[first]);
         goto out;
     }
     if (!*c.topic || !*c.group) {
-        sa_tools_error(CMD, "--topic and --group must not be empty");
+        sa_cli_error(CMD, "--topic and --group must not be empty");
         goto out;
     }
     rc = run_logstat(&c);

@@ -122,7 +122,7 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
     for (size_t i = 0; i < n; i++) {
         topics[i] = rd_kafka_NewTopic_new(nt[i].name, nt[i].partitions, nt[i].rf, errstr, sizeof(errstr));
         if (!topics[i]) {
-            sa_tools_error(CMD, "%s: %s", nt[i].name, errstr);
+            sa_cli_error(CMD, "%s: %s", nt[i].name, errstr);
             rc = SA_EXIT_USAGE;
             goto out;
         }
@@ -148,8 +148,7 @@ static int create_topics(rd_kafka_t *rk, const conf_t *c, const new_topic_t *nt,
             printf("Topic %s already exists.\n", name);
         } else {
             const char *msg = rd_kafka_topic_result_error_string(res[i]);
-            sa_tools_error(CMD, "cannot create topic %s: %s", name,
-                           msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_cli_error(CMD, "cannot create topic %s: %s", name, msg && *msg ? msg : rd_kafka_err2str(err));
             if (rc == SA_EXIT_OK) rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
     }
@@ -199,7 +198,7 @@ static int do_delete(rd_kafka_t *rk, const conf_t *c) {
         } else if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && c->if_exists) {
             rc = SA_EXIT_OK;
         } else {
-            sa_tools_error(CMD, "cannot delete topic %s: %s", c->topic, rd_kafka_err2str(err));
+            sa_cli_error(CMD, "cannot delete topic %s: %s", c->topic, rd_kafka_err2str(err));
         }
         rd_kafka_event_destroy(ev);
     }
@@ -215,7 +214,7 @@ static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
     rd_kafka_NewPartitions_t *np =
         rd_kafka_NewPartitions_new(c->topic, (size_t)c->partitions, errstr, sizeof(errstr));
     if (!np) {
-        sa_tools_error(CMD, "--partitions: %s", errstr);
+        sa_cli_error(CMD, "--partitions: %s", errstr);
         return SA_EXIT_USAGE;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -232,8 +231,8 @@ static int alter_partitions(rd_kafka_t *rk, const conf_t *c) {
             rc = SA_EXIT_OK;
         } else {
             const char *msg = cnt ? rd_kafka_topic_result_error_string(res[0]) : NULL;
-            sa_tools_error(CMD, "cannot change the partitions of %s: %s", c->topic,
-                           msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_cli_error(CMD, "cannot change the partitions of %s: %s", c->topic,
+                         msg && *msg ? msg : rd_kafka_err2str(err));
             rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
         rd_kafka_event_destroy(ev);
@@ -291,8 +290,8 @@ static int alter_configs(rd_kafka_t *rk, const conf_t *c) {
             rc = SA_EXIT_OK;
         } else {
             const char *msg = cnt ? rd_kafka_ConfigResource_error_string(res[0]) : NULL;
-            sa_tools_error(CMD, "cannot change the configs of %s: %s", c->topic,
-                           msg && *msg ? msg : rd_kafka_err2str(err));
+            sa_cli_error(CMD, "cannot change the configs of %s: %s", c->topic,
+                         msg && *msg ? msg : rd_kafka_err2str(err));
             rc = is_input_error(err) ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         }
         rd_kafka_event_destroy(ev);
@@ -342,7 +341,7 @@ static int do_describe(rd_kafka_t *rk, const conf_t *c) {
         if (e < 0) return SA_EXIT_FAIL;
         if (!e) {
             if (c->if_exists) return SA_EXIT_OK;
-            sa_tools_error(CMD, "topic %s does not exist", c->topic);
+            sa_cli_error(CMD, "topic %s does not exist", c->topic);
             return SA_EXIT_FAIL;
         }
         sa_strlist_add(&names, c->topic);
@@ -385,12 +384,12 @@ static mode_t_ pick_mode(const conf_t *c, int argc, char **argv, int first) {
         for (int m = M_CREATE; m <= M_CREATE_LAB; m++)
             if (!strcmp(argv[first], mode_words[m])) word = (mode_t_)m;
         if (word == M_NONE) {
-            sa_tools_error(CMD, "unknown action \"%s\" (create, list, describe, alter, delete, create-lab)",
-                           argv[first]);
+            sa_cli_error(CMD, "unknown action \"%s\" (create, list, describe, alter, delete, create-lab)",
+                         argv[first]);
             return M_NONE;
         }
         if (first + 1 < argc) {
-            sa_tools_error(CMD, "unexpected argument \"%s\"", argv[first + 1]);
+            sa_cli_error(CMD, "unexpected argument \"%s\"", argv[first + 1]);
             return M_NONE;
         }
         if (n && mode != word)
@@ -400,9 +399,9 @@ static mode_t_ pick_mode(const conf_t *c, int argc, char **argv, int first) {
         mode = word;
     }
     if (n == 0)
-        sa_tools_error(CMD, "say what to do: --create, --list, --describe, --alter or --delete");
+        sa_cli_error(CMD, "say what to do: --create, --list, --describe, --alter or --delete");
     else if (n > 1)
-        sa_tools_error(CMD, "choose one of --create, --list, --describe, --alter, --delete");
+        sa_cli_error(CMD, "choose one of --create, --list, --describe, --alter, --delete");
     return n == 1 ? mode : M_NONE;
 }
 
@@ -411,44 +410,44 @@ static int validate(const conf_t *c, mode_t_ mode) {
     char why[256];
     int need_topic = mode == M_CREATE || mode == M_ALTER || mode == M_DELETE;
     if (need_topic && (!c->topic || !*c->topic)) {
-        sa_tools_error(CMD, "--%s needs --topic", mode_words[mode]);
+        sa_cli_error(CMD, "--%s needs --topic", mode_words[mode]);
         return -1;
     }
     if (strcmp(c->output, "table") && strcmp(c->output, "json")) {
-        sa_tools_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
+        sa_cli_error(CMD, "--output: expected table or json, got \"%s\"", c->output);
         return -1;
     }
     if (c->partitions != -1 && c->partitions < 1) {
-        sa_tools_error(CMD, "--partitions must be at least 1, got %" PRId64, c->partitions);
+        sa_cli_error(CMD, "--partitions must be at least 1, got %" PRId64, c->partitions);
         return -1;
     }
     if (c->partitions > 100000 || c->replication_factor > 32767) {
-        sa_tools_error(CMD, "--partitions or --replication-factor is too large");
+        sa_cli_error(CMD, "--partitions or --replication-factor is too large");
         return -1;
     }
     if (c->replication_factor != -1 && c->replication_factor < 1) {
-        sa_tools_error(CMD, "--replication-factor must be at least 1, got %" PRId64, c->replication_factor);
+        sa_cli_error(CMD, "--replication-factor must be at least 1, got %" PRId64, c->replication_factor);
         return -1;
     }
     if ((c->partitions != -1 || c->replication_factor != -1) && mode != M_CREATE && mode != M_ALTER &&
         mode != M_CREATE_LAB) {
-        sa_tools_error(CMD, "--partitions and --replication-factor go with --create or --alter");
+        sa_cli_error(CMD, "--partitions and --replication-factor go with --create or --alter");
         return -1;
     }
     if (mode == M_ALTER && c->replication_factor != -1) {
-        sa_tools_error(CMD, "--alter cannot change the replication factor");
+        sa_cli_error(CMD, "--alter cannot change the replication factor");
         return -1;
     }
     if (c->config.n && mode != M_CREATE) {
-        sa_tools_error(CMD, "--config goes with --create; use --alter --add-config to change a topic");
+        sa_cli_error(CMD, "--config goes with --create; use --alter --add-config to change a topic");
         return -1;
     }
     if ((c->add_config.n || c->delete_config.n) && mode != M_ALTER) {
-        sa_tools_error(CMD, "--add-config and --delete-config go with --alter");
+        sa_cli_error(CMD, "--add-config and --delete-config go with --alter");
         return -1;
     }
     if (mode == M_ALTER && c->partitions == -1 && !c->add_config.n && !c->delete_config.n) {
-        sa_tools_error(CMD, "--alter needs --partitions, --add-config or --delete-config");
+        sa_cli_error(CMD, "--alter needs --partitions, --add-config or --delete-config");
         return -1;
     }
     for (size_t i = 0; i < c->config.n; i++)
@@ -465,7 +464,7 @@ static int validate(const conf_t *c, mode_t_ mode) {
     }
     return 0;
 bad:
-    sa_tools_error(CMD, "%s", why);
+    sa_cli_error(CMD, "%s", why);
     return -1;
 }
 

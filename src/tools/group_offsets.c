@@ -38,12 +38,12 @@ static int describe_members(const char *cmd, rd_kafka_t *rk, const sa_tools_conn
     const rd_kafka_ConsumerGroupDescription_t **descs =
         rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
     if (!n) {
-        sa_tools_error(cmd, "no description of group %s", gd->group);
+        sa_cli_error(cmd, "no description of group %s", gd->group);
         goto out;
     }
     const rd_kafka_error_t *err = rd_kafka_ConsumerGroupDescription_error(descs[0]);
     if (err) {
-        sa_tools_error(cmd, "describing group %s: %s", gd->group, rd_kafka_error_string(err));
+        sa_cli_error(cmd, "describing group %s: %s", gd->group, rd_kafka_error_string(err));
         goto out;
     }
     gd->state = rd_kafka_ConsumerGroupDescription_state(descs[0]);
@@ -86,12 +86,12 @@ static int committed_offsets(const char *cmd, rd_kafka_t *rk, const sa_tools_con
     const rd_kafka_group_result_t **res = rd_kafka_ListConsumerGroupOffsets_result_groups(
         rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
     if (!n) {
-        sa_tools_error(cmd, "no offsets for group %s", gd->group);
+        sa_cli_error(cmd, "no offsets for group %s", gd->group);
         goto out;
     }
     const rd_kafka_error_t *err = rd_kafka_group_result_error(res[0]);
     if (err) {
-        sa_tools_error(cmd, "offsets of group %s: %s", gd->group, rd_kafka_error_string(err));
+        sa_cli_error(cmd, "offsets of group %s: %s", gd->group, rd_kafka_error_string(err));
         goto out;
     }
     const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(res[0]);
@@ -186,7 +186,7 @@ rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_k
     for (int i = 0; i < td.npart; i++) {
         const sa_tools_topic_part_t *p = &td.parts[i];
         if (p->earliest < 0) {
-            sa_tools_error(cmd, "no offsets for %s [%d]", topic, p->id);
+            sa_cli_error(cmd, "no offsets for %s [%d]", topic, p->id);
             goto err;
         }
         /* For --to-datetime the value is a timestamp until rd_kafka_offsets_for_times below. */
@@ -200,13 +200,13 @@ rd_kafka_topic_partition_list_t *sa_tools_group_reset_plan(const char *cmd, rd_k
     if (target->kind == SA_TOOLS_RESET_DATETIME) {
         rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, plan, (int)conn->timeout_ms);
         if (err) {
-            sa_tools_error(cmd, "looking up offsets by time: %s", rd_kafka_err2str(err));
+            sa_cli_error(cmd, "looking up offsets by time: %s", rd_kafka_err2str(err));
             goto err;
         }
         for (int i = 0; i < plan->cnt; i++) {
             if (plan->elems[i].err) {
-                sa_tools_error(cmd, "offset by time for %s [%d]: %s", topic, plan->elems[i].partition,
-                               rd_kafka_err2str(plan->elems[i].err));
+                sa_cli_error(cmd, "offset by time for %s [%d]: %s", topic, plan->elems[i].partition,
+                             rd_kafka_err2str(plan->elems[i].err));
                 goto err;
             }
             /* -1: no record at or after that time, so the group starts at the end */
@@ -236,16 +236,16 @@ int sa_tools_group_commit_offsets(const char *cmd, rd_kafka_t *rk, const sa_tool
         rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
     const rd_kafka_error_t *gerr = n ? rd_kafka_group_result_error(res[0]) : NULL;
     if (!n || gerr) {
-        sa_tools_error(cmd, "resetting offsets of %s: %s", group,
-                       gerr ? rd_kafka_error_string(gerr) : "no answer");
+        sa_cli_error(cmd, "resetting offsets of %s: %s", group,
+                     gerr ? rd_kafka_error_string(gerr) : "no answer");
         goto out;
     }
     const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(res[0]);
     rc = 0;
     for (int i = 0; parts && i < parts->cnt; i++)
         if (parts->elems[i].err) {
-            sa_tools_error(cmd, "resetting %s [%d]: %s", parts->elems[i].topic, parts->elems[i].partition,
-                           rd_kafka_err2str(parts->elems[i].err));
+            sa_cli_error(cmd, "resetting %s [%d]: %s", parts->elems[i].topic, parts->elems[i].partition,
+                         rd_kafka_err2str(parts->elems[i].err));
             rc = -1;
         }
 out:

@@ -4,7 +4,6 @@
 #include "tools/tool.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,15 +11,6 @@
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
-
-void sa_tools_error(const char *cmd, const char *fmt, ...) {
-    va_list ap;
-    fprintf(stderr, "samsa %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 int sa_tools_setup(const char *cmd, sa_tools_conn_t *conn, const sa_client_role_t *roles, size_t nroles) {
     /* logging first: --debug client shows in -X dump as librdkafka's debug property */
@@ -39,12 +29,12 @@ rd_kafka_t *sa_tools_connect(const char *cmd, const sa_tools_conn_t *conn, const
             snprintf(hint, sizeof(hint), "check the host name given with -b");
         else
             sa_client_start_hint(bootstrap, hint, sizeof(hint));
-        sa_tools_error(cmd, "cannot reach the Kafka cluster at %s: %s; %s", bootstrap, errstr, hint);
+        sa_cli_error(cmd, "cannot reach the Kafka cluster at %s: %s; %s", bootstrap, errstr, hint);
         return NULL;
     }
     rd_kafka_conf_t *conf = sa_client_conf_new(&conn->client, role, errstr, sizeof(errstr));
     if (!conf) {
-        sa_tools_error(cmd, "%s: %s", role->name, errstr);
+        sa_cli_error(cmd, "%s: %s", role->name, errstr);
         return NULL;
     }
     if (setup) setup(conf);
@@ -52,7 +42,7 @@ rd_kafka_t *sa_tools_connect(const char *cmd, const sa_tools_conn_t *conn, const
     rd_kafka_t *rk = rd_kafka_new(sa_client_handle_type(role->kind), conf, errstr, sizeof(errstr));
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        sa_tools_error(cmd, "cannot create the Kafka %s: %s", role->name, errstr);
+        sa_cli_error(cmd, "cannot create the Kafka %s: %s", role->name, errstr);
         return NULL;
     }
     const struct rd_kafka_metadata *md = NULL;
@@ -60,8 +50,8 @@ rd_kafka_t *sa_tools_connect(const char *cmd, const sa_tools_conn_t *conn, const
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, (int)conn->timeout_ms);
     if (md) rd_kafka_metadata_destroy(md);
     if (err) {
-        sa_tools_error(cmd, "cannot reach the Kafka cluster at %s within %.1f s: %s", bootstrap,
-                       (double)conn->timeout_ms / 1000.0, rd_kafka_err2str(err));
+        sa_cli_error(cmd, "cannot reach the Kafka cluster at %s within %.1f s: %s", bootstrap,
+                     (double)conn->timeout_ms / 1000.0, rd_kafka_err2str(err));
         rd_kafka_destroy(rk);
         return NULL;
     }
@@ -83,17 +73,17 @@ rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_k
     /* The request timeout already bounds the wait; the margin covers the queue hop. */
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)conn->timeout_ms + 2000);
     if (!ev) {
-        sa_tools_error(cmd, "no answer from %s within %.1f s", sa_client_bootstrap(&conn->client),
-                       (double)conn->timeout_ms / 1000.0);
+        sa_cli_error(cmd, "no answer from %s within %.1f s", sa_client_bootstrap(&conn->client),
+                     (double)conn->timeout_ms / 1000.0);
         return NULL;
     }
     if (rd_kafka_event_type(ev) != evtype) {
-        sa_tools_error(cmd, "unexpected event %s", rd_kafka_event_name(ev));
+        sa_cli_error(cmd, "unexpected event %s", rd_kafka_event_name(ev));
         rd_kafka_event_destroy(ev);
         return NULL;
     }
     if (rd_kafka_event_error(ev)) {
-        sa_tools_error(cmd, "%s", rd_kafka_event_error_string(ev));
+        sa_cli_error(cmd, "%s", rd_kafka_event_error_string(ev));
         rd_kafka_event_destroy(ev);
         return NULL;
     }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "client/client.h"
+#include "core/cli.h"
 #include "core/config.h"
 
 typedef struct sa_tools_conn_s {
@@ -69,8 +70,5 @@ rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_o
  * Split @p csv ("a=1,b=2") on commas and append each non-empty piece to @p out.
  */
 void sa_tools_split_csv(const char *csv, sa_strlist_t *out);
-
-/** Print "samsa CMD: MESSAGE" on stderr. */
-void sa_tools_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

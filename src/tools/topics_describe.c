@@ -16,8 +16,7 @@ static const struct rd_kafka_metadata *all_metadata(const char *cmd, rd_kafka_t 
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, (int)conn->timeout_ms);
     if (err) {
-        sa_tools_error(cmd, "metadata from %s: %s", sa_client_bootstrap(&conn->client),
-                       rd_kafka_err2str(err));
+        sa_cli_error(cmd, "metadata from %s: %s", sa_client_bootstrap(&conn->client), rd_kafka_err2str(err));
         return NULL;
     }
     return md;
@@ -70,10 +69,10 @@ int sa_tools_topic_describe_configs(const char *cmd, rd_kafka_t *rk, const sa_to
         rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &cnt);
     if (!cnt || rd_kafka_ConfigResource_error(res[0])) {
         const char *msg = cnt ? rd_kafka_ConfigResource_error_string(res[0]) : NULL;
-        sa_tools_error(cmd, "configs of %s: %s", topic,
-                       msg && *msg ? msg
-                       : cnt       ? rd_kafka_err2str(rd_kafka_ConfigResource_error(res[0]))
-                                   : "no answer");
+        sa_cli_error(cmd, "configs of %s: %s", topic,
+                     msg && *msg ? msg
+                     : cnt       ? rd_kafka_err2str(rd_kafka_ConfigResource_error(res[0]))
+                                 : "no answer");
         goto out;
     }
     size_t n;
@@ -119,7 +118,7 @@ int sa_tools_topic_describe(const char *cmd, rd_kafka_t *rk, const sa_tools_conn
     if (!md) return -1;
     const struct rd_kafka_metadata_topic *mt = find(md, topic);
     if (!mt) {
-        sa_tools_error(cmd, "topic %s does not exist", topic);
+        sa_cli_error(cmd, "topic %s does not exist", topic);
         rd_kafka_metadata_destroy(md);
         return -1;
     }
