@@ -205,22 +205,23 @@ static int check_props(const char *cmd, const sa_strlist_t *props, const sa_strl
             rc = -1;
             break;
         }
-        for (size_t r = 0; r < nroles; r++)
-            if (roles[r].group && key_is(kv, "group.id")) {
-                sa_cli_error(cmd, "%s: samsa %s sets the consumer group with --group", where->v[i], cmd);
-                rc = -1;
-                break;
-            }
-        if (rc || strncmp(where->v[i], "-X ", 3)) continue;
+        int grouped = 0;
+        for (size_t r = 0; r < nroles; r++) grouped |= roles[r].group != NULL;
+        if (grouped && key_is(kv, "group.id")) {
+            sa_cli_error(cmd, "%s: samsa %s sets the consumer group with --group", where->v[i], cmd);
+            rc = -1;
+            break;
+        }
+        if (strncmp(where->v[i], "-X ", 3)) continue;
         /* A -X the user typed for this command that no client of it takes is worth a word;
          * files are shared between commands, so theirs are not. */
         char scope = scope_of(kv, (size_t)(strchr(kv, '=') - kv));
         int used = 0;
         for (size_t r = 0; r < nroles; r++) used |= applies(roles[r].kind, scope);
+        const char *role = scope == 'P' ? "producer" : "consumer";
         if (!used && sa_log_level >= SA_LOG_WARN)
-            fprintf(stderr, "samsa %s: note: %s has no effect: a %s property, and samsa %s has no %s\n", cmd,
-                    where->v[i], scope == 'P' ? "producer" : "consumer", cmd,
-                    scope == 'P' ? "producer" : "consumer");
+            sa_cli_error(cmd, "note: %s has no effect: a %s property, and samsa %s has no %s", where->v[i],
+                         role, cmd, role);
     }
     rd_kafka_conf_destroy(scratch);
     return rc;
