@@ -51,10 +51,11 @@ def refused_broker():
         check(secs < scaled(1.0), f"{args[0]}: ... at once ({secs:.2f} s, not the 10 s --timeout)")
 
     # web and worker keep retrying: one line, not librdkafka's FAIL/ERROR line per retry
-    tmp = tempfile.mkdtemp(prefix="samsa-0088-")  # the worker's results log (a few bytes)
-    web = Service("web", "-b", nowhere, "--http", f"127.0.0.1:{free_port()}")
+    tmp = tempfile.mkdtemp(prefix="samsa-0088-")  # the store and the worker's results log
+    db = "sqlite:" + os.path.join(tmp, "blog.db")
+    web = Service("web", "-b", nowhere, "--http", f"127.0.0.1:{free_port()}", "--db", db)
     worker = Service("worker", "-b", nowhere, "--results-log", os.path.join(tmp, "results.jsonl"),
-                     "--group", unique("g"))
+                     "--group", unique("g"), "--db", db)
     t0 = time.monotonic()
     wait_until(lambda: any("serving http" in l for l in web.lines), scaled(30), "the web server to serve")
     # Absence of repeats is what is checked, so the processes are watched for a while: librdkafka

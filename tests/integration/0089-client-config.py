@@ -77,8 +77,8 @@ def bad_properties_everywhere():
 
 def dump_and_alias():
     out = ok("web", "--property", "client.id=alias", "-X", "sasl.password=hunter2", "-X", "dump")
-    check(out.count("client.id = alias") == 2 and "# samsa web: producer" in out and "# samsa web: tail consumer" in out,
-          "web: --property is -X, and -X dump shows both of its clients")
+    check(out.count("client.id = alias") == 3 and "# samsa web: producer" in out and "# samsa web: tail consumer" in out
+          and "# samsa web: import consumer" in out, "web: --property is -X, and -X dump shows its three clients")
     check("hunter2" not in out and "sasl.password = [masked]" in out, "-X dump masks secrets")
     out = ok("worker", "--group", "gg", "-X", "linger.ms=77", "-X", "dump")
     prod, cons = out.split("# samsa worker: consumer")
@@ -97,11 +97,12 @@ def applied_to_every_client(b, tmp):
         "logstat": (["logstat", "-b", b, "--topic", t, "--group", unique("g"), "--exit-at-end", "--errors-file", ""],
                     {"consumer"}),
         "web": (["web", "-b", b, "--http", f"127.0.0.1:{free_port()}", "--topic", unique("ops"),
-                 "--results-topic", unique("res")],
+                 "--results-topic", unique("res"), "--db", "sqlite:" + os.path.join(tmp, "web.db")],
                 {"producer", "consumer"}),
         "worker": (["worker", "-b", b, "--group", unique("g"), "--topic", unique("ops"),
                     "--results-topic", unique("res"), "--errors-topic", unique("err"),
-                    "--results-log", os.path.join(tmp, "results.jsonl")], {"producer", "consumer"}),
+                    "--results-log", os.path.join(tmp, "results.jsonl"), "--db",
+                    "sqlite:" + os.path.join(tmp, "worker.db")], {"producer", "consumer"}),
     }
     for cmd, (args, kinds) in runs.items():
         env_file = write(f"debug=conf\nclient.id=env-{cmd}\nsocket.timeout.ms=31111\n")
@@ -137,7 +138,8 @@ def applied_to_every_client(b, tmp):
     g = unique("g")
     p = subprocess.Popen([SAMSA, "worker", "-b", b, "--group", g, "--topic", unique("ops"), "--results-topic",
                           unique("res"), "--errors-topic", unique("err"), "--results-log",
-                          os.path.join(tmp, "r2.jsonl"), "-X", "client.id=seen-by-broker"],
+                          os.path.join(tmp, "r2.jsonl"), "--db", "sqlite:" + os.path.join(tmp, "w2.db"),
+                          "-X", "client.id=seen-by-broker"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         wait_until(lambda: "seen-by-broker" in samsa("groups", "-b", b, "--describe", "--group", g)[1], scaled(40),
