@@ -4,16 +4,16 @@
 Usage: python3 scripts/gen_proto.py [--spec-dir DIR [--spec-version TEXT]] [--out-dir src/proto/gen]
        (or `make proto`)
 
-The definitions come from third_party/kafka/message/ (a copy of the files this script reads, from
-Apache Kafka's clients/src/main/resources/common/message, with Kafka's LICENSE and NOTICE), whose
-VERSION file says which Kafka they are from. So `make proto` needs nothing outside the checkout
+The definitions come from third_party/kafka/message/ (the structure of the files this script
+reads, from Apache Kafka's clients/src/main/resources/common/message, without their comments and
+"about" texts; with Kafka's LICENSE and NOTICE), whose VERSION file says which Kafka they are from. So `make proto` needs nothing outside the checkout
 and regenerates the committed code byte for byte. To move to other definitions, point --spec-dir
 (or $KAFKA_MESSAGE_DIR, `make proto KAFKA_MESSAGE_DIR=DIR KAFKA_SPEC_VERSION=TEXT`) at Kafka's
 folder, or at the common/message folder of an unzipped kafka-clients jar, and say which Kafka it
-is (--spec-version, unless that folder has a VERSION file): the files read are copied into
-third_party/kafka/message/ with the new VERSION, so the copy always matches the generated code.
-Every generated file records the version and a SHA-256 of the definitions read (their names and
-bytes, in the order read).
+is (--spec-version, unless that folder has a VERSION file): the structure of the files read is
+written into third_party/kafka/message/ with the new VERSION, so the copy always matches the
+generated code. Every generated file records the version and a SHA-256 of the definitions read
+(their names and structure, in the order read: comments and "about" texts do not count).
 
 Reads the *.json definitions (Kafka's "JSON with // comments" dialect) of the messages samsa
 speaks and writes, into --out-dir:
@@ -207,15 +207,32 @@ class Message:
         return None
 
 
+def structure(spec):
+    """@p spec without Kafka's prose: every "about" text removed (recursively). The generator
+    reads only the structure, and only the structure is digested and kept in third_party/."""
+    if isinstance(spec, dict):
+        return {k: structure(v) for k, v in spec.items() if k != "about"}
+    if isinstance(spec, list):
+        return [structure(v) for v in spec]
+    return spec
+
+
+def structure_text(spec):
+    """The canonical text of a definition's structure: what is digested and vendored."""
+    return json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+
+
 def load(spec_dir, name, digest=None, read=None):
-    """Parse definition @p name; feed its bytes to @p digest and its path to @p read."""
+    """Parse definition @p name (comments and prose dropped); feed its structure to @p digest and
+    (path, structure) to @p read."""
     path = os.path.join(spec_dir, name + ".json")
     with open(path, "rb") as fp:
         raw = fp.read()
+    spec = structure(json.loads(strip_comments(raw.decode("utf-8"))))
     if digest is not None:
-        digest.update(name.encode() + b"\n" + raw)
-        read.append(path)
-    spec = json.loads(strip_comments(raw.decode("utf-8")))
+        text = structure_text(spec)
+        digest.update(name.encode() + b"\n" + text.encode("utf-8"))
+        read.append((path, text))
     msg = Message(spec, path)
     if msg.name != name:
         raise GenError("%s: names itself %s" % (path, msg.name))
@@ -1130,18 +1147,20 @@ def spec_version(spec_dir, given):
 
 
 def vendor(read, version, dest):
-    """Make @p dest hold exactly the definitions read (and VERSION), unless they come from it."""
-    if not read or os.path.realpath(os.path.dirname(read[0])) == os.path.realpath(dest):
+    """Make @p dest hold exactly the structure of the definitions read (and VERSION), unless they
+    come from it. Only the structure is kept: no comments, no "about" texts (Kafka's prose)."""
+    if not read or os.path.realpath(os.path.dirname(read[0][0])) == os.path.realpath(dest):
         return
     os.makedirs(dest, exist_ok=True)
     for old in os.listdir(dest):
         if old.endswith(".json"):
             os.unlink(os.path.join(dest, old))
-    for path in read:
-        shutil.copyfile(path, os.path.join(dest, os.path.basename(path)))
+    for path, text in read:
+        with open(os.path.join(dest, os.path.basename(path)), "w", encoding="utf-8") as fp:
+            fp.write(text)
     with open(os.path.join(dest, "VERSION"), "w", encoding="utf-8") as fp:
         fp.write(version + "\n")
-    print("gen_proto: copied the %d definitions read into %s" % (len(read), os.path.relpath(dest)))
+    print("gen_proto: copied the structure of the %d definitions read into %s" % (len(read), os.path.relpath(dest)))
 
 
 def main():

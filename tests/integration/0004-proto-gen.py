@@ -45,15 +45,30 @@ def main():
         head = read(COMMITTED, "kafka_msgs.h").decode()
         check(f" * Definitions: {version}, sha256 " in head, f"the codec records the Kafka version ({version})")
         recorded = head.split(", sha256 ")[1][:16]
-        # the digest covers the definitions' bytes: one byte more in one of them changes it
+        # the digest covers the definitions' structure: prose (comments, "about" texts) does not
+        # change it, one more key does
         spec = os.path.join(tmp, "spec")
         shutil.copytree(VENDORED, spec)
         os.unlink(os.path.join(spec, "VERSION"))
         rc, log = gen("--spec-dir", spec, "--out-dir", os.path.join(tmp, "x"), "--vendor-dir", os.path.join(tmp, "v"))
         check(rc == 1 and "has no VERSION file" in log and "--spec-version" in log,
               f"definitions without a VERSION need --spec-version ({log.strip()!r})")
-        with open(os.path.join(spec, "ApiVersionsRequest.json"), "a") as fp:
-            fp.write("\n")
+        target = os.path.join(spec, "ApiVersionsRequest.json")
+        with open(target) as fp:
+            text = fp.read()
+        with open(target, "w") as fp:  # prose only: a comment and an "about" text
+            fp.write("// a comment\n" + text.replace('"name": "ApiVersionsRequest",',
+                                                    '"name": "ApiVersionsRequest", "about": "prose",', 1))
+        rc, log = gen("--spec-dir", spec, "--spec-version", version, "--out-dir", os.path.join(tmp, "p"),
+                      "--vendor-dir", os.path.join(tmp, "pv"))
+        prose = read(os.path.join(tmp, "p"), "kafka_msgs.h").decode()
+        check(rc == 0 and prose == head, "comments and about texts change neither the digest nor the code")
+        check(b"prose" not in read(os.path.join(tmp, "pv"), "ApiVersionsRequest.json")
+              and b"// a comment" not in read(os.path.join(tmp, "pv"), "ApiVersionsRequest.json"),
+              "the vendored copy keeps the structure only, no prose")
+        with open(target, "w") as fp:  # one more key: a different structure
+            fp.write(text.replace('"name": "ApiVersionsRequest",',
+                                  '"name": "ApiVersionsRequest", "latestVersionUnstable": false,', 1))
         vend = os.path.join(tmp, "vendor")
         rc, log = gen("--spec-dir", spec, "--spec-version", "Test Kafka 9.9", "--out-dir", os.path.join(tmp, "y"),
                       "--vendor-dir", vend)
@@ -66,7 +81,7 @@ def main():
         copied = sorted(os.listdir(vend))
         check(len([n for n in copied if n.endswith(".json")]) == 56 and "VERSION" in copied
               and read(vend, "VERSION") == b"Test Kafka 9.9\n"
-              and read(vend, "ApiVersionsRequest.json") == read(spec, "ApiVersionsRequest.json"),
+              and b"latestVersionUnstable" in read(vend, "ApiVersionsRequest.json"),
               "the definitions read are copied into the vendored folder with their VERSION")
         rc, log = gen("--spec-dir", os.path.join(tmp, "nowhere"), "--out-dir", os.path.join(tmp, "z"))
         check(rc == 1 and "not a directory of Kafka message definitions" in log, f"a missing folder: {log.strip()!r}")
