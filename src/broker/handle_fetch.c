@@ -5,10 +5,12 @@
  * FETCH_SESSION_ID_NOT_FOUND, and then fetches without one). There are no transactions, so
  * read_committed and read_uncommitted both read up to the HWM (= last stable offset).
  *
- * Sizes (KIP-74): partitions are filled in request order, each up to PartitionMaxBytes and the
- * response up to MaxBytes, except that the first batch found is always returned whole, so a
- * consumer can progress past a batch larger than its limits. A fetch inside a batch returns
- * that whole batch (clients skip the records before their offset).
+ * Sizes (KIP-74, fetch_limits.h): partitions are filled in request order, each up to
+ * PartitionMaxBytes and the response up to MaxBytes; only the first batch of the first non-empty
+ * partition may go over both, so a consumer can progress past a batch larger than its limits.
+ * Any later partition whose next batch does not fit returns nothing this time (the client asks
+ * again, and rotates its partitions). Only whole batches are returned. A fetch inside a batch
+ * returns that whole batch (clients skip the records before their offset).
  *
  * Long poll: if fewer than MinBytes are available (and no partition has an error), the request
  * is parked for MaxWaitMs with a data waiter; every group commit that made data durable re-runs
@@ -16,9 +18,11 @@
  * whatever there is. Record bytes are copied out of the log at answer time only, so a parked
  * Fetch holds no data.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/fetch_limits.h"
 #include "broker/handlers.h"
 #include "core/log.h"
 #include "proto/proto.h"
@@ -67,13 +71,32 @@ static sa_err_t setup(fetch_t *st) {
 }
 
 /*
+ * Append whole batches of @p part from @p offset to @p data, at most @p limit bytes; when
+ * @p whole_first, the first batch comes whole even past @p limit (sa_partition_read's rule).
+ * Otherwise a first batch over @p limit yields nothing: the buffer's cap makes the storage refuse
+ * it before reading it (SA_ERR_TOOBIG), so a batch skipped this time costs no read.
+ */
+static sa_err_t read_partition(sa_partition_t *part, int64_t offset, int64_t limit, int whole_first,
+                               sa_buf_t *data) {
+    if (whole_first) return sa_partition_read(part, offset, (size_t)limit, data);
+    /* Not the first non-empty partition, so data already holds records and a cap of len + limit
+     * is not the "no cap" 0. */
+    assert(data->len > 0 && data->cap == 0 && limit > 0);
+    data->cap = data->len + (size_t)limit;
+    sa_err_t err = sa_partition_read(part, offset, (size_t)limit, data);
+    data->cap = 0;
+    return err == SA_ERR_TOOBIG ? SA_OK : err;
+}
+
+/*
  * Read every partition into @p data. @returns the record bytes found; *errors counts
  * partitions answered with an error.
  */
 static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
     sa_store_t *store = st->req->broker->store;
-    int64_t max_bytes = st->freq.MaxBytes > 0 ? st->freq.MaxBytes : 0;
+    sa_fetch_room_t room;
     size_t total = 0, flat = 0;
+    sa_fetch_room_init(&room, st->freq.MaxBytes);
     *errors = 0;
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
         const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
@@ -103,12 +126,11 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
                 continue;
             }
             if (fp->FetchOffset == hwm) continue;
-            int64_t room = max_bytes - (int64_t)total;
-            if (room <= 0 && total > 0) continue; /* the response is full */
-            int64_t limit = fp->PartitionMaxBytes < room ? fp->PartitionMaxBytes : room;
-            if (limit < 0) limit = 0;
+            int whole_first;
+            int64_t limit = sa_fetch_room_limit(&room, fp->PartitionMaxBytes, &whole_first);
+            if (limit == 0 && !whole_first) continue; /* the response is full */
             size_t before = data->len;
-            sa_err_t err = sa_partition_read(part, fp->FetchOffset, (size_t)limit, data);
+            sa_err_t err = read_partition(part, fp->FetchOffset, limit, whole_first, data);
             if (err != SA_OK) {
                 data->len = before;
                 out->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
@@ -117,7 +139,9 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
             }
             st->pos[flat] = before;
             st->len[flat] = data->len - before;
+            sa_fetch_room_used(&room, data->len - before);
             total += data->len - before;
+            assert(whole_first || data->len - before <= (size_t)limit);
         }
     }
     return total;
