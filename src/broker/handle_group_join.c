@@ -118,6 +118,7 @@ sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
         .ClientId = req->ClientId,
         .ClientHost = sa_hg_client_host(req),
         .require_known_member_id = req->ApiVersion >= 4,
+        .skip_assignment_ok = req->ApiVersion >= 9,
     };
     if (jr.GroupInstanceId && !*jr.GroupInstanceId) jr.GroupInstanceId = NULL;
     st->in_call = 1;

@@ -102,8 +102,10 @@ static void test_room_accounting(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_three_big_batches),    cmocka_unit_test(test_fills_up_to_max_bytes),
-        cmocka_unit_test(test_first_batch_over_max_bytes), cmocka_unit_test(test_partition_max_bytes),
+        cmocka_unit_test(test_three_big_batches),
+        cmocka_unit_test(test_fills_up_to_max_bytes),
+        cmocka_unit_test(test_first_batch_over_max_bytes),
+        cmocka_unit_test(test_partition_max_bytes),
         cmocka_unit_test(test_room_accounting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@ typedef struct call_s {
     char leader[128];
     char protocol[32];
     size_t nmembers;     /* JoinGroup: members the leader was given */
+    int skip;            /* JoinGroup: SkipAssignment */
     char assignment[64]; /* SyncGroup */
 } call_t;
 
@@ -36,6 +37,7 @@ static void on_join(void *opaque, const sa_group_join_result_t *res) {
     snprintf(c->leader, sizeof(c->leader), "%s", res->Leader ? res->Leader : "");
     snprintf(c->protocol, sizeof(c->protocol), "%s", res->ProtocolName ? res->ProtocolName : "");
     c->nmembers = res->MemberCount;
+    c->skip = res->SkipAssignment;
 }
 
 static void on_sync(void *opaque, const sa_group_sync_result_t *res) {
@@ -57,8 +59,9 @@ static sa_gcoord_t *new_coord(int delay_ms) {
 static const sa_group_protocol_t range_rr[] = {{"range", (const uint8_t *)"R", 1},
                                                {"roundrobin", (const uint8_t *)"O", 1}};
 
-static void join(sa_gcoord_t *gc, call_t *c, const char *group, const char *member_id, const char *instance,
-                 const sa_group_protocol_t *protos, size_t nprotos, int v4, int64_t now) {
+/* JoinGroup; @p v4: MEMBER_ID_REQUIRED round trip; @p v9: SkipAssignment understood. */
+static void join_v(sa_gcoord_t *gc, call_t *c, const char *group, const char *member_id, const char *instance,
+                   const sa_group_protocol_t *protos, size_t nprotos, int v4, int v9, int64_t now) {
     char id[128];
     snprintf(id, sizeof(id), "%s", member_id); /* it may live in *c, which is reset below */
     member_id = id;
@@ -73,8 +76,14 @@ static void join(sa_gcoord_t *gc, call_t *c, const char *group, const char *memb
                                .ProtocolCount = nprotos,
                                .ClientId = "c",
                                .ClientHost = "/127.0.0.1",
-                               .require_known_member_id = v4};
+                               .require_known_member_id = v4,
+                               .skip_assignment_ok = v9};
     sa_gcoord_join(gc, &req, now, on_join, c);
+}
+
+static void join(sa_gcoord_t *gc, call_t *c, const char *group, const char *member_id, const char *instance,
+                 const sa_group_protocol_t *protos, size_t nprotos, int v4, int64_t now) {
+    join_v(gc, c, group, member_id, instance, protos, nprotos, v4, 0, now);
 }
 
 static void sync_call(sa_gcoord_t *gc, call_t *c, const char *group, int32_t gen, const char *member,
@@ -483,7 +492,8 @@ static void fencing_and_static_leader(void **state) {
     call_t x;
     join(gc, &x, "g", b.member_id, "inst-a", range_rr, 2, 1, 10);
     assert_int_equal(x.err, SA_ERR_FENCED_INSTANCE_ID);
-    /* the static leader restarting forces a rebalance (it must see the members to assign) */
+    /* the static leader restarting keeps the generation too (Kafka, KIP-345): a pre-v9 client is
+     * given the old leader id, so it does not assign, and gets its assignment back */
     sa_group_assignment_t as[] = {{a.member_id, (const uint8_t *)"AA", 2},
                                   {b.member_id, (const uint8_t *)"BB", 2}};
     call_t sa, sb;
@@ -494,14 +504,134 @@ static void fencing_and_static_leader(void **state) {
     snprintf(old_leader, sizeof(old_leader), "%s", a.member_id);
     call_t r;
     join(gc, &r, "g", "", "inst-a", range_rr, 2, 1, 30);
-    assert_false(r.answered); /* waits for b to rejoin */
-    assert_string_equal(state_of(gc, "g"), "PreparingRebalance");
+    assert_true(r.answered);
+    assert_int_equal(r.err, SA_OK);
+    assert_int_equal(r.generation, a.generation);
+    assert_string_equal(r.leader, old_leader);
+    assert_string_not_equal(r.member_id, old_leader);
+    assert_int_equal(r.nmembers, 0);
+    assert_false(r.skip);
+    assert_string_equal(state_of(gc, "g"), "Stable");
+    call_t s;
+    sync_call(gc, &s, "g", a.generation, r.member_id, NULL, 0, 35);
+    assert_int_equal(s.err, SA_OK);
+    assert_string_equal(s.assignment, "AA");
+    /* the old incarnation is fenced everywhere */
     assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, old_leader, "inst-a", 40),
                      SA_ERR_FENCED_INSTANCE_ID);
-    join(gc, &b, "g", b.member_id, "inst-b", range_rr, 2, 1, 50);
-    assert_true(r.answered && b.answered);
-    assert_string_equal(r.leader, r.member_id); /* the new incarnation took over leadership */
+    call_t x2;
+    join(gc, &x2, "g", old_leader, "inst-a", range_rr, 2, 1, 40);
+    assert_int_equal(x2.err, SA_ERR_FENCED_INSTANCE_ID);
+    assert_int_equal(sa_gcoord_commit_check(gc, "g", a.generation, old_leader, "inst-a", 40),
+                     SA_ERR_FENCED_INSTANCE_ID);
+    assert_int_equal(sa_gcoord_leave(gc, "g", old_leader, "inst-a", 40), SA_ERR_FENCED_INSTANCE_ID);
+    /* an instance id the group does not know is UNKNOWN_MEMBER_ID, not fenced */
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, b.member_id, "inst-zz", 40),
+                     SA_ERR_UNKNOWN_MEMBER_ID);
+    /* v9: the leader is told it leads, with the members, but to skip the assignment (KIP-814) */
+    char second[128];
+    snprintf(second, sizeof(second), "%s", r.member_id);
+    join_v(gc, &r, "g", "", "inst-a", range_rr, 2, 1, 1, 50);
+    assert_true(r.answered);
+    assert_int_equal(r.err, SA_OK);
+    assert_string_equal(r.leader, r.member_id);
+    assert_string_not_equal(r.member_id, second);
+    assert_true(r.skip);
     assert_int_equal(r.nmembers, 2);
+    assert_string_equal(state_of(gc, "g"), "Stable");
+    /* a leader rejoining with its current id does rebalance (it asks for one) */
+    join(gc, &r, "g", r.member_id, "inst-a", range_rr, 2, 1, 60);
+    assert_false(r.answered);
+    assert_string_equal(state_of(gc, "g"), "PreparingRebalance");
+    join(gc, &b, "g", b.member_id, "inst-b", range_rr, 2, 1, 70);
+    assert_true(r.answered && b.answered);
+    assert_int_equal(r.generation, a.generation + 1);
+    assert_int_equal(r.nmembers, 2);
+    sa_gcoord_free(gc);
+}
+
+/* Two static members in a Stable group: a, b with assignments "AA", "BB". */
+static void stable_static_pair(sa_gcoord_t *gc, call_t *a, call_t *b) {
+    join(gc, a, "g", "", "inst-a", range_rr, 2, 1, 0);
+    join(gc, b, "g", "", "inst-b", range_rr, 2, 1, 0);
+    join(gc, a, "g", a->member_id, "inst-a", range_rr, 2, 1, 0);
+    assert_true(a->answered && b->answered);
+    assert_string_equal(a->leader, a->member_id);
+    sa_group_assignment_t as[] = {{a->member_id, (const uint8_t *)"AA", 2},
+                                  {b->member_id, (const uint8_t *)"BB", 2}};
+    call_t sa, sb;
+    sync_call(gc, &sb, "g", a->generation, b->member_id, NULL, 0, 0);
+    sync_call(gc, &sa, "g", a->generation, a->member_id, as, 2, 0);
+    assert_string_equal(sb.assignment, "BB");
+    assert_string_equal(state_of(gc, "g"), "Stable");
+}
+
+/* The report's case: a restarted static consumer's subscription bytes differ (its metadata
+ * carries generation/rack/owned partitions); Kafka keeps the generation because the protocol it
+ * would choose is unchanged. */
+static void static_member_new_metadata_no_rebalance(void **state) {
+    (void)state;
+    sa_gcoord_t *gc = new_coord(0);
+    call_t a, b, r, s;
+    stable_static_pair(gc, &a, &b);
+    static const sa_group_protocol_t changed[] = {{"range", (const uint8_t *)"R-new-bytes", 11},
+                                                  {"roundrobin", (const uint8_t *)"O2", 2}};
+    join(gc, &r, "g", "", "inst-b", changed, 2, 1, 100);
+    assert_true(r.answered);
+    assert_int_equal(r.err, SA_OK);
+    assert_int_equal(r.generation, a.generation);
+    assert_string_equal(r.leader, a.member_id);
+    assert_int_equal(r.nmembers, 0);
+    assert_string_equal(state_of(gc, "g"), "Stable");
+    sync_call(gc, &s, "g", a.generation, r.member_id, NULL, 0, 110);
+    assert_int_equal(s.err, SA_OK);
+    assert_string_equal(s.assignment, "BB");
+    /* the leader's heartbeat sees no rebalance either */
+    assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, a.member_id, "inst-a", 120), SA_OK);
+    /* the new metadata is what the next generation's leader sees */
+    sa_group_desc_t d;
+    sa_gcoord_describe(gc, "g", &d);
+    int found = 0;
+    for (size_t i = 0; i < d.MemberCount; i++)
+        if (!strcmp(d.Members[i].MemberId, r.member_id)) {
+            found = 1;
+            assert_int_equal(d.Members[i].MemberMetadataLen, 11);
+        }
+    assert_true(found);
+    sa_gcoord_desc_free(&d);
+    sa_gcoord_free(gc);
+}
+
+/* A returning static member whose protocols change the group's choice forces a rebalance; one
+ * returning while the group waits for the leader's assignment does too, and its old
+ * incarnation's parked SyncGroup is fenced. */
+static void static_member_rebalances_when_it_must(void **state) {
+    (void)state;
+    sa_gcoord_t *gc = new_coord(0);
+    call_t a, b, r;
+    stable_static_pair(gc, &a, &b);
+    static const sa_group_protocol_t rr_only[] = {{"roundrobin", (const uint8_t *)"O", 1}};
+    join(gc, &r, "g", "", "inst-b", rr_only, 1, 1, 100);
+    assert_false(r.answered);
+    assert_string_equal(state_of(gc, "g"), "PreparingRebalance");
+    join(gc, &a, "g", a.member_id, "inst-a", range_rr, 2, 1, 110);
+    assert_true(a.answered && r.answered);
+    assert_string_equal(r.protocol, "roundrobin");
+    assert_int_equal(r.generation, b.generation + 1);
+    assert_string_equal(state_of(gc, "g"), "CompletingRebalance");
+    /* CompletingRebalance: the follower's SyncGroup is parked; its instance restarts */
+    call_t s_old, r2;
+    sync_call(gc, &s_old, "g", r.generation, r.member_id, NULL, 0, 120);
+    assert_false(s_old.answered);
+    join(gc, &r2, "g", "", "inst-b", rr_only, 1, 1, 130);
+    assert_true(s_old.answered);
+    assert_int_equal(s_old.err, SA_ERR_FENCED_INSTANCE_ID);
+    assert_false(r2.answered);
+    assert_string_equal(state_of(gc, "g"), "PreparingRebalance");
+    join(gc, &a, "g", a.member_id, "inst-a", range_rr, 2, 1, 140);
+    assert_true(a.answered && r2.answered);
+    assert_int_equal(r2.err, SA_OK);
+    assert_int_equal(r2.generation, r.generation + 1);
     sa_gcoord_free(gc);
 }
 
@@ -582,6 +712,8 @@ int main(void) {
         cmocka_unit_test(cancel_withdraws_parked_call),
         cmocka_unit_test(follower_sync_answered_when_rebalance_restarts),
         cmocka_unit_test(fencing_and_static_leader),
+        cmocka_unit_test(static_member_new_metadata_no_rebalance),
+        cmocka_unit_test(static_member_rebalances_when_it_must),
         cmocka_unit_test(max_group_size),
         cmocka_unit_test(pending_member_id_expires),
         cmocka_unit_test(several_members_expire_at_once),

@@ -122,6 +122,18 @@ gmember_t *gc_member_find_instance(const group_t *grp, const char *instance_id) 
     return NULL;
 }
 
+sa_err_t gc_member_check(const group_t *grp, const char *member_id, const char *instance_id,
+                         gmember_t **out) {
+    *out = NULL;
+    if (instance_id) {
+        const gmember_t *st = gc_member_find_instance(grp, instance_id);
+        if (!st) return SA_ERR_UNKNOWN_MEMBER_ID;
+        if (!member_id || strcmp(st->member_id, member_id)) return SA_ERR_FENCED_INSTANCE_ID;
+    }
+    *out = gc_member_find(grp, member_id);
+    return *out ? SA_OK : SA_ERR_UNKNOWN_MEMBER_ID;
+}
+
 const gproto_t *gc_member_protocol(const gmember_t *mem, const char *name) {
     if (!name) return NULL;
     for (size_t i = 0; i < mem->nprotocols; i++)

@@ -103,6 +103,7 @@ typedef struct sa_group_join_req_s {
     const char *ClientId;        /* for DescribeGroups; may be NULL */
     const char *ClientHost;      /* "/127.0.0.1"; may be NULL */
     int require_known_member_id; /* v4+: a new member first gets MEMBER_ID_REQUIRED */
+    int skip_assignment_ok;      /* v9+: a returning static leader may be told SkipAssignment */
 } sa_group_join_req_t;
 
 typedef struct sa_group_join_member_s {
@@ -115,12 +116,12 @@ typedef struct sa_group_join_member_s {
 /** The answer to a JoinGroup; valid only during the callback. */
 typedef struct sa_group_join_result_s {
     sa_err_t ErrorCode;
-    int32_t GenerationId;                  /* -1 on error */
-    const char *ProtocolType;              /* NULL on error */
-    const char *ProtocolName;              /* NULL on error */
-    const char *Leader;                    /* "" on error */
-    const char *MemberId;                  /* the member's id ("" if none; set with MEMBER_ID_REQUIRED) */
-    int SkipAssignment;                    /* v9: leader must not assign (always 0 here) */
+    int32_t GenerationId;     /* -1 on error */
+    const char *ProtocolType; /* NULL on error */
+    const char *ProtocolName; /* NULL on error */
+    const char *Leader;       /* "" on error */
+    const char *MemberId;     /* the member's id ("" if none; set with MEMBER_ID_REQUIRED) */
+    int SkipAssignment;       /* v9: a returning static leader of a Stable group must not assign */
     const sa_group_join_member_t *Members; /* the leader's copy of every member; NULL/0 otherwise */
     size_t MemberCount;
 } sa_group_join_result_t;

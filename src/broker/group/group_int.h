@@ -71,6 +71,13 @@ group_t *gc_group_get(const sa_gcoord_t *coord, const char *id);
 group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id);
 gmember_t *gc_member_find(const group_t *grp, const char *member_id);
 gmember_t *gc_member_find_instance(const group_t *grp, const char *instance_id);
+/**
+ * Kafka's validateCurrentMember: with an @p instance_id, it must be known (else
+ * UNKNOWN_MEMBER_ID) and held by @p member_id (else FENCED_INSTANCE_ID: a static member's old
+ * incarnation); then @p member_id must be a member (else UNKNOWN_MEMBER_ID). @returns NONE and
+ * the member in *out.
+ */
+sa_err_t gc_member_check(const group_t *grp, const char *member_id, const char *instance_id, gmember_t **out);
 /** @returns the member's metadata for protocol @p name, or NULL. */
 const gproto_t *gc_member_protocol(const gmember_t *mem, const char *name);
 /** Free @p mem (not linked in any group). */

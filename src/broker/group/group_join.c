@@ -299,8 +299,10 @@ static void park_join(gmember_t *mem, sa_group_join_cb *cb, void *opaque) {
     mem->join_opaque = opaque;
 }
 
-/* Answer at once with the current generation (a member rejoining with nothing new to say). */
-static void answer_current(const group_t *grp, const gmember_t *mem, sa_group_join_cb *cb, void *opaque) {
+/* Answer at once with the current generation (a member rejoining with nothing new to say).
+ * @p skip_assignment: v9's SkipAssignment for the leader of a Stable group (KIP-814). */
+static void answer_current(const group_t *grp, const gmember_t *mem, int skip_assignment,
+                           sa_group_join_cb *cb, void *opaque) {
     int leader = grp->leader_id && !strcmp(grp->leader_id, mem->member_id);
     sa_group_join_member_t *list = NULL;
     size_t n = 0;
@@ -318,10 +320,88 @@ static void answer_current(const group_t *grp, const gmember_t *mem, sa_group_jo
                                   .ProtocolName = grp->protocol_name,
                                   .Leader = grp->leader_id ? grp->leader_id : "",
                                   .MemberId = mem->member_id,
+                                  .SkipAssignment = leader && skip_assignment,
                                   .Members = list,
                                   .MemberCount = n};
     cb(opaque, &res);
     free(list);
+}
+
+/*
+ * A static member's JoinGroup of the current generation without a rebalance (Kafka's
+ * GroupCoordinator.updateStaticMemberAndRebalance, Stable case). The assignment it had is kept
+ * for its SyncGroup. A follower gets no member list. The leader is not told to assign, since a
+ * Stable group would ignore a new assignment: from v9 it is told it leads with SkipAssignment
+ * (and gets the members, so it can watch for metadata changes, KIP-814); before v9 it is given
+ * the leader id it had before (@p old_leader), which is not its new id.
+ */
+static void answer_static_stable(const group_t *grp, const gmember_t *mem, const char *old_leader,
+                                 int skip_ok, sa_group_join_cb *cb, void *opaque) {
+    int leader = grp->leader_id && !strcmp(grp->leader_id, mem->member_id);
+    if (leader && skip_ok) {
+        answer_current(grp, mem, 1, cb, opaque);
+        return;
+    }
+    sa_group_join_result_t res = {.ErrorCode = SA_OK,
+                                  .GenerationId = grp->generation,
+                                  .ProtocolType = grp->protocol_type,
+                                  .ProtocolName = grp->protocol_name,
+                                  .Leader = leader ? old_leader : grp->leader_id,
+                                  .MemberId = mem->member_id};
+    cb(opaque, &res);
+}
+
+/*
+ * A static member came back with no member id while @p old still holds its group.instance.id
+ * (KIP-345; Kafka's GroupCoordinator.updateStaticMemberAndRebalance): @p member_id (taken)
+ * replaces the old id, which is fenced from now on (its parked calls are answered
+ * FENCED_INSTANCE_ID), and the member's protocols and timeouts are updated. In a Stable group
+ * whose protocol would still be chosen, that is all: no rebalance, whatever the leader or the
+ * subscription bytes. Otherwise (the protocol choice changes, or the group is completing a
+ * rebalance whose assignment would name the old id) a rebalance starts; in PreparingRebalance the
+ * member simply joins it.
+ */
+static void join_static_again(sa_gcoord_t *coord, group_t *grp, gmember_t *old, char *member_id,
+                              const sa_group_join_req_t *req, int64_t now_ms, sa_group_join_cb *cb,
+                              void *opaque) {
+    sa_log_info("group", "%s: static member %s rejoined as %s (was %s) in state %s", grp->id,
+                req->GroupInstanceId, member_id, old->member_id, sa_group_state_name(grp->state));
+    if (old->join_cb) {
+        sa_group_join_cb *ocb = old->join_cb;
+        old->join_cb = NULL;
+        answer_join_error(ocb, old->join_opaque, SA_ERR_FENCED_INSTANCE_ID, old->member_id);
+    }
+    if (old->sync_cb) {
+        sa_group_sync_cb *ocb = old->sync_cb;
+        old->sync_cb = NULL;
+        sa_group_sync_result_t res = {.ErrorCode = SA_ERR_FENCED_INSTANCE_ID};
+        ocb(old->sync_opaque, &res);
+    }
+    char *old_leader = grp->leader_id ? sa_strdup(grp->leader_id) : NULL;
+    if (grp->leader_id && !strcmp(grp->leader_id, old->member_id)) {
+        free(grp->leader_id);
+        grp->leader_id = sa_strdup(member_id);
+    }
+    free(old->member_id);
+    old->member_id = member_id;
+    old->session_timeout_ms = req->SessionTimeoutMs;
+    if (req->RebalanceTimeoutMs > 0) old->rebalance_timeout_ms = req->RebalanceTimeoutMs;
+    old->expires_ms = now_ms + req->SessionTimeoutMs;
+    set_protocols(old, req);
+    const char *next = grp->state == SA_GROUP_STABLE ? select_protocol(grp) : NULL;
+    if (next && grp->protocol_name && !strcmp(next, grp->protocol_name)) {
+        gc_persist(coord, grp); /* the instance's new member id */
+        answer_static_stable(grp, old, old_leader, req->skip_assignment_ok, cb, opaque);
+    } else {
+        if (grp->state != SA_GROUP_PREPARING_REBALANCE)
+            gc_prepare_rebalance(coord, grp, now_ms,
+                                 grp->state == SA_GROUP_STABLE
+                                     ? "static member rejoined with another protocol"
+                                     : "static member rejoined during the sync phase");
+        park_join(old, cb, opaque);
+        gc_try_complete_join(coord, grp, now_ms);
+    }
+    free(old_leader);
 }
 
 /* A JoinGroup with no member id. */
@@ -331,39 +411,7 @@ static void join_new(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req_t
     if (req->GroupInstanceId) {
         gmember_t *old = gc_member_find_instance(grp, req->GroupInstanceId);
         if (old) {
-            /* static member restarting: the new id replaces the old one, and the old
-             * incarnation's parked calls are fenced */
-            sa_log_info("group", "%s: static member %s rejoined as %s", grp->id, req->GroupInstanceId,
-                        member_id);
-            if (old->join_cb) {
-                sa_group_join_cb *ocb = old->join_cb;
-                old->join_cb = NULL;
-                answer_join_error(ocb, old->join_opaque, SA_ERR_FENCED_INSTANCE_ID, old->member_id);
-            }
-            if (old->sync_cb) {
-                sa_group_sync_cb *ocb = old->sync_cb;
-                old->sync_cb = NULL;
-                sa_group_sync_result_t res = {.ErrorCode = SA_ERR_FENCED_INSTANCE_ID};
-                ocb(old->sync_opaque, &res);
-            }
-            int was_leader = grp->leader_id && !strcmp(grp->leader_id, old->member_id);
-            if (was_leader) {
-                free(grp->leader_id);
-                grp->leader_id = sa_strdup(member_id);
-            }
-            free(old->member_id);
-            old->member_id = member_id;
-            old->session_timeout_ms = req->SessionTimeoutMs;
-            old->expires_ms = now_ms + req->SessionTimeoutMs;
-            if (grp->state == SA_GROUP_STABLE && same_protocols(old, req) && !was_leader) {
-                gc_persist(coord, grp);               /* the instance's new member id */
-                answer_current(grp, old, cb, opaque); /* no rebalance: the point of static membership */
-                return;
-            }
-            set_protocols(old, req);
-            gc_prepare_rebalance(coord, grp, now_ms, "static member rejoined with new metadata");
-            park_join(old, cb, opaque);
-            gc_try_complete_join(coord, grp, now_ms);
+            join_static_again(coord, grp, old, member_id, req, now_ms, cb, opaque);
             return;
         }
     } else if (req->require_known_member_id) {
@@ -417,13 +465,10 @@ static void join_known(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req
         }
         return;
     }
-    gmember_t *mem = gc_member_find(grp, req->MemberId);
-    if (!mem) {
-        answer_join_error(cb, opaque, SA_ERR_UNKNOWN_MEMBER_ID, req->MemberId);
-        return;
-    }
-    if (mem->instance_id && (!req->GroupInstanceId || strcmp(mem->instance_id, req->GroupInstanceId))) {
-        answer_join_error(cb, opaque, SA_ERR_FENCED_INSTANCE_ID, req->MemberId);
+    gmember_t *mem;
+    sa_err_t err = gc_member_check(grp, req->MemberId, req->GroupInstanceId, &mem);
+    if (err) {
+        answer_join_error(cb, opaque, err, req->MemberId);
         return;
     }
     mem->expires_ms = now_ms + req->SessionTimeoutMs;
@@ -438,7 +483,7 @@ static void join_known(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req
         break;
     case SA_GROUP_COMPLETING_REBALANCE:
         if (same_protocols(mem, req)) { /* its JoinGroup answer was lost: send it again */
-            answer_current(grp, mem, cb, opaque);
+            answer_current(grp, mem, 0, cb, opaque);
             break;
         }
         set_protocols(mem, req);
@@ -448,7 +493,7 @@ static void join_known(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req
         break;
     case SA_GROUP_STABLE:
         if (!leader && same_protocols(mem, req)) {
-            answer_current(grp, mem, cb, opaque);
+            answer_current(grp, mem, 0, cb, opaque);
             break;
         }
         set_protocols(mem, req);

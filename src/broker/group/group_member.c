@@ -18,16 +18,7 @@ static sa_err_t find_member(const group_t *grp, const char *member_id, const cha
     *out = NULL;
     if (!grp || grp->state == SA_GROUP_DEAD)
         return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;
-    gmember_t *mem = gc_member_find(grp, member_id);
-    if (!mem) {
-        /* a static member's old incarnation presents a stale id: that is fencing, not a stranger */
-        gmember_t *st = gc_member_find_instance(grp, instance_id);
-        return st ? SA_ERR_FENCED_INSTANCE_ID : SA_ERR_UNKNOWN_MEMBER_ID;
-    }
-    if (mem->instance_id && instance_id && strcmp(mem->instance_id, instance_id))
-        return SA_ERR_FENCED_INSTANCE_ID;
-    *out = mem;
-    return SA_OK;
+    return gc_member_check(grp, member_id, instance_id, out);
 }
 
 static void answer_sync(sa_group_sync_cb *cb, void *opaque, sa_err_t err, const group_t *grp,
