@@ -5,7 +5,8 @@
  * rows, so a new handler shows up to clients by adding its row (see broker.h, "ADDING A
  * HANDLER"). Ranges follow DESIGN.md §5: minimums matter as much as maximums (librdkafka
  * enables features only when old versions are advertised), and every version advertised must
- * really be served (Produce 0-2 are advertised and answered UNSUPPORTED_VERSION, as Kafka 4 does).
+ * really be served (Produce 0-2's old message formats are converted to v2 batches, as Kafka 3.x
+ * does; see handle_produce.c).
  *
  * Unknown API keys and unsupported versions: ApiVersions of a version we do not know is answered
  * in v0 with UNSUPPORTED_VERSION and our list (KIP-511), so a newer client can downgrade. For

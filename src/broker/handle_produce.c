@@ -1,9 +1,11 @@
 /*
  * handle_produce.c - Produce (key 0): append now, answer after the group commit.
  *
- * Advertised 0-11. Versions 0-2 are advertised because librdkafka before 2.11 turns on
- * compression and idempotence only when it sees Produce v0 advertised, but they are answered
- * UNSUPPORTED_VERSION (old message formats), as Kafka 4 does.
+ * Advertised and served 0-11. Versions 0-2 carry the old message formats (magic v0/v1 message
+ * sets, compressed wrapper messages included): each partition's set is converted to one v2
+ * batch before the append (proto/message_set.h), as Kafka 3.x does, so clients that cannot
+ * negotiate (kafka-python with an old api_version, librdkafka with api.version.request=false)
+ * keep working. librdkafka before 2.11 also needs v0 advertised to turn compression on.
  *
  * Flow: validate acks (-1, 0, 1; else INVALID_REQUIRED_ACKS everywhere); append every
  * partition's batches (storage validates framing, CRC, size; nothing is fsync'd here); then
@@ -27,8 +29,12 @@
 #include "broker/handlers.h"
 #include "core/log.h"
 #include "core/time.h"
+#include "proto/message_set.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
+
+/* Produce v0-2: the most bytes a partition's compressed wrapper messages may inflate to. */
+#define MSGSET_INFLATE_MAX ((size_t)64 << 20)
 
 typedef sa_ProduceResponse_PartitionProduceResponse_t presp_t;
 
@@ -78,22 +84,10 @@ static sa_err_t build_skeleton(sa_req_t *req, const sa_ProduceRequest_t *preq, p
     return SA_OK;
 }
 
-/* Append one partition's batches; fills @p pr and @p last. @returns 1 if something was appended. */
-static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_PartitionProduceData_t *pd,
-                      presp_t *pr, int64_t *last) {
-    sa_partition_t *part = sa_store_partition(req->broker->store, topic, pd->Index);
-    if (!part) {
-        pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-        return 0;
-    }
-    if (pd->Records.len <= 0) {
-        pr->ErrorCode = SA_ERR_CORRUPT_MESSAGE;
-        return 0;
-    }
-    /* Records point into the request frame, which this request owns: storage rewrites the
-     * BaseOffset of each batch in place before writing it out. */
-    uint8_t *batches = (uint8_t *)(uintptr_t)pd->Records.ptr;
-    size_t len = (size_t)pd->Records.len;
+/* Append @p batches (v2, @p len bytes, rewritten in place) to @p part; fills @p pr and @p last.
+ * @returns 1 if something was appended. */
+static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic, int32_t index,
+                          uint8_t *batches, size_t len, presp_t *pr, int64_t *last) {
     sa_append_result_t res;
     char errstr[256] = "";
     sa_producer_states_t *ps = NULL;
@@ -121,10 +115,10 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
         if (errstr[0] && req->ApiVersion >= 8)
             pr->ErrorMessage = sa_str(sa_arena_strndup(&req->arena, errstr, strlen(errstr)));
         if (err == SA_ERR_KAFKA_STORAGE_ERROR)
-            sa_log_warn("storage", "%s-%d: append failed: %s", topic, pd->Index, errstr);
+            sa_log_warn("storage", "%s-%d: append failed: %s", topic, index, errstr);
         else
             sa_log_debug(SA_DBG_PROTO, "proto", "%s: %s-%d: produce refused: %s", sa_req_peer(req), topic,
-                         pd->Index, errstr[0] ? errstr : sa_err2str(err));
+                         index, errstr[0] ? errstr : sa_err2str(err));
         return 0;
     }
     if (ps) sa_producer_state_record(ps, part, batches, len);
@@ -134,6 +128,39 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
     pr->LogStartOffset = res.log_start_offset;
     *last = res.last_offset;
     return 1;
+}
+
+/* Append one partition's records; fills @p pr and @p last. @returns 1 if something was appended. */
+static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_PartitionProduceData_t *pd,
+                      presp_t *pr, int64_t *last) {
+    sa_partition_t *part = sa_store_partition(req->broker->store, topic, pd->Index);
+    if (!part) {
+        pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    if (pd->Records.len <= 0) {
+        pr->ErrorCode = SA_ERR_CORRUPT_MESSAGE;
+        return 0;
+    }
+    /* Records point into the request frame, which this request owns: storage rewrites the
+     * BaseOffset of each batch in place before writing it out. */
+    uint8_t *batches = (uint8_t *)(uintptr_t)pd->Records.ptr;
+    size_t len = (size_t)pd->Records.len;
+    if (req->ApiVersion >= 3) return append_batches(req, part, topic, pd->Index, batches, len, pr, last);
+    /* v0-2: an old message set, appended as the one v2 batch Kafka would make of it */
+    sa_buf_t v2 = SA_BUF_INIT(0);
+    char errstr[256];
+    int appended = 0;
+    sa_err_t err = sa_msgset_to_batch(batches, len, MSGSET_INFLATE_MAX, &v2, errstr, sizeof(errstr));
+    if (err == SA_OK) {
+        appended = append_batches(req, part, topic, pd->Index, v2.data, v2.len, pr, last);
+    } else {
+        pr->ErrorCode = (int16_t)(err == SA_ERR_TOOBIG ? SA_ERR_MESSAGE_TOO_LARGE : err);
+        sa_log_debug(SA_DBG_PROTO, "proto", "%s: %s-%d: produce v%d refused: %s", sa_req_peer(req), topic,
+                     pd->Index, req->ApiVersion, errstr);
+    }
+    sa_buf_free(&v2);
+    return appended;
 }
 
 /* After the group commit: a partition is acknowledged iff its HWM passed our last offset. */
@@ -179,9 +206,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     st->req = req;
 
     int16_t refuse = SA_OK;
-    if (req->ApiVersion < 3)
-        refuse = SA_ERR_UNSUPPORTED_VERSION;
-    else if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1)
+    if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1)
         refuse = SA_ERR_INVALID_REQUIRED_ACKS;
     else if (!sa_str_is_null(preq.TransactionalId))
         refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
