@@ -4,9 +4,11 @@
  *
  * EndpointType (v1): 1 (brokers) is answered; 2 (controllers, KIP-919) is refused with
  * INVALID_REQUEST, since this node takes no controller connections. Cluster authorized
- * operations are not reported (INT32_MIN, "not provided"): samsa has no ACLs yet.
+ * operations: authz.h's bitfield when IncludeClusterAuthorizedOperations, else INT32_MIN ("not
+ * provided"), as Kafka does.
  */
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/handlers.h"
 
 #define ENDPOINT_BROKERS 1
@@ -33,5 +35,7 @@ sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
     resp.ControllerId = broker->node_id;
     resp.Brokers = &self;
     resp.Brokers_count = 1;
+    if (creq.IncludeClusterAuthorizedOperations)
+        resp.ClusterAuthorizedOperations = sa_authz_operations(req, SA_RESOURCE_CLUSTER, "");
     return sa_admin_encode(req, &resp);
 }

@@ -1,15 +1,30 @@
 /*
- * handle_group_admin.c - ListGroups (key 16, v0-4), DescribeGroups (key 15, v0-5) and
+ * handle_group_admin.c - ListGroups (key 16, v0-5), DescribeGroups (key 15, v0-5) and
  * DeleteGroups (key 42, v0-2): what kafka-consumer-groups and the admin clients use.
+ *
+ * ListGroups v5 reports each group's type ("classic": samsa has no KIP-848 groups) and filters by
+ * TypesFilter. DescribeGroups v3+ answers IncludeAuthorizedOperations with authz.h's bitfield for
+ * every group described without error, as Kafka does.
  *
  * librdkafka 2.0.2 sends ListGroups v3+ with one stray trailing byte; trailing bytes after a
  * complete ListGroups request are therefore ignored (the generated decoder leaves them unread).
  */
 #include <stdlib.h>
+#include <strings.h>
 
+#include "broker/authz.h"
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
 #include "core/mem.h"
+
+/* v5 TypesFilter (KIP-848): empty means every type; names compare case-insensitively, as Kafka
+ * parses them ("Classic" matches, "consumer" and unknown names match no classic group). */
+static int wants_classic(sa_req_t *req, const sa_ListGroupsRequest_t *in) {
+    if (in->TypesFilter_count <= 0) return 1;
+    for (int32_t i = 0; i < in->TypesFilter_count; i++)
+        if (!strcasecmp(sa_hg_str(req, in->TypesFilter[i]), "classic")) return 1;
+    return 0;
+}
 
 sa_err_t sa_handle_ListGroups(sa_req_t *req) {
     sa_rd_t rd;
@@ -24,6 +39,8 @@ sa_err_t sa_handle_ListGroups(sa_req_t *req) {
         out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
         return sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
     }
+    if (!wants_classic(req, &in)) /* every samsa group is a classic group */
+        return sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
     int32_t nf = in.StatesFilter_count > 0 ? in.StatesFilter_count : 0;
     const char **states = sa_arena_calloc(&req->arena, (size_t)(nf ? nf : 1), sizeof(*states));
     if (!states) return SA_ERR_TOOBIG;
@@ -75,6 +92,9 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
         dg->GroupState = sa_str(d->GroupState);
         dg->ProtocolType = sa_str(d->ProtocolType);
         dg->ProtocolData = sa_str(d->ProtocolData);
+        if (in.IncludeAuthorizedOperations && dg->ErrorCode == SA_OK)
+            dg->AuthorizedOperations =
+                sa_authz_operations(req, SA_RESOURCE_GROUP, sa_hg_str(req, in.Groups[g]));
         dg->Members = sa_calloc(d->MemberCount ? d->MemberCount : 1, sizeof(*dg->Members));
         dg->Members_count = (int32_t)d->MemberCount;
         for (size_t i = 0; i < d->MemberCount; i++) {

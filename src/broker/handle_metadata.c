@@ -9,10 +9,14 @@
  * when auto.create.topics.enable is on and the request allows it (AllowAutoTopicCreation, v4+;
  * always allowed before v4), as Kafka does; it is returned at once with NONE, since creation on
  * one node is immediate.
+ *
+ * Authorized operations (v8+): when asked for, every topic answered and the cluster (v8-10) carry
+ * the bitfield of authz.h; otherwise Kafka's "not provided" (INT32_MIN, the codec's default).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/authz.h"
 #include "broker/handlers.h"
 #include "core/log.h"
 #include "proto/proto.h"
@@ -127,6 +131,14 @@ sa_err_t sa_handle_Metadata(sa_req_t *req) {
             err = one_topic(req, &mreq, &mreq.Topics[i], &resp.Topics[i]);
         }
         if (err != SA_OK) return err;
+        /* Kafka sets it on every topic answered, errors included */
+        if (mreq.IncludeTopicAuthorizedOperations) {
+            char *name = sa_str_dup(resp.Topics[i].Name, &req->arena);
+            resp.Topics[i].TopicAuthorizedOperations =
+                sa_authz_operations(req, SA_RESOURCE_TOPIC, name ? name : "");
+        }
     }
+    if (mreq.IncludeClusterAuthorizedOperations)
+        resp.ClusterAuthorizedOperations = sa_authz_operations(req, SA_RESOURCE_CLUSTER, "");
     return sa_MetadataResponse_encode(&resp, req->ApiVersion, &req->resp);
 }

@@ -15,10 +15,10 @@
 #include "core/mem.h"
 #include "proto/record_batch.h"
 
-#define MSG_LOG_OVERHEAD 12 /* Offset + MessageSize */
-#define MSG_V0_MIN       14 /* Crc Magic Attributes KeyLength ValueLength */
-#define MSG_V1_MIN       22 /* ... + Timestamp */
-#define MSG_ATTR_CODEC   0x07
+#define MSG_LOG_OVERHEAD         12 /* Offset + MessageSize */
+#define MSG_V0_MIN               14 /* Crc Magic Attributes KeyLength ValueLength */
+#define MSG_V1_MIN               22 /* ... + Timestamp */
+#define MSG_ATTR_CODEC           0x07
 #define MSG_ATTR_LOG_APPEND_TIME 0x08
 
 typedef struct conv_s {
@@ -28,8 +28,8 @@ typedef struct conv_s {
     size_t ninflated;
     size_t inflated_bytes; /* in all, against max_bytes */
     size_t max_bytes;
-    int magic;  /* of the first message; every other must match */
-    int codec;  /* of the first compressed wrapper, 0 if none */
+    int magic; /* of the first message; every other must match */
+    int codec; /* of the first compressed wrapper, 0 if none */
     char *errstr;
     size_t errstr_size;
 } conv_t;
@@ -46,7 +46,8 @@ static uint32_t xxh32_short(const uint8_t *p, size_t len) {
     uint32_t h = P5 + (uint32_t)len;
     size_t i = 0;
     for (; i + 4 <= len; i += 4) {
-        uint32_t k = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
+        uint32_t k =
+            (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
         h = rotl32(h + k * P3, 17) * P4;
     }
     for (; i < len; i++) h = rotl32(h + p[i] * P5, 11) * P1;
@@ -81,13 +82,16 @@ static sa_err_t add_record(conv_t *cv, const sa_rb_rec_in_t *rec) {
     return SA_OK;
 }
 
-static sa_err_t read_set(conv_t *cv, const uint8_t *p, size_t len, int depth, int64_t wrapper_ts, size_t base);
+static sa_err_t read_set(conv_t *cv, const uint8_t *p, size_t len, int depth, int64_t wrapper_ts,
+                         size_t base);
 
 /* Decompress wrapper @p value and read its messages. */
 static sa_err_t read_wrapper(conv_t *cv, int codec, int magic, const uint8_t *value, int32_t value_len,
                              int64_t wrapper_ts, size_t at) {
-    if (codec == SA_RB_COMPRESSION_ZSTD) return refuse(cv, SA_ERR_UNSUPPORTED_COMPRESSION_TYPE, "zstd needs magic 2", at);
-    if (codec > SA_RB_COMPRESSION_ZSTD) return refuse(cv, SA_ERR_UNSUPPORTED_COMPRESSION_TYPE, "unknown codec", at);
+    if (codec == SA_RB_COMPRESSION_ZSTD)
+        return refuse(cv, SA_ERR_UNSUPPORTED_COMPRESSION_TYPE, "zstd needs magic 2", at);
+    if (codec > SA_RB_COMPRESSION_ZSTD)
+        return refuse(cv, SA_ERR_UNSUPPORTED_COMPRESSION_TYPE, "unknown codec", at);
     if (value_len <= 0) return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "compressed message without a value", at);
     if (!cv->codec) cv->codec = codec;
     cv->inflated = sa_realloc(cv->inflated, (cv->ninflated + 1) * sizeof(*cv->inflated));
@@ -113,9 +117,12 @@ static sa_err_t read_wrapper(conv_t *cv, int codec, int magic, const uint8_t *va
 
 /* Read the messages of @p p / @p len; @p depth 1 inside a wrapper (whose timestamp, if it is
  * LogAppendTime, is @p wrapper_ts, else INT64_MIN). @p base: offset of @p p for messages. */
-static sa_err_t read_set(conv_t *cv, const uint8_t *p, size_t len, int depth, int64_t wrapper_ts, size_t base) {
+static sa_err_t read_set(conv_t *cv, const uint8_t *p, size_t len, int depth, int64_t wrapper_ts,
+                         size_t base) {
     size_t pos = 0;
-    if (!len) return refuse(cv, SA_ERR_CORRUPT_MESSAGE, depth ? "empty compressed message set" : "empty message set", base);
+    if (!len)
+        return refuse(cv, SA_ERR_CORRUPT_MESSAGE,
+                      depth ? "empty compressed message set" : "empty message set", base);
     while (pos < len) {
         size_t at = base + (depth ? 0 : pos);
         if (len - pos < MSG_LOG_OVERHEAD) return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "truncated message", at);
@@ -127,7 +134,8 @@ static sa_err_t read_set(conv_t *cv, const uint8_t *p, size_t len, int depth, in
         if (magic > 1) return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "magic 2 inside an old message set", at);
         if (cv->magic < 0) cv->magic = magic;
         if (magic != cv->magic) return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "mixed message magics", at);
-        if (magic == 1 && size < MSG_V1_MIN) return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "v1 message too short", at);
+        if (magic == 1 && size < MSG_V1_MIN)
+            return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "v1 message too short", at);
         if ((uint32_t)crc32(0L, m + 4, (uInt)(size - 4)) != sa_load_be32(m))
             return refuse(cv, SA_ERR_CORRUPT_MESSAGE, "CRC mismatch", at);
         int attr = m[5];
@@ -176,7 +184,9 @@ sa_err_t sa_msgset_to_batch(const uint8_t *p, size_t len, size_t max_bytes, sa_b
         sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
         opts.compression = cv.codec;
         err = sa_rb_build(out, &opts, cv.recs, cv.n);
-        if (err) err = refuse(&cv, err == SA_ERR_TOOBIG ? err : SA_ERR_CORRUPT_MESSAGE, "cannot build the v2 batch", 0);
+        if (err)
+            err = refuse(&cv, err == SA_ERR_TOOBIG ? err : SA_ERR_CORRUPT_MESSAGE,
+                         "cannot build the v2 batch", 0);
     }
     for (size_t i = 0; i < cv.ninflated; i++) sa_buf_free(&cv.inflated[i]);
     free(cv.inflated);

@@ -24,22 +24,27 @@ static size_t unhex(const char *hex, uint8_t *out) {
 }
 
 /* kafka-python: two v0 messages (k1 -> hello, null -> world). */
-static const char V0_PLAIN[] = "00000000000000000000001571ef57700000000000026b310000000568656c6c6f0000000000000001"
-                               "000000138bc0cd770000ffffffff00000005776f726c64";
+static const char V0_PLAIN[] =
+    "00000000000000000000001571ef57700000000000026b310000000568656c6c6f0000000000000001"
+    "000000138bc0cd770000ffffffff00000005776f726c64";
 /* kafka-python: two v1 messages at 1700000000000 (k1 -> hello) and ...005 (null -> null). */
-static const char V1_PLAIN[] = "00000000000000000000001d9e34959601000000018bcfe56800000000026b310000000568656c6c6f"
-                               "000000000000000100000016ea764b5401000000018bcfe56805ffffffffffffffff";
+static const char V1_PLAIN[] =
+    "00000000000000000000001d9e34959601000000018bcfe56800000000026b310000000568656c6c6f"
+    "000000000000000100000016ea764b5401000000018bcfe56805ffffffffffffffff";
 /* kafka-python's DefaultRecordBatchBuilder for the same two records: what Kafka stores. */
-static const char V2_OF_V1[] = "0000000000000000000000460000000002c60377470000000000010000018bcfe568000000018bcfe5"
-                               "6805ffffffffffffffffffffffffffff000000021a000000046b310a68656c6c6f000c000a02010100";
+static const char V2_OF_V1[] =
+    "0000000000000000000000460000000002c60377470000000000010000018bcfe568000000018bcfe5"
+    "6805ffffffffffffffffffffffffffff000000021a000000046b310a68656c6c6f000c000a02010100";
 /* kafka-python: a v1 gzip wrapper of three messages (..000 k1 hello, ..005 null null, ..002 k3 x*40). */
-static const char V1_GZIP[] = "00000000000000000000006b50edb7dc01010000000000000000ffffffff000000551f8b0800167d13"
-                              "6b02ff63608003d9792653a73102198cdde79f66804498b20d81246b466a4e4e3e5411485eec559977"
-                              "085c21eb7f2880aa60026287bd73b6b2c15530818d3206921a15440200542bedc897000000";
+static const char V1_GZIP[] =
+    "00000000000000000000006b50edb7dc01010000000000000000ffffffff000000551f8b0800167d13"
+    "6b02ff63608003d9792653a73102198cdde79f66804498b20d81246b466a4e4e3e5411485eec559977"
+    "085c21eb7f2880aa60026287bd73b6b2c15530818d3206921a15440200542bedc897000000";
 /* kafka-python: a v0 gzip wrapper of V0_PLAIN's two messages. */
-static const char V0_GZIP[] = "00000000000000000000004cf8bb18830001ffffffff0000003e1f8b0800167d136b02ff63608003d1"
-                              "c2f7e105601653b6219064cd48cdc9c9874a3202b170f781b3e50c0cff8100245d9e5f949302002ac0"
-                              "136a40000000";
+static const char V0_GZIP[] =
+    "00000000000000000000004cf8bb18830001ffffffff0000003e1f8b0800167d136b02ff63608003d1"
+    "c2f7e105601653b6219064cd48cdc9c9874a3202b170f781b3e50c0cff8100245d9e5f949302002ac0"
+    "136a40000000";
 
 typedef struct want_s {
     const char *key; /* NULL = null */
@@ -109,7 +114,8 @@ static void test_gzip_wrappers(void **state) {
     (void)state;
     uint8_t in[512];
     size_t len = unhex(V1_GZIP, in);
-    const want_t w1[] = {{"k1", "hello", 1700000000000}, {NULL, NULL, 1700000000005}, {"k3", X40, 1700000000002}};
+    const want_t w1[] = {
+        {"k1", "hello", 1700000000000}, {NULL, NULL, 1700000000005}, {"k3", X40, 1700000000002}};
     check_records(in, len, SA_RB_COMPRESSION_GZIP, w1, 3);
     len = unhex(V0_GZIP, in);
     const want_t w0[] = {{"k1", "hello", -1}, {NULL, "world", -1}};
@@ -266,12 +272,9 @@ static void test_refusals(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v1_plain_golden),
-        cmocka_unit_test(test_v0_plain),
-        cmocka_unit_test(test_gzip_wrappers),
-        cmocka_unit_test(test_snappy_and_lz4_wrappers),
-        cmocka_unit_test(test_xxh32_vectors),
-        cmocka_unit_test(test_lz4_v0_broken_header_checksum),
+        cmocka_unit_test(test_v1_plain_golden), cmocka_unit_test(test_v0_plain),
+        cmocka_unit_test(test_gzip_wrappers),   cmocka_unit_test(test_snappy_and_lz4_wrappers),
+        cmocka_unit_test(test_xxh32_vectors),   cmocka_unit_test(test_lz4_v0_broken_header_checksum),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
