@@ -10,17 +10,27 @@
  *     list configs such as cleanup.policy, else INVALID_REQUEST) on top of what is set.
  * ValidateOnly runs every check and changes nothing.
  *
- * Broker resources: samsa has no dynamic broker configs (its settings come from flags and
- * server.properties at start), so altering one is answered INVALID_REQUEST with a message that
- * says so, rather than pretending. Other resource types: INVALID_REQUEST. A resource named twice
+ * Broker resources (dynamic broker configs, storage/broker_config.c): name "" is the
+ * cluster-wide default, this node's id the broker itself; another id or a name that is not a
+ * number is INVALID_REQUEST, as in Kafka. Only the broker-level names of the topic configs
+ * (log.retention.ms, log.segment.bytes, message.max.bytes, ...) change at run time: they become
+ * the defaults of every topic that does not set its own, at once and durably. Any other setting of
+ * `samsa broker` is answered INVALID_REQUEST "Cannot update these configs dynamically", Kafka's
+ * code and words; a bad value is INVALID_REQUEST too (Kafka maps broker config validation errors
+ * to it, KAFKA-13609). A key Kafka does not know either is refused (INVALID_REQUEST) where Kafka
+ * 3.9 stores it: samsa would store a setting that does nothing.
+ * Other resource types: INVALID_REQUEST. A resource named twice
  * in one request fails for every copy with INVALID_REQUEST, and so does a config key given twice
  * for one resource, as in Kafka (which also keeps a hostile list of a million APPENDs cheap:
  * storage validates distinct names and stops at the first unknown one).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "broker/admin.h"
 #include "broker/handlers.h"
+#include "commands.h"
 #include "core/log.h"
 
 /* One resource of either request, in storage's terms. */
@@ -35,24 +45,65 @@ typedef struct alter_s {
     int validate_only;
 } alter_t;
 
+/* @returns 1 if @p key is a setting of `samsa broker` (its option table). */
+static int is_broker_setting(const char *key) {
+    for (const sa_cfg_opt_t *o = sa_cmd_broker.spec->opts; !SA_CFG_OPT_END(o); o++)
+        if (o->name && !strcmp(o->name, key)) return 1;
+    return 0;
+}
+
+/* A BROKER resource: "" or this node's id. */
+static sa_err_t alter_broker(sa_req_t *req, const alter_t *al, char *errstr, size_t errstr_size) {
+    sa_broker_scope_t scope = SA_BROKER_SCOPE_DEFAULT;
+    if (sa_str_is_null(al->name)) {
+        snprintf(errstr, errstr_size, "A broker resource needs a name: \"\" or the broker id");
+        return SA_ERR_INVALID_REQUEST;
+    }
+    const char *name = sa_str_dup(al->name, &req->arena);
+    if (!name) return SA_ERR_NOMEM;
+    if (strlen(name) != (size_t)al->name.len) {
+        snprintf(errstr, errstr_size, "Node id must be an integer, but it holds a NUL byte");
+        return SA_ERR_INVALID_REQUEST;
+    }
+    if (*name) {
+        char *end;
+        long id = strtol(name, &end, 10);
+        if (*end || end == name) {
+            snprintf(errstr, errstr_size, "Node id must be an integer, but it is: %s", name);
+            return SA_ERR_INVALID_REQUEST;
+        }
+        if (id != req->broker->node_id) {
+            snprintf(errstr, errstr_size, "Unexpected broker id, expected %d, but received %s",
+                     (int)req->broker->node_id, name);
+            return SA_ERR_INVALID_REQUEST;
+        }
+        scope = SA_BROKER_SCOPE_NODE;
+    }
+    for (size_t i = 0; i < al->n; i++)
+        if (sa_broker_config_row(al->kvs[i].name) < 0 && is_broker_setting(al->kvs[i].name)) {
+            snprintf(errstr, errstr_size, "Cannot update these configs dynamically: Set(%s)",
+                     al->kvs[i].name);
+            return SA_ERR_INVALID_REQUEST;
+        }
+    sa_err_t err = sa_store_broker_alter_configs(req->broker->store, scope, al->kvs, al->ops, al->n, !al->ops,
+                                                 al->validate_only, errstr, errstr_size);
+    if (err == SA_OK && !al->validate_only)
+        sa_log_info("admin", "altered %zu dynamic broker config(s) of %s%s for %s", al->n,
+                    *name ? "this broker" : "the cluster default", al->ops ? "" : " (replacing all)",
+                    sa_req_peer(req));
+    return err;
+}
+
 /* Apply @p al; the error and its message go to the caller's result. SA_ERR_NOMEM only for the arena. */
 static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, size_t errstr_size) {
     const char *name;
-    if (al->type == SA_ADMIN_RESOURCE_BROKER) {
-        snprintf(errstr, errstr_size,
-                 "samsa has no dynamic broker configs: set them in server.properties or "
-                 "with flags and restart the broker");
-        return SA_ERR_INVALID_REQUEST;
-    }
-    if (al->type != SA_ADMIN_RESOURCE_TOPIC) {
+    if (al->type != SA_ADMIN_RESOURCE_TOPIC && al->type != SA_ADMIN_RESOURCE_BROKER) {
         snprintf(errstr, errstr_size, "Unsupported resource type %d", (int)al->type);
         return SA_ERR_INVALID_REQUEST;
     }
-    sa_err_t err = sa_admin_name(req, al->name, &name);
-    if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (err != SA_OK) return err;
     if (al->repeated) {
-        snprintf(errstr, errstr_size, "Resource '%s' is listed more than once in the request", name);
+        snprintf(errstr, errstr_size, "Resource '%.*s' is listed more than once in the request",
+                 al->name.len > 0 ? (int)al->name.len : 0, al->name.len > 0 ? al->name.ptr : "");
         return SA_ERR_INVALID_REQUEST;
     }
     if (al->repeated_keys) {
@@ -66,6 +117,10 @@ static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, s
             return SA_ERR_INVALID_CONFIG;
         }
     }
+    if (al->type == SA_ADMIN_RESOURCE_BROKER) return alter_broker(req, al, errstr, errstr_size);
+    sa_err_t err = sa_admin_name(req, al->name, &name);
+    if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (err != SA_OK) return err;
     err = sa_store_topic_alter_configs(req->broker->store, name, al->kvs, al->ops, al->n, !al->ops,
                                        al->validate_only, errstr, errstr_size);
     if (err == SA_OK && !al->validate_only)

@@ -175,9 +175,11 @@ typedef enum sa_config_op_e {
 
 /** DescribeConfigs ConfigSource values (the wire values). */
 typedef enum sa_config_source_e {
-    SA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1, /* set on the topic */
-    SA_CONFIG_SOURCE_STATIC_BROKER = 4, /* from the broker's config (log.retention.ms ...) */
-    SA_CONFIG_SOURCE_DEFAULT = 5,       /* Kafka's default */
+    SA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,          /* set on the topic */
+    SA_CONFIG_SOURCE_DYNAMIC_BROKER = 2,         /* dynamic config of this broker (resource "<node id>") */
+    SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER = 3, /* dynamic cluster-wide default (resource "") */
+    SA_CONFIG_SOURCE_STATIC_BROKER = 4,          /* from the broker's config (log.retention.ms ...) */
+    SA_CONFIG_SOURCE_DEFAULT = 5,                /* Kafka's default */
 } sa_config_source_t;
 
 /** DescribeConfigs ConfigType values (the wire values, v3+). */
@@ -201,6 +203,8 @@ typedef struct sa_config_entry_s {
     int type;            /* sa_config_type_t */
     const char *doc;     /* one line */
     const char *synonym; /* broker-level name ("log.retention.ms") or NULL */
+    int base_source;     /* STATIC_BROKER or DEFAULT: where the value below the dynamic ones comes from */
+    char base_value[32]; /* that value (a topic config's broker default or Kafka's) */
 } sa_config_entry_t;
 
 /**
@@ -240,6 +244,43 @@ sa_err_t sa_store_topic_add_partitions(sa_store_t *store, const char *name, int3
 sa_err_t sa_store_topic_alter_configs(sa_store_t *store, const char *name, const sa_config_kv_t *kvs,
                                       const sa_config_op_t *ops, size_t n, int replace_all, int validate_only,
                                       char *errstr, size_t errstr_size);
+
+/* ---- dynamic broker configs (broker_config.c) ---- */
+
+#define SA_TOPIC_CONFIG_ROWS_MAX 48 /* >= rows of the topic config table (topic_config.c) */
+
+/** Topic config row @p i (0 <= i < SA_TOPIC_CONFIG_ROWS_MAX, a row index from
+ * sa_broker_config_row): its broker-level synonym ("log.retention.ms") or NULL, its
+ * sa_config_type_t, Kafka's default value (static strings). */
+const char *sa_topic_config_synonym(int i);
+int sa_topic_config_type(int i);
+const char *sa_topic_config_default(int i);
+
+/** The two scopes of the BROKER resource (Kafka's resource names "" and "<node id>"). */
+typedef enum sa_broker_scope_e {
+    SA_BROKER_SCOPE_DEFAULT = 0, /* "": the cluster-wide default, DYNAMIC_DEFAULT_BROKER_CONFIG */
+    SA_BROKER_SCOPE_NODE = 1,    /* this broker's id: DYNAMIC_BROKER_CONFIG, wins over the default */
+} sa_broker_scope_t;
+
+/** @returns the topic config row a dynamic broker config @p key ("log.retention.ms") sets, or -1
+ * when @p key cannot change at run time. */
+int sa_broker_config_row(const char *key);
+/** @returns the dynamic value of row @p row in @p scope, or NULL (valid until the next alter). */
+const char *sa_store_broker_config(const sa_store_t *store, sa_broker_scope_t scope, int row);
+/** Fill @p rows (room for @p max) with the rows set in @p scope. @returns how many. */
+size_t sa_store_broker_config_list(const sa_store_t *store, sa_broker_scope_t scope, int *rows, size_t max);
+/**
+ * Change the dynamic broker configs of @p scope, as sa_store_topic_alter_configs does for a topic
+ * (@p ops NULL: all SET; @p replace_all: the legacy AlterConfigs, what is not listed is removed).
+ * All entries are validated first; the file is replaced crash-safely before anything changes;
+ * every topic's effective values are recomputed.
+ * @returns SA_OK; INVALID_REQUEST (a key that cannot change at run time, a bad value: Kafka's
+ *          codes for broker configs); INVALID_CONFIG (APPEND/SUBTRACT on a non-list, a null
+ *          value); KAFKA_STORAGE_ERROR. Detail in @p errstr.
+ */
+sa_err_t sa_store_broker_alter_configs(sa_store_t *store, sa_broker_scope_t scope, const sa_config_kv_t *kvs,
+                                       const sa_config_op_t *ops, size_t n, int replace_all,
+                                       int validate_only, char *errstr, size_t errstr_size);
 
 /** @returns the topic, or NULL (valid until it is deleted or the store closed). */
 sa_topic_t *sa_store_topic_find(const sa_store_t *store, const char *name);

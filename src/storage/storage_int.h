@@ -86,7 +86,7 @@ typedef struct sa_topic_limits_s {
     int log_append_time; /* message.timestamp.type=LogAppendTime */
 } sa_topic_limits_t;
 
-#define SA_TOPIC_CONFIG_MAX 48 /* >= rows in the config table */
+#define SA_TOPIC_CONFIG_MAX SA_TOPIC_CONFIG_ROWS_MAX
 
 struct sa_topic_s {
     sa_store_t *store;
@@ -117,6 +117,7 @@ struct sa_store_s {
     size_t nflight, flight_cap;
     int *flight_fds, *flight_errs; /* the files handed to the pool (dups owned by the snaps) */
     size_t flight_nfds;
+    struct sa_broker_configs_s *bcfg; /* dynamic broker configs (broker_config.c), owned */
 };
 
 /* ---- topic_config.c ---- */
@@ -125,6 +126,14 @@ size_t sa_topic_config_rows(void);
 int sa_topic_config_index(const char *name);
 /** Validate @p value for row @p i. @returns SA_OK or INVALID_CONFIG with detail. */
 sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t errstr_size);
+/** As sa_topic_config_check, naming the config @p name in the detail (a broker-level synonym). */
+sa_err_t sa_topic_config_check_as(int i, const char *name, const char *value, char *errstr,
+                                  size_t errstr_size);
+
+/* ---- broker_config.c ---- */
+/** Read DATA_DIR/broker-configs.properties (none: nothing set). @returns SA_OK, SA_ERR_CORRUPT. */
+sa_err_t sa_broker_configs_load(sa_store_t *store, char *errstr, size_t errstr_size);
+void sa_broker_configs_free(sa_store_t *store);
 /** Recompute topic->eff[] and topic->lim from topic->set[] and the store's defaults. */
 void sa_topic_config_resolve(sa_topic_t *topic);
 const char *sa_topic_config_name(int i);

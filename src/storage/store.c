@@ -51,6 +51,7 @@ static void free_store(sa_store_t *store) {
     free(store->flight);
     free(store->flight_fds);
     free(store->flight_errs);
+    sa_broker_configs_free(store);
     if (store->lock_fd >= 0) sa_sysio.close(store->lock_fd); /* also drops the flock */
     free(store->dir);
     free(store);
@@ -100,6 +101,8 @@ sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t 
         goto fail;
     }
     int64_t t0 = sa_mono_ms();
+    if ((err = sa_broker_configs_load(store, errstr, errstr_size)) != SA_OK)
+        goto fail; /* before topics resolve */
     err = sa_topic_load_all(store, errstr, errstr_size);
     if (err) goto fail;
     sa_log_info("storage", "opened %s: %zu topics, %s, %lld ms", dir, store->ntopics,

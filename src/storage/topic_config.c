@@ -4,9 +4,11 @@
  *
  * Every Kafka topic config name is accepted and stored (clients and tools set many of them);
  * those samsa enforces are marked in the table. Unknown names are refused with INVALID_CONFIG, as
- * Kafka does. An effective value comes from, in order: the topic (DYNAMIC_TOPIC_CONFIG), the
- * broker's config when it differs from Kafka's default (STATIC_BROKER_CONFIG), Kafka's default
- * (DEFAULT_CONFIG).
+ * Kafka does. An effective value comes from, in order: the topic (DYNAMIC_TOPIC_CONFIG), this
+ * broker's dynamic config (DYNAMIC_BROKER_CONFIG) or the cluster's dynamic default
+ * (DYNAMIC_DEFAULT_BROKER_CONFIG), both set with AlterConfigs on the BROKER resource
+ * (broker_config.c), the broker's config when it differs from Kafka's default
+ * (STATIC_BROKER_CONFIG), Kafka's default (DEFAULT_CONFIG).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -131,7 +133,18 @@ static int in_enums(const char *enums, const char *item, size_t n) {
     return 0;
 }
 
+const char *sa_topic_config_synonym(int i) { return rows[i].synonym; }
+
+int sa_topic_config_type(int i) { return rows[i].type; }
+
+const char *sa_topic_config_default(int i) { return rows[i].def; }
+
 sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t errstr_size) {
+    return sa_topic_config_check_as(i, rows[i].name, value, errstr, errstr_size);
+}
+
+sa_err_t sa_topic_config_check_as(int i, const char *name, const char *value, char *errstr,
+                                  size_t errstr_size) {
     const row_t *r = &rows[i];
     char *end;
 #define BAD(...)                                                                                             \
@@ -145,10 +158,10 @@ sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t er
         errno = 0;
         long long v = strtoll(value, &end, 10);
         if (errno || end == value || *end)
-            BAD("Invalid value %s for configuration %s: not a number", value, r->name);
+            BAD("Invalid value %s for configuration %s: not a number", value, name);
         if (v < r->min || v > r->max)
-            BAD("Invalid value %s for configuration %s: must be in [%" PRId64 ", %" PRId64 "]", value,
-                r->name, r->min, r->max);
+            BAD("Invalid value %s for configuration %s: must be in [%" PRId64 ", %" PRId64 "]", value, name,
+                r->min, r->max);
         break;
     }
     case SA_CONFIG_TYPE_DOUBLE: {
@@ -156,16 +169,16 @@ sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t er
         double v = strtod(value, &end);
         if (errno || end == value || *end || v < (double)r->min || v > (double)r->max)
             BAD("Invalid value %s for configuration %s: must be a number in [%" PRId64 ", %" PRId64 "]",
-                value, r->name, r->min, r->max);
+                value, name, r->min, r->max);
         break;
     }
     case SA_CONFIG_TYPE_BOOLEAN:
         if (strcmp(value, "true") && strcmp(value, "false"))
-            BAD("Invalid value %s for configuration %s: expected true or false", value, r->name);
+            BAD("Invalid value %s for configuration %s: expected true or false", value, name);
         break;
     case SA_CONFIG_TYPE_STRING:
         if (r->enums && !in_enums(r->enums, value, strlen(value)))
-            BAD("Invalid value %s for configuration %s: expected one of %s", value, r->name, r->enums);
+            BAD("Invalid value %s for configuration %s: expected one of %s", value, name, r->enums);
         break;
     case SA_CONFIG_TYPE_LIST:
         if (!r->enums) break;
@@ -175,7 +188,7 @@ sa_err_t sa_topic_config_check(int i, const char *value, char *errstr, size_t er
             size_t m = n;
             while (m && p[m - 1] == ' ') m--;
             if (!in_enums(r->enums, p, m))
-                BAD("Invalid value %s for configuration %s: expected a list of %s", value, r->name, r->enums);
+                BAD("Invalid value %s for configuration %s: expected a list of %s", value, name, r->enums);
             if (!strcmp(r->name, "cleanup.policy") && m == 7 && !strncmp(p, "compact", 7))
                 BAD("cleanup.policy=compact is not supported by samsa yet (log compaction is not "
                     "implemented); use cleanup.policy=delete");
@@ -203,27 +216,48 @@ static int64_t broker_value(const sa_store_conf_t *conf, int which) {
     }
 }
 
-/* Source of row @p i's effective value for @p topic. */
-static int source_of(const sa_topic_t *topic, int i, const sa_store_conf_t *conf) {
-    if (topic->set[i]) return SA_CONFIG_SOURCE_DYNAMIC_TOPIC;
+/* Source of row @p i's value below the topic and the dynamic broker configs: STATIC_BROKER or
+ * DEFAULT. */
+static int base_source(int i, const sa_store_conf_t *conf) {
     int64_t bv = broker_value(conf, rows[i].broker);
     if (bv != INT64_MIN && bv != strtoll(rows[i].def, NULL, 10)) return SA_CONFIG_SOURCE_STATIC_BROKER;
     return SA_CONFIG_SOURCE_DEFAULT;
 }
 
+/* Source of row @p i's effective value for @p topic, Kafka's order: the topic, this broker's
+ * dynamic config, the cluster's dynamic default, server.properties, Kafka's default. */
+static int source_of(const sa_topic_t *topic, int i, const sa_store_conf_t *conf) {
+    if (topic->set[i]) return SA_CONFIG_SOURCE_DYNAMIC_TOPIC;
+    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_NODE, i)) return SA_CONFIG_SOURCE_DYNAMIC_BROKER;
+    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, i))
+        return SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
+    return base_source(i, conf);
+}
+
+/* The value of row @p i below the topic and the dynamic configs, in @p tmp (32 bytes) or static. */
+static const char *base_value(int i, const sa_store_conf_t *conf, char *tmp) {
+    if (base_source(i, conf) != SA_CONFIG_SOURCE_STATIC_BROKER) return rows[i].def;
+    snprintf(tmp, 32, "%" PRId64, broker_value(conf, rows[i].broker));
+    return tmp;
+}
+
 void sa_topic_config_resolve(sa_topic_t *topic) {
     const sa_store_conf_t *conf = sa_store_conf(topic->store);
     for (size_t i = 0; i < SA_ARRAY_LEN(rows); i++) {
+        char tmp[32];
+        const char *v;
         free(topic->eff[i]);
-        if (topic->set[i]) {
-            topic->eff[i] = sa_strdup(topic->set[i]);
-        } else if (source_of(topic, (int)i, conf) == SA_CONFIG_SOURCE_STATIC_BROKER) {
-            char tmp[32];
-            snprintf(tmp, sizeof(tmp), "%" PRId64, broker_value(conf, rows[i].broker));
-            topic->eff[i] = sa_strdup(tmp);
-        } else {
-            topic->eff[i] = sa_strdup(rows[i].def);
+        switch (source_of(topic, (int)i, conf)) {
+        case SA_CONFIG_SOURCE_DYNAMIC_TOPIC: v = topic->set[i]; break;
+        case SA_CONFIG_SOURCE_DYNAMIC_BROKER:
+            v = sa_store_broker_config(topic->store, SA_BROKER_SCOPE_NODE, (int)i);
+            break;
+        case SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER:
+            v = sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, (int)i);
+            break;
+        default: v = base_value((int)i, conf, tmp); break;
         }
+        topic->eff[i] = sa_strdup(v);
     }
 #define NUM(name) strtoll(topic->eff[sa_topic_config_index(name)], NULL, 10)
     topic->lim.retention_ms = NUM("retention.ms");
@@ -245,7 +279,10 @@ size_t sa_topic_config_count(const sa_topic_t *topic) {
 sa_err_t sa_topic_config_get(const sa_topic_t *topic, size_t i, sa_config_entry_t *entry) {
     if (i >= SA_ARRAY_LEN(rows)) return SA_ERR_NOT_FOUND;
     const row_t *r = &rows[i];
-    int source = source_of(topic, (int)i, sa_store_conf(topic->store));
+    const sa_store_conf_t *conf = sa_store_conf(topic->store);
+    int source = source_of(topic, (int)i, conf);
+    char tmp[32];
+    const char *base = base_value((int)i, conf, tmp);
     *entry = (sa_config_entry_t){
         .name = r->name,
         .value = topic->eff[i],
@@ -256,7 +293,9 @@ sa_err_t sa_topic_config_get(const sa_topic_t *topic, size_t i, sa_config_entry_
         .type = r->type,
         .doc = r->doc,
         .synonym = r->synonym,
+        .base_source = base_source((int)i, conf),
     };
+    snprintf(entry->base_value, sizeof(entry->base_value), "%s", base);
     return SA_OK;
 }
 

@@ -190,7 +190,9 @@ def main():
 
         # DescribeConfigs v4: types, documentation, synonyms; broker resource; unknown topic
         e = describe_v4(raw, 2, "kafka-logs", ["segment.bytes"])[1]["segment.bytes"]
-        assert e["type"] == 3 and e["doc"] and e["synonyms"] == [("segment.bytes", "1048576", 1)], e
+        # Kafka's synonym chain: the topic's value, then the broker-level one below it
+        assert e["type"] == 3 and e["doc"] and e["synonyms"] == [("segment.bytes", "1048576", 1),
+                                                                 ("log.segment.bytes", "1073741824", DEFAULT_CONFIG)], e
         e = describe_v4(raw, 2, "kafka-logs", ["retention.ms"])[1]["retention.ms"]
         assert e["type"] == 5 and e["synonyms"] == [("log.retention.ms", "604800000", DEFAULT_CONFIG)], e
         code, bcfg = describe_v4(raw, 4, "0")

@@ -78,7 +78,7 @@ def main():
         body = struct.pack(">i", 3)
         body += struct.pack(">b", 8) + s16("0") + struct.pack(">i", -1)
         body += struct.pack(">b", 2) + s16("good") + struct.pack(">i", 2) + s16("no.such.key") + s16("cleanup.policy")
-        body += struct.pack(">b", 4) + s16("") + struct.pack(">i", 1) + s16("num.partitions")
+        body += struct.pack(">b", 4) + s16("0") + struct.pack(">i", 1) + s16("num.partitions")
         r = raw.call(32, 0, body, False)
         r.i32()
         res = r.array(lambda: (r.i16(), r.string(), r.i8(), r.string(),
