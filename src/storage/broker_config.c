@@ -98,9 +98,9 @@ sa_err_t sa_broker_configs_load(sa_store_t *store, char *errstr, size_t errstr_s
         lineno++;
         if (!*line || *line == '#') continue;
         char *eq = strchr(line, '=');
-        int scope = !strncmp(line, scope_prefix[0], strlen(scope_prefix[0])) ? 0
-                    : !strncmp(line, scope_prefix[1], strlen(scope_prefix[1])) ? 1
-                                                                                 : -1;
+        int scope = -1;
+        for (int s = 0; s < 2 && scope < 0; s++)
+            if (!strncmp(line, scope_prefix[s], strlen(scope_prefix[s]))) scope = s;
         int row = -1;
         if (eq && scope >= 0) {
             *eq = '\0';
@@ -125,14 +125,17 @@ out:
 }
 
 /* Write @p val (the whole new state) to the file. */
-static sa_err_t save(const sa_store_t *store, char *val[2][SA_TOPIC_CONFIG_MAX], char *errstr, size_t errstr_size) {
+static sa_err_t save(const sa_store_t *store, char *val[2][SA_TOPIC_CONFIG_MAX], char *errstr,
+                     size_t errstr_size) {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", store->dir, FILE_NAME);
     sa_buf_t b = SA_BUF_INIT(0);
-    sa_buf_append_str(&b, "# dynamic broker configs (AlterConfigs on the BROKER resource); written by samsa\n");
+    sa_buf_append_str(&b,
+                      "# dynamic broker configs (AlterConfigs on the BROKER resource); written by samsa\n");
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < SA_TOPIC_CONFIG_MAX; i++)
-            if (val[s][i]) sa_buf_printf(&b, "%s%s=%s\n", scope_prefix[s], sa_topic_config_synonym(i), val[s][i]);
+            if (val[s][i])
+                sa_buf_printf(&b, "%s%s=%s\n", scope_prefix[s], sa_topic_config_synonym(i), val[s][i]);
     sa_err_t err = sa_safe_file_write(path, b.data, b.len, errstr, errstr_size);
     sa_buf_free(&b);
     return err;
@@ -184,8 +187,8 @@ static char *list_edit(const char *cur, const char *items, int append) {
 }
 
 sa_err_t sa_store_broker_alter_configs(sa_store_t *store, sa_broker_scope_t scope, const sa_config_kv_t *kvs,
-                                       const sa_config_op_t *ops, size_t n, int replace_all, int validate_only,
-                                       char *errstr, size_t errstr_size) {
+                                       const sa_config_op_t *ops, size_t n, int replace_all,
+                                       int validate_only, char *errstr, size_t errstr_size) {
     char *next[2][SA_TOPIC_CONFIG_MAX] = {{0}};
     sa_err_t err = SA_OK;
     assert(store->bcfg);
@@ -209,7 +212,8 @@ sa_err_t sa_store_broker_alter_configs(sa_store_t *store, sa_broker_scope_t scop
         if ((op == SA_CONFIG_OP_APPEND || op == SA_CONFIG_OP_SUBTRACT) && !is_list)
             BAD(SA_ERR_INVALID_CONFIG, "Config value %s is not allowed for config key: %s",
                 op == SA_CONFIG_OP_APPEND ? "append" : "subtract", key);
-        if (op != SA_CONFIG_OP_DELETE && !value) BAD(SA_ERR_INVALID_CONFIG, "Null value not supported for : %s", key);
+        if (op != SA_CONFIG_OP_DELETE && !value)
+            BAD(SA_ERR_INVALID_CONFIG, "Null value not supported for : %s", key);
         char *v = NULL;
         if (op == SA_CONFIG_OP_SET) v = sa_strdup(value);
         if (op == SA_CONFIG_OP_APPEND || op == SA_CONFIG_OP_SUBTRACT)

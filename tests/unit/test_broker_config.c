@@ -55,10 +55,12 @@ static void expect(fixture_t *f, const char *topic, const char *name, const char
     assert_int_equal(e.source, source);
 }
 
-static sa_err_t set(fixture_t *f, sa_broker_scope_t scope, const char *key, const char *value, int validate_only) {
+static sa_err_t set(fixture_t *f, sa_broker_scope_t scope, const char *key, const char *value,
+                    int validate_only) {
     sa_config_kv_t kv = {key, value};
     char errstr[256];
-    return sa_store_broker_alter_configs(f->store, scope, &kv, NULL, 1, 0, validate_only, errstr, sizeof(errstr));
+    return sa_store_broker_alter_configs(f->store, scope, &kv, NULL, 1, 0, validate_only, errstr,
+                                         sizeof(errstr));
 }
 
 static void test_keys(void **state) {
@@ -76,7 +78,8 @@ static void test_precedence(void **state) {
     fixture_t *f = *state;
     expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
     expect(f, "plain", "segment.bytes", "5000000", SA_CONFIG_SOURCE_STATIC_BROKER);
-    assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", "1000", 1), SA_OK); /* validate only */
+    assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", "1000", 1),
+                     SA_OK); /* validate only */
     expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", "1000", 0), SA_OK);
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.segment.bytes", "2000000", 0), SA_OK);
@@ -92,14 +95,15 @@ static void test_precedence(void **state) {
     /* DELETE falls back a level */
     sa_config_kv_t kv = {"log.retention.ms", NULL};
     sa_config_op_t del = SA_CONFIG_OP_DELETE;
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_NODE, &kv, &del, 1, 0, 0, NULL, 0),
-                     SA_OK);
+    assert_int_equal(
+        sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_NODE, &kv, &del, 1, 0, 0, NULL, 0), SA_OK);
     expect(f, "plain", "retention.ms", "1000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
     /* replace_all (legacy AlterConfigs) clears what it does not list, in its scope only */
     assert_int_equal(set(f, SA_BROKER_SCOPE_NODE, "log.roll.ms", "60000", 0), SA_OK);
     sa_config_kv_t only = {"log.retention.bytes", "100000"};
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &only, NULL, 1, 1, 0, NULL, 0),
-                     SA_OK);
+    assert_int_equal(
+        sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &only, NULL, 1, 1, 0, NULL, 0),
+        SA_OK);
     expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
     expect(f, "plain", "segment.bytes", "5000000", SA_CONFIG_SOURCE_STATIC_BROKER);
     expect(f, "plain", "retention.bytes", "100000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
@@ -110,8 +114,8 @@ static void test_refusals(void **state) {
     fixture_t *f = *state;
     char errstr[256] = "";
     sa_config_kv_t kv = {"log.retention.ms", "abc"};
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, NULL, 1, 0, 0, errstr,
-                                                   sizeof(errstr)),
+    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, NULL, 1, 0, 0,
+                                                   errstr, sizeof(errstr)),
                      SA_ERR_INVALID_REQUEST);
     assert_non_null(strstr(errstr, "log.retention.ms"));
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.dirs", "/x", 0), SA_ERR_INVALID_REQUEST);
@@ -119,21 +123,23 @@ static void test_refusals(void **state) {
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", NULL, 0), SA_ERR_INVALID_CONFIG);
     sa_config_op_t app = SA_CONFIG_OP_APPEND;
     kv = (sa_config_kv_t){"log.retention.ms", "1"};
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &app, 1, 0, 0, NULL, 0),
-                     SA_ERR_INVALID_CONFIG);
+    assert_int_equal(
+        sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &app, 1, 0, 0, NULL, 0),
+        SA_ERR_INVALID_CONFIG);
     /* one bad entry fails the whole call: the good one before it is not applied */
     sa_config_kv_t two[] = {{"log.retention.ms", "1000"}, {"log.segment.bytes", "-1"}};
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, two, NULL, 2, 0, 0, NULL, 0),
-                     SA_ERR_INVALID_REQUEST);
+    assert_int_equal(
+        sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, two, NULL, 2, 0, 0, NULL, 0),
+        SA_ERR_INVALID_REQUEST);
     expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
     /* APPEND / SUBTRACT on a list config */
     kv = (sa_config_kv_t){"log.cleanup.policy", "delete"};
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &app, 1, 0, 0, NULL, 0),
-                     SA_OK);
+    assert_int_equal(
+        sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &app, 1, 0, 0, NULL, 0), SA_OK);
     expect(f, "plain", "cleanup.policy", "delete", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
     sa_config_op_t sub = SA_CONFIG_OP_SUBTRACT;
-    assert_int_equal(sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &sub, 1, 0, 0, NULL, 0),
-                     SA_OK);
+    assert_int_equal(
+        sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &sub, 1, 0, 0, NULL, 0), SA_OK);
     expect(f, "plain", "cleanup.policy", "delete", SA_CONFIG_SOURCE_DEFAULT);
 }
 

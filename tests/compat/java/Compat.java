@@ -223,6 +223,7 @@ public class Compat {
             case "fetch": fetch(); break;
             case "group.join": groupJoin(); break;
             case "group.rebalance": groupRebalance(); break;
+            case "group.static": groupStatic(); break;
             case "group.commit": commitRound(name(""), name("group"), values("c", 30, "")); break;
             case "group.resume": groupResume(); break;
             case "admin.create": try (Admin a = admin()) { create(a, name("")); } break;
@@ -321,16 +322,24 @@ public class Compat {
     }
 
     static class Member extends Thread {
-        final String group, topic;
+        final String group, topic, instance; // instance: group.instance.id, null for a dynamic member
         volatile Set<Integer> parts = Set.of();
         volatile boolean stop;
+        volatile int callbacks; // rebalance listener calls (assigned + revoked)
         final AtomicReference<Throwable> error = new AtomicReference<>();
 
-        Member(String group, String topic) { this.group = group; this.topic = topic; setDaemon(true); }
+        Member(String group, String topic) { this(group, topic, null); }
+
+        Member(String group, String topic, String instance) {
+            this.group = group; this.topic = topic; this.instance = instance; setDaemon(true);
+        }
 
         public void run() {
-            try (KafkaConsumer<String, String> c = consumer(group)) {
-                c.subscribe(List.of(topic));
+            try (KafkaConsumer<String, String> c = instance == null ? consumer(group) : staticConsumer(group, instance)) {
+                c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+                    public void onPartitionsRevoked(Collection<TopicPartition> tps) { callbacks++; }
+                    public void onPartitionsAssigned(Collection<TopicPartition> tps) { callbacks++; }
+                });
                 while (!stop) {
                     c.poll(Duration.ofMillis(100));
                     Set<Integer> s = new HashSet<>();
@@ -364,6 +373,62 @@ public class Compat {
             b.stop = true;
             a.join(10000);
             b.join(10000);
+        }
+    }
+
+    static KafkaConsumer<String, String> staticConsumer(String group, String instance) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("group.id", group);
+        p.put("group.instance.id", instance);
+        p.put("session.timeout.ms", "15000");
+        p.put("heartbeat.interval.ms", "500");
+        p.put("enable.auto.commit", "false");
+        p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.RangeAssignor");
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    /* Two static members, a (the first, so the leader) then b; a closes (static members send no
+     * LeaveGroup) and a new consumer with its group.instance.id comes back within the session
+     * timeout: it gets the same partitions and b sees no rebalance (KIP-345), though the returning
+     * leader's subscription bytes differ from its last join's (that one listed owned partitions). */
+    static void groupStatic() throws Exception {
+        String topic = name(""), group = name("group");
+        List<Integer> parts = fill(topic, values("s", 6, ""));
+        if (parts.size() < 2) throw new Skip("auto-created topic has " + parts.size() + " partition(s); this needs 2+");
+        Member a = new Member(group, topic, "a"), b = new Member(group, topic, "b"), a2 = null;
+        try {
+            a.start();
+            final Member fa = a, fb = b;
+            waitUntil("the first static member's assignment", () -> !fa.parts.isEmpty() || fa.error.get() != null);
+            b.start();
+            waitUntil("two static members with disjoint assignments covering all " + parts.size(), () -> {
+                for (Member m : List.of(fa, fb))
+                    if (m.error.get() != null) throw new Fail("member error: " + m.error.get());
+                Set<Integer> all = new HashSet<>(fa.parts);
+                all.addAll(fb.parts);
+                return !fa.parts.isEmpty() && !fb.parts.isEmpty() && Collections.disjoint(fa.parts, fb.parts)
+                    && all.equals(new HashSet<>(parts));
+            });
+            Thread.sleep(1000); // a few heartbeats in Stable
+            Set<Integer> aParts = a.parts;
+            int before = b.callbacks;
+            a.stop = true;
+            a.join(10000);
+            a2 = new Member(group, topic, "a");
+            a2.start();
+            final Member fa2 = a2;
+            waitUntil("the restarted static leader's assignment", () -> {
+                if (fa2.error.get() != null) throw new Fail("member error: " + fa2.error.get());
+                return !fa2.parts.isEmpty();
+            });
+            if (!a2.parts.equals(aParts)) throw new Fail("restarted static leader got " + a2.parts + ", had " + aParts);
+            Thread.sleep(2000);
+            if (b.callbacks != before)
+                throw new Fail("the other member went through " + (b.callbacks - before) + " rebalance callbacks");
+        } finally {
+            for (Member m : new Member[] {a, b, a2})
+                if (m != null) { m.stop = true; m.join(10000); }
         }
     }
 

@@ -310,12 +310,105 @@ def sc_idempotent(ctx):
         raise Fail("read back %d values, want i0..i49 once each in order (first: %r)" % (len(got), got[:3]))
 
 
+def sc_fetch_maxbytes(ctx):
+    """Three partitions of ~400 KB batches read with fetch.max.bytes 1 MB: a broker that answers
+    more than MaxBytes (one batch per partition) makes librdkafka drop the response."""
+    topic = ctx.name()
+    fill(ctx, topic, ["seed"])
+    parts = partitions(ctx, producer(ctx), topic)
+    if len(parts) < 3:
+        raise Skip("auto-created topic has %d partition(s); this needs 3" % len(parts))
+    p = producer(ctx, acks="all", **{"linger.ms": 0, "message.max.bytes": 2000000, "compression.type": "none"})
+    big = {}
+    for part in parts[:3]:
+        for i in range(2):
+            v = ("m%d-%d-" % (part, i)) + "x" * 400000
+            big[v[:8]] = v
+            if produce(ctx, p, topic, [v], partition=part):
+                raise Fail("delivery of a 400 KB record failed")
+    c = consumer(ctx, **{"fetch.max.bytes": 1000000, "max.partition.fetch.bytes": 1000000,
+                         "receive.message.max.bytes": 1000000 + 512})
+    got = []
+    try:
+        c.assign([TopicPartition(topic, part, 0) for part in parts[:3]])
+        while len([g for g in got if g != "seed"]) < 6 and not ctx.expired():
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == ck.KafkaError._PARTITION_EOF:
+                    continue
+                raise Fail("consumer error: %s" % m.error())
+            got.append(m.value().decode()[:8] if len(m.value()) > 1000 else m.value().decode())
+    finally:
+        c.close()
+    check_values([g for g in got if g != "seed"], sorted(big), "1 MB fetches of 400 KB batches")
+
+
+def sc_group_static(ctx):
+    """Two static members (group.instance.id), a (the first, so the leader) then b; a dies without
+    leaving and a new process with its instance id comes back within the session timeout: same
+    partitions, and b sees no rebalance (KIP-345)."""
+    topic = ctx.name()
+    fill(ctx, topic, ["s%d" % i for i in range(6)])
+    parts = partitions(ctx, producer(ctx), topic)
+    if len(parts) < 2:
+        raise Skip("auto-created topic has %d partition(s); this needs 2+" % len(parts))
+    group = ctx.name("group")
+    events = {"b": 0}
+
+    def count(c, tps):
+        events["b"] += 1
+
+    def member(inst, **cb):
+        c = consumer(ctx, group=group, **{"group.instance.id": inst, "session.timeout.ms": 15000,
+                                          "partition.assignment.strategy": "range"})
+        c.subscribe([topic], **cb)
+        return c
+
+    a = member("a")
+    b = a2 = None
+    try:
+        ctx.wait_until("the first static member's assignment", lambda: (a.poll(0.2), a.assignment())[1])
+        b = member("b", on_assign=count, on_revoke=count)
+
+        def settled(x, y):
+            x.poll(0.1)
+            y.poll(0.1)
+            px = {tp.partition for tp in x.assignment()}
+            py = {tp.partition for tp in y.assignment()}
+            return px and py and not (px & py) and (px | py) == set(parts) and px
+        a_parts = ctx.wait_until("two static members with disjoint assignments", lambda: settled(a, b), 0)
+        end = time.monotonic() + 1  # a few heartbeats in Stable
+        while time.monotonic() < end:
+            a.poll(0.1)
+            b.poll(0.1)
+        before = events["b"]
+        a.close()  # a static member sends no LeaveGroup
+        a = None
+        a2 = member("a")
+        got = ctx.wait_until("the restarted static leader's assignment", lambda: settled(a2, b), 0)
+        if got != a_parts:
+            raise Fail("restarted static leader got partitions %s, had %s" % (sorted(got), sorted(a_parts)))
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            a2.poll(0.1)
+            b.poll(0.1)
+        if events["b"] != before:
+            raise Fail("the other member went through %d rebalance callbacks" % (events["b"] - before))
+    finally:
+        for c in (a2, b, a):
+            if c is not None:
+                c.close()
+
+
 SCENARIOS = {
     "metadata": sc_metadata, "fetch": sc_fetch, "idempotent": sc_idempotent,
     "group.join": sc_group_join, "group.rebalance": sc_group_rebalance,
     "group.commit": sc_group_commit, "group.resume": sc_group_resume,
     "admin.create": sc_admin_create, "admin.describe": sc_admin_describe,
     "admin.alter": sc_admin_alter, "admin.delete": sc_admin_delete,
+    "fetch.maxbytes": sc_fetch_maxbytes, "group.static": sc_group_static,
 }
 
 

@@ -261,12 +261,37 @@ def sc_idempotent(ctx):
         raise Fail("read back %d values, want i0..i49 once each in order (first: %r)" % (len(got), got[:3]))
 
 
+def sc_admin_broker(ctx):
+    """kafka-configs on the brokers' cluster-wide default (--entity-default): set log.retention.ms
+    (to its default value, harmless for the other clients running at once), see it as the
+    DYNAMIC_DEFAULT_BROKER_CONFIG of a topic that does not set its own, delete it again."""
+    topic = ctx.name()
+    produce(ctx, topic, ["b0"])
+    broker = ["--entity-type", "brokers", "--entity-default"]
+    tool(ctx, "kafka-configs", broker + ["--alter", "--add-config", "log.retention.ms=604800000"])
+    try:
+        def described():
+            out, _ = tool(ctx, "kafka-configs", ["--entity-type", "topics", "--entity-name", topic,
+                                                 "--describe", "--all"])
+            m = re.search(r"^\s*retention\.ms=(\S+) .*synonyms=\{([^}]*)\}", out, re.M)
+            return m and m.group(1) == "604800000" and m.group(2).startswith(
+                "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=604800000")
+        ctx.wait_until("retention.ms from DYNAMIC_DEFAULT_BROKER_CONFIG in kafka-configs --describe --all",
+                       described, 0.5)
+        out, _ = tool(ctx, "kafka-configs", broker + ["--describe"])
+        if "log.retention.ms=604800000" not in out:
+            raise Fail("kafka-configs --entity-default --describe does not list it: %s" % first_error(out))
+    finally:
+        tool(ctx, "kafka-configs", broker + ["--alter", "--delete-config", "log.retention.ms"])
+
+
 SCENARIOS = {
     "metadata": sc_metadata, "fetch": sc_fetch, "idempotent": sc_idempotent,
     "group.join": sc_group_join, "group.rebalance": sc_group_rebalance,
     "group.commit": sc_group_commit, "group.resume": lambda ctx: sc_group_commit(ctx, more=True),
     "admin.create": sc_admin_create, "admin.describe": sc_admin_describe,
     "admin.alter": sc_admin_alter, "admin.delete": sc_admin_delete,
+    "admin.broker": sc_admin_broker,
 }
 
 
