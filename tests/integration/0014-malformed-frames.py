@@ -148,8 +148,10 @@ def main():
             assert struct.unpack(">i", resp[:4])[0] == 100 + v, f"response {v} out of order"
         s.close()
 
-        # 9. Produce: acks=2 is INVALID_REQUIRED_ACKS (21); v2 is advertised but answered
-        # UNSUPPORTED_VERSION (35), per partition, with the connection kept open.
+        # 9. Produce: acks=2 is INVALID_REQUIRED_ACKS (21), for the old versions (0-2, served by
+        # converting their message sets) too; null records are refused per partition
+        # (UNKNOWN_TOPIC_OR_PARTITION for a missing topic, else CORRUPT_MESSAGE), with the
+        # connection kept open.
         def produce_error(version, acks):
             body = b""
             if version >= 3:
@@ -171,8 +173,8 @@ def main():
 
         assert produce_error(7, 2) == 21, "acks=2 not refused with INVALID_REQUIRED_ACKS"
         assert produce_error(3, -5) == 21
-        assert produce_error(2, 1) == 35, "Produce v2 not answered UNSUPPORTED_VERSION"
-        assert produce_error(0, 1) == 35
+        assert produce_error(2, 2) == 21, "Produce v2 with acks=2 not refused with INVALID_REQUIRED_ACKS"
+        assert produce_error(0, 1) == 3, "Produce v0 of null records to a missing topic"
 
         # 10. A client that sends 20,000 pipelined requests before reading anything: the broker
         # pauses reading at its queue limit, resumes as responses drain, and answers all of
