@@ -63,9 +63,10 @@ def partitions(ctx, client, topic):
     return ctx.wait_until("metadata for topic %s" % topic, get)
 
 
-def read(ctx, topic, n, parts, start=0):
-    """Reads n messages from the given partitions starting at offset start (no group)."""
-    c = consumer(ctx)
+def read(ctx, topic, n, parts, start=0, **extra):
+    """Reads n messages from the given partitions starting at offset start (no group); extra:
+    consumer settings."""
+    c = consumer(ctx, **extra)
     got = []
     try:
         c.assign([TopicPartition(topic, p, start) for p in parts])
@@ -326,22 +327,10 @@ def sc_fetch_maxbytes(ctx):
             big[v[:8]] = v
             if produce(ctx, p, topic, [v], partition=part):
                 raise Fail("delivery of a 400 KB record failed")
-    c = consumer(ctx, **{"fetch.max.bytes": 1000000, "max.partition.fetch.bytes": 1000000,
-                         "receive.message.max.bytes": 1000000 + 512})
-    got = []
-    try:
-        c.assign([TopicPartition(topic, part, 0) for part in parts[:3]])
-        while len([g for g in got if g != "seed"]) < 6 and not ctx.expired():
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                if m.error().code() == ck.KafkaError._PARTITION_EOF:
-                    continue
-                raise Fail("consumer error: %s" % m.error())
-            got.append(m.value().decode()[:8] if len(m.value()) > 1000 else m.value().decode())
-    finally:
-        c.close()
+    limits = {"fetch.max.bytes": 1000000, "max.partition.fetch.bytes": 1000000,
+              "receive.message.max.bytes": 1000000 + 512}
+    got = [g[2] for g in read(ctx, topic, 7, parts, **limits)]  # the 6 and the seed
+    got = [g[:8] if len(g) > 1000 else g for g in got]
     check_values([g for g in got if g != "seed"], sorted(big), "1 MB fetches of 400 KB batches")
 
 
