@@ -12,6 +12,7 @@
 #include "blog/model/i18n.h"
 #include "blog/model/post.h"
 #include "blog/web/web_form.h"
+#include "core/escape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,6 +12,8 @@
 #include "blog/model/post.h"
 #include "blog/model/ulid.h"
 #include "blog/web/web_form.h"
+#include "core/escape.h"
+#include "core/utf8.h"
 #include "blog/web/web_events.h"
 
 static void ulid_known_vector_and_order(void **state) {
@@ -39,10 +41,10 @@ static void ulid_known_vector_and_order(void **state) {
 
 static void utf8_and_validation(void **state) {
     (void)state;
-    assert_int_equal(sa_utf8_len("Привет", strlen("Привет")), 6);
-    assert_int_equal(sa_utf8_len("\xc0\xaf", 2), -1);     /* overlong */
-    assert_int_equal(sa_utf8_len("\xed\xa0\x80", 3), -1); /* surrogate */
-    assert_int_equal(sa_utf8_len("\xe2\x82", 2), -1);     /* truncated */
+    assert_int_equal(sa_utf8_count("Привет", strlen("Привет")), 6);
+    assert_int_equal(sa_utf8_count("\xc0\xaf", 2), -1);     /* overlong */
+    assert_int_equal(sa_utf8_count("\xed\xa0\x80", 3), -1); /* surrogate */
+    assert_int_equal(sa_utf8_count("\xe2\x82", 2), -1);     /* truncated */
     sa_post_input_t in = {strdup("  Title  "), strdup("\nLine one\nLine two\t\n"), NULL, SA_LANG_EN};
     sa_post_errors_t errs;
     assert_int_equal(sa_post_validate(&in, &errs), 0);

@@ -7,27 +7,7 @@
 #include <string.h>
 
 #include "core/mem.h"
-
-long sa_utf8_len(const char *str, size_t n) {
-    const unsigned char *s = (const unsigned char *)str;
-    long count = 0;
-    for (size_t i = 0; i < n; count++) {
-        unsigned c = s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (!len || i + len > n) return -1;
-        unsigned cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return -1;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return -1;
-        i += len;
-    }
-    return count;
-}
+#include "core/utf8.h"
 
 static char *trim_own(char *s) {
     if (!s) return sa_strdup("");
@@ -45,7 +25,7 @@ static char *trim_own(char *s) {
 static sa_field_err_t check(const char *s, int required, long max, int multiline) {
     size_t n = strlen(s);
     if (required && n == 0) return SA_FIELD_REQUIRED;
-    long chars = sa_utf8_len(s, n);
+    long chars = sa_utf8_count(s, n);
     if (chars < 0) return SA_FIELD_UTF8;
     if (chars > max) return SA_FIELD_TOO_LONG;
     for (size_t i = 0; i < n; i++) {

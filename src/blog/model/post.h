@@ -56,7 +56,4 @@ json_t *sa_post_op_new(const sa_post_input_t *in, const char *id, const char *su
 /** @returns 1 if @p in has the same title, content, author and lang as the record @p op. */
 int sa_post_same_as(const sa_post_input_t *in, const json_t *op);
 
-/** @returns the number of UTF-8 code points of @p s, or -1 if it is not valid UTF-8. */
-long sa_utf8_len(const char *s, size_t n);
-
 #endif

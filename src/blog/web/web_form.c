@@ -1,5 +1,5 @@
 /*
- * web_form.c - form decoding and HTML escaping (see web_form.h).
+ * web_form.c - form decoding and the form's random tokens (see web_form.h).
  */
 #include "blog/web/web_form.h"
 
@@ -47,25 +47,6 @@ char *sa_form_get(const char *body, size_t len, const char *name) {
         p = stop + 1;
     }
     return NULL;
-}
-
-void sa_html_escape(sa_buf_t *out, const char *s) {
-    const char *run = s;
-    for (; *s; s++) {
-        const char *ent = NULL;
-        switch (*s) {
-        case '&': ent = "&amp;"; break;
-        case '<': ent = "&lt;"; break;
-        case '>': ent = "&gt;"; break;
-        case '"': ent = "&quot;"; break;
-        case '\'': ent = "&#39;"; break;
-        default: continue;
-        }
-        sa_buf_append(out, run, (size_t)(s - run));
-        sa_buf_append_str(out, ent);
-        run = s + 1;
-    }
-    sa_buf_append(out, run, (size_t)(s - run));
 }
 
 void sa_random_hex(char *out, size_t n) {

@@ -1,12 +1,11 @@
 /*
- * web_form.h - application/x-www-form-urlencoded bodies and HTML escaping.
+ * web_form.h - application/x-www-form-urlencoded bodies and the form's random tokens (HTML
+ * escaping is core/escape.h).
  */
 #ifndef SA_BLOG_WEB_FORM_H
 #define SA_BLOG_WEB_FORM_H
 
 #include <stddef.h>
-
-#include "core/buf.h"
 
 /**
  * @returns new: the decoded value of field @p name in the form body @p body (@p len bytes, need
@@ -14,9 +13,6 @@
  * literally. With a repeated field the first wins.
  */
 char *sa_form_get(const char *body, size_t len, const char *name);
-
-/** Append @p s with & < > " ' escaped as entities. */
-void sa_html_escape(sa_buf_t *out, const char *s);
 
 /** Write @p n random bytes as 2n lowercase hex characters and a NUL into @p out. */
 void sa_random_hex(char *out, size_t n);

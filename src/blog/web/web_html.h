@@ -10,6 +10,7 @@
 #include "blog/model/i18n.h"
 #include "blog/model/db.h"
 #include "core/buf.h"
+#include "core/escape.h"
 
 /** Open the document: head with @p title (escaped), stylesheet, script; @p refresh_s > 0 adds a
  *  <noscript> meta refresh so pages without JavaScript update themselves. */

@@ -117,18 +117,6 @@ static enum MHD_Result send_page(req_t *req, unsigned status, sa_buf_t *page, co
     return rc;
 }
 
-/* Percent-encode @p s for a query string value. */
-static void url_encode(sa_buf_t *out, const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-            *p == '_' || *p == '.' || *p == '~')
-            sa_buf_append(out, p, 1);
-        else
-            sa_buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
-    }
-}
-
 static void render_search(sa_buf_t *out, req_t *req, const char *q) {
     sa_buf_append_str(
         out, "<form method=\"get\" action=\"/\" class=\"search\" role=\"search\" id=\"search-form\">");
@@ -202,7 +190,7 @@ static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_err
         sa_buf_printf(&page, "<a href=\"/?lang=%s&amp;before=%s", sa_i18n_code(req->lang), last ? last : "");
         if (q) {
             sa_buf_append_str(&page, "&amp;q=");
-            url_encode(&page, q);
+            sa_url_encode(&page, q);
         }
         sa_buf_append_str(&page, "\" id=\"older-link\" rel=\"next\">");
         sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_OLDER));

@@ -2,9 +2,9 @@
  * results_log.c - JSON Lines results log with crash recovery and a post-id index.
  *
  * Design: the file is opened O_APPEND; a batch is built in memory and written with one write()
- * (looping only on a short write) under flock(LOCK_EX), then fdatasync'd. The index is an
- * open-addressing hash table (linear probing, tombstones for the rare removal after a failed
- * commit) from post id to the line's offset and length; lines themselves stay on disk and are
+ * (looping only on a short write) under flock(LOCK_EX), then fdatasync'd. The index is a
+ * core/hash.h map from post id to the line's offset and length (a removal is rare: only after a
+ * failed commit); lines themselves stay on disk and are
  * read back with pread() only when a re-delivered post must be re-published.
  *
  * Recovery (scan): read from the known end in 64 KiB chunks, hand every '\n'-terminated line to
@@ -26,25 +26,23 @@
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/mem.h"
 
 #define LINE_MAX_BYTES (64u << 20) /* a longer line is reported as unreadable, not indexed */
-static char tombstone_;
-#define TOMBSTONE (&tombstone_)
-
-typedef struct slot_s {
-    char *id;     /* owned; NULL = empty, TOMBSTONE = removed */
+/* Where one post's line is; the entry owns its id, which is also its key in the index. */
+typedef struct line_loc_s {
     off_t offset; /* where the line starts in the file */
     size_t len;   /* line length without '\n' */
-} slot_t;
+    char id[];    /* the post id, NUL-terminated */
+} line_loc_t;
 
 struct sa_results_log_s {
-    char *path;                 /* owned copy, for messages */
-    int fd;                     /* O_RDWR | O_APPEND */
-    off_t known_end;            /* end of the last complete line indexed */
-    slot_t *slots;              /* hash table, nslots a power of two */
-    size_t nslots, count, used; /* used counts tombstones too */
+    char *path;      /* owned copy, for messages */
+    int fd;          /* O_RDWR | O_APPEND */
+    off_t known_end; /* end of the last complete line indexed */
+    sa_hmap_t index; /* post id -> line_loc_t (owned) */
     sa_results_line_fn on_line;
     void *opaque;
     sa_buf_t batch;         /* lines appended since lock(), each with its '\n' */
@@ -52,65 +50,30 @@ struct sa_results_log_s {
     int locked;
 };
 
-static uint64_t hash_id(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
+static line_loc_t *find_slot(const sa_results_log_t *log, const char *id) {
+    return sa_hmap_get(&log->index, id);
 }
 
-static slot_t *find_slot(const sa_results_log_t *log, const char *id) {
-    size_t mask = log->nslots - 1;
-    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
-        slot_t *s = &log->slots[i];
-        if (!s->id) return NULL;
-        if (s->id != TOMBSTONE && !strcmp(s->id, id)) return s;
-    }
-}
-
-static void grow(sa_results_log_t *log) {
-    slot_t *old = log->slots;
-    size_t nold = log->nslots;
-    log->nslots = nold ? nold * 2 : 1024;
-    log->slots = sa_calloc(log->nslots, sizeof(slot_t));
-    log->used = log->count;
-    for (size_t i = 0; i < nold; i++) {
-        if (!old[i].id || old[i].id == TOMBSTONE) continue;
-        size_t mask = log->nslots - 1, k = hash_id(old[i].id) & mask;
-        while (log->slots[k].id) k = (k + 1) & mask;
-        log->slots[k] = old[i];
-    }
-    free(old);
-}
-
-/* Insert or update @p id. */
+/* Insert @p id unless it is there: a second line for one id (an older samsa, or a hand edit)
+ * loses, the first one wins. */
 static void index_put(sa_results_log_t *log, const char *id, off_t offset, size_t len) {
-    slot_t *s = find_slot(log, id);
-    if (s) { /* a second line for one id (an older samsa, or a hand edit): the first one wins */
-        return;
-    }
-    if ((log->used + 1) * 4 >= log->nslots * 3) grow(log);
-    size_t mask = log->nslots - 1, k = hash_id(id) & mask;
-    while (log->slots[k].id && log->slots[k].id != TOMBSTONE) k = (k + 1) & mask;
-    if (!log->slots[k].id) log->used++;
-    log->slots[k] = (slot_t){sa_strdup(id), offset, len};
-    log->count++;
+    if (find_slot(log, id)) return;
+    size_t idlen = strlen(id);
+    line_loc_t *loc = sa_malloc(sizeof(*loc) + idlen + 1);
+    loc->offset = offset;
+    loc->len = len;
+    memcpy(loc->id, id, idlen + 1);
+    sa_hmap_put(&log->index, loc->id, loc);
 }
 
-static void index_remove(sa_results_log_t *log, const char *id) {
-    slot_t *s = find_slot(log, id);
-    if (!s) return;
-    free(s->id);
-    s->id = TOMBSTONE;
-    log->count--;
-}
+static void index_remove(sa_results_log_t *log, const char *id) { free(sa_hmap_del(&log->index, id)); }
 
 /* Forget every indexed line (the file shrank: offsets past the cut mean nothing any more). */
 static void index_clear(sa_results_log_t *log) {
-    for (size_t i = 0; i < log->nslots; i++) {
-        if (log->slots[i].id && log->slots[i].id != TOMBSTONE) free(log->slots[i].id);
-        log->slots[i].id = NULL;
-    }
-    log->count = log->used = 0;
+    size_t pos = 0;
+    line_loc_t *loc;
+    while ((loc = sa_hmap_next(&log->index, &pos, NULL))) free(loc);
+    sa_hmap_free(&log->index);
 }
 
 static void index_line(sa_results_log_t *log, const char *line, size_t len, off_t offset) {
@@ -208,7 +171,6 @@ sa_err_t sa_results_log_open(const char *path, sa_results_line_fn on_line, void 
     log->on_line = on_line;
     log->opaque = opaque;
     sa_buf_init(&log->batch, 0);
-    grow(log);
     make_parent(path);
     log->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (log->fd < 0) {
@@ -229,9 +191,7 @@ out:
 void sa_results_log_close(sa_results_log_t *log) {
     if (!log) return;
     if (log->fd >= 0) close(log->fd); /* also drops a lock still held */
-    for (size_t i = 0; i < log->nslots; i++)
-        if (log->slots[i].id && log->slots[i].id != TOMBSTONE) free(log->slots[i].id);
-    free(log->slots);
+    index_clear(log);
     sa_buf_free(&log->batch);
     sa_strlist_free(&log->batch_ids);
     free(log->path);
@@ -269,7 +229,7 @@ sa_err_t sa_results_log_lock(sa_results_log_t *log, char *errstr, size_t errstr_
 int sa_results_log_has(const sa_results_log_t *log, const char *id) { return find_slot(log, id) != NULL; }
 
 char *sa_results_log_get(const sa_results_log_t *log, const char *id, size_t *len) {
-    const slot_t *s = find_slot(log, id);
+    const line_loc_t *s = find_slot(log, id);
     if (!s) return NULL;
     char *line = sa_malloc(s->len + 1);
     if (s->offset >= log->known_end) { /* still in the batch */
@@ -330,4 +290,4 @@ out:
     return rc;
 }
 
-size_t sa_results_log_count(const sa_results_log_t *log) { return log->count; }
+size_t sa_results_log_count(const sa_results_log_t *log) { return log->index.count; }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "blog/worker/score_text.h"
+#include "core/hash.h"
 #include "core/mem.h"
 
 typedef struct shingler_s {
@@ -21,33 +22,21 @@ typedef struct shingler_s {
     int64_t acc[64];                    /* per-bit vote */
 } shingler_t;
 
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 static uint64_t word_hash(const uint32_t *cps, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= cps[i];
-        h *= 0x100000001b3ULL;
-    }
+    uint64_t h = SA_FNV64_OFFSET;
+    for (size_t i = 0; i < n; i++) h = sa_fnv1a64_step(h, cps[i]);
     return h;
 }
 
 static void vote(shingler_t *sh, uint64_t feature) {
-    uint64_t h = mix64(feature);
+    uint64_t h = sa_hash_mix64(feature);
     /* Branch-free so the compiler vectorises it: this is the hottest loop of the scoring. */
     for (int b = 0; b < 64; b++) sh->acc[b] += (int64_t)((h >> b) & 1) * 2 - 1;
 }
 
 static uint64_t shingle_hash(const shingler_t *sh) {
     uint64_t h = 0;
-    for (size_t k = 0; k < SA_SIMHASH_SHINGLE; k++) h = (h ^ sh->words[k]) * 0x100000001b3ULL + k;
+    for (size_t k = 0; k < SA_SIMHASH_SHINGLE; k++) h = sa_fnv1a64_step(h, sh->words[k]) + k;
     return h;
 }
 

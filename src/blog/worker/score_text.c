@@ -12,58 +12,6 @@
 
 #include "core/mem.h"
 
-size_t sa_utf8_next(const char *s, size_t len, uint32_t *cp) {
-    const unsigned char *u = (const unsigned char *)s;
-    uint32_t c = u[0];
-    size_t need;
-    uint32_t min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        need = 1, min = 0x80, c &= 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 2, min = 0x800, c &= 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 3, min = 0x10000, c &= 0x07;
-    } else {
-        goto bad;
-    }
-    if (len < need + 1) goto bad;
-    for (size_t i = 1; i <= need; i++) {
-        if ((u[i] & 0xC0) != 0x80) goto bad;
-        c = (c << 6) | (u[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) goto bad;
-    *cp = c;
-    return need + 1;
-bad:
-    *cp = 0xFFFD;
-    return 1;
-}
-
-int sa_utf8_valid(const char *s, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        uint32_t cp;
-        size_t n = sa_utf8_next(s + i, len - i, &cp);
-        /* A real U+FFFD is three bytes; a one-byte U+FFFD is our "malformed" marker. */
-        if (cp == 0xFFFD && n == 1) return 0;
-        i += n;
-    }
-    return 1;
-}
-
-size_t sa_utf8_length(const char *s, size_t len) {
-    size_t i = 0, n = 0;
-    while (i < len) {
-        uint32_t cp;
-        i += sa_utf8_next(s + i, len - i, &cp);
-        n++;
-    }
-    return n;
-}
-
 int sa_text_is_cyrillic(uint32_t cp) { return cp >= 0x400 && cp <= 0x4FF && !(cp >= 0x482 && cp <= 0x489); }
 
 int sa_text_is_letter(uint32_t cp) {
@@ -88,29 +36,6 @@ uint32_t sa_text_lower(uint32_t cp) {
     return cp;
 }
 
-static size_t utf8_encode(uint32_t cp, char *out) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 char *sa_text_lower_utf8(const char *s, size_t len) {
     /* Lower-casing keeps every code point in the same UTF-8 length class except malformed bytes,
      * which become 3-byte U+FFFD: 3 * len + 1 always suffices. */
@@ -119,7 +44,7 @@ char *sa_text_lower_utf8(const char *s, size_t len) {
     while (i < len) {
         uint32_t cp;
         i += sa_utf8_next(s + i, len - i, &cp);
-        o += utf8_encode(sa_text_lower(cp), out + o);
+        o += sa_utf8_encode(sa_text_lower(cp), out + o);
     }
     out[o] = '\0';
     return out;

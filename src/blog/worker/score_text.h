@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/utf8.h"
+
 /* Longest word kept for syllable counting, in code points; longer words are counted as one word
  * whose syllables come from their first SA_TEXT_WORD_MAX code points. */
 #define SA_TEXT_WORD_MAX 64
@@ -28,16 +30,6 @@ typedef enum sa_lang_e {
     SA_LANG_EN = 0, /* English: Flesch reading ease */
     SA_LANG_RU = 1, /* Russian: Oborneva's adaptation of Flesch */
 } sa_lang_t;
-
-/** @returns 1 if @p s[0..len) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int sa_utf8_valid(const char *s, size_t len);
-
-/** Decode one code point from @p s (len >= 1) into *cp. @returns the bytes used (1..4); a
- *  malformed sequence yields U+FFFD and 1, so callers always advance. */
-size_t sa_utf8_next(const char *s, size_t len, uint32_t *cp);
-
-/** @returns the number of code points in @p s[0..len) (malformed bytes count one each). */
-size_t sa_utf8_length(const char *s, size_t len);
 
 int sa_text_is_letter(uint32_t cp);
 int sa_text_is_upper(uint32_t cp);

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blog/worker/score_text.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "core/utf8.h"
 
 const char *sa_post_status_code(sa_post_status_t st) {
     switch (st) {
@@ -165,11 +165,7 @@ static int embed_bytes(json_t *obj, const char *name, const char *enc_name, cons
 /* @returns new: a JSON string of @p s cut back to its longest valid UTF-8 prefix. Details quote
  * input and may end inside a character (a "%.64s"), and jansson refuses invalid UTF-8 (NULL):
  * a dead letter must be built whatever the record held. */
-static json_t *text_value(const char *s) {
-    size_t len = strlen(s);
-    while (len > 0 && !sa_utf8_valid(s, len)) len--;
-    return json_stringn(s, len);
-}
+static json_t *text_value(const char *s) { return json_stringn(s, sa_utf8_valid_prefix(s, strlen(s))); }
 
 json_t *sa_post_dead_letter(const char *reason, const char *detail, const sa_post_source_t *src,
                             const void *key, size_t key_len, const void *value, size_t value_len,
