@@ -12,7 +12,8 @@ static void html_escapes_the_five(void **state) {
     (void)state;
     sa_buf_t b = SA_BUF_INIT(0);
     sa_html_escape(&b, "<a href=\"x\" onclick='y'>&amp;</a>");
-    assert_string_equal(sa_buf_cstr(&b), "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
+    assert_string_equal(sa_buf_cstr(&b),
+                        "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;");
     sa_buf_reset(&b);
     sa_html_escape(&b, "Привет, мир");
     assert_string_equal(sa_buf_cstr(&b), "Привет, мир"); /* UTF-8 passes as is */

@@ -44,16 +44,23 @@ static void counts_and_prefixes(void **state) {
     (void)state;
     assert_int_equal(sa_utf8_count("Привет", strlen("Привет")), 6);
     assert_int_equal(sa_utf8_count("", 0), 0);
-    assert_int_equal(sa_utf8_length("a\xff" "b", 3), 3); /* malformed bytes count one each */
+    assert_int_equal(sa_utf8_length("a\xff"
+                                    "b",
+                                    3),
+                     3); /* malformed bytes count one each */
     /* a cut inside "Ж" leaves the prefix before it */
     assert_int_equal(sa_utf8_valid_prefix("ab\xd0\x96", 3), 2);
     assert_int_equal(sa_utf8_valid_prefix("ab\xd0\x96", 4), 4);
-    assert_int_equal(sa_utf8_valid_prefix("\xff" "abc", 4), 0);
+    assert_int_equal(sa_utf8_valid_prefix("\xff"
+                                          "abc",
+                                          4),
+                     0);
 }
 
 static void encodes_round_trip(void **state) {
     (void)state;
-    static const uint32_t cps[] = {0, 'z', 0x7F, 0x80, 0x416, 0x7FF, 0x800, 0x20AC, 0xFFFF, 0x10000, 0x10FFFF};
+    static const uint32_t cps[] = {0,     'z',    0x7F,   0x80,    0x416,   0x7FF,
+                                   0x800, 0x20AC, 0xFFFF, 0x10000, 0x10FFFF};
     for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
         char buf[4];
         uint32_t back;

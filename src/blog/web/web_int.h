@@ -26,6 +26,7 @@
 #include "blog/model/ulid.h"
 #include "blog/model/db.h"
 #include "blog/web/web_events.h"
+#include "blog/web/web_guard.h"
 #include "blog/web/web_kafka.h"
 #include "blog/web/web_server.h"
 #include "core/buf.h"
@@ -67,6 +68,7 @@ struct sa_web_server_s {
     sa_web_kafka_t *kafka;
     sa_web_sse_t *sse;
     sa_web_metrics_t *metrics;
+    sa_web_guard_t *guard; /* deadlines per connection, the origin rule */
     atomic_int stopping;
 };
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "blog/web/web_int.h"
@@ -245,10 +246,47 @@ static enum MHD_Result dispatch(req_t *req, const char *url) {
     }
 }
 
+/* @returns 1 with the answer in *rc when the request is refused before its body is read:
+ *  400 for HTTP/1.1 without Host (RFC 9112 3.2), 403 for a state-changing request from another
+ *  site (web_guard.h's origin rule), 415 for an API post whose body is not declared JSON (a form
+ *  or text/plain body is what a cross-site page can send without a preflight). */
+static int refuse_early(req_t *req, const char *version, enum MHD_Result *rc) {
+    struct MHD_Connection *conn = req->conn;
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    const char *close_[] = {"Connection", "close", NULL};
+    if (!host && version && !strcmp(version, "HTTP/1.1")) {
+        *rc = sa_web_respond_error(req, 400, "HTTP/1.1 request without a Host header", close_);
+        return 1;
+    }
+    if (req->route != ROUTE_POST_FORM && req->route != ROUTE_API_CREATE) return 0;
+    sa_web_origin_t o =
+        sa_web_guard_origin(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+                            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site"), host,
+                            &req->srv->conf->allowed_origins);
+    if (o != SA_WEB_ORIGIN_OK) {
+        *rc = sa_web_respond_error(req, 403,
+                                   o == SA_WEB_ORIGIN_FOREIGN
+                                       ? "cross-origin request refused: the Origin is not this server's "
+                                         "(see --allowed-origin)"
+                                       : "cross-site request refused (Sec-Fetch-Site)",
+                                   close_);
+        return 1;
+    }
+    if (req->route == ROUTE_API_CREATE) {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        size_t n = ct ? strcspn(ct, "; \t") : 0;
+        if (!ct || n != 16 || strncasecmp(ct, "application/json", 16)) {
+            *rc = sa_web_respond_error(req, 415, "the body must be JSON (Content-Type: application/json)",
+                                       close_);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls) {
-    (void)version;
     sa_web_server_t *srv = cls;
     req_t *req = *con_cls;
     if (!req) {
@@ -261,6 +299,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->lang = sa_i18n_pick(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang"),
                                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
         *con_cls = req;
+        sa_web_guard_phase(srv->guard, conn, SA_WEB_PHASE_BODY);
+        enum MHD_Result refused;
+        if (refuse_early(req, version, &refused)) return refused;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoll(cl, NULL, 10) > srv->conf->max_body) {
             req->too_large = 1;
@@ -276,13 +317,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    sa_web_guard_phase(srv->guard, conn, SA_WEB_PHASE_SERVING);
     if (req->too_large) return sa_web_respond_error(req, 413, "request body too large", NULL);
     return dispatch(req, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)cls, (void)conn, (void)toe;
+    (void)toe;
+    sa_web_server_t *srv = cls;
+    /* a kept-alive connection waits for the next request's headers, with their deadline */
+    sa_web_guard_phase(srv->guard, conn, SA_WEB_PHASE_HEADERS);
     req_t *req = *con_cls;
     if (!req) return;
     sa_buf_free(&req->body);
@@ -328,13 +373,19 @@ sa_web_server_t *sa_web_server_start(const sa_web_conf_t *conf, sa_db_t *db, cha
         goto err;
     }
 
+    srv->guard = sa_web_guard_new(conf->header_timeout_ms, conf->body_timeout_ms);
+    if (!srv->guard) {
+        snprintf(errstr, errstr_size, "cannot start a thread");
+        goto err;
+    }
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)conf->threads, MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)conf->max_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+        sa_web_guard_notify, srv->guard, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(errstr, errstr_size, "cannot listen on %s (in use, or not a local address)", conf->http);
         goto err;
@@ -375,6 +426,7 @@ void sa_web_server_stop(sa_web_server_t *srv) {
     }
     sa_web_kafka_free(srv->kafka);
     sa_web_outbox_free(srv->outbox);
+    sa_web_guard_free(srv->guard); /* after the daemon: no connection is left to track */
     sa_web_events_free(srv->events);
     sa_web_sse_free(srv->sse);
     sa_web_metrics_free(srv->metrics);

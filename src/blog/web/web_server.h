@@ -16,14 +16,18 @@
 typedef struct sa_web_server_s sa_web_server_t;
 
 typedef struct sa_web_conf_s {
-    sa_client_opts_t kafka; /* -b, -X, -F: every Kafka client of the web server */
-    char *http;             /* HOST:PORT to listen on */
-    char *topic;            /* blog_operations */
-    char *results_topic;    /* blog_results */
-    char *group;            /* the workers' consumer group (for lag and members) */
-    char *db;               /* --db URL of the store */
-    int64_t max_body;       /* bytes; larger bodies get 413 */
-    int64_t threads;        /* HTTP polling threads */
+    sa_client_opts_t kafka;       /* -b, -X, -F: every Kafka client of the web server */
+    char *http;                   /* HOST:PORT to listen on */
+    char *topic;                  /* blog_operations */
+    char *results_topic;          /* blog_results */
+    char *group;                  /* the workers' consumer group (for lag and members) */
+    char *db;                     /* --db URL of the store */
+    int64_t max_body;             /* bytes; larger bodies get 413 */
+    int64_t threads;              /* HTTP polling threads */
+    sa_strlist_t allowed_origins; /* --allowed-origin: other origins that may POST (web_guard.h) */
+    int64_t max_per_ip;           /* connections at once from one IP address */
+    int64_t header_timeout_ms;    /* a request's headers must arrive within this */
+    int64_t body_timeout_ms;      /* ... and its body within this after the headers */
     char *log_level;
     char *debug;
 } sa_web_conf_t;
