@@ -93,7 +93,8 @@ void sa_web_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_c
                          enum MHD_ConnectionNotificationCode code) {
     sa_web_guard_t *g = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         guard_conn_t *c = sa_new(guard_conn_t);
         c->fd = info ? info->connect_fd : -1;
         pthread_mutex_lock(&g->lock);
@@ -154,7 +155,8 @@ sa_web_origin_t sa_web_guard_origin(const char *origin, const char *sec_fetch_si
             if (!strcasecmp(origin, allowed->v[i])) return SA_WEB_ORIGIN_OK;
         return SA_WEB_ORIGIN_FOREIGN;
     }
-    if (sec_fetch_site && (!strcasecmp(sec_fetch_site, "cross-site") || !strcasecmp(sec_fetch_site, "same-site")))
+    if (sec_fetch_site &&
+        (!strcasecmp(sec_fetch_site, "cross-site") || !strcasecmp(sec_fetch_site, "same-site")))
         return SA_WEB_ORIGIN_CROSS_SITE;
     return SA_WEB_ORIGIN_OK;
 }

@@ -46,9 +46,9 @@ void sa_web_guard_phase(sa_web_guard_t *g, struct MHD_Connection *conn, sa_web_p
 uint64_t sa_web_guard_reaped(sa_web_guard_t *g);
 
 typedef enum sa_web_origin_e {
-    SA_WEB_ORIGIN_OK = 0,      /* same origin, an allowed origin, or not a browser */
-    SA_WEB_ORIGIN_FOREIGN,     /* Origin names another site */
-    SA_WEB_ORIGIN_CROSS_SITE,  /* no Origin, but Sec-Fetch-Site says another site sent it */
+    SA_WEB_ORIGIN_OK = 0,     /* same origin, an allowed origin, or not a browser */
+    SA_WEB_ORIGIN_FOREIGN,    /* Origin names another site */
+    SA_WEB_ORIGIN_CROSS_SITE, /* no Origin, but Sec-Fetch-Site says another site sent it */
 } sa_web_origin_t;
 
 /**
