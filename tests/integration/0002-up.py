@@ -14,6 +14,7 @@
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -171,7 +172,7 @@ def busy_and_kill9(tmp):
             check(args.returncode == 1, f"a second up on {what}: exit 1 (got {args.returncode})")
             check("is up" not in so, "... it never says 'is up'")
             holders = [first.pid] + children(first.pid)
-            check(any(f"pid {p} " in se for p in holders),
+            check(any(re.search(rf"pid {p}\b", se) for p in holders),
                   f"... and names the pid that holds it: {se.strip()[:200]!r}")
             if what == "the same data dir":
                 check(f"pid {first.pid}" in se and f"127.0.0.1:{http_port}" in se,
