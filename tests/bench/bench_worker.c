@@ -41,7 +41,7 @@ static void post_text(unsigned i, char *out, size_t size) {
 }
 
 /* One pass over @p n posts; @returns the milliseconds it took. */
-static int64_t score_pass(const sa_simhash_ring_t *ring, unsigned n, int with_json, size_t *bytes,
+static int64_t score_pass(const sa_dup_ring_t *ring, unsigned n, int with_json, size_t *bytes,
                           unsigned *published) {
     char text[4096];
     *bytes = 0;
@@ -66,12 +66,12 @@ static int64_t score_pass(const sa_simhash_ring_t *ring, unsigned n, int with_js
 }
 
 static void bench_scoring(unsigned n) {
-    sa_simhash_ring_t *ring = sa_simhash_ring_new(1000);
+    sa_dup_ring_t *ring = sa_dup_ring_new(1000);
     char text[4096], id[32];
     for (unsigned i = 0; i < 1000; i++) {
         post_text(1000000 + i, text, sizeof(text));
         snprintf(id, sizeof(id), "R%u", i);
-        sa_simhash_ring_add(ring, id, sa_simhash_text(text, strlen(text)));
+        sa_dup_ring_add_text(ring, id, text, strlen(text));
     }
     size_t bytes = 0;
     unsigned published = 0;
@@ -85,7 +85,7 @@ static void bench_scoring(unsigned n) {
            n, bytes / n, n / s1, s1 * 1e6 / n, (double)bytes / s1 / 1e6);
     printf("| scoring + JSON result line | %.0f posts/s | %.1f µs/post | |\n", n / s2, s2 * 1e6 / n);
     if (published == 0) fprintf(stderr, "bench: unexpected: no post published\n");
-    sa_simhash_ring_free(ring);
+    sa_dup_ring_free(ring);
 }
 
 static size_t count_lines(const char *path) {

@@ -1,4 +1,4 @@
-/* The worker's scoring: each spam signal, SimHash near-duplicates, verdicts and reasons. */
+/* The worker's scoring: each spam signal, MinHash near-duplicates and repetition, verdicts and reasons. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@ static const char *good_ru =
     "В выходные я гулял по набережной с собакой. Погода была тёплой, а деревья уже желтели. "
     "Мы зашли в маленькое кафе, и я читал книгу о старых кораблях. Это был тихий и хороший день.";
 
-/* About 200 words: long enough for SimHash to be stable under a one-word edit. */
+/* About 200 words: a long post, for edits that leave it a near-duplicate. */
 static const char *long_en =
     "I spent the weekend walking along the river with my dog. The weather was mild and the "
     "trees were turning yellow. We stopped at a small cafe and I read a book about old ships. "
@@ -75,60 +75,90 @@ static void phrases(void **state) {
     assert_int_equal(sa_spam_phrases(S("Быстрый заработок! Купить сейчас!"), &first), 2);
 }
 
-static void simhash_distance(void **state) {
+static double sim_of(const char *x, const char *y) {
+    sa_dup_sig_t a, b;
+    sa_dup_signature(x, strlen(x), &a);
+    sa_dup_signature(y, strlen(y), &b);
+    return sa_dup_similarity(&a, &b);
+}
+
+static void dup_similarity(void **state) {
     (void)state;
-    uint64_t a = sa_simhash_text(S(good_en));
-    assert_true(a != 0);
-    assert_int_equal(sa_simhash_distance(a, sa_simhash_text(S(good_en))), 0);
+    sa_dup_sig_t a;
+    sa_dup_signature(S(good_en), &a);
+    assert_true(a.features > 0);
+    assert_true(sim_of(good_en, good_en) == 1.0);
     /* Case and punctuation do not change the words. */
     char *upper = strdup(good_en);
     for (char *p = upper; *p; p++)
         if (*p >= 'a' && *p <= 'z') *p = (char)(*p - 32);
-    assert_int_equal(sa_simhash_distance(a, sa_simhash_text(S(upper))), 0);
+    assert_true(sim_of(good_en, upper) == 1.0);
     free(upper);
     /* One word changed, or a sentence added, in ~200: a near-duplicate. */
-    uint64_t l = sa_simhash_text(S(long_en));
     char edited[4096];
     snprintf(edited, sizeof(edited), "%s", long_en);
     memcpy(strstr(edited, "old ships"), "old boats", 9);
-    assert_true(sa_simhash_distance(l, sa_simhash_text(S(edited))) <= SA_SIMHASH_NEAR);
-    snprintf(edited, sizeof(edited), "%s", long_en);
-    memcpy(strstr(edited, "quiet"), "great", 5);
-    assert_true(sa_simhash_distance(l, sa_simhash_text(S(edited))) <= SA_SIMHASH_NEAR);
+    assert_true(sim_of(long_en, edited) >= SA_DUP_NEAR);
     snprintf(edited, sizeof(edited), "%s Thanks for reading.", long_en);
-    assert_true(sa_simhash_distance(l, sa_simhash_text(S(edited))) <= SA_SIMHASH_NEAR);
-    assert_true(sa_simhash_distance(l, a) > SA_SIMHASH_NEAR); /* a shorter, different post */
-    /* Clearly different texts are far apart. */
-    assert_true(sa_simhash_distance(a, sa_simhash_text(S(good_ru))) > 10);
-    assert_true(sa_simhash_distance(a, sa_simhash_text(S("Completely unrelated words about compilers "
-                                                         "and linkers and the C language standard."))) > 10);
-    assert_int_equal(sa_simhash_text(S("  ... !!! ")), 0);
+    assert_true(sim_of(long_en, edited) >= SA_DUP_NEAR);
+    /* A short post (~40 words) with two words changed: still well above the threshold (SimHash
+     * moved 6 bits here, past its threshold of 3). */
+    const char *short_a =
+        "I started baking my own bread in the spring. The first loaves were flat and dense, "
+        "but I kept notes on every attempt. Now I let the dough rise overnight in the fridge, "
+        "and the crust comes out crisp and golden.";
+    const char *short_b =
+        "I started baking my own bread in the summer. The first loaves were flat and dense, "
+        "but I kept notes on every attempt. Now I let the dough rise overnight in the oven, "
+        "and the crust comes out crisp and golden.";
+    assert_true(sim_of(short_a, short_b) >= 0.6);
+    /* Clearly different texts share (almost) nothing. */
+    assert_true(sim_of(good_en, good_ru) < 0.1);
+    assert_true(sim_of(long_en, good_en) < SA_DUP_NEAR);
+    assert_true(sim_of(good_en, "Completely unrelated words about compilers and linkers and the C language "
+                                "standard.") < 0.1);
+    sa_dup_signature(S("  ... !!! "), &a);
+    assert_int_equal(a.features, 0);
+    assert_true(sa_dup_similarity(&a, &a) == 0);
 }
 
-static void simhash_ring(void **state) {
+static void dup_repetition(void **state) {
     (void)state;
-    sa_simhash_ring_t *ring = sa_simhash_ring_new(3);
-    uint64_t base = 0x0123456789abcdefULL;
-    sa_simhash_ring_add(ring, "p0", base);
-    int d = -1;
-    /* Distances 0, 1, 2, 3 match; 4 does not. */
-    for (int bits = 0; bits <= 3; bits++) {
-        uint64_t h = base ^ ((1ULL << bits) - 1);
-        const char *id = sa_simhash_ring_find(ring, h, SA_SIMHASH_NEAR, NULL, &d);
-        assert_non_null(id);
-        assert_string_equal(id, "p0");
-        assert_int_equal(d, bits);
-    }
-    assert_null(sa_simhash_ring_find(ring, base ^ 0xF, SA_SIMHASH_NEAR, NULL, &d));
-    assert_null(sa_simhash_ring_find(ring, base, SA_SIMHASH_NEAR, "p0", &d)); /* never itself */
-    /* The closest wins; the oldest leaves a full ring. */
-    sa_simhash_ring_add(ring, "p1", base ^ 1);
-    assert_string_equal(sa_simhash_ring_find(ring, base ^ 1, 3, NULL, &d), "p1");
-    sa_simhash_ring_add(ring, "p2", ~base);
-    sa_simhash_ring_add(ring, "p3", ~base ^ 0xFF00);
-    assert_int_equal(sa_simhash_ring_count(ring), 3);
-    assert_string_equal(sa_simhash_ring_find(ring, base, 3, NULL, &d), "p1"); /* p0 is gone */
-    sa_simhash_ring_free(ring);
+    sa_dup_sig_t sig;
+    sa_dup_signature(S(long_en), &sig);
+    assert_true(sa_dup_repetition(&sig) < 0.05); /* prose barely repeats itself */
+    char rep[8192] = "";
+    for (int i = 0; i < 100; i++) strcat(rep, "This is a great product and you should buy it. ");
+    sa_dup_signature(S(rep), &sig);
+    assert_int_equal(sig.features, 10); /* 10 distinct 3-word shingles in the cycle */
+    assert_true(sa_dup_repetition(&sig) > 0.95);
+}
+
+static void dup_ring(void **state) {
+    (void)state;
+    sa_dup_ring_t *ring = sa_dup_ring_new(3);
+    sa_dup_sig_t base, other, tiny;
+    sa_dup_signature(S(long_en), &base);
+    sa_dup_signature(S(good_en), &other);
+    sa_dup_signature(S("Hello world."), &tiny);
+    double sim = -1;
+    sa_dup_ring_add(ring, "p0", &base);
+    assert_string_equal(sa_dup_ring_find(ring, &base, SA_DUP_NEAR, NULL, &sim), "p0");
+    assert_true(sim == 1.0);
+    assert_null(sa_dup_ring_find(ring, &other, SA_DUP_NEAR, NULL, &sim));
+    assert_null(sa_dup_ring_find(ring, &base, SA_DUP_NEAR, "p0", &sim)); /* never itself */
+    /* too short to compare, and not kept */
+    sa_dup_ring_add(ring, "t", &tiny);
+    assert_int_equal(sa_dup_ring_count(ring), 1);
+    assert_null(sa_dup_ring_find(ring, &tiny, SA_DUP_NEAR, NULL, &sim));
+    /* The newest of equals wins; the oldest leaves a full ring. */
+    sa_dup_ring_add(ring, "p1", &base);
+    assert_string_equal(sa_dup_ring_find(ring, &base, SA_DUP_NEAR, NULL, &sim), "p1");
+    sa_dup_ring_add(ring, "p2", &other);
+    sa_dup_ring_add(ring, "p3", &other);
+    assert_int_equal(sa_dup_ring_count(ring), 3);
+    assert_string_equal(sa_dup_ring_find(ring, &base, SA_DUP_NEAR, NULL, &sim), "p1"); /* p0 is gone */
+    sa_dup_ring_free(ring);
 }
 
 static int has_reason(const sa_score_t *sc, const char *code) {
@@ -137,7 +167,7 @@ static int has_reason(const sa_score_t *sc, const char *code) {
     return 1; /* not present: no deduction is positive */
 }
 
-static void score_text(const char *content, const char *lang, const sa_simhash_ring_t *ring, sa_score_t *sc) {
+static void score_text(const char *content, const char *lang, const sa_dup_ring_t *ring, sa_score_t *sc) {
     sa_score_input_t in = {"A title", content, strlen(content), lang, "self"};
     sa_score_post(&in, ring, sc);
 }
@@ -209,12 +239,12 @@ static void verdict_spam(void **state) {
 static void verdict_duplicate_and_lang(void **state) {
     (void)state;
     sa_score_t sc;
-    sa_simhash_ring_t *ring = sa_simhash_ring_new(10);
-    sa_simhash_ring_add(ring, "01ORIGINAL", sa_simhash_text(S(good_en)));
+    sa_dup_ring_t *ring = sa_dup_ring_new(10);
+    sa_dup_ring_add_text(ring, "01ORIGINAL", S(good_en));
     score_text(good_en, "en", ring, &sc);
     assert_int_equal(sc.verdict, SA_VERDICT_REJECTED);
     assert_string_equal(sc.near_duplicate_of, "01ORIGINAL");
-    assert_int_equal(sc.near_distance, 0);
+    assert_true(sc.similarity == 1.0);
     assert_int_equal(has_reason(&sc, "NEAR_DUPLICATE"), -100);
     /* A different post is not a duplicate. */
     score_text(good_ru, "ru", ring, &sc);
@@ -225,7 +255,7 @@ static void verdict_duplicate_and_lang(void **state) {
     assert_int_equal(has_reason(&sc, "LANG_MISMATCH"), -5);
     assert_int_equal(sc.lang, SA_LANG_EN);
     assert_int_equal(sc.lang_detected, SA_LANG_RU);
-    sa_simhash_ring_free(ring);
+    sa_dup_ring_free(ring);
 }
 
 static void json_output(void **state) {
@@ -253,8 +283,9 @@ int main(void) {
         cmocka_unit_test(caps),
         cmocka_unit_test(repeats_and_punctuation),
         cmocka_unit_test(phrases),
-        cmocka_unit_test(simhash_distance),
-        cmocka_unit_test(simhash_ring),
+        cmocka_unit_test(dup_similarity),
+        cmocka_unit_test(dup_repetition),
+        cmocka_unit_test(dup_ring),
         cmocka_unit_test(verdict_published),
         cmocka_unit_test(verdict_empty_and_short),
         cmocka_unit_test(verdict_spam),

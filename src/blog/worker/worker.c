@@ -64,8 +64,8 @@ typedef struct worker_s {
     sa_results_log_t *log;
     sa_db_t *db;
     int64_t next_reconcile_ms;
-    sa_simhash_ring_t *ring;
-    item_t *batch; /* BATCH_MAX items */
+    sa_dup_ring_t *ring; /* recent posts' signatures (near-duplicates) */
+    item_t *batch;       /* BATCH_MAX items */
     size_t nbatch, batch_max;
     size_t result_max; /* largest result line the producer can send (message.max.bytes - framing) */
     uint64_t processed, replayed, dead; /* counters for the exit summary */
@@ -223,7 +223,7 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
     it->act = ACT_NEW;
     it->score = score.score;
     snprintf(it->verdict, sizeof(it->verdict), "%s", sa_verdict_name(score.verdict));
-    if (score.simhash) sa_simhash_ring_add(w->ring, post->id, score.simhash);
+    sa_score_remember(w->ring, post->id, &score);
 }
 
 static void process_record(worker_t *w, item_t *it) {
@@ -519,8 +519,7 @@ static void remember_line(void *opaque, const char *id, json_t *line) {
     worker_t *w = opaque;
     json_t *content = json_object_get(line, "content");
     if (!json_is_string(content)) return;
-    uint64_t h = sa_simhash_text(json_string_value(content), json_string_length(content));
-    if (h) sa_simhash_ring_add(w->ring, id, h);
+    sa_dup_ring_add_text(w->ring, id, json_string_value(content), json_string_length(content));
 }
 
 static rd_kafka_t *new_client(worker_t *w, rd_kafka_type_t type) {
@@ -557,7 +556,7 @@ static int start(worker_t *w) {
     }
     w->batch_max = c->work_ms > 0 ? (size_t)SA_MAX(1, 1000 / c->work_ms) : BATCH_MAX;
     w->batch = sa_calloc(BATCH_MAX, sizeof(item_t));
-    w->ring = sa_simhash_ring_new((size_t)c->recent);
+    w->ring = sa_dup_ring_new((size_t)c->recent);
     sa_db_why_t why;
     w->db = sa_db_open(c->db, &why, errstr, sizeof(errstr));
     if (!w->db) {
@@ -616,7 +615,7 @@ static void finish(worker_t *w) {
     for (size_t i = 0; w->batch && i < w->nbatch; i++) item_clear(&w->batch[i]);
     free(w->batch);
     sa_results_log_close(w->log);
-    sa_simhash_ring_free(w->ring);
+    sa_dup_ring_free(w->ring);
     sa_db_close(w->db);
 }
 
