@@ -37,7 +37,9 @@ def main():
             wait_until(lambda: web2.get(f"/api/posts/{j['id']}")[0] == 200, 20, "web2 to see web3's post")
             check(True, "the other server sees it (tailing the topic)")
             page = web2.get("/")[2].decode()
-            check("post 0" in page and "from web3" in page, "the front page lists them")
+            rejected = web2.get("/?status=rejected")[2].decode()
+            check("from web3" in page and "post 0" not in page and "post 0" in rejected,
+                  "the front page lists them (the rejected one in the rejected posts' list)")
         finally:
             rc2, rc3 = web2.stop(), web3.stop()
         check(rc2 == 0 and rc3 == 0, "SIGTERM: exit 0")

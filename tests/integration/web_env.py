@@ -80,7 +80,11 @@ class Web(Proc):
             conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
             data = r.read()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+            headers = {}
+            for k, v in r.getheaders():  # several Set-Cookie headers: one per line
+                k = k.lower()
+                headers[k] = headers[k] + "\n" + v if k in headers and k == "set-cookie" else v
+            return r.status, headers, data
         finally:
             conn.close()
 
@@ -103,7 +107,7 @@ class Web(Proc):
         """GET / like a browser: @returns (cookie header, token, csrf)."""
         st, h, page = self.get("/" + (f"?lang={lang}" if lang else ""))
         assert st == 200, st
-        cookie = h.get("set-cookie", "").split(";")[0]
+        cookie = "; ".join(c.split(";")[0] for c in h.get("set-cookie", "").split("\n") if c)
         html = page.decode()
         token = re.search(r'name="token" value="([0-9a-f]+)"', html).group(1)
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)

@@ -67,7 +67,8 @@ static void corpus(void **state) {
         const char *label = json_string_value(json_object_get(p, "label"));
         const char *kind = json_string_value(json_object_get(p, "kind"));
         const char *dup_of = json_string_value(json_object_get(p, "dup_of"));
-        sa_score_input_t in = {json_string_value(json_object_get(p, "title")), content, strlen(content), lang, id};
+        sa_score_input_t in = {json_string_value(json_object_get(p, "title")), content, strlen(content), lang,
+                               id};
         sa_score_t sc;
         sa_score_post(&in, ring, &sc);
         double closest = 0;
@@ -97,7 +98,8 @@ static void corpus(void **state) {
     for (int l = 0; l < 3; l++) print_row("near-duplicate", langs[l], &dup[l]);
     printf("# similarity to the closest earlier post: copies >= %.2f, other posts <= %.2f (threshold %.2f)\n",
            least_dup, most_other, SA_DUP_NEAR);
-    printf("# short posts (< %d words) called hard to read: %d\n", SA_SCORE_READABILITY_MIN_WORDS, short_hard);
+    printf("# short posts (< %d words) called hard to read: %d\n", SA_SCORE_READABILITY_MIN_WORDS,
+           short_hard);
     assert_true(posts >= 90);
     for (int l = 0; l < 3; l++) {
         assert_true(ratio(flag[l].tp, flag[l].tp + flag[l].fp) >= 0.95);

@@ -195,11 +195,14 @@ json_t *sa_web_stats_json(sa_web_server_t *srv) {
     char errstr[256];
     if (sa_db_stats(srv->db, &st, errstr, sizeof(errstr))) memset(&st, 0, sizeof(st));
     sa_web_kafka_queue(srv->kafka, &lag, &workers);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "posts", (json_int_t)st.posts, "queued",
+    int broker = sa_web_kafka_healthy(srv->kafka);
+    if (!broker) lag = workers = -1; /* the last numbers measured are not current any more */
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:s}", "posts", (json_int_t)st.posts, "queued",
                      (json_int_t)st.queued, "processed", (json_int_t)st.processed, "published",
                      (json_int_t)st.published, "review", (json_int_t)st.review, "rejected",
                      (json_int_t)st.rejected, "lag", lag >= 0 ? json_integer(lag) : json_null(), "workers",
-                     workers >= 0 ? json_integer(workers) : json_null());
+                     workers >= 0 ? json_integer(workers) : json_null(), "broker",
+                     broker ? "reachable" : "unreachable");
 }
 
 enum MHD_Result sa_web_api_stats(req_t *req) {

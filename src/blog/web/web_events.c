@@ -3,6 +3,8 @@
  */
 #include "blog/web/web_events.h"
 
+#include "blog/web/web_html.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,6 +45,15 @@ void sa_web_events_free(sa_web_events_t *ev) {
 
 void sa_web_events_emit(sa_web_events_t *ev, const char *name, const json_t *post) {
     json_t *data = json_copy((json_t *)post);
+    const char *content = json_string_value(json_object_get(post, "content"));
+    if (content) { /* the feed shows the start of the text; the rest stays out of the stream */
+        size_t n = sa_html_excerpt_len(content, SA_HTML_EXCERPT_CHARS), len = strlen(content);
+        char *ex = sa_malloc(n + 4);
+        memcpy(ex, content, n);
+        memcpy(ex + n, n < len ? "\xe2\x80\xa6" : "", n < len ? 4 : 1);
+        json_object_set_new(data, "excerpt", json_string(ex));
+        free(ex);
+    }
     json_object_del(data, "content");
     json_object_del(data, "metrics");
     char *json = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(10));

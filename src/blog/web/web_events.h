@@ -19,7 +19,8 @@ typedef struct sa_web_events_s sa_web_events_t;
 sa_web_events_t *sa_web_events_new(void (*notify)(void *opaque), void *opaque);
 void sa_web_events_free(sa_web_events_t *ev);
 
-/** Append event @p name with @p post (borrowed) minus its long fields (content, metrics). */
+/** Append event @p name with @p post (borrowed) minus its long fields (content, metrics), plus its
+ *  "excerpt" (the feed's start of the text). */
 void sa_web_events_emit(sa_web_events_t *ev, const char *name, const json_t *post);
 
 /** @returns the sequence number of the newest event (0: none yet). Lock-free. */

@@ -108,9 +108,10 @@ typedef struct req_s {
     char *key;  /* owned idempotency key, or NULL */
     json_t *op; /* owned record that was produced */
     sa_lang_t lang;
-    char token[40]; /* form: the one-time token */
-    char csrf[40];  /* form: the CSRF value (also the cookie) */
-    int set_cookie; /* send the CSRF cookie with the answer */
+    char token[40];      /* form: the one-time token */
+    char csrf[40];       /* form: the CSRF value (also the cookie) */
+    int set_cookie;      /* send the CSRF cookie with the answer */
+    int set_lang_cookie; /* ?lang= chose another language than the cookie's: remember it */
 } req_t;
 
 /* --- web_server.c ---------------------------------------------------------------------------- */

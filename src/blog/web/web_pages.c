@@ -18,8 +18,9 @@
 #include "blog/web/web_int.h"
 #include "core/mem.h"
 
-#define FEED_LIMIT  50 /* posts on the front page */
-#define TOKEN_BYTES 16 /* one-time token and CSRF value: 128 random bits, 32 hex characters */
+#define FEED_LIMIT    50   /* posts on a page of the feed */
+#define FEED_SCAN_MAX 1000 /* posts read for one page at most (rejected ones are skipped) */
+#define TOKEN_BYTES   16   /* one-time token and CSRF value: 128 random bits, 32 hex characters */
 
 /* Make sure req->csrf holds the cookie's value, or a new one to set. */
 static void ensure_csrf(req_t *req) {
@@ -133,6 +134,58 @@ static void render_search(sa_buf_t *out, req_t *req, const char *q) {
     sa_buf_append_str(out, "</button></form>");
 }
 
+/* One page of the feed, newest first, before post @p before: rejected posts are left out of the
+ * public feed (@p rejected 0) or are all it shows (1). The store lists every post, so this reads
+ * batches until it has @p limit + 1 posts that pass (the one past the limit says an older page
+ * exists), the store runs out, or FEED_SCAN_MAX posts were read (then the page may be short, and
+ * the older link continues from the last post read). @returns new array of at most @p limit posts,
+ * *@p next the "before" of the older page ("" if none); NULL on a store error. */
+static json_t *feed_page(sa_db_t *db, const char *before, const char *q, int rejected, int limit,
+                         char next[SA_ULID_LEN + 1], char *errstr, size_t errstr_size) {
+    json_t *page = json_array();
+    char cursor[SA_ULID_LEN + 1] = "";
+    const char *last_read = NULL;
+    if (before) snprintf(cursor, sizeof(cursor), "%s", before);
+    next[0] = '\0';
+    int scanned = 0, more = 0;
+    for (;;) {
+        json_t *batch = sa_db_posts_list(db, cursor[0] ? cursor : NULL, q, limit + 1, errstr, errstr_size);
+        if (!batch) {
+            json_decref(page);
+            return NULL;
+        }
+        size_t i, n = json_array_size(batch);
+        json_t *post;
+        json_array_foreach(batch, i, post) {
+            const char *st = json_string_value(json_object_get(post, "status"));
+            int is_rejected = st && !strcmp(st, "rejected");
+            last_read = json_string_value(json_object_get(post, "id"));
+            if (last_read) snprintf(cursor, sizeof(cursor), "%s", last_read);
+            scanned++;
+            if (is_rejected != rejected) continue;
+            if ((int)json_array_size(page) == limit) {
+                more = 1;
+                break;
+            }
+            json_array_append(page, post);
+        }
+        json_decref(batch);
+        if (more || n < (size_t)limit + 1) break;
+        if (scanned >= FEED_SCAN_MAX) { /* a long run of hidden posts: continue on the next page */
+            more = 1;
+            break;
+        }
+    }
+    size_t n = json_array_size(page);
+    if (more && n == (size_t)limit) {
+        const char *id = json_string_value(json_object_get(json_array_get(page, n - 1), "id"));
+        snprintf(next, SA_ULID_LEN + 1, "%s", id ? id : "");
+    } else if (more) {
+        snprintf(next, SA_ULID_LEN + 1, "%s", cursor);
+    }
+    return page;
+}
+
 /* The front page; also the answer to a form that needs correcting (@p status 4xx/503). */
 static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_errors_t *errs,
                                   const char *banner, const char *const *extra) {
@@ -140,14 +193,17 @@ static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_err
     sa_buf_t page = SA_BUF_INIT(0);
     char sw[64], errstr[256];
     const char *before = sa_web_query(req, "before"), *q = sa_web_query(req, "q");
+    const char *filter = sa_web_query(req, "status");
+    int rejected = filter && !strcmp(filter, "rejected");
     if (before && !sa_ulid_valid(before)) before = NULL;
     if (q && (!*q || strlen(q) > SA_WEB_QUERY_MAX)) q = NULL;
-    /* paging and search belong to GET /; a form answer shows the newest posts */
-    if (req->route != ROUTE_INDEX) before = q = NULL;
+    /* paging, search and the filter belong to GET /; a form answer shows the newest posts */
+    if (req->route != ROUTE_INDEX) before = q = NULL, rejected = 0;
     switch_url(sw, sizeof(sw), req, "/");
     ensure_csrf(req);
     sa_db_stats_t st;
-    json_t *posts = sa_db_posts_list(srv->db, before, q, FEED_LIMIT, errstr, sizeof(errstr));
+    char next[SA_ULID_LEN + 1];
+    json_t *posts = feed_page(srv->db, before, q, rejected, FEED_LIMIT, next, errstr, sizeof(errstr));
     if (!posts || sa_db_stats(srv->db, &st, errstr, sizeof(errstr))) {
         json_decref(posts);
         return sa_web_respond_error(req, 503, sa_i18n(req->lang, SA_MSG_ERR_STORE),
@@ -158,11 +214,13 @@ static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_err
     render_form(&page, req, errs, banner);
     int64_t lag, workers;
     sa_web_kafka_queue(srv->kafka, &lag, &workers);
-    sa_html_stats(&page, req->lang, &st, lag, workers);
+    sa_html_stats(&page, req->lang, &st, lag, workers, sa_web_kafka_healthy(srv->kafka));
     sa_buf_append_str(&page, "</div><section class=\"feed\">");
     render_search(&page, req, q);
     sa_buf_append_str(&page, "<h2>");
-    if (q) {
+    if (rejected) {
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_REJECTED_TITLE));
+    } else if (q) {
         sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SEARCH_RESULTS));
         sa_buf_append_str(&page, " «");
         sa_html_escape(&page, q);
@@ -171,7 +229,7 @@ static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_err
         sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED));
     }
     /* live updates (static/app.js) prepend only to the first page of the plain feed */
-    sa_buf_printf(&page, "</h2><ul id=\"feed\"%s>", q || before ? " data-static=\"1\"" : "");
+    sa_buf_printf(&page, "</h2><ul id=\"feed\"%s>", q || before || rejected ? " data-static=\"1\"" : "");
     size_t i, n = json_array_size(posts);
     json_t *post;
     json_array_foreach(posts, i, post) sa_html_post_card(&page, req->lang, post);
@@ -180,20 +238,27 @@ static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_err
     sa_buf_append_str(&page, ">");
     sa_html_escape(&page, sa_i18n(req->lang, q ? SA_MSG_SEARCH_NONE : SA_MSG_FEED_EMPTY));
     sa_buf_append_str(&page, "</p><nav class=\"paging\">");
-    if (before || q) {
+    if (before || q || rejected) {
         sa_buf_printf(&page, "<a href=\"/?lang=%s\" id=\"newest-link\">", sa_i18n_code(req->lang));
         sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_NEWEST));
         sa_buf_append_str(&page, "</a> ");
     }
-    if (n == FEED_LIMIT) {
-        const char *last = json_string_value(json_object_get(json_array_get(posts, n - 1), "id"));
-        sa_buf_printf(&page, "<a href=\"/?lang=%s&amp;before=%s", sa_i18n_code(req->lang), last ? last : "");
+    if (next[0]) {
+        sa_buf_printf(&page, "<a href=\"/?lang=%s&amp;before=%s", sa_i18n_code(req->lang), next);
         if (q) {
             sa_buf_append_str(&page, "&amp;q=");
             sa_url_encode(&page, q);
         }
+        if (rejected) sa_buf_append_str(&page, "&amp;status=rejected");
         sa_buf_append_str(&page, "\" id=\"older-link\" rel=\"next\">");
         sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_OLDER));
+        sa_buf_append_str(&page, "</a> ");
+    }
+    if (!rejected) {
+        sa_buf_printf(&page,
+                      "<a href=\"/?lang=%s&amp;status=rejected\" id=\"rejected-link\" class=\"quiet\">",
+                      sa_i18n_code(req->lang));
+        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SHOW_REJECTED));
         sa_buf_append_str(&page, "</a>");
     }
     sa_buf_append_str(&page, "</nav></section>");
@@ -289,13 +354,29 @@ enum MHD_Result sa_web_page_post(req_t *req) {
         const char *author = json_string_value(json_object_get(post, "author"));
         sa_html_begin(&page, req->lang, title && *title ? title : sa_i18n(req->lang, SA_MSG_TITLE_APP),
                       pending ? 2 : 0, sw);
-        if (just_sent) {
+        if (just_sent && pending) {
             sa_buf_append_str(&page, "<p class=\"banner ok\" role=\"status\" id=\"queued-notice\">");
             sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_QUEUED_NOTICE));
             sa_buf_append_str(&page, "</p>");
+        } else if (just_sent) { /* the verdict came: it replaces the "queued" notice */
+            char text[256];
+            json_t *vars =
+                json_pack("{s:s, s:O}", "status", sa_i18n_status(req->lang, st), "score",
+                          json_object_get(post, "score") ? json_object_get(post, "score") : json_null());
+            sa_buf_printf(&page,
+                          "<p class=\"banner verdict status-%s\" role=\"status\" id=\"verdict-notice\">",
+                          !strcmp(st, "published") ? "published"
+                          : !strcmp(st, "review")  ? "review"
+                                                   : "rejected");
+            sa_html_escape(&page, sa_i18n_format(req->lang, sa_i18n(req->lang, SA_MSG_VERDICT_NOTICE), vars,
+                                                 text, sizeof(text)));
+            sa_buf_append_str(&page, "</p>");
+            json_decref(vars);
         }
         sa_buf_append_str(&page, "<article class=\"card post-page\" data-id=\"");
         sa_html_escape(&page, id);
+        sa_buf_append_str(&page, "\" data-status=\"");
+        sa_html_escape(&page, st ? st : "queued");
         sa_buf_append_str(&page, "\"><h1>");
         sa_html_escape(&page, title ? title : "");
         sa_buf_append_str(&page, "</h1><div class=\"meta\">");
@@ -303,12 +384,22 @@ enum MHD_Result sa_web_page_post(req_t *req) {
         sa_buf_append_str(&page, " · ");
         sa_html_time(&page, str_or_empty(post, "submitted_at"));
         sa_buf_append_str(&page, "</div><div class=\"content\">");
-        sa_html_escape(&page, str_or_empty(post, "content"));
+        sa_html_linkify(&page, str_or_empty(post, "content"));
         sa_buf_append_str(&page, "</div><div class=\"verdict\" id=\"verdict\">");
         sa_html_status(&page, req->lang, post);
+        if (!pending) {
+            sa_buf_append_str(&page, "<p class=\"score-help\">");
+            sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SCORE_HELP));
+            sa_buf_append_str(&page, "</p>");
+        }
         sa_html_reasons(&page, req->lang, post);
-        sa_buf_printf(&page, "<p class=\"hint\" data-role=\"hint\"%s>", pending ? "" : " hidden");
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_PENDING_HINT));
+        /* no worker in the group: the post is safe in the queue but nobody scores it */
+        int64_t lag, workers;
+        sa_web_kafka_queue(srv->kafka, &lag, &workers);
+        int no_worker = pending && workers == 0 && sa_web_kafka_healthy(srv->kafka);
+        sa_buf_printf(&page, "<p class=\"hint%s\" data-role=\"hint\"%s>", no_worker ? " warn" : "",
+                      pending ? "" : " hidden");
+        sa_html_escape(&page, sa_i18n(req->lang, no_worker ? SA_MSG_NO_WORKER_HINT : SA_MSG_PENDING_HINT));
         sa_buf_printf(&page, "</p></div></article><p><a href=\"/?lang=%s\">", sa_i18n_code(req->lang));
         sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_BACK));
         sa_buf_append_str(&page, "</a></p>");

@@ -60,6 +60,13 @@ enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, c
         snprintf(cookie, sizeof(cookie), "samsa_csrf=%s; Path=/; HttpOnly; SameSite=Strict", req->csrf);
         MHD_add_response_header(resp, "Set-Cookie", cookie);
     }
+    if (req->set_lang_cookie &&
+        !strncmp(ctype, "text/html", 9)) { /* a year; Lax: links from elsewhere keep it */
+        char cookie[96];
+        snprintf(cookie, sizeof(cookie), "samsa_lang=%s; Path=/; Max-Age=31536000; SameSite=Lax",
+                 sa_i18n_code(req->lang));
+        MHD_add_response_header(resp, "Set-Cookie", cookie);
+    }
     enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
     MHD_destroy_response(resp);
     sa_web_metrics_request(req->srv->metrics, req->route, status);
@@ -296,8 +303,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         req->route = route_of(method, url, &req->path_arg);
         sa_buf_init(&req->body, (size_t)srv->conf->max_body);
-        req->lang = sa_i18n_pick(MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang"),
+        /* ?lang= wins and is remembered (a cookie); then the cookie; then Accept-Language */
+        const char *asked = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
+        const char *remembered = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samsa_lang");
+        req->lang = sa_i18n_pick(sa_i18n_parse(asked) >= 0 ? asked : remembered,
                                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
+        req->set_lang_cookie =
+            sa_i18n_parse(asked) >= 0 && (!remembered || sa_i18n_parse(remembered) != (int)req->lang);
         *con_cls = req;
         sa_web_guard_phase(srv->guard, conn, SA_WEB_PHASE_BODY);
         enum MHD_Result refused;

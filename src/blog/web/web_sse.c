@@ -3,8 +3,9 @@
  *
  * Each stream is a libmicrohttpd callback response. When the event ring has no event the client has
  * not seen, the callback suspends its connection and returns 0; the ring's notify hook (after
- * any new event) and a ticker thread (every second, for the heartbeat that carries the queue
- * statistics) resume the suspended ones.
+ * any new event) and a ticker thread (every TICK_MS, for the "stats" event that carries the
+ * queue statistics: BEAT_MS after the last one, or AFTER_MS after a post or status event, so the
+ * counts follow every event) resume the suspended ones.
  *
  * Invariants:
  *  1. `suspended` is set and MHD_suspend_connection called under `lock`, after re-checking the
@@ -24,8 +25,10 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define BEAT_MS 3000  /* heartbeat: a "stats" event at least this often */
-#define BLOCK   16384 /* largest write libmicrohttpd asks of one callback */
+#define BEAT_MS  1000  /* heartbeat: a "stats" event at least this often */
+#define AFTER_MS 200   /* ... and this soon after a post or status event (the counts moved) */
+#define TICK_MS  100   /* how often the ticker looks for streams whose stats are due */
+#define BLOCK    16384 /* largest write libmicrohttpd asks of one callback */
 
 typedef struct sse_client_s {
     sa_web_sse_t *sse;
@@ -63,7 +66,8 @@ static void *ticker_main(void *arg) {
     while (!sse->closing) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
+        ts.tv_nsec += TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&sse->cond, &sse->lock, &ts);
         resume_all(sse, 1);
     }
@@ -130,7 +134,11 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
         pthread_mutex_unlock(&sse->lock);
         if (closing) return MHD_CONTENT_READER_END_OF_STREAM;
         size_t n = sa_web_events_after(events, &c->seq, buf, max);
-        if (n) return (ssize_t)n;
+        if (n) {
+            int64_t soon = sa_mono_ms() + AFTER_MS; /* coalesced: one stats event per burst */
+            if (c->next_beat_ms > soon) c->next_beat_ms = soon;
+            return (ssize_t)n;
+        }
         if (sa_mono_ms() >= c->next_beat_ms) {
             c->next_beat_ms = sa_mono_ms() + BEAT_MS;
             json_t *stats = sa_web_stats_json(sse->srv);
