@@ -1,14 +1,36 @@
 """The page in a real browser: headless Debian Chromium (/usr/bin/chromium) driven by
 playwright-core from npm (tests/e2e, installed with `npm ci` when missing) against broker +
-worker + web. Screenshots go to $SAMSA_BUILD_DIR/web-screenshots/."""
+worker + web, in three phases (tests/e2e/blog.js MODE):
+
+  noworker    the web server runs but no worker: a post says that no worker is running and that it
+              waits in the queue; the workers tile stands out;
+  main        with a worker: the verdict arrives live and replaces the "queued" notice; reasons in
+              English and Russian with their points and a link to the copied post; the queue panel
+              (with its review tile) follows every event; the feed hides rejected posts (a filter
+              shows them), has excerpts, safe links, local times and working paging; the
+              language choice is remembered; the same without JavaScript;
+  brokerdown  the broker is stopped: the panel shows "-" and a warning instead of old numbers.
+
+Screenshots of the main pages in English and Russian go to docs/screenshots/ (the README shows
+them) and the rest to $SAMSA_BUILD_DIR/web-screenshots/."""
 import os
 import shutil
 import subprocess
 import tempfile
 
-from web_env import DB, Proc, Web, check, cluster, finish, scaled
+from web_env import DB, Broker, Proc, Web, check, finish, scaled
 
 E2E = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e")
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "screenshots")
+
+
+def run_browser(node, mode, web, shots):
+    cp = subprocess.run([node, os.path.join(E2E, "blog.js"), f"http://{web.addr}", shots, DOCS, mode],
+                        capture_output=True, text=True, timeout=scaled(300))
+    print(cp.stdout, end="")
+    if cp.returncode:
+        print(cp.stderr[-3000:])
+    check(cp.returncode == 0, f"the browser test passed ({mode})")
 
 
 def main():
@@ -21,24 +43,29 @@ def main():
         check(cp.returncode == 0, "npm ci in tests/e2e" + ("" if cp.returncode == 0 else ": " + cp.stderr[-500:]))
     shots = os.path.join(os.environ.get("SAMSA_BUILD_DIR", tempfile.gettempdir()), "web-screenshots")
     os.makedirs(shots, exist_ok=True)
+    os.makedirs(DOCS, exist_ok=True)
     results = tempfile.mkdtemp(prefix="samsa-0070-")
-    with cluster() as b:
+    broker = Broker().start()
+    web = worker = None
+    try:
+        web = Web(broker.addr).start()
+        run_browser(node, "noworker", web, shots)
         # the simulated heavy step makes the verdict come well after the page has loaded
-        worker = Proc(["worker", "-b", b, "--db", DB, "--results-log", os.path.join(results, "results.jsonl"),
-                       "--work-ms", "1500"]).start()
-        web = Web(b).start()
-        try:
-            cp = subprocess.run([node, os.path.join(E2E, "blog.js"), f"http://{web.addr}", shots],
-                                capture_output=True, text=True, timeout=scaled(180))
-            print(cp.stdout, end="")
-            if cp.returncode:
-                print(cp.stderr[-3000:])
-            check(cp.returncode == 0, "the browser test passed")
-        finally:
+        worker = Proc(["worker", "-b", broker.addr, "--db", DB, "--results-log",
+                       os.path.join(results, "results.jsonl"), "--work-ms", "700"]).start()
+        run_browser(node, "main", web, shots)
+        worker.stop()
+        worker = None
+        broker.stop()
+        run_browser(node, "brokerdown", web, shots)
+    finally:
+        if web:
             web.stop()
+        if worker:
             worker.stop()
-            shutil.rmtree(results, ignore_errors=True)
-    print(f"screenshots in {shots}")
+        broker.__exit__(None, None, None)
+        shutil.rmtree(results, ignore_errors=True)
+    print(f"screenshots in {shots} and {DOCS}")
     finish()
 
 
