@@ -15,6 +15,8 @@
 #include "core/escape.h"
 #include "core/utf8.h"
 #include "blog/web/web_events.h"
+#include "blog/web/web_guard.h"
+#include "blog/web/web_html.h"
 
 static void ulid_known_vector_and_order(void **state) {
     (void)state;
@@ -150,6 +152,81 @@ static void event_ring(void **state) {
     sa_web_events_free(ev);
 }
 
+static void reason_templates(void **state) {
+    (void)state;
+    char out[256];
+    json_t *p = json_pack("{s:i, s:i}", "words", 1, "min", 10);
+    assert_string_equal(
+        sa_i18n_format(SA_LANG_RU, sa_i18n_reason(SA_LANG_RU, "TOO_SHORT"), p, out, sizeof(out)),
+        "Очень коротко: 1 слово (в полноценном посте хотя бы 10).");
+    assert_string_equal(
+        sa_i18n_format(SA_LANG_EN, sa_i18n_reason(SA_LANG_EN, "TOO_SHORT"), p, out, sizeof(out)),
+        "Very short: 1 word (a full post has at least 10).");
+    static const struct {
+        int n;
+        const char *ru;
+    } forms[] = {{2, "слова"}, {5, "слов"}, {11, "слов"}, {21, "слово"}, {22, "слова"}, {112, "слов"}};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        json_object_set_new(p, "words", json_integer(forms[i].n));
+        sa_i18n_format(SA_LANG_RU, "{words:слово|слова|слов}", p, out, sizeof(out));
+        assert_string_equal(out, forms[i].ru);
+    }
+    json_decref(p);
+    p = json_pack("{s:f, s:s, s:i}", "readability", 25.2, "formula", "oborneva", "min", 30);
+    sa_i18n_format(SA_LANG_RU, sa_i18n_reason(SA_LANG_RU, "HARD_TO_READ"), p, out, sizeof(out));
+    assert_non_null(strstr(out, "25.2 по формуле Оборневой"));
+    json_decref(p);
+    assert_string_equal(sa_i18n_format(SA_LANG_EN, "{missing} x", NULL, out, sizeof(out)), "? x");
+    assert_null(sa_i18n_reason(SA_LANG_EN, "NO_SUCH_CODE"));
+    /* every code the worker writes has a template in both languages */
+    static const char *const codes[] = {"EMPTY",           "NEAR_DUPLICATE", "REPETITIVE",   "TOO_SHORT",
+                                        "SPAM_PHRASE",     "TOO_MANY_LINKS", "SHOUTING",     "REPEATED_CHARS",
+                                        "PUNCTUATION_RUN", "HARD_TO_READ",   "LANG_MISMATCH"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        assert_non_null(sa_i18n_reason(SA_LANG_EN, codes[i]));
+        assert_non_null(sa_i18n_reason(SA_LANG_RU, codes[i]));
+    }
+}
+
+static void links_and_excerpts(void **state) {
+    (void)state;
+    sa_buf_t b = SA_BUF_INIT(0);
+    sa_html_linkify(&b, "See https://x.org/a?b=1&c=2. Or javascript:alert(1) <b>x</b> http:// alone");
+    assert_string_equal(sa_buf_cstr(&b),
+                        "See <a href=\"https://x.org/a?b=1&amp;c=2\" rel=\"nofollow ugc noopener\" "
+                        "target=\"_blank\">https://x.org/a?b=1&amp;c=2</a>. Or javascript:alert(1) "
+                        "&lt;b&gt;x&lt;/b&gt; http:// alone");
+    sa_buf_reset(&b);
+    sa_html_linkify(&b, "(http://a.b/\"onmouseover=x)");
+    assert_null(strstr(sa_buf_cstr(&b), "\"onmouseover")); /* a quote ends the URL, and is escaped */
+    sa_buf_free(&b);
+    assert_int_equal(sa_html_excerpt_len("short text", 200), 10);
+    const char *ru = "Привет мир и все остальные";
+    size_t n = sa_html_excerpt_len(ru, 10); /* cut at the space before "и", never inside a letter */
+    assert_int_equal(n, strlen("Привет мир"));
+}
+
+static void origin_rule(void **state) {
+    (void)state;
+    sa_strlist_t allowed = {0};
+    sa_strlist_add(&allowed, "https://blog.example.org");
+    assert_int_equal(sa_web_guard_origin("http://127.0.0.1:8080", NULL, "127.0.0.1:8080", &allowed),
+                     SA_WEB_ORIGIN_OK);
+    assert_int_equal(sa_web_guard_origin("https://127.0.0.1:8080", NULL, "127.0.0.1:8080", &allowed),
+                     SA_WEB_ORIGIN_OK);
+    assert_int_equal(sa_web_guard_origin("http://127.0.0.1:8081", NULL, "127.0.0.1:8080", &allowed),
+                     SA_WEB_ORIGIN_FOREIGN);
+    assert_int_equal(sa_web_guard_origin("null", NULL, "127.0.0.1:8080", &allowed), SA_WEB_ORIGIN_FOREIGN);
+    assert_int_equal(sa_web_guard_origin("https://blog.example.org", "cross-site", "x", &allowed),
+                     SA_WEB_ORIGIN_OK);
+    assert_int_equal(sa_web_guard_origin(NULL, "cross-site", "x", &allowed), SA_WEB_ORIGIN_CROSS_SITE);
+    assert_int_equal(sa_web_guard_origin(NULL, "same-site", "x", &allowed), SA_WEB_ORIGIN_CROSS_SITE);
+    assert_int_equal(sa_web_guard_origin(NULL, "same-origin", "x", &allowed), SA_WEB_ORIGIN_OK);
+    assert_int_equal(sa_web_guard_origin(NULL, NULL, NULL, &allowed), SA_WEB_ORIGIN_OK); /* not a browser */
+    assert_int_equal(sa_web_guard_origin("http://evil.example", NULL, NULL, NULL), SA_WEB_ORIGIN_FOREIGN);
+    sa_strlist_free(&allowed);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ulid_known_vector_and_order),
@@ -157,6 +234,9 @@ int main(void) {
         cmocka_unit_test(form_and_escape),
         cmocka_unit_test(language_choice),
         cmocka_unit_test(event_ring),
+        cmocka_unit_test(reason_templates),
+        cmocka_unit_test(links_and_excerpts),
+        cmocka_unit_test(origin_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

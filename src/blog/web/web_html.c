@@ -150,15 +150,16 @@ void sa_html_time(sa_buf_t *out, const char *rfc3339) {
 }
 
 size_t sa_html_excerpt_len(const char *s, size_t max_chars) {
-    size_t i = 0, chars = 0, len = strlen(s), cut = 0;
+    size_t i = 0, chars = 0, len = strlen(s), cut = 0, cut_chars = 0;
     while (i < len && chars < max_chars) {
         uint32_t cp;
-        i += sa_utf8_next(s + i, len - i, &cp);
+        size_t step = sa_utf8_next(s + i, len - i, &cp);
+        if (cp == ' ' || cp == '\n' || cp == '\t') cut = i, cut_chars = chars; /* before the space */
+        i += step;
         chars++;
-        if (cp == ' ' || cp == '\n' || cp == '\t') cut = i - 1; /* before the space */
     }
-    if (i >= len) return len;
-    return cut > max_chars / 2 ? cut : i; /* a word boundary unless that loses half the excerpt */
+    if (i >= len || s[i] == ' ' || s[i] == '\n' || s[i] == '\t') return i; /* all, or ends on a word */
+    return cut_chars > max_chars / 2 ? cut : i; /* a word boundary unless that loses half the excerpt */
 }
 
 void sa_html_linkify(sa_buf_t *out, const char *s) {
