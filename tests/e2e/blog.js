@@ -127,6 +127,10 @@ async function main(browser) {
   // --- the queue panel follows every event: a new post shows as queued at once
   await page.goto(base + "/");
   await page.waitForSelector("#live.live:not([hidden])", { timeout: T(10000) });
+  // the earlier posts are scored first: with one still queued, its verdict and the new post
+  // would cancel out in the count
+  await page.waitForFunction(() => document.querySelector("#stat-queued").textContent === "0", null,
+                             { timeout: T(20000) });
   const queuedBefore = Number(await page.textContent("#stat-queued"));
   const posted = await page.evaluate(async (body) => {
     const r = await fetch("/api/posts", { method: "POST", headers: { "Content-Type": "application/json" }, body });
