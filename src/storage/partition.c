@@ -28,7 +28,7 @@
 #include "core/mem.h"
 #include "storage/safe_file.h"
 #include "storage/storage_int.h"
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 #define SET_ERR(...)                                                                                         \
     do {                                                                                                     \

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 #define SET_ERR(...)                                                                                         \
     do {                                                                                                     \

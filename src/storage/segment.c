@@ -21,7 +21,7 @@
 #include "core/mem.h"
 #include "storage/safe_file.h"
 #include "storage/storage_int.h"
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 #define WINDOW_SCAN (1 << 20)  /* recovery / rebuild reads */
 #define WINDOW_FIND (16 << 10) /* lookups: ~index.interval.bytes of headers */

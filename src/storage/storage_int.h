@@ -21,6 +21,21 @@
 #define SA_STORE_MAX_PARTITIONS 100000
 
 typedef struct sa_sync_pool_s sa_sync_pool_t;
+typedef struct sa_metalog_s sa_metalog_t;
+
+/* The steps of a sync job, in order; a job stops at the first that fails. */
+enum { SA_SYNC_STEP_FDATASYNC = 0, SA_SYNC_STEP_RENAME = 1, SA_SYNC_STEP_FSYNC_DIR = 2 };
+
+/* One unit of work for the sync threads: fdatasync a file and, for a compacted metadata log,
+ * then rename it over the old one and fsync the directory. */
+typedef struct sa_sync_job_s {
+    int fd;                  /* fdatasync'd (borrowed for the run) */
+    const char *rename_from; /* if rename_to is set: rename(rename_from, rename_to) after the fdatasync */
+    const char *rename_to;   /* (both borrowed for the run) */
+    const char *dir;         /* ...and then fsync this directory (borrowed) */
+    int err;                 /* out: 0, or errno of the step that failed */
+    int step;                /* out: SA_SYNC_STEP_* last attempted (the failing one when err) */
+} sa_sync_job_t;
 
 typedef struct sa_idx_entry_s {
     uint32_t rel; /* batch base offset - segment base */
@@ -49,6 +64,16 @@ typedef struct sa_segment_s {
     sa_tidx_entry_t *tidx; /* sparse time index, owned */
     size_t ntidx, tidx_cap;
 } sa_segment_t;
+
+/* A metadata log's end when a group commit started (metalog.c). */
+typedef struct sa_metalog_snap_s {
+    sa_metalog_t *log; /* borrowed; NULL once the log was closed meanwhile */
+    uint64_t seq;      /* the last record the commit covers */
+    int64_t end;       /* bytes of its file the commit covers */
+    int rewrite;       /* the job installs a compacted file (rename + fsync dir) */
+    int fd;            /* a dup of its fd for the job (owned), -1 if the job ran at once */
+    int err, step;     /* the job's result when it ran at once */
+} sa_metalog_snap_t;
 
 /* A partition's end when a background group commit started: what its HWM moves to once the
  * fdatasync of @c fd returned. */
@@ -108,15 +133,19 @@ struct sa_store_s {
     size_t ntopics, topics_cap;
     sa_partition_t **dirty; /* partitions with unsynced appends (borrowed) */
     size_t ndirty, dirty_cap;
-    sa_sync_pool_t *pool;      /* parallel fdatasync, started when a sync first has >= 2 files */
-    int *sync_fds, *sync_errs; /* scratch for sa_store_sync, dirty_cap entries each */
-    /* The background group commit in flight (sa_store_sync_start .. sa_store_sync_finish). Its
-     * arrays are only resized while none is in flight: the helper threads read/write them. */
+    sa_metalog_t **logs; /* open metadata logs (owned: closed at the latest by sa_store_close) */
+    size_t nlogs, logs_cap;
+    sa_sync_pool_t *pool; /* parallel fdatasync, started when a sync first has >= 2 files */
+    /* The jobs of the sync being run (blocking or in flight); only resized while none is in
+     * flight: the helper threads read/write them. */
+    sa_sync_job_t *jobs;
+    size_t njobs, jobs_cap;
+    /* The background group commit in flight (sa_store_sync_start .. sa_store_sync_finish). */
     int busy;
     sa_sync_snap_t *flight; /* one per partition dirty at the start */
     size_t nflight, flight_cap;
-    int *flight_fds, *flight_errs; /* the files handed to the pool (dups owned by the snaps) */
-    size_t flight_nfds;
+    sa_metalog_snap_t *flight_logs; /* one per metadata log dirty at the start (nlogs entries) */
+    size_t nflight_logs;
     struct sa_broker_configs_s *bcfg; /* dynamic broker configs (broker_config.c), owned */
 };
 
@@ -207,18 +236,36 @@ sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *sna
 /** @returns new: a pool of helper threads for parallel fdatasync (free with sa_sync_pool_free). */
 sa_sync_pool_t *sa_sync_pool_new(void);
 void sa_sync_pool_free(sa_sync_pool_t *pool);
-/** fdatasync the @p n files @p fds (borrowed) in parallel; errs[i] = 0 or errno. @p pool may be NULL. */
-void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n);
-/** Like sa_sync_pool_run but returns at once: the helpers sync @p fds (borrowed until
+/** Run one job on the calling thread (fills job->err and job->step). */
+void sa_sync_job_run(sa_sync_job_t *job);
+/** Run the @p n @p jobs (borrowed) in parallel and wait for them. @p pool may be NULL. */
+void sa_sync_pool_run(sa_sync_pool_t *pool, sa_sync_job_t *jobs, size_t n);
+/** Like sa_sync_pool_run but returns at once: the helpers run @p jobs (borrowed until
  *  sa_sync_pool_wait) and the last one to finish writes 1 to the eventfd @p notify_fd. Without
- *  helper threads (none, or a forked child) the syncs run here and @p notify_fd is written before
+ *  helper threads (none, or a forked child) the jobs run here and @p notify_fd is written before
  *  returning. */
-void sa_sync_pool_start(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n, int notify_fd);
+void sa_sync_pool_start(sa_sync_pool_t *pool, sa_sync_job_t *jobs, size_t n, int notify_fd);
 /** Wait until the syncs of the last sa_sync_pool_start finished (at once if they did). */
 void sa_sync_pool_wait(sa_sync_pool_t *pool);
 
 /* ---- store.c ---- */
 void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part);
 void sa_store_forget_partition(sa_store_t *store, sa_partition_t *part);
+/** Register @p log (its group commit, its close) / unregister it (also from a commit in flight). */
+void sa_store_add_metalog(sa_store_t *store, sa_metalog_t *log);
+void sa_store_remove_metalog(sa_store_t *store, sa_metalog_t *log);
+
+/* ---- metalog.c (for the store's group commit) ---- */
+/** Fill @p snap for a group commit starting now and, if the log needs one, @p job (whose fd is
+ *  snap->fd). @returns 1 if @p job must run; 0 if the log needs nothing (snap->log NULL) or its
+ *  job already ran here (snap->fd -1, snap->err/step set). */
+int sa_metalog_sync_snap(sa_metalog_t *log, sa_metalog_snap_t *snap, sa_sync_job_t *job);
+/** The job of @p snap ended with @p err (0 or errno) at @p step: move the durable end, or cut back
+ *  and rebuild (see metalog.h). @returns SA_OK or KAFKA_STORAGE_ERROR. */
+sa_err_t sa_metalog_sync_apply(const sa_metalog_snap_t *snap, int err, int step);
+/** @returns 1 if the log has appends the next commit must sync. */
+int sa_metalog_dirty_(const sa_metalog_t *log);
+/** Free without syncing (sa_store_close, after its own final sync). */
+void sa_metalog_free_(sa_metalog_t *log);
 
 #endif

@@ -5,6 +5,7 @@
  * makes the next open run full recovery; close writes it only after every partition was synced
  * and its indexes written.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,10 +16,11 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/sysio.h"
 #include "core/time.h"
 #include "storage/safe_file.h"
+#include "storage/metalog.h"
 #include "storage/storage_int.h"
-#include "storage/sysio.h"
 
 #define SET_ERR(...)                                                                                         \
     do {                                                                                                     \
@@ -42,15 +44,15 @@ static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, voi
 
 static void free_store(sa_store_t *store) {
     if (store->busy) finish_flight(store, NULL, NULL, NULL); /* the helpers use its arrays */
+    for (size_t i = 0; i < store->nlogs; i++) sa_metalog_free_(store->logs[i]);
+    free(store->logs);
     for (size_t i = 0; i < store->ntopics; i++) sa_topic_free(store->topics[i]);
     free(store->topics);
     sa_sync_pool_free(store->pool);
     free(store->dirty);
-    free(store->sync_fds);
-    free(store->sync_errs);
+    free(store->jobs);
     free(store->flight);
-    free(store->flight_fds);
-    free(store->flight_errs);
+    free(store->flight_logs);
     sa_broker_configs_free(store);
     if (store->lock_fd >= 0) sa_sysio.close(store->lock_fd); /* also drops the flock */
     free(store->dir);
@@ -139,8 +141,6 @@ void sa_store_mark_dirty(sa_store_t *store, sa_partition_t *part) {
     if (store->ndirty == store->dirty_cap) {
         store->dirty_cap = store->dirty_cap ? store->dirty_cap * 2 : 16;
         store->dirty = sa_realloc(store->dirty, store->dirty_cap * sizeof(*store->dirty));
-        store->sync_fds = sa_realloc(store->sync_fds, store->dirty_cap * sizeof(*store->sync_fds));
-        store->sync_errs = sa_realloc(store->sync_errs, store->dirty_cap * sizeof(*store->sync_errs));
     }
     store->dirty[store->ndirty++] = part;
     part->dirty = 1;
@@ -157,7 +157,67 @@ void sa_store_forget_partition(sa_store_t *store, sa_partition_t *part) {
         if (store->flight[i].part == part) store->flight[i].part = NULL;
 }
 
-int sa_store_dirty(const sa_store_t *store) { return store->ndirty > 0; }
+void sa_store_add_metalog(sa_store_t *store, sa_metalog_t *log) {
+    if (store->nlogs == store->logs_cap) {
+        store->logs_cap = store->logs_cap ? store->logs_cap * 2 : 4;
+        store->logs = sa_realloc(store->logs, store->logs_cap * sizeof(*store->logs));
+    }
+    store->logs[store->nlogs++] = log;
+}
+
+void sa_store_remove_metalog(sa_store_t *store, sa_metalog_t *log) {
+    for (size_t i = 0; i < store->nlogs; i++)
+        if (store->logs[i] == log) {
+            memmove(store->logs + i, store->logs + i + 1, (store->nlogs - i - 1) * sizeof(*store->logs));
+            store->nlogs--;
+            break;
+        }
+    for (size_t i = 0; i < store->nflight_logs; i++)
+        if (store->flight_logs[i].log == log) store->flight_logs[i].log = NULL;
+}
+
+int sa_store_dirty(const sa_store_t *store) {
+    if (store->ndirty > 0) return 1;
+    for (size_t i = 0; i < store->nlogs; i++)
+        if (sa_metalog_dirty_(store->logs[i])) return 1;
+    return 0;
+}
+
+/* Room for @p n jobs (never while a commit is in flight: the helpers use the array). */
+static void reserve_jobs(sa_store_t *store, size_t n) {
+    assert(!store->busy);
+    if (store->jobs_cap >= n) return;
+    store->jobs_cap = SA_MAX(n, store->jobs_cap * 2);
+    store->jobs = sa_realloc(store->jobs, store->jobs_cap * sizeof(*store->jobs));
+}
+
+/* Snapshot every metadata log needing a sync into store->flight_logs, their jobs after the
+ * partitions' in store->jobs. */
+static void snap_logs(sa_store_t *store) {
+    store->flight_logs = sa_realloc(store->flight_logs, SA_MAX(store->nlogs, 1) * sizeof(*store->flight_logs));
+    store->nflight_logs = store->nlogs;
+    for (size_t i = 0; i < store->nlogs; i++) {
+        sa_metalog_snap_t *snap = &store->flight_logs[i];
+        *snap = (sa_metalog_snap_t){.fd = -1};
+        if (sa_metalog_sync_snap(store->logs[i], snap, &store->jobs[store->njobs])) store->njobs++;
+    }
+}
+
+/* The jobs have run: apply the metadata logs' outcomes (their jobs start at index @p k). */
+static void apply_logs(sa_store_t *store, size_t k, sa_err_t *errp) {
+    for (size_t i = 0; i < store->nflight_logs; i++) {
+        sa_metalog_snap_t *snap = &store->flight_logs[i];
+        int e = snap->err, step = snap->step;
+        if (snap->fd >= 0) {
+            e = store->jobs[k].err;
+            step = store->jobs[k].step;
+            k++;
+            sa_sysio.close(snap->fd);
+        }
+        if (snap->log && sa_metalog_sync_apply(snap, e, step) && errp) *errp = SA_ERR_KAFKA_STORAGE_ERROR;
+    }
+    store->nflight_logs = 0;
+}
 
 /* Wait for the background commit (usually done already) and apply it; see sa_store_sync_finish. */
 static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque, sa_err_t *errp) {
@@ -167,7 +227,7 @@ static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, voi
         sa_sync_snap_t *snap = &store->flight[i];
         int e = snap->err;
         if (snap->fd >= 0) {
-            e = store->flight_errs[k++];
+            e = store->jobs[k++].err;
             sa_sysio.close(snap->fd);
         }
         if (snap->part && sa_partition_sync_apply(snap->part, snap, e)) {
@@ -175,32 +235,32 @@ static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, voi
             if (on_fail) on_fail(opaque, snap->part, SA_ERR_KAFKA_STORAGE_ERROR);
         }
     }
-    store->nflight = store->flight_nfds = 0;
-    store->busy = 0;
+    store->busy = 0; /* the logs' outcome may call their owner, which may append */
+    apply_logs(store, k, errp);
+    store->nflight = store->njobs = 0;
 }
 
 int sa_store_sync_start(sa_store_t *store, int notify_fd) {
-    if (store->busy || store->ndirty == 0) return 0;
+    if (store->busy || !sa_store_dirty(store)) return 0;
     if (store->flight_cap < store->ndirty) {
         store->flight_cap = store->dirty_cap;
         store->flight = sa_realloc(store->flight, store->flight_cap * sizeof(*store->flight));
-        store->flight_fds = sa_realloc(store->flight_fds, store->flight_cap * sizeof(*store->flight_fds));
-        store->flight_errs = sa_realloc(store->flight_errs, store->flight_cap * sizeof(*store->flight_errs));
     }
-    size_t n = 0;
+    reserve_jobs(store, store->ndirty + store->nlogs);
+    store->njobs = 0;
     for (size_t i = 0; i < store->ndirty; i++) {
         sa_sync_snap_t *snap = &store->flight[i];
         sa_partition_sync_snap(store->dirty[i], snap);
         store->dirty[i]->dirty = 0;
-        if (snap->fd >= 0) store->flight_fds[n++] = snap->fd;
+        if (snap->fd >= 0) store->jobs[store->njobs++] = (sa_sync_job_t){.fd = snap->fd};
     }
     store->nflight = store->ndirty;
-    store->flight_nfds = n;
     store->ndirty = 0;
+    snap_logs(store);
     store->busy = 1;
     /* Even for one file: the point is that the caller's thread goes on serving. */
-    if (n >= 1 && !store->pool) store->pool = sa_sync_pool_new();
-    sa_sync_pool_start(store->pool, store->flight_fds, store->flight_errs, n, notify_fd);
+    if (store->njobs >= 1 && !store->pool) store->pool = sa_sync_pool_new();
+    sa_sync_pool_start(store->pool, store->jobs, store->njobs, notify_fd);
     return 1;
 }
 
@@ -214,26 +274,32 @@ sa_err_t sa_store_sync_finish(sa_store_t *store, sa_store_sync_fail_cb *on_fail,
 
 sa_err_t sa_store_sync(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque) {
     sa_err_t err = sa_store_sync_finish(store, on_fail, opaque);
-    size_t n = 0;
+    reserve_jobs(store, store->ndirty + store->nlogs);
+    store->njobs = 0;
     /* Partitions whose only change since the last sync was a roll (already fdatasync'd) have
      * no fd here but still get their HWM moved below. */
     for (size_t i = 0; i < store->ndirty; i++) {
         int fd = sa_partition_unsynced_fd(store->dirty[i]);
-        if (fd >= 0) store->sync_fds[n++] = fd;
+        if (fd >= 0) store->jobs[store->njobs++] = (sa_sync_job_t){.fd = fd};
     }
-    if (n >= 2 && !store->pool) store->pool = sa_sync_pool_new();
-    sa_sync_pool_run(store->pool, store->sync_fds, store->sync_errs, n);
+    size_t nparts = store->njobs;
+    snap_logs(store);
+    if (store->njobs >= 2 && !store->pool) store->pool = sa_sync_pool_new();
+    sa_sync_pool_run(store->pool, store->jobs, store->njobs);
     size_t k = 0;
     for (size_t i = 0; i < store->ndirty; i++) {
         sa_partition_t *part = store->dirty[i];
         part->dirty = 0;
-        int e = sa_partition_unsynced_fd(part) >= 0 ? store->sync_errs[k++] : 0;
+        int e = sa_partition_unsynced_fd(part) >= 0 ? store->jobs[k++].err : 0;
         if (sa_partition_synced(part, e)) {
             err = SA_ERR_KAFKA_STORAGE_ERROR;
             if (on_fail) on_fail(opaque, part, SA_ERR_KAFKA_STORAGE_ERROR);
         }
     }
     store->ndirty = 0;
+    assert(k == nparts);
+    apply_logs(store, nparts, &err);
+    store->njobs = 0;
     return err;
 }
 

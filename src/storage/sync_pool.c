@@ -15,6 +15,10 @@
  * Background mode (sa_sync_pool_start/_wait, the broker's group commit): the caller does not
  * work along or wait; the helper finishing the last job writes an eventfd, which wakes the
  * broker's event loop, and the loop then collects the results with sa_sync_pool_wait.
+ *
+ * A job is one fdatasync, optionally followed by a rename and a directory fsync: that is how a
+ * compacted metadata log replaces the old one (metalog.c) without the loop thread ever waiting
+ * for the disk. The steps run in order and stop at the first failure (job->step says which).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,8 +27,8 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/sysio.h"
 #include "storage/storage_int.h"
-#include "storage/sysio.h"
 
 #define POOL_THREADS 3 /* helpers; with the caller, four fdatasyncs in flight */
 
@@ -37,8 +41,7 @@ struct sa_sync_pool_s {
     pid_t owner; /* the process the threads belong to */
     int stop;
     uint64_t run_id; /* incremented per run, so a helper sees new work */
-    const int *fds;  /* the current run's files (borrowed for the run) */
-    int *errs;       /* per file: 0 or errno */
+    sa_sync_job_t *jobs; /* the current run's jobs (borrowed for the run) */
     size_t n, next, finished;
     int notify_fd; /* eventfd written when a background run finishes, -1 for none */
 };
@@ -51,15 +54,27 @@ static void notify(int fd) {
     }
 }
 
+void sa_sync_job_run(sa_sync_job_t *job) {
+    job->err = 0;
+    job->step = SA_SYNC_STEP_FDATASYNC;
+    if (sa_sysio.fdatasync(job->fd)) goto fail;
+    if (!job->rename_to) return;
+    job->step = SA_SYNC_STEP_RENAME;
+    if (sa_sysio.rename(job->rename_from, job->rename_to)) goto fail;
+    job->step = SA_SYNC_STEP_FSYNC_DIR;
+    if (sa_sysio_fsync_dir(job->dir)) goto fail;
+    return;
+fail:
+    job->err = errno ? errno : EIO;
+}
+
 /* Take and run jobs until none are left; called with the lock held, returns with it held. */
 static void drain(sa_sync_pool_t *pool) {
     while (pool->next < pool->n) {
         size_t i = pool->next++;
         pthread_mutex_unlock(&pool->lock);
-        int rc = sa_sysio.fdatasync(pool->fds[i]);
-        int err = rc ? errno : 0;
+        sa_sync_job_run(&pool->jobs[i]); /* writes only its own job */
         pthread_mutex_lock(&pool->lock);
-        pool->errs[i] = err;
         if (++pool->finished == pool->n) {
             pthread_cond_signal(&pool->done);
             notify(pool->notify_fd);
@@ -113,15 +128,14 @@ void sa_sync_pool_free(sa_sync_pool_t *pool) {
     free(pool);
 }
 
-void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n) {
+void sa_sync_pool_run(sa_sync_pool_t *pool, sa_sync_job_t *jobs, size_t n) {
     if (n == 0) return;
     if (n == 1 || !pool || pool->nthreads == 0 || pool->owner != getpid()) {
-        for (size_t i = 0; i < n; i++) errs[i] = sa_sysio.fdatasync(fds[i]) ? errno : 0;
+        for (size_t i = 0; i < n; i++) sa_sync_job_run(&jobs[i]);
         return;
     }
     pthread_mutex_lock(&pool->lock);
-    pool->fds = fds;
-    pool->errs = errs;
+    pool->jobs = jobs;
     pool->n = n;
     pool->next = pool->finished = 0;
     pool->run_id++;
@@ -129,20 +143,18 @@ void sa_sync_pool_run(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n)
     drain(pool);
     while (pool->finished < pool->n) pthread_cond_wait(&pool->done, &pool->lock);
     pool->n = pool->next = pool->finished = 0; /* helpers waking late find nothing to take */
-    pool->fds = NULL;
-    pool->errs = NULL;
+    pool->jobs = NULL;
     pthread_mutex_unlock(&pool->lock);
 }
 
-void sa_sync_pool_start(sa_sync_pool_t *pool, const int *fds, int *errs, size_t n, int notify_fd) {
+void sa_sync_pool_start(sa_sync_pool_t *pool, sa_sync_job_t *jobs, size_t n, int notify_fd) {
     if (n == 0 || !pool || pool->nthreads == 0 || pool->owner != getpid()) {
-        for (size_t i = 0; i < n; i++) errs[i] = sa_sysio.fdatasync(fds[i]) ? errno : 0;
+        for (size_t i = 0; i < n; i++) sa_sync_job_run(&jobs[i]);
         notify(notify_fd);
         return;
     }
     pthread_mutex_lock(&pool->lock);
-    pool->fds = fds;
-    pool->errs = errs;
+    pool->jobs = jobs;
     pool->n = n;
     pool->next = pool->finished = 0;
     pool->notify_fd = notify_fd;
@@ -156,8 +168,7 @@ void sa_sync_pool_wait(sa_sync_pool_t *pool) {
     pthread_mutex_lock(&pool->lock);
     while (pool->finished < pool->n) pthread_cond_wait(&pool->done, &pool->lock);
     pool->n = pool->next = pool->finished = 0;
-    pool->fds = NULL;
-    pool->errs = NULL;
+    pool->jobs = NULL;
     pool->notify_fd = -1;
     pthread_mutex_unlock(&pool->lock);
 }

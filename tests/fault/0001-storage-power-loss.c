@@ -23,7 +23,7 @@
 #include "harness.h"
 #include "proto/record_batch.h"
 #include "storage/storage.h"
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 #define CHECK(cond, ...)                                                                                     \
     do {                                                                                                     \

@@ -19,7 +19,7 @@
 #include "harness.h"
 #include "proto/record_batch.h"
 #include "storage/storage.h"
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 static int fail_next; /* the next fdatasync fails with EIO (set before the helper runs it) */
 

@@ -18,7 +18,7 @@
 #include "harness.h"
 #include "proto/record_batch.h"
 #include "storage/storage.h"
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 /* ---- fault injection ---- */
 

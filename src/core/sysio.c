@@ -1,7 +1,7 @@
 /*
- * sysio.c - the libc entries of the storage syscall table and the retrying helpers on top.
+ * sysio.c - the libc entries of the file syscall table and the retrying helpers on top.
  */
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 #include <errno.h>
 #include <fcntl.h>

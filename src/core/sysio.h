@@ -1,14 +1,20 @@
 /*
- * sysio.h - the table of system calls storage goes through, so tests can inject faults.
+ * sysio.h - the table of file system calls durable code goes through, so tests can inject faults.
  *
- * Every file operation in src/storage/ calls sa_sysio.<name>(...) instead of the libc function
- * (the idea of SQLite's aSyscall[] in os_unix.c). The table starts out pointing at libc; a test
- * replaces one entry with a wrapper that fails (ENOSPC, EIO, a short write) at a chosen call and
- * puts libc back with sa_sysio_reset(). Not thread-safe to change while storage runs in another
- * thread; tests change it from the thread that drives the store.
+ * Every file operation whose failure matters for durability (the partition logs and the metadata
+ * log in src/storage/, and any other module that must fdatasync what it acknowledges) calls
+ * sa_sysio.<name>(...) instead of the libc function (the idea of SQLite's aSyscall[] in
+ * os_unix.c). The table starts out pointing at libc; a test replaces one entry with a wrapper that
+ * fails (ENOSPC, EIO, a short write) at a chosen call, or tracks what was synced to simulate a
+ * power loss (tests/fault/0001), and puts libc back with sa_sysio_reset(). Not thread-safe to
+ * change while another thread uses it; tests change it from the thread that drives the store
+ * (the store's sync helper threads only call .fdatasync, .rename and .fsync).
+ *
+ * It lives in core, below every module, so a module above storage (the blog's results log, say)
+ * can go through the same table and the same fault tests can reach it.
  */
-#ifndef SA_STORAGE_SYSIO_H
-#define SA_STORAGE_SYSIO_H
+#ifndef SA_CORE_SYSIO_H
+#define SA_CORE_SYSIO_H
 
 #include <sys/stat.h>
 #include <sys/types.h>
