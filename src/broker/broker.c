@@ -112,10 +112,7 @@ void sa_broker_unwait_data(sa_broker_t *broker, sa_data_wait_t *wait) {
 static void on_sync_fail(void *opaque, sa_partition_t *part, sa_err_t err) {
     sa_broker_t *broker = opaque;
     /* The unsynced tail was cut: forget the idempotence state of the batches in it. */
-    if (broker->group) {
-        sa_producer_states_t *ps = sa_broker_producer_states(broker);
-        if (ps) sa_producer_state_truncate(ps, part, sa_partition_hwm(part));
-    }
+    if (broker->producers) sa_producer_state_truncate(broker->producers, part, sa_partition_hwm(part));
     sa_log_warn("storage", "%s-%d: sync failed (%s); producers waiting on it get an error and retry",
                 sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), sa_err2str(err));
 }
@@ -198,8 +195,6 @@ static void before_sleep(sa_loop_t *loop, void *arg) {
 
 /* ---- listener ---- */
 
-static sa_timer_t accept_pause; /* out of fds: accepting resumes when it fires */
-
 static void on_accept_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     (void)timer;
     sa_broker_t *broker = arg;
@@ -221,7 +216,7 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
                 sa_log_warn("net", "accept: %s; pausing new connections for 100 ms (%zu open)",
                             strerror(errno), broker->_nconns);
                 sa_loop_mod_fd(loop, fd, 0);
-                sa_timer_start(loop, &accept_pause, 100, on_accept_resume, broker);
+                sa_timer_start(loop, &broker->_accept_pause, 100, on_accept_resume, broker);
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 sa_log_warn("net", "accept: %s", strerror(errno));
             }
@@ -288,8 +283,6 @@ static void on_signal(sa_loop_t *loop, int fd, unsigned events, void *arg) {
     broker->_stopping = 1;
     sa_loop_stop(loop);
 }
-
-static sa_timer_t retention_timer;
 
 static void on_retention(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     sa_broker_t *broker = arg;
@@ -380,6 +373,14 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         sa_log_error("broker", "%s", errstr);
         goto out;
     }
+    /* Committed offsets, group membership and producer ids: without them the broker would
+     * answer group and idempotent-producer requests wrongly, so it does not start at all. */
+    err = sa_metastore_open(&broker->metastore, broker->store, NULL, errstr, sizeof(errstr));
+    if (err != SA_OK) {
+        sa_log_error("broker", "cannot open the metadata log in %s: %s", conf->data_dir,
+                     errstr[0] ? errstr : sa_err2str(err));
+        goto out;
+    }
 
     broker->loop = sa_loop_new();
     if (!broker->loop) {
@@ -423,7 +424,8 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     if (broker->_sync_efd < 0)
         sa_log_warn("broker", "eventfd: %s; syncing on the loop thread", strerror(errno));
     sa_loop_set_before_sleep(broker->loop, before_sleep, broker);
-    sa_timer_start(broker->loop, &retention_timer, conf->retention_check_ms, on_retention, broker);
+    sa_group_open(broker);
+    sa_timer_start(broker->loop, &broker->_retention_timer, conf->retention_check_ms, on_retention, broker);
 
     sa_log_info("broker",
                 "listening on %s:%d, advertising %s:%d to clients (node %d, cluster %s, %zu topics, data %s) "
@@ -445,14 +447,16 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
 out:
     if (broker->loop) {
         if (broker->_listen_fd >= 0) sa_loop_del_fd(broker->loop, broker->_listen_fd);
-        sa_timer_stop(broker->loop, &retention_timer);
-        sa_timer_stop(broker->loop, &accept_pause);
+        sa_timer_stop(broker->loop, &broker->_retention_timer);
+        sa_timer_stop(broker->loop, &broker->_accept_pause);
         if (broker->store) shutdown_conns(broker);
-        sa_group_ctx_free(broker); /* before the loop goes: it holds a timer */
+        sa_group_close(broker); /* before the loop goes: it holds a timer */
     }
     if (broker->_listen_fd >= 0) close(broker->_listen_fd);
     if (broker->_signal_fd >= 0) close(broker->_signal_fd);
     if (broker->_sync_efd >= 0) close(broker->_sync_efd); /* the store finished every commit */
+    if (broker->metastore.log && sa_metastore_close(&broker->metastore) != SA_OK)
+        sa_log_error("broker", "closing the metadata log: a final sync failed (the next start recovers)");
     if (broker->store) {
         err = sa_store_close(broker->store);
         if (err != SA_OK) {

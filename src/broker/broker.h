@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "broker/loop.h"
+#include "broker/metastore.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -47,6 +48,8 @@ typedef struct sa_broker_s sa_broker_t;
 typedef struct sa_conn_s sa_conn_t;
 typedef struct sa_req_s sa_req_t;
 typedef struct sa_store_s sa_store_t;
+typedef struct sa_gcoord_s sa_gcoord_t;
+typedef struct sa_producer_states_s sa_producer_states_t;
 
 /* The broker's settings, filled by `samsa broker` from flags and server.properties. */
 typedef struct sa_broker_conf_s {
@@ -97,18 +100,25 @@ struct sa_data_wait_s {
     int _linked;
 };
 
-/* The broker. Handlers read these; only broker.c writes them. */
+/* The broker. Handlers read these; only broker.c (and handle_group.c for coord/producers)
+ * writes them. Everything below is opened by sa_broker_run before the first connection is
+ * accepted, and the broker refuses to start if one cannot be: a handler never finds one missing. */
 struct sa_broker_s {
     const sa_broker_conf_t *conf; /* borrowed from the command, valid while the broker runs */
     sa_loop_t *loop;
-    sa_store_t *store; /* the partition logs */
+    sa_store_t *store;               /* the partition logs (and the metadata log's group commit) */
+    sa_metastore_t metastore;        /* DATA_DIR/metadata.log: offsets, membership, producer ids */
+    sa_gcoord_t *coord;              /* the group coordinator (handle_group.c) */
+    sa_producer_states_t *producers; /* idempotent-producer dedupe state (producer_state.h) */
     int32_t node_id;
     char cluster_id[32]; /* persisted in DATA_DIR/meta.properties */
     char adv_host[256];  /* what Metadata tells clients to connect to */
     int adv_port;
-    void *group;        /* the group coordinator's state (group/), NULL until it exists */
     int64_t started_ms; /* wall clock at start */
     /* private */
+    sa_timer_t _coord_timer;     /* the coordinator's next deadline (handle_group.c) */
+    sa_timer_t _accept_pause;    /* out of fds: accepting resumes when it fires */
+    sa_timer_t _retention_timer; /* log.retention.check.interval.ms */
     int _listen_fd, _signal_fd;
     sa_conn_t *_conns; /* every open connection */
     size_t _nconns;

@@ -1,15 +1,13 @@
 /*
- * handle_group.c - the coordinator state's life cycle and timer, and FindCoordinator (key 10,
+ * handle_group.c - the coordinator's life cycle and timer, and FindCoordinator (key 10,
  * v0-4): a single node coordinates every group and every transactional id, so the answer is
  * always this broker; v4 batches several keys in one request.
  */
 #include "broker/handle_group.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "broker/handlers.h"
 #include "core/log.h"
@@ -17,80 +15,92 @@
 #include "core/time.h"
 #include "storage/storage.h"
 
-#define REOPEN_BACKOFF_MS 5000 /* after a failed open, try again no sooner than this */
-
-static int64_t last_failed_open_ms = -REOPEN_BACKOFF_MS;
-
 static void on_timer(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     (void)loop;
     (void)timer;
-    sa_group_ctx_t *ctx = arg;
-    sa_gcoord_tick(ctx->coord, sa_mono_ms());
-    sa_group_ctx_rearm(ctx);
+    sa_broker_t *broker = arg;
+    sa_gcoord_tick(broker->coord, sa_mono_ms());
+    sa_group_rearm(broker);
 }
 
-void sa_group_ctx_rearm(sa_group_ctx_t *ctx) {
-    int64_t next = sa_gcoord_next_deadline(ctx->coord);
+void sa_group_rearm(sa_broker_t *broker) {
+    int64_t next = sa_gcoord_next_deadline(broker->coord);
     if (next == INT64_MAX) {
-        sa_timer_stop(ctx->broker->loop, &ctx->timer);
+        sa_timer_stop(broker->loop, &broker->_coord_timer);
         return;
     }
     int64_t delay = next - sa_mono_ms();
-    sa_timer_start(ctx->broker->loop, &ctx->timer, delay > 0 ? delay : 0, on_timer, ctx);
+    sa_timer_start(broker->loop, &broker->_coord_timer, delay > 0 ? delay : 0, on_timer, broker);
 }
 
-static void ctx_destroy(sa_group_ctx_t *ctx) {
-    if (!ctx) return;
-    if (ctx->broker->loop) sa_timer_stop(ctx->broker->loop, &ctx->timer);
-    sa_gcoord_free(ctx->coord);
-    sa_offsets_close(ctx->offsets);
-    sa_pid_alloc_free(ctx->pids);
-    sa_producer_states_free(ctx->pstates);
-    free(ctx);
+/* A failed sync rebuilt the offsets from the metadata log: groups they name come back. */
+static void on_offsets_rebuilt(void *arg) {
+    sa_broker_t *broker = arg;
+    sa_gcoord_load_groups(broker->coord, sa_mono_ms());
+    sa_group_rearm(broker);
 }
 
-sa_group_ctx_t *sa_group_ctx(sa_broker_t *broker) {
-    if (broker->group) return broker->group;
-    int64_t now = sa_mono_ms();
-    if (now - last_failed_open_ms < REOPEN_BACKOFF_MS) return NULL;
+void sa_group_open(sa_broker_t *broker) {
     const sa_broker_conf_t *conf = broker->conf;
-    char dir[4096], errstr[4700] = "";
-    snprintf(dir, sizeof(dir), "%s/coordinator", conf->data_dir);
-    sa_group_ctx_t *ctx = sa_new(sa_group_ctx_t);
-    ctx->broker = broker;
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        snprintf(errstr, sizeof(errstr), "mkdir %s: %s", dir, strerror(errno));
-        goto fail;
-    }
-    if (sa_offsets_open(dir, &ctx->offsets, errstr, sizeof(errstr)) != SA_OK) goto fail;
-    if (sa_pid_alloc_open(dir, &ctx->pids, errstr, sizeof(errstr)) != SA_OK) goto fail;
     sa_gcoord_conf_t gconf;
     sa_gcoord_conf_defaults(&gconf);
     gconf.min_session_timeout_ms = (int32_t)SA_MIN(conf->group_min_session_timeout_ms, INT32_MAX);
     gconf.max_session_timeout_ms = (int32_t)SA_MIN(conf->group_max_session_timeout_ms, INT32_MAX);
     gconf.initial_rebalance_delay_ms = (int32_t)SA_MIN(conf->group_initial_rebalance_delay_ms, INT32_MAX);
     gconf.offsets_retention_ms = conf->offsets_retention_minutes * 60000;
-    ctx->coord = sa_gcoord_new(&gconf, ctx->offsets, now);
-    ctx->pstates = sa_producer_states_new();
-    broker->group = ctx;
-    sa_group_ctx_rearm(ctx);
-    return ctx;
-fail:
-    sa_log_error("group", "group coordinator unavailable: %s (retrying in %d s)", errstr,
-                 REOPEN_BACKOFF_MS / 1000);
-    last_failed_open_ms = now;
-    ctx_destroy(ctx);
-    return NULL;
+    broker->coord = sa_gcoord_new(&gconf, broker->metastore.offsets, sa_mono_ms());
+    broker->producers = sa_producer_states_new();
+    broker->metastore.on_rebuilt = on_offsets_rebuilt;
+    broker->metastore.on_rebuilt_arg = broker;
+    sa_group_rearm(broker);
 }
 
-void sa_group_ctx_free(sa_broker_t *broker) {
-    ctx_destroy(broker->group);
-    broker->group = NULL;
+void sa_group_close(sa_broker_t *broker) {
+    if (broker->loop) sa_timer_stop(broker->loop, &broker->_coord_timer);
+    broker->metastore.on_rebuilt = NULL;
+    sa_gcoord_free(broker->coord);
+    broker->coord = NULL;
+    sa_producer_states_free(broker->producers);
+    broker->producers = NULL;
 }
 
-sa_producer_states_t *sa_broker_producer_states(sa_broker_t *broker) {
-    sa_group_ctx_t *ctx = sa_group_ctx(broker);
-    return ctx ? ctx->pstates : NULL;
+/* ---- answering once durable -------------------------------------------------------------- */
+
+/* A parked request; lives in its arena. `wait` is first: the sync callback gets it. */
+typedef struct durable_wait_s {
+    sa_sync_wait_t wait;
+    sa_req_t *req;
+    uint64_t seq;
+    sa_hg_answer_fn *answer;
+    void *arg;
+} durable_wait_t;
+
+static void on_durable(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t store_err) {
+    (void)store_err; /* any partition's; whether our records survived is the metadata log's answer */
+    durable_wait_t *dw = (durable_wait_t *)wait;
+    sa_err_t err = dw->answer(dw->req, dw->arg, sa_metalog_durable(broker->metastore.log, dw->seq));
+    if (err)
+        sa_log_error("group", "%s: cannot encode a %s response: %s", sa_req_peer(dw->req),
+                     sa_proto_api_name(dw->req->ApiKey), sa_err2str(err));
+    sa_req_complete(dw->req);
+}
+
+static void on_durable_cancel(sa_req_t *req, void *arg) {
+    durable_wait_t *dw = arg;
+    sa_broker_unwait_sync(req->broker, &dw->wait);
+}
+
+sa_err_t sa_hg_answer_when_durable(sa_req_t *req, uint64_t seq, sa_hg_answer_fn *answer, void *arg) {
+    if (sa_metalog_durable(req->broker->metastore.log, seq)) return answer(req, arg, 1);
+    durable_wait_t *dw = sa_arena_calloc(&req->arena, 1, sizeof(*dw));
+    if (!dw) return SA_ERR_TOOBIG;
+    dw->req = req;
+    dw->seq = seq;
+    dw->answer = answer;
+    dw->arg = arg;
+    sa_broker_wait_sync(req->broker, &dw->wait, on_durable);
+    sa_req_defer(req, -1, NULL, on_durable_cancel, dw);
+    return SA_ERR_AGAIN;
 }
 
 /* Request strings are views into the frame, which the arena cap (16x the frame) always fits. */
@@ -115,10 +125,9 @@ const char *sa_hg_client_host(sa_req_t *req) {
 
 /* ---- FindCoordinator ---------------------------------------------------------------------- */
 
-static int16_t key_error(sa_broker_t *broker, int8_t key_type, sa_str_t key) {
+static int16_t key_error(int8_t key_type, sa_str_t key) {
     if (key_type != 0 && key_type != 1) return SA_ERR_INVALID_REQUEST;
     if (key_type == 0 && key.len <= 0) return SA_ERR_INVALID_GROUP_ID;
-    if (key_type == 0 && !sa_group_ctx(broker)) return SA_ERR_COORDINATOR_NOT_AVAILABLE;
     return SA_OK;
 }
 
@@ -133,7 +142,7 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
     sa_FindCoordinatorResponse_init(&out);
     sa_str_t host = sa_str(broker->adv_host);
     if (req->ApiVersion < 4) {
-        out.ErrorCode = key_error(broker, in.KeyType, in.Key);
+        out.ErrorCode = key_error(in.KeyType, in.Key);
         out.ErrorMessage = SA_STR_NULL;
         out.NodeId = out.ErrorCode ? -1 : broker->node_id;
         out.Host = out.ErrorCode ? SA_STR("") : host;
@@ -147,7 +156,7 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
             sa_FindCoordinatorResponse_Coordinator_t *c = &out.Coordinators[i];
             sa_FindCoordinatorResponse_Coordinator_init(c);
             c->Key = in.CoordinatorKeys[i];
-            c->ErrorCode = key_error(broker, in.KeyType, in.CoordinatorKeys[i]);
+            c->ErrorCode = key_error(in.KeyType, in.CoordinatorKeys[i]);
             c->ErrorMessage = SA_STR_NULL;
             c->NodeId = c->ErrorCode ? -1 : broker->node_id;
             c->Host = c->ErrorCode ? SA_STR("") : host;

@@ -1,13 +1,14 @@
 /*
  * handle_group.h - glue between the broker and the group coordinator, shared by the group
- * handlers (handle_group*.c) and InitProducerId; and the one entry point the produce handler
- * needs for idempotence.
+ * handlers (handle_group*.c), and the coordinator's life cycle and timer.
  *
- * The coordinator state (sa_group_ctx_t, in broker->group) is created on first use: it opens
- * DATA_DIR/coordinator/offsets.log (replaying committed offsets) and the producer-id file.
- * If that fails the group APIs answer COORDINATOR_NOT_AVAILABLE and opening is retried later.
- * One loop timer follows sa_gcoord_next_deadline(); every handler that calls the coordinator
- * re-arms it afterwards.
+ * The coordinator (broker->coord) and the producer states (broker->producers) are opened at
+ * start by sa_group_open(), after the metadata log (broker->metastore) they rest on; the broker
+ * refuses to start if that fails, so a handler never finds them missing. One loop timer
+ * (broker->_coord_timer) follows sa_gcoord_next_deadline(); every handler that calls the
+ * coordinator re-arms it afterwards with sa_group_rearm(). The coordinator catches up on what
+ * is due by itself at every call (its clock is passed in), so the timer only wakes the loop
+ * when no request comes.
  *
  * @locality the broker's loop thread.
  */
@@ -17,31 +18,43 @@
 #include "broker/broker.h"
 #include "broker/group/coordinator.h"
 #include "broker/group/offsets.h"
+#include "broker/metastore.h"
 #include "broker/producer_id.h"
 #include "broker/producer_state.h"
 #include "proto/proto.h"
 
-typedef struct sa_group_ctx_s {
-    sa_broker_t *broker;           /* borrowed */
-    sa_gcoord_t *coord;            /* owned */
-    sa_offsets_t *offsets;         /* owned */
-    sa_pid_alloc_t *pids;          /* owned */
-    sa_producer_states_t *pstates; /* owned */
-    sa_timer_t timer;              /* the coordinator's next deadline */
-} sa_group_ctx_t;
-
-/** @returns the coordinator state (created on first use), or NULL if it cannot open (logged). */
-sa_group_ctx_t *sa_group_ctx(sa_broker_t *broker);
+/**
+ * Create the coordinator over broker->metastore's offsets (its groups come back Empty, or with
+ * their members from their membership records) and the producer states, and arm the
+ * coordinator timer (broker->loop must exist). No I/O: what can fail, opening the metadata log,
+ * happened before.
+ */
+void sa_group_open(sa_broker_t *broker);
+/** Stop the timer and free the coordinator and producer states (before the loop goes). */
+void sa_group_close(sa_broker_t *broker);
 /** Re-arm the coordinator timer after a call that may have changed its deadlines. */
-void sa_group_ctx_rearm(sa_group_ctx_t *ctx);
-/** Free the coordinator state of @p broker (at shutdown, before the loop is freed). NULL-safe. */
-void sa_group_ctx_free(sa_broker_t *broker);
+void sa_group_rearm(sa_broker_t *broker);
+
+/* The error a group request gets when the metadata log could not make its records durable:
+ * NOT_COORDINATOR, as Kafka answers when its append to __consumer_offsets fails with
+ * KAFKA_STORAGE_ERROR; clients look the coordinator up again and retry. */
+#define SA_GROUP_STORAGE_ERROR SA_ERR_NOT_COORDINATOR
 
 /**
- * The producer-state registry for the produce handler's idempotence checks (producer_state.h).
- * @returns NULL only if the coordinator state cannot open (then skip the checks).
+ * Encode @p req's response (onto req->resp). @p durable is 0 if the metadata-log records the
+ * request appended were lost to a failed sync: the answer must then carry
+ * SA_GROUP_STORAGE_ERROR where they mattered. @returns the encoder's result.
  */
-sa_producer_states_t *sa_broker_producer_states(sa_broker_t *broker);
+typedef sa_err_t sa_hg_answer_fn(sa_req_t *req, void *arg, int durable);
+
+/**
+ * Answer @p req once metadata-log record @p seq (the last the request appended; 0: none) is
+ * durable: at once if it is, else after the group commit that covers it (the request parks on
+ * the broker's sync list and is cancelled with its connection). @p arg must live as long as the
+ * request (its arena). @returns what the handler returns: the encoder's result when answered at
+ * once, SA_ERR_AGAIN when parked.
+ */
+sa_err_t sa_hg_answer_when_durable(sa_req_t *req, uint64_t seq, sa_hg_answer_fn *answer, void *arg);
 
 /* Helpers for the handlers: NUL-terminated copies of wire strings in the request's arena. */
 /** @returns a copy of @p s, "" for null (never NULL). */

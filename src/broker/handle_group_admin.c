@@ -16,6 +16,7 @@
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 /* v5 TypesFilter (KIP-848): empty means every type; names compare case-insensitively, as Kafka
  * parses them ("Classic" matches, "consumer" and unknown names match no classic group). */
@@ -34,11 +35,6 @@ sa_err_t sa_handle_ListGroups(sa_req_t *req) {
     sa_err_t err = sa_ListGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
     sa_ListGroupsResponse_init(&out);
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
-    if (!ctx) {
-        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-        return sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
-    }
     if (!wants_classic(req, &in)) /* every samsa group is a classic group */
         return sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
     int32_t nf = in.StatesFilter_count > 0 ? in.StatesFilter_count : 0;
@@ -46,7 +42,8 @@ sa_err_t sa_handle_ListGroups(sa_req_t *req) {
     if (!states) return SA_ERR_TOOBIG;
     for (int32_t i = 0; i < nf; i++) states[i] = sa_hg_str(req, in.StatesFilter[i]);
     size_t n;
-    sa_group_listing_t *list = sa_gcoord_list(ctx->coord, states, (size_t)nf, &n);
+    sa_group_listing_t *list = sa_gcoord_list(req->broker->coord, states, (size_t)nf, sa_mono_ms(), &n);
+    sa_group_rearm(req->broker);
     sa_ListGroupsResponse_ListedGroup_t *groups = sa_calloc(n ? n : 1, sizeof(*groups));
     for (size_t i = 0; i < n; i++) {
         sa_ListGroupsResponse_ListedGroup_init(&groups[i]);
@@ -71,7 +68,7 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
     sa_err_t err = sa_DescribeGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
     sa_DescribeGroupsResponse_init(&out);
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    int64_t now = sa_mono_ms();
     int32_t ng = in.Groups_count > 0 ? in.Groups_count : 0;
     sa_DescribeGroupsResponse_DescribedGroup_t *groups = sa_calloc((size_t)(ng ? ng : 1), sizeof(*groups));
     sa_group_desc_t *descs = sa_calloc((size_t)(ng ? ng : 1), sizeof(*descs));
@@ -79,15 +76,8 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
         sa_DescribeGroupsResponse_DescribedGroup_t *dg = &groups[g];
         sa_DescribeGroupsResponse_DescribedGroup_init(dg);
         dg->GroupId = in.Groups[g];
-        if (!ctx) {
-            dg->ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-            dg->GroupState = SA_STR("");
-            dg->ProtocolType = SA_STR("");
-            dg->ProtocolData = SA_STR("");
-            continue;
-        }
         sa_group_desc_t *d = &descs[g];
-        sa_gcoord_describe(ctx->coord, sa_hg_str(req, in.Groups[g]), d);
+        sa_gcoord_describe(req->broker->coord, sa_hg_str(req, in.Groups[g]), now, d);
         dg->ErrorCode = (int16_t)d->ErrorCode;
         dg->GroupState = sa_str(d->GroupState);
         dg->ProtocolType = sa_str(d->ProtocolType);
@@ -112,6 +102,7 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
                              (int32_t)m->MemberAssignmentLen};
         }
     }
+    sa_group_rearm(req->broker);
     out.Groups = groups;
     out.Groups_count = ng;
     err = sa_DescribeGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
@@ -124,26 +115,38 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
     return err;
 }
 
+static sa_err_t delete_answer(sa_req_t *req, void *arg, int durable) {
+    sa_DeleteGroupsResponse_t *out = arg;
+    for (int32_t i = 0; !durable && i < out->Results_count; i++)
+        if (!out->Results[i].ErrorCode) out->Results[i].ErrorCode = SA_GROUP_STORAGE_ERROR;
+    return sa_DeleteGroupsResponse_encode(out, req->ApiVersion, &req->resp);
+}
+
+/* A deleted group is answered once its deletion is durable in the metadata log. */
 sa_err_t sa_handle_DeleteGroups(sa_req_t *req) {
     sa_rd_t rd;
     sa_DeleteGroupsRequest_t in;
-    sa_DeleteGroupsResponse_t out;
     sa_rd_init(&rd, req->body, req->body_len);
     sa_err_t err = sa_DeleteGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
-    sa_DeleteGroupsResponse_init(&out);
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    sa_DeleteGroupsResponse_t *out = sa_arena_calloc(&req->arena, 1, sizeof(*out));
+    if (!out) return SA_ERR_TOOBIG;
+    sa_DeleteGroupsResponse_init(out);
+    sa_broker_t *broker = req->broker;
     int32_t n = in.GroupsNames_count > 0 ? in.GroupsNames_count : 0;
-    out.Results = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*out.Results));
-    if (!out.Results) return SA_ERR_TOOBIG;
-    out.Results_count = n;
+    out->Results = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*out->Results));
+    if (!out->Results) return SA_ERR_TOOBIG;
+    out->Results_count = n;
+    uint64_t seq = 0; /* the last record appended */
+    int64_t now = sa_mono_ms();
     for (int32_t i = 0; i < n; i++) {
-        sa_DeleteGroupsResponse_DeletableGroupResult_init(&out.Results[i]);
-        out.Results[i].GroupId = in.GroupsNames[i];
-        out.Results[i].ErrorCode =
-            (int16_t)(ctx ? sa_gcoord_delete_group(ctx->coord, sa_hg_str(req, in.GroupsNames[i]))
-                          : SA_ERR_COORDINATOR_NOT_AVAILABLE);
+        sa_DeleteGroupsResponse_DeletableGroupResult_init(&out->Results[i]);
+        out->Results[i].GroupId = in.GroupsNames[i];
+        sa_err_t gerr = sa_gcoord_delete_group(broker->coord, sa_hg_str(req, in.GroupsNames[i]), now);
+        if (gerr == SA_ERR_KAFKA_STORAGE_ERROR) gerr = SA_GROUP_STORAGE_ERROR;
+        if (!gerr) seq = sa_metalog_last_seq(broker->metastore.log);
+        out->Results[i].ErrorCode = (int16_t)gerr;
     }
-    if (ctx) sa_group_ctx_rearm(ctx);
-    return sa_DeleteGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+    sa_group_rearm(broker);
+    return sa_hg_answer_when_durable(req, seq, delete_answer, out);
 }

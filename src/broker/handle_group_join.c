@@ -16,7 +16,6 @@
 /* One parked JoinGroup or SyncGroup; lives in the request's arena. */
 typedef struct parked_s {
     sa_req_t *req;
-    sa_group_ctx_t *ctx;
     int in_call; /* the coordinator call is still on the stack: the handler returns the answer */
     int done;    /* an answer was encoded */
 } parked_t;
@@ -30,16 +29,15 @@ static void finish(parked_t *st, sa_err_t enc_err) {
 }
 
 static void on_cancel(sa_req_t *req, void *arg) {
-    (void)req;
     parked_t *st = arg;
-    sa_gcoord_cancel(st->ctx->coord, st);
-    sa_group_ctx_rearm(st->ctx);
+    sa_gcoord_cancel(req->broker->coord, st);
+    sa_group_rearm(req->broker);
 }
 
 /* Run the coordinator call in @p call, then answer now or park. */
 static sa_err_t answer_or_park(parked_t *st) {
     st->in_call = 0;
-    sa_group_ctx_rearm(st->ctx);
+    sa_group_rearm(st->req->broker);
     if (st->done) return SA_OK;
     sa_req_defer(st->req, -1, NULL, on_cancel, st);
     return SA_ERR_AGAIN;
@@ -88,16 +86,6 @@ sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
     parked_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
     if (!st) return SA_ERR_TOOBIG;
     st->req = req;
-    st->ctx = sa_group_ctx(req->broker);
-    if (!st->ctx) {
-        sa_group_join_result_t res = {.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE,
-                                      .GenerationId = -1,
-                                      .Leader = "",
-                                      .MemberId = sa_hg_str(req, in.MemberId)};
-        st->in_call = 1;
-        on_join(st, &res);
-        return SA_OK;
-    }
     int32_t n = in.Protocols_count > 0 ? in.Protocols_count : 0;
     sa_group_protocol_t *protos = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*protos));
     if (!protos) return SA_ERR_TOOBIG;
@@ -122,7 +110,7 @@ sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
     };
     if (jr.GroupInstanceId && !*jr.GroupInstanceId) jr.GroupInstanceId = NULL;
     st->in_call = 1;
-    sa_gcoord_join(st->ctx->coord, &jr, sa_mono_ms(), on_join, st);
+    sa_gcoord_join(req->broker->coord, &jr, sa_mono_ms(), on_join, st);
     return answer_or_park(st);
 }
 
@@ -150,13 +138,7 @@ sa_err_t sa_handle_SyncGroup(sa_req_t *req) {
     parked_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
     if (!st) return SA_ERR_TOOBIG;
     st->req = req;
-    st->ctx = sa_group_ctx(req->broker);
     st->in_call = 1;
-    if (!st->ctx) {
-        sa_group_sync_result_t res = {.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE};
-        on_sync(st, &res);
-        return SA_OK;
-    }
     int32_t n = in.Assignments_count > 0 ? in.Assignments_count : 0;
     sa_group_assignment_t *as = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*as));
     if (!as) return SA_ERR_TOOBIG;
@@ -176,6 +158,6 @@ sa_err_t sa_handle_SyncGroup(sa_req_t *req) {
         .Assignments = as,
         .AssignmentCount = (size_t)n,
     };
-    sa_gcoord_sync(st->ctx->coord, &sr, sa_mono_ms(), on_sync, st);
+    sa_gcoord_sync(req->broker->coord, &sr, sa_mono_ms(), on_sync, st);
     return answer_or_park(st);
 }

@@ -14,15 +14,10 @@ sa_err_t sa_handle_Heartbeat(sa_req_t *req) {
     sa_err_t err = sa_HeartbeatRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
     sa_HeartbeatResponse_init(&out);
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
-    if (!ctx) {
-        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-    } else {
-        out.ErrorCode = (int16_t)sa_gcoord_heartbeat(ctx->coord, sa_hg_str(req, in.GroupId), in.GenerationId,
-                                                     sa_hg_str(req, in.MemberId),
-                                                     sa_hg_nstr(req, in.GroupInstanceId), sa_mono_ms());
-        sa_group_ctx_rearm(ctx);
-    }
+    out.ErrorCode = (int16_t)sa_gcoord_heartbeat(req->broker->coord, sa_hg_str(req, in.GroupId), in.GenerationId,
+                                                 sa_hg_str(req, in.MemberId), sa_hg_nstr(req, in.GroupInstanceId),
+                                                 sa_mono_ms());
+    sa_group_rearm(req->broker);
     return sa_HeartbeatResponse_encode(&out, req->ApiVersion, &req->resp);
 }
 
@@ -34,13 +29,11 @@ sa_err_t sa_handle_LeaveGroup(sa_req_t *req) {
     sa_err_t err = sa_LeaveGroupRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
     sa_LeaveGroupResponse_init(&out);
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    sa_gcoord_t *coord = req->broker->coord;
     const char *group = sa_hg_str(req, in.GroupId);
     int64_t now = sa_mono_ms();
-    if (!ctx) {
-        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-    } else if (req->ApiVersion < 3) {
-        out.ErrorCode = (int16_t)sa_gcoord_leave(ctx->coord, group, sa_hg_str(req, in.MemberId), NULL, now);
+    if (req->ApiVersion < 3) {
+        out.ErrorCode = (int16_t)sa_gcoord_leave(coord, group, sa_hg_str(req, in.MemberId), NULL, now);
     } else {
         int32_t n = in.Members_count > 0 ? in.Members_count : 0;
         out.Members = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*out.Members));
@@ -52,10 +45,10 @@ sa_err_t sa_handle_LeaveGroup(sa_req_t *req) {
             sa_LeaveGroupResponse_MemberResponse_init(mr);
             mr->MemberId = mi->MemberId;
             mr->GroupInstanceId = mi->GroupInstanceId;
-            mr->ErrorCode = (int16_t)sa_gcoord_leave(ctx->coord, group, sa_hg_str(req, mi->MemberId),
+            mr->ErrorCode = (int16_t)sa_gcoord_leave(coord, group, sa_hg_str(req, mi->MemberId),
                                                      sa_hg_nstr(req, mi->GroupInstanceId), now);
         }
     }
-    if (ctx) sa_group_ctx_rearm(ctx);
+    sa_group_rearm(req->broker);
     return sa_LeaveGroupResponse_encode(&out, req->ApiVersion, &req->resp);
 }

@@ -2,10 +2,16 @@
  * handle_group_offsets.c - OffsetCommit (key 8, v2-9), OffsetFetch (key 9, v1-9) and
  * OffsetDelete (key 47, v0).
  *
- * OffsetCommit is acknowledged only once durable: the commits are appended to the offsets log,
- * the request parks on the broker's end-of-turn group commit (sa_broker_wait_sync), and its
- * callback fdatasyncs the offsets log - once per turn, since the first callback of the turn
- * clears the dirty flag and the others find nothing left to sync.
+ * OffsetCommit and OffsetDelete are acknowledged only once durable: their records are appended
+ * to the metadata log (broker/metastore.h), the request parks on the broker's group commit
+ * (sa_broker_wait_sync), which fdatasyncs the metadata log with the partitions on the store's
+ * sync threads, and the callback asks the log whether the last record the request appended is
+ * durable. If the sync failed, the log was cut back and the offsets rebuilt without those
+ * records, and the partitions get NOT_COORDINATOR (SA_GROUP_STORAGE_ERROR), as Kafka answers
+ * when its append to __consumer_offsets fails: the client finds the coordinator again and retries.
+ *
+ * Commit metadata is a nullable string of any bytes (NUL included): it is stored and returned
+ * whole, null as "" (as Kafka does).
  *
  * OffsetFetch answers offset -1 (and metadata "") for partitions without a commit, as Kafka
  * does; a null topic list (v2+) means every partition the group has committed.
@@ -18,44 +24,24 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "storage/metalog.h"
 #include "storage/storage.h"
 
 typedef sa_OffsetCommitResponse_OffsetCommitResponseTopic_t ctopic_t;
 typedef sa_OffsetCommitResponse_OffsetCommitResponsePartition_t cpart_t;
 
-/* A parked OffsetCommit; lives in the request's arena. `wait` is first: the sync callback gets it. */
+/* An OffsetCommit's answer, built while appending; lives in the request's arena. */
 typedef struct commit_s {
-    sa_sync_wait_t wait;
-    sa_req_t *req;
-    sa_group_ctx_t *ctx;
     sa_OffsetCommitResponse_t out;
     uint8_t **written; /* [topic][partition]: appended, waiting for the sync */
 } commit_t;
 
-static void commit_answer(commit_t *st) {
-    sa_err_t err = sa_OffsetCommitResponse_encode(&st->out, st->req->ApiVersion, &st->req->resp);
-    if (err)
-        sa_log_error("group", "%s: cannot encode an OffsetCommit response: %s", sa_req_peer(st->req),
-                     sa_err2str(err));
-}
-
-static void on_synced(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t store_err) {
-    (void)broker;
-    (void)store_err; /* the partition logs' sync; the offsets log has its own */
-    commit_t *st = (commit_t *)wait;
-    sa_err_t err = sa_offsets_sync(st->ctx->offsets);
-    if (err) {
-        for (int32_t t = 0; t < st->out.Topics_count; t++)
-            for (int32_t p = 0; p < st->out.Topics[t].Partitions_count; p++)
-                if (st->written[t][p]) st->out.Topics[t].Partitions[p].ErrorCode = (int16_t)err;
-    }
-    commit_answer(st);
-    sa_req_complete(st->req);
-}
-
-static void on_commit_cancel(sa_req_t *req, void *arg) {
+static sa_err_t commit_answer(sa_req_t *req, void *arg, int durable) {
     commit_t *st = arg;
-    sa_broker_unwait_sync(req->broker, &st->wait);
+    for (int32_t t = 0; !durable && t < st->out.Topics_count; t++)
+        for (int32_t p = 0; p < st->out.Topics[t].Partitions_count; p++)
+            if (st->written[t][p]) st->out.Topics[t].Partitions[p].ErrorCode = SA_GROUP_STORAGE_ERROR;
+    return sa_OffsetCommitResponse_encode(&st->out, req->ApiVersion, &req->resp);
 }
 
 sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
@@ -67,15 +53,13 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
     commit_t *st = sa_arena_calloc(a, 1, sizeof(*st));
     if (!st) return SA_ERR_TOOBIG;
-    st->req = req;
-    st->ctx = sa_group_ctx(req->broker);
+    sa_broker_t *broker = req->broker;
     const char *group = sa_hg_str(req, in.GroupId);
     int64_t now = sa_mono_ms(), wall = sa_wall_ms();
-    sa_err_t check = st->ctx ? sa_gcoord_commit_check(st->ctx->coord, group, in.GenerationIdOrMemberEpoch,
-                                                      sa_hg_str(req, in.MemberId),
-                                                      sa_hg_nstr(req, in.GroupInstanceId), now)
-                             : SA_ERR_COORDINATOR_NOT_AVAILABLE;
-    int32_t nt = in.Topics_count > 0 ? in.Topics_count : 0, pending = 0;
+    sa_err_t check = sa_gcoord_commit_check(broker->coord, group, in.GenerationIdOrMemberEpoch,
+                                            sa_hg_str(req, in.MemberId), sa_hg_nstr(req, in.GroupInstanceId), now);
+    int32_t nt = in.Topics_count > 0 ? in.Topics_count : 0;
+    uint64_t seq = 0; /* the last record appended */
     sa_OffsetCommitResponse_init(&st->out);
     st->out.Topics = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(ctopic_t));
     st->written = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(uint8_t *));
@@ -98,28 +82,24 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
             sa_OffsetCommitResponse_OffsetCommitResponsePartition_init(po);
             po->PartitionIndex = pi->PartitionIndex;
             sa_err_t perr = check;
-            if (!perr && !sa_store_partition(req->broker->store, topic, pi->PartitionIndex))
+            if (!perr && !sa_store_partition(broker->store, topic, pi->PartitionIndex))
                 perr = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            if (!perr)
-                perr =
-                    sa_offsets_commit(st->ctx->offsets, group, topic, pi->PartitionIndex, pi->CommittedOffset,
-                                      req->ApiVersion >= 6 ? pi->CommittedLeaderEpoch : -1,
-                                      sa_hg_nstr(req, pi->CommittedMetadata), wall);
+            if (!perr) {
+                sa_str_t meta = pi->CommittedMetadata; /* null is kept as "" */
+                perr = sa_offsets_commit(broker->metastore.offsets, group, topic, pi->PartitionIndex,
+                                         pi->CommittedOffset, req->ApiVersion >= 6 ? pi->CommittedLeaderEpoch : -1,
+                                         meta.ptr, meta.len > 0 ? (size_t)meta.len : 0, wall);
+                if (perr == SA_ERR_KAFKA_STORAGE_ERROR) perr = SA_GROUP_STORAGE_ERROR;
+            }
             po->ErrorCode = (int16_t)perr;
             if (!perr) {
                 st->written[t][p] = 1;
-                pending++;
+                seq = sa_metalog_last_seq(broker->metastore.log);
             }
         }
     }
-    if (st->ctx) sa_group_ctx_rearm(st->ctx);
-    if (!pending) {
-        commit_answer(st);
-        return SA_OK;
-    }
-    sa_broker_wait_sync(req->broker, &st->wait, on_synced);
-    sa_req_defer(req, -1, NULL, on_commit_cancel, st);
-    return SA_ERR_AGAIN;
+    sa_group_rearm(broker);
+    return sa_hg_answer_when_durable(req, seq, commit_answer, st);
 }
 
 /* ---- OffsetFetch -------------------------------------------------------------------------- */
@@ -146,7 +126,7 @@ static void fill_part(fpart_t *fp, int32_t partition, const sa_offset_entry_t *e
     fp->PartitionIndex = partition;
     fp->CommittedOffset = ent ? ent->offset : -1;
     fp->CommittedLeaderEpoch = ent ? ent->leader_epoch : -1;
-    fp->Metadata = sa_str(ent ? ent->metadata : "");
+    fp->Metadata = ent ? (sa_str_t){(const char *)ent->metadata, (int32_t)ent->metadata_len} : SA_STR("");
     fp->ErrorCode = SA_OK;
 }
 
@@ -219,15 +199,16 @@ static void fetch_some(sa_req_t *req, const sa_offsets_t *offs, const char *grou
 }
 
 /* Build one group's answer. @p ntopics < 0: all topics. */
-static void fetch_group(sa_req_t *req, sa_group_ctx_t *ctx, const char *group, const sa_str_t *names,
-                        int32_t *const *parts, const int32_t *nparts, int32_t ntopics, fgroup_t *fg) {
+static void fetch_group(sa_req_t *req, const char *group, const sa_str_t *names, int32_t *const *parts,
+                        const int32_t *nparts, int32_t ntopics, fgroup_t *fg) {
+    const sa_offsets_t *offs = req->broker->metastore.offsets;
     if (ntopics < 0)
-        fetch_all(ctx->offsets, group, fg);
+        fetch_all(offs, group, fg);
     else
-        fetch_some(req, ctx->offsets, group, names, parts, nparts, ntopics, fg);
+        fetch_some(req, offs, group, names, parts, nparts, ntopics, fg);
 }
 
-static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_group_ctx_t *ctx) {
+static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
     sa_OffsetFetchResponse_t out;
     sa_OffsetFetchResponse_init(&out);
     int32_t ng = in->Groups_count > 0 ? in->Groups_count : 0;
@@ -238,10 +219,6 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_g
         const sa_OffsetFetchRequest_OffsetFetchRequestGroup_t *gi = &in->Groups[g];
         sa_OffsetFetchResponse_OffsetFetchResponseGroup_init(&groups[g]);
         groups[g].GroupId = gi->GroupId;
-        if (!ctx) {
-            groups[g].ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-            continue;
-        }
         int32_t nt = gi->Topics_count;
         sa_str_t *names = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*names));
         int32_t **parts = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*parts));
@@ -255,7 +232,7 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_g
             parts[t] = gi->Topics[t].PartitionIndexes;
             nparts[t] = gi->Topics[t].PartitionIndexes_count;
         }
-        fetch_group(req, ctx, sa_hg_str(req, gi->GroupId), names, parts, nparts, nt, &fgs[g]);
+        fetch_group(req, sa_hg_str(req, gi->GroupId), names, parts, nparts, nt, &fgs[g]);
         groups[g].Topics = fgs[g].topics;
         groups[g].Topics_count = fgs[g].ntopics;
     }
@@ -268,7 +245,7 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_g
     return err;
 }
 
-static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_group_ctx_t *ctx) {
+static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
     sa_OffsetFetchResponse_t out;
     sa_OffsetFetchResponse_init(&out);
     fgroup_t fg = {0};
@@ -283,20 +260,7 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in, sa_g
         parts[t] = in->Topics[t].PartitionIndexes;
         nparts[t] = in->Topics[t].PartitionIndexes_count;
     }
-    if (ctx) {
-        fetch_group(req, ctx, sa_hg_str(req, in->GroupId), names, parts, nparts, nt, &fg);
-    } else if (req->ApiVersion >= 2) {
-        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-    } else { /* v1 has no top-level error: put it on every partition asked for */
-        for (int32_t t = 0; t < nt; t++) {
-            ftopic_t *ft = add_topic(&fg, names[t], nparts[t] > 0 ? nparts[t] : 0);
-            for (int32_t p = 0; p < nparts[t]; p++) {
-                fill_part(&ft->Partitions[p], parts[t][p], NULL);
-                ft->Partitions[p].ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-                ft->Partitions_count++;
-            }
-        }
-    }
+    fetch_group(req, sa_hg_str(req, in->GroupId), names, parts, nparts, nt, &fg);
     /* the pre-v8 layout has the same fields under other type names */
     sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *topics =
         sa_calloc((size_t)(fg.ntopics ? fg.ntopics : 1), sizeof(*topics));
@@ -333,34 +297,41 @@ sa_err_t sa_handle_OffsetFetch(sa_req_t *req) {
     sa_rd_init(&rd, req->body, req->body_len);
     sa_err_t err = sa_OffsetFetchRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
-    return req->ApiVersion >= 8 ? offset_fetch_v8(req, &in, ctx) : offset_fetch_v1(req, &in, ctx);
+    return req->ApiVersion >= 8 ? offset_fetch_v8(req, &in) : offset_fetch_v1(req, &in);
 }
 
 /* ---- OffsetDelete ------------------------------------------------------------------------- */
 
+static sa_err_t delete_answer(sa_req_t *req, void *arg, int durable) {
+    sa_OffsetDeleteResponse_t *out = arg;
+    for (int32_t t = 0; !durable && t < out->Topics_count; t++)
+        for (int32_t p = 0; p < out->Topics[t].Partitions_count; p++)
+            if (!out->Topics[t].Partitions[p].ErrorCode) out->Topics[t].Partitions[p].ErrorCode = SA_GROUP_STORAGE_ERROR;
+    return sa_OffsetDeleteResponse_encode(out, req->ApiVersion, &req->resp);
+}
+
 sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
     sa_rd_t rd;
     sa_OffsetDeleteRequest_t in;
-    sa_OffsetDeleteResponse_t out;
     sa_arena_t *a = &req->arena;
     sa_rd_init(&rd, req->body, req->body_len);
     sa_err_t err = sa_OffsetDeleteRequest_decode(&rd, req->ApiVersion, a, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
-    sa_OffsetDeleteResponse_init(&out);
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    sa_OffsetDeleteResponse_t *out = sa_arena_calloc(a, 1, sizeof(*out));
+    if (!out) return SA_ERR_TOOBIG;
+    sa_OffsetDeleteResponse_init(out);
+    sa_broker_t *broker = req->broker;
     const char *group = sa_hg_str(req, in.GroupId);
-    if (!ctx)
-        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
-    else if (!sa_gcoord_group_exists(ctx->coord, group))
-        out.ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
-    int32_t nt = !out.ErrorCode && in.Topics_count > 0 ? in.Topics_count : 0;
-    out.Topics = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(*out.Topics));
-    if (!out.Topics) return SA_ERR_TOOBIG;
-    out.Topics_count = nt;
+    int64_t now = sa_mono_ms();
+    if (!sa_gcoord_group_exists(broker->coord, group, now)) out->ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
+    int32_t nt = !out->ErrorCode && in.Topics_count > 0 ? in.Topics_count : 0;
+    out->Topics = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(*out->Topics));
+    if (!out->Topics) return SA_ERR_TOOBIG;
+    out->Topics_count = nt;
+    uint64_t seq = 0; /* the last record appended */
     for (int32_t t = 0; t < nt; t++) {
         const sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *ti = &in.Topics[t];
-        sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *to = &out.Topics[t];
+        sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *to = &out->Topics[t];
         int32_t np = ti->Partitions_count > 0 ? ti->Partitions_count : 0;
         const char *topic = sa_hg_str(req, ti->Name);
         sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_init(to);
@@ -368,17 +339,22 @@ sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
         to->Partitions = sa_arena_calloc(a, (size_t)(np ? np : 1), sizeof(*to->Partitions));
         if (!to->Partitions) return SA_ERR_TOOBIG;
         to->Partitions_count = np;
-        sa_err_t terr = sa_gcoord_offset_delete_check(ctx->coord, group, topic);
+        sa_err_t terr = sa_gcoord_offset_delete_check(broker->coord, group, topic, now);
         for (int32_t p = 0; p < np; p++) {
             sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *po = &to->Partitions[p];
             sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(po);
             po->PartitionIndex = ti->Partitions[p].PartitionIndex;
             sa_err_t perr = terr;
-            if (!perr && !sa_store_partition(req->broker->store, topic, po->PartitionIndex))
+            if (!perr && !sa_store_partition(broker->store, topic, po->PartitionIndex))
                 perr = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            if (!perr) perr = sa_offsets_delete(ctx->offsets, group, topic, po->PartitionIndex);
+            if (!perr) {
+                perr = sa_offsets_delete(broker->metastore.offsets, group, topic, po->PartitionIndex);
+                if (perr == SA_ERR_KAFKA_STORAGE_ERROR) perr = SA_GROUP_STORAGE_ERROR;
+                if (!perr) seq = sa_metalog_last_seq(broker->metastore.log);
+            }
             po->ErrorCode = (int16_t)perr;
         }
     }
-    return sa_OffsetDeleteResponse_encode(&out, req->ApiVersion, &req->resp);
+    sa_group_rearm(broker);
+    return sa_hg_answer_when_durable(req, seq, delete_answer, out);
 }

@@ -7,35 +7,52 @@
  * Transactions are not implemented: a transactional id is refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report as a fatal, explained error
  * rather than retrying forever.
+ *
+ * An id is handed out only once the metadata-log record reserving its block is durable
+ * (producer_id.h): the first call of each block of 1000 waits for the group commit. If that
+ * sync fails the answer is COORDINATOR_LOAD_IN_PROGRESS, which clients retry (Kafka gives it
+ * when it cannot get a new block of ids).
  */
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
 #include "core/log.h"
 
+/* The answer, filled before it is known to be durable; lives in the request's arena. */
+static sa_err_t pid_answer(sa_req_t *req, void *arg, int durable) {
+    sa_InitProducerIdResponse_t *out = arg;
+    if (!durable) {
+        out->ErrorCode = SA_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+        out->ProducerId = -1;
+        out->ProducerEpoch = -1;
+    } else if (out->ProducerId >= 0) {
+        sa_log_debug(SA_DBG_GROUP, "producer", "%s: producer id %lld for client \"%s\"", sa_req_peer(req),
+                     (long long)out->ProducerId, req->ClientId);
+    }
+    return sa_InitProducerIdResponse_encode(out, req->ApiVersion, &req->resp);
+}
+
 sa_err_t sa_handle_InitProducerId(sa_req_t *req) {
     sa_rd_t rd;
     sa_InitProducerIdRequest_t in;
-    sa_InitProducerIdResponse_t out;
     sa_rd_init(&rd, req->body, req->body_len);
     sa_err_t err = sa_InitProducerIdRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
-    sa_InitProducerIdResponse_init(&out);
-    out.ProducerId = -1;
-    out.ProducerEpoch = -1;
-    sa_group_ctx_t *ctx = sa_group_ctx(req->broker);
+    sa_InitProducerIdResponse_t *out = sa_arena_calloc(&req->arena, 1, sizeof(*out));
+    if (!out) return SA_ERR_TOOBIG;
+    sa_InitProducerIdResponse_init(out);
+    out->ProducerId = -1;
+    out->ProducerEpoch = -1;
+    uint64_t seq = 0; /* the record reserving the id's block */
     if (!sa_str_is_null(in.TransactionalId)) {
-        out.ErrorCode = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    } else if (!ctx) {
-        out.ErrorCode = SA_ERR_COORDINATOR_NOT_AVAILABLE;
+        out->ErrorCode = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     } else {
         int64_t pid;
-        out.ErrorCode = (int16_t)sa_pid_alloc_next(ctx->pids, &pid);
-        if (!out.ErrorCode) {
-            out.ProducerId = pid;
-            out.ProducerEpoch = 0;
-            sa_log_debug(SA_DBG_GROUP, "producer", "%s: producer id %lld for client \"%s\"", sa_req_peer(req),
-                         (long long)pid, req->ClientId);
+        out->ErrorCode = (int16_t)sa_pid_alloc_next(req->broker->metastore.pids, &pid, &seq);
+        if (out->ErrorCode == SA_ERR_KAFKA_STORAGE_ERROR) out->ErrorCode = SA_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+        if (!out->ErrorCode) {
+            out->ProducerId = pid;
+            out->ProducerEpoch = 0;
         }
     }
-    return sa_InitProducerIdResponse_encode(&out, req->ApiVersion, &req->resp);
+    return sa_hg_answer_when_durable(req, seq, pid_answer, out);
 }

@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/handle_group.h"
 #include "broker/handlers.h"
+#include "broker/producer_state.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "proto/message_set.h"
@@ -93,7 +93,7 @@ static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic
     sa_producer_states_t *ps = NULL;
     sa_rb_header_t first;
     if (sa_rb_parse_header(batches, len, &first, NULL, 0) == SA_OK && first.ProducerId >= 0)
-        ps = sa_broker_producer_states(req->broker);
+        ps = req->broker->producers;
     if (ps) {
         sa_producer_dup_t dup;
         sa_err_t check = sa_producer_state_check(ps, part, batches, len, &dup);

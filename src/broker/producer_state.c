@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "broker/group/strmap.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "proto/record_batch.h"
@@ -131,14 +132,18 @@ static int rebuild_visit(void *opaque, const sa_rb_header_t *hdr) {
     return 0;
 }
 
+/* The registry key of @p part: topic id + BE32 partition. */
+static void part_key(const sa_partition_t *part, uint8_t key[20]) {
+    memcpy(key, sa_topic_id(sa_partition_topic(part)), 16);
+    sa_store_be32(key + 16, (uint32_t)sa_partition_id(part));
+}
+
 /* @returns the partition's state, rebuilt from its log the first time it is asked for. */
 static sa_pstate_t *state_of(sa_producer_states_t *ps, sa_partition_t *part) {
     uint8_t key[20];
     sa_topic_t *topic = sa_partition_topic(part);
-    memcpy(key, sa_topic_id(topic), 16);
     int32_t id = sa_partition_id(part);
-    key[16] = (uint8_t)(id >> 24), key[17] = (uint8_t)(id >> 16), key[18] = (uint8_t)(id >> 8),
-    key[19] = (uint8_t)id;
+    part_key(part, key);
     sa_pstate_t *st = sa_strmap_get(&ps->parts, key, sizeof(key));
     if (st) return st;
     st = sa_pstate_new();
@@ -197,5 +202,10 @@ void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, co
 }
 
 void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset) {
-    sa_pstate_truncate(state_of(ps, part), end_offset);
+    /* A partition no idempotent producer used since the start has nothing to forget: do not
+     * rebuild its state (a scan of its whole log) just to truncate it. */
+    uint8_t key[20];
+    part_key(part, key);
+    sa_pstate_t *st = sa_strmap_get(&ps->parts, key, sizeof(key));
+    if (st) sa_pstate_truncate(st, end_offset);
 }

@@ -29,11 +29,12 @@
 #define SA_DEBUG_CHECKS 0
 #endif
 
-/* Run @p stmt (a call to a whole-structure check) in debug and sanitizer builds only. */
-#define SA_DEBUG_CHECK(stmt)                                                                                 \
+/* Run the statement(s) (usually a call to a whole-structure check) in debug and sanitizer builds
+ * only. Variadic so a block with commas in it passes through whole. */
+#define SA_DEBUG_CHECK(...)                                                                                  \
     do {                                                                                                     \
         if (SA_DEBUG_CHECKS) {                                                                               \
-            stmt;                                                                                            \
+            __VA_ARGS__;                                                                                     \
         }                                                                                                    \
     } while (0)
 

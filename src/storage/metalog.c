@@ -490,7 +490,9 @@ static void cut_to_durable(sa_metalog_t *log) {
         sa_log_error("storage", "rebuilding from %s after a failed sync: %s; refusing appends until a restart",
                      log->path, errstr);
         log->failed = 1;
+        return;
     }
+    if (log->owner && log->owner->rebuilt) log->owner->rebuilt(log->opaque);
 }
 
 static const char *step_name(int step) {

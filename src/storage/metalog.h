@@ -73,6 +73,9 @@ typedef struct sa_metalog_owner_s {
     uint64_t (*live)(void *opaque);
     /** Write every live record with sa_metalog_put(); replaying them alone recreates the state. */
     void (*snapshot)(void *opaque, sa_metalog_writer_t *w);
+    /** May be NULL: a failed sync's reset and replay are done (state derived from the owner's,
+     *  elsewhere, can catch up now). */
+    void (*rebuilt)(void *opaque);
 } sa_metalog_owner_t;
 
 /**

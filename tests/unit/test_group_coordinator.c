@@ -94,9 +94,12 @@ static void sync_call(sa_gcoord_t *gc, call_t *c, const char *group, int32_t gen
     sa_gcoord_sync(gc, &req, now, on_sync, c);
 }
 
+/* A time before every deadline: look at the coordinator without letting its clock run. */
+#define LOOK INT64_MIN
+
 static const char *state_of(sa_gcoord_t *gc, const char *group) {
     sa_group_desc_t d;
-    sa_gcoord_describe(gc, group, &d);
+    sa_gcoord_describe(gc, group, LOOK, &d);
     const char *s = d.GroupState;
     sa_gcoord_desc_free(&d);
     return s;
@@ -199,7 +202,7 @@ static void three_members_sync_waits_for_leader(void **state) {
     assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, "stranger", NULL, 100), SA_ERR_UNKNOWN_MEMBER_ID);
     assert_int_equal(sa_gcoord_heartbeat(gc, "nogroup", gen, ids[0], NULL, 100), SA_ERR_UNKNOWN_MEMBER_ID);
     sa_group_desc_t d;
-    sa_gcoord_describe(gc, "g", &d);
+    sa_gcoord_describe(gc, "g", LOOK, &d);
     assert_int_equal(d.MemberCount, 3);
     assert_string_equal(d.ProtocolData, "range");
     assert_string_equal(d.ProtocolType, "consumer");
@@ -402,7 +405,7 @@ static void commit_checks(void **state) {
     sa_gcoord_t *gc = new_coord(0);
     /* simple consumer: a group nobody joined */
     assert_int_equal(sa_gcoord_commit_check(gc, "simple", -1, "", NULL, 0), SA_OK);
-    assert_true(sa_gcoord_group_exists(gc, "simple"));
+    assert_true(sa_gcoord_group_exists(gc, "simple", LOOK));
     assert_string_equal(state_of(gc, "simple"), "Empty");
     assert_int_equal(sa_gcoord_commit_check(gc, "other", 5, "m", NULL, 0), SA_ERR_ILLEGAL_GENERATION);
     char ids[2][128];
@@ -423,24 +426,24 @@ static void describe_list_delete(void **state) {
     stable_group(gc, "busy", 1, ids, &gen);
     assert_int_equal(sa_gcoord_commit_check(gc, "idle", -1, "", NULL, 0), SA_OK);
     size_t n;
-    sa_group_listing_t *l = sa_gcoord_list(gc, NULL, 0, &n);
+    sa_group_listing_t *l = sa_gcoord_list(gc, NULL, 0, LOOK, &n);
     assert_int_equal(n, 2);
     free(l);
     const char *stable[] = {"stable"};
-    l = sa_gcoord_list(gc, stable, 1, &n);
+    l = sa_gcoord_list(gc, stable, 1, LOOK, &n);
     assert_int_equal(n, 1);
     assert_string_equal(l[0].GroupId, "busy");
     assert_string_equal(l[0].ProtocolType, "consumer");
     free(l);
     assert_string_equal(state_of(gc, "never"), "Dead");
-    assert_int_equal(sa_gcoord_delete_group(gc, "busy"), SA_ERR_NON_EMPTY_GROUP);
-    assert_int_equal(sa_gcoord_delete_group(gc, "never"), SA_ERR_GROUP_ID_NOT_FOUND);
-    assert_int_equal(sa_gcoord_delete_group(gc, "idle"), SA_OK);
-    assert_false(sa_gcoord_group_exists(gc, "idle"));
+    assert_int_equal(sa_gcoord_delete_group(gc, "busy", 0), SA_ERR_NON_EMPTY_GROUP);
+    assert_int_equal(sa_gcoord_delete_group(gc, "never", 0), SA_ERR_GROUP_ID_NOT_FOUND);
+    assert_int_equal(sa_gcoord_delete_group(gc, "idle", 0), SA_OK);
+    assert_false(sa_gcoord_group_exists(gc, "idle", LOOK));
     /* the last member leaves: Empty, then deletable */
     assert_int_equal(sa_gcoord_leave(gc, "busy", ids[0], NULL, 10), SA_OK);
     assert_string_equal(state_of(gc, "busy"), "Empty");
-    assert_int_equal(sa_gcoord_delete_group(gc, "busy"), SA_OK);
+    assert_int_equal(sa_gcoord_delete_group(gc, "busy", 10), SA_OK);
     sa_gcoord_free(gc);
 }
 
@@ -455,7 +458,7 @@ static void cancel_withdraws_parked_call(void **state) {
     /* the member did not get an answer and did not rejoin: gone after its session */
     sa_gcoord_tick(gc, 1000 + 10000);
     sa_group_desc_t d;
-    sa_gcoord_describe(gc, "g", &d);
+    sa_gcoord_describe(gc, "g", LOOK, &d);
     assert_int_equal(d.MemberCount, 0);
     sa_gcoord_desc_free(&d);
     sa_gcoord_free(gc);
@@ -684,7 +687,7 @@ static void several_members_expire_at_once(void **state) {
     assert_int_equal(sa_gcoord_heartbeat(gc, "g", gen, ids[0], NULL, 9000), SA_OK);
     sa_gcoord_tick(gc, 10000);
     sa_group_desc_t d;
-    sa_gcoord_describe(gc, "g", &d);
+    sa_gcoord_describe(gc, "g", LOOK, &d);
     assert_int_equal(d.MemberCount, 1);
     assert_string_equal(d.Members[0].MemberId, ids[0]);
     sa_gcoord_desc_free(&d);
@@ -692,6 +695,37 @@ static void several_members_expire_at_once(void **state) {
     /* and when the last one goes silent too, the group ends Empty at the next pass */
     sa_gcoord_tick(gc, 20001); /* 10 s after its last heartbeat */
     assert_string_equal(state_of(gc, "g"), "Empty");
+    sa_gcoord_free(gc);
+}
+
+/* A request that arrives after a deadline is judged after what was due: the coordinator runs its
+ * timers at the request's time first, whatever the broker's loop ran first. (A DeleteGroups 2 ms
+ * after the only member's session ended was refused with NON_EMPTY_GROUP when the loop handled
+ * the request before the timer.) */
+static void requests_see_what_was_due(void **state) {
+    (void)state;
+    sa_gcoord_t *gc = new_coord(0);
+    char ids[1][128];
+    int32_t gen;
+    stable_group(gc, "g", 1, ids, &gen); /* synced at 0: the session (10 s) ends at 10000 */
+    assert_int_equal(sa_gcoord_next_deadline(gc), 10000);
+    /* no tick: the request itself comes 2 ms after the deadline */
+    assert_int_equal(sa_gcoord_delete_group(gc, "g", 10002), SA_OK);
+    assert_false(sa_gcoord_group_exists(gc, "g", 10002));
+    /* the same for a heartbeat, a commit and a describe that arrive late */
+    stable_group(gc, "h", 1, ids, &gen);
+    assert_int_equal(sa_gcoord_heartbeat(gc, "h", gen, ids[0], NULL, 10000), SA_ERR_UNKNOWN_MEMBER_ID);
+    stable_group(gc, "c", 1, ids, &gen);
+    assert_int_equal(sa_gcoord_commit_check(gc, "c", gen, ids[0], NULL, 10001), SA_ERR_UNKNOWN_MEMBER_ID);
+    stable_group(gc, "d", 1, ids, &gen);
+    sa_group_desc_t d;
+    sa_gcoord_describe(gc, "d", 10001, &d);
+    assert_string_equal(d.GroupState, "Empty");
+    assert_int_equal(d.MemberCount, 0);
+    sa_gcoord_desc_free(&d);
+    /* one ms earlier, the member was still there */
+    stable_group(gc, "e", 1, ids, &gen);
+    assert_int_equal(sa_gcoord_delete_group(gc, "e", 9999), SA_ERR_NON_EMPTY_GROUP);
     sa_gcoord_free(gc);
 }
 
@@ -717,6 +751,7 @@ int main(void) {
         cmocka_unit_test(max_group_size),
         cmocka_unit_test(pending_member_id_expires),
         cmocka_unit_test(several_members_expire_at_once),
+        cmocka_unit_test(requests_see_what_was_due),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,7 +105,7 @@ static void toy_snapshot(void *opaque, sa_metalog_writer_t *w) {
     }
 }
 
-static const sa_metalog_owner_t toy_owner = {toy_apply, toy_reset, toy_live, toy_snapshot};
+static const sa_metalog_owner_t toy_owner = {toy_apply, toy_reset, toy_live, toy_snapshot, NULL};
 
 /* ---- fixture ---- */
 

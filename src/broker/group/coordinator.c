@@ -3,9 +3,13 @@
  * (DescribeGroups, ListGroups, DeleteGroups, OffsetDelete checks). The rebalance itself is in
  * group_join.c; SyncGroup/Heartbeat/LeaveGroup in group_member.c.
  *
- * Timers are deadlines stored in the groups and members; sa_gcoord_next_deadline() scans them
- * (groups and members are few: a linear pass is cheaper than keeping a heap in step with every
- * heartbeat), and sa_gcoord_tick() runs what is due.
+ * Timers are deadlines stored in the groups and members. Every public call is bracketed by
+ * gc_enter(now) and gc_leave(): gc_enter first runs whatever is due at `now` (session expiry,
+ * the end of a join phase, offset expiry), so a request is judged against the state its arrival
+ * time implies, never against a member whose session ended before it arrived; gc_leave scans the
+ * deadlines once (groups and members are few: a linear pass is cheaper than keeping a heap in
+ * step with every heartbeat) into coord->due_ms, which sa_gcoord_next_deadline() returns and
+ * gc_enter compares with, and checks the invariants of coordinator.h.
  */
 #include "broker/group/group_int.h"
 
@@ -15,6 +19,7 @@
 #include <time.h>
 
 #include "broker/group/offsets.h"
+#include "core/check.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -175,13 +180,22 @@ typedef struct load_s {
     int64_t now_ms;
 } load_t;
 
-/* A group known to the offsets log: create it, with its members if a membership record says so. */
+/* A group known to the offsets store but not here: create it, with its members if a membership
+ * record says so. A group already here is live and keeps its state. */
 static void load_group(void *arg, const char *group) {
     load_t *ld = arg;
+    if (gc_group_get(ld->coord, group)) return;
     group_t *grp = gc_group_get_or_create(ld->coord, group);
     size_t len;
     const uint8_t *meta = sa_offsets_group_meta(ld->coord->offsets, group, &len);
     if (meta) gc_restore(ld->coord, grp, meta, len, ld->now_ms);
+}
+
+void sa_gcoord_load_groups(sa_gcoord_t *coord, int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    load_t ld = {coord, now_ms};
+    if (coord->offsets) sa_offsets_foreach_group(coord->offsets, load_group, &ld);
+    gc_leave(coord);
 }
 
 sa_gcoord_t *sa_gcoord_new(const sa_gcoord_conf_t *conf, struct sa_offsets_s *offsets, int64_t now_ms) {
@@ -189,8 +203,8 @@ sa_gcoord_t *sa_gcoord_new(const sa_gcoord_conf_t *conf, struct sa_offsets_s *of
     coord->conf = *conf;
     coord->offsets = offsets;
     coord->next_retention_ms = now_ms + conf->retention_check_ms;
-    load_t ld = {coord, now_ms};
-    if (offsets) sa_offsets_foreach_group(offsets, load_group, &ld);
+    coord->due_ms = INT64_MAX; /* nothing can be due before the first scan */
+    sa_gcoord_load_groups(coord, now_ms);
     return coord;
 }
 
@@ -212,18 +226,25 @@ void sa_gcoord_cancel(sa_gcoord_t *coord, const void *opaque) {
             if (mem->sync_cb && mem->sync_opaque == opaque) mem->sync_cb = NULL, mem->sync_opaque = NULL;
         }
     }
+    gc_leave(coord); /* a member without a parked call can expire again: its deadline counts */
 }
 
-int sa_gcoord_group_exists(const sa_gcoord_t *coord, const char *group_id) {
+int sa_gcoord_group_exists(sa_gcoord_t *coord, const char *group_id, int64_t now_ms) {
+    gc_enter(coord, now_ms);
     group_t *grp = gc_group_get(coord, group_id);
-    return grp && grp->state != SA_GROUP_DEAD;
+    int exists = grp && grp->state != SA_GROUP_DEAD;
+    gc_leave(coord);
+    return exists;
 }
 
 /* ---- timers ------------------------------------------------------------------------------- */
 
 static int keeps_alive(const gmember_t *mem) { return mem->join_cb || mem->sync_cb; }
 
-int64_t sa_gcoord_next_deadline(const sa_gcoord_t *coord) {
+int64_t sa_gcoord_next_deadline(const sa_gcoord_t *coord) { return coord->due_ms; }
+
+/* The earliest deadline of all (a linear scan; see the top). */
+static int64_t scan_deadlines(const sa_gcoord_t *coord) {
     int64_t next = coord->offsets ? coord->next_retention_ms : INT64_MAX;
     for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
          it = sa_strmap_next(&coord->groups, it)) {
@@ -293,8 +314,9 @@ static void expire_offsets(sa_gcoord_t *coord) {
     free(doomed);
 }
 
-void sa_gcoord_tick(sa_gcoord_t *coord, int64_t now_ms) {
-    /* collect the due groups first: completing a join phase never removes a group, but expiry may */
+/* Run every timer due at @p now_ms. */
+static void run_due(sa_gcoord_t *coord, int64_t now_ms) {
+    /* collect the groups first: completing a join phase never removes a group, but expiry may */
     size_t n = 0, cap = coord->groups.count;
     group_t **due = sa_calloc(cap ? cap : 1, sizeof(*due));
     for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
@@ -322,9 +344,54 @@ void sa_gcoord_tick(sa_gcoord_t *coord, int64_t now_ms) {
     }
 }
 
+void gc_enter(sa_gcoord_t *coord, int64_t now_ms) {
+    if (now_ms >= coord->due_ms) run_due(coord, now_ms);
+}
+
+/* ---- invariants (coordinator.h) ---------------------------------------------------------- */
+
+static void check_group(group_t *grp) {
+    size_t n = 0;
+    int leader_found = 0;
+    for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
+        n++;
+        if (grp->leader_id && !strcmp(grp->leader_id, mem->member_id)) leader_found = 1;
+        /* 2: no parked JoinGroup outside the join phase; a parked SyncGroup only waits for the leader */
+        assert(!mem->join_cb || grp->state == SA_GROUP_PREPARING_REBALANCE);
+        assert(!mem->sync_cb || grp->state == SA_GROUP_COMPLETING_REBALANCE);
+    }
+    assert(n == grp->nmembers);
+    assert(!grp->leader_id || leader_found);
+    assert(grp->state != SA_GROUP_EMPTY || (!grp->nmembers && !grp->leader_id));
+    assert((grp->state != SA_GROUP_STABLE && grp->state != SA_GROUP_COMPLETING_REBALANCE) ||
+           (grp->nmembers && grp->leader_id && grp->protocol_name));
+    assert(grp->state != SA_GROUP_PREPARING_REBALANCE || grp->join_deadline_ms > 0);
+    assert(grp->generation >= grp->_checked_generation); /* 4: generations only grow */
+    grp->_checked_generation = grp->generation;
+}
+
+static void check_coord(sa_gcoord_t *coord) {
+    SA_DEBUG_CHECK({
+        for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it))
+            check_group(it->value);
+    });
+}
+
+void gc_leave(sa_gcoord_t *coord) {
+    coord->due_ms = scan_deadlines(coord);
+    check_coord(coord);
+}
+
+void sa_gcoord_tick(sa_gcoord_t *coord, int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    gc_leave(coord);
+}
+
 /* ---- describe / list / delete ------------------------------------------------------------- */
 
-void sa_gcoord_describe(const sa_gcoord_t *coord, const char *group_id, sa_group_desc_t *out) {
+void sa_gcoord_describe(sa_gcoord_t *coord, const char *group_id, int64_t now_ms, sa_group_desc_t *out) {
+    gc_enter(coord, now_ms);
+    gc_leave(coord);
     memset(out, 0, sizeof(*out));
     group_t *grp = gc_group_get(coord, group_id);
     out->ErrorCode = SA_OK;
@@ -357,8 +424,10 @@ void sa_gcoord_desc_free(sa_group_desc_t *desc) {
     desc->MemberCount = 0;
 }
 
-sa_group_listing_t *sa_gcoord_list(const sa_gcoord_t *coord, const char *const *states, size_t nstates,
-                                   size_t *count) {
+sa_group_listing_t *sa_gcoord_list(sa_gcoord_t *coord, const char *const *states, size_t nstates,
+                                   int64_t now_ms, size_t *count) {
+    gc_enter(coord, now_ms);
+    gc_leave(coord);
     sa_group_listing_t *out = sa_calloc(coord->groups.count ? coord->groups.count : 1, sizeof(*out));
     size_t n = 0;
     for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
@@ -378,16 +447,19 @@ sa_group_listing_t *sa_gcoord_list(const sa_gcoord_t *coord, const char *const *
     return out;
 }
 
-sa_err_t sa_gcoord_delete_group(sa_gcoord_t *coord, const char *group_id) {
+sa_err_t sa_gcoord_delete_group(sa_gcoord_t *coord, const char *group_id, int64_t now_ms) {
+    gc_enter(coord, now_ms); /* a member whose session ended before this request is gone first */
+    sa_err_t err = SA_OK;
     group_t *grp = gc_group_get(coord, group_id);
-    if (!grp || grp->state == SA_GROUP_DEAD) return SA_ERR_GROUP_ID_NOT_FOUND;
-    if (grp->state != SA_GROUP_EMPTY) return SA_ERR_NON_EMPTY_GROUP;
-    if (coord->offsets) {
-        sa_err_t err = sa_offsets_delete_group(coord->offsets, group_id);
-        if (err) return err;
-    }
-    group_remove(coord, grp);
-    return SA_OK;
+    if (!grp || grp->state == SA_GROUP_DEAD)
+        err = SA_ERR_GROUP_ID_NOT_FOUND;
+    else if (grp->state != SA_GROUP_EMPTY)
+        err = SA_ERR_NON_EMPTY_GROUP;
+    else if (coord->offsets)
+        err = sa_offsets_delete_group(coord->offsets, group_id);
+    if (!err) group_remove(coord, grp);
+    gc_leave(coord);
+    return err;
 }
 
 /* Does ConsumerProtocolSubscription @p meta name @p topic? Unparseable metadata says yes. */
@@ -410,15 +482,22 @@ static int subscribes(const uint8_t *meta, size_t len, const char *topic) {
     return 0;
 }
 
-sa_err_t sa_gcoord_offset_delete_check(const sa_gcoord_t *coord, const char *group_id, const char *topic) {
-    group_t *grp = gc_group_get(coord, group_id);
+/* The group-level answer of an OffsetDelete for @p topic. */
+static sa_err_t offset_delete_check(const group_t *grp, const char *topic) {
     if (!grp || grp->state == SA_GROUP_DEAD) return SA_ERR_GROUP_ID_NOT_FOUND;
     if (!grp->nmembers) return SA_OK;
     if (!grp->protocol_type || strcmp(grp->protocol_type, "consumer")) return SA_ERR_NON_EMPTY_GROUP;
     for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
         const gproto_t *proto = gc_member_protocol(mem, grp->protocol_name);
-        if (!proto || subscribes(proto->meta, proto->meta_len, topic))
-            return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+        if (!proto || subscribes(proto->meta, proto->meta_len, topic)) return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
     }
     return SA_OK;
+}
+
+sa_err_t sa_gcoord_offset_delete_check(sa_gcoord_t *coord, const char *group_id, const char *topic,
+                                       int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    sa_err_t err = offset_delete_check(gc_group_get(coord, group_id), topic);
+    gc_leave(coord);
+    return err;
 }

@@ -4,8 +4,11 @@
  * The coordinator keeps groups, their members and generations, runs the rebalance state machine
  * and its timers, and validates offset commits. It never touches a socket or a clock: every call
  * takes the current monotonic time in milliseconds, and the broker (or a unit test) calls
- * sa_gcoord_tick() when sa_gcoord_next_deadline() comes due. Wire handlers translate requests
- * into the structs below and results back into responses (src/broker/handle_group*.c).
+ * sa_gcoord_tick() when sa_gcoord_next_deadline() comes due. Every call first runs what is due
+ * at its `now_ms` (a member whose session ended before a request arrived is gone before the
+ * request is judged), so the answer never depends on whether the timer or the request came
+ * first in the broker's loop. Wire handlers translate requests into the structs below and
+ * results back into responses (src/broker/handle_group*.c).
  *
  * Deferred answers. JoinGroup and SyncGroup often cannot be answered at once: a JoinGroup waits
  * until every member has rejoined (or the rebalance timeout passes), a SyncGroup from a follower
@@ -29,6 +32,9 @@
  *   3. A member with a parked callback never expires by session timeout (Kafka keeps members
  *      awaiting a rebalance alive); the rebalance timeout bounds PreparingRebalance instead.
  *   4. The generation id only grows; it increases by one each time a rebalance completes.
+ *   5. Empty has no members and no leader; Stable and CompletingRebalance have members, a leader
+ *      among them and a protocol; a parked SyncGroup exists only in CompletingRebalance.
+ * (Checked after every call in debug and sanitizer builds: check_group() in coordinator.c.)
  *
  * @locality single-threaded: the broker's loop thread.
  */
@@ -81,6 +87,12 @@ int64_t sa_gcoord_next_deadline(const sa_gcoord_t *coord);
 void sa_gcoord_tick(sa_gcoord_t *coord, int64_t now_ms);
 /** Withdraw every parked callback whose opaque is @p opaque (its connection closed). */
 void sa_gcoord_cancel(sa_gcoord_t *coord, const void *opaque);
+/**
+ * Create (Empty, or from its membership record) every group the offsets store knows and the
+ * coordinator does not: at start, and after a failed sync rebuilt the offsets store from the
+ * metadata log. Groups the coordinator has keep their live state.
+ */
+void sa_gcoord_load_groups(sa_gcoord_t *coord, int64_t now_ms);
 
 /* ---- JoinGroup ---------------------------------------------------------------------------- */
 
@@ -187,7 +199,7 @@ sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_
                                 const char *member_id, const char *instance_id, int64_t now_ms);
 
 /** Is the group known and not Dead? (OffsetFetch answers GROUP_ID_NOT_FOUND-free -1 either way.) */
-int sa_gcoord_group_exists(const sa_gcoord_t *coord, const char *group_id);
+int sa_gcoord_group_exists(sa_gcoord_t *coord, const char *group_id, int64_t now_ms);
 
 /* ---- DescribeGroups, ListGroups, DeleteGroups, OffsetDelete ------------------------------ */
 
@@ -215,7 +227,7 @@ typedef struct sa_group_desc_s {
  * Describe @p group_id into @p out. Strings point into the coordinator and stay valid until the
  * next call into it; out->Members is new (sa_gcoord_desc_free).
  */
-void sa_gcoord_describe(const sa_gcoord_t *coord, const char *group_id, sa_group_desc_t *out);
+void sa_gcoord_describe(sa_gcoord_t *coord, const char *group_id, int64_t now_ms, sa_group_desc_t *out);
 void sa_gcoord_desc_free(sa_group_desc_t *desc);
 
 typedef struct sa_group_listing_s {
@@ -229,14 +241,16 @@ typedef struct sa_group_listing_s {
  * @p states/@p nstates is non-empty, only groups in one of those states (names compared
  * case-insensitively, as ListGroups v4 does).
  */
-sa_group_listing_t *sa_gcoord_list(const sa_gcoord_t *coord, const char *const *states, size_t nstates,
-                                   size_t *count);
+sa_group_listing_t *sa_gcoord_list(sa_gcoord_t *coord, const char *const *states, size_t nstates,
+                                   int64_t now_ms, size_t *count);
 
 /**
  * DeleteGroups for one group: NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND if
- * unknown; otherwise removes the group and its offsets. @returns the error code.
+ * unknown; otherwise removes the group and appends the deletion of its offsets and membership
+ * record to the metadata log (durable with the next group commit). @returns the error code, or
+ * KAFKA_STORAGE_ERROR if the append failed (the group stays).
  */
-sa_err_t sa_gcoord_delete_group(sa_gcoord_t *coord, const char *group_id);
+sa_err_t sa_gcoord_delete_group(sa_gcoord_t *coord, const char *group_id, int64_t now_ms);
 
 /**
  * OffsetDelete group-level check: GROUP_ID_NOT_FOUND if unknown; GROUP_SUBSCRIBED_TO_TOPIC if a
@@ -244,6 +258,7 @@ sa_err_t sa_gcoord_delete_group(sa_gcoord_t *coord, const char *group_id);
  * does not parse counts as subscribed, so nothing in use is deleted). @returns NONE when offsets
  * of @p topic may be deleted.
  */
-sa_err_t sa_gcoord_offset_delete_check(const sa_gcoord_t *coord, const char *group_id, const char *topic);
+sa_err_t sa_gcoord_offset_delete_check(sa_gcoord_t *coord, const char *group_id, const char *topic,
+                                       int64_t now_ms);
 
 #endif

@@ -56,6 +56,7 @@ typedef struct group_s {
     int64_t delay_left_ms;    /* initial delay: how much more it may be extended */
     int joined_during_delay;  /* a new member came during the current delay step */
     int64_t empty_since_ms;   /* wall time the group became Empty (offset retention counts from it) */
+    int32_t _checked_generation; /* the generation the last invariant check saw (it only grows) */
 } group_t;
 
 struct sa_gcoord_s {
@@ -63,10 +64,16 @@ struct sa_gcoord_s {
     struct sa_offsets_s *offsets; /* borrowed, may be NULL */
     sa_strmap_t groups;           /* id -> group_t */
     int64_t next_retention_ms;    /* monotonic time of the next offset-expiry pass */
+    int64_t due_ms;               /* no deadline is earlier (exact after every public call) */
     uint64_t member_seq;          /* makes member ids unique within this process */
 };
 
 /* coordinator.c */
+/** Every public call starts with this: run what is due at @p now_ms before acting on a request
+ *  that arrived then. */
+void gc_enter(sa_gcoord_t *coord, int64_t now_ms);
+/** ...and ends with this: recompute coord->due_ms, check the invariants. */
+void gc_leave(sa_gcoord_t *coord);
 group_t *gc_group_get(const sa_gcoord_t *coord, const char *id);
 group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id);
 gmember_t *gc_member_find(const group_t *grp, const char *member_id);

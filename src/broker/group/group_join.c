@@ -505,8 +505,8 @@ static void join_known(sa_gcoord_t *coord, group_t *grp, const sa_group_join_req
     }
 }
 
-void sa_gcoord_join(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t now_ms, sa_group_join_cb *cb,
-                    void *opaque) {
+static void join_request(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t now_ms,
+                         sa_group_join_cb *cb, void *opaque) {
     const char *member_id = req->MemberId ? req->MemberId : "";
     if (!req->GroupId || !*req->GroupId) {
         answer_join_error(cb, opaque, SA_ERR_INVALID_GROUP_ID, member_id);
@@ -540,4 +540,11 @@ void sa_gcoord_join(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t 
         join_new(coord, grp, req, now_ms, cb, opaque);
     else
         join_known(coord, grp, req, now_ms, cb, opaque);
+}
+
+void sa_gcoord_join(sa_gcoord_t *coord, const sa_group_join_req_t *req, int64_t now_ms, sa_group_join_cb *cb,
+                    void *opaque) {
+    gc_enter(coord, now_ms);
+    join_request(coord, req, now_ms, cb, opaque);
+    gc_leave(coord);
 }

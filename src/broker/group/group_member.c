@@ -33,8 +33,8 @@ static void answer_sync(sa_group_sync_cb *cb, void *opaque, sa_err_t err, const 
     cb(opaque, &res);
 }
 
-void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t now_ms, sa_group_sync_cb *cb,
-                    void *opaque) {
+static void sync_request(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t now_ms,
+                         sa_group_sync_cb *cb, void *opaque) {
     group_t *grp = req->GroupId ? gc_group_get(coord, req->GroupId) : NULL;
     gmember_t *mem;
     sa_err_t err = find_member(grp, req->MemberId, req->GroupInstanceId, &mem);
@@ -88,8 +88,8 @@ void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t 
     }
 }
 
-sa_err_t sa_gcoord_heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t generation,
-                             const char *member_id, const char *instance_id, int64_t now_ms) {
+static sa_err_t heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t generation, const char *member_id,
+                          const char *instance_id, int64_t now_ms) {
     group_t *grp = group_id ? gc_group_get(coord, group_id) : NULL;
     gmember_t *mem;
     sa_err_t err = find_member(grp, member_id, instance_id, &mem);
@@ -104,8 +104,8 @@ sa_err_t sa_gcoord_heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t g
     }
 }
 
-sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *member_id,
-                         const char *instance_id, int64_t now_ms) {
+static sa_err_t leave(sa_gcoord_t *coord, const char *group_id, const char *member_id, const char *instance_id,
+                      int64_t now_ms) {
     group_t *grp = group_id ? gc_group_get(coord, group_id) : NULL;
     if (!grp || grp->state == SA_GROUP_DEAD)
         return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;
@@ -132,8 +132,8 @@ sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *m
     return SA_OK;
 }
 
-sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
-                                const char *member_id, const char *instance_id, int64_t now_ms) {
+static sa_err_t commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                             const char *member_id, const char *instance_id, int64_t now_ms) {
     if (!group_id || !*group_id) return SA_ERR_INVALID_GROUP_ID;
     group_t *grp = gc_group_get(coord, group_id);
     if (grp && grp->state == SA_GROUP_DEAD) return SA_ERR_COORDINATOR_NOT_AVAILABLE;
@@ -152,4 +152,37 @@ sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_
     if (grp->state == SA_GROUP_COMPLETING_REBALANCE) return SA_ERR_REBALANCE_IN_PROGRESS;
     mem->expires_ms = now_ms + mem->session_timeout_ms; /* a commit is as good as a heartbeat */
     return SA_OK;
+}
+
+/* ---- the public calls: each catches up on what is due first (coordinator.c) ---------------- */
+
+void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t now_ms, sa_group_sync_cb *cb,
+                    void *opaque) {
+    gc_enter(coord, now_ms);
+    sync_request(coord, req, now_ms, cb, opaque);
+    gc_leave(coord);
+}
+
+sa_err_t sa_gcoord_heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                             const char *member_id, const char *instance_id, int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    sa_err_t err = heartbeat(coord, group_id, generation, member_id, instance_id, now_ms);
+    gc_leave(coord);
+    return err;
+}
+
+sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *member_id,
+                         const char *instance_id, int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    sa_err_t err = leave(coord, group_id, member_id, instance_id, now_ms);
+    gc_leave(coord);
+    return err;
+}
+
+sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                                const char *member_id, const char *instance_id, int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    sa_err_t err = commit_check(coord, group_id, generation, member_id, instance_id, now_ms);
+    gc_leave(coord);
+    return err;
 }

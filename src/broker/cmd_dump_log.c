@@ -1,6 +1,13 @@
 /*
- * cmd_dump_log.c - `samsa dump-log FILE...`: print a segment's batches (and records), or an
- * offset/time index's entries, for humans or as JSON lines.
+ * cmd_dump_log.c - `samsa dump-log FILE...`: print a segment's batches (and records), an
+ * offset/time index's entries, or the records of the metadata log (DATA_DIR/metadata.log:
+ * committed offsets, group membership, producer-id blocks), for humans or as JSON lines. One
+ * dumper for every on-disk format samsa writes; it lives in the broker because it reads what
+ * storage stores (segments, the metadata log's frames) and what the broker's modules mean by it
+ * (the metadata log's record kinds, broker/metastore.h).
+ *
+ * The kind of file is told by its first bytes (the metadata log's magic) or its name (.index,
+ * .timeindex); anything else is read as a segment.
  *
  * It reads the file batch by batch with pread (one batch in memory at a time), checks each
  * CRC, and keeps going past a bad CRC (the length is still trusted) so one flipped bit does not
@@ -20,11 +27,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/metastore.h"
 #include "commands.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "proto/record_batch.h"
+#include "storage/metalog.h"
 
 typedef struct dump_conf_s {
     int json;          /* JSON lines instead of text */
@@ -45,11 +54,13 @@ static const sa_cfg_cmd_t dump_spec = {
     "dump-log", "samsa dump-log [--json] [--records] FILE...",
     "Print the record batches of a segment file (<offset>.log): offset range, record count, "
     "timestamps, producer id/epoch/sequence, compression and whether the CRC is intact; with "
-    "--records also each record. Also reads .index and .timeindex files. A torn tail is reported, "
-    "not fatal.",
+    "--records also each record. Also reads .index and .timeindex files, and the metadata log "
+    "(DATA_DIR/metadata.log: committed offsets, group membership, producer-id blocks). A torn "
+    "tail is reported, not fatal.",
     dump_opts,
     "examples:\n  samsa dump-log data/blog_operations-0/00000000000000000000.log\n"
-    "  samsa dump-log --records --json data/kafka-logs-1/00000000000000000000.log | jq ."};
+    "  samsa dump-log --records --json data/kafka-logs-1/00000000000000000000.log | jq .\n"
+    "  samsa dump-log data/metadata.log"};
 
 /* ---- text output helpers ---- */
 
@@ -103,23 +114,10 @@ static void put_text(FILE *out, const uint8_t *p, int32_t len, int64_t max) {
 }
 
 static void put_json_string(FILE *out, const uint8_t *p, size_t n) {
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c == '\r')
-            fputs("\\r", out);
-        else if (c == '\t')
-            fputs("\\t", out);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+    sa_buf_t b = SA_BUF_INIT(0);
+    sa_metastore_json_str(&b, p, n);
+    fwrite(b.data, 1, b.len, out);
+    sa_buf_free(&b);
 }
 
 static void put_base64(FILE *out, const uint8_t *p, size_t n) {
@@ -340,6 +338,59 @@ static int dump_index(const dump_conf_t *conf, const char *path, int fd, int64_t
     return SA_EXIT_OK;
 }
 
+/* ---- the metadata log ---- */
+
+typedef struct meta_dump_s {
+    const dump_conf_t *conf;
+    sa_buf_t line;
+} meta_dump_t;
+
+static int meta_visit(void *opaque, int64_t pos, uint8_t kind, const uint8_t *payload, size_t len) {
+    meta_dump_t *md = opaque;
+    const char *name = sa_metastore_kind_name(kind);
+    sa_buf_t *b = &md->line;
+    sa_buf_reset(b);
+    int ok = sa_metastore_describe(kind, payload, len, b) == SA_OK;
+    if (!ok) sa_buf_reset(b);
+    const char *members = sa_buf_cstr(b);
+    if (md->conf->json)
+        printf("{\"type\":\"metadata\",\"position\":%" PRId64 ",\"size\":%zu,\"kind\":%u,\"kind_name\":%s%s%s%s%s}\n",
+               pos, len + 9, kind, name ? "\"" : "null", name ? name : "", name ? "\"" : "",
+               ok ? (b->len ? "," : "") : ",\"unreadable\":true", members);
+    else
+        printf("record at byte %" PRId64 " size %zu  %s  %s%s\n", pos, len + 9, name ? name : "unknown kind",
+               ok ? "" : "(a payload this samsa cannot read) ", members);
+    return 0;
+}
+
+static int dump_metadata(const dump_conf_t *conf, const char *path) {
+    meta_dump_t md = {conf, SA_BUF_INIT(0)};
+    sa_metalog_scan_t res;
+    sa_err_t err = sa_metalog_scan_file(path, meta_visit, &md, &res);
+    sa_buf_free(&md.line);
+    if (err) {
+        fprintf(stderr, "samsa dump-log: read %s: %s\n", path, res.why[0] ? res.why : strerror(errno));
+        return SA_EXIT_FAIL;
+    }
+    if (conf->json) {
+        printf("{\"type\":\"summary\",\"file\":");
+        put_json_string(stdout, (const uint8_t *)path, strlen(path));
+        printf(",\"records\":%" PRIu64 ",\"valid_bytes\":%" PRId64 ",\"file_bytes\":%" PRId64 ",\"torn\":%s}\n",
+               res.records, res.valid_end, res.file_size, res.why[0] ? "true" : "false");
+        return SA_EXIT_OK;
+    }
+    printf("%s: metadata log, %" PRIu64 " records, %" PRId64 " of %" PRId64 " bytes valid", path, res.records,
+           res.valid_end, res.file_size);
+    if (res.why[0]) printf("; torn tail at byte %" PRId64 ": %s", res.valid_end, res.why);
+    printf("\n");
+    return SA_EXIT_OK;
+}
+
+static int is_metadata_log(int fd) {
+    uint8_t head[8];
+    return pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) && sa_metalog_is_magic(head, sizeof(head));
+}
+
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && !strcmp(s + n - m, suffix);
@@ -366,7 +417,9 @@ static int run_dump_log(int argc, char **argv) {
         off_t size = lseek(fd, 0, SEEK_END);
         int r;
         if (!conf.json && argc - first > 1) printf("== %s\n", path);
-        if (ends_with(path, ".timeindex"))
+        if (is_metadata_log(fd))
+            r = dump_metadata(&conf, path);
+        else if (ends_with(path, ".timeindex"))
             r = dump_index(&conf, path, fd, size, 1);
         else if (ends_with(path, ".index"))
             r = dump_index(&conf, path, fd, size, 0);
@@ -383,5 +436,5 @@ static int run_dump_log(int argc, char **argv) {
     return rc;
 }
 
-const sa_command_t sa_cmd_dump_log = {"dump-log", "print a segment file's batches and records", run_dump_log,
-                                      &dump_spec};
+const sa_command_t sa_cmd_dump_log = {"dump-log", "print a segment's batches and records, or the metadata log",
+                                      run_dump_log, &dump_spec};
