@@ -18,11 +18,16 @@
  * buffered a 0 ms timer resumes the connection next turn, so one busy client cannot starve the
  * others or the group commit.
  *
- * Invariants:
+ * Invariants (check_conn, after every read, flush and close):
  *   1. A closed connection has fd -1, no loop registration, no running timers, and every
  *      parked request of it was cancelled (its owner forgot it) before close returned.
  *   2. Memory of a closed connection and its requests is freed only in sa_conn_reap(), so a
  *      handler deep in a call chain never sees its request freed under it.
+ *   3. head..tail holds nreqs requests in arrival order, held_bytes is the sum of their frames,
+ *      and (while open) queued_bytes is what their finished responses still have to send; only
+ *      the head request can be partly sent.
+ *   4. rbuf[roff..rlen) is unparsed input (roff <= rlen <= RBUF_SIZE); a large frame being read
+ *      in place has big_have <= big_size.
  */
 #include "broker/conn.h"
 
@@ -34,6 +39,7 @@
 #include <unistd.h>
 
 #include "broker/dispatch.h"
+#include "core/check.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -72,6 +78,29 @@ struct sa_conn_s {
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
 static void schedule_resume(sa_conn_t *conn);
+
+/* Invariant 3, request by request (debug and sanitizer builds). */
+static void check_queue(const sa_conn_t *conn) {
+    size_t n = 0, held = 0, queued = 0;
+    for (const sa_req_t *req = conn->head; req; req = req->_next) {
+        n++;
+        held += req->_frame_len;
+        if (req->_state == REQ_READY && !req->_noreply) queued += req->resp.len - req->_sent;
+        assert(req->_sent == 0 || req == conn->head);
+        assert(req->_next || req == conn->tail);
+        assert(conn->fd >= 0 || !req->_conn); /* 1: requests of a closed connection are detached */
+    }
+    assert(n == conn->nreqs && held == conn->held_bytes);
+    assert(conn->fd < 0 || queued == conn->queued_bytes);
+}
+
+static void check_conn(const sa_conn_t *conn) {
+    assert(!conn->head == !conn->tail && (conn->head || !conn->nreqs));
+    assert(conn->roff <= conn->rlen && conn->rlen <= RBUF_SIZE);             /* 4 */
+    assert(!conn->big || conn->big_have <= conn->big_size);                  /* 4 */
+    assert(conn->fd >= 0 || (!sa_timer_running(&conn->resume) && !conn->watching)); /* 1 */
+    SA_DEBUG_CHECK(check_queue(conn));
+}
 
 const char *sa_req_peer(const sa_req_t *req) { return req->_conn ? req->_conn->peer : "(closed)"; }
 
@@ -130,6 +159,7 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
     sa_loop_del_fd(broker->loop, conn->fd);
     close(conn->fd);
     conn->fd = -1;
+    conn->watching = 0;
     sa_timer_stop(broker->loop, &conn->resume);
     for (sa_req_t *req = conn->head; req; req = req->_next) {
         sa_timer_stop(broker->loop, &req->_timer);
@@ -148,6 +178,7 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
     conn->prev = NULL;
     conn->next = broker->_reap;
     broker->_reap = conn;
+    check_conn(conn);
 }
 
 void sa_conn_reap(sa_broker_t *broker) {
@@ -233,6 +264,7 @@ void sa_conn_flush(sa_conn_t *conn) {
     /* Reads may have paused on a full queue with whole frames still buffered: the socket will
      * not signal for those, so resume them explicitly now that the queue drained. */
     schedule_resume(conn);
+    check_conn(conn);
 }
 
 /* The response header (and size placeholder) is written by sa_dispatch; finish the frame. */
@@ -382,6 +414,7 @@ static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     parse_frames(conn, REQ_BUDGET);
     schedule_resume(conn);
     if (conn->fd >= 0) update_events(conn);
+    check_conn(conn);
 }
 
 static void do_read(sa_conn_t *conn) {
@@ -451,4 +484,5 @@ static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg) {
         }
     }
     if (conn->fd >= 0) update_events(conn);
+    check_conn(conn);
 }

@@ -115,7 +115,7 @@ static sa_err_t describe_created(sa_req_t *req, sa_topic_t *topic, cresult_t *ou
         c->Name = sa_str(e.name);
         c->Value = sa_str(e.value);
         c->ReadOnly = e.read_only;
-        c->ConfigSource = (int8_t)e.source;
+        c->ConfigSource = sa_admin_config_source(e.origin);
         c->IsSensitive = e.sensitive;
     }
     return SA_OK;

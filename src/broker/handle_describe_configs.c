@@ -62,12 +62,13 @@ static sa_err_t synonyms(sa_req_t *req, const sa_config_entry_t *e, int level, d
     int n = 0;
     if (!syn) return SA_ERR_NOMEM;
     if (level == LEVEL_BROKER_DEFAULT) {
-        syn[0] = (dsyn_t){.Name = sa_str(e->name), .Value = sa_str(e->value), .Source = (int8_t)e->source};
+        syn[0] = (dsyn_t){
+            .Name = sa_str(e->name), .Value = sa_str(e->value), .Source = sa_admin_config_source(e->origin)};
         out->Synonyms = syn;
         out->Synonyms_count = 1;
         return SA_OK;
     }
-    if (topic_level && e->source == SA_CONFIG_SOURCE_DYNAMIC_TOPIC)
+    if (topic_level && e->origin == SA_CONFIG_ORIGIN_TOPIC)
         syn[n++] = (dsyn_t){
             .Name = sa_str(e->name), .Value = sa_str(e->value), .Source = SA_CONFIG_SOURCE_DYNAMIC_TOPIC};
     static const sa_broker_scope_t scopes[2] = {SA_BROKER_SCOPE_NODE, SA_BROKER_SCOPE_DEFAULT};
@@ -85,7 +86,7 @@ static sa_err_t synonyms(sa_req_t *req, const sa_config_entry_t *e, int level, d
             if (!base) return SA_ERR_NOMEM;
         }
         syn[n++] = (dsyn_t){
-            .Name = sa_str(bkey ? bkey : e->name), .Value = sa_str(base), .Source = (int8_t)e->base_source};
+            .Name = sa_str(bkey ? bkey : e->name), .Value = sa_str(base), .Source = sa_admin_config_source(e->base_origin)};
     }
     out->Synonyms = syn;
     out->Synonyms_count = n;
@@ -100,9 +101,9 @@ static sa_err_t fill_entry(sa_req_t *req, const sa_DescribeConfigsRequest_t *dre
     out->Value = sa_str(e->value);
     out->ReadOnly = e->read_only;
     out->IsDefault = e->is_default;
-    out->ConfigSource = (int8_t)e->source;
+    out->ConfigSource = sa_admin_config_source(e->origin);
     out->IsSensitive = e->sensitive;
-    out->ConfigType = (int8_t)e->type;
+    out->ConfigType = sa_admin_config_type(e->vtype);
     out->Documentation = dreq->IncludeDocumentation ? sa_str(e->doc) : SA_STR_NULL;
     out->Synonyms_count = 0;
     return dreq->IncludeSynonyms ? synonyms(req, e, level, out) : SA_OK;
@@ -170,13 +171,13 @@ static int is_alias(const sa_cfg_opt_t *opts, size_t i) {
     return 0;
 }
 
-static int broker_type(sa_cfg_type_t type) {
+static sa_config_vtype_t broker_vtype(sa_cfg_type_t type) {
     switch (type) {
-    case SA_CFG_BOOL: return SA_CONFIG_TYPE_BOOLEAN;
+    case SA_CFG_BOOL: return SA_CONFIG_VALUE_BOOLEAN;
     case SA_CFG_INT:
     case SA_CFG_SIZE:
-    case SA_CFG_MS: return SA_CONFIG_TYPE_LONG;
-    default: return SA_CONFIG_TYPE_STRING;
+    case SA_CFG_MS: return SA_CONFIG_VALUE_LONG;
+    default: return SA_CONFIG_VALUE_STRING;
     }
 }
 
@@ -185,9 +186,9 @@ static int broker_type(sa_cfg_type_t type) {
 static int dynamic_entry(const sa_store_t *store, sa_broker_scope_t scope, int row, sa_config_entry_t *e) {
     const char *v = NULL;
     if (scope == SA_BROKER_SCOPE_NODE && (v = sa_store_broker_config(store, SA_BROKER_SCOPE_NODE, row)))
-        e->source = SA_CONFIG_SOURCE_DYNAMIC_BROKER;
+        e->origin = SA_CONFIG_ORIGIN_DYNAMIC_BROKER;
     else if ((v = sa_store_broker_config(store, SA_BROKER_SCOPE_DEFAULT, row)))
-        e->source = SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
+        e->origin = SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT;
     if (!v) return 0;
     e->value = v;
     e->is_default = 0;
@@ -241,10 +242,10 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
         if (!o->name || o->type == SA_CFG_LIST || o->type == SA_CFG_FILE || is_alias(opts, i) ||
             !wanted(res, o->name))
             continue;
-        sa_config_entry_t e = {.name = o->name, .read_only = 1, .type = broker_type(o->type), .doc = o->help};
+        sa_config_entry_t e = {.name = o->name, .read_only = 1, .vtype = broker_vtype(o->type), .doc = o->help};
         if ((err = broker_value(req, o, &e.value, &e.is_default)) != SA_OK) return err;
-        e.source = e.is_default ? SA_CONFIG_SOURCE_DEFAULT : SA_CONFIG_SOURCE_STATIC_BROKER;
-        e.base_source = e.source;
+        e.origin = e.is_default ? SA_CONFIG_ORIGIN_DEFAULT : SA_CONFIG_ORIGIN_STATIC_BROKER;
+        e.base_origin = e.origin;
         snprintf(e.base_value, sizeof(e.base_value), "%s", e.value ? e.value : "");
         int row = sa_broker_config_row(o->name);
         if (row >= 0) {
@@ -262,7 +263,7 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
             listed |= opts[i].name && !strcmp(opts[i].name, key);
         if (listed || !wanted(res, key)) continue;
         sa_config_entry_t e = {
-            .name = key, .type = sa_topic_config_type(rows[r]), .base_source = SA_CONFIG_SOURCE_DEFAULT};
+            .name = key, .vtype = sa_topic_config_type(rows[r]), .base_origin = SA_CONFIG_ORIGIN_DEFAULT};
         snprintf(e.base_value, sizeof(e.base_value), "%s", sa_topic_config_default(rows[r]));
         dynamic_entry(store, scope, rows[r], &e);
         int level = scope == SA_BROKER_SCOPE_DEFAULT ? LEVEL_BROKER_DEFAULT : LEVEL_BROKER;

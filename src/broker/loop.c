@@ -1,15 +1,19 @@
 /*
  * loop.c - epoll event loop with a timer heap and a before_sleep hook (see loop.h).
  *
- * One turn: run due timers; call before_sleep; epoll_wait until the next timer deadline;
- * dispatch the fd events. fds are indexed directly (fd -> slot), as epoll hands back only the
- * fd stored in its data. Errors and hang-ups are delivered as SA_LOOP_READ even when only
- * WRITE (or nothing) is watched: epoll reports them regardless, and the owner's read path is
- * what notices a dead peer and closes.
+ * One turn: call before_sleep; epoll_wait until the next timer deadline; run the timers due by
+ * now; dispatch the fd events. Timers go BEFORE the events that woke the loop: whatever the
+ * events bring arrived at or after the moment epoll_wait returned, so a deadline that passed
+ * meanwhile is earlier and must be acted on first (a session that expired 2 ms before a
+ * DeleteGroups arrived must be expired when the DeleteGroups is handled). fds are indexed
+ * directly (fd -> slot), as epoll hands back only the fd stored in its data. Errors and
+ * hang-ups are delivered as SA_LOOP_READ even when only WRITE (or nothing) is watched: epoll
+ * reports them regardless, and the owner's read path is what notices a dead peer and closes.
  *
- * Invariant: a slot whose fd was removed during a turn has fn == NULL, and events still pending
- * for it in this turn's epoll result are skipped, so a callback may close any connection,
- * including ones whose events come later in the same batch.
+ * Invariant: a slot whose fd was removed during a turn (by a timer or a callback) has
+ * fn == NULL, and events still pending for it in this turn's epoll result are skipped, so a
+ * timer or callback may close any connection, including ones whose events come later in the
+ * same batch.
  */
 #include "broker/loop.h"
 
@@ -182,14 +186,14 @@ int sa_loop_run(sa_loop_t *loop) {
     struct epoll_event events[MAX_EVENTS];
     loop->stop = 0;
     while (!loop->stop) {
-        run_timers(loop);
         if (loop->before_sleep) loop->before_sleep(loop, loop->before_sleep_arg);
         if (loop->stop) break;
         int n = epoll_wait(loop->epfd, events, MAX_EVENTS, next_timeout_ms(loop));
         if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
+            if (errno != EINTR) return -1;
+            n = 0;
         }
+        run_timers(loop); /* what was due before these events arrived goes first */
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             if ((size_t)fd >= loop->nslots || !loop->slots[fd].fn) continue; /* removed this turn */

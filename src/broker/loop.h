@@ -1,7 +1,8 @@
 /*
  * loop.h - the broker's single-threaded event loop (epoll), in the manner of Redis's ae:
  * file-descriptor events, one-shot timers and a before_sleep hook that runs once per turn,
- * right before the loop blocks in epoll_wait.
+ * right before the loop blocks in epoll_wait. When it wakes, the timers due by then run before
+ * the fd events that woke it (what a socket brings arrived after any deadline already passed).
  *
  * before_sleep is where batched work happens: the broker's group commit (one fsync for every
  * append of the turn) and the release of the responses that waited on it. A handler therefore

@@ -208,7 +208,7 @@ sa_err_t sa_store_broker_alter_configs(sa_store_t *store, sa_broker_scope_t scop
                 "names of the topic configs, such as log.retention.ms)",
                 key);
         }
-        int is_list = sa_topic_config_type(row) == SA_CONFIG_TYPE_LIST;
+        int is_list = sa_topic_config_type(row) == SA_CONFIG_VALUE_LIST;
         if ((op == SA_CONFIG_OP_APPEND || op == SA_CONFIG_OP_SUBTRACT) && !is_list)
             BAD(SA_ERR_INVALID_CONFIG, "Config value %s is not allowed for config key: %s",
                 op == SA_CONFIG_OP_APPEND ? "append" : "subtract", key);

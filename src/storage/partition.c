@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/check.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "storage/safe_file.h"
@@ -36,6 +37,38 @@
     } while (0)
 
 static sa_segment_t *active_seg(const sa_partition_t *part) { return part->segs[part->nsegs - 1]; }
+
+/* Invariants 1, 3, 4 and 5 of storage_int.h, segment by segment (debug and sanitizer builds). */
+static void check_segments(const sa_partition_t *part) {
+    int hwm_seg_found = 0;
+    for (size_t i = 0; i < part->nsegs; i++) {
+        const sa_segment_t *seg = part->segs[i];
+        assert(seg->size >= 0 && seg->next_offset >= seg->base);
+        if (i + 1 < part->nsegs) {
+            assert(seg->base < part->segs[i + 1]->base); /* 1: sorted (a gap is tolerated, see open) */
+            assert(!seg->unsynced);                      /* 4: only the active segment has unsynced bytes */
+        }
+        if (seg->base == part->hwm_seg_base) {
+            hwm_seg_found = 1;
+            assert(part->hwm_pos <= seg->size); /* 3 */
+        }
+        assert(seg->size > 0 || seg->nidx == 0);
+        for (size_t k = 0; k < seg->nidx; k++) { /* 5: batch starts inside the file, increasing */
+            assert(seg->idx[k].pos < seg->size);
+            assert(k == 0 || (seg->idx[k].rel > seg->idx[k - 1].rel && seg->idx[k].pos > seg->idx[k - 1].pos));
+        }
+        for (size_t k = 1; k < seg->ntidx; k++) assert(seg->tidx[k].ts >= seg->tidx[k - 1].ts);
+    }
+    assert(hwm_seg_found); /* 3 */
+}
+
+/* The invariants of storage_int.h: the offsets always (three comparisons), the segments in
+ * debug and sanitizer builds. Called wherever the log's shape changes. */
+static void check_part(const sa_partition_t *part) {
+    assert(part->nsegs >= 1);                                                       /* 1 */
+    assert(part->log_start <= part->hwm && part->hwm <= active_seg(part)->next_offset); /* 2 */
+    SA_DEBUG_CHECK(check_segments(part));
+}
 
 static void push_seg(sa_partition_t *part, sa_segment_t *seg) {
     if (part->nsegs == part->segs_cap) {
@@ -102,6 +135,22 @@ static int64_t read_log_start(const sa_partition_t *part) {
     }
     sa_buf_free(&b);
     return v;
+}
+
+/* An HWM at the very end of a sealed segment is the same place as the start of the next one: say
+ * so, so that retention may delete the sealed segment and the HWM still names a segment
+ * (invariant 3 of storage_int.h). */
+static void hwm_past_sealed(sa_partition_t *part) {
+    for (size_t i = 0; i + 1 < part->nsegs; i++) {
+        const sa_segment_t *seg = part->segs[i];
+        if (seg->base != part->hwm_seg_base) continue;
+        if (part->hwm_pos == seg->size && part->hwm == seg->next_offset &&
+            part->segs[i + 1]->base == seg->next_offset) {
+            part->hwm_seg_base = part->segs[i + 1]->base;
+            part->hwm_pos = 0;
+        }
+        return;
+    }
 }
 
 static void set_hwm_at_end(sa_partition_t *part) {
@@ -171,6 +220,7 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
     part->log_start = part->segs[0]->base;
     if (ckpt > part->log_start) part->log_start = SA_MIN(ckpt, part->hwm);
     free(bases);
+    check_part(part);
     *partp = part;
     return SA_OK;
 fail:
@@ -227,6 +277,7 @@ static sa_err_t roll(sa_partition_t *part, char *errstr, size_t errstr_size) {
         return SA_ERR_KAFKA_STORAGE_ERROR;
     }
     push_seg(part, seg);
+    hwm_past_sealed(part);
     sa_log_debug(SA_DBG_STORAGE, "storage", "%s: rolled to segment %" PRId64, part->dir, seg->base);
     return SA_OK;
 }
@@ -308,6 +359,7 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
         res->log_start_offset = part->log_start;
         res->batch_count = nbatches;
     }
+    check_part(part);
     return SA_OK;
 }
 
@@ -331,6 +383,7 @@ static void truncate_to_hwm(sa_partition_t *part) {
     seg->unsynced = 0;
     part->hwm_seg_base = seg->base;
     part->hwm_pos = pos;
+    check_part(part);
 }
 
 int sa_partition_unsynced_fd(const sa_partition_t *part) {
@@ -350,6 +403,7 @@ sa_err_t sa_partition_synced(sa_partition_t *part, int err) {
     }
     seg->unsynced = 0;
     set_hwm_at_end(part);
+    check_part(part);
     return SA_OK;
 }
 
@@ -389,6 +443,8 @@ sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *sna
     part->hwm = snap->next_offset;
     part->hwm_seg_base = seg->base;
     part->hwm_pos = snap->size;
+    hwm_past_sealed(part);
+    check_part(part);
     return SA_OK;
 }
 
@@ -557,6 +613,7 @@ sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64
         }
     }
     if (low_watermark) *low_watermark = part->log_start;
+    check_part(part);
     return err;
 }
 
@@ -601,6 +658,7 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
         }
     }
     if (part->segs[0]->base > part->log_start) part->log_start = part->segs[0]->base;
+    check_part(part);
     if (part->log_start != start && write_log_start(part)) return SA_ERR_KAFKA_STORAGE_ERROR;
     return SA_OK;
 }

@@ -173,38 +173,39 @@ typedef enum sa_config_op_e {
     SA_CONFIG_OP_SUBTRACT = 3, /* list configs: remove the value(s) */
 } sa_config_op_t;
 
-/** DescribeConfigs ConfigSource values (the wire values). */
-typedef enum sa_config_source_e {
-    SA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,          /* set on the topic */
-    SA_CONFIG_SOURCE_DYNAMIC_BROKER = 2,         /* dynamic config of this broker (resource "<node id>") */
-    SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER = 3, /* dynamic cluster-wide default (resource "") */
-    SA_CONFIG_SOURCE_STATIC_BROKER = 4,          /* from the broker's config (log.retention.ms ...) */
-    SA_CONFIG_SOURCE_DEFAULT = 5,                /* Kafka's default */
-} sa_config_source_t;
+/** Where a config's value comes from, most specific last (Kafka's order of precedence). The broker
+ *  maps it to DescribeConfigs' ConfigSource (broker/admin.h): storage knows no wire numbers. */
+typedef enum sa_config_origin_e {
+    SA_CONFIG_ORIGIN_DEFAULT = 0,     /* Kafka's default */
+    SA_CONFIG_ORIGIN_STATIC_BROKER,   /* the broker's own setting (log.retention.ms ...), server.properties or flags */
+    SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT, /* a dynamic cluster-wide default (BROKER resource "") */
+    SA_CONFIG_ORIGIN_DYNAMIC_BROKER,  /* a dynamic config of this broker (BROKER resource "<node id>") */
+    SA_CONFIG_ORIGIN_TOPIC,           /* set on the topic */
+} sa_config_origin_t;
 
-/** DescribeConfigs ConfigType values (the wire values, v3+). */
-typedef enum sa_config_type_e {
-    SA_CONFIG_TYPE_BOOLEAN = 1,
-    SA_CONFIG_TYPE_STRING = 2,
-    SA_CONFIG_TYPE_INT = 3,
-    SA_CONFIG_TYPE_LONG = 5,
-    SA_CONFIG_TYPE_DOUBLE = 6,
-    SA_CONFIG_TYPE_LIST = 7,
-} sa_config_type_t;
+/** What kind of value a config holds (validation; the broker maps it to DescribeConfigs' ConfigType). */
+typedef enum sa_config_vtype_e {
+    SA_CONFIG_VALUE_STRING = 0,
+    SA_CONFIG_VALUE_BOOLEAN,
+    SA_CONFIG_VALUE_INT,
+    SA_CONFIG_VALUE_LONG,
+    SA_CONFIG_VALUE_DOUBLE,
+    SA_CONFIG_VALUE_LIST, /* comma-separated */
+} sa_config_vtype_t;
 
-/** One entry of a topic's DescribeConfigs answer; strings valid until the topic is altered or deleted. */
+/** One config as DescribeConfigs lists it; strings valid until the topic is altered or deleted. */
 typedef struct sa_config_entry_s {
     const char *name;
-    const char *value;   /* effective value, never NULL */
-    int is_default;      /* 1 unless set on the topic */
-    int source;          /* sa_config_source_t */
-    int read_only;       /* always 0 for topic configs */
-    int sensitive;       /* always 0 for topic configs */
-    int type;            /* sa_config_type_t */
-    const char *doc;     /* one line */
-    const char *synonym; /* broker-level name ("log.retention.ms") or NULL */
-    int base_source;     /* STATIC_BROKER or DEFAULT: where the value below the dynamic ones comes from */
-    char base_value[32]; /* that value (a topic config's broker default or Kafka's) */
+    const char *value;              /* effective value, never NULL */
+    int is_default;                 /* 1 unless something set it */
+    sa_config_origin_t origin;      /* where value comes from */
+    int read_only;                  /* always 0 for topic configs */
+    int sensitive;                  /* always 0 for topic configs */
+    sa_config_vtype_t vtype;        /* what it holds */
+    const char *doc;                /* one line */
+    const char *synonym;            /* broker-level name ("log.retention.ms") or NULL */
+    sa_config_origin_t base_origin; /* STATIC_BROKER or DEFAULT: where the value below the dynamic ones comes from */
+    char base_value[32];            /* that value (a topic config's broker default or Kafka's) */
 } sa_config_entry_t;
 
 /**
@@ -250,10 +251,10 @@ sa_err_t sa_store_topic_alter_configs(sa_store_t *store, const char *name, const
 #define SA_TOPIC_CONFIG_ROWS_MAX 48 /* >= rows of the topic config table (topic_config.c) */
 
 /** Topic config row @p i (0 <= i < SA_TOPIC_CONFIG_ROWS_MAX, a row index from
- * sa_broker_config_row): its broker-level synonym ("log.retention.ms") or NULL, its
- * sa_config_type_t, Kafka's default value (static strings). */
+ * sa_broker_config_row): its broker-level synonym ("log.retention.ms") or NULL, the kind of value
+ * it holds, Kafka's default value (static strings). */
 const char *sa_topic_config_synonym(int i);
-int sa_topic_config_type(int i);
+sa_config_vtype_t sa_topic_config_type(int i);
 const char *sa_topic_config_default(int i);
 
 /** The two scopes of the BROKER resource (Kafka's resource names "" and "<node id>"). */

@@ -321,7 +321,7 @@ sa_err_t sa_store_topic_alter_configs(sa_store_t *store, const char *name, const
         if (op == SA_CONFIG_OP_APPEND || op == SA_CONFIG_OP_SUBTRACT) {
             sa_config_entry_t e;
             sa_topic_config_get(topic, (size_t)row, &e);
-            if (e.type != SA_CONFIG_TYPE_LIST) {
+            if (e.vtype != SA_CONFIG_VALUE_LIST) {
                 SET_ERR("Config %s is not a list; APPEND/SUBTRACT need a list config", kvs[k].name);
                 err = SA_ERR_INVALID_REQUEST;
                 break;

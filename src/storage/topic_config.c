@@ -32,7 +32,7 @@ enum {
 
 typedef struct row_s {
     const char *name;
-    int type;          /* sa_config_type_t */
+    int type;          /* sa_config_vtype_t */
     const char *def;   /* Kafka's default */
     int64_t min, max;  /* numeric bounds */
     const char *enums; /* STRING: allowed values, '|'-separated; LIST: allowed items */
@@ -41,12 +41,12 @@ typedef struct row_s {
     const char *doc;
 } row_t;
 
-#define L    SA_CONFIG_TYPE_LONG
-#define I    SA_CONFIG_TYPE_INT
-#define B    SA_CONFIG_TYPE_BOOLEAN
-#define S    SA_CONFIG_TYPE_STRING
-#define D    SA_CONFIG_TYPE_DOUBLE
-#define LS   SA_CONFIG_TYPE_LIST
+#define L    SA_CONFIG_VALUE_LONG
+#define I    SA_CONFIG_VALUE_INT
+#define B    SA_CONFIG_VALUE_BOOLEAN
+#define S    SA_CONFIG_VALUE_STRING
+#define D    SA_CONFIG_VALUE_DOUBLE
+#define LS   SA_CONFIG_VALUE_LIST
 #define LMAX INT64_MAX
 
 static const row_t rows[] = {
@@ -135,7 +135,7 @@ static int in_enums(const char *enums, const char *item, size_t n) {
 
 const char *sa_topic_config_synonym(int i) { return rows[i].synonym; }
 
-int sa_topic_config_type(int i) { return rows[i].type; }
+sa_config_vtype_t sa_topic_config_type(int i) { return (sa_config_vtype_t)rows[i].type; }
 
 const char *sa_topic_config_default(int i) { return rows[i].def; }
 
@@ -153,8 +153,8 @@ sa_err_t sa_topic_config_check_as(int i, const char *name, const char *value, ch
         return SA_ERR_INVALID_CONFIG;                                                                        \
     } while (0)
     switch (r->type) {
-    case SA_CONFIG_TYPE_LONG:
-    case SA_CONFIG_TYPE_INT: {
+    case SA_CONFIG_VALUE_LONG:
+    case SA_CONFIG_VALUE_INT: {
         errno = 0;
         long long v = strtoll(value, &end, 10);
         if (errno || end == value || *end)
@@ -164,7 +164,7 @@ sa_err_t sa_topic_config_check_as(int i, const char *name, const char *value, ch
                 r->min, r->max);
         break;
     }
-    case SA_CONFIG_TYPE_DOUBLE: {
+    case SA_CONFIG_VALUE_DOUBLE: {
         errno = 0;
         double v = strtod(value, &end);
         if (errno || end == value || *end || v < (double)r->min || v > (double)r->max)
@@ -172,15 +172,15 @@ sa_err_t sa_topic_config_check_as(int i, const char *name, const char *value, ch
                 value, name, r->min, r->max);
         break;
     }
-    case SA_CONFIG_TYPE_BOOLEAN:
+    case SA_CONFIG_VALUE_BOOLEAN:
         if (strcmp(value, "true") && strcmp(value, "false"))
             BAD("Invalid value %s for configuration %s: expected true or false", value, name);
         break;
-    case SA_CONFIG_TYPE_STRING:
+    case SA_CONFIG_VALUE_STRING:
         if (r->enums && !in_enums(r->enums, value, strlen(value)))
             BAD("Invalid value %s for configuration %s: expected one of %s", value, name, r->enums);
         break;
-    case SA_CONFIG_TYPE_LIST:
+    case SA_CONFIG_VALUE_LIST:
         if (!r->enums) break;
         for (const char *p = value; *p;) {
             while (*p == ' ') p++;
@@ -216,27 +216,26 @@ static int64_t broker_value(const sa_store_conf_t *conf, int which) {
     }
 }
 
-/* Source of row @p i's value below the topic and the dynamic broker configs: STATIC_BROKER or
- * DEFAULT. */
-static int base_source(int i, const sa_store_conf_t *conf) {
+/* Where row @p i's value below the topic and the dynamic broker configs comes from: STATIC_BROKER
+ * or DEFAULT. */
+static sa_config_origin_t base_origin(int i, const sa_store_conf_t *conf) {
     int64_t bv = broker_value(conf, rows[i].broker);
-    if (bv != INT64_MIN && bv != strtoll(rows[i].def, NULL, 10)) return SA_CONFIG_SOURCE_STATIC_BROKER;
-    return SA_CONFIG_SOURCE_DEFAULT;
+    if (bv != INT64_MIN && bv != strtoll(rows[i].def, NULL, 10)) return SA_CONFIG_ORIGIN_STATIC_BROKER;
+    return SA_CONFIG_ORIGIN_DEFAULT;
 }
 
-/* Source of row @p i's effective value for @p topic, Kafka's order: the topic, this broker's
- * dynamic config, the cluster's dynamic default, server.properties, Kafka's default. */
-static int source_of(const sa_topic_t *topic, int i, const sa_store_conf_t *conf) {
-    if (topic->set[i]) return SA_CONFIG_SOURCE_DYNAMIC_TOPIC;
-    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_NODE, i)) return SA_CONFIG_SOURCE_DYNAMIC_BROKER;
-    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, i))
-        return SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
-    return base_source(i, conf);
+/* Where row @p i's effective value for @p topic comes from, Kafka's order: the topic, this
+ * broker's dynamic config, the cluster's dynamic default, server.properties, Kafka's default. */
+static sa_config_origin_t origin_of(const sa_topic_t *topic, int i, const sa_store_conf_t *conf) {
+    if (topic->set[i]) return SA_CONFIG_ORIGIN_TOPIC;
+    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_NODE, i)) return SA_CONFIG_ORIGIN_DYNAMIC_BROKER;
+    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, i)) return SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT;
+    return base_origin(i, conf);
 }
 
 /* The value of row @p i below the topic and the dynamic configs, in @p tmp (32 bytes) or static. */
 static const char *base_value(int i, const sa_store_conf_t *conf, char *tmp) {
-    if (base_source(i, conf) != SA_CONFIG_SOURCE_STATIC_BROKER) return rows[i].def;
+    if (base_origin(i, conf) != SA_CONFIG_ORIGIN_STATIC_BROKER) return rows[i].def;
     snprintf(tmp, 32, "%" PRId64, broker_value(conf, rows[i].broker));
     return tmp;
 }
@@ -247,12 +246,12 @@ void sa_topic_config_resolve(sa_topic_t *topic) {
         char tmp[32];
         const char *v;
         free(topic->eff[i]);
-        switch (source_of(topic, (int)i, conf)) {
-        case SA_CONFIG_SOURCE_DYNAMIC_TOPIC: v = topic->set[i]; break;
-        case SA_CONFIG_SOURCE_DYNAMIC_BROKER:
+        switch (origin_of(topic, (int)i, conf)) {
+        case SA_CONFIG_ORIGIN_TOPIC: v = topic->set[i]; break;
+        case SA_CONFIG_ORIGIN_DYNAMIC_BROKER:
             v = sa_store_broker_config(topic->store, SA_BROKER_SCOPE_NODE, (int)i);
             break;
-        case SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER:
+        case SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT:
             v = sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, (int)i);
             break;
         default: v = base_value((int)i, conf, tmp); break;
@@ -280,20 +279,20 @@ sa_err_t sa_topic_config_get(const sa_topic_t *topic, size_t i, sa_config_entry_
     if (i >= SA_ARRAY_LEN(rows)) return SA_ERR_NOT_FOUND;
     const row_t *r = &rows[i];
     const sa_store_conf_t *conf = sa_store_conf(topic->store);
-    int source = source_of(topic, (int)i, conf);
+    sa_config_origin_t origin = origin_of(topic, (int)i, conf);
     char tmp[32];
     const char *base = base_value((int)i, conf, tmp);
     *entry = (sa_config_entry_t){
         .name = r->name,
         .value = topic->eff[i],
-        .is_default = source == SA_CONFIG_SOURCE_DEFAULT,
-        .source = source,
+        .is_default = origin == SA_CONFIG_ORIGIN_DEFAULT,
+        .origin = origin,
         .read_only = 0,
         .sensitive = 0,
-        .type = r->type,
+        .vtype = (sa_config_vtype_t)r->type,
         .doc = r->doc,
         .synonym = r->synonym,
-        .base_source = base_source((int)i, conf),
+        .base_origin = base_origin((int)i, conf),
     };
     snprintf(entry->base_value, sizeof(entry->base_value), "%s", base);
     return SA_OK;

@@ -15,7 +15,7 @@
 
 #include "harness.h"
 #include "storage/storage.h"
-#include "storage/sysio.h"
+#include "core/sysio.h"
 
 typedef struct fixture_s {
     char dir[512];
@@ -52,7 +52,7 @@ static void expect(fixture_t *f, const char *topic, const char *name, const char
     sa_config_entry_t e;
     assert_int_equal(sa_topic_config_find(sa_store_topic_find(f->store, topic), name, &e), SA_OK);
     assert_string_equal(e.value, value);
-    assert_int_equal(e.source, source);
+    assert_int_equal(e.origin, source);
 }
 
 static sa_err_t set(fixture_t *f, sa_broker_scope_t scope, const char *key, const char *value,
@@ -76,38 +76,38 @@ static void test_keys(void **state) {
 
 static void test_precedence(void **state) {
     fixture_t *f = *state;
-    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
-    expect(f, "plain", "segment.bytes", "5000000", SA_CONFIG_SOURCE_STATIC_BROKER);
+    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_ORIGIN_DEFAULT);
+    expect(f, "plain", "segment.bytes", "5000000", SA_CONFIG_ORIGIN_STATIC_BROKER);
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", "1000", 1),
                      SA_OK); /* validate only */
-    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
+    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_ORIGIN_DEFAULT);
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", "1000", 0), SA_OK);
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.segment.bytes", "2000000", 0), SA_OK);
-    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
-    expect(f, "plain", "segment.bytes", "2000000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
-    expect(f, "own", "retention.ms", "3600000", SA_CONFIG_SOURCE_DYNAMIC_TOPIC);
+    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
+    expect(f, "plain", "segment.bytes", "2000000", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
+    expect(f, "own", "retention.ms", "3600000", SA_CONFIG_ORIGIN_TOPIC);
     assert_int_equal(set(f, SA_BROKER_SCOPE_NODE, "log.retention.ms", "7200000", 0), SA_OK);
-    expect(f, "plain", "retention.ms", "7200000", SA_CONFIG_SOURCE_DYNAMIC_BROKER);
+    expect(f, "plain", "retention.ms", "7200000", SA_CONFIG_ORIGIN_DYNAMIC_BROKER);
     sa_config_entry_t e;
     sa_topic_config_find(sa_store_topic_find(f->store, "plain"), "segment.bytes", &e);
     assert_string_equal(e.base_value, "5000000"); /* what is below the dynamic values */
-    assert_int_equal(e.base_source, SA_CONFIG_SOURCE_STATIC_BROKER);
+    assert_int_equal(e.base_origin, SA_CONFIG_ORIGIN_STATIC_BROKER);
     /* DELETE falls back a level */
     sa_config_kv_t kv = {"log.retention.ms", NULL};
     sa_config_op_t del = SA_CONFIG_OP_DELETE;
     assert_int_equal(
         sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_NODE, &kv, &del, 1, 0, 0, NULL, 0), SA_OK);
-    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
+    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
     /* replace_all (legacy AlterConfigs) clears what it does not list, in its scope only */
     assert_int_equal(set(f, SA_BROKER_SCOPE_NODE, "log.roll.ms", "60000", 0), SA_OK);
     sa_config_kv_t only = {"log.retention.bytes", "100000"};
     assert_int_equal(
         sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &only, NULL, 1, 1, 0, NULL, 0),
         SA_OK);
-    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
-    expect(f, "plain", "segment.bytes", "5000000", SA_CONFIG_SOURCE_STATIC_BROKER);
-    expect(f, "plain", "retention.bytes", "100000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
-    expect(f, "plain", "segment.ms", "60000", SA_CONFIG_SOURCE_DYNAMIC_BROKER);
+    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_ORIGIN_DEFAULT);
+    expect(f, "plain", "segment.bytes", "5000000", SA_CONFIG_ORIGIN_STATIC_BROKER);
+    expect(f, "plain", "retention.bytes", "100000", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
+    expect(f, "plain", "segment.ms", "60000", SA_CONFIG_ORIGIN_DYNAMIC_BROKER);
 }
 
 static void test_refusals(void **state) {
@@ -131,16 +131,16 @@ static void test_refusals(void **state) {
     assert_int_equal(
         sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, two, NULL, 2, 0, 0, NULL, 0),
         SA_ERR_INVALID_REQUEST);
-    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
+    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_ORIGIN_DEFAULT);
     /* APPEND / SUBTRACT on a list config */
     kv = (sa_config_kv_t){"log.cleanup.policy", "delete"};
     assert_int_equal(
         sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &app, 1, 0, 0, NULL, 0), SA_OK);
-    expect(f, "plain", "cleanup.policy", "delete", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
+    expect(f, "plain", "cleanup.policy", "delete", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
     sa_config_op_t sub = SA_CONFIG_OP_SUBTRACT;
     assert_int_equal(
         sa_store_broker_alter_configs(f->store, SA_BROKER_SCOPE_DEFAULT, &kv, &sub, 1, 0, 0, NULL, 0), SA_OK);
-    expect(f, "plain", "cleanup.policy", "delete", SA_CONFIG_SOURCE_DEFAULT);
+    expect(f, "plain", "cleanup.policy", "delete", SA_CONFIG_ORIGIN_DEFAULT);
 }
 
 static int failing_fsync(int fd) {
@@ -157,13 +157,13 @@ static void test_durable(void **state) {
     sa_sysio.fsync = failing_fsync;
     assert_int_equal(set(f, SA_BROKER_SCOPE_DEFAULT, "log.retention.ms", "5", 0), SA_ERR_KAFKA_STORAGE_ERROR);
     sa_sysio_reset();
-    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
+    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
     assert_int_equal(sa_store_close(f->store), SA_OK);
     f->store = NULL;
     assert_int_equal(sa_store_open(f->dir, &f->conf, &f->store, NULL, 0), SA_OK);
-    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER);
-    expect(f, "plain", "max.message.bytes", "2000000", SA_CONFIG_SOURCE_DYNAMIC_BROKER);
-    expect(f, "own", "retention.ms", "3600000", SA_CONFIG_SOURCE_DYNAMIC_TOPIC);
+    expect(f, "plain", "retention.ms", "1000", SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
+    expect(f, "plain", "max.message.bytes", "2000000", SA_CONFIG_ORIGIN_DYNAMIC_BROKER);
+    expect(f, "own", "retention.ms", "3600000", SA_CONFIG_ORIGIN_TOPIC);
     /* a damaged file stops the open, naming the file and line */
     sa_store_close(f->store);
     f->store = NULL;
@@ -178,7 +178,7 @@ static void test_durable(void **state) {
     assert_null(f->store);
     remove(path); /* no file: nothing set */
     assert_int_equal(sa_store_open(f->dir, &f->conf, &f->store, NULL, 0), SA_OK);
-    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_SOURCE_DEFAULT);
+    expect(f, "plain", "retention.ms", "604800000", SA_CONFIG_ORIGIN_DEFAULT);
 }
 
 int main(void) {

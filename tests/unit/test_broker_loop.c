@@ -1,5 +1,6 @@
 /* The broker's event loop: timer heap order and stop/restart, fd events, before_sleep once per
- * turn, removing an fd from inside another fd's callback. */
+ * turn, removing an fd from inside another fd's callback, and a timer that came due before the
+ * event that woke the loop running before that event's callback. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "broker/loop.h"
+#include "core/time.h"
 
 typedef struct rec_s {
     int order[64];
@@ -125,11 +127,64 @@ static void fd_events_and_removal_inside_callbacks(void **state) {
     sa_loop_free(io.loop);
 }
 
+/* The order callbacks ran in: 'T' the timer, 'F' the fd. */
+typedef struct order_s {
+    char seen[8];
+    int n;
+    int pipe[2];
+    sa_timer_t timer;
+    int hooks;
+} order_t;
+
+static void order_timer(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    (void)loop;
+    (void)timer;
+    order_t *o = arg;
+    o->seen[o->n++] = 'T';
+}
+
+static void order_read(sa_loop_t *loop, int fd, unsigned events, void *arg) {
+    (void)events;
+    order_t *o = arg;
+    char c;
+    assert_int_equal(read(fd, &c, 1), 1);
+    o->seen[o->n++] = 'F';
+    sa_loop_stop(loop);
+}
+
+/* The first time the loop is about to sleep, a request arrives (the pipe becomes readable) and
+ * the time passes the timer's deadline before the loop looks: the deadline is earlier than the
+ * request, so the timer must run first. */
+static void order_hook(sa_loop_t *loop, void *arg) {
+    (void)loop;
+    order_t *o = arg;
+    if (o->hooks++) return;
+    assert_int_equal(write(o->pipe[1], "r", 1), 1);
+    while (sa_mono_us() <= o->timer.when_us) usleep(1000); /* the precondition, not a wait for a result */
+}
+
+static void due_timers_run_before_the_io_that_woke_the_loop(void **state) {
+    (void)state;
+    order_t o = {0};
+    sa_loop_t *loop = sa_loop_new();
+    assert_int_equal(pipe(o.pipe), 0);
+    assert_int_equal(sa_loop_add_fd(loop, o.pipe[0], SA_LOOP_READ, order_read, &o), 0);
+    sa_timer_start(loop, &o.timer, 20, order_timer, &o);
+    sa_loop_set_before_sleep(loop, order_hook, &o);
+    assert_int_equal(sa_loop_run(loop), 0);
+    assert_int_equal(o.n, 2);
+    assert_memory_equal(o.seen, "TF", 2);
+    close(o.pipe[0]);
+    close(o.pipe[1]);
+    sa_loop_free(loop);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(timers_fire_in_deadline_order),
         cmocka_unit_test(many_timers_random_stops),
         cmocka_unit_test(fd_events_and_removal_inside_callbacks),
+        cmocka_unit_test(due_timers_run_before_the_io_that_woke_the_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,11 +137,11 @@ static void topics_and_configs(void **state) {
     sa_config_entry_t e;
     assert_int_equal(sa_topic_config_find(t, "retention.ms", &e), SA_OK);
     assert_string_equal(e.value, "3600000");
-    assert_int_equal(e.source, SA_CONFIG_SOURCE_DYNAMIC_TOPIC);
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_TOPIC);
     assert_false(e.is_default);
     assert_int_equal(sa_topic_config_find(t, "segment.bytes", &e), SA_OK);
     assert_string_equal(e.value, "1073741824");
-    assert_int_equal(e.source, SA_CONFIG_SOURCE_DEFAULT);
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_DEFAULT);
     assert_true(e.is_default);
     size_t n = sa_topic_config_count(t), seen = 0;
     for (size_t i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ static void broker_defaults_source(void **state) {
     sa_config_entry_t e;
     assert_int_equal(sa_topic_config_find(t, "retention.ms", &e), SA_OK);
     assert_string_equal(e.value, "1000");
-    assert_int_equal(e.source, SA_CONFIG_SOURCE_STATIC_BROKER);
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_STATIC_BROKER);
     assert_string_equal(e.synonym, "log.retention.ms");
     /* A second store on the same directory is refused. */
     sa_store_t *s2 = NULL;
