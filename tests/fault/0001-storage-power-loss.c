@@ -1,14 +1,24 @@
 /*
- * Simulated power loss under load, through an fsync-aware layer in the sa_sysio table.
+ * Simulated power loss under load, through an fsync-aware layer in the sa_sysio table: partition
+ * records and committed offsets (the metadata log, with its compactions).
  *
  * kill -9 leaves the page cache intact, so it cannot show that acknowledged data was really
- * fdatasync'd. Here a child process appends and group-commits, telling the parent through a pipe
- * how many records were acknowledged (HWM after a successful sync). At a random moment it "loses
- * power": every segment file is cut back to what its last fdatasync covered plus a random torn
- * part of the unsynced bytes (sometimes garbled), and the child dies without closing. The parent
- * then opens the store and checks that every acknowledged record is there, in order, intact, and
- * that nothing but a clean prefix of the unacknowledged ones survived. 25 rounds, random seeds,
- * small segments so rolls happen under the knife.
+ * fdatasync'd. Here a child process appends records and commits offsets (group "g", four keys)
+ * and group-commits them, telling the parent through a pipe what was acknowledged: the HWM and
+ * the last offset committed for each key, after each successful sync. The power goes out at a
+ * random file system call (a pwrite, an fdatasync, the rename or the directory fsync of a
+ * metadata-log compaction, ...) or after the last turn: every tracked file is cut back to what
+ * its last fdatasync covered plus a random torn part of the unsynced bytes (sometimes garbled),
+ * a rename not yet made durable by a directory fsync is undone half of the time, and the child
+ * dies without closing. The parent then opens the store and checks that:
+ *   - every acknowledged record is there, in order, intact, and beyond it only a clean prefix of
+ *     the unacknowledged ones survived;
+ *   - every acknowledged OffsetCommit survived: each key's offset is at least the acknowledged
+ *     one; a later, unacknowledged commit may have survived instead, but never a corrupt one
+ *     (its metadata and commit time still match its offset, and it belongs to its key).
+ * 25 rounds, random seeds, small segments and a small compaction threshold so rolls and
+ * compactions happen under the knife. The sync threads are off in the child (SAMSA_SYNC_THREADS=0),
+ * so the cut is one precise point in a single thread's sequence of calls.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +29,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker/group/offsets.h"
+#include "broker/metastore.h"
 #include "core/log.h"
+#include "core/sysio.h"
 #include "harness.h"
 #include "proto/record_batch.h"
 #include "storage/storage.h"
-#include "core/sysio.h"
 
 #define CHECK(cond, ...)                                                                                     \
     do {                                                                                                     \
@@ -35,19 +47,50 @@
         }                                                                                                    \
     } while (0)
 
+#define KEYS 4 /* offset keys: partitions 0..3 of topic "p" committed by group "g" */
+
+/* What the child acknowledged after a successful group commit. */
+typedef struct acked_s {
+    int64_t hwm;
+    int64_t committed[KEYS]; /* -1: nothing committed yet */
+    uint64_t compactions;    /* of the metadata log, so far in this child */
+} acked_t;
+
+/* ---- the fsync-aware layer ---------------------------------------------------------------- */
+
 #define MAX_FD 1024
 static int64_t synced_len[MAX_FD]; /* bytes of the file a power loss keeps, per fd */
 static int tracked[MAX_FD];
+static ino_t inode[MAX_FD]; /* the file of each tracked fd: a sync through a dup of it counts too */
+static unsigned cut_seed;   /* drives the power loss */
+static long calls_left;     /* file system calls until the power goes out (-1: after the last turn) */
+static char pending_to[1024]; /* a rename not yet made durable by a directory fsync ("" if none) */
+static char pending_old[1100]; /* a link to the file it replaced, to undo it */
+
+static void power_loss(void);
+
+/* Count one file system call; the power goes out when the count runs out. */
+static void tick(void) {
+    if (calls_left > 0 && --calls_left == 0) {
+        power_loss();
+        _exit(0); /* no close: no clean-shutdown marker, nothing flushed */
+    }
+}
+
+static int tracked_name(const char *path) {
+    size_t n = strlen(path);
+    return (n > 4 && !strcmp(path + n - 4, ".log")) || (n > 8 && !strcmp(path + n - 8, ".compact"));
+}
 
 static int track_open(const char *path, int flags, mode_t mode) {
     int fd = open(path, flags, mode);
-    size_t n = strlen(path);
-    if (fd >= 0 && fd < MAX_FD && n > 4 && !strcmp(path + n - 4, ".log")) {
+    if (fd >= 0 && fd < MAX_FD && tracked_name(path)) {
         struct stat st;
         fstat(fd, &st);
         tracked[fd] = 1;
+        inode[fd] = st.st_ino;
         /* A file that existed is durable up to its size (it was recovered or synced before). */
-        synced_len[fd] = (flags & O_CREAT) && st.st_size == 0 ? 0 : st.st_size;
+        synced_len[fd] = (flags & (O_CREAT | O_TRUNC)) && st.st_size == 0 ? 0 : st.st_size;
     }
     return fd;
 }
@@ -57,24 +100,58 @@ static int track_close(int fd) {
     return close(fd);
 }
 
+static ssize_t track_pwrite(int fd, const void *p, size_t n, off_t off) {
+    tick();
+    return pwrite(fd, p, n, off);
+}
+
 static int track_fdatasync(int fd) {
+    tick();
     int rc = fdatasync(fd);
-    if (rc == 0 && fd >= 0 && fd < MAX_FD && tracked[fd]) {
-        struct stat st;
-        fstat(fd, &st);
-        synced_len[fd] = st.st_size;
-    }
+    struct stat st;
+    if (rc == 0 && fstat(fd, &st) == 0) /* fd may be a dup (the group commit syncs dups) */
+        for (int i = 0; i < MAX_FD; i++)
+            if (tracked[i] && inode[i] == st.st_ino) synced_len[i] = st.st_size;
+    tick(); /* the sync happened, the caller has not seen it yet */
     return rc;
 }
 
 static int track_ftruncate(int fd, off_t len) {
+    tick();
     int rc = ftruncate(fd, len);
-    if (rc == 0 && fd >= 0 && fd < MAX_FD && tracked[fd] && synced_len[fd] > len) synced_len[fd] = len;
+    struct stat st;
+    if (rc == 0 && fstat(fd, &st) == 0)
+        for (int i = 0; i < MAX_FD; i++)
+            if (tracked[i] && inode[i] == st.st_ino && synced_len[i] > len) synced_len[i] = len;
+    return rc;
+}
+
+static int track_rename(const char *from, const char *to) {
+    tick();
+    pending_to[0] = '\0';
+    snprintf(pending_old, sizeof(pending_old), "%s.before-rename", to);
+    unlink(pending_old);
+    int had_old = link(to, pending_old) == 0;
+    int rc = rename(from, to);
+    if (rc == 0 && had_old) snprintf(pending_to, sizeof(pending_to), "%s", to);
+    tick(); /* renamed, not yet durable */
+    return rc;
+}
+
+static int track_fsync(int fd) {
+    tick();
+    int rc = fsync(fd);
+    struct stat st;
+    if (rc == 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && pending_to[0]) {
+        unlink(pending_old); /* the rename is durable now */
+        pending_to[0] = '\0';
+    }
     return rc;
 }
 
 /* The power goes out: keep what was synced plus a random torn part of the rest. */
-static void power_loss(unsigned *seed) {
+static void power_loss(void) {
+    unsigned *seed = &cut_seed;
     for (int fd = 0; fd < MAX_FD; fd++) {
         if (!tracked[fd]) continue;
         struct stat st;
@@ -89,7 +166,13 @@ static void power_loss(unsigned *seed) {
         }
         if (ftruncate(fd, keep)) _exit(3);
     }
+    if (pending_to[0]) { /* the directory never said so: the old name may come back */
+        if (rand_r(seed) % 2 && rename(pending_old, pending_to)) _exit(3);
+        unlink(pending_old);
+    }
 }
+
+/* ---- the child ---------------------------------------------------------------------------- */
 
 static void make_batch(sa_buf_t *b, int64_t first, int n) {
     sa_rb_rec_in_t recs[16];
@@ -103,17 +186,48 @@ static void make_batch(sa_buf_t *b, int64_t first, int n) {
     if (sa_rb_build(b, &opts, recs, (size_t)n)) _exit(4);
 }
 
-/* Child: append and sync until a random moment, report acknowledged counts, lose power. */
+static sa_metalog_conf_t meta_conf(void) {
+    sa_metalog_conf_t conf;
+    sa_metalog_conf_defaults(&conf);
+    conf.compact_min_bytes = 2048; /* compact every few dozen commits */
+    conf.compact_slack = 8;
+    return conf;
+}
+
+/* An offset commit whose fields all derive from its value, so a torn one cannot pass. */
+static int commit(sa_metastore_t *ms, int key, int64_t value) {
+    char meta[32];
+    int n = snprintf(meta, sizeof(meta), "m-%lld", (long long)value);
+    return sa_offsets_commit(ms->offsets, "g", "p", key, value, (int32_t)(value % 1000), meta, (size_t)n, value);
+}
+
+/* Child: append, commit offsets and sync until the power goes out; report what was acknowledged. */
 static void child(const char *dir, int wfd, unsigned seed) {
     memset(tracked, 0, sizeof(tracked));
+    setenv("SAMSA_SYNC_THREADS", "0", 1);
+    cut_seed = seed * 7919;
+    calls_left = rand_r(&seed) % 4 ? 1 + rand_r(&seed) % 900 : -1;
     sa_sysio.open = track_open;
     sa_sysio.close = track_close;
+    sa_sysio.pwrite = track_pwrite;
     sa_sysio.fdatasync = track_fdatasync;
     sa_sysio.ftruncate = track_ftruncate;
+    sa_sysio.rename = track_rename;
+    sa_sysio.fsync = track_fsync;
     sa_store_t *store;
-    if (sa_store_open(dir, NULL, &store, NULL, 0)) _exit(2);
+    sa_metastore_t ms;
+    sa_metalog_conf_t conf = meta_conf();
+    if (sa_store_open(dir, NULL, &store, NULL, 0) || sa_metastore_open(&ms, store, &conf, NULL, 0)) _exit(2);
     sa_partition_t *part = sa_store_partition(store, "p", 0);
     int64_t next = sa_partition_leo(part);
+    acked_t acked = {.hwm = sa_partition_hwm(part)};
+    int64_t committed[KEYS];
+    for (int k = 0; k < KEYS; k++) {
+        sa_offset_entry_t ent;
+        committed[k] = sa_offsets_get(ms.offsets, "g", "p", k, &ent) ? ent.offset : -1;
+    }
+    int64_t value = 0; /* commit values only grow, so a key's newer commit has a larger one */
+    for (int k = 0; k < KEYS; k++) value = committed[k] > value ? committed[k] : value;
     int turns = 5 + rand_r(&seed) % 60;
     for (int t = 0; t < turns; t++) {
         int batches = 1 + rand_r(&seed) % 4;
@@ -125,21 +239,32 @@ static void child(const char *dir, int wfd, unsigned seed) {
             next += n;
             sa_buf_free(&buf);
         }
+        int commits = rand_r(&seed) % 4;
+        for (int c = 0; c < commits; c++) {
+            int k = rand_r(&seed) % KEYS;
+            value += 1 + rand_r(&seed) % 50;
+            value += (KEYS + k - value % KEYS) % KEYS; /* value % KEYS == k: it belongs to its key */
+            if (commit(&ms, k, value)) _exit(8);
+            committed[k] = value;
+        }
         /* Power may go out mid-turn, before the group commit. */
         if (t == turns - 1 && rand_r(&seed) % 2) break;
         if (sa_store_sync(store, NULL, NULL)) _exit(6);
-        int64_t acked = sa_partition_hwm(part);
+        acked.hwm = sa_partition_hwm(part);
+        memcpy(acked.committed, committed, sizeof(committed));
+        sa_metalog_stats_t st;
+        sa_metalog_stats(ms.log, &st);
+        acked.compactions = st.compactions;
         if (write(wfd, &acked, sizeof(acked)) != sizeof(acked)) _exit(7);
     }
-    power_loss(&seed);
-    _exit(0); /* no close: no clean-shutdown marker, nothing flushed */
+    power_loss();
+    _exit(0);
 }
 
-/* Parent: every acknowledged record present and intact; beyond that only a clean prefix. */
-static int64_t verify(const char *dir, int64_t acked) {
-    sa_store_t *store;
-    char err[256] = "";
-    CHECK(sa_store_open(dir, NULL, &store, err, sizeof(err)) == SA_OK, "open: %s", err);
+/* ---- the parent --------------------------------------------------------------------------- */
+
+/* Every acknowledged record present and intact; beyond that only a clean prefix. */
+static int64_t verify_records(sa_store_t *store, int64_t acked) {
     sa_partition_t *part = sa_store_partition(store, "p", 0);
     int64_t hwm = sa_partition_hwm(part);
     CHECK(hwm >= acked, "acknowledged records lost: HWM %lld after recovery, %lld were acknowledged",
@@ -171,8 +296,30 @@ static int64_t verify(const char *dir, int64_t acked) {
     }
     CHECK(o == hwm, "read %lld records, HWM %lld", (long long)o, (long long)hwm);
     sa_buf_free(&out);
-    CHECK(sa_store_close(store) == SA_OK, "close");
     return hwm;
+}
+
+/* Every acknowledged commit present (or a later one), none corrupt. @returns how many keys moved past the ack. */
+static int verify_offsets(sa_metastore_t *ms, const acked_t *acked) {
+    int later = 0;
+    for (int k = 0; k < KEYS; k++) {
+        sa_offset_entry_t ent;
+        if (!sa_offsets_get(ms->offsets, "g", "p", k, &ent)) {
+            CHECK(acked->committed[k] < 0, "key %d: the acknowledged commit %lld was lost", k,
+                  (long long)acked->committed[k]);
+            continue;
+        }
+        char meta[32];
+        int n = snprintf(meta, sizeof(meta), "m-%lld", (long long)ent.offset);
+        CHECK(ent.offset >= acked->committed[k], "key %d: commit %lld was acknowledged, %lld came back", k,
+              (long long)acked->committed[k], (long long)ent.offset);
+        CHECK(ent.offset % KEYS == k && ent.commit_ts_ms == ent.offset &&
+                  ent.leader_epoch == (int32_t)(ent.offset % 1000) && ent.metadata_len == (size_t)n &&
+                  !memcmp(ent.metadata, meta, (size_t)n),
+              "key %d: a corrupt commit came back (offset %lld)", k, (long long)ent.offset);
+        later += ent.offset > acked->committed[k];
+    }
+    return later;
 }
 
 int main(void) {
@@ -185,7 +332,9 @@ int main(void) {
     CHECK(sa_store_topic_create(store, "p", 1, cfg, 1, 0, NULL, 0) == SA_OK, "create");
     CHECK(sa_store_close(store) == SA_OK, "close");
     int64_t total_acked = 0;
-    for (unsigned round = 0; round < 25; round++) {
+    uint64_t compactions = 0;
+    acked_t acked = {.committed = {-1, -1, -1, -1}};
+    for (unsigned round = 0; round < 60; round++) {
         int fds[2];
         CHECK(pipe(fds) == 0, "pipe");
         fflush(NULL);
@@ -196,17 +345,41 @@ int main(void) {
             child(dir, fds[1], 1000 + round);
         }
         close(fds[1]);
-        int64_t acked = 0, v;
+        acked_t v;
+        int64_t hwm_before = acked.hwm;
+        acked.compactions = 0;
         while (read(fds[0], &v, sizeof(v)) == sizeof(v)) acked = v;
+        compactions += acked.compactions;
         close(fds[0]);
         int status;
         waitpid(pid, &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child failed with status %d", status);
-        int64_t hwm = verify(dir, acked);
-        total_acked += acked;
-        printf("round %2u: acknowledged %6lld, recovered %6lld\n", round, (long long)acked, (long long)hwm);
+
+        char err[256] = "";
+        sa_metastore_t ms;
+        sa_metalog_conf_t conf = meta_conf();
+        CHECK(sa_store_open(dir, NULL, &store, err, sizeof(err)) == SA_OK, "open: %s", err);
+        CHECK(sa_metastore_open(&ms, store, &conf, err, sizeof(err)) == SA_OK, "metadata log: %s", err);
+        int64_t hwm = verify_records(store, acked.hwm);
+        int later = verify_offsets(&ms, &acked);
+        int64_t hwm_acked = acked.hwm;
+        /* What survived is the new truth for the next round (unacknowledged survivors included). */
+        acked.hwm = hwm;
+        for (int k = 0; k < KEYS; k++) {
+            sa_offset_entry_t ent;
+            acked.committed[k] = sa_offsets_get(ms.offsets, "g", "p", k, &ent) ? ent.offset : -1;
+        }
+        CHECK(sa_metastore_close(&ms) == SA_OK, "close metadata log");
+        CHECK(sa_store_close(store) == SA_OK, "close");
+        total_acked += acked.hwm - hwm_before;
+        printf("round %2u: HWM %6lld acknowledged, %6lld after recovery; offsets %lld %lld %lld %lld after "
+               "recovery (%d keys past the acknowledged commit)\n",
+               round, (long long)hwm_acked, (long long)hwm, (long long)acked.committed[0],
+               (long long)acked.committed[1], (long long)acked.committed[2], (long long)acked.committed[3], later);
     }
     CHECK(total_acked > 0, "nothing was acknowledged");
+    CHECK(compactions > 0, "the metadata log was never compacted under the knife");
+    printf("%llu compactions of the metadata log acknowledged\n", (unsigned long long)compactions);
     th_rmtree(dir);
     printf("ok\n");
     return 0;

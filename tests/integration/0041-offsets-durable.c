@@ -4,7 +4,14 @@
  * after the broker comes back, a new consumer in the same group starts right after the last
  * committed offset (rd_kafka_committed agrees). Also: OffsetFetch of a partition without a
  * commit gives -1 (librdkafka: RD_KAFKA_OFFSET_INVALID).
+ *
+ * Upgrade: a data directory of the version before the metadata log (committed offsets in
+ * coordinator/offsets.log, producer ids in coordinator/producer-ids) keeps its committed offsets,
+ * metadata included, and its producer ids move past the old ones: the first start migrates them
+ * into metadata.log and removes coordinator/; a second start finds them there.
  */
+#include <sys/stat.h>
+
 #include "group_test.h"
 
 #define TOPIC "durable_offsets"
@@ -45,7 +52,88 @@ static int64_t consume_n(const char *addr, int n, int64_t *last) {
     return first;
 }
 
+/* coordinator/offsets.log as the broker before the metadata log wrote it (samsa at e3b8484, fed by
+ * kafka-python: group legacy_group committed legacy_topic-0 at 4 with metadata "kept" and
+ * legacy_topic-1 at 3), byte for byte. */
+static const uint8_t legacy_offsets_log[] = {
+    0x53, 0x41, 0x4f, 0x46, 0x46, 0x53, 0x30, 0x31, 0x00, 0x00, 0x00, 0x3b, 0xfd, 0xac, 0xe8, 0x48,
+    0x01, 0x00, 0x0c, 0x6c, 0x65, 0x67, 0x61, 0x63, 0x79, 0x5f, 0x67, 0x72, 0x6f, 0x75, 0x70, 0x00,
+    0x0c, 0x6c, 0x65, 0x67, 0x61, 0x63, 0x79, 0x5f, 0x74, 0x6f, 0x70, 0x69, 0x63, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01,
+    0xa2, 0x44, 0x35, 0x9a, 0x05, 0x00, 0x04, 0x6b, 0x65, 0x70, 0x74, 0x00, 0x00, 0x00, 0x37, 0x2d,
+    0xc5, 0x52, 0x6b, 0x01, 0x00, 0x0c, 0x6c, 0x65, 0x67, 0x61, 0x63, 0x79, 0x5f, 0x67, 0x72, 0x6f,
+    0x75, 0x70, 0x00, 0x0c, 0x6c, 0x65, 0x67, 0x61, 0x63, 0x79, 0x5f, 0x74, 0x6f, 0x70, 0x69, 0x63,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xff, 0xff, 0xff, 0xff,
+    0x00, 0x00, 0x01, 0xa2, 0x44, 0x35, 0x9a, 0x05, 0x00, 0x00,
+};
+
+static void write_file(const char *path, const void *data, size_t len) {
+    FILE *fp = fopen(path, "wb");
+    GT_ASSERT(fp && fwrite(data, 1, len, fp) == len && fclose(fp) == 0, "write %s", path);
+}
+
+/* The committed offsets of legacy_group, as librdkafka reads them. */
+static void check_legacy_offsets(const char *addr) {
+    rd_kafka_t *c = gt_consumer(addr, "legacy_group", NULL);
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_add(tl, "legacy_topic", 0);
+    rd_kafka_topic_partition_list_add(tl, "legacy_topic", 1);
+    GT_ASSERT(rd_kafka_committed(c, tl, th_scaled_ms(10000)) == 0, "committed()");
+    GT_ASSERT(tl->elems[0].offset == 4 && tl->elems[0].metadata_size == 4 &&
+                  !memcmp(tl->elems[0].metadata, "kept", 4),
+              "legacy_topic-0 committed %lld (%zu bytes of metadata)", (long long)tl->elems[0].offset,
+              tl->elems[0].metadata_size);
+    GT_ASSERT(tl->elems[1].offset == 3, "legacy_topic-1 committed %lld", (long long)tl->elems[1].offset);
+    rd_kafka_topic_partition_list_destroy(tl);
+    rd_kafka_destroy(c);
+}
+
+static void upgrade_from_coordinator_dir(void) {
+    char dir[512], path[700];
+    GT_ASSERT(th_mkdtemp(dir, sizeof(dir), "upgrade") == 0, "mkdtemp");
+    snprintf(path, sizeof(path), "%s/coordinator", dir);
+    GT_ASSERT(mkdir(path, 0755) == 0, "mkdir %s", path);
+    snprintf(path, sizeof(path), "%s/coordinator/offsets.log", dir);
+    write_file(path, legacy_offsets_log, sizeof(legacy_offsets_log));
+    snprintf(path, sizeof(path), "%s/coordinator/producer-ids", dir);
+    write_file(path, "next=1000\n", 10);
+    th_proc_t broker;
+    GT_ASSERT(th_broker_start(&broker, dir, NULL) == 0, "the broker did not start on an old data directory");
+    check_legacy_offsets(broker.addr);
+    /* producer ids continue past the old ones (InitProducerId, raw: librdkafka hides the id) */
+    int fd = gt_connect(broker.port);
+    sa_buf_t req = SA_BUF_INIT(0), resp = SA_BUF_INIT(0);
+    sa_arena_t a = SA_ARENA_INIT(0);
+    sa_InitProducerIdRequest_t ip;
+    sa_InitProducerIdRequest_init(&ip);
+    ip.TransactionalId = SA_STR_NULL;
+    ip.TransactionTimeoutMs = 60000;
+    GT_ENCODE(InitProducerIdRequest, ip, 0, &req);
+    GT_ASSERT(gt_call(fd, SA_API_InitProducerId, 0, &req, 0, &resp) == 0, "InitProducerId");
+    sa_InitProducerIdResponse_t ir;
+    GT_DECODE(InitProducerIdResponse, ir, 0, &resp, &a);
+    GT_ASSERT(ir.ErrorCode == 0 && ir.ProducerId >= 1000, "producer id %lld after the upgrade (error %d)",
+              (long long)ir.ProducerId, ir.ErrorCode);
+    close(fd);
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/coordinator", dir);
+    GT_ASSERT(stat(path, &st) != 0, "coordinator/ is still there after the migration");
+    snprintf(path, sizeof(path), "%s/metadata.log", dir);
+    GT_ASSERT(stat(path, &st) == 0, "no metadata.log after the migration");
+    GT_ASSERT(th_proc_stop(&broker, SIGTERM) == 0, "clean stop");
+    GT_ASSERT(th_broker_restart(&broker, NULL) == 0, "restart after the migration");
+    check_legacy_offsets(broker.addr);
+    GT_ASSERT(th_proc_stop(&broker, SIGTERM) == 0, "clean stop");
+    th_proc_cleanup(&broker);
+    th_rmtree(dir);
+    sa_buf_free(&req);
+    sa_buf_free(&resp);
+    sa_arena_free(&a);
+    printf("upgrade: committed offsets and producer ids migrated from coordinator/\n");
+}
+
 int main(void) {
+    upgrade_from_coordinator_dir();
     th_proc_t broker;
     const char *args[] = {"-o", "num.partitions=1", "-o", "auto.create.topics.enable=true", NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, args) == 0, "broker did not start");

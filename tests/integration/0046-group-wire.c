@@ -2,79 +2,12 @@
  * 0046-group-wire: the group API versions no bundled client sends, spoken frame by frame with
  * samsa's own codec: FindCoordinator v4 (batched keys, and key type 1), JoinGroup v9 with the
  * MEMBER_ID_REQUIRED round trip and v0, SyncGroup v5, Heartbeat v4, OffsetCommit v9,
- * OffsetFetch v8 with two groups at once, LeaveGroup v5 (batch, by instance id), OffsetDelete
- * v0, DeleteGroups v2, ListGroups v3 with librdkafka 2.0.2's stray trailing byte, and a
- * truncated JoinGroup (the connection is closed; the broker keeps serving).
+ * OffsetFetch v8 with two groups at once, commit metadata holding a NUL byte stored and returned
+ * whole (OffsetCommit v2 / OffsetFetch v1 and v8), LeaveGroup v5 (batch, by instance id),
+ * OffsetDelete v0, DeleteGroups v2, ListGroups v3 with librdkafka 2.0.2's stray trailing byte,
+ * and a truncated JoinGroup (the connection is closed; the broker keeps serving).
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include "group_test.h"
-#include "proto/proto.h"
-
-static int32_t corr;
-
-static int connect_to(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    GT_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect");
-    struct timeval tv = {th_scaled_ms(10000) / 1000, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return fd;
-}
-
-static int read_full(int fd, void *p, size_t n) {
-    for (size_t got = 0; got < n;) {
-        ssize_t r = read(fd, (char *)p + got, n - got);
-        if (r <= 0) return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
-/* Send request @p body (already encoded at @p ver) with @p extra trailing bytes; @returns the
- * response body in @p resp (header stripped), or -1 if the connection closed. */
-static int call(int fd, int16_t api, int16_t ver, const sa_buf_t *body, size_t extra, sa_buf_t *resp) {
-    sa_buf_t frame = SA_BUF_INIT(0);
-    sa_RequestHeader_t h;
-    sa_RequestHeader_init(&h);
-    h.RequestApiKey = api;
-    h.RequestApiVersion = ver;
-    h.CorrelationId = ++corr;
-    h.ClientId = SA_STR("wire-test");
-    sa_buf_put_be32(&frame, 0);
-    GT_ASSERT(sa_RequestHeader_encode(&h, sa_proto_request_header_version(api, ver), &frame) == SA_OK,
-              "header");
-    sa_buf_append(&frame, body->data, body->len);
-    for (size_t i = 0; i < extra; i++) sa_buf_putc(&frame, 0);
-    sa_store_be32(frame.data, (uint32_t)(frame.len - 4));
-    GT_ASSERT(write(fd, frame.data, frame.len) == (ssize_t)frame.len, "write");
-    sa_buf_free(&frame);
-    uint8_t sz[4];
-    if (read_full(fd, sz, 4) < 0) return -1;
-    uint32_t n = sa_load_be32(sz);
-    sa_buf_reset(resp);
-    uint8_t *p = sa_buf_extend(resp, n);
-    if (read_full(fd, p, n) < 0) return -1;
-    GT_ASSERT((int32_t)sa_load_be32(p) == corr, "correlation id");
-    size_t hdr = sa_proto_response_header_version(api, ver) == 1 ? 5 : 4; /* + empty tagged fields */
-    sa_buf_consume(resp, hdr);
-    return 0;
-}
-
-#define ENCODE(Msg, m, ver, buf)                                                                             \
-    do {                                                                                                     \
-        sa_buf_reset(buf);                                                                                   \
-        GT_ASSERT(sa_##Msg##_encode(&(m), (ver), (buf)) == SA_OK, "encode " #Msg);                           \
-    } while (0)
-#define DECODE(Msg, out, ver, buf, arena)                                                                    \
-    do {                                                                                                     \
-        sa_rd_t rd_;                                                                                         \
-        sa_rd_init(&rd_, (buf)->data, (buf)->len);                                                           \
-        GT_ASSERT(sa_##Msg##_decode(&rd_, (ver), (arena), &(out)) == SA_OK, "decode " #Msg);                 \
-    } while (0)
 
 static sa_JoinGroupResponse_t join(int fd, int16_t ver, const char *member, const char *instance,
                                    sa_arena_t *a, sa_buf_t *req, sa_buf_t *resp) {
@@ -91,10 +24,10 @@ static sa_JoinGroupResponse_t join(int fd, int16_t ver, const char *member, cons
     jr.ProtocolType = SA_STR("consumer");
     jr.Protocols = protos;
     jr.Protocols_count = 1;
-    ENCODE(JoinGroupRequest, jr, ver, req);
-    GT_ASSERT(call(fd, SA_API_JoinGroup, ver, req, 0, resp) == 0, "JoinGroup v%d answered", ver);
+    GT_ENCODE(JoinGroupRequest, jr, ver, req);
+    GT_ASSERT(gt_call(fd, SA_API_JoinGroup, ver, req, 0, resp) == 0, "JoinGroup v%d answered", ver);
     sa_JoinGroupResponse_t out;
-    DECODE(JoinGroupResponse, out, ver, resp, a);
+    GT_DECODE(JoinGroupResponse, out, ver, resp, a);
     return out;
 }
 
@@ -109,7 +42,7 @@ int main(void) {
     gt_produce(p, "wire_topic", 0, "x", 1);
     gt_flush(p);
     rd_kafka_destroy(p);
-    int fd = connect_to(broker.port);
+    int fd = gt_connect(broker.port);
     sa_buf_t req = SA_BUF_INIT(0), resp = SA_BUF_INIT(0);
     sa_arena_t a = SA_ARENA_INIT(0);
 
@@ -121,10 +54,10 @@ int main(void) {
     fc.CoordinatorKeys_count = 2;
     for (int8_t kt = 0; kt <= 1; kt++) {
         fc.KeyType = kt;
-        ENCODE(FindCoordinatorRequest, fc, 4, &req);
-        GT_ASSERT(call(fd, SA_API_FindCoordinator, 4, &req, 0, &resp) == 0, "FindCoordinator v4");
+        GT_ENCODE(FindCoordinatorRequest, fc, 4, &req);
+        GT_ASSERT(gt_call(fd, SA_API_FindCoordinator, 4, &req, 0, &resp) == 0, "FindCoordinator v4");
         sa_FindCoordinatorResponse_t fr;
-        DECODE(FindCoordinatorResponse, fr, 4, &resp, &a);
+        GT_DECODE(FindCoordinatorResponse, fr, 4, &resp, &a);
         GT_ASSERT(fr.Coordinators_count == 2, "%d coordinators", fr.Coordinators_count);
         for (int i = 0; i < 2; i++)
             GT_ASSERT(fr.Coordinators[i].ErrorCode == 0 && fr.Coordinators[i].Port == broker.port &&
@@ -132,11 +65,11 @@ int main(void) {
                       "coordinator %d", i);
     }
     fc.KeyType = 7;
-    ENCODE(FindCoordinatorRequest, fc, 4, &req);
-    GT_ASSERT(call(fd, SA_API_FindCoordinator, 4, &req, 0, &resp) == 0, "FindCoordinator bad key type");
+    GT_ENCODE(FindCoordinatorRequest, fc, 4, &req);
+    GT_ASSERT(gt_call(fd, SA_API_FindCoordinator, 4, &req, 0, &resp) == 0, "FindCoordinator bad key type");
     {
         sa_FindCoordinatorResponse_t fr;
-        DECODE(FindCoordinatorResponse, fr, 4, &resp, &a);
+        GT_DECODE(FindCoordinatorResponse, fr, 4, &resp, &a);
         GT_ASSERT(fr.Coordinators[0].ErrorCode == SA_ERR_INVALID_REQUEST, "key type 7: %d",
                   fr.Coordinators[0].ErrorCode);
     }
@@ -163,16 +96,16 @@ int main(void) {
     sr.ProtocolName = SA_STR("range");
     sr.Assignments = &as;
     sr.Assignments_count = 1;
-    ENCODE(SyncGroupRequest, sr, 5, &req);
-    GT_ASSERT(call(fd, SA_API_SyncGroup, 5, &req, 0, &resp) == 0, "SyncGroup v5");
+    GT_ENCODE(SyncGroupRequest, sr, 5, &req);
+    GT_ASSERT(gt_call(fd, SA_API_SyncGroup, 5, &req, 0, &resp) == 0, "SyncGroup v5");
     sa_SyncGroupResponse_t sy;
-    DECODE(SyncGroupResponse, sy, 5, &resp, &a);
+    GT_DECODE(SyncGroupResponse, sy, 5, &resp, &a);
     GT_ASSERT(sy.ErrorCode == 0 && sy.Assignment.len == 6 && !memcmp(sy.Assignment.ptr, "ASSIGN", 6),
               "sync: %d", sy.ErrorCode);
     sr.ProtocolName = SA_STR("roundrobin");
-    ENCODE(SyncGroupRequest, sr, 5, &req);
-    GT_ASSERT(call(fd, SA_API_SyncGroup, 5, &req, 0, &resp) == 0, "SyncGroup v5");
-    DECODE(SyncGroupResponse, sy, 5, &resp, &a);
+    GT_ENCODE(SyncGroupRequest, sr, 5, &req);
+    GT_ASSERT(gt_call(fd, SA_API_SyncGroup, 5, &req, 0, &resp) == 0, "SyncGroup v5");
+    GT_DECODE(SyncGroupResponse, sy, 5, &resp, &a);
     GT_ASSERT(sy.ErrorCode == SA_ERR_INCONSISTENT_GROUP_PROTOCOL, "wrong protocol name: %d", sy.ErrorCode);
 
     /* Heartbeat v4 */
@@ -181,10 +114,10 @@ int main(void) {
     hb.GroupId = SA_STR("wire_group");
     hb.GenerationId = 1;
     hb.MemberId = sa_str(m1);
-    ENCODE(HeartbeatRequest, hb, 4, &req);
-    GT_ASSERT(call(fd, SA_API_Heartbeat, 4, &req, 0, &resp) == 0, "Heartbeat v4");
+    GT_ENCODE(HeartbeatRequest, hb, 4, &req);
+    GT_ASSERT(gt_call(fd, SA_API_Heartbeat, 4, &req, 0, &resp) == 0, "Heartbeat v4");
     sa_HeartbeatResponse_t hr;
-    DECODE(HeartbeatResponse, hr, 4, &resp, &a);
+    GT_DECODE(HeartbeatResponse, hr, 4, &resp, &a);
     GT_ASSERT(hr.ErrorCode == 0, "heartbeat: %d", hr.ErrorCode);
 
     /* OffsetCommit v9 as the member, and a simple commit for another group */
@@ -203,10 +136,10 @@ int main(void) {
     oc.Topics = &ct;
     oc.Topics_count = 1;
     for (int g = 0; g < 2; g++) {
-        ENCODE(OffsetCommitRequest, oc, 9, &req);
-        GT_ASSERT(call(fd, SA_API_OffsetCommit, 9, &req, 0, &resp) == 0, "OffsetCommit v9");
+        GT_ENCODE(OffsetCommitRequest, oc, 9, &req);
+        GT_ASSERT(gt_call(fd, SA_API_OffsetCommit, 9, &req, 0, &resp) == 0, "OffsetCommit v9");
         sa_OffsetCommitResponse_t cr;
-        DECODE(OffsetCommitResponse, cr, 9, &resp, &a);
+        GT_DECODE(OffsetCommitResponse, cr, 9, &resp, &a);
         GT_ASSERT(cr.Topics_count == 1 && cr.Topics[0].Partitions[0].ErrorCode == 0, "commit %d: %d", g,
                   cr.Topics[0].Partitions[0].ErrorCode);
         oc.GroupId = SA_STR("wire_simple");
@@ -231,10 +164,10 @@ int main(void) {
     sa_OffsetFetchRequest_init(&of);
     of.Groups = fg;
     of.Groups_count = 2;
-    ENCODE(OffsetFetchRequest, of, 8, &req);
-    GT_ASSERT(call(fd, SA_API_OffsetFetch, 8, &req, 0, &resp) == 0, "OffsetFetch v8");
+    GT_ENCODE(OffsetFetchRequest, of, 8, &req);
+    GT_ASSERT(gt_call(fd, SA_API_OffsetFetch, 8, &req, 0, &resp) == 0, "OffsetFetch v8");
     sa_OffsetFetchResponse_t fr;
-    DECODE(OffsetFetchResponse, fr, 8, &resp, &a);
+    GT_DECODE(OffsetFetchResponse, fr, 8, &resp, &a);
     GT_ASSERT(fr.Groups_count == 2, "%d groups", fr.Groups_count);
     GT_ASSERT(fr.Groups[0].Topics_count == 1 && fr.Groups[0].Topics[0].Partitions_count == 1 &&
                   fr.Groups[0].Topics[0].Partitions[0].CommittedOffset == 1 &&
@@ -245,14 +178,77 @@ int main(void) {
                   fr.Groups[1].Topics[0].Partitions[1].CommittedOffset == -1,
               "wire_simple offsets (partition 1 uncommitted: -1)");
 
+    /* Metadata is a string of any bytes: "Hello\0world!" (12 bytes) comes back whole, through
+     * the versions kafka-python speaks (OffsetCommit v2, OffsetFetch v1) and v8, and after a
+     * restart (the metadata log keeps it length-delimited). */
+    static const char nul_meta[] = "Hello\0world!";
+    sa_OffsetCommitRequest_OffsetCommitRequestPartition_t np;
+    sa_OffsetCommitRequest_OffsetCommitRequestPartition_init(&np);
+    np.PartitionIndex = 1;
+    np.CommittedOffset = 12;
+    np.CommittedMetadata = (sa_str_t){nul_meta, 12};
+    sa_OffsetCommitRequest_OffsetCommitRequestTopic_t nt = {SA_STR("wire_topic"), &np, 1};
+    sa_OffsetCommitRequest_t nc;
+    sa_OffsetCommitRequest_init(&nc);
+    nc.GroupId = SA_STR("wire_nul");
+    nc.GenerationIdOrMemberEpoch = -1;
+    nc.MemberId = SA_STR("");
+    nc.RetentionTimeMs = -1;
+    nc.Topics = &nt;
+    nc.Topics_count = 1;
+    GT_ENCODE(OffsetCommitRequest, nc, 2, &req);
+    GT_ASSERT(gt_call(fd, SA_API_OffsetCommit, 2, &req, 0, &resp) == 0, "OffsetCommit v2");
+    {
+        sa_OffsetCommitResponse_t cr;
+        GT_DECODE(OffsetCommitResponse, cr, 2, &resp, &a);
+        GT_ASSERT(cr.Topics[0].Partitions[0].ErrorCode == 0, "commit with a NUL: %d",
+                  cr.Topics[0].Partitions[0].ErrorCode);
+    }
+    for (int round = 0; round < 2; round++) {
+        int32_t nparts[] = {1};
+        sa_OffsetFetchRequest_OffsetFetchRequestTopic_t nft = {SA_STR("wire_topic"), nparts, 1};
+        sa_OffsetFetchRequest_t nf;
+        sa_OffsetFetchRequest_init(&nf);
+        nf.GroupId = SA_STR("wire_nul");
+        nf.Topics = &nft;
+        nf.Topics_count = 1;
+        GT_ENCODE(OffsetFetchRequest, nf, 1, &req);
+        GT_ASSERT(gt_call(fd, SA_API_OffsetFetch, 1, &req, 0, &resp) == 0, "OffsetFetch v1");
+        sa_OffsetFetchResponse_t nr;
+        GT_DECODE(OffsetFetchResponse, nr, 1, &resp, &a);
+        sa_str_t got = nr.Topics[0].Partitions[0].Metadata;
+        GT_ASSERT(nr.Topics[0].Partitions[0].CommittedOffset == 12 && got.len == 12 &&
+                      !memcmp(got.ptr, nul_meta, 12),
+                  "metadata came back as %d bytes", got.len);
+        sa_OffsetFetchRequest_OffsetFetchRequestTopics_t nft8 = {SA_STR("wire_topic"), nparts, 1};
+        sa_OffsetFetchRequest_OffsetFetchRequestGroup_t ng;
+        sa_OffsetFetchRequest_OffsetFetchRequestGroup_init(&ng);
+        ng.GroupId = SA_STR("wire_nul");
+        ng.Topics = &nft8;
+        ng.Topics_count = 1;
+        sa_OffsetFetchRequest_init(&nf);
+        nf.Groups = &ng;
+        nf.Groups_count = 1;
+        GT_ENCODE(OffsetFetchRequest, nf, 8, &req);
+        GT_ASSERT(gt_call(fd, SA_API_OffsetFetch, 8, &req, 0, &resp) == 0, "OffsetFetch v8");
+        GT_DECODE(OffsetFetchResponse, nr, 8, &resp, &a);
+        got = nr.Groups[0].Topics[0].Partitions[0].Metadata;
+        GT_ASSERT(got.len == 12 && !memcmp(got.ptr, nul_meta, 12), "v8: metadata came back as %d bytes", got.len);
+        if (round) break;
+        close(fd);
+        GT_ASSERT(th_proc_stop(&broker, SIGTERM) == 0, "broker did not exit cleanly");
+        GT_ASSERT(th_broker_restart(&broker, args) == 0, "broker did not restart");
+        fd = gt_connect(broker.port);
+    }
+
     /* ListGroups v3 with the stray trailing byte librdkafka 2.0.2 sends */
     sa_ListGroupsRequest_t lg;
     sa_ListGroupsRequest_init(&lg);
-    ENCODE(ListGroupsRequest, lg, 3, &req);
-    GT_ASSERT(call(fd, SA_API_ListGroups, 3, &req, 1, &resp) == 0, "ListGroups v3 + 1 byte");
+    GT_ENCODE(ListGroupsRequest, lg, 3, &req);
+    GT_ASSERT(gt_call(fd, SA_API_ListGroups, 3, &req, 1, &resp) == 0, "ListGroups v3 + 1 byte");
     sa_ListGroupsResponse_t lr;
-    DECODE(ListGroupsResponse, lr, 3, &resp, &a);
-    GT_ASSERT(lr.ErrorCode == 0 && lr.Groups_count == 2, "%d groups listed", lr.Groups_count);
+    GT_DECODE(ListGroupsResponse, lr, 3, &resp, &a);
+    GT_ASSERT(lr.ErrorCode == 0 && lr.Groups_count == 3, "%d groups listed", lr.Groups_count);
 
     /* OffsetDelete: refused while wire_group's member subscribes to the topic, fine for wire_simple */
     sa_OffsetDeleteRequest_OffsetDeleteRequestPartition_t dp = {0};
@@ -265,10 +261,10 @@ int main(void) {
     const int16_t dwant[] = {SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC, 0};
     for (int g = 0; g < 2; g++) {
         od.GroupId = sa_str(dgroups[g]);
-        ENCODE(OffsetDeleteRequest, od, 0, &req);
-        GT_ASSERT(call(fd, SA_API_OffsetDelete, 0, &req, 0, &resp) == 0, "OffsetDelete");
+        GT_ENCODE(OffsetDeleteRequest, od, 0, &req);
+        GT_ASSERT(gt_call(fd, SA_API_OffsetDelete, 0, &req, 0, &resp) == 0, "OffsetDelete");
         sa_OffsetDeleteResponse_t dr;
-        DECODE(OffsetDeleteResponse, dr, 0, &resp, &a);
+        GT_DECODE(OffsetDeleteResponse, dr, 0, &resp, &a);
         GT_ASSERT(dr.ErrorCode == 0 && dr.Topics[0].Partitions[0].ErrorCode == dwant[g],
                   "OffsetDelete %s: %d", dgroups[g], dr.Topics[0].Partitions[0].ErrorCode);
     }
@@ -284,10 +280,10 @@ int main(void) {
     lv.GroupId = SA_STR("wire_group");
     lv.Members = who;
     lv.Members_count = 2;
-    ENCODE(LeaveGroupRequest, lv, 5, &req);
-    GT_ASSERT(call(fd, SA_API_LeaveGroup, 5, &req, 0, &resp) == 0, "LeaveGroup v5");
+    GT_ENCODE(LeaveGroupRequest, lv, 5, &req);
+    GT_ASSERT(gt_call(fd, SA_API_LeaveGroup, 5, &req, 0, &resp) == 0, "LeaveGroup v5");
     sa_LeaveGroupResponse_t lvr;
-    DECODE(LeaveGroupResponse, lvr, 5, &resp, &a);
+    GT_DECODE(LeaveGroupResponse, lvr, 5, &resp, &a);
     GT_ASSERT(lvr.Members_count == 2 && lvr.Members[0].ErrorCode == 0 &&
                   lvr.Members[1].ErrorCode == SA_ERR_UNKNOWN_MEMBER_ID,
               "leave results %d/%d", lvr.Members[0].ErrorCode, lvr.Members[1].ErrorCode);
@@ -302,10 +298,10 @@ int main(void) {
     sa_DeleteGroupsRequest_init(&dg);
     dg.GroupsNames = del;
     dg.GroupsNames_count = 3;
-    ENCODE(DeleteGroupsRequest, dg, 2, &req);
-    GT_ASSERT(call(fd, SA_API_DeleteGroups, 2, &req, 0, &resp) == 0, "DeleteGroups v2");
+    GT_ENCODE(DeleteGroupsRequest, dg, 2, &req);
+    GT_ASSERT(gt_call(fd, SA_API_DeleteGroups, 2, &req, 0, &resp) == 0, "DeleteGroups v2");
     sa_DeleteGroupsResponse_t dgr;
-    DECODE(DeleteGroupsResponse, dgr, 2, &resp, &a);
+    GT_DECODE(DeleteGroupsResponse, dgr, 2, &resp, &a);
     GT_ASSERT(dgr.Results_count == 3 && dgr.Results[0].ErrorCode == SA_ERR_NON_EMPTY_GROUP &&
                   dgr.Results[1].ErrorCode == 0 && dgr.Results[2].ErrorCode == SA_ERR_GROUP_ID_NOT_FOUND,
               "delete results %d/%d/%d", dgr.Results[0].ErrorCode, dgr.Results[1].ErrorCode,
@@ -315,13 +311,13 @@ int main(void) {
     sa_JoinGroupRequest_t bad;
     sa_JoinGroupRequest_init(&bad);
     bad.GroupId = SA_STR("wire_group");
-    ENCODE(JoinGroupRequest, bad, 5, &req);
+    GT_ENCODE(JoinGroupRequest, bad, 5, &req);
     req.len -= 3;
-    GT_ASSERT(call(fd, SA_API_JoinGroup, 5, &req, 0, &resp) < 0, "a truncated JoinGroup was answered");
+    GT_ASSERT(gt_call(fd, SA_API_JoinGroup, 5, &req, 0, &resp) < 0, "a truncated JoinGroup was answered");
     close(fd);
-    fd = connect_to(broker.port);
-    ENCODE(HeartbeatRequest, hb, 0, &req);
-    GT_ASSERT(call(fd, SA_API_Heartbeat, 0, &req, 0, &resp) == 0, "broker still serving");
+    fd = gt_connect(broker.port);
+    GT_ENCODE(HeartbeatRequest, hb, 0, &req);
+    GT_ASSERT(gt_call(fd, SA_API_Heartbeat, 0, &req, 0, &resp) == 0, "broker still serving");
     close(fd);
 
     free(m1);

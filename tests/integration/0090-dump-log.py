@@ -1,7 +1,9 @@
 """`samsa dump-log` on segments a real broker wrote: confluent-kafka (librdkafka) produces
 keyed records with headers under every codec; after the broker stops, dump-log --json --records
 must show each batch's codec, an intact CRC and every record byte-identical; a flipped byte is
-reported as a bad CRC and a torn tail as torn, neither fatal; .index/.timeindex files dump too."""
+reported as a bad CRC and a torn tail as torn, neither fatal; .index/.timeindex files dump too.
+The metadata log (DATA_DIR/metadata.log) dumps its records: the group's committed offsets and the
+idempotent producer's id block, and a torn tail is reported there too."""
 import json
 import os
 import shutil
@@ -11,7 +13,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import Broker, run  # noqa: E402
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 N = 50
@@ -38,6 +40,12 @@ def main():
                     p.produce(f"dl_{codec}", key=f"k{i}".encode(), value=value(codec, i),
                               headers=[("h", f"v{i}".encode()), ("nullh", None)])
                 assert p.flush(30) == 0, f"{codec}: records not delivered"
+            p = Producer({"bootstrap.servers": b.addr, "enable.idempotence": True})
+            p.produce("dl_idem", value=b"idempotent")
+            assert p.flush(30) == 0, "idempotent record not delivered"
+            c = Consumer({"bootstrap.servers": b.addr, "group.id": "dl_group", "enable.auto.commit": False})
+            c.commit(offsets=[TopicPartition("dl_gzip", 0, 7)], asynchronous=False)
+            c.close()
         for codec in CODECS:
             seg = os.path.join(data, f"dl_{codec}-0", "00000000000000000000.log")
             lines = dump(seg, "--json", "--records", "--max-bytes", "0")
@@ -80,6 +88,22 @@ def main():
         assert not lines[-2]["crc_ok"], lines[-2]
         text = run(["dump-log", bad]).stdout
         assert "CRC BAD" in text and "torn tail at byte %d" % size in text, text[-400:]
+        # The metadata log: committed offsets and producer-id blocks, each a record.
+        meta = os.path.join(data, "metadata.log")
+        lines = dump(meta, "--json")
+        commits = [l for l in lines if l.get("kind_name") == "offset_commit"]
+        assert {"group": "dl_group", "topic": "dl_gzip", "partition": 0, "offset": 7} == {
+            k: commits[-1][k] for k in ("group", "topic", "partition", "offset")}, commits
+        assert any(l.get("kind_name") == "producer_ids" and l["block_end"] >= 1 for l in lines), lines
+        assert lines[-1]["type"] == "summary" and not lines[-1]["torn"], lines[-1]
+        text = run(["dump-log", meta]).stdout
+        assert "offset_commit" in text and '"group":"dl_group"' in text and "metadata log" in text, text
+        torn = os.path.join(tmp, "metadata.log")
+        shutil.copy(meta, torn)
+        with open(torn, "ab") as f:
+            f.write(b"\0\0\0\x40half a record")
+        summary = dump(torn, "--json")[-1]
+        assert summary["torn"] and summary["valid_bytes"] == os.path.getsize(meta), summary
         # Usage errors and missing files.
         assert run(["dump-log"], check=False).returncode == 2
         assert run(["dump-log", os.path.join(tmp, "nope.log")], check=False).returncode == 1

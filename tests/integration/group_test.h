@@ -1,8 +1,9 @@
 /*
- * group_test.h - helpers shared by the group/idempotence integration tests (0040-0049): a
- * failing assertion, librdkafka clients with the settings these tests need, and a produce
- * helper with explicit partitions, on top of tests/lib/kafka_test.h. Header-only: each test is
- * one executable.
+ * group_test.h - helpers shared by the group/idempotence tests (integration 0040-0049, and
+ * fault tests that drive the group APIs): a failing assertion, librdkafka clients with the
+ * settings these tests need, a produce helper with explicit partitions, on top of
+ * tests/lib/kafka_test.h; and raw request frames spoken with samsa's own codec, for what no
+ * bundled client sends. Header-only: each test is one executable.
  */
 #ifndef SA_TEST_GROUP_TEST_H
 #define SA_TEST_GROUP_TEST_H
@@ -15,8 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "harness.h"
 #include "kafka_test.h"
+#include "proto/proto.h"
 
 /* The group tests' names for the shared helpers of tests/lib/kafka_test.h. */
 #define GT_FAIL   KT_FAIL
@@ -89,5 +95,71 @@ static inline void gt_flush(rd_kafka_t *p) {
     GT_ASSERT(rd_kafka_flush(p, th_scaled_ms(30000)) == RD_KAFKA_RESP_ERR_NO_ERROR, "flush timed out");
     GT_ASSERT(gt_dr_failed == 0, "%d deliveries failed", gt_dr_failed);
 }
+
+/* ---- raw frames ---- */
+
+static int32_t gt_corr; /* the last correlation id sent */
+
+/* @returns a socket connected to 127.0.0.1:@p port, with a (scaled) 10 s read timeout. */
+static inline int gt_connect(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    GT_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect");
+    struct timeval tv = {th_scaled_ms(10000) / 1000, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static inline int gt_read_full(int fd, void *p, size_t n) {
+    for (size_t got = 0; got < n;) {
+        ssize_t r = read(fd, (char *)p + got, n - got);
+        if (r <= 0) return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Send request @p body (already encoded at @p ver) with @p extra trailing bytes; @returns the
+ * response body in @p resp (header stripped), or -1 if the connection closed. */
+static inline int gt_call(int fd, int16_t api, int16_t ver, const sa_buf_t *body, size_t extra, sa_buf_t *resp) {
+    sa_buf_t frame = SA_BUF_INIT(0);
+    sa_RequestHeader_t h;
+    sa_RequestHeader_init(&h);
+    h.RequestApiKey = api;
+    h.RequestApiVersion = ver;
+    h.CorrelationId = ++gt_corr;
+    h.ClientId = SA_STR("wire-test");
+    sa_buf_put_be32(&frame, 0);
+    GT_ASSERT(sa_RequestHeader_encode(&h, sa_proto_request_header_version(api, ver), &frame) == SA_OK,
+              "header");
+    sa_buf_append(&frame, body->data, body->len);
+    for (size_t i = 0; i < extra; i++) sa_buf_putc(&frame, 0);
+    sa_store_be32(frame.data, (uint32_t)(frame.len - 4));
+    GT_ASSERT(write(fd, frame.data, frame.len) == (ssize_t)frame.len, "write");
+    sa_buf_free(&frame);
+    uint8_t sz[4];
+    if (gt_read_full(fd, sz, 4) < 0) return -1;
+    uint32_t n = sa_load_be32(sz);
+    sa_buf_reset(resp);
+    uint8_t *p = sa_buf_extend(resp, n);
+    if (gt_read_full(fd, p, n) < 0) return -1;
+    GT_ASSERT((int32_t)sa_load_be32(p) == gt_corr, "correlation id");
+    size_t hdr = sa_proto_response_header_version(api, ver) == 1 ? 5 : 4; /* + empty tagged fields */
+    sa_buf_consume(resp, hdr);
+    return 0;
+}
+
+#define GT_ENCODE(Msg, m, ver, buf)                                                                          \
+    do {                                                                                                     \
+        sa_buf_reset(buf);                                                                                   \
+        GT_ASSERT(sa_##Msg##_encode(&(m), (ver), (buf)) == SA_OK, "encode " #Msg);                           \
+    } while (0)
+#define GT_DECODE(Msg, out, ver, buf, arena)                                                                 \
+    do {                                                                                                     \
+        sa_rd_t rd_;                                                                                         \
+        sa_rd_init(&rd_, (buf)->data, (buf)->len);                                                           \
+        GT_ASSERT(sa_##Msg##_decode(&rd_, (ver), (arena), &(out)) == SA_OK, "decode " #Msg);                 \
+    } while (0)
 
 #endif
