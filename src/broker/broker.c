@@ -3,8 +3,9 @@
  *
  * Group commit, in the background: the loop never waits for the disk.
  *   1. before_sleep, once per turn: if something was appended and no commit is in flight,
- *      sa_store_sync_start() snapshots every dirty partition's end and hands the fdatasyncs to
- *      the store's helper threads (ONE fdatasync per dirty segment for all appends so far);
+ *      sa_store_sync_start() snapshots every dirty partition's end (and the metadata log's) and
+ *      hands the fdatasyncs to the store's helper threads (ONE fdatasync per dirty segment for
+ *      all appends so far, one for the metadata log's records: offset commits, producer ids...);
  *   2. meanwhile the loop keeps reading, appending and answering; appends made now wait for
  *      the next commit (their waiters have a newer generation);
  *   3. the helper writes an eventfd; on_sync_done -> sa_store_sync_finish() moves each HWM to

@@ -10,10 +10,11 @@
  * rebalance) and later requests on the same connection still reach the client in order.
  *
  * Once per loop turn, before sleeping, the broker starts a group commit of everything appended
- * so far on the store's helper threads (one fsync per dirty segment) unless one is in flight;
- * the loop keeps serving meanwhile. When it completes (an eventfd), the broker runs the sync
- * waiters registered before it started (Produce responses), then the data waiters (parked
- * Fetches). Closed connections are reaped before sleeping.
+ * so far on the store's helper threads (one fsync per dirty segment, and one for the metadata
+ * log if it has new records) unless one is in flight; the loop keeps serving meanwhile. When it
+ * completes (an eventfd), the broker runs the sync waiters registered before it started (Produce
+ * responses, OffsetCommits...), then the data waiters (parked Fetches). Closed connections are
+ * reaped before sleeping.
  *
  * ADDING A HANDLER (admin, group, ...):
  *   1. Write src/broker/handle_<area>.c with
@@ -27,7 +28,9 @@
  *        [SA_API_<Name>] = {MIN, MAX, sa_handle_<ApiName>},
  *      ApiVersions then advertises it automatically.
  * To answer later: call sa_req_defer() and return SA_ERR_AGAIN; when the answer is known,
- * encode it onto &req->resp and call sa_req_complete() (see below).
+ * encode it onto &req->resp and call sa_req_complete() (see below). A handler that appended to
+ * the metadata log answers once its records are durable with sa_hg_answer_when_durable()
+ * (handle_group.h).
  *
  * @locality everything here runs on the broker's loop thread.
  */

@@ -96,8 +96,8 @@ static void check_queue(const sa_conn_t *conn) {
 
 static void check_conn(const sa_conn_t *conn) {
     assert(!conn->head == !conn->tail && (conn->head || !conn->nreqs));
-    assert(conn->roff <= conn->rlen && conn->rlen <= RBUF_SIZE);             /* 4 */
-    assert(!conn->big || conn->big_have <= conn->big_size);                  /* 4 */
+    assert(conn->roff <= conn->rlen && conn->rlen <= RBUF_SIZE);                    /* 4 */
+    assert(!conn->big || conn->big_have <= conn->big_size);                         /* 4 */
     assert(conn->fd >= 0 || (!sa_timer_running(&conn->resume) && !conn->watching)); /* 1 */
     SA_DEBUG_CHECK(check_queue(conn));
 }

@@ -14,9 +14,9 @@ sa_err_t sa_handle_Heartbeat(sa_req_t *req) {
     sa_err_t err = sa_HeartbeatRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
     if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
     sa_HeartbeatResponse_init(&out);
-    out.ErrorCode = (int16_t)sa_gcoord_heartbeat(req->broker->coord, sa_hg_str(req, in.GroupId), in.GenerationId,
-                                                 sa_hg_str(req, in.MemberId), sa_hg_nstr(req, in.GroupInstanceId),
-                                                 sa_mono_ms());
+    out.ErrorCode = (int16_t)sa_gcoord_heartbeat(req->broker->coord, sa_hg_str(req, in.GroupId),
+                                                 in.GenerationId, sa_hg_str(req, in.MemberId),
+                                                 sa_hg_nstr(req, in.GroupInstanceId), sa_mono_ms());
     sa_group_rearm(req->broker);
     return sa_HeartbeatResponse_encode(&out, req->ApiVersion, &req->resp);
 }

@@ -56,8 +56,9 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
     sa_broker_t *broker = req->broker;
     const char *group = sa_hg_str(req, in.GroupId);
     int64_t now = sa_mono_ms(), wall = sa_wall_ms();
-    sa_err_t check = sa_gcoord_commit_check(broker->coord, group, in.GenerationIdOrMemberEpoch,
-                                            sa_hg_str(req, in.MemberId), sa_hg_nstr(req, in.GroupInstanceId), now);
+    sa_err_t check =
+        sa_gcoord_commit_check(broker->coord, group, in.GenerationIdOrMemberEpoch,
+                               sa_hg_str(req, in.MemberId), sa_hg_nstr(req, in.GroupInstanceId), now);
     int32_t nt = in.Topics_count > 0 ? in.Topics_count : 0;
     uint64_t seq = 0; /* the last record appended */
     sa_OffsetCommitResponse_init(&st->out);
@@ -87,8 +88,9 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
             if (!perr) {
                 sa_str_t meta = pi->CommittedMetadata; /* null is kept as "" */
                 perr = sa_offsets_commit(broker->metastore.offsets, group, topic, pi->PartitionIndex,
-                                         pi->CommittedOffset, req->ApiVersion >= 6 ? pi->CommittedLeaderEpoch : -1,
-                                         meta.ptr, meta.len > 0 ? (size_t)meta.len : 0, wall);
+                                         pi->CommittedOffset,
+                                         req->ApiVersion >= 6 ? pi->CommittedLeaderEpoch : -1, meta.ptr,
+                                         meta.len > 0 ? (size_t)meta.len : 0, wall);
                 if (perr == SA_ERR_KAFKA_STORAGE_ERROR) perr = SA_GROUP_STORAGE_ERROR;
             }
             po->ErrorCode = (int16_t)perr;
@@ -306,7 +308,8 @@ static sa_err_t delete_answer(sa_req_t *req, void *arg, int durable) {
     sa_OffsetDeleteResponse_t *out = arg;
     for (int32_t t = 0; !durable && t < out->Topics_count; t++)
         for (int32_t p = 0; p < out->Topics[t].Partitions_count; p++)
-            if (!out->Topics[t].Partitions[p].ErrorCode) out->Topics[t].Partitions[p].ErrorCode = SA_GROUP_STORAGE_ERROR;
+            if (!out->Topics[t].Partitions[p].ErrorCode)
+                out->Topics[t].Partitions[p].ErrorCode = SA_GROUP_STORAGE_ERROR;
     return sa_OffsetDeleteResponse_encode(out, req->ApiVersion, &req->resp);
 }
 

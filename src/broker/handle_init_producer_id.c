@@ -48,7 +48,8 @@ sa_err_t sa_handle_InitProducerId(sa_req_t *req) {
     } else {
         int64_t pid;
         out->ErrorCode = (int16_t)sa_pid_alloc_next(req->broker->metastore.pids, &pid, &seq);
-        if (out->ErrorCode == SA_ERR_KAFKA_STORAGE_ERROR) out->ErrorCode = SA_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+        if (out->ErrorCode == SA_ERR_KAFKA_STORAGE_ERROR)
+            out->ErrorCode = SA_ERR_COORDINATOR_LOAD_IN_PROGRESS;
         if (!out->ErrorCode) {
             out->ProducerId = pid;
             out->ProducerEpoch = 0;

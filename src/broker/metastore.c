@@ -48,7 +48,9 @@ static const struct {
     [SA_META_PRODUCER_IDS] = {"producer_ids", OWNER_PIDS},
 };
 
-const char *sa_metastore_kind_name(uint8_t kind) { return kind < SA_ARRAY_LEN(kinds) ? kinds[kind].name : NULL; }
+const char *sa_metastore_kind_name(uint8_t kind) {
+    return kind < SA_ARRAY_LEN(kinds) ? kinds[kind].name : NULL;
+}
 
 /* ---- the owner callbacks of the metadata log --------------------------------------------- */
 

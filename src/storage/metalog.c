@@ -168,7 +168,8 @@ static sa_err_t walk(int fd, int64_t size, sa_metalog_visit_fn *fn, void *opaque
     return err;
 }
 
-sa_err_t sa_metalog_scan_file(const char *path, sa_metalog_visit_fn *fn, void *opaque, sa_metalog_scan_t *res) {
+sa_err_t sa_metalog_scan_file(const char *path, sa_metalog_visit_fn *fn, void *opaque,
+                              sa_metalog_scan_t *res) {
     memset(res, 0, sizeof(*res));
     int fd = sa_sysio.open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return SA_ERR_KAFKA_STORAGE_ERROR;
@@ -426,8 +427,9 @@ static sa_err_t prepare_rewrite(sa_metalog_t *log, char *errstr, size_t errstr_s
         log->next_compact_end = log->end + log->conf.compact_min_bytes; /* not at every commit */
         goto out;
     }
-    sa_log_debug(SA_DBG_STORAGE, "storage", "compacting %s: %" PRIu64 " -> %" PRIu64 " records, %" PRId64
-                 " -> %zu bytes", log->path, log->records, w._records, log->end, buf.len);
+    sa_log_debug(SA_DBG_STORAGE, "storage",
+                 "compacting %s: %" PRIu64 " -> %" PRIu64 " records, %" PRId64 " -> %zu bytes", log->path,
+                 log->records, w._records, log->end, buf.len);
     log->old_fd = log->fd;
     log->old_durable = log->durable;
     log->fd = fd;
@@ -478,8 +480,10 @@ static void cut_to_durable(sa_metalog_t *log) {
     log->st.cuts++;
     log->dirty = 0;
     if (sa_sysio.ftruncate(log->fd, log->durable)) {
-        sa_log_error("storage", "%s: truncate to the durable end after a failed sync: %s; refusing appends "
-                     "until a restart recovers it", log->path, strerror(errno));
+        sa_log_error("storage",
+                     "%s: truncate to the durable end after a failed sync: %s; refusing appends "
+                     "until a restart recovers it",
+                     log->path, strerror(errno));
         log->failed = 1;
         return;
     }
@@ -487,7 +491,8 @@ static void cut_to_durable(sa_metalog_t *log) {
     if (log->owner) log->owner->reset(log->opaque);
     char errstr[256];
     if (replay(log, errstr, sizeof(errstr))) {
-        sa_log_error("storage", "rebuilding from %s after a failed sync: %s; refusing appends until a restart",
+        sa_log_error("storage",
+                     "rebuilding from %s after a failed sync: %s; refusing appends until a restart",
                      log->path, errstr);
         log->failed = 1;
         return;
@@ -496,7 +501,9 @@ static void cut_to_durable(sa_metalog_t *log) {
 }
 
 static const char *step_name(int step) {
-    return step == SA_SYNC_STEP_RENAME ? "rename" : step == SA_SYNC_STEP_FSYNC_DIR ? "fsync dir" : "fdatasync";
+    return step == SA_SYNC_STEP_RENAME      ? "rename"
+           : step == SA_SYNC_STEP_FSYNC_DIR ? "fsync dir"
+                                            : "fdatasync";
 }
 
 sa_err_t sa_metalog_sync_apply(const sa_metalog_snap_t *snap, int err, int step) {
@@ -540,8 +547,10 @@ sa_err_t sa_metalog_sync_apply(const sa_metalog_snap_t *snap, int err, int step)
         log->lost_lo = log->durable_seq + 1;
         log->lost_hi = log->seq;
         log->failed = 1;
-        sa_log_error("storage", "%s: the directory could not be synced after a compaction; refusing appends "
-                     "until a restart", log->path);
+        sa_log_error("storage",
+                     "%s: the directory could not be synced after a compaction; refusing appends "
+                     "until a restart",
+                     log->path);
     } else {
         cut_to_durable(log);
     }

@@ -152,10 +152,10 @@ typedef int(sa_metalog_visit_fn)(void *opaque, int64_t pos, uint8_t kind, const 
 
 /** Where a scan ended. */
 typedef struct sa_metalog_scan_s {
-    int64_t valid_end;   /* bytes of magic + whole, intact records */
-    int64_t file_size;   /* bytes in the file */
-    uint64_t records;    /* valid records visited */
-    char why[128];       /* why the scan stopped before file_size ("" if it did not) */
+    int64_t valid_end; /* bytes of magic + whole, intact records */
+    int64_t file_size; /* bytes in the file */
+    uint64_t records;  /* valid records visited */
+    char why[128];     /* why the scan stopped before file_size ("" if it did not) */
 } sa_metalog_scan_t;
 
 /**
@@ -164,7 +164,8 @@ typedef struct sa_metalog_scan_s {
  *          metadata log: bad magic), KAFKA_STORAGE_ERROR (cannot open/read, errno set), or the
  *          visitor's stop value.
  */
-sa_err_t sa_metalog_scan_file(const char *path, sa_metalog_visit_fn *fn, void *opaque, sa_metalog_scan_t *res);
+sa_err_t sa_metalog_scan_file(const char *path, sa_metalog_visit_fn *fn, void *opaque,
+                              sa_metalog_scan_t *res);
 
 /** @returns 1 if the @p len bytes at @p head start a metadata log file (its magic). */
 int sa_metalog_is_magic(const void *head, size_t len);

@@ -55,7 +55,8 @@ static void check_segments(const sa_partition_t *part) {
         assert(seg->size > 0 || seg->nidx == 0);
         for (size_t k = 0; k < seg->nidx; k++) { /* 5: batch starts inside the file, increasing */
             assert(seg->idx[k].pos < seg->size);
-            assert(k == 0 || (seg->idx[k].rel > seg->idx[k - 1].rel && seg->idx[k].pos > seg->idx[k - 1].pos));
+            assert(k == 0 ||
+                   (seg->idx[k].rel > seg->idx[k - 1].rel && seg->idx[k].pos > seg->idx[k - 1].pos));
         }
         for (size_t k = 1; k < seg->ntidx; k++) assert(seg->tidx[k].ts >= seg->tidx[k - 1].ts);
     }
@@ -65,7 +66,7 @@ static void check_segments(const sa_partition_t *part) {
 /* The invariants of storage_int.h: the offsets always (three comparisons), the segments in
  * debug and sanitizer builds. Called wherever the log's shape changes. */
 static void check_part(const sa_partition_t *part) {
-    assert(part->nsegs >= 1);                                                       /* 1 */
+    assert(part->nsegs >= 1);                                                           /* 1 */
     assert(part->log_start <= part->hwm && part->hwm <= active_seg(part)->next_offset); /* 2 */
     SA_DEBUG_CHECK(check_segments(part));
 }

@@ -194,7 +194,8 @@ static void reserve_jobs(sa_store_t *store, size_t n) {
 /* Snapshot every metadata log needing a sync into store->flight_logs, their jobs after the
  * partitions' in store->jobs. */
 static void snap_logs(sa_store_t *store) {
-    store->flight_logs = sa_realloc(store->flight_logs, SA_MAX(store->nlogs, 1) * sizeof(*store->flight_logs));
+    store->flight_logs =
+        sa_realloc(store->flight_logs, SA_MAX(store->nlogs, 1) * sizeof(*store->flight_logs));
     store->nflight_logs = store->nlogs;
     for (size_t i = 0; i < store->nlogs; i++) {
         sa_metalog_snap_t *snap = &store->flight_logs[i];

@@ -40,7 +40,7 @@ struct sa_sync_pool_s {
     int nthreads;
     pid_t owner; /* the process the threads belong to */
     int stop;
-    uint64_t run_id; /* incremented per run, so a helper sees new work */
+    uint64_t run_id;     /* incremented per run, so a helper sees new work */
     sa_sync_job_t *jobs; /* the current run's jobs (borrowed for the run) */
     size_t n, next, finished;
     int notify_fd; /* eventfd written when a background run finishes, -1 for none */

@@ -61,10 +61,10 @@ typedef struct acked_s {
 #define MAX_FD 1024
 static int64_t synced_len[MAX_FD]; /* bytes of the file a power loss keeps, per fd */
 static int tracked[MAX_FD];
-static ino_t inode[MAX_FD]; /* the file of each tracked fd: a sync through a dup of it counts too */
-static unsigned cut_seed;   /* drives the power loss */
-static long calls_left;     /* file system calls until the power goes out (-1: after the last turn) */
-static char pending_to[1024]; /* a rename not yet made durable by a directory fsync ("" if none) */
+static ino_t inode[MAX_FD];    /* the file of each tracked fd: a sync through a dup of it counts too */
+static unsigned cut_seed;      /* drives the power loss */
+static long calls_left;        /* file system calls until the power goes out (-1: after the last turn) */
+static char pending_to[1024];  /* a rename not yet made durable by a directory fsync ("" if none) */
 static char pending_old[1100]; /* a link to the file it replaced, to undo it */
 
 static void power_loss(void);
@@ -198,7 +198,8 @@ static sa_metalog_conf_t meta_conf(void) {
 static int commit(sa_metastore_t *ms, int key, int64_t value) {
     char meta[32];
     int n = snprintf(meta, sizeof(meta), "m-%lld", (long long)value);
-    return sa_offsets_commit(ms->offsets, "g", "p", key, value, (int32_t)(value % 1000), meta, (size_t)n, value);
+    return sa_offsets_commit(ms->offsets, "g", "p", key, value, (int32_t)(value % 1000), meta, (size_t)n,
+                             value);
 }
 
 /* Child: append, commit offsets and sync until the power goes out; report what was acknowledged. */
@@ -299,7 +300,8 @@ static int64_t verify_records(sa_store_t *store, int64_t acked) {
     return hwm;
 }
 
-/* Every acknowledged commit present (or a later one), none corrupt. @returns how many keys moved past the ack. */
+/* Every acknowledged commit present (or a later one), none corrupt. @returns how many keys moved past the
+ * ack. */
 static int verify_offsets(sa_metastore_t *ms, const acked_t *acked) {
     int later = 0;
     for (int k = 0; k < KEYS; k++) {
@@ -375,7 +377,8 @@ int main(void) {
         printf("round %2u: HWM %6lld acknowledged, %6lld after recovery; offsets %lld %lld %lld %lld after "
                "recovery (%d keys past the acknowledged commit)\n",
                round, (long long)hwm_acked, (long long)hwm, (long long)acked.committed[0],
-               (long long)acked.committed[1], (long long)acked.committed[2], (long long)acked.committed[3], later);
+               (long long)acked.committed[1], (long long)acked.committed[2], (long long)acked.committed[3],
+               later);
     }
     CHECK(total_acked > 0, "nothing was acknowledged");
     CHECK(compactions > 0, "the metadata log was never compacted under the knife");

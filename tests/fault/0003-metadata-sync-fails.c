@@ -58,8 +58,9 @@ static pid_t start_broker(int port, const char *dir, const char *log) {
     sa_sysio.fdatasync = faulty_fdatasync;
     char listen[64];
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    char *argv[] = {"broker",     "--listen", listen, "--data-dir", (char *)dir, "-o", "auto.create.topics.enable=true",
-                    "--log-level", "info",    NULL};
+    char *argv[] = {
+        "broker",      "--listen", listen, "--data-dir", (char *)dir, "-o", "auto.create.topics.enable=true",
+        "--log-level", "info",     NULL};
     _exit(sa_cmd_broker.run((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv));
 }
 
@@ -108,7 +109,8 @@ static int64_t fetch(int fd) {
     GT_ASSERT(gt_call(fd, SA_API_OffsetFetch, 1, &req, 0, &resp) == 0, "OffsetFetch");
     sa_OffsetFetchResponse_t fr;
     GT_DECODE(OffsetFetchResponse, fr, 1, &resp, &arena);
-    GT_ASSERT(fr.Topics[0].Partitions[0].ErrorCode == 0, "OffsetFetch error %d", fr.Topics[0].Partitions[0].ErrorCode);
+    GT_ASSERT(fr.Topics[0].Partitions[0].ErrorCode == 0, "OffsetFetch error %d",
+              fr.Topics[0].Partitions[0].ErrorCode);
     return fr.Topics[0].Partitions[0].CommittedOffset;
 }
 
@@ -198,8 +200,8 @@ int main(void) {
     int64_t pid = -1;
     atomic_store(fail_next, 1);
     err = init_pid(fd, &pid);
-    GT_ASSERT(err == SA_ERR_COORDINATOR_LOAD_IN_PROGRESS && pid == -1, "InitProducerId whose block failed: %d",
-              err);
+    GT_ASSERT(err == SA_ERR_COORDINATOR_LOAD_IN_PROGRESS && pid == -1,
+              "InitProducerId whose block failed: %d", err);
     GT_ASSERT(init_pid(fd, &pid) == 0 && pid == 0, "InitProducerId after the failure: pid %lld",
               (long long)pid);
 
@@ -228,14 +230,16 @@ int main(void) {
     /* not a metadata log: the broker refuses to start, and says why */
     char meta[700];
     snprintf(meta, sizeof(meta), "%s/metadata.log", dir);
-    FILE *fp = fopen(meta, "w");
-    GT_ASSERT(fp && fputs("definitely not a metadata log\n", fp) >= 0 && fclose(fp) == 0, "write %s", meta);
+    int mfd = open(meta, O_WRONLY | O_TRUNC);
+    GT_ASSERT(mfd >= 0 && write(mfd, "definitely not a metadata log\n", 30) == 30 && close(mfd) == 0,
+              "write %s", meta);
     GT_ASSERT(truncate(log, 0) == 0, "truncate %s", log);
     broker = start_broker(port, dir, log);
     int status;
     GT_ASSERT(waitpid(broker, &status, 0) == broker && WIFEXITED(status) && WEXITSTATUS(status) == 1,
               "a broker with a broken metadata.log did not refuse to start");
-    GT_ASSERT(file_contains(log, "is not a samsa metadata log"), "the refusal did not say why (log: %s)", log);
+    GT_ASSERT(file_contains(log, "is not a samsa metadata log"), "the refusal did not say why (log: %s)",
+              log);
 
     sa_buf_free(&req);
     sa_buf_free(&resp);

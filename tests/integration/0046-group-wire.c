@@ -233,7 +233,8 @@ int main(void) {
         GT_ASSERT(gt_call(fd, SA_API_OffsetFetch, 8, &req, 0, &resp) == 0, "OffsetFetch v8");
         GT_DECODE(OffsetFetchResponse, nr, 8, &resp, &a);
         got = nr.Groups[0].Topics[0].Partitions[0].Metadata;
-        GT_ASSERT(got.len == 12 && !memcmp(got.ptr, nul_meta, 12), "v8: metadata came back as %d bytes", got.len);
+        GT_ASSERT(got.len == 12 && !memcmp(got.ptr, nul_meta, 12), "v8: metadata came back as %d bytes",
+                  got.len);
         if (round) break;
         close(fd);
         GT_ASSERT(th_proc_stop(&broker, SIGTERM) == 0, "broker did not exit cleanly");

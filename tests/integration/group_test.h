@@ -122,7 +122,8 @@ static inline int gt_read_full(int fd, void *p, size_t n) {
 
 /* Send request @p body (already encoded at @p ver) with @p extra trailing bytes; @returns the
  * response body in @p resp (header stripped), or -1 if the connection closed. */
-static inline int gt_call(int fd, int16_t api, int16_t ver, const sa_buf_t *body, size_t extra, sa_buf_t *resp) {
+static inline int gt_call(int fd, int16_t api, int16_t ver, const sa_buf_t *body, size_t extra,
+                          sa_buf_t *resp) {
     sa_buf_t frame = SA_BUF_INIT(0);
     sa_RequestHeader_t h;
     sa_RequestHeader_init(&h);

@@ -380,7 +380,8 @@ static void put_legacy_record(sa_buf_t *b, uint8_t type, const void *payload, si
     sa_store_be32(b->data + start + 4, sa_crc32c(0, b->data + start + 8, len + 1));
 }
 
-static void put_legacy_commit(sa_buf_t *b, const char *g, const char *t, int32_t p, int64_t off, const char *m) {
+static void put_legacy_commit(sa_buf_t *b, const char *g, const char *t, int32_t p, int64_t off,
+                              const char *m) {
     sa_buf_t pl = SA_BUF_INIT(0);
     sa_buf_put_be16(&pl, (uint16_t)strlen(g));
     sa_buf_append_str(&pl, g);

@@ -372,7 +372,8 @@ static void check_group(group_t *grp) {
 
 static void check_coord(sa_gcoord_t *coord) {
     SA_DEBUG_CHECK({
-        for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it; it = sa_strmap_next(&coord->groups, it))
+        for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
+             it = sa_strmap_next(&coord->groups, it))
             check_group(it->value);
     });
 }
@@ -489,7 +490,8 @@ static sa_err_t offset_delete_check(const group_t *grp, const char *topic) {
     if (!grp->protocol_type || strcmp(grp->protocol_type, "consumer")) return SA_ERR_NON_EMPTY_GROUP;
     for (const gmember_t *mem = grp->members; mem; mem = mem->next) {
         const gproto_t *proto = gc_member_protocol(mem, grp->protocol_name);
-        if (!proto || subscribes(proto->meta, proto->meta_len, topic)) return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+        if (!proto || subscribes(proto->meta, proto->meta_len, topic))
+            return SA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
     }
     return SA_OK;
 }

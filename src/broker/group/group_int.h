@@ -51,11 +51,11 @@ typedef struct group_s {
     gmember_t *members;
     size_t nmembers;
     gpending_t *pending;
-    int64_t join_deadline_ms; /* PreparingRebalance: when the join phase ends regardless; else 0 */
-    int initial_delay;        /* 1 while the first join phase of an Empty group is being delayed */
-    int64_t delay_left_ms;    /* initial delay: how much more it may be extended */
-    int joined_during_delay;  /* a new member came during the current delay step */
-    int64_t empty_since_ms;   /* wall time the group became Empty (offset retention counts from it) */
+    int64_t join_deadline_ms;    /* PreparingRebalance: when the join phase ends regardless; else 0 */
+    int initial_delay;           /* 1 while the first join phase of an Empty group is being delayed */
+    int64_t delay_left_ms;       /* initial delay: how much more it may be extended */
+    int joined_during_delay;     /* a new member came during the current delay step */
+    int64_t empty_since_ms;      /* wall time the group became Empty (offset retention counts from it) */
     int32_t _checked_generation; /* the generation the last invariant check saw (it only grows) */
 } group_t;
 
@@ -94,7 +94,7 @@ void gc_member_remove(sa_gcoord_t *coord, group_t *grp, gmember_t *mem, sa_err_t
 void gc_set_state(group_t *grp, sa_group_state_t state);
 
 /* group_persist.c */
-/** Write @p grp's membership record (Stable or Empty) to the offsets log; no-op without one. */
+/** Write @p grp's membership record (Stable or Empty) to the metadata log; no-op without an offsets store. */
 void gc_persist(sa_gcoord_t *coord, group_t *grp);
 /** Fill @p grp (new, Empty) from membership record @p blob; an unreadable record leaves it Empty. */
 void gc_restore(sa_gcoord_t *coord, group_t *grp, const uint8_t *blob, size_t len, int64_t now_ms);

@@ -104,8 +104,8 @@ static sa_err_t heartbeat(sa_gcoord_t *coord, const char *group_id, int32_t gene
     }
 }
 
-static sa_err_t leave(sa_gcoord_t *coord, const char *group_id, const char *member_id, const char *instance_id,
-                      int64_t now_ms) {
+static sa_err_t leave(sa_gcoord_t *coord, const char *group_id, const char *member_id,
+                      const char *instance_id, int64_t now_ms) {
     group_t *grp = group_id ? gc_group_get(coord, group_id) : NULL;
     if (!grp || grp->state == SA_GROUP_DEAD)
         return grp ? SA_ERR_COORDINATOR_NOT_AVAILABLE : SA_ERR_UNKNOWN_MEMBER_ID;

@@ -2,9 +2,10 @@
  * group_persist.c - the membership record of a group, so a broker restart does not throw its
  * consumers out: like Kafka, which keeps group metadata next to the offsets in
  * __consumer_offsets, the coordinator writes a group's generation, protocol, leader and members
- * (with their subscription and assignment) into the offsets log when the group becomes Stable or
- * Empty, and loads it at start. A member restored this way keeps heartbeating and committing
- * with its old id and generation; one that is gone expires after its session timeout.
+ * (with their subscription and assignment) into the metadata log (a group_membership record,
+ * broker/metastore.h) when the group becomes Stable or Empty, and loads it at start. A member restored this
+ * way keeps heartbeating and committing with its old id and generation; one that is gone expires after its
+ * session timeout.
  *
  * Record (Kafka's classic encodings, via proto/wire.h; opaque to offsets.c):
  *   i8   version (1)
@@ -15,7 +16,8 @@
  *        str member id, str instance id (nullable), str client id, str client host,
  *        i32 session timeout, i32 rebalance timeout,
  *        bytes metadata of the chosen protocol, bytes assignment
- * A record that does not parse is ignored (the group starts Empty); offsets are unaffected.
+ * A record that does not parse, or whose leader is not among its members, is ignored (the group
+ * starts Empty); offsets are unaffected. What is restored meets the coordinator's invariants.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +124,11 @@ void gc_restore(sa_gcoord_t *coord, group_t *grp, const uint8_t *blob, size_t le
         tail = &mem->next;
         count++;
     }
-    if (rd.err || count != (size_t)n) {
+    int leader_found = count == 0;
+    for (const gmember_t *mem = members; mem && !leader_found; mem = mem->next)
+        leader_found = leader.len > 0 && (size_t)leader.len == strlen(mem->member_id) &&
+                       !memcmp(mem->member_id, leader.ptr, (size_t)leader.len);
+    if (rd.err || count != (size_t)n || !leader_found) {
         while (members) {
             gmember_t *next = members->next;
             gc_member_free(members);

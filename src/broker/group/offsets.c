@@ -100,7 +100,8 @@ static void group_drop_if_empty(sa_offsets_t *offs, const char *group, ogroup_t 
 }
 
 static void mem_commit(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
-                       int64_t offset, int32_t leader_epoch, int64_t ts, const uint8_t *metadata, size_t mlen) {
+                       int64_t offset, int32_t leader_epoch, int64_t ts, const uint8_t *metadata,
+                       size_t mlen) {
     ogroup_t *grp = group_get_or_add(offs, group);
     char key[32800];
     size_t klen = part_key(key, sizeof(key), topic, partition);
@@ -164,7 +165,8 @@ static void check_offsets(const sa_offsets_t *offs) {
     assert(offs->st.metas <= offs->groups.count);
     SA_DEBUG_CHECK({
         uint64_t live = 0, metas = 0;
-        for (sa_strmap_ent_t *g = sa_strmap_next(&offs->groups, NULL); g; g = sa_strmap_next(&offs->groups, g)) {
+        for (sa_strmap_ent_t *g = sa_strmap_next(&offs->groups, NULL); g;
+             g = sa_strmap_next(&offs->groups, g)) {
             const ogroup_t *grp = g->value;
             assert(grp->parts.count || grp->meta);
             live += grp->parts.count;
@@ -300,7 +302,8 @@ sa_offsets_t *sa_offsets_new(sa_metalog_t *log) {
 }
 
 void sa_offsets_reset(sa_offsets_t *offs) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&offs->groups, NULL); it; it = sa_strmap_next(&offs->groups, it))
+    for (sa_strmap_ent_t *it = sa_strmap_next(&offs->groups, NULL); it;
+         it = sa_strmap_next(&offs->groups, it))
         group_free(it->value);
     sa_strmap_free(&offs->groups);
     memset(&offs->st, 0, sizeof(offs->st));
@@ -336,7 +339,8 @@ int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topi
     size_t klen = part_key(key, sizeof(key), topic, partition);
     oentry_t *ent = sa_strmap_get(&grp->parts, key, klen);
     if (!ent) return 0;
-    *out = (sa_offset_entry_t){ent->offset, ent->leader_epoch, ent->commit_ts_ms, ent->metadata, ent->metadata_len};
+    *out = (sa_offset_entry_t){ent->offset, ent->leader_epoch, ent->commit_ts_ms, ent->metadata,
+                               ent->metadata_len};
     return 1;
 }
 
@@ -461,8 +465,9 @@ sa_err_t sa_offsets_describe(uint8_t kind, const uint8_t *payload, size_t len, s
         sa_buf_printf(out, ",\"partition\":%" PRId32, r.partition);
     }
     if (kind == SA_META_OFFSET_COMMIT) {
-        sa_buf_printf(out, ",\"offset\":%" PRId64 ",\"leader_epoch\":%" PRId32 ",\"commit_time\":%" PRId64
-                           ",\"metadata\":",
+        sa_buf_printf(out,
+                      ",\"offset\":%" PRId64 ",\"leader_epoch\":%" PRId32 ",\"commit_time\":%" PRId64
+                      ",\"metadata\":",
                       r.offset, r.epoch, r.ts);
         sa_metastore_json_str(out, r.blob, r.blob_len);
     }

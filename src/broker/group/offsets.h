@@ -27,15 +27,16 @@ typedef struct sa_offsets_s sa_offsets_t;
 
 /** One committed offset. */
 typedef struct sa_offset_entry_s {
-    int64_t offset;         /* the next offset to consume */
-    int32_t leader_epoch;   /* -1 if not given */
-    int64_t commit_ts_ms;   /* wall-clock time of the commit */
-    const uint8_t *metadata; /* metadata_len bytes (any bytes, NUL included), never NULL; valid until the entry changes */
+    int64_t offset;          /* the next offset to consume */
+    int32_t leader_epoch;    /* -1 if not given */
+    int64_t commit_ts_ms;    /* wall-clock time of the commit */
+    const uint8_t *metadata; /* metadata_len bytes (any bytes, NUL included), never NULL; valid until the
+                                entry changes */
     size_t metadata_len;
 } sa_offset_entry_t;
 
 /** Largest metadata kept (Kafka's offset.metadata.max.bytes default). */
-#define SA_OFFSETS_METADATA_MAX 4096
+#define SA_OFFSETS_METADATA_MAX   4096
 /** Largest membership record kept (a group that large is not persisted; see group_persist.c). */
 #define SA_OFFSETS_GROUP_META_MAX (512u * 1024)
 
@@ -70,7 +71,8 @@ size_t sa_offsets_count(const sa_offsets_t *offs, const char *group);
 
 /** Delete one offset (OffsetDelete). @returns SA_OK (also if absent) or KAFKA_STORAGE_ERROR. */
 sa_err_t sa_offsets_delete(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition);
-/** Delete every offset and the membership record of @p group (DeleteGroups). @returns SA_OK or KAFKA_STORAGE_ERROR. */
+/** Delete every offset and the membership record of @p group (DeleteGroups). @returns SA_OK or
+ * KAFKA_STORAGE_ERROR. */
 sa_err_t sa_offsets_delete_group(sa_offsets_t *offs, const char *group);
 /** Delete the offsets of @p group committed before @p before_ms (retention). @returns how many. */
 size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_ms);
@@ -94,7 +96,8 @@ void sa_offsets_reset(sa_offsets_t *offs);
 uint64_t sa_offsets_live(const sa_offsets_t *offs);
 /** Write every live offset and membership record. */
 void sa_offsets_snapshot(const sa_offsets_t *offs, sa_metalog_writer_t *w);
-/** Describe a record of an offsets kind as JSON object members ("group":...,"topic":...). @returns SA_OK or SA_ERR_CORRUPT. */
+/** Describe a record of an offsets kind as JSON object members ("group":...,"topic":...). @returns SA_OK or
+ * SA_ERR_CORRUPT. */
 sa_err_t sa_offsets_describe(uint8_t kind, const uint8_t *payload, size_t len, sa_buf_t *out);
 
 /** Statistics for logs and tests. */
