@@ -354,7 +354,8 @@ static int meta_visit(void *opaque, int64_t pos, uint8_t kind, const uint8_t *pa
     if (!ok) sa_buf_reset(b);
     const char *members = sa_buf_cstr(b);
     if (md->conf->json)
-        printf("{\"type\":\"metadata\",\"position\":%" PRId64 ",\"size\":%zu,\"kind\":%u,\"kind_name\":%s%s%s%s%s}\n",
+        printf("{\"type\":\"metadata\",\"position\":%" PRId64
+               ",\"size\":%zu,\"kind\":%u,\"kind_name\":%s%s%s%s%s}\n",
                pos, len + 9, kind, name ? "\"" : "null", name ? name : "", name ? "\"" : "",
                ok ? (b->len ? "," : "") : ",\"unreadable\":true", members);
     else
@@ -375,7 +376,8 @@ static int dump_metadata(const dump_conf_t *conf, const char *path) {
     if (conf->json) {
         printf("{\"type\":\"summary\",\"file\":");
         put_json_string(stdout, (const uint8_t *)path, strlen(path));
-        printf(",\"records\":%" PRIu64 ",\"valid_bytes\":%" PRId64 ",\"file_bytes\":%" PRId64 ",\"torn\":%s}\n",
+        printf(",\"records\":%" PRIu64 ",\"valid_bytes\":%" PRId64 ",\"file_bytes\":%" PRId64
+               ",\"torn\":%s}\n",
                res.records, res.valid_end, res.file_size, res.why[0] ? "true" : "false");
         return SA_EXIT_OK;
     }
@@ -388,7 +390,8 @@ static int dump_metadata(const dump_conf_t *conf, const char *path) {
 
 static int is_metadata_log(int fd) {
     uint8_t head[8];
-    return pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) && sa_metalog_is_magic(head, sizeof(head));
+    return pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+           sa_metalog_is_magic(head, sizeof(head));
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -436,5 +439,5 @@ static int run_dump_log(int argc, char **argv) {
     return rc;
 }
 
-const sa_command_t sa_cmd_dump_log = {"dump-log", "print a segment's batches and records, or the metadata log",
-                                      run_dump_log, &dump_spec};
+const sa_command_t sa_cmd_dump_log = {
+    "dump-log", "print a segment's batches and records, or the metadata log", run_dump_log, &dump_spec};

@@ -85,8 +85,9 @@ static sa_err_t synonyms(sa_req_t *req, const sa_config_entry_t *e, int level, d
             base = sa_arena_strndup(&req->arena, e->base_value, strlen(e->base_value));
             if (!base) return SA_ERR_NOMEM;
         }
-        syn[n++] = (dsyn_t){
-            .Name = sa_str(bkey ? bkey : e->name), .Value = sa_str(base), .Source = sa_admin_config_source(e->base_origin)};
+        syn[n++] = (dsyn_t){.Name = sa_str(bkey ? bkey : e->name),
+                            .Value = sa_str(base),
+                            .Source = sa_admin_config_source(e->base_origin)};
     }
     out->Synonyms = syn;
     out->Synonyms_count = n;
@@ -242,7 +243,8 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
         if (!o->name || o->type == SA_CFG_LIST || o->type == SA_CFG_FILE || is_alias(opts, i) ||
             !wanted(res, o->name))
             continue;
-        sa_config_entry_t e = {.name = o->name, .read_only = 1, .vtype = broker_vtype(o->type), .doc = o->help};
+        sa_config_entry_t e = {
+            .name = o->name, .read_only = 1, .vtype = broker_vtype(o->type), .doc = o->help};
         if ((err = broker_value(req, o, &e.value, &e.is_default)) != SA_OK) return err;
         e.origin = e.is_default ? SA_CONFIG_ORIGIN_DEFAULT : SA_CONFIG_ORIGIN_STATIC_BROKER;
         e.base_origin = e.origin;

@@ -233,7 +233,8 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     sa_offsets_stats_t ost;
     sa_offsets_stats(ms->offsets, &ost);
     sa_metalog_stats(ms->log, &st);
-    sa_log_info("broker", "metadata log: %" PRIu64 " records, %" PRIu64 " bytes: %" PRIu64
+    sa_log_info("broker",
+                "metadata log: %" PRIu64 " records, %" PRIu64 " bytes: %" PRIu64
                 " committed offsets of %" PRIu64 " groups, %" PRIu64 " membership records",
                 st.records, st.bytes, ost.live, ost.groups, ost.metas);
     return SA_OK;

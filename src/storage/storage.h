@@ -177,7 +177,8 @@ typedef enum sa_config_op_e {
  *  maps it to DescribeConfigs' ConfigSource (broker/admin.h): storage knows no wire numbers. */
 typedef enum sa_config_origin_e {
     SA_CONFIG_ORIGIN_DEFAULT = 0,     /* Kafka's default */
-    SA_CONFIG_ORIGIN_STATIC_BROKER,   /* the broker's own setting (log.retention.ms ...), server.properties or flags */
+    SA_CONFIG_ORIGIN_STATIC_BROKER,   /* the broker's own setting (log.retention.ms ...), server.properties or
+                                         flags */
     SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT, /* a dynamic cluster-wide default (BROKER resource "") */
     SA_CONFIG_ORIGIN_DYNAMIC_BROKER,  /* a dynamic config of this broker (BROKER resource "<node id>") */
     SA_CONFIG_ORIGIN_TOPIC,           /* set on the topic */
@@ -196,16 +197,17 @@ typedef enum sa_config_vtype_e {
 /** One config as DescribeConfigs lists it; strings valid until the topic is altered or deleted. */
 typedef struct sa_config_entry_s {
     const char *name;
-    const char *value;              /* effective value, never NULL */
-    int is_default;                 /* 1 unless something set it */
-    sa_config_origin_t origin;      /* where value comes from */
-    int read_only;                  /* always 0 for topic configs */
-    int sensitive;                  /* always 0 for topic configs */
-    sa_config_vtype_t vtype;        /* what it holds */
-    const char *doc;                /* one line */
-    const char *synonym;            /* broker-level name ("log.retention.ms") or NULL */
-    sa_config_origin_t base_origin; /* STATIC_BROKER or DEFAULT: where the value below the dynamic ones comes from */
-    char base_value[32];            /* that value (a topic config's broker default or Kafka's) */
+    const char *value;         /* effective value, never NULL */
+    int is_default;            /* 1 unless something set it */
+    sa_config_origin_t origin; /* where value comes from */
+    int read_only;             /* always 0 for topic configs */
+    int sensitive;             /* always 0 for topic configs */
+    sa_config_vtype_t vtype;   /* what it holds */
+    const char *doc;           /* one line */
+    const char *synonym;       /* broker-level name ("log.retention.ms") or NULL */
+    sa_config_origin_t
+        base_origin;     /* STATIC_BROKER or DEFAULT: where the value below the dynamic ones comes from */
+    char base_value[32]; /* that value (a topic config's broker default or Kafka's) */
 } sa_config_entry_t;
 
 /**

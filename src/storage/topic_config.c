@@ -229,7 +229,8 @@ static sa_config_origin_t base_origin(int i, const sa_store_conf_t *conf) {
 static sa_config_origin_t origin_of(const sa_topic_t *topic, int i, const sa_store_conf_t *conf) {
     if (topic->set[i]) return SA_CONFIG_ORIGIN_TOPIC;
     if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_NODE, i)) return SA_CONFIG_ORIGIN_DYNAMIC_BROKER;
-    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, i)) return SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT;
+    if (sa_store_broker_config(topic->store, SA_BROKER_SCOPE_DEFAULT, i))
+        return SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT;
     return base_origin(i, conf);
 }
 

@@ -593,7 +593,7 @@ static void static_member_new_metadata_no_rebalance(void **state) {
     assert_int_equal(sa_gcoord_heartbeat(gc, "g", a.generation, a.member_id, "inst-a", 120), SA_OK);
     /* the new metadata is what the next generation's leader sees */
     sa_group_desc_t d;
-    sa_gcoord_describe(gc, "g", &d);
+    sa_gcoord_describe(gc, "g", LOOK, &d);
     int found = 0;
     for (size_t i = 0; i < d.MemberCount; i++)
         if (!strcmp(d.Members[i].MemberId, r.member_id)) {
