@@ -24,7 +24,7 @@ import sys
 LAYERS = {
     "core": set(),
     "proto": {"core"},
-    "storage": {"proto", "commands"},
+    "storage": {"proto"},
     "broker": {"storage", "commands"},
     "client": {"core"},
     "blog/model": {"client"},
