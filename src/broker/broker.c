@@ -51,6 +51,7 @@
 #include "broker/meta.h"
 #include "core/cli.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/net.h"
 #include "core/time.h"
 #include "storage/storage.h"
@@ -292,6 +293,26 @@ static void on_retention(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     sa_timer_start(loop, timer, broker->conf->retention_check_ms, on_retention, broker);
 }
 
+/* The log cleaner's turn: adopt a finished cleaning, start the next (storage.h). Often while one
+ * runs, so its result is adopted soon; log.cleaner.backoff.ms otherwise. */
+static void on_cleaner(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    sa_broker_t *broker = arg;
+    int running = sa_store_clean_tick(broker->store, sa_wall_ms());
+    sa_timer_start(loop, timer,
+                   running ? SA_MIN(100, broker->conf->cleaner_backoff_ms) : broker->conf->cleaner_backoff_ms,
+                   on_cleaner, broker);
+}
+
+/* A number option given as text (Kafka's doubles): @returns 0 and *out, or -1. */
+static int parse_double(const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
 /* ---- run ---- */
 
 static int mkdir_p(const char *path) {
@@ -362,6 +383,27 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sconf.segment_ms = conf->roll_ms;
     sconf.max_message_bytes = conf->message_max_bytes;
     sconf.num_partitions = (int32_t)conf->num_partitions;
+    snprintf(sconf.cleanup_policy, sizeof(sconf.cleanup_policy), "%s",
+             conf->cleanup_policy ? conf->cleanup_policy : "delete");
+    sconf.cleaner_enable = conf->cleaner_enable;
+    sconf.cleaner_dedupe_buffer_size = conf->cleaner_dedupe_buffer;
+    sconf.min_compaction_lag_ms = conf->cleaner_min_lag_ms;
+    sconf.max_compaction_lag_ms = conf->cleaner_max_lag_ms;
+    sconf.delete_retention_ms = conf->cleaner_delete_retention_ms;
+    if (conf->cleaner_min_ratio && *conf->cleaner_min_ratio &&
+        parse_double(conf->cleaner_min_ratio, 0, 1, &sconf.min_cleanable_ratio)) {
+        sa_log_error("broker", "log.cleaner.min.cleanable.ratio=%s: expected a number in [0, 1]",
+                     conf->cleaner_min_ratio);
+        goto out;
+    }
+    if (conf->cleaner_io_max && *conf->cleaner_io_max &&
+        parse_double(conf->cleaner_io_max, 1, 1e300, &sconf.cleaner_io_max_bytes_per_second)) {
+        sa_log_error("broker", "log.cleaner.io.max.bytes.per.second=%s: expected a number of bytes >= 1",
+                     conf->cleaner_io_max);
+        goto out;
+    }
+    if (sconf.cleaner_io_max_bytes_per_second >= 1e300)
+        sconf.cleaner_io_max_bytes_per_second = 0; /* Kafka's "unlimited" */
     sa_err_t err = sa_store_open(conf->data_dir, &sconf, &broker->store, errstr, sizeof(errstr));
     if (err != SA_OK) {
         sa_log_error("broker", "cannot open the data directory %s: %s%s", conf->data_dir,
@@ -427,6 +469,8 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sa_loop_set_before_sleep(broker->loop, before_sleep, broker);
     sa_group_open(broker);
     sa_timer_start(broker->loop, &broker->_retention_timer, conf->retention_check_ms, on_retention, broker);
+    sa_timer_start(broker->loop, &broker->_cleaner_timer, SA_MIN(conf->cleaner_backoff_ms, 1000), on_cleaner,
+                   broker);
 
     sa_log_info("broker",
                 "listening on %s:%d, advertising %s:%d to clients (node %d, cluster %s, %zu topics, data %s) "
@@ -449,6 +493,7 @@ out:
     if (broker->loop) {
         if (broker->_listen_fd >= 0) sa_loop_del_fd(broker->loop, broker->_listen_fd);
         sa_timer_stop(broker->loop, &broker->_retention_timer);
+        sa_timer_stop(broker->loop, &broker->_cleaner_timer);
         sa_timer_stop(broker->loop, &broker->_accept_pause);
         if (broker->store) shutdown_conns(broker);
         sa_group_close(broker); /* before the loop goes: it holds a timer */

@@ -71,6 +71,15 @@ typedef struct sa_broker_conf_s {
     int64_t roll_ms;                          /* log.roll.ms, 0 = by size only */
     int64_t retention_check_ms;               /* log.retention.check.interval.ms */
     int64_t message_max_bytes;                /* message.max.bytes: largest record batch */
+    char *cleanup_policy;                     /* log.cleanup.policy */
+    int cleaner_enable;                       /* log.cleaner.enable */
+    char *cleaner_io_max;                     /* log.cleaner.io.max.bytes.per.second ("" = unlimited) */
+    int64_t cleaner_dedupe_buffer;            /* log.cleaner.dedupe.buffer.size */
+    int64_t cleaner_backoff_ms;               /* log.cleaner.backoff.ms */
+    char *cleaner_min_ratio;                  /* log.cleaner.min.cleanable.ratio */
+    int64_t cleaner_min_lag_ms;               /* log.cleaner.min.compaction.lag.ms */
+    int64_t cleaner_max_lag_ms;               /* log.cleaner.max.compaction.lag.ms */
+    int64_t cleaner_delete_retention_ms;      /* log.cleaner.delete.retention.ms */
     int64_t socket_request_max_bytes;         /* socket.request.max.bytes: largest request frame */
     int64_t max_connections;                  /* max.connections */
     int64_t offsets_retention_minutes;        /* offsets.retention.minutes (group coordinator) */
@@ -122,6 +131,7 @@ struct sa_broker_s {
     sa_timer_t _coord_timer;     /* the coordinator's next deadline (handle_group.c) */
     sa_timer_t _accept_pause;    /* out of fds: accepting resumes when it fires */
     sa_timer_t _retention_timer; /* log.retention.check.interval.ms */
+    sa_timer_t _cleaner_timer;   /* log.cleaner.backoff.ms; 100 ms while a cleaning runs */
     int _listen_fd, _signal_fd;
     sa_conn_t *_conns; /* every open connection */
     size_t _nconns;

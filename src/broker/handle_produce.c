@@ -84,6 +84,55 @@ static sa_err_t build_skeleton(sa_req_t *req, const sa_ProduceRequest_t *preq, p
     return SA_OK;
 }
 
+/* The RecordErrors of a refused append being collected (Produce v8+). */
+typedef struct record_errors_s {
+    sa_req_t *req;
+    presp_t *pr;
+    int32_t cap;
+    sa_buf_t first3; /* Kafka's ErrorMessage lists the first three */
+} record_errors_t;
+
+static void on_record_error(void *opaque, int32_t batch_index, const char *topic, int32_t partition) {
+    record_errors_t *re = opaque;
+    presp_t *pr = re->pr;
+    char msg[400];
+    snprintf(msg, sizeof(msg), "Compacted topic cannot accept message without key in topic partition %s-%d.",
+             topic, (int)partition);
+    if (pr->RecordErrors_count < 3)
+        sa_buf_printf(&re->first3, "%sRecordError(batchIndex=%d, message='%s')",
+                      pr->RecordErrors_count ? ", " : "", (int)batch_index, msg);
+    if (pr->RecordErrors_count == re->cap) {
+        int32_t cap = re->cap ? re->cap * 2 : 8;
+        sa_ProduceResponse_BatchIndexAndErrorMessage_t *n =
+            sa_arena_calloc(&re->req->arena, (size_t)cap, sizeof(*n));
+        if (!n) return;
+        if (pr->RecordErrors_count) memcpy(n, pr->RecordErrors, (size_t)pr->RecordErrors_count * sizeof(*n));
+        pr->RecordErrors = n;
+        re->cap = cap;
+    }
+    sa_ProduceResponse_BatchIndexAndErrorMessage_t *e = &pr->RecordErrors[pr->RecordErrors_count++];
+    e->BatchIndex = batch_index;
+    e->BatchIndexErrorMessage = sa_str(sa_arena_strndup(&re->req->arena, msg, strlen(msg)));
+}
+
+/* A compacted topic refused records without a key: list each in RecordErrors and say what
+ * Kafka says (LogValidator), so clients report the same thing. */
+static void keyless_errors(sa_req_t *req, sa_partition_t *part, const uint8_t *batches, size_t len,
+                           presp_t *pr) {
+    record_errors_t re = {req, pr, 0, SA_BUF_INIT(0)};
+    int n = sa_partition_keyless_records(part, batches, len, on_record_error, &re);
+    sa_buf_t b = SA_BUF_INIT(0);
+    sa_buf_printf(
+        &b,
+        "One or more records have been rejected due to %d record errors in total, and only showing the "
+        "first three errors at most: [%.*s]",
+        n, (int)re.first3.len, re.first3.data ? (const char *)re.first3.data : "");
+    char *msg = sa_arena_strndup(&req->arena, (const char *)b.data, b.len);
+    if (msg) pr->ErrorMessage = sa_str(msg);
+    sa_buf_free(&b);
+    sa_buf_free(&re.first3);
+}
+
 /* Append @p batches (v2, @p len bytes, rewritten in place) to @p part; fills @p pr and @p last.
  * @returns 1 if something was appended. */
 static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic, int32_t index,
@@ -112,7 +161,10 @@ static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic
     sa_err_t err = sa_partition_append(part, batches, len, sa_wall_ms(), &res, errstr, sizeof(errstr));
     if (err != SA_OK) {
         pr->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
-        if (errstr[0] && req->ApiVersion >= 8)
+        if (err == SA_ERR_INVALID_RECORD && req->ApiVersion >= 8 &&
+            sa_partition_keyless_records(part, batches, len, NULL, NULL))
+            keyless_errors(req, part, batches, len, pr);
+        else if (errstr[0] && req->ApiVersion >= 8)
             pr->ErrorMessage = sa_str(sa_arena_strndup(&req->arena, errstr, strlen(errstr)));
         if (err == SA_ERR_KAFKA_STORAGE_ERROR)
             sa_log_warn("storage", "%s-%d: append failed: %s", topic, index, errstr);

@@ -232,9 +232,11 @@ sa_err_t sa_rb_records_next(sa_rb_records_t *rr, sa_rb_record_t *rec) {
     int32_t rec_len;
     if (!(n = sa_rb_varint_get(p, left, &rec_len)) || rec_len < 0 || (size_t)rec_len > left - n)
         return SA_ERR_CORRUPT_MESSAGE;
+    memset(rec, 0, sizeof(*rec));
+    rec->raw = p;
+    rec->raw_len = n + (size_t)rec_len;
     p += n;
     size_t len = (size_t)rec_len;
-    memset(rec, 0, sizeof(*rec));
     if (len < 1) return SA_ERR_CORRUPT_MESSAGE;
     rec->Attributes = (int8_t)p[pos++];
     if (!(n = sa_rb_varlong_get(p + pos, len - pos, &rec->TimestampDelta))) return SA_ERR_CORRUPT_MESSAGE;
@@ -356,6 +358,83 @@ sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_
     sa_store_be64(p + 43, (uint64_t)opts->producer_id);
     sa_store_be16(p + 51, (uint16_t)opts->producer_epoch);
     sa_store_be32(p + 53, (uint32_t)opts->base_sequence);
+    sa_store_be32(p + 57, (uint32_t)n);
+    if (payload->len) memcpy(p + SA_RB_HEADER_SIZE, payload->data, payload->len);
+    sa_store_be32(p + SA_RB_CRC_OFFSET, sa_rb_crc_compute(p, total));
+out:
+    if (err) out->len = start;
+    sa_buf_free(&body);
+    sa_buf_free(&packed);
+    return err;
+}
+
+/* Append record @p r re-encoded with TimestampDelta @p ts_delta (everything else as it was). */
+static sa_err_t reencode_record(sa_buf_t *body, const sa_rb_record_t *r, int64_t ts_delta) {
+    sa_err_t err = SA_OK;
+    uint8_t head[1 + 10 + 10];
+    size_t h = 0;
+    head[h++] = (uint8_t)r->Attributes;
+    h += sa_rb_varlong_put(head + h, ts_delta);
+    h += sa_rb_varlong_put(head + h, r->OffsetDelta);
+    sa_buf_t rest = SA_BUF_INIT(0);
+    put_bytes(&rest, r->Key, r->KeyLength, &err);
+    put_bytes(&rest, r->Value, r->ValueLength, &err);
+    put_varlong(&rest, r->HeadersCount, &err);
+    if (!err && r->headers_len) err = sa_buf_append(&rest, r->headers, r->headers_len);
+    put_varlong(body, (int64_t)(h + rest.len), &err);
+    if (!err) err = sa_buf_append(body, head, h);
+    if (!err) err = sa_buf_append(body, rest.data, rest.len);
+    sa_buf_free(&rest);
+    return err;
+}
+
+sa_err_t sa_rb_rebuild(sa_buf_t *out, const sa_rb_header_t *orig, int16_t attributes, int64_t base_ts,
+                       int64_t max_ts, const sa_rb_record_t *recs, size_t n) {
+    if (n > INT32_MAX) return SA_ERR_INVALID_ARG;
+    int codec = sa_rb_compression(orig);
+    if (codec > SA_RB_COMPRESSION_ZSTD) return SA_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    size_t start = out->len;
+    sa_buf_t body = SA_BUF_INIT(0), packed = SA_BUF_INIT(0);
+    sa_err_t err = SA_OK;
+    int lat = (orig->Attributes & SA_RB_ATTR_LOG_APPEND_TIME) != 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        if (base_ts == orig->BaseTimestamp) {
+            err = sa_buf_append(&body, recs[i].raw, recs[i].raw_len);
+        } else {
+            /* LogAppendTime records take the batch's MaxTimestamp: their deltas mean nothing. */
+            int64_t ts = lat ? 0 : recs[i].Timestamp;
+            err = reencode_record(&body, &recs[i], (int64_t)((uint64_t)ts - (uint64_t)base_ts));
+        }
+    }
+    const sa_buf_t *payload = &body;
+    if (!err && codec != SA_RB_COMPRESSION_NONE && n > 0) {
+        err = sa_rb_compress(codec, body.data, body.len, &packed);
+        payload = &packed;
+    }
+    if (err) goto out;
+    size_t total = SA_RB_HEADER_SIZE + payload->len;
+    if (total - SA_RB_LOG_OVERHEAD > INT32_MAX) {
+        err = SA_ERR_TOOBIG;
+        goto out;
+    }
+    uint8_t *p = sa_buf_extend(out, total);
+    if (!p) {
+        err = SA_ERR_TOOBIG;
+        goto out;
+    }
+    /* An empty batch carries no records, so no codec either (as Kafka writes them). */
+    uint16_t attr = (uint16_t)((attributes & ~SA_RB_ATTR_COMPRESSION_MASK) | (n > 0 ? codec : 0));
+    sa_store_be64(p, (uint64_t)orig->BaseOffset);
+    sa_store_be32(p + 8, (uint32_t)(total - SA_RB_LOG_OVERHEAD));
+    sa_store_be32(p + 12, (uint32_t)orig->PartitionLeaderEpoch);
+    p[16] = 2;
+    sa_store_be16(p + 21, attr);
+    sa_store_be32(p + 23, (uint32_t)orig->LastOffsetDelta);
+    sa_store_be64(p + 27, (uint64_t)base_ts);
+    sa_store_be64(p + 35, (uint64_t)max_ts);
+    sa_store_be64(p + 43, (uint64_t)orig->ProducerId);
+    sa_store_be16(p + 51, (uint16_t)orig->ProducerEpoch);
+    sa_store_be32(p + 53, (uint32_t)orig->BaseSequence);
     sa_store_be32(p + 57, (uint32_t)n);
     if (payload->len) memcpy(p + SA_RB_HEADER_SIZE, payload->data, payload->len);
     sa_store_be32(p + SA_RB_CRC_OFFSET, sa_rb_crc_compute(p, total));

@@ -177,6 +177,9 @@ typedef struct sa_rb_record_s {
     int32_t HeadersCount;
     const uint8_t *headers; /* the encoded headers; walk them with sa_rb_kv_next */
     size_t headers_len;
+    const uint8_t *raw; /* the whole encoded record, its Length varint included (copied as is by
+                           the log cleaner) */
+    size_t raw_len;
 } sa_rb_record_t;
 
 /** Record reader over one batch, decompressing it first when needed. */
@@ -238,6 +241,19 @@ typedef struct sa_rb_build_opts_s {
  *          (out is then left as it was); UNSUPPORTED_COMPRESSION_TYPE.
  */
 sa_err_t sa_rb_build(sa_buf_t *out, const sa_rb_build_opts_t *opts, const sa_rb_rec_in_t *recs, size_t n);
+
+/**
+ * Rebuild the batch of header @p orig keeping only the @p n (>= 0) records @p recs (decoded from
+ * it, in order), for the log cleaner: BaseOffset, LastOffsetDelta (so the producer's last
+ * sequence survives), PartitionLeaderEpoch, ProducerId/Epoch, BaseSequence and the codec are
+ * kept; Attributes become @p attributes (codec bits ignored), BaseTimestamp @p base_ts,
+ * MaxTimestamp @p max_ts, RecordsCount @p n; records are copied as encoded unless @p base_ts
+ * differs from orig->BaseTimestamp (a delete horizon), then their TimestampDelta is re-encoded so
+ * every record keeps its timestamp. The CRC is computed. Appended to @p out.
+ * @returns SA_OK, SA_ERR_TOOBIG (past out's cap; out unchanged), UNSUPPORTED_COMPRESSION_TYPE.
+ */
+sa_err_t sa_rb_rebuild(sa_buf_t *out, const sa_rb_header_t *orig, int16_t attributes, int64_t base_ts,
+                       int64_t max_ts, const sa_rb_record_t *recs, size_t n);
 
 /* ---- codecs (record_batch_codec.c) ---- */
 

@@ -179,6 +179,9 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
         created = 1;
     else if (errno != EEXIST)
         goto fail;
+    part->clean_to = -1;
+    op = "finish a cleaning";
+    if (!created && sa_cleaner_recover_dir(dir)) goto fail;
     op = "list";
     ssize_t n = list_segments(dir, &bases);
     if (n < 0) goto fail;
@@ -213,7 +216,7 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
         /* What a killed process left in the page cache is made durable before it is readable. */
         if (sa_sysio.fdatasync(active_seg(part)->fd)) goto fail;
     }
-    for (size_t i = 0; i + 1 < part->nsegs; i++)
+    for (size_t i = 0; i + 1 < part->nsegs && !topic->lim.compact; i++) /* compaction leaves gaps */
         if (part->segs[i]->next_offset != part->segs[i + 1]->base)
             sa_log_warn("storage", "%s: offsets %" PRId64 "..%" PRId64 " are missing between segments", dir,
                         part->segs[i]->next_offset, part->segs[i + 1]->base - 1);
@@ -303,10 +306,17 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
         }
         records += (int64_t)hdr.LastOffsetDelta + 1;
     }
+    if (lim->compact && sa_partition_keyless_records(part, batches, len, NULL, NULL)) {
+        SET_ERR("Compacted topic cannot accept message without key in topic partition %s-%d.",
+                part->topic->name, (int)part->id);
+        return SA_ERR_INVALID_RECORD;
+    }
     sa_segment_t *seg = active_seg(part);
     int64_t leo = seg->next_offset;
+    /* The active segment is never cleaned: a compacted topic rolls by max.compaction.lag.ms too. */
+    int64_t roll_ms = lim->compact ? SA_MIN(lim->segment_ms, lim->max_compaction_lag_ms) : lim->segment_ms;
     if (seg->size > 0 &&
-        (seg->size + (int64_t)len > lim->segment_bytes || now_ms - seg->first_append_ms >= lim->segment_ms ||
+        (seg->size + (int64_t)len > lim->segment_bytes || now_ms - seg->first_append_ms >= roll_ms ||
          leo + records - seg->base > INT32_MAX || seg->size + (int64_t)len > UINT32_MAX)) {
         sa_err_t err = roll(part, errstr, errstr_size);
         if (err) return err;
@@ -594,8 +604,10 @@ sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64
     return sa_partition_offset_for_time(part, max, offset, timestamp);
 }
 
-/* Delete whole segments entirely below the log start offset (never the active one). */
-static void drop_below_log_start(sa_partition_t *part) {
+/* Delete whole segments entirely below the log start offset (never the active one); while a
+ * cleaning runs, at its end (the cleaner swaps sealed segments' files by name). */
+void sa_partition_drop_below_log_start(sa_partition_t *part) {
+    if (part->cleaning) return;
     while (part->nsegs > 1 && part->segs[0]->next_offset <= part->log_start) drop_seg(part, 0);
 }
 
@@ -610,7 +622,7 @@ sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64
             part->log_start = old;
             err = SA_ERR_KAFKA_STORAGE_ERROR;
         } else {
-            drop_below_log_start(part);
+            sa_partition_drop_below_log_start(part);
         }
     }
     if (low_watermark) *low_watermark = part->log_start;
@@ -630,6 +642,8 @@ static int64_t retention_ts(const sa_segment_t *seg) {
 sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
     const sa_topic_limits_t *lim = &part->topic->lim;
     int64_t start = part->log_start;
+    /* cleanup.policy=compact alone keeps every segment; a cleaning in progress owns them. */
+    if (!lim->delete_old || part->cleaning) return SA_OK;
     if (lim->retention_ms >= 0) {
         int64_t cutoff = now_ms - lim->retention_ms;
         while (part->nsegs > 0) {

@@ -34,7 +34,10 @@ sa_segment_t *sa_segment_open(const char *dir, int64_t base, int create) {
     char path[4096];
     seg_path(path, sizeof(path), dir, base, ".log");
     int fd = sa_sysio.open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
-    if (fd < 0) return NULL;
+    return fd < 0 ? NULL : sa_segment_from_fd(fd, base);
+}
+
+sa_segment_t *sa_segment_from_fd(int fd, int64_t base) {
     sa_segment_t *seg = sa_new(sa_segment_t);
     seg->base = base;
     seg->fd = fd;
@@ -245,14 +248,17 @@ sa_err_t sa_segment_find(sa_segment_t *seg, int64_t offset, int64_t end, int64_t
 typedef struct rebuild_ctx_s {
     sa_segment_t *seg;
     int64_t interval;
+    int contiguous; /* offsets must follow on (recovery of the last segment) */
 } rebuild_ctx_t;
 
 static int rebuild_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const uint8_t *batch) {
     (void)batch;
     rebuild_ctx_t *ctx = opaque;
-    /* Offsets are contiguous inside a segment; BaseOffset is outside the CRC, so this is what
-     * catches damage to it. */
-    if (hdr->BaseOffset != ctx->seg->next_offset) return SA_ERR_CORRUPT;
+    /* Offsets are contiguous inside a segment that was appended to; BaseOffset is outside the CRC,
+     * so this is what catches damage to it in a torn tail. A cleaned (compacted) segment, always
+     * sealed and trusted, has gaps: its offsets only increase. */
+    if (ctx->contiguous ? hdr->BaseOffset != ctx->seg->next_offset : hdr->BaseOffset < ctx->seg->next_offset)
+        return SA_ERR_CORRUPT;
     sa_segment_note_batch(ctx->seg, hdr, pos, ctx->interval);
     return 0;
 }
@@ -266,7 +272,7 @@ sa_err_t sa_segment_recover(sa_segment_t *seg, const char *dir, int check_crc, i
     seg->next_offset = seg->base;
     seg->max_ts = -1;
     seg->since_index = 0;
-    rebuild_ctx_t ctx = {seg, index_interval};
+    rebuild_ctx_t ctx = {seg, index_interval, check_crc};
     int64_t stop = 0;
     sa_err_t err = sa_segment_walk(seg, 0, st.st_size, check_crc, rebuild_visit, &ctx, &stop);
     if (err == SA_ERR_CORRUPT) {
@@ -344,7 +350,7 @@ sa_err_t sa_segment_load_index(sa_segment_t *seg, const char *dir) {
     seg->max_ts = seg->ntidx ? seg->tidx[seg->ntidx - 1].ts : -1;
     seg->max_ts_rel = seg->ntidx ? seg->tidx[seg->ntidx - 1].rel : 0;
     int64_t stop;
-    rebuild_ctx_t ctx = {seg, INT64_MAX}; /* no new index entries from this walk */
+    rebuild_ctx_t ctx = {seg, INT64_MAX, 0}; /* no new index entries from this walk */
     size_t nidx = seg->nidx;
     if (sa_segment_walk(seg, seg->size, st.st_size, 0, rebuild_visit, &ctx, &stop) || stop != st.st_size)
         goto out;

@@ -77,6 +77,16 @@ typedef struct sa_store_conf_s {
     int64_t max_message_bytes;    /* message.max.bytes: largest batch (default 1048588) */
     int32_t num_partitions;       /* num.partitions: for create with partitions -1 (default 1) */
     int64_t index_interval_bytes; /* log.index.interval.bytes (default 4096) */
+    /* Compaction (cleaner.c, docs/compaction.md) */
+    char cleanup_policy[32];                /* log.cleanup.policy: "delete", "compact" or "compact,delete" */
+    int cleaner_enable;                     /* log.cleaner.enable (default 1) */
+    double cleaner_io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second: read + written
+                                               (default 0 = unlimited, Kafka's Double.MAX_VALUE) */
+    int64_t cleaner_dedupe_buffer_size;     /* log.cleaner.dedupe.buffer.size: the key map (128 MiB) */
+    double min_cleanable_ratio;             /* log.cleaner.min.cleanable.ratio (default 0.5) */
+    int64_t min_compaction_lag_ms;          /* log.cleaner.min.compaction.lag.ms (default 0) */
+    int64_t max_compaction_lag_ms;          /* log.cleaner.max.compaction.lag.ms (default INT64_MAX) */
+    int64_t delete_retention_ms;            /* log.cleaner.delete.retention.ms (default 86400000) */
 } sa_store_conf_t;
 
 /** Fill @p conf with Kafka's defaults. */
@@ -157,6 +167,52 @@ int sa_store_dirty(const sa_store_t *store);
  */
 sa_err_t sa_store_enforce_retention(sa_store_t *store, int64_t now_ms);
 
+/* ---- compaction (cleaner.c, cleaner_sched.c; docs/compaction.md) ---- */
+
+/** What cleanings did (one, or the sum since open). */
+typedef struct sa_clean_stats_s {
+    int64_t cleanings;
+    int64_t bytes_read, bytes_written; /* the key map's pass and the rewrite's, and the output */
+    int64_t records_read, records_kept;
+    int64_t batches_rewritten;
+    int64_t segments_in, segments_out; /* replaced, and their replacements */
+    int64_t duration_us, throttled_us;
+} sa_clean_stats_t;
+
+/**
+ * The log cleaner's turn, called by the event loop now and then (the broker: every
+ * log.cleaner.backoff.ms, and every 100 ms while a cleaning runs). Adopts a finished cleaning (the
+ * partition's new segments replace the old ones in memory; the files were swapped by the cleaner
+ * thread), then, if log.cleaner.enable and the cleaner is idle, starts one on the partition of a
+ * compacted topic most worth it: dirty ratio >= min.cleanable.dirty.ratio, or a record older than
+ * max.compaction.lag.ms not yet cleaned. Never blocks on the disk.
+ * @returns 1 if a cleaning is running (call again soon), 0 if the cleaner is idle.
+ */
+int sa_store_clean_tick(sa_store_t *store, int64_t now_ms);
+
+/**
+ * Clean @p part now on the calling thread, whatever its dirty ratio (tests, benchmarks; the broker
+ * uses the thread). The same job as the thread's: the same files, the same swap.
+ * @returns SA_OK (and *stats, may be NULL); SA_ERR_NOT_FOUND if the topic is not compacted or
+ *          nothing is cleanable; KAFKA_STORAGE_ERROR / CORRUPT_MESSAGE (logged).
+ */
+sa_err_t sa_partition_clean(sa_partition_t *part, int64_t now_ms, sa_clean_stats_t *stats);
+
+/** The cleaner's totals since the store opened. */
+void sa_store_clean_stats(const sa_store_t *store, sa_clean_stats_t *stats);
+
+/** Told about each record a compacted topic refuses: its index in its batch (Produce v8's
+ *  RecordErrors BatchIndex). */
+typedef void(sa_record_error_cb)(void *opaque, int32_t batch_index, const char *topic, int32_t partition);
+
+/**
+ * For a topic whose cleanup.policy holds "compact": find the records of @p batches (@p len bytes,
+ * whole batches, borrowed) that have no key, which sa_partition_append refuses with INVALID_RECORD.
+ * @p cb (may be NULL) is told each. @returns how many (0 for other topics).
+ */
+int sa_partition_keyless_records(const sa_partition_t *part, const uint8_t *batches, size_t len,
+                                 sa_record_error_cb *cb, void *opaque);
+
 /* ---- topics ---- */
 
 /** A config key/value pair (both borrowed). */
@@ -216,7 +272,7 @@ typedef struct sa_config_entry_s {
  * changed but every check runs.
  * @returns SA_OK; TOPIC_ALREADY_EXISTS; INVALID_TOPIC_EXCEPTION (empty, > 249 chars, "." or "..",
  *          chars outside [a-zA-Z0-9._-]); INVALID_PARTITIONS (< 1 or > 100000);
- *          INVALID_CONFIG (unknown name, bad value, cleanup.policy=compact); KAFKA_STORAGE_ERROR.
+ *          INVALID_CONFIG (unknown name, bad value); KAFKA_STORAGE_ERROR.
  *          Detail for the response's ErrorMessage in @p errstr (may be NULL).
  */
 sa_err_t sa_store_topic_create(sa_store_t *store, const char *name, int32_t partitions,

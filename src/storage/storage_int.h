@@ -10,10 +10,29 @@
  *  4. Every segment but the active one is fully durable (roll fdatasyncs it), so after a crash
  *     only the last segment can have a torn tail.
  *  5. Index entries point at batch starts inside [0, size).
+ *  Compacted topics (cleaner.c) relax 1: a cleaned segment keeps its base offset but loses
+ *  records, so segs[i]->next_offset <= segs[i+1]->base and a segment's batches may have gaps
+ *  between them (BaseOffset only increases). The active segment is never cleaned, so recovery's
+ *  check that offsets are contiguous in the last segment stands.
+ *
+ * TRANSACTIONS (what the cleaner must preserve once transactional batches are stored; today it
+ * keeps every control batch as it is and treats transactional data like any other):
+ *  - a control batch (COMMIT/ABORT marker) stays while any data batch of its transaction is still
+ *    in the log, and then until its own delete horizon (set at the first cleaning that finds its
+ *    transaction's data gone, delete.retention.ms later) has passed, as Kafka does;
+ *  - records of an aborted transaction (per the aborted-transaction index) are removed by the
+ *    cleaner whatever their keys, and must never enter the key map (an aborted value must not
+ *    shadow a committed older one);
+ *  - the cleaner never reads at or past the last stable offset: the cleanable end is
+ *    min(HWM segment, LSO's segment), so an open transaction is never half cleaned;
+ *  - the aborted-transaction index entries of a cleaned segment group are carried to the new
+ *    segment (same offsets), and the swap (cleaner.c steps a-e) must move that file with the
+ *    .log: it is one more extension in unlink_old() and the recovery.
  */
 #ifndef SA_STORAGE_INT_H
 #define SA_STORAGE_INT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "storage/storage.h"
@@ -98,6 +117,11 @@ struct sa_partition_s {
     int64_t hwm_pos;      /* byte position of the HWM in that segment */
     int dirty;            /* in store->dirty */
     int write_failing;    /* the last append failed to write (log once per outage) */
+    /* Compaction (cleaner_sched.c): while `cleaning`, a job holds dup'd fds of sealed segments and
+     * may swap their files; retention and DeleteRecords then leave every sealed segment alone. */
+    int cleaning;          /* a cleaner job covers this partition (for good after a half-done swap) */
+    int64_t clean_to;      /* the cleaner checkpoint: offsets below it were cleaned; -1 = not read yet */
+    int64_t clean_horizon; /* the earliest delete horizon of a kept tombstone (0: not known yet) */
 };
 
 /* Resolved numeric view of a topic's effective configs. */
@@ -109,6 +133,12 @@ typedef struct sa_topic_limits_s {
     int64_t max_message_bytes;
     int64_t index_interval_bytes;
     int log_append_time; /* message.timestamp.type=LogAppendTime */
+    int compact;         /* cleanup.policy has "compact": the cleaner keeps the latest value per key */
+    int delete_old;      /* cleanup.policy has "delete": retention.ms/bytes delete old segments */
+    double min_cleanable_ratio;
+    int64_t min_compaction_lag_ms;
+    int64_t max_compaction_lag_ms;
+    int64_t delete_retention_ms;
 } sa_topic_limits_t;
 
 #define SA_TOPIC_CONFIG_MAX SA_TOPIC_CONFIG_ROWS_MAX
@@ -147,6 +177,7 @@ struct sa_store_s {
     sa_metalog_snap_t *flight_logs; /* one per metadata log dirty at the start (nlogs entries) */
     size_t nflight_logs;
     struct sa_broker_configs_s *bcfg; /* dynamic broker configs (broker_config.c), owned */
+    struct sa_cleaner_s *cleaner;     /* the log cleaner thread (cleaner_sched.c), owned, lazily made */
 };
 
 /* ---- topic_config.c ---- */
@@ -174,6 +205,8 @@ void sa_topic_free(sa_topic_t *topic);
 /* ---- segment.c ---- */
 /** Open (creating if @p create) DIR/<base>.log. @returns new segment or NULL with errno. */
 sa_segment_t *sa_segment_open(const char *dir, int64_t base, int create);
+/** @returns new: a segment of base @p base over the open file @p fd (taken; sizes not read). */
+sa_segment_t *sa_segment_from_fd(int fd, int64_t base);
 /** Close and free (NULL ok). */
 void sa_segment_free(sa_segment_t *seg);
 /** Unlink the segment's files and free it. @returns 0 or -1 with errno. */
@@ -220,6 +253,8 @@ sa_err_t sa_partition_synced(sa_partition_t *part, int err);
 sa_err_t sa_partition_seal(sa_partition_t *part);
 /** Apply retention. */
 sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms);
+/** Delete whole sealed segments below the log start offset (unless a cleaning runs). */
+void sa_partition_drop_below_log_start(sa_partition_t *part);
 /** Remove the partition directory and everything in it. */
 int sa_partition_remove_dir(const char *dir);
 
@@ -231,6 +266,58 @@ void sa_partition_sync_snap(sa_partition_t *part, sa_sync_snap_t *snap);
  *  everything above the HWM, later appends included, is cut off and KAFKA_STORAGE_ERROR
  *  returned. */
 sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *snap, int err);
+
+/* ---- cleaner.c / cleaner_sched.c (log compaction) ---- */
+
+/** A sealed segment handed to a cleaner job. */
+typedef struct sa_clean_seg_s {
+    int64_t base, size, next_offset;
+    int fd; /* a dup (owned by the job) */
+} sa_clean_seg_t;
+
+/** A new segment a job swapped in, replacing the segments with base in [base, end). */
+typedef struct sa_clean_out_s {
+    sa_segment_t *seg; /* owned until adopted; its fd is the new <base>.log */
+    int64_t base, end;
+} sa_clean_out_t;
+
+/** One cleaning of one partition, built on the loop thread, run anywhere (sa_clean_run). */
+typedef struct sa_clean_job_s {
+    sa_partition_t *part; /* borrowed; only the loop thread touches it */
+    char *dir;            /* owned copy of part->dir */
+    sa_clean_seg_t *segs; /* the cleanable segments, in order, owned */
+    size_t nsegs;
+    int64_t end;         /* offset after the last one: the next segment's base */
+    int64_t log_start;   /* records below it are dropped */
+    int64_t first_dirty; /* the checkpoint: the key map starts here */
+    int64_t now_ms;
+    int64_t delete_retention_ms;
+    int64_t segment_bytes; /* bound on a group's input */
+    int64_t index_interval;
+    int64_t dedupe_buffer_size;
+    double io_max_bytes_per_second; /* 0: unthrottled */
+    atomic_int *cancel;             /* borrowed, may be NULL: stop at the next batch when set */
+    /* results */
+    sa_err_t err;
+    int committed;       /* a group's swap passed its commit point but did not finish */
+    sa_clean_out_t *out; /* owned */
+    size_t nout;
+    int64_t clean_to;     /* the new checkpoint */
+    int64_t next_horizon; /* the earliest delete horizon among the batches kept (INT64_MAX: none) */
+    sa_clean_stats_t stats;
+} sa_clean_job_t;
+
+/** Run @p job on the calling thread (steps in cleaner.c). @returns job->err. */
+sa_err_t sa_clean_run(sa_clean_job_t *job);
+void sa_clean_job_free(sa_clean_job_t *job);
+/** Finish or undo what a crash left of a cleaning in partition directory @p dir. */
+sa_err_t sa_cleaner_recover_dir(const char *dir);
+/** @returns the checkpoint in @p dir (0 if none). */
+int64_t sa_cleaner_read_checkpoint(const char *dir);
+/** Stop the cleaner thread (waiting for its job) and free it (sa_store_close). */
+void sa_cleaner_shutdown(sa_store_t *store);
+/** Cancel and forget a job on any partition of @p topic (before the topic is deleted). */
+void sa_cleaner_forget_topic(sa_store_t *store, sa_topic_t *topic);
 
 /* ---- sync_pool.c ---- */
 /** @returns new: a pool of helper threads for parallel fdatasync (free with sa_sync_pool_free). */

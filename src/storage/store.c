@@ -35,6 +35,14 @@ void sa_store_conf_defaults(sa_store_conf_t *conf) {
     conf->max_message_bytes = 1048588;
     conf->num_partitions = 1;
     conf->index_interval_bytes = 4096;
+    snprintf(conf->cleanup_policy, sizeof(conf->cleanup_policy), "delete");
+    conf->cleaner_enable = 1;
+    conf->cleaner_io_max_bytes_per_second = 0;
+    conf->cleaner_dedupe_buffer_size = 128 << 20;
+    conf->min_cleanable_ratio = 0.5;
+    conf->min_compaction_lag_ms = 0;
+    conf->max_compaction_lag_ms = INT64_MAX;
+    conf->delete_retention_ms = 86400000;
 }
 
 const char *sa_store_dir(const sa_store_t *store) { return store->dir; }
@@ -43,6 +51,7 @@ const sa_store_conf_t *sa_store_conf(const sa_store_t *store) { return &store->c
 static void finish_flight(sa_store_t *store, sa_store_sync_fail_cb *on_fail, void *opaque, sa_err_t *errp);
 
 static void free_store(sa_store_t *store) {
+    sa_cleaner_shutdown(store);                              /* its job borrows partitions */
     if (store->busy) finish_flight(store, NULL, NULL, NULL); /* the helpers use its arrays */
     for (size_t i = 0; i < store->nlogs; i++) sa_metalog_free_(store->logs[i]);
     free(store->logs);
@@ -102,6 +111,11 @@ sa_err_t sa_store_open(const char *dir, const sa_store_conf_t *conf, sa_store_t 
         SET_ERR("cannot remove %s: %s", path, strerror(errno));
         goto fail;
     }
+    int row = sa_topic_config_index("cleanup.policy");
+    if (store->conf.cleanup_policy[0] &&
+        (err = sa_topic_config_check_as(row, "log.cleanup.policy", store->conf.cleanup_policy, errstr,
+                                        errstr_size)))
+        goto fail;
     int64_t t0 = sa_mono_ms();
     if ((err = sa_broker_configs_load(store, errstr, errstr_size)) != SA_OK)
         goto fail; /* before topics resolve */
@@ -121,6 +135,7 @@ fail:
 
 sa_err_t sa_store_close(sa_store_t *store) {
     if (!store) return SA_OK;
+    sa_cleaner_shutdown(store); /* a cleaning in progress stops at its next batch; its files stay whole */
     sa_err_t err = sa_store_sync(store, NULL, NULL);
     for (size_t t = 0; t < store->ntopics; t++)
         for (int32_t p = 0; p < store->topics[t]->npart; p++)

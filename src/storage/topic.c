@@ -230,6 +230,7 @@ sa_err_t sa_store_topic_delete(sa_store_t *store, const char *name, char *errstr
     sa_sysio_fsync_dir(path);
     memmove(store->topics + at, store->topics + at + 1, (store->ntopics - at - 1) * sizeof(*store->topics));
     store->ntopics--;
+    sa_cleaner_forget_topic(store, topic); /* its job's files go with the directories */
     for (int32_t i = 0; i < topic->npart; i++) {
         sa_partition_t *part = topic->parts[i];
         sa_store_forget_partition(store, part);

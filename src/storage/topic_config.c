@@ -27,7 +27,12 @@ enum {
     BK_SEGMENT_BYTES,
     BK_SEGMENT_MS,
     BK_MAX_MESSAGE,
-    BK_INDEX_INTERVAL
+    BK_INDEX_INTERVAL,
+    BK_CLEANUP_POLICY,
+    BK_MIN_CLEANABLE_RATIO,
+    BK_MIN_COMPACTION_LAG,
+    BK_MAX_COMPACTION_LAG,
+    BK_DELETE_RETENTION,
 };
 
 typedef struct row_s {
@@ -50,12 +55,13 @@ typedef struct row_s {
 #define LMAX INT64_MAX
 
 static const row_t rows[] = {
-    {"cleanup.policy", LS, "delete", 0, 0, "delete|compact", BK_NONE, "log.cleanup.policy",
-     "delete old segments (compaction is not implemented)"},
+    {"cleanup.policy", LS, "delete", 0, 0, "delete|compact", BK_CLEANUP_POLICY, "log.cleanup.policy",
+     "delete: retention removes old segments; compact: the cleaner keeps the latest value of each key; both"},
     {"compression.type", S, "producer", 0, 0, "uncompressed|zstd|lz4|snappy|gzip|producer", BK_NONE,
      "compression.type", "stored; batches are kept as the producer compressed them"},
-    {"delete.retention.ms", L, "86400000", 0, LMAX, NULL, BK_NONE, "log.cleaner.delete.retention.ms",
-     "accepted (compaction only)"},
+    {"delete.retention.ms", L, "86400000", 0, LMAX, NULL, BK_DELETE_RETENTION,
+     "log.cleaner.delete.retention.ms",
+     "compacted topics: how long a tombstone stays after its first cleaning"},
     {"file.delete.delay.ms", L, "60000", 0, LMAX, NULL, BK_NONE, "log.segment.delete.delay.ms",
      "accepted; segments are deleted at once"},
     {"flush.messages", L, "9223372036854775807", 1, LMAX, NULL, BK_NONE, "log.flush.interval.messages",
@@ -70,8 +76,10 @@ static const row_t rows[] = {
      "accepted (tiered storage)"},
     {"local.retention.ms", L, "-2", -2, LMAX, NULL, BK_NONE, "log.local.retention.ms",
      "accepted (tiered storage)"},
-    {"max.compaction.lag.ms", L, "9223372036854775807", 1, LMAX, NULL, BK_NONE,
-     "log.cleaner.max.compaction.lag.ms", "accepted (compaction only)"},
+    {"max.compaction.lag.ms", L, "9223372036854775807", 1, LMAX, NULL, BK_MAX_COMPACTION_LAG,
+     "log.cleaner.max.compaction.lag.ms",
+     "compacted topics: a record is cleaned at the latest this long after it was written (rolls the active "
+     "segment)"},
     {"max.message.bytes", I, "1048588", 0, INT32_MAX, NULL, BK_MAX_MESSAGE, "message.max.bytes",
      "largest record batch accepted"},
     {"message.downconversion.enable", B, "true", 0, 0, NULL, BK_NONE, "log.message.downconversion.enable",
@@ -87,10 +95,11 @@ static const row_t rows[] = {
     {"message.timestamp.type", S, "CreateTime", 0, 0, "CreateTime|LogAppendTime", BK_NONE,
      "log.message.timestamp.type",
      "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's"},
-    {"min.cleanable.dirty.ratio", D, "0.5", 0, 1, NULL, BK_NONE, "log.cleaner.min.cleanable.ratio",
-     "accepted (compaction only)"},
-    {"min.compaction.lag.ms", L, "0", 0, LMAX, NULL, BK_NONE, "log.cleaner.min.compaction.lag.ms",
-     "accepted (compaction only)"},
+    {"min.cleanable.dirty.ratio", D, "0.5", 0, 1, NULL, BK_MIN_CLEANABLE_RATIO,
+     "log.cleaner.min.cleanable.ratio",
+     "compacted topics: clean when uncleaned bytes are at least this share of the cleanable log"},
+    {"min.compaction.lag.ms", L, "0", 0, LMAX, NULL, BK_MIN_COMPACTION_LAG,
+     "log.cleaner.min.compaction.lag.ms", "compacted topics: a record stays uncompacted at least this long"},
     {"min.insync.replicas", I, "1", 1, INT32_MAX, NULL, BK_NONE, "min.insync.replicas",
      "accepted (single node: always met)"},
     {"preallocate", B, "false", 0, 0, NULL, BK_NONE, "log.preallocate", "accepted"},
@@ -189,39 +198,47 @@ sa_err_t sa_topic_config_check_as(int i, const char *name, const char *value, ch
             while (m && p[m - 1] == ' ') m--;
             if (!in_enums(r->enums, p, m))
                 BAD("Invalid value %s for configuration %s: expected a list of %s", value, name, r->enums);
-            if (!strcmp(r->name, "cleanup.policy") && m == 7 && !strncmp(p, "compact", 7))
-                BAD("cleanup.policy=compact is not supported by samsa yet (log compaction is not "
-                    "implemented); use cleanup.policy=delete");
             p += n;
             if (*p == ',') p++;
         }
         if (!strcmp(r->name, "cleanup.policy") && !*value)
-            BAD("cleanup.policy must not be empty; use delete");
+            BAD("cleanup.policy must not be empty; use delete, compact or compact,delete");
         break;
     }
 #undef BAD
     return SA_OK;
 }
 
-/* The broker-level value backing a row, or INT64_MIN if none. */
-static int64_t broker_value(const sa_store_conf_t *conf, int which) {
-    switch (which) {
-    case BK_RETENTION_MS: return conf->retention_ms;
-    case BK_RETENTION_BYTES: return conf->retention_bytes;
-    case BK_SEGMENT_BYTES: return conf->segment_bytes;
-    case BK_SEGMENT_MS: return conf->segment_ms;
-    case BK_MAX_MESSAGE: return conf->max_message_bytes;
-    case BK_INDEX_INTERVAL: return conf->index_interval_bytes;
-    default: return INT64_MIN;
+/* The broker-level value backing row @p i as text in @p tmp (32 bytes), or NULL if none. */
+static const char *broker_value(const sa_store_conf_t *conf, int i, char *tmp) {
+    int64_t v;
+    switch (rows[i].broker) {
+    case BK_RETENTION_MS: v = conf->retention_ms; break;
+    case BK_RETENTION_BYTES: v = conf->retention_bytes; break;
+    case BK_SEGMENT_BYTES: v = conf->segment_bytes; break;
+    case BK_SEGMENT_MS: v = conf->segment_ms; break;
+    case BK_MAX_MESSAGE: v = conf->max_message_bytes; break;
+    case BK_INDEX_INTERVAL: v = conf->index_interval_bytes; break;
+    case BK_MIN_COMPACTION_LAG: v = conf->min_compaction_lag_ms; break;
+    case BK_MAX_COMPACTION_LAG: v = conf->max_compaction_lag_ms; break;
+    case BK_DELETE_RETENTION: v = conf->delete_retention_ms; break;
+    case BK_CLEANUP_POLICY: return conf->cleanup_policy[0] ? conf->cleanup_policy : NULL;
+    case BK_MIN_CLEANABLE_RATIO: snprintf(tmp, 32, "%g", conf->min_cleanable_ratio); return tmp;
+    default: return NULL;
     }
+    snprintf(tmp, 32, "%" PRId64, v);
+    return tmp;
 }
 
 /* Where row @p i's value below the topic and the dynamic broker configs comes from: STATIC_BROKER
- * or DEFAULT. */
+ * or DEFAULT (a broker value equal to Kafka's default counts as the default). */
 static sa_config_origin_t base_origin(int i, const sa_store_conf_t *conf) {
-    int64_t bv = broker_value(conf, rows[i].broker);
-    if (bv != INT64_MIN && bv != strtoll(rows[i].def, NULL, 10)) return SA_CONFIG_ORIGIN_STATIC_BROKER;
-    return SA_CONFIG_ORIGIN_DEFAULT;
+    char tmp[32];
+    const char *bv = broker_value(conf, i, tmp);
+    if (!bv) return SA_CONFIG_ORIGIN_DEFAULT;
+    int same = rows[i].type == SA_CONFIG_VALUE_DOUBLE ? strtod(bv, NULL) == strtod(rows[i].def, NULL)
+                                                      : !strcmp(bv, rows[i].def);
+    return same ? SA_CONFIG_ORIGIN_DEFAULT : SA_CONFIG_ORIGIN_STATIC_BROKER;
 }
 
 /* Where row @p i's effective value for @p topic comes from, Kafka's order: the topic, this
@@ -237,8 +254,22 @@ static sa_config_origin_t origin_of(const sa_topic_t *topic, int i, const sa_sto
 /* The value of row @p i below the topic and the dynamic configs, in @p tmp (32 bytes) or static. */
 static const char *base_value(int i, const sa_store_conf_t *conf, char *tmp) {
     if (base_origin(i, conf) != SA_CONFIG_ORIGIN_STATIC_BROKER) return rows[i].def;
-    snprintf(tmp, 32, "%" PRId64, broker_value(conf, rows[i].broker));
-    return tmp;
+    return broker_value(conf, i, tmp);
+}
+
+/* Does the cleanup.policy list @p policy hold @p item? */
+static int policy_has(const char *policy, const char *item) {
+    size_t n = strlen(item);
+    for (const char *p = policy; *p;) {
+        while (*p == ' ') p++;
+        size_t len = strcspn(p, ",");
+        size_t m = len;
+        while (m && p[m - 1] == ' ') m--;
+        if (m == n && !strncmp(p, item, n)) return 1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
 }
 
 void sa_topic_config_resolve(sa_topic_t *topic) {
@@ -266,9 +297,17 @@ void sa_topic_config_resolve(sa_topic_t *topic) {
     topic->lim.segment_ms = NUM("segment.ms");
     topic->lim.max_message_bytes = NUM("max.message.bytes");
     topic->lim.index_interval_bytes = NUM("index.interval.bytes");
+    topic->lim.min_compaction_lag_ms = NUM("min.compaction.lag.ms");
+    topic->lim.max_compaction_lag_ms = NUM("max.compaction.lag.ms");
+    topic->lim.delete_retention_ms = NUM("delete.retention.ms");
 #undef NUM
+    topic->lim.min_cleanable_ratio =
+        strtod(topic->eff[sa_topic_config_index("min.cleanable.dirty.ratio")], NULL);
     topic->lim.log_append_time =
         !strcmp(topic->eff[sa_topic_config_index("message.timestamp.type")], "LogAppendTime");
+    const char *policy = topic->eff[sa_topic_config_index("cleanup.policy")];
+    topic->lim.compact = policy_has(policy, "compact");
+    topic->lim.delete_old = policy_has(policy, "delete");
 }
 
 size_t sa_topic_config_count(const sa_topic_t *topic) {
