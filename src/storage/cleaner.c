@@ -63,10 +63,10 @@
 #include "storage/safe_file.h"
 #include "storage/storage_int.h"
 
-#define OUT_FLUSH     (1 << 20)   /* write the new segment in pieces this big */
+#define OUT_FLUSH     (1 << 20)    /* write the new segment in pieces this big */
 #define RECORDS_MAX   (256u << 20) /* decompressed batch cap */
-#define MAP_SLOT_SIZE 24          /* bytes of one key map slot (what the dedupe buffer counts) */
-#define MAP_LOAD      0.75        /* the key map is full at this share of its slots */
+#define MAP_SLOT_SIZE 24           /* bytes of one key map slot (what the dedupe buffer counts) */
+#define MAP_LOAD      0.75         /* the key map is full at this share of its slots */
 
 /* ---- the key map: 128-bit key hash -> last offset ---- */
 
@@ -267,7 +267,8 @@ static int map_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const
     sa_rb_record_t rec;
     sa_err_t err = sa_rb_records_open(&rr, batch, sa_rb_size(hdr), RECORDS_MAX, NULL, 0);
     while (!err && (err = sa_rb_records_next(&rr, &rec)) == SA_OK)
-        if (rec.KeyLength >= 0 && rec.Offset >= job->first_dirty) map_put(&r->map, rec.Key, rec.KeyLength, rec.Offset);
+        if (rec.KeyLength >= 0 && rec.Offset >= job->first_dirty)
+            map_put(&r->map, rec.Key, rec.KeyLength, rec.Offset);
     sa_rb_records_close(&rr);
     if (err != SA_ERR_NOT_FOUND) {
         r->op = "read records";
@@ -524,7 +525,8 @@ sa_err_t sa_clean_run(sa_clean_job_t *job) {
     for (size_t a = 0; a < job->nsegs && !err && job->segs[a].base < r.map_end;) {
         size_t b = a + 1;
         int64_t bytes = job->segs[a].size;
-        while (b < job->nsegs && job->segs[b].base < r.map_end && bytes + job->segs[b].size <= job->segment_bytes &&
+        while (b < job->nsegs && job->segs[b].base < r.map_end &&
+               bytes + job->segs[b].size <= job->segment_bytes &&
                job->segs[b].next_offset - job->segs[a].base <= INT32_MAX) {
             bytes += job->segs[b].size;
             b++;
@@ -596,7 +598,8 @@ sa_err_t sa_cleaner_recover_dir(const char *dir) {
     closedir(d);
     for (size_t k = 0; k < nswaps && !err; k++) {
         int64_t base = swaps[k][0], end = swaps[k][1];
-        sa_log_info("cleaner", "%s: finishing the swap of segments %" PRId64 "..%" PRId64, dir, base, end - 1);
+        sa_log_info("cleaner", "%s: finishing the swap of segments %" PRId64 "..%" PRId64, dir, base,
+                    end - 1);
         static const char *const exts[] = {".index", ".timeindex", ".log"};
         for (size_t i = 0; i < nlogs && !err; i++) {
             if (logs[i] < base || logs[i] >= end) continue;

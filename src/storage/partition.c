@@ -486,7 +486,8 @@ sa_err_t sa_partition_read(sa_partition_t *part, int64_t offset, size_t max_byte
     if (offset < part->log_start || offset > part->hwm) return SA_ERR_OFFSET_OUT_OF_RANGE;
     if (offset == part->hwm) return SA_OK;
     size_t i = seg_for(part, offset);
-    while (i + 1 < part->nsegs && offset >= part->segs[i]->next_offset) i++; /* a gap */
+    /* A gap (compaction): the offset is past a segment's last batch, or the segment was emptied. */
+    while (i + 1 < part->nsegs && (offset >= part->segs[i]->next_offset || part->segs[i]->size == 0)) i++;
     sa_segment_t *seg = part->segs[i];
     int64_t limit = readable(part, seg), pos;
     sa_err_t err = sa_segment_find(seg, offset, limit, &pos);
@@ -546,8 +547,8 @@ sa_err_t sa_partition_offset_for_time(sa_partition_t *part, int64_t ts, int64_t 
     for (size_t i = seg_for(part, part->log_start); i < part->nsegs; i++) {
         sa_segment_t *seg = part->segs[i];
         int64_t limit = readable(part, seg);
-        if (limit == 0) break;
-        if (seg->max_ts < ts) continue;
+        if (limit == 0 && seg->base >= part->hwm_seg_base) break;
+        if (seg->max_ts < ts) continue; /* also a segment compaction emptied */
         /* Start from the last time index entry still below ts: nothing before it qualifies. */
         int64_t from = 0;
         for (size_t k = seg->ntidx; k-- > 0;)
@@ -591,7 +592,7 @@ sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64
     int64_t max = -1;
     for (size_t i = seg_for(part, part->log_start); i < part->nsegs; i++) {
         const sa_segment_t *seg = part->segs[i];
-        if (readable(part, seg) == 0) break;
+        if (readable(part, seg) == 0 && seg->base >= part->hwm_seg_base) break;
         /* The HWM segment may hold unsynced batches above the HWM: use its maximum as of the sync. */
         int64_t m =
             seg->base == part->hwm_seg_base && part->hwm_pos < seg->size ? seg->durable_max_ts : seg->max_ts;
@@ -608,7 +609,8 @@ sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64
  * cleaning runs, at its end (the cleaner swaps sealed segments' files by name). */
 void sa_partition_drop_below_log_start(sa_partition_t *part) {
     if (part->cleaning) return;
-    while (part->nsegs > 1 && part->segs[0]->next_offset <= part->log_start) drop_seg(part, 0);
+    /* The next segment's base, not this one's next offset: a compacted segment may end early. */
+    while (part->nsegs > 1 && part->segs[1]->base <= part->log_start) drop_seg(part, 0);
 }
 
 sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64_t *low_watermark) {

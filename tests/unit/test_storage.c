@@ -114,10 +114,12 @@ static void topics_and_configs(void **state) {
                      SA_ERR_INVALID_PARTITIONS);
     sa_config_kv_t bad[] = {{"no.such.config", "1"}};
     assert_int_equal(sa_store_topic_create(s, "t", 1, bad, 1, 0, err, sizeof(err)), SA_ERR_INVALID_CONFIG);
-    sa_config_kv_t compact[] = {{"cleanup.policy", "compact"}};
-    assert_int_equal(sa_store_topic_create(s, "t", 1, compact, 1, 0, err, sizeof(err)),
+    sa_config_kv_t compact[] = {{"cleanup.policy", "compact,delete"}};
+    assert_int_equal(sa_store_topic_create(s, "t", 1, compact, 1, 1, err, sizeof(err)), SA_OK);
+    sa_config_kv_t badpolicy[] = {{"cleanup.policy", "compact,shred"}};
+    assert_int_equal(sa_store_topic_create(s, "t", 1, badpolicy, 1, 0, err, sizeof(err)),
                      SA_ERR_INVALID_CONFIG);
-    assert_non_null(strstr(err, "compact"));
+    assert_non_null(strstr(err, "cleanup.policy"));
     sa_config_kv_t badnum[] = {{"retention.ms", "soon"}};
     assert_int_equal(sa_store_topic_create(s, "t", 1, badnum, 1, 0, err, sizeof(err)), SA_ERR_INVALID_CONFIG);
 
