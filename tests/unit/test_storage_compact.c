@@ -88,8 +88,13 @@ static void append_random(sa_partition_t *part, model_t *m, int64_t now, int for
         int tomb = force_key < 0 && rnd(8) == 0;
         snprintf(keys[i], sizeof(keys[i]), "k%d", k);
         snprintf(vals[i], sizeof(vals[i]), "v%lld", (long long)off);
-        recs[i] = (sa_rb_rec_in_t){keys[i], (int32_t)strlen(keys[i]), tomb ? NULL : vals[i],
-                                   tomb ? -1 : (int32_t)strlen(vals[i]), NULL, 0, now - 10 + i};
+        recs[i] = (sa_rb_rec_in_t){keys[i],
+                                   (int32_t)strlen(keys[i]),
+                                   tomb ? NULL : vals[i],
+                                   tomb ? -1 : (int32_t)strlen(vals[i]),
+                                   NULL,
+                                   0,
+                                   now - 10 + i};
         m->recs[off] = (rec_t){k, tomb ? -1 : off};
     }
     static const int codecs[] = {SA_RB_COMPRESSION_NONE, SA_RB_COMPRESSION_GZIP, SA_RB_COMPRESSION_SNAPPY,
@@ -196,7 +201,8 @@ static size_t read_all(sa_partition_t *part, int64_t from, got_t *out, size_t ma
 static int lastbatch_visit(void *opaque, const sa_rb_header_t *hdr) {
     model_t *m = opaque;
     for (int p = 0; p < 3; p++)
-        if (hdr->ProducerId == 1000 + p && hdr->BaseOffset == m->pid_last[p]) m->pid_last[p] = -2 - m->pid_last[p];
+        if (hdr->ProducerId == 1000 + p && hdr->BaseOffset == m->pid_last[p])
+            m->pid_last[p] = -2 - m->pid_last[p];
     return 0;
 }
 
@@ -216,14 +222,17 @@ static void check(sa_partition_t *part, model_t *m, unsigned seed) {
         assert_int_equal(got[i].val, m->recs[o].val);
         i++;
     }
-    if (i != n) fail_msg("seed %u: %zu records read beyond the model's %zu (offset %lld)", seed, n, i,
-                         (long long)got[i].off);
+    if (i != n)
+        fail_msg("seed %u: %zu records read beyond the model's %zu (offset %lld)", seed, n, i,
+                 (long long)got[i].off);
     /* Each producer's last batch is still there, whole or empty. */
     model_t copy = *m;
     assert_int_equal(sa_partition_scan_batches(part, m->log_start, lastbatch_visit, &copy), SA_OK);
     for (int p = 0; p < 3; p++)
         if (m->pid_last[p] >= m->log_start)
-            if (copy.pid_last[p] >= 0) fail_msg("seed %u: producer %d's last batch %lld is gone", seed, p, (long long)m->pid_last[p]);
+            if (copy.pid_last[p] >= 0)
+                fail_msg("seed %u: producer %d's last batch %lld is gone", seed, p,
+                         (long long)m->pid_last[p]);
     /* A fetch from any offset starts with the first surviving record at or after it. */
     for (int t = 0; t < 5 && m->next > m->log_start; t++) {
         int64_t o = m->log_start + (int64_t)rnd((unsigned)(m->next - m->log_start));
@@ -241,7 +250,9 @@ static void check(sa_partition_t *part, model_t *m, unsigned seed) {
                 if (got[j].off >= o) first = got[j].off;
         }
         sa_buf_free(&b);
-        if (first != want) fail_msg("seed %u: fetch at %lld starts at %lld, not %lld", seed, (long long)o, (long long)first, (long long)want);
+        if (first != want)
+            fail_msg("seed %u: fetch at %lld starts at %lld, not %lld", seed, (long long)o, (long long)first,
+                     (long long)want);
     }
 }
 
@@ -303,7 +314,8 @@ static void property(void **state) {
         assert_int_equal(sa_store_close(store), SA_OK);
         th_rmtree(dir);
     }
-    print_message("%u seeds, %lld cleanings, %lld records removed\n", seeds, (long long)cleanings, (long long)removed);
+    print_message("%u seeds, %lld cleanings, %lld records removed\n", seeds, (long long)cleanings,
+                  (long long)removed);
     assert_true(cleanings > (int64_t)seeds); /* the test really cleaned */
     assert_true(removed > 0);
 }
@@ -315,7 +327,8 @@ static void policy_and_retention(void **state) {
     make_store(dir, sizeof(dir), &store);
     char err[256] = "";
     sa_config_kv_t c1[] = {{"cleanup.policy", "compact"}, {"retention.ms", "1000"}, {"segment.bytes", "100"}};
-    sa_config_kv_t c2[] = {{"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}, {"segment.bytes", "100"}};
+    sa_config_kv_t c2[] = {
+        {"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}, {"segment.bytes", "100"}};
     assert_int_equal(sa_store_topic_create(store, "only", 1, c1, 3, 0, err, sizeof(err)), SA_OK);
     assert_int_equal(sa_store_topic_create(store, "both", 1, c2, 3, 0, err, sizeof(err)), SA_OK);
     model_t *m = calloc(1, sizeof(*m));
@@ -333,13 +346,15 @@ static void policy_and_retention(void **state) {
     assert_int_equal(sa_partition_segment_count(sa_store_partition(store, "only", 0)), before);
     assert_true(sa_partition_log_start(sa_store_partition(store, "both", 0)) > 0);
     /* Keyless records: refused whole with INVALID_RECORD, each one found with its index. */
-    sa_rb_rec_in_t recs[3] = {{"k", 1, "a", 1, NULL, 0, T0}, {NULL, -1, "b", 1, NULL, 0, T0}, {NULL, -1, "c", 1, NULL, 0, T0}};
+    sa_rb_rec_in_t recs[3] = {
+        {"k", 1, "a", 1, NULL, 0, T0}, {NULL, -1, "b", 1, NULL, 0, T0}, {NULL, -1, "c", 1, NULL, 0, T0}};
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     sa_buf_t b = SA_BUF_INIT(0);
     assert_int_equal(sa_rb_build(&b, &opts, recs, 3), SA_OK);
     sa_partition_t *only = sa_store_partition(store, "only", 0);
     int64_t leo = sa_partition_leo(only);
-    assert_int_equal(sa_partition_append(only, b.data, b.len, T0, NULL, err, sizeof(err)), SA_ERR_INVALID_RECORD);
+    assert_int_equal(sa_partition_append(only, b.data, b.len, T0, NULL, err, sizeof(err)),
+                     SA_ERR_INVALID_RECORD);
     assert_non_null(strstr(err, "without key"));
     assert_int_equal(sa_partition_leo(only), leo);
     assert_int_equal(sa_partition_keyless_records(only, b.data, b.len, NULL, NULL), 2);
@@ -350,7 +365,8 @@ static void policy_and_retention(void **state) {
     assert_int_equal(sa_partition_append(plain, b.data, b.len, T0, NULL, err, sizeof(err)), SA_OK);
     /* Turning compaction on by AlterConfigs. */
     sa_config_kv_t on[] = {{"cleanup.policy", "compact"}};
-    assert_int_equal(sa_store_topic_alter_configs(store, "plain", on, NULL, 1, 0, 0, err, sizeof(err)), SA_OK);
+    assert_int_equal(sa_store_topic_alter_configs(store, "plain", on, NULL, 1, 0, 0, err, sizeof(err)),
+                     SA_OK);
     sa_config_entry_t e;
     assert_int_equal(sa_topic_config_find(sa_store_topic_find(store, "plain"), "cleanup.policy", &e), SA_OK);
     assert_string_equal(e.value, "compact");
@@ -396,7 +412,8 @@ static void interrupted_swap(void **state) {
         /* One group: every sealed segment into one file. */
         sa_config_kv_t big[] = {{"segment.bytes", "1048576"}};
         char aerr[256];
-        assert_int_equal(sa_store_topic_alter_configs(store, "c", big, NULL, 1, 0, 0, aerr, sizeof(aerr)), SA_OK);
+        assert_int_equal(sa_store_topic_alter_configs(store, "c", big, NULL, 1, 0, 0, aerr, sizeof(aerr)),
+                         SA_OK);
         /* Keep the segments as they were before the cleaning. */
         snprintf(pdir, sizeof(pdir), "%s/c-0", dir);
         snprintf(save, sizeof(save), "%s/saved", dir);
@@ -415,7 +432,8 @@ static void interrupted_swap(void **state) {
         /* The cleaned file becomes the leftover of a crash: <base>.<end>.cleaned or .swap, and the
          * old segments come back. */
         snprintf(from, sizeof(from), "%s/%020d.log", pdir, 0);
-        snprintf(path, sizeof(path), "%s/%020d.%020lld%s", pdir, 0, (long long)end, committed ? ".swap" : ".cleaned");
+        snprintf(path, sizeof(path), "%s/%020d.%020lld%s", pdir, 0, (long long)end,
+                 committed ? ".swap" : ".cleaned");
         assert_int_equal(rename(from, path), 0);
         snprintf(path, sizeof(path), "%s/cleaner-offset", pdir);
         unlink(path);
