@@ -64,6 +64,7 @@
 #include "storage/storage_int.h"
 
 #define OUT_FLUSH     (1 << 20)    /* write the new segment in pieces this big */
+#define SYNC_EVERY    (4 << 20)    /* ...and fdatasync it every this many bytes */
 #define RECORDS_MAX   (256u << 20) /* decompressed batch cap */
 #define MAP_SLOT_SIZE 24           /* bytes of one key map slot (what the dedupe buffer counts) */
 #define MAP_LOAD      0.75         /* the key map is full at this share of its slots */
@@ -204,7 +205,8 @@ typedef struct run_s {
     sa_segment_t *out;
     sa_buf_t buf; /* not yet written bytes of out, starting at out_pos */
     int64_t out_pos;
-    int changed; /* the group differs from its input */
+    int64_t synced_pos; /* bytes of out already fdatasync'd */
+    int changed;        /* the group differs from its input */
     sa_err_t err;
     const char *op;
 } run_t;
@@ -290,6 +292,15 @@ static sa_err_t flush_out(run_t *r) {
     r->job->stats.bytes_written += (int64_t)r->buf.len;
     r->out_pos += (int64_t)r->buf.len;
     sa_buf_reset(&r->buf);
+    /* Write back as we go: one fdatasync of a whole group at the end would hold the disk for as
+     * long as it takes, and the group commit's fdatasyncs would queue behind it. */
+    if (r->out_pos - r->synced_pos >= SYNC_EVERY) {
+        if (sa_sysio.fdatasync(r->out->fd)) {
+            r->op = "fdatasync";
+            return SA_ERR_KAFKA_STORAGE_ERROR;
+        }
+        r->synced_pos = r->out_pos;
+    }
     return SA_OK;
 }
 
@@ -424,7 +435,7 @@ static sa_err_t clean_group(run_t *r, size_t a, size_t b) {
     int fd = sa_sysio.open(cleaned, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return SA_ERR_KAFKA_STORAGE_ERROR;
     r->out = sa_segment_from_fd(fd, base);
-    r->out_pos = 0;
+    r->out_pos = r->synced_pos = 0;
     r->changed = 0;
     r->op = NULL;
     sa_err_t err = SA_OK;
