@@ -463,11 +463,65 @@ static void interrupted_swap(void **state) {
     }
 }
 
+/* log.cleanup.policy and the cleaner's broker defaults: STATIC_BROKER below the topic, a dynamic
+ * default above it, the topic's own value above both. */
+static void broker_defaults(void **state) {
+    (void)state;
+    char dir[512], err[256] = "";
+    assert_int_equal(th_mkdtemp(dir, sizeof(dir), "compact"), 0);
+    sa_store_conf_t conf;
+    sa_store_conf_defaults(&conf);
+    snprintf(conf.cleanup_policy, sizeof(conf.cleanup_policy), "compact");
+    conf.min_cleanable_ratio = 0.25;
+    conf.delete_retention_ms = 1000;
+    sa_store_t *store;
+    assert_int_equal(sa_store_open(dir, &conf, &store, err, sizeof(err)), SA_OK);
+    assert_int_equal(sa_store_topic_create(store, "t", 1, NULL, 0, 0, err, sizeof(err)), SA_OK);
+    sa_topic_t *t = sa_store_topic_find(store, "t");
+    sa_config_entry_t e;
+    assert_int_equal(sa_topic_config_find(t, "cleanup.policy", &e), SA_OK);
+    assert_string_equal(e.value, "compact");
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_STATIC_BROKER);
+    assert_string_equal(e.synonym, "log.cleanup.policy");
+    assert_int_equal(sa_topic_config_find(t, "min.cleanable.dirty.ratio", &e), SA_OK);
+    assert_string_equal(e.value, "0.25");
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_STATIC_BROKER);
+    assert_int_equal(sa_topic_config_find(t, "delete.retention.ms", &e), SA_OK);
+    assert_string_equal(e.value, "1000");
+    assert_int_equal(sa_topic_config_find(t, "min.compaction.lag.ms", &e), SA_OK);
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_DEFAULT);
+    /* The broker default makes the topic compacted: keyless records are refused. */
+    sa_rb_rec_in_t rec = {NULL, -1, "v", 1, NULL, 0, T0};
+    sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
+    sa_buf_t b = SA_BUF_INIT(0);
+    assert_int_equal(sa_rb_build(&b, &opts, &rec, 1), SA_OK);
+    assert_int_equal(sa_partition_append(sa_topic_partition(t, 0), b.data, b.len, T0, NULL, NULL, 0),
+                     SA_ERR_INVALID_RECORD);
+    /* A dynamic cluster default wins over the static one; the topic's own value over both. */
+    sa_config_kv_t dyn[] = {{"log.cleanup.policy", "compact,delete"}};
+    assert_int_equal(sa_store_broker_alter_configs(store, SA_BROKER_SCOPE_DEFAULT, dyn, NULL, 1, 0, 0, err, sizeof(err)),
+                     SA_OK);
+    assert_int_equal(sa_topic_config_find(t, "cleanup.policy", &e), SA_OK);
+    assert_string_equal(e.value, "compact,delete");
+    assert_int_equal(e.origin, SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
+    sa_config_kv_t own[] = {{"cleanup.policy", "delete"}};
+    assert_int_equal(sa_store_topic_alter_configs(store, "t", own, NULL, 1, 0, 0, err, sizeof(err)), SA_OK);
+    assert_int_equal(sa_partition_append(sa_topic_partition(t, 0), b.data, b.len, T0, NULL, NULL, 0), SA_OK);
+    sa_buf_free(&b);
+    sa_store_close(store);
+    /* A bad broker default stops the open. */
+    snprintf(conf.cleanup_policy, sizeof(conf.cleanup_policy), "shred");
+    assert_int_equal(sa_store_open(dir, &conf, &store, err, sizeof(err)), SA_ERR_INVALID_CONFIG);
+    assert_non_null(strstr(err, "log.cleanup.policy"));
+    th_rmtree(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(property),
         cmocka_unit_test(policy_and_retention),
         cmocka_unit_test(interrupted_swap),
+        cmocka_unit_test(broker_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
