@@ -46,11 +46,18 @@
  *                                  timestamps never decrease. Same lifecycle as .index.
  *   DIR/NAME-P/log-start-offset    text "<offset>\n", replaced crash-safely when DeleteRecords
  *                                  or retention moves the log start offset.
+ *   DIR/NAME-P/cleaner-offset      compacted topics: text "<offset>\n", the cleaner checkpoint
+ *   DIR/NAME-P/<base>.<end>.cleaned, .swap
+ *                                  compacted topics: a cleaned segment replacing the segments with
+ *                                  base in [base, end): being written (deleted at open), or
+ *                                  committed (the swap is finished at open). cleaner.c.
+ *                                  A cleaned segment keeps its base; its batches have offset gaps.
  *
  * Recovery at open (no clean-shutdown marker): for each partition, every batch of the last
  * segment is checked (complete length, magic 2, CRC-32C); the file is truncated at the first bad
  * byte; earlier segments are trusted (only the last one can be torn). Indexes are rebuilt from
- * the batch headers. The recovered tail is fdatasync'd, so HWM = LEO after open.
+ * the batch headers. The recovered tail is fdatasync'd, so HWM = LEO after open. A cleaning that
+ * a crash interrupted is dropped or finished first (sa_cleaner_recover_dir, storage_int.h).
  */
 #ifndef SA_STORAGE_STORAGE_H
 #define SA_STORAGE_STORAGE_H

@@ -53,7 +53,8 @@ static void fill(sa_store_t *store, const char *topic, int64_t mb, int codec) {
         sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
         opts.compression = codec;
         sa_buf_reset(&b);
-        if (sa_rb_build(&b, &opts, recs, 100) || sa_partition_append(part, b.data, b.len, NOW, NULL, err, sizeof(err)))
+        if (sa_rb_build(&b, &opts, recs, 100) ||
+            sa_partition_append(part, b.data, b.len, NOW, NULL, err, sizeof(err)))
             exit(1);
         written += (int64_t)b.len;
     }
@@ -96,7 +97,8 @@ static void measure(sa_store_t *store, int cleaning, size_t min_samples, result_
         sa_buf_reset(&b);
         sa_rb_build(&b, &opts, recs, 10);
         int64_t s = sa_mono_us();
-        if (sa_partition_append(p, b.data, b.len, NOW, NULL, NULL, 0) || sa_store_sync(store, NULL, NULL)) exit(1);
+        if (sa_partition_append(p, b.data, b.len, NOW, NULL, NULL, 0) || sa_store_sync(store, NULL, NULL))
+            exit(1);
         if (n == cap) lat = realloc(lat, (cap *= 2) * sizeof(*lat));
         lat[n++] = sa_mono_us() - s;
         if (cleaning) {
@@ -143,9 +145,8 @@ int main(int argc, char **argv) {
     if (sa_store_topic_create(store, "p", 1, NULL, 0, 0, err, sizeof(err))) return 1;
     fill(store, "a", mb, SA_RB_COMPRESSION_NONE);
     fill(store, "b", mb, SA_RB_COMPRESSION_NONE);
-    result_t res[3] = {{.name = "idle (no cleaning)"},
-                       {.name = "cleaning, unthrottled"},
-                       {.name = "cleaning, throttled"}};
+    result_t res[3] = {
+        {.name = "idle (no cleaning)"}, {.name = "cleaning, unthrottled"}, {.name = "cleaning, throttled"}};
     measure(store, 1, 0, &res[1]); /* the first cleaning: "a" (then "b" starts; close cancels it) */
     sa_store_close(store);
     store = open_store(dir, rate_mb * 1e6);
@@ -154,20 +155,21 @@ int main(int argc, char **argv) {
     measure(store, 1, 0, &res[2]);
     sa_store_close(store);
     th_rmtree(dir);
-    printf("| produce path (append + group commit, 10 x 100 B) | samples | p50 µs | p99 µs | max µs | cleaner MB/s "
+    printf("| produce path (append + group commit, 10 x 100 B) | samples | p50 µs | p99 µs | max µs | "
+           "cleaner MB/s "
            "(log read) | cleaning took | cleaned output |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < 3; i++) {
         if (i == 0)
-            printf("| %s | %zu | %lld | %lld | %lld | - | - | - |\n", res[i].name, res[i].n, (long long)res[i].p50,
-                   (long long)res[i].p99, (long long)res[i].max);
+            printf("| %s | %zu | %lld | %lld | %lld | - | - | - |\n", res[i].name, res[i].n,
+                   (long long)res[i].p50, (long long)res[i].p99, (long long)res[i].max);
         else
             printf("| %s%s | %zu | %lld | %lld | %lld | %.1f | %.1f s | %.1f MB |\n", res[i].name,
                    i == 2 ? (rate_mb > 0 ? " (io budget set)" : "") : "", res[i].n, (long long)res[i].p50,
-                   (long long)res[i].p99, (long long)res[i].max, res[i].clean_mbs, (double)res[i].clean_ms / 1000,
-                   res[i].out_mb);
+                   (long long)res[i].p99, (long long)res[i].max, res[i].clean_mbs,
+                   (double)res[i].clean_ms / 1000, res[i].out_mb);
     }
-    printf("\n%lld MB of log per topic; the throttled run's budget is %.0f MB/s of reads + writes.\n", (long long)mb,
-           rate_mb);
+    printf("\n%lld MB of log per topic; the throttled run's budget is %.0f MB/s of reads + writes.\n",
+           (long long)mb, rate_mb);
     return 0;
 }

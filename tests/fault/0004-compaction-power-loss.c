@@ -61,8 +61,13 @@ static void make_batch(sa_buf_t *b, int64_t first, int n) {
         int64_t off = first + i;
         snprintf(keys[i], sizeof(keys[i]), "k%d", key_of(off));
         int len = snprintf(vals[i], sizeof(vals[i]), "val-%lld", (long long)off);
-        recs[i] = (sa_rb_rec_in_t){keys[i], (int32_t)strlen(keys[i]), is_tombstone(off) ? NULL : vals[i],
-                                   is_tombstone(off) ? -1 : len, NULL, 0, NOW + off};
+        recs[i] = (sa_rb_rec_in_t){keys[i],
+                                   (int32_t)strlen(keys[i]),
+                                   is_tombstone(off) ? NULL : vals[i],
+                                   is_tombstone(off) ? -1 : len,
+                                   NULL,
+                                   0,
+                                   NOW + off};
     }
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     opts.compression = first % 3 == 0 ? SA_RB_COMPRESSION_LZ4 : SA_RB_COMPRESSION_NONE;
@@ -125,7 +130,8 @@ static int64_t verify(sa_store_t *store, const acked_t *acked, int64_t last[KEYS
     *records = 0;
     while (o < hwm) {
         sa_buf_reset(&out);
-        CHECK(sa_partition_read(part, o, 1 << 16, &out) == SA_OK && out.len > 0, "read at %lld", (long long)o);
+        CHECK(sa_partition_read(part, o, 1 << 16, &out) == SA_OK && out.len > 0, "read at %lld",
+              (long long)o);
         sa_rb_iter_t it;
         sa_rb_header_t hdr;
         const uint8_t *batch;
@@ -146,8 +152,8 @@ static int64_t verify(sa_store_t *store, const acked_t *acked, int64_t last[KEYS
                 if (is_tombstone(rec.Offset))
                     CHECK(rec.ValueLength == -1, "offset %lld: not a tombstone", (long long)rec.Offset);
                 else
-                    CHECK(rec.ValueLength == len && !memcmp(rec.Value, val, (size_t)len), "offset %lld: wrong value",
-                          (long long)rec.Offset);
+                    CHECK(rec.ValueLength == len && !memcmp(rec.Value, val, (size_t)len),
+                          "offset %lld: wrong value", (long long)rec.Offset);
                 last[key_of(rec.Offset)] = rec.Offset;
                 (*records)++;
             }
@@ -157,8 +163,8 @@ static int64_t verify(sa_store_t *store, const acked_t *acked, int64_t last[KEYS
     }
     sa_buf_free(&out);
     for (int k = 0; k < KEYS; k++)
-        CHECK(last[k] >= acked->last[k], "key %d: its last acknowledged record %lld is gone (last now %lld)", k,
-              (long long)acked->last[k], (long long)last[k]);
+        CHECK(last[k] >= acked->last[k], "key %d: its last acknowledged record %lld is gone (last now %lld)",
+              k, (long long)acked->last[k], (long long)last[k]);
     return hwm;
 }
 
@@ -215,7 +221,8 @@ int main(void) {
         int64_t last[KEYS];
         int64_t hwm = verify(store, &acked, last, &records);
         CHECK(sa_store_close(store) == SA_OK, "close");
-        printf("round %2u: HWM %5lld acknowledged, %5lld after recovery, %5lld records in the log, %lld cleanings "
+        printf("round %2u: HWM %5lld acknowledged, %5lld after recovery, %5lld records in the log, %lld "
+               "cleanings "
                "acknowledged this round%s\n",
                round, (long long)acked.hwm, (long long)hwm, (long long)records, (long long)child_cleanings,
                cut_in_cleaning_now ? "; the power went out during a cleaning" : "");

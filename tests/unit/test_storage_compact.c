@@ -499,8 +499,9 @@ static void broker_defaults(void **state) {
                      SA_ERR_INVALID_RECORD);
     /* A dynamic cluster default wins over the static one; the topic's own value over both. */
     sa_config_kv_t dyn[] = {{"log.cleanup.policy", "compact,delete"}};
-    assert_int_equal(sa_store_broker_alter_configs(store, SA_BROKER_SCOPE_DEFAULT, dyn, NULL, 1, 0, 0, err, sizeof(err)),
-                     SA_OK);
+    assert_int_equal(
+        sa_store_broker_alter_configs(store, SA_BROKER_SCOPE_DEFAULT, dyn, NULL, 1, 0, 0, err, sizeof(err)),
+        SA_OK);
     assert_int_equal(sa_topic_config_find(t, "cleanup.policy", &e), SA_OK);
     assert_string_equal(e.value, "compact,delete");
     assert_int_equal(e.origin, SA_CONFIG_ORIGIN_DYNAMIC_DEFAULT);
