@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/time.h"
 #include "harness.h"
 #include "proto/record_batch.h"
@@ -86,7 +87,7 @@ static void measure(sa_store_t *store, int cleaning, size_t min_samples, result_
     for (int i = 0; i < 10; i++) recs[i] = (sa_rb_rec_in_t){"k", 1, val, sizeof(val), NULL, 0, NOW};
     sa_buf_t b = SA_BUF_INIT(0);
     size_t cap = 1 << 16, n = 0;
-    int64_t *lat = malloc(cap * sizeof(*lat));
+    int64_t *lat = sa_malloc(cap * sizeof(*lat));
     sa_clean_stats_t before, after;
     sa_store_clean_stats(store, &before);
     int64_t t0 = sa_mono_us();
@@ -99,7 +100,7 @@ static void measure(sa_store_t *store, int cleaning, size_t min_samples, result_
         int64_t s = sa_mono_us();
         if (sa_partition_append(p, b.data, b.len, NOW, NULL, NULL, 0) || sa_store_sync(store, NULL, NULL))
             exit(1);
-        if (n == cap) lat = realloc(lat, (cap *= 2) * sizeof(*lat));
+        if (n == cap) lat = sa_realloc(lat, (cap *= 2) * sizeof(*lat));
         lat[n++] = sa_mono_us() - s;
         if (cleaning) {
             running = sa_store_clean_tick(store, NOW + 86400000LL * 9); /* adopts when done */
