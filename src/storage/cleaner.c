@@ -89,8 +89,11 @@ static void key_hash(const uint8_t *key, int32_t len, uint64_t *h1, uint64_t *h2
     *h2 = ((uint64_t)sa_crc32c(0, key, (size_t)len) << 32) | (uint32_t)len;
 }
 
-static void map_init(key_map_t *m, int64_t buffer_bytes) {
-    size_t want = (size_t)(buffer_bytes / MAP_SLOT_SIZE), n = 1024;
+/* A map of at most @p buffer_bytes, and no bigger than @p dirty_bytes of records can fill (a record
+ * takes at least 7 bytes, a slot is used up to MAP_LOAD). */
+static void map_init(key_map_t *m, int64_t buffer_bytes, int64_t dirty_bytes) {
+    size_t want = (size_t)SA_MIN(buffer_bytes / MAP_SLOT_SIZE, SA_MAX(dirty_bytes / 4, (int64_t)1024)),
+           n = 1024;
     while (n * 2 <= want) n *= 2;
     m->slots = sa_calloc(n, sizeof(*m->slots));
     m->nslots = n;
@@ -509,7 +512,10 @@ sa_err_t sa_clean_run(sa_clean_job_t *job) {
     int64_t t0 = sa_mono_us();
     run_t r = {.job = job, .map_end = job->end, .t0_us = t0, .buf = SA_BUF_INIT(0)};
     sa_err_t err = SA_OK;
-    map_init(&r.map, job->dedupe_buffer_size);
+    int64_t dirty_bytes = 0;
+    for (size_t i = 0; i < job->nsegs; i++)
+        if (job->segs[i].next_offset > job->first_dirty) dirty_bytes += job->segs[i].size;
+    map_init(&r.map, job->dedupe_buffer_size, dirty_bytes);
     /* 1: each producer's last batch */
     for (size_t i = 0; i < job->nsegs && !err; i++) {
         sa_segment_t *in = input_seg(&job->segs[i]);
@@ -529,7 +535,10 @@ sa_err_t sa_clean_run(sa_clean_job_t *job) {
             err = SA_OK;
             break;
         }
-        if (err && err != SA_ERR_CLOSED) err = r.err ? r.err : SA_ERR_CORRUPT_MESSAGE;
+        if (err == SA_ERR_CORRUPT)
+            err = SA_ERR_CORRUPT_MESSAGE;
+        else if (err && err != SA_ERR_CLOSED && r.err)
+            err = r.err;
     }
     job->clean_to = r.map_end;
     /* 3, 4: rewrite and swap group by group, up to the group holding the map's end */

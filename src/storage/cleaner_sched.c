@@ -42,6 +42,8 @@
 
 enum { IDLE, RUNNING, DONE };
 
+#define RETRY_MS (10 * 60 * 1000) /* after a failed cleaning (a bad sealed segment, a full disk) */
+
 struct sa_cleaner_s {
     pthread_t thread;
     int started;
@@ -101,7 +103,7 @@ static size_t cleanable_count(const sa_partition_t *part, int64_t now_ms) {
  * a passed delete horizon), else its dirty ratio if at least min.cleanable.dirty.ratio. */
 static double need(sa_partition_t *part, int64_t now_ms) {
     const sa_topic_limits_t *lim = &part->topic->lim;
-    if (!lim->compact || part->cleaning) return -1;
+    if (!lim->compact || part->cleaning || now_ms < part->clean_after_ms) return -1;
     if (part->clean_to < 0) part->clean_to = sa_cleaner_read_checkpoint(part->dir);
     size_t n = cleanable_count(part, now_ms);
     int64_t dirty = 0, total = 0, first_dirty_ts = -1;
@@ -182,6 +184,9 @@ static void adopt(sa_store_t *store, sa_clean_job_t *job) {
     if (job->err == SA_OK) {
         part->clean_to = job->clean_to;
         part->clean_horizon = job->next_horizon;
+    } else if (job->err != SA_ERR_CLOSED) {
+        part->clean_after_ms = job->now_ms + RETRY_MS; /* as Kafka's "uncleanable", but not for good */
+        sa_log_warn("cleaner", "%s: the next try is in %d minutes", part->dir, RETRY_MS / 60000);
     }
     part->cleaning = job->committed; /* a half-done swap: leave sealed segments alone until restart */
     job->stats.cleanings = 1;

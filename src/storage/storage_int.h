@@ -119,9 +119,10 @@ struct sa_partition_s {
     int write_failing;    /* the last append failed to write (log once per outage) */
     /* Compaction (cleaner_sched.c): while `cleaning`, a job holds dup'd fds of sealed segments and
      * may swap their files; retention and DeleteRecords then leave every sealed segment alone. */
-    int cleaning;          /* a cleaner job covers this partition (for good after a half-done swap) */
-    int64_t clean_to;      /* the cleaner checkpoint: offsets below it were cleaned; -1 = not read yet */
-    int64_t clean_horizon; /* the earliest delete horizon of a kept tombstone (0: not known yet) */
+    int cleaning;           /* a cleaner job covers this partition (for good after a half-done swap) */
+    int64_t clean_to;       /* the cleaner checkpoint: offsets below it were cleaned; -1 = not read yet */
+    int64_t clean_horizon;  /* the earliest delete horizon of a kept tombstone (0: not known yet) */
+    int64_t clean_after_ms; /* a cleaning failed: not before this time again */
 };
 
 /* Resolved numeric view of a topic's effective configs. */

@@ -13,8 +13,8 @@
  *   - each producer's last batch keeps its offsets and sequence (empty if need be);
  *   - a fetch from any offset, one that was cleaned away included, starts with the first
  *     surviving record at or after it.
- * Seeds 1..COMPACT_SEEDS (default 60, ~35 s under ASan; docs/compaction.md reports a run of 2000); a failure names its seed.
- * Also: the policy's effect on retention, keyless records refused, and the recovery of a swap
+ * Seeds 1..COMPACT_SEEDS (default 60, ~35 s under ASan; docs/compaction.md reports a run of 2000); a failure
+ * names its seed. Also: the policy's effect on retention, keyless records refused, and the recovery of a swap
  * interrupted before and after its commit point.
  */
 #include <dirent.h>
