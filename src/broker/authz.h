@@ -22,6 +22,7 @@
 
 /* Kafka's AclOperation codes (the bit numbers of the bitfield). */
 typedef enum sa_acl_op_e {
+    SA_ACL_NONE = 0, /* no operation: dispatch.c's table, for an API without a cluster-level check */
     SA_ACL_READ = 3,
     SA_ACL_WRITE = 4,
     SA_ACL_CREATE = 5,

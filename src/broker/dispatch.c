@@ -8,6 +8,12 @@
  * really be served (Produce 0-2's old message formats are converted to v2 batches, as Kafka 3.x
  * does; see handle_produce.c).
  *
+ * The fourth column is the operation on the cluster an API needs in Kafka (KafkaApis), for
+ * sa_kit_authorize_cluster(): what it gates is the API's rule (CreateTopics and Metadata's
+ * auto-creation fall back to CREATE on the topic, ListGroups to DESCRIBE on each group,
+ * DescribeConfigs and the AlterConfigs APIs check it for broker resources, InitProducerId without
+ * a transactional id falls back to WRITE on any topic). No column: no cluster-level check.
+ *
  * Unknown API keys and unsupported versions: ApiVersions of a version we do not know is answered
  * in v0 with UNSUPPORTED_VERSION and our list (KIP-511), so a newer client can downgrade. For
  * every other API, the response layout of an unknown version is unknowable, so the connection
@@ -31,7 +37,7 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_Produce] = {0, 11, sa_handle_Produce},
     [SA_API_Fetch] = {4, 12, sa_handle_Fetch},
     [SA_API_ListOffsets] = {1, 7, sa_handle_ListOffsets},
-    [SA_API_Metadata] = {0, 12, sa_handle_Metadata},
+    [SA_API_Metadata] = {0, 12, sa_handle_Metadata, SA_ACL_CREATE},
     [SA_API_ApiVersions] = {0, 4, sa_handle_ApiVersions},
     [SA_API_FindCoordinator] = {0, 4, sa_handle_FindCoordinator},
     [SA_API_JoinGroup] = {0, 9, sa_handle_JoinGroup},
@@ -41,16 +47,16 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_OffsetCommit] = {2, 9, sa_handle_OffsetCommit},
     [SA_API_OffsetFetch] = {1, 9, sa_handle_OffsetFetch},
     [SA_API_OffsetDelete] = {0, 0, sa_handle_OffsetDelete},
-    [SA_API_ListGroups] = {0, 5, sa_handle_ListGroups},
+    [SA_API_ListGroups] = {0, 5, sa_handle_ListGroups, SA_ACL_DESCRIBE},
     [SA_API_DescribeGroups] = {0, 5, sa_handle_DescribeGroups},
     [SA_API_DeleteGroups] = {0, 2, sa_handle_DeleteGroups},
-    [SA_API_InitProducerId] = {0, 4, sa_handle_InitProducerId},
-    [SA_API_CreateTopics] = {0, 7, sa_handle_CreateTopics},
+    [SA_API_InitProducerId] = {0, 4, sa_handle_InitProducerId, SA_ACL_IDEMPOTENT_WRITE},
+    [SA_API_CreateTopics] = {0, 7, sa_handle_CreateTopics, SA_ACL_CREATE},
     [SA_API_DeleteTopics] = {0, 6, sa_handle_DeleteTopics},
     [SA_API_CreatePartitions] = {0, 3, sa_handle_CreatePartitions},
-    [SA_API_DescribeConfigs] = {0, 4, sa_handle_DescribeConfigs},
-    [SA_API_AlterConfigs] = {0, 2, sa_handle_AlterConfigs},
-    [SA_API_IncrementalAlterConfigs] = {0, 1, sa_handle_IncrementalAlterConfigs},
+    [SA_API_DescribeConfigs] = {0, 4, sa_handle_DescribeConfigs, SA_ACL_DESCRIBE_CONFIGS},
+    [SA_API_AlterConfigs] = {0, 2, sa_handle_AlterConfigs, SA_ACL_ALTER_CONFIGS},
+    [SA_API_IncrementalAlterConfigs] = {0, 1, sa_handle_IncrementalAlterConfigs, SA_ACL_ALTER_CONFIGS},
     [SA_API_DescribeCluster] = {0, 1, sa_handle_DescribeCluster},
     [SA_API_OffsetForLeaderEpoch] = {0, 4, sa_handle_OffsetForLeaderEpoch},
     [SA_API_DeleteRecords] = {0, 2, sa_handle_DeleteRecords},

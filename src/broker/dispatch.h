@@ -5,6 +5,7 @@
 #ifndef SA_BROKER_DISPATCH_H
 #define SA_BROKER_DISPATCH_H
 
+#include "broker/authz.h"
 #include "broker/broker.h"
 
 /**
@@ -20,6 +21,7 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size);
 typedef struct sa_api_s {
     int16_t min, max; /* advertised versions, inclusive */
     sa_err_t (*fn)(sa_req_t *req);
+    sa_acl_op_t cluster_op; /* the operation on the cluster the API needs (sa_kit_authorize_cluster) */
 } sa_api_t;
 
 /** @returns the row for @p api_key, or NULL if no handler is registered for it. */
