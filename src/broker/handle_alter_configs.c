@@ -30,6 +30,7 @@
 
 #include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "commands.h"
 #include "core/log.h"
 
@@ -60,7 +61,7 @@ static sa_err_t alter_broker(sa_req_t *req, const alter_t *al, char *errstr, siz
         return SA_ERR_INVALID_REQUEST;
     }
     const char *name = sa_str_dup(al->name, &req->arena);
-    if (!name) return SA_ERR_NOMEM;
+    if (!name) return SA_ERR_TOOBIG;
     if (strlen(name) != (size_t)al->name.len) {
         snprintf(errstr, errstr_size, "Node id must be an integer, but it holds a NUL byte");
         return SA_ERR_INVALID_REQUEST;
@@ -94,7 +95,7 @@ static sa_err_t alter_broker(sa_req_t *req, const alter_t *al, char *errstr, siz
     return err;
 }
 
-/* Apply @p al; the error and its message go to the caller's result. SA_ERR_NOMEM only for the arena. */
+/* Apply @p al; the error and its message go to the caller's result. SA_ERR_TOOBIG only for the arena. */
 static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, size_t errstr_size) {
     const char *name;
     if (al->type != SA_ADMIN_RESOURCE_TOPIC && al->type != SA_ADMIN_RESOURCE_BROKER) {
@@ -118,7 +119,7 @@ static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, s
         }
     }
     if (al->type == SA_ADMIN_RESOURCE_BROKER) return alter_broker(req, al, errstr, errstr_size);
-    sa_err_t err = sa_admin_name(req, al->name, &name);
+    sa_err_t err = sa_kit_topic(req, al->name, &name);
     if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     if (err != SA_OK) return err;
     err = sa_store_topic_alter_configs(req->broker->store, name, al->kvs, al->ops, al->n, !al->ops,
@@ -132,7 +133,7 @@ static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, s
 typedef sa_IncrementalAlterConfigsRequest_AlterConfigsResource_t iresource_t;
 typedef sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t iresult_t;
 
-/* Build @p al for resource @p res (ops NULL when @p replace_all). @returns SA_OK or SA_ERR_NOMEM. */
+/* Build @p al for resource @p res (ops NULL when @p replace_all). @returns SA_OK or SA_ERR_TOOBIG. */
 static sa_err_t prepare(sa_req_t *req, const iresource_t *res, int repeated, int replace_all,
                         int validate_only, alter_t *al) {
     size_t n = res->Configs_count > 0 ? (size_t)res->Configs_count : 0;
@@ -144,29 +145,27 @@ static sa_err_t prepare(sa_req_t *req, const iresource_t *res, int repeated, int
                     .ops = replace_all ? NULL : sa_arena_calloc(&req->arena, n, sizeof(sa_config_op_t)),
                     .n = n,
                     .validate_only = validate_only};
-    if (!al->kvs || (!replace_all && !al->ops)) return SA_ERR_NOMEM;
+    if (!al->kvs || (!replace_all && !al->ops)) return SA_ERR_TOOBIG;
     sa_err_t err =
-        SA_ADMIN_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al->repeated_keys);
+        SA_KIT_MARK_REPEATED(req, res->Configs, res->Configs_count, Name, &dup_keys, &al->repeated_keys);
     for (size_t i = 0; i < n && err == SA_OK; i++) {
         const sa_IncrementalAlterConfigsRequest_AlterableConfig_t *c = &res->Configs[i];
         al->kvs[i].name = sa_str_dup(c->Name, &req->arena);
         al->kvs[i].value = sa_str_is_null(c->Value) ? NULL : sa_str_dup(c->Value, &req->arena);
-        if (!al->kvs[i].name || (!sa_str_is_null(c->Value) && !al->kvs[i].value)) err = SA_ERR_NOMEM;
+        if (!al->kvs[i].name || (!sa_str_is_null(c->Value) && !al->kvs[i].value)) err = SA_ERR_TOOBIG;
         if (al->ops) al->ops[i] = (sa_config_op_t)c->ConfigOperation; /* storage refuses unknown ones */
     }
     return err;
 }
 
-/* Run every resource of @p ireq into @p resp (arrays in req->arena). SA_ERR_NOMEM only for the arena. */
+/* Run every resource of @p ireq into @p resp (arrays in req->arena). SA_ERR_TOOBIG only for the arena. */
 static sa_err_t alter_all(sa_req_t *req, const sa_IncrementalAlterConfigsRequest_t *ireq, int replace_all,
                           sa_IncrementalAlterConfigsResponse_t *resp) {
-    int32_t n = ireq->Resources_count > 0 ? ireq->Resources_count : 0;
     uint8_t *repeated;
     sa_IncrementalAlterConfigsResponse_init(resp);
-    resp->Responses = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp->Responses));
-    if (!resp->Responses) return SA_ERR_NOMEM;
-    resp->Responses_count = n;
-    sa_err_t err = SA_ADMIN_MARK_REPEATED(req, ireq->Resources, n, ResourceName, &repeated, NULL);
+    if (!SA_KIT_ARRAY(req, resp->Responses, ireq->Resources_count)) return SA_ERR_TOOBIG;
+    int32_t n = resp->Responses_count;
+    sa_err_t err = SA_KIT_MARK_REPEATED(req, ireq->Resources, n, ResourceName, &repeated, NULL);
     for (int32_t r = 0; r < n && err == SA_OK; r++) {
         const iresource_t *res = &ireq->Resources[r];
         iresult_t *out = &resp->Responses[r];
@@ -174,10 +173,9 @@ static sa_err_t alter_all(sa_req_t *req, const sa_IncrementalAlterConfigsRequest
         char errstr[512] = "";
         if ((err = prepare(req, res, repeated[r], replace_all, ireq->ValidateOnly, &al)) != SA_OK) break;
         sa_err_t rerr = alter_resource(req, &al, errstr, sizeof(errstr));
-        if (rerr == SA_ERR_NOMEM) err = rerr;
+        if (rerr == SA_ERR_TOOBIG) err = rerr;
         sa_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_init(out);
-        out->ErrorCode = sa_admin_code(rerr);
-        out->ErrorMessage = sa_admin_message(req, rerr, errstr);
+        SA_KIT_SET_ERROR(req, out, rerr, errstr);
         out->ResourceType = res->ResourceType;
         out->ResourceName = res->ResourceName;
     }
@@ -187,34 +185,28 @@ static sa_err_t alter_all(sa_req_t *req, const sa_IncrementalAlterConfigsRequest
 sa_err_t sa_handle_IncrementalAlterConfigs(sa_req_t *req) {
     sa_IncrementalAlterConfigsRequest_t ireq;
     sa_IncrementalAlterConfigsResponse_t resp;
-    sa_err_t err = sa_admin_decode(req, &ireq);
+    sa_err_t err = sa_kit_decode(req, &ireq);
     if (err == SA_OK) err = alter_all(req, &ireq, 0, &resp);
-    return err != SA_OK ? err : sa_admin_encode(req, &resp);
+    return err != SA_OK ? err : sa_kit_encode(req, &resp);
 }
 
 /* The legacy API is the incremental one with every entry a SET and replace_all: its request is
  * restated in the incremental form and the answers copied back (the layouts are the same). */
 sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
     sa_AlterConfigsRequest_t areq;
-    sa_err_t err = sa_admin_decode(req, &areq);
+    sa_err_t err = sa_kit_decode(req, &areq);
     if (err != SA_OK) return err;
     sa_IncrementalAlterConfigsRequest_t ireq;
     sa_IncrementalAlterConfigsRequest_init(&ireq);
-    int32_t n = areq.Resources_count > 0 ? areq.Resources_count : 0;
-    ireq.Resources = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*ireq.Resources));
-    if (!ireq.Resources) return SA_ERR_NOMEM;
-    ireq.Resources_count = n;
+    if (!SA_KIT_ARRAY(req, ireq.Resources, areq.Resources_count)) return SA_ERR_TOOBIG;
+    int32_t n = ireq.Resources_count;
     ireq.ValidateOnly = areq.ValidateOnly;
     for (int32_t r = 0; r < n; r++) {
         const sa_AlterConfigsRequest_AlterConfigsResource_t *ares = &areq.Resources[r];
         iresource_t *ires = &ireq.Resources[r];
-        int32_t nc = ares->Configs_count > 0 ? ares->Configs_count : 0;
-        *ires = (iresource_t){.ResourceType = ares->ResourceType,
-                              .ResourceName = ares->ResourceName,
-                              .Configs = sa_arena_calloc(&req->arena, (size_t)nc, sizeof(*ires->Configs)),
-                              .Configs_count = nc};
-        if (!ires->Configs) return SA_ERR_NOMEM;
-        for (int32_t i = 0; i < nc; i++)
+        *ires = (iresource_t){.ResourceType = ares->ResourceType, .ResourceName = ares->ResourceName};
+        if (!SA_KIT_ARRAY(req, ires->Configs, ares->Configs_count)) return SA_ERR_TOOBIG;
+        for (int32_t i = 0; i < ires->Configs_count; i++)
             ires->Configs[i] =
                 (sa_IncrementalAlterConfigsRequest_AlterableConfig_t){.Name = ares->Configs[i].Name,
                                                                       .ConfigOperation = SA_CONFIG_OP_SET,
@@ -224,9 +216,7 @@ sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
     if ((err = alter_all(req, &ireq, 1, &iresp)) != SA_OK) return err;
     sa_AlterConfigsResponse_t resp;
     sa_AlterConfigsResponse_init(&resp);
-    resp.Responses = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Responses));
-    if (!resp.Responses) return SA_ERR_NOMEM;
-    resp.Responses_count = n;
+    if (!SA_KIT_ARRAY(req, resp.Responses, n)) return SA_ERR_TOOBIG;
     for (int32_t r = 0; r < n; r++) {
         const iresult_t *in = &iresp.Responses[r];
         resp.Responses[r] =
@@ -235,5 +225,5 @@ sa_err_t sa_handle_AlterConfigs(sa_req_t *req) {
                                                                      .ResourceType = in->ResourceType,
                                                                      .ResourceName = in->ResourceName};
     }
-    return sa_admin_encode(req, &resp);
+    return sa_kit_encode(req, &resp);
 }

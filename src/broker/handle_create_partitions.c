@@ -8,8 +8,8 @@
  */
 #include <stdio.h>
 
-#include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/log.h"
 
 typedef sa_CreatePartitionsRequest_CreatePartitionsTopic_t ptopic_t;
@@ -43,8 +43,8 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *pre
     const char *name;
     sa_CreatePartitionsResponse_CreatePartitionsTopicResult_init(out);
     out->Name = pt->Name;
-    sa_err_t err = sa_admin_name(req, pt->Name, &name);
-    if (err == SA_ERR_NOMEM) return err;
+    sa_err_t err = sa_kit_topic(req, pt->Name, &name);
+    if (err == SA_ERR_TOOBIG) return err;
     if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     if (err == SA_OK && repeated) {
         snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
@@ -56,8 +56,7 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *pre
     if (err == SA_OK)
         err =
             sa_store_topic_add_partitions(store, name, pt->Count, preq->ValidateOnly, errstr, sizeof(errstr));
-    out->ErrorCode = sa_admin_code(err);
-    out->ErrorMessage = sa_admin_message(req, err, errstr);
+    SA_KIT_SET_ERROR(req, out, err, errstr);
     if (err == SA_OK && !preq->ValidateOnly)
         sa_log_info("admin", "topic \"%s\" grown to %d partitions for %s", name, (int)pt->Count,
                     sa_req_peer(req));
@@ -66,17 +65,15 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *pre
 
 sa_err_t sa_handle_CreatePartitions(sa_req_t *req) {
     sa_CreatePartitionsRequest_t preq;
-    sa_err_t err = sa_admin_decode(req, &preq);
+    sa_err_t err = sa_kit_decode(req, &preq);
     if (err != SA_OK) return err;
     sa_CreatePartitionsResponse_t resp;
     sa_CreatePartitionsResponse_init(&resp);
-    int32_t n = preq.Topics_count > 0 ? preq.Topics_count : 0;
-    resp.Results = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Results));
-    if (!resp.Results) return SA_ERR_NOMEM;
-    resp.Results_count = n;
+    if (!SA_KIT_ARRAY(req, resp.Results, preq.Topics_count)) return SA_ERR_TOOBIG;
     uint8_t *repeated;
-    if ((err = SA_ADMIN_MARK_REPEATED(req, preq.Topics, n, Name, &repeated, NULL)) != SA_OK) return err;
-    for (int32_t i = 0; i < n; i++)
+    if ((err = SA_KIT_MARK_REPEATED(req, preq.Topics, resp.Results_count, Name, &repeated, NULL)) != SA_OK)
+        return err;
+    for (int32_t i = 0; i < resp.Results_count; i++)
         if ((err = one_topic(req, &preq, i, repeated[i], &resp.Results[i])) != SA_OK) return err;
-    return sa_admin_encode(req, &resp);
+    return sa_kit_encode(req, &resp);
 }

@@ -21,6 +21,7 @@
 
 #include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/log.h"
 
 /* Storage's limit (storage.h, sa_store_topic_create); checked here first so that a hostile
@@ -58,8 +59,8 @@ static sa_err_t check_layout(sa_req_t *req, const ctopic_t *ct, int32_t *partiti
                  (int)n);
         return SA_ERR_INVALID_PARTITIONS;
     }
-    uint8_t *seen = sa_arena_calloc(&req->arena, (size_t)n, 1);
-    if (!seen) return SA_ERR_NOMEM;
+    uint8_t *seen = sa_kit_array(req, n, 1, NULL);
+    if (!seen) return SA_ERR_TOOBIG;
     for (int32_t i = 0; i < n; i++) {
         const sa_CreateTopicsRequest_CreatableReplicaAssignment_t *as = &ct->Assignments[i];
         if (as->PartitionIndex < 0 || as->PartitionIndex >= n || seen[as->PartitionIndex]++) {
@@ -81,14 +82,14 @@ static sa_err_t check_layout(sa_req_t *req, const ctopic_t *ct, int32_t *partiti
 /* Copy the request's configs into kv form. Null values are refused, as Kafka does. */
 static sa_err_t collect_configs(sa_req_t *req, const ctopic_t *ct, sa_config_kv_t **kvs, char *errstr,
                                 size_t errstr_size) {
-    int32_t n = ct->Configs_count > 0 ? ct->Configs_count : 0;
-    *kvs = sa_arena_calloc(&req->arena, (size_t)n, sizeof(**kvs));
-    if (!*kvs) return SA_ERR_NOMEM;
+    int32_t n;
+    *kvs = sa_kit_array(req, ct->Configs_count, sizeof(**kvs), &n);
+    if (!*kvs) return SA_ERR_TOOBIG;
     for (int32_t i = 0; i < n; i++) {
         const sa_CreateTopicsRequest_CreatableTopicConfig_t *c = &ct->Configs[i];
         char *name = sa_str_dup(c->Name, &req->arena);
         char *value = sa_str_dup(c->Value, &req->arena);
-        if (!name || !value) return SA_ERR_NOMEM;
+        if (!name || !value) return SA_ERR_TOOBIG;
         if (sa_str_is_null(c->Value)) {
             snprintf(errstr, errstr_size, "Null value not supported for topic configs: %s", name);
             return SA_ERR_INVALID_CONFIG;
@@ -104,9 +105,7 @@ static sa_err_t describe_created(sa_req_t *req, sa_topic_t *topic, cresult_t *ou
     out->NumPartitions = sa_topic_partition_count(topic);
     out->ReplicationFactor = 1;
     memcpy(out->TopicId.b, sa_topic_id(topic), 16);
-    out->Configs = sa_arena_calloc(&req->arena, n, sizeof(*out->Configs));
-    if (!out->Configs) return SA_ERR_NOMEM;
-    out->Configs_count = (int32_t)n;
+    if (!SA_KIT_ARRAY(req, out->Configs, (int32_t)n)) return SA_ERR_TOOBIG;
     for (size_t i = 0; i < n; i++) {
         sa_config_entry_t e;
         sa_CreateTopicsResponse_CreatableTopicConfigs_t *c = &out->Configs[i];
@@ -131,7 +130,7 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
     sa_config_kv_t *kvs = NULL;
     sa_CreateTopicsResponse_CreatableTopicResult_init(out);
     out->Name = ct->Name;
-    sa_err_t err = sa_admin_name(req, ct->Name, &name);
+    sa_err_t err = sa_kit_topic(req, ct->Name, &name);
     if (err == SA_ERR_INVALID_TOPIC_EXCEPTION)
         snprintf(errstr, sizeof(errstr), "Topic name is null or holds a NUL byte");
     if (err == SA_OK && repeated) {
@@ -140,13 +139,12 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
     }
     if (err == SA_OK) err = check_layout(req, ct, &partitions, errstr, sizeof(errstr));
     if (err == SA_OK) err = collect_configs(req, ct, &kvs, errstr, sizeof(errstr));
+    if (err == SA_ERR_TOOBIG) return err;
     if (err == SA_OK)
         err = sa_store_topic_create(store, name, partitions, kvs,
                                     (size_t)(ct->Configs_count > 0 ? ct->Configs_count : 0),
                                     creq->validateOnly, errstr, sizeof(errstr));
-    if (err == SA_ERR_NOMEM) return err;
-    out->ErrorCode = sa_admin_code(err);
-    out->ErrorMessage = sa_admin_message(req, err, errstr);
+    SA_KIT_SET_ERROR(req, out, err, errstr);
     if (err != SA_OK) {
         sa_log_debug(SA_DBG_PROTO, "admin", "%s: create topic \"%s\": %s", sa_req_peer(req), name, errstr);
         return SA_OK;
@@ -164,17 +162,15 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
 
 sa_err_t sa_handle_CreateTopics(sa_req_t *req) {
     sa_CreateTopicsRequest_t creq;
-    sa_err_t err = sa_admin_decode(req, &creq);
+    sa_err_t err = sa_kit_decode(req, &creq);
     if (err != SA_OK) return err;
     sa_CreateTopicsResponse_t resp;
     sa_CreateTopicsResponse_init(&resp);
-    int32_t n = creq.Topics_count > 0 ? creq.Topics_count : 0;
-    resp.Topics = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Topics));
-    if (!resp.Topics) return SA_ERR_NOMEM;
-    resp.Topics_count = n;
+    if (!SA_KIT_ARRAY(req, resp.Topics, creq.Topics_count)) return SA_ERR_TOOBIG;
     uint8_t *repeated;
-    if ((err = SA_ADMIN_MARK_REPEATED(req, creq.Topics, n, Name, &repeated, NULL)) != SA_OK) return err;
-    for (int32_t i = 0; i < n; i++)
+    if ((err = SA_KIT_MARK_REPEATED(req, creq.Topics, resp.Topics_count, Name, &repeated, NULL)) != SA_OK)
+        return err;
+    for (int32_t i = 0; i < resp.Topics_count; i++)
         if ((err = one_topic(req, &creq, i, repeated[i], &resp.Topics[i])) != SA_OK) return err;
-    return sa_admin_encode(req, &resp);
+    return sa_kit_encode(req, &resp);
 }

@@ -7,8 +7,8 @@
  * below the current log start changes nothing. LowWatermark is the log start offset after the
  * call. The new start is persisted by storage (DIR/TOPIC-P/log-start-offset) before the answer.
  */
-#include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/log.h"
 
 typedef sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t rresult_t;
@@ -26,7 +26,7 @@ static void one_partition(sa_req_t *req, const char *topic,
         err = SA_ERR_OFFSET_OUT_OF_RANGE;
     else
         err = sa_partition_delete_records(part, rp->Offset, &out->LowWatermark);
-    out->ErrorCode = sa_admin_code(err);
+    out->ErrorCode = sa_kit_code(err);
     if (err == SA_OK)
         sa_log_debug(SA_DBG_STORAGE, "admin", "%s-%d: records before %lld deleted for %s", topic,
                      (int)rp->PartitionIndex, (long long)out->LowWatermark, sa_req_peer(req));
@@ -38,28 +38,22 @@ static void one_partition(sa_req_t *req, const char *topic,
 
 sa_err_t sa_handle_DeleteRecords(sa_req_t *req) {
     sa_DeleteRecordsRequest_t dreq;
-    sa_err_t err = sa_admin_decode(req, &dreq);
+    sa_err_t err = sa_kit_decode(req, &dreq);
     if (err != SA_OK) return err;
     sa_DeleteRecordsResponse_t resp;
     sa_DeleteRecordsResponse_init(&resp);
-    int32_t nt = dreq.Topics_count > 0 ? dreq.Topics_count : 0;
-    resp.Topics = sa_arena_calloc(&req->arena, (size_t)nt, sizeof(*resp.Topics));
-    if (!resp.Topics) return SA_ERR_NOMEM;
-    resp.Topics_count = nt;
-    for (int32_t t = 0; t < nt; t++) {
+    if (!SA_KIT_ARRAY(req, resp.Topics, dreq.Topics_count)) return SA_ERR_TOOBIG;
+    for (int32_t t = 0; t < resp.Topics_count; t++) {
         const sa_DeleteRecordsRequest_DeleteRecordsTopic_t *dt = &dreq.Topics[t];
         sa_DeleteRecordsResponse_DeleteRecordsTopicResult_t *tr = &resp.Topics[t];
-        int32_t np = dt->Partitions_count > 0 ? dt->Partitions_count : 0;
         const char *name;
-        err = sa_admin_name(req, dt->Name, &name);
-        if (err == SA_ERR_NOMEM) return err;
+        err = sa_kit_topic(req, dt->Name, &name);
+        if (err == SA_ERR_TOOBIG) return err;
         sa_DeleteRecordsResponse_DeleteRecordsTopicResult_init(tr);
         tr->Name = dt->Name;
-        tr->Partitions = sa_arena_calloc(&req->arena, (size_t)np, sizeof(*tr->Partitions));
-        if (!tr->Partitions) return SA_ERR_NOMEM;
-        tr->Partitions_count = np;
-        for (int32_t p = 0; p < np; p++)
+        if (!SA_KIT_ARRAY(req, tr->Partitions, dt->Partitions_count)) return SA_ERR_TOOBIG;
+        for (int32_t p = 0; p < tr->Partitions_count; p++)
             one_partition(req, err == SA_OK ? name : NULL, &dt->Partitions[p], &tr->Partitions[p]);
     }
-    return sa_admin_encode(req, &resp);
+    return sa_kit_encode(req, &resp);
 }

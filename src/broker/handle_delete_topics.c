@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/log.h"
 
 typedef sa_DeleteTopicsResponse_DeletableTopicResult_t dresult_t;
@@ -25,26 +25,25 @@ static sa_err_t delete_one(sa_req_t *req, sa_str_t wire_name, const sa_uuid_t *i
     out->Name = wire_name;
     if (id && sa_str_is_null(wire_name)) {
         out->TopicId = *id;
-        sa_topic_t *topic = sa_admin_topic_by_id(store, id);
+        sa_topic_t *topic = sa_kit_topic_by_id(req, id);
         err = topic ? SA_OK : SA_ERR_UNKNOWN_TOPIC_ID;
         if (topic) {
             char *copy = sa_arena_strndup(&req->arena, sa_topic_name(topic), strlen(sa_topic_name(topic)));
-            if (!copy) return SA_ERR_NOMEM;
+            if (!copy) return SA_ERR_TOOBIG;
             name = copy;
             out->Name = sa_str(copy);
         }
     } else {
-        err = sa_admin_name(req, wire_name, &name);
+        err = sa_kit_topic(req, wire_name, &name);
         if (err == SA_ERR_INVALID_TOPIC_EXCEPTION) err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         if (err == SA_OK) {
             sa_topic_t *topic = sa_store_topic_find(store, name);
             if (topic) memcpy(out->TopicId.b, sa_topic_id(topic), 16);
         }
     }
-    if (err == SA_ERR_NOMEM) return err;
+    if (err == SA_ERR_TOOBIG) return err;
     if (err == SA_OK) err = sa_store_topic_delete(store, name, errstr, sizeof(errstr));
-    out->ErrorCode = sa_admin_code(err);
-    if (req->ApiVersion >= 5) out->ErrorMessage = sa_admin_message(req, err, errstr);
+    SA_KIT_SET_ERROR(req, out, err, errstr);
     if (err == SA_OK)
         sa_log_info("admin", "deleted topic \"%s\" for %s (client \"%s\")", name, sa_req_peer(req),
                     req->ClientId);
@@ -55,21 +54,18 @@ static sa_err_t delete_one(sa_req_t *req, sa_str_t wire_name, const sa_uuid_t *i
 
 sa_err_t sa_handle_DeleteTopics(sa_req_t *req) {
     sa_DeleteTopicsRequest_t dreq;
-    sa_err_t err = sa_admin_decode(req, &dreq);
+    sa_err_t err = sa_kit_decode(req, &dreq);
     if (err != SA_OK) return err;
     int by_state = req->ApiVersion >= 6;
-    int32_t n = by_state ? dreq.Topics_count : dreq.TopicNames_count;
-    if (n < 0) n = 0;
     sa_DeleteTopicsResponse_t resp;
     sa_DeleteTopicsResponse_init(&resp);
-    resp.Responses = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Responses));
-    if (!resp.Responses) return SA_ERR_NOMEM;
-    resp.Responses_count = n;
-    for (int32_t i = 0; i < n && err == SA_OK; i++) {
+    if (!SA_KIT_ARRAY(req, resp.Responses, by_state ? dreq.Topics_count : dreq.TopicNames_count))
+        return SA_ERR_TOOBIG;
+    for (int32_t i = 0; i < resp.Responses_count && err == SA_OK; i++) {
         if (by_state)
             err = delete_one(req, dreq.Topics[i].Name, &dreq.Topics[i].TopicId, &resp.Responses[i]);
         else
             err = delete_one(req, dreq.TopicNames[i], NULL, &resp.Responses[i]);
     }
-    return err != SA_OK ? err : sa_admin_encode(req, &resp);
+    return err != SA_OK ? err : sa_kit_encode(req, &resp);
 }

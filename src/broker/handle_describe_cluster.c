@@ -7,16 +7,15 @@
  * operations: authz.h's bitfield when IncludeClusterAuthorizedOperations, else INT32_MIN ("not
  * provided"), as Kafka does.
  */
-#include "broker/admin.h"
-#include "broker/authz.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 
 #define ENDPOINT_BROKERS 1
 
 sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
     sa_broker_t *broker = req->broker;
     sa_DescribeClusterRequest_t creq;
-    sa_err_t err = sa_admin_decode(req, &creq);
+    sa_err_t err = sa_kit_decode(req, &creq);
     if (err != SA_OK) return err;
     sa_DescribeClusterResponse_t resp;
     sa_DescribeClusterResponse_init(&resp);
@@ -26,7 +25,7 @@ sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
     if (req->ApiVersion >= 1 && creq.EndpointType != ENDPOINT_BROKERS) {
         resp.ErrorCode = SA_ERR_INVALID_REQUEST;
         resp.ErrorMessage = sa_str("samsa serves only the broker endpoint type (1)");
-        return sa_admin_encode(req, &resp);
+        return sa_kit_encode(req, &resp);
     }
     self.BrokerId = broker->node_id;
     self.Host = sa_str(broker->adv_host);
@@ -37,5 +36,5 @@ sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
     resp.Brokers_count = 1;
     if (creq.IncludeClusterAuthorizedOperations)
         resp.ClusterAuthorizedOperations = sa_authz_operations(req, SA_RESOURCE_CLUSTER, "");
-    return sa_admin_encode(req, &resp);
+    return sa_kit_encode(req, &resp);
 }

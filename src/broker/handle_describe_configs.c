@@ -29,6 +29,7 @@
 
 #include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "commands.h"
 
 typedef sa_DescribeConfigsRequest_DescribeConfigsResource_t dresource_t;
@@ -60,7 +61,7 @@ static sa_err_t synonyms(sa_req_t *req, const sa_config_entry_t *e, int level, d
     const char *bkey = topic_level ? e->synonym : e->name;
     int row = sa_broker_config_row(bkey);
     int n = 0;
-    if (!syn) return SA_ERR_NOMEM;
+    if (!syn) return SA_ERR_TOOBIG;
     if (level == LEVEL_BROKER_DEFAULT) {
         syn[0] = (dsyn_t){
             .Name = sa_str(e->name), .Value = sa_str(e->value), .Source = sa_admin_config_source(e->origin)};
@@ -83,7 +84,7 @@ static sa_err_t synonyms(sa_req_t *req, const sa_config_entry_t *e, int level, d
         const char *base = NULL;
         if (topic_level || e->base_value[0]) {
             base = sa_arena_strndup(&req->arena, e->base_value, strlen(e->base_value));
-            if (!base) return SA_ERR_NOMEM;
+            if (!base) return SA_ERR_TOOBIG;
         }
         syn[n++] = (dsyn_t){.Name = sa_str(bkey ? bkey : e->name),
                             .Value = sa_str(base),
@@ -113,19 +114,18 @@ static sa_err_t fill_entry(sa_req_t *req, const sa_DescribeConfigsRequest_t *dre
 static sa_err_t describe_topic(sa_req_t *req, const sa_DescribeConfigsRequest_t *dreq, const dresource_t *res,
                                dresult_t *out) {
     const char *name;
-    sa_err_t err = sa_admin_name(req, res->ResourceName, &name);
-    if (err == SA_ERR_NOMEM) return err;
+    sa_err_t err = sa_kit_topic(req, res->ResourceName, &name);
+    if (err == SA_ERR_TOOBIG) return err;
     sa_topic_t *topic = err == SA_OK ? sa_store_topic_find(req->broker->store, name) : NULL;
     if (!topic) {
         char errstr[300];
         snprintf(errstr, sizeof(errstr), "Topic '%s' does not exist", name);
-        out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-        out->ErrorMessage = sa_admin_message(req, SA_ERR_UNKNOWN_TOPIC_OR_PARTITION, errstr);
+        SA_KIT_SET_ERROR(req, out, SA_ERR_UNKNOWN_TOPIC_OR_PARTITION, errstr);
         return SA_OK;
     }
     size_t n = sa_topic_config_count(topic);
     out->Configs = sa_arena_calloc(&req->arena, n, sizeof(*out->Configs));
-    if (!out->Configs) return SA_ERR_NOMEM;
+    if (!out->Configs) return SA_ERR_TOOBIG;
     for (size_t i = 0; i < n; i++) {
         sa_config_entry_t e;
         if (sa_topic_config_get(topic, i, &e) != SA_OK || !wanted(res, e.name)) continue;
@@ -162,7 +162,7 @@ static sa_err_t broker_value(sa_req_t *req, const sa_cfg_opt_t *o, const char **
     }
     }
     *value = v ? sa_arena_strndup(&req->arena, v, strlen(v)) : NULL;
-    return v && !*value ? SA_ERR_NOMEM : SA_OK;
+    return v && !*value ? SA_ERR_TOOBIG : SA_OK;
 }
 
 /* @returns 1 if row @p i sets the same field as an earlier row (broker.id for node.id): listed once. */
@@ -226,8 +226,7 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
     if (scope == SA_BROKER_SCOPE_NODE && !sa_str_eq(res->ResourceName, id)) {
         char errstr[128];
         snprintf(errstr, sizeof(errstr), "This is broker %s, the only broker of the cluster", id);
-        out->ErrorCode = SA_ERR_INVALID_REQUEST;
-        out->ErrorMessage = sa_admin_message(req, SA_ERR_INVALID_REQUEST, errstr);
+        SA_KIT_SET_ERROR(req, out, SA_ERR_INVALID_REQUEST, errstr);
         return SA_OK;
     }
     const sa_cfg_opt_t *opts = sa_cmd_broker.spec->opts;
@@ -236,7 +235,7 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
     int rows[SA_TOPIC_CONFIG_ROWS_MAX];
     size_t nrows = dynamic_rows(store, scope, rows, SA_TOPIC_CONFIG_ROWS_MAX);
     out->Configs = sa_arena_calloc(&req->arena, n + nrows, sizeof(*out->Configs));
-    if (!out->Configs) return SA_ERR_NOMEM;
+    if (!out->Configs) return SA_ERR_TOOBIG;
     sa_err_t err;
     for (size_t i = 0; i < n && scope == SA_BROKER_SCOPE_NODE; i++) {
         const sa_cfg_opt_t *o = &opts[i];
@@ -277,16 +276,13 @@ static sa_err_t describe_broker(sa_req_t *req, const sa_DescribeConfigsRequest_t
 
 sa_err_t sa_handle_DescribeConfigs(sa_req_t *req) {
     sa_DescribeConfigsRequest_t dreq;
-    sa_err_t err = sa_admin_decode(req, &dreq);
+    sa_err_t err = sa_kit_decode(req, &dreq);
     if (err != SA_OK) return err;
     if (req->ApiVersion < 1) dreq.IncludeSynonyms = false;
     sa_DescribeConfigsResponse_t resp;
     sa_DescribeConfigsResponse_init(&resp);
-    int32_t n = dreq.Resources_count > 0 ? dreq.Resources_count : 0;
-    resp.Results = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.Results));
-    if (!resp.Results) return SA_ERR_NOMEM;
-    resp.Results_count = n;
-    for (int32_t i = 0; i < n && err == SA_OK; i++) {
+    if (!SA_KIT_ARRAY(req, resp.Results, dreq.Resources_count)) return SA_ERR_TOOBIG;
+    for (int32_t i = 0; i < resp.Results_count && err == SA_OK; i++) {
         const dresource_t *res = &dreq.Resources[i];
         dresult_t *out = &resp.Results[i];
         sa_DescribeConfigsResponse_DescribeConfigsResult_init(out);
@@ -298,11 +294,11 @@ sa_err_t sa_handle_DescribeConfigs(sa_req_t *req) {
         } else if (res->ResourceType == SA_ADMIN_RESOURCE_BROKER) {
             err = describe_broker(req, &dreq, res, out);
         } else {
-            out->ErrorCode = SA_ERR_INVALID_REQUEST;
-            out->ErrorMessage = sa_str(res->ResourceType == SA_ADMIN_RESOURCE_BROKER_LOGGER
-                                           ? "Broker loggers are not supported by samsa"
-                                           : "Unsupported resource type");
+            SA_KIT_SET_ERROR(req, out, SA_ERR_INVALID_REQUEST,
+                             res->ResourceType == SA_ADMIN_RESOURCE_BROKER_LOGGER
+                                 ? "Broker loggers are not supported by samsa"
+                                 : "Unsupported resource type");
         }
     }
-    return err != SA_OK ? err : sa_admin_encode(req, &resp);
+    return err != SA_OK ? err : sa_kit_encode(req, &resp);
 }

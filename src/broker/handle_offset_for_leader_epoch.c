@@ -13,8 +13,8 @@
  *     answers an epoch it does not know.
  * Unknown topics or partitions: UNKNOWN_TOPIC_OR_PARTITION.
  */
-#include "broker/admin.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 
 typedef sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t epart_t;
 typedef sa_OffsetForLeaderEpochResponse_EpochEndOffset_t eresult_t;
@@ -39,28 +39,22 @@ static void one_partition(sa_req_t *req, const char *topic, const epart_t *ep, e
 
 sa_err_t sa_handle_OffsetForLeaderEpoch(sa_req_t *req) {
     sa_OffsetForLeaderEpochRequest_t oreq;
-    sa_err_t err = sa_admin_decode(req, &oreq);
+    sa_err_t err = sa_kit_decode(req, &oreq);
     if (err != SA_OK) return err;
     sa_OffsetForLeaderEpochResponse_t resp;
     sa_OffsetForLeaderEpochResponse_init(&resp);
-    int32_t nt = oreq.Topics_count > 0 ? oreq.Topics_count : 0;
-    resp.Topics = sa_arena_calloc(&req->arena, (size_t)nt, sizeof(*resp.Topics));
-    if (!resp.Topics) return SA_ERR_NOMEM;
-    resp.Topics_count = nt;
-    for (int32_t t = 0; t < nt; t++) {
+    if (!SA_KIT_ARRAY(req, resp.Topics, oreq.Topics_count)) return SA_ERR_TOOBIG;
+    for (int32_t t = 0; t < resp.Topics_count; t++) {
         const sa_OffsetForLeaderEpochRequest_OffsetForLeaderTopic_t *ot = &oreq.Topics[t];
         sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_t *tr = &resp.Topics[t];
-        int32_t np = ot->Partitions_count > 0 ? ot->Partitions_count : 0;
         const char *name;
-        err = sa_admin_name(req, ot->Topic, &name);
-        if (err == SA_ERR_NOMEM) return err;
+        err = sa_kit_topic(req, ot->Topic, &name);
+        if (err == SA_ERR_TOOBIG) return err;
         sa_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult_init(tr);
         tr->Topic = ot->Topic;
-        tr->Partitions = sa_arena_calloc(&req->arena, (size_t)np, sizeof(*tr->Partitions));
-        if (!tr->Partitions) return SA_ERR_NOMEM;
-        tr->Partitions_count = np;
-        for (int32_t p = 0; p < np; p++)
+        if (!SA_KIT_ARRAY(req, tr->Partitions, ot->Partitions_count)) return SA_ERR_TOOBIG;
+        for (int32_t p = 0; p < tr->Partitions_count; p++)
             one_partition(req, err == SA_OK ? name : NULL, &ot->Partitions[p], &tr->Partitions[p]);
     }
-    return sa_admin_encode(req, &resp);
+    return sa_kit_encode(req, &resp);
 }
