@@ -29,7 +29,7 @@
  *      ApiVersions then advertises it automatically.
  * To answer later: call sa_req_defer() and return SA_ERR_AGAIN; when the answer is known,
  * encode it onto &req->resp and call sa_req_complete() (see below). A handler that appended to
- * the metadata log answers once its records are durable with sa_hg_answer_when_durable()
+ * the metadata log answers once its records are durable with sa_kit_answer_when_durable()
  * (handle_group.h).
  *
  * @locality everything here runs on the broker's loop thread.

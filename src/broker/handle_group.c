@@ -10,10 +10,9 @@
 #include <string.h>
 
 #include "broker/handlers.h"
-#include "core/log.h"
+#include "broker/kit.h"
 #include "core/mem.h"
 #include "core/time.h"
-#include "storage/storage.h"
 
 static void on_timer(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     (void)loop;
@@ -64,65 +63,6 @@ void sa_group_close(sa_broker_t *broker) {
     broker->producers = NULL;
 }
 
-/* ---- answering once durable -------------------------------------------------------------- */
-
-/* A parked request; lives in its arena. `wait` is first: the sync callback gets it. */
-typedef struct durable_wait_s {
-    sa_sync_wait_t wait;
-    sa_req_t *req;
-    uint64_t seq;
-    sa_hg_answer_fn *answer;
-    void *arg;
-} durable_wait_t;
-
-static void on_durable(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t store_err) {
-    (void)store_err; /* any partition's; whether our records survived is the metadata log's answer */
-    durable_wait_t *dw = (durable_wait_t *)wait;
-    sa_err_t err = dw->answer(dw->req, dw->arg, sa_metalog_durable(broker->metastore.log, dw->seq));
-    if (err)
-        sa_log_error("group", "%s: cannot encode a %s response: %s", sa_req_peer(dw->req),
-                     sa_proto_api_name(dw->req->ApiKey), sa_err2str(err));
-    sa_req_complete(dw->req);
-}
-
-static void on_durable_cancel(sa_req_t *req, void *arg) {
-    durable_wait_t *dw = arg;
-    sa_broker_unwait_sync(req->broker, &dw->wait);
-}
-
-sa_err_t sa_hg_answer_when_durable(sa_req_t *req, uint64_t seq, sa_hg_answer_fn *answer, void *arg) {
-    if (sa_metalog_durable(req->broker->metastore.log, seq)) return answer(req, arg, 1);
-    durable_wait_t *dw = sa_arena_calloc(&req->arena, 1, sizeof(*dw));
-    if (!dw) return SA_ERR_TOOBIG;
-    dw->req = req;
-    dw->seq = seq;
-    dw->answer = answer;
-    dw->arg = arg;
-    sa_broker_wait_sync(req->broker, &dw->wait, on_durable);
-    sa_req_defer(req, -1, NULL, on_durable_cancel, dw);
-    return SA_ERR_AGAIN;
-}
-
-/* Request strings are views into the frame, which the arena cap (16x the frame) always fits. */
-const char *sa_hg_str(sa_req_t *req, sa_str_t s) {
-    char *c = sa_str_dup(s, &req->arena);
-    return c ? c : "";
-}
-
-const char *sa_hg_nstr(sa_req_t *req, sa_str_t s) { return sa_str_is_null(s) ? NULL : sa_hg_str(req, s); }
-
-const char *sa_hg_client_host(sa_req_t *req) {
-    const char *peer = sa_req_peer(req);
-    const char *colon = strrchr(peer, ':');
-    size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
-    char *out = sa_arena_alloc(&req->arena, n + 2);
-    if (!out) return "";
-    out[0] = '/';
-    memcpy(out + 1, peer, n);
-    out[n + 1] = '\0';
-    return out;
-}
-
 /* ---- FindCoordinator ---------------------------------------------------------------------- */
 
 static int16_t key_error(int8_t key_type, sa_str_t key) {
@@ -132,13 +72,11 @@ static int16_t key_error(int8_t key_type, sa_str_t key) {
 }
 
 sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
-    sa_rd_t rd;
     sa_FindCoordinatorRequest_t in;
     sa_FindCoordinatorResponse_t out;
     sa_broker_t *broker = req->broker;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_FindCoordinatorRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_FindCoordinatorResponse_init(&out);
     sa_str_t host = sa_str(broker->adv_host);
     if (req->ApiVersion < 4) {
@@ -148,11 +86,8 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
         out.Host = out.ErrorCode ? SA_STR("") : host;
         out.Port = out.ErrorCode ? -1 : broker->adv_port;
     } else {
-        int32_t n = in.CoordinatorKeys_count > 0 ? in.CoordinatorKeys_count : 0;
-        out.Coordinators = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*out.Coordinators));
-        if (n && !out.Coordinators) return SA_ERR_TOOBIG;
-        out.Coordinators_count = n;
-        for (int32_t i = 0; i < n; i++) {
+        if (!SA_KIT_ARRAY(req, out.Coordinators, in.CoordinatorKeys_count)) return SA_ERR_TOOBIG;
+        for (int32_t i = 0; i < out.Coordinators_count; i++) {
             sa_FindCoordinatorResponse_Coordinator_t *c = &out.Coordinators[i];
             sa_FindCoordinatorResponse_Coordinator_init(c);
             c->Key = in.CoordinatorKeys[i];
@@ -163,5 +98,5 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
             c->Port = c->ErrorCode ? -1 : broker->adv_port;
         }
     }
-    return sa_FindCoordinatorResponse_encode(&out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &out);
 }

@@ -8,7 +8,7 @@
  * (broker->_coord_timer) follows sa_gcoord_next_deadline(); every handler that calls the
  * coordinator re-arms it afterwards with sa_group_rearm(). The coordinator catches up on what
  * is due by itself at every call (its clock is passed in), so the timer only wakes the loop
- * when no request comes.
+ * when no request comes. Decoding, names, answering once durable: the handlers' kit (kit.h).
  *
  * @locality the broker's loop thread.
  */
@@ -39,29 +39,5 @@ void sa_group_rearm(sa_broker_t *broker);
  * NOT_COORDINATOR, as Kafka answers when its append to __consumer_offsets fails with
  * KAFKA_STORAGE_ERROR; clients look the coordinator up again and retry. */
 #define SA_GROUP_STORAGE_ERROR SA_ERR_NOT_COORDINATOR
-
-/**
- * Encode @p req's response (onto req->resp). @p durable is 0 if the metadata-log records the
- * request appended were lost to a failed sync: the answer must then carry
- * SA_GROUP_STORAGE_ERROR where they mattered. @returns the encoder's result.
- */
-typedef sa_err_t sa_hg_answer_fn(sa_req_t *req, void *arg, int durable);
-
-/**
- * Answer @p req once metadata-log record @p seq (the last the request appended; 0: none) is
- * durable: at once if it is, else after the group commit that covers it (the request parks on
- * the broker's sync list and is cancelled with its connection). @p arg must live as long as the
- * request (its arena). @returns what the handler returns: the encoder's result when answered at
- * once, SA_ERR_AGAIN when parked.
- */
-sa_err_t sa_hg_answer_when_durable(sa_req_t *req, uint64_t seq, sa_hg_answer_fn *answer, void *arg);
-
-/* Helpers for the handlers: NUL-terminated copies of wire strings in the request's arena. */
-/** @returns a copy of @p s, "" for null (never NULL). */
-const char *sa_hg_str(sa_req_t *req, sa_str_t s);
-/** @returns a copy of @p s, NULL for null. */
-const char *sa_hg_nstr(sa_req_t *req, sa_str_t s);
-/** @returns new in the request arena: "/IP" of the peer, as Kafka's ClientHost. */
-const char *sa_hg_client_host(sa_req_t *req);
 
 #endif

@@ -15,6 +15,7 @@
 #include "broker/authz.h"
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/mem.h"
 #include "core/time.h"
 
@@ -23,24 +24,22 @@
 static int wants_classic(sa_req_t *req, const sa_ListGroupsRequest_t *in) {
     if (in->TypesFilter_count <= 0) return 1;
     for (int32_t i = 0; i < in->TypesFilter_count; i++)
-        if (!strcasecmp(sa_hg_str(req, in->TypesFilter[i]), "classic")) return 1;
+        if (!strcasecmp(sa_kit_str(req, in->TypesFilter[i]), "classic")) return 1;
     return 0;
 }
 
 sa_err_t sa_handle_ListGroups(sa_req_t *req) {
-    sa_rd_t rd;
     sa_ListGroupsRequest_t in;
     sa_ListGroupsResponse_t out;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_ListGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_ListGroupsResponse_init(&out);
     if (!wants_classic(req, &in)) /* every samsa group is a classic group */
-        return sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
-    int32_t nf = in.StatesFilter_count > 0 ? in.StatesFilter_count : 0;
-    const char **states = sa_arena_calloc(&req->arena, (size_t)(nf ? nf : 1), sizeof(*states));
+        return sa_kit_encode(req, &out);
+    int32_t nf;
+    const char **states = sa_kit_array(req, in.StatesFilter_count, sizeof(*states), &nf);
     if (!states) return SA_ERR_TOOBIG;
-    for (int32_t i = 0; i < nf; i++) states[i] = sa_hg_str(req, in.StatesFilter[i]);
+    for (int32_t i = 0; i < nf; i++) states[i] = sa_kit_str(req, in.StatesFilter[i]);
     size_t n;
     sa_group_listing_t *list = sa_gcoord_list(req->broker->coord, states, (size_t)nf, sa_mono_ms(), &n);
     sa_group_rearm(req->broker);
@@ -54,19 +53,17 @@ sa_err_t sa_handle_ListGroups(sa_req_t *req) {
     }
     out.Groups = groups;
     out.Groups_count = (int32_t)n;
-    err = sa_ListGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+    err = sa_kit_encode(req, &out);
     free(groups);
     free(list);
     return err;
 }
 
 sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
-    sa_rd_t rd;
     sa_DescribeGroupsRequest_t in;
     sa_DescribeGroupsResponse_t out;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_DescribeGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_DescribeGroupsResponse_init(&out);
     int64_t now = sa_mono_ms();
     int32_t ng = in.Groups_count > 0 ? in.Groups_count : 0;
@@ -77,14 +74,14 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
         sa_DescribeGroupsResponse_DescribedGroup_init(dg);
         dg->GroupId = in.Groups[g];
         sa_group_desc_t *d = &descs[g];
-        sa_gcoord_describe(req->broker->coord, sa_hg_str(req, in.Groups[g]), now, d);
+        sa_gcoord_describe(req->broker->coord, sa_kit_str(req, in.Groups[g]), now, d);
         dg->ErrorCode = (int16_t)d->ErrorCode;
         dg->GroupState = sa_str(d->GroupState);
         dg->ProtocolType = sa_str(d->ProtocolType);
         dg->ProtocolData = sa_str(d->ProtocolData);
         if (in.IncludeAuthorizedOperations && dg->ErrorCode == SA_OK)
             dg->AuthorizedOperations =
-                sa_authz_operations(req, SA_RESOURCE_GROUP, sa_hg_str(req, in.Groups[g]));
+                sa_authz_operations(req, SA_RESOURCE_GROUP, sa_kit_str(req, in.Groups[g]));
         dg->Members = sa_calloc(d->MemberCount ? d->MemberCount : 1, sizeof(*dg->Members));
         dg->Members_count = (int32_t)d->MemberCount;
         for (size_t i = 0; i < d->MemberCount; i++) {
@@ -105,7 +102,7 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
     sa_group_rearm(req->broker);
     out.Groups = groups;
     out.Groups_count = ng;
-    err = sa_DescribeGroupsResponse_encode(&out, req->ApiVersion, &req->resp);
+    err = sa_kit_encode(req, &out);
     for (int32_t g = 0; g < ng; g++) {
         free(groups[g].Members);
         sa_gcoord_desc_free(&descs[g]);
@@ -119,34 +116,29 @@ static sa_err_t delete_answer(sa_req_t *req, void *arg, int durable) {
     sa_DeleteGroupsResponse_t *out = arg;
     for (int32_t i = 0; !durable && i < out->Results_count; i++)
         if (!out->Results[i].ErrorCode) out->Results[i].ErrorCode = SA_GROUP_STORAGE_ERROR;
-    return sa_DeleteGroupsResponse_encode(out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, out);
 }
 
 /* A deleted group is answered once its deletion is durable in the metadata log. */
 sa_err_t sa_handle_DeleteGroups(sa_req_t *req) {
-    sa_rd_t rd;
     sa_DeleteGroupsRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_DeleteGroupsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_DeleteGroupsResponse_t *out = sa_arena_calloc(&req->arena, 1, sizeof(*out));
     if (!out) return SA_ERR_TOOBIG;
     sa_DeleteGroupsResponse_init(out);
     sa_broker_t *broker = req->broker;
-    int32_t n = in.GroupsNames_count > 0 ? in.GroupsNames_count : 0;
-    out->Results = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*out->Results));
-    if (!out->Results) return SA_ERR_TOOBIG;
-    out->Results_count = n;
+    if (!SA_KIT_ARRAY(req, out->Results, in.GroupsNames_count)) return SA_ERR_TOOBIG;
     uint64_t seq = 0; /* the last record appended */
     int64_t now = sa_mono_ms();
-    for (int32_t i = 0; i < n; i++) {
+    for (int32_t i = 0; i < out->Results_count; i++) {
         sa_DeleteGroupsResponse_DeletableGroupResult_init(&out->Results[i]);
         out->Results[i].GroupId = in.GroupsNames[i];
-        sa_err_t gerr = sa_gcoord_delete_group(broker->coord, sa_hg_str(req, in.GroupsNames[i]), now);
+        sa_err_t gerr = sa_gcoord_delete_group(broker->coord, sa_kit_str(req, in.GroupsNames[i]), now);
         if (gerr == SA_ERR_KAFKA_STORAGE_ERROR) gerr = SA_GROUP_STORAGE_ERROR;
         if (!gerr) seq = sa_metalog_last_seq(broker->metastore.log);
         out->Results[i].ErrorCode = (int16_t)gerr;
     }
     sa_group_rearm(broker);
-    return sa_hg_answer_when_durable(req, seq, delete_answer, out);
+    return sa_kit_answer_when_durable(req, seq, delete_answer, out);
 }

@@ -9,23 +9,22 @@
 
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
-#include "core/log.h"
+#include "broker/kit.h"
 #include "core/mem.h"
 #include "core/time.h"
 
 /* One parked JoinGroup or SyncGroup; lives in the request's arena. */
 typedef struct parked_s {
     sa_req_t *req;
-    int in_call; /* the coordinator call is still on the stack: the handler returns the answer */
-    int done;    /* an answer was encoded */
+    int in_call;      /* the coordinator call is still on the stack: the handler returns the answer */
+    int done;         /* an answer was encoded */
+    sa_err_t enc_err; /* ... with this result */
 } parked_t;
 
 static void finish(parked_t *st, sa_err_t enc_err) {
-    if (enc_err)
-        sa_log_error("group", "%s: cannot encode a %s response: %s", sa_req_peer(st->req),
-                     sa_proto_api_name(st->req->ApiKey), sa_err2str(enc_err));
     st->done = 1;
-    if (!st->in_call) sa_req_complete(st->req);
+    st->enc_err = enc_err;
+    if (!st->in_call) sa_kit_finish(st->req, enc_err);
 }
 
 static void on_cancel(sa_req_t *req, void *arg) {
@@ -38,7 +37,7 @@ static void on_cancel(sa_req_t *req, void *arg) {
 static sa_err_t answer_or_park(parked_t *st) {
     st->in_call = 0;
     sa_group_rearm(st->req->broker);
-    if (st->done) return SA_OK;
+    if (st->done) return st->enc_err;
     sa_req_defer(st->req, -1, NULL, on_cancel, st);
     return SA_ERR_AGAIN;
 }
@@ -72,39 +71,37 @@ static void on_join(void *opaque, const sa_group_join_result_t *res) {
     }
     out.Members = members;
     out.Members_count = (int32_t)res->MemberCount;
-    sa_err_t err = sa_JoinGroupResponse_encode(&out, req->ApiVersion, &req->resp);
+    sa_err_t err = sa_kit_encode(req, &out);
     free(members);
     finish(st, err);
 }
 
 sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
-    sa_rd_t rd;
     sa_JoinGroupRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_JoinGroupRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     parked_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
     if (!st) return SA_ERR_TOOBIG;
     st->req = req;
-    int32_t n = in.Protocols_count > 0 ? in.Protocols_count : 0;
-    sa_group_protocol_t *protos = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*protos));
+    int32_t n;
+    sa_group_protocol_t *protos = sa_kit_array(req, in.Protocols_count, sizeof(*protos), &n);
     if (!protos) return SA_ERR_TOOBIG;
     for (int32_t i = 0; i < n; i++) {
-        protos[i].Name = sa_hg_str(req, in.Protocols[i].Name);
+        protos[i].Name = sa_kit_str(req, in.Protocols[i].Name);
         protos[i].Metadata = in.Protocols[i].Metadata.ptr;
         protos[i].MetadataLen = in.Protocols[i].Metadata.len > 0 ? (size_t)in.Protocols[i].Metadata.len : 0;
     }
     sa_group_join_req_t jr = {
-        .GroupId = sa_hg_str(req, in.GroupId),
+        .GroupId = sa_kit_str(req, in.GroupId),
         .SessionTimeoutMs = in.SessionTimeoutMs,
         .RebalanceTimeoutMs = req->ApiVersion >= 1 ? in.RebalanceTimeoutMs : in.SessionTimeoutMs,
-        .MemberId = sa_hg_str(req, in.MemberId),
-        .GroupInstanceId = sa_hg_nstr(req, in.GroupInstanceId),
-        .ProtocolType = sa_hg_str(req, in.ProtocolType),
+        .MemberId = sa_kit_str(req, in.MemberId),
+        .GroupInstanceId = sa_kit_nstr(req, in.GroupInstanceId),
+        .ProtocolType = sa_kit_str(req, in.ProtocolType),
         .Protocols = protos,
         .ProtocolCount = (size_t)n,
         .ClientId = req->ClientId,
-        .ClientHost = sa_hg_client_host(req),
+        .ClientHost = sa_kit_client_host(req),
         .require_known_member_id = req->ApiVersion >= 4,
         .skip_assignment_ok = req->ApiVersion >= 9,
     };
@@ -126,35 +123,33 @@ static void on_sync(void *opaque, const sa_group_sync_result_t *res) {
     out.ProtocolName = res->ProtocolName ? sa_str(res->ProtocolName) : SA_STR_NULL;
     out.Assignment =
         (sa_bytes_t){res->Assignment ? res->Assignment : (const uint8_t *)"", (int32_t)res->AssignmentLen};
-    finish(st, sa_SyncGroupResponse_encode(&out, req->ApiVersion, &req->resp));
+    finish(st, sa_kit_encode(req, &out));
 }
 
 sa_err_t sa_handle_SyncGroup(sa_req_t *req) {
-    sa_rd_t rd;
     sa_SyncGroupRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_SyncGroupRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     parked_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
     if (!st) return SA_ERR_TOOBIG;
     st->req = req;
     st->in_call = 1;
-    int32_t n = in.Assignments_count > 0 ? in.Assignments_count : 0;
-    sa_group_assignment_t *as = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*as));
+    int32_t n;
+    sa_group_assignment_t *as = sa_kit_array(req, in.Assignments_count, sizeof(*as), &n);
     if (!as) return SA_ERR_TOOBIG;
     for (int32_t i = 0; i < n; i++) {
-        as[i].MemberId = sa_hg_str(req, in.Assignments[i].MemberId);
+        as[i].MemberId = sa_kit_str(req, in.Assignments[i].MemberId);
         as[i].Assignment = in.Assignments[i].Assignment.ptr;
         as[i].AssignmentLen =
             in.Assignments[i].Assignment.len > 0 ? (size_t)in.Assignments[i].Assignment.len : 0;
     }
     sa_group_sync_req_t sr = {
-        .GroupId = sa_hg_str(req, in.GroupId),
+        .GroupId = sa_kit_str(req, in.GroupId),
         .GenerationId = in.GenerationId,
-        .MemberId = sa_hg_str(req, in.MemberId),
-        .GroupInstanceId = sa_hg_nstr(req, in.GroupInstanceId),
-        .ProtocolType = sa_hg_nstr(req, in.ProtocolType),
-        .ProtocolName = sa_hg_nstr(req, in.ProtocolName),
+        .MemberId = sa_kit_str(req, in.MemberId),
+        .GroupInstanceId = sa_kit_nstr(req, in.GroupInstanceId),
+        .ProtocolType = sa_kit_nstr(req, in.ProtocolType),
+        .ProtocolName = sa_kit_nstr(req, in.ProtocolName),
         .Assignments = as,
         .AssignmentCount = (size_t)n,
     };

@@ -21,6 +21,7 @@
 
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -41,42 +42,36 @@ static sa_err_t commit_answer(sa_req_t *req, void *arg, int durable) {
     for (int32_t t = 0; !durable && t < st->out.Topics_count; t++)
         for (int32_t p = 0; p < st->out.Topics[t].Partitions_count; p++)
             if (st->written[t][p]) st->out.Topics[t].Partitions[p].ErrorCode = SA_GROUP_STORAGE_ERROR;
-    return sa_OffsetCommitResponse_encode(&st->out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &st->out);
 }
 
 sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
-    sa_rd_t rd;
     sa_OffsetCommitRequest_t in;
-    sa_arena_t *a = &req->arena;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_OffsetCommitRequest_decode(&rd, req->ApiVersion, a, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
-    commit_t *st = sa_arena_calloc(a, 1, sizeof(*st));
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
+    commit_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
     if (!st) return SA_ERR_TOOBIG;
     sa_broker_t *broker = req->broker;
-    const char *group = sa_hg_str(req, in.GroupId);
+    const char *group = sa_kit_str(req, in.GroupId);
     int64_t now = sa_mono_ms(), wall = sa_wall_ms();
     sa_err_t check =
         sa_gcoord_commit_check(broker->coord, group, in.GenerationIdOrMemberEpoch,
-                               sa_hg_str(req, in.MemberId), sa_hg_nstr(req, in.GroupInstanceId), now);
-    int32_t nt = in.Topics_count > 0 ? in.Topics_count : 0;
+                               sa_kit_str(req, in.MemberId), sa_kit_nstr(req, in.GroupInstanceId), now);
     uint64_t seq = 0; /* the last record appended */
     sa_OffsetCommitResponse_init(&st->out);
-    st->out.Topics = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(ctopic_t));
-    st->written = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(uint8_t *));
-    if (!st->out.Topics || !st->written) return SA_ERR_TOOBIG;
-    st->out.Topics_count = nt;
+    int32_t nt;
+    st->written = sa_kit_array(req, in.Topics_count, sizeof(uint8_t *), &nt);
+    if (!st->written || !SA_KIT_ARRAY(req, st->out.Topics, nt)) return SA_ERR_TOOBIG;
     for (int32_t t = 0; t < nt; t++) {
         const sa_OffsetCommitRequest_OffsetCommitRequestTopic_t *ti = &in.Topics[t];
         ctopic_t *to = &st->out.Topics[t];
-        int32_t np = ti->Partitions_count > 0 ? ti->Partitions_count : 0;
-        const char *topic = sa_hg_str(req, ti->Name);
+        const char *topic; /* "" for a name no topic can have: its partitions are unknown */
+        if (sa_kit_topic(req, ti->Name, &topic) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
         sa_OffsetCommitResponse_OffsetCommitResponseTopic_init(to);
         to->Name = ti->Name;
-        to->Partitions = sa_arena_calloc(a, (size_t)(np ? np : 1), sizeof(cpart_t));
-        st->written[t] = sa_arena_calloc(a, (size_t)(np ? np : 1), 1);
-        if (!to->Partitions || !st->written[t]) return SA_ERR_TOOBIG;
-        to->Partitions_count = np;
+        int32_t np;
+        st->written[t] = sa_kit_array(req, ti->Partitions_count, 1, &np);
+        if (!st->written[t] || !SA_KIT_ARRAY(req, to->Partitions, np)) return SA_ERR_TOOBIG;
         for (int32_t p = 0; p < np; p++) {
             const sa_OffsetCommitRequest_OffsetCommitRequestPartition_t *pi = &ti->Partitions[p];
             cpart_t *po = &to->Partitions[p];
@@ -101,7 +96,7 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
         }
     }
     sa_group_rearm(broker);
-    return sa_hg_answer_when_durable(req, seq, commit_answer, st);
+    return sa_kit_answer_when_durable(req, seq, commit_answer, st);
 }
 
 /* ---- OffsetFetch -------------------------------------------------------------------------- */
@@ -191,7 +186,8 @@ static void fetch_some(sa_req_t *req, const sa_offsets_t *offs, const char *grou
     for (int32_t t = 0; t < ntopics; t++) {
         int32_t np = nparts[t] > 0 ? nparts[t] : 0;
         ftopic_t *ft = add_topic(fg, names[t], np);
-        const char *topic = sa_hg_str(req, names[t]);
+        const char *topic; /* "" for a name no topic can have: nothing committed */
+        sa_kit_topic(req, names[t], &topic);
         for (int32_t p = 0; p < np; p++) {
             sa_offset_entry_t ent;
             int found = sa_offsets_get(offs, group, topic, parts[t][p], &ent);
@@ -222,9 +218,9 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
         sa_OffsetFetchResponse_OffsetFetchResponseGroup_init(&groups[g]);
         groups[g].GroupId = gi->GroupId;
         int32_t nt = gi->Topics_count;
-        sa_str_t *names = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*names));
-        int32_t **parts = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*parts));
-        int32_t *nparts = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*nparts));
+        sa_str_t *names = sa_kit_array(req, nt, sizeof(*names), NULL);
+        int32_t **parts = sa_kit_array(req, nt, sizeof(*parts), NULL);
+        int32_t *nparts = sa_kit_array(req, nt, sizeof(*nparts), NULL);
         if (!names || !parts || !nparts) {
             groups[g].ErrorCode = SA_ERR_UNKNOWN_SERVER_ERROR;
             continue;
@@ -234,13 +230,13 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
             parts[t] = gi->Topics[t].PartitionIndexes;
             nparts[t] = gi->Topics[t].PartitionIndexes_count;
         }
-        fetch_group(req, sa_hg_str(req, gi->GroupId), names, parts, nparts, nt, &fgs[g]);
+        fetch_group(req, sa_kit_str(req, gi->GroupId), names, parts, nparts, nt, &fgs[g]);
         groups[g].Topics = fgs[g].topics;
         groups[g].Topics_count = fgs[g].ntopics;
     }
     out.Groups = groups;
     out.Groups_count = ng;
-    sa_err_t err = sa_OffsetFetchResponse_encode(&out, req->ApiVersion, &req->resp);
+    sa_err_t err = sa_kit_encode(req, &out);
     for (int32_t g = 0; g < ng; g++) free_topics(&fgs[g]);
     free(fgs);
     free(groups);
@@ -253,16 +249,16 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
     fgroup_t fg = {0};
     int32_t nt = in->Topics_count;
     if (nt < 0 && req->ApiVersion < 2) nt = 0; /* null is not allowed before v2 */
-    sa_str_t *names = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*names));
-    int32_t **parts = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*parts));
-    int32_t *nparts = sa_arena_calloc(&req->arena, (size_t)(nt > 0 ? nt : 1), sizeof(*nparts));
+    sa_str_t *names = sa_kit_array(req, nt, sizeof(*names), NULL);
+    int32_t **parts = sa_kit_array(req, nt, sizeof(*parts), NULL);
+    int32_t *nparts = sa_kit_array(req, nt, sizeof(*nparts), NULL);
     if (!names || !parts || !nparts) return SA_ERR_TOOBIG;
     for (int32_t t = 0; t < nt; t++) {
         names[t] = in->Topics[t].Name;
         parts[t] = in->Topics[t].PartitionIndexes;
         nparts[t] = in->Topics[t].PartitionIndexes_count;
     }
-    fetch_group(req, sa_hg_str(req, in->GroupId), names, parts, nparts, nt, &fg);
+    fetch_group(req, sa_kit_str(req, in->GroupId), names, parts, nparts, nt, &fg);
     /* the pre-v8 layout has the same fields under other type names */
     sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *topics =
         sa_calloc((size_t)(fg.ntopics ? fg.ntopics : 1), sizeof(*topics));
@@ -286,7 +282,7 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
     }
     out.Topics = topics;
     out.Topics_count = fg.ntopics;
-    sa_err_t err = sa_OffsetFetchResponse_encode(&out, req->ApiVersion, &req->resp);
+    sa_err_t err = sa_kit_encode(req, &out);
     for (int32_t t = 0; t < fg.ntopics; t++) free(topics[t].Partitions);
     free(topics);
     free_topics(&fg);
@@ -294,11 +290,9 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
 }
 
 sa_err_t sa_handle_OffsetFetch(sa_req_t *req) {
-    sa_rd_t rd;
     sa_OffsetFetchRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_OffsetFetchRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     return req->ApiVersion >= 8 ? offset_fetch_v8(req, &in) : offset_fetch_v1(req, &in);
 }
 
@@ -310,40 +304,32 @@ static sa_err_t delete_answer(sa_req_t *req, void *arg, int durable) {
         for (int32_t p = 0; p < out->Topics[t].Partitions_count; p++)
             if (!out->Topics[t].Partitions[p].ErrorCode)
                 out->Topics[t].Partitions[p].ErrorCode = SA_GROUP_STORAGE_ERROR;
-    return sa_OffsetDeleteResponse_encode(out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, out);
 }
 
 sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
-    sa_rd_t rd;
     sa_OffsetDeleteRequest_t in;
-    sa_arena_t *a = &req->arena;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_OffsetDeleteRequest_decode(&rd, req->ApiVersion, a, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
-    sa_OffsetDeleteResponse_t *out = sa_arena_calloc(a, 1, sizeof(*out));
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
+    sa_OffsetDeleteResponse_t *out = sa_arena_calloc(&req->arena, 1, sizeof(*out));
     if (!out) return SA_ERR_TOOBIG;
     sa_OffsetDeleteResponse_init(out);
     sa_broker_t *broker = req->broker;
-    const char *group = sa_hg_str(req, in.GroupId);
+    const char *group = sa_kit_str(req, in.GroupId);
     int64_t now = sa_mono_ms();
     if (!sa_gcoord_group_exists(broker->coord, group, now)) out->ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
-    int32_t nt = !out->ErrorCode && in.Topics_count > 0 ? in.Topics_count : 0;
-    out->Topics = sa_arena_calloc(a, (size_t)(nt ? nt : 1), sizeof(*out->Topics));
-    if (!out->Topics) return SA_ERR_TOOBIG;
-    out->Topics_count = nt;
+    if (!SA_KIT_ARRAY(req, out->Topics, out->ErrorCode ? 0 : in.Topics_count)) return SA_ERR_TOOBIG;
     uint64_t seq = 0; /* the last record appended */
-    for (int32_t t = 0; t < nt; t++) {
+    for (int32_t t = 0; t < out->Topics_count; t++) {
         const sa_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *ti = &in.Topics[t];
         sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *to = &out->Topics[t];
-        int32_t np = ti->Partitions_count > 0 ? ti->Partitions_count : 0;
-        const char *topic = sa_hg_str(req, ti->Name);
+        const char *topic; /* "" for a name no topic can have: its partitions are unknown */
+        if (sa_kit_topic(req, ti->Name, &topic) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
         sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_init(to);
         to->Name = ti->Name;
-        to->Partitions = sa_arena_calloc(a, (size_t)(np ? np : 1), sizeof(*to->Partitions));
-        if (!to->Partitions) return SA_ERR_TOOBIG;
-        to->Partitions_count = np;
+        if (!SA_KIT_ARRAY(req, to->Partitions, ti->Partitions_count)) return SA_ERR_TOOBIG;
         sa_err_t terr = sa_gcoord_offset_delete_check(broker->coord, group, topic, now);
-        for (int32_t p = 0; p < np; p++) {
+        for (int32_t p = 0; p < to->Partitions_count; p++) {
             sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *po = &to->Partitions[p];
             sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(po);
             po->PartitionIndex = ti->Partitions[p].PartitionIndex;
@@ -359,5 +345,5 @@ sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
         }
     }
     sa_group_rearm(broker);
-    return sa_hg_answer_when_durable(req, seq, delete_answer, out);
+    return sa_kit_answer_when_durable(req, seq, delete_answer, out);
 }

@@ -15,6 +15,7 @@
  */
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "core/log.h"
 
 /* The answer, filled before it is known to be durable; lives in the request's arena. */
@@ -28,15 +29,13 @@ static sa_err_t pid_answer(sa_req_t *req, void *arg, int durable) {
         sa_log_debug(SA_DBG_GROUP, "producer", "%s: producer id %lld for client \"%s\"", sa_req_peer(req),
                      (long long)out->ProducerId, req->ClientId);
     }
-    return sa_InitProducerIdResponse_encode(out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, out);
 }
 
 sa_err_t sa_handle_InitProducerId(sa_req_t *req) {
-    sa_rd_t rd;
     sa_InitProducerIdRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_InitProducerIdRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_InitProducerIdResponse_t *out = sa_arena_calloc(&req->arena, 1, sizeof(*out));
     if (!out) return SA_ERR_TOOBIG;
     sa_InitProducerIdResponse_init(out);
@@ -55,5 +54,5 @@ sa_err_t sa_handle_InitProducerId(sa_req_t *req) {
             out->ProducerEpoch = 0;
         }
     }
-    return sa_hg_answer_when_durable(req, seq, pid_answer, out);
+    return sa_kit_answer_when_durable(req, seq, pid_answer, out);
 }
