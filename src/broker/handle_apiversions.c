@@ -8,6 +8,7 @@
  */
 #include "broker/dispatch.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "proto/proto.h"
 
 sa_err_t sa_handle_ApiVersions(sa_req_t *req) {
@@ -21,24 +22,21 @@ sa_err_t sa_handle_ApiVersions(sa_req_t *req) {
     } else {
         /* The body only carries the client's software name (v3+); we do not need it, but a
          * body that does not parse is still a malformed request. */
-        sa_rd_t rd;
         sa_ApiVersionsRequest_t body;
-        sa_rd_init(&rd, req->body, req->body_len);
-        if (sa_ApiVersionsRequest_decode(&rd, version, &req->arena, &body) != SA_OK) {
+        if (sa_kit_decode(req, &body) != SA_OK) {
             /* Kafka answers INVALID_REQUEST here rather than closing. */
             resp.ErrorCode = SA_ERR_INVALID_REQUEST;
         }
     }
     int n = 0, slots = sa_dispatch_api_count();
     for (int key = 0; key < slots; key++) n += sa_dispatch_api(key) != NULL;
-    resp.ApiKeys = sa_arena_calloc(&req->arena, (size_t)n, sizeof(*resp.ApiKeys));
-    if (!resp.ApiKeys) return SA_ERR_NOMEM;
-    resp.ApiKeys_count = n;
+    if (!SA_KIT_ARRAY(req, resp.ApiKeys, n)) return SA_ERR_TOOBIG;
     n = 0;
     for (int key = 0; key < slots; key++) {
         const sa_api_t *api = sa_dispatch_api(key);
         if (!api) continue;
         resp.ApiKeys[n++] = (sa_ApiVersionsResponse_ApiVersion_t){(int16_t)key, api->min, api->max};
     }
+    /* not sa_kit_encode: an unknown version is answered in v0 */
     return sa_ApiVersionsResponse_encode(&resp, version, &req->resp);
 }

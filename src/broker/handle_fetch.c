@@ -24,7 +24,7 @@
 
 #include "broker/fetch_limits.h"
 #include "broker/handlers.h"
-#include "core/log.h"
+#include "broker/kit.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
 
@@ -37,36 +37,32 @@ typedef struct fetch_s {
     sa_req_t *req;
     sa_FetchRequest_t freq;
     sa_FetchResponse_t resp;
-    char **topics;     /* NUL-terminated names per topic */
-    size_t *pos, *len; /* [flat partition index] where its records sit in the data buffer */
+    const char **topics; /* NUL-terminated names per topic ("": no topic's) */
+    size_t *pos, *len;   /* [flat partition index] where its records sit in the data buffer */
 } fetch_t;
 
 static sa_err_t setup(fetch_t *st) {
-    sa_arena_t *a = &st->req->arena;
-    int32_t nt = st->freq.Topics_count > 0 ? st->freq.Topics_count : 0;
+    sa_req_t *req = st->req;
+    int32_t nt;
     size_t flat = 0;
     sa_FetchResponse_init(&st->resp);
     st->resp.SessionId = 0;
-    st->resp.Responses = sa_arena_calloc(a, (size_t)nt, sizeof(*st->resp.Responses));
-    st->topics = sa_arena_calloc(a, (size_t)nt, sizeof(char *));
-    if (nt && (!st->resp.Responses || !st->topics)) return SA_ERR_NOMEM;
-    st->resp.Responses_count = nt;
+    st->topics = sa_kit_array(req, st->freq.Topics_count, sizeof(char *), &nt);
+    if (!st->topics || !SA_KIT_ARRAY(req, st->resp.Responses, nt)) return SA_ERR_TOOBIG;
     for (int32_t t = 0; t < nt; t++) {
         const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
         sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
-        int32_t np = ft->Partitions_count > 0 ? ft->Partitions_count : 0;
         sa_FetchResponse_FetchableTopicResponse_init(tr);
         tr->Topic = ft->Topic;
         tr->TopicId = ft->TopicId;
-        tr->Partitions = sa_arena_calloc(a, (size_t)np, sizeof(fpart_t));
-        st->topics[t] = sa_str_dup(ft->Topic, a);
-        if ((np && !tr->Partitions) || !st->topics[t]) return SA_ERR_NOMEM;
-        tr->Partitions_count = np;
-        flat += (size_t)np;
+        if (sa_kit_topic(req, ft->Topic, &st->topics[t]) == SA_ERR_TOOBIG ||
+            !SA_KIT_ARRAY(req, tr->Partitions, ft->Partitions_count))
+            return SA_ERR_TOOBIG;
+        flat += (size_t)tr->Partitions_count;
     }
-    st->pos = sa_arena_calloc(a, flat, sizeof(size_t));
-    st->len = sa_arena_calloc(a, flat, sizeof(size_t));
-    if (flat && (!st->pos || !st->len)) return SA_ERR_NOMEM;
+    st->pos = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
+    st->len = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
+    if (!st->pos || !st->len) return SA_ERR_TOOBIG;
     return SA_OK;
 }
 
@@ -158,7 +154,7 @@ static sa_err_t encode(fetch_t *st, const sa_buf_t *data) {
             else
                 tr->Partitions[p].Records = (sa_bytes_t){(const uint8_t *)"", 0};
     }
-    return sa_FetchResponse_encode(&st->resp, st->req->ApiVersion, &st->req->resp);
+    return sa_kit_encode(st->req, &st->resp);
 }
 
 /* Read; answer if enough (or @p final). @returns 1 if answered, 0 if still short, <0 error. */
@@ -180,10 +176,7 @@ static void finish_parked(fetch_t *st, int final) {
     sa_err_t err;
     if (!try_answer(st, final, &err)) return;
     sa_broker_unwait_data(st->req->broker, &st->wait);
-    if (err != SA_OK)
-        sa_log_error("broker", "%s: cannot encode a Fetch response: %s", sa_req_peer(st->req),
-                     sa_err2str(err));
-    sa_req_complete(st->req);
+    sa_kit_finish(st->req, err);
 }
 
 static void on_data(sa_broker_t *broker, sa_data_wait_t *wait) {
@@ -202,19 +195,17 @@ static void on_cancel(sa_req_t *req, void *arg) {
 }
 
 sa_err_t sa_handle_Fetch(sa_req_t *req) {
-    sa_rd_t rd;
     fetch_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
-    if (!st) return SA_ERR_NOMEM;
+    if (!st) return SA_ERR_TOOBIG;
     st->req = req;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_FetchRequest_decode(&rd, req->ApiVersion, &req->arena, &st->freq);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? SA_ERR_TOOBIG : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &st->freq);
+    if (err != SA_OK) return err;
     if ((err = setup(st)) != SA_OK) return err;
     if (st->freq.SessionId != 0) {
         /* We never hand out sessions, so any id is unknown; the client starts over without one. */
         for (int32_t t = 0; t < st->resp.Responses_count; t++) st->resp.Responses[t].Partitions_count = 0;
         st->resp.ErrorCode = SA_ERR_FETCH_SESSION_ID_NOT_FOUND;
-        return sa_FetchResponse_encode(&st->resp, req->ApiVersion, &req->resp);
+        return sa_kit_encode(req, &st->resp);
     }
     int final = st->freq.MaxWaitMs <= 0;
     if (try_answer(st, final, &err)) return err;

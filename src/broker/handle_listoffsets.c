@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
 
@@ -36,30 +37,22 @@ static void one_partition(sa_partition_t *part, int64_t ts, lpart_t *out) {
 }
 
 sa_err_t sa_handle_ListOffsets(sa_req_t *req) {
-    sa_rd_t rd;
     sa_ListOffsetsRequest_t lreq;
-    sa_arena_t *a = &req->arena;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_ListOffsetsRequest_decode(&rd, req->ApiVersion, a, &lreq);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? SA_ERR_TOOBIG : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &lreq);
+    if (err != SA_OK) return err;
 
     sa_ListOffsetsResponse_t resp;
     sa_ListOffsetsResponse_init(&resp);
-    int32_t nt = lreq.Topics_count > 0 ? lreq.Topics_count : 0;
-    resp.Topics = sa_arena_calloc(a, (size_t)nt, sizeof(*resp.Topics));
-    if (nt && !resp.Topics) return SA_ERR_NOMEM;
-    resp.Topics_count = nt;
-    for (int32_t t = 0; t < nt; t++) {
+    if (!SA_KIT_ARRAY(req, resp.Topics, lreq.Topics_count)) return SA_ERR_TOOBIG;
+    for (int32_t t = 0; t < resp.Topics_count; t++) {
         const sa_ListOffsetsRequest_ListOffsetsTopic_t *lt = &lreq.Topics[t];
         sa_ListOffsetsResponse_ListOffsetsTopicResponse_t *tr = &resp.Topics[t];
-        int32_t np = lt->Partitions_count > 0 ? lt->Partitions_count : 0;
-        char *name = sa_str_dup(lt->Name, a);
+        const char *name; /* "" for a name no topic can have: its partitions are unknown */
+        if (sa_kit_topic(req, lt->Name, &name) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
         sa_ListOffsetsResponse_ListOffsetsTopicResponse_init(tr);
         tr->Name = lt->Name;
-        tr->Partitions = sa_arena_calloc(a, (size_t)np, sizeof(lpart_t));
-        if (!name || (np && !tr->Partitions)) return SA_ERR_NOMEM;
-        tr->Partitions_count = np;
-        for (int32_t p = 0; p < np; p++) {
+        if (!SA_KIT_ARRAY(req, tr->Partitions, lt->Partitions_count)) return SA_ERR_TOOBIG;
+        for (int32_t p = 0; p < tr->Partitions_count; p++) {
             lpart_t *out = &tr->Partitions[p];
             sa_ListOffsetsResponse_ListOffsetsPartitionResponse_init(out);
             out->PartitionIndex = lt->Partitions[p].PartitionIndex;
@@ -71,5 +64,5 @@ sa_err_t sa_handle_ListOffsets(sa_req_t *req) {
             one_partition(part, lt->Partitions[p].Timestamp, out);
         }
     }
-    return sa_ListOffsetsResponse_encode(&resp, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &resp);
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "broker/producer_state.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -39,38 +40,27 @@
 typedef sa_ProduceResponse_PartitionProduceResponse_t presp_t;
 
 typedef struct produce_s {
-    sa_sync_wait_t wait; /* on the broker's sync list while parked */
-    sa_req_t *req;
     sa_ProduceResponse_t resp;
-    char **topics;  /* NUL-terminated topic names, per response topic */
-    int64_t **last; /* [topic][partition]: last offset appended, -1 if none */
+    const char **topics; /* NUL-terminated topic names, per response topic ("": no topic's) */
+    int64_t **last;      /* [topic][partition]: last offset appended, -1 if none */
 } produce_t;
-
-static sa_err_t encode_and_return(sa_req_t *req, const sa_ProduceResponse_t *resp) {
-    return sa_ProduceResponse_encode(resp, req->ApiVersion, &req->resp);
-}
 
 /* Build the response skeleton: one entry per requested partition, all with @p error. */
 static sa_err_t build_skeleton(sa_req_t *req, const sa_ProduceRequest_t *preq, produce_t *st, int16_t error) {
-    sa_arena_t *a = &req->arena;
-    int32_t nt = preq->TopicData_count > 0 ? preq->TopicData_count : 0;
+    int32_t nt;
     sa_ProduceResponse_init(&st->resp);
-    st->resp.Responses = sa_arena_calloc(a, (size_t)nt, sizeof(*st->resp.Responses));
-    st->topics = sa_arena_calloc(a, (size_t)nt, sizeof(char *));
-    st->last = sa_arena_calloc(a, (size_t)nt, sizeof(int64_t *));
-    if (nt && (!st->resp.Responses || !st->topics || !st->last)) return SA_ERR_NOMEM;
-    st->resp.Responses_count = nt;
+    st->topics = sa_kit_array(req, preq->TopicData_count, sizeof(char *), &nt);
+    st->last = sa_kit_array(req, nt, sizeof(int64_t *), NULL);
+    if (!st->topics || !st->last || !SA_KIT_ARRAY(req, st->resp.Responses, nt)) return SA_ERR_TOOBIG;
     for (int32_t t = 0; t < nt; t++) {
         const sa_ProduceRequest_TopicProduceData_t *td = &preq->TopicData[t];
         sa_ProduceResponse_TopicProduceResponse_t *tr = &st->resp.Responses[t];
-        int32_t np = td->PartitionData_count > 0 ? td->PartitionData_count : 0;
+        int32_t np;
         sa_ProduceResponse_TopicProduceResponse_init(tr);
         tr->Name = td->Name;
-        tr->PartitionResponses = sa_arena_calloc(a, (size_t)np, sizeof(presp_t));
-        st->last[t] = sa_arena_calloc(a, (size_t)np, sizeof(int64_t));
-        st->topics[t] = sa_str_dup(td->Name, a);
-        if ((np && (!tr->PartitionResponses || !st->last[t])) || !st->topics[t]) return SA_ERR_NOMEM;
-        tr->PartitionResponses_count = np;
+        if (sa_kit_topic(req, td->Name, &st->topics[t]) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
+        st->last[t] = sa_kit_array(req, td->PartitionData_count, sizeof(int64_t), &np);
+        if (!st->last[t] || !SA_KIT_ARRAY(req, tr->PartitionResponses, np)) return SA_ERR_TOOBIG;
         for (int32_t p = 0; p < np; p++) {
             presp_t *pr = &tr->PartitionResponses[p];
             sa_ProduceResponse_PartitionProduceResponse_init(pr);
@@ -215,16 +205,18 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
     return appended;
 }
 
-/* After the group commit: a partition is acknowledged iff its HWM passed our last offset. */
-static void on_synced(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t err) {
-    (void)err;
-    produce_t *st = (produce_t *)wait;
+/* After the group commit: a partition is acknowledged iff its HWM passed our last offset (a
+ * partition whose sync failed had its unsynced tail cut), whatever the commit's own result. */
+static sa_err_t answer_synced(sa_req_t *req, void *arg, int durable) {
+    (void)durable;
+    produce_t *st = arg;
+    sa_store_t *store = req->broker->store;
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
         sa_ProduceResponse_TopicProduceResponse_t *tr = &st->resp.Responses[t];
         for (int32_t p = 0; p < tr->PartitionResponses_count; p++) {
             presp_t *pr = &tr->PartitionResponses[p];
             if (st->last[t][p] < 0) continue;
-            sa_partition_t *part = sa_store_partition(broker->store, st->topics[t], pr->Index);
+            sa_partition_t *part = sa_store_partition(store, st->topics[t], pr->Index);
             if (!part) {
                 pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION; /* deleted meanwhile */
                 pr->BaseOffset = -1;
@@ -236,26 +228,15 @@ static void on_synced(sa_broker_t *broker, sa_sync_wait_t *wait, sa_err_t err) {
             }
         }
     }
-    sa_req_t *req = st->req;
-    if (encode_and_return(req, &st->resp) != SA_OK)
-        sa_log_error("broker", "%s: cannot encode a Produce response", sa_req_peer(req));
-    sa_req_complete(req);
-}
-
-static void on_cancel(sa_req_t *req, void *arg) {
-    produce_t *st = arg;
-    sa_broker_unwait_sync(req->broker, &st->wait);
+    return sa_kit_encode(req, &st->resp);
 }
 
 sa_err_t sa_handle_Produce(sa_req_t *req) {
-    sa_rd_t rd;
     sa_ProduceRequest_t preq;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_ProduceRequest_decode(&rd, req->ApiVersion, &req->arena, &preq);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? SA_ERR_TOOBIG : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &preq);
+    if (err != SA_OK) return err;
     produce_t *st = sa_arena_calloc(&req->arena, 1, sizeof(*st));
-    if (!st) return SA_ERR_NOMEM;
-    st->req = req;
+    if (!st) return SA_ERR_TOOBIG;
 
     int16_t refuse = SA_OK;
     if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1)
@@ -263,7 +244,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     else if (!sa_str_is_null(preq.TransactionalId))
         refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     if ((err = build_skeleton(req, &preq, st, refuse)) != SA_OK) return err;
-    if (refuse != SA_OK) return encode_and_return(req, &st->resp);
+    if (refuse != SA_OK) return sa_kit_encode(req, &st->resp);
 
     int appended = 0;
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
@@ -277,8 +258,6 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
         sa_req_set_noreply(req);
         return SA_OK;
     }
-    if (!appended) return encode_and_return(req, &st->resp);
-    sa_broker_wait_sync(req->broker, &st->wait, on_synced);
-    sa_req_defer(req, -1, NULL, on_cancel, st);
-    return SA_ERR_AGAIN;
+    if (!appended) return sa_kit_encode(req, &st->resp);
+    return sa_kit_answer_after_sync(req, answer_synced, st);
 }
