@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/group/strmap.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/hash.h"
 #include "core/mem.h"
 #include "proto/record_batch.h"
 #include "storage/storage.h"
@@ -30,6 +30,7 @@ typedef struct pbatch_s {
 } pbatch_t;
 
 typedef struct pentry_s {
+    int64_t pid; /* the producer id: the entry's key in its partition's producers */
     int16_t epoch;
     int n;    /* batches in ring (<= WINDOW) */
     int head; /* index of the newest */
@@ -37,11 +38,12 @@ typedef struct pentry_s {
 } pentry_t;
 
 struct sa_pstate_s {
-    sa_strmap_t producers; /* 8-byte producer id -> pentry_t */
+    uint8_t key[20];     /* topic id + BE32 partition: the state's key in the registry's parts */
+    sa_hmap_t producers; /* producer id (the entry's own pid) -> pentry_t */
 };
 
 struct sa_producer_states_s {
-    sa_strmap_t parts; /* topic id (16) + BE32 partition -> sa_pstate_t */
+    sa_hmap_t parts; /* topic id (16) + BE32 partition (the state's own key) -> sa_pstate_t */
 };
 
 static int32_t seq_add(int32_t seq, int32_t delta) {
@@ -53,15 +55,14 @@ sa_pstate_t *sa_pstate_new(void) { return sa_new(sa_pstate_t); }
 
 void sa_pstate_free(sa_pstate_t *st) {
     if (!st) return;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it;
-         it = sa_strmap_next(&st->producers, it))
-        free(it->value);
-    sa_strmap_free(&st->producers);
+    pentry_t *ent;
+    for (size_t pos = 0; (ent = sa_hmap_next(&st->producers, &pos, NULL, NULL));) free(ent);
+    sa_hmap_free(&st->producers);
     free(st);
 }
 
 static pentry_t *lookup(const sa_pstate_t *st, int64_t pid) {
-    return sa_strmap_get(&st->producers, &pid, sizeof(pid));
+    return sa_hmap_get(&st->producers, &pid, sizeof(pid));
 }
 
 sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_producer_dup_t *dup) {
@@ -90,8 +91,9 @@ void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
     pentry_t *ent = lookup(st, hdr->ProducerId);
     if (!ent) {
         ent = sa_new(pentry_t);
+        ent->pid = hdr->ProducerId;
         ent->epoch = hdr->ProducerEpoch;
-        sa_strmap_put(&st->producers, &hdr->ProducerId, sizeof(hdr->ProducerId), ent);
+        sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
     }
     if (hdr->ProducerEpoch != ent->epoch) { /* a new epoch starts a new sequence space */
         ent->epoch = hdr->ProducerEpoch;
@@ -104,9 +106,8 @@ void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
 }
 
 void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&st->producers, NULL); it;
-         it = sa_strmap_next(&st->producers, it)) {
-        pentry_t *ent = it->value;
+    pentry_t *ent;
+    for (size_t pos = 0; (ent = sa_hmap_next(&st->producers, &pos, NULL, NULL));) {
         /* batches are recorded in offset order: drop from the newest while they are past the end */
         while (ent->n && ent->ring[ent->head].last_offset >= end_offset) {
             ent->n--;
@@ -121,9 +122,9 @@ sa_producer_states_t *sa_producer_states_new(void) { return sa_new(sa_producer_s
 
 void sa_producer_states_free(sa_producer_states_t *ps) {
     if (!ps) return;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&ps->parts, NULL); it; it = sa_strmap_next(&ps->parts, it))
-        sa_pstate_free(it->value);
-    sa_strmap_free(&ps->parts);
+    sa_pstate_t *st;
+    for (size_t pos = 0; (st = sa_hmap_next(&ps->parts, &pos, NULL, NULL));) sa_pstate_free(st);
+    sa_hmap_free(&ps->parts);
     free(ps);
 }
 
@@ -144,10 +145,11 @@ static sa_pstate_t *state_of(sa_producer_states_t *ps, sa_partition_t *part) {
     sa_topic_t *topic = sa_partition_topic(part);
     int32_t id = sa_partition_id(part);
     part_key(part, key);
-    sa_pstate_t *st = sa_strmap_get(&ps->parts, key, sizeof(key));
+    sa_pstate_t *st = sa_hmap_get(&ps->parts, key, sizeof(key));
     if (st) return st;
     st = sa_pstate_new();
-    sa_strmap_put(&ps->parts, key, sizeof(key), st);
+    memcpy(st->key, key, sizeof(key));
+    sa_hmap_put(&ps->parts, st->key, sizeof(st->key), st);
     int64_t t0 = sa_partition_log_start(part);
     sa_err_t err = sa_partition_scan_batches(part, t0, rebuild_visit, st);
     if (err)
@@ -206,6 +208,6 @@ void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, 
      * rebuild its state (a scan of its whole log) just to truncate it. */
     uint8_t key[20];
     part_key(part, key);
-    sa_pstate_t *st = sa_strmap_get(&ps->parts, key, sizeof(key));
+    sa_pstate_t *st = sa_hmap_get(&ps->parts, key, sizeof(key));
     if (st) sa_pstate_truncate(st, end_offset);
 }

@@ -16,18 +16,12 @@
 #include "core/mem.h"
 
 static char tombstone_;
-#define TOMBSTONE ((const char *)&tombstone_)
+#define TOMBSTONE ((const void *)&tombstone_)
 
 uint64_t sa_fnv1a64(const void *data, size_t len) {
     const unsigned char *p = data;
     uint64_t h = SA_FNV64_OFFSET;
     for (size_t i = 0; i < len; i++) h = sa_fnv1a64_step(h, p[i]);
-    return h;
-}
-
-uint64_t sa_fnv1a64_str(const char *s) {
-    uint64_t h = SA_FNV64_OFFSET;
-    for (; *s; s++) h = sa_fnv1a64_step(h, (unsigned char)*s);
     return h;
 }
 
@@ -46,13 +40,13 @@ void sa_hmap_free(sa_hmap_t *map) {
 }
 
 /* The slot holding @p key, or NULL. */
-static sa_hmap_slot_t *find(const sa_hmap_t *map, const char *key, uint64_t h) {
+static sa_hmap_slot_t *find(const sa_hmap_t *map, const void *key, size_t len, uint64_t h) {
     if (!map->_nslots) return NULL;
     size_t mask = map->_nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         sa_hmap_slot_t *s = &map->_slots[i];
         if (!s->key) return NULL;
-        if (s->key != TOMBSTONE && s->hash == h && !strcmp(s->key, key)) return s;
+        if (s->key != TOMBSTONE && s->hash == h && s->key_len == len && !memcmp(s->key, key, len)) return s;
     }
 }
 
@@ -73,15 +67,15 @@ static void grow(sa_hmap_t *map) {
     free(old);
 }
 
-void *sa_hmap_get(const sa_hmap_t *map, const char *key) {
-    sa_hmap_slot_t *s = find(map, key, sa_fnv1a64_str(key));
+void *sa_hmap_get(const sa_hmap_t *map, const void *key, size_t len) {
+    sa_hmap_slot_t *s = find(map, key, len, sa_fnv1a64(key, len));
     return s ? s->value : NULL;
 }
 
-void *sa_hmap_put(sa_hmap_t *map, const char *key, void *value) {
+void *sa_hmap_put(sa_hmap_t *map, const void *key, size_t len, void *value) {
     assert(key && key != TOMBSTONE && value);
-    uint64_t h = sa_fnv1a64_str(key);
-    sa_hmap_slot_t *s = find(map, key, h);
+    uint64_t h = sa_fnv1a64(key, len);
+    sa_hmap_slot_t *s = find(map, key, len, h);
     if (s) {
         void *old = s->value;
         s->key = key;
@@ -92,14 +86,14 @@ void *sa_hmap_put(sa_hmap_t *map, const char *key, void *value) {
     size_t mask = map->_nslots - 1, k = h & mask;
     while (map->_slots[k].key && map->_slots[k].key != TOMBSTONE) k = (k + 1) & mask;
     if (!map->_slots[k].key) map->_used++;
-    map->_slots[k] = (sa_hmap_slot_t){h, key, value};
+    map->_slots[k] = (sa_hmap_slot_t){h, key, len, value};
     map->count++;
     assert(map->_used < map->_nslots);
     return NULL;
 }
 
-void *sa_hmap_del(sa_hmap_t *map, const char *key) {
-    sa_hmap_slot_t *s = find(map, key, sa_fnv1a64_str(key));
+void *sa_hmap_del(sa_hmap_t *map, const void *key, size_t len) {
+    sa_hmap_slot_t *s = find(map, key, len, sa_fnv1a64(key, len));
     if (!s) return NULL;
     void *old = s->value;
     s->key = TOMBSTONE;
@@ -108,12 +102,13 @@ void *sa_hmap_del(sa_hmap_t *map, const char *key) {
     return old;
 }
 
-void *sa_hmap_next(const sa_hmap_t *map, size_t *pos, const char **key) {
+void *sa_hmap_next(const sa_hmap_t *map, size_t *pos, const void **key, size_t *key_len) {
     for (; *pos < map->_nslots; (*pos)++) {
         const sa_hmap_slot_t *s = &map->_slots[*pos];
         if (!s->key || s->key == TOMBSTONE) continue;
         (*pos)++;
         if (key) *key = s->key;
+        if (key_len) *key_len = s->key_len;
         return s->value;
     }
     return NULL;

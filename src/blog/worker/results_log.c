@@ -51,7 +51,7 @@ struct sa_results_log_s {
 };
 
 static line_loc_t *find_slot(const sa_results_log_t *log, const char *id) {
-    return sa_hmap_get(&log->index, id);
+    return sa_hmap_gets(&log->index, id);
 }
 
 /* Insert @p id unless it is there: a second line for one id (an older samsa, or a hand edit)
@@ -63,16 +63,16 @@ static void index_put(sa_results_log_t *log, const char *id, off_t offset, size_
     loc->offset = offset;
     loc->len = len;
     memcpy(loc->id, id, idlen + 1);
-    sa_hmap_put(&log->index, loc->id, loc);
+    sa_hmap_puts(&log->index, loc->id, loc);
 }
 
-static void index_remove(sa_results_log_t *log, const char *id) { free(sa_hmap_del(&log->index, id)); }
+static void index_remove(sa_results_log_t *log, const char *id) { free(sa_hmap_dels(&log->index, id)); }
 
 /* Forget every indexed line (the file shrank: offsets past the cut mean nothing any more). */
 static void index_clear(sa_results_log_t *log) {
     size_t pos = 0;
     line_loc_t *loc;
-    while ((loc = sa_hmap_next(&log->index, &pos, NULL))) free(loc);
+    while ((loc = sa_hmap_next(&log->index, &pos, NULL, NULL))) free(loc);
     sa_hmap_free(&log->index);
 }
 

@@ -60,7 +60,7 @@ void gc_set_state(group_t *grp, sa_group_state_t state) {
 
 /* ---- registry ----------------------------------------------------------------------------- */
 
-group_t *gc_group_get(const sa_gcoord_t *coord, const char *id) { return sa_strmap_gets(&coord->groups, id); }
+group_t *gc_group_get(const sa_gcoord_t *coord, const char *id) { return sa_hmap_gets(&coord->groups, id); }
 
 group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id) {
     group_t *grp = gc_group_get(coord, id);
@@ -69,7 +69,7 @@ group_t *gc_group_get_or_create(sa_gcoord_t *coord, const char *id) {
         grp->id = sa_strdup(id);
         grp->state = SA_GROUP_EMPTY;
         grp->empty_since_ms = wall_now_ms();
-        sa_strmap_put(&coord->groups, id, strlen(id), grp);
+        sa_hmap_puts(&coord->groups, grp->id, grp); /* the key is the group's own copy */
     }
     return grp;
 }
@@ -109,7 +109,7 @@ static void group_free(group_t *grp) {
 
 static void group_remove(sa_gcoord_t *coord, group_t *grp) {
     sa_log_debug(SA_DBG_GROUP, "group", "%s: removed", grp->id);
-    sa_strmap_del(&coord->groups, grp->id, strlen(grp->id));
+    sa_hmap_dels(&coord->groups, grp->id);
     group_free(grp);
 }
 
@@ -210,17 +210,16 @@ sa_gcoord_t *sa_gcoord_new(const sa_gcoord_conf_t *conf, struct sa_offsets_s *of
 
 void sa_gcoord_free(sa_gcoord_t *coord) {
     if (!coord) return;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-         it = sa_strmap_next(&coord->groups, it))
-        group_free(it->value);
-    sa_strmap_free(&coord->groups);
+    group_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&coord->groups, &pos, NULL, NULL));)
+        group_free(grp); /* the map only holds it: freed next */
+    sa_hmap_free(&coord->groups);
     free(coord);
 }
 
 void sa_gcoord_cancel(sa_gcoord_t *coord, const void *opaque) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-         it = sa_strmap_next(&coord->groups, it)) {
-        group_t *grp = it->value;
+    group_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&coord->groups, &pos, NULL, NULL));) {
         for (gmember_t *mem = grp->members; mem; mem = mem->next) {
             if (mem->join_cb && mem->join_opaque == opaque) mem->join_cb = NULL, mem->join_opaque = NULL;
             if (mem->sync_cb && mem->sync_opaque == opaque) mem->sync_cb = NULL, mem->sync_opaque = NULL;
@@ -246,9 +245,8 @@ int64_t sa_gcoord_next_deadline(const sa_gcoord_t *coord) { return coord->due_ms
 /* The earliest deadline of all (a linear scan; see the top). */
 static int64_t scan_deadlines(const sa_gcoord_t *coord) {
     int64_t next = coord->offsets ? coord->next_retention_ms : INT64_MAX;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-         it = sa_strmap_next(&coord->groups, it)) {
-        const group_t *grp = it->value;
+    const group_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&coord->groups, &pos, NULL, NULL));) {
         if (grp->state == SA_GROUP_PREPARING_REBALANCE && grp->join_deadline_ms < next)
             next = grp->join_deadline_ms;
         for (const gmember_t *mem = grp->members; mem; mem = mem->next)
@@ -294,9 +292,8 @@ static void expire_offsets(sa_gcoord_t *coord) {
     int64_t cutoff = wall_now_ms() - coord->conf.offsets_retention_ms;
     group_t **doomed = NULL;
     size_t ndoomed = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-         it = sa_strmap_next(&coord->groups, it)) {
-        group_t *grp = it->value;
+    group_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&coord->groups, &pos, NULL, NULL));) {
         if (grp->state != SA_GROUP_EMPTY) continue;
         if (grp->empty_since_ms < cutoff) {
             size_t n = sa_offsets_expire(coord->offsets, grp->id, cutoff);
@@ -317,11 +314,9 @@ static void expire_offsets(sa_gcoord_t *coord) {
 /* Run every timer due at @p now_ms. */
 static void run_due(sa_gcoord_t *coord, int64_t now_ms) {
     /* collect the groups first: completing a join phase never removes a group, but expiry may */
-    size_t n = 0, cap = coord->groups.count;
-    group_t **due = sa_calloc(cap ? cap : 1, sizeof(*due));
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-         it = sa_strmap_next(&coord->groups, it))
-        due[n++] = it->value;
+    size_t n = 0;
+    group_t **due = sa_calloc(coord->groups.count + 1, sizeof(*due)); /* and the NULL that ends it */
+    for (size_t pos = 0; (due[n] = sa_hmap_next(&coord->groups, &pos, NULL, NULL));) n++;
     for (size_t i = 0; i < n; i++) {
         group_t *grp = due[i];
         expire_members(coord, grp, now_ms);
@@ -372,9 +367,8 @@ static void check_group(group_t *grp) {
 
 static void check_coord(sa_gcoord_t *coord) {
     SA_DEBUG_CHECK({
-        for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-             it = sa_strmap_next(&coord->groups, it))
-            check_group(it->value);
+        group_t *grp;
+        for (size_t pos = 0; (grp = sa_hmap_next(&coord->groups, &pos, NULL, NULL));) check_group(grp);
     });
 }
 
@@ -431,9 +425,8 @@ sa_group_listing_t *sa_gcoord_list(sa_gcoord_t *coord, const char *const *states
     gc_leave(coord);
     sa_group_listing_t *out = sa_calloc(coord->groups.count ? coord->groups.count : 1, sizeof(*out));
     size_t n = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&coord->groups, NULL); it;
-         it = sa_strmap_next(&coord->groups, it)) {
-        const group_t *grp = it->value;
+    const group_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&coord->groups, &pos, NULL, NULL));) {
         if (grp->state == SA_GROUP_DEAD) continue;
         const char *state = sa_group_state_name(grp->state);
         int match = nstates == 0;

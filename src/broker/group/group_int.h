@@ -7,7 +7,7 @@
 #define SA_BROKER_GROUP_INT_H
 
 #include "broker/group/coordinator.h"
-#include "broker/group/strmap.h"
+#include "core/hash.h"
 
 typedef struct gproto_s {
     char *name;    /* owned */
@@ -62,7 +62,7 @@ typedef struct group_s {
 struct sa_gcoord_s {
     sa_gcoord_conf_t conf;
     struct sa_offsets_s *offsets; /* borrowed, may be NULL */
-    sa_strmap_t groups;           /* id -> group_t */
+    sa_hmap_t groups;             /* id (the group's own) -> group_t */
     int64_t next_retention_ms;    /* monotonic time of the next offset-expiry pass */
     int64_t due_ms;               /* no deadline is earlier (exact after every public call) */
     uint64_t member_seq;          /* makes member ids unique within this process */

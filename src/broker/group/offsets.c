@@ -31,14 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/group/strmap.h"
 #include "broker/metastore.h"
 #include "core/check.h"
 #include "core/log.h"
+#include "core/hash.h"
 #include "core/mem.h"
 
 typedef struct oentry_s {
-    char *topic; /* owned */
+    char *topic; /* owned: "topic\0" + BE32 partition, the entry's key in its group's parts */
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch;
@@ -48,14 +48,15 @@ typedef struct oentry_s {
 } oentry_t;
 
 typedef struct ogroup_s {
-    sa_strmap_t parts; /* "topic\0" + BE32 partition -> oentry_t */
-    uint8_t *meta;     /* owned: the membership record, NULL if none */
+    char *id;        /* owned: the group's key in offs->groups */
+    sa_hmap_t parts; /* "topic\0" + BE32 partition (the entry's own) -> oentry_t */
+    uint8_t *meta;   /* owned: the membership record, NULL if none */
     size_t meta_len;
 } ogroup_t;
 
 struct sa_offsets_s {
-    sa_metalog_t *log;  /* borrowed: where changes are appended (NULL: memory only) */
-    sa_strmap_t groups; /* group id -> ogroup_t */
+    sa_metalog_t *log; /* borrowed: where changes are appended (NULL: memory only) */
+    sa_hmap_t groups;  /* group id (the group's own) -> ogroup_t */
     sa_offsets_stats_t st;
     sa_buf_t scratch; /* one payload being encoded */
 };
@@ -78,25 +79,27 @@ static void entry_free(oentry_t *ent) {
 }
 
 static void group_free(ogroup_t *grp) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&grp->parts, NULL); it; it = sa_strmap_next(&grp->parts, it))
-        entry_free(it->value);
-    sa_strmap_free(&grp->parts);
+    oentry_t *ent;
+    for (size_t pos = 0; (ent = sa_hmap_next(&grp->parts, &pos, NULL, NULL));) entry_free(ent);
+    sa_hmap_free(&grp->parts);
+    free(grp->id);
     free(grp->meta);
     free(grp);
 }
 
 static ogroup_t *group_get_or_add(sa_offsets_t *offs, const char *group) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!grp) {
         grp = sa_new(ogroup_t);
-        sa_strmap_put(&offs->groups, group, strlen(group), grp);
+        grp->id = sa_strdup(group);
+        sa_hmap_puts(&offs->groups, grp->id, grp);
     }
     return grp;
 }
 
 /* Remove @p group from the map if it holds nothing any more (invariant 2). */
 static void group_drop_if_empty(sa_offsets_t *offs, const char *group, ogroup_t *grp) {
-    if (!grp->parts.count && !grp->meta) group_free(sa_strmap_del(&offs->groups, group, strlen(group)));
+    if (!grp->parts.count && !grp->meta) group_free(sa_hmap_dels(&offs->groups, group));
 }
 
 static void mem_commit(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
@@ -105,12 +108,13 @@ static void mem_commit(sa_offsets_t *offs, const char *group, const char *topic,
     ogroup_t *grp = group_get_or_add(offs, group);
     char key[32800];
     size_t klen = part_key(key, sizeof(key), topic, partition);
-    oentry_t *ent = sa_strmap_get(&grp->parts, key, klen);
+    oentry_t *ent = sa_hmap_get(&grp->parts, key, klen);
     if (!ent) {
         ent = sa_new(oentry_t);
-        ent->topic = sa_strdup(topic);
+        ent->topic = sa_malloc(klen);
+        memcpy(ent->topic, key, klen);
         ent->partition = partition;
-        sa_strmap_put(&grp->parts, key, klen, ent);
+        sa_hmap_put(&grp->parts, ent->topic, klen, ent);
         offs->st.live++;
     } else {
         free(ent->metadata);
@@ -124,11 +128,11 @@ static void mem_commit(sa_offsets_t *offs, const char *group, const char *topic,
 }
 
 static void mem_delete(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!grp) return;
     char key[32800];
     size_t klen = part_key(key, sizeof(key), topic, partition);
-    oentry_t *ent = sa_strmap_del(&grp->parts, key, klen);
+    oentry_t *ent = sa_hmap_del(&grp->parts, key, klen);
     if (ent) {
         entry_free(ent);
         offs->st.live--;
@@ -137,7 +141,7 @@ static void mem_delete(sa_offsets_t *offs, const char *group, const char *topic,
 }
 
 static void mem_put_meta(sa_offsets_t *offs, const char *group, const uint8_t *blob, size_t len) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!grp && !len) return;
     if (!grp) grp = group_get_or_add(offs, group);
     if (grp->meta) offs->st.metas--;
@@ -154,7 +158,7 @@ static void mem_put_meta(sa_offsets_t *offs, const char *group, const uint8_t *b
 }
 
 static void mem_delete_group(sa_offsets_t *offs, const char *group) {
-    ogroup_t *grp = sa_strmap_del(&offs->groups, group, strlen(group));
+    ogroup_t *grp = sa_hmap_dels(&offs->groups, group);
     if (!grp) return;
     offs->st.live -= grp->parts.count;
     if (grp->meta) offs->st.metas--;
@@ -165,9 +169,8 @@ static void check_offsets(const sa_offsets_t *offs) {
     assert(offs->st.metas <= offs->groups.count);
     SA_DEBUG_CHECK({
         uint64_t live = 0, metas = 0;
-        for (sa_strmap_ent_t *g = sa_strmap_next(&offs->groups, NULL); g;
-             g = sa_strmap_next(&offs->groups, g)) {
-            const ogroup_t *grp = g->value;
+        const ogroup_t *grp;
+        for (size_t pos = 0; (grp = sa_hmap_next(&offs->groups, &pos, NULL, NULL));) {
             assert(grp->parts.count || grp->meta);
             live += grp->parts.count;
             metas += grp->meta != NULL;
@@ -302,10 +305,9 @@ sa_offsets_t *sa_offsets_new(sa_metalog_t *log) {
 }
 
 void sa_offsets_reset(sa_offsets_t *offs) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&offs->groups, NULL); it;
-         it = sa_strmap_next(&offs->groups, it))
-        group_free(it->value);
-    sa_strmap_free(&offs->groups);
+    ogroup_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&offs->groups, &pos, NULL, NULL));) group_free(grp);
+    sa_hmap_free(&offs->groups);
     memset(&offs->st, 0, sizeof(offs->st));
 }
 
@@ -333,11 +335,11 @@ sa_err_t sa_offsets_commit(sa_offsets_t *offs, const char *group, const char *to
 
 int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
                    sa_offset_entry_t *out) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!grp) return 0;
     char key[32800];
     size_t klen = part_key(key, sizeof(key), topic, partition);
-    oentry_t *ent = sa_strmap_get(&grp->parts, key, klen);
+    oentry_t *ent = sa_hmap_get(&grp->parts, key, klen);
     if (!ent) return 0;
     *out = (sa_offset_entry_t){ent->offset, ent->leader_epoch, ent->commit_ts_ms, ent->metadata,
                                ent->metadata_len};
@@ -345,10 +347,10 @@ int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topi
 }
 
 void sa_offsets_foreach(const sa_offsets_t *offs, const char *group, sa_offsets_visit_fn *fn, void *arg) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!grp) return;
-    for (sa_strmap_ent_t *p = sa_strmap_next(&grp->parts, NULL); p; p = sa_strmap_next(&grp->parts, p)) {
-        oentry_t *ent = p->value;
+    oentry_t *ent;
+    for (size_t pos = 0; (ent = sa_hmap_next(&grp->parts, &pos, NULL, NULL));) {
         sa_offset_entry_t view = {ent->offset, ent->leader_epoch, ent->commit_ts_ms, ent->metadata,
                                   ent->metadata_len};
         fn(arg, ent->topic, ent->partition, &view);
@@ -356,12 +358,12 @@ void sa_offsets_foreach(const sa_offsets_t *offs, const char *group, sa_offsets_
 }
 
 void sa_offsets_foreach_group(const sa_offsets_t *offs, void (*fn)(void *arg, const char *group), void *arg) {
-    for (sa_strmap_ent_t *g = sa_strmap_next(&offs->groups, NULL); g; g = sa_strmap_next(&offs->groups, g))
-        fn(arg, g->key);
+    const ogroup_t *grp;
+    for (size_t pos = 0; (grp = sa_hmap_next(&offs->groups, &pos, NULL, NULL));) fn(arg, grp->id);
 }
 
 size_t sa_offsets_count(const sa_offsets_t *offs, const char *group) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     return grp ? grp->parts.count : 0;
 }
 
@@ -374,20 +376,20 @@ sa_err_t sa_offsets_delete(sa_offsets_t *offs, const char *group, const char *to
 }
 
 sa_err_t sa_offsets_delete_group(sa_offsets_t *offs, const char *group) {
-    if (!sa_strmap_gets(&offs->groups, group)) return SA_OK; /* neither offsets nor membership */
+    if (!sa_hmap_gets(&offs->groups, group)) return SA_OK; /* neither offsets nor membership */
     sa_buf_reset(&offs->scratch);
     put_key(&offs->scratch, group, "", -1);
     return append(offs, SA_META_GROUP_DELETE);
 }
 
 size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_ms) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!grp) return 0;
     /* collect first: deleting while iterating would invalidate the iterator */
     size_t n = 0, cap = grp->parts.count;
     oentry_t **victims = sa_calloc(cap ? cap : 1, sizeof(*victims));
-    for (sa_strmap_ent_t *p = sa_strmap_next(&grp->parts, NULL); p; p = sa_strmap_next(&grp->parts, p)) {
-        oentry_t *ent = p->value;
+    oentry_t *ent;
+    for (size_t pos = 0; (ent = sa_hmap_next(&grp->parts, &pos, NULL, NULL));) {
         if (ent->commit_ts_ms < before_ms) victims[n++] = ent;
     }
     size_t done = 0;
@@ -406,7 +408,7 @@ size_t sa_offsets_expire(sa_offsets_t *offs, const char *group, int64_t before_m
 
 sa_err_t sa_offsets_put_group_meta(sa_offsets_t *offs, const char *group, const void *blob, size_t len) {
     if (len > SA_OFFSETS_GROUP_META_MAX) return SA_ERR_TOOBIG;
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     if (!len && (!grp || !grp->meta)) return SA_OK;
     if (grp && grp->meta && grp->meta_len == len && !memcmp(grp->meta, blob, len))
         return SA_OK; /* unchanged */
@@ -419,7 +421,7 @@ sa_err_t sa_offsets_put_group_meta(sa_offsets_t *offs, const char *group, const 
 }
 
 const uint8_t *sa_offsets_group_meta(const sa_offsets_t *offs, const char *group, size_t *len) {
-    ogroup_t *grp = sa_strmap_gets(&offs->groups, group);
+    ogroup_t *grp = sa_hmap_gets(&offs->groups, group);
     *len = grp && grp->meta ? grp->meta_len : 0;
     return grp ? grp->meta : NULL;
 }
@@ -430,12 +432,12 @@ uint64_t sa_offsets_live(const sa_offsets_t *offs) { return offs->st.live + offs
 
 void sa_offsets_snapshot(const sa_offsets_t *offs, sa_metalog_writer_t *w) {
     sa_buf_t b = SA_BUF_INIT(0);
-    for (sa_strmap_ent_t *g = sa_strmap_next(&offs->groups, NULL); g; g = sa_strmap_next(&offs->groups, g)) {
-        ogroup_t *grp = g->value;
-        for (sa_strmap_ent_t *p = sa_strmap_next(&grp->parts, NULL); p; p = sa_strmap_next(&grp->parts, p)) {
-            oentry_t *ent = p->value;
+    const ogroup_t *grp;
+    for (size_t gpos = 0; (grp = sa_hmap_next(&offs->groups, &gpos, NULL, NULL));) {
+        const oentry_t *ent;
+        for (size_t pos = 0; (ent = sa_hmap_next(&grp->parts, &pos, NULL, NULL));) {
             sa_buf_reset(&b);
-            put_key(&b, g->key, ent->topic, ent->partition);
+            put_key(&b, grp->id, ent->topic, ent->partition);
             sa_buf_put_be64(&b, (uint64_t)ent->offset);
             sa_buf_put_be32(&b, (uint32_t)ent->leader_epoch);
             sa_buf_put_be64(&b, (uint64_t)ent->commit_ts_ms);
@@ -444,7 +446,7 @@ void sa_offsets_snapshot(const sa_offsets_t *offs, sa_metalog_writer_t *w) {
         }
         if (grp->meta) {
             sa_buf_reset(&b);
-            put_key(&b, g->key, "", -1);
+            put_key(&b, grp->id, "", -1);
             sa_buf_put_be32(&b, (uint32_t)grp->meta_len);
             sa_buf_append(&b, grp->meta, grp->meta_len);
             sa_metalog_put(w, SA_META_GROUP_MEMBERSHIP, b.data, b.len);
