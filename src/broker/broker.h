@@ -16,21 +16,39 @@
  * responses, OffsetCommits...), then the data waiters (parked Fetches). Closed connections are
  * reaped before sleeping.
  *
- * ADDING A HANDLER (admin, group, ...):
- *   1. Write src/broker/handle_<area>.c with
- *        sa_err_t sa_handle_<ApiName>(sa_req_t *req);
- *      Decode req->body/req->body_len with the generated sa_<Api>Request_decode() at
- *      req->ApiVersion (arrays go into req->arena), fill the sa_<Api>Response_t, encode it onto
- *      &req->resp at the same version, return SA_OK. Malformed body: return SA_ERR_PARSE (the
- *      connection is closed, as Kafka does). Errors the client should see go in the response's
- *      ErrorCode fields, never as the return value.
+ * ADDING A HANDLER (admin, group, transactions, ...): every handler is written with the kit
+ * (kit.h: its contract, one function for each thing handlers do alike).
+ *   1. Write src/broker/handle_<area>.c with sa_err_t sa_handle_<ApiName>(sa_req_t *req):
+ *        sa_DeleteTopicsRequest_t in;
+ *        sa_DeleteTopicsResponse_t out;
+ *        sa_err_t err = sa_kit_decode(req, &in);      // at req->ApiVersion, arrays in req->arena
+ *        if (err != SA_OK) return err;                // malformed: the connection is closed
+ *        sa_DeleteTopicsResponse_init(&out);
+ *        if (!SA_KIT_ARRAY(req, out.Responses, in.TopicNames_count)) return SA_ERR_TOOBIG;
+ *        for (int32_t i = 0; i < out.Responses_count; i++) {
+ *            sa_DeleteTopicsResponse_DeletableTopicResult_t *e = &out.Responses[i];
+ *            const char *name;
+ *            char errstr[256] = "";
+ *            sa_DeleteTopicsResponse_DeletableTopicResult_init(e);
+ *            e->Name = in.TopicNames[i];
+ *            err = sa_kit_topic(req, e->Name, &name);          // a NUL-checked C string
+ *            if (err == SA_OK) err = sa_kit_authorize(req, SA_ACL_DELETE, SA_RESOURCE_TOPIC, name);
+ *            if (err == SA_OK) err = sa_store_topic_delete(req->broker->store, name, errstr, 256);
+ *            SA_KIT_SET_ERROR(req, e, err, errstr);            // per entry, never returned
+ *        }
+ *        return sa_kit_encode(req, &out);
+ *      Errors the client should see go in the entries' ErrorCode (and ErrorMessage) fields and the
+ *      other entries still run; only what closes the connection is returned (a body that does not
+ *      decode, the arena's cap).
  *   2. Declare it in src/broker/handlers.h and add one row to the table in dispatch.c:
  *        [SA_API_<Name>] = {MIN, MAX, sa_handle_<ApiName>},
- *      ApiVersions then advertises it automatically.
- * To answer later: call sa_req_defer() and return SA_ERR_AGAIN; when the answer is known,
- * encode it onto &req->resp and call sa_req_complete() (see below). A handler that appended to
- * the metadata log answers once its records are durable with sa_kit_answer_when_durable()
- * (handle_group.h).
+ *      ApiVersions then advertises it automatically. An API that Kafka checks against the
+ *      cluster names the operation in a fourth column, SA_ACL_<OP>, for sa_kit_authorize_cluster().
+ * To answer later: an answer after the group commit (Produce) is sa_kit_answer_after_sync(); one
+ * that appended to the metadata log (OffsetCommit, InitProducerId) is
+ * sa_kit_answer_when_durable(); both return what the handler returns. For any other event (a
+ * Fetch's new data, a rebalance), register what will complete the request, call sa_req_defer()
+ * and return SA_ERR_AGAIN; when the answer is known, encode it and call sa_kit_finish().
  *
  * @locality everything here runs on the broker's loop thread.
  */

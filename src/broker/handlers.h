@@ -1,9 +1,10 @@
 /*
  * handlers.h - every request handler the dispatch table (dispatch.c) points at.
  *
- * Contract of a handler (see broker.h, "ADDING A HANDLER"): decode req->body at
- * req->ApiVersion, encode the response body onto &req->resp and return SA_OK; or park the
- * request with sa_req_defer() and return SA_ERR_AGAIN; SA_ERR_PARSE for a malformed body.
+ * Contract of a handler (kit.h; broker.h, "ADDING A HANDLER"): decode req->body at
+ * req->ApiVersion with sa_kit_decode, encode the response body with sa_kit_encode and return
+ * SA_OK; or park the request (sa_kit_answer_*, sa_req_defer) and return SA_ERR_AGAIN; the
+ * decoder's error for a malformed body.
  */
 #ifndef SA_BROKER_HANDLERS_H
 #define SA_BROKER_HANDLERS_H
@@ -17,7 +18,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req);     /* handle_produce.c */
 sa_err_t sa_handle_Fetch(sa_req_t *req);       /* handle_fetch.c */
 sa_err_t sa_handle_ListOffsets(sa_req_t *req); /* handle_listoffsets.c */
 
-/* Groups and idempotence (engineer "groups"; glue in handle_group.h). */
+/* Groups and idempotence (the coordinator's life cycle in handle_group.h). */
 sa_err_t sa_handle_FindCoordinator(sa_req_t *req); /* handle_group.c */
 sa_err_t sa_handle_JoinGroup(sa_req_t *req);       /* handle_group_join.c */
 sa_err_t sa_handle_SyncGroup(sa_req_t *req);       /* handle_group_join.c */
@@ -31,7 +32,7 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req);  /* handle_group_admin.c */
 sa_err_t sa_handle_DeleteGroups(sa_req_t *req);    /* handle_group_admin.c */
 sa_err_t sa_handle_InitProducerId(sa_req_t *req);  /* handle_init_producer_id.c */
 
-/* Admin (engineer "admin"; shared helpers in admin.h). */
+/* Admin (the configs' wire values in admin.h). */
 sa_err_t sa_handle_CreateTopics(sa_req_t *req);            /* handle_create_topics.c */
 sa_err_t sa_handle_DeleteTopics(sa_req_t *req);            /* handle_delete_topics.c */
 sa_err_t sa_handle_CreatePartitions(sa_req_t *req);        /* handle_create_partitions.c */
