@@ -5,10 +5,6 @@
  */
 #include "broker/handle_group.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "broker/handlers.h"
 #include "broker/kit.h"
 #include "core/mem.h"
