@@ -181,9 +181,10 @@ struct sa_req_s {
     sa_arena_t arena; /* decoded request and handler state; freed with the request */
     sa_buf_t resp;    /* response: header written by the broker, body appended by the handler */
     /* private */
-    sa_conn_t *_conn; /* NULL once the connection closed */
-    sa_req_t *_next;  /* in the connection's queue, request order */
-    uint8_t *_frame;  /* owned: the whole request frame (size prefix excluded) */
+    const struct sa_proto_api_s *_codec; /* the ApiKey's codecs (sa_proto_api), set by dispatch */
+    sa_conn_t *_conn;                    /* NULL once the connection closed */
+    sa_req_t *_next;                     /* in the connection's queue, request order */
+    uint8_t *_frame;                     /* owned: the whole request frame (size prefix excluded) */
     size_t _frame_len;
     size_t _sent; /* bytes of resp already written */
     int _state;   /* REQ_* in conn.c */

@@ -82,6 +82,7 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
     }
     req->ApiKey = hdr.RequestApiKey;
     req->ApiVersion = hdr.RequestApiVersion;
+    req->_codec = sa_proto_api(req->ApiKey);
     req->CorrelationId = hdr.CorrelationId;
     req->ClientId = sa_str_dup(hdr.ClientId, &req->arena);
     if (!req->ClientId) req->ClientId = "";

@@ -17,7 +17,7 @@
 #include "storage/metalog.h"
 
 sa_err_t sa_kit_decode(sa_req_t *req, void *msg) {
-    const sa_proto_api_t *api = sa_proto_api(req->ApiKey);
+    const sa_proto_api_t *api = req->_codec;
     if (!api || !api->request) return SA_ERR_PARSE;
     sa_rd_t rd;
     sa_rd_init(&rd, req->body, req->body_len);
@@ -27,16 +27,9 @@ sa_err_t sa_kit_decode(sa_req_t *req, void *msg) {
 }
 
 sa_err_t sa_kit_encode(sa_req_t *req, const void *msg) {
-    const sa_proto_api_t *api = sa_proto_api(req->ApiKey);
+    const sa_proto_api_t *api = req->_codec;
     if (!api || !api->response) return SA_ERR_INVALID_ARG;
     return api->response->encode(msg, req->ApiVersion, &req->resp);
-}
-
-void *sa_kit_array(sa_req_t *req, int32_t count, size_t size, int32_t *count_out) {
-    if (count < 0) count = 0;
-    void *p = sa_arena_calloc(&req->arena, (size_t)count, size); /* never NULL for 0 under the cap */
-    if (count_out) *count_out = p ? count : 0;
-    return p;
 }
 
 /* ---- names -------------------------------------------------------------------------------- */

@@ -57,7 +57,12 @@ sa_err_t sa_kit_encode(sa_req_t *req, const void *msg);
  * null array from the wire, counts as 0 and still gets a valid pointer); *@p count_out (may be
  * NULL) gets the count used. NULL past the arena cap. Use SA_KIT_ARRAY for a response array.
  */
-void *sa_kit_array(sa_req_t *req, int32_t count, size_t size, int32_t *count_out);
+static inline void *sa_kit_array(sa_req_t *req, int32_t count, size_t size, int32_t *count_out) {
+    if (count < 0) count = 0;
+    void *p = sa_arena_calloc(&req->arena, (size_t)count, size); /* never NULL for 0 under the cap */
+    if (count_out) *count_out = p ? count : 0;
+    return p;
+}
 /** Allocate response array @p field (e.g. resp.Topics) of @p count elements and set its
  *  field_count (resp.Topics_count). @returns the array, NULL past the arena cap. */
 #define SA_KIT_ARRAY(req, field, count)                                                                      \
