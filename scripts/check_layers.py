@@ -6,7 +6,8 @@ blog -> storage include; this check is what keeps the dependencies pointing one 
 
     core <- proto <- storage <- broker
     core <- client <- blog/model <- blog/web, blog/worker   (web and worker never include each other)
-    core <- client <- tools
+    core <- http <- blog/web, console                      (http: the shared HTTP server of web UIs)
+    core <- client <- console, tools
     src/main.c and src/up.c (the command table) may include everything
 
 `commands.h` only declares each command's sa_command_t; the modules that implement a command
@@ -28,10 +29,12 @@ LAYERS = {
     "broker": {"storage", "commands"},
     "client": {"core"},
     "blog/model": {"client"},
-    "blog/web": {"blog/model", "commands"},
+    "http": {"core"},
+    "blog/web": {"blog/model", "http", "commands"},
     "blog/worker": {"blog/model", "commands"},
     "tools": {"client", "commands"},
-    "main": {"broker", "blog/web", "blog/worker", "tools", "commands"},
+    "console": {"client", "http", "commands"},
+    "main": {"broker", "blog/web", "blog/worker", "console", "tools", "commands"},
     "commands": {"core"},
 }
 TOP_FILES = {"main.c": "main", "up.c": "main", "commands.h": "commands"}

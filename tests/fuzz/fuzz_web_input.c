@@ -11,7 +11,7 @@
 
 #include "blog/model/i18n.h"
 #include "blog/model/post.h"
-#include "blog/web/web_form.h"
+#include "http/http_form.h"
 #include "core/escape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     default: { /* Accept-Language */
         char *header = strndup(body, len);
-        sa_lang_t lang = sa_i18n_pick(NULL, header);
+        sa_lang_t lang = sa_lang_pick(NULL, header);
         if (lang != SA_LANG_EN && lang != SA_LANG_RU) abort();
         free(header);
         break;

@@ -11,11 +11,11 @@
 #include "blog/model/i18n.h"
 #include "blog/model/post.h"
 #include "blog/model/ulid.h"
-#include "blog/web/web_form.h"
+#include "http/http_form.h"
 #include "core/escape.h"
 #include "core/utf8.h"
 #include "blog/web/web_events.h"
-#include "blog/web/web_guard.h"
+#include "http/http_guard.h"
 #include "blog/web/web_html.h"
 
 static void ulid_known_vector_and_order(void **state) {
@@ -105,11 +105,11 @@ static void form_and_escape(void **state) {
 
 static void language_choice(void **state) {
     (void)state;
-    assert_int_equal(sa_i18n_pick(NULL, NULL), SA_LANG_EN);
-    assert_int_equal(sa_i18n_pick("ru", "en-US"), SA_LANG_RU);
-    assert_int_equal(sa_i18n_pick("xx", "ru-RU,ru;q=0.9,en-US;q=0.8"), SA_LANG_RU);
-    assert_int_equal(sa_i18n_pick(NULL, "de-DE,en;q=0.7,ru;q=0.3"), SA_LANG_EN);
-    assert_int_equal(sa_i18n_pick(NULL, "de-DE,ru;q=0.5"), SA_LANG_RU);
+    assert_int_equal(sa_lang_pick(NULL, NULL), SA_LANG_EN);
+    assert_int_equal(sa_lang_pick("ru", "en-US"), SA_LANG_RU);
+    assert_int_equal(sa_lang_pick("xx", "ru-RU,ru;q=0.9,en-US;q=0.8"), SA_LANG_RU);
+    assert_int_equal(sa_lang_pick(NULL, "de-DE,en;q=0.7,ru;q=0.3"), SA_LANG_EN);
+    assert_int_equal(sa_lang_pick(NULL, "de-DE,ru;q=0.5"), SA_LANG_RU);
     assert_string_equal(sa_i18n(SA_LANG_RU, SA_MSG_QUEUED_NOTICE), "Пост отправлен в очередь на создание");
     assert_string_equal(sa_i18n_status(SA_LANG_EN, "rejected"), "rejected");
 }
@@ -210,20 +210,20 @@ static void origin_rule(void **state) {
     (void)state;
     sa_strlist_t allowed = {0};
     sa_strlist_add(&allowed, "https://blog.example.org");
-    assert_int_equal(sa_web_guard_origin("http://127.0.0.1:8080", NULL, "127.0.0.1:8080", &allowed),
-                     SA_WEB_ORIGIN_OK);
-    assert_int_equal(sa_web_guard_origin("https://127.0.0.1:8080", NULL, "127.0.0.1:8080", &allowed),
-                     SA_WEB_ORIGIN_OK);
-    assert_int_equal(sa_web_guard_origin("http://127.0.0.1:8081", NULL, "127.0.0.1:8080", &allowed),
-                     SA_WEB_ORIGIN_FOREIGN);
-    assert_int_equal(sa_web_guard_origin("null", NULL, "127.0.0.1:8080", &allowed), SA_WEB_ORIGIN_FOREIGN);
-    assert_int_equal(sa_web_guard_origin("https://blog.example.org", "cross-site", "x", &allowed),
-                     SA_WEB_ORIGIN_OK);
-    assert_int_equal(sa_web_guard_origin(NULL, "cross-site", "x", &allowed), SA_WEB_ORIGIN_CROSS_SITE);
-    assert_int_equal(sa_web_guard_origin(NULL, "same-site", "x", &allowed), SA_WEB_ORIGIN_CROSS_SITE);
-    assert_int_equal(sa_web_guard_origin(NULL, "same-origin", "x", &allowed), SA_WEB_ORIGIN_OK);
-    assert_int_equal(sa_web_guard_origin(NULL, NULL, NULL, &allowed), SA_WEB_ORIGIN_OK); /* not a browser */
-    assert_int_equal(sa_web_guard_origin("http://evil.example", NULL, NULL, NULL), SA_WEB_ORIGIN_FOREIGN);
+    assert_int_equal(sa_http_guard_origin("http://127.0.0.1:8080", NULL, "127.0.0.1:8080", &allowed),
+                     SA_HTTP_ORIGIN_OK);
+    assert_int_equal(sa_http_guard_origin("https://127.0.0.1:8080", NULL, "127.0.0.1:8080", &allowed),
+                     SA_HTTP_ORIGIN_OK);
+    assert_int_equal(sa_http_guard_origin("http://127.0.0.1:8081", NULL, "127.0.0.1:8080", &allowed),
+                     SA_HTTP_ORIGIN_FOREIGN);
+    assert_int_equal(sa_http_guard_origin("null", NULL, "127.0.0.1:8080", &allowed), SA_HTTP_ORIGIN_FOREIGN);
+    assert_int_equal(sa_http_guard_origin("https://blog.example.org", "cross-site", "x", &allowed),
+                     SA_HTTP_ORIGIN_OK);
+    assert_int_equal(sa_http_guard_origin(NULL, "cross-site", "x", &allowed), SA_HTTP_ORIGIN_CROSS_SITE);
+    assert_int_equal(sa_http_guard_origin(NULL, "same-site", "x", &allowed), SA_HTTP_ORIGIN_CROSS_SITE);
+    assert_int_equal(sa_http_guard_origin(NULL, "same-origin", "x", &allowed), SA_HTTP_ORIGIN_OK);
+    assert_int_equal(sa_http_guard_origin(NULL, NULL, NULL, &allowed), SA_HTTP_ORIGIN_OK); /* not a browser */
+    assert_int_equal(sa_http_guard_origin("http://evil.example", NULL, NULL, NULL), SA_HTTP_ORIGIN_FOREIGN);
     sa_strlist_free(&allowed);
 }
 

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-typedef enum sa_lang_e { SA_LANG_EN = 0, SA_LANG_RU = 1 } sa_lang_t;
+#include "core/lang.h"
 
 #define SA_I18N_MESSAGES(X)                                                                                                                                                   \
     X(TITLE_APP, "samsa blog", "Блог samsa")                                                                                                                                  \
@@ -121,18 +121,6 @@ typedef enum sa_msg_e {
 
 /** @returns the text of @p msg in @p lang (static storage). */
 const char *sa_i18n(sa_lang_t lang, sa_msg_t msg);
-
-/** @returns the lang code ("en"/"ru"). */
-const char *sa_i18n_code(sa_lang_t lang);
-
-/**
- * Pick the language: @p query (the `lang` parameter, may be NULL) wins; otherwise the first
- * Accept-Language range (by q-value) that is en or ru; otherwise English. Borrows both strings.
- */
-sa_lang_t sa_i18n_pick(const char *query, const char *accept_language);
-
-/** @returns the language of a code "en"/"ru" (any case, "ru-RU" too); -1 if neither. */
-int sa_i18n_parse(const char *code);
 
 /** @returns the localized text of a post status ("queued", "published", ...), or @p status itself. */
 const char *sa_i18n_status(sa_lang_t lang, const char *status);

@@ -79,7 +79,7 @@ json_t *sa_post_op_new(const sa_post_input_t *in, const char *id, const char *su
                        const char *idempotency_key) {
     json_t *op = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "create_post", "id", id, "title",
                            in->title, "content", in->content, "author", in->author, "lang",
-                           sa_i18n_code(in->lang), "submitted_at", submitted_at);
+                           sa_lang_code(in->lang), "submitted_at", submitted_at);
     json_object_set_new(op, "idempotency_key", idempotency_key ? json_string(idempotency_key) : json_null());
     return op;
 }
@@ -91,5 +91,5 @@ static int same_str(const json_t *obj, const char *key, const char *val) {
 
 int sa_post_same_as(const sa_post_input_t *in, const json_t *op) {
     return same_str(op, "title", in->title) && same_str(op, "content", in->content) &&
-           same_str(op, "author", in->author) && same_str(op, "lang", sa_i18n_code(in->lang));
+           same_str(op, "author", in->author) && same_str(op, "lang", sa_lang_code(in->lang));
 }

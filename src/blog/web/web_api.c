@@ -29,7 +29,7 @@ static enum MHD_Result created(req_t *req, unsigned status, json_t *post) {
 
 static enum MHD_Result in_flight(req_t *req) {
     const char *extra[] = {"Retry-After", "1", NULL};
-    return sa_web_respond_error(req, 409, "a request with this Idempotency-Key is in progress", extra);
+    return sa_http_respond_error(req->http, 409, "a request with this Idempotency-Key is in progress", extra);
 }
 
 static enum MHD_Result store_error(req_t *req, const char *why) {
@@ -47,7 +47,8 @@ static enum MHD_Result repeat(req_t *req, json_t *post, int pending) {
     }
     if (!sa_post_same_as(&req->in, post)) {
         json_decref(post);
-        return sa_web_respond_error(req, 422, "Idempotency-Key was already used with a different body", NULL);
+        return sa_http_respond_error(req->http, 422, "Idempotency-Key was already used with a different body",
+                                     NULL);
     }
     return created(req, 200, post);
 }
@@ -87,7 +88,7 @@ static enum MHD_Result field_errors(req_t *req, const sa_post_errors_t *errs, co
             json_object_set_new(
                 fields, f[i].name,
                 json_pack("{s:s, s:s}", "code", sa_post_field_code(f[i].err), "message",
-                          sa_post_field_message(req->lang, f[i].err, f[i].limit, msg, sizeof(msg))));
+                          sa_post_field_message(req->http->lang, f[i].err, f[i].limit, msg, sizeof(msg))));
     if (not_string)
         json_object_set_new(fields, not_string,
                             json_pack("{s:s, s:s}", "code", "type", "message", "must be a string"));
@@ -111,38 +112,40 @@ enum MHD_Result sa_web_api_create(req_t *req) {
         return created(req, 202, post ? post : json_deep_copy(req->op));
     }
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *doc =
+        json_loadb((const char *)req->http->body.data, req->http->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
         char why[256];
         snprintf(why, sizeof(why), "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
-        return sa_web_respond_error(req, 400, why, NULL);
+        return sa_http_respond_error(req->http, 400, why, NULL);
     }
     if (!json_is_object(doc)) {
         json_decref(doc);
-        return sa_web_respond_error(req, 400, "the body must be a JSON object", NULL);
+        return sa_http_respond_error(req->http, 400, "the body must be a JSON object", NULL);
     }
     const char *not_string = NULL;
     if (take_field(doc, "title", &req->in.title)) not_string = "title";
     if (take_field(doc, "content", &req->in.content)) not_string = "content";
     if (take_field(doc, "author", &req->in.author)) not_string = "author";
     json_t *lang = json_object_get(doc, "lang");
-    int l = sa_i18n_parse(json_string_value(lang));
-    req->in.lang = l >= 0 ? (sa_lang_t)l : req->lang;
-    if (l >= 0 && !sa_web_query(req, "lang")) req->lang = (sa_lang_t)l; /* messages in the post's language */
+    int l = sa_lang_parse(json_string_value(lang));
+    req->in.lang = l >= 0 ? (sa_lang_t)l : req->http->lang;
+    if (l >= 0 && !sa_http_query(req->http, "lang"))
+        req->http->lang = (sa_lang_t)l; /* messages in the post's language */
     json_decref(doc);
     sa_post_errors_t errs;
     int bad = sa_post_validate(&req->in, &errs);
     if (bad || not_string) return field_errors(req, &errs, not_string);
 
-    const char *key = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    const char *key = MHD_lookup_connection_value(req->http->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (key) {
         size_t n = strlen(key);
         int ok = n > 0 && n <= KEY_MAX;
         for (size_t i = 0; ok && i < n; i++) ok = key[i] > 0x20 && key[i] < 0x7f;
         if (!ok)
-            return sa_web_respond_error(req, 400, "Idempotency-Key must be 1-200 visible ASCII characters",
-                                        NULL);
+            return sa_http_respond_error(req->http, 400,
+                                         "Idempotency-Key must be 1-200 visible ASCII characters", NULL);
         size_t klen = n + 5;
         req->key = sa_malloc(klen);
         snprintf(req->key, klen, "api:%s", key);
@@ -162,14 +165,15 @@ enum MHD_Result sa_web_api_create(req_t *req) {
 }
 
 enum MHD_Result sa_web_api_list(req_t *req) {
-    const char *lim = sa_web_query(req, "limit"), *before = sa_web_query(req, "before");
-    const char *q = sa_web_query(req, "q");
+    const char *lim = sa_http_query(req->http, "limit"), *before = sa_http_query(req->http, "before");
+    const char *q = sa_http_query(req->http, "q");
     long limit = lim ? strtol(lim, NULL, 10) : LIST_DEFAULT;
     if (limit < 1) limit = 1;
     if (limit > LIST_MAX) limit = LIST_MAX;
     if (before && *before && !sa_ulid_valid(before))
-        return sa_web_respond_error(req, 400, "before must be a post id", NULL);
-    if (q && strlen(q) > SA_WEB_QUERY_MAX) return sa_web_respond_error(req, 400, "q is too long", NULL);
+        return sa_http_respond_error(req->http, 400, "before must be a post id", NULL);
+    if (q && strlen(q) > SA_WEB_QUERY_MAX)
+        return sa_http_respond_error(req->http, 400, "q is too long", NULL);
     char errstr[256];
     json_t *posts = sa_db_posts_list(req->srv->db, before, q, (int)limit, errstr, sizeof(errstr));
     if (!posts) return store_error(req, errstr);
@@ -182,10 +186,10 @@ enum MHD_Result sa_web_api_list(req_t *req) {
 enum MHD_Result sa_web_api_get(req_t *req) {
     json_t *post = NULL;
     char errstr[256];
-    if (sa_ulid_valid(req->path_arg) &&
-        sa_db_post_get(req->srv->db, req->path_arg, &post, errstr, sizeof(errstr)) < 0)
+    if (sa_ulid_valid(req->http->path_arg) &&
+        sa_db_post_get(req->srv->db, req->http->path_arg, &post, errstr, sizeof(errstr)) < 0)
         return store_error(req, errstr);
-    if (!post) return sa_web_respond_error(req, 404, "no such post", NULL);
+    if (!post) return sa_http_respond_error(req->http, 404, "no such post", NULL);
     return sa_web_respond_json(req, 200, post, NULL);
 }
 

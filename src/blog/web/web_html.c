@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "blog/model/ulid.h"
-#include "blog/web/web_form.h"
+#include "http/http_form.h"
 #include "core/utf8.h"
 
 void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh_s,
@@ -18,14 +18,14 @@ void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh
     sa_buf_printf(out,
                   "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
-                  sa_i18n_code(lang));
+                  sa_lang_code(lang));
     sa_html_escape(out, title);
     sa_buf_append_str(out, "</title><link rel=\"stylesheet\" href=\"/static/style.css\">");
     if (refresh_s > 0)
         sa_buf_printf(out, "<noscript><meta http-equiv=\"refresh\" content=\"%d\"></noscript>", refresh_s);
     sa_buf_printf(
         out, "<script src=\"/static/live.js\" defer></script></head>\n<body data-lang=\"%s\" data-i18n=\"",
-        sa_i18n_code(lang));
+        sa_lang_code(lang));
     /* the few words live.js writes, in the page's language */
     json_t *words = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "status_queued",
@@ -39,7 +39,7 @@ void sa_html_begin(sa_buf_t *out, sa_lang_t lang, const char *title, int refresh
     json_decref(words);
     sa_html_escape(out, text ? text : "{}");
     free(text);
-    sa_buf_printf(out, "\"><header class=\"top\"><a class=\"brand\" href=\"/?lang=%s\">", sa_i18n_code(lang));
+    sa_buf_printf(out, "\"><header class=\"top\"><a class=\"brand\" href=\"/?lang=%s\">", sa_lang_code(lang));
     sa_html_escape(out, sa_i18n(lang, SA_MSG_TITLE_APP));
     sa_buf_append_str(out, "</a><span id=\"live\" class=\"live\" hidden>");
     sa_html_escape(out, sa_i18n(lang, SA_MSG_LIVE));
@@ -103,7 +103,7 @@ static void reason_item(sa_buf_t *out, sa_lang_t lang, const json_t *r) {
             sa_html_escape(out, sa_i18n_format(lang, head, params, text, sizeof(text)));
             if (sa_ulid_valid(of)) {
                 sa_buf_printf(out, "<a href=\"/posts/%s?lang=%s\" data-role=\"duplicate-of\">", of,
-                              sa_i18n_code(lang));
+                              sa_lang_code(lang));
                 sa_html_escape(out, sa_i18n(lang, SA_MSG_REASON_DUP_LINK));
                 sa_buf_append_str(out, "</a>");
             } else {
@@ -194,7 +194,7 @@ void sa_html_post_card(sa_buf_t *out, sa_lang_t lang, const json_t *post) {
     sa_html_escape(out, id);
     sa_buf_append_str(out, "\"><div class=\"post-head\"><a class=\"post-title\" href=\"/posts/");
     sa_html_escape(out, id);
-    sa_buf_printf(out, "?lang=%s\">", sa_i18n_code(lang));
+    sa_buf_printf(out, "?lang=%s\">", sa_lang_code(lang));
     sa_html_escape(out, str(post, "title"));
     sa_buf_append_str(out, "</a>");
     sa_html_status(out, lang, post);

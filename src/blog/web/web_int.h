@@ -2,13 +2,12 @@
  * web_int.h - what the parts of the web server share: the server object, the per-request state
  * and the response helpers. Not for use outside src/blog/web_*.c.
  *
- * Request life cycle (libmicrohttpd calls the access handler several times per request):
- *   1. first call: route, create the req_t, refuse a too large Content-Length (413);
- *   2. body chunks: appended to req->body up to max_body (past it: 413 at the end);
- *   3. last call: the handler of the route answers, or - for a new post - hands the request to
- *      the outbox (web_outbox.c) and suspends the connection; the outbox's writer thread
- *      reserves the post in the store (pending, with its idempotency key) and produces it; the
- *      delivery report (poller thread) stores the outcome in the req_t and resumes the
+ * Request life cycle: src/http (http.h) routes the request, applies the hostile-input rules and
+ * reads the body; a req_t (this file) is the blog's state of one request, made by the http
+ * server's req_new hook and freed with the request. A new post:
+ *   1. the handler of the route hands the request to the outbox (web_outbox.c) and suspends the
+ *      connection; the outbox's writer thread reserves the post in the store (pending, with its idempotency
+ * key) and produces it; the delivery report (poller thread) stores the outcome in the req_t and resumes the
  *      connection (or the writer does, when the key belonged to a post already, or the store
  *      failed), and libmicrohttpd calls the handler once more, which now answers (303/202, 200
  *      for a repeat, 409 while the first is in flight, 503 with the form kept).
@@ -26,30 +25,11 @@
 #include "blog/model/ulid.h"
 #include "blog/model/db.h"
 #include "blog/web/web_events.h"
-#include "blog/web/web_guard.h"
 #include "blog/web/web_kafka.h"
 #include "blog/web/web_server.h"
 #include "core/buf.h"
-
-typedef enum route_e {
-    ROUTE_INDEX,
-    ROUTE_POST_FORM,
-    ROUTE_POST_PAGE,
-    ROUTE_API_CREATE,
-    ROUTE_API_LIST,
-    ROUTE_API_GET,
-    ROUTE_API_EVENTS,
-    ROUTE_API_STATS,
-    ROUTE_HEALTHZ,
-    ROUTE_METRICS,
-    ROUTE_STATIC,
-    ROUTE_OTHER,
-    ROUTE_COUNT_
-} route_t;
-
-extern const char *const sa_web_route_names[ROUTE_COUNT_];
-
-typedef struct sa_web_sse_s sa_web_sse_t;
+#include "http/http.h"
+#include "http/http_sse.h"
 
 #define SA_WEB_QUERY_MAX 200 /* bytes of a search query (?q=) */
 
@@ -61,14 +41,14 @@ typedef struct sa_web_outbox_s sa_web_outbox_t;
 
 struct sa_web_server_s {
     const sa_web_conf_t *conf;
-    struct MHD_Daemon *daemon;
+    sa_http_conf_t http_conf;
+    sa_http_server_t *http;
     sa_db_t *db;             /* the store: pages, the API and idempotency read and write it */
     sa_web_events_t *events; /* live events for SSE (from the topics' tail) */
     sa_web_outbox_t *outbox;
     sa_web_kafka_t *kafka;
-    sa_web_sse_t *sse;
+    sa_http_sse_t *sse;
     sa_web_metrics_t *metrics;
-    sa_web_guard_t *guard; /* deadlines per connection, the origin rule */
     atomic_int stopping;
 };
 
@@ -92,11 +72,7 @@ typedef enum req_outcome_e {
 typedef struct req_s {
     int kind; /* PRODUCE_REQ: first, so a delivery report can tell a request from a sweep */
     sa_web_server_t *srv;
-    struct MHD_Connection *conn;
-    route_t route;
-    const char *path_arg;  /* the {id} of /posts/{id} and /api/posts/{id} (points into the URL) */
-    sa_buf_t body;         /* the request body, capped at max_body */
-    int too_large;         /* the body passed max_body */
+    sa_http_req_t *http;   /* the request (path_arg: the {id} of /posts/{id}; body; lang) */
     atomic_int state;      /* req_state_t */
     req_outcome_t outcome; /* when state is REQ_DONE */
     char *ack_err;         /* owned; NULL when the broker acknowledged */
@@ -105,26 +81,15 @@ typedef struct req_s {
     int64_t t0_us;         /* when the produce started (latency metric) */
     sa_post_input_t in;    /* the submitted post, once parsed */
     char id[SA_ULID_LEN + 1];
-    char *key;  /* owned idempotency key, or NULL */
-    json_t *op; /* owned record that was produced */
-    sa_lang_t lang;
-    char token[40];      /* form: the one-time token */
-    char csrf[40];       /* form: the CSRF value (also the cookie) */
-    int set_cookie;      /* send the CSRF cookie with the answer */
-    int set_lang_cookie; /* ?lang= chose another language than the cookie's: remember it */
+    char *key;      /* owned idempotency key, or NULL */
+    json_t *op;     /* owned record that was produced */
+    char token[40]; /* form: the one-time token */
 } req_t;
 
 /* --- web_server.c ---------------------------------------------------------------------------- */
 
-/** Queue @p body (copied) with @p status and @p ctype plus the security headers; counts metrics.
- *  @p extra: NULL-terminated header name/value pairs, may be NULL. */
-enum MHD_Result sa_web_respond(req_t *req, unsigned status, const char *ctype, const char *body, size_t len,
-                               const char *const *extra);
 /** JSON answer; takes @p doc. */
 enum MHD_Result sa_web_respond_json(req_t *req, unsigned status, json_t *doc, const char *const *extra);
-/** {"error": message} with @p status. */
-enum MHD_Result sa_web_respond_error(req_t *req, unsigned status, const char *message,
-                                     const char *const *extra);
 
 /**
  * Suspend the request and hand req->in (validated) with idempotency key req->key (may be NULL)
@@ -138,9 +103,6 @@ void sa_web_finish_submit(req_t *req);
 
 /** Resume @p req, suspended by sa_web_submit, with @p outcome; any thread. */
 void sa_web_resume(req_t *req, req_outcome_t outcome);
-
-/** @returns the query argument @p name or NULL (valid for the request). */
-const char *sa_web_query(req_t *req, const char *name);
 
 /* --- web_pages.c ----------------------------------------------------------------------------- */
 enum MHD_Result sa_web_page_index(req_t *req);
@@ -172,30 +134,13 @@ void sa_web_outbox_drain(sa_web_outbox_t *ob, int timeout_ms);
 void sa_web_outbox_free(sa_web_outbox_t *ob);
 
 /* --- web_sse.c ------------------------------------------------------------------------------- */
-sa_web_sse_t *sa_web_sse_new(sa_web_server_t *srv);
-/** Wake every waiting stream (new events); any thread. */
-void sa_web_sse_notify(void *sse);
-/** End every stream (shutdown). */
-void sa_web_sse_close_all(sa_web_sse_t *sse);
-void sa_web_sse_free(sa_web_sse_t *sse);
-int sa_web_sse_clients(sa_web_sse_t *sse);
+/** GET /api/events: the live events and the "stats" heartbeat as a stream. */
 enum MHD_Result sa_web_sse_open(req_t *req);
 
 /* --- web_metrics.c --------------------------------------------------------------------------- */
 sa_web_metrics_t *sa_web_metrics_new(void);
 void sa_web_metrics_free(sa_web_metrics_t *m);
-void sa_web_metrics_request(sa_web_metrics_t *m, route_t route, unsigned status);
 void sa_web_metrics_produce(sa_web_metrics_t *m, int64_t latency_us, int ok);
 enum MHD_Result sa_web_metrics_page(req_t *req);
-
-/* --- web_assets (generated from web/ at build time) ------------------------------------------ */
-typedef struct sa_web_asset_s {
-    const char *path;  /* "/static/style.css" */
-    const char *ctype; /* "text/css; charset=utf-8" */
-    const unsigned char *data;
-    size_t len;
-} sa_web_asset_t;
-/** @returns the embedded asset at URL @p path, or NULL. */
-const sa_web_asset_t *sa_web_asset_find(const char *path);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * web_metrics.c - GET /metrics in the Prometheus text format: requests by route and status
- * code, produce latency as a histogram, posts by status, SSE clients. Counters are relaxed
- * atomics bumped on the HTTP threads; a scrape reads them without stopping anyone.
+ * code (counted by the HTTP server), produce latency as a histogram, posts by status, SSE clients. Counters
+ * are relaxed atomics bumped on the HTTP threads; a scrape reads them without stopping anyone.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,25 +10,16 @@
 #include "blog/web/web_int.h"
 #include "core/mem.h"
 
-static const unsigned codes[] = {200, 202, 303, 400, 403, 404, 405, 409, 413, 422, 500, 503};
-#define N_CODES (sizeof(codes) / sizeof(codes[0]))
 static const double bounds_ms[] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define N_BOUNDS (sizeof(bounds_ms) / sizeof(bounds_ms[0]))
 
 struct sa_web_metrics_s {
-    _Atomic uint64_t requests[ROUTE_COUNT_][N_CODES + 1]; /* last column: any other code */
-    _Atomic uint64_t buckets[N_BOUNDS + 1];               /* produce latency, +Inf last */
+    _Atomic uint64_t buckets[N_BOUNDS + 1]; /* produce latency, +Inf last */
     _Atomic uint64_t latency_sum_us, produced_ok, produced_failed;
 };
 
 sa_web_metrics_t *sa_web_metrics_new(void) { return sa_new(sa_web_metrics_t); }
 void sa_web_metrics_free(sa_web_metrics_t *m) { free(m); }
-
-void sa_web_metrics_request(sa_web_metrics_t *m, route_t route, unsigned status) {
-    size_t c = 0;
-    while (c < N_CODES && codes[c] != status) c++;
-    atomic_fetch_add_explicit(&m->requests[route][c], 1, memory_order_relaxed);
-}
 
 void sa_web_metrics_produce(sa_web_metrics_t *m, int64_t latency_us, int ok) {
     atomic_fetch_add_explicit(ok ? &m->produced_ok : &m->produced_failed, 1, memory_order_relaxed);
@@ -42,18 +33,7 @@ void sa_web_metrics_produce(sa_web_metrics_t *m, int64_t latency_us, int ok) {
 enum MHD_Result sa_web_metrics_page(req_t *req) {
     sa_web_metrics_t *m = req->srv->metrics;
     sa_buf_t out = SA_BUF_INIT(0);
-    sa_buf_append_str(&out,
-                      "# HELP samsa_web_requests_total HTTP requests answered, by route and status code.\n"
-                      "# TYPE samsa_web_requests_total counter\n");
-    for (int r = 0; r < ROUTE_COUNT_; r++)
-        for (size_t c = 0; c <= N_CODES; c++) {
-            uint64_t v = atomic_load_explicit(&m->requests[r][c], memory_order_relaxed);
-            if (!v) continue;
-            char code[8];
-            snprintf(code, sizeof(code), c < N_CODES ? "%u" : "other", c < N_CODES ? codes[c] : 0);
-            sa_buf_printf(&out, "samsa_web_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-                          sa_web_route_names[r], code, (unsigned long long)v);
-        }
+    sa_http_metrics_write(req->srv->http, &out, "samsa_web_requests_total");
     sa_buf_append_str(
         &out, "# HELP samsa_web_produce_latency_seconds Time from produce to the broker's acknowledgement.\n"
               "# TYPE samsa_web_produce_latency_seconds histogram\n");
@@ -89,7 +69,7 @@ enum MHD_Result sa_web_metrics_page(req_t *req) {
         &out,
         "# HELP samsa_web_sse_clients Open Server-Sent Events streams.\n# TYPE samsa_web_sse_clients gauge\n"
         "samsa_web_sse_clients %d\n",
-        sa_web_sse_clients(req->srv->sse));
+        sa_http_sse_clients(req->srv->sse));
     if (lag >= 0)
         sa_buf_printf(
             &out,
@@ -101,8 +81,8 @@ enum MHD_Result sa_web_metrics_page(req_t *req) {
                       "# HELP samsa_web_workers Members of the workers' consumer group.\n"
                       "# TYPE samsa_web_workers gauge\nsamsa_web_workers %lld\n",
                       (long long)workers);
-    enum MHD_Result rc = sa_web_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-                                        (const char *)out.data, out.len, NULL);
+    enum MHD_Result rc = sa_http_respond(req->http, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                         (const char *)out.data, out.len, NULL);
     sa_buf_free(&out);
     return rc;
 }

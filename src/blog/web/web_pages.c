@@ -13,40 +13,29 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "blog/web/web_form.h"
+#include "http/http_form.h"
 #include "blog/web/web_html.h"
 #include "blog/web/web_int.h"
 #include "core/mem.h"
 
-#define FEED_LIMIT    50   /* posts on a page of the feed */
-#define FEED_SCAN_MAX 1000 /* posts read for one page at most (rejected ones are skipped) */
-#define TOKEN_BYTES   16   /* one-time token and CSRF value: 128 random bits, 32 hex characters */
-
-/* Make sure req->csrf holds the cookie's value, or a new one to set. */
-static void ensure_csrf(req_t *req) {
-    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "samsa_csrf");
-    if (sa_is_hex(cookie, 2 * TOKEN_BYTES)) {
-        snprintf(req->csrf, sizeof(req->csrf), "%s", cookie);
-    } else {
-        sa_random_hex(req->csrf, TOKEN_BYTES);
-        req->set_cookie = 1;
-    }
-}
+#define FEED_LIMIT    50                 /* posts on a page of the feed */
+#define FEED_SCAN_MAX 1000               /* posts read for one page at most (rejected ones are skipped) */
+#define TOKEN_BYTES   SA_HTTP_CSRF_BYTES /* the one-time token: 128 random bits, 32 hex characters */
 
 static void switch_url(char *out, size_t size, req_t *req, const char *path) {
-    snprintf(out, size, "%s?lang=%s", path, req->lang == SA_LANG_RU ? "en" : "ru");
+    snprintf(out, size, "%s?lang=%s", path, req->http->lang == SA_LANG_RU ? "en" : "ru");
 }
 
 static void field_error(sa_buf_t *out, req_t *req, const char *name, sa_field_err_t err, int limit) {
     if (err == SA_FIELD_OK) return;
     char msg[256];
     sa_buf_printf(out, "<p class=\"field-error\" id=\"%s-error\">", name);
-    sa_html_escape(out, sa_post_field_message(req->lang, err, limit, msg, sizeof(msg)));
+    sa_html_escape(out, sa_post_field_message(req->http->lang, err, limit, msg, sizeof(msg)));
     sa_buf_append_str(out, "</p>");
 }
 
 static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs, const char *banner) {
-    sa_lang_t lang = req->lang;
+    sa_lang_t lang = req->http->lang;
     sa_post_errors_t none = {0};
     if (!errs) errs = &none;
     if (!req->token[0]) sa_random_hex(req->token, TOKEN_BYTES);
@@ -62,7 +51,7 @@ static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs,
                   "<form method=\"post\" action=\"/posts?lang=%s\" id=\"post-form\" novalidate>"
                   "<input type=\"hidden\" name=\"token\" value=\"%s\">"
                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                  sa_i18n_code(lang), req->token, req->csrf);
+                  sa_lang_code(lang), req->token, sa_http_csrf(req->http));
     struct {
         const char *name;
         sa_msg_t label;
@@ -112,25 +101,22 @@ static void render_form(sa_buf_t *out, req_t *req, const sa_post_errors_t *errs,
 }
 
 static enum MHD_Result send_page(req_t *req, unsigned status, sa_buf_t *page, const char *const *extra) {
-    enum MHD_Result rc =
-        sa_web_respond(req, status, "text/html; charset=utf-8", (const char *)page->data, page->len, extra);
-    sa_buf_free(page);
-    return rc;
+    return sa_http_respond_page(req->http, status, page, extra);
 }
 
 static void render_search(sa_buf_t *out, req_t *req, const char *q) {
     sa_buf_append_str(
         out, "<form method=\"get\" action=\"/\" class=\"search\" role=\"search\" id=\"search-form\">");
-    sa_buf_printf(out, "<input type=\"hidden\" name=\"lang\" value=\"%s\">", sa_i18n_code(req->lang));
+    sa_buf_printf(out, "<input type=\"hidden\" name=\"lang\" value=\"%s\">", sa_lang_code(req->http->lang));
     sa_buf_printf(out, "<input type=\"search\" name=\"q\" id=\"search-q\" maxlength=\"%d\" aria-label=\"",
                   SA_WEB_QUERY_MAX);
-    sa_html_escape(out, sa_i18n(req->lang, SA_MSG_SEARCH));
+    sa_html_escape(out, sa_i18n(req->http->lang, SA_MSG_SEARCH));
     sa_buf_append_str(out, "\" placeholder=\"");
-    sa_html_escape(out, sa_i18n(req->lang, SA_MSG_SEARCH_HINT));
+    sa_html_escape(out, sa_i18n(req->http->lang, SA_MSG_SEARCH_HINT));
     sa_buf_append_str(out, "\" value=\"");
     sa_html_escape(out, q ? q : "");
     sa_buf_append_str(out, "\"><button type=\"submit\">");
-    sa_html_escape(out, sa_i18n(req->lang, SA_MSG_SEARCH));
+    sa_html_escape(out, sa_i18n(req->http->lang, SA_MSG_SEARCH));
     sa_buf_append_str(out, "</button></form>");
 }
 
@@ -192,73 +178,72 @@ static enum MHD_Result front_page(req_t *req, unsigned status, const sa_post_err
     sa_web_server_t *srv = req->srv;
     sa_buf_t page = SA_BUF_INIT(0);
     char sw[64], errstr[256];
-    const char *before = sa_web_query(req, "before"), *q = sa_web_query(req, "q");
-    const char *filter = sa_web_query(req, "status");
+    const char *before = sa_http_query(req->http, "before"), *q = sa_http_query(req->http, "q");
+    const char *filter = sa_http_query(req->http, "status");
     int rejected = filter && !strcmp(filter, "rejected");
     if (before && !sa_ulid_valid(before)) before = NULL;
     if (q && (!*q || strlen(q) > SA_WEB_QUERY_MAX)) q = NULL;
     /* paging, search and the filter belong to GET /; a form answer shows the newest posts */
-    if (req->route != ROUTE_INDEX) before = q = NULL, rejected = 0;
+    if (req->http->route->methods != SA_HTTP_GET) before = q = NULL, rejected = 0;
     switch_url(sw, sizeof(sw), req, "/");
-    ensure_csrf(req);
     sa_db_stats_t st;
     char next[SA_ULID_LEN + 1];
     json_t *posts = feed_page(srv->db, before, q, rejected, FEED_LIMIT, next, errstr, sizeof(errstr));
     if (!posts || sa_db_stats(srv->db, &st, errstr, sizeof(errstr))) {
         json_decref(posts);
-        return sa_web_respond_error(req, 503, sa_i18n(req->lang, SA_MSG_ERR_STORE),
-                                    (const char *[]){"Retry-After", "5", NULL});
+        return sa_http_respond_error(req->http, 503, sa_i18n(req->http->lang, SA_MSG_ERR_STORE),
+                                     (const char *[]){"Retry-After", "5", NULL});
     }
-    sa_html_begin(&page, req->lang, sa_i18n(req->lang, SA_MSG_TITLE_APP), 0, sw);
+    sa_html_begin(&page, req->http->lang, sa_i18n(req->http->lang, SA_MSG_TITLE_APP), 0, sw);
     sa_buf_append_str(&page, "<div class=\"top-grid\">");
     render_form(&page, req, errs, banner);
     int64_t lag, workers;
     sa_web_kafka_queue(srv->kafka, &lag, &workers);
-    sa_html_stats(&page, req->lang, &st, lag, workers, sa_web_kafka_healthy(srv->kafka));
+    sa_html_stats(&page, req->http->lang, &st, lag, workers, sa_web_kafka_healthy(srv->kafka));
     sa_buf_append_str(&page, "</div><section class=\"feed\">");
     render_search(&page, req, q);
     sa_buf_append_str(&page, "<h2>");
     if (rejected) {
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_REJECTED_TITLE));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_REJECTED_TITLE));
     } else if (q) {
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SEARCH_RESULTS));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_SEARCH_RESULTS));
         sa_buf_append_str(&page, " «");
         sa_html_escape(&page, q);
         sa_buf_append_str(&page, "»");
     } else {
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_FEED));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_FEED));
     }
     /* live updates (static/app.js) prepend only to the first page of the plain feed */
     sa_buf_printf(&page, "</h2><ul id=\"feed\"%s>", q || before || rejected ? " data-static=\"1\"" : "");
     size_t i, n = json_array_size(posts);
     json_t *post;
-    json_array_foreach(posts, i, post) sa_html_post_card(&page, req->lang, post);
+    json_array_foreach(posts, i, post) sa_html_post_card(&page, req->http->lang, post);
     sa_buf_append_str(&page, "</ul><p class=\"empty\" id=\"feed-empty\"");
     if (n) sa_buf_append_str(&page, " hidden");
     sa_buf_append_str(&page, ">");
-    sa_html_escape(&page, sa_i18n(req->lang, q ? SA_MSG_SEARCH_NONE : SA_MSG_FEED_EMPTY));
+    sa_html_escape(&page, sa_i18n(req->http->lang, q ? SA_MSG_SEARCH_NONE : SA_MSG_FEED_EMPTY));
     sa_buf_append_str(&page, "</p><nav class=\"paging\">");
     if (before || q || rejected) {
-        sa_buf_printf(&page, "<a href=\"/?lang=%s\" id=\"newest-link\">", sa_i18n_code(req->lang));
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_NEWEST));
+        sa_buf_printf(&page, "<a href=\"/?lang=%s\" id=\"newest-link\">", sa_lang_code(req->http->lang));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_NEWEST));
         sa_buf_append_str(&page, "</a> ");
     }
     if (next[0]) {
-        sa_buf_printf(&page, "<a href=\"/?lang=%s&amp;before=%s", sa_i18n_code(req->lang), next);
+        sa_buf_printf(&page, "<a href=\"/?lang=%s&amp;before=%s", sa_lang_code(req->http->lang), next);
         if (q) {
             sa_buf_append_str(&page, "&amp;q=");
             sa_url_encode(&page, q);
         }
         if (rejected) sa_buf_append_str(&page, "&amp;status=rejected");
         sa_buf_append_str(&page, "\" id=\"older-link\" rel=\"next\">");
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_OLDER));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_OLDER));
         sa_buf_append_str(&page, "</a> ");
     }
     if (!rejected) {
         sa_buf_printf(&page,
                       "<a href=\"/?lang=%s&amp;status=rejected\" id=\"rejected-link\" class=\"quiet\">",
-                      sa_i18n_code(req->lang));
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SHOW_REJECTED));
+                      sa_lang_code(req->http->lang));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_SHOW_REJECTED));
         sa_buf_append_str(&page, "</a>");
     }
     sa_buf_append_str(&page, "</nav></section>");
@@ -271,14 +256,13 @@ enum MHD_Result sa_web_page_index(req_t *req) { return front_page(req, 200, NULL
 
 static enum MHD_Result redirect_to_post(req_t *req) {
     char loc[128];
-    snprintf(loc, sizeof(loc), "/posts/%s?lang=%s&queued=1", req->id, sa_i18n_code(req->lang));
-    const char *extra[] = {"Location", loc, NULL};
-    return sa_web_respond(req, 303, "text/plain; charset=utf-8", loc, strlen(loc), extra);
+    snprintf(loc, sizeof(loc), "/posts/%s?lang=%s&queued=1", req->id, sa_lang_code(req->http->lang));
+    return sa_http_redirect(req->http, loc);
 }
 
 static enum MHD_Result unavailable(req_t *req) {
     const char *extra[] = {"Retry-After", "5", NULL};
-    return front_page(req, 503, NULL, sa_i18n(req->lang, SA_MSG_ERR_UNAVAILABLE), extra);
+    return front_page(req, 503, NULL, sa_i18n(req->http->lang, SA_MSG_ERR_UNAVAILABLE), extra);
 }
 
 enum MHD_Result sa_web_page_post_form(req_t *req) {
@@ -287,16 +271,14 @@ enum MHD_Result sa_web_page_post_form(req_t *req) {
         /* a repeated form (double click, refresh) shows the post its token made */
         return req->outcome == SUBMIT_FAILED ? unavailable(req) : redirect_to_post(req);
     }
-    const char *body = (const char *)req->body.data;
-    size_t len = req->body.len;
+    const char *body = (const char *)req->http->body.data;
+    size_t len = req->http->body.len;
     req->in.title = sa_form_get(body, len, "title");
     req->in.content = sa_form_get(body, len, "content");
     req->in.author = sa_form_get(body, len, "author");
-    req->in.lang = req->lang;
+    req->in.lang = req->http->lang;
     char *token = sa_form_get(body, len, "token"), *csrf = sa_form_get(body, len, "csrf");
-    const char *cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "samsa_csrf");
-    int token_ok = sa_is_hex(token, 2 * TOKEN_BYTES) && sa_is_hex(csrf, 2 * TOKEN_BYTES) && cookie &&
-                   !strcmp(cookie, csrf);
+    int token_ok = sa_is_hex(token, 2 * TOKEN_BYTES) && sa_http_csrf_ok(req->http, csrf);
     if (token_ok) {
         snprintf(req->token, sizeof(req->token), "%s", token);
         size_t klen = strlen(token) + 8;
@@ -308,8 +290,8 @@ enum MHD_Result sa_web_page_post_form(req_t *req) {
     sa_post_errors_t errs;
     int bad = sa_post_validate(&req->in, &errs);
     if (!token_ok) /* a new token and cookie come with the page; the input is kept */
-        return front_page(req, 403, NULL, sa_i18n(req->lang, SA_MSG_ERR_TOKEN), NULL);
-    if (bad) return front_page(req, 422, &errs, sa_i18n(req->lang, SA_MSG_ERR_FORM), NULL);
+        return front_page(req, 403, NULL, sa_i18n(req->http->lang, SA_MSG_ERR_TOKEN), NULL);
+    if (bad) return front_page(req, 422, &errs, sa_i18n(req->http->lang, SA_MSG_ERR_FORM), NULL);
     if (!sa_web_kafka_healthy(req->srv->kafka) || atomic_load(&req->srv->stopping)) return unavailable(req);
     sa_web_submit(req);
     return MHD_YES; /* suspended until the outbox or the delivery report resumes it */
@@ -322,13 +304,13 @@ static const char *str_or_empty(const json_t *post, const char *key) {
 
 enum MHD_Result sa_web_page_post(req_t *req) {
     sa_web_server_t *srv = req->srv;
-    const char *id = req->path_arg;
+    const char *id = req->http->path_arg;
     json_t *post = NULL;
     char errstr[256];
     if (sa_ulid_valid(id) && sa_db_post_get(srv->db, id, &post, errstr, sizeof(errstr)) < 0)
-        return sa_web_respond_error(req, 503, sa_i18n(req->lang, SA_MSG_ERR_STORE),
-                                    (const char *[]){"Retry-After", "5", NULL});
-    const char *queued = sa_web_query(req, "queued");
+        return sa_http_respond_error(req->http, 503, sa_i18n(req->http->lang, SA_MSG_ERR_STORE),
+                                     (const char *[]){"Retry-After", "5", NULL});
+    const char *queued = sa_http_query(req->http, "queued");
     int just_sent = queued && !strcmp(queued, "1");
     sa_buf_t page = SA_BUF_INIT(0);
     char sw[96], path[64];
@@ -336,11 +318,11 @@ enum MHD_Result sa_web_page_post(req_t *req) {
     switch_url(sw, sizeof(sw), req, sa_ulid_valid(id) ? path : "/");
     unsigned status = 200;
     if (!post && !(just_sent && sa_ulid_valid(id))) {
-        sa_html_begin(&page, req->lang, sa_i18n(req->lang, SA_MSG_NOT_FOUND), 0, sw);
+        sa_html_begin(&page, req->http->lang, sa_i18n(req->http->lang, SA_MSG_NOT_FOUND), 0, sw);
         sa_buf_append_str(&page, "<section class=\"card\"><p>");
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_NOT_FOUND));
-        sa_buf_printf(&page, "</p><p><a href=\"/?lang=%s\">", sa_i18n_code(req->lang));
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_BACK));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_NOT_FOUND));
+        sa_buf_printf(&page, "</p><p><a href=\"/?lang=%s\">", sa_lang_code(req->http->lang));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_BACK));
         sa_buf_append_str(&page, "</a></p></section>");
         status = 404;
     } else {
@@ -352,24 +334,26 @@ enum MHD_Result sa_web_page_post(req_t *req) {
         int pending = !st || !strcmp(st, "queued");
         const char *title = json_string_value(json_object_get(post, "title"));
         const char *author = json_string_value(json_object_get(post, "author"));
-        sa_html_begin(&page, req->lang, title && *title ? title : sa_i18n(req->lang, SA_MSG_TITLE_APP),
-                      pending ? 2 : 0, sw);
+        sa_html_begin(&page, req->http->lang,
+                      title && *title ? title : sa_i18n(req->http->lang, SA_MSG_TITLE_APP), pending ? 2 : 0,
+                      sw);
         if (just_sent && pending) {
             sa_buf_append_str(&page, "<p class=\"banner ok\" role=\"status\" id=\"queued-notice\">");
-            sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_QUEUED_NOTICE));
+            sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_QUEUED_NOTICE));
             sa_buf_append_str(&page, "</p>");
         } else if (just_sent) { /* the verdict came: it replaces the "queued" notice */
             char text[256];
             json_t *vars =
-                json_pack("{s:s, s:O}", "status", sa_i18n_status(req->lang, st), "score",
+                json_pack("{s:s, s:O}", "status", sa_i18n_status(req->http->lang, st), "score",
                           json_object_get(post, "score") ? json_object_get(post, "score") : json_null());
             sa_buf_printf(&page,
                           "<p class=\"banner verdict status-%s\" role=\"status\" id=\"verdict-notice\">",
                           !strcmp(st, "published") ? "published"
                           : !strcmp(st, "review")  ? "review"
                                                    : "rejected");
-            sa_html_escape(&page, sa_i18n_format(req->lang, sa_i18n(req->lang, SA_MSG_VERDICT_NOTICE), vars,
-                                                 text, sizeof(text)));
+            sa_html_escape(&page,
+                           sa_i18n_format(req->http->lang, sa_i18n(req->http->lang, SA_MSG_VERDICT_NOTICE),
+                                          vars, text, sizeof(text)));
             sa_buf_append_str(&page, "</p>");
             json_decref(vars);
         }
@@ -380,28 +364,29 @@ enum MHD_Result sa_web_page_post(req_t *req) {
         sa_buf_append_str(&page, "\"><h1>");
         sa_html_escape(&page, title ? title : "");
         sa_buf_append_str(&page, "</h1><div class=\"meta\">");
-        sa_html_escape(&page, author && *author ? author : sa_i18n(req->lang, SA_MSG_ANONYMOUS));
+        sa_html_escape(&page, author && *author ? author : sa_i18n(req->http->lang, SA_MSG_ANONYMOUS));
         sa_buf_append_str(&page, " · ");
         sa_html_time(&page, str_or_empty(post, "submitted_at"));
         sa_buf_append_str(&page, "</div><div class=\"content\">");
         sa_html_linkify(&page, str_or_empty(post, "content"));
         sa_buf_append_str(&page, "</div><div class=\"verdict\" id=\"verdict\">");
-        sa_html_status(&page, req->lang, post);
+        sa_html_status(&page, req->http->lang, post);
         if (!pending) {
             sa_buf_append_str(&page, "<p class=\"score-help\">");
-            sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_SCORE_HELP));
+            sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_SCORE_HELP));
             sa_buf_append_str(&page, "</p>");
         }
-        sa_html_reasons(&page, req->lang, post);
+        sa_html_reasons(&page, req->http->lang, post);
         /* no worker in the group: the post is safe in the queue but nobody scores it */
         int64_t lag, workers;
         sa_web_kafka_queue(srv->kafka, &lag, &workers);
         int no_worker = pending && workers == 0 && sa_web_kafka_healthy(srv->kafka);
         sa_buf_printf(&page, "<p class=\"hint%s\" data-role=\"hint\"%s>", no_worker ? " warn" : "",
                       pending ? "" : " hidden");
-        sa_html_escape(&page, sa_i18n(req->lang, no_worker ? SA_MSG_NO_WORKER_HINT : SA_MSG_PENDING_HINT));
-        sa_buf_printf(&page, "</p></div></article><p><a href=\"/?lang=%s\">", sa_i18n_code(req->lang));
-        sa_html_escape(&page, sa_i18n(req->lang, SA_MSG_BACK));
+        sa_html_escape(&page,
+                       sa_i18n(req->http->lang, no_worker ? SA_MSG_NO_WORKER_HINT : SA_MSG_PENDING_HINT));
+        sa_buf_printf(&page, "</p></div></article><p><a href=\"/?lang=%s\">", sa_lang_code(req->http->lang));
+        sa_html_escape(&page, sa_i18n(req->http->lang, SA_MSG_BACK));
         sa_buf_append_str(&page, "</a></p>");
     }
     json_decref(post);

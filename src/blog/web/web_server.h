@@ -24,7 +24,7 @@ typedef struct sa_web_conf_s {
     char *db;                     /* --db URL of the store */
     int64_t max_body;             /* bytes; larger bodies get 413 */
     int64_t threads;              /* HTTP polling threads */
-    sa_strlist_t allowed_origins; /* --allowed-origin: other origins that may POST (web_guard.h) */
+    sa_strlist_t allowed_origins; /* --allowed-origin: other origins that may POST (http/http_guard.h) */
     int64_t max_per_ip;           /* connections at once from one IP address */
     int64_t header_timeout_ms;    /* a request's headers must arrive within this */
     int64_t body_timeout_ms;      /* ... and its body within this after the headers */

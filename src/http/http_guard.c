@@ -1,5 +1,5 @@
 /*
- * web_guard.c - connection deadlines and the origin rule (see web_guard.h).
+ * http_guard.c - connection deadlines and the origin rule (see http_guard.h).
  *
  * Invariants:
  *  1. a connection is in the list from its STARTED notification to its CLOSED one; libmicrohttpd
@@ -7,7 +7,7 @@
  *     on listed connections, so it never touches a descriptor that was closed (and maybe reused);
  *  2. deadline_ms 0 means none; a reaped connection's deadline is cleared, so it is shut once.
  */
-#include "blog/web/web_guard.h"
+#include "http/http_guard.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ typedef struct guard_conn_s {
     struct guard_conn_s *prev, *next;
 } guard_conn_t;
 
-struct sa_web_guard_s {
+struct sa_http_guard_s {
     int64_t header_ms, body_ms;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -38,7 +38,7 @@ struct sa_web_guard_s {
 };
 
 static void *reaper_main(void *arg) {
-    sa_web_guard_t *g = arg;
+    sa_http_guard_t *g = arg;
     pthread_mutex_lock(&g->lock);
     while (!g->closing) {
         struct timespec ts;
@@ -58,21 +58,21 @@ static void *reaper_main(void *arg) {
     return NULL;
 }
 
-sa_web_guard_t *sa_web_guard_new(int64_t header_timeout_ms, int64_t body_timeout_ms) {
-    sa_web_guard_t *g = sa_new(sa_web_guard_t);
+sa_http_guard_t *sa_http_guard_new(int64_t header_timeout_ms, int64_t body_timeout_ms) {
+    sa_http_guard_t *g = sa_new(sa_http_guard_t);
     g->header_ms = header_timeout_ms;
     g->body_ms = body_timeout_ms;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->cond, NULL);
     g->started = !pthread_create(&g->reaper, NULL, reaper_main, g);
     if (!g->started) {
-        sa_web_guard_free(g);
+        sa_http_guard_free(g);
         return NULL;
     }
     return g;
 }
 
-void sa_web_guard_free(sa_web_guard_t *g) {
+void sa_http_guard_free(sa_http_guard_t *g) {
     if (!g) return;
     pthread_mutex_lock(&g->lock);
     g->closing = 1;
@@ -89,9 +89,9 @@ void sa_web_guard_free(sa_web_guard_t *g) {
     free(g);
 }
 
-void sa_web_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                         enum MHD_ConnectionNotificationCode code) {
-    sa_web_guard_t *g = cls;
+void sa_http_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    sa_http_guard_t *g = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -119,19 +119,19 @@ void sa_web_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_c
     *socket_context = NULL;
 }
 
-void sa_web_guard_phase(sa_web_guard_t *g, struct MHD_Connection *conn, sa_web_phase_t phase) {
+void sa_http_guard_phase(sa_http_guard_t *g, struct MHD_Connection *conn, sa_http_phase_t phase) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     guard_conn_t *c = info ? info->socket_context : NULL;
     if (!c) return;
     pthread_mutex_lock(&g->lock);
     if (c->fd >= 0)
-        c->deadline_ms = phase == SA_WEB_PHASE_HEADERS ? sa_mono_ms() + g->header_ms
-                         : phase == SA_WEB_PHASE_BODY  ? sa_mono_ms() + g->body_ms
-                                                       : 0;
+        c->deadline_ms = phase == SA_HTTP_PHASE_HEADERS ? sa_mono_ms() + g->header_ms
+                         : phase == SA_HTTP_PHASE_BODY  ? sa_mono_ms() + g->body_ms
+                                                        : 0;
     pthread_mutex_unlock(&g->lock);
 }
 
-uint64_t sa_web_guard_reaped(sa_web_guard_t *g) {
+uint64_t sa_http_guard_reaped(sa_http_guard_t *g) {
     pthread_mutex_lock(&g->lock);
     uint64_t n = g->reaped;
     pthread_mutex_unlock(&g->lock);
@@ -147,16 +147,16 @@ static int same_origin(const char *origin, const char *host) {
     return rest && !strcasecmp(rest, host);
 }
 
-sa_web_origin_t sa_web_guard_origin(const char *origin, const char *sec_fetch_site, const char *host,
-                                    const sa_strlist_t *allowed) {
+sa_http_origin_t sa_http_guard_origin(const char *origin, const char *sec_fetch_site, const char *host,
+                                      const sa_strlist_t *allowed) {
     if (origin) {
-        if (same_origin(origin, host)) return SA_WEB_ORIGIN_OK;
+        if (same_origin(origin, host)) return SA_HTTP_ORIGIN_OK;
         for (size_t i = 0; allowed && i < allowed->n; i++)
-            if (!strcasecmp(origin, allowed->v[i])) return SA_WEB_ORIGIN_OK;
-        return SA_WEB_ORIGIN_FOREIGN;
+            if (!strcasecmp(origin, allowed->v[i])) return SA_HTTP_ORIGIN_OK;
+        return SA_HTTP_ORIGIN_FOREIGN;
     }
     if (sec_fetch_site &&
         (!strcasecmp(sec_fetch_site, "cross-site") || !strcasecmp(sec_fetch_site, "same-site")))
-        return SA_WEB_ORIGIN_CROSS_SITE;
-    return SA_WEB_ORIGIN_OK;
+        return SA_HTTP_ORIGIN_CROSS_SITE;
+    return SA_HTTP_ORIGIN_OK;
 }

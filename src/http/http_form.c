@@ -1,7 +1,7 @@
 /*
- * web_form.c - form decoding and the form's random tokens (see web_form.h).
+ * http_form.c - form decoding and the form's random tokens (see http_form.h).
  */
-#include "blog/web/web_form.h"
+#include "http/http_form.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /*
- * web_form.h - application/x-www-form-urlencoded bodies and the form's random tokens (HTML
+ * http_form.h - application/x-www-form-urlencoded bodies and the forms' random tokens (HTML
  * escaping is core/escape.h).
  */
-#ifndef SA_BLOG_WEB_FORM_H
-#define SA_BLOG_WEB_FORM_H
+#ifndef SA_HTTP_FORM_H
+#define SA_HTTP_FORM_H
 
 #include <stddef.h>
 
