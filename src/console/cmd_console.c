@@ -19,10 +19,10 @@ const sa_cfg_opt_t sa_console_opts[] = {
      "unless --read-only)"},
     {NULL, "read-only", 0, SA_CFG_BOOL, offsetof(sa_console_conf_t, read_only), 0, 0, "false", NULL,
      "no change of any kind: no forms, every POST refused"},
-    {NULL, "history", 0, SA_CFG_STR, offsetof(sa_console_conf_t, history), 0, 0, "samsa-data/console.db", "FILE",
-     "SQLite file of the lag history and message rates (none: kept in memory only)"},
-    {NULL, "history-keep", 0, SA_CFG_MS, offsetof(sa_console_conf_t, history_keep_ms), 60000, 366LL * 86400000,
-     "7d", "MS", "samples older than this are deleted"},
+    {NULL, "history", 0, SA_CFG_STR, offsetof(sa_console_conf_t, history), 0, 0, "samsa-data/console.db",
+     "FILE", "SQLite file of the lag history and message rates (none: kept in memory only)"},
+    {NULL, "history-keep", 0, SA_CFG_MS, offsetof(sa_console_conf_t, history_keep_ms), 60000,
+     366LL * 86400000, "7d", "MS", "samples older than this are deleted"},
     {NULL, "sample-interval", 0, SA_CFG_MS, offsetof(sa_console_conf_t, sample_ms), 200, 3600000, "5s", "MS",
      "how often the cluster is sampled (topics, offsets, groups, lag)"},
     {NULL, "timeout", 0, SA_CFG_MS, offsetof(sa_console_conf_t, timeout_ms), 100, 600000, "10s", "MS",
@@ -33,14 +33,14 @@ const sa_cfg_opt_t sa_console_opts[] = {
      "largest request body (a produced record's form); larger ones get 413"},
     {NULL, "http-threads", 0, SA_CFG_INT, offsetof(sa_console_conf_t, threads), 1, 64, "2", "N",
      "HTTP polling threads"},
-    {NULL, "allowed-origin", 0, SA_CFG_LIST, offsetof(sa_console_conf_t, allowed_origins), 0, 0, NULL, "ORIGIN",
-     "another origin whose pages may send changes here (repeatable)"},
+    {NULL, "allowed-origin", 0, SA_CFG_LIST, offsetof(sa_console_conf_t, allowed_origins), 0, 0, NULL,
+     "ORIGIN", "another origin whose pages may send changes here (repeatable)"},
     {NULL, "max-conns-per-ip", 0, SA_CFG_INT, offsetof(sa_console_conf_t, max_per_ip), 1, 100000, "64", "N",
      "connections at once from one IP address"},
-    {NULL, "header-timeout", 0, SA_CFG_MS, offsetof(sa_console_conf_t, header_timeout_ms), 100, 3600000, "10s",
-     "MS", "a request's headers must arrive within this (also the keep-alive wait)"},
-    {NULL, "body-timeout", 0, SA_CFG_MS, offsetof(sa_console_conf_t, body_timeout_ms), 100, 3600000, "30s", "MS",
-     "a request's body must arrive within this after its headers"},
+    {NULL, "header-timeout", 0, SA_CFG_MS, offsetof(sa_console_conf_t, header_timeout_ms), 100, 3600000,
+     "10s", "MS", "a request's headers must arrive within this (also the keep-alive wait)"},
+    {NULL, "body-timeout", 0, SA_CFG_MS, offsetof(sa_console_conf_t, body_timeout_ms), 100, 3600000, "30s",
+     "MS", "a request's body must arrive within this after its headers"},
     {NULL, "log-level", 0, SA_CFG_STR, offsetof(sa_console_conf_t, log_level), 0, 0, "info", "LEVEL",
      "error, warn, info or debug"},
     {NULL, "debug", 0, SA_CFG_STR, offsetof(sa_console_conf_t, debug), 0, 0, "", "LIST",
@@ -49,7 +49,8 @@ const sa_cfg_opt_t sa_console_opts[] = {
 
 static const sa_cfg_cmd_t console_spec = {
     "console",
-    "samsa console [-b HOST:PORT] [-X KEY=VALUE ...] [-F FILE] [--http HOST:PORT] [--read-only] [--history FILE]",
+    "samsa console [-b HOST:PORT] [-X KEY=VALUE ...] [-F FILE] [--http HOST:PORT] [--read-only] [--history "
+    "FILE]",
     "Serve a web console for a Kafka cluster (samsa's broker or Apache Kafka): the cluster's overview and "
     "message rates; topics with search, sizes, partitions and offsets, created, deleted and configured; a "
     "message browser (newest first, by partition, offset or time, filters, JSON shown indented, a live tail, "
@@ -74,7 +75,8 @@ static int run_console(int argc, char **argv) {
         goto out;
     }
     if (sa_cli_apply_logging(conf.log_level, conf.debug)) goto out;
-    if ((rc = sa_client_setup("console", &conf.kafka, sa_console_clients, sa_console_nclients)) >= 0) goto out;
+    if ((rc = sa_client_setup("console", &conf.kafka, sa_console_clients, sa_console_nclients)) >= 0)
+        goto out;
     rc = SA_EXIT_FAIL;
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -94,8 +96,8 @@ static int run_console(int argc, char **argv) {
         sa_log_error("console", "%s", errstr);
         goto out;
     }
-    sa_log_info("console", "serving http://%s/ (cluster %s%s, history %s)", conf.http, sa_client_bootstrap(&conf.kafka),
-                conf.read_only ? ", read-only" : "", conf.history);
+    sa_log_info("console", "serving http://%s/ (cluster %s%s, history %s)", conf.http,
+                sa_client_bootstrap(&conf.kafka), conf.read_only ? ", read-only" : "", conf.history);
     sigset_t none;
     sigemptyset(&none);
     while (!stop_signal) sigsuspend(&none);
@@ -110,5 +112,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_console = {"console", "a web console for any Kafka cluster (default 127.0.0.1:8081)",
-                                     run_console, &console_spec};
+const sa_command_t sa_cmd_console = {
+    "console", "a web console for any Kafka cluster (default 127.0.0.1:8081)", run_console, &console_spec};

@@ -154,7 +154,8 @@ enum MHD_Result cs_action_delete_topic(sa_http_req_t *req) {
     sa_buf_t back = SA_BUF_INIT(0);
     topic_url(&back, "/topic", "name", name ? name : "");
     if (!name || !confirm || strcmp(name, confirm))
-        rc = problem(req, 422, CS_NAV_TOPICS, cs_t(req->lang, CS_MSG_DELETE_MISMATCH), NULL, sa_buf_cstr(&back));
+        rc = problem(req, 422, CS_NAV_TOPICS, cs_t(req->lang, CS_MSG_DELETE_MISMATCH), NULL,
+                     sa_buf_cstr(&back));
     else if (cs_kafka_delete_topic(c->kafka, name, errstr, sizeof(errstr)))
         rc = kafka_refused(req, CS_NAV_TOPICS, errstr, sa_buf_cstr(&back));
     else {
@@ -180,7 +181,8 @@ enum MHD_Result cs_action_configs(sa_http_req_t *req) {
     if (!valid_topic_name(name))
         rc = problem(req, 422, CS_NAV_TOPICS, cs_t(req->lang, CS_MSG_ERR_NAME), NULL, "/topics");
     else if (check_configs(&cfg))
-        rc = problem(req, 422, CS_NAV_TOPICS, cs_t(req->lang, CS_MSG_ERR_BAD_CONFIG), NULL, sa_buf_cstr(&back));
+        rc = problem(req, 422, CS_NAV_TOPICS, cs_t(req->lang, CS_MSG_ERR_BAD_CONFIG), NULL,
+                     sa_buf_cstr(&back));
     else if (cs_kafka_alter_topic_configs(c->kafka, name, &cfg, errstr, sizeof(errstr)))
         rc = kafka_refused(req, CS_NAV_TOPICS, errstr, sa_buf_cstr(&back));
     else {
@@ -198,7 +200,8 @@ enum MHD_Result cs_action_produce(sa_http_req_t *req) {
     sa_console_t *c = req->app;
     enum MHD_Result rc;
     if (!allowed(req, CS_NAV_MESSAGES, "/messages", &rc)) return rc;
-    char *topic = sa_http_form(req, "topic"), *key = sa_http_form(req, "key"), *value = sa_http_form(req, "value");
+    char *topic = sa_http_form(req, "topic"), *key = sa_http_form(req, "key"),
+         *value = sa_http_form(req, "value");
     char *headers = sa_http_form(req, "headers");
     int64_t partition = form_int(req, "partition", -1, 0, INT32_MAX);
     sa_strlist_t hdrs = {0};
@@ -214,11 +217,13 @@ enum MHD_Result cs_action_produce(sa_http_req_t *req) {
     if (!valid_topic_name(topic))
         rc = problem(req, 422, CS_NAV_MESSAGES, cs_t(req->lang, CS_MSG_ERR_NAME), NULL, "/messages");
     else if (partition == INT64_MIN)
-        rc = problem(req, 422, CS_NAV_MESSAGES, cs_t(req->lang, CS_MSG_ERR_BAD_NUMBER), NULL, sa_buf_cstr(&back));
+        rc = problem(req, 422, CS_NAV_MESSAGES, cs_t(req->lang, CS_MSG_ERR_BAD_NUMBER), NULL,
+                     sa_buf_cstr(&back));
     else if (bad_header)
-        rc = problem(req, 422, CS_NAV_MESSAGES, cs_t(req->lang, CS_MSG_ERR_BAD_HEADER), NULL, sa_buf_cstr(&back));
-    else if (cs_kafka_produce(c->kafka, topic, (int32_t)partition, key, value ? value : "", &hdrs, &p_out, &o_out,
-                              errstr, sizeof(errstr)))
+        rc = problem(req, 422, CS_NAV_MESSAGES, cs_t(req->lang, CS_MSG_ERR_BAD_HEADER), NULL,
+                     sa_buf_cstr(&back));
+    else if (cs_kafka_produce(c->kafka, topic, (int32_t)partition, key, value ? value : "", &hdrs, &p_out,
+                              &o_out, errstr, sizeof(errstr)))
         rc = kafka_refused(req, CS_NAV_MESSAGES, errstr, sa_buf_cstr(&back));
     else {
         sa_buf_printf(&back, "&partition=%d&produced=%d:%lld", (int)p_out, (int)p_out, (long long)o_out);
@@ -263,7 +268,8 @@ static enum MHD_Result plan_page(sa_http_req_t *req, const char *group, const ch
         cs_html_num(&page, rows[i].end - rows[i].target);
         sa_buf_append_str(&page, "</td></tr>");
     }
-    sa_buf_append_str(&page, "</tbody></table><form method=\"post\" action=\"/group/reset\" id=\"apply-form\">");
+    sa_buf_append_str(&page,
+                      "</tbody></table><form method=\"post\" action=\"/group/reset\" id=\"apply-form\">");
     cs_html_csrf(&page, req);
     const char *fields[][2] = {{"group", group}, {"topic", topic}, {"to", to}, {"value", value}};
     for (size_t i = 0; i < SA_ARRAY_LEN(fields); i++) {
@@ -288,7 +294,8 @@ enum MHD_Result cs_action_reset(sa_http_req_t *req) {
     sa_console_t *c = req->app;
     enum MHD_Result rc;
     if (!allowed(req, CS_NAV_GROUPS, "/groups", &rc)) return rc;
-    char *group = sa_http_form(req, "group"), *topic = sa_http_form(req, "topic"), *to = sa_http_form(req, "to");
+    char *group = sa_http_form(req, "group"), *topic = sa_http_form(req, "topic"),
+         *to = sa_http_form(req, "to");
     char *value = sa_http_form(req, "value"), *dry = sa_http_form(req, "dry_run");
     sa_buf_t back = SA_BUF_INIT(0);
     topic_url(&back, "/group", "name", group ? group : "");
@@ -319,11 +326,13 @@ enum MHD_Result cs_action_reset(sa_http_req_t *req) {
     } else {
         char errstr[512];
         int n = 0;
-        cs_reset_row_t *rows = cs_kafka_reset_plan(c->kafka, group, topic, kind, v, &n, errstr, sizeof(errstr));
+        cs_reset_row_t *rows =
+            cs_kafka_reset_plan(c->kafka, group, topic, kind, v, &n, errstr, sizeof(errstr));
         if (!rows)
             rc = kafka_refused(req, CS_NAV_GROUPS, errstr, sa_buf_cstr(&back));
         else if (!n)
-            rc = problem(req, 422, CS_NAV_GROUPS, cs_t(req->lang, CS_MSG_RESET_EMPTY), NULL, sa_buf_cstr(&back));
+            rc = problem(req, 422, CS_NAV_GROUPS, cs_t(req->lang, CS_MSG_RESET_EMPTY), NULL,
+                         sa_buf_cstr(&back));
         else if (dry && !strcmp(dry, "1"))
             rc = plan_page(req, group, topic, to, value, rows, n);
         else if (cs_kafka_reset_apply(c->kafka, group, rows, n, errstr, sizeof(errstr)))

@@ -63,8 +63,9 @@ void cs_html_begin(sa_buf_t *out, sa_http_req_t *req, cs_nav_t nav, const char *
     /* the switch keeps the page: its own URL with the other language */
     sa_buf_append_str(out, "<a class=\"lang\" id=\"lang-switch\" href=\"");
     sa_html_escape(out, self);
-    sa_buf_printf(out, "%slang=%s\" hreflang=\"%s\" lang=\"%s\">%s</a></header>", strchr(self, '?') ? "&amp;" : "?",
-                  lang == SA_LANG_RU ? "en" : "ru", lang == SA_LANG_RU ? "en" : "ru", lang == SA_LANG_RU ? "en" : "ru",
+    sa_buf_printf(out, "%slang=%s\" hreflang=\"%s\" lang=\"%s\">%s</a></header>",
+                  strchr(self, '?') ? "&amp;" : "?", lang == SA_LANG_RU ? "en" : "ru",
+                  lang == SA_LANG_RU ? "en" : "ru", lang == SA_LANG_RU ? "en" : "ru",
                   lang == SA_LANG_RU ? "English" : "Русский");
     /* the sample the page shows */
     char err[512];
@@ -96,7 +97,8 @@ void cs_html_end(sa_buf_t *out, sa_http_req_t *req) {
 }
 
 void cs_html_notice(sa_buf_t *out, const char *kind, const char *text) {
-    sa_buf_printf(out, "<p class=\"notice %s\" role=\"%s\">", kind, strcmp(kind, "error") ? "status" : "alert");
+    sa_buf_printf(out, "<p class=\"notice %s\" role=\"%s\">", kind,
+                  strcmp(kind, "error") ? "status" : "alert");
     sa_html_escape(out, text);
     sa_buf_append_str(out, "</p>");
 }
@@ -210,8 +212,9 @@ void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, 
     int64_t t0 = pts[0].t_ms, t1 = pts[n - 1].t_ms > t0 ? pts[n - 1].t_ms : t0 + 1;
     sa_buf_printf(out, "<svg viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", W, H);
     sa_html_escape(out, title);
-    sa_buf_printf(out, "\" class=\"chart-svg\"><rect class=\"plot\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", L, T,
-                  W - L - R, H - T - B);
+    sa_buf_printf(
+        out, "\" class=\"chart-svg\"><rect class=\"plot\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>", L,
+        T, W - L - R, H - T - B);
     for (int s = 0; s < 1 + has2; s++) {
         sa_buf_printf(out, "<polyline class=\"series s%d\" fill=\"none\" points=\"", s + 1);
         for (int i = 0; i < n; i++) {
@@ -224,8 +227,10 @@ void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, 
         sa_buf_append_str(out, "\"/>");
     }
     /* axes: the scales' tops, the range's ends */
-    sa_buf_printf(out, "<text class=\"axis s1\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f</text>", L - 4, T + 10, max1);
-    sa_buf_printf(out, "<text class=\"axis s1\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>", L - 4, H - B);
+    sa_buf_printf(out, "<text class=\"axis s1\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%.0f</text>", L - 4,
+                  T + 10, max1);
+    sa_buf_printf(out, "<text class=\"axis s1\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>", L - 4,
+                  H - B);
     if (has2) {
         sa_buf_printf(out, "<text class=\"axis s2\" x=\"%d\" y=\"%d\">", W - R + 4, T + 10);
         cs_html_duration(out, lang, (int64_t)max2);
@@ -239,7 +244,8 @@ void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, 
     strftime(a, sizeof(a), "%m-%d %H:%M", &tma);
     strftime(b, sizeof(b), "%m-%d %H:%M UTC", &tmb);
     sa_buf_printf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\">%s</text>", L, H - 8, a);
-    sa_buf_printf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text></svg>", W - R, H - 8, b);
+    sa_buf_printf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text></svg>", W - R,
+                  H - 8, b);
     sa_buf_append_str(out, "<p class=\"legend\"><span class=\"key s1\"></span>");
     sa_html_escape(out, label1);
     if (has2 && label2) {

@@ -4,10 +4,9 @@
  * Parts:
  *   console_kafka.c    the Kafka clients and every request the console makes (admin, browse,
  *                      produce), each with a deadline and an error string, never a print;
- *   console.c          the routes, the life cycle, and the sampler: a thread that samples the cluster every --sample-interval into an
- *                      immutable snapshot (brokers, topics with offsets, groups with lag and time
- *                      lag, message rates) and writes the lag history to the store;
- *   console_store.c    the lag history (SQLite);
+ *   console.c          the routes, the life cycle, and the sampler: a thread that samples the cluster every
+ * --sample-interval into an immutable snapshot (brokers, topics with offsets, groups with lag and time lag,
+ * message rates) and writes the lag history to the store; console_store.c    the lag history (SQLite);
  *   console_html.c     the page shell, navigation, tables' helpers, the SVG chart;
  *   console_pages.c    the pages that read (overview, topics, topic, messages, groups, group);
  *   console_actions.c  the forms that change (create/delete topic, configs, produce, reset);
@@ -91,10 +90,10 @@ typedef struct cs_group_s {
 
 typedef struct cs_snap_s {
     atomic_int refs;
-    int64_t taken_ms;  /* wall clock */
-    int64_t took_ms;   /* how long the sample took */
-    char *cluster_id;  /* may be NULL */
-    char *version;     /* what the brokers say their version is, or NULL: unknown */
+    int64_t taken_ms; /* wall clock */
+    int64_t took_ms;  /* how long the sample took */
+    char *cluster_id; /* may be NULL */
+    char *version;    /* what the brokers say their version is, or NULL: unknown */
     int32_t controller;
     int nbrokers;
     cs_broker_t *brokers;
@@ -103,7 +102,7 @@ typedef struct cs_snap_s {
     int64_t npartitions;
     int64_t messages;
     int ngroups;
-    cs_group_t *groups; /* sorted by name */
+    cs_group_t *groups;       /* sorted by name */
     double in_rate, out_rate; /* messages per second since the previous sample; -1: not yet */
     int64_t committed_sum;    /* sum of every group's committed offsets (the out rate's source) */
 } cs_snap_t;
@@ -200,9 +199,9 @@ typedef struct cs_browse_s {
 typedef struct cs_browse_result_s {
     cs_record_t *recs; /* owned, newest first */
     int n;
-    int64_t scanned;    /* records read */
-    int parts_scanned;  /* partitions read */
-    int parts_skipped;  /* partitions left out (over CS_BROWSE_MAX_PARTS) */
+    int64_t scanned;   /* records read */
+    int parts_scanned; /* partitions read */
+    int parts_skipped; /* partitions left out (over CS_BROWSE_MAX_PARTS) */
 } cs_browse_result_t;
 
 /** Read records of @p b (newest first). @returns 0, or -1 with errstr. */
@@ -228,13 +227,20 @@ typedef struct cs_config_s {
 } cs_config_t;
 
 /** @returns new array of @p topic's configs (sorted by name), *@p n; NULL with errstr. */
-cs_config_t *cs_kafka_topic_configs(cs_kafka_t *k, const char *topic, int *n, char *errstr, size_t errstr_size);
+cs_config_t *cs_kafka_topic_configs(cs_kafka_t *k, const char *topic, int *n, char *errstr,
+                                    size_t errstr_size);
 void cs_configs_free(cs_config_t *cfg, int n);
 /** Replace @p topic's overrides with @p configs ("key=value"; AlterConfigs). @returns 0 or -1. */
 int cs_kafka_alter_topic_configs(cs_kafka_t *k, const char *topic, const sa_strlist_t *configs, char *errstr,
                                  size_t errstr_size);
 
-typedef enum cs_reset_e { CS_RESET_EARLIEST, CS_RESET_LATEST, CS_RESET_OFFSET, CS_RESET_TIME, CS_RESET_SHIFT } cs_reset_t;
+typedef enum cs_reset_e {
+    CS_RESET_EARLIEST,
+    CS_RESET_LATEST,
+    CS_RESET_OFFSET,
+    CS_RESET_TIME,
+    CS_RESET_SHIFT
+} cs_reset_t;
 
 typedef struct cs_reset_row_s {
     char *topic;

@@ -25,12 +25,12 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define KEEP_BYTES   65536 /* bytes of a key or value kept for the page (its size is shown) */
-#define PROBE_MAX    500   /* partitions probed for time lag per sample */
+#define KEEP_BYTES   65536           /* bytes of a key or value kept for the page (its size is shown) */
+#define PROBE_MAX    500             /* partitions probed for time lag per sample */
 #define READER_GROUP "samsa-console" /* group.id of the readers: assign() needs one; never joined */
 
 static const char *const reader_defaults[] = {"enable.auto.commit=false", "enable.partition.eof=true",
-                                              "auto.offset.reset=earliest", NULL};
+                                              "fetch.wait.max.ms=10", "auto.offset.reset=earliest", NULL};
 static const char *const producer_defaults[] = {"acks=all", "enable.idempotence=true", "linger.ms=0", NULL};
 
 const sa_client_role_t sa_console_clients[] = {
@@ -121,8 +121,8 @@ static rd_kafka_AdminOptions_t *admin_options(cs_kafka_t *k, rd_kafka_admin_op_t
 }
 
 /* Wait on @p q for the result of type @p type. @returns new event or NULL with errstr. */
-static rd_kafka_event_t *admin_wait(cs_kafka_t *k, rd_kafka_queue_t *q, rd_kafka_event_type_t type, char *errstr,
-                                    size_t errstr_size) {
+static rd_kafka_event_t *admin_wait(cs_kafka_t *k, rd_kafka_queue_t *q, rd_kafka_event_type_t type,
+                                    char *errstr, size_t errstr_size) {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms(k) + 1000);
     if (!ev) {
         snprintf(errstr, errstr_size, "no answer within %d ms", timeout_ms(k));
@@ -220,7 +220,8 @@ static char *decode_assignment(const void *data, int size, cs_group_t *g, int me
             if (rd_be(&p, end, 4, &part)) break;
             sa_buf_printf(&out, "%s %lld", i ? "," : "", (long long)part);
             for (int j = 0; j < g->nparts; j++)
-                if (g->parts[j].partition == part && !strcmp(g->parts[j].topic, topic)) g->parts[j].member = member;
+                if (g->parts[j].partition == part && !strcmp(g->parts[j].topic, topic))
+                    g->parts[j].member = member;
         }
     }
     return sa_buf_take(&out);
@@ -233,12 +234,13 @@ static int sample_group_offsets(cs_kafka_t *k, cs_snap_t *s, cs_group_t *g) {
     rd_kafka_AdminOptions_t *o = admin_options(k, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
     rd_kafka_ListConsumerGroupOffsets(k->admin, &req, 1, o, q);
     char errstr[256];
-    rd_kafka_event_t *ev = admin_wait(k, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, errstr, sizeof(errstr));
+    rd_kafka_event_t *ev =
+        admin_wait(k, q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, errstr, sizeof(errstr));
     int rc = -1;
     if (ev) {
         size_t n;
-        const rd_kafka_group_result_t **res =
-            rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+        const rd_kafka_group_result_t **res = rd_kafka_ListConsumerGroupOffsets_result_groups(
+            rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
         const rd_kafka_topic_partition_list_t *l = n ? rd_kafka_group_result_partitions(res[0]) : NULL;
         if (l && l->cnt) {
             g->parts = sa_calloc((size_t)l->cnt, sizeof(cs_gpart_t));
@@ -303,7 +305,8 @@ static void sample_time_lag(cs_kafka_t *k, cs_snap_t *s) {
             if (!m->err || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
                 for (int i = 0; i < l->cnt; i++)
-                    if (ts[i] == -1 && l->elems[i].partition == m->partition && !strcmp(l->elems[i].topic, topic)) {
+                    if (ts[i] == -1 && l->elems[i].partition == m->partition &&
+                        !strcmp(l->elems[i].topic, topic)) {
                         rd_kafka_timestamp_type_t tt;
                         ts[i] = m->err ? -2 : rd_kafka_message_timestamp(m, &tt);
                         if (ts[i] < 0) ts[i] = -2; /* answered, but no time */
@@ -323,8 +326,8 @@ static void sample_time_lag(cs_kafka_t *k, cs_snap_t *s) {
             cs_gpart_t *gp = &grp->parts[i];
             if (gp->lag <= 0) continue;
             for (int j = 0; j < l->cnt; j++)
-                if (ts[j] >= 0 && l->elems[j].partition == gp->partition && !strcmp(l->elems[j].topic, gp->topic) &&
-                    l->elems[j].offset == gp->committed)
+                if (ts[j] >= 0 && l->elems[j].partition == gp->partition &&
+                    !strcmp(l->elems[j].topic, gp->topic) && l->elems[j].offset == gp->committed)
                     gp->time_lag_ms = SA_MAX(0, now - ts[j]);
         }
     }
@@ -439,7 +442,8 @@ cs_snap_t *cs_kafka_sample(cs_kafka_t *k, char *errstr, size_t errstr_size) {
     for (int t = 0; t < s->ntopics; t++) {
         for (int p = 0; p < s->topics[t].npart; p++) {
             const cs_part_t *pp = &s->topics[t].parts[p];
-            if (pp->earliest >= 0 && pp->latest >= pp->earliest) s->topics[t].messages += pp->latest - pp->earliest;
+            if (pp->earliest >= 0 && pp->latest >= pp->earliest)
+                s->topics[t].messages += pp->latest - pp->earliest;
             if (pp->latest >= 0) in_sum += pp->latest;
         }
         s->messages += s->topics[t].messages;
@@ -448,7 +452,8 @@ cs_snap_t *cs_kafka_sample(cs_kafka_t *k, char *errstr, size_t errstr_size) {
     sample_time_lag(k, s);
     for (int g = 0; g < s->ngroups; g++)
         for (int i = 0; i < s->groups[g].nparts; i++)
-            s->groups[g].max_time_lag_ms = SA_MAX(s->groups[g].max_time_lag_ms, s->groups[g].parts[i].time_lag_ms);
+            s->groups[g].max_time_lag_ms =
+                SA_MAX(s->groups[g].max_time_lag_ms, s->groups[g].parts[i].time_lag_ms);
     if (s->nbrokers) s->version = sample_version(k, s->controller >= 0 ? s->controller : s->brokers[0].id);
     /* rates: the growth of the log ends (in) and of the groups' commits (out) since the last sample */
     int64_t now = sa_mono_ms();
@@ -539,7 +544,8 @@ static int match(const cs_filter_t *f, const rd_kafka_message_t *m) {
     if (f->header && *f->header) {
         const char *eq = strchr(f->header, '=');
         char name[256];
-        snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - f->header) : strlen(f->header)), f->header);
+        snprintf(name, sizeof(name), "%.*s", (int)(eq ? (size_t)(eq - f->header) : strlen(f->header)),
+                 f->header);
         rd_kafka_headers_t *hdrs = NULL;
         if (rd_kafka_message_headers(m, &hdrs) || !hdrs) return 0;
         const void *val;
@@ -595,7 +601,9 @@ int cs_kafka_browse(cs_kafka_t *k, const cs_browse_t *b, cs_browse_result_t *out
     rd_kafka_topic_destroy(rkt);
     if (err || !md->topic_cnt || md->topics[0].err) {
         snprintf(errstr, errstr_size, "%s",
-                 rd_kafka_err2str(err ? err : md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+                 rd_kafka_err2str(err             ? err
+                                  : md->topic_cnt ? md->topics[0].err
+                                                  : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
         if (md) rd_kafka_metadata_destroy(md);
         return -1;
     }
@@ -620,7 +628,8 @@ int cs_kafka_browse(cs_kafka_t *k, const cs_browse_t *b, cs_browse_result_t *out
     rd_kafka_topic_partition_list_t *at = NULL;
     if (b->seek == CS_SEEK_TIME) {
         at = rd_kafka_topic_partition_list_new(nw);
-        for (int i = 0; i < nw; i++) rd_kafka_topic_partition_list_add(at, b->topic, w[i].partition)->offset = b->time_ms;
+        for (int i = 0; i < nw; i++)
+            rd_kafka_topic_partition_list_add(at, b->topic, w[i].partition)->offset = b->time_ms;
         if ((err = rd_kafka_offsets_for_times(k->admin, at, timeout_ms(k)))) {
             snprintf(errstr, errstr_size, "offsets for the time: %s", rd_kafka_err2str(err));
             rd_kafka_topic_partition_list_destroy(at);
@@ -631,8 +640,10 @@ int cs_kafka_browse(cs_kafka_t *k, const cs_browse_t *b, cs_browse_result_t *out
     int scan = SA_MAX(b->scan, b->limit);
     for (int i = 0; i < nw; i++) {
         int64_t lo = 0, hi = 0;
-        if ((err = rd_kafka_query_watermark_offsets(k->admin, b->topic, w[i].partition, &lo, &hi, timeout_ms(k)))) {
-            snprintf(errstr, errstr_size, "offsets of partition %d: %s", (int)w[i].partition, rd_kafka_err2str(err));
+        if ((err = rd_kafka_query_watermark_offsets(k->admin, b->topic, w[i].partition, &lo, &hi,
+                                                    timeout_ms(k)))) {
+            snprintf(errstr, errstr_size, "offsets of partition %d: %s", (int)w[i].partition,
+                     rd_kafka_err2str(err));
             if (at) rd_kafka_topic_partition_list_destroy(at);
             free(w);
             return -1;
@@ -726,21 +737,25 @@ struct cs_tail_s {
     rd_kafka_t *rk;
 };
 
-cs_tail_t *cs_tail_new(cs_kafka_t *k, const char *topic, int32_t partition, char *errstr, size_t errstr_size) {
+cs_tail_t *cs_tail_new(cs_kafka_t *k, const char *topic, int32_t partition, char *errstr,
+                       size_t errstr_size) {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->admin, topic, NULL);
     rd_kafka_resp_err_t err = rd_kafka_metadata(k->admin, 0, rkt, &md, timeout_ms(k));
     rd_kafka_topic_destroy(rkt);
     if (err || !md->topic_cnt || md->topics[0].err) {
         snprintf(errstr, errstr_size, "%s",
-                 rd_kafka_err2str(err ? err : md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+                 rd_kafka_err2str(err             ? err
+                                  : md->topic_cnt ? md->topics[0].err
+                                                  : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
         if (md) rd_kafka_metadata_destroy(md);
         return NULL;
     }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
     for (int i = 0; i < md->topics[0].partition_cnt; i++)
         if (partition < 0 || md->topics[0].partitions[i].id == partition)
-            rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset = RD_KAFKA_OFFSET_END;
+            rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
+                RD_KAFKA_OFFSET_END;
     rd_kafka_metadata_destroy(md);
     cs_tail_t *t = sa_new(cs_tail_t);
     t->rk = client_new(k->conf, &sa_console_clients[1], errstr, errstr_size);
@@ -799,7 +814,8 @@ int cs_kafka_produce(cs_kafka_t *k, const char *topic, int32_t partition, const 
     dr_t dr = {0};
     pthread_mutex_lock(&k->produce_lock);
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition >= 0 ? partition : RD_KAFKA_PARTITION_UA),
+        k->producer, RD_KAFKA_V_TOPIC(topic),
+        RD_KAFKA_V_PARTITION(partition >= 0 ? partition : RD_KAFKA_PARTITION_UA),
         RD_KAFKA_V_KEY(key && *key ? key : NULL, key && *key ? strlen(key) : 0),
         RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&dr), RD_KAFKA_V_END);
@@ -843,7 +859,8 @@ int cs_kafka_create_topic(cs_kafka_t *k, const char *topic, int partitions, int 
     int rc = -1;
     if (ev) {
         size_t n;
-        const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        const rd_kafka_topic_result_t **r =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
         if (n && rd_kafka_topic_result_error(r[0]))
             snprintf(errstr, errstr_size, "%s", rd_kafka_topic_result_error_string(r[0]));
         else
@@ -865,7 +882,8 @@ int cs_kafka_delete_topic(cs_kafka_t *k, const char *topic, char *errstr, size_t
     int rc = -1;
     if (ev) {
         size_t n;
-        const rd_kafka_topic_result_t **r = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+        const rd_kafka_topic_result_t **r =
+            rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
         if (n && rd_kafka_topic_result_error(r[0]))
             snprintf(errstr, errstr_size, "%s", rd_kafka_topic_result_error_string(r[0]));
         else
@@ -882,7 +900,8 @@ static int cmp_config(const void *a, const void *b) {
     return strcmp(((const cs_config_t *)a)->name, ((const cs_config_t *)b)->name);
 }
 
-cs_config_t *cs_kafka_topic_configs(cs_kafka_t *k, const char *topic, int *n, char *errstr, size_t errstr_size) {
+cs_config_t *cs_kafka_topic_configs(cs_kafka_t *k, const char *topic, int *n, char *errstr,
+                                    size_t errstr_size) {
     *n = 0;
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(k->admin);
@@ -975,7 +994,8 @@ cs_reset_row_t *cs_kafka_reset_plan(cs_kafka_t *k, const char *group, const char
         return NULL;
     }
     cs_reset_row_t *rows = sa_calloc((size_t)g.nparts + 1, sizeof(cs_reset_row_t));
-    rd_kafka_topic_partition_list_t *at = kind == CS_RESET_TIME ? rd_kafka_topic_partition_list_new(g.nparts) : NULL;
+    rd_kafka_topic_partition_list_t *at =
+        kind == CS_RESET_TIME ? rd_kafka_topic_partition_list_new(g.nparts) : NULL;
     int rc = 0;
     for (int i = 0; i < g.nparts && !rc; i++) {
         cs_gpart_t *gp = &g.parts[i];
@@ -984,7 +1004,8 @@ cs_reset_row_t *cs_kafka_reset_plan(cs_kafka_t *k, const char *group, const char
         rd_kafka_resp_err_t err =
             rd_kafka_query_watermark_offsets(k->admin, gp->topic, gp->partition, &lo, &hi, timeout_ms(k));
         if (err) {
-            snprintf(errstr, errstr_size, "offsets of %s/%d: %s", gp->topic, (int)gp->partition, rd_kafka_err2str(err));
+            snprintf(errstr, errstr_size, "offsets of %s/%d: %s", gp->topic, (int)gp->partition,
+                     rd_kafka_err2str(err));
             rc = -1;
             break;
         }
@@ -998,7 +1019,9 @@ cs_reset_row_t *cs_kafka_reset_plan(cs_kafka_t *k, const char *group, const char
         case CS_RESET_LATEST: r->target = hi; break;
         case CS_RESET_OFFSET: r->target = value; break;
         case CS_RESET_SHIFT: r->target = (gp->committed >= 0 ? gp->committed : lo) + value; break;
-        case CS_RESET_TIME: rd_kafka_topic_partition_list_add(at, gp->topic, gp->partition)->offset = value; break;
+        case CS_RESET_TIME:
+            rd_kafka_topic_partition_list_add(at, gp->topic, gp->partition)->offset = value;
+            break;
         }
         r->target = SA_MIN(SA_MAX(r->target, lo), hi); /* kept within the log */
     }
@@ -1010,7 +1033,8 @@ cs_reset_row_t *cs_kafka_reset_plan(cs_kafka_t *k, const char *group, const char
         }
         for (int i = 0; !rc && i < *n; i++) {
             int64_t o = at->elems[i].offset;
-            rows[i].target = o >= 0 ? SA_MIN(o, rows[i].end) : rows[i].end; /* after the last record: the end */
+            rows[i].target =
+                o >= 0 ? SA_MIN(o, rows[i].end) : rows[i].end; /* after the last record: the end */
         }
     }
     if (at) rd_kafka_topic_partition_list_destroy(at);
@@ -1027,18 +1051,20 @@ cs_reset_row_t *cs_kafka_reset_plan(cs_kafka_t *k, const char *group, const char
 int cs_kafka_reset_apply(cs_kafka_t *k, const char *group, const cs_reset_row_t *rows, int n, char *errstr,
                          size_t errstr_size) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
-    for (int i = 0; i < n; i++) rd_kafka_topic_partition_list_add(l, rows[i].topic, rows[i].partition)->offset = rows[i].target;
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, rows[i].topic, rows[i].partition)->offset = rows[i].target;
     rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, l);
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_queue_t *q = rd_kafka_queue_new(k->admin);
     rd_kafka_AdminOptions_t *o = admin_options(k, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
     rd_kafka_AlterConsumerGroupOffsets(k->admin, &req, 1, o, q);
-    rd_kafka_event_t *ev = admin_wait(k, q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, errstr, errstr_size);
+    rd_kafka_event_t *ev =
+        admin_wait(k, q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, errstr, errstr_size);
     int rc = -1;
     if (ev) {
         size_t nr;
-        const rd_kafka_group_result_t **res =
-            rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &nr);
+        const rd_kafka_group_result_t **res = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+            rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &nr);
         const rd_kafka_error_t *gerr = nr ? rd_kafka_group_result_error(res[0]) : NULL;
         const rd_kafka_topic_partition_list_t *pl = nr ? rd_kafka_group_result_partitions(res[0]) : NULL;
         if (gerr) {
@@ -1047,8 +1073,8 @@ int cs_kafka_reset_apply(cs_kafka_t *k, const char *group, const cs_reset_row_t 
             rc = 0;
             for (int i = 0; pl && i < pl->cnt; i++)
                 if (pl->elems[i].err) {
-                    snprintf(errstr, errstr_size, "%s/%d: %s", pl->elems[i].topic, (int)pl->elems[i].partition,
-                             rd_kafka_err2str(pl->elems[i].err));
+                    snprintf(errstr, errstr_size, "%s/%d: %s", pl->elems[i].topic,
+                             (int)pl->elems[i].partition, rd_kafka_err2str(pl->elems[i].err));
                     rc = -1;
                     break;
                 }

@@ -19,12 +19,12 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define TOPICS_PAGE    200 /* topics on a page of the list */
-#define BROWSE_DEFAULT 50  /* records shown by default */
-#define BROWSE_MAX     500 /* ... at most */
+#define TOPICS_PAGE    200  /* topics on a page of the list */
+#define BROWSE_DEFAULT 50   /* records shown by default */
+#define BROWSE_MAX     500  /* ... at most */
 #define SCAN_FILTERED  2000 /* records read per partition when a filter is set */
 #define VALUE_SHOWN    4096 /* bytes of a value shown in the table */
-#define QUERY_MAX      256 /* bytes of a search or filter */
+#define QUERY_MAX      256  /* bytes of a search or filter */
 
 static void esc(sa_buf_t *out, const char *s) { sa_html_escape(out, s ? s : ""); }
 static void t(sa_buf_t *out, sa_http_req_t *req, cs_msg_t m) { sa_html_escape(out, cs_t(req->lang, m)); }
@@ -122,7 +122,8 @@ enum MHD_Result cs_page_overview(sa_http_req_t *req) {
     rate(&page, s->out_rate);
     sa_buf_append_str(&page, "</td></tr></table></section><section><h2>");
     t(&page, req, CS_MSG_BROKERS);
-    sa_buf_append_str(&page, "</h2><table id=\"brokers\"><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">");
+    sa_buf_append_str(&page,
+                      "</h2><table id=\"brokers\"><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">");
     t(&page, req, CS_MSG_ADDRESS);
     sa_buf_append_str(&page, "</th></tr></thead><tbody>");
     for (int i = 0; i < s->nbrokers; i++) {
@@ -167,13 +168,15 @@ static void create_form(sa_buf_t *out, sa_http_req_t *req) {
     sa_buf_append_str(out, "</label><input id=\"ct-parts\" name=\"partitions\" type=\"number\" min=\"1\" "
                            "max=\"10000\" value=\"1\"><label for=\"ct-rf\">");
     t(out, req, CS_MSG_REPLICATION);
-    sa_buf_append_str(out, "</label><input id=\"ct-rf\" name=\"replication\" type=\"number\" min=\"1\" max=\"32\" "
-                           "value=\"1\"><label for=\"ct-configs\">");
+    sa_buf_append_str(out,
+                      "</label><input id=\"ct-rf\" name=\"replication\" type=\"number\" min=\"1\" max=\"32\" "
+                      "value=\"1\"><label for=\"ct-configs\">");
     t(out, req, CS_MSG_CONFIGS);
     sa_buf_append_str(out, " <small>(");
     t(out, req, CS_MSG_CONFIGS_HINT);
-    sa_buf_append_str(out, ")</small></label><textarea id=\"ct-configs\" name=\"configs\" rows=\"3\"></textarea>"
-                           "<button type=\"submit\">");
+    sa_buf_append_str(out,
+                      ")</small></label><textarea id=\"ct-configs\" name=\"configs\" rows=\"3\"></textarea>"
+                      "<button type=\"submit\">");
     t(out, req, CS_MSG_CREATE);
     sa_buf_append_str(out, "</button></form></details>");
 }
@@ -190,8 +193,9 @@ enum MHD_Result cs_page_topics(sa_http_req_t *req) {
     qparam(&self, "q", q);
     if (internal) sa_buf_append_str(&self, "&internal=1");
     cs_html_begin(&page, req, CS_NAV_TOPICS, cs_t(req->lang, CS_MSG_TOPICS), sa_buf_cstr(&self), s);
-    sa_buf_append_str(&page, "<form method=\"get\" action=\"/topics\" class=\"search\" role=\"search\">"
-                             "<input type=\"search\" name=\"q\" id=\"topic-q\" maxlength=\"256\" aria-label=\"");
+    sa_buf_append_str(&page,
+                      "<form method=\"get\" action=\"/topics\" class=\"search\" role=\"search\">"
+                      "<input type=\"search\" name=\"q\" id=\"topic-q\" maxlength=\"256\" aria-label=\"");
     t(&page, req, CS_MSG_SEARCH);
     sa_buf_append_str(&page, "\" placeholder=\"");
     t(&page, req, CS_MSG_SEARCH_TOPICS);
@@ -236,7 +240,8 @@ enum MHD_Result cs_page_topics(sa_http_req_t *req) {
         t(&page, req, CS_MSG_SHOWING);
         sa_buf_printf(&page, " %lld–%lld ", (long long)first + 1, (long long)first + shown);
         t(&page, req, CS_MSG_OF);
-        sa_buf_printf(&page, " %d</p><table id=\"topics\" class=\"list\"><thead><tr><th scope=\"col\">", matched);
+        sa_buf_printf(&page, " %d</p><table id=\"topics\" class=\"list\"><thead><tr><th scope=\"col\">",
+                      matched);
         t(&page, req, CS_MSG_NAME);
         sa_buf_append_str(&page, "</th><th scope=\"col\" class=\"num\">");
         t(&page, req, CS_MSG_PARTITIONS);
@@ -318,9 +323,11 @@ enum MHD_Result cs_page_topic(sa_http_req_t *req) {
         const cs_part_t *p = &tp->parts[i];
         sa_buf_append_str(&page, "<tr><td><a href=\"/messages?");
         qparam(&page, "topic", tp->name);
-        sa_buf_printf(&page, "&amp;partition=%d\">%d</a></td><td>%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td>"
-                             "<td class=\"num\">",
-                      (int)p->id, (int)p->id, (int)p->leader, p->nreplicas, p->nisr);
+        sa_buf_printf(
+            &page,
+            "&amp;partition=%d\">%d</a></td><td>%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td>"
+            "<td class=\"num\">",
+            (int)p->id, (int)p->id, (int)p->leader, p->nreplicas, p->nisr);
         cs_html_num(&page, p->earliest);
         sa_buf_append_str(&page, "</td><td class=\"num\">");
         cs_html_num(&page, p->latest);
@@ -388,8 +395,9 @@ enum MHD_Result cs_page_topic(sa_http_req_t *req) {
         esc(&page, tp->name);
         sa_buf_append_str(&page, "\"><label for=\"del-confirm\">");
         t(&page, req, CS_MSG_DELETE_CONFIRM);
-        sa_buf_append_str(&page, "</label><input id=\"del-confirm\" name=\"confirm\" autocomplete=\"off\" required>"
-                                 "<button type=\"submit\" class=\"danger\">");
+        sa_buf_append_str(&page,
+                          "</label><input id=\"del-confirm\" name=\"confirm\" autocomplete=\"off\" required>"
+                          "<button type=\"submit\" class=\"danger\">");
         t(&page, req, CS_MSG_DELETE);
         sa_buf_append_str(&page, "</button></form></details>");
     }
@@ -409,10 +417,13 @@ int cs_browse_from_query(sa_http_req_t *req, cs_browse_t *b, cs_msg_t *bad) {
     b->limit = BROWSE_DEFAULT;
     b->filter.from_ms = b->filter.to_ms = -1;
     const char *seek = query(req, "seek");
-    b->seek = seek && !strcmp(seek, "offset") ? CS_SEEK_OFFSET : seek && !strcmp(seek, "time") ? CS_SEEK_TIME : CS_SEEK_NEWEST;
+    b->seek = seek && !strcmp(seek, "offset") ? CS_SEEK_OFFSET
+              : seek && !strcmp(seek, "time") ? CS_SEEK_TIME
+                                              : CS_SEEK_NEWEST;
     int64_t p = query_int(req, "partition", -1), lim = query_int(req, "limit", BROWSE_DEFAULT);
     int64_t off = query_int(req, "offset", 0), before = query_int(req, "before", -1);
-    if (p == INT64_MIN || p < -1 || p > INT32_MAX || lim == INT64_MIN || off == INT64_MIN || before == INT64_MIN) {
+    if (p == INT64_MIN || p < -1 || p > INT32_MAX || lim == INT64_MIN || off == INT64_MIN ||
+        before == INT64_MIN) {
         *bad = CS_MSG_ERR_BAD_NUMBER;
         return -1;
     }
@@ -428,7 +439,8 @@ int cs_browse_from_query(sa_http_req_t *req, cs_browse_t *b, cs_msg_t *bad) {
     b->filter.value = query(req, "value");
     b->filter.header = query(req, "header");
     const char *from = query(req, "from"), *to = query(req, "to");
-    if ((from && (b->filter.from_ms = cs_parse_time(from)) < 0) || (to && (b->filter.to_ms = cs_parse_time(to)) < 0)) {
+    if ((from && (b->filter.from_ms = cs_parse_time(from)) < 0) ||
+        (to && (b->filter.to_ms = cs_parse_time(to)) < 0)) {
         *bad = CS_MSG_ERR_BAD_TIME;
         return -1;
     }
@@ -448,15 +460,17 @@ json_t *cs_record_json(const cs_record_t *r) {
     json_t *h = json_array();
     for (int i = 0; i < r->nheaders; i++)
         json_array_append_new(h, json_pack("{s:s, s:o}", "name", r->header_names[i], "value",
-                                           r->header_values[i] ? json_stringn_nocheck(r->header_values[i], r->header_lens[i])
-                                                               : json_null()));
+                                           r->header_values[i]
+                                               ? json_stringn_nocheck(r->header_values[i], r->header_lens[i])
+                                               : json_null()));
     json_object_set_new(o, "headers", h);
     return o;
 }
 
 static void record_row(sa_buf_t *out, sa_http_req_t *req, const cs_record_t *r) {
-    sa_buf_printf(out, "<tr class=\"record\" data-partition=\"%d\" data-offset=\"%lld\"><td class=\"num\">%d</td>"
-                       "<td class=\"num\">%lld</td><td>",
+    sa_buf_printf(out,
+                  "<tr class=\"record\" data-partition=\"%d\" data-offset=\"%lld\"><td class=\"num\">%d</td>"
+                  "<td class=\"num\">%lld</td><td>",
                   (int)r->partition, (long long)r->offset, (int)r->partition, (long long)r->offset);
     cs_html_time(out, r->timestamp);
     sa_buf_append_str(out, "</td><td class=\"key\">");
@@ -514,7 +528,8 @@ static void produce_form(sa_buf_t *out, sa_http_req_t *req, const char *topic) {
     t(out, req, CS_MSG_HEADERS);
     sa_buf_append_str(out, " <small>(");
     t(out, req, CS_MSG_HEADERS_HINT);
-    sa_buf_append_str(out, ")</small></label><textarea id=\"pr-headers\" name=\"headers\" rows=\"2\"></textarea></div>");
+    sa_buf_append_str(
+        out, ")</small></label><textarea id=\"pr-headers\" name=\"headers\" rows=\"2\"></textarea></div>");
     input(out, req, "pr-partition", "partition", CS_MSG_PARTITION, "number", "", " min=\"0\"");
     sa_buf_append_str(out, "<p class=\"hint\">");
     t(out, req, CS_MSG_PARTITION_AUTO);
@@ -535,7 +550,8 @@ enum MHD_Result cs_page_messages(sa_http_req_t *req) {
     qparam(&self, "topic", b.topic);
     if (b.partition >= 0) sa_buf_printf(&self, "&partition=%d", (int)b.partition);
     char title[512];
-    snprintf(title, sizeof(title), "%s%s%s", cs_t(req->lang, CS_MSG_MESSAGES), b.topic ? ": " : "", b.topic ? b.topic : "");
+    snprintf(title, sizeof(title), "%s%s%s", cs_t(req->lang, CS_MSG_MESSAGES), b.topic ? ": " : "",
+             b.topic ? b.topic : "");
     cs_html_begin(&page, req, CS_NAV_MESSAGES, title, sa_buf_cstr(&self), s);
     const char *done = query(req, "produced");
     if (done) {
@@ -559,7 +575,8 @@ enum MHD_Result cs_page_messages(sa_http_req_t *req) {
     sa_buf_append_str(&page, "<form method=\"get\" action=\"/messages\" class=\"browse\" id=\"browse-form\">"
                              "<div class=\"field\"><label for=\"m-topic\">");
     t(&page, req, CS_MSG_TOPIC);
-    sa_buf_append_str(&page, "</label><input id=\"m-topic\" name=\"topic\" list=\"topic-names\" required value=\"");
+    sa_buf_append_str(&page,
+                      "</label><input id=\"m-topic\" name=\"topic\" list=\"topic-names\" required value=\"");
     esc(&page, b.topic);
     sa_buf_append_str(&page, "\"><datalist id=\"topic-names\">");
     for (int i = 0; i < s->ntopics && i < 2000; i++) {
@@ -590,7 +607,8 @@ enum MHD_Result cs_page_messages(sa_http_req_t *req) {
     sa_buf_append_str(&page, "</select></div>");
     char num[32];
     snprintf(num, sizeof(num), "%lld", (long long)b.offset);
-    input(&page, req, "m-offset", "offset", CS_MSG_OFFSET, "number", b.seek == CS_SEEK_OFFSET ? num : "", " min=\"0\"");
+    input(&page, req, "m-offset", "offset", CS_MSG_OFFSET, "number", b.seek == CS_SEEK_OFFSET ? num : "",
+          " min=\"0\"");
     input(&page, req, "m-time", "time", CS_MSG_TIME_UTC, "datetime-local", query(req, "time"), " step=\"1\"");
     snprintf(num, sizeof(num), "%d", b.limit);
     input(&page, req, "m-limit", "limit", CS_MSG_LIMIT, "number", num, " min=\"1\" max=\"500\"");
@@ -598,9 +616,12 @@ enum MHD_Result cs_page_messages(sa_http_req_t *req) {
     t(&page, req, CS_MSG_FILTERS);
     sa_buf_append_str(&page, "</legend>");
     input(&page, req, "m-key", "key", CS_MSG_KEY_CONTAINS, "text", b.filter.key, " maxlength=\"256\"");
-    input(&page, req, "m-value", "value", CS_MSG_VALUE_CONTAINS, "text", b.filter.value, " maxlength=\"256\"");
-    input(&page, req, "m-header", "header", CS_MSG_HEADER_FILTER, "text", b.filter.header, " maxlength=\"256\"");
-    input(&page, req, "m-from", "from", CS_MSG_FROM_TIME, "datetime-local", query(req, "from"), " step=\"1\"");
+    input(&page, req, "m-value", "value", CS_MSG_VALUE_CONTAINS, "text", b.filter.value,
+          " maxlength=\"256\"");
+    input(&page, req, "m-header", "header", CS_MSG_HEADER_FILTER, "text", b.filter.header,
+          " maxlength=\"256\"");
+    input(&page, req, "m-from", "from", CS_MSG_FROM_TIME, "datetime-local", query(req, "from"),
+          " step=\"1\"");
     input(&page, req, "m-to", "to", CS_MSG_TO_TIME, "datetime-local", query(req, "to"), " step=\"1\"");
     sa_buf_append_str(&page, "</fieldset><button type=\"submit\" id=\"browse-submit\">");
     t(&page, req, CS_MSG_SHOW);
@@ -630,7 +651,8 @@ enum MHD_Result cs_page_messages(sa_http_req_t *req) {
         t(&page, req, CS_MSG_LIVE_TAIL);
         sa_buf_append_str(&page, "</h2><noscript><p>");
         t(&page, req, CS_MSG_LIVE_NOSCRIPT);
-        sa_buf_append_str(&page, "</p></noscript><p class=\"tail-status\" aria-live=\"polite\"></p></section>");
+        sa_buf_append_str(&page,
+                          "</p></noscript><p class=\"tail-status\" aria-live=\"polite\"></p></section>");
         cs_browse_result_t res;
         char errstr[512];
         if (cs_kafka_browse(c->kafka, &b, &res, errstr, sizeof(errstr))) {
@@ -677,8 +699,10 @@ enum MHD_Result cs_page_messages(sa_http_req_t *req) {
                     sa_buf_append(&page, self.data, self.len);
                     sa_buf_printf(&page, "&amp;limit=%d&amp;before=%lld", b.limit, (long long)lowest);
                     if (b.filter.key) sa_buf_append_str(&page, "&amp;"), qparam(&page, "key", b.filter.key);
-                    if (b.filter.value) sa_buf_append_str(&page, "&amp;"), qparam(&page, "value", b.filter.value);
-                    if (b.filter.header) sa_buf_append_str(&page, "&amp;"), qparam(&page, "header", b.filter.header);
+                    if (b.filter.value)
+                        sa_buf_append_str(&page, "&amp;"), qparam(&page, "value", b.filter.value);
+                    if (b.filter.header)
+                        sa_buf_append_str(&page, "&amp;"), qparam(&page, "header", b.filter.header);
                     sa_buf_append_str(&page, "\">");
                     t(&page, req, CS_MSG_OLDER);
                     sa_buf_append_str(&page, "</a></nav>");
@@ -785,8 +809,10 @@ static void reset_form(sa_buf_t *out, sa_http_req_t *req, const cs_group_t *g) {
         sa_buf_append_str(out, "</option>");
     }
     sa_buf_append_str(out, "</select></div>");
-    input(out, req, "r-value", "value", CS_MSG_RESET_VALUE, "text", "", " placeholder=\"42 | 2024-05-01T12:00 | -100\"");
-    sa_buf_append_str(out, "<input type=\"hidden\" name=\"dry_run\" value=\"1\"><button type=\"submit\" id=\"dry-run\">");
+    input(out, req, "r-value", "value", CS_MSG_RESET_VALUE, "text", "",
+          " placeholder=\"42 | 2024-05-01T12:00 | -100\"");
+    sa_buf_append_str(
+        out, "<input type=\"hidden\" name=\"dry_run\" value=\"1\"><button type=\"submit\" id=\"dry-run\">");
     t(out, req, CS_MSG_DRY_RUN);
     sa_buf_append_str(out, "</button></form></section>");
 }
@@ -843,14 +869,14 @@ enum MHD_Result cs_page_group(sa_http_req_t *req) {
     for (size_t i = 0; i < SA_ARRAY_LEN(ranges); i++) {
         sa_buf_append_str(&page, "<a href=\"");
         sa_buf_append(&page, self.data, self.len);
-        sa_buf_printf(&page, "&amp;range=%s\"%s>%s</a> ", ranges[i].name, i == ri ? " aria-current=\"true\"" : "",
-                      ranges[i].name);
+        sa_buf_printf(&page, "&amp;range=%s\"%s>%s</a> ", ranges[i].name,
+                      i == ri ? " aria-current=\"true\"" : "", ranges[i].name);
     }
     sa_buf_append_str(&page, "</nav>");
     int n = 0;
     cs_point_t *pts = cs_store_series(c->store, g->name, sa_wall_ms() - ranges[ri].ms, 240, &n);
-    cs_html_chart(&page, req->lang, pts, n, cs_t(req->lang, CS_MSG_LAG_CHART), cs_t(req->lang, CS_MSG_TOTAL_LAG),
-                  cs_t(req->lang, CS_MSG_TIME_LAG));
+    cs_html_chart(&page, req->lang, pts, n, cs_t(req->lang, CS_MSG_LAG_CHART),
+                  cs_t(req->lang, CS_MSG_TOTAL_LAG), cs_t(req->lang, CS_MSG_TIME_LAG));
     free(pts);
     sa_buf_append_str(&page, "</section><section><h2>");
     t(&page, req, CS_MSG_MEMBERS);
@@ -928,8 +954,8 @@ enum MHD_Result cs_page_healthz(sa_http_req_t *req) {
     char err[512];
     sa_console_error(c, err, sizeof(err));
     int ok = s->taken_ms && !err[0];
-    json_t *doc = json_pack("{s:b, s:I, s:i, s:s?}", "ok", ok, "sampled_at_ms", (json_int_t)s->taken_ms, "topics",
-                            s->ntopics, "error", err[0] ? err : NULL);
+    json_t *doc = json_pack("{s:b, s:I, s:i, s:s?}", "ok", ok, "sampled_at_ms", (json_int_t)s->taken_ms,
+                            "topics", s->ntopics, "error", err[0] ? err : NULL);
     sa_console_snap_put(s);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -943,18 +969,19 @@ enum MHD_Result cs_page_metrics(sa_http_req_t *req) {
     cs_snap_t *s = sa_console_snap_get(c);
     sa_buf_t out = SA_BUF_INIT(0);
     sa_http_metrics_write(c->http, &out, "samsa_console_requests_total");
-    sa_buf_printf(&out,
-                  "# HELP samsa_console_sample_seconds How long the last sample of the cluster took.\n"
-                  "# TYPE samsa_console_sample_seconds gauge\nsamsa_console_sample_seconds %.3f\n"
-                  "# HELP samsa_console_topics Topics in the last sample.\n# TYPE samsa_console_topics gauge\n"
-                  "samsa_console_topics %d\n"
-                  "# HELP samsa_console_partitions Partitions in the last sample.\n"
-                  "# TYPE samsa_console_partitions gauge\nsamsa_console_partitions %lld\n"
-                  "# HELP samsa_console_tails Open live tails.\n# TYPE samsa_console_tails gauge\n"
-                  "samsa_console_tails %d\n"
-                  "# HELP samsa_console_group_lag Records a group has not committed, by group.\n"
-                  "# TYPE samsa_console_group_lag gauge\n",
-                  s->took_ms / 1000.0, s->ntopics, (long long)s->npartitions, sa_http_sse_clients(c->sse));
+    sa_buf_printf(
+        &out,
+        "# HELP samsa_console_sample_seconds How long the last sample of the cluster took.\n"
+        "# TYPE samsa_console_sample_seconds gauge\nsamsa_console_sample_seconds %.3f\n"
+        "# HELP samsa_console_topics Topics in the last sample.\n# TYPE samsa_console_topics gauge\n"
+        "samsa_console_topics %d\n"
+        "# HELP samsa_console_partitions Partitions in the last sample.\n"
+        "# TYPE samsa_console_partitions gauge\nsamsa_console_partitions %lld\n"
+        "# HELP samsa_console_tails Open live tails.\n# TYPE samsa_console_tails gauge\n"
+        "samsa_console_tails %d\n"
+        "# HELP samsa_console_group_lag Records a group has not committed, by group.\n"
+        "# TYPE samsa_console_group_lag gauge\n",
+        s->took_ms / 1000.0, s->ntopics, (long long)s->npartitions, sa_http_sse_clients(c->sse));
     for (int g = 0; g < s->ngroups; g++) {
         sa_buf_append_str(&out, "samsa_console_group_lag{group=\"");
         for (const char *p = s->groups[g].name; *p; p++) /* label value escaping: \ " and newline */
@@ -967,8 +994,8 @@ enum MHD_Result cs_page_metrics(sa_http_req_t *req) {
         sa_buf_printf(&out, "\"} %lld\n", (long long)s->groups[g].total_lag);
     }
     sa_console_snap_put(s);
-    enum MHD_Result rc =
-        sa_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", (const char *)out.data, out.len, NULL);
+    enum MHD_Result rc = sa_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+                                         (const char *)out.data, out.len, NULL);
     sa_buf_free(&out);
     return rc;
 }

@@ -33,12 +33,13 @@ struct cs_store_s {
     sqlite3 *db;
 };
 
-static const char schema[] = "PRAGMA journal_mode=WAL;"
-                             "PRAGMA synchronous=NORMAL;"
-                             "CREATE TABLE IF NOT EXISTS lag(ts INTEGER NOT NULL, grp TEXT NOT NULL, lag INTEGER, "
-                             "tlag INTEGER);"
-                             "CREATE INDEX IF NOT EXISTS lag_grp_ts ON lag(grp, ts);"
-                             "CREATE TABLE IF NOT EXISTS rates(ts INTEGER PRIMARY KEY, in_rate REAL, out_rate REAL);";
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS lag(ts INTEGER NOT NULL, grp TEXT NOT NULL, lag INTEGER, "
+    "tlag INTEGER);"
+    "CREATE INDEX IF NOT EXISTS lag_grp_ts ON lag(grp, ts);"
+    "CREATE TABLE IF NOT EXISTS rates(ts INTEGER PRIMARY KEY, in_rate REAL, out_rate REAL);";
 
 /* Make the parent folder of @p path (one level, like the blog's store). */
 static void make_parent(const char *path) {
@@ -63,7 +64,9 @@ cs_store_t *cs_store_open(const char *path, char *errstr, size_t errstr_size) {
     }
     if (rc != SQLITE_OK) {
         snprintf(errstr, errstr_size, "--history %s: %s", memory ? "none" : path,
-                 err ? err : st->db ? sqlite3_errmsg(st->db) : "cannot open");
+                 err      ? err
+                 : st->db ? sqlite3_errmsg(st->db)
+                          : "cannot open");
         sqlite3_free(err);
         cs_store_close(st);
         return NULL;
@@ -80,8 +83,8 @@ void cs_store_close(cs_store_t *st) {
 void cs_store_record(cs_store_t *st, const cs_snap_t *s, int64_t keep_ms) {
     sqlite3_stmt *ins = NULL, *rates = NULL, *del = NULL, *del2 = NULL;
     sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL);
-    if (sqlite3_prepare_v2(st->db, "INSERT INTO lag(ts, grp, lag, tlag) VALUES(?, ?, ?, ?)", -1, &ins, NULL) ==
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO lag(ts, grp, lag, tlag) VALUES(?, ?, ?, ?)", -1, &ins,
+                           NULL) == SQLITE_OK) {
         for (int g = 0; g < s->ngroups; g++) {
             const cs_group_t *grp = &s->groups[g];
             sqlite3_bind_int64(ins, 1, s->taken_ms);
@@ -96,8 +99,8 @@ void cs_store_record(cs_store_t *st, const cs_snap_t *s, int64_t keep_ms) {
         }
     }
     if (s->in_rate >= 0 &&
-        sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO rates(ts, in_rate, out_rate) VALUES(?, ?, ?)", -1, &rates,
-                           NULL) == SQLITE_OK) {
+        sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO rates(ts, in_rate, out_rate) VALUES(?, ?, ?)", -1,
+                           &rates, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(rates, 1, s->taken_ms);
         sqlite3_bind_double(rates, 2, s->in_rate);
         sqlite3_bind_double(rates, 3, s->out_rate);

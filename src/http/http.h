@@ -76,21 +76,21 @@ typedef struct sa_http_conf_s {
     const char *log_name;          /* log subsystem of the server's own lines ("web", "console") */
     const sa_http_route_t *routes; /* borrowed; first match wins (an exact row before a prefix row) */
     size_t nroutes;
-    void *app;                                /* handed to every request as req->app */
-    void *(*req_new)(sa_http_req_t *req);     /* may be NULL: the application's state (req->ctx) */
-    void (*req_free)(void *ctx);              /* frees it (NULL ctx never passed) */
-    int64_t max_body;                         /* bytes */
-    int64_t threads;                          /* polling threads */
-    int64_t max_per_ip;                       /* connections at once from one address */
-    int64_t header_timeout_ms;                /* headers within this */
-    int64_t body_timeout_ms;                  /* body within this after the headers */
-    const sa_strlist_t *allowed_origins;      /* other origins that may change state; may be NULL */
-    const char *csp;                          /* Content-Security-Policy; NULL: SA_HTTP_CSP */
+    void *app;                            /* handed to every request as req->app */
+    void *(*req_new)(sa_http_req_t *req); /* may be NULL: the application's state (req->ctx) */
+    void (*req_free)(void *ctx);          /* frees it (NULL ctx never passed) */
+    int64_t max_body;                     /* bytes */
+    int64_t threads;                      /* polling threads */
+    int64_t max_per_ip;                   /* connections at once from one address */
+    int64_t header_timeout_ms;            /* headers within this */
+    int64_t body_timeout_ms;              /* body within this after the headers */
+    const sa_strlist_t *allowed_origins;  /* other origins that may change state; may be NULL */
+    const char *csp;                      /* Content-Security-Policy; NULL: SA_HTTP_CSP */
 } sa_http_conf_t;
 
 /* Pages load only their own scripts and styles; no inline script anywhere. */
 #define SA_HTTP_CSP                                                                                          \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "   \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "    \
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 #define SA_HTTP_CSRF_BYTES 16 /* 128 random bits: 32 hex characters */
@@ -104,11 +104,11 @@ struct sa_http_req_s {
     sa_buf_t body;                /* the request body, at most max_body bytes */
     int too_large;
     sa_lang_t lang;
-    int set_lang_cookie;  /* ?lang= chose another language than the cookie's: remember it */
-    char csrf[40];        /* after sa_http_csrf(): the CSRF value */
-    int set_csrf_cookie;  /* send it as a cookie with the answer */
-    void *app;            /* conf.app */
-    void *ctx;            /* owned: conf.req_new's state, or NULL */
+    int set_lang_cookie; /* ?lang= chose another language than the cookie's: remember it */
+    char csrf[40];       /* after sa_http_csrf(): the CSRF value */
+    int set_csrf_cookie; /* send it as a cookie with the answer */
+    void *app;           /* conf.app */
+    void *ctx;           /* owned: conf.req_new's state, or NULL */
 };
 
 /** @returns new: a running server, or NULL with errstr ("cannot listen on ..."). */

@@ -101,7 +101,8 @@ static void add_headers(const sa_http_req_t *req, struct MHD_Response *resp, con
         snprintf(cookie, sizeof(cookie), "samsa_csrf=%s; Path=/; HttpOnly; SameSite=Strict", req->csrf);
         MHD_add_response_header(resp, "Set-Cookie", cookie);
     }
-    if (req->set_lang_cookie && !strncmp(ctype, "text/html", 9)) { /* a year; Lax: links from elsewhere keep it */
+    if (req->set_lang_cookie &&
+        !strncmp(ctype, "text/html", 9)) { /* a year; Lax: links from elsewhere keep it */
         char cookie[96];
         snprintf(cookie, sizeof(cookie), "samsa_lang=%s; Path=/; Max-Age=31536000; SameSite=Lax",
                  sa_lang_code(req->lang));
@@ -150,7 +151,8 @@ enum MHD_Result sa_http_respond_error(sa_http_req_t *req, unsigned status, const
             sa_buf_putc(&doc, *p);
     }
     sa_buf_append_str(&doc, "\"}");
-    enum MHD_Result rc = sa_http_respond(req, status, "application/json", (const char *)doc.data, doc.len, extra);
+    enum MHD_Result rc =
+        sa_http_respond(req, status, "application/json", (const char *)doc.data, doc.len, extra);
     sa_buf_free(&doc);
     return rc;
 }
@@ -160,7 +162,8 @@ enum MHD_Result sa_http_serve_static(sa_http_req_t *req) {
     if (url && !strcmp(url, "/favicon.ico")) /* browsers ask for it; the pages have no icon */
         return sa_http_respond(req, 204, "image/x-icon", "", 0, NULL);
     char path[256];
-    snprintf(path, sizeof(path), "%s%s", req->route ? req->route->path : "", req->path_arg ? req->path_arg : "");
+    snprintf(path, sizeof(path), "%s%s", req->route ? req->route->path : "",
+             req->path_arg ? req->path_arg : "");
     const sa_http_asset_t *a = sa_http_asset_find(path);
     if (!a) return sa_http_respond_error(req, 404, "not found", NULL);
     const char *extra[] = {"Cache-Control", "public, max-age=300", NULL};
@@ -274,9 +277,9 @@ static int refuse_early(sa_http_req_t *req, const char *version, unsigned allow,
     }
     unsigned flags = req->route->flags;
     if (flags & SA_HTTP_CHANGES) {
-        sa_http_origin_t o = sa_http_guard_origin(sa_http_header(req, "Origin"),
-                                                  sa_http_header(req, "Sec-Fetch-Site"), host,
-                                                  req->srv->conf->allowed_origins);
+        sa_http_origin_t o =
+            sa_http_guard_origin(sa_http_header(req, "Origin"), sa_http_header(req, "Sec-Fetch-Site"), host,
+                                 req->srv->conf->allowed_origins);
         if (o != SA_HTTP_ORIGIN_OK) {
             *rc = sa_http_respond_error(req, 403,
                                         o == SA_HTTP_ORIGIN_FOREIGN
@@ -288,7 +291,8 @@ static int refuse_early(sa_http_req_t *req, const char *version, unsigned allow,
         }
     }
     if ((flags & SA_HTTP_JSON_BODY) && !ctype_is(req, "application/json")) {
-        *rc = sa_http_respond_error(req, 415, "the body must be JSON (Content-Type: application/json)", close_);
+        *rc =
+            sa_http_respond_error(req, 415, "the body must be JSON (Content-Type: application/json)", close_);
         return 1;
     }
     if ((flags & SA_HTTP_FORM_BODY) && !ctype_is(req, "application/x-www-form-urlencoded")) {
@@ -398,7 +402,8 @@ sa_http_server_t *sa_http_start(const sa_http_conf_t *conf, char *errstr, size_t
     srv->listen_fd = MHD_INVALID_SOCKET;
     srv->row_name = sa_malloc(sizeof(int) * (conf->nroutes + 1));
     for (size_t i = 0; i < conf->nroutes; i++)
-        srv->row_name[i] = name_index(srv, conf->routes[i].name ? conf->routes[i].name : conf->routes[i].path);
+        srv->row_name[i] =
+            name_index(srv, conf->routes[i].name ? conf->routes[i].name : conf->routes[i].path);
     srv->other_name = name_index(srv, "other");
     srv->counts = sa_calloc((size_t)srv->nnames, sizeof(*srv->counts));
 
