@@ -188,9 +188,9 @@ void cs_html_bytes(sa_buf_t *out, const char *data, size_t len, size_t max, int 
     sa_buf_append_str(out, "</pre>");
 }
 
-/* The chart: two series on their own scales, left (v) and right (v2). */
+/* The chart: v on the left scale; v2 on its own right scale when it is a duration, else on the same. */
 void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, const char *title,
-                   const char *label1, const char *label2) {
+                   const char *label1, const char *label2, int v2_duration) {
     const int W = 720, H = 220, L = 60, R = 60, T = 14, B = 30;
     sa_buf_append_str(out, "<figure class=\"chart\"><figcaption>");
     sa_html_escape(out, title);
@@ -207,6 +207,7 @@ void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, 
         max1 = fmax(max1, pts[i].v);
         if (!isnan(pts[i].v2)) has2 = 1, max2 = fmax(max2, pts[i].v2);
     }
+    if (!v2_duration) max1 = max2 = fmax(max1, max2); /* one scale for both */
     if (max1 <= 0) max1 = 1;
     if (max2 <= 0) max2 = 1;
     int64_t t0 = pts[0].t_ms, t1 = pts[n - 1].t_ms > t0 ? pts[n - 1].t_ms : t0 + 1;
@@ -231,7 +232,7 @@ void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, 
                   T + 10, max1);
     sa_buf_printf(out, "<text class=\"axis s1\" x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>", L - 4,
                   H - B);
-    if (has2) {
+    if (has2 && v2_duration) {
         sa_buf_printf(out, "<text class=\"axis s2\" x=\"%d\" y=\"%d\">", W - R + 4, T + 10);
         cs_html_duration(out, lang, (int64_t)max2);
         sa_buf_append_str(out, "</text>");

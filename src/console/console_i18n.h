@@ -41,6 +41,8 @@
     X(RATE_OUT, "Out (committed by groups), messages/s", "Исходящие (закоммичено группами), сообщ./с")   \
     X(RATES_CHART, "Messages per second, in and out", "Сообщений в секунду, вход и выход")              \
     X(GROUPS, "Consumer groups", "Группы консьюмеров")                                                  \
+    X(GROUP, "Group", "Группа")                                                                         \
+    X(NO_MEMBERS, "No member: nobody consumes right now.", "Участников нет: сейчас никто не читает.")   \
     X(SEARCH, "Search", "Поиск")                                                                        \
     X(SEARCH_TOPICS, "part of a topic name", "часть имени топика")                                      \
     X(SHOW_INTERNAL, "Show internal topics", "Показать служебные топики")                               \

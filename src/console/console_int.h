@@ -300,9 +300,10 @@ void cs_html_num(sa_buf_t *out, int64_t v);
 void cs_html_duration(sa_buf_t *out, sa_lang_t lang, int64_t ms);
 /** A <time> with @p ms (wall clock) as "YYYY-MM-DD HH:MM:SS UTC". */
 void cs_html_time(sa_buf_t *out, int64_t ms);
-/** An SVG line chart of @p pts (one or two series), with its @p title and a table fallback. */
+/** An SVG line chart of @p pts (one or two series) with its @p title and legend; @p v2_duration:
+ *  the second series is a duration in ms on a scale of its own (else it shares the first's). */
 void cs_html_chart(sa_buf_t *out, sa_lang_t lang, const cs_point_t *pts, int n, const char *title,
-                   const char *label1, const char *label2);
+                   const char *label1, const char *label2, int v2_duration);
 /** The hidden CSRF field of a form. */
 void cs_html_csrf(sa_buf_t *out, sa_http_req_t *req);
 /** "?lang=xx" for links. */

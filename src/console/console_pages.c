@@ -143,8 +143,7 @@ enum MHD_Result cs_page_overview(sa_http_req_t *req) {
     char in_label[128], out_label[128];
     snprintf(in_label, sizeof(in_label), "%s", cs_t(req->lang, CS_MSG_RATE_IN));
     snprintf(out_label, sizeof(out_label), "%s", cs_t(req->lang, CS_MSG_RATE_OUT));
-    /* both rates share a scale: the second series is drawn on its own scale, so show it as one */
-    cs_html_chart(&page, req->lang, pts, n, cs_t(req->lang, CS_MSG_RATES_CHART), in_label, NULL);
+    cs_html_chart(&page, req->lang, pts, n, cs_t(req->lang, CS_MSG_RATES_CHART), in_label, out_label, 0);
     free(pts);
     page_done(req, &page);
     sa_console_snap_put(s);
@@ -835,7 +834,7 @@ enum MHD_Result cs_page_group(sa_http_req_t *req) {
     sa_buf_append_str(&self, "/group?");
     qparam(&self, "name", g->name);
     char title[512];
-    snprintf(title, sizeof(title), "%s %s", cs_t(req->lang, CS_MSG_GROUPS), g->name);
+    snprintf(title, sizeof(title), "%s %s", cs_t(req->lang, CS_MSG_GROUP), g->name);
     cs_html_begin(&page, req, CS_NAV_GROUPS, title, sa_buf_cstr(&self), s);
     const char *done = query(req, "done");
     if (done && !strcmp(done, "reset")) cs_html_notice(&page, "ok", cs_t(req->lang, CS_MSG_RESET_DONE));
@@ -876,7 +875,7 @@ enum MHD_Result cs_page_group(sa_http_req_t *req) {
     int n = 0;
     cs_point_t *pts = cs_store_series(c->store, g->name, sa_wall_ms() - ranges[ri].ms, 240, &n);
     cs_html_chart(&page, req->lang, pts, n, cs_t(req->lang, CS_MSG_LAG_CHART),
-                  cs_t(req->lang, CS_MSG_TOTAL_LAG), cs_t(req->lang, CS_MSG_TIME_LAG));
+                  cs_t(req->lang, CS_MSG_TOTAL_LAG), cs_t(req->lang, CS_MSG_TIME_LAG), 1);
     free(pts);
     sa_buf_append_str(&page, "</section><section><h2>");
     t(&page, req, CS_MSG_MEMBERS);
@@ -900,7 +899,13 @@ enum MHD_Result cs_page_group(sa_http_req_t *req) {
         esc(&page, g->members[m].assignment);
         sa_buf_append_str(&page, "</td></tr>");
     }
-    sa_buf_append_str(&page, "</tbody></table></section><section><h2>");
+    sa_buf_append_str(&page, "</tbody></table>");
+    if (!g->nmembers) {
+        sa_buf_append_str(&page, "<p class=\"empty\" id=\"no-members\">");
+        t(&page, req, CS_MSG_NO_MEMBERS);
+        sa_buf_append_str(&page, "</p>");
+    }
+    sa_buf_append_str(&page, "</section><section><h2>");
     t(&page, req, CS_MSG_LAG);
     sa_buf_append_str(&page, "</h2><table id=\"lag\" class=\"list\"><thead><tr><th scope=\"col\">");
     t(&page, req, CS_MSG_TOPIC);

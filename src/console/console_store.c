@@ -127,6 +127,18 @@ void cs_store_record(cs_store_t *st, const cs_snap_t *s, int64_t keep_ms) {
 
 cs_point_t *cs_store_series(cs_store_t *st, const char *group, int64_t since_ms, int max_points, int *n) {
     *n = 0;
+    /* the buckets span the data there is, not the whole range: a young history still has its points */
+    sqlite3_stmt *first = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           group ? "SELECT MIN(ts) FROM lag WHERE grp = ?1 AND ts >= ?2"
+                                 : "SELECT MIN(ts) FROM rates WHERE ts >= ?2",
+                           -1, &first, NULL) != SQLITE_OK)
+        return NULL;
+    if (group) sqlite3_bind_text(first, 1, group, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(first, 2, since_ms);
+    if (sqlite3_step(first) == SQLITE_ROW && sqlite3_column_type(first, 0) != SQLITE_NULL)
+        since_ms = sqlite3_column_int64(first, 0);
+    sqlite3_finalize(first);
     int64_t bucket = SA_MAX(1, (sa_wall_ms() - since_ms) / SA_MAX(1, max_points));
     const char *sql = group ? "SELECT MAX(ts), MAX(lag), MAX(tlag) FROM lag WHERE grp = ?1 AND ts >= ?2 "
                               "GROUP BY (ts - ?2) / ?3 ORDER BY 1"
