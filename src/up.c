@@ -1,20 +1,22 @@
 /*
- * up.c - `samsa up`: broker + web + worker for a laptop, in one command.
+ * up.c - `samsa up`: broker + web + worker + console for a laptop, in one command.
  *
  * Each part runs as a child process of this same binary (so a crash in one is contained and
  * every part is exactly what `samsa broker|web|worker` runs), with SAMSA_LOG_TAG set so the one
  * shared log stream says which part speaks.
  *
  * Order:
- *   1. check everything before starting anything: both addresses parse and resolve, --db is a
- *      store URL, the data dir can be made and locked (DATA_DIR/up.lock, flock: a second `up`
- *      on it is told the pid and addresses of the first), and both ports are free (else: which
- *      pid holds them). A mistake costs one line on stderr and starts nothing;
- *   2. broker, wait until it accepts connections; then worker and web;
- *   3. "samsa is up" only once all three answer: the web's /healthz is 200 (store open, broker
- *      reachable) and its /api/stats counts a live worker in the group.
- * Ctrl-C (SIGINT to the whole foreground group) or SIGTERM to this process stops web and worker
- * first, then the broker, so the worker's last commit still has a broker to land on. The parts get
+ *   1. check everything before starting anything: the three addresses parse and resolve (and
+ *      differ), --db is a store URL, the data dir can be made and locked (DATA_DIR/up.lock,
+ *      flock: a second `up` on it is told the pid and addresses of the first), and the ports are
+ *      free (else: which pid holds them). A mistake costs one line on stderr and starts nothing;
+ *   2. broker, wait until it accepts connections; then worker, web and console (the console on
+ *      its own port, --console-http; --console-http none leaves it out);
+ *   3. "samsa is up" only once all four answer: the web's /healthz is 200 (store open, broker
+ *      reachable), its /api/stats counts a live worker in the group, and the console's /healthz
+ *      is 200 (it has sampled the cluster).
+ * Ctrl-C (SIGINT to the whole foreground group) or SIGTERM to this process stops console, web and
+ * worker first, then the broker, so the worker's last commit still has a broker to land on. The parts get
  * SIGTERM when `up` dies in any way (PR_SET_PDEATHSIG), even by kill -9: none is orphaned.
  */
 #include <dirent.h>
@@ -44,6 +46,7 @@ typedef struct up_conf_s {
     char *data_dir;  /* broker data and the results log live below it */
     char *listen;    /* broker address */
     char *http;      /* web address */
+    char *console;   /* console address, or "none" */
     char *db;        /* the store's URL; "" = sqlite:DATA_DIR/blog.db */
     int64_t work_ms; /* simulated heavy step of the worker */
     char *log_level;
@@ -57,6 +60,8 @@ static const sa_cfg_opt_t up_opts[] = {
      "broker address"},
     {NULL, "http", 0, SA_CFG_STR, offsetof(up_conf_t, http), 0, 0, "127.0.0.1:8080", "HOST:PORT",
      "web server address"},
+    {NULL, "console-http", 0, SA_CFG_STR, offsetof(up_conf_t, console), 0, 0, "127.0.0.1:8081", "HOST:PORT",
+     "console address (its own port; none: no console); its lag history is DIR/console.db"},
     {NULL, "db", 0, SA_CFG_STR, offsetof(up_conf_t, db), 0, 0, "", "URL",
      "the blog's store for web and worker (default sqlite:DIR/blog.db; or postgresql://...)"},
     {NULL, "work-ms", 0, SA_CFG_MS, offsetof(up_conf_t, work_ms), 0, 3600000, "1000", "MS",
@@ -68,12 +73,16 @@ static const sa_cfg_opt_t up_opts[] = {
     {0}};
 
 static const sa_cfg_cmd_t up_spec = {
-    "up", "samsa up [--data-dir DIR] [--listen HOST:PORT] [--http HOST:PORT] [--work-ms N]",
-    "Start the broker, the web server and the worker together; Ctrl-C stops all three cleanly.", up_opts,
-    "example:\n  samsa up --data-dir /tmp/samsa --listen 127.0.0.1:19092 --http 127.0.0.1:18080 --work-ms 0"};
+    "up",
+    "samsa up [--data-dir DIR] [--listen HOST:PORT] [--http HOST:PORT] [--console-http HOST:PORT] [--work-ms "
+    "N]",
+    "Start the broker, the web server, the worker and the console together; Ctrl-C stops them all cleanly.",
+    up_opts,
+    "example:\n  samsa up --data-dir /tmp/samsa --listen 127.0.0.1:19092 --http 127.0.0.1:18080 "
+    "--console-http 127.0.0.1:18081 --work-ms 0"};
 
-enum { PART_BROKER, PART_WORKER, PART_WEB, PART_COUNT };
-static const char *const part_names[PART_COUNT] = {"broker", "worker", "web"};
+enum { PART_BROKER, PART_WORKER, PART_WEB, PART_CONSOLE, PART_COUNT };
+static const char *const part_names[PART_COUNT] = {"broker", "worker", "web", "console"};
 static pid_t pids[PART_COUNT];
 static volatile sig_atomic_t stop_requested;
 
@@ -239,8 +248,8 @@ static int lock_data_dir(const up_conf_t *c) {
         return -1;
     }
     char who[600];
-    int len =
-        snprintf(who, sizeof(who), "pid %d, broker %s, web http://%s/\n", (int)getpid(), c->listen, c->http);
+    int len = snprintf(who, sizeof(who), "pid %d, broker %s, web http://%s/, console %s\n", (int)getpid(),
+                       c->listen, c->http, c->console);
     if (ftruncate(fd, 0) || pwrite(fd, who, (size_t)len, 0) != len)
         sa_log_warn("up", "%s: cannot record the pid: %s", path, strerror(errno));
     return fd;
@@ -318,7 +327,8 @@ out:
 /* Wait until the web server says the store and broker answer (/healthz 200) and a worker is in
  * the group (/api/stats "workers" >= 1), watching the children meanwhile.
  * @returns 0 when ready; -1 on a stop request, a child's exit (logged by reap) or the deadline. */
-static int wait_ready(const struct sockaddr_storage *ss, socklen_t sslen, int timeout_ms) {
+static int wait_ready(const struct sockaddr_storage *ss, socklen_t sslen, const struct sockaddr_storage *css,
+                      socklen_t csslen, int timeout_ms) {
     int64_t deadline = sa_mono_ms() + timeout_ms;
     const char *missing = "the web server's /healthz";
     for (;;) {
@@ -329,7 +339,9 @@ static int wait_ready(const struct sockaddr_storage *ss, socklen_t sslen, int ti
                 json_t *st = json_loads(body, 0, NULL);
                 json_int_t workers = json_integer_value(json_object_get(st, "workers"));
                 json_decref(st);
-                if (workers >= 1) return 0;
+                missing = "the console's /healthz";
+                if (workers >= 1 && (!css || http_get(css, csslen, "/healthz", body, sizeof(body)) == 200))
+                    return 0;
             }
         }
         if (stop_requested || reap() >= 0) return -1;
@@ -370,13 +382,21 @@ static int run_up(int argc, char **argv) {
         goto out;
     }
     if (sa_cli_apply_logging(conf.log_level, conf.debug)) goto out;
-    struct sockaddr_storage listen_ss, http_ss;
-    socklen_t listen_len, http_len;
+    struct sockaddr_storage listen_ss, http_ss, console_ss;
+    socklen_t listen_len, http_len, console_len = 0;
+    int console = strcmp(conf.console, "none") != 0;
     if (resolve("listen", conf.listen, &listen_ss, &listen_len) ||
-        resolve("http", conf.http, &http_ss, &http_len))
+        resolve("http", conf.http, &http_ss, &http_len) ||
+        (console && resolve("console-http", conf.console, &console_ss, &console_len)))
         goto out;
     if (port_of(&listen_ss) == port_of(&http_ss)) {
         fprintf(stderr, "samsa up: --listen and --http cannot share port %d\n", port_of(&http_ss));
+        goto out;
+    }
+    if (console &&
+        (port_of(&console_ss) == port_of(&http_ss) || port_of(&console_ss) == port_of(&listen_ss))) {
+        fprintf(stderr, "samsa up: --console-http cannot share port %d with --listen or --http\n",
+                port_of(&console_ss));
         goto out;
     }
     if (*conf.db && strncmp(conf.db, "sqlite:", 7) && strncmp(conf.db, "postgresql://", 13) &&
@@ -392,9 +412,10 @@ static int run_up(int argc, char **argv) {
     }
     if ((lock_fd = lock_data_dir(&conf)) < 0) goto out;
     if (port_free("listen", conf.listen, &listen_ss, listen_len) ||
-        port_free("http", conf.http, &http_ss, http_len))
+        port_free("http", conf.http, &http_ss, http_len) ||
+        (console && port_free("console-http", conf.console, &console_ss, console_len)))
         goto out;
-    char broker_dir[4096], results[4096], db_url[4200], work_ms[32];
+    char broker_dir[4096], results[4096], db_url[4200], work_ms[32], history[4200];
     if ((size_t)snprintf(results, sizeof(results), "%s/results.jsonl", conf.data_dir) >= sizeof(results)) {
         sa_log_error("up", "--data-dir is too long (%zu bytes)", strlen(conf.data_dir));
         goto out;
@@ -405,6 +426,7 @@ static int run_up(int argc, char **argv) {
     else
         snprintf(db_url, sizeof(db_url), "sqlite:%s/blog.db", conf.data_dir);
     snprintf(work_ms, sizeof(work_ms), "%lld", (long long)conf.work_ms);
+    snprintf(history, sizeof(history), "%s/console.db", conf.data_dir);
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -419,14 +441,23 @@ static int run_up(int argc, char **argv) {
     char *web_argv[] = {"samsa",       "web",          "-b",      conf.listen, "--http", conf.http,
                         "--log-level", conf.log_level, "--debug", conf.debug,  "--db",   db_url,
                         NULL};
+    char *console_argv[] = {"samsa",       "console",      "-b",      conf.listen, "--http",    conf.console,
+                            "--log-level", conf.log_level, "--debug", conf.debug,  "--history", history,
+                            NULL};
     if (spawn(PART_WORKER, worker_argv) < 0 || spawn(PART_WEB, web_argv) < 0 ||
-        wait_listening(PART_WEB, conf.http, 15000) || wait_ready(&http_ss, http_len, READY_TIMEOUT_MS))
+        (console && spawn(PART_CONSOLE, console_argv) < 0) || wait_listening(PART_WEB, conf.http, 15000) ||
+        (console && wait_listening(PART_CONSOLE, conf.console, 15000)) ||
+        wait_ready(&http_ss, http_len, console ? &console_ss : NULL, console_len, READY_TIMEOUT_MS))
         goto stop;
     char host[256];
     int port;
     sa_net_split_hostport(conf.http, host, sizeof(host), &port);
     printf("samsa is up: open http://%s:%d/  (broker %s, data in %s; Ctrl-C stops)\n",
            strcmp(host, "0.0.0.0") ? host : "localhost", port, conf.listen, conf.data_dir);
+    if (console) {
+        sa_net_split_hostport(conf.console, host, sizeof(host), &port);
+        printf("the console: http://%s:%d/\n", strcmp(host, "0.0.0.0") ? host : "localhost", port);
+    }
     fflush(stdout);
 
     while (!stop_requested) {
@@ -439,6 +470,7 @@ stop:
         sa_log_info("up", "stopping (signal %d)", (int)stop_requested);
         rc = SA_EXIT_OK;
     }
+    stop_part(PART_CONSOLE, 10000);
     stop_part(PART_WEB, 10000);
     stop_part(PART_WORKER, 15000);
     stop_part(PART_BROKER, 15000);
@@ -448,5 +480,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_up = {"up", "broker + web + worker in one command, prints the URL", run_up,
-                                &up_spec};
+const sa_command_t sa_cmd_up = {"up", "broker + web + worker + console in one command, prints the URLs",
+                                run_up, &up_spec};

@@ -1,4 +1,4 @@
-"""`samsa up`: the supervisor of broker + worker + web (DESIGN.md §1).
+"""`samsa up`: the supervisor of broker + worker + web + console (DESIGN.md §1).
 
 1. It starts all three on the given addresses, prints the URL, and a post sent to the web API
    reaches the results log through the worker; SIGINT stops every part and exits 0, leaving no
@@ -25,9 +25,10 @@ import time
 from web_env import FAILED, SAMSA, Web, check, finish, free_port, port_open, scaled, wait_until
 
 
-def start_up(data_dir, listen_port, http_port, extra=()):
+def start_up(data_dir, listen_port, http_port, extra=(), console_port=None):
     args = [SAMSA, "up", "--data-dir", data_dir, "--listen", f"127.0.0.1:{listen_port}",
-            "--http", f"127.0.0.1:{http_port}", "--work-ms", "0", "--log-level", "warn"] + list(extra)
+            "--http", f"127.0.0.1:{http_port}", "--console-http", f"127.0.0.1:{console_port or free_port()}",
+            "--work-ms", "0", "--log-level", "warn"] + list(extra)
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -115,10 +116,13 @@ def broker_dies_at_start(tmp):
 def bad_flags(tmp):
     listen_port, http_port = free_port(), free_port()
     for extra, flag in [(["--http", "nonsense"], "--http"), (["--http", "127.0.0.1:99999"], "--http"),
-                        (["--listen", "no-such-host.invalid:9092"], "--listen"), (["--db", "mysql://x"], "--db")]:
+                        (["--listen", "no-such-host.invalid:9092"], "--listen"), (["--db", "mysql://x"], "--db"),
+                        (["--console-http", "nonsense"], "--console-http"),
+                        (["--console-http", f"127.0.0.1:{http_port}"], "--console-http")]:
         data_dir = os.path.join(tmp, "never")
         args = [SAMSA, "up", "--data-dir", data_dir, "--listen", f"127.0.0.1:{listen_port}",
-                "--http", f"127.0.0.1:{http_port}", "--work-ms", "0"] + extra
+                "--http", f"127.0.0.1:{http_port}", "--console-http", f"127.0.0.1:{free_port()}",
+                "--work-ms", "0"] + extra
         cp = subprocess.run(args, capture_output=True, text=True, timeout=scaled(30))
         lines = cp.stderr.strip().splitlines()
         check(cp.returncode == 2, f"{' '.join(extra)}: exit 2 (got {cp.returncode})")
@@ -145,8 +149,8 @@ def gone(pid):
 
 def busy_and_kill9(tmp):
     data_dir = os.path.join(tmp, "busy")
-    listen_port, http_port = free_port(), free_port()
-    first = start_up(data_dir, listen_port, http_port)
+    listen_port, http_port, console_port = free_port(), free_port(), free_port()
+    first = start_up(data_dir, listen_port, http_port, console_port=console_port)
     out = []
     reader = threading.Thread(target=drain, args=(first.stdout, out), daemon=True)
     reader.start()
@@ -158,11 +162,16 @@ def busy_and_kill9(tmp):
         st, stats = web.get_json("/api/stats")
         check(st == 200 and (stats.get("workers") or 0) >= 1,
               f"at 'is up' all three answer: /api/stats 200 with a worker in the group ({st}, {stats})")
+        console = Web("unused", port=console_port)
+        check(console.get("/healthz")[0] == 200 and any(f"127.0.0.1:{console_port}/" in line for line in out),
+              "... and the console answers (/healthz 200, its URL printed)")
 
         for what, args in [
             ("the same data dir", start_up(data_dir, free_port(), free_port())),
             ("its broker port", start_up(os.path.join(tmp, "other1"), listen_port, free_port())),
             ("its web port", start_up(os.path.join(tmp, "other2"), free_port(), http_port)),
+            ("its console port", start_up(os.path.join(tmp, "other3"), free_port(), free_port(),
+                                          console_port=console_port)),
         ]:
             try:
                 so, se = args.communicate(timeout=scaled(30))
@@ -180,12 +189,13 @@ def busy_and_kill9(tmp):
         check(first.poll() is None, "the first up is still running")
 
         parts = children(first.pid)
-        check(len(parts) == 3, f"up has three parts ({parts})")
+        check(len(parts) == 4, f"up has four parts ({parts})")
         first.send_signal(signal.SIGKILL)
         first.wait()
         wait_until(lambda: all(gone(p) for p in parts), 30, "the parts to die with up")
-        check(True, "kill -9 of up: broker, worker and web are gone")
-        wait_until(lambda: not port_open(listen_port) and not port_open(http_port), 10, "the ports to close")
+        check(True, "kill -9 of up: broker, worker, web and console are gone")
+        wait_until(lambda: not port_open(listen_port) and not port_open(http_port) and not port_open(console_port),
+                   10, "the ports to close")
         check(True, "... and their ports are closed")
     finally:
         if first.poll() is None:
