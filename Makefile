@@ -81,12 +81,14 @@ lint:
 docs: build
 	@$(BUILD)/samsa config-docs > docs/configuration.md
 
-# The README's screenshots (docs/screenshots/*.png), taken by the browser test (0070) in headless
-# chromium; a plain test run keeps its screenshots in the build dir.
+# The README's screenshots (docs/screenshots/*.png), taken by the browser tests of the blog (0070)
+# and the console (0141) in headless chromium; a plain test run keeps its screenshots in the
+# build dir.
 screenshots:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
-	@cd $(BUILD) && SAMSA_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots ctest --output-on-failure -R 0070-web-browser
+	@cd $(BUILD) && SAMSA_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots ctest --output-on-failure \
+		-R '0070-web-browser|0141-console-browser'
 
 # The client compatibility matrix (docs/compat.md): librdkafka, kcat, kafka-python, Java, Kafka's
 # CLI tools, franz-go, sarama, kafkajs against samsa and against real Apache Kafka. The first run

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The blog's and the lab tools' end-to-end tests against a real Apache Kafka, with only the
+# The blog's, the lab tools' and the console's end-to-end tests against a real Apache Kafka, with only the
 # bootstrap address changed (issue 7: samsa's programs run unchanged on real Kafka).
 #   tests/compat/e2e-real-kafka.sh BUILD_DIR [KAFKA_VERSION]
 # Starts a single-node KRaft Kafka (scripts/kafka/real-kafka.sh), runs the web (0060, 0063),
-# worker (0050-0053) and tools (0080-0086) integration tests with SAMSA_TEST_BOOTSTRAP and
+# worker (0050-0053), tools (0080-0086) and console (0140 over HTTP, 0141 in Chromium) integration
+# tests with SAMSA_TEST_BOOTSTRAP and
 # SAMSA_WORKER_TEST_BOOTSTRAP pointing at it, then stops it. Tests that must kill or restart the
 # broker itself (web broker-down/restart, the browser test) stay samsa-only, and so does 0054
 # (two workers on one log file): it kills worker A once both workers hold partitions, and on
@@ -18,7 +19,7 @@ trap '"$root/scripts/kafka/real-kafka.sh" stop --dir "$dir" >/dev/null 2>&1 || t
 "$root/scripts/kafka/real-kafka.sh" start --dir "$dir" --version "$version" \
   --prop num.partitions=3 >/dev/null
 bootstrap=127.0.0.1:$(cat "$dir/kafka.port")
-echo "=== blog and tools end-to-end tests against Apache Kafka $version at $bootstrap"
+echo "=== blog, tools and console end-to-end tests against Apache Kafka $version at $bootstrap"
 cd "$build"
 SAMSA_TEST_BOOTSTRAP=$bootstrap SAMSA_WORKER_TEST_BOOTSTRAP=$bootstrap \
-  ctest --output-on-failure -R 'integration\.(0050|0051|0052|0053|0060|0063|0080|0081|0082|0083|0084|0085|0086)-'
+  ctest --output-on-failure -R 'integration\.(0050|0051|0052|0053|0060|0063|0080|0081|0082|0083|0084|0085|0086|0140|0141)-'
