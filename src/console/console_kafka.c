@@ -560,6 +560,27 @@ static int match(const cs_filter_t *f, const rd_kafka_message_t *m) {
 
 /* --- the browser ----------------------------------------------------------------------------- */
 
+/* The partition ids of @p topic, fresh from the cluster. @returns new array of *@p n, or NULL
+ * with errstr (an unknown topic too). */
+static int32_t *topic_partitions(cs_kafka_t *k, const char *topic, int *n, char *errstr, size_t errstr_size) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->admin, topic, NULL);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(k->admin, 0, rkt, &md, timeout_ms(k));
+    rd_kafka_topic_destroy(rkt);
+    if (!err && !md->topic_cnt) err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    if (!err) err = md->topics[0].err;
+    if (err) {
+        snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
+        if (md) rd_kafka_metadata_destroy(md);
+        return NULL;
+    }
+    *n = md->topics[0].partition_cnt;
+    int32_t *ids = sa_calloc((size_t)*n + 1, sizeof(int32_t));
+    for (int i = 0; i < *n; i++) ids[i] = md->topics[0].partitions[i].id;
+    rd_kafka_metadata_destroy(md);
+    return ids;
+}
+
 typedef struct window_s {
     int32_t partition;
     int64_t lo, hi; /* read [lo, hi) */
@@ -595,36 +616,26 @@ static void window_add(window_t *w, const rd_kafka_message_t *m, int newest, int
 int cs_kafka_browse(cs_kafka_t *k, const cs_browse_t *b, cs_browse_result_t *out, char *errstr,
                     size_t errstr_size) {
     memset(out, 0, sizeof(*out));
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->admin, b->topic, NULL);
-    rd_kafka_resp_err_t err = rd_kafka_metadata(k->admin, 0, rkt, &md, timeout_ms(k));
-    rd_kafka_topic_destroy(rkt);
-    if (err || !md->topic_cnt || md->topics[0].err) {
-        snprintf(errstr, errstr_size, "%s",
-                 rd_kafka_err2str(err             ? err
-                                  : md->topic_cnt ? md->topics[0].err
-                                                  : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
-        if (md) rd_kafka_metadata_destroy(md);
-        return -1;
-    }
-    int np = md->topics[0].partition_cnt, nw = 0;
+    int np = 0, nw = 0;
+    int32_t *ids = topic_partitions(k, b->topic, &np, errstr, errstr_size);
+    if (!ids) return -1;
     window_t *w = sa_calloc((size_t)np + 1, sizeof(window_t));
     for (int i = 0; i < np; i++) {
-        int32_t id = md->topics[0].partitions[i].id;
-        if (b->partition >= 0 && id != b->partition) continue;
+        if (b->partition >= 0 && ids[i] != b->partition) continue;
         if (nw == CS_BROWSE_MAX_PARTS) {
             out->parts_skipped++;
             continue;
         }
-        w[nw++].partition = id;
+        w[nw++].partition = ids[i];
     }
-    rd_kafka_metadata_destroy(md);
+    free(ids);
     if (b->partition >= 0 && !nw) {
         snprintf(errstr, errstr_size, "%s has no partition %d", b->topic, (int)b->partition);
         free(w);
         return -1;
     }
     /* the windows: from the watermarks (and the offsets at a time) */
+    rd_kafka_resp_err_t err;
     rd_kafka_topic_partition_list_t *at = NULL;
     if (b->seek == CS_SEEK_TIME) {
         at = rd_kafka_topic_partition_list_new(nw);
@@ -739,24 +750,15 @@ struct cs_tail_s {
 
 cs_tail_t *cs_tail_new(cs_kafka_t *k, const char *topic, int32_t partition, char *errstr,
                        size_t errstr_size) {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->admin, topic, NULL);
-    rd_kafka_resp_err_t err = rd_kafka_metadata(k->admin, 0, rkt, &md, timeout_ms(k));
-    rd_kafka_topic_destroy(rkt);
-    if (err || !md->topic_cnt || md->topics[0].err) {
-        snprintf(errstr, errstr_size, "%s",
-                 rd_kafka_err2str(err             ? err
-                                  : md->topic_cnt ? md->topics[0].err
-                                                  : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
-        if (md) rd_kafka_metadata_destroy(md);
-        return NULL;
-    }
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-    for (int i = 0; i < md->topics[0].partition_cnt; i++)
-        if (partition < 0 || md->topics[0].partitions[i].id == partition)
-            rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
-                RD_KAFKA_OFFSET_END;
-    rd_kafka_metadata_destroy(md);
+    int np = 0;
+    int32_t *ids = topic_partitions(k, topic, &np, errstr, errstr_size);
+    if (!ids) return NULL;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
+    for (int i = 0; i < np; i++)
+        if (partition < 0 || ids[i] == partition)
+            rd_kafka_topic_partition_list_add(l, topic, ids[i])->offset = RD_KAFKA_OFFSET_END;
+    free(ids);
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     cs_tail_t *t = sa_new(cs_tail_t);
     t->rk = client_new(k->conf, &sa_console_clients[1], errstr, errstr_size);
     if (!t->rk || (err = rd_kafka_assign(t->rk, l))) {

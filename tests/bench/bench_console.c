@@ -61,7 +61,14 @@ static int get(int fd, const char *path, char **body, size_t *len) {
     long clen = -1;
     size_t head = 0;
     for (;;) {
-        if (got == cap) buf = realloc(buf, cap *= 2);
+        if (got == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) {
+                free(buf);
+                return -1;
+            }
+            buf = bigger;
+        }
         ssize_t r = read(fd, buf + got, cap - got);
         if (r <= 0) {
             free(buf);
@@ -101,7 +108,9 @@ static rd_kafka_t *client(const char *bootstrap, rd_kafka_type_t type) {
 static int wait_admin(rd_kafka_queue_t *q, rd_kafka_event_type_t type) {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 120000);
     int ok = ev && rd_kafka_event_type(ev) == type && !rd_kafka_event_error(ev);
-    if (!ok) fprintf(stderr, "bench_console: admin request failed: %s\n", ev ? rd_kafka_event_error_string(ev) : "timeout");
+    if (!ok)
+        fprintf(stderr, "bench_console: admin request failed: %s\n",
+                ev ? rd_kafka_event_error_string(ev) : "timeout");
     if (ev) rd_kafka_event_destroy(ev);
     return ok ? 0 : -1;
 }
@@ -156,14 +165,20 @@ int main(int argc, char **argv) {
     const char *bootstrap = NULL;
     int topics = 1000, parts = 10, groups = 20, requests = 50;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--bootstrap")) bootstrap = argv[i + 1];
-        else if (!strcmp(argv[i], "--topics")) topics = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--partitions")) parts = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--groups")) groups = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--requests")) requests = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "--bootstrap"))
+            bootstrap = argv[i + 1];
+        else if (!strcmp(argv[i], "--topics"))
+            topics = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--partitions"))
+            parts = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--groups"))
+            groups = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--requests"))
+            requests = atoi(argv[i + 1]);
         else {
-            fprintf(stderr, "usage: bench_console [--bootstrap H:P] [--topics N] [--partitions N] [--groups N] "
-                            "[--requests N]\n");
+            fprintf(stderr,
+                    "usage: bench_console [--bootstrap H:P] [--topics N] [--partitions N] [--groups N] "
+                    "[--requests N]\n");
             return 2;
         }
     }
@@ -179,8 +194,8 @@ int main(int argc, char **argv) {
     int port = th_free_port();
     char http[64];
     snprintf(http, sizeof(http), "127.0.0.1:%d", port);
-    const char *cargv[] = {"console", "-b", bootstrap, "--http", http, "--history", "none",
-                           "--sample-interval", "30s", "--log-level", "warn", NULL};
+    const char *cargv[] = {"console",           "-b",  bootstrap,     "--http", http, "--history", "none",
+                           "--sample-interval", "30s", "--log-level", "warn",   NULL};
     th_proc_t console = {.pid = th_spawn(cargv), .port = port};
     if (console.pid < 0 || th_wait_port(port, 30000)) return 1;
     /* wait for a snapshot that has every topic */
