@@ -12,6 +12,14 @@
  *   producer  the produce form (acks=all, idempotent), one record at a time (`produce_lock`).
  * A live tail has a reader of its own (cs_tail_new).
  *
+ * Closing clients: every handle is closed and destroyed by the reaper thread, never on an HTTP
+ * thread or in line at shutdown. librdkafka 2.0.2 can leave rd_kafka_destroy() of a consumer that
+ * assign()ed many times waiting for ever on a broker thread whose reference count never drops
+ * (seen under load in the ASan suite: the main thread joined rdk:main, which joined rdk:broker0;
+ * librdkafka issues 4486/4674, fixed after 2.0.2). So a tail that ends only hands its consumer to
+ * the reaper, and cs_kafka_free waits for the reaper at most RELEASE_WAIT_MS, then logs which
+ * handles were left and lets the process exit without them.
+ *
  * Every call here has a deadline (--timeout) and returns errors as text; nothing prints.
  */
 #include <ctype.h>
@@ -40,8 +48,98 @@ const sa_client_role_t sa_console_clients[] = {
 };
 const size_t sa_console_nclients = SA_ARRAY_LEN(sa_console_clients);
 
+#define RELEASE_WAIT_MS 10000 /* how long shutdown waits for librdkafka to let its handles go */
+
+/* The reaper: a thread that closes and destroys handles handed to it (see above). Its state is
+ * its own allocation, left (not freed) when the wait at shutdown gives up on it. */
+typedef struct reaper_s {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    rd_kafka_t **q; /* handles to destroy */
+    int n, cap;
+    int busy;    /* a destroy is under way */
+    int closing; /* no more handles: finish the queue and exit */
+    pthread_t thread;
+} reaper_t;
+
+static void *reaper_main(void *arg) {
+    reaper_t *r = arg;
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        while (!r->n && !r->closing) pthread_cond_wait(&r->cond, &r->lock);
+        if (!r->n) break;
+        rd_kafka_t *rk = r->q[--r->n];
+        r->busy = 1;
+        pthread_mutex_unlock(&r->lock);
+        if (rd_kafka_type(rk) == RD_KAFKA_CONSUMER) {
+            rd_kafka_assign(rk, NULL);
+            rd_kafka_consumer_close(rk); /* a handle without a group answers at once */
+        }
+        rd_kafka_destroy(rk);
+        pthread_mutex_lock(&r->lock);
+        r->busy = 0;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+static reaper_t *reaper_new(void) {
+    reaper_t *r = sa_new(reaper_t);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    if (pthread_create(&r->thread, NULL, reaper_main, r)) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Hand @p rk (taken; may be NULL) to the reaper. */
+static void release(reaper_t *r, rd_kafka_t *rk) {
+    if (!rk) return;
+    pthread_mutex_lock(&r->lock);
+    if (r->n == r->cap)
+        r->q = sa_realloc(r->q, (size_t)(r->cap = r->cap ? r->cap * 2 : 8) * sizeof(rd_kafka_t *));
+    r->q[r->n++] = rk;
+    pthread_cond_signal(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Let the reaper finish what it has, waiting at most @p wait_ms; then free it, or leave it. */
+static void reaper_finish(reaper_t *r, int wait_ms) {
+    if (!r) return;
+    int64_t deadline = sa_mono_ms() + wait_ms;
+    pthread_mutex_lock(&r->lock);
+    r->closing = 1;
+    pthread_cond_broadcast(&r->cond);
+    while ((r->n || r->busy) && sa_mono_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+    }
+    int left = r->n + r->busy;
+    pthread_mutex_unlock(&r->lock);
+    if (left) {
+        sa_log_warn("console",
+                    "librdkafka did not release %d client(s) within %d ms (a librdkafka 2.0.2 bug); "
+                    "exiting without them",
+                    left, wait_ms);
+        pthread_detach(r->thread);
+        return; /* r stays: the reaper thread still uses it */
+    }
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    free(r->q);
+    free(r);
+}
+
 struct cs_kafka_s {
     const sa_console_conf_t *conf;
+    reaper_t *reaper;
     rd_kafka_t *admin, *reader, *producer;
     pthread_mutex_t read_lock, produce_lock;
     int64_t prev_in_sum, prev_out_sum, prev_ms; /* for the rates */
@@ -81,6 +179,11 @@ cs_kafka_t *cs_kafka_new(const sa_console_conf_t *conf, char *errstr, size_t err
     pthread_mutex_init(&k->read_lock, NULL);
     pthread_mutex_init(&k->produce_lock, NULL);
     k->prev_ms = -1;
+    if (!(k->reaper = reaper_new())) {
+        snprintf(errstr, errstr_size, "cannot start a thread");
+        cs_kafka_free(k);
+        return NULL;
+    }
     if (!(k->admin = client_new(conf, &sa_console_clients[0], errstr, errstr_size)) ||
         !(k->reader = client_new(conf, &sa_console_clients[1], errstr, errstr_size)) ||
         !(k->producer = client_new(conf, &sa_console_clients[2], errstr, errstr_size))) {
@@ -92,16 +195,17 @@ cs_kafka_t *cs_kafka_new(const sa_console_conf_t *conf, char *errstr, size_t err
 
 void cs_kafka_free(cs_kafka_t *k) {
     if (!k) return;
-    if (k->producer) {
-        rd_kafka_flush(k->producer, 5000);
-        rd_kafka_destroy(k->producer);
+    if (k->producer) rd_kafka_flush(k->producer, 5000); /* nothing is produced after a request ends */
+    if (k->reaper) {
+        release(k->reaper, k->producer);
+        release(k->reaper, k->reader);
+        release(k->reaper, k->admin);
+        reaper_finish(k->reaper, RELEASE_WAIT_MS);
+    } else { /* nothing was made: destroy in line */
+        if (k->producer) rd_kafka_destroy(k->producer);
+        if (k->reader) rd_kafka_destroy(k->reader);
+        if (k->admin) rd_kafka_destroy(k->admin);
     }
-    if (k->reader) {
-        rd_kafka_assign(k->reader, NULL);
-        rd_kafka_consumer_close(k->reader);
-        rd_kafka_destroy(k->reader);
-    }
-    if (k->admin) rd_kafka_destroy(k->admin);
     pthread_mutex_destroy(&k->read_lock);
     pthread_mutex_destroy(&k->produce_lock);
     free(k);
@@ -155,13 +259,13 @@ static int cmp_gpart(const void *a, const void *b) {
 }
 
 const cs_topic_t *cs_snap_topic(const cs_snap_t *s, const char *name) {
-    if (!s || !name) return NULL;
+    if (!s || !name || !s->ntopics) return NULL; /* bsearch needs an array */
     cs_topic_t key = {.name = (char *)name};
     return bsearch(&key, s->topics, (size_t)s->ntopics, sizeof(cs_topic_t), cmp_topic);
 }
 
 const cs_group_t *cs_snap_group(const cs_snap_t *s, const char *name) {
-    if (!s || !name) return NULL;
+    if (!s || !name || !s->ngroups) return NULL;
     cs_group_t key = {.name = (char *)name};
     return bsearch(&key, s->groups, (size_t)s->ngroups, sizeof(cs_group_t), cmp_group);
 }
@@ -723,7 +827,7 @@ int cs_kafka_browse(cs_kafka_t *k, const cs_browse_t *b, cs_browse_result_t *out
     for (int i = 0; i < nw; i++) total += w[i].n;
     out->recs = sa_calloc((size_t)total + 1, sizeof(cs_record_t));
     for (int i = 0; i < nw; i++) {
-        memcpy(out->recs + out->n, w[i].recs, (size_t)w[i].n * sizeof(cs_record_t));
+        if (w[i].n) memcpy(out->recs + out->n, w[i].recs, (size_t)w[i].n * sizeof(cs_record_t));
         out->n += w[i].n;
         free(w[i].recs);
     }
@@ -745,6 +849,7 @@ void cs_browse_result_free(cs_browse_result_t *r) {
 /* --- the live tail --------------------------------------------------------------------------- */
 
 struct cs_tail_s {
+    cs_kafka_t *k;
     rd_kafka_t *rk;
 };
 
@@ -760,6 +865,7 @@ cs_tail_t *cs_tail_new(cs_kafka_t *k, const char *topic, int32_t partition, char
     free(ids);
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     cs_tail_t *t = sa_new(cs_tail_t);
+    t->k = k;
     t->rk = client_new(k->conf, &sa_console_clients[1], errstr, errstr_size);
     if (!t->rk || (err = rd_kafka_assign(t->rk, l))) {
         if (t->rk && err) snprintf(errstr, errstr_size, "assign: %s", rd_kafka_err2str(err));
@@ -792,11 +898,7 @@ int cs_tail_poll(cs_tail_t *t, const cs_filter_t *f, cs_record_t *r) {
 
 void cs_tail_free(cs_tail_t *t) {
     if (!t) return;
-    if (t->rk) {
-        rd_kafka_assign(t->rk, NULL);
-        rd_kafka_consumer_close(t->rk);
-        rd_kafka_destroy(t->rk);
-    }
+    release(t->k->reaper, t->rk); /* never destroyed on the HTTP thread that ends the stream */
     free(t);
 }
 

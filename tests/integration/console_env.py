@@ -6,6 +6,9 @@ import http.client
 import json
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +57,21 @@ class Console(Proc):
         if healthy:
             wait_until(lambda: self.get("/healthz")[0] == 200, 30, "console /healthz 200")
         return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Like Proc.stop, but a console that does not stop in time has its threads' stacks printed
+        (gdb) before it is killed: a hang at shutdown is a bug to see, not only a timeout."""
+        if self.p is not None and self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(scaled(timeout))
+            except subprocess.TimeoutExpired:
+                if shutil.which("gdb"):
+                    cp = subprocess.run(["gdb", "-p", str(self.p.pid), "-batch", "-ex", "thread apply all bt 12"],
+                                        capture_output=True, text=True, timeout=120)
+                    print("console did not stop; its threads:\n" + "\n".join(
+                        line for line in cp.stdout.splitlines() if line.startswith(("#", "Thread"))))
+        return super().stop(signal.SIGKILL if self.p is not None and self.p.poll() is None else sig, timeout)
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=scaled(timeout))

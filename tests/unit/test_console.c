@@ -34,11 +34,13 @@ static void test_bytes(void **state) {
     sa_buf_t b = SA_BUF_INIT(0);
     assert_string_equal(bytes("<script>&", 9, 100, 0, &b), "<pre>&lt;script&gt;&amp;</pre>");
     /* invalid UTF-8 and control bytes as \xNN, valid UTF-8 kept */
-    assert_string_equal(bytes("a\xff\x01\xd0\xaf", 5, 100, 0, &b),
-                        "<pre>a<span class=\"hex\">\\xff</span><span class=\"hex\">\\x01</span>\xd0\xaf</pre>");
+    assert_string_equal(
+        bytes("a\xff\x01\xd0\xaf", 5, 100, 0, &b),
+        "<pre>a<span class=\"hex\">\\xff</span><span class=\"hex\">\\x01</span>\xd0\xaf</pre>");
     assert_string_equal(bytes("abcdef", 6, 3, 0, &b), "<pre>abc…</pre>"); /* cut, and said */
     /* JSON indented and escaped; not JSON: as it is */
-    assert_string_equal(bytes("{\"a\":\"<b>\"}", 11, 100, 1, &b), "<pre class=\"json\">{\n  &quot;a&quot;: &quot;&lt;b&gt;&quot;\n}</pre>");
+    assert_string_equal(bytes("{\"a\":\"<b>\"}", 11, 100, 1, &b),
+                        "<pre class=\"json\">{\n  &quot;a&quot;: &quot;&lt;b&gt;&quot;\n}</pre>");
     assert_string_equal(bytes("{nope", 5, 100, 1, &b), "<pre>{nope</pre>");
     assert_string_equal(bytes("a\0b", 3, 100, 0, &b), "<pre>a<span class=\"hex\">\\x00</span>b</pre>");
     sa_buf_free(&b);
@@ -71,7 +73,8 @@ static void test_chart(void **state) {
     cs_point_t pts[3] = {{1000, 10, NAN}, {2000, 20, 5000}, {3000, 0, 0}};
     cs_html_chart(&b, SA_LANG_EN, pts, 3, "Lag", "lag", "time", 1);
     const char *svg = sa_buf_cstr(&b);
-    assert_non_null(strstr(svg, "<polyline class=\"series s1\" fill=\"none\" points=\"60.0,102.0 360.0,14.0 660.0,190.0 \""));
+    assert_non_null(strstr(
+        svg, "<polyline class=\"series s1\" fill=\"none\" points=\"60.0,102.0 360.0,14.0 660.0,190.0 \""));
     /* the second series skips its unknown point: two points */
     assert_non_null(strstr(svg, "class=\"series s2\" fill=\"none\" points=\"360.0,14.0 660.0,190.0 \""));
     assert_null(strstr(svg, "nan"));
