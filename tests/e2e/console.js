@@ -16,7 +16,8 @@ function check(cond, what) {
 }
 
 async function shot(page, name, toDocs) {
-  await page.screenshot({ path: (toDocs ? docs : shots) + "/" + name + ".png", fullPage: true });
+  await page.screenshot({ path: (toDocs ? docs : shots) + "/" + name + ".png", fullPage: true,
+                          animations: "disabled", timeout: T(30000) });
 }
 
 async function text(page, sel) { return ((await page.textContent(sel)) || "").trim(); }
@@ -89,8 +90,9 @@ async function withJs(browser) {
   await tail.waitForSelector("#records tr.fresh:has-text('from-the-browser')", { timeout: T(15000) });
   const fresh = await tail.locator("#records tr.fresh", { hasText: "from-the-browser" }).first().textContent();
   check(/"hello": "console"/.test(fresh) && /e2e-1/.test(fresh), "tail: the new record arrived live, indented, with its header");
+  await tail.click("#tail-toggle"); // stopped first: a page that grows 40 rows a second never holds still
+  check(await tail.getAttribute("#tail-toggle", "aria-pressed") === "false", "tail: stopped");
   await shot(tail, "console-tail", false);
-  await tail.click("#tail-toggle");
   await tail.close();
 
   // --- the group: lag, time lag, the history chart, members
