@@ -16,8 +16,9 @@
  *      reachable), its /api/stats counts a live worker in the group, and the console's /healthz
  *      is 200 (it has sampled the cluster).
  * Ctrl-C (SIGINT to the whole foreground group) or SIGTERM to this process stops console, web and
- * worker first, then the broker, so the worker's last commit still has a broker to land on. The parts get
- * SIGTERM when `up` dies in any way (PR_SET_PDEATHSIG), even by kill -9: none is orphaned.
+ * worker first, then the broker, so the worker's last commit still has a broker to land on. The
+ * parts get SIGTERM when `up` dies in any way (PR_SET_PDEATHSIG), even by kill -9: none is
+ * orphaned.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -4,9 +4,11 @@
  * Parts:
  *   console_kafka.c    the Kafka clients and every request the console makes (admin, browse,
  *                      produce), each with a deadline and an error string, never a print;
- *   console.c          the routes, the life cycle, and the sampler: a thread that samples the cluster every
- * --sample-interval into an immutable snapshot (brokers, topics with offsets, groups with lag and time lag,
- * message rates) and writes the lag history to the store; console_store.c    the lag history (SQLite);
+ *   console.c          the routes, the life cycle, and the sampler: a thread that samples
+ *                      the cluster every --sample-interval into an immutable snapshot
+ *                      (brokers, topics with offsets, groups with lag and time lag, message
+ *                      rates) and writes the lag history to the store;
+ *   console_store.c    the lag history (SQLite);
  *   console_html.c     the page shell, navigation, tables' helpers, the SVG chart;
  *   console_pages.c    the pages that read (overview, topics, topic, messages, groups, group);
  *   console_actions.c  the forms that change (create/delete topic, configs, produce, reset);

@@ -305,7 +305,8 @@ static int rd_be(const unsigned char **p, const unsigned char *end, int n, int64
 }
 
 /* Decode a classic ConsumerProtocol assignment (version, [topic [partition]], user data) into
- * "topic: 0, 1; topic2: 3" and call @p each for every partition. @returns new text, NULL if not one. */
+ * "topic: 0, 1; topic2: 3", and mark those partitions of @p g as member @p member's.
+ * @returns new text, NULL if it is not one. */
 static char *decode_assignment(const void *data, int size, cs_group_t *g, int member) {
     const unsigned char *p = data, *end = p + (size > 0 ? size : 0);
     int64_t ver, ntopics;

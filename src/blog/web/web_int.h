@@ -6,11 +6,12 @@
  * reads the body; a req_t (this file) is the blog's state of one request, made by the http
  * server's req_new hook and freed with the request. A new post:
  *   1. the handler of the route hands the request to the outbox (web_outbox.c) and suspends the
- *      connection; the outbox's writer thread reserves the post in the store (pending, with its idempotency
- * key) and produces it; the delivery report (poller thread) stores the outcome in the req_t and resumes the
- *      connection (or the writer does, when the key belonged to a post already, or the store
- *      failed), and libmicrohttpd calls the handler once more, which now answers (303/202, 200
- *      for a repeat, 409 while the first is in flight, 503 with the form kept).
+ *      connection; the outbox's writer thread reserves the post in the store (pending, with its
+ *      idempotency key) and produces it; the delivery report (poller thread) stores the outcome
+ *      in the req_t and resumes the connection (or the writer does, when the key belonged to a
+ *      post already, or the store failed), and libmicrohttpd calls the handler once more,
+ *      which now answers (303/202, 200 for a repeat, 409 while the first is in flight, 503
+ *      with the form kept).
  *   The req_t is freed by the request-completed callback.
  */
 #ifndef SA_BLOG_WEB_INT_H

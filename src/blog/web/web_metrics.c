@@ -1,7 +1,8 @@
 /*
  * web_metrics.c - GET /metrics in the Prometheus text format: requests by route and status
- * code (counted by the HTTP server), produce latency as a histogram, posts by status, SSE clients. Counters
- * are relaxed atomics bumped on the HTTP threads; a scrape reads them without stopping anyone.
+ * code (counted by the shared HTTP server), produce latency as a histogram, posts by status, SSE
+ * clients. Counters are relaxed atomics bumped on the HTTP threads; a scrape reads them without
+ * stopping anyone.
  */
 #include <stdatomic.h>
 #include <stdio.h>
