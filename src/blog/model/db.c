@@ -74,16 +74,24 @@ int sa_db_row_str0(void *opaque, int ncols, const char *const *cols) {
     return 1;
 }
 
-int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, char *errstr, size_t errstr_size) {
+int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, int durability, char *errstr, size_t errstr_size) {
+    const sa_db_backend_t *be = db->be;
     for (int attempt = 0;; attempt++) {
         sa_db_conn_t *conn = sa_db_conn_get(db, errstr, errstr_size);
         if (!conn) return -1;
-        int rc = db->be->exec(conn, db->be->begin_sql, errstr, errstr_size);
+        int rc = be->exec(conn, durability == SA_DB_TX_DURABLE ? be->begin_sql : be->begin_lazy_sql, errstr,
+                          errstr_size);
         if (rc == SA_DB_Q_OK) rc = fn(db, conn, arg, errstr, errstr_size);
-        if (rc == SA_DB_Q_OK) rc = db->be->exec(conn, "COMMIT", errstr, errstr_size);
+        if (rc == SA_DB_Q_OK) rc = be->exec(conn, "COMMIT", errstr, errstr_size);
         if (rc != SA_DB_Q_OK) {
             char ignore[64];
-            db->be->exec(conn, "ROLLBACK", ignore, sizeof(ignore));
+            be->exec(conn, "ROLLBACK", ignore, sizeof(ignore));
+        } else if (durability == SA_DB_TX_DURABLE && be->commits_lazy) {
+            /* committed, so the write lock is free again while the disk catches up */
+            if (be->sync(conn, errstr, errstr_size) != SA_DB_Q_OK) {
+                sa_db_conn_put(db, conn, 0);
+                return -1; /* not known to be durable: the caller treats it as failed */
+            }
         }
         sa_db_conn_put(db, conn, 0);
         if (rc == SA_DB_Q_OK) return 0;
@@ -208,6 +216,14 @@ void sa_db_close(sa_db_t *db) {
 }
 
 const char *sa_db_url(const sa_db_t *db) { return db->url_masked; }
+
+int sa_db_sync(sa_db_t *db, char *errstr, size_t errstr_size) {
+    sa_db_conn_t *conn = sa_db_conn_get(db, errstr, errstr_size);
+    if (!conn) return -1;
+    int rc = db->be->sync(conn, errstr, errstr_size);
+    sa_db_conn_put(db, conn, rc != SA_DB_Q_OK);
+    return rc == SA_DB_Q_OK ? 0 : -1;
+}
 
 int sa_db_ping(sa_db_t *db) {
     char errstr[256];

@@ -22,6 +22,11 @@
  * restarts and servers. Exactly once into the database: the worker stores verdicts together with
  * the offsets it consumed, in one transaction (first verdict wins; a later one is replayed).
  *
+ * Durability: a write is on disk when its function returns only where its comment says
+ * "durable"; the others may be lost by a power failure or an OS crash (never by a crash of
+ * samsa), which their callers tolerate (docs/web.md "Durability"). sa_db_sync makes every
+ * earlier write durable.
+ *
  * Threads: every function may be called from any thread; connections come from an internal pool
  * (one per concurrent caller). Errors: functions returning int give 0 (or a count) on success and
  * -1 with errstr on failure; nothing here exits or logs at error level.
@@ -39,7 +44,7 @@
  * --help and docs/web.md): distinct from 1 (the work failed) and 2 (usage). */
 #define SA_EXIT_STORE 3
 
-#define SA_DB_SCHEMA_VERSION 1 /* the schema this samsa writes (meta.schema_version) */
+#define SA_DB_SCHEMA_VERSION 2 /* the schema this samsa writes (meta.schema_version) */
 
 typedef struct sa_db_s sa_db_t;
 
@@ -68,6 +73,14 @@ const char *sa_db_url(const sa_db_t *db);
 /** @returns 1 if the store answers a trivial query now, else 0 (for /healthz). */
 int sa_db_ping(sa_db_t *db);
 
+/**
+ * Make every write committed before the call durable - this process's and any other's. Holds
+ * no lock, so writers go on meanwhile. SQLite: one fdatasync of the WAL; PostgreSQL: one small
+ * synchronous commit (it waits for the WAL to be flushed past the earlier commits).
+ * @returns 0 or -1 with errstr.
+ */
+int sa_db_sync(sa_db_t *db, char *errstr, size_t errstr_size);
+
 /** meta table: @returns new string or NULL (absent or error). */
 char *sa_db_meta_get(sa_db_t *db, const char *key);
 /** @returns 0 or -1 with errstr. */
@@ -87,12 +100,6 @@ typedef struct sa_db_reserve_s {
     json_t *post;             /* out (EXISTS): new reference to its public JSON, or NULL */
 } sa_db_reserve_t;
 
-/**
- * Insert each op as a pending post, in one transaction; a post whose idempotency key is taken is
- * not inserted: its item says which post has the key. @returns 0 or -1 (nothing reserved).
- */
-int sa_db_reserve(sa_db_t *db, sa_db_reserve_t *items, size_t n, char *errstr, size_t errstr_size);
-
 #define SA_DB_OUT_QUEUED  0 /* the broker acknowledged it: pending -> queued (never over a verdict) */
 #define SA_DB_OUT_RELEASE 1 /* the produce surely failed: delete the pending row unless a sweep took it */
 
@@ -101,8 +108,17 @@ typedef struct sa_db_outbox_s {
     int action;     /* SA_DB_OUT_* */
 } sa_db_outbox_t;
 
-/** Apply the outcomes of produces, in one transaction. @returns 0 or -1. */
-int sa_db_outbox_apply(sa_db_t *db, const sa_db_outbox_t *items, size_t n, char *errstr, size_t errstr_size);
+/**
+ * One round of a web server's outbox, in one transaction of a few statements whatever the batch
+ * sizes: first the outcomes of earlier produces (@p outcomes), then the reservations - each op of
+ * @p items is inserted as a pending post unless its idempotency key is taken (then its item says
+ * which post has the key). The outcomes come first so that a request with the key of a post
+ * acknowledged before it sees that post queued, not pending.
+ * Not durable: call sa_db_sync before producing a reservation or answering a release.
+ * @returns 0 or -1 (nothing written).
+ */
+int sa_db_outbox_write(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n_outcomes, sa_db_reserve_t *items,
+                       size_t n_items, char *errstr, size_t errstr_size);
 
 /**
  * Claim up to @p max pending posts reserved before @p stale_before_ms and not leased by another
@@ -153,7 +169,8 @@ int sa_db_stats(sa_db_t *db, sa_db_stats_t *out, char *errstr, size_t errstr_siz
 
 typedef struct sa_db_verdict_s {
     const char *id;       /* in, borrowed */
-    const json_t *result; /* in, borrowed: the result line (post + verdict) to store; NULL: look up */
+    const json_t *result; /* in, borrowed: the result line (post + verdict, "source": the record's
+                           * topic and partition) to store; NULL: look up */
     const char *line;     /* in, borrowed: its serialized form (what the log and the topic get) */
     int64_t now_ms;       /* in */
     int won;              /* out: 1 if this call stored the verdict */
@@ -167,32 +184,41 @@ typedef struct sa_db_offset_s {
     int64_t next; /* the next offset to consume */
 } sa_db_offset_t;
 
-/** For each item, look its verdict up (stored, flags); nothing is written. @returns 0 or -1. */
+/** For each item, look its verdict up (stored, flags), in one query; nothing is written.
+ *  @returns 0 or -1. */
 int sa_db_verdicts_find(sa_db_t *db, sa_db_verdict_t *items, size_t n, char *errstr, size_t errstr_size);
 
 /**
  * In one transaction: store each item's verdict unless the post has one (first wins: won=0 and
- * stored/flags say what is there), creating the post from the result line when the database does
- * not have it yet, and advance @p group's offsets (never backwards). @returns 0 or -1 (nothing
- * stored; the caller retries the batch).
+ * stored/flags say what is there; of several items of one post in the batch the first is the
+ * one stored), creating the post from the result line when the database does not have it yet,
+ * and advance @p group's offsets (never backwards). Durable. @returns 0 or -1 (nothing stored;
+ * the caller retries the batch).
  */
 int sa_db_verdicts_commit(sa_db_t *db, const char *group, sa_db_verdict_t *items, size_t n,
                           const sa_db_offset_t *offsets, size_t n_offsets, char *errstr, size_t errstr_size);
 
-/** Set @p flag on the posts @p ids (one transaction). @returns 0 or -1. */
-int sa_db_mark(sa_db_t *db, const char *const *ids, size_t n, int flag, char *errstr, size_t errstr_size);
+/** Set @p flags (SA_DB_F_*) on the posts @p ids (one statement; not durable: a lost mark makes
+ *  the reconciliation do that step again, harmlessly). @returns 0 or -1. */
+int sa_db_mark(sa_db_t *db, const char *const *ids, size_t n, int flags, char *errstr, size_t errstr_size);
 
 /** @returns 1 with *next set if @p group has a stored offset for the partition, 0 if not, -1. */
 int sa_db_offset_get(sa_db_t *db, const char *group, const char *topic, int32_t partition, int64_t *next,
                      char *errstr, size_t errstr_size);
 
+typedef struct sa_db_part_s {
+    const char *topic; /* borrowed */
+    int32_t partition;
+} sa_db_part_t;
+
 /**
- * Verdicts not yet in the results log or not yet published, processed before @p older_than_ms
- * (or by @p worker at any time), oldest first, at most @p max. @returns new array of
- * {"id", "line", "flags"}, or NULL with errstr.
+ * Verdicts not yet in the results log or not yet published whose record came from one of the
+ * partitions @p owned (at any age), or that were stored before @p older_than_ms (whatever their
+ * partition), oldest first, at most @p max. @returns new array of {"id", "line", "flags"}, or
+ * NULL with errstr.
  */
-json_t *sa_db_unfinished(sa_db_t *db, int64_t older_than_ms, const char *worker, int max, char *errstr,
-                         size_t errstr_size);
+json_t *sa_db_unfinished(sa_db_t *db, const sa_db_part_t *owned, size_t n_owned, int64_t older_than_ms,
+                         int max, char *errstr, size_t errstr_size);
 
 /* ---- import of a data dir whose posts live only in the topics ---------------------------------- */
 

@@ -4,11 +4,18 @@
  * src/blog/model/db*.c.
  *
  * Design: the posts logic (db_posts.c) is written once, in SQL that both dialects accept
- * (INSERT .. ON CONFLICT, RETURNING, partial indexes, $1-style parameters: SQLite reads "$1" as a
- * named parameter and db_sqlite.c binds it by name). What differs - the schema DDL, the text
- * search, BEGIN IMMEDIATE vs BEGIN, error classification - sits behind the backend's functions
- * (STYLE.md B2). Every value crosses the boundary as text (PostgreSQL's text protocol; SQLite's
- * column_text), so rows are read the same way from both.
+ * (INSERT .. ON CONFLICT, RETURNING, UPDATE .. FROM, partial indexes, $1-style parameters: SQLite
+ * reads "$1" as a named parameter and db_sqlite.c binds it by name). What differs - the schema
+ * DDL, the text search, BEGIN IMMEDIATE vs BEGIN, how a commit is made durable, error
+ * classification - sits behind the backend's functions (STYLE.md B2). Every value crosses the
+ * boundary as text (PostgreSQL's text protocol; SQLite's column_text), so rows are read the same
+ * way from both.
+ *
+ * Batches: a statement over many rows takes them as ONE parameter, a JSON object whose members
+ * are the rows ({"0": {"id": ...}, "1": ...}), read with `json_each($1)` and `value->>'field'`:
+ * both dialects have json_each over an object with a `value` column and the ->> operator. So a
+ * batch of any size is one prepared statement (one round trip to PostgreSQL; one statement, so
+ * one FTS5 flush, in SQLite) instead of one statement per row.
  *
  * Invariants:
  *  1. A connection is used by one thread at a time: it is taken from the pool for one call (or
@@ -68,7 +75,15 @@ typedef struct sa_db_backend_s {
                  void *opaque, int64_t *changes, char *errstr, size_t errstr_size);
     /** @returns 1 if @p conn can be used again (not broken by a lost server), else 0. */
     int (*alive)(sa_db_conn_t *conn);
+    /**
+     * Make every transaction committed so far - on @p conn, on any other connection, by any
+     * process - durable (on disk), without holding the database's write lock meanwhile.
+     * @returns SA_DB_Q_*.
+     */
+    int (*sync)(sa_db_conn_t *conn, char *errstr, size_t errstr_size);
     const char *begin_sql;       /* opens a write transaction */
+    const char *begin_lazy_sql;  /* ... whose commit need not reach the disk before COMMIT returns */
+    int commits_lazy;            /* 1: even begin_sql's commits are not on disk until sync() */
     const char *lock_sql;        /* run first in the migration transaction (serializes migrators), or NULL */
     const char *meta_exists_sql; /* one row, one column: 1 if the meta table exists, else 0 */
     /** The schema migrations in this dialect: migrations[v-1] brings version v-1 to v. */
@@ -112,11 +127,15 @@ int sa_db_row_str0(void *opaque, int ncols, const char *const *cols);
 /** The body of a transaction; it may run more than once (a retry): reset its outputs first. */
 typedef int (*sa_db_tx_fn)(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, size_t errstr_size);
 
+#define SA_DB_TX_LAZY    0 /* the commit may be lost by a power failure (never by a crash of samsa) */
+#define SA_DB_TX_DURABLE 1 /* on return the commit is on disk */
+
 /**
  * BEGIN (the backend's write flavour), @p fn, COMMIT on one pooled connection; on SA_DB_Q_RETRY
- * (from @p fn or the commit) roll back and run it again, a few times. @returns 0 or -1 with errstr.
+ * (from @p fn or the commit) roll back and run it again, a few times. @p durability: SA_DB_TX_*.
+ * @returns 0 or -1 with errstr.
  */
-int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, char *errstr, size_t errstr_size);
+int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, int durability, char *errstr, size_t errstr_size);
 
 /** Create or upgrade the schema on @p conn. @returns 0, or -1 with *why and errstr. */
 int sa_db_migrate(sa_db_t *db, sa_db_conn_t *conn, int *why, char *errstr, size_t errstr_size);

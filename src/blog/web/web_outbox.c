@@ -2,28 +2,44 @@
  * web_outbox.c - the web server's outbox: new posts are written to the store BEFORE they are
  * produced, so the store always knows every post that may be on its way to the broker.
  *
- * One writer thread per process does every write of the submit path, batching what concurrent
- * requests queued meanwhile into one transaction (group commit: with SQLite one fsync'd commit
- * costs ~0.25 ms here, so a commit per post would cap a server far below what the broker
- * takes). Per batch:
- *   1. outcomes of earlier produces: acknowledged -> queued; surely not sent -> the pending row
- *      is deleted (its key is free again) and its request resumed (503);
- *   2. reservations: INSERT .. ON CONFLICT DO NOTHING as pending with the idempotency key; the
- *      UNIQUE key decides races (with other requests, servers, a restarted self). A new post is
- *      produced (acks=all, idempotent producer, key = id) and its request waits for the delivery
- *      report; a taken key resumes the request at once with the post that has it.
- *   3. once a second, the recovery sweep: pending posts older than the producer's
- *      message.timeout.ms (+5 s) cannot be waiting for a delivery report of a live server any
- *      more - their server died between the store and the broker, or the report failed with the
- *      record maybe sent - so they are claimed (a lease, so that two servers rarely both take one)
- *      and produced again with the same id and key. The worker dedupes by post id, so producing a
- *      post twice never makes a second post, and every pending post ends with a verdict.
+ * Two threads, so that neither the store's lock nor the disk is ever waited for by both paths:
+ *
+ *   writer - the only thread of the process that writes the submit path to the store. Each
+ *            round is ONE transaction of a few statements (sa_db_outbox_write), whatever the
+ *            number of posts, with what concurrent requests queued meanwhile (group commit):
+ *              1. the outcomes of earlier produces: acknowledged -> queued, and the request is
+ *                 answered (202/303) right after this commit; surely not sent -> the pending row
+ *                 is deleted (its key is free again), answered (503) once that is durable;
+ *              2. reservations: inserted as pending with the idempotency key (the UNIQUE key
+ *                 decides races with other requests, servers, a restarted self); a taken key
+ *                 answers at once with the post that has it; a new post goes to the syncer.
+ *            The commit is not forced to disk, so the transaction holds the database's write
+ *            lock for ~0.1-0.3 ms, not for an fsync.
+ *   syncer - makes the writer's commits durable (sa_db_sync: one fdatasync of SQLite's WAL,
+ *            covering every commit before it, by this process or the worker) and only then
+ *            produces the new posts (acks=all, idempotent producer, key = id) and answers the
+ *            releases. While it syncs, the writer commits the next round.
+ *
+ * Why this is enough (docs/web.md "Durability"): a reservation is durable before its record can
+ * reach the broker, so a power failure can never free the key of a post that is in Kafka; a
+ * release is durable before its 503. A queued mark is answered without waiting for the disk:
+ * if a power failure loses it, the post is pending again, its record is in the broker's fsync'd
+ * log, the worker's verdict shows it, and the recovery sweep produces it once more (the worker
+ * dedupes by post id).
+ *
+ * Once a second the writer also runs the recovery sweep: pending posts older than the producer's
+ * message.timeout.ms (+5 s) cannot be waiting for a delivery report of a live server any more -
+ * their server died between the store and the broker, or the report failed with the record maybe
+ * sent - so they are claimed (a lease, so that two servers rarely both take one) and produced
+ * again with the same id and key. Their rows were durable long ago.
  *
  * Invariants:
- *  1. A request suspended by sa_web_submit is resumed exactly once: by the writer (key taken,
- *     store failure, produce refused and released) or by its delivery report (web_server.c).
+ *  1. A request suspended by sa_web_submit is resumed exactly once: by the writer (acknowledged,
+ *     key taken, store failure), by the syncer (release answered, store failure) or by its
+ *     delivery report (web_server.c, a failure with the record maybe persisted).
  *  2. A pending row is deleted only when its produce surely failed and no sweeper claimed it,
  *     so a post that may be on the topic always keeps its key.
+ *  3. A reservation is produced only after an sa_db_sync that began after its commit.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -54,48 +70,113 @@ typedef struct sweep_msg_s {
     char id[SA_ULID_LEN + 1];
 } sweep_msg_t;
 
+/* A growable array of requests. */
+typedef struct reqs_s {
+    req_t **v;
+    size_t n, cap;
+} reqs_t;
+
 struct sa_web_outbox_s {
     sa_web_server_t *srv;
     pthread_mutex_t lock;
-    pthread_cond_t cond;      /* work for the writer */
-    pthread_cond_t idle_cond; /* the writer finished a round */
-    req_t **queue;            /* reservations waiting (under lock) */
-    size_t n_queue, cap_queue;
-    done_t *done_head, *done_tail; /* outcomes waiting (under lock) */
-    int busy;                      /* the writer holds reservations it took (under lock) */
-    int stop;
-    int started;
-    pthread_t thread;
+    pthread_cond_t cond;           /* work for the writer */
+    pthread_cond_t sync_cond;      /* work for the syncer */
+    pthread_cond_t idle_cond;      /* a thread finished a round */
+    reqs_t queue;                  /* reservations waiting for the writer (under lock) */
+    done_t *done_head, *done_tail; /* outcomes waiting for the writer (under lock) */
+    reqs_t to_produce;             /* reserved, waiting for the syncer (under lock) */
+    reqs_t to_answer;              /* released, waiting for the syncer (under lock) */
+    int busy, sync_busy;           /* a thread holds requests it took (under lock) */
+    int stop;                      /* the writer ends once it has applied what is queued */
+    int sync_stop;                 /* ... and the syncer, set after the writer ended */
+    int started, sync_started;
+    pthread_t thread, sync_thread;
     int64_t stale_ms; /* a pending post older than this is swept */
 };
 
-static void apply_dones(sa_web_outbox_t *ob, done_t *list) {
-    sa_db_outbox_t items[256];
-    while (list) {
-        size_t n = 0;
-        done_t *batch = list;
-        for (done_t *d = list; d && n < SA_ARRAY_LEN(items); d = d->next) {
-            items[n++] = (sa_db_outbox_t){d->id, d->action};
-            list = d->next;
-        }
-        char errstr[256];
-        if (sa_db_outbox_apply(ob->srv->db, items, n, errstr, sizeof(errstr)))
-            /* the rows stay pending: the sweep produces them again later (harmless: the worker
-             * dedupes by id), so nothing is lost - only a released key stays taken */
-            sa_log_warn("web", "store: %s", errstr);
-        for (size_t i = 0; i < n; i++) {
-            done_t *d = batch;
-            batch = d->next;
-            if (d->req) sa_web_resume(d->req, d->outcome);
-            free(d);
-        }
+static void reqs_push(reqs_t *a, req_t *req) {
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 64;
+        a->v = sa_realloc(a->v, a->cap * sizeof(*a->v));
     }
+    a->v[a->n++] = req;
+}
+
+/* Move up to @p max requests from the front of @p from into a new @p to (caller frees to->v). */
+static void reqs_take(reqs_t *from, reqs_t *to, size_t max) {
+    size_t n = SA_MIN(from->n, max);
+    *to = (reqs_t){n ? sa_malloc(n * sizeof(req_t *)) : NULL, n, n};
+    if (!n) return;
+    memcpy(to->v, from->v, n * sizeof(req_t *));
+    memmove(from->v, from->v + n, (from->n - n) * sizeof(req_t *));
+    from->n -= n;
 }
 
 static void fail_req(req_t *req, const char *why) {
     free(req->ack_err);
     req->ack_err = sa_strdup(why);
     sa_web_resume(req, SUBMIT_FAILED);
+}
+
+/* Hand @p produce (reserved) and @p answer (released) to the syncer. */
+static void to_syncer(sa_web_outbox_t *ob, const reqs_t *produce, const reqs_t *answer) {
+    if (!produce->n && !answer->n) return;
+    pthread_mutex_lock(&ob->lock);
+    for (size_t i = 0; i < produce->n; i++) reqs_push(&ob->to_produce, produce->v[i]);
+    for (size_t i = 0; i < answer->n; i++) reqs_push(&ob->to_answer, answer->v[i]);
+    pthread_cond_signal(&ob->sync_cond);
+    pthread_mutex_unlock(&ob->lock);
+}
+
+/* One round of the writer: @p dones (freed here) and the reservations @p reqs in one
+ * transaction, then the answers that need no disk, and the rest to the syncer. */
+static void write_round(sa_web_outbox_t *ob, done_t *dones, const reqs_t *reqs, int stopping) {
+    size_t n_out = 0;
+    for (done_t *d = dones; d; d = d->next) n_out++;
+    sa_db_outbox_t *outcomes = sa_calloc(n_out ? n_out : 1, sizeof(*outcomes));
+    size_t k = 0;
+    for (done_t *d = dones; d; d = d->next) outcomes[k++] = (sa_db_outbox_t){d->id, d->action};
+    size_t n = stopping ? 0 : reqs->n; /* stopping: the producer may be gone, produce nothing */
+    sa_db_reserve_t *items = sa_calloc(n ? n : 1, sizeof(*items));
+    int64_t now = sa_wall_ms();
+    for (size_t i = 0; i < n; i++) items[i] = (sa_db_reserve_t){.op = reqs->v[i]->op, .now_ms = now};
+
+    char errstr[512];
+    int failed = sa_db_outbox_write(ob->srv->db, outcomes, n_out, items, n, errstr, sizeof(errstr)) != 0;
+    if (failed)
+        /* acknowledged rows stay pending: the sweep produces them again later (harmless: the
+         * worker dedupes by id); a release not applied keeps its key taken; nothing is lost */
+        sa_log_warn("web", "store: %s", errstr);
+
+    reqs_t produce = {0}, answer = {0};
+    for (done_t *d = dones, *next; d; d = next) {
+        next = d->next;
+        if (d->req && d->action == SA_DB_OUT_RELEASE && !failed)
+            reqs_push(&answer, d->req); /* answered once the release is durable */
+        else if (d->req)
+            sa_web_resume(d->req, d->outcome);
+        free(d);
+    }
+    for (size_t i = 0; i < reqs->n; i++) {
+        req_t *req = reqs->v[i];
+        if (i >= n) {
+            fail_req(req, "the server is stopping");
+        } else if (failed) {
+            fail_req(req, "the store is unavailable");
+        } else if (items[i].rc == SA_DB_RES_NEW) {
+            reqs_push(&produce, req);
+        } else {
+            memcpy(req->id, items[i].id, sizeof(req->id));
+            req->existing = items[i].post;
+            req->pending = items[i].pending;
+            sa_web_resume(req, SUBMIT_EXISTS);
+        }
+    }
+    to_syncer(ob, &produce, &answer);
+    free(produce.v);
+    free(answer.v);
+    free(items);
+    free(outcomes);
 }
 
 static void produce_new(sa_web_outbox_t *ob, req_t *req) {
@@ -105,38 +186,13 @@ static void produce_new(sa_web_outbox_t *ob, req_t *req) {
     req->t0_us = sa_mono_us();
     /* after a successful produce the delivery report owns the request: do not touch it */
     if (sa_web_kafka_produce(ob->srv->kafka, req->id, value, strlen(value), req, errstr, sizeof(errstr))) {
-        sa_db_outbox_t item = {req->id, SA_DB_OUT_RELEASE};
-        char dberr[256];
-        if (sa_db_outbox_apply(ob->srv->db, &item, 1, dberr, sizeof(dberr)))
-            sa_log_warn("web", "store: %s", dberr);
-        fail_req(req, errstr);
+        free(req->ack_err);
+        req->ack_err = sa_strdup(errstr);
+        atomic_store(&req->state, REQ_RELEASING);
+        /* surely not sent: free its key, then answer */
+        sa_web_outbox_done(ob, req->id, SA_DB_OUT_RELEASE, req, SUBMIT_FAILED);
     }
     free(value);
-}
-
-static void reserve_batch(sa_web_outbox_t *ob, req_t **reqs, size_t n) {
-    sa_db_reserve_t *items = sa_calloc(n, sizeof(*items));
-    int64_t now = sa_wall_ms();
-    for (size_t i = 0; i < n; i++) items[i] = (sa_db_reserve_t){.op = reqs[i]->op, .now_ms = now};
-    char errstr[512];
-    if (sa_db_reserve(ob->srv->db, items, n, errstr, sizeof(errstr))) {
-        sa_log_warn("web", "store: %s", errstr);
-        for (size_t i = 0; i < n; i++) fail_req(reqs[i], "the store is unavailable");
-        free(items);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        req_t *req = reqs[i];
-        if (items[i].rc == SA_DB_RES_NEW) {
-            produce_new(ob, req);
-            continue;
-        }
-        memcpy(req->id, items[i].id, sizeof(req->id));
-        req->existing = items[i].post;
-        req->pending = items[i].pending;
-        sa_web_resume(req, SUBMIT_EXISTS);
-    }
-    free(items);
 }
 
 static void sweep(sa_web_outbox_t *ob) {
@@ -171,35 +227,33 @@ static void sweep(sa_web_outbox_t *ob) {
     json_decref(ops);
 }
 
+/* Wait on @p cond for at most @p ms (under ob->lock). */
+static void timed_wait(sa_web_outbox_t *ob, pthread_cond_t *cond, long ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += ms * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    pthread_cond_timedwait(cond, &ob->lock, &ts);
+}
+
 static void *writer_main(void *arg) {
     sa_web_outbox_t *ob = arg;
     int64_t next_sweep = 0; /* at once: what a previous run left behind */
     pthread_mutex_lock(&ob->lock);
     for (;;) {
-        while (!ob->stop && !ob->n_queue && !ob->done_head && sa_mono_ms() < next_sweep) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-            pthread_cond_timedwait(&ob->cond, &ob->lock, &ts);
-        }
-        if (ob->stop && !ob->n_queue && !ob->done_head) break;
-        size_t n = SA_MIN(ob->n_queue, (size_t)BATCH_MAX);
-        req_t **reqs = n ? sa_malloc(n * sizeof(*reqs)) : NULL;
-        if (n) {
-            memcpy(reqs, ob->queue, n * sizeof(*reqs));
-            memmove(ob->queue, ob->queue + n, (ob->n_queue - n) * sizeof(*reqs));
-            ob->n_queue -= n;
-        }
+        while (!ob->stop && !ob->queue.n && !ob->done_head && sa_mono_ms() < next_sweep)
+            timed_wait(ob, &ob->cond, 200);
+        if (ob->stop && !ob->queue.n && !ob->done_head) break;
+        reqs_t reqs;
+        reqs_take(&ob->queue, &reqs, BATCH_MAX);
         done_t *dones = ob->done_head;
         ob->done_head = ob->done_tail = NULL;
         ob->busy = 1;
         int stopping = ob->stop;
         pthread_mutex_unlock(&ob->lock);
 
-        if (dones) apply_dones(ob, dones);
-        if (n) reserve_batch(ob, reqs, n);
-        free(reqs);
+        if (dones || reqs.n) write_round(ob, dones, &reqs, stopping);
+        free(reqs.v);
         if (!stopping && sa_mono_ms() >= next_sweep) {
             sweep(ob);
             next_sweep = sa_mono_ms() + SWEEP_EVERY_MS;
@@ -207,6 +261,46 @@ static void *writer_main(void *arg) {
 
         pthread_mutex_lock(&ob->lock);
         ob->busy = 0;
+        pthread_cond_broadcast(&ob->idle_cond);
+    }
+    pthread_mutex_unlock(&ob->lock);
+    return NULL;
+}
+
+static void *syncer_main(void *arg) {
+    sa_web_outbox_t *ob = arg;
+    pthread_mutex_lock(&ob->lock);
+    for (;;) {
+        while (!ob->sync_stop && !ob->to_produce.n && !ob->to_answer.n)
+            pthread_cond_wait(&ob->sync_cond, &ob->lock);
+        if (ob->sync_stop && !ob->to_produce.n && !ob->to_answer.n) break;
+        reqs_t produce = ob->to_produce, answer = ob->to_answer;
+        ob->to_produce = ob->to_answer = (reqs_t){0};
+        ob->sync_busy = 1;
+        int stopping = ob->sync_stop;
+        pthread_mutex_unlock(&ob->lock);
+
+        char errstr[256];
+        int failed = sa_db_sync(ob->srv->db, errstr, sizeof(errstr)) != 0;
+        if (failed) sa_log_warn("web", "store: %s", errstr);
+        for (size_t i = 0; i < produce.n; i++) {
+            req_t *req = produce.v[i];
+            if (!failed && !stopping) {
+                produce_new(ob, req);
+            } else if (!stopping) { /* not known to be durable: not produced, so its key is freed */
+                free(req->ack_err);
+                req->ack_err = sa_strdup("the store is unavailable");
+                sa_web_outbox_done(ob, req->id, SA_DB_OUT_RELEASE, req, SUBMIT_FAILED);
+            } else { /* no producer and no writer any more: the sweep of a later run produces it */
+                fail_req(req, "the server is stopping");
+            }
+        }
+        for (size_t i = 0; i < answer.n; i++) sa_web_resume(answer.v[i], SUBMIT_FAILED);
+        free(produce.v);
+        free(answer.v);
+
+        pthread_mutex_lock(&ob->lock);
+        ob->sync_busy = 0;
         pthread_cond_broadcast(&ob->idle_cond);
     }
     pthread_mutex_unlock(&ob->lock);
@@ -221,8 +315,10 @@ sa_web_outbox_t *sa_web_outbox_new(sa_web_server_t *srv) {
                  (long long)ob->stale_ms);
     pthread_mutex_init(&ob->lock, NULL);
     pthread_cond_init(&ob->cond, NULL);
+    pthread_cond_init(&ob->sync_cond, NULL);
     pthread_cond_init(&ob->idle_cond, NULL);
-    ob->started = !pthread_create(&ob->thread, NULL, writer_main, ob);
+    ob->sync_started = !pthread_create(&ob->sync_thread, NULL, syncer_main, ob);
+    ob->started = ob->sync_started && !pthread_create(&ob->thread, NULL, writer_main, ob);
     if (!ob->started) {
         sa_web_outbox_free(ob);
         return NULL;
@@ -232,11 +328,7 @@ sa_web_outbox_t *sa_web_outbox_new(sa_web_server_t *srv) {
 
 void sa_web_outbox_reserve(sa_web_outbox_t *ob, req_t *req) {
     pthread_mutex_lock(&ob->lock);
-    if (ob->n_queue == ob->cap_queue) {
-        ob->cap_queue = ob->cap_queue ? 2 * ob->cap_queue : 64;
-        ob->queue = sa_realloc(ob->queue, ob->cap_queue * sizeof(*ob->queue));
-    }
-    ob->queue[ob->n_queue++] = req;
+    reqs_push(&ob->queue, req);
     pthread_cond_signal(&ob->cond);
     pthread_mutex_unlock(&ob->lock);
 }
@@ -269,28 +361,38 @@ void sa_web_outbox_sweep_ack(void *opaque, const char *err) {
 void sa_web_outbox_drain(sa_web_outbox_t *ob, int timeout_ms) {
     int64_t deadline = sa_mono_ms() + timeout_ms;
     pthread_mutex_lock(&ob->lock);
-    while ((ob->n_queue || ob->busy) && sa_mono_ms() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&ob->idle_cond, &ob->lock, &ts);
-    }
+    while ((ob->queue.n || ob->busy || ob->to_produce.n || ob->sync_busy) && sa_mono_ms() < deadline)
+        timed_wait(ob, &ob->idle_cond, 50);
     pthread_mutex_unlock(&ob->lock);
 }
 
 void sa_web_outbox_free(sa_web_outbox_t *ob) {
     if (!ob) return;
-    if (ob->started) {
-        pthread_mutex_lock(&ob->lock);
-        ob->stop = 1;
-        pthread_cond_signal(&ob->cond);
-        pthread_mutex_unlock(&ob->lock);
-        pthread_join(ob->thread, NULL);
+    pthread_mutex_lock(&ob->lock);
+    ob->stop = 1;
+    pthread_cond_signal(&ob->cond);
+    pthread_mutex_unlock(&ob->lock);
+    /* the writer first: what it applies last may still go to the syncer */
+    if (ob->started) pthread_join(ob->thread, NULL);
+    pthread_mutex_lock(&ob->lock);
+    ob->sync_stop = 1;
+    pthread_cond_signal(&ob->sync_cond);
+    pthread_mutex_unlock(&ob->lock);
+    if (ob->sync_started) pthread_join(ob->sync_thread, NULL);
+    /* a release the syncer queued while the writer was ending (its sync had failed): answered,
+     * its row left pending for the sweep of a later run */
+    for (done_t *d = ob->done_head, *next; d; d = next) {
+        next = d->next;
+        if (d->req) sa_web_resume(d->req, d->outcome);
+        free(d);
     }
-    assert(!ob->n_queue && !ob->done_head);
-    free(ob->queue);
+    ob->done_head = ob->done_tail = NULL;
+    assert(!ob->queue.n && !ob->to_produce.n && !ob->to_answer.n);
+    free(ob->queue.v);
+    free(ob->to_produce.v);
+    free(ob->to_answer.v);
     pthread_cond_destroy(&ob->idle_cond);
+    pthread_cond_destroy(&ob->sync_cond);
     pthread_cond_destroy(&ob->cond);
     pthread_mutex_destroy(&ob->lock);
     free(ob);

@@ -10,7 +10,9 @@
  * owner starts from the offsets in the store, which cover everything we processed. On an assign
  * it seeks each partition to the store's offset (Kafka's committed offset when the store has
  * none: a data dir from before the store), so a worker resumes exactly where its last
- * transaction left off.
+ * transaction left off, and it asks for a reconciliation at once: the partition's previous
+ * owner lost it, so the verdicts it stored from that partition but did not finish are ours to
+ * finish now (worker.h). The partitions we own are kept in `owned` for that.
  */
 #include "blog/worker/worker.h"
 
@@ -36,7 +38,8 @@
 #define RETRY_PAUSE_MS    1000         /* after a failed produce or log write */
 #define DR_PENDING        (-100000)    /* delivery status not known yet */
 #define RECONCILE_MS      5000         /* how often verdicts left unlogged/unpublished are looked for */
-#define STALE_MS          10000        /* ... and how old another worker's must be to be taken */
+#define STALE_MS          10000        /* ... and how old one from a partition we do not own must be */
+#define OWNED_MAX         1024         /* partitions one worker keeps track of */
 
 typedef enum action_e {
     ACT_NONE,   /* not processed (stop came first) */
@@ -47,6 +50,7 @@ typedef enum action_e {
 
 typedef struct item_s {
     rd_kafka_message_t *msg; /* owned */
+    sa_post_t post;          /* the parsed value (post.obj NULL: not parsed or poison) */
     action_t act;
     char *id;         /* owned post id (NEW, REPLAY) */
     char *out;        /* owned JSON to produce (result line or dead letter) */
@@ -64,6 +68,10 @@ typedef struct worker_s {
     sa_results_log_t *log;
     sa_db_t *db;
     int64_t next_reconcile_ms;
+    sa_db_part_t owned[OWNED_MAX]; /* the partitions assigned to us (topic borrowed from librdkafka's
+                                    * topic name of the assignment, copied: owned_topics) */
+    char *owned_topics[OWNED_MAX];
+    size_t n_owned;
     sa_dup_ring_t *ring; /* recent posts' signatures (near-duplicates) */
     item_t *batch;       /* BATCH_MAX items */
     size_t nbatch, batch_max;
@@ -92,6 +100,7 @@ void sa_worker_clients(const sa_worker_conf_t *conf, sa_client_role_t roles[SA_W
 
 static void item_clear(item_t *it) {
     if (it->msg) rd_kafka_message_destroy(it->msg);
+    sa_post_clear(&it->post);
     free(it->id);
     free(it->out);
     json_decref(it->result);
@@ -123,6 +132,27 @@ static void log_partitions(const char *what, const rd_kafka_topic_partition_list
     sa_log_info("worker", "%s %d partition%s: %s", what, parts->cnt, parts->cnt == 1 ? "" : "s", list);
 }
 
+/* Add (@p assigned 1) or remove @p parts to/from the partitions we own. */
+static void track_owned(worker_t *w, const rd_kafka_topic_partition_list_t *parts, int assigned) {
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        size_t k = 0;
+        while (k < w->n_owned &&
+               !(w->owned[k].partition == p->partition && !strcmp(w->owned_topics[k], p->topic)))
+            k++;
+        if (assigned && k == w->n_owned && w->n_owned < OWNED_MAX) {
+            w->owned_topics[k] = sa_strdup(p->topic);
+            w->owned[k] = (sa_db_part_t){w->owned_topics[k], p->partition};
+            w->n_owned++;
+        } else if (!assigned && k < w->n_owned) {
+            free(w->owned_topics[k]);
+            w->n_owned--;
+            w->owned_topics[k] = w->owned_topics[w->n_owned];
+            w->owned[k] = (sa_db_part_t){w->owned_topics[k], w->owned[w->n_owned].partition};
+        }
+    }
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
     worker_t *w = opaque;
@@ -130,6 +160,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     rd_kafka_error_t *error = NULL;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_partitions("assigned", parts);
+        track_owned(w, parts, 1); /* eager: every partition was revoked first; cooperative: added */
+        w->next_reconcile_ms = 0; /* their previous owner's unfinished verdicts are ours now */
         for (int i = 0; i < parts->cnt; i++) {
             int64_t next;
             char errstr[256];
@@ -147,6 +179,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     } else {
         log_partitions("revoked", parts);
         drop_revoked(w, parts);
+        track_owned(w, parts, 0);
         if (cooperative)
             error = rd_kafka_incremental_unassign(rk, parts);
         else
@@ -226,30 +259,40 @@ static void process_post(worker_t *w, item_t *it, sa_post_t *post) {
     sa_score_remember(w->ring, post->id, &score);
 }
 
-static void process_record(worker_t *w, item_t *it) {
+/* Validate @p it's value: a poison record becomes a dead letter, a valid one is kept parsed. */
+static void parse_record(worker_t *w, item_t *it) {
     const rd_kafka_message_t *m = it->msg;
     char detail[256];
-    sa_post_t post;
-    sa_post_status_t st =
-        sa_post_parse(m->payload, m->len, (size_t)w->conf->max_value_bytes, &post, detail, sizeof(detail));
-    if (st != SA_POST_OK) {
-        make_dead_letter(w, it, sa_post_status_code(st), detail);
-        return;
-    }
-    /* a post the store has a verdict for is not scored again (replayed below) */
-    sa_db_verdict_t v = {.id = post.id};
+    sa_post_status_t st = sa_post_parse(m->payload, m->len, (size_t)w->conf->max_value_bytes, &it->post,
+                                        detail, sizeof(detail));
+    if (st != SA_POST_OK) make_dead_letter(w, it, sa_post_status_code(st), detail);
+}
+
+/* The verdicts the store has for the parsed posts of @p items, in one query: such a post is not
+ * scored again (it is replayed). A failed lookup scores them all: the store's first-wins commit
+ * turns a post it had into a replay anyway. */
+static void find_replays(worker_t *w, item_t *items, size_t n) {
+    sa_db_verdict_t *v = sa_calloc(n ? n : 1, sizeof(*v));
+    size_t *at = sa_calloc(n ? n : 1, sizeof(*at)), nv = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].post.obj) {
+            at[nv] = i;
+            v[nv++].id = items[i].post.id;
+        }
     char errstr[256];
-    if (sa_db_verdicts_find(w->db, &v, 1, errstr, sizeof(errstr)) == 0 && v.stored) {
+    if (nv && sa_db_verdicts_find(w->db, v, nv, errstr, sizeof(errstr)))
+        sa_log_warn("worker", "store: %s", errstr);
+    for (size_t j = 0; j < nv; j++) {
+        if (!v[j].stored) continue;
+        item_t *it = &items[at[j]];
         it->act = ACT_REPLAY;
-        it->id = sa_strdup(post.id);
-        it->out = v.stored;
-        it->flags = v.flags;
+        it->id = sa_strdup(it->post.id);
+        it->out = v[j].stored;
+        it->flags = v[j].flags;
         snprintf(it->verdict, sizeof(it->verdict), "%s", "already-done");
-    } else {
-        free(v.stored);
-        process_post(w, it, &post);
     }
-    sa_post_clear(&post);
+    free(v);
+    free(at);
 }
 
 /* ---- the batch ---- */
@@ -440,9 +483,12 @@ static void log_done(worker_t *w, size_t done) {
 static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
     int rc = -1;
     size_t done = 0;
+    for (size_t i = 0; i < w->nbatch; i++) parse_record(w, &w->batch[i]);
+    find_replays(w, w->batch, w->nbatch);
     for (; done < w->nbatch; done++) {
         if (*stop && done > 0) break; /* finish the current post, not the whole batch */
-        process_record(w, &w->batch[done]);
+        item_t *it = &w->batch[done];
+        if (it->post.obj && it->act == ACT_NONE) process_post(w, it, &it->post);
     }
     const char *what = "publishing dead letters";
     if (publish(w, w->batch, done, 1)) goto fail;
@@ -467,13 +513,15 @@ out:
     return rc;
 }
 
-/* Verdicts stored but not logged or not published: a worker died between its transaction and
- * the log or the topic (its offsets are stored, so the records do not come back). Ours at any
- * time, another worker's once it is older than STALE_MS (it may be finishing them right now). */
+/* Verdicts stored but not logged or not published: a worker died (or failed) between its
+ * transaction and the log or the topic (its offsets are stored, so the records do not come
+ * back). Those from a partition we own are ours to finish at any time - its previous owner lost
+ * it before it was assigned to us; the others once they are older than STALE_MS (a partition no
+ * one owns any more: a topic deleted or shrunk, a verdict imported without its source). */
 static void reconcile(worker_t *w) {
     char errstr[256];
     json_t *rows =
-        sa_db_unfinished(w->db, sa_wall_ms() - STALE_MS, w->worker_id, 500, errstr, sizeof(errstr));
+        sa_db_unfinished(w->db, w->owned, w->n_owned, sa_wall_ms() - STALE_MS, 500, errstr, sizeof(errstr));
     if (!rows) {
         sa_log_warn("worker", "store: %s", errstr);
         return;
@@ -614,6 +662,7 @@ static void finish(worker_t *w) {
     }
     for (size_t i = 0; w->batch && i < w->nbatch; i++) item_clear(&w->batch[i]);
     free(w->batch);
+    for (size_t i = 0; i < w->n_owned; i++) free(w->owned_topics[i]);
     sa_results_log_close(w->log);
     sa_dup_ring_free(w->ring);
     sa_db_close(w->db);
