@@ -68,30 +68,72 @@ int sa_db_query1(sa_db_t *db, const char *sql, const sa_db_val_t *params, int np
     return rc;
 }
 
+static pthread_mutex_t multi_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* @returns the text of @p m for 1 << @p k rows (made once; never freed: a statement cache keys
+ * on its address). */
+static const char *multi_sql(sa_db_multi_t *m, int k) {
+    pthread_mutex_lock(&multi_lock);
+    const char *sql = m->sql[k];
+    if (!sql) {
+        size_t rows = (size_t)1 << k, q = 0;
+        for (const char *c = m->row; *c; c++) q += *c == '?';
+        size_t cap = strlen(m->head) + strlen(m->tail) + rows * (strlen(m->row) + 2 + q * 6) + 1, o = 0;
+        char *out = sa_malloc(cap);
+        o += (size_t)snprintf(out, cap, "%s", m->head);
+        for (size_t r = 0, n = 0; r < rows; r++) {
+            if (r) o += (size_t)snprintf(out + o, cap - o, ", ");
+            for (const char *c = m->row; *c; c++) {
+                if (*c == '?')
+                    o += (size_t)snprintf(out + o, cap - o, "$%zu", ++n);
+                else
+                    out[o++] = *c;
+            }
+        }
+        snprintf(out + o, cap - o, "%s", m->tail);
+        m->sql[k] = sql = out;
+    }
+    pthread_mutex_unlock(&multi_lock);
+    return sql;
+}
+
+int sa_db_multi(sa_db_t *db, sa_db_conn_t *conn, sa_db_multi_t *m, const sa_db_val_t *params, size_t n,
+                sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
+    size_t ncols = 0;
+    for (const char *c = m->row; *c; c++) ncols += *c == '?';
+    int64_t total = 0;
+    for (size_t done = 0; done < n;) {
+        int k = SA_DB_MULTI_LOG2;
+        while (((size_t)1 << k) > n - done) k--;
+        size_t rows = (size_t)1 << k;
+        int64_t c = 0;
+        int rc = db->be->query(conn, multi_sql(m, k), params + done * ncols, (int)(rows * ncols), fn, opaque,
+                               &c, errstr, errstr_size);
+        if (rc) return rc;
+        total += c;
+        done += rows;
+    }
+    if (changes) *changes = total;
+    return SA_DB_Q_OK;
+}
+
 int sa_db_row_str0(void *opaque, int ncols, const char *const *cols) {
     char **out = opaque;
     if (ncols > 0 && cols[0] && !*out) *out = sa_strdup(cols[0]);
     return 1;
 }
 
-int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, int durability, char *errstr, size_t errstr_size) {
+int sa_db_tx(sa_db_t *db, sa_db_tx_fn fn, void *arg, char *errstr, size_t errstr_size) {
     const sa_db_backend_t *be = db->be;
     for (int attempt = 0;; attempt++) {
         sa_db_conn_t *conn = sa_db_conn_get(db, errstr, errstr_size);
         if (!conn) return -1;
-        int rc = be->exec(conn, durability == SA_DB_TX_DURABLE ? be->begin_sql : be->begin_lazy_sql, errstr,
-                          errstr_size);
+        int rc = be->exec(conn, be->begin_lazy_sql, errstr, errstr_size);
         if (rc == SA_DB_Q_OK) rc = fn(db, conn, arg, errstr, errstr_size);
         if (rc == SA_DB_Q_OK) rc = be->exec(conn, "COMMIT", errstr, errstr_size);
         if (rc != SA_DB_Q_OK) {
             char ignore[64];
             be->exec(conn, "ROLLBACK", ignore, sizeof(ignore));
-        } else if (durability == SA_DB_TX_DURABLE && be->commits_lazy) {
-            /* committed, so the write lock is free again while the disk catches up */
-            if (be->sync(conn, errstr, errstr_size) != SA_DB_Q_OK) {
-                sa_db_conn_put(db, conn, 0);
-                return -1; /* not known to be durable: the caller treats it as failed */
-            }
         }
         sa_db_conn_put(db, conn, 0);
         if (rc == SA_DB_Q_OK) return 0;

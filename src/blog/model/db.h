@@ -152,6 +152,16 @@ int sa_db_post_by_key(sa_db_t *db, const char *key, char id[SA_ULID_LEN + 1], in
 json_t *sa_db_posts_list(sa_db_t *db, const char *before, const char *q, int limit, char *errstr,
                          size_t errstr_size);
 
+/**
+ * Bring the search index up to date with the posts inserted since the last call (by any
+ * process). SQLite's full-text index is filled in bulk here rather than row by row: FTS5 writes
+ * a segment per transaction, and per-round segments were half the pages a web server's
+ * reservations wrote. A post is found by search once this ran after its insert; `samsa web`
+ * runs it every 100 ms while posts come in, when its writer goes idle, and once a second.
+ * PostgreSQL's index follows each row (nothing to do). @returns 0 or -1 with errstr.
+ */
+int sa_db_search_catch_up(sa_db_t *db, char *errstr, size_t errstr_size);
+
 typedef struct sa_db_stats_s {
     int64_t posts;     /* acknowledged posts */
     int64_t queued;    /* without a verdict yet */
@@ -192,14 +202,15 @@ int sa_db_verdicts_find(sa_db_t *db, sa_db_verdict_t *items, size_t n, char *err
  * In one transaction: store each item's verdict unless the post has one (first wins: won=0 and
  * stored/flags say what is there; of several items of one post in the batch the first is the
  * one stored), creating the post from the result line when the database does not have it yet,
- * and advance @p group's offsets (never backwards). Durable. @returns 0 or -1 (nothing stored;
- * the caller retries the batch).
+ * and advance @p group's offsets (never backwards). Not durable: sa_db_sync before acting on it
+ * (the worker logs the verdicts only after). @returns 0 or -1 (nothing stored; the caller
+ * retries the batch).
  */
 int sa_db_verdicts_commit(sa_db_t *db, const char *group, sa_db_verdict_t *items, size_t n,
                           const sa_db_offset_t *offsets, size_t n_offsets, char *errstr, size_t errstr_size);
 
-/** Set @p flags (SA_DB_F_*) on the posts @p ids (one statement; not durable: a lost mark makes
- *  the reconciliation do that step again, harmlessly). @returns 0 or -1. */
+/** Set @p flags (SA_DB_F_*) on the posts @p ids (a statement per 128; not durable: a lost mark
+ *  makes the reconciliation do those steps again, harmlessly). @returns 0 or -1. */
 int sa_db_mark(sa_db_t *db, const char *const *ids, size_t n, int flags, char *errstr, size_t errstr_size);
 
 /** @returns 1 with *next set if @p group has a stored offset for the partition, 0 if not, -1. */

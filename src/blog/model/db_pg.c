@@ -32,8 +32,8 @@
 #include "blog/model/db_int.h"
 #include "core/mem.h"
 
-#define STMT_CACHE 64
-#define MAX_PARAMS 24
+#define STMT_CACHE    64
+#define PARAMS_INLINE 24 /* more parameters: allocated */
 
 typedef struct stmt_slot_s {
     const char *sql;
@@ -119,14 +119,14 @@ static const char *prepared(sa_db_conn_t *conn, const char *sql, char *errstr, s
 
 static int pg_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams,
                     sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
-    if (nparams > MAX_PARAMS) {
-        snprintf(errstr, errstr_size, "too many parameters (%d)", nparams);
-        return SA_DB_Q_ERR;
-    }
     const char *name = prepared(conn, sql, errstr, errstr_size);
-    if (!name) return PQstatus(conn->pg) == CONNECTION_OK ? SA_DB_Q_ERR : SA_DB_Q_ERR;
-    const char *values[MAX_PARAMS];
-    char ints[MAX_PARAMS][24];
+    if (!name) return SA_DB_Q_ERR;
+    const char *values_small[PARAMS_INLINE], **values = values_small;
+    char ints_small[PARAMS_INLINE][24], (*ints)[24] = ints_small;
+    if (nparams > PARAMS_INLINE) { /* a multi-row statement */
+        values = sa_malloc((size_t)nparams * sizeof(*values));
+        ints = sa_malloc((size_t)nparams * sizeof(*ints));
+    }
     for (int i = 0; i < nparams; i++) {
         switch (params[i].type) {
         case SA_DB_V_NULL: values[i] = NULL; break;
@@ -153,6 +153,10 @@ static int pg_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *para
         }
     }
     PQclear(res);
+    if (values != values_small) {
+        free(values);
+        free(ints);
+    }
     return rc;
 }
 
@@ -249,7 +253,6 @@ const sa_db_backend_t sa_db_pg = {
     .sync = pg_sync,
     .begin_sql = "BEGIN",
     .begin_lazy_sql = "BEGIN; SET LOCAL synchronous_commit TO off",
-    .commits_lazy = 0,
     .lock_sql = "SELECT pg_advisory_xact_lock(7261737361)", /* "samsa": one migrator at a time */
     .meta_exists_sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
                        " AND table_name = 'meta'",
@@ -260,5 +263,6 @@ const sa_db_backend_t sa_db_pg = {
         " processed_at, worker, seq FROM posts WHERE tsv @@ plainto_tsquery('simple', $1) AND seq <"
         " COALESCE((SELECT seq FROM posts WHERE id = $2), 9223372036854775807) AND state <> 'pending'"
         " ORDER BY seq DESC LIMIT CAST($3 AS BIGINT)",
-    .quote_terms = NULL, /* plainto_tsquery takes plain words; no syntax to escape */
+    .quote_terms = NULL,         /* plainto_tsquery takes plain words; no syntax to escape */
+    .search_catch_up_sql = NULL, /* the GIN index takes each row (its fastupdate list batches them) */
 };

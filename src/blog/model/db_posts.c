@@ -4,11 +4,11 @@
  * a transient conflict (busy, deadlock) runs it again from the start: the bodies below reset
  * their outputs first.
  *
- * The hot writes take their rows as one JSON parameter (db_int.h "Batches"): the web's outbox
- * round is at most three statements, the worker's batch commit two (plus one per post the store
- * did not have at all), whatever the number of posts. Per-row statements cost a round trip each
- * with PostgreSQL, and with SQLite each INSERT statement made FTS5 write its pending index as a
- * segment of its own (a statement savepoint flushes it): 63 us per post at 5 posts per
+ * The hot writes are multi-row statements (sa_db_multi, db_int.h "Batches"): the web's outbox
+ * round is a few statements and the worker's batch commit a few more (plus one per post the
+ * store did not have at all), whatever the number of posts. Per-row statements cost a round trip
+ * each with PostgreSQL, and with SQLite each INSERT statement made FTS5 write its pending index
+ * as a segment of its own (a statement savepoint flushes it): 63 us per post at 5 posts per
  * transaction against 35 us for one multi-row statement (measured, 3.40.1).
  */
 #include <stdio.h>
@@ -62,43 +62,7 @@ static const char *str_field(const json_t *obj, const char *key, const char *dfl
     return s ? s : dflt;
 }
 
-/* The rows of a batch statement: {"0": row, "1": row, ...} in the order added. */
-typedef struct batch_s {
-    json_t *rows;
-    size_t n;
-} batch_t;
-
-static void batch_init(batch_t *b) { *b = (batch_t){json_object(), 0}; }
-
-/* Takes @p row. */
-static void batch_add(batch_t *b, json_t *row) {
-    char key[24];
-    snprintf(key, sizeof(key), "%zu", b->n++);
-    json_object_set_new(b->rows, key, row);
-}
-
-/* @returns new: the parameter text. */
-static char *batch_text(const batch_t *b) {
-    return json_dumps(b->rows, JSON_COMPACT | JSON_REAL_PRECISION(17));
-}
-
-static void batch_free(batch_t *b) {
-    json_decref(b->rows);
-    b->rows = NULL;
-}
-
-/* Run @p sql with the batch as $1 (and @p extra as $2, if not NULL). */
-static int batch_query(sa_db_t *db, sa_db_conn_t *conn, const char *sql, const batch_t *b,
-                       const sa_db_val_t *extra, sa_db_row_fn fn, void *opaque, char *errstr,
-                       size_t errstr_size) {
-    char *text = batch_text(b);
-    sa_db_val_t p[2] = {DV_TEXT(text), extra ? *extra : DV_NULL};
-    int rc = db->be->query(conn, sql, p, extra ? 2 : 1, fn, opaque, NULL, errstr, errstr_size);
-    free(text);
-    return rc;
-}
-
-/* Row callback: column 0 (an id) becomes a key of the json object @p opaque. */
+/* Row callback: column 0 (an id) becomes a key of the json object @p opaque (a set). */
 static int row_id_set(void *opaque, int ncols, const char *const *cols) {
     if (ncols >= 1 && cols[0]) json_object_set_new(opaque, cols[0], json_true());
     return 0;
@@ -122,52 +86,53 @@ static int row_key_owner(void *opaque, int ncols, const char *const *cols) {
     return 1;
 }
 
+/* queued never overwrites a verdict; a release leaves a row a sweeper took (it will be produced
+ * again, so the key must stay with it) */
+static sa_db_multi_t mark_queued = {
+    "UPDATE posts SET state = 'queued' WHERE state = 'pending' AND id IN (", "?", ")", {0}};
+static sa_db_multi_t release = {
+    "DELETE FROM posts WHERE state = 'pending' AND lease_ms = 0 AND id IN (", "?", ")", {0}};
+static sa_db_multi_t insert_pending = {
+    "INSERT INTO posts(id, idempotency_key, title, content, author, lang, submitted_at, state, reserved_ms)"
+    " VALUES ",
+    "(?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+    " ON CONFLICT DO NOTHING RETURNING id",
+    {0}};
+
 static int apply_outcomes(sa_db_t *db, sa_db_conn_t *conn, const outbox_tx_t *tx, char *errstr,
                           size_t errstr_size) {
-    /* queued never overwrites a verdict; a release leaves a row a sweeper took (it will be
-     * produced again, so the key must stay with it) */
-    static const char *const sql[2] = {
-        [SA_DB_OUT_QUEUED] = "UPDATE posts SET state = 'queued' WHERE state = 'pending' AND id IN"
-                             " (SELECT value->>'id' FROM json_each($1))",
-        [SA_DB_OUT_RELEASE] = "DELETE FROM posts WHERE state = 'pending' AND lease_ms = 0 AND id IN"
-                              " (SELECT value->>'id' FROM json_each($1))",
-    };
-    for (int action = SA_DB_OUT_QUEUED; action <= SA_DB_OUT_RELEASE; action++) {
-        batch_t b;
-        batch_init(&b);
+    sa_db_val_t *ids = sa_calloc(tx->n_outcomes ? tx->n_outcomes : 1, sizeof(*ids));
+    int rc = SA_DB_Q_OK;
+    for (int action = SA_DB_OUT_QUEUED; action <= SA_DB_OUT_RELEASE && rc == SA_DB_Q_OK; action++) {
+        size_t n = 0;
         for (size_t i = 0; i < tx->n_outcomes; i++)
-            if (tx->outcomes[i].action == action) batch_add(&b, json_pack("{s:s}", "id", tx->outcomes[i].id));
-        int rc =
-            b.n ? batch_query(db, conn, sql[action], &b, NULL, NULL, NULL, errstr, errstr_size) : SA_DB_Q_OK;
-        batch_free(&b);
-        if (rc) return rc;
+            if (tx->outcomes[i].action == action) ids[n++] = DV_TEXT(tx->outcomes[i].id);
+        rc = sa_db_multi(db, conn, action == SA_DB_OUT_QUEUED ? &mark_queued : &release, ids, n, NULL, NULL,
+                         NULL, errstr, errstr_size);
     }
-    return SA_DB_Q_OK;
+    free(ids);
+    return rc;
 }
 
 static int reserve(sa_db_t *db, sa_db_conn_t *conn, outbox_tx_t *tx, char *errstr, size_t errstr_size) {
-    batch_t b;
-    batch_init(&b);
+    enum { NCOLS = 8 };
+    sa_db_val_t *v = sa_calloc(tx->n * NCOLS, sizeof(*v));
     for (size_t i = 0; i < tx->n; i++) {
         const json_t *op = tx->items[i].op;
-        json_t *row =
-            json_pack("{s:s, s:O?, s:s, s:s, s:s, s:s, s:s, s:I}", "id", str_field(op, "id", ""), "key",
-                      json_object_get(op, "idempotency_key"), "title", str_field(op, "title", ""), "content",
-                      str_field(op, "content", ""), "author", str_field(op, "author", ""), "lang",
-                      str_field(op, "lang", ""), "submitted_at", str_field(op, "submitted_at", ""), "now",
-                      (json_int_t)tx->items[i].now_ms);
-        batch_add(&b, row);
+        sa_db_val_t row[NCOLS] = {DV_TEXT(str_field(op, "id", "")),
+                                  DV_TEXT(json_string_value(json_object_get(op, "idempotency_key"))),
+                                  DV_TEXT(str_field(op, "title", "")),
+                                  DV_TEXT(str_field(op, "content", "")),
+                                  DV_TEXT(str_field(op, "author", "")),
+                                  DV_TEXT(str_field(op, "lang", "")),
+                                  DV_TEXT(str_field(op, "submitted_at", "")),
+                                  DV_INT(tx->items[i].now_ms)};
+        memcpy(v + i * NCOLS, row, sizeof(row));
     }
     json_t *inserted = json_object();
-    int rc = batch_query(
-        db, conn,
-        "INSERT INTO posts(id, idempotency_key, title, content, author, lang, submitted_at, state,"
-        " reserved_ms) SELECT value->>'id', value->>'key', value->>'title', value->>'content',"
-        " value->>'author', value->>'lang', value->>'submitted_at', 'pending',"
-        " CAST(value->>'now' AS BIGINT) FROM json_each($1) WHERE true ON CONFLICT DO NOTHING"
-        " RETURNING id",
-        &b, NULL, row_id_set, inserted, errstr, errstr_size);
-    batch_free(&b);
+    int rc =
+        sa_db_multi(db, conn, &insert_pending, v, tx->n, row_id_set, inserted, NULL, errstr, errstr_size);
+    free(v);
     for (size_t i = 0; rc == SA_DB_Q_OK && i < tx->n; i++) {
         sa_db_reserve_t *it = &tx->items[i];
         const char *id = str_field(it->op, "id", "");
@@ -210,7 +175,7 @@ int sa_db_outbox_write(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n_out
                        size_t n_items, char *errstr, size_t errstr_size) {
     outbox_tx_t tx = {outcomes, n_outcomes, items, n_items};
     if (!n_outcomes && !n_items) return 0;
-    int rc = sa_db_tx(db, outbox_body, &tx, SA_DB_TX_LAZY, errstr, errstr_size);
+    int rc = sa_db_tx(db, outbox_body, &tx, errstr, errstr_size);
     if (rc)
         for (size_t i = 0; i < n_items; i++) {
             json_decref(items[i].post);
@@ -309,6 +274,16 @@ json_t *sa_db_posts_list(sa_db_t *db, const char *before, const char *q, int lim
     return posts;
 }
 
+static int catch_up_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, size_t errstr_size) {
+    (void)arg;
+    return db->be->exec(conn, db->be->search_catch_up_sql, errstr, errstr_size);
+}
+
+int sa_db_search_catch_up(sa_db_t *db, char *errstr, size_t errstr_size) {
+    if (!db->be->search_catch_up_sql) return 0;
+    return sa_db_tx(db, catch_up_body, NULL, errstr, errstr_size);
+}
+
 static int row_count(void *opaque, int ncols, const char *const *c) {
     sa_db_stats_t *st = opaque;
     if (ncols < 2 || !c[0] || !c[1]) return 0;
@@ -366,14 +341,14 @@ static int row_stored_map(void *opaque, int ncols, const char *const *c) {
     return 0;
 }
 
-/* Look up the verdicts of the posts @p ids (a batch of {"id"}) in one statement.
- * @returns SA_DB_Q_* with *@p found a new {id: [result or null, flags]} of the posts there. */
-static int find_stored_batch(sa_db_t *db, sa_db_conn_t *conn, const batch_t *ids, json_t **found,
-                             char *errstr, size_t errstr_size) {
+static sa_db_multi_t select_stored = {"SELECT id, result, flags FROM posts WHERE id IN (", "?", ")", {0}};
+
+/* Look up the verdicts of the posts @p ids. @returns SA_DB_Q_* with *@p found a new
+ * {id: [result or null, flags]} of the posts there. */
+static int find_stored_batch(sa_db_t *db, sa_db_conn_t *conn, const sa_db_val_t *ids, size_t n,
+                             json_t **found, char *errstr, size_t errstr_size) {
     *found = json_object();
-    return batch_query(
-        db, conn, "SELECT id, result, flags FROM posts WHERE id IN (SELECT value->>'id' FROM json_each($1))",
-        ids, NULL, row_stored_map, *found, errstr, errstr_size);
+    return sa_db_multi(db, conn, &select_stored, ids, n, row_stored_map, *found, NULL, errstr, errstr_size);
 }
 
 /* Set @p it's outputs from a find_stored_batch entry (NULL: no such post). */
@@ -386,72 +361,82 @@ static void take_stored(sa_db_verdict_t *it, const json_t *entry) {
 
 int sa_db_verdicts_find(sa_db_t *db, sa_db_verdict_t *items, size_t n, char *errstr, size_t errstr_size) {
     if (!n) return 0;
-    batch_t b;
-    batch_init(&b);
-    for (size_t i = 0; i < n; i++) batch_add(&b, json_pack("{s:s}", "id", items[i].id));
+    sa_db_val_t *ids = sa_calloc(n, sizeof(*ids));
+    for (size_t i = 0; i < n; i++) ids[i] = DV_TEXT(items[i].id);
     sa_db_conn_t *conn = sa_db_conn_get(db, errstr, errstr_size);
     json_t *found = NULL;
-    int rc = conn ? find_stored_batch(db, conn, &b, &found, errstr, errstr_size) : SA_DB_Q_ERR;
+    int rc = conn ? find_stored_batch(db, conn, ids, n, &found, errstr, errstr_size) : SA_DB_Q_ERR;
     sa_db_conn_put(db, conn, 0);
     for (size_t i = 0; i < n; i++) take_stored(&items[i], rc ? NULL : json_object_get(found, items[i].id));
     json_decref(found);
-    batch_free(&b);
+    free(ids);
     return rc ? -1 : 0;
 }
 
-/* The columns a verdict sets, as a batch row: from the result line (which also carries the
- * post's fields, and "source", the record it was made from). @returns new. */
-static json_t *verdict_row(const char *id, const json_t *result, const char *line, int64_t now_ms,
-                           int flags) {
-    json_t *source = json_object_get(result, "source");
-    json_t *score = json_object_get(result, "score");
+/* The columns a verdict sets (VCOLS values, in update_verdicts' order), from the result line,
+ * which also carries "source", the record it was made from. */
+enum { VCOLS = 12 };
+typedef struct verdict_vals_s {
+    sa_db_val_t v[VCOLS];
+    char *reasons, *metrics; /* owned: what v[3], v[4] point to */
+} verdict_vals_t;
+
+static void verdict_vals(verdict_vals_t *out, const char *id, const json_t *result, const char *line,
+                         int64_t now_ms, int flags) {
+    const json_t *source = json_object_get(result, "source");
+    const json_t *score = json_object_get(result, "score");
+    const json_t *part = json_object_get(source, "partition");
     json_t *m = json_object_get(result, "metrics");
-    char *reasons = json_dumps(json_object_get(result, "reasons"), JSON_COMPACT | JSON_ENCODE_ANY);
-    char *metrics = m ? json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10)) : NULL;
-    json_t *row = json_pack(
-        "{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:s, s:I, s:i, s:s?, s:o}", "id", id, "status",
-        str_field(result, "status", "review"), "score",
-        json_is_number(score) ? json_integer((json_int_t)json_number_value(score)) : json_null(), "reasons",
-        reasons, "metrics", metrics, "processed_at",
-        json_string_value(json_object_get(result, "processed_at")), "worker",
-        json_string_value(json_object_get(result, "worker")), "line", line, "now", (json_int_t)now_ms,
-        "flags", flags, "src_topic", json_string_value(json_object_get(source, "topic")), "src_part",
-        json_is_integer(json_object_get(source, "partition"))
-            ? json_incref(json_object_get(source, "partition"))
-            : json_null());
-    free(reasons);
-    free(metrics);
-    return row;
+    out->reasons = json_dumps(json_object_get(result, "reasons"), JSON_COMPACT | JSON_ENCODE_ANY);
+    out->metrics = m ? json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10)) : NULL;
+    sa_db_val_t v[VCOLS] = {DV_TEXT(id),
+                            DV_TEXT(str_field(result, "status", "review")),
+                            json_is_number(score) ? DV_INT((int64_t)json_number_value(score)) : DV_NULL,
+                            DV_TEXT(out->reasons),
+                            DV_TEXT(out->metrics),
+                            DV_TEXT(json_string_value(json_object_get(result, "processed_at"))),
+                            DV_TEXT(json_string_value(json_object_get(result, "worker"))),
+                            DV_TEXT(line),
+                            DV_INT(now_ms),
+                            DV_INT(flags),
+                            DV_TEXT(json_string_value(json_object_get(source, "topic"))),
+                            json_is_integer(part) ? DV_INT(json_integer_value(part)) : DV_NULL};
+    memcpy(out->v, v, sizeof(v));
+}
+
+static void verdict_vals_free(verdict_vals_t *vals) {
+    free(vals->reasons);
+    free(vals->metrics);
 }
 
 /*
  * A post the store does not have at all (a record from another producer, or an old data dir):
  * created from the result line, which carries the post's fields; its key, if another post holds
  * it already, is left out rather than refusing the post (every record on the topic gets its
- * verdict). @p row is verdict_row's. *won: 1 if inserted; else @p s says what is there.
+ * verdict). *won: 1 if inserted; else @p s says what is there.
  */
-static int insert_verdict_post(sa_db_t *db, sa_db_conn_t *conn, const json_t *row, const json_t *result,
-                               int *won, stored_t *s, char *errstr, size_t errstr_size) {
-    const json_t *score = json_object_get(row, "score");
-    const json_t *part = json_object_get(row, "src_part");
-    sa_db_val_t v[] = {DV_TEXT(str_field(row, "id", "")),
-                       DV_TEXT(str_field(row, "status", "review")),
-                       json_is_integer(score) ? DV_INT(json_integer_value(score)) : DV_NULL,
-                       DV_TEXT(json_string_value(json_object_get(row, "reasons"))),
-                       DV_TEXT(json_string_value(json_object_get(row, "metrics"))),
-                       DV_TEXT(json_string_value(json_object_get(row, "processed_at"))),
-                       DV_TEXT(json_string_value(json_object_get(row, "worker"))),
-                       DV_TEXT(json_string_value(json_object_get(row, "line"))),
-                       DV_INT(json_integer_value(json_object_get(row, "now"))),
-                       DV_INT(json_integer_value(json_object_get(row, "flags"))),
+static int insert_verdict_post(sa_db_t *db, sa_db_conn_t *conn, const verdict_vals_t *vals,
+                               const json_t *result, int *won, stored_t *s, char *errstr,
+                               size_t errstr_size) {
+    const sa_db_val_t *c = vals->v;
+    sa_db_val_t v[] = {c[0],
+                       c[1],
+                       c[2],
+                       c[3],
+                       c[4],
+                       c[5],
+                       c[6],
+                       c[7],
+                       c[8],
+                       c[9],
                        DV_TEXT(json_string_value(json_object_get(result, "idempotency_key"))),
                        DV_TEXT(str_field(result, "title", "")),
                        DV_TEXT(str_field(result, "content", "")),
                        DV_TEXT(str_field(result, "author", "")),
                        DV_TEXT(str_field(result, "lang", "")),
                        DV_TEXT(str_field(result, "submitted_at", "")),
-                       DV_TEXT(json_string_value(json_object_get(row, "src_topic"))),
-                       json_is_integer(part) ? DV_INT(json_integer_value(part)) : DV_NULL};
+                       c[10],
+                       c[11]};
     *won = 0;
     memset(s, 0, sizeof(*s));
     int rc = SA_DB_Q_OK;
@@ -470,25 +455,39 @@ static int insert_verdict_post(sa_db_t *db, sa_db_conn_t *conn, const json_t *ro
             *won = 1;
             break;
         }
-        rc = find_stored(db, conn, str_field(row, "id", ""), s, errstr, errstr_size);
+        rc = find_stored(db, conn, c[0].s, s, errstr, errstr_size);
         if (rc || s->found) break; /* the post is there (another verdict was first, or none yet) */
         if (!v[10].s) break;       /* nothing conflicted that a retry could avoid */
     }
     return rc;
 }
 
+/* The verdict of each row, onto the posts that have none yet. PostgreSQL types the VALUES
+ * columns from the casts (a bare parameter there would be text). */
+static sa_db_multi_t update_verdicts = {
+    "UPDATE posts SET state = v.column2, score = v.column3, reasons = v.column4, metrics = v.column5,"
+    " processed_at = v.column6, worker = v.column7, result = v.column8, processed_ms = v.column9, flags ="
+    " v.column10, src_topic = v.column11, src_part = v.column12 FROM (VALUES ",
+    "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS "
+    "TEXT),"
+    " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS"
+    " INTEGER))",
+    ") AS v WHERE posts.id = v.column1 AND posts.result IS NULL RETURNING posts.id",
+    {0}};
+
 /*
- * Store each item's verdict (with @p flags) unless its post has one; first wins. Three
+ * Store each item's verdict (with @p flags) unless its post has one; first wins. A few
  * statements for the batch: an UPDATE of the posts without a verdict, a lookup of the rest, and
  * an INSERT for each post the store does not have. Of several items of one post, the first is
  * the one offered. Outputs: won, stored, flags.
  */
 static int store_verdicts(sa_db_t *db, sa_db_conn_t *conn, sa_db_verdict_t *items, size_t n, int flags,
                           char *errstr, size_t errstr_size) {
-    batch_t b;
-    batch_init(&b);
     json_t *first = json_object(); /* id -> index of its first item */
-    json_t *rows = json_array();   /* verdict_row of each first item, in b's order */
+    verdict_vals_t *vals = sa_calloc(n ? n : 1, sizeof(*vals));
+    size_t *of = sa_calloc(n ? n : 1, sizeof(*of)); /* vals[k] is items[of[k]]'s */
+    sa_db_val_t *rows = sa_calloc(n ? n * VCOLS : 1, sizeof(*rows));
+    size_t nv = 0;
     for (size_t i = 0; i < n; i++) {
         sa_db_verdict_t *it = &items[i];
         free(it->stored);
@@ -497,68 +496,52 @@ static int store_verdicts(sa_db_t *db, sa_db_conn_t *conn, sa_db_verdict_t *item
         it->flags = 0;
         if (!it->result || json_object_get(first, it->id)) continue;
         json_object_set_new(first, it->id, json_integer((json_int_t)i));
-        json_t *row = verdict_row(it->id, it->result, it->line, it->now_ms, flags);
-        json_array_append(rows, row);
-        batch_add(&b, row);
+        verdict_vals(&vals[nv], it->id, it->result, it->line, it->now_ms, flags);
+        memcpy(rows + nv * VCOLS, vals[nv].v, sizeof(vals[nv].v));
+        of[nv++] = i;
     }
     json_t *updated = json_object(), *found = NULL;
-    int rc = SA_DB_Q_OK;
-    if (b.n)
-        rc = batch_query(
-            db, conn,
-            "UPDATE posts SET state = v.value->>'status', score = CAST(v.value->>'score' AS INTEGER),"
-            " reasons = v.value->>'reasons', metrics = v.value->>'metrics', processed_at ="
-            " v.value->>'processed_at', worker = v.value->>'worker', result = v.value->>'line',"
-            " processed_ms = CAST(v.value->>'now' AS BIGINT), flags = CAST(v.value->>'flags' AS"
-            " INTEGER), src_topic = v.value->>'src_topic', src_part = CAST(v.value->>'src_part' AS"
-            " INTEGER) FROM json_each($1) AS v WHERE posts.id = v.value->>'id' AND posts.result IS"
-            " NULL RETURNING posts.id",
-            &b, NULL, row_id_set, updated, errstr, errstr_size);
-    if (rc == SA_DB_Q_OK && (size_t)json_object_size(updated) < b.n) {
-        batch_t rest;
-        batch_init(&rest);
-        size_t k;
-        json_t *row;
-        json_array_foreach(rows, k, row) {
-            const char *id = str_field(row, "id", "");
-            if (!json_object_get(updated, id)) batch_add(&rest, json_pack("{s:s}", "id", id));
-        }
-        rc = find_stored_batch(db, conn, &rest, &found, errstr, errstr_size);
-        batch_free(&rest);
-        json_array_foreach(rows, k, row) {
-            if (rc) break;
-            const char *id = str_field(row, "id", "");
+    int rc =
+        sa_db_multi(db, conn, &update_verdicts, rows, nv, row_id_set, updated, NULL, errstr, errstr_size);
+    if (rc == SA_DB_Q_OK && (size_t)json_object_size(updated) < nv) {
+        sa_db_val_t *rest = sa_calloc(nv, sizeof(*rest));
+        size_t nr = 0;
+        for (size_t k = 0; k < nv; k++)
+            if (!json_object_get(updated, vals[k].v[0].s)) rest[nr++] = vals[k].v[0];
+        rc = find_stored_batch(db, conn, rest, nr, &found, errstr, errstr_size);
+        free(rest);
+        for (size_t k = 0; rc == SA_DB_Q_OK && k < nv; k++) {
+            const char *id = vals[k].v[0].s;
             if (json_object_get(updated, id) || json_object_get(found, id)) continue;
-            size_t i = (size_t)json_integer_value(json_object_get(first, id));
             int won;
-            stored_t s;
-            rc = insert_verdict_post(db, conn, row, items[i].result, &won, &s, errstr, errstr_size);
+            stored_t st;
+            rc = insert_verdict_post(db, conn, &vals[k], items[of[k]].result, &won, &st, errstr, errstr_size);
             if (rc == SA_DB_Q_OK && won)
                 json_object_set_new(updated, id, json_true());
-            else if (rc == SA_DB_Q_OK && s.found)
-                json_object_set_new(found, id, json_pack("[s?, i]", s.line, s.flags));
-            free(s.line);
+            else if (rc == SA_DB_Q_OK && st.found)
+                json_object_set_new(found, id, json_pack("[s?, i]", st.line, st.flags));
+            free(st.line);
         }
     }
     for (size_t i = 0; rc == SA_DB_Q_OK && i < n; i++) {
         sa_db_verdict_t *it = &items[i];
         if (!it->result) continue;
         size_t j = (size_t)json_integer_value(json_object_get(first, it->id));
-        if (j == i && json_object_get(updated, it->id)) {
-            it->won = 1;
-            it->flags = flags;
-        } else if (j != i && json_object_get(updated, it->id)) { /* a later item of a post stored now */
-            it->stored = sa_strdup(items[j].line);
+        if (json_object_get(updated, it->id)) {
+            it->won = j == i;
+            if (j != i) it->stored = sa_strdup(items[j].line); /* a later item of a post stored now */
             it->flags = flags;
         } else {
             take_stored(it, json_object_get(found, it->id));
         }
     }
+    for (size_t k = 0; k < nv; k++) verdict_vals_free(&vals[k]);
+    free(vals);
+    free(of);
+    free(rows);
     json_decref(updated);
     json_decref(found);
-    json_decref(rows);
     json_decref(first);
-    batch_free(&b);
     return rc;
 }
 
@@ -570,34 +553,32 @@ typedef struct commit_tx_s {
     size_t n_offsets;
 } commit_tx_t;
 
+static sa_db_multi_t upsert_offsets = {
+    "INSERT INTO consumer_offsets(grp, topic, part, next_offset) VALUES ",
+    "(?, ?, ?, ?)",
+    " ON CONFLICT(grp, topic, part) DO UPDATE SET next_offset = CASE WHEN excluded.next_offset >"
+    " consumer_offsets.next_offset THEN excluded.next_offset ELSE consumer_offsets.next_offset END",
+    {0}};
+
 static int commit_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, size_t errstr_size) {
     commit_tx_t *tx = arg;
     int rc = store_verdicts(db, conn, tx->items, tx->n, 0, errstr, errstr_size);
-    if (rc || !tx->n_offsets) return rc;
-    batch_t b;
-    batch_init(&b);
+    if (rc) return rc;
+    sa_db_val_t *v = sa_calloc(tx->n_offsets ? tx->n_offsets * 4 : 1, sizeof(*v));
     for (size_t i = 0; i < tx->n_offsets; i++) {
         const sa_db_offset_t *o = &tx->offsets[i];
-        batch_add(&b, json_pack("{s:s, s:i, s:I}", "topic", o->topic, "part", (int)o->partition, "next",
-                                (json_int_t)o->next));
+        sa_db_val_t row[4] = {DV_TEXT(tx->group), DV_TEXT(o->topic), DV_INT(o->partition), DV_INT(o->next)};
+        memcpy(v + i * 4, row, sizeof(row));
     }
-    sa_db_val_t group = DV_TEXT(tx->group);
-    rc = batch_query(
-        db, conn,
-        "INSERT INTO consumer_offsets(grp, topic, part, next_offset) SELECT $2, value->>'topic',"
-        " CAST(value->>'part' AS INTEGER), CAST(value->>'next' AS BIGINT) FROM json_each($1) WHERE"
-        " true ON CONFLICT(grp, topic, part) DO UPDATE SET next_offset = CASE WHEN"
-        " excluded.next_offset > consumer_offsets.next_offset THEN excluded.next_offset"
-        " ELSE consumer_offsets.next_offset END",
-        &b, &group, NULL, NULL, errstr, errstr_size);
-    batch_free(&b);
+    rc = sa_db_multi(db, conn, &upsert_offsets, v, tx->n_offsets, NULL, NULL, NULL, errstr, errstr_size);
+    free(v);
     return rc;
 }
 
 int sa_db_verdicts_commit(sa_db_t *db, const char *group, sa_db_verdict_t *items, size_t n,
                           const sa_db_offset_t *offsets, size_t n_offsets, char *errstr, size_t errstr_size) {
     commit_tx_t tx = {group, items, n, offsets, n_offsets};
-    return sa_db_tx(db, commit_body, &tx, SA_DB_TX_DURABLE, errstr, errstr_size);
+    return sa_db_tx(db, commit_body, &tx, errstr, errstr_size);
 }
 
 typedef struct mark_tx_s {
@@ -606,24 +587,31 @@ typedef struct mark_tx_s {
     int flags;
 } mark_tx_t;
 
+static sa_db_multi_t mark_flags = {"UPDATE posts SET flags = posts.flags | v.column2 FROM (VALUES ",
+                                   "(CAST(? AS TEXT), CAST(? AS INTEGER))",
+                                   ") AS v WHERE posts.id = v.column1",
+                                   {0}};
+
 static int mark_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, size_t errstr_size) {
     mark_tx_t *tx = arg;
-    batch_t b;
-    batch_init(&b);
-    for (size_t i = 0; i < tx->n; i++) batch_add(&b, json_pack("{s:s}", "id", tx->ids[i]));
-    sa_db_val_t flags = DV_INT(tx->flags);
-    int rc = batch_query(db, conn,
-                         "UPDATE posts SET flags = flags | CAST($2 AS INTEGER) WHERE id IN"
-                         " (SELECT value->>'id' FROM json_each($1))",
-                         &b, &flags, NULL, NULL, errstr, errstr_size);
-    batch_free(&b);
+    sa_db_val_t *v = sa_calloc(tx->n * 2, sizeof(*v));
+    for (size_t i = 0; i < tx->n; i++) {
+        v[2 * i] = DV_TEXT(tx->ids[i]);
+        v[2 * i + 1] = DV_INT(tx->flags);
+    }
+    int rc = sa_db_multi(db, conn, &mark_flags, v, tx->n, NULL, NULL, NULL, errstr, errstr_size);
+    free(v);
     return rc;
 }
 
+#define MARKS_PER_TX 128 /* short transactions: the other process's writer waits for each */
+
 int sa_db_mark(sa_db_t *db, const char *const *ids, size_t n, int flags, char *errstr, size_t errstr_size) {
-    if (!n) return 0;
-    mark_tx_t tx = {ids, n, flags};
-    return sa_db_tx(db, mark_body, &tx, SA_DB_TX_LAZY, errstr, errstr_size);
+    for (size_t from = 0; from < n; from += MARKS_PER_TX) {
+        mark_tx_t tx = {ids + from, SA_MIN(n - from, (size_t)MARKS_PER_TX), flags};
+        if (sa_db_tx(db, mark_body, &tx, errstr, errstr_size)) return -1;
+    }
+    return 0;
 }
 
 int sa_db_offset_get(sa_db_t *db, const char *group, const char *topic, int32_t partition, int64_t *next,
@@ -640,36 +628,41 @@ int sa_db_offset_get(sa_db_t *db, const char *group, const char *topic, int32_t 
     return 1;
 }
 
+typedef struct unfinished_s {
+    json_t *rows;
+    const sa_db_part_t *owned;
+    size_t n_owned;
+    int64_t older_than_ms;
+    size_t max;
+} unfinished_t;
+
 static int row_unfinished(void *opaque, int ncols, const char *const *c) {
-    if (ncols < 3 || !c[0] || !c[1]) return 0;
-    json_array_append_new(
-        opaque, json_pack("{s:s, s:s, s:i}", "id", c[0], "line", c[1], "flags", atoi(c[2] ? c[2] : "0")));
+    unfinished_t *u = opaque;
+    if (ncols < 6 || !c[0] || !c[1] || json_array_size(u->rows) >= u->max) return 0;
+    int ours = c[5] && strtoll(c[5], NULL, 10) < u->older_than_ms;
+    for (size_t i = 0; !ours && c[3] && c[4] && i < u->n_owned; i++)
+        ours = u->owned[i].partition == atoi(c[4]) && !strcmp(u->owned[i].topic, c[3]);
+    if (ours)
+        json_array_append_new(u->rows, json_pack("{s:s, s:s, s:i}", "id", c[0], "line", c[1], "flags",
+                                                 atoi(c[2] ? c[2] : "0")));
     return 0;
 }
 
 json_t *sa_db_unfinished(sa_db_t *db, const sa_db_part_t *owned, size_t n_owned, int64_t older_than_ms,
                          int max, char *errstr, size_t errstr_size) {
-    batch_t b;
-    batch_init(&b);
-    for (size_t i = 0; i < n_owned; i++)
-        batch_add(&b, json_pack("{s:s, s:i}", "topic", owned[i].topic, "part", (int)owned[i].partition));
-    char *parts = batch_text(&b);
-    batch_free(&b);
-    json_t *rows = json_array();
-    sa_db_val_t p[] = {DV_TEXT(parts), DV_INT(older_than_ms), DV_INT(max)};
-    /* the partial index posts_unfinished holds just these rows: a scan of it is cheap */
-    int rc = sa_db_query1(db,
-                          "SELECT id, result, flags FROM posts WHERE result IS NOT NULL AND flags <> 3 AND"
-                          " (processed_ms < $2 OR EXISTS (SELECT 1 FROM json_each($1) o WHERE"
-                          " o.value->>'topic' = posts.src_topic AND CAST(o.value->>'part' AS INTEGER) ="
-                          " posts.src_part)) ORDER BY processed_ms LIMIT CAST($3 AS BIGINT)",
-                          p, 3, row_unfinished, rows, NULL, errstr, errstr_size);
-    free(parts);
-    if (rc) {
-        json_decref(rows);
+    unfinished_t u = {json_array(), owned, n_owned, older_than_ms, max > 0 ? (size_t)max : 0};
+    /* the partial index posts_unfinished holds just these rows (the batches in flight, normally):
+     * a scan of it is cheap, and the partition filter is easier here than in two dialects */
+    sa_db_val_t p[] = {DV_INT(8 * (int64_t)u.max)};
+    if (sa_db_query1(
+            db,
+            "SELECT id, result, flags, src_topic, src_part, processed_ms FROM posts WHERE result IS NOT"
+            " NULL AND flags <> 3 ORDER BY processed_ms LIMIT CAST($1 AS BIGINT)",
+            p, 1, row_unfinished, &u, NULL, errstr, errstr_size)) {
+        json_decref(u.rows);
         return NULL;
     }
-    return rows;
+    return u.rows;
 }
 
 /* ---- import ------------------------------------------------------------------------------------ */
@@ -737,5 +730,5 @@ static int import_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr,
 int sa_db_import(sa_db_t *db, json_t *const *recs, size_t n, int is_result, int flags, char *errstr,
                  size_t errstr_size) {
     import_tx_t tx = {recs, n, is_result, flags};
-    return sa_db_tx(db, import_body, &tx, SA_DB_TX_LAZY, errstr, errstr_size);
+    return sa_db_tx(db, import_body, &tx, errstr, errstr_size);
 }

@@ -39,6 +39,9 @@
 typedef struct stmt_slot_s {
     const char *sql; /* the cache key: the caller's literal */
     sqlite3_stmt *stmt;
+    int *bind; /* owned: bind[n - 1] = the bind index of "$n" (0: unused); a multi-row statement
+                * has hundreds, and sqlite3_bind_parameter_index is a linear search */
+    int n_bind;
 } stmt_slot_t;
 
 struct sa_db_conn_s {
@@ -80,7 +83,10 @@ static int qresult(int code) {
 
 static void sq_close(sa_db_conn_t *conn) {
     if (!conn) return;
-    for (int i = 0; i < conn->n_cache; i++) sqlite3_finalize(conn->cache[i].stmt);
+    for (int i = 0; i < conn->n_cache; i++) {
+        sqlite3_finalize(conn->cache[i].stmt);
+        free(conn->cache[i].bind);
+    }
     sqlite3_close(conn->db);
     free(conn);
 }
@@ -136,9 +142,9 @@ static int sq_exec(sa_db_conn_t *conn, const char *sql, char *errstr, size_t err
     return qresult(rc);
 }
 
-static sqlite3_stmt *prepared(sa_db_conn_t *conn, const char *sql, char *errstr, size_t errstr_size) {
+static stmt_slot_t *prepared(sa_db_conn_t *conn, const char *sql, char *errstr, size_t errstr_size) {
     for (int i = 0; i < conn->n_cache; i++)
-        if (conn->cache[i].sql == sql) return conn->cache[i].stmt;
+        if (conn->cache[i].sql == sql) return &conn->cache[i];
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
         snprintf(errstr, errstr_size, "%s", sqlite3_errmsg(conn->db));
@@ -146,22 +152,34 @@ static sqlite3_stmt *prepared(sa_db_conn_t *conn, const char *sql, char *errstr,
     }
     if (conn->n_cache == STMT_CACHE) { /* full: drop the oldest */
         sqlite3_finalize(conn->cache[0].stmt);
+        free(conn->cache[0].bind);
         memmove(conn->cache, conn->cache + 1, (STMT_CACHE - 1) * sizeof(stmt_slot_t));
         conn->n_cache--;
     }
-    conn->cache[conn->n_cache++] = (stmt_slot_t){sql, stmt};
-    return stmt;
+    stmt_slot_t *slot = &conn->cache[conn->n_cache++];
+    *slot = (stmt_slot_t){sql, stmt, NULL, 0};
+    for (int j = 1; j <= sqlite3_bind_parameter_count(stmt); j++) {
+        const char *name = sqlite3_bind_parameter_name(stmt, j);
+        int n = name && name[0] == '$' ? atoi(name + 1) : 0;
+        if (n <= 0) continue;
+        if (n > slot->n_bind) {
+            slot->bind = sa_realloc(slot->bind, (size_t)n * sizeof(int));
+            memset(slot->bind + slot->n_bind, 0, (size_t)(n - slot->n_bind) * sizeof(int));
+            slot->n_bind = n;
+        }
+        slot->bind[n - 1] = j;
+    }
+    return slot;
 }
 
 static int sq_query(sa_db_conn_t *conn, const char *sql, const sa_db_val_t *params, int nparams,
                     sa_db_row_fn fn, void *opaque, int64_t *changes, char *errstr, size_t errstr_size) {
-    sqlite3_stmt *stmt = prepared(conn, sql, errstr, errstr_size);
-    if (!stmt) return qresult(sqlite3_errcode(conn->db));
+    stmt_slot_t *slot = prepared(conn, sql, errstr, errstr_size);
+    if (!slot) return qresult(sqlite3_errcode(conn->db));
+    sqlite3_stmt *stmt = slot->stmt;
     int rc = SQLITE_OK;
     for (int i = 0; i < nparams && rc == SQLITE_OK; i++) {
-        char name[16];
-        snprintf(name, sizeof(name), "$%d", i + 1);
-        int idx = sqlite3_bind_parameter_index(stmt, name);
+        int idx = i < slot->n_bind ? slot->bind[i] : 0;
         if (!idx) continue; /* a parameter this dialect's text does not use */
         switch (params[i].type) {
         case SA_DB_V_NULL: rc = sqlite3_bind_null(stmt, idx); break;
@@ -280,9 +298,23 @@ static const char *const migrations[] = {
     " VALUES ('delete', OLD.seq, OLD.title, OLD.content, OLD.author); END;",
 
     /* 2: where each verdict's record came from (the worker finishes another's unfinished
-     * verdicts as soon as their partition is assigned to it). */
+     * verdicts as soon as their partition is assigned to it). The full-text index is filled in
+     * bulk (search_catch_up_sql) instead of by a trigger per row: meta.fts_seq is the highest
+     * seq it covers, and a row is in the index exactly when its seq <= fts_seq. The triggers
+     * keep that true for a row inserted at or below it (SQLite may reuse the seq of a deleted
+     * last row) and for a deleted one. v1 indexed every row: all of them are covered. */
     "ALTER TABLE posts ADD COLUMN src_topic TEXT;"
-    "ALTER TABLE posts ADD COLUMN src_part INTEGER;",
+    "ALTER TABLE posts ADD COLUMN src_part INTEGER;"
+    "DROP TRIGGER posts_fts_ins; DROP TRIGGER posts_fts_del;"
+    "INSERT INTO meta(key, value) SELECT 'fts_seq', CAST(COALESCE(max(seq), 0) AS TEXT) FROM posts;"
+    "CREATE TRIGGER posts_fts_ins AFTER INSERT ON posts"
+    " WHEN NEW.seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq') BEGIN"
+    " INSERT INTO posts_fts(rowid, title, content, author) VALUES (NEW.seq, NEW.title, NEW.content,"
+    " NEW.author); END;"
+    "CREATE TRIGGER posts_fts_del AFTER DELETE ON posts"
+    " WHEN OLD.seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq') BEGIN"
+    " INSERT INTO posts_fts(posts_fts, rowid, title, content, author)"
+    " VALUES ('delete', OLD.seq, OLD.title, OLD.content, OLD.author); END;",
 };
 
 const sa_db_backend_t sa_db_sqlite = {
@@ -294,8 +326,7 @@ const sa_db_backend_t sa_db_sqlite = {
     .alive = sq_alive,
     .sync = sq_sync,
     .begin_sql = "BEGIN IMMEDIATE",
-    .begin_lazy_sql = "BEGIN IMMEDIATE",
-    .commits_lazy = 1,
+    .begin_lazy_sql = "BEGIN IMMEDIATE", /* synchronous=NORMAL: no COMMIT waits for the disk */
     .lock_sql = NULL,
     .meta_exists_sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
     .migrations = migrations,
@@ -307,4 +338,10 @@ const sa_db_backend_t sa_db_sqlite = {
         " p.seq = f.rowid WHERE posts_fts MATCH $1 AND f.rowid < COALESCE((SELECT seq FROM posts"
         " WHERE id = $2), 9223372036854775807) AND p.state <> 'pending' ORDER BY f.rowid DESC LIMIT $3",
     .quote_terms = sq_quote_terms,
+    /* one statement for every post since the last run: one FTS5 segment, not one per round */
+    .search_catch_up_sql =
+        "INSERT INTO posts_fts(rowid, title, content, author) SELECT seq, title, content, author FROM posts"
+        " WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq');"
+        "UPDATE meta SET value = (SELECT CAST(COALESCE(max(seq), 0) AS TEXT) FROM posts) WHERE key = "
+        "'fts_seq';",
 };

@@ -27,6 +27,10 @@
  * log, the worker's verdict shows it, and the recovery sweep produces it once more (the worker
  * dedupes by post id).
  *
+ * Search: the writer brings the store's search index up to date (sa_db_search_catch_up) at most
+ * SEARCH_EVERY_MS after a reservation, with every post since the last time in one statement,
+ * and once a second for what other processes inserted.
+ *
  * Once a second the writer also runs the recovery sweep: pending posts older than the producer's
  * message.timeout.ms (+5 s) cannot be waiting for a delivery report of a live server any more -
  * their server died between the store and the broker, or the report failed with the record maybe
@@ -52,9 +56,10 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define SWEEP_EVERY_MS 1000
-#define SWEEP_MAX      200  /* posts claimed per sweep */
-#define BATCH_MAX      1024 /* reservations per transaction */
+#define SWEEP_EVERY_MS  1000
+#define SWEEP_MAX       200  /* posts claimed per sweep */
+#define BATCH_MAX       1024 /* reservations per transaction */
+#define SEARCH_EVERY_MS 50   /* a new post is findable by search this long after its reservation */
 
 typedef struct done_s {
     char id[SA_ULID_LEN + 1];
@@ -236,13 +241,23 @@ static void timed_wait(sa_web_outbox_t *ob, pthread_cond_t *cond, long ms) {
     pthread_cond_timedwait(cond, &ob->lock, &ts);
 }
 
+/* Make the posts written since the last time findable by search (sa_db_search_catch_up). */
+static void search_catch_up(sa_web_outbox_t *ob) {
+    char errstr[256];
+    if (sa_db_search_catch_up(ob->srv->db, errstr, sizeof(errstr)))
+        sa_log_warn("web", "store: search index: %s (tried again later)", errstr);
+}
+
 static void *writer_main(void *arg) {
     sa_web_outbox_t *ob = arg;
-    int64_t next_sweep = 0; /* at once: what a previous run left behind */
+    int64_t next_sweep = 0;  /* at once: what a previous run left behind */
+    int64_t next_search = 0; /* while reservations come: the next search catch-up */
+    int unsearchable = 0;    /* reservations since the last catch-up */
     pthread_mutex_lock(&ob->lock);
     for (;;) {
-        while (!ob->stop && !ob->queue.n && !ob->done_head && sa_mono_ms() < next_sweep)
-            timed_wait(ob, &ob->cond, 200);
+        while (!ob->stop && !ob->queue.n && !ob->done_head && sa_mono_ms() < next_sweep &&
+               !(unsearchable && sa_mono_ms() >= next_search))
+            timed_wait(ob, &ob->cond, unsearchable ? SEARCH_EVERY_MS : 200);
         if (ob->stop && !ob->queue.n && !ob->done_head) break;
         reqs_t reqs;
         reqs_take(&ob->queue, &reqs, BATCH_MAX);
@@ -253,10 +268,18 @@ static void *writer_main(void *arg) {
         pthread_mutex_unlock(&ob->lock);
 
         if (dones || reqs.n) write_round(ob, dones, &reqs, stopping);
+        if (reqs.n && !unsearchable) next_search = sa_mono_ms() + SEARCH_EVERY_MS;
+        unsearchable += reqs.n > 0;
         free(reqs.v);
-        if (!stopping && sa_mono_ms() >= next_sweep) {
+        int64_t now = sa_mono_ms();
+        if (!stopping && now >= next_sweep) { /* also indexes what other processes inserted */
             sweep(ob);
+            search_catch_up(ob);
+            unsearchable = 0;
             next_sweep = sa_mono_ms() + SWEEP_EVERY_MS;
+        } else if (unsearchable && now >= next_search) {
+            search_catch_up(ob);
+            unsearchable = 0;
         }
 
         pthread_mutex_lock(&ob->lock);
@@ -264,6 +287,7 @@ static void *writer_main(void *arg) {
         pthread_cond_broadcast(&ob->idle_cond);
     }
     pthread_mutex_unlock(&ob->lock);
+    if (unsearchable) search_catch_up(ob);
     return NULL;
 }
 

@@ -16,6 +16,7 @@
  */
 #include "blog/worker/worker.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@
 #define RECONCILE_MS      5000         /* how often verdicts left unlogged/unpublished are looked for */
 #define STALE_MS          10000        /* ... and how old one from a partition we do not own must be */
 #define OWNED_MAX         1024         /* partitions one worker keeps track of */
+#define VERDICTS_PER_TX   64           /* verdicts per store transaction */
 
 typedef enum action_e {
     ACT_NONE,   /* not processed (stop came first) */
@@ -56,6 +58,7 @@ typedef struct item_s {
     char *out;        /* owned JSON to produce (result line or dead letter) */
     json_t *result;   /* owned: the result line as JSON (NEW) */
     int flags;        /* SA_DB_F_* of the stored verdict (REPLAY) */
+    int logged;       /* it is in the results log (step 4 done) */
     char verdict[16]; /* for the log line */
     int score;
     rd_kafka_resp_err_t dr; /* delivery report, DR_PENDING until it comes */
@@ -365,33 +368,36 @@ static int publish(worker_t *w, item_t *items, size_t n, int dead) {
     return failed ? -1 : 0;
 }
 
-/* Set @p flag in the store on the items of @p act that do not have it yet. */
-static void mark(worker_t *w, item_t *items, size_t n, int flag) {
+/* Mark the verdicts of @p items logged and published in the store (those not marked yet). */
+static void mark_done(worker_t *w, item_t *items, size_t n) {
+    const int done = SA_DB_F_LOGGED | SA_DB_F_PUBLISHED;
     const char **ids = sa_calloc(n ? n : 1, sizeof(*ids));
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if ((items[i].act == ACT_NEW || items[i].act == ACT_REPLAY) && !(items[i].flags & flag)) {
+        if ((items[i].act == ACT_NEW || items[i].act == ACT_REPLAY) && (items[i].flags & done) != done) {
+            assert(items[i].logged);
             ids[k++] = items[i].id;
-            items[i].flags |= flag;
+            items[i].flags |= done;
         }
     char errstr[256];
-    if (sa_db_mark(w->db, ids, k, flag, errstr, sizeof(errstr)))
+    if (sa_db_mark(w->db, ids, k, done, errstr, sizeof(errstr)))
         /* not lost: the reconciliation finds the verdict again, and the log's index and the web's
          * dedupe by id keep a second pass harmless */
         sa_log_warn("worker", "store: %s", errstr);
     free(ids);
 }
 
-/* Step 3: one transaction with every new verdict and the batch's offsets. A verdict another
- * worker stored first turns the item into a replay of the stored one. @returns 0 or -1. */
-static int store_verdicts(worker_t *w, size_t done) {
-    sa_db_verdict_t *v = sa_calloc(done ? done : 1, sizeof(*v));
-    sa_db_offset_t *offs = sa_calloc(done ? done : 1, sizeof(*offs));
+/* Step 3 for the items [from, to) of the batch: one transaction with their new verdicts and the
+ * offsets after them (records of a partition come in offset order, so the offsets of a chunk
+ * cover exactly the records of it and of the chunks before). A verdict another worker stored
+ * first turns the item into a replay of the stored one. @returns 0 or -1. */
+static int store_chunk(worker_t *w, size_t from, size_t to, int64_t now) {
+    sa_db_verdict_t *v = sa_calloc(to - from, sizeof(*v));
+    sa_db_offset_t *offs = sa_calloc(to, sizeof(*offs));
     size_t nv = 0, no = 0;
-    int64_t now = sa_wall_ms();
-    for (size_t i = 0; i < done; i++) {
+    for (size_t i = 0; i < to; i++) {
         item_t *it = &w->batch[i];
-        if (it->act == ACT_NEW)
+        if (i >= from && it->act == ACT_NEW)
             v[nv++] = (sa_db_verdict_t){.id = it->id, .result = it->result, .line = it->out, .now_ms = now};
         const rd_kafka_message_t *m = it->msg;
         size_t k = 0;
@@ -404,7 +410,7 @@ static int store_verdicts(worker_t *w, size_t done) {
     char errstr[512];
     int rc = sa_db_verdicts_commit(w->db, w->conf->group, v, nv, offs, no, errstr, sizeof(errstr));
     if (rc) sa_log_error("worker", "store: %s", errstr);
-    for (size_t i = 0, j = 0; rc == 0 && i < done; i++) {
+    for (size_t i = from, j = 0; rc == 0 && i < to; i++) {
         item_t *it = &w->batch[i];
         if (it->act != ACT_NEW) continue;
         sa_db_verdict_t *d = &v[j++];
@@ -422,8 +428,25 @@ static int store_verdicts(worker_t *w, size_t done) {
     return rc;
 }
 
-/* Step 4: append the verdicts not yet in the results log (fdatasync'd), then mark them logged.
- * The log's own index (has) keeps a line that reached it before a crash from a second copy. */
+/* Step 3: the batch's verdicts and offsets in transactions of at most VERDICTS_PER_TX (a
+ * transaction holds the store's write lock, which the web server's writer waits for: a batch of
+ * 500 in one held it ~10 ms), then one sync, so they are all durable before step 4 logs them.
+ * A crash between chunks is a crash before step 3 for the later ones. @returns 0 or -1. */
+static int store_verdicts(worker_t *w, size_t done) {
+    int64_t now = sa_wall_ms();
+    for (size_t from = 0; from < done; from += VERDICTS_PER_TX)
+        if (store_chunk(w, from, SA_MIN(done, from + VERDICTS_PER_TX), now)) return -1;
+    char errstr[256];
+    if (sa_db_sync(w->db, errstr, sizeof(errstr))) {
+        sa_log_error("worker", "store: %s", errstr);
+        return -1;
+    }
+    return 0;
+}
+
+/* Step 4: append the verdicts not yet in the results log (fdatasync'd). The log's own index
+ * (has) keeps a line that reached it before a crash from a second copy. They are marked logged
+ * (with published) after step 5: one write of their rows, not two. */
 static int append_log(worker_t *w, item_t *items, size_t n) {
     char errstr[512];
     if (sa_results_log_lock(w->log, errstr, sizeof(errstr)) != SA_OK) {
@@ -441,7 +464,7 @@ static int append_log(worker_t *w, item_t *items, size_t n) {
         sa_log_error("worker", "results log: %s", errstr);
         return -1;
     }
-    mark(w, items, n, SA_DB_F_LOGGED);
+    for (size_t i = 0; i < n; i++) items[i].logged = 1;
     return 0;
 }
 
@@ -498,7 +521,7 @@ static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
     if (append_log(w, w->batch, done)) goto fail;
     what = "publishing the results";
     if (publish(w, w->batch, done, 0)) goto fail;
-    mark(w, w->batch, done, SA_DB_F_PUBLISHED);
+    mark_done(w, w->batch, done);
     commit_kafka(w, done);
     log_done(w, done);
     rc = 0;
@@ -536,7 +559,7 @@ static void reconcile(worker_t *w) {
         items[i].flags = (int)json_integer_value(json_object_get(r, "flags"));
     }
     if (n && append_log(w, items, n) == 0 && publish(w, items, n, 0) == 0) {
-        mark(w, items, n, SA_DB_F_PUBLISHED);
+        mark_done(w, items, n);
         sa_log_info("worker", "finished %zu verdicts a stopped worker left unlogged or unpublished", n);
     }
     for (size_t i = 0; i < n; i++) item_clear(&items[i]);
