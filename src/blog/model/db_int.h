@@ -86,6 +86,7 @@ typedef struct sa_db_backend_s {
     int (*sync)(sa_db_conn_t *conn, char *errstr, size_t errstr_size);
     const char *begin_sql;       /* opens a write transaction (the migrations') */
     const char *begin_lazy_sql;  /* ... whose COMMIT does not wait for the disk (sa_db_tx's) */
+    int row_locks;               /* 1: writers lock rows, and two of them can deadlock (db_posts.c) */
     const char *lock_sql;        /* run first in the migration transaction (serializes migrators), or NULL */
     const char *meta_exists_sql; /* one row, one column: 1 if the meta table exists, else 0 */
     /** The schema migrations in this dialect: migrations[v-1] brings version v-1 to v. */

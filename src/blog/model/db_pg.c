@@ -253,6 +253,7 @@ const sa_db_backend_t sa_db_pg = {
     .sync = pg_sync,
     .begin_sql = "BEGIN",
     .begin_lazy_sql = "BEGIN; SET LOCAL synchronous_commit TO off",
+    .row_locks = 1,
     .lock_sql = "SELECT pg_advisory_xact_lock(7261737361)", /* "samsa": one migrator at a time */
     .meta_exists_sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
                        " AND table_name = 'meta'",

@@ -327,6 +327,7 @@ const sa_db_backend_t sa_db_sqlite = {
     .sync = sq_sync,
     .begin_sql = "BEGIN IMMEDIATE",
     .begin_lazy_sql = "BEGIN IMMEDIATE", /* synchronous=NORMAL: no COMMIT waits for the disk */
+    .row_locks = 0,                      /* one writer at a time: the whole database is its lock */
     .lock_sql = NULL,
     .meta_exists_sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
     .migrations = migrations,
