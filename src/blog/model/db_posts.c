@@ -76,8 +76,8 @@ static int row_id_set(void *opaque, int ncols, const char *const *cols) {
  * after deadlock_timeout (1 s: p99.9 of 1,030 ms). So with row locks, every multi-row update of
  * posts first locks its rows in id order (and reservations insert in key order), a global
  * order in which no cycle can form. */
-static sa_db_multi_t lock_posts_in_order = {"SELECT id FROM posts WHERE id IN (", "?", ") ORDER BY id FOR UPDATE",
-                                            {0}};
+static sa_db_multi_t lock_posts_in_order = {
+    "SELECT id FROM posts WHERE id IN (", "?", ") ORDER BY id FOR UPDATE", {0}};
 
 static int cmp_text_val(const void *a, const void *b) {
     const char *x = ((const sa_db_val_t *)a)->s, *y = ((const sa_db_val_t *)b)->s;
@@ -143,8 +143,8 @@ static int apply_outcomes(sa_db_t *db, sa_db_conn_t *conn, const outbox_tx_t *tx
             if (tx->outcomes[i].action == action) ids[n++] = DV_TEXT(tx->outcomes[i].id);
         rc = lock_posts(db, conn, ids, n, 1, errstr, errstr_size);
         if (rc == SA_DB_Q_OK)
-            rc = sa_db_multi(db, conn, action == SA_DB_OUT_QUEUED ? &mark_queued : &release, ids, n, NULL, NULL,
-                         NULL, errstr, errstr_size);
+            rc = sa_db_multi(db, conn, action == SA_DB_OUT_QUEUED ? &mark_queued : &release, ids, n, NULL,
+                             NULL, NULL, errstr, errstr_size);
     }
     free(ids);
     return rc;
@@ -540,7 +540,8 @@ static int store_verdicts(sa_db_t *db, sa_db_conn_t *conn, sa_db_verdict_t *item
     json_t *updated = json_object(), *found = NULL;
     int rc = lock_posts(db, conn, rows, nv, VCOLS, errstr, errstr_size);
     if (rc == SA_DB_Q_OK)
-        rc = sa_db_multi(db, conn, &update_verdicts, rows, nv, row_id_set, updated, NULL, errstr, errstr_size);
+        rc =
+            sa_db_multi(db, conn, &update_verdicts, rows, nv, row_id_set, updated, NULL, errstr, errstr_size);
     if (rc == SA_DB_Q_OK && (size_t)json_object_size(updated) < nv) {
         sa_db_val_t *rest = sa_calloc(nv, sizeof(*rest));
         size_t nr = 0;
@@ -638,7 +639,8 @@ static int mark_body(sa_db_t *db, sa_db_conn_t *conn, void *arg, char *errstr, s
         v[2 * i + 1] = DV_INT(tx->flags);
     }
     int rc = lock_posts(db, conn, v, tx->n, 2, errstr, errstr_size);
-    if (rc == SA_DB_Q_OK) rc = sa_db_multi(db, conn, &mark_flags, v, tx->n, NULL, NULL, NULL, errstr, errstr_size);
+    if (rc == SA_DB_Q_OK)
+        rc = sa_db_multi(db, conn, &mark_flags, v, tx->n, NULL, NULL, NULL, errstr, errstr_size);
     free(v);
     return rc;
 }
