@@ -81,8 +81,8 @@ int main(void) {
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) >= POSTS, 60000), "all %d posts logged (%zu)", POSTS,
               wt_log_count(log_path));
     /* A killed worker's verdicts that reached the store but not blog_results are published by
-     * the next worker's reconciliation (another worker's rows once they are STALE_MS old): wait
-     * for that, with a deadline, before stopping it. */
+     * the next worker's reconciliation, as soon as their partition is assigned to it (0055):
+     * wait for that, with a deadline, before stopping it. */
     WT_ASSERT(TH_WAIT_UNTIL(all_published(&b), 60000), "every post has a result on blog_results");
     int status = wt_worker_stop(worker, SIGTERM);
     WT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "clean exit");
