@@ -19,10 +19,10 @@
 static json_t *result_line(const char *id, const char *topic, int partition) {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:[], s:{}, s:s, s:s, s:{s:s, s:i, s:i}}",
                      "type", "create_post", "id", id, "title", "Left unfinished", "content",
-                     "A verdict its worker stored but never logged.", "author", "", "lang", "en", "submitted_at",
-                     "2026-12-01T00:00:00.000Z", "status", "published", "score", 100, "reasons", "metrics",
-                     "processed_at", "2026-12-01T00:00:01.000Z", "worker", "w-dead", "source", "topic", topic,
-                     "partition", partition, "offset", 7);
+                     "A verdict its worker stored but never logged.", "author", "", "lang", "en",
+                     "submitted_at", "2026-12-01T00:00:00.000Z", "status", "published", "score", 100,
+                     "reasons", "metrics", "processed_at", "2026-12-01T00:00:01.000Z", "worker", "w-dead",
+                     "source", "topic", topic, "partition", partition, "offset", 7);
 }
 
 /* @returns 1 when every id of @p ids has a record on blog_results. */

@@ -252,6 +252,7 @@ void sa_db_close(sa_db_t *db) {
     if (!db) return;
     for (int i = 0; i < db->n_idle; i++) db->be->close(db->idle[i]);
     pthread_mutex_destroy(&db->lock);
+    free(db->acked);
     free(db->target);
     free(db->url_masked);
     free(db);

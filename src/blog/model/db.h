@@ -114,8 +114,9 @@ typedef struct sa_db_outbox_s {
  * @p items is inserted as a pending post unless its idempotency key is taken (then its item says
  * which post has the key). The outcomes come first so that a request with the key of a post
  * acknowledged before it sees that post queued, not pending.
- * Not durable: call sa_db_sync before producing a reservation or answering a release.
- * @returns 0 or -1 (nothing written).
+ * Not durable: call sa_db_sync before producing a reservation or answering a release. The
+ * outcomes' posts leave the sa_db_acked overlay (also when it fails: the recovery sweep takes
+ * them then). @returns 0 or -1 (nothing written).
  */
 int sa_db_outbox_write(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n_outcomes, sa_db_reserve_t *items,
                        size_t n_items, char *errstr, size_t errstr_size);
@@ -128,12 +129,23 @@ int sa_db_outbox_write(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n_out
 json_t *sa_db_claim_stale(sa_db_t *db, int64_t now_ms, int64_t stale_before_ms, int64_t lease_ms, int max,
                           char *errstr, size_t errstr_size);
 
+/**
+ * The broker acknowledged post @p id (copied): from now until sa_db_outbox_write commits its
+ * queued mark, this process's feed (sa_db_posts_list) shows it as queued although its row is
+ * still pending, so the web server can answer the request at the acknowledgement instead of
+ * after that commit. (By id, sa_db_post_get shows a pending post anyway.) Any thread.
+ */
+void sa_db_acked(sa_db_t *db, const char *id);
+
 /* ---- the web: reads --------------------------------------------------------------------------- */
 
 /**
  * The post @p id. @returns 1 with *@p out a new reference to its public JSON (id, title, content,
  * author, lang, submitted_at, status, score, reasons, metrics, processed_at, worker), 0 if there
- * is no such post (or it is still pending), -1 on error.
+ * is no such post, -1 on error. A pending post is shown as queued: its id is known to no one
+ * before the broker acknowledged it (the web answers it only then, the worker and the tails read
+ * it from the topic), and right after that acknowledgement its queued mark may not have
+ * committed yet.
  */
 int sa_db_post_get(sa_db_t *db, const char *id, json_t **out, char *errstr, size_t errstr_size);
 
@@ -147,6 +159,7 @@ int sa_db_post_by_key(sa_db_t *db, const char *key, char id[SA_ULID_LEN + 1], in
 /**
  * Up to @p limit posts, newest first, older than post @p before (NULL/"": from the newest);
  * with @p q (not NULL/""): only those whose title, content or author match the words of @p q.
+ * Pending posts are left out, except those acknowledged in this process (sa_db_acked).
  * @returns new array, or NULL with errstr.
  */
 json_t *sa_db_posts_list(sa_db_t *db, const char *before, const char *q, int limit, char *errstr,

@@ -116,6 +116,10 @@ struct sa_db_s {
     pthread_mutex_t lock;
     sa_db_conn_t *idle[SA_DB_POOL_MAX]; /* under lock */
     int n_idle;
+    /* posts acknowledged by the broker whose queued mark has not committed yet (sa_db_acked), under
+     * lock: a few dozen at most (the web's writer marks them within a round) */
+    char (*acked)[SA_ULID_LEN + 1];
+    size_t n_acked, cap_acked;
 };
 
 /** Take a connection from the pool (or open one). @returns NULL with errstr. */

@@ -68,6 +68,77 @@ static int row_id_set(void *opaque, int ncols, const char *const *cols) {
     return 0;
 }
 
+/* ---- acknowledged, not yet marked ------------------------------------------------------------ */
+
+void sa_db_acked(sa_db_t *db, const char *id) {
+    pthread_mutex_lock(&db->lock);
+    if (db->n_acked == db->cap_acked) {
+        db->cap_acked = db->cap_acked ? 2 * db->cap_acked : 64;
+        db->acked = sa_realloc(db->acked, db->cap_acked * sizeof(*db->acked));
+    }
+    snprintf(db->acked[db->n_acked++], SA_ULID_LEN + 1, "%s", id);
+    pthread_mutex_unlock(&db->lock);
+}
+
+/* Forget the outcomes' posts (their marks were written, or failed: the sweep takes them then). */
+static void acked_forget(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n) {
+    pthread_mutex_lock(&db->lock);
+    for (size_t i = 0; i < n && db->n_acked; i++)
+        for (size_t k = 0; k < db->n_acked; k++)
+            if (!strcmp(db->acked[k], outcomes[i].id)) {
+                memcpy(db->acked[k], db->acked[--db->n_acked], SA_ULID_LEN + 1);
+                break;
+            }
+    pthread_mutex_unlock(&db->lock);
+}
+
+static int cmp_post_desc(const void *a, const void *b) {
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)b, "id")),
+                  json_string_value(json_object_get(*(json_t *const *)a, "id")));
+}
+
+/* Merge into the feed page @p posts (newest first, older than @p before) the posts acknowledged
+ * here whose marks have not committed yet and that belong on it. */
+static void merge_acked(sa_db_t *db, json_t *posts, const char *before, int limit) {
+    size_t have = json_array_size(posts);
+    const char *oldest = have >= (size_t)limit
+                             ? json_string_value(json_object_get(json_array_get(posts, have - 1), "id"))
+                             : NULL;
+    char(*ids)[SA_ULID_LEN + 1] = NULL;
+    size_t n = 0;
+    pthread_mutex_lock(&db->lock);
+    if (db->n_acked) ids = sa_malloc(db->n_acked * sizeof(*ids));
+    for (size_t k = 0; k < db->n_acked; k++)
+        if ((!before || strcmp(db->acked[k], before) < 0) && (!oldest || strcmp(db->acked[k], oldest) > 0))
+            memcpy(ids[n++], db->acked[k], SA_ULID_LEN + 1);
+    pthread_mutex_unlock(&db->lock);
+    int added = 0;
+    for (size_t k = 0; k < n; k++) {
+        int dup = 0;
+        for (size_t i = 0; i < json_array_size(posts) && !dup; i++)
+            dup = !strcmp(json_string_value(json_object_get(json_array_get(posts, i), "id")), ids[k]);
+        json_t *post = NULL;
+        char errstr[64];
+        if (!dup && sa_db_post_get(db, ids[k], &post, errstr, sizeof(errstr)) > 0) {
+            json_array_append_new(posts, post);
+            added = 1;
+        }
+    }
+    free(ids);
+    if (!added) return;
+    size_t total = json_array_size(posts);
+    json_t **v = sa_malloc(total * sizeof(*v));
+    for (size_t i = 0; i < total; i++) v[i] = json_incref(json_array_get(posts, i));
+    qsort(v, total, sizeof(*v), cmp_post_desc);
+    json_array_clear(posts);
+    for (size_t i = 0; i < total; i++)
+        if (i < (size_t)limit)
+            json_array_append_new(posts, v[i]);
+        else
+            json_decref(v[i]);
+    free(v);
+}
+
 /* ---- row locks ------------------------------------------------------------------------------- */
 
 /* PostgreSQL locks the rows a statement updates in whatever order its plan meets them: two
@@ -213,6 +284,7 @@ int sa_db_outbox_write(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n_out
     outbox_tx_t tx = {outcomes, n_outcomes, items, n_items};
     if (!n_outcomes && !n_items) return 0;
     int rc = sa_db_tx(db, outbox_body, &tx, errstr, errstr_size);
+    acked_forget(db, outcomes, n_outcomes);
     if (rc)
         for (size_t i = 0; i < n_items; i++) {
             json_decref(items[i].post);
@@ -256,8 +328,8 @@ json_t *sa_db_claim_stale(sa_db_t *db, int64_t now_ms, int64_t stale_before_ms, 
 int sa_db_post_get(sa_db_t *db, const char *id, json_t **out, char *errstr, size_t errstr_size) {
     *out = NULL;
     sa_db_val_t p[] = {DV_TEXT(id)};
-    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE id = $1 AND state <> 'pending'", p, 1,
-                     row_post, out, NULL, errstr, errstr_size))
+    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE id = $1", p, 1, row_post, out, NULL, errstr,
+                     errstr_size))
         return -1;
     return *out != NULL;
 }
@@ -308,6 +380,7 @@ json_t *sa_db_posts_list(sa_db_t *db, const char *before, const char *q, int lim
         json_decref(posts);
         return NULL;
     }
+    if (!(q && *q)) merge_acked(db, posts, before, limit);
     return posts;
 }
 

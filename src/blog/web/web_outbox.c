@@ -6,30 +6,35 @@
  *
  *   writer - the only thread of the process that writes the submit path to the store. Each
  *            round takes what concurrent requests queued meanwhile (group commit) and writes it
- *            in two transactions of a few statements each (sa_db_outbox_write), whatever the
- *            number of posts:
- *              1. the outcomes of earlier produces: acknowledged -> queued, and the request is
- *                 answered (202/303) right after this commit; surely not sent -> the pending row
- *                 is deleted (its key is free again), answered (503) once that is durable;
+ *            in ONE transaction of a few statements (sa_db_outbox_write), whatever the number of
+ *            posts:
+ *              1. the outcomes of earlier produces: acknowledged -> queued (the request was
+ *                 answered at the acknowledgement already, see below); surely not sent -> the
+ *                 pending row is deleted (its key is free again), answered (503) once that is
+ *                 durable;
  *              2. reservations: inserted as pending with the idempotency key (the UNIQUE key
  *                 decides races with other requests, servers, a restarted self); a taken key
  *                 answers at once with the post that has it; a new post goes to the syncer.
  *            The outcomes go first, so a request with the key of a post acknowledged before it
- *            finds that post queued, and in a transaction of their own, so an acknowledged
- *            request waits for a short commit, not for the reservations' too (p50 -0.6 ms).
- *            No commit is forced to disk, so a transaction holds the database's write lock for
- *            ~0.1-0.3 ms, not for an fsync.
+ *            finds that post queued. No commit is forced to disk, so a transaction holds the
+ *            database's write lock for ~0.1-0.3 ms, not for an fsync.
  *   syncer - makes the writer's commits durable (sa_db_sync: one fdatasync of SQLite's WAL,
  *            covering every commit before it, by this process or the worker) and only then
  *            produces the new posts (acks=all, idempotent producer, key = id) and answers the
  *            releases. While it syncs, the writer commits the next round.
  *
+ * An acknowledged request is answered (202/303) by its delivery report at once, without waiting
+ * for its queued mark: the post is then noted in the store's in-process overlay (sa_db_acked),
+ * so this server's feed shows it until the mark commits ~0.1-1 ms later, and a read by id shows
+ * a pending post anyway (its id was known to no one before the acknowledgement). Waiting for the
+ * mark's commit cost ~1 ms at the median (the writer's current transaction, then the mark's).
+ *
  * Why this is enough (docs/web.md "Durability"): a reservation is durable before its record can
  * reach the broker, so a power failure can never free the key of a post that is in Kafka; a
- * release is durable before its 503. A queued mark is answered without waiting for the disk:
- * if a power failure loses it, the post is pending again, its record is in the broker's fsync'd
- * log, the worker's verdict shows it, and the recovery sweep produces it once more (the worker
- * dedupes by post id).
+ * release is durable before its 503. A queued mark is not forced to disk: if a power failure
+ * loses it, the post is pending again (still readable by id), its record is in the broker's
+ * fsync'd log, the worker's verdict shows it, and the recovery sweep produces it once more (the
+ * worker dedupes by post id).
  *
  * Search: the writer brings the store's search index up to date (sa_db_search_catch_up) at most
  * SEARCH_EVERY_MS after a reservation, with every post since the last time in one statement,
@@ -42,9 +47,9 @@
  * again with the same id and key. Their rows were durable long ago.
  *
  * Invariants:
- *  1. A request suspended by sa_web_submit is resumed exactly once: by the writer (acknowledged,
- *     key taken, store failure), by the syncer (release answered, store failure) or by its
- *     delivery report (web_server.c, a failure with the record maybe persisted).
+ *  1. A request suspended by sa_web_submit is resumed exactly once: by the writer (key taken,
+ *     store failure), by the syncer (release answered, store failure) or by its delivery report
+ *     (acknowledged: sa_web_outbox_done; a failure with the record maybe persisted: web_server.c).
  *  2. A pending row is deleted only when its produce surely failed and no sweeper claimed it,
  *     so a post that may be on the topic always keeps its key.
  *  3. A reservation is produced only after an sa_db_sync that began after its commit.
@@ -137,45 +142,37 @@ static void to_syncer(sa_web_outbox_t *ob, const reqs_t *produce, const reqs_t *
     pthread_mutex_unlock(&ob->lock);
 }
 
-/* The outcomes @p dones (freed here) in one transaction; acknowledged requests are answered right
- * after its commit, released ones go to the syncer. */
-static void apply_outcomes(sa_web_outbox_t *ob, done_t *dones) {
-    size_t n = 0;
-    for (done_t *d = dones; d; d = d->next) n++;
-    sa_db_outbox_t *outcomes = sa_calloc(n, sizeof(*outcomes));
+/* One round: the outcomes @p dones (freed here), then the reservations @p reqs, in one
+ * transaction. A taken key is answered at once; new posts and released requests go to the
+ * syncer (produced, answered, once durable). */
+static void write_round(sa_web_outbox_t *ob, done_t *dones, const reqs_t *reqs, int stopping) {
+    size_t n_out = 0;
+    for (done_t *d = dones; d; d = d->next) n_out++;
+    sa_db_outbox_t *outcomes = sa_calloc(n_out ? n_out : 1, sizeof(*outcomes));
     size_t k = 0;
     for (done_t *d = dones; d; d = d->next) outcomes[k++] = (sa_db_outbox_t){d->id, d->action};
-    char errstr[512];
-    int failed = sa_db_outbox_write(ob->srv->db, outcomes, n, NULL, 0, errstr, sizeof(errstr)) != 0;
-    if (failed)
-        /* acknowledged rows stay pending: the sweep produces them again later (harmless: the
-         * worker dedupes by id); a release not applied keeps its key taken; nothing is lost */
-        sa_log_warn("web", "store: %s", errstr);
-    reqs_t answer = {0}, none = {0};
-    for (done_t *d = dones, *next; d; d = next) {
-        next = d->next;
-        if (d->req && d->action == SA_DB_OUT_RELEASE && !failed)
-            reqs_push(&answer, d->req); /* answered once the release is durable */
-        else if (d->req)
-            sa_web_resume(d->req, d->outcome);
-        free(d);
-    }
-    to_syncer(ob, &none, &answer);
-    free(answer.v);
-    free(outcomes);
-}
-
-/* The reservations @p reqs in one transaction: a taken key is answered at once, a new post goes to
- * the syncer (to be produced once durable). */
-static void reserve(sa_web_outbox_t *ob, const reqs_t *reqs, int stopping) {
     size_t n = stopping ? 0 : reqs->n; /* stopping: the producer may be gone, produce nothing */
     sa_db_reserve_t *items = sa_calloc(n ? n : 1, sizeof(*items));
     int64_t now = sa_wall_ms();
     for (size_t i = 0; i < n; i++) items[i] = (sa_db_reserve_t){.op = reqs->v[i]->op, .now_ms = now};
+
     char errstr[512];
-    int failed = n && sa_db_outbox_write(ob->srv->db, NULL, 0, items, n, errstr, sizeof(errstr)) != 0;
-    if (failed) sa_log_warn("web", "store: %s", errstr);
-    reqs_t produce = {0}, none = {0};
+    int failed = sa_db_outbox_write(ob->srv->db, outcomes, n_out, items, n, errstr, sizeof(errstr)) != 0;
+    if (failed)
+        /* acknowledged rows stay pending: the sweep produces them again later (harmless: the
+         * worker dedupes by id); a release not applied keeps its key taken; nothing is lost */
+        sa_log_warn("web", "store: %s", errstr);
+
+    reqs_t produce = {0}, answer = {0};
+    for (done_t *d = dones, *next; d; d = next) {
+        next = d->next;
+        assert(!d->req || d->action == SA_DB_OUT_RELEASE); /* acknowledged ones were answered */
+        if (d->req && !failed)
+            reqs_push(&answer, d->req); /* a release: answered once it is durable */
+        else if (d->req)
+            sa_web_resume(d->req, d->outcome);
+        free(d);
+    }
     for (size_t i = 0; i < reqs->n; i++) {
         req_t *req = reqs->v[i];
         if (i >= n) {
@@ -191,9 +188,11 @@ static void reserve(sa_web_outbox_t *ob, const reqs_t *reqs, int stopping) {
             sa_web_resume(req, SUBMIT_EXISTS);
         }
     }
-    to_syncer(ob, &produce, &none);
+    to_syncer(ob, &produce, &answer);
     free(produce.v);
+    free(answer.v);
     free(items);
+    free(outcomes);
 }
 
 static void produce_new(sa_web_outbox_t *ob, req_t *req) {
@@ -279,10 +278,7 @@ static void *writer_main(void *arg) {
         int stopping = ob->stop;
         pthread_mutex_unlock(&ob->lock);
 
-        /* the outcomes first, in a transaction of their own: an acknowledged request waits for
-         * a short commit, not for a round of reservations as well */
-        if (dones) apply_outcomes(ob, dones);
-        if (reqs.n) reserve(ob, &reqs, stopping);
+        if (dones || reqs.n) write_round(ob, dones, &reqs, stopping);
         if (reqs.n && !unsearchable) next_search = sa_mono_ms() + SEARCH_EVERY_MS;
         unsearchable += reqs.n > 0;
         free(reqs.v);
@@ -373,6 +369,14 @@ void sa_web_outbox_reserve(sa_web_outbox_t *ob, req_t *req) {
 }
 
 void sa_web_outbox_done(sa_web_outbox_t *ob, const char *id, int action, req_t *req, req_outcome_t outcome) {
+    if (action == SA_DB_OUT_QUEUED && req) {
+        /* answered now, not after the mark's commit: until it commits, this process's reads show
+         * the post as acknowledged (sa_db_acked); the mark is queued below, before any later
+         * request, so a retry with its key finds it queued */
+        sa_db_acked(ob->srv->db, id);
+        sa_web_resume(req, outcome);
+        req = NULL;
+    }
     done_t *d = sa_new(done_t);
     snprintf(d->id, sizeof(d->id), "%s", id);
     d->action = action;

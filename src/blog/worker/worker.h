@@ -4,23 +4,42 @@
  *
  * Per batch of records polled from the consumer group (one record per batch when --work-ms > 0
  * makes posts slow, up to 500 otherwise), in this order (DESIGN.md §4):
- *   1. validate each value; a poison one becomes a dead letter for blog_errors; a post the store
- *      has a verdict for already is not scored again (it is replayed: steps 4 and 5 only);
+ *   1. validate each value; a poison one becomes a dead letter for blog_errors; the posts the
+ *      store has a verdict for already (one query for the batch) are not scored again (they are
+ *      replayed: steps 4 and 5 only);
  *   2. score each new post (plus the simulated heavy step); produce the dead letters (acks=all)
  *      and wait for them;
- *   3. ONE store transaction: every new verdict (first verdict wins: one that lost to another
- *      worker becomes a replay of the stored one) and the batch's next offsets (never backwards);
- *   4. append the verdicts not yet logged to the results log, fdatasync, mark them logged;
+ *   3. store the new verdicts (first verdict wins: one that lost to another worker becomes a
+ *      replay of the stored one) with the batch's next offsets (never backwards), in
+ *      transactions of at most 64 verdicts - each with the offsets of the records up to its last
+ *      one, so a short transaction keeps the web server's writer waiting briefly - then ONE
+ *      sync: every verdict is durable before step 4 can log it;
+ *   4. append the verdicts not yet logged to the results log, fdatasync;
  *   5. produce the verdicts not yet published to blog_results (acks=all, idempotent), wait for
- *      every delivery report, mark them published;
+ *      every delivery report, and mark them logged and published in the store (one write, not
+ *      forced to disk);
  *   6. commit the offsets to Kafka as well (for `samsa groups` and the web's lag).
- * Exactly once into the store: a crash before 3 loses nothing (the records come again, from the
- * store's offsets); after 3 the records do not come again, and what 4 and 5 had not finished is
- * found by the reconciliation (at start and every few seconds: verdicts stored but not logged or
- * not published). The results log holds each post once: a line that reached it before a crash
- * is in the log's index (results_log.h) and is not appended again. blog_results and blog_errors
- * get at-least-once (the web keys results by post id). A failed step seeks the partitions back to
- * the batch start and retries after a pause; the store makes the second pass a replay.
+ *
+ * Exactly once into the store: a crash before a transaction of step 3 loses nothing (its records
+ * come again, from the store's offsets, which advance with their verdicts); after it they do not
+ * come again, and what steps 4 and 5 had not finished - verdicts stored but not marked done - is
+ * found by the reconciliation. The verdict's source partition is stored with it, and the worker
+ * that owns that partition finishes it: at once when the partition is assigned to it (its
+ * previous owner lost it first: the rebalance callback runs between batches, and with the eager
+ * protocol every partition is revoked before any is assigned; a worker that died holds nothing)
+ * and every 5 s after. A verdict from a partition no one owns (a topic deleted or shrunk, a
+ * verdict imported without its source) is taken by any worker once it is STALE_MS old.
+ *
+ * The results log holds each post once: a line that reached it before a crash is in the log's
+ * index (results_log.h) and is not appended again. A lost mark (it is not synced) only makes the
+ * reconciliation do steps 4 and 5 again, which the index and the web's dedupe by id make
+ * harmless. Step 3's sync comes before step 4, so a power failure cannot leave the log holding a
+ * verdict the store lost (scoring the post again could give another). A worker that lost its
+ * partition while still in a batch (a stall longer than the session timeout) may finish the same
+ * verdicts as the new owner: blog_results may get them twice (it is at-least-once, like
+ * blog_errors: the web keys results by post id), and each results log still holds a post once.
+ * A failed step seeks the partitions back to the batch start and retries after a pause; the
+ * store makes the second pass a replay.
  */
 #ifndef SA_BLOG_WORKER_H
 #define SA_BLOG_WORKER_H
