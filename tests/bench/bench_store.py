@@ -4,14 +4,19 @@
    a 202 = the broker acknowledged the post, acks=all) with the worker running, for: the
    in-memory store of the version before the store (BENCH_BASELINE: its `samsa` binary; built by
    scripts/bench.d/60-blog.sh from BENCH_BASELINE_REF), SQLite (`--db sqlite:`) and PostgreSQL (a
-   server this script starts, tests/lib/pg.py).
-2. At BENCH_STORE_POSTS posts (default 1,000,000, loaded straight into the SQLite file: the
-   schema is made by `samsa web` itself, the rows inserted with the same triggers maintaining the
-   counters and the full-text index): `samsa web` start to ready (process start -> the first
-   200 of GET /api/posts/{the newest id}), p50/p99 of the feed page (GET /?before=ID at random
-   positions) and of a search (GET /?q=WORD), and its RSS afterwards.
+   server this script starts, tests/lib/pg.py; a fresh database per run). BENCH_REPS rounds, the
+   stores interleaved within each round (on a shared machine the load moves between runs, and
+   interleaving gives each store the same mix); cells are median (min-max), and each store's
+   ratio to the in-memory store is taken per round, then the median.
+2. At BENCH_STORE_POSTS posts (default 1,000,000; 0 skips this part), loaded straight into the
+   SQLite file (the schema made by `samsa web` itself, the rows inserted with the same triggers
+   maintaining the counters, the full-text index caught up every 10,000 rows as `samsa web`
+   does): `samsa web` start to ready (process start -> the first 200 of GET /api/posts/{the
+   newest id}), p50/p99 of the feed page (GET /?before=ID at random positions) and of a search
+   (GET /?q=WORD), and its RSS afterwards.
 
-Env: SAMSA, BUILD_DIR, BENCH_BASELINE, BENCH_SECONDS (default 8), BENCH_STORE_POSTS.
+Env: SAMSA, BUILD_DIR, BENCH_BASELINE, BENCH_REPS (default 3), BENCH_SECONDS (default 8),
+BENCH_STORE_POSTS.
 """
 import os
 import random
@@ -30,6 +35,7 @@ from harness import SAMSA, Broker, Proc, free_port, port_open, wait_until  # noq
 from pg import Postgres  # noqa: E402
 
 BUILD = os.environ.get("BUILD_DIR", "build")
+REPS = int(os.environ.get("BENCH_REPS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 POSTS = int(os.environ.get("BENCH_STORE_POSTS", "1000000"))
 BASELINE = os.environ.get("BENCH_BASELINE", "")
@@ -54,6 +60,7 @@ def rss_mb(pid, field="VmRSS"):
 def throughput(binary, db):
     """posts/s, p50, p99 of `web` (+ worker) of @binary with @db ('' = the old in-memory store)."""
     tmp = tempfile.mkdtemp(prefix="samsa-bench-store-")
+    db = db.replace("{tmp}", tmp)
     env_bin = {"SAMSA": binary}
     try:
         with Broker(data_dir=os.path.join(tmp, "broker")) as broker:
@@ -100,17 +107,16 @@ def load(path, n):
         batch.append((ulid(t0 + i, i), f"api:bench-{i}", f"Post {i} about {rnd.choice(WORDS)}", words, "Bench", "en",
                       "2026-12-01T00:00:00.000Z", status, t0 + i, 70, "[]", '{"words":40}', "2026-12-01T00:00:01.000Z",
                       "bench", "{}", t0 + i, 3))
-        if len(batch) == 10000:
+        if len(batch) == 10000 or i == n - 1:
             db.executemany("INSERT INTO posts(id, idempotency_key, title, content, author, lang, submitted_at, state,"
                            " reserved_ms, score, reasons, metrics, processed_at, worker, result, processed_ms, flags)"
                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+            # the full-text index, caught up as samsa web does (sa_db_search_catch_up)
+            db.execute("INSERT INTO posts_fts(rowid, title, content, author) SELECT seq, title, content, author"
+                       " FROM posts WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq')")
+            db.execute("UPDATE meta SET value = (SELECT CAST(max(seq) AS TEXT) FROM posts) WHERE key = 'fts_seq'")
             db.commit()
             batch = []
-    if batch:
-        db.executemany("INSERT INTO posts(id, idempotency_key, title, content, author, lang, submitted_at, state,"
-                       " reserved_ms, score, reasons, metrics, processed_at, worker, result, processed_ms, flags)"
-                       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
-        db.commit()
     ids = [r[0] for r in db.execute("SELECT id FROM posts ORDER BY random() LIMIT 2000")]
     newest = db.execute("SELECT max(id) FROM posts").fetchone()[0]
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -174,22 +180,54 @@ def at_scale():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def median_cell(values, fmt):
+    return f"{fmt(statistics.median(values))} ({fmt(min(values))}-{fmt(max(values))})"
+
+
 def main():
-    rows = []
+    load_start = os.getloadavg()
+    stores = []
     if BASELINE and os.path.exists(BASELINE):
-        rows.append(("in-memory store (before the store; posts rebuilt from the topics)", throughput(BASELINE, "")))
-    rows.append(("SQLite (`--db sqlite:`, WAL, synchronous=FULL)", throughput(SAMSA, f"sqlite:{tempfile.mkdtemp()}/blog.db")))
-    if Postgres.available():
-        with Postgres() as pg:
-            rows.append(("PostgreSQL 15 (`--db postgresql://`, same machine)", throughput(SAMSA, pg.url)))
+        stores.append(("in-memory store (before the store; posts rebuilt from the topics)", BASELINE, lambda r: ""))
+    stores.append(("SQLite (`--db sqlite:`, WAL)", SAMSA, lambda r: "sqlite:{tmp}/blog.db"))
+    pg = Postgres().start() if Postgres.available() else None
+    if pg:
+        def pg_db(r):
+            pg.psql(f"CREATE DATABASE bench_{r}", db="postgres")
+            return pg.url.rsplit("/", 1)[0] + f"/bench_{r}"
+        stores.append(("PostgreSQL 15 (`--db postgresql://`, same machine)", SAMSA, None))
+    runs = {name: [] for name, _, _ in stores}
+    try:
+        k = 0
+        for rep in range(REPS):
+            for name, binary, db in stores:
+                k += 1
+                url = pg_db(k) if db is None else db(k)
+                runs[name].append(throughput(binary, url))
+    finally:
+        if pg:
+            pg.stop()
+    load_end = os.getloadavg()
+    base = stores[0][0] if BASELINE and os.path.exists(BASELINE) else None
     print("## The blog's store: posts/s, feed and search at scale (bench_store.py)\n")
-    print(f"`/usr/bin/python3 tests/bench/bench_store.py` (BENCH_SECONDS={SECONDS}, BENCH_STORE_POSTS={POSTS}): "
-          "`samsa broker` + `samsa worker --work-ms 0` + `samsa web`; `bench_web --connections 32` sends closed-loop "
-          "`POST /api/posts`; a 202 means the post is in the store and the broker acknowledged it (acks=all).\n")
-    print("| store | acknowledged posts/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|")
-    for name, (rate, p50, p99) in rows:
-        print(f"| {name} | {rate:,.0f} | {p50:.1f} | {p99:.1f} |")
+    print(f"`/usr/bin/python3 tests/bench/bench_store.py` (BENCH_REPS={REPS}, BENCH_SECONDS={SECONDS}, "
+          f"BENCH_STORE_POSTS={POSTS}): `samsa broker` + `samsa worker --work-ms 0` + `samsa web`; `bench_web "
+          "--connections 32` sends closed-loop `POST /api/posts`; a 202 means the post is in the store (its "
+          "reservation fsync'd) and the broker acknowledged it (acks=all, fsync'd). Rounds interleave the stores; "
+          "cells: median (min-max) over the rounds. Load average "
+          f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end.\n")
+    print("| store | acknowledged posts/s | p50 ms | p99 ms | posts/s vs in-memory |")
+    print("|---|---|---|---|---|")
+    for name, _, _ in stores:
+        r = runs[name]
+        ratio = ""
+        if base and name != base:
+            ratio = f"{statistics.median([a[0] / b[0] for a, b in zip(r, runs[base])]):.2f}x"
+        print(f"| {name} | {median_cell([x[0] for x in r], lambda v: f'{v:,.0f}')} | "
+              f"{median_cell([x[1] for x in r], lambda v: f'{v:.1f}')} | "
+              f"{median_cell([x[2] for x in r], lambda v: f'{v:.1f}')} | {ratio} |")
+    if POSTS <= 0:
+        return
     load_s, size_mb, ready_ms, feed, search, api_search, rss = at_scale()
     print(f"\nAt {POSTS:,} posts in SQLite ({size_mb:,.0f} MB file, loaded in {load_s:.0f} s): `samsa web` start to "
           f"ready (first 200 for the newest post) **{ready_ms:.0f} ms**; feed page `GET /?before=ID` p50 "

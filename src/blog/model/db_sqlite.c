@@ -339,10 +339,14 @@ const sa_db_backend_t sa_db_sqlite = {
         " p.seq = f.rowid WHERE posts_fts MATCH $1 AND f.rowid < COALESCE((SELECT seq FROM posts"
         " WHERE id = $2), 9223372036854775807) AND p.state <> 'pending' ORDER BY f.rowid DESC LIMIT $3",
     .quote_terms = sq_quote_terms,
-    /* one statement for every post since the last run: one FTS5 segment, not one per round */
+    /* one statement for the posts since the last run (at most 5,000: a backlog, such as an import,
+     * is indexed over several runs rather than in one long hold of the write lock): one FTS5
+     * segment, not one per round */
     .search_catch_up_sql =
         "INSERT INTO posts_fts(rowid, title, content, author) SELECT seq, title, content, author FROM posts"
-        " WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq');"
-        "UPDATE meta SET value = (SELECT CAST(COALESCE(max(seq), 0) AS TEXT) FROM posts) WHERE key = "
-        "'fts_seq';",
+        " WHERE seq > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq') ORDER BY seq LIMIT "
+        "5000;"
+        "UPDATE meta SET value = (SELECT CAST(max(seq) AS TEXT) FROM (SELECT seq FROM posts WHERE seq >"
+        " CAST(value AS INTEGER) ORDER BY seq LIMIT 5000)) WHERE key = 'fts_seq' AND EXISTS (SELECT 1 FROM"
+        " posts WHERE seq > CAST(value AS INTEGER));",
 };
