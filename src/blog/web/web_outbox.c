@@ -369,19 +369,15 @@ void sa_web_outbox_reserve(sa_web_outbox_t *ob, req_t *req) {
 }
 
 void sa_web_outbox_done(sa_web_outbox_t *ob, const char *id, int action, req_t *req, req_outcome_t outcome) {
-    if (action == SA_DB_OUT_QUEUED && req) {
-        /* answered now, not after the mark's commit: until it commits, this process's reads show
-         * the post as acknowledged (sa_db_acked); the mark is queued below, before any later
-         * request, so a retry with its key finds it queued */
-        sa_db_acked(ob->srv->db, id);
-        sa_web_resume(req, outcome);
-        req = NULL;
-    }
+    /* An acknowledged request is answered now, not after its mark's commit: until that commits,
+     * this process's reads show the post as acknowledged (sa_db_acked). */
+    int answer_now = action == SA_DB_OUT_QUEUED && req;
     done_t *d = sa_new(done_t);
-    snprintf(d->id, sizeof(d->id), "%s", id);
+    snprintf(d->id, sizeof(d->id), "%s", id); /* id may be req->id: copied before req is answered */
     d->action = action;
-    d->req = req;
+    d->req = answer_now ? NULL : req;
     d->outcome = outcome;
+    if (answer_now) sa_db_acked(ob->srv->db, d->id);
     pthread_mutex_lock(&ob->lock);
     if (ob->done_tail)
         ob->done_tail->next = d;
@@ -390,6 +386,9 @@ void sa_web_outbox_done(sa_web_outbox_t *ob, const char *id, int action, req_t *
     ob->done_tail = d;
     pthread_cond_signal(&ob->cond);
     pthread_mutex_unlock(&ob->lock);
+    /* d may be gone now. Answered after its mark is queued, so a retry with its key, queued
+     * after the answer, is written after the mark and finds the post queued. */
+    if (answer_now) sa_web_resume(req, outcome);
 }
 
 void sa_web_outbox_sweep_ack(void *opaque, const char *err) {
