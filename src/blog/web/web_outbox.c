@@ -372,7 +372,7 @@ void sa_web_outbox_reserve(sa_web_outbox_t *ob, req_t *req) {
 void sa_web_outbox_done(sa_web_outbox_t *ob, const char *id, int action, req_t *req, req_outcome_t outcome) {
     /* An acknowledged request is answered now, not after its mark's commit: until that commits,
      * this process's reads show the post as acknowledged (sa_db_acked). */
-    int answer_now = action == SA_DB_OUT_QUEUED && req;
+    req_t *answer_now = action == SA_DB_OUT_QUEUED ? req : NULL;
     done_t *d = sa_new(done_t);
     snprintf(d->id, sizeof(d->id), "%s", id); /* id may be req->id: copied before req is answered */
     d->action = action;
@@ -389,7 +389,7 @@ void sa_web_outbox_done(sa_web_outbox_t *ob, const char *id, int action, req_t *
     pthread_mutex_unlock(&ob->lock);
     /* d may be gone now. Answered after its mark is queued, so a retry with its key, queued
      * after the answer, is written after the mark and finds the post queued. */
-    if (answer_now) sa_web_resume(req, outcome);
+    if (answer_now) sa_web_resume(answer_now, outcome);
 }
 
 void sa_web_outbox_sweep_ack(void *opaque, const char *err) {
