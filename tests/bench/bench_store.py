@@ -15,8 +15,8 @@
    newest id}), p50/p99 of the feed page (GET /?before=ID at random positions) and of a search
    (GET /?q=WORD), and its RSS afterwards.
 
-Env: SAMSA, BUILD_DIR, BENCH_BASELINE, BENCH_REPS (default 3), BENCH_SECONDS (default 8),
-BENCH_STORE_POSTS.
+Env: SAMSA, BUILD_DIR, BENCH_BASELINE, BENCH_REPS (default 3; 0 skips part 1), BENCH_SECONDS
+(default 8), BENCH_STORE_POSTS.
 """
 import os
 import random
@@ -218,7 +218,7 @@ def main():
           f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end.\n")
     print("| store | acknowledged posts/s | p50 ms | p99 ms | posts/s vs in-memory |")
     print("|---|---|---|---|---|")
-    for name, _, _ in stores:
+    for name, _, _ in stores if REPS > 0 else []:
         r = runs[name]
         ratio = ""
         if base and name != base:
