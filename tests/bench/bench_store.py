@@ -216,8 +216,9 @@ def main():
           "reservation fsync'd) and the broker acknowledged it (acks=all, fsync'd). Rounds interleave the stores; "
           "cells: median (min-max) over the rounds. Load average "
           f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end.\n")
-    print("| store | acknowledged posts/s | p50 ms | p99 ms | posts/s vs in-memory |")
-    print("|---|---|---|---|---|")
+    if REPS > 0:
+        print("| store | acknowledged posts/s | p50 ms | p99 ms | posts/s vs in-memory |")
+        print("|---|---|---|---|---|")
     for name, _, _ in stores if REPS > 0 else []:
         r = runs[name]
         ratio = ""
