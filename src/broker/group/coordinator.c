@@ -357,6 +357,7 @@ static void check_group(group_t *grp) {
     }
     assert(n == grp->nmembers);
     assert(!grp->leader_id || leader_found);
+    (void)leader_found; /* only asserted: unused where NDEBUG drops assert() (Release) */
     assert(grp->state != SA_GROUP_EMPTY || (!grp->nmembers && !grp->leader_id));
     assert((grp->state != SA_GROUP_STABLE && grp->state != SA_GROUP_COMPLETING_REBALANCE) ||
            (grp->nmembers && grp->leader_id && grp->protocol_name));
