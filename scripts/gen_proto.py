@@ -43,7 +43,8 @@ APIS = [
     "ListGroups", "ApiVersions", "CreateTopics", "DeleteTopics", "DeleteRecords",
     "InitProducerId", "OffsetForLeaderEpoch", "DescribeConfigs", "AlterConfigs",
     "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete",
-    "DescribeCluster",
+    "DescribeCluster", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
+    "AlterUserScramCredentials",
 ]
 EXTRA = ["RequestHeader", "ResponseHeader", "ConsumerProtocolSubscription",
          "ConsumerProtocolAssignment"]
