@@ -11,8 +11,8 @@
 set -euo pipefail
 
 build=(gcc cmake ninja-build pkg-config python3 librdkafka-dev libmicrohttpd-dev libjansson-dev
-       libcmocka-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libsqlite3-dev libpq-dev)
-test=(kcat python3 python3-kafka python3-confluent-kafka chromium curl procps postgresql)
+       libcmocka-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libsqlite3-dev libpq-dev libssl-dev)
+test=(kcat python3 python3-kafka python3-confluent-kafka chromium curl procps postgresql openssl)
 dev=(clang clang-format clang-tidy cppcheck)
 compat=(openjdk-17-jdk-headless maven python3-venv)
 

@@ -22,6 +22,13 @@
  * Waiters that need no data (nothing appended) are answered in the same turn.
  * Each turn also frees the connections closed during it.
  *
+ * Listeners (security/listener.h): one listening socket per `listeners` entry, each accepting
+ * into connections that know their listener (its security protocol: TLS handshake first, SASL
+ * before any other request; the address Metadata advertises to them). The TLS context is built
+ * once at start when some listener uses TLS; a missing or mismatched key refuses to start.
+ * `--add-scram` credentials are written to the metadata log and synced before any listener
+ * opens, so the first SCRAM user exists when every listener requires SASL.
+ *
  * Shutdown (SIGINT/SIGTERM, through a signalfd so the handler is ordinary loop code): stop
  * accepting, finish the commit in flight and sync the rest inline (answer parked Produces),
  * close every connection (parked requests are cancelled), close the store (clean-shutdown
@@ -49,6 +56,9 @@
 #include "broker/conn.h"
 #include "broker/handle_group.h"
 #include "broker/meta.h"
+#include "broker/security/listener.h"
+#include "broker/security/scram_store.h"
+#include "broker/security/tls.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -200,12 +210,14 @@ static void before_sleep(sa_loop_t *loop, void *arg) {
 static void on_accept_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     (void)timer;
     sa_broker_t *broker = arg;
-    sa_loop_mod_fd(loop, broker->_listen_fd, SA_LOOP_READ);
+    for (size_t i = 0; i < broker->nlisteners; i++)
+        if (broker->listeners[i].fd >= 0) sa_loop_mod_fd(loop, broker->listeners[i].fd, SA_LOOP_READ);
 }
 
 static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
     (void)events;
-    sa_broker_t *broker = arg;
+    sa_listener_t *l = arg;
+    sa_broker_t *broker = l->_owner;
     for (int i = 0; i < ACCEPT_BUDGET; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
@@ -217,7 +229,8 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
                  * at once: stop listening for a moment instead of spinning. */
                 sa_log_warn("net", "accept: %s; pausing new connections for 100 ms (%zu open)",
                             strerror(errno), broker->_nconns);
-                sa_loop_mod_fd(loop, fd, 0);
+                for (size_t k = 0; k < broker->nlisteners; k++)
+                    if (broker->listeners[k].fd >= 0) sa_loop_mod_fd(loop, broker->listeners[k].fd, 0);
                 sa_timer_start(loop, &broker->_accept_pause, 100, on_accept_resume, broker);
             } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 sa_log_warn("net", "accept: %s", strerror(errno));
@@ -236,16 +249,8 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
         }
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        sa_conn_new(broker, cfd, peer);
+        sa_conn_new(broker, cfd, peer, l);
     }
-}
-
-/* Strip "PLAINTEXT://" (or any "NAME://") and keep the first of a comma list. */
-static void listener_addr(const char *in, char *out, size_t size) {
-    const char *p = strstr(in, "://");
-    p = p ? p + 3 : in;
-    size_t n = strcspn(p, ",");
-    snprintf(out, size, "%.*s", (int)n, p);
 }
 
 static int open_listener(const char *host, int port, char *errstr, size_t errstr_size) {
@@ -274,6 +279,61 @@ static int open_listener(const char *host, int port, char *errstr, size_t errstr
 
 static int is_wildcard(const char *host) {
     return !*host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::") || !strcmp(host, "[::]");
+}
+
+/* Parse the listeners and build the TLS context if one needs it. @returns 0 or an sa_exit_t. */
+static int setup_listeners(sa_broker_t *broker, char *errstr, size_t errstr_size) {
+    const sa_broker_conf_t *conf = broker->conf;
+    sa_listener_conf_t lc = {conf->listen, conf->advertised, conf->protocol_map, conf->sasl_mechanisms,
+                             conf->ssl_client_auth, &conf->listener_props};
+    if (sa_listeners_parse(&lc, &broker->listeners, &broker->nlisteners, errstr, errstr_size) != SA_OK)
+        return SA_EXIT_USAGE;
+    int tls = 0, need_trust = 0;
+    for (size_t i = 0; i < broker->nlisteners; i++) {
+        sa_listener_t *l = &broker->listeners[i];
+        l->_owner = broker;
+        if (!sa_secproto_tls(l->proto)) continue;
+        tls = 1;
+        need_trust |= l->client_auth != SA_TLS_CLIENT_AUTH_NONE;
+    }
+    if (!tls) return 0;
+    sa_tls_conf_t tc = {conf->ssl_keystore_type,    conf->ssl_keystore_location, conf->ssl_key_password,
+                        conf->ssl_certificate_location, conf->ssl_key_location, conf->ssl_truststore_type,
+                        conf->ssl_truststore_location, need_trust};
+    return sa_tls_ctx_new(&tc, &broker->_tls, errstr, errstr_size) == SA_OK ? 0 : SA_EXIT_USAGE;
+}
+
+/* --add-scram: write each credential to the metadata log and sync it before serving. */
+static int add_scram_users(sa_broker_t *broker) {
+    const sa_strlist_t *list = &broker->conf->add_scram;
+    int rc = 0;
+    for (size_t i = 0; i < list->n && !rc; i++) {
+        const char *p = list->v[i];
+        while (*p && !rc) {
+            sa_scram_spec_t spec;
+            sa_scram_cred_t cred;
+            char errstr[256];
+            if (sa_scram_parse_spec(&p, &spec, errstr, sizeof(errstr)) || sa_scram_spec_derive(&spec, errstr, sizeof(errstr)) ||
+                (!*spec.name && snprintf(errstr, sizeof(errstr), "name=... is missing") > 0)) {
+                sa_log_error("broker", "--add-scram: %s", errstr);
+                rc = -1;
+            } else if (sa_scram_cred_from_salted(&cred, spec.mech, spec.iterations, spec.salt, spec.salt_len,
+                                                 spec.salted, spec.salted_len) ||
+                       sa_scram_store_upsert(broker->metastore.scram, spec.name, &cred, NULL) != SA_OK) {
+                sa_log_error("broker", "--add-scram: cannot store the credential of %s", spec.name);
+                rc = -1;
+            } else {
+                sa_log_info("broker", "--add-scram: %s credential of user \"%s\" set (%d iterations)",
+                            sa_scram_mech_name(spec.mech), spec.name, spec.iterations);
+            }
+            sa_scram_spec_wipe(&spec);
+        }
+    }
+    if (!rc && list->n && sa_store_sync(broker->store, NULL, NULL) != SA_OK) {
+        sa_log_error("broker", "--add-scram: the metadata log could not be synced");
+        rc = -1;
+    }
+    return rc;
 }
 
 static void on_signal(sa_loop_t *loop, int fd, unsigned events, void *arg) {
@@ -345,31 +405,15 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sa_broker_t broker_s = {0}, *broker = &broker_s;
     broker->conf = conf;
     broker->node_id = (int32_t)conf->node_id;
-    broker->_listen_fd = broker->_signal_fd = broker->_sync_efd = -1;
+    broker->_signal_fd = broker->_sync_efd = -1;
     broker->started_ms = sa_wall_ms();
 
-    char listen_addr[300], listen_host[256], adv_addr[300];
-    int listen_port;
-    listener_addr(conf->listen, listen_addr, sizeof(listen_addr));
-    if (sa_net_split_hostport(listen_addr, listen_host, sizeof(listen_host), &listen_port)) {
-        fprintf(stderr, "samsa broker: --listen \"%s\": expected HOST:PORT\n", conf->listen);
-        rc = SA_EXIT_USAGE;
+    rc = setup_listeners(broker, errstr, sizeof(errstr));
+    if (rc) {
+        fprintf(stderr, "samsa broker: %s\n", errstr);
         goto out;
     }
-    if (conf->advertised && *conf->advertised) {
-        listener_addr(conf->advertised, adv_addr, sizeof(adv_addr));
-        if (sa_net_split_hostport(adv_addr, broker->adv_host, sizeof(broker->adv_host), &broker->adv_port)) {
-            fprintf(stderr, "samsa broker: --advertised-listener \"%s\": expected HOST:PORT\n",
-                    conf->advertised);
-            rc = SA_EXIT_USAGE;
-            goto out;
-        }
-    } else {
-        snprintf(broker->adv_host, sizeof(broker->adv_host), "%s", listen_host);
-        if (is_wildcard(listen_host) && gethostname(broker->adv_host, sizeof(broker->adv_host)) < 0)
-            snprintf(broker->adv_host, sizeof(broker->adv_host), "localhost");
-        broker->adv_port = listen_port;
-    }
+    rc = SA_EXIT_FAIL;
 
     if (mkdir_p(conf->data_dir) < 0) {
         sa_log_error("broker", "cannot create data directory %s: %s", conf->data_dir, strerror(errno));
@@ -425,6 +469,8 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         goto out;
     }
 
+    if (add_scram_users(broker) < 0) goto out;
+
     broker->loop = sa_loop_new();
     if (!broker->loop) {
         sa_log_error("broker", "epoll: %s", strerror(errno));
@@ -448,14 +494,17 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         sa_log_error("broker", "signalfd: %s", strerror(errno));
         goto out;
     }
-    broker->_listen_fd = open_listener(listen_host, listen_port, errstr, sizeof(errstr));
-    if (broker->_listen_fd < 0) {
-        sa_log_error("broker", "%s", errstr);
-        goto out;
-    }
-    if (sa_loop_add_fd(broker->loop, broker->_listen_fd, SA_LOOP_READ, on_accept, broker) < 0) {
-        sa_log_error("broker", "epoll: %s", strerror(errno));
-        goto out;
+    for (size_t i = 0; i < broker->nlisteners; i++) {
+        sa_listener_t *l = &broker->listeners[i];
+        l->fd = open_listener(l->host, l->port, errstr, sizeof(errstr));
+        if (l->fd < 0) {
+            sa_log_error("broker", "listener %s: %s", l->name, errstr);
+            goto out;
+        }
+        if (sa_loop_add_fd(broker->loop, l->fd, SA_LOOP_READ, on_accept, l) < 0) {
+            sa_log_error("broker", "epoll: %s", strerror(errno));
+            goto out;
+        }
     }
     /* Without the eventfd the group commit just runs inline (the loop blocks while it syncs). */
     broker->_sync_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -472,17 +521,30 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sa_timer_start(broker->loop, &broker->_cleaner_timer, SA_MIN(conf->cleaner_backoff_ms, 1000), on_cleaner,
                    broker);
 
-    sa_log_info("broker",
-                "listening on %s:%d, advertising %s:%d to clients (node %d, cluster %s, %zu topics, data %s) "
-                "- ready in %.1f ms",
-                listen_host, listen_port, broker->adv_host, broker->adv_port, broker->node_id,
-                broker->cluster_id, sa_store_topic_count(broker->store), conf->data_dir,
+    char where[2048] = "";
+    for (size_t i = 0, used = 0; i < broker->nlisteners && used < sizeof(where); i++) {
+        const sa_listener_t *l = &broker->listeners[i];
+        used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s %s:%d (%s%s%s, advertised %s:%d)",
+                                 i ? ", " : "", l->name, l->host, l->port, sa_secproto_name(l->proto),
+                                 sa_secproto_sasl(l->proto) ? " " : "", sa_secproto_sasl(l->proto) ? l->mech_list : "",
+                                 l->adv_host, l->adv_port);
+    }
+    sa_log_info("broker", "listening on %s (node %d, cluster %s, %zu topics, data %s) - ready in %.1f ms", where,
+                broker->node_id, broker->cluster_id, sa_store_topic_count(broker->store), conf->data_dir,
                 (double)(sa_mono_us() - t0) / 1000.0);
-    if (is_wildcard(listen_host) && !(conf->advertised && *conf->advertised))
-        sa_log_warn("broker",
-                    "listening on all interfaces: clients will be told to connect to \"%s:%d\"; if they "
-                    "cannot resolve that name (Docker, another host), set --advertised-listener HOST:PORT",
-                    broker->adv_host, broker->adv_port);
+    for (size_t i = 0; i < broker->nlisteners; i++) {
+        const sa_listener_t *l = &broker->listeners[i];
+        if (is_wildcard(l->host) && !l->adv_explicit)
+            sa_log_warn("broker",
+                        "listener %s is on all interfaces: clients will be told to connect to \"%s:%d\"; if they "
+                        "cannot resolve that name (Docker, another host), set advertised.listeners",
+                        l->name, l->adv_host, l->adv_port);
+        if (is_wildcard(l->host) && l->proto == SA_SECPROTO_PLAINTEXT)
+            sa_log_warn("broker",
+                        "listener %s accepts unauthenticated, unencrypted clients on every interface "
+                        "(docs/security.md)",
+                        l->name);
+    }
 
     if (sa_loop_run(broker->loop) < 0) {
         sa_log_error("broker", "event loop: %s", strerror(errno));
@@ -491,14 +553,18 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     rc = SA_EXIT_OK;
 out:
     if (broker->loop) {
-        if (broker->_listen_fd >= 0) sa_loop_del_fd(broker->loop, broker->_listen_fd);
+        for (size_t i = 0; i < broker->nlisteners; i++)
+            if (broker->listeners[i].fd >= 0) sa_loop_del_fd(broker->loop, broker->listeners[i].fd);
         sa_timer_stop(broker->loop, &broker->_retention_timer);
         sa_timer_stop(broker->loop, &broker->_cleaner_timer);
         sa_timer_stop(broker->loop, &broker->_accept_pause);
         if (broker->store) shutdown_conns(broker);
         sa_group_close(broker); /* before the loop goes: it holds a timer */
     }
-    if (broker->_listen_fd >= 0) close(broker->_listen_fd);
+    for (size_t i = 0; i < broker->nlisteners; i++)
+        if (broker->listeners[i].fd >= 0) close(broker->listeners[i].fd);
+    sa_listeners_free(broker->listeners, broker->nlisteners);
+    sa_tls_ctx_free(broker->_tls);
     if (broker->_signal_fd >= 0) close(broker->_signal_fd);
     if (broker->_sync_efd >= 0) close(broker->_sync_efd); /* the store finished every commit */
     if (broker->metastore.log && sa_metastore_close(&broker->metastore) != SA_OK)

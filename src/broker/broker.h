@@ -71,12 +71,28 @@ typedef struct sa_req_s sa_req_t;
 typedef struct sa_store_s sa_store_t;
 typedef struct sa_gcoord_s sa_gcoord_t;
 typedef struct sa_producer_states_s sa_producer_states_t;
+typedef struct sa_listener_s sa_listener_t;
+typedef struct sa_tls_ctx_s sa_tls_ctx_t;
 
 /* The broker's settings, filled by `samsa broker` from flags and server.properties. */
 typedef struct sa_broker_conf_s {
     char *config_file;                        /* --config FILE (server.properties) */
-    char *listen;                             /* listeners: HOST:PORT (PLAINTEXT:// accepted) */
+    char *listen;                             /* listeners: NAME://HOST:PORT,... (security/listener.h) */
     char *advertised;                         /* advertised.listeners; "" = derived from listen */
+    char *protocol_map;                       /* listener.security.protocol.map */
+    sa_strlist_t listener_props;              /* listener.name.NAME.KEY=VALUE */
+    char *sasl_mechanisms;                    /* sasl.enabled.mechanisms */
+    int64_t connections_max_reauth_ms;        /* connections.max.reauth.ms (0: sessions never end) */
+    int64_t handshake_timeout_ms;             /* connections.handshake.timeout.ms: TLS + SASL */
+    char *ssl_keystore_type;                  /* ssl.keystore.type (PEM) */
+    char *ssl_keystore_location;              /* ssl.keystore.location: key + chain, PEM */
+    char *ssl_key_password;                   /* ssl.key.password; never logged */
+    char *ssl_certificate_location;           /* ssl.certificate.location (samsa, librdkafka's name) */
+    char *ssl_key_location;                   /* ssl.key.location */
+    char *ssl_truststore_type;                /* ssl.truststore.type (PEM) */
+    char *ssl_truststore_location;            /* ssl.truststore.location: CAs of client certificates */
+    char *ssl_client_auth;                    /* ssl.client.auth: none|requested|required */
+    sa_strlist_t add_scram;                   /* --add-scram 'MECH=[name=N,password=P]' at start */
     char *data_dir;                           /* log.dirs */
     int64_t node_id;                          /* node.id / broker.id */
     int64_t num_partitions;                   /* for auto-created topics */
@@ -142,15 +158,16 @@ struct sa_broker_s {
     sa_producer_states_t *producers; /* idempotent-producer dedupe state (producer_state.h) */
     int32_t node_id;
     char cluster_id[32]; /* persisted in DATA_DIR/meta.properties */
-    char adv_host[256];  /* what Metadata tells clients to connect to */
-    int adv_port;
+    sa_listener_t *listeners; /* every listener (security/listener.h); a request's is req->listener */
+    size_t nlisteners;
     int64_t started_ms; /* wall clock at start */
     /* private */
     sa_timer_t _coord_timer;     /* the coordinator's next deadline (handle_group.c) */
     sa_timer_t _accept_pause;    /* out of fds: accepting resumes when it fires */
     sa_timer_t _retention_timer; /* log.retention.check.interval.ms */
     sa_timer_t _cleaner_timer;   /* log.cleaner.backoff.ms; 100 ms while a cleaning runs */
-    int _listen_fd, _signal_fd;
+    int _signal_fd;
+    sa_tls_ctx_t *_tls; /* the TLS context of SSL and SASL_SSL listeners, NULL if none */
     sa_conn_t *_conns; /* every open connection */
     size_t _nconns;
     sa_conn_t *_reap;            /* closed connections to free in before_sleep */
@@ -176,6 +193,11 @@ struct sa_req_s {
     int16_t ApiVersion;
     int32_t CorrelationId;
     const char *ClientId; /* NUL-terminated copy in arena; "" if null */
+    /* Who sent it and through what, the one place authorization looks (valid while the request
+     * lives; the principal does not change once authenticated, re-authentication included): */
+    const char *principal;         /* "User:alice" (SASL), "User:CN=app,O=org" (TLS client
+                                    * certificate), "User:ANONYMOUS" (neither) */
+    const sa_listener_t *listener; /* name, security protocol, the address advertised to it */
     const uint8_t *body;  /* request body after the header; valid until the request is freed */
     size_t body_len;
     sa_arena_t arena; /* decoded request and handler state; freed with the request */

@@ -20,11 +20,47 @@
 static const sa_cfg_opt_t broker_opts[] = {
     {NULL, "config", 'c', SA_CFG_FILE, C(config_file), 0, 0, NULL, "FILE",
      "read a Kafka-style server.properties first (flags override it)"},
-    {"listeners", "listen", 'l', SA_CFG_STR, C(listen), 0, 0, "127.0.0.1:9092", "HOST:PORT",
-     "address to accept Kafka clients on (PLAINTEXT://HOST:PORT accepted)"},
-    {"advertised.listeners", "advertised-listener", 'a', SA_CFG_STR, C(advertised), 0, 0, "", "HOST:PORT",
-     "address clients are told to connect to (default: the listen address; with 0.0.0.0, this "
-     "host's name). In Docker it must be reachable FROM the client, not 0.0.0.0 or a container name"},
+    {"listeners", "listen", 'l', SA_CFG_STR, C(listen), 0, 0, "127.0.0.1:9092", "LIST",
+     "where to accept Kafka clients: NAME://HOST:PORT,... (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL or a "
+     "name of listener.security.protocol.map); a bare HOST:PORT is PLAINTEXT"},
+    {"advertised.listeners", "advertised-listener", 'a', SA_CFG_STR, C(advertised), 0, 0, "", "LIST",
+     "NAME://HOST:PORT,... that Metadata tells the clients of each listener to connect to (default: the "
+     "listener's address; with 0.0.0.0, this host's name). In Docker it must be reachable FROM the client"},
+    {"listener.security.protocol.map", NULL, 0, SA_CFG_STR, C(protocol_map), 0, 0,
+     "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", "NAME:PROTO,...",
+     "the security protocol of each listener name"},
+    {"listener.name.*", NULL, 0, SA_CFG_LIST, C(listener_props), 0, 0, NULL, "VALUE",
+     "per-listener settings listener.name.NAME.KEY: sasl.enabled.mechanisms, ssl.client.auth, "
+     "plain.sasl.jaas.config (PLAIN users: user_NAME=\"PASSWORD\" options, one line)"},
+    {"sasl.enabled.mechanisms", NULL, 0, SA_CFG_STR, C(sasl_mechanisms), 0, 0, "SCRAM-SHA-256,SCRAM-SHA-512",
+     "LIST", "SASL mechanisms of the SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
+    {"connections.max.reauth.ms", NULL, 0, SA_CFG_MS, C(connections_max_reauth_ms), 0, INT64_MAX, "0", "MS",
+     "a SASL session lasts this long; the client must re-authenticate (KIP-368) or its connection is closed "
+     "at its next request (0: sessions never end)"},
+    {"connections.handshake.timeout.ms", NULL, 0, SA_CFG_MS, C(handshake_timeout_ms), 100, INT64_MAX, "10s",
+     "MS", "a connection's TLS handshake and SASL authentication must be done this long after it was accepted "
+     "(samsa)"},
+    {"ssl.keystore.type", NULL, 0, SA_CFG_STR, C(ssl_keystore_type), 0, 0, "PEM", "PEM",
+     "format of ssl.keystore.location: samsa reads PEM (convert JKS/PKCS12, docs/security.md)"},
+    {"ssl.keystore.location", NULL, 0, SA_CFG_STR, C(ssl_keystore_location), 0, 0, "", "FILE",
+     "PEM file holding the TLS listeners' private key and certificate chain"},
+    {"ssl.key.password", NULL, 0, SA_CFG_STR, C(ssl_key_password), 0, 0, "", "PASSWORD",
+     "passphrase of an encrypted private key (never logged)"},
+    {"ssl.certificate.location", NULL, 0, SA_CFG_STR, C(ssl_certificate_location), 0, 0, "", "FILE",
+     "PEM certificate (chain), with ssl.key.location: the alternative to ssl.keystore.location (librdkafka's "
+     "names)"},
+    {"ssl.key.location", NULL, 0, SA_CFG_STR, C(ssl_key_location), 0, 0, "", "FILE",
+     "PEM private key of ssl.certificate.location"},
+    {"ssl.truststore.type", NULL, 0, SA_CFG_STR, C(ssl_truststore_type), 0, 0, "PEM", "PEM",
+     "format of ssl.truststore.location (PEM)"},
+    {"ssl.truststore.location", NULL, 0, SA_CFG_STR, C(ssl_truststore_location), 0, 0, "", "FILE",
+     "PEM file of the CAs that sign client certificates (ssl.client.auth)"},
+    {"ssl.client.auth", NULL, 0, SA_CFG_STR, C(ssl_client_auth), 0, 0, "none", "MODE",
+     "client certificates on TLS listeners: none, requested or required; a verified certificate's subject "
+     "is the principal (User:CN=...,O=...)"},
+    {NULL, "add-scram", 0, SA_CFG_LIST, C(add_scram), 0, 0, NULL, "MECH=[name=N,password=P]",
+     "set a SCRAM credential before serving, as kafka-storage format --add-scram (repeatable; e.g. "
+     "'SCRAM-SHA-256=[name=admin,password=admin-secret]'; iterations=, salt=, saltedpassword= optional)"},
     {"log.dirs", "data-dir", 'd', SA_CFG_STR, C(data_dir), 0, 0, "./samsa-data/broker", "DIR",
      "directory of the partition logs (created if missing; one broker per directory)"},
     {"node.id", "node-id", 0, SA_CFG_INT, C(node_id), 0, INT32_MAX, "0", "N", "this broker's node id"},
@@ -105,7 +141,11 @@ static const sa_cfg_cmd_t broker_spec = {
     "\n"
     "Clients first connect to the bootstrap address, then to the address the broker ADVERTISES\n"
     "in Metadata. Listening on 0.0.0.0 (e.g. in Docker) advertises this host's name unless\n"
-    "--advertised-listener says otherwise; set it to an address the clients can reach.\n"};
+    "--advertised-listener says otherwise; set it to an address the clients can reach.\n"
+    "\n"
+    "TLS and SASL (docs/security.md):\n"
+    "  samsa broker -l 'SASL_SSL://0.0.0.0:9094' -a 'SASL_SSL://kafka.example.com:9094' \\\n"
+    "    -o ssl.keystore.location=server.pem --add-scram 'SCRAM-SHA-512=[name=admin,password=...]'\n"};
 
 /* Kafka's settings that have no meaning on one samsa node: accepted silently in a file so a
  * stock server.properties loads with only the interesting ones reported. */
@@ -114,7 +154,10 @@ static const char *const kafka_ignored[] = {"process.roles",
                                             "controller.quorum.bootstrap.servers",
                                             "controller.listener.names",
                                             "inter.broker.listener.name",
-                                            "listener.security.protocol.map",
+                                            "security.inter.broker.protocol",
+                                            "sasl.mechanism.inter.broker.protocol",
+                                            "sasl.mechanism.controller.protocol",
+                                            "ssl.endpoint.identification.algorithm",
                                             "num.network.threads",
                                             "num.io.threads",
                                             "socket.send.buffer.bytes",

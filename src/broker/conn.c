@@ -18,6 +18,19 @@
  * buffered a 0 ms timer resumes the connection next turn, so one busy client cannot starve the
  * others or the group commit.
  *
+ * Transport. Bytes move through conn->tp (transport.h): plain read/writev, or TLS (its
+ * handshake first, on the loop, non-blocking). TLS may hold decrypted bytes epoll cannot see:
+ * reading goes on while tp->pending(), and a resume is scheduled for them when reads were paused.
+ * TLS may also need the other direction to progress (tp->wants()): a read that waits for
+ * writability registers EPOLLOUT and is retried from the write event.
+ *
+ * Authentication (security/sasl.h): dispatch asks sa_auth_gate() before each handler; frames of
+ * v0 SASL framing are bare tokens, answered through the same queue (sa_sasl_raw_token). Once
+ * the state is FAILED no further frame is read, and the connection closes when the failure's
+ * answer is written. A deadline (connections.handshake.timeout.ms) closes a connection whose TLS
+ * handshake or SASL authentication is not done in time, so slow or garbage handshakes hold no
+ * slot for long and never block the loop.
+ *
  * Invariants (check_conn, after every read, flush and close):
  *   1. A closed connection has fd -1, no loop registration, no running timers, and every
  *      parked request of it was cancelled (its owner forgot it) before close returned.
@@ -39,6 +52,8 @@
 #include <unistd.h>
 
 #include "broker/dispatch.h"
+#include "broker/security/tls.h"
+#include "broker/transport.h"
 #include "core/check.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -61,6 +76,13 @@ struct sa_conn_s {
     sa_broker_t *broker;
     int fd;                 /* -1 once closed */
     char peer[64];          /* "ip:port" */
+    const sa_listener_t *listener; /* borrowed from the broker */
+    const sa_transport_t *tp;      /* plain or TLS */
+    void *tp_state;                /* owned by tp (NULL for plain) */
+    int handshaking;               /* the TLS handshake is not done: no frame is read */
+    int read_wants_write;          /* a TLS read waits for writability */
+    sa_auth_t auth;                /* SASL state and principal (security/sasl.h) */
+    sa_timer_t auth_deadline;      /* TLS handshake + authentication must finish by then */
     sa_conn_t *prev, *next; /* in broker->_conns, or the reap list once closed */
     uint8_t *rbuf;          /* RBUF_SIZE bytes; rbuf[roff..rlen) not parsed yet */
     size_t roff, rlen;
@@ -99,10 +121,60 @@ static void check_conn(const sa_conn_t *conn) {
     assert(conn->roff <= conn->rlen && conn->rlen <= RBUF_SIZE);                    /* 4 */
     assert(!conn->big || conn->big_have <= conn->big_size);                         /* 4 */
     assert(conn->fd >= 0 || (!sa_timer_running(&conn->resume) && !conn->watching)); /* 1 */
+    assert(conn->fd >= 0 || !sa_timer_running(&conn->auth_deadline));              /* 1 */
+    assert(!conn->handshaking || !conn->head);                                      /* no frame before TLS */
     SA_DEBUG_CHECK(check_queue(conn));
 }
 
 const char *sa_req_peer(const sa_req_t *req) { return req->_conn ? req->_conn->peer : "(closed)"; }
+
+sa_auth_t *sa_conn_auth(sa_conn_t *conn) { return &conn->auth; }
+
+/* ---- the plain transport ---- */
+
+static int tcp_handshake(void *t) {
+    (void)t;
+    return 1;
+}
+static ssize_t tcp_read(void *t, void *buf, size_t len) { return read((int)(intptr_t)t, buf, len); }
+static ssize_t tcp_writev(void *t, const struct iovec *iov, int n) { return writev((int)(intptr_t)t, iov, n); }
+static int tcp_pending(const void *t) {
+    (void)t;
+    return 0;
+}
+static unsigned tcp_wants(const void *t) {
+    (void)t;
+    return SA_LOOP_READ;
+}
+static const char *tcp_why(const void *t) {
+    (void)t;
+    return "";
+}
+static void tcp_free(void *t) { (void)t; }
+/* The plain transport's state is the fd itself. */
+static const sa_transport_t transport_tcp = {"tcp",       tcp_handshake, tcp_read, tcp_writev, tcp_pending,
+                                             tcp_wants, tcp_why,       tcp_free};
+
+/* Does the transport hold bytes epoll cannot report? (Never for a closed connection.) */
+static int tp_pending(const sa_conn_t *conn) {
+    return conn->fd >= 0 && !conn->handshaking && conn->tp->pending(conn->tp_state);
+}
+
+/* Is the connection still authenticating (TLS handshake or SASL)? */
+static int authenticating(const sa_conn_t *conn) {
+    return conn->handshaking || (conn->auth.state != SA_AUTH_OPEN && conn->auth.state != SA_AUTH_DONE &&
+                                 conn->auth.state != SA_AUTH_REAUTH);
+}
+
+static void on_auth_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    (void)loop;
+    (void)timer;
+    sa_conn_t *conn = arg;
+    if (conn->fd >= 0 && authenticating(conn))
+        sa_conn_close(conn, 0,
+                      conn->handshaking ? "TLS handshake not done within connections.handshake.timeout.ms"
+                                        : "SASL authentication not done within connections.handshake.timeout.ms");
+}
 
 /* May another request be read and dispatched? (Backpressure: a client that pipelines faster
  * than we answer is made to wait in its socket, not in our memory.) */
@@ -114,26 +186,43 @@ static int can_take_more(const sa_conn_t *conn) {
 static void update_events(sa_conn_t *conn) {
     if (conn->fd < 0) return;
     unsigned want = 0;
-    if (can_take_more(conn)) want |= SA_LOOP_READ;
-    if (conn->blocked) want |= SA_LOOP_WRITE;
+    if (conn->handshaking) {
+        want = conn->tp->wants(conn->tp_state);
+    } else {
+        if (can_take_more(conn) && conn->auth.state != SA_AUTH_FAILED) want |= SA_LOOP_READ;
+        if (conn->blocked || conn->read_wants_write) want |= SA_LOOP_WRITE;
+    }
     if (want != conn->watching && sa_loop_mod_fd(conn->broker->loop, conn->fd, want) == 0)
         conn->watching = want;
 }
 
-sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer) {
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const sa_listener_t *l) {
     sa_conn_t *conn = sa_new(sa_conn_t);
     conn->broker = broker;
     conn->fd = fd;
+    conn->listener = l;
     snprintf(conn->peer, sizeof(conn->peer), "%s", peer);
+    conn->tp = &transport_tcp;
+    conn->tp_state = (void *)(intptr_t)fd;
+    if (sa_secproto_tls(l->proto)) {
+        conn->tp = &sa_transport_tls;
+        conn->tp_state = sa_tls_new(broker->_tls, fd, l->client_auth);
+        conn->handshaking = 1;
+    }
+    sa_auth_init(&conn->auth, l);
     conn->rbuf = sa_malloc(RBUF_SIZE);
     conn->watching = SA_LOOP_READ;
-    if (sa_loop_add_fd(broker->loop, fd, SA_LOOP_READ, on_io, conn) < 0) {
-        sa_log_warn("net", "%s: cannot watch connection: %s", peer, strerror(errno));
+    if (!conn->tp_state || sa_loop_add_fd(broker->loop, fd, SA_LOOP_READ, on_io, conn) < 0) {
+        sa_log_warn("net", "%s: cannot watch connection: %s", peer, conn->tp_state ? strerror(errno) : "TLS");
+        if (conn->tp_state) conn->tp->free(conn->tp_state);
         close(fd);
         free(conn->rbuf);
         free(conn);
         return NULL;
     }
+    if (authenticating(conn))
+        sa_timer_start(broker->loop, &conn->auth_deadline, broker->conf->handshake_timeout_ms, on_auth_deadline,
+                       conn);
     conn->next = broker->_conns;
     if (broker->_conns) broker->_conns->prev = conn;
     broker->_conns = conn;
@@ -157,10 +246,14 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
     else
         sa_log_debug(SA_DBG_NET, "net", "%s: %s", conn->peer, reason ? reason : "closed by peer");
     sa_loop_del_fd(broker->loop, conn->fd);
+    conn->tp->free(conn->tp_state);
+    conn->tp_state = NULL;
     close(conn->fd);
     conn->fd = -1;
     conn->watching = 0;
     sa_timer_stop(broker->loop, &conn->resume);
+    sa_timer_stop(broker->loop, &conn->auth_deadline);
+    sa_auth_free(&conn->auth);
     for (sa_req_t *req = conn->head; req; req = req->_next) {
         sa_timer_stop(broker->loop, &req->_timer);
         if (req->_state == REQ_PARKED && req->_cancel) req->_cancel(req, req->_arg);
@@ -224,7 +317,7 @@ void sa_conn_flush(sa_conn_t *conn) {
             conn->blocked = 0;
             break;
         }
-        ssize_t w = writev(conn->fd, iov, n);
+        ssize_t w = conn->tp->writev(conn->tp_state, iov, n);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -232,8 +325,9 @@ void sa_conn_flush(sa_conn_t *conn) {
                 break;
             }
             conn->in_flush = 0;
+            const char *why = conn->tp->why(conn->tp_state);
             sa_conn_close(conn, 0,
-                          errno == EPIPE || errno == ECONNRESET ? "peer went away" : strerror(errno));
+                          errno == EPIPE || errno == ECONNRESET ? "peer went away" : *why ? why : strerror(errno));
             return;
         }
         size_t left = (size_t)w;
@@ -260,6 +354,11 @@ void sa_conn_flush(sa_conn_t *conn) {
         }
     }
     conn->in_flush = 0;
+    if (conn->auth.state == SA_AUTH_FAILED && !conn->head) {
+        /* The failure's answer is out: Kafka closes the connection here. */
+        sa_conn_close(conn, 0, "authentication failed");
+        return;
+    }
     update_events(conn);
     /* Reads may have paused on a full queue with whole frames still buffered: the socket will
      * not signal for those, so resume them explicitly now that the queue drained. */
@@ -316,6 +415,8 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
     req->_frame_len = len;
     req->_recv_us = sa_mono_us();
     req->_state = REQ_HANDLING;
+    req->principal = conn->auth.principal;
+    req->listener = conn->listener;
     sa_arena_init(&req->arena, 0);
     sa_buf_init(&req->resp, 0);
     if (conn->tail)
@@ -326,8 +427,15 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
     conn->nreqs++;
     conn->held_bytes += len;
 
-    char errstr[256] = "";
-    sa_err_t err = sa_dispatch(req, errstr, sizeof(errstr));
+    char errstr[512] = "";
+    sa_err_t err;
+    if (conn->auth.state == SA_AUTH_RAW) {
+        /* v0 SASL framing: a bare token, answered by a bare token in the same size framing. */
+        err = sa_buf_put_be32(&req->resp, 0);
+        if (err == SA_OK) err = sa_sasl_raw_token(req, errstr, sizeof(errstr));
+    } else {
+        err = sa_dispatch(req, errstr, sizeof(errstr));
+    }
     if (conn->fd < 0) return; /* the handler's work closed us (write error) */
     if (err == SA_ERR_AGAIN) {
         /* Parked, or parked and already completed from inside the handler. */
@@ -339,9 +447,12 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
         return;
     }
     if (err != SA_OK) {
-        sa_conn_close(conn, 1, errstr[0] ? errstr : sa_err2str(err));
+        /* Refused authentication is the client's business, not the operator's: no warning. */
+        int auth_err = err == SA_ERR_ILLEGAL_SASL_STATE || err == SA_ERR_SASL_AUTHENTICATION_FAILED;
+        sa_conn_close(conn, !auth_err, errstr[0] ? errstr : sa_err2str(err));
         return;
     }
+    if (!authenticating(conn)) sa_timer_stop(conn->broker->loop, &conn->auth_deadline);
     req_finish(req);
     if (conn->head == req) sa_conn_flush(conn);
 }
@@ -365,7 +476,7 @@ static int check_size(sa_conn_t *conn, int32_t size) {
 /* Dispatch complete frames from rbuf, up to @p budget. @returns how many were dispatched. */
 static int parse_frames(sa_conn_t *conn, int budget) {
     int done = 0;
-    while (conn->fd >= 0 && done < budget && can_take_more(conn)) {
+    while (conn->fd >= 0 && done < budget && can_take_more(conn) && conn->auth.state != SA_AUTH_FAILED) {
         size_t avail = conn->rlen - conn->roff;
         if (avail < 4) break;
         const uint8_t *p = conn->rbuf + conn->roff;
@@ -394,6 +505,7 @@ static int parse_frames(sa_conn_t *conn, int budget) {
 }
 
 static int frames_buffered(const sa_conn_t *conn) {
+    if (tp_pending(conn)) return 1;
     size_t avail = conn->rlen - conn->roff;
     if (avail < 4) return 0;
     int32_t size = (int32_t)sa_load_be32(conn->rbuf + conn->roff);
@@ -401,6 +513,7 @@ static int frames_buffered(const sa_conn_t *conn) {
 }
 
 static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg);
+static void do_read(sa_conn_t *conn);
 
 static void schedule_resume(sa_conn_t *conn) {
     if (conn->fd >= 0 && frames_buffered(conn) && can_take_more(conn) && !sa_timer_running(&conn->resume))
@@ -411,7 +524,10 @@ static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     (void)loop;
     (void)timer;
     sa_conn_t *conn = arg;
-    parse_frames(conn, REQ_BUDGET);
+    if (tp_pending(conn))
+        do_read(conn); /* decrypted bytes wait inside TLS: epoll will not report them */
+    else
+        parse_frames(conn, REQ_BUDGET);
     schedule_resume(conn);
     if (conn->fd >= 0) update_events(conn);
     check_conn(conn);
@@ -437,17 +553,22 @@ static void do_read(sa_conn_t *conn) {
             room = RBUF_SIZE - conn->rlen;
             if (!room) break; /* full of frames we may not dispatch yet (queue limit) */
         }
-        ssize_t n = read(conn->fd, dst, room);
+        ssize_t n = conn->tp->read(conn->tp_state, dst, room);
         if (n == 0) {
             sa_conn_close(conn, 0, conn->big || conn->rlen ? "peer closed in the middle of a frame" : NULL);
             return;
         }
         if (n < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            sa_conn_close(conn, 0, strerror(errno));
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                conn->read_wants_write = conn->tp->wants(conn->tp_state) == SA_LOOP_WRITE;
+                break;
+            }
+            const char *why = conn->tp->why(conn->tp_state);
+            sa_conn_close(conn, 0, *why ? why : strerror(errno));
             return;
         }
+        conn->read_wants_write = 0;
         if (conn->big) {
             conn->big_have += (size_t)n;
             if (conn->big_have == conn->big_size) {
@@ -462,16 +583,42 @@ static void do_read(sa_conn_t *conn) {
             conn->rlen += (size_t)n;
             budget -= parse_frames(conn, budget);
         }
-        if ((size_t)n < room) break; /* drained the socket */
+        if ((size_t)n < room && !tp_pending(conn)) break; /* drained the socket */
     }
     schedule_resume(conn);
+}
+
+/* The TLS handshake, step by step as the socket allows. */
+static void continue_handshake(sa_conn_t *conn) {
+    int rc = conn->tp->handshake(conn->tp_state);
+    if (rc < 0) {
+        /* A scanner, a plaintext client on a TLS port, a bad certificate: the client's problem. */
+        sa_conn_close(conn, 0, conn->tp->why(conn->tp_state));
+        return;
+    }
+    if (rc == 0) return;
+    conn->handshaking = 0;
+    char principal[SA_PRINCIPAL_MAX];
+    if (conn->auth.state == SA_AUTH_OPEN && sa_tls_peer_principal(conn->tp_state, principal, sizeof(principal)))
+        snprintf(conn->auth.principal, sizeof(conn->auth.principal), "%s", principal);
+    sa_log_debug(SA_DBG_NET, "net", "%s: TLS handshake done on listener %s (%s)", conn->peer, conn->listener->name,
+                 conn->auth.principal);
+    if (!authenticating(conn)) sa_timer_stop(conn->broker->loop, &conn->auth_deadline);
+    do_read(conn); /* the client's first request may have come with the handshake's last flight */
 }
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg) {
     (void)loop;
     (void)fd;
     sa_conn_t *conn = arg;
-    if (events & SA_LOOP_WRITE) sa_conn_flush(conn);
+    if (conn->handshaking) {
+        continue_handshake(conn);
+        if (conn->fd >= 0) update_events(conn);
+        check_conn(conn);
+        return;
+    }
+    if ((events & SA_LOOP_WRITE) && conn->read_wants_write) do_read(conn);
+    if (conn->fd >= 0 && (events & SA_LOOP_WRITE)) sa_conn_flush(conn);
     if (conn->fd >= 0 && (events & SA_LOOP_READ)) {
         if (conn->watching & SA_LOOP_READ)
             do_read(conn);

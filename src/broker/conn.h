@@ -2,8 +2,11 @@
  * conn.h - a client connection inside the broker: framing, the in-order response queue,
  * backpressure. Internal to src/broker (handlers see only sa_req_t).
  *
- * States of a connection: OPEN (reading frames, dispatching, writing responses) -> CLOSED
- * (fd closed, pending requests cancelled, memory waiting in broker->_reap for before_sleep).
+ * States of a connection: [HANDSHAKE (TLS listeners: the TLS handshake runs on the loop, no
+ * frame is read)] -> OPEN (reading frames, dispatching, writing responses) -> CLOSED (fd closed,
+ * pending requests cancelled, memory waiting in broker->_reap for before_sleep). Inside OPEN, a
+ * SASL listener's connection goes through the authentication states of security/sasl.h; the TLS
+ * handshake and the authentication together must finish within connections.handshake.timeout.ms.
  * Reads pause while too many requests, request bytes or response bytes are queued (a client that
  * pipelines faster than it is answered, or does not read its responses, cannot make the broker
  * buffer without bound) and resume when drained.
@@ -12,12 +15,18 @@
 #define SA_BROKER_CONN_H
 
 #include "broker/broker.h"
+#include "broker/security/listener.h"
+#include "broker/security/sasl.h"
 
 /**
- * Take @p fd (an accepted, non-blocking socket) and start serving it.
+ * Take @p fd (an accepted, non-blocking socket of listener @p l, borrowed from the broker) and
+ * start serving it: TLS listeners start with the handshake.
  * @returns the connection, or NULL (fd closed) if it could not be registered.
  */
-sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer);
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const sa_listener_t *l);
+
+/** The authentication state of @p conn (security/sasl.c drives it). Valid while conn lives. */
+sa_auth_t *sa_conn_auth(sa_conn_t *conn);
 
 /**
  * Close @p conn: stop reading and writing, cancel its deferred requests, close the fd.

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "broker/handlers.h"
+#include "broker/security/sasl.h"
 #include "core/log.h"
 #include "proto/proto.h"
 
@@ -60,6 +61,10 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_DescribeCluster] = {0, 1, sa_handle_DescribeCluster},
     [SA_API_OffsetForLeaderEpoch] = {0, 4, sa_handle_OffsetForLeaderEpoch},
     [SA_API_DeleteRecords] = {0, 2, sa_handle_DeleteRecords},
+    [SA_API_SaslHandshake] = {0, 1, sa_handle_SaslHandshake},
+    [SA_API_SaslAuthenticate] = {0, 2, sa_handle_SaslAuthenticate},
+    [SA_API_DescribeUserScramCredentials] = {0, 0, sa_handle_DescribeUserScramCredentials},
+    [SA_API_AlterUserScramCredentials] = {0, 0, sa_handle_AlterUserScramCredentials},
 };
 
 const sa_api_t *sa_dispatch_api(int api_key) {
@@ -88,6 +93,10 @@ sa_err_t sa_dispatch(sa_req_t *req, char *errstr, size_t errstr_size) {
     if (!req->ClientId) req->ClientId = "";
     req->body = rd.p;
     req->body_len = sa_rd_left(&rd);
+
+    /* Before SASL authentication only ApiVersions and SaslHandshake pass (security/sasl.h). */
+    sa_err_t gate = sa_auth_gate(req, errstr, errstr_size);
+    if (gate != SA_OK) return gate;
 
     const sa_api_t *api = sa_dispatch_api(req->ApiKey);
     int known_version = api && req->ApiVersion >= api->min && req->ApiVersion <= api->max;

@@ -9,6 +9,7 @@
  */
 #include "broker/handlers.h"
 #include "broker/kit.h"
+#include "broker/security/listener.h"
 
 #define ENDPOINT_BROKERS 1
 
@@ -28,8 +29,8 @@ sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
         return sa_kit_encode(req, &resp);
     }
     self.BrokerId = broker->node_id;
-    self.Host = sa_str(broker->adv_host);
-    self.Port = broker->adv_port;
+    self.Host = sa_str(req->listener->adv_host);
+    self.Port = req->listener->adv_port;
     resp.ClusterId = sa_str(broker->cluster_id);
     resp.ControllerId = broker->node_id;
     resp.Brokers = &self;

@@ -7,6 +7,7 @@
 
 #include "broker/handlers.h"
 #include "broker/kit.h"
+#include "broker/security/listener.h"
 #include "core/mem.h"
 #include "core/time.h"
 
@@ -74,13 +75,13 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
     sa_err_t err = sa_kit_decode(req, &in);
     if (err != SA_OK) return err;
     sa_FindCoordinatorResponse_init(&out);
-    sa_str_t host = sa_str(broker->adv_host);
+    sa_str_t host = sa_str(req->listener->adv_host);
     if (req->ApiVersion < 4) {
         out.ErrorCode = key_error(in.KeyType, in.Key);
         out.ErrorMessage = SA_STR_NULL;
         out.NodeId = out.ErrorCode ? -1 : broker->node_id;
         out.Host = out.ErrorCode ? SA_STR("") : host;
-        out.Port = out.ErrorCode ? -1 : broker->adv_port;
+        out.Port = out.ErrorCode ? -1 : req->listener->adv_port;
     } else {
         if (!SA_KIT_ARRAY(req, out.Coordinators, in.CoordinatorKeys_count)) return SA_ERR_TOOBIG;
         for (int32_t i = 0; i < out.Coordinators_count; i++) {
@@ -91,7 +92,7 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
             c->ErrorMessage = SA_STR_NULL;
             c->NodeId = c->ErrorCode ? -1 : broker->node_id;
             c->Host = c->ErrorCode ? SA_STR("") : host;
-            c->Port = c->ErrorCode ? -1 : broker->adv_port;
+            c->Port = c->ErrorCode ? -1 : req->listener->adv_port;
         }
     }
     return sa_kit_encode(req, &out);

@@ -2,7 +2,8 @@
  * handle_metadata.c - Metadata (key 3, v0-12): one broker, its topics, auto-creation.
  *
  * This node is every partition's leader and only replica, and the controller. It advertises
- * broker->adv_host:adv_port, which is what clients connect to after bootstrap.
+ * the advertised address of the listener the request came in on (advertised.listeners by
+ * name), which is what clients connect to after bootstrap.
  *
  * Which topics: a null list (v1+) or an empty list in v0 means all topics; otherwise the ones
  * named (or, v10+, given by topic id). A missing named topic is created with num.partitions
@@ -19,6 +20,7 @@
 #include "broker/authz.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
+#include "broker/security/listener.h"
 #include "core/log.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
@@ -101,8 +103,8 @@ sa_err_t sa_handle_Metadata(sa_req_t *req) {
     sa_MetadataResponse_MetadataResponseBroker_t self;
     sa_MetadataResponse_MetadataResponseBroker_init(&self);
     self.NodeId = broker->node_id;
-    self.Host = sa_str(broker->adv_host);
-    self.Port = broker->adv_port;
+    self.Host = sa_str(req->listener->adv_host);
+    self.Port = req->listener->adv_port;
     resp.Brokers = &self;
     resp.Brokers_count = 1;
     resp.ClusterId = sa_str(broker->cluster_id);

@@ -43,4 +43,8 @@ sa_err_t sa_handle_DescribeCluster(sa_req_t *req);         /* handle_describe_cl
 sa_err_t sa_handle_OffsetForLeaderEpoch(sa_req_t *req);    /* handle_offset_for_leader_epoch.c */
 sa_err_t sa_handle_DeleteRecords(sa_req_t *req);           /* handle_delete_records.c */
 
+/* Security (SaslHandshake and SaslAuthenticate are in security/sasl.h). */
+sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req); /* security/handle_scram.c */
+sa_err_t sa_handle_AlterUserScramCredentials(sa_req_t *req);    /* security/handle_scram.c */
+
 #endif

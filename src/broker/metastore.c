@@ -23,6 +23,7 @@
 
 #include "broker/group/offsets.h"
 #include "broker/producer_id.h"
+#include "broker/security/scram_store.h"
 #include "core/crc32c.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -35,7 +36,7 @@
         if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
-enum { OWNER_OFFSETS, OWNER_PIDS };
+enum { OWNER_OFFSETS, OWNER_PIDS, OWNER_SCRAM };
 
 static const struct {
     const char *name;
@@ -46,6 +47,8 @@ static const struct {
     [SA_META_GROUP_DELETE] = {"group_delete", OWNER_OFFSETS},
     [SA_META_GROUP_MEMBERSHIP] = {"group_membership", OWNER_OFFSETS},
     [SA_META_PRODUCER_IDS] = {"producer_ids", OWNER_PIDS},
+    [SA_META_SCRAM_CREDENTIAL] = {"scram_credential", OWNER_SCRAM},
+    [SA_META_SCRAM_DELETE] = {"scram_delete", OWNER_SCRAM},
 };
 
 const char *sa_metastore_kind_name(uint8_t kind) {
@@ -58,6 +61,7 @@ static sa_err_t apply_record(void *opaque, uint8_t kind, const uint8_t *payload,
     sa_metastore_t *ms = opaque;
     if (!sa_metastore_kind_name(kind)) return SA_ERR_CORRUPT;
     if (kinds[kind].owner == OWNER_PIDS) return sa_pid_alloc_apply(ms->pids, payload, len);
+    if (kinds[kind].owner == OWNER_SCRAM) return sa_scram_store_apply(ms->scram, kind, payload, len);
     return sa_offsets_apply(ms->offsets, kind, payload, len);
 }
 
@@ -65,16 +69,18 @@ static void reset_all(void *opaque) {
     sa_metastore_t *ms = opaque;
     sa_offsets_reset(ms->offsets);
     sa_pid_alloc_reset(ms->pids);
+    sa_scram_store_reset(ms->scram);
 }
 
 static uint64_t live_all(void *opaque) {
     sa_metastore_t *ms = opaque;
-    return sa_offsets_live(ms->offsets) + sa_pid_alloc_live(ms->pids);
+    return sa_offsets_live(ms->offsets) + sa_pid_alloc_live(ms->pids) + sa_scram_store_live(ms->scram);
 }
 
 static void snapshot_all(void *opaque, sa_metalog_writer_t *w) {
     sa_metastore_t *ms = opaque;
     sa_pid_alloc_snapshot(ms->pids, w);
+    sa_scram_store_snapshot(ms->scram, w);
     sa_offsets_snapshot(ms->offsets, w);
 }
 
@@ -125,6 +131,7 @@ void sa_metastore_json_str(sa_buf_t *out, const void *s, size_t len) {
 sa_err_t sa_metastore_describe(uint8_t kind, const uint8_t *payload, size_t len, sa_buf_t *out) {
     if (!sa_metastore_kind_name(kind)) return SA_ERR_CORRUPT;
     if (kinds[kind].owner == OWNER_PIDS) return sa_pid_alloc_describe(payload, len, out);
+    if (kinds[kind].owner == OWNER_SCRAM) return sa_scram_store_describe(kind, payload, len, out);
     return sa_offsets_describe(kind, payload, len, out);
 }
 
@@ -222,6 +229,7 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     if (err) return err;
     ms->offsets = sa_offsets_new(ms->log);
     ms->pids = sa_pid_alloc_new(ms->log);
+    ms->scram = sa_scram_store_new(ms->log);
     err = sa_metalog_attach(ms->log, &owner, ms, errstr, errstr_size);
     sa_metalog_stats_t st;
     sa_metalog_stats(ms->log, &st);
@@ -235,8 +243,8 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     sa_metalog_stats(ms->log, &st);
     sa_log_info("broker",
                 "metadata log: %" PRIu64 " records, %" PRIu64 " bytes: %" PRIu64
-                " committed offsets of %" PRIu64 " groups, %" PRIu64 " membership records",
-                st.records, st.bytes, ost.live, ost.groups, ost.metas);
+                " committed offsets of %" PRIu64 " groups, %" PRIu64 " membership records, %zu SCRAM users",
+                st.records, st.bytes, ost.live, ost.groups, ost.metas, sa_scram_store_count(ms->scram));
     return SA_OK;
 }
 
@@ -244,6 +252,7 @@ sa_err_t sa_metastore_close(sa_metastore_t *ms) {
     sa_err_t err = sa_metalog_close(ms->log); /* before the owners go: it may still call them */
     sa_offsets_free(ms->offsets);
     sa_pid_alloc_free(ms->pids);
+    sa_scram_store_free(ms->scram);
     memset(ms, 0, sizeof(*ms));
     return err;
 }

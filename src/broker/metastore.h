@@ -15,7 +15,9 @@
  *       5  producer_ids      producer-id blocks            broker/producer_id.c
  *   16-31  reserved: the transaction coordinator (KIP-98: transactional id -> producer id, epoch,
  *          state, partitions; pending TxnOffsetCommits become offset_commit records at COMMIT)
- *   32-39  reserved: SCRAM credentials (user, mechanism, salt, iterations, stored/server keys)
+ *      32  scram_credential  SCRAM credentials             broker/security/scram_store.h
+ *      33  scram_delete      SCRAM credentials             broker/security/scram_store.h
+ *   34-39  reserved: SCRAM credentials
  *   40-47  reserved: ACL bindings
  *
  * WHY ONE SHARED LOG, not one per kind: every kind is small next to the partitions, and one file
@@ -60,6 +62,7 @@
 
 typedef struct sa_offsets_s sa_offsets_t;
 typedef struct sa_pid_alloc_s sa_pid_alloc_t;
+typedef struct sa_scram_store_s sa_scram_store_t;
 
 /* The record kinds of the metadata log (see the table above). */
 typedef enum sa_meta_kind_e {
@@ -68,12 +71,15 @@ typedef enum sa_meta_kind_e {
     SA_META_GROUP_DELETE = 3,
     SA_META_GROUP_MEMBERSHIP = 4,
     SA_META_PRODUCER_IDS = 5,
+    SA_META_SCRAM_CREDENTIAL = 32,
+    SA_META_SCRAM_DELETE = 33,
 } sa_meta_kind_t;
 
 typedef struct sa_metastore_s {
     sa_metalog_t *log;     /* DATA_DIR/metadata.log (owned by the store; closed by sa_metastore_close) */
     sa_offsets_t *offsets; /* owned: committed offsets and membership records */
     sa_pid_alloc_t *pids;  /* owned: producer-id blocks */
+    sa_scram_store_t *scram; /* owned: SCRAM credentials */
     void (*on_rebuilt)(void *arg); /* called after a failed sync rebuilt the state (may be NULL) */
     void *on_rebuilt_arg;
 } sa_metastore_t;

@@ -67,10 +67,28 @@ int sa_cfg_parse_number(sa_cfg_type_t type, const char *s, int64_t *out) {
     return 0;
 }
 
+/* A LIST row named "prefix.*" takes every key under the prefix, kept as "key=value". */
+static int is_prefix_row(const sa_cfg_opt_t *o) {
+    size_t n = o->name ? strlen(o->name) : 0;
+    return o->type == SA_CFG_LIST && n > 2 && !strcmp(o->name + n - 2, ".*");
+}
+
 static const sa_cfg_opt_t *find_opt(const sa_cfg_opt_t *opts, const char *key) {
-    for (const sa_cfg_opt_t *o = opts; !SA_CFG_OPT_END(o); o++)
+    for (const sa_cfg_opt_t *o = opts; !SA_CFG_OPT_END(o); o++) {
         if ((o->name && !strcmp(o->name, key)) || (o->flag && !strcmp(o->flag, key))) return o;
+        if (is_prefix_row(o) && !strncmp(key, o->name, strlen(o->name) - 1) && key[strlen(o->name) - 1]) return o;
+    }
     return NULL;
+}
+
+/* The value a row stores: "key=value" for a prefix row, else the value. @returns new or @p value. */
+static const char *row_value(const sa_cfg_opt_t *o, const char *key, const char *value, char **owned) {
+    *owned = NULL;
+    if (!is_prefix_row(o)) return value;
+    size_t n = strlen(key) + strlen(value) + 2;
+    *owned = sa_malloc(n);
+    snprintf(*owned, n, "%s=%s", key, value);
+    return *owned;
 }
 
 static const char *opt_label(const sa_cfg_opt_t *o) { return o->flag ? o->flag : o->name; }
@@ -143,7 +161,10 @@ sa_err_t sa_cfg_set(const sa_cfg_opt_t *opts, void *conf, const char *key, const
         snprintf(errstr, errstr_size, "unknown setting \"%s\"", key);
         return SA_ERR_NOT_FOUND;
     }
-    return set_value(o, conf, value, errstr, errstr_size);
+    char *owned;
+    sa_err_t err = set_value(o, conf, row_value(o, key, value, &owned), errstr, errstr_size);
+    free(owned);
+    return err;
 }
 
 static char *trim(char *s) {
@@ -187,8 +208,10 @@ sa_err_t sa_cfg_load_properties(const sa_cfg_opt_t *opts, void *conf, const char
             if (unknown) unknown(path, lineno, key);
             continue;
         }
-        char why[256];
-        if (set_value(o, conf, value, why, sizeof(why)) != SA_OK) {
+        char why[256], *owned;
+        sa_err_t err = set_value(o, conf, row_value(o, key, value, &owned), why, sizeof(why));
+        free(owned);
+        if (err != SA_OK) {
             snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, why);
             rc = SA_ERR_INVALID_ARG;
             break;

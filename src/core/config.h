@@ -29,7 +29,8 @@ typedef enum sa_cfg_type_e {
     SA_CFG_SIZE, /* int64_t bytes; accepts suffixes k, m, g (powers of 1024) */
     SA_CFG_MS,   /* int64_t milliseconds; accepts suffixes ms, s, m, h, d */
     SA_CFG_BOOL, /* int 0/1; as a flag it takes no argument and sets 1 */
-    SA_CFG_LIST, /* sa_strlist_t; each occurrence appends (e.g. -X key=value) */
+    SA_CFG_LIST, /* sa_strlist_t; each occurrence appends (e.g. -X key=value); a row named "a.b.*"
+                  * takes every key "a.b.KEY" of a file or -o, appended as "a.b.KEY=VALUE" */
     SA_CFG_FILE, /* char *; a .properties file loaded before every other flag is applied */
 } sa_cfg_type_t;
 
