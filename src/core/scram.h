@@ -19,6 +19,7 @@
  *   client-first  gs2-header "n=" saslname ",r=" c-nonce [",ext=..."]
  *   server-first  "r=" c-nonce s-nonce ",s=" base64(salt) ",i=" iterations
  *   client-final  "c=" base64(gs2-header) ",r=" nonce [",ext"] ",p=" base64(ClientProof)
+ *                 (the nonce must end with server-first's, as Kafka checks it)
  *   server-final  "v=" base64(ServerSignature)
  * AuthMessage = client-first-bare "," server-first "," client-final-without-proof;
  * ClientProof = ClientKey XOR HMAC(StoredKey, AuthMessage);
