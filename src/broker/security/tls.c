@@ -115,7 +115,12 @@ sa_err_t sa_tls_ctx_new(const sa_tls_conf_t *conf, sa_tls_ctx_t **out, char *err
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx->ssl_ctx, key, SSL_FILETYPE_PEM) != 1) {
+        int mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
         ssl_reason(reason, sizeof(reason), "unreadable");
+        if (mismatch) {
+            SET_ERR("%s: the private key does not match the certificate %s", key, cert);
+            goto fail;
+        }
         SET_ERR("%s: cannot load the private key in PEM (wrong ssl.key.password?): %s", key, reason);
         goto fail;
     }
