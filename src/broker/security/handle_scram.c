@@ -62,6 +62,7 @@ sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req) {
     const sa_scram_store_t *st = req->broker->metastore.scram;
     sa_DescribeUserScramCredentialsResponse_t out;
     sa_DescribeUserScramCredentialsResponse_init(&out);
+    out.ErrorMessage = SA_STR_NULL;
     int all = in.Users_count <= 0;
     size_t n = all ? sa_scram_store_count(st) : (size_t)in.Users_count;
     out.Results = sa_arena_calloc(&req->arena, n ? n : 1, sizeof(*out.Results));
@@ -70,6 +71,7 @@ sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req) {
     for (size_t i = 0; i < n; i++) {
         dresult_t *r = &out.Results[i];
         sa_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult_init(r);
+        r->ErrorMessage = SA_STR_NULL;
         if (all) {
             describe_user(req, sa_scram_store_user(st, i), r);
             continue;
@@ -213,6 +215,7 @@ sa_err_t sa_handle_AlterUserScramCredentials(sa_req_t *req) {
         aresult_t *r = &a->out.Results[i];
         sa_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult_init(r);
         r->User = users[i];
+        r->ErrorMessage = SA_STR_NULL; /* as Kafka: null unless there is an error */
         const char *msg = NULL;
         err = judge_user(req, &in, users[i], &msg);
         if (err == SA_OK) {

@@ -235,6 +235,7 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
     sa_auth_t *auth = auth_of(req);
     sa_SaslAuthenticateResponse_t out;
     sa_SaslAuthenticateResponse_init(&out);
+    out.ErrorMessage = SA_STR_NULL;
     out.AuthBytes = (sa_bytes_t){(const uint8_t *)"", 0};
     if (auth->state != SA_AUTH_AUTHENTICATE && auth->state != SA_AUTH_REAUTH) {
         out.ErrorCode = SA_ERR_ILLEGAL_SASL_STATE;
