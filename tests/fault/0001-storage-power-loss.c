@@ -1,6 +1,6 @@
 /*
  * Simulated power loss under load, through an fsync-aware layer in the sa_sysio table: partition
- * records and committed offsets (the metadata log, with its compactions).
+ * records, committed offsets and SCRAM credentials (the metadata log, with its compactions).
  *
  * kill -9 leaves the page cache intact, so it cannot show that acknowledged data was really
  * fdatasync'd. Here a child process appends records and commits offsets (group "g", four keys)
@@ -15,7 +15,10 @@
  *     the unacknowledged ones survived;
  *   - every acknowledged OffsetCommit survived: each key's offset is at least the acknowledged
  *     one; a later, unacknowledged commit may have survived instead, but never a corrupt one
- *     (its metadata and commit time still match its offset, and it belongs to its key).
+ *     (its metadata and commit time still match its offset, and it belongs to its key);
+ *   - every acknowledged SCRAM credential survived (one user per key, its iterations only grow):
+ *     the user's credential is the acknowledged one or a later one, never a torn one (salt and
+ *     keys still derive from its iteration count).
  * 25 rounds, random seeds, small segments and a small compaction threshold so rolls and
  * compactions happen under the knife. The sync threads are off in the child (SAMSA_SYNC_THREADS=0),
  * so the cut is one precise point in a single thread's sequence of calls.
@@ -31,6 +34,7 @@
 
 #include "broker/group/offsets.h"
 #include "broker/metastore.h"
+#include "broker/security/scram_store.h"
 #include "core/log.h"
 #include "core/sysio.h"
 #include "harness.h"
@@ -54,6 +58,7 @@
 typedef struct acked_s {
     int64_t hwm;
     int64_t committed[KEYS]; /* -1: nothing committed yet */
+    int32_t scram[KEYS];     /* iterations of user "u<key>"'s credential, 0: none yet */
     uint64_t compactions;    /* of the metadata log, so far in this child */
 } acked_t;
 
@@ -87,6 +92,16 @@ static int commit(sa_metastore_t *ms, int key, int64_t value) {
                              value);
 }
 
+/* User "u<k>"'s credential for @p iters: salt and salted password derive from it, so a torn one
+ * cannot pass for a whole one. */
+static void scram_cred(int32_t iters, sa_scram_cred_t *c) {
+    uint8_t salt[8], salted[32];
+    for (int i = 0; i < 8; i++) salt[i] = (uint8_t)((uint32_t)iters >> (i % 4 * 8)) ^ (uint8_t)i;
+    if (sa_scram_hash(SA_SCRAM_SHA_256, salt, sizeof(salt), salted) ||
+        sa_scram_cred_from_salted(c, SA_SCRAM_SHA_256, iters, salt, sizeof(salt), salted, sizeof(salted)))
+        abort();
+}
+
 /* Child: append, commit offsets and sync until the power goes out; report what was acknowledged. */
 static void child(const char *dir, int wfd, unsigned seed) {
     setenv("SAMSA_SYNC_THREADS", "0", 1);
@@ -106,6 +121,14 @@ static void child(const char *dir, int wfd, unsigned seed) {
     }
     int64_t value = 0; /* commit values only grow, so a key's newer commit has a larger one */
     for (int k = 0; k < KEYS; k++) value = committed[k] > value ? committed[k] : value;
+    int32_t scram[KEYS], iters = 4096;
+    for (int k = 0; k < KEYS; k++) {
+        char user[8];
+        snprintf(user, sizeof(user), "u%d", k);
+        const sa_scram_cred_t *c = sa_scram_store_find(ms.scram, user, SA_SCRAM_SHA_256);
+        scram[k] = c ? c->iterations : 0;
+        if (scram[k] > iters) iters = scram[k];
+    }
     int turns = 5 + rand_r(&seed) % 60;
     for (int t = 0; t < turns; t++) {
         int batches = 1 + rand_r(&seed) % 4;
@@ -125,11 +148,21 @@ static void child(const char *dir, int wfd, unsigned seed) {
             if (commit(&ms, k, value)) _exit(8);
             committed[k] = value;
         }
+        if (rand_r(&seed) % 3 == 0) {
+            int k = rand_r(&seed) % KEYS;
+            char user[8];
+            snprintf(user, sizeof(user), "u%d", k);
+            sa_scram_cred_t cred;
+            scram_cred(++iters, &cred);
+            if (sa_scram_store_upsert(ms.scram, user, &cred, NULL)) _exit(9);
+            scram[k] = iters;
+        }
         /* Power may go out mid-turn, before the group commit. */
         if (t == turns - 1 && rand_r(&seed) % 2) break;
         if (sa_store_sync(store, NULL, NULL)) _exit(6);
         acked.hwm = sa_partition_hwm(part);
         memcpy(acked.committed, committed, sizeof(committed));
+        memcpy(acked.scram, scram, sizeof(scram));
         sa_metalog_stats_t st;
         sa_metalog_stats(ms.log, &st);
         acked.compactions = st.compactions;
@@ -201,6 +234,27 @@ static int verify_offsets(sa_metastore_t *ms, const acked_t *acked) {
     return later;
 }
 
+/* Every acknowledged credential present (or a later one), none torn. @returns how many users moved on. */
+static int verify_scram(sa_metastore_t *ms, const acked_t *acked, int32_t *now) {
+    int later = 0;
+    for (int k = 0; k < KEYS; k++) {
+        char user[8];
+        snprintf(user, sizeof(user), "u%d", k);
+        const sa_scram_cred_t *c = sa_scram_store_find(ms->scram, user, SA_SCRAM_SHA_256);
+        now[k] = c ? c->iterations : 0;
+        CHECK(now[k] >= acked->scram[k], "user %s: credential of %d iterations acknowledged, %d came back", user,
+              acked->scram[k], now[k]);
+        if (!c) continue;
+        sa_scram_cred_t want;
+        scram_cred(c->iterations, &want);
+        CHECK(c->salt_len == want.salt_len && !memcmp(c->salt, want.salt, want.salt_len) &&
+                  !memcmp(c->stored_key, want.stored_key, 32) && !memcmp(c->server_key, want.server_key, 32),
+              "user %s: a torn credential came back (%d iterations)", user, c->iterations);
+        later += now[k] > acked->scram[k];
+    }
+    return later;
+}
+
 int main(void) {
     sa_log_set_level("error");
     char dir[512];
@@ -211,6 +265,7 @@ int main(void) {
     CHECK(sa_store_topic_create(store, "p", 1, cfg, 1, 0, NULL, 0) == SA_OK, "create");
     CHECK(sa_store_close(store) == SA_OK, "close");
     int64_t total_acked = 0;
+    int scram_users = 0;
     uint64_t compactions = 0;
     acked_t acked = {.committed = {-1, -1, -1, -1}};
     for (unsigned round = 0; round < 60; round++) {
@@ -241,6 +296,10 @@ int main(void) {
         CHECK(sa_metastore_open(&ms, store, &conf, err, sizeof(err)) == SA_OK, "metadata log: %s", err);
         int64_t hwm = verify_records(store, acked.hwm);
         int later = verify_offsets(&ms, &acked);
+        int32_t scram_now[KEYS];
+        int scram_later = verify_scram(&ms, &acked, scram_now);
+        memcpy(acked.scram, scram_now, sizeof(scram_now));
+        scram_users += scram_now[0] + scram_now[1] + scram_now[2] + scram_now[3] > 0;
         int64_t hwm_acked = acked.hwm;
         /* What survived is the new truth for the next round (unacknowledged survivors included). */
         acked.hwm = hwm;
@@ -252,13 +311,14 @@ int main(void) {
         CHECK(sa_store_close(store) == SA_OK, "close");
         total_acked += acked.hwm - hwm_before;
         printf("round %2u: HWM %6lld acknowledged, %6lld after recovery; offsets %lld %lld %lld %lld after "
-               "recovery (%d keys past the acknowledged commit)\n",
+               "recovery (%d keys past the acknowledged commit); SCRAM iterations %d %d %d %d (%d users past)\n",
                round, (long long)hwm_acked, (long long)hwm, (long long)acked.committed[0],
                (long long)acked.committed[1], (long long)acked.committed[2], (long long)acked.committed[3],
-               later);
+               later, acked.scram[0], acked.scram[1], acked.scram[2], acked.scram[3], scram_later);
     }
     CHECK(total_acked > 0, "nothing was acknowledged");
     CHECK(compactions > 0, "the metadata log was never compacted under the knife");
+    CHECK(scram_users > 0, "no SCRAM credential ever survived");
     printf("%llu compactions of the metadata log acknowledged\n", (unsigned long long)compactions);
     th_rmtree(dir);
     printf("ok\n");
