@@ -27,7 +27,8 @@
  * before any other request; the address Metadata advertises to them). The TLS context is built
  * once at start when some listener uses TLS; a missing or mismatched key refuses to start.
  * `--add-scram` credentials are written to the metadata log and synced before any listener
- * opens, so the first SCRAM user exists when every listener requires SASL.
+ * opens, so the first SCRAM user exists when every listener requires SASL; a user that already
+ * has that mechanism's credential keeps it (a restart does not undo a password change).
  *
  * Shutdown (SIGINT/SIGTERM, through a signalfd so the handler is ordinary loop code): stop
  * accepting, finish the commit in flight and sync the rest inline (answer parked Produces),
@@ -317,6 +318,11 @@ static int add_scram_users(sa_broker_t *broker) {
                 (!*spec.name && snprintf(errstr, sizeof(errstr), "name=... is missing") > 0)) {
                 sa_log_error("broker", "--add-scram: %s", errstr);
                 rc = -1;
+            } else if (sa_scram_store_find(broker->metastore.scram, spec.name, spec.mech)) {
+                /* Kafka's format --add-scram runs once; here it is a start flag, so a user whose
+                 * password was changed since must not get the old one back at the next start. */
+                sa_log_info("broker", "--add-scram: user \"%s\" already has a %s credential; kept", spec.name,
+                            sa_scram_mech_name(spec.mech));
             } else if (sa_scram_cred_from_salted(&cred, spec.mech, spec.iterations, spec.salt, spec.salt_len,
                                                  spec.salted, spec.salted_len) ||
                        sa_scram_store_upsert(broker->metastore.scram, spec.name, &cred, NULL) != SA_OK) {

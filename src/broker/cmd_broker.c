@@ -59,8 +59,9 @@ static const sa_cfg_opt_t broker_opts[] = {
      "client certificates on TLS listeners: none, requested or required; a verified certificate's subject "
      "is the principal (User:CN=...,O=...)"},
     {NULL, "add-scram", 0, SA_CFG_LIST, C(add_scram), 0, 0, NULL, "MECH=[name=N,password=P]",
-     "set a SCRAM credential before serving, as kafka-storage format --add-scram (repeatable; e.g. "
-     "'SCRAM-SHA-256=[name=admin,password=admin-secret]'; iterations=, salt=, saltedpassword= optional)"},
+     "create a SCRAM credential before serving, as kafka-storage format --add-scram, unless the user "
+     "already has one for that mechanism (repeatable; e.g. 'SCRAM-SHA-256=[name=admin,password=admin-secret]'; "
+     "iterations=, salt=, saltedpassword= optional)"},
     {"log.dirs", "data-dir", 'd', SA_CFG_STR, C(data_dir), 0, 0, "./samsa-data/broker", "DIR",
      "directory of the partition logs (created if missing; one broker per directory)"},
     {"node.id", "node-id", 0, SA_CFG_INT, C(node_id), 0, INT32_MAX, "0", "N", "this broker's node id"},

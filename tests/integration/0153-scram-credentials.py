@@ -7,7 +7,8 @@ codes (frame by frame), `samsa configs` with kafka-configs' flags, and durabilit
   deleting or describing what is not there RESOURCE_NOT_FOUND (91), an empty name 93; one bad
   user does not stop the others in the same request;
 - credentials survive a clean restart and kill -9 right after the answer (the answer waits for the
-  metadata log's fdatasync); `samsa dump-log` shows them without salts or keys;
+  metadata log's fdatasync); --add-scram at a restart keeps a credential changed since;
+  `samsa dump-log` shows them without salts or keys;
 - a broker whose every listener needs SASL is administered through SASL with samsa configs."""
 import os
 import signal
@@ -89,6 +90,10 @@ def main():
             assert bad.returncode == 1 and "does not exist" in bad.stderr, bad.stderr
             print("samsa configs: add, describe, delete; errors exit 1/2")
 
+            # A changed password of an --add-scram user survives restarts that still give the flag.
+            configs(b, "--alter", "--entity-name", ADMIN, "--add-config",
+                    f"SCRAM-SHA-256=[iterations=8192,password={ADMIN_PW}]")
+
             # kill -9 right after an answer: the credential was durable before it.
             res = alter_scram(c, upsertions=[("erin", SHA512, 4096, salt5, salted5)])
             assert res == [("erin", 0, None)]
@@ -99,9 +104,9 @@ def main():
             b.start()
             c = RawConn("127.0.0.1", b.ports["PLAINTEXT"])
             got = {u: infos for u, e, _, infos in describe_scram(c)}
-            assert got == {ADMIN: [(SHA256, 4096), (SHA512, 4096)], "bob": [(SHA512, 4096)],
+            assert got == {ADMIN: [(SHA256, 8192), (SHA512, 4096)], "bob": [(SHA512, 4096)],
                            "carol": [(SHA256, 4096)], "dave": [(SHA512, 4096)], "erin": [(SHA512, 4096)]}, got
-            print("credentials survive kill -9 and restart")
+            print("credentials survive kill -9 and restart; --add-scram keeps an existing credential")
         dump = run(["dump-log", os.path.join(data, "metadata.log")]).stdout
         assert '"user":"erin","mechanism":"SCRAM-SHA-512","iterations":4096' in dump, dump[-500:]
         assert "scram_delete" in dump
