@@ -116,7 +116,6 @@ sa_err_t sa_kconn_request(sa_kconn_t *c, int16_t api_key, int16_t version, const
         SET_ERR("ApiKey %d is not in the codec", api_key);
         return SA_ERR_INVALID_ARG;
     }
-    int flexible = version >= api->flexible_min;
     sa_RequestHeader_t hdr;
     sa_RequestHeader_init(&hdr);
     hdr.RequestApiKey = api_key;
@@ -124,7 +123,7 @@ sa_err_t sa_kconn_request(sa_kconn_t *c, int16_t api_key, int16_t version, const
     hdr.CorrelationId = ++c->corr;
     hdr.ClientId = sa_str(CLIENT_ID);
     sa_buf_t out = SA_BUF_INIT(0);
-    sa_err_t err = sa_RequestHeader_encode(&hdr, flexible ? 2 : 1, &out);
+    sa_err_t err = sa_RequestHeader_encode(&hdr, sa_proto_request_header_version(api_key, version), &out);
     if (err == SA_OK) err = api->request->encode(req, version, &out);
     if (err != SA_OK) {
         SET_ERR("cannot encode %s v%d: %s", api->name, version, sa_err2str(err));
@@ -137,8 +136,7 @@ sa_err_t sa_kconn_request(sa_kconn_t *c, int16_t api_key, int16_t version, const
     sa_rd_t rd;
     sa_ResponseHeader_t rh;
     sa_rd_init(&rd, c->frame, (size_t)n);
-    /* ApiVersions answers with header v0 whatever the version (KIP-511). */
-    err = sa_ResponseHeader_decode(&rd, flexible && api_key != SA_API_ApiVersions ? 1 : 0, arena, &rh);
+    err = sa_ResponseHeader_decode(&rd, sa_proto_response_header_version(api_key, version), arena, &rh);
     if (err == SA_OK && rh.CorrelationId != hdr.CorrelationId) err = SA_ERR_PARSE;
     if (err == SA_OK) err = api->response->decode(&rd, version, arena, resp);
     if (err != SA_OK) SET_ERR("%s: malformed %s v%d response", c->server, api->name, version);
