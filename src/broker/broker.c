@@ -285,8 +285,8 @@ static int is_wildcard(const char *host) {
 /* Parse the listeners and build the TLS context if one needs it. @returns 0 or an sa_exit_t. */
 static int setup_listeners(sa_broker_t *broker, char *errstr, size_t errstr_size) {
     const sa_broker_conf_t *conf = broker->conf;
-    sa_listener_conf_t lc = {conf->listen, conf->advertised, conf->protocol_map, conf->sasl_mechanisms,
-                             conf->ssl_client_auth, &conf->listener_props};
+    sa_listener_conf_t lc = {conf->listen,          conf->advertised,      conf->protocol_map,
+                             conf->sasl_mechanisms, conf->ssl_client_auth, &conf->listener_props};
     if (sa_listeners_parse(&lc, &broker->listeners, &broker->nlisteners, errstr, errstr_size) != SA_OK)
         return SA_EXIT_USAGE;
     int tls = 0, need_trust = 0;
@@ -298,8 +298,9 @@ static int setup_listeners(sa_broker_t *broker, char *errstr, size_t errstr_size
         need_trust |= l->client_auth != SA_TLS_CLIENT_AUTH_NONE;
     }
     if (!tls) return 0;
-    sa_tls_conf_t tc = {conf->ssl_keystore_type,    conf->ssl_keystore_location, conf->ssl_key_password,
-                        conf->ssl_certificate_location, conf->ssl_key_location, conf->ssl_truststore_type,
+    sa_tls_conf_t tc = {conf->ssl_keystore_type,       conf->ssl_keystore_location,
+                        conf->ssl_key_password,        conf->ssl_certificate_location,
+                        conf->ssl_key_location,        conf->ssl_truststore_type,
                         conf->ssl_truststore_location, need_trust};
     return sa_tls_ctx_new(&tc, &broker->_tls, errstr, errstr_size) == SA_OK ? 0 : SA_EXIT_USAGE;
 }
@@ -314,7 +315,8 @@ static int add_scram_users(sa_broker_t *broker) {
             sa_scram_spec_t spec;
             sa_scram_cred_t cred;
             char errstr[256];
-            if (sa_scram_parse_spec(&p, &spec, errstr, sizeof(errstr)) || sa_scram_spec_derive(&spec, errstr, sizeof(errstr)) ||
+            if (sa_scram_parse_spec(&p, &spec, errstr, sizeof(errstr)) ||
+                sa_scram_spec_derive(&spec, errstr, sizeof(errstr)) ||
                 (!*spec.name && snprintf(errstr, sizeof(errstr), "name=... is missing") > 0)) {
                 sa_log_error("broker", "--add-scram: %s", errstr);
                 rc = -1;
@@ -532,19 +534,20 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         const sa_listener_t *l = &broker->listeners[i];
         used += (size_t)snprintf(where + used, sizeof(where) - used, "%s%s %s:%d (%s%s%s, advertised %s:%d)",
                                  i ? ", " : "", l->name, l->host, l->port, sa_secproto_name(l->proto),
-                                 sa_secproto_sasl(l->proto) ? " " : "", sa_secproto_sasl(l->proto) ? l->mech_list : "",
-                                 l->adv_host, l->adv_port);
+                                 sa_secproto_sasl(l->proto) ? " " : "",
+                                 sa_secproto_sasl(l->proto) ? l->mech_list : "", l->adv_host, l->adv_port);
     }
-    sa_log_info("broker", "listening on %s (node %d, cluster %s, %zu topics, data %s) - ready in %.1f ms", where,
-                broker->node_id, broker->cluster_id, sa_store_topic_count(broker->store), conf->data_dir,
-                (double)(sa_mono_us() - t0) / 1000.0);
+    sa_log_info("broker", "listening on %s (node %d, cluster %s, %zu topics, data %s) - ready in %.1f ms",
+                where, broker->node_id, broker->cluster_id, sa_store_topic_count(broker->store),
+                conf->data_dir, (double)(sa_mono_us() - t0) / 1000.0);
     for (size_t i = 0; i < broker->nlisteners; i++) {
         const sa_listener_t *l = &broker->listeners[i];
         if (is_wildcard(l->host) && !l->adv_explicit)
-            sa_log_warn("broker",
-                        "listener %s is on all interfaces: clients will be told to connect to \"%s:%d\"; if they "
-                        "cannot resolve that name (Docker, another host), set advertised.listeners",
-                        l->name, l->adv_host, l->adv_port);
+            sa_log_warn(
+                "broker",
+                "listener %s is on all interfaces: clients will be told to connect to \"%s:%d\"; if they "
+                "cannot resolve that name (Docker, another host), set advertised.listeners",
+                l->name, l->adv_host, l->adv_port);
         if (is_wildcard(l->host) && l->proto == SA_SECPROTO_PLAINTEXT)
             sa_log_warn("broker",
                         "listener %s accepts unauthenticated, unencrypted clients on every interface "

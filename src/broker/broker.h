@@ -157,7 +157,7 @@ struct sa_broker_s {
     sa_gcoord_t *coord;              /* the group coordinator (handle_group.c) */
     sa_producer_states_t *producers; /* idempotent-producer dedupe state (producer_state.h) */
     int32_t node_id;
-    char cluster_id[32]; /* persisted in DATA_DIR/meta.properties */
+    char cluster_id[32];      /* persisted in DATA_DIR/meta.properties */
     sa_listener_t *listeners; /* every listener (security/listener.h); a request's is req->listener */
     size_t nlisteners;
     int64_t started_ms; /* wall clock at start */
@@ -168,7 +168,7 @@ struct sa_broker_s {
     sa_timer_t _cleaner_timer;   /* log.cleaner.backoff.ms; 100 ms while a cleaning runs */
     int _signal_fd;
     sa_tls_ctx_t *_tls; /* the TLS context of SSL and SASL_SSL listeners, NULL if none */
-    sa_conn_t *_conns; /* every open connection */
+    sa_conn_t *_conns;  /* every open connection */
     size_t _nconns;
     sa_conn_t *_reap;            /* closed connections to free in before_sleep */
     sa_sync_wait_t *_sync_waits; /* oldest first */
@@ -198,7 +198,7 @@ struct sa_req_s {
     const char *principal;         /* "User:alice" (SASL), "User:CN=app,O=org" (TLS client
                                     * certificate), "User:ANONYMOUS" (neither) */
     const sa_listener_t *listener; /* name, security protocol, the address advertised to it */
-    const uint8_t *body;  /* request body after the header; valid until the request is freed */
+    const uint8_t *body;           /* request body after the header; valid until the request is freed */
     size_t body_len;
     sa_arena_t arena; /* decoded request and handler state; freed with the request */
     sa_buf_t resp;    /* response: header written by the broker, body appended by the handler */

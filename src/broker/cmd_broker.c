@@ -38,7 +38,8 @@ static const sa_cfg_opt_t broker_opts[] = {
      "a SASL session lasts this long; the client must re-authenticate (KIP-368) or its connection is closed "
      "at its next request (0: sessions never end)"},
     {"connections.handshake.timeout.ms", NULL, 0, SA_CFG_MS, C(handshake_timeout_ms), 100, INT64_MAX, "10s",
-     "MS", "a connection's TLS handshake and SASL authentication must be done this long after it was accepted "
+     "MS",
+     "a connection's TLS handshake and SASL authentication must be done this long after it was accepted "
      "(samsa)"},
     {"ssl.keystore.type", NULL, 0, SA_CFG_STR, C(ssl_keystore_type), 0, 0, "PEM", "PEM",
      "format of ssl.keystore.location: samsa reads PEM (convert JKS/PKCS12, docs/security.md)"},
@@ -60,7 +61,8 @@ static const sa_cfg_opt_t broker_opts[] = {
      "is the principal (User:CN=...,O=...)"},
     {NULL, "add-scram", 0, SA_CFG_LIST, C(add_scram), 0, 0, NULL, "MECH=[name=N,password=P]",
      "create a SCRAM credential before serving, as kafka-storage format --add-scram, unless the user "
-     "already has one for that mechanism (repeatable; e.g. 'SCRAM-SHA-256=[name=admin,password=admin-secret]'; "
+     "already has one for that mechanism (repeatable; e.g. "
+     "'SCRAM-SHA-256=[name=admin,password=admin-secret]'; "
      "iterations=, salt=, saltedpassword= optional)"},
     {"log.dirs", "data-dir", 'd', SA_CFG_STR, C(data_dir), 0, 0, "./samsa-data/broker", "DIR",
      "directory of the partition logs (created if missing; one broker per directory)"},

@@ -74,8 +74,8 @@ enum { REQ_HANDLING, REQ_PARKED, REQ_READY };
 
 struct sa_conn_s {
     sa_broker_t *broker;
-    int fd;                 /* -1 once closed */
-    char peer[64];          /* "ip:port" */
+    int fd;                        /* -1 once closed */
+    char peer[64];                 /* "ip:port" */
     const sa_listener_t *listener; /* borrowed from the broker */
     const sa_transport_t *tp;      /* plain or TLS */
     void *tp_state;                /* owned by tp (NULL for plain) */
@@ -83,8 +83,8 @@ struct sa_conn_s {
     int read_wants_write;          /* a TLS read waits for writability */
     sa_auth_t auth;                /* SASL state and principal (security/sasl.h) */
     sa_timer_t auth_deadline;      /* TLS handshake + authentication must finish by then */
-    sa_conn_t *prev, *next; /* in broker->_conns, or the reap list once closed */
-    uint8_t *rbuf;          /* RBUF_SIZE bytes; rbuf[roff..rlen) not parsed yet */
+    sa_conn_t *prev, *next;        /* in broker->_conns, or the reap list once closed */
+    uint8_t *rbuf;                 /* RBUF_SIZE bytes; rbuf[roff..rlen) not parsed yet */
     size_t roff, rlen;
     uint8_t *big; /* a large frame being read in place, NULL if none */
     size_t big_size, big_have;
@@ -121,7 +121,7 @@ static void check_conn(const sa_conn_t *conn) {
     assert(conn->roff <= conn->rlen && conn->rlen <= RBUF_SIZE);                    /* 4 */
     assert(!conn->big || conn->big_have <= conn->big_size);                         /* 4 */
     assert(conn->fd >= 0 || (!sa_timer_running(&conn->resume) && !conn->watching)); /* 1 */
-    assert(conn->fd >= 0 || !sa_timer_running(&conn->auth_deadline));              /* 1 */
+    assert(conn->fd >= 0 || !sa_timer_running(&conn->auth_deadline));               /* 1 */
     assert(!conn->handshaking || !conn->head);                                      /* no frame before TLS */
     SA_DEBUG_CHECK(check_queue(conn));
 }
@@ -137,7 +137,9 @@ static int tcp_handshake(void *t) {
     return 1;
 }
 static ssize_t tcp_read(void *t, void *buf, size_t len) { return read((int)(intptr_t)t, buf, len); }
-static ssize_t tcp_writev(void *t, const struct iovec *iov, int n) { return writev((int)(intptr_t)t, iov, n); }
+static ssize_t tcp_writev(void *t, const struct iovec *iov, int n) {
+    return writev((int)(intptr_t)t, iov, n);
+}
 static int tcp_pending(const void *t) {
     (void)t;
     return 0;
@@ -152,8 +154,8 @@ static const char *tcp_why(const void *t) {
 }
 static void tcp_free(void *t) { (void)t; }
 /* The plain transport's state is the fd itself. */
-static const sa_transport_t transport_tcp = {"tcp",       tcp_handshake, tcp_read, tcp_writev, tcp_pending,
-                                             tcp_wants, tcp_why,       tcp_free};
+static const sa_transport_t transport_tcp = {"tcp",       tcp_handshake, tcp_read, tcp_writev,
+                                             tcp_pending, tcp_wants,     tcp_why,  tcp_free};
 
 /* Does the transport hold bytes epoll cannot report? (Never for a closed connection.) */
 static int tp_pending(const sa_conn_t *conn) {
@@ -172,8 +174,9 @@ static void on_auth_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     sa_conn_t *conn = arg;
     if (conn->fd >= 0 && authenticating(conn))
         sa_conn_close(conn, 0,
-                      conn->handshaking ? "TLS handshake not done within connections.handshake.timeout.ms"
-                                        : "SASL authentication not done within connections.handshake.timeout.ms");
+                      conn->handshaking
+                          ? "TLS handshake not done within connections.handshake.timeout.ms"
+                          : "SASL authentication not done within connections.handshake.timeout.ms");
 }
 
 /* May another request be read and dispatched? (Backpressure: a client that pipelines faster
@@ -221,8 +224,8 @@ sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const sa_l
         return NULL;
     }
     if (authenticating(conn))
-        sa_timer_start(broker->loop, &conn->auth_deadline, broker->conf->handshake_timeout_ms, on_auth_deadline,
-                       conn);
+        sa_timer_start(broker->loop, &conn->auth_deadline, broker->conf->handshake_timeout_ms,
+                       on_auth_deadline, conn);
     conn->next = broker->_conns;
     if (broker->_conns) broker->_conns->prev = conn;
     broker->_conns = conn;
@@ -327,7 +330,9 @@ void sa_conn_flush(sa_conn_t *conn) {
             conn->in_flush = 0;
             const char *why = conn->tp->why(conn->tp_state);
             sa_conn_close(conn, 0,
-                          errno == EPIPE || errno == ECONNRESET ? "peer went away" : *why ? why : strerror(errno));
+                          errno == EPIPE || errno == ECONNRESET ? "peer went away"
+                          : *why                                ? why
+                                                                : strerror(errno));
             return;
         }
         size_t left = (size_t)w;
@@ -599,10 +604,11 @@ static void continue_handshake(sa_conn_t *conn) {
     if (rc == 0) return;
     conn->handshaking = 0;
     char principal[SA_PRINCIPAL_MAX];
-    if (conn->auth.state == SA_AUTH_OPEN && sa_tls_peer_principal(conn->tp_state, principal, sizeof(principal)))
+    if (conn->auth.state == SA_AUTH_OPEN &&
+        sa_tls_peer_principal(conn->tp_state, principal, sizeof(principal)))
         snprintf(conn->auth.principal, sizeof(conn->auth.principal), "%s", principal);
-    sa_log_debug(SA_DBG_NET, "net", "%s: TLS handshake done on listener %s (%s)", conn->peer, conn->listener->name,
-                 conn->auth.principal);
+    sa_log_debug(SA_DBG_NET, "net", "%s: TLS handshake done on listener %s (%s)", conn->peer,
+                 conn->listener->name, conn->auth.principal);
     if (!authenticating(conn)) sa_timer_stop(conn->broker->loop, &conn->auth_deadline);
     do_read(conn); /* the client's first request may have come with the handshake's last flight */
 }

@@ -76,9 +76,9 @@ typedef enum sa_meta_kind_e {
 } sa_meta_kind_t;
 
 typedef struct sa_metastore_s {
-    sa_metalog_t *log;     /* DATA_DIR/metadata.log (owned by the store; closed by sa_metastore_close) */
-    sa_offsets_t *offsets; /* owned: committed offsets and membership records */
-    sa_pid_alloc_t *pids;  /* owned: producer-id blocks */
+    sa_metalog_t *log;       /* DATA_DIR/metadata.log (owned by the store; closed by sa_metastore_close) */
+    sa_offsets_t *offsets;   /* owned: committed offsets and membership records */
+    sa_pid_alloc_t *pids;    /* owned: producer-id blocks */
     sa_scram_store_t *scram; /* owned: SCRAM credentials */
     void (*on_rebuilt)(void *arg); /* called after a failed sync rebuilt the state (may be NULL) */
     void *on_rebuilt_arg;

@@ -27,9 +27,9 @@
 #include "core/scram.h"
 #include "proto/proto.h"
 
-#define SET_ERR(...)   snprintf(errstr, errstr_size, __VA_ARGS__)
-#define MAX_FRAME      (64u << 20)
-#define CLIENT_ID      "samsa-configs"
+#define SET_ERR(...) snprintf(errstr, errstr_size, __VA_ARGS__)
+#define MAX_FRAME    (64u << 20)
+#define CLIENT_ID    "samsa-configs"
 
 struct sa_kconn_s {
     int fd;
@@ -105,7 +105,8 @@ static int64_t roundtrip(sa_kconn_t *c, const sa_buf_t *req, char *errstr, size_
 io:;
     char why[160];
     ssl_err(why, sizeof(why));
-    SET_ERR("%s: %s", c->server, errno == EAGAIN || errno == EWOULDBLOCK ? "timed out waiting for the broker" : why);
+    SET_ERR("%s: %s", c->server,
+            errno == EAGAIN || errno == EWOULDBLOCK ? "timed out waiting for the broker" : why);
     return -1;
 }
 
@@ -152,15 +153,15 @@ static sa_err_t sasl_step(sa_kconn_t *c, const void *token, size_t len, sa_SaslA
     req.AuthBytes = (sa_bytes_t){token, (int32_t)len};
     sa_err_t err = sa_kconn_request(c, SA_API_SaslAuthenticate, 1, &req, resp, arena, errstr, errstr_size);
     if (err == SA_OK && resp->ErrorCode) {
-        SET_ERR("%s: SASL authentication failed: %.*s", c->server, resp->ErrorMessage.len > 0 ? (int)resp->ErrorMessage.len : 0,
-                resp->ErrorMessage.ptr);
+        SET_ERR("%s: SASL authentication failed: %.*s", c->server,
+                resp->ErrorMessage.len > 0 ? (int)resp->ErrorMessage.len : 0, resp->ErrorMessage.ptr);
         err = SA_ERR_SASL_AUTHENTICATION_FAILED;
     }
     return err;
 }
 
-static sa_err_t scram(sa_kconn_t *c, sa_scram_mech_t mech, const char *user, const char *password, sa_arena_t *arena,
-                      char *errstr, size_t errstr_size) {
+static sa_err_t scram(sa_kconn_t *c, sa_scram_mech_t mech, const char *user, const char *password,
+                      sa_arena_t *arena, char *errstr, size_t errstr_size) {
     char nonce[40];
     sa_buf_t first = SA_BUF_INIT(0), final = SA_BUF_INIT(0), auth_msg = SA_BUF_INIT(0);
     sa_err_t err = SA_ERR_SASL_AUTHENTICATION_FAILED;
@@ -183,8 +184,10 @@ static sa_err_t scram(sa_kconn_t *c, sa_scram_mech_t mech, const char *user, con
         SET_ERR("%s: the server's SCRAM nonce does not extend ours", c->server);
         goto out;
     }
-    if (sa_scram_salted_password(mech, password, strlen(password), sf.salt, sf.salt_len, sf.iterations, salted) ||
-        sa_scram_hmac(mech, salted, k, "Client Key", 10, client_key) || sa_scram_keys(mech, salted, stored, server_key))
+    if (sa_scram_salted_password(mech, password, strlen(password), sf.salt, sf.salt_len, sf.iterations,
+                                 salted) ||
+        sa_scram_hmac(mech, salted, k, "Client Key", 10, client_key) ||
+        sa_scram_keys(mech, salted, stored, server_key))
         goto out;
     sa_buf_printf(&final, "c=biws,r=%.*s", (int)sf.nonce.len, sf.nonce.p);
     sa_buf_append(&auth_msg, first.data + 3, first.len - 3);
@@ -200,8 +203,9 @@ static sa_err_t scram(sa_kconn_t *c, sa_scram_mech_t mech, const char *user, con
     if (err) goto out;
     err = SA_ERR_SASL_AUTHENTICATION_FAILED;
     if (sa_scram_hmac(mech, server_key, k, auth_msg.data, auth_msg.len, sig) ||
-        sa_scram_parse_server_final((const char *)resp.AuthBytes.ptr, resp.AuthBytes.len > 0 ? (size_t)resp.AuthBytes.len : 0,
-                                    got, errstr, errstr_size) != (int)k ||
+        sa_scram_parse_server_final((const char *)resp.AuthBytes.ptr,
+                                    resp.AuthBytes.len > 0 ? (size_t)resp.AuthBytes.len : 0, got, errstr,
+                                    errstr_size) != (int)k ||
         !sa_scram_equal(got, sig, k)) {
         SET_ERR("%s: the broker's SCRAM signature is wrong: it does not know this password", c->server);
         goto out;
@@ -217,7 +221,8 @@ out:
 }
 
 static sa_err_t authenticate(sa_kconn_t *c, const sa_strlist_t *props, char *errstr, size_t errstr_size) {
-    const char *mech = *prop(props, "sasl.mechanism") ? prop(props, "sasl.mechanism") : prop(props, "sasl.mechanisms");
+    const char *mech =
+        *prop(props, "sasl.mechanism") ? prop(props, "sasl.mechanism") : prop(props, "sasl.mechanisms");
     const char *user = prop(props, "sasl.username"), *password = prop(props, "sasl.password");
     if (!*mech) mech = "GSSAPI"; /* librdkafka's default */
     sa_scram_mech_t sm = sa_scram_mech_by_name(mech);
@@ -261,7 +266,8 @@ static int is_true(const char *v, int dflt) {
     return !strcasecmp(v, "true") || !strcmp(v, "1");
 }
 
-static sa_err_t start_tls(sa_kconn_t *c, const char *host, const sa_strlist_t *props, char *errstr, size_t errstr_size) {
+static sa_err_t start_tls(sa_kconn_t *c, const char *host, const sa_strlist_t *props, char *errstr,
+                          size_t errstr_size) {
     char why[200];
     const char *ca = prop(props, "ssl.ca.location"), *cert = prop(props, "ssl.certificate.location"),
                *key = prop(props, "ssl.key.location"), *pw = prop(props, "ssl.key.password");
@@ -273,7 +279,8 @@ static sa_err_t start_tls(sa_kconn_t *c, const char *host, const sa_strlist_t *p
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     if (verify) {
         SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-        if ((*ca ? SSL_CTX_load_verify_locations(c->ctx, ca, NULL) : SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
+        if ((*ca ? SSL_CTX_load_verify_locations(c->ctx, ca, NULL)
+                 : SSL_CTX_set_default_verify_paths(c->ctx)) != 1) {
             ssl_err(why, sizeof(why));
             SET_ERR("ssl.ca.location %s: %s", *ca ? ca : "(system)", why);
             return SA_ERR_INVALID_ARG;

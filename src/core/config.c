@@ -76,7 +76,8 @@ static int is_prefix_row(const sa_cfg_opt_t *o) {
 static const sa_cfg_opt_t *find_opt(const sa_cfg_opt_t *opts, const char *key) {
     for (const sa_cfg_opt_t *o = opts; !SA_CFG_OPT_END(o); o++) {
         if ((o->name && !strcmp(o->name, key)) || (o->flag && !strcmp(o->flag, key))) return o;
-        if (is_prefix_row(o) && !strncmp(key, o->name, strlen(o->name) - 1) && key[strlen(o->name) - 1]) return o;
+        if (is_prefix_row(o) && !strncmp(key, o->name, strlen(o->name) - 1) && key[strlen(o->name) - 1])
+            return o;
     }
     return NULL;
 }

@@ -36,8 +36,8 @@ static const EVP_MD *md_of(sa_scram_mech_t mech) {
     return mech == SA_SCRAM_SHA_256 ? EVP_sha256() : mech == SA_SCRAM_SHA_512 ? EVP_sha512() : NULL;
 }
 
-int sa_scram_salted_password(sa_scram_mech_t mech, const char *password, size_t password_len, const uint8_t *salt,
-                             size_t salt_len, int iterations, uint8_t *out) {
+int sa_scram_salted_password(sa_scram_mech_t mech, const char *password, size_t password_len,
+                             const uint8_t *salt, size_t salt_len, int iterations, uint8_t *out) {
     const EVP_MD *md = md_of(mech);
     if (!md || iterations < 1 || password_len > INT32_MAX || salt_len > INT32_MAX) return -1;
     return PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len, iterations, md,
@@ -75,7 +75,9 @@ int sa_scram_keys(sa_scram_mech_t mech, const uint8_t *salted, uint8_t *stored_k
 
 int sa_scram_equal(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
 
-int sa_scram_random(uint8_t *out, size_t n) { return n <= INT32_MAX && RAND_bytes(out, (int)n) == 1 ? 0 : -1; }
+int sa_scram_random(uint8_t *out, size_t n) {
+    return n <= INT32_MAX && RAND_bytes(out, (int)n) == 1 ? 0 : -1;
+}
 
 int sa_scram_nonce(char *out, size_t size) {
     uint8_t raw[24];
@@ -366,8 +368,10 @@ int sa_scram_parse_spec(const char **pp, sa_scram_spec_t *out, char *errstr, siz
             OPENSSL_cleanse(val, sizeof(val));
             return -1;
         }
-        if (*p == ',') p++;
-        else if (*p != ']') goto bad;
+        if (*p == ',')
+            p++;
+        else if (*p != ']')
+            goto bad;
     }
     p++;
     if (*p == ',') p++;
@@ -407,8 +411,8 @@ int sa_scram_spec_derive(sa_scram_spec_t *spec, char *errstr, size_t errstr_size
             return -1;
         }
     }
-    if (sa_scram_salted_password(spec->mech, spec->password, strlen(spec->password), spec->salt, spec->salt_len,
-                                 spec->iterations, spec->salted)) {
+    if (sa_scram_salted_password(spec->mech, spec->password, strlen(spec->password), spec->salt,
+                                 spec->salt_len, spec->iterations, spec->salted)) {
         SET_ERR("PBKDF2 failed");
         return -1;
     }

@@ -56,8 +56,8 @@ sa_scram_mech_t sa_scram_mech_by_name(const char *name);
 size_t sa_scram_key_len(sa_scram_mech_t mech);
 
 /** SaltedPassword (sa_scram_key_len bytes into @p out). @returns 0, or -1 if OpenSSL failed. */
-int sa_scram_salted_password(sa_scram_mech_t mech, const char *password, size_t password_len, const uint8_t *salt,
-                             size_t salt_len, int iterations, uint8_t *out);
+int sa_scram_salted_password(sa_scram_mech_t mech, const char *password, size_t password_len,
+                             const uint8_t *salt, size_t salt_len, int iterations, uint8_t *out);
 /** StoredKey and ServerKey from SaltedPassword (key_len bytes each). @returns 0 or -1. */
 int sa_scram_keys(sa_scram_mech_t mech, const uint8_t *salted, uint8_t *stored_key, uint8_t *server_key);
 /** HMAC-H(@p key, @p data) into @p out (key_len bytes). @returns 0 or -1. */

@@ -52,19 +52,23 @@ static const sa_cfg_opt_t opts[] = {
 
 static const sa_cfg_cmd_t spec = {
     "configs",
-    "samsa configs [-b HOST:PORT] --entity-type users (--describe [--entity-name U] | --alter --entity-name U "
+    "samsa configs [-b HOST:PORT] --entity-type users (--describe [--entity-name U] | --alter --entity-name "
+    "U "
     "[--add-config C] [--delete-config M])",
     "Describe and change users' SCRAM credentials with Apache Kafka's kafka-configs flags. The password is "
     "salted and hashed here (PBKDF2, random salt); only the result reaches the broker. Against a broker "
-    "whose listeners all need SASL, create the first user with `samsa broker --add-scram` (docs/security.md).",
+    "whose listeners all need SASL, create the first user with `samsa broker --add-scram` "
+    "(docs/security.md).",
     opts,
     "examples:\n"
     "  samsa configs --alter --entity-type users --entity-name alice \\\n"
-    "      --add-config 'SCRAM-SHA-256=[iterations=8192,password=alice-secret],SCRAM-SHA-512=[password=alice-secret]'\n"
+    "      --add-config "
+    "'SCRAM-SHA-256=[iterations=8192,password=alice-secret],SCRAM-SHA-512=[password=alice-secret]'\n"
     "  samsa configs --describe --entity-type users --entity-name alice\n"
     "  samsa configs --alter --entity-type users --entity-name alice --delete-config SCRAM-SHA-512\n"
     "  samsa configs -b localhost:9094 -X security.protocol=SASL_SSL -X ssl.ca.location=ca.pem \\\n"
-    "      -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=admin -X sasl.password=... --describe --entity-type users\n"
+    "      -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=admin -X sasl.password=... --describe "
+    "--entity-type users\n"
     "exit status: 0 done, 1 the cluster refused or was unreachable, 2 wrong input"};
 
 static const char *const admin_defaults[] = {NULL};
@@ -76,9 +80,11 @@ static int validate(const conf_t *c) {
         return -1;
     }
     if (!c->entity_type || strcmp(c->entity_type, "users")) {
-        sa_cli_error(CMD, "--entity-type %s: samsa configs handles users' SCRAM credentials (--entity-type users); "
-                          "topic configs: samsa topics --alter --config",
-                     c->entity_type ? c->entity_type : "(missing)");
+        sa_cli_error(
+            CMD,
+            "--entity-type %s: samsa configs handles users' SCRAM credentials (--entity-type users); "
+            "topic configs: samsa topics --alter --config",
+            c->entity_type ? c->entity_type : "(missing)");
         return -1;
     }
     if (c->alter && (!c->entity_name || !*c->entity_name)) {
@@ -117,7 +123,8 @@ static int do_describe(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
         req.Users_count = -1; /* every user */
     }
     char errstr[512];
-    if (sa_kconn_request(kc, SA_API_DescribeUserScramCredentials, 0, &req, &resp, a, errstr, sizeof(errstr))) {
+    if (sa_kconn_request(kc, SA_API_DescribeUserScramCredentials, 0, &req, &resp, a, errstr,
+                         sizeof(errstr))) {
         sa_cli_error(CMD, "%s", errstr);
         return SA_EXIT_FAIL;
     }
@@ -127,7 +134,8 @@ static int do_describe(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
     }
     int rc = SA_EXIT_OK;
     for (int32_t i = 0; i < resp.Results_count; i++) {
-        const sa_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult_t *r = &resp.Results[i];
+        const sa_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult_t *r =
+            &resp.Results[i];
         if (r->ErrorCode) {
             sa_cli_error(CMD, "user %.*s: %.*s", (int)r->User.len, r->User.ptr,
                          r->ErrorMessage.len > 0 ? (int)r->ErrorMessage.len : 0, r->ErrorMessage.ptr);
@@ -137,7 +145,8 @@ static int do_describe(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
         printf("SCRAM credential configs for user-principal '%.*s' are ", (int)r->User.len, r->User.ptr);
         for (int32_t k = 0; k < r->CredentialInfos_count; k++) {
             const char *m = sa_scram_mech_name(r->CredentialInfos[k].Mechanism);
-            printf("%s%s=iterations=%d", k ? ", " : "", m ? m : "UNKNOWN", (int)r->CredentialInfos[k].Iterations);
+            printf("%s%s=iterations=%d", k ? ", " : "", m ? m : "UNKNOWN",
+                   (int)r->CredentialInfos[k].Iterations);
         }
         printf("\n");
     }
@@ -157,11 +166,13 @@ static int do_alter(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
         sa_scram_spec_t s;
         if (req.Upsertions_count == 2 || sa_scram_parse_spec(&p, &s, errstr, sizeof(errstr)) ||
             sa_scram_spec_derive(&s, errstr, sizeof(errstr))) {
-            sa_cli_error(CMD, "--add-config: %s", req.Upsertions_count == 2 ? "at most two mechanisms" : errstr);
+            sa_cli_error(CMD, "--add-config: %s",
+                         req.Upsertions_count == 2 ? "at most two mechanisms" : errstr);
             sa_scram_spec_wipe(&s);
             return rc;
         }
-        sa_AlterUserScramCredentialsRequest_ScramCredentialUpsertion_t *u = &req.Upsertions[req.Upsertions_count++];
+        sa_AlterUserScramCredentialsRequest_ScramCredentialUpsertion_t *u =
+            &req.Upsertions[req.Upsertions_count++];
         sa_AlterUserScramCredentialsRequest_ScramCredentialUpsertion_init(u);
         u->Name = name;
         u->Mechanism = (int8_t)s.mech;
@@ -182,7 +193,8 @@ static int do_alter(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
                 free(list);
                 return rc;
             }
-            sa_AlterUserScramCredentialsRequest_ScramCredentialDeletion_t *d = &req.Deletions[req.Deletions_count++];
+            sa_AlterUserScramCredentialsRequest_ScramCredentialDeletion_t *d =
+                &req.Deletions[req.Deletions_count++];
             sa_AlterUserScramCredentialsRequest_ScramCredentialDeletion_init(d);
             d->Name = name;
             d->Mechanism = (int8_t)mech;
@@ -198,7 +210,8 @@ static int do_alter(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
     for (int32_t i = 0; i < resp.Results_count; i++) {
         const sa_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult_t *r = &resp.Results[i];
         if (!r->ErrorCode) continue;
-        sa_cli_error(CMD, "user %.*s: %s: %.*s", (int)r->User.len, r->User.ptr, sa_err2str((sa_err_t)r->ErrorCode),
+        sa_cli_error(CMD, "user %.*s: %s: %.*s", (int)r->User.len, r->User.ptr,
+                     sa_err2str((sa_err_t)r->ErrorCode),
                      r->ErrorMessage.len > 0 ? (int)r->ErrorMessage.len : 0, r->ErrorMessage.ptr);
         rc = SA_EXIT_FAIL;
     }
@@ -224,10 +237,12 @@ static int configs_main(int argc, char **argv) {
     rc = SA_EXIT_FAIL;
     char errstr[512];
     const char *bootstrap = sa_client_bootstrap(&c.conn.client);
-    sa_err_t err = sa_kconn_open(bootstrap, &c.conn.client.props, (int)c.conn.timeout_ms, &kc, errstr, sizeof(errstr));
+    sa_err_t err =
+        sa_kconn_open(bootstrap, &c.conn.client.props, (int)c.conn.timeout_ms, &kc, errstr, sizeof(errstr));
     if (err) {
         char hint[600] = "";
-        if (err == SA_ERR_IO && strstr(errstr, "cannot connect")) sa_client_start_hint(bootstrap, hint, sizeof(hint));
+        if (err == SA_ERR_IO && strstr(errstr, "cannot connect"))
+            sa_client_start_hint(bootstrap, hint, sizeof(hint));
         sa_cli_error(CMD, "%s%s%s", errstr, *hint ? "; " : "", hint);
         rc = err == SA_ERR_INVALID_ARG ? SA_EXIT_USAGE : SA_EXIT_FAIL;
         goto out;
@@ -241,5 +256,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_configs = {"configs", "describe and change users' SCRAM credentials (kafka-configs)",
-                                     configs_main, &spec};
+const sa_command_t sa_cmd_configs = {
+    "configs", "describe and change users' SCRAM credentials (kafka-configs)", configs_main, &spec};

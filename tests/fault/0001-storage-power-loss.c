@@ -242,8 +242,8 @@ static int verify_scram(sa_metastore_t *ms, const acked_t *acked, int32_t *now) 
         snprintf(user, sizeof(user), "u%d", k);
         const sa_scram_cred_t *c = sa_scram_store_find(ms->scram, user, SA_SCRAM_SHA_256);
         now[k] = c ? c->iterations : 0;
-        CHECK(now[k] >= acked->scram[k], "user %s: credential of %d iterations acknowledged, %d came back", user,
-              acked->scram[k], now[k]);
+        CHECK(now[k] >= acked->scram[k], "user %s: credential of %d iterations acknowledged, %d came back",
+              user, acked->scram[k], now[k]);
         if (!c) continue;
         sa_scram_cred_t want;
         scram_cred(c->iterations, &want);
@@ -310,11 +310,12 @@ int main(void) {
         CHECK(sa_metastore_close(&ms) == SA_OK, "close metadata log");
         CHECK(sa_store_close(store) == SA_OK, "close");
         total_acked += acked.hwm - hwm_before;
-        printf("round %2u: HWM %6lld acknowledged, %6lld after recovery; offsets %lld %lld %lld %lld after "
-               "recovery (%d keys past the acknowledged commit); SCRAM iterations %d %d %d %d (%d users past)\n",
-               round, (long long)hwm_acked, (long long)hwm, (long long)acked.committed[0],
-               (long long)acked.committed[1], (long long)acked.committed[2], (long long)acked.committed[3],
-               later, acked.scram[0], acked.scram[1], acked.scram[2], acked.scram[3], scram_later);
+        printf(
+            "round %2u: HWM %6lld acknowledged, %6lld after recovery; offsets %lld %lld %lld %lld after "
+            "recovery (%d keys past the acknowledged commit); SCRAM iterations %d %d %d %d (%d users past)\n",
+            round, (long long)hwm_acked, (long long)hwm, (long long)acked.committed[0],
+            (long long)acked.committed[1], (long long)acked.committed[2], (long long)acked.committed[3],
+            later, acked.scram[0], acked.scram[1], acked.scram[2], acked.scram[3], scram_later);
     }
     CHECK(total_acked > 0, "nothing was acknowledged");
     CHECK(compactions > 0, "the metadata log was never compacted under the knife");

@@ -56,11 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t first = nl ? (size_t)(nl - in) : len;
         sa_buf_t out = SA_BUF_INIT(0);
         int done = 0;
-        if (sa_scram_server_step(s, (const uint8_t *)in, first, &out, &done, err, sizeof(err)) == SA_OK && nl) {
+        if (sa_scram_server_step(s, (const uint8_t *)in, first, &out, &done, err, sizeof(err)) == SA_OK &&
+            nl) {
             sa_buf_reset(&out);
             /* A made-up proof must never be accepted. */
-            if (sa_scram_server_step(s, (const uint8_t *)nl + 1, len - first - 1, &out, &done, err, sizeof(err)) ==
-                SA_OK)
+            if (sa_scram_server_step(s, (const uint8_t *)nl + 1, len - first - 1, &out, &done, err,
+                                     sizeof(err)) == SA_OK)
                 abort();
         }
         sa_buf_free(&out);

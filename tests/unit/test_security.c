@@ -16,12 +16,12 @@
 #include "core/scram.h"
 
 /* RFC 7677 section 3. */
-#define RFC_SALT        "W22ZaJ0SNY7soEsUEjb6gQ=="
-#define RFC_FIRST_BARE  "n=user,r=rOprNGfwEbeRWgbNEkqO"
-#define RFC_SERVER_FIRST "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=" RFC_SALT ",i=4096"
+#define RFC_SALT          "W22ZaJ0SNY7soEsUEjb6gQ=="
+#define RFC_FIRST_BARE    "n=user,r=rOprNGfwEbeRWgbNEkqO"
+#define RFC_SERVER_FIRST  "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=" RFC_SALT ",i=4096"
 #define RFC_FINAL_NOPROOF "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
-#define RFC_PROOF       "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
-#define RFC_SERVER_SIG  "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+#define RFC_PROOF         "dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define RFC_SERVER_SIG    "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 
 static void b64(const uint8_t *p, size_t n, char *out) {
     sa_buf_t b = SA_BUF_INIT(0);
@@ -32,7 +32,8 @@ static void b64(const uint8_t *p, size_t n, char *out) {
 }
 
 /* ClientProof and ServerSignature of @p auth_msg from @p salted. */
-static void proof_and_sig(sa_scram_mech_t m, const uint8_t *salted, const char *auth_msg, uint8_t *proof, uint8_t *sig) {
+static void proof_and_sig(sa_scram_mech_t m, const uint8_t *salted, const char *auth_msg, uint8_t *proof,
+                          uint8_t *sig) {
     size_t k = sa_scram_key_len(m);
     uint8_t client_key[64], stored[64], server_key[64], csig[64];
     assert_int_equal(sa_scram_hmac(m, salted, k, "Client Key", 10, client_key), 0);
@@ -48,7 +49,8 @@ static void rfc7677_vector(void **state) {
     int n = sa_scram_b64_decode(RFC_SALT, strlen(RFC_SALT), salt, sizeof(salt));
     assert_int_equal(n, 16);
     assert_int_equal(sa_scram_salted_password(SA_SCRAM_SHA_256, "pencil", 6, salt, 16, 4096, salted), 0);
-    proof_and_sig(SA_SCRAM_SHA_256, salted, RFC_FIRST_BARE "," RFC_SERVER_FIRST "," RFC_FINAL_NOPROOF, proof, sig);
+    proof_and_sig(SA_SCRAM_SHA_256, salted, RFC_FIRST_BARE "," RFC_SERVER_FIRST "," RFC_FINAL_NOPROOF, proof,
+                  sig);
     char text[128];
     b64(proof, 32, text);
     assert_string_equal(text, RFC_PROOF);
@@ -57,7 +59,8 @@ static void rfc7677_vector(void **state) {
     /* The parsers read the RFC's messages back. */
     sa_scram_server_first_t sf;
     char err[128];
-    assert_int_equal(sa_scram_parse_server_first(RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &sf, err, sizeof(err)), 0);
+    assert_int_equal(
+        sa_scram_parse_server_first(RFC_SERVER_FIRST, strlen(RFC_SERVER_FIRST), &sf, err, sizeof(err)), 0);
     assert_int_equal(sf.iterations, 4096);
     assert_int_equal(sf.salt_len, 16);
     const char *final = RFC_FINAL_NOPROOF ",p=" RFC_PROOF;
@@ -74,28 +77,35 @@ static void rfc7677_vector(void **state) {
 
 static void parsers_refuse_bad_input(void **state) {
     (void)state;
-    const char *bad_first[] = {"",          "y,,n=u,r=abc", "p=x,,n=u,r=abc", "n,,r=abc,n=u", "n,,n=,r=abc",
-                               "n,,n=u=2,r=a", "n,,n=u,r=",   "n,,n=u,r=a b",  "n,,n=u",       "n,n=u,r=a",
-                               "n,,n=u\x01,r=a,junk"};
+    const char *bad_first[] = {
+        "",          "y,,n=u,r=abc", "p=x,,n=u,r=abc", "n,,r=abc,n=u", "n,,n=,r=abc",        "n,,n=u=2,r=a",
+        "n,,n=u,r=", "n,,n=u,r=a b", "n,,n=u",         "n,n=u,r=a",    "n,,n=u\x01,r=a,junk"};
     sa_scram_client_first_t cf;
     char user[64], err[128];
     for (size_t i = 0; i < sizeof(bad_first) / sizeof(*bad_first); i++)
-        assert_int_equal(sa_scram_parse_client_first(bad_first[i], strlen(bad_first[i]), &cf, user, sizeof(user), err,
-                                                     sizeof(err)),
+        assert_int_equal(sa_scram_parse_client_first(bad_first[i], strlen(bad_first[i]), &cf, user,
+                                                     sizeof(user), err, sizeof(err)),
                          -1);
     /* Escapes, an authzid, extensions. */
     const char *ok = "n,a=a=2Cb,n=a=2Cb=3D,r=xyz,tokenauth=true";
-    assert_int_equal(sa_scram_parse_client_first(ok, strlen(ok), &cf, user, sizeof(user), err, sizeof(err)), 0);
+    assert_int_equal(sa_scram_parse_client_first(ok, strlen(ok), &cf, user, sizeof(user), err, sizeof(err)),
+                     0);
     assert_string_equal(user, "a,b=");
     assert_true(cf.token_auth);
     assert_int_equal(cf.gs2_header.len, strlen("n,a=a=2Cb,"));
     /* A name longer than the room is refused, not cut. */
     assert_int_equal(sa_scram_parse_client_first("n,,n=abcdef,r=x", 15, &cf, user, 4, err, sizeof(err)), -1);
-    const char *bad_final[] = {"", "c=biws", "c=biws,r=abc", "c=biws,r=abc,p=", "c=biws,r=abc,p=%%%%",
-                               "r=abc,c=biws,p=AAAA", "c=biws,r=abc,p=AAAA,x=1"};
+    const char *bad_final[] = {"",
+                               "c=biws",
+                               "c=biws,r=abc",
+                               "c=biws,r=abc,p=",
+                               "c=biws,r=abc,p=%%%%",
+                               "r=abc,c=biws,p=AAAA",
+                               "c=biws,r=abc,p=AAAA,x=1"};
     sa_scram_client_final_t fin;
     for (size_t i = 0; i < sizeof(bad_final) / sizeof(*bad_final); i++)
-        assert_int_equal(sa_scram_parse_client_final(bad_final[i], strlen(bad_final[i]), &fin, err, sizeof(err)), -1);
+        assert_int_equal(
+            sa_scram_parse_client_final(bad_final[i], strlen(bad_final[i]), &fin, err, sizeof(err)), -1);
     uint8_t out[8];
     assert_int_equal(sa_scram_b64_decode("AAA", 3, out, sizeof(out)), -1);
     assert_int_equal(sa_scram_b64_decode("A=AA", 4, out, sizeof(out)), -1);
@@ -104,8 +114,8 @@ static void parsers_refuse_bad_input(void **state) {
 }
 
 /* A kind-32 payload as scram_store.h documents it. */
-static void cred_record(sa_buf_t *b, const char *name, sa_scram_mech_t m, int iters, const uint8_t *salt, size_t slen,
-                        const char *password) {
+static void cred_record(sa_buf_t *b, const char *name, sa_scram_mech_t m, int iters, const uint8_t *salt,
+                        size_t slen, const char *password) {
     uint8_t salted[64], stored[64], server[64];
     size_t k = sa_scram_key_len(m);
     assert_int_equal(sa_scram_salted_password(m, password, strlen(password), salt, slen, iters, salted), 0);
@@ -121,13 +131,14 @@ static void cred_record(sa_buf_t *b, const char *name, sa_scram_mech_t m, int it
 }
 
 /* Run a client against a fresh server exchange; @returns the server's result of the last step. */
-static sa_err_t exchange(const sa_scram_store_t *st, sa_scram_mech_t m, const char *user, const char *password,
-                         int *done) {
+static sa_err_t exchange(const sa_scram_store_t *st, sa_scram_mech_t m, const char *user,
+                         const char *password, int *done) {
     sa_scram_server_t *s = sa_scram_server_new(m, st);
     sa_buf_t out = SA_BUF_INIT(0);
     char err[256], first[128], final[512];
     snprintf(first, sizeof(first), "n,,n=%s,r=clientnonce123", user);
-    sa_err_t rc = sa_scram_server_step(s, (const uint8_t *)first, strlen(first), &out, done, err, sizeof(err));
+    sa_err_t rc =
+        sa_scram_server_step(s, (const uint8_t *)first, strlen(first), &out, done, err, sizeof(err));
     assert_int_equal(rc, SA_OK);
     assert_false(*done);
     sa_scram_server_first_t sf;
@@ -135,7 +146,9 @@ static sa_err_t exchange(const sa_scram_store_t *st, sa_scram_mech_t m, const ch
     char sfirst[256];
     snprintf(sfirst, sizeof(sfirst), "%.*s", (int)out.len, (const char *)out.data);
     uint8_t salted[64], proof[64], sig[64];
-    assert_int_equal(sa_scram_salted_password(m, password, strlen(password), sf.salt, sf.salt_len, sf.iterations, salted), 0);
+    assert_int_equal(
+        sa_scram_salted_password(m, password, strlen(password), sf.salt, sf.salt_len, sf.iterations, salted),
+        0);
     char noproof[256], auth_msg[768], p64[128];
     snprintf(noproof, sizeof(noproof), "c=biws,r=%.*s", (int)sf.nonce.len, sf.nonce.p);
     snprintf(auth_msg, sizeof(auth_msg), "%s,%s,%s", first + 3, sfirst, noproof);
@@ -143,7 +156,7 @@ static sa_err_t exchange(const sa_scram_store_t *st, sa_scram_mech_t m, const ch
     b64(proof, sa_scram_key_len(m), p64);
     snprintf(final, sizeof(final), "%s,p=%s", noproof, p64);
     sa_buf_reset(&out);
-    rc = sa_scram_server_step(s, (const uint8_t *)final, strlen(final), &out, done, err, sizeof(err));
+    rc = sa_scram_server_step(s, (const uint8_t *) final, strlen(final), &out, done, err, sizeof(err));
     if (rc == SA_OK) {
         uint8_t got[64];
         assert_int_equal(sa_scram_parse_server_final((const char *)out.data, out.len, got, err, sizeof(err)),
@@ -151,8 +164,9 @@ static sa_err_t exchange(const sa_scram_store_t *st, sa_scram_mech_t m, const ch
         assert_memory_equal(got, sig, sa_scram_key_len(m));
         /* A finished exchange takes no more steps. */
         int again = 0;
-        assert_int_equal(sa_scram_server_step(s, (const uint8_t *)final, strlen(final), &out, &again, err, sizeof(err)),
-                         SA_ERR_SASL_AUTHENTICATION_FAILED);
+        assert_int_equal(
+            sa_scram_server_step(s, (const uint8_t *) final, strlen(final), &out, &again, err, sizeof(err)),
+            SA_ERR_SASL_AUTHENTICATION_FAILED);
     }
     sa_buf_free(&out);
     sa_scram_server_free(s);
@@ -169,11 +183,14 @@ static void server_exchange(void **state) {
     int done = 0;
     assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "alice", "secret", &done), SA_OK);
     assert_true(done);
-    assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "alice", "wrong", &done), SA_ERR_SASL_AUTHENTICATION_FAILED);
+    assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "alice", "wrong", &done),
+                     SA_ERR_SASL_AUTHENTICATION_FAILED);
     assert_false(done);
     /* No SHA-256 credential, an unknown user: the exchange goes on and fails at the proof. */
-    assert_int_equal(exchange(st, SA_SCRAM_SHA_256, "alice", "secret", &done), SA_ERR_SASL_AUTHENTICATION_FAILED);
-    assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "mallory", "secret", &done), SA_ERR_SASL_AUTHENTICATION_FAILED);
+    assert_int_equal(exchange(st, SA_SCRAM_SHA_256, "alice", "secret", &done),
+                     SA_ERR_SASL_AUTHENTICATION_FAILED);
+    assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "mallory", "secret", &done),
+                     SA_ERR_SASL_AUTHENTICATION_FAILED);
     /* Delete, then the right password no longer works. */
     sa_buf_t del = SA_BUF_INIT(0);
     sa_buf_put_be16(&del, 5);
@@ -181,7 +198,8 @@ static void server_exchange(void **state) {
     sa_buf_putc(&del, SA_SCRAM_SHA_512);
     assert_int_equal(sa_scram_store_apply(st, SA_META_SCRAM_DELETE, del.data, del.len), SA_OK);
     assert_int_equal(sa_scram_store_count(st), 0);
-    assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "alice", "secret", &done), SA_ERR_SASL_AUTHENTICATION_FAILED);
+    assert_int_equal(exchange(st, SA_SCRAM_SHA_512, "alice", "secret", &done),
+                     SA_ERR_SASL_AUTHENTICATION_FAILED);
     sa_buf_free(&del);
     sa_buf_free(&rec);
     sa_scram_store_free(st);
@@ -202,7 +220,8 @@ static void snapshot_records(void **state) {
         sa_buf_free(&desc);
         /* Every truncation of a record is refused, never half-applied. */
         for (size_t cut = 0; cut < rec.len; cut++)
-            assert_int_equal(sa_scram_store_apply(st, SA_META_SCRAM_CREDENTIAL, rec.data, cut), SA_ERR_CORRUPT);
+            assert_int_equal(sa_scram_store_apply(st, SA_META_SCRAM_CREDENTIAL, rec.data, cut),
+                             SA_ERR_CORRUPT);
         sa_buf_free(&rec);
     }
     assert_int_equal(sa_scram_store_count(st), 3);
@@ -224,7 +243,8 @@ static void credential_specs(void **state) {
     (void)state;
     sa_scram_spec_t spec;
     char err[256];
-    const char *p = "SCRAM-SHA-256=[name=alice,password=\"a,b]c\",iterations=8192],SCRAM-SHA-512=[password=x]";
+    const char *p =
+        "SCRAM-SHA-256=[name=alice,password=\"a,b]c\",iterations=8192],SCRAM-SHA-512=[password=x]";
     assert_int_equal(sa_scram_parse_spec(&p, &spec, err, sizeof(err)), 0);
     assert_int_equal(spec.mech, SA_SCRAM_SHA_256);
     assert_string_equal(spec.name, "alice");
@@ -236,8 +256,9 @@ static void credential_specs(void **state) {
     assert_int_equal(sa_scram_parse_spec(&p, &spec, err, sizeof(err)), 0);
     assert_int_equal(spec.mech, SA_SCRAM_SHA_512);
     assert_string_equal(p, "");
-    const char *bad[] = {"SCRAM-SHA-1=[password=x]", "SCRAM-SHA-256=password=x", "SCRAM-SHA-256=[color=red]",
-                         "SCRAM-SHA-256=[password=x", "SCRAM-SHA-256=[iterations=abc]", "SCRAM-SHA-256=[salt=!!]"};
+    const char *bad[] = {"SCRAM-SHA-1=[password=x]",       "SCRAM-SHA-256=password=x",
+                         "SCRAM-SHA-256=[color=red]",      "SCRAM-SHA-256=[password=x",
+                         "SCRAM-SHA-256=[iterations=abc]", "SCRAM-SHA-256=[salt=!!]"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         p = bad[i];
         assert_int_equal(sa_scram_parse_spec(&p, &spec, err, sizeof(err)), -1);
@@ -251,10 +272,15 @@ static void credential_specs(void **state) {
     sa_scram_spec_wipe(&spec);
 }
 
-static sa_err_t parse(const char *listeners, const char *adv, const char *map, sa_strlist_t *props, sa_listener_t **ls,
-                      size_t *n, char *err) {
-    sa_listener_conf_t c = {listeners, adv, map ? map : "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
-                            "SCRAM-SHA-256,SCRAM-SHA-512", "none", props};
+static sa_err_t parse(const char *listeners, const char *adv, const char *map, sa_strlist_t *props,
+                      sa_listener_t **ls, size_t *n, char *err) {
+    sa_listener_conf_t c = {
+        listeners,
+        adv,
+        map ? map : "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+        "SCRAM-SHA-256,SCRAM-SHA-512",
+        "none",
+        props};
     return sa_listeners_parse(&c, ls, n, err, 256);
 }
 
@@ -265,12 +291,15 @@ static void listeners(void **state) {
     char err[256];
     sa_strlist_t props = {0};
     sa_strlist_add(&props, "listener.name.internal.sasl.enabled.mechanisms=PLAIN");
-    sa_strlist_add(&props, "listener.name.internal.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
-                           "PlainLoginModule required username=\"x\" password=\"y\" user_alice=\"p\\\"w\" user_bob=\"b\";");
+    sa_strlist_add(
+        &props,
+        "listener.name.internal.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
+        "PlainLoginModule required username=\"x\" password=\"y\" user_alice=\"p\\\"w\" user_bob=\"b\";");
     sa_strlist_add(&props, "listener.name.SASL_SSL.ssl.client.auth=required");
     assert_int_equal(parse("127.0.0.1:9092, SASL_SSL://:9094,internal://[::1]:9095",
                            "PLAINTEXT://kafka:9092,INTERNAL://int.example:19095",
-                           "INTERNAL:SASL_PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL", &props, &ls, &n, err),
+                           "INTERNAL:SASL_PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL", &props, &ls, &n,
+                           err),
                      SA_OK);
     assert_int_equal(n, 3);
     assert_string_equal(ls[0].name, "PLAINTEXT");
@@ -290,11 +319,11 @@ static void listeners(void **state) {
     sa_strlist_free(&props);
 
     const char *bad[][2] = {
-        {"FOO://:1", ""},                              /* not in the map */
-        {"PLAINTEXT://:1,PLAINTEXT://:2", ""},         /* name twice */
-        {"PLAINTEXT://:1,SSL://:1", ""},               /* port twice */
-        {"PLAINTEXT://:1", "SSL://h:1"},               /* advertised name not a listener */
-        {"PLAINTEXT://:1", "PLAINTEXT://0.0.0.0:1"},   /* advertising a wildcard */
+        {"FOO://:1", ""},                            /* not in the map */
+        {"PLAINTEXT://:1,PLAINTEXT://:2", ""},       /* name twice */
+        {"PLAINTEXT://:1,SSL://:1", ""},             /* port twice */
+        {"PLAINTEXT://:1", "SSL://h:1"},             /* advertised name not a listener */
+        {"PLAINTEXT://:1", "PLAINTEXT://0.0.0.0:1"}, /* advertising a wildcard */
         {"PLAINTEXT://nohostport", ""},
         {"", ""},
     };

@@ -31,12 +31,15 @@ typedef sa_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult_t a
 typedef sa_AlterUserScramCredentialsRequest_ScramCredentialDeletion_t deletion_t;
 typedef sa_AlterUserScramCredentialsRequest_ScramCredentialUpsertion_t upsertion_t;
 
-static int str_eq(sa_str_t a, sa_str_t b) { return a.len == b.len && (a.len <= 0 || !memcmp(a.ptr, b.ptr, (size_t)a.len)); }
+static int str_eq(sa_str_t a, sa_str_t b) {
+    return a.len == b.len && (a.len <= 0 || !memcmp(a.ptr, b.ptr, (size_t)a.len));
+}
 
 static void describe_user(sa_req_t *req, const char *name, dresult_t *r) {
     const sa_scram_store_t *st = req->broker->metastore.scram;
     int n = 0;
-    sa_DescribeUserScramCredentialsResponse_CredentialInfo_t *infos = sa_arena_calloc(&req->arena, 2, sizeof(*infos));
+    sa_DescribeUserScramCredentialsResponse_CredentialInfo_t *infos =
+        sa_arena_calloc(&req->arena, 2, sizeof(*infos));
     for (int m = SA_SCRAM_SHA_256; infos && m <= SA_SCRAM_SHA_512; m++) {
         const sa_scram_cred_t *c = sa_scram_store_find(st, name, (sa_scram_mech_t)m);
         if (!c) continue;
@@ -81,7 +84,8 @@ sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req) {
         if (dup) {
             r->User = in.Users[i].Name;
             r->ErrorCode = SA_ERR_DUPLICATE_RESOURCE;
-            r->ErrorMessage = sa_str("Cannot describe SCRAM credentials for the same user twice in a single request");
+            r->ErrorMessage =
+                sa_str("Cannot describe SCRAM credentials for the same user twice in a single request");
             continue;
         }
         describe_user(req, sa_hg_str(req, in.Users[i].Name), r);
@@ -100,7 +104,8 @@ static sa_err_t alter_answer(sa_req_t *req, void *arg, int durable) {
     alter_t *a = arg;
     for (int32_t i = 0; i < a->out.Results_count; i++) {
         aresult_t *r = &a->out.Results[i];
-        if (r->ErrorCode || !a->seqs[i] || (durable && sa_metalog_durable(req->broker->metastore.log, a->seqs[i])))
+        if (r->ErrorCode || !a->seqs[i] ||
+            (durable && sa_metalog_durable(req->broker->metastore.log, a->seqs[i])))
             continue;
         r->ErrorCode = SA_ERR_KAFKA_STORAGE_ERROR;
         r->ErrorMessage = sa_str("the metadata log could not be synced; the change was not kept");
@@ -176,7 +181,8 @@ static sa_err_t apply_user(sa_req_t *req, const sa_AlterUserScramCredentialsRequ
         if (!str_eq(u->Name, user)) continue;
         sa_scram_cred_t cred;
         if (sa_scram_cred_from_salted(&cred, (sa_scram_mech_t)u->Mechanism, u->Iterations, u->Salt.ptr,
-                                      (size_t)u->Salt.len, u->SaltedPassword.ptr, (size_t)u->SaltedPassword.len))
+                                      (size_t)u->Salt.len, u->SaltedPassword.ptr,
+                                      (size_t)u->SaltedPassword.len))
             err = SA_ERR_UNKNOWN_SERVER_ERROR;
         else
             err = sa_scram_store_upsert(st, name, &cred, seq);
@@ -200,7 +206,8 @@ sa_err_t sa_handle_AlterUserScramCredentials(sa_req_t *req) {
     if (!a || !users) return SA_ERR_TOOBIG;
     int nusers = 0;
     for (int i = 0; i < total; i++) {
-        sa_str_t nm = i < in.Deletions_count ? in.Deletions[i].Name : in.Upsertions[i - in.Deletions_count].Name;
+        sa_str_t nm =
+            i < in.Deletions_count ? in.Deletions[i].Name : in.Upsertions[i - in.Deletions_count].Name;
         int seen = 0;
         for (int j = 0; j < nusers && !seen; j++) seen = str_eq(users[j], nm);
         if (!seen) users[nusers++] = nm;

@@ -190,7 +190,8 @@ const char *sa_listener_plain_password(const sa_listener_t *l, const char *name)
 }
 
 /* Apply one "listener.name.NAME.KEY=VALUE" entry. */
-static sa_err_t apply_per_name(sa_listener_t *ls, size_t n, const char *entry, char *errstr, size_t errstr_size) {
+static sa_err_t apply_per_name(sa_listener_t *ls, size_t n, const char *entry, char *errstr,
+                               size_t errstr_size) {
     const char *rest = entry + strlen("listener.name.");
     const char *dot = strchr(rest, '.'), *eq = strchr(entry, '=');
     if (!dot || !eq || dot > eq) {
@@ -211,8 +212,10 @@ static sa_err_t apply_per_name(sa_listener_t *ls, size_t n, const char *entry, c
     }
     if (!strcmp(key, "sasl.enabled.mechanisms")) return set_mechanisms(l, value, what, errstr, errstr_size);
     if (!strcmp(key, "ssl.client.auth")) return set_client_auth(l, value, what, errstr, errstr_size);
-    if (!strcasecmp(key, "plain.sasl.jaas.config")) return parse_jaas_users(l, value, what, errstr, errstr_size);
-    if (!strcasecmp(key, "scram-sha-256.sasl.jaas.config") || !strcasecmp(key, "scram-sha-512.sasl.jaas.config"))
+    if (!strcasecmp(key, "plain.sasl.jaas.config"))
+        return parse_jaas_users(l, value, what, errstr, errstr_size);
+    if (!strcasecmp(key, "scram-sha-256.sasl.jaas.config") ||
+        !strcasecmp(key, "scram-sha-512.sasl.jaas.config"))
         return SA_OK;
     SET_ERR("%s: samsa does not know this per-listener setting (sasl.enabled.mechanisms, ssl.client.auth, "
             "plain.sasl.jaas.config)",

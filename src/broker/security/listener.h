@@ -52,14 +52,14 @@ typedef struct sa_plain_user_s {
 } sa_plain_user_t;
 
 typedef struct sa_listener_s {
-    char name[64];     /* upper case, as Kafka normalises it: "SASL_SSL", "INTERNAL" */
+    char name[64]; /* upper case, as Kafka normalises it: "SASL_SSL", "INTERNAL" */
     sa_secproto_t proto;
-    char host[256];    /* bind address ("" or 0.0.0.0: every interface) */
+    char host[256]; /* bind address ("" or 0.0.0.0: every interface) */
     int port;
     char adv_host[256]; /* what a client of this listener is told to connect to */
     int adv_port;
-    int adv_explicit;   /* adv_* came from advertised.listeners */
-    unsigned mechs;     /* SA_MECH_* enabled (SASL protocols only) */
+    int adv_explicit;    /* adv_* came from advertised.listeners */
+    unsigned mechs;      /* SA_MECH_* enabled (SASL protocols only) */
     char mech_list[128]; /* the enabled mechanisms in the configured order, "A,B" (Handshake's list) */
     sa_plain_user_t *plain_users;
     size_t nplain_users;
@@ -88,7 +88,9 @@ void sa_listeners_free(sa_listener_t *l, size_t n);
 
 /** @returns "PLAINTEXT", "SSL", "SASL_PLAINTEXT" or "SASL_SSL". */
 const char *sa_secproto_name(sa_secproto_t proto);
-static inline int sa_secproto_tls(sa_secproto_t p) { return p == SA_SECPROTO_SSL || p == SA_SECPROTO_SASL_SSL; }
+static inline int sa_secproto_tls(sa_secproto_t p) {
+    return p == SA_SECPROTO_SSL || p == SA_SECPROTO_SASL_SSL;
+}
 static inline int sa_secproto_sasl(sa_secproto_t p) {
     return p == SA_SECPROTO_SASL_PLAINTEXT || p == SA_SECPROTO_SASL_SSL;
 }

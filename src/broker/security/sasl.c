@@ -70,8 +70,9 @@ sa_err_t sa_auth_gate(sa_req_t *req, char *errstr, size_t errstr_size) {
         return SA_ERR_ILLEGAL_SASL_STATE;
     case SA_AUTH_DONE:
         if (auth->session_end_ms && sa_mono_ms() >= auth->session_end_ms && key != SA_API_SaslHandshake) {
-            SET_ERR("%s after the session of %s expired (connections.max.reauth.ms) without re-authentication",
-                    sa_proto_api_name(key), auth->principal);
+            SET_ERR(
+                "%s after the session of %s expired (connections.max.reauth.ms) without re-authentication",
+                sa_proto_api_name(key), auth->principal);
             return SA_ERR_ILLEGAL_SASL_STATE;
         }
         return SA_OK;
@@ -101,21 +102,26 @@ sa_err_t sa_handle_SaslHandshake(sa_req_t *req) {
         out.ErrorCode = SA_ERR_ILLEGAL_SASL_STATE; /* Kafka: SASL is not used here / already under way */
     } else if (!(l->mechs & bit) || (auth->authenticated && bit != auth->mech)) {
         out.ErrorCode = SA_ERR_UNSUPPORTED_SASL_MECHANISM;
-        sa_log_info("auth", "%s: SASL mechanism \"%s\" is not enabled on listener %s (%s)%s", sa_req_peer(req),
-                    mech, l->name, l->mech_list, auth->authenticated ? " for re-authentication" : "");
+        sa_log_info("auth", "%s: SASL mechanism \"%s\" is not enabled on listener %s (%s)%s",
+                    sa_req_peer(req), mech, l->name, l->mech_list,
+                    auth->authenticated ? " for re-authentication" : "");
         auth->state = SA_AUTH_FAILED;
     } else {
         auth->mech = bit;
         sa_scram_server_free(auth->scram);
         auth->scram = NULL;
         if (bit != SA_MECH_PLAIN)
-            auth->scram = sa_scram_server_new(bit == SA_MECH_SCRAM_SHA_256 ? SA_SCRAM_SHA_256 : SA_SCRAM_SHA_512,
-                                              req->broker->metastore.scram);
-        auth->state = auth->authenticated ? SA_AUTH_REAUTH : req->ApiVersion == 0 ? SA_AUTH_RAW : SA_AUTH_AUTHENTICATE;
+            auth->scram =
+                sa_scram_server_new(bit == SA_MECH_SCRAM_SHA_256 ? SA_SCRAM_SHA_256 : SA_SCRAM_SHA_512,
+                                    req->broker->metastore.scram);
+        auth->state = auth->authenticated    ? SA_AUTH_REAUTH
+                      : req->ApiVersion == 0 ? SA_AUTH_RAW
+                                             : SA_AUTH_AUTHENTICATE;
     }
     /* The enabled list, in the configured order: a client that asked for another one can tell. */
     char list[sizeof(l->mech_list)], *save = NULL;
-    snprintf(list, sizeof(list), "%s", out.ErrorCode == SA_ERR_ILLEGAL_SASL_STATE && auth->state == SA_AUTH_OPEN ? "" : l->mech_list);
+    snprintf(list, sizeof(list), "%s",
+             out.ErrorCode == SA_ERR_ILLEGAL_SASL_STATE && auth->state == SA_AUTH_OPEN ? "" : l->mech_list);
     sa_str_t names[3];
     int n = 0;
     for (char *m = strtok_r(list, ",", &save); m && n < 3; m = strtok_r(NULL, ",", &save))
@@ -128,8 +134,8 @@ sa_err_t sa_handle_SaslHandshake(sa_req_t *req) {
 /* ---- one step of the mechanism ---- */
 
 /* PLAIN (RFC 4616): authzid NUL authcid NUL passwd. @returns SA_OK or the client's message. */
-static sa_err_t plain_step(sa_auth_t *auth, const uint8_t *in, size_t len, const char **client_msg, char *errstr,
-                           size_t errstr_size) {
+static sa_err_t plain_step(sa_auth_t *auth, const uint8_t *in, size_t len, const char **client_msg,
+                           char *errstr, size_t errstr_size) {
     const char *p = (const char *)in, *end = p + len;
     const char *tok[3];
     size_t tlen[3];
@@ -154,18 +160,21 @@ static sa_err_t plain_step(sa_auth_t *auth, const uint8_t *in, size_t len, const
         return SA_ERR_SASL_AUTHENTICATION_FAILED;
     }
     char user[SA_SCRAM_NAME_MAX + 1];
-    snprintf(user, sizeof(user), "%.*s", (int)(tlen[1] < SA_SCRAM_NAME_MAX ? tlen[1] : SA_SCRAM_NAME_MAX), tok[1]);
+    snprintf(user, sizeof(user), "%.*s", (int)(tlen[1] < SA_SCRAM_NAME_MAX ? tlen[1] : SA_SCRAM_NAME_MAX),
+             tok[1]);
     if (!tlen[1]) {
         *client_msg = "Authentication failed: username not specified";
     } else if (!tlen[2]) {
         *client_msg = "Authentication failed: password not specified";
     } else if (tlen[0] && (tlen[0] != tlen[1] || memcmp(tok[0], tok[1], tlen[0]))) {
-        *client_msg = "Authentication failed: Client requested an authorization id that is different from username";
+        *client_msg =
+            "Authentication failed: Client requested an authorization id that is different from username";
     } else {
         const char *want = sa_listener_plain_password(auth->listener, user);
         uint8_t a[SA_SCRAM_KEY_MAX], b[SA_SCRAM_KEY_MAX];
         /* Compare digests, so neither the time nor the length tells how much of it matched. */
-        int ok = want && tlen[1] <= SA_SCRAM_NAME_MAX && !sa_scram_hash(SA_SCRAM_SHA_256, tok[2], tlen[2], a) &&
+        int ok = want && tlen[1] <= SA_SCRAM_NAME_MAX &&
+                 !sa_scram_hash(SA_SCRAM_SHA_256, tok[2], tlen[2], a) &&
                  !sa_scram_hash(SA_SCRAM_SHA_256, want, strlen(want), b) && sa_scram_equal(a, b, 32);
         OPENSSL_cleanse(a, sizeof(a));
         OPENSSL_cleanse(b, sizeof(b));
@@ -184,9 +193,10 @@ static sa_err_t plain_step(sa_auth_t *auth, const uint8_t *in, size_t len, const
 static sa_err_t step(sa_req_t *req, sa_auth_t *auth, const uint8_t *in, size_t len, sa_buf_t *out, int *done,
                      const char **client_msg, char *errstr, size_t errstr_size) {
     *done = 0;
-    *client_msg = auth->authenticated
-                      ? "Authentication failed during re-authentication due to invalid credentials with SASL mechanism "
-                      : "Authentication failed during authentication due to invalid credentials with SASL mechanism ";
+    *client_msg =
+        auth->authenticated
+            ? "Authentication failed during re-authentication due to invalid credentials with SASL mechanism "
+            : "Authentication failed during authentication due to invalid credentials with SASL mechanism ";
     char prev[SA_PRINCIPAL_MAX];
     snprintf(prev, sizeof(prev), "%s", auth->principal);
     sa_err_t err;
@@ -217,7 +227,8 @@ static sa_err_t step(sa_req_t *req, sa_auth_t *auth, const uint8_t *in, size_t l
         int64_t reauth = req->broker->conf->connections_max_reauth_ms;
         auth->session_end_ms = reauth > 0 ? sa_mono_ms() + reauth : 0;
         sa_log_debug(SA_DBG_NET, "auth", "%s: %s as %s with %s", sa_req_peer(req),
-                     auth->authenticated ? "re-authenticated" : "authenticated", auth->principal, mech_name(auth->mech));
+                     auth->authenticated ? "re-authenticated" : "authenticated", auth->principal,
+                     mech_name(auth->mech));
         auth->authenticated = 1;
         auth->state = SA_AUTH_DONE;
         sa_scram_server_free(auth->scram);
@@ -239,9 +250,10 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
     out.AuthBytes = (sa_bytes_t){(const uint8_t *)"", 0};
     if (auth->state != SA_AUTH_AUTHENTICATE && auth->state != SA_AUTH_REAUTH) {
         out.ErrorCode = SA_ERR_ILLEGAL_SASL_STATE;
-        out.ErrorMessage = sa_str(auth->state == SA_AUTH_OPEN ? "SASL is not enabled on this listener"
-                                                              : "SaslAuthenticate request received after successful "
-                                                                "authentication");
+        out.ErrorMessage =
+            sa_str(auth->state == SA_AUTH_OPEN ? "SASL is not enabled on this listener"
+                                               : "SaslAuthenticate request received after successful "
+                                                 "authentication");
         return sa_SaslAuthenticateResponse_encode(&out, req->ApiVersion, &req->resp);
     }
     sa_buf_t token = SA_BUF_INIT(0);
@@ -257,7 +269,8 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
         size_t cl = strlen(client_msg);
         int generic = cl >= 10 && !strcmp(client_msg + cl - 10, "mechanism "); /* Kafka names it last */
         snprintf(msg, sizeof(msg), "%s%s", client_msg, generic ? mech_name(auth->mech) : "");
-        sa_log_info("auth", "%s: %s failed on listener %s: %s", sa_req_peer(req), what, auth->listener->name, errstr);
+        sa_log_info("auth", "%s: %s failed on listener %s: %s", sa_req_peer(req), what, auth->listener->name,
+                    errstr);
         out.ErrorCode = SA_ERR_SASL_AUTHENTICATION_FAILED;
         out.ErrorMessage = sa_str(sa_str_dup(sa_str(msg), &req->arena));
         auth->state = SA_AUTH_FAILED;
@@ -265,7 +278,8 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
         uint8_t *copy = sa_arena_alloc(&req->arena, token.len + 1);
         if (copy) memcpy(copy, token.data, token.len);
         out.AuthBytes = (sa_bytes_t){copy, copy ? (int32_t)token.len : 0};
-        if (done && auth->session_end_ms) out.SessionLifetimeMs = req->broker->conf->connections_max_reauth_ms;
+        if (done && auth->session_end_ms)
+            out.SessionLifetimeMs = req->broker->conf->connections_max_reauth_ms;
     }
     sa_buf_free(&token);
     return sa_SaslAuthenticateResponse_encode(&out, req->ApiVersion, &req->resp);
@@ -275,7 +289,8 @@ sa_err_t sa_sasl_raw_token(sa_req_t *req, char *errstr, size_t errstr_size) {
     sa_auth_t *auth = auth_of(req);
     int done = 0;
     const char *client_msg = "";
-    sa_err_t err = step(req, auth, req->_frame, req->_frame_len, &req->resp, &done, &client_msg, errstr, errstr_size);
+    sa_err_t err =
+        step(req, auth, req->_frame, req->_frame_len, &req->resp, &done, &client_msg, errstr, errstr_size);
     if (err != SA_OK) {
         char why[512];
         snprintf(why, sizeof(why), "%s", errstr);

@@ -57,11 +57,11 @@ typedef struct sa_scram_server_s sa_scram_server_t;
 
 typedef struct sa_auth_s {
     sa_auth_state_t state;
-    const sa_listener_t *listener; /* borrowed from the broker */
-    unsigned mech;                 /* SA_MECH_* of the handshake, 0 before */
-    int authenticated;             /* DONE at least once (REAUTH keeps serving) */
-    sa_scram_server_t *scram;      /* owned: a SCRAM exchange in progress, or NULL */
-    int64_t session_end_ms;        /* monotonic ms the session ends, 0: never */
+    const sa_listener_t *listener;    /* borrowed from the broker */
+    unsigned mech;                    /* SA_MECH_* of the handshake, 0 before */
+    int authenticated;                /* DONE at least once (REAUTH keeps serving) */
+    sa_scram_server_t *scram;         /* owned: a SCRAM exchange in progress, or NULL */
+    int64_t session_end_ms;           /* monotonic ms the session ends, 0: never */
     char principal[SA_PRINCIPAL_MAX]; /* "User:ANONYMOUS" until authenticated */
 } sa_auth_t;
 

@@ -24,9 +24,9 @@ struct sa_scram_server_s {
     const sa_scram_store_t *store;
     char user[SA_SCRAM_NAME_MAX + 1];
     sa_scram_cred_t cred;
-    int unknown;           /* no credential: the proof must fail */
-    sa_buf_t auth_message; /* client-first-bare "," server-first (client-final added at the end) */
-    char gs2_b64[64];      /* base64 of the client's gs2 header: the expected channel binding */
+    int unknown;              /* no credential: the proof must fail */
+    sa_buf_t auth_message;    /* client-first-bare "," server-first (client-final added at the end) */
+    char gs2_b64[64];         /* base64 of the client's gs2 header: the expected channel binding */
     char nonce[2 * 128 + 40]; /* client nonce + server nonce */
 };
 
@@ -56,7 +56,8 @@ static sa_err_t first(sa_scram_server_t *s, const char *msg, size_t len, sa_buf_
         SET_ERR("delegation tokens (tokenauth) are not supported");
         return SA_ERR_SASL_AUTHENTICATION_FAILED;
     }
-    if (cf.authzid.len && (cf.authzid.len != strlen(s->user) || memcmp(cf.authzid.p, s->user, cf.authzid.len))) {
+    if (cf.authzid.len &&
+        (cf.authzid.len != strlen(s->user) || memcmp(cf.authzid.p, s->user, cf.authzid.len))) {
         SET_ERR("the client asked for an authorization id different from its user name");
         return SA_ERR_SASL_AUTHENTICATION_FAILED;
     }
@@ -96,11 +97,12 @@ rand_fail:
     return SA_ERR_SASL_AUTHENTICATION_FAILED;
 }
 
-static sa_err_t final(sa_scram_server_t *s, const char *msg, size_t len, sa_buf_t *out, int *done, char *errstr,
-                      size_t errstr_size) {
+static sa_err_t final(sa_scram_server_t *s, const char *msg, size_t len, sa_buf_t *out, int *done,
+                      char *errstr, size_t errstr_size) {
     sa_scram_client_final_t cf;
     size_t k = sa_scram_key_len(s->mech);
-    if (sa_scram_parse_client_final(msg, len, &cf, errstr, errstr_size)) return SA_ERR_SASL_AUTHENTICATION_FAILED;
+    if (sa_scram_parse_client_final(msg, len, &cf, errstr, errstr_size))
+        return SA_ERR_SASL_AUTHENTICATION_FAILED;
     /* RFC 5802 wants the nonce of server-first back; Kafka accepts any nonce that ENDS with it,
      * and librdkafka 2.0 relies on that (it sends its client nonce once more in front). The
      * proof covers the message as sent, so the check is as strong either way. */
@@ -121,7 +123,8 @@ static sa_err_t final(sa_scram_server_t *s, const char *msg, size_t len, sa_buf_
     sa_buf_append(&s->auth_message, cf.without_proof.p, cf.without_proof.len);
     uint8_t sig[SA_SCRAM_KEY_MAX], client_key[SA_SCRAM_KEY_MAX], stored[SA_SCRAM_KEY_MAX];
     sa_err_t err = SA_ERR_SASL_AUTHENTICATION_FAILED;
-    if (sa_scram_hmac(s->mech, s->cred.stored_key, k, s->auth_message.data, s->auth_message.len, sig)) goto out;
+    if (sa_scram_hmac(s->mech, s->cred.stored_key, k, s->auth_message.data, s->auth_message.len, sig))
+        goto out;
     for (size_t i = 0; i < k; i++) client_key[i] = cf.proof[i] ^ sig[i];
     if (sa_scram_hash(s->mech, client_key, k, stored)) goto out;
     /* Always compare, even for an unknown user: the time taken does not tell them apart. */
@@ -130,7 +133,8 @@ static sa_err_t final(sa_scram_server_t *s, const char *msg, size_t len, sa_buf_
                 sa_scram_mech_name(s->mech));
         goto out;
     }
-    if (sa_scram_hmac(s->mech, s->cred.server_key, k, s->auth_message.data, s->auth_message.len, sig)) goto out;
+    if (sa_scram_hmac(s->mech, s->cred.server_key, k, s->auth_message.data, s->auth_message.len, sig))
+        goto out;
     sa_buf_append_str(out, "v=");
     sa_scram_b64_encode(out, sig, k);
     *done = 1;

@@ -15,8 +15,8 @@
 #include "core/mem.h"
 
 typedef struct user_s {
-    char *name;                /* owned */
-    sa_scram_cred_t creds[2];  /* by mechanism - 1 */
+    char *name;               /* owned */
+    sa_scram_cred_t creds[2]; /* by mechanism - 1 */
     int has[2];
 } user_t;
 
@@ -62,14 +62,17 @@ static ptrdiff_t find_user(const sa_scram_store_t *st, const char *name) {
     return -(ptrdiff_t)lo - 1;
 }
 
-const sa_scram_cred_t *sa_scram_store_find(const sa_scram_store_t *st, const char *user, sa_scram_mech_t mech) {
+const sa_scram_cred_t *sa_scram_store_find(const sa_scram_store_t *st, const char *user,
+                                           sa_scram_mech_t mech) {
     if (mech != SA_SCRAM_SHA_256 && mech != SA_SCRAM_SHA_512) return NULL;
     ptrdiff_t i = find_user(st, user);
     return i >= 0 && st->users[i].has[mech - 1] ? &st->users[i].creds[mech - 1] : NULL;
 }
 
 size_t sa_scram_store_count(const sa_scram_store_t *st) { return st->n; }
-const char *sa_scram_store_user(const sa_scram_store_t *st, size_t i) { return i < st->n ? st->users[i].name : NULL; }
+const char *sa_scram_store_user(const sa_scram_store_t *st, size_t i) {
+    return i < st->n ? st->users[i].name : NULL;
+}
 
 uint64_t sa_scram_store_live(const sa_scram_store_t *st) {
     uint64_t n = 0;
@@ -144,7 +147,8 @@ static int decode(uint8_t kind, const uint8_t *p, size_t len, char *name, sa_scr
     c->iterations = (int32_t)sa_load_be32(p + pos);
     c->salt_len = p[pos + 4];
     pos += 5;
-    if (c->iterations < 1 || c->salt_len == 0 || c->salt_len > SA_SCRAM_SALT_MAX || len != pos + c->salt_len + 2 * k)
+    if (c->iterations < 1 || c->salt_len == 0 || c->salt_len > SA_SCRAM_SALT_MAX ||
+        len != pos + c->salt_len + 2 * k)
         return -1;
     memcpy(c->salt, p + pos, c->salt_len);
     pos += c->salt_len;
@@ -156,7 +160,8 @@ static int decode(uint8_t kind, const uint8_t *p, size_t len, char *name, sa_scr
 sa_err_t sa_scram_store_apply(sa_scram_store_t *st, uint8_t kind, const uint8_t *payload, size_t len) {
     char name[SA_SCRAM_NAME_MAX + 1];
     sa_scram_cred_t c;
-    if ((kind != SA_META_SCRAM_CREDENTIAL && kind != SA_META_SCRAM_DELETE) || decode(kind, payload, len, name, &c))
+    if ((kind != SA_META_SCRAM_CREDENTIAL && kind != SA_META_SCRAM_DELETE) ||
+        decode(kind, payload, len, name, &c))
         return SA_ERR_CORRUPT;
     if (kind == SA_META_SCRAM_CREDENTIAL)
         mem_set(st, name, &c);
@@ -179,7 +184,8 @@ void sa_scram_store_snapshot(const sa_scram_store_t *st, sa_metalog_writer_t *w)
     sa_buf_free(&b);
 }
 
-sa_err_t sa_scram_store_upsert(sa_scram_store_t *st, const char *user, const sa_scram_cred_t *cred, uint64_t *seq) {
+sa_err_t sa_scram_store_upsert(sa_scram_store_t *st, const char *user, const sa_scram_cred_t *cred,
+                               uint64_t *seq) {
     sa_buf_t b = SA_BUF_INIT(0);
     encode_cred(&b, user, cred);
     sa_err_t err = sa_metalog_append(st->log, SA_META_SCRAM_CREDENTIAL, b.data, b.len, seq);
@@ -199,10 +205,12 @@ sa_err_t sa_scram_store_delete(sa_scram_store_t *st, const char *user, sa_scram_
     return err;
 }
 
-int sa_scram_cred_from_salted(sa_scram_cred_t *cred, sa_scram_mech_t mech, int32_t iterations, const uint8_t *salt,
-                              size_t salt_len, const uint8_t *salted, size_t salted_len) {
+int sa_scram_cred_from_salted(sa_scram_cred_t *cred, sa_scram_mech_t mech, int32_t iterations,
+                              const uint8_t *salt, size_t salt_len, const uint8_t *salted,
+                              size_t salted_len) {
     memset(cred, 0, sizeof(*cred));
-    if (!sa_scram_key_len(mech) || salt_len == 0 || salt_len > SA_SCRAM_SALT_MAX || salted_len != sa_scram_key_len(mech))
+    if (!sa_scram_key_len(mech) || salt_len == 0 || salt_len > SA_SCRAM_SALT_MAX ||
+        salted_len != sa_scram_key_len(mech))
         return -1;
     cred->mech = mech;
     cred->iterations = iterations;

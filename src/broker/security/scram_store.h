@@ -49,7 +49,8 @@ sa_scram_store_t *sa_scram_store_new(sa_metalog_t *log);
 void sa_scram_store_free(sa_scram_store_t *st);
 
 /** @returns @p user's credential for @p mech (valid until the next change), or NULL. */
-const sa_scram_cred_t *sa_scram_store_find(const sa_scram_store_t *st, const char *user, sa_scram_mech_t mech);
+const sa_scram_cred_t *sa_scram_store_find(const sa_scram_store_t *st, const char *user,
+                                           sa_scram_mech_t mech);
 
 /** @returns how many users have at least one credential; sa_scram_store_user(st, i) names the
  *  i-th in byte order (valid until the next change). */
@@ -60,13 +61,14 @@ const char *sa_scram_store_user(const sa_scram_store_t *st, size_t i);
  * Set @p user's credential (@p cred borrowed): append the record, then apply it. *@p seq gets
  * the record's sequence number (answer once sa_metalog_durable). @returns SA_OK or the log's error.
  */
-sa_err_t sa_scram_store_upsert(sa_scram_store_t *st, const char *user, const sa_scram_cred_t *cred, uint64_t *seq);
+sa_err_t sa_scram_store_upsert(sa_scram_store_t *st, const char *user, const sa_scram_cred_t *cred,
+                               uint64_t *seq);
 /** Remove @p user's @p mech credential (it must exist). @returns SA_OK or the log's error. */
 sa_err_t sa_scram_store_delete(sa_scram_store_t *st, const char *user, sa_scram_mech_t mech, uint64_t *seq);
 
 /** Derive a credential from a salted password (AlterUserScramCredentials' upsertion). @returns 0 or -1. */
-int sa_scram_cred_from_salted(sa_scram_cred_t *cred, sa_scram_mech_t mech, int32_t iterations, const uint8_t *salt,
-                              size_t salt_len, const uint8_t *salted, size_t salted_len);
+int sa_scram_cred_from_salted(sa_scram_cred_t *cred, sa_scram_mech_t mech, int32_t iterations,
+                              const uint8_t *salt, size_t salt_len, const uint8_t *salted, size_t salted_len);
 
 /* The metadata log's owner callbacks (metastore.c). */
 sa_err_t sa_scram_store_apply(sa_scram_store_t *st, uint8_t kind, const uint8_t *payload, size_t len);

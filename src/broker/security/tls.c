@@ -34,7 +34,7 @@
 #include "broker/security/listener.h"
 #include "core/mem.h"
 
-#define STAGE_SIZE (16 * 1024) /* one TLS record of plaintext */
+#define STAGE_SIZE   (16 * 1024) /* one TLS record of plaintext */
 #define SET_ERR(...) snprintf(errstr, errstr_size, __VA_ARGS__)
 
 struct sa_tls_ctx_s {
@@ -44,9 +44,9 @@ struct sa_tls_ctx_s {
 
 typedef struct tls_s {
     SSL *ssl;
-    unsigned wants;  /* SA_LOOP_* the last EAGAIN waits for */
-    uint8_t *stage;  /* STAGE_SIZE bytes, allocated at the first small write */
-    char why[160];   /* last failure */
+    unsigned wants; /* SA_LOOP_* the last EAGAIN waits for */
+    uint8_t *stage; /* STAGE_SIZE bytes, allocated at the first small write */
+    char why[160];  /* last failure */
 } tls_t;
 
 /* The first OpenSSL error of the queue as text (and clear the queue). */
@@ -82,12 +82,14 @@ sa_err_t sa_tls_ctx_new(const sa_tls_conf_t *conf, sa_tls_ctx_t **out, char *err
         return SA_ERR_INVALID_ARG;
     }
     if (*conf->keystore_location && (*conf->cert_location || *conf->key_location)) {
-        SET_ERR("set either ssl.keystore.location (key and chain in one PEM file) or ssl.certificate.location + "
-                "ssl.key.location, not both");
+        SET_ERR(
+            "set either ssl.keystore.location (key and chain in one PEM file) or ssl.certificate.location + "
+            "ssl.key.location, not both");
         return SA_ERR_INVALID_ARG;
     }
     if (!*cert || !*key) {
-        SET_ERR("a TLS listener (SSL, SASL_SSL) needs a key and certificate: ssl.keystore.location (PEM with both) "
+        SET_ERR("a TLS listener (SSL, SASL_SSL) needs a key and certificate: ssl.keystore.location (PEM with "
+                "both) "
                 "or ssl.certificate.location + ssl.key.location");
         return SA_ERR_INVALID_ARG;
     }
@@ -183,8 +185,14 @@ void *sa_tls_new(sa_tls_ctx_t *ctx, int fd, int client_auth) {
 static int ssl_fail(tls_t *t, int rc) {
     int e = SSL_get_error(t->ssl, rc);
     switch (e) {
-    case SSL_ERROR_WANT_READ: t->wants = SA_LOOP_READ; errno = EAGAIN; return -1;
-    case SSL_ERROR_WANT_WRITE: t->wants = SA_LOOP_WRITE; errno = EAGAIN; return -1;
+    case SSL_ERROR_WANT_READ:
+        t->wants = SA_LOOP_READ;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        t->wants = SA_LOOP_WRITE;
+        errno = EAGAIN;
+        return -1;
     case SSL_ERROR_ZERO_RETURN: return 0;
     case SSL_ERROR_SYSCALL:
         if (!errno) errno = ECONNRESET;
@@ -258,8 +266,8 @@ static void tls_free(void *p) {
     free(t);
 }
 
-const sa_transport_t sa_transport_tls = {"tls", tls_handshake, tls_read, tls_writev, tls_pending, tls_wants,
-                                         tls_why, tls_free};
+const sa_transport_t sa_transport_tls = {"tls",       tls_handshake, tls_read, tls_writev,
+                                         tls_pending, tls_wants,     tls_why,  tls_free};
 
 int sa_tls_peer_principal(const void *p, char *out, size_t size) {
     const tls_t *t = p;

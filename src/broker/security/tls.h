@@ -27,14 +27,14 @@
 typedef struct sa_tls_ctx_s sa_tls_ctx_t;
 
 typedef struct sa_tls_conf_s {
-    const char *keystore_type;     /* ssl.keystore.type: PEM */
-    const char *keystore_location; /* ssl.keystore.location ("" none) */
-    const char *key_password;      /* ssl.key.password ("" none); never logged */
-    const char *cert_location;     /* ssl.certificate.location ("" none) */
-    const char *key_location;      /* ssl.key.location ("" none) */
-    const char *truststore_type;   /* ssl.truststore.type: PEM */
+    const char *keystore_type;       /* ssl.keystore.type: PEM */
+    const char *keystore_location;   /* ssl.keystore.location ("" none) */
+    const char *key_password;        /* ssl.key.password ("" none); never logged */
+    const char *cert_location;       /* ssl.certificate.location ("" none) */
+    const char *key_location;        /* ssl.key.location ("" none) */
+    const char *truststore_type;     /* ssl.truststore.type: PEM */
     const char *truststore_location; /* ssl.truststore.location ("" none) */
-    int need_truststore;           /* some listener asks for client certificates */
+    int need_truststore;             /* some listener asks for client certificates */
 } sa_tls_conf_t;
 
 /**
