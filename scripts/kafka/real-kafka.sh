@@ -3,10 +3,20 @@
 # no Apache download mirror, no Docker, no ZooKeeper.
 #
 #   real-kafka.sh fetch [VERSION]                        jars into $SAMSA_CACHE/kafka/VERSION/libs
-#   real-kafka.sh start --dir DIR [--port P] [--version V] [--prop key=value]...
+#   real-kafka.sh start --dir DIR [--port P] [--version V] [--prop key=value]... [--secure]
 #                                                        format + start in the background, wait
 #                                                        until it answers Metadata, print
 #                                                        BOOTSTRAP=127.0.0.1:P (pid in DIR/kafka.pid)
+#                                                        --secure: SSL, SASL_SSL and SASL_PLAINTEXT
+#                                                        listeners too (TLS material below), SCRAM
+#                                                        user admin, PLAIN users admin and alice;
+#                                                        prints SSL=, SASL_SSL=, SASL_PLAINTEXT=
+#                                                        ports (also in DIR/kafka.ports)
+#   real-kafka.sh tls                                    make (once) and print the directory of the
+#                                                        test TLS material: ca.pem, server.pem/.key,
+#                                                        server-keystore.pem (PEM key + chain),
+#                                                        server.jks and truststore.jks (keytool,
+#                                                        password samsa-test), client.pem/.key
 #   real-kafka.sh stop --dir DIR                         SIGTERM, wait, SIGKILL after 30 s
 #   real-kafka.sh cli VERSION TOOL [ARGS...]             one of Kafka's own CLI tools from the jars,
 #                                                        TOOL as in bin/ (kafka-topics[.sh], ...)
@@ -134,6 +144,38 @@ EOF
 
 classpath() { echo "$(vdir "$1")/libs/*"; }
 
+# Test TLS material, made once under a lock in $CACHE/tls with openssl and the JDK's keytool: a CA,
+# a server certificate for localhost/127.0.0.1 (PEM, PEM keystore, JKS keystore) and a client
+# certificate. The same files serve samsa (PEM) and Kafka (JKS), so one client config fits both.
+TLS_PASSWORD=samsa-test
+cmd_tls() {
+  local t="$CACHE/tls"
+  mkdir -p "$t"
+  (
+    flock -w 120 9 || die "timed out waiting for another tls set-up"
+    [ -f "$t/.complete" ] && exit 0
+    cd "$t"
+    command -v keytool >/dev/null || die "keytool not found (apt-get install openjdk-17-jdk-headless)"
+    rm -f ./*.pem ./*.key ./*.jks ./*.p12 ./*.csr ./*.srl
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=samsa test CA" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.cnf
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 3650 \
+      -extfile san.cnf 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/O=samsa/CN=client" 2>/dev/null
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 3650 2>/dev/null
+    cat server.key server.pem >server-keystore.pem
+    openssl pkcs12 -export -in server.pem -inkey server.key -certfile ca.pem -name server \
+      -passout "pass:$TLS_PASSWORD" -out server.p12
+    keytool -importkeystore -noprompt -srckeystore server.p12 -srcstoretype PKCS12 -srcstorepass "$TLS_PASSWORD" \
+      -destkeystore server.jks -deststoretype JKS -deststorepass "$TLS_PASSWORD" >/dev/null 2>&1
+    keytool -importcert -noprompt -alias ca -file ca.pem -keystore truststore.jks -storetype JKS \
+      -storepass "$TLS_PASSWORD" >/dev/null 2>&1
+    touch .complete
+  ) 9>"$t/.lock" || exit 1
+  echo "$t"
+}
+
 # java for a tool (main class first in "$@"): small heap, tool logging to stderr. Class-data
 # sharing makes each later start ~3x quicker (a JVM start is most of a CLI call): the first run of
 # a main class dumps the classes it loaded to DIR/cds/<class>.jsa (kept only after a clean exit);
@@ -206,13 +248,14 @@ random_cluster_id() {
 }
 
 cmd_start() {
-  local dir="" port="" v=$DEFAULT_VERSION props=()
+  local dir="" port="" v=$DEFAULT_VERSION props=() secure=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --dir) dir=$2; shift 2 ;;
       --port) port=$2; shift 2 ;;
       --version) v=$2; shift 2 ;;
       --prop) [[ "$2" == *=* ]] || die "--prop wants key=value"; props+=("$2"); shift 2 ;;
+      --secure) secure=1; shift ;;
       *) usage ;;
     esac
   done
@@ -230,14 +273,23 @@ cmd_start() {
   d=$(vdir "$v")
   rm -rf "$dir/data" "$dir/logs"
   mkdir -p "$dir/data" "$dir/logs"
+  local listeners="PLAINTEXT://127.0.0.1:$port" sslp="" saslsslp="" saslp="" tls="" format_extra=()
+  if [ $secure = 1 ]; then
+    tls=$(cmd_tls)
+    sslp=$(free_port) saslsslp=$(free_port) saslp=$(free_port)
+    listeners+=",SSL://127.0.0.1:$sslp,SASL_SSL://127.0.0.1:$saslsslp,SASL_PLAINTEXT://127.0.0.1:$saslp"
+    # The password quoted: Kafka's parser keeps the value's text as it is between the quotes.
+    format_extra=(--add-scram 'SCRAM-SHA-256=[name=admin,password="admin-secret"]'
+                  --add-scram 'SCRAM-SHA-512=[name=admin,password="admin-secret"]')
+  fi
   cat >"$dir/server.properties" <<EOF
 # Written by scripts/kafka/real-kafka.sh: single-node KRaft Apache Kafka $v for tests.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$listeners
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=$dir/data
@@ -252,11 +304,30 @@ group.initial.rebalance.delay.ms=0
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 EOF
+  if [ $secure = 1 ]; then
+    local plain='org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";'
+    local scram='org.apache.kafka.common.security.scram.ScramLoginModule required;' l
+    {
+      echo "ssl.keystore.type=JKS"
+      echo "ssl.keystore.location=$tls/server.jks"
+      echo "ssl.keystore.password=$TLS_PASSWORD"
+      echo "ssl.key.password=$TLS_PASSWORD"
+      echo "ssl.truststore.type=JKS"
+      echo "ssl.truststore.location=$tls/truststore.jks"
+      echo "ssl.truststore.password=$TLS_PASSWORD"
+      echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+      for l in sasl_ssl sasl_plaintext; do
+        echo "listener.name.$l.plain.sasl.jaas.config=$plain"
+        echo "listener.name.$l.scram-sha-256.sasl.jaas.config=$scram"
+        echo "listener.name.$l.scram-sha-512.sasl.jaas.config=$scram"
+      done
+    } >>"$dir/server.properties"
+  fi
   # --prop overrides: a later key wins in a Java properties file.
   [ ${#props[@]} -eq 0 ] || printf '%s\n' "${props[@]}" >>"$dir/server.properties"
   local cid
   cid=$(random_cluster_id)
-  java_tool "$v" "$(tool_class "$v" kafka-storage)" format -t "$cid" -c "$dir/server.properties" \
+  java_tool "$v" "$(tool_class "$v" kafka-storage)" format -t "$cid" -c "$dir/server.properties" "${format_extra[@]}" \
     >"$dir/logs/format.log" 2>&1 || { cat "$dir/logs/format.log" >&2; die "kafka-storage format failed"; }
 
   # setsid: the broker outlives this script and is not hit by the caller's Ctrl-C / job control.
@@ -289,6 +360,9 @@ EOF
   done
   echo "$port" >"$dir/kafka.port"
   echo "BOOTSTRAP=127.0.0.1:$port"
+  if [ $secure = 1 ]; then
+    printf 'SSL=%s\nSASL_SSL=%s\nSASL_PLAINTEXT=%s\nTLS_DIR=%s\n' "$sslp" "$saslsslp" "$saslp" "$tls" | tee "$dir/kafka.ports"
+  fi
 }
 
 cmd_stop() {
@@ -325,6 +399,7 @@ case "$sub" in
   start) cmd_start "$@" ;;
   stop) cmd_stop "$@" ;;
   cli) cmd_cli "$@" ;;
+  tls) cmd_tls ;;
   classpath) cmd_fetch "${1:-$DEFAULT_VERSION}"; classpath "${1:-$DEFAULT_VERSION}" ;;
   versions) printf '%s\n' "${KAFKA_VERSIONS[@]}" ;;
   -h | --help | help) usage ;;

@@ -346,12 +346,13 @@ int sa_scram_parse_spec(const char **pp, sa_scram_spec_t *out, char *errstr, siz
         p = keq + 1;
         if (spec_value(&p, val, sizeof(val))) goto bad;
         int n;
+        size_t vlen = strlen(val);
         if (!strcmp(key, "name")) {
-            if (!*val || strlen(val) > SA_SCRAM_NAME_MAX) goto bad;
-            snprintf(out->name, sizeof(out->name), "%s", val);
+            if (!vlen || vlen >= sizeof(out->name)) goto bad;
+            memcpy(out->name, val, vlen + 1);
         } else if (!strcmp(key, "password")) {
-            if (strlen(val) >= sizeof(out->password)) goto bad;
-            snprintf(out->password, sizeof(out->password), "%s", val);
+            if (vlen >= sizeof(out->password)) goto bad;
+            memcpy(out->password, val, vlen + 1);
         } else if (!strcmp(key, "iterations")) {
             char *end;
             long v = strtol(val, &end, 10);

@@ -276,7 +276,7 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
         auth->state = SA_AUTH_FAILED;
     } else {
         uint8_t *copy = sa_arena_alloc(&req->arena, token.len + 1);
-        if (copy) memcpy(copy, token.data, token.len);
+        if (copy && token.len) memcpy(copy, token.data, token.len);
         out.AuthBytes = (sa_bytes_t){copy, copy ? (int32_t)token.len : 0};
         if (done && auth->session_end_ms)
             out.SessionLifetimeMs = req->broker->conf->connections_max_reauth_ms;
