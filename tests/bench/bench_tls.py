@@ -4,7 +4,11 @@ with Apache Kafka in one run, both driven by the same client (bench_kafka, librd
   targets      samsa (PLAINTEXT, SSL, SASL_SSL listeners of one broker) and Apache Kafka
                (scripts/kafka/real-kafka.sh start --secure: the same three listeners, the same
                CA and server certificate, JKS keystore)
-  protocols    PLAINTEXT; SSL; SASL_SSL with SCRAM-SHA-512 (TLS 1.3, the client's default suite)
+  protocols    PLAINTEXT; SSL; SASL_SSL with PLAIN (TLS 1.3, the client's default suite). PLAIN, not
+               SCRAM: Debian's librdkafka 2.0.2 cannot authenticate with SCRAM to Kafka 4.x (it sends
+               its client nonce twice in client-final, which Kafka 3.x and samsa accept and 4.x
+               refuses); authentication happens once per connection, so the mechanism does not
+               show in throughput
   produce      1 KB records, acks=all, 1 partition, max rate, BENCH_PRODUCE_SECONDS (1.5 s) a run
   consume      1 KB records, 200000 from the beginning of one partition
 
@@ -57,7 +61,9 @@ class SecureSamsa:
         self.proc = subprocess.Popen(
             [SAMSA, "broker", "-l", listeners, "-d", os.path.join(self.dir, "data"), "--log-level", "warn",
              "-o", f"ssl.keystore.location={self.tls}/server-keystore.pem",
-             "-o", "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+             "-o", "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512",
+             "-o", "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
+                   f'required user_{USER}="{PASSWORD}";',
              "--add-scram", f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]"],
             stdout=subprocess.DEVNULL, stderr=err)
         err.close()
@@ -100,7 +106,7 @@ def security_x(proto, tls):
     if "SSL" in proto:
         x += ["-X", f"ssl.ca.location={tls}/ca.pem"]
     if proto.startswith("SASL"):
-        x += ["-X", "sasl.mechanisms=SCRAM-SHA-512", "-X", f"sasl.username={USER}", "-X", f"sasl.password={PASSWORD}"]
+        x += ["-X", "sasl.mechanisms=PLAIN", "-X", f"sasl.username={USER}", "-X", f"sasl.password={PASSWORD}"]
     return x
 
 
@@ -158,7 +164,7 @@ def report(rows, targets):
     label = {"samsa": "samsa", "kafka": f"Kafka {next((t.version for t in targets if t.name == 'kafka'), '')}"}
     print("## TLS and SASL: what encryption and authentication cost\n")
     print(f"`tests/bench/bench_tls.py` (scripts/bench.d/15-tls.sh): {SIZE} B records, one partition, the same "
-          f"client (bench_kafka, librdkafka) against each broker's PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512) "
+          f"client (bench_kafka, librdkafka 2.0.2) against each broker's PLAINTEXT, SSL and SASL_SSL (PLAIN) "
           f"listeners; produce with acks=all for {PRODUCE_SECONDS} s at full speed, consume {CONSUME_N} records "
           f"from the beginning; medians of {REPS} interleaved runs (min-max). TLS is OpenSSL 3 on both sides "
           f"(samsa: libssl in the broker; Kafka: the JDK's), TLS 1.3 with the client's default cipher suite.\n")

@@ -53,7 +53,30 @@ SCENARIOS = (["metadata"] +
               for c in ("none", "gzip", "snappy", "lz4", "zstd")] +
              ["fetch", "fetch.maxbytes", "group.join", "group.rebalance", "group.commit", "group.resume",
               "group.static", "admin.create", "admin.describe", "admin.alter", "admin.delete", "admin.broker",
-              "idempotent"])
+              "idempotent"] +
+             ["secure.ssl", "secure.sasl_ssl.scram256", "secure.sasl_ssl.scram512", "secure.sasl_ssl.plain",
+              "secure.sasl_plaintext.scram512", "secure.badpass", "secure.scram_admin"])
+
+# The secure scenarios' listeners and users; each target writes where they are into a JSON file
+# the clients read ($COMPAT_SECURITY). TLS material: real-kafka.sh tls (one CA for both brokers).
+SECURE_USER, SECURE_PASSWORD = "admin", "admin-secret"  # SCRAM-SHA-256/512 (and PLAIN) on both
+PLAIN_USER, PLAIN_PASSWORD = "alice", "alice-secret"
+
+
+def tls_material():
+    ok, out = sh([REAL_KAFKA, "tls"], timeout=180)
+    return out.strip().splitlines()[-1] if ok else None
+
+
+def write_security(target, ports, tls):
+    path = os.path.join(target.dir, "security.json")
+    with open(path, "w") as f:
+        json.dump({"SSL": "127.0.0.1:%d" % ports["SSL"], "SASL_SSL": "127.0.0.1:%d" % ports["SASL_SSL"],
+                   "SASL_PLAINTEXT": "127.0.0.1:%d" % ports["SASL_PLAINTEXT"], "ca": os.path.join(tls, "ca.pem"),
+                   "truststore": os.path.join(tls, "truststore.jks"), "truststore_password": "samsa-test",
+                   "user": SECURE_USER, "password": SECURE_PASSWORD, "plain_user": PLAIN_USER,
+                   "plain_password": PLAIN_PASSWORD}, f)
+    target.security = path
 
 
 def log(msg):
@@ -244,6 +267,7 @@ def prepare_all(clients):
 class Target:
     def __init__(self, tid, label):
         self.id, self.label, self.bootstrap, self.error, self.version = tid, label, None, None, ""
+        self.security = None  # the secure listeners' JSON file ($COMPAT_SECURITY), None without TLS material
         self.notes = []  # problems of the broker itself (a crash, a sanitizer report), for the doc
 
 
@@ -257,6 +281,20 @@ class SamsaTarget(Target):
         port = free_port()
         self.bootstrap = "127.0.0.1:%d" % port
         cmd = [self.binary, "broker", "--listen", self.bootstrap, "--data-dir", os.path.join(self.dir, "data")]
+        tls = tls_material()
+        if tls:
+            ports = {p: free_port() for p in ("SSL", "SASL_SSL", "SASL_PLAINTEXT")}
+            jaas = ('org.apache.kafka.common.security.plain.PlainLoginModule required user_%s="%s" user_%s="%s";' %
+                    (SECURE_USER, SECURE_PASSWORD, PLAIN_USER, PLAIN_PASSWORD))
+            cmd += ["--listen", "PLAINTEXT://%s,%s" % (self.bootstrap, ",".join(
+                        "%s://127.0.0.1:%d" % (p, ports[p]) for p in ports)),
+                    "-o", "ssl.keystore.location=%s/server-keystore.pem" % tls,
+                    "-o", "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+                    "-o", "listener.name.sasl_ssl.plain.sasl.jaas.config=" + jaas,
+                    "-o", "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas]
+            for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+                cmd += ["--add-scram", "%s=[name=%s,password=%s]" % (mech, SECURE_USER, SECURE_PASSWORD)]
+            write_security(self, ports, tls)
         extra = os.environ.get("COMPAT_SAMSA_ARGS")
         cmd += shlex.split(extra) if extra else ["--num-partitions", "3"]
         self.logf = open(os.path.join(self.dir, "broker.log"), "w")
@@ -311,12 +349,14 @@ class KafkaTarget(Target):
 
     def start(self):
         self.dir = tempfile.mkdtemp(prefix="kafka-compat-")
-        ok, out = sh([REAL_KAFKA, "start", "--dir", self.dir, "--version", self.v,
+        ok, out = sh([REAL_KAFKA, "start", "--dir", self.dir, "--version", self.v, "--secure",
                       "--prop", "num.partitions=3"], timeout=300)
         if not ok:
             self.error = "real Kafka %s did not start: %s" % (self.v, out[-300:])
             return False
-        self.bootstrap = [x for x in out.splitlines() if x.startswith("BOOTSTRAP=")][-1].split("=", 1)[1]
+        kv = dict(x.split("=", 1) for x in out.splitlines() if "=" in x and x.split("=", 1)[0].isupper())
+        self.bootstrap = kv["BOOTSTRAP"]
+        write_security(self, {p: int(kv[p]) for p in ("SSL", "SASL_SSL", "SASL_PLAINTEXT")}, kv["TLS_DIR"])
         return True
 
     def stop(self):
@@ -347,6 +387,8 @@ def run_client(target, client, scenarios, logdir, attempt_base=0, budget_end=Non
     attempt = attempt_base
     env = dict(os.environ, **(client.env() if client.env else {}))
     env["COMPAT_SCENARIO_TIMEOUT"] = str(SCENARIO_TIMEOUT)
+    if target.security:
+        env["COMPAT_SECURITY"] = target.security
     while todo:
         attempt += 1
         errpath = os.path.join(logdir, "%s.%s.%d.stderr" % (target.id, client.id, attempt))

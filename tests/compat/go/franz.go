@@ -22,7 +22,7 @@ type franz struct {
 }
 
 func newFranz(seed string) (lib, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seed), kgo.RequestTimeoutOverhead(5*time.Second))
+	cl, err := newClient(kgo.SeedBrokers(seed), kgo.RequestTimeoutOverhead(5*time.Second))
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (f *franz) produce(ctx context.Context, topic string, vals []string, acks, 
 	if partition >= 0 {
 		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := newClient(opts...)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (f *franz) read(ctx context.Context, topic string, n int, parts []int32, st
 	for _, p := range parts {
 		offs[p] = kgo.NewOffset().At(start)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.seed), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}))
+	cl, err := newClient(kgo.SeedBrokers(f.seed), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}))
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (f *franz) read(ctx context.Context, topic string, n int, parts []int32, st
 }
 
 func (f *franz) groupConsume(ctx context.Context, topic, group string, n int, extra time.Duration, commit bool) ([]string, int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.seed), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+	cl, err := newClient(kgo.SeedBrokers(f.seed), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(),
 		kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second))
 	if err != nil {
@@ -187,7 +187,7 @@ func (f *franz) member(ctx context.Context, topic, group string) (groupMember, e
 			}
 		}
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.seed), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+	cl, err := newClient(kgo.SeedBrokers(f.seed), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(),
 		kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second),
 		kgo.OnPartitionsAssigned(upd(true)), kgo.OnPartitionsRevoked(upd(false)), kgo.OnPartitionsLost(upd(false)))

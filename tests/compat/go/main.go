@@ -136,6 +136,9 @@ func head(v []string) string {
 var produceRe = regexp.MustCompile(`^produce\.acks(0|1|all)\.(none|gzip|snappy|lz4|zstd)$`)
 
 func run(ctx context.Context, l lib, s string) error {
+	if sec != nil {
+		return secureRoundtrip(ctx, l)
+	}
 	if m := produceRe.FindStringSubmatch(s); m != nil {
 		topic := name("")
 		vals := values("v", 20, "-"+m[2])
@@ -408,7 +411,15 @@ func main() {
 		emit(map[string]string{"start": s})
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		status, reason := "pass", ""
-		l, err := mk(*bootstrap)
+		boot, err := *bootstrap, error(nil)
+		sec = nil
+		if strings.HasPrefix(s, "secure.") {
+			boot, err = secureFor(s)
+		}
+		var l lib
+		if err == nil {
+			l, err = mk(boot)
+		}
 		if err == nil {
 			err = run(ctx, l, s)
 			l.close()
@@ -422,4 +433,33 @@ func main() {
 		cancel()
 		emit(map[string]string{"scenario": s, "status": status, "reason": oneLine(reason)})
 	}
+}
+
+// secureRoundtrip: 10 records over the scenario's listener and back; with a wrong password the
+// client must fail with an authentication error and write nothing.
+func secureRoundtrip(ctx context.Context, l lib) error {
+	topic := name("")
+	vals := values("s", 10, "-"+strings.ReplaceAll(scenario, ".", "_"))
+	err := l.produce(ctx, topic, vals, "all", "none", -1, false)
+	if sec.bad {
+		if err == nil {
+			return fmt.Errorf("a wrong password was accepted")
+		}
+		if !isAuthError(err) {
+			return fmt.Errorf("a wrong password failed, but not with an authentication error: %v", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("produce over %s %s: %v", sec.proto, sec.mech, err)
+	}
+	parts, err := l.partitions(ctx, topic)
+	if err != nil {
+		return err
+	}
+	got, err := l.read(ctx, topic, len(vals), parts, 0)
+	if err != nil {
+		return err
+	}
+	return checkValues(got, vals, "read back over "+sec.proto)
 }

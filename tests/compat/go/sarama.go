@@ -31,6 +31,7 @@ func saramaConfig() *sarama.Config {
 	c.Consumer.Group.Session.Timeout = 10 * time.Second
 	c.Consumer.Group.Heartbeat.Interval = time.Second
 	c.Consumer.Return.Errors = true
+	saramaSecurity(c)
 	return c
 }
 

@@ -30,6 +30,7 @@ public class Compat {
     }
 
     static String bootstrap, prefix, scenario;
+    static Properties security = new Properties(); // the secure scenarios' settings, on every client
     static long deadline;
     static final double TIMEOUT_S = Double.parseDouble(
         Optional.ofNullable(System.getenv("COMPAT_SCENARIO_TIMEOUT")).orElse("20"));
@@ -132,6 +133,7 @@ public class Compat {
         p.put("max.block.ms", "10000");
         p.put("enable.idempotence", "false"); // the idempotent scenario turns it on
         for (int i = 0; i + 1 < kv.length; i += 2) p.put(kv[i], kv[i + 1]);
+        p.putAll(security);
         return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
     }
 
@@ -145,6 +147,7 @@ public class Compat {
         p.put("heartbeat.interval.ms", "1000");
         p.put("request.timeout.ms", "5000");
         p.put("default.api.timeout.ms", "10000");
+        p.putAll(security);
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 
@@ -153,6 +156,7 @@ public class Compat {
         p.put("bootstrap.servers", bootstrap);
         p.put("request.timeout.ms", "5000");
         p.put("default.api.timeout.ms", "10000");
+        p.putAll(security);
         return Admin.create(p);
     }
 
@@ -213,6 +217,10 @@ public class Compat {
     // --- scenarios ----------------------------------------------------------------------------
 
     static void run(String s) throws Exception {
+        if (s.startsWith("secure.")) {
+            secure(s);
+            return;
+        }
         if (s.startsWith("produce.")) {
             String[] f = s.split("\\.");
             produceScenario(f[1].substring(4), f[2]);
@@ -232,6 +240,115 @@ public class Compat {
             case "admin.delete": adminDelete(); break;
             case "idempotent": idempotent(); break;
             default: throw new Skip("scenario not implemented by this client");
+        }
+    }
+
+    // --- secure scenarios (tests/compat/README.md; the listeners from $COMPAT_SECURITY) -------
+
+    static Map<String, String> securityInfo() throws Exception {
+        String path = System.getenv("COMPAT_SECURITY");
+        if (path == null) throw new Skip("the target has no secure listeners (no TLS material)");
+        String json = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(path)));
+        Map<String, String> m = new HashMap<>();
+        java.util.regex.Matcher mt = java.util.regex.Pattern.compile("\"(\\w+)\": \"([^\"]*)\"").matcher(json);
+        while (mt.find()) m.put(mt.group(1), mt.group(2));
+        return m;
+    }
+
+    static void setSecurity(Map<String, String> info, String proto, String mech, String user, String pass) {
+        String saved = bootstrap;
+        bootstrap = info.get(proto);
+        if (bootstrap == null) bootstrap = saved;
+        security = new Properties();
+        security.put("security.protocol", proto);
+        if (proto.contains("SSL")) {
+            security.put("ssl.truststore.location", info.get("truststore"));
+            security.put("ssl.truststore.password", info.get("truststore_password"));
+            security.put("ssl.truststore.type", "JKS");
+        }
+        if (mech != null) {
+            String module = mech.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                                                 : "org.apache.kafka.common.security.scram.ScramLoginModule";
+            security.put("sasl.mechanism", mech);
+            security.put("sasl.jaas.config", module + " required username=\"" + user + "\" password=\"" + pass + "\";");
+        }
+    }
+
+    static void secure(String s) throws Exception {
+        Map<String, String> info = securityInfo();
+        String plainBootstrap = bootstrap;
+        try {
+            if (s.equals("secure.scram_admin")) {
+                scramAdmin(info);
+                return;
+            }
+            String proto, mech = null;
+            boolean bad = s.equals("secure.badpass");
+            switch (s) {
+                case "secure.ssl": proto = "SSL"; break;
+                case "secure.sasl_ssl.scram256": case "secure.badpass": proto = "SASL_SSL"; mech = "SCRAM-SHA-256"; break;
+                case "secure.sasl_ssl.scram512": proto = "SASL_SSL"; mech = "SCRAM-SHA-512"; break;
+                case "secure.sasl_ssl.plain": proto = "SASL_SSL"; mech = "PLAIN"; break;
+                case "secure.sasl_plaintext.scram512": proto = "SASL_PLAINTEXT"; mech = "SCRAM-SHA-512"; break;
+                default: throw new Skip("scenario not implemented by this client");
+            }
+            boolean plain = "PLAIN".equals(mech);
+            setSecurity(info, proto, mech, info.get(plain ? "plain_user" : "user"),
+                        bad ? "wrong-password" : info.get(plain ? "plain_password" : "password"));
+            String topic = name("");
+            List<String> vals = values("s", 10, "-" + s.replace('.', '_'));
+            try (KafkaProducer<String, String> p = producer()) {
+                produce(p, topic, vals, null);
+                if (bad) throw new Fail("a wrong password was accepted");
+                checkValues(read(topic, vals.size(), partitions(p, topic), 0), vals, "read back over " + proto);
+            } catch (Fail e) {
+                if (!bad || !(e.getMessage().contains("Authentication") || e.getMessage().contains("SaslAuthentication")))
+                    throw e;
+            } catch (org.apache.kafka.common.errors.AuthenticationException e) {
+                if (!bad) throw e;
+            }
+        } finally {
+            security = new Properties();
+            bootstrap = plainBootstrap;
+        }
+    }
+
+    /* AlterUserScramCredentials/DescribeUserScramCredentials through the Admin client over SASL_SSL,
+     * then the new user authenticates, then its credential is deleted and it no longer does. */
+    static void scramAdmin(Map<String, String> info) throws Exception {
+        setSecurity(info, "SASL_SSL", "SCRAM-SHA-512", info.get("user"), info.get("password"));
+        String user = name("user");
+        try (Admin a = admin()) {
+            a.alterUserScramCredentials(Arrays.asList(new UserScramCredentialUpsertion(user,
+                new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 8192), "pw-" + user))).all().get(10, TimeUnit.SECONDS);
+            UserScramCredentialsDescription d = a.describeUserScramCredentials(Arrays.asList(user)).description(user)
+                .get(10, TimeUnit.SECONDS);
+            if (d.credentialInfos().size() != 1 || d.credentialInfos().get(0).iterations() != 8192)
+                throw new Fail("described " + d.credentialInfos() + ", want SCRAM-SHA-256 with 8192 iterations");
+            try {
+                a.alterUserScramCredentials(Arrays.asList(new UserScramCredentialUpsertion(user,
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 100), "x"))).all().get(10, TimeUnit.SECONDS);
+                throw new Fail("100 iterations were accepted");
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnacceptableCredentialException))
+                    throw new Fail("100 iterations: " + e.getCause() + ", want UnacceptableCredentialException");
+            }
+        }
+        setSecurity(info, "SASL_SSL", "SCRAM-SHA-256", user, "pw-" + user);
+        try (KafkaProducer<String, String> p = producer()) {
+            produce(p, name(""), values("u", 3, ""), null);
+        }
+        setSecurity(info, "SASL_SSL", "SCRAM-SHA-512", info.get("user"), info.get("password"));
+        try (Admin a = admin()) {
+            a.alterUserScramCredentials(Arrays.asList(new UserScramCredentialDeletion(user, ScramMechanism.SCRAM_SHA_256)))
+                .all().get(10, TimeUnit.SECONDS);
+            try {
+                a.describeUserScramCredentials(Arrays.asList(user)).description(user).get(10, TimeUnit.SECONDS);
+                throw new Fail("a deleted user is still described");
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.ResourceNotFoundException))
+                    throw new Fail("describe after delete: " + e.getCause() + ", want ResourceNotFoundException");
+            }
         }
     }
 

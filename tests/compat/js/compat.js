@@ -48,9 +48,33 @@ function checkValues(got, want, what) {
   throw new Fail(`${what}: got ${got.length} values, want ${want.length} (${missing.length} missing e.g. ${missing.slice(0, 2)})`);
 }
 
+// The secure scenarios: listener, TLS and SASL from the runner's $COMPAT_SECURITY file.
+const SECURE = {
+  'secure.ssl': ['SSL', null], 'secure.sasl_ssl.scram256': ['SASL_SSL', 'scram-sha-256'],
+  'secure.sasl_ssl.scram512': ['SASL_SSL', 'scram-sha-512'], 'secure.sasl_ssl.plain': ['SASL_SSL', 'plain'],
+  'secure.sasl_plaintext.scram512': ['SASL_PLAINTEXT', 'scram-sha-512'], 'secure.badpass': ['SASL_SSL', 'scram-sha-256', true],
+};
+let security = null; // { broker, ssl, sasl, bad } while a secure scenario runs
+
+function secureFor(s) {
+  const row = SECURE[s];
+  if (!row) throw new Skip('scenario not implemented by this client');
+  if (!process.env.COMPAT_SECURITY) throw new Skip('the target has no secure listeners (no TLS material)');
+  const info = JSON.parse(require('fs').readFileSync(process.env.COMPAT_SECURITY, 'utf8'));
+  const [proto, mechanism, bad] = row;
+  const plain = mechanism === 'plain';
+  return {
+    broker: info[proto], bad: !!bad,
+    ssl: proto.includes('SSL') ? { ca: [require('fs').readFileSync(info.ca)] } : undefined,
+    sasl: mechanism ? { mechanism, username: info[plain ? 'plain_user' : 'user'],
+                        password: bad ? 'wrong-password' : info[plain ? 'plain_password' : 'password'] } : undefined,
+  };
+}
+
 const kafka = () => new Kafka({
-  clientId: 'samsa-compat', brokers: [args.bootstrap], logLevel: logLevel.NOTHING,
+  clientId: 'samsa-compat', brokers: [security ? security.broker : args.bootstrap], logLevel: logLevel.NOTHING,
   connectionTimeout: 5000, requestTimeout: 10000, retry: { retries: 3, initialRetryTime: 200 },
+  ...(security && security.ssl ? { ssl: security.ssl } : {}), ...(security && security.sasl ? { sasl: security.sasl } : {}),
 });
 
 async function produce(topic, vals, { acks = -1, codec = 'none', partition, idempotent = false } = {}) {
@@ -231,7 +255,25 @@ const scenarios = {
   },
 };
 
+async function secureRoundtrip(s) {
+  security = secureFor(s);
+  try {
+    const topic = name(''), vals = values('s', 10, '-' + s.replace(/\./g, '_'));
+    try {
+      await produce(topic, vals);
+    } catch (e) {
+      if (security.bad && /authentication|SASL/i.test(e.message)) return;
+      throw e;
+    }
+    if (security.bad) throw new Fail('a wrong password was accepted');
+    checkValues(await groupRead(topic, name('r'), vals.length), vals, 'read back');
+  } finally {
+    security = null;
+  }
+}
+
 async function runOne(s) {
+  if (s.startsWith('secure.')) return secureRoundtrip(s);
   const m = /^produce\.acks(0|1|all)\.(none|gzip|snappy|lz4|zstd)$/.exec(s);
   if (m) {
     if (!['none', 'gzip'].includes(m[2])) throw new Skip(`kafkajs has no built-in ${m[2]} codec (needs a plugin package)`);

@@ -9,7 +9,7 @@ import confluent_kafka as ck
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
-from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce, secure_scenario
 
 QUIET = {"log_level": 3}  # librdkafka errors only; the runner keeps stderr for the report
 
@@ -401,7 +401,28 @@ SCENARIOS = {
 }
 
 
+def sc_secure(ctx):
+    def roundtrip(sec, topic, values):
+        ctx.bootstrap = sec.bootstrap
+        conf = sec.librdkafka()
+        errors = []
+        p = producer(ctx, error_cb=lambda e: errors.append(e), **conf)
+        if sec.bad:
+            # An authentication failure is reported through error_cb; nothing is delivered.
+            p.produce(topic, b"must-not-land")
+            ctx.wait_until("the authentication error", lambda: p.poll(0.2) is not None and errors or errors)
+            raise RuntimeError("; ".join(str(e) for e in errors))
+        errs = produce(ctx, p, topic, values)
+        if errs:
+            raise Fail("delivery failed over %s: %s" % (sec.proto, errs[0]))
+        return [g[2] for g in read(ctx, topic, len(values), partitions(ctx, p, topic), **conf)]
+
+    secure_scenario(ctx, roundtrip, lambda e: "Authentication failed" in str(e) or "AUTHENTICATION" in str(e))
+
+
 def run(ctx):
+    if ctx.scenario.startswith("secure."):
+        return sc_secure(ctx)
     pr = parse_produce(ctx.scenario)
     if pr:
         return sc_produce(ctx, *pr)

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce, secure_scenario
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 REAL_KAFKA = os.path.join(ROOT, "scripts", "kafka", "real-kafka.sh")
@@ -68,8 +68,10 @@ def end_offsets(ctx, topic):
     return res
 
 
-def consume(ctx, topic, n, partition=None, offset="earliest", group=None, timeout_ms=8000):
+def consume(ctx, topic, n, partition=None, offset="earliest", group=None, timeout_ms=8000, props=()):
     args = ["--topic", topic, "--max-messages", str(n), "--timeout-ms", str(timeout_ms)]
+    for p in props:
+        args += ["--consumer-property", p]
     if partition is not None:
         args += ["--partition", str(partition), "--offset", str(offset)]
     elif group is not None:
@@ -295,8 +297,23 @@ SCENARIOS = {
 }
 
 
+def sc_secure(ctx):
+    def roundtrip(sec, topic, values):
+        ctx.bootstrap = sec.bootstrap
+        props = ["%s=%s" % kv for kv in sec.java().items()]
+        produce(ctx, topic, values, props + ["max.block.ms=8000"])
+        got = consume(ctx, topic, len(values), props=props)
+        if sec.bad:
+            raise RuntimeError("a wrong password produced and read %d records" % len(got))
+        return got
+
+    secure_scenario(ctx, roundtrip, lambda e: "Authentication failed" in str(e) or "SaslAuthentication" in str(e))
+
+
 def run(ctx):
     ctx.deadline += 15  # every step is a JVM start
+    if ctx.scenario.startswith("secure."):
+        return sc_secure(ctx)
     pr = parse_produce(ctx.scenario)
     if pr:
         return sc_produce(ctx, *pr)

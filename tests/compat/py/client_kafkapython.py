@@ -11,7 +11,7 @@ import kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions, NewTopic
 
-from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce, secure_scenario
 
 logging.basicConfig(level=logging.CRITICAL)
 
@@ -69,8 +69,8 @@ def drain(ctx, c, n, extra_wait=0.0):
     return got
 
 
-def read(ctx, topic, n, parts, start=0):
-    c = consumer(ctx)
+def read(ctx, topic, n, parts, start=0, **extra):
+    c = consumer(ctx, **extra)
     try:
         tps = [TopicPartition(topic, p) for p in parts]
         c.assign(tps)
@@ -382,7 +382,30 @@ SCENARIOS = {
 }
 
 
+def sc_secure(ctx):
+    def roundtrip(sec, topic, values):
+        ctx.bootstrap = sec.bootstrap
+        kw = {"security_protocol": sec.proto}
+        if "SSL" in sec.proto:
+            kw.update(ssl_cafile=sec.ca)
+        if sec.mechanism:
+            kw.update(sasl_mechanism=sec.mechanism, sasl_plain_username=sec.user, sasl_plain_password=sec.password)
+        p = producer(ctx, **kw)
+        try:
+            produce(ctx, p, topic, values)
+            return [g[2] for g in read(ctx, topic, len(values), partitions(ctx, p, topic), **kw)]
+        finally:
+            p.close()
+
+    def auth_error(e):
+        return "Authentication" in type(e).__name__ or "Authentication" in str(e) or "NoBrokersAvailable" in repr(e)
+
+    secure_scenario(ctx, roundtrip, auth_error)
+
+
 def run(ctx):
+    if ctx.scenario.startswith("secure."):
+        return sc_secure(ctx)
     pr = parse_produce(ctx.scenario)
     if pr:
         return sc_produce(ctx, *pr)

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 
-from compat_common import WARM, Fail, Skip, check_values, main, parse_produce
+from compat_common import WARM, Fail, Skip, check_values, main, parse_produce, secure_scenario
 
 KCAT = "kcat"
 
@@ -23,7 +23,7 @@ def describe():
 def kcat(ctx, args, stdin=None):
     """Runs kcat to completion within the scenario deadline; returns (rc, stdout, stderr)."""
     try:
-        r = subprocess.run([KCAT, "-b", ctx.bootstrap] + args, input=stdin, text=True, timeout=max(1, ctx.left()),
+        r = subprocess.run([KCAT, "-b", ctx.bootstrap] + getattr(ctx, "x", []) + args, input=stdin, text=True, timeout=max(1, ctx.left()),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except subprocess.TimeoutExpired as e:
         raise Fail("kcat %s timed out; stderr: %s" % (" ".join(args[:3]), last_line(e.stderr)))
@@ -198,7 +198,22 @@ SCENARIOS = {
 }
 
 
+def sc_secure(ctx):
+    def roundtrip(sec, topic, values):
+        ctx.bootstrap = sec.bootstrap
+        ctx.x = [a for k, v in sec.librdkafka().items() for a in ("-X", "%s=%s" % (k, v))]
+        if sec.bad:
+            rc, _, err = kcat(ctx, ["-L", "-m", "5"])
+            raise RuntimeError("kcat -L exit %d: %s" % (rc, err.strip()[-300:]))
+        produce(ctx, topic, values)
+        return read(ctx, topic, len(values))
+
+    secure_scenario(ctx, roundtrip, lambda e: "Authentication failed" in str(e))
+
+
 def run(ctx):
+    if ctx.scenario.startswith("secure."):
+        return sc_secure(ctx)
     pr = parse_produce(ctx.scenario)
     if pr:
         return sc_produce(ctx, *pr)

@@ -130,3 +130,76 @@ def main(run_scenario, describe=None):
         res["scenario"] = s
         emit(res)
     return 0
+
+
+# The secure scenarios (README.md): which listener, which mechanism, whose credentials.
+SECURE = {
+    "secure.ssl": ("SSL", None, False),
+    "secure.sasl_ssl.scram256": ("SASL_SSL", "SCRAM-SHA-256", False),
+    "secure.sasl_ssl.scram512": ("SASL_SSL", "SCRAM-SHA-512", False),
+    "secure.sasl_ssl.plain": ("SASL_SSL", "PLAIN", False),
+    "secure.sasl_plaintext.scram512": ("SASL_PLAINTEXT", "SCRAM-SHA-512", False),
+    "secure.badpass": ("SASL_SSL", "SCRAM-SHA-256", True),
+}
+
+
+class Secure:
+    """What a client needs for ctx.scenario's secure listener: protocol, bootstrap, CA (PEM, and
+    the JKS truststore for Java), mechanism, user, password; bad=True: the password is wrong."""
+
+    def __init__(self, ctx):
+        path = os.environ.get("COMPAT_SECURITY")
+        if not path:
+            raise Skip("the target has no secure listeners (no TLS material)")
+        if ctx.scenario not in SECURE:
+            raise Skip("scenario not implemented by this client")
+        with open(path) as f:
+            info = json.load(f)
+        self.proto, self.mechanism, self.bad = SECURE[ctx.scenario]
+        self.bootstrap = info[self.proto]
+        self.ca, self.truststore, self.truststore_password = info["ca"], info["truststore"], info["truststore_password"]
+        plain = self.mechanism == "PLAIN"
+        self.user = info["plain_user"] if plain else info["user"]
+        self.password = "wrong-password" if self.bad else info["plain_password" if plain else "password"]
+
+    def librdkafka(self):
+        """librdkafka properties (kcat -X, confluent-kafka)."""
+        conf = {"security.protocol": self.proto}
+        if "SSL" in self.proto:
+            conf["ssl.ca.location"] = self.ca
+        if self.mechanism:
+            conf.update({"sasl.mechanisms": self.mechanism, "sasl.username": self.user, "sasl.password": self.password})
+        return conf
+
+    def java(self):
+        """Java client properties (Kafka's CLI --command-config, the Java client)."""
+        conf = {"security.protocol": self.proto}
+        if "SSL" in self.proto:
+            conf.update({"ssl.truststore.location": self.truststore, "ssl.truststore.password": self.truststore_password,
+                         "ssl.truststore.type": "JKS"})
+        if self.mechanism:
+            module = ("org.apache.kafka.common.security.plain.PlainLoginModule" if self.mechanism == "PLAIN"
+                      else "org.apache.kafka.common.security.scram.ScramLoginModule")
+            conf.update({"sasl.mechanism": self.mechanism,
+                         "sasl.jaas.config": '%s required username="%s" password="%s";' % (module, self.user, self.password)})
+        return conf
+
+
+def secure_scenario(ctx, roundtrip, is_auth_error):
+    """Runs a secure scenario with the client's roundtrip(sec, topic, values) -> values read back.
+    secure.badpass must fail with an authentication error (is_auth_error(exception) says so) and
+    must not have written anything (checked over PLAINTEXT by the caller's roundtrip of nothing)."""
+    sec = Secure(ctx)
+    topic = ctx.name()
+    values = ["s%d-%s" % (i, ctx.scenario.replace(".", "_")) for i in range(10)]
+    if not sec.bad:
+        got = roundtrip(sec, topic, values)
+        check_values(got, values, "read back over %s %s" % (sec.proto, sec.mechanism or ""))
+        return
+    try:
+        roundtrip(sec, topic, values)
+    except Exception as e:  # noqa: BLE001 - the client's own error type is what is judged
+        if is_auth_error(e):
+            return
+        raise Fail("a wrong password failed, but not with an authentication error: %s" % one_line(e))
+    raise Fail("a wrong password was accepted")
