@@ -61,6 +61,8 @@
 
 #define RBUF_SIZE        (64 * 1024)
 #define REQ_BUDGET       64          /* requests dispatched per read event */
+#define READ_ROUNDS      64          /* reads per read event ... */
+#define READ_BYTES       (1u << 20)  /* ... and bytes (then the next turn goes on) */
 #define MAX_QUEUED       512         /* requests queued before reads pause */
 #define MAX_QUEUED_BYTES (64u << 20) /* response bytes queued before reads pause */
 /* Request bytes held (frames whose response has not gone out yet) before reads pause. A producer
@@ -542,7 +544,10 @@ static void do_read(sa_conn_t *conn) {
     int budget = REQ_BUDGET;
     /* Frames left from an earlier turn go first. */
     budget -= parse_frames(conn, budget);
-    for (int rounds = 0; conn->fd >= 0 && budget > 0 && rounds < 8; rounds++) {
+    /* Bounded by bytes as well as rounds: a TLS read returns at most one 16 KiB record, so a
+     * round count alone would cut a large produce request into many loop turns. */
+    size_t got = 0;
+    for (int rounds = 0; conn->fd >= 0 && budget > 0 && rounds < READ_ROUNDS && got < READ_BYTES; rounds++) {
         uint8_t *dst;
         size_t room;
         if (conn->big) {
@@ -574,6 +579,7 @@ static void do_read(sa_conn_t *conn) {
             return;
         }
         conn->read_wants_write = 0;
+        got += (size_t)n;
         if (conn->big) {
             conn->big_have += (size_t)n;
             if (conn->big_have == conn->big_size) {

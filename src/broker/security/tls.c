@@ -34,7 +34,8 @@
 #include "broker/security/listener.h"
 #include "core/mem.h"
 
-#define STAGE_SIZE   (16 * 1024) /* one TLS record of plaintext */
+#define STAGE_SIZE   (16 * 1024)  /* one TLS record of plaintext */
+#define READ_BUFFER  (128 * 1024) /* read-ahead: what one read(2) may bring in */
 #define SET_ERR(...) snprintf(errstr, errstr_size, __VA_ARGS__)
 
 struct sa_tls_ctx_s {
@@ -102,10 +103,17 @@ sa_err_t sa_tls_ctx_new(const sa_tls_conf_t *conf, sa_tls_ctx_t **out, char *err
     ctx->ssl_ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx->ssl_ctx) goto ssl_fail;
     SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                                       SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+    /* Buffers stay with the connection (no SSL_MODE_RELEASE_BUFFERS: freeing and reallocating
+     * them around every burst costs throughput to save ~34 KiB per idle connection). */
+    SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION |
+                                          SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* AES-128-GCM first: strong, and the fastest suite with AES-NI (librdkafka lists AES-256
+     * first; with server preference, the broker's order decides). */
+    SSL_CTX_set_ciphersuites(ctx->ssl_ctx,
+                             "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
     SSL_CTX_set_read_ahead(ctx->ssl_ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx->ssl_ctx, READ_BUFFER); /* several records per read(2) */
     if (*conf->key_password) {
         ctx->key_password = sa_strdup(conf->key_password);
         SSL_CTX_set_default_passwd_cb(ctx->ssl_ctx, password_cb);
