@@ -156,6 +156,11 @@ def prepare_venv():
         return _venv_state["err"]
 
 
+def java_dir(v):
+    """Where Compat.java is compiled for Kafka v (see source_hash)."""
+    return os.path.join(WORK, "java-%s-%s" % (v, source_hash(os.path.join(HERE, "java", "Compat.java"))))
+
+
 def java_prepare(v):
     def prep():
         if not shutil.which("javac"):
@@ -163,10 +168,10 @@ def java_prepare(v):
         ok, out = sh([REAL_KAFKA, "fetch", v])
         if not ok:
             return "cannot fetch Kafka %s jars: %s" % (v, out.splitlines()[-1:])
-        out_dir = os.path.join(WORK, "java-" + v)
+        out_dir = java_dir(v)
         src = os.path.join(HERE, "java", "Compat.java")
         stamp = os.path.join(out_dir, "Compat.class")
-        if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(src):
+        if not os.path.exists(stamp):
             os.makedirs(out_dir, exist_ok=True)
             ok, out = sh(["javac", "-nowarn", "-d", out_dir, "-cp", kafka_cp(v), src])
             if not ok:
@@ -191,10 +196,23 @@ def java_cmd(v):
                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
                     "-Dlog4j2.configurationFile=" + os.path.join(CACHE, "kafka", v, "tools-log4j2.properties"),
                     "-Dlog4j.configuration=file:" + os.path.join(CACHE, "kafka", v, "tools-log4j.properties"),
-                    "-cp", os.path.join(WORK, "java-" + v) + os.pathsep + kafka_cp(v), "Compat"]
+                    "-cp", java_dir(v) + os.pathsep + kafka_cp(v), "Compat"]
 
 
-GO_BIN = os.path.join(WORK, "go", "compat-go")
+def source_hash(*paths):
+    """A short hash of the sources of a built client: the cache is shared by every checkout on
+    the machine, so a build is found by what it was built from, not by a fixed name."""
+    import hashlib
+    h = hashlib.sha256()
+    for p in paths:
+        for root, _, files in sorted(os.walk(p)) if os.path.isdir(p) else [(os.path.dirname(p), [], [os.path.basename(p)])]:
+            for f in sorted(files):
+                with open(os.path.join(root, f), "rb") as fh:
+                    h.update(f.encode() + b"\0" + fh.read())
+    return h.hexdigest()[:12]
+
+
+GO_BIN = os.path.join(WORK, "go", "compat-go-" + source_hash(os.path.join(HERE, "go")))
 
 
 def go_prepare():

@@ -302,7 +302,7 @@ def sc_secure(ctx):
         ctx.bootstrap = sec.bootstrap
         props = ["%s=%s" % kv for kv in sec.java().items()]
         produce(ctx, topic, values, props + ["max.block.ms=8000"])
-        got = consume(ctx, topic, len(values), props=props)
+        got = consume(ctx, topic, len(values), group=ctx.name("g"), props=props)
         if sec.bad:
             raise RuntimeError("a wrong password produced and read %d records" % len(got))
         return got

@@ -208,7 +208,7 @@ def sc_secure(ctx):
         produce(ctx, topic, values)
         return read(ctx, topic, len(values))
 
-    secure_scenario(ctx, roundtrip, lambda e: "Authentication failed" in str(e))
+    secure_scenario(ctx, roundtrip, lambda e: "authentication" in str(e).lower())
 
 
 def run(ctx):
