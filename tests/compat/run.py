@@ -407,6 +407,7 @@ def run_client(target, client, scenarios, logdir, attempt_base=0, budget_end=Non
     env["COMPAT_SCENARIO_TIMEOUT"] = str(SCENARIO_TIMEOUT)
     if target.security:
         env["COMPAT_SECURITY"] = target.security
+    env["COMPAT_TARGET"] = target.id  # e.g. kafka-4.3.1: a client may know it cannot talk to it
     while todo:
         attempt += 1
         errpath = os.path.join(logdir, "%s.%s.%d.stderr" % (target.id, client.id, attempt))

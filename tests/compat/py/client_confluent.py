@@ -403,6 +403,7 @@ SCENARIOS = {
 
 def sc_secure(ctx):
     def roundtrip(sec, topic, values):
+        sec.old_librdkafka_scram(ck.libversion()[0])
         ctx.bootstrap = sec.bootstrap
         conf = sec.librdkafka()
         errors = []

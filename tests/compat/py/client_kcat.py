@@ -200,6 +200,7 @@ SCENARIOS = {
 
 def sc_secure(ctx):
     def roundtrip(sec, topic, values):
+        sec.old_librdkafka_scram(re.search(r"librdkafka (\S+)", describe()).group(1))
         ctx.bootstrap = sec.bootstrap
         ctx.x = [a for k, v in sec.librdkafka().items() for a in ("-X", "%s=%s" % (k, v))]
         if sec.bad:
