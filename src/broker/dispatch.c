@@ -63,8 +63,8 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_DeleteRecords] = {0, 2, sa_handle_DeleteRecords},
     [SA_API_SaslHandshake] = {0, 1, sa_handle_SaslHandshake},
     [SA_API_SaslAuthenticate] = {0, 2, sa_handle_SaslAuthenticate},
-    [SA_API_DescribeUserScramCredentials] = {0, 0, sa_handle_DescribeUserScramCredentials},
-    [SA_API_AlterUserScramCredentials] = {0, 0, sa_handle_AlterUserScramCredentials},
+    [SA_API_DescribeUserScramCredentials] = {0, 0, sa_handle_DescribeUserScramCredentials, SA_ACL_DESCRIBE},
+    [SA_API_AlterUserScramCredentials] = {0, 0, sa_handle_AlterUserScramCredentials, SA_ACL_ALTER},
 };
 
 const sa_api_t *sa_dispatch_api(int api_key) {

@@ -14,14 +14,16 @@
  *   iterations < 4096 / > 16384             UNACCEPTABLE_CREDENTIAL "Too few/many iterations"
  *   empty or oversized salt, salted password not of the hash's length  UNACCEPTABLE_CREDENTIAL
  *   deleting a credential that is not there RESOURCE_NOT_FOUND
+ * Both need the cluster operation dispatch.c's table names (DESCRIBE, ALTER), checked through the
+ * kit: CLUSTER_AUTHORIZATION_FAILED for the request (Describe) or every user (Alter).
  * The answer waits until the records are durable (a failed sync: KAFKA_STORAGE_ERROR for the
  * users whose records it lost, and the store forgets them with the replay).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/handle_group.h"
 #include "broker/handlers.h"
+#include "broker/kit.h"
 #include "broker/security/scram_store.h"
 #include "core/log.h"
 #include "proto/proto.h"
@@ -57,15 +59,18 @@ static void describe_user(sa_req_t *req, const char *name, dresult_t *r) {
 }
 
 sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req) {
-    sa_rd_t rd;
     sa_DescribeUserScramCredentialsRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_DescribeUserScramCredentialsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     const sa_scram_store_t *st = req->broker->metastore.scram;
     sa_DescribeUserScramCredentialsResponse_t out;
     sa_DescribeUserScramCredentialsResponse_init(&out);
     out.ErrorMessage = SA_STR_NULL;
+    err = sa_kit_authorize_cluster(req); /* DESCRIBE on the cluster, as Kafka */
+    if (err != SA_OK) {
+        SA_KIT_SET_ERROR(req, &out, err, NULL);
+        return sa_kit_encode(req, &out);
+    }
     int all = in.Users_count <= 0;
     size_t n = all ? sa_scram_store_count(st) : (size_t)in.Users_count;
     out.Results = sa_arena_calloc(&req->arena, n ? n : 1, sizeof(*out.Results));
@@ -88,9 +93,9 @@ sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req) {
                 sa_str("Cannot describe SCRAM credentials for the same user twice in a single request");
             continue;
         }
-        describe_user(req, sa_hg_str(req, in.Users[i].Name), r);
+        describe_user(req, sa_kit_str(req, in.Users[i].Name), r);
     }
-    return sa_DescribeUserScramCredentialsResponse_encode(&out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &out);
 }
 
 /* ---- alter ---- */
@@ -110,7 +115,7 @@ static sa_err_t alter_answer(sa_req_t *req, void *arg, int durable) {
         r->ErrorCode = SA_ERR_KAFKA_STORAGE_ERROR;
         r->ErrorMessage = sa_str("the metadata log could not be synced; the change was not kept");
     }
-    return sa_AlterUserScramCredentialsResponse_encode(&a->out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &a->out);
 }
 
 /* The first error among @p user's alterations (SA_OK: all valid), with its message. */
@@ -122,7 +127,7 @@ static sa_err_t judge_user(sa_req_t *req, const sa_AlterUserScramCredentialsRequ
         *msg = "Username must not be empty";
         return SA_ERR_UNACCEPTABLE_CREDENTIAL;
     }
-    const char *name = sa_hg_str(req, user);
+    const char *name = sa_kit_str(req, user);
     for (int i = 0; i < total; i++) {
         int is_del = i < in->Deletions_count;
         const deletion_t *d = is_del ? &in->Deletions[i] : NULL;
@@ -171,7 +176,7 @@ static sa_err_t judge_user(sa_req_t *req, const sa_AlterUserScramCredentialsRequ
 static sa_err_t apply_user(sa_req_t *req, const sa_AlterUserScramCredentialsRequest_t *in, sa_str_t user,
                            uint64_t *seq) {
     sa_scram_store_t *st = req->broker->metastore.scram;
-    const char *name = sa_hg_str(req, user);
+    const char *name = sa_kit_str(req, user);
     sa_err_t err = SA_OK;
     for (int32_t i = 0; i < in->Deletions_count && !err; i++)
         if (str_eq(in->Deletions[i].Name, user))
@@ -193,11 +198,10 @@ static sa_err_t apply_user(sa_req_t *req, const sa_AlterUserScramCredentialsRequ
 }
 
 sa_err_t sa_handle_AlterUserScramCredentials(sa_req_t *req) {
-    sa_rd_t rd;
     sa_AlterUserScramCredentialsRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_AlterUserScramCredentialsRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
+    sa_err_t authz = sa_kit_authorize_cluster(req); /* ALTER on the cluster, as Kafka */
     if (in.Deletions_count < 0) in.Deletions_count = 0;
     if (in.Upsertions_count < 0) in.Upsertions_count = 0;
     int total = in.Deletions_count + in.Upsertions_count;
@@ -224,16 +228,14 @@ sa_err_t sa_handle_AlterUserScramCredentials(sa_req_t *req) {
         r->User = users[i];
         r->ErrorMessage = SA_STR_NULL; /* as Kafka: null unless there is an error */
         const char *msg = NULL;
-        err = judge_user(req, &in, users[i], &msg);
+        err = authz;
+        if (err == SA_OK) err = judge_user(req, &in, users[i], &msg);
         if (err == SA_OK) {
             err = apply_user(req, &in, users[i], &a->seqs[i]);
             if (err) msg = "the metadata log refused the change";
             if (a->seqs[i] > last) last = a->seqs[i];
         }
-        if (err) {
-            r->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_UNKNOWN_SERVER_ERROR);
-            r->ErrorMessage = sa_str(msg);
-        }
+        if (err) SA_KIT_SET_ERROR(req, r, err, msg);
     }
-    return sa_hg_answer_when_durable(req, last, alter_answer, a);
+    return sa_kit_answer_when_durable(req, last, alter_answer, a);
 }

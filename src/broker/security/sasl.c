@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "broker/conn.h"
+#include "broker/kit.h"
 #include "broker/security/scram_server.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -86,11 +87,9 @@ sa_err_t sa_auth_gate(sa_req_t *req, char *errstr, size_t errstr_size) {
 /* ---- handshake ---- */
 
 sa_err_t sa_handle_SaslHandshake(sa_req_t *req) {
-    sa_rd_t rd;
     sa_SaslHandshakeRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_SaslHandshakeRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_auth_t *auth = auth_of(req);
     sa_SaslHandshakeResponse_t out;
     sa_SaslHandshakeResponse_init(&out);
@@ -128,7 +127,7 @@ sa_err_t sa_handle_SaslHandshake(sa_req_t *req) {
         names[n++] = sa_str(sa_str_dup(sa_str(m), &req->arena));
     out.Mechanisms = names;
     out.Mechanisms_count = n;
-    return sa_SaslHandshakeResponse_encode(&out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &out);
 }
 
 /* ---- one step of the mechanism ---- */
@@ -238,11 +237,9 @@ static sa_err_t step(sa_req_t *req, sa_auth_t *auth, const uint8_t *in, size_t l
 }
 
 sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
-    sa_rd_t rd;
     sa_SaslAuthenticateRequest_t in;
-    sa_rd_init(&rd, req->body, req->body_len);
-    sa_err_t err = sa_SaslAuthenticateRequest_decode(&rd, req->ApiVersion, &req->arena, &in);
-    if (err != SA_OK) return err == SA_ERR_TOOBIG ? err : SA_ERR_PARSE;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
     sa_auth_t *auth = auth_of(req);
     sa_SaslAuthenticateResponse_t out;
     sa_SaslAuthenticateResponse_init(&out);
@@ -254,7 +251,7 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
             sa_str(auth->state == SA_AUTH_OPEN ? "SASL is not enabled on this listener"
                                                : "SaslAuthenticate request received after successful "
                                                  "authentication");
-        return sa_SaslAuthenticateResponse_encode(&out, req->ApiVersion, &req->resp);
+        return sa_kit_encode(req, &out);
     }
     sa_buf_t token = SA_BUF_INIT(0);
     int done = 0;
@@ -282,7 +279,7 @@ sa_err_t sa_handle_SaslAuthenticate(sa_req_t *req) {
             out.SessionLifetimeMs = req->broker->conf->connections_max_reauth_ms;
     }
     sa_buf_free(&token);
-    return sa_SaslAuthenticateResponse_encode(&out, req->ApiVersion, &req->resp);
+    return sa_kit_encode(req, &out);
 }
 
 sa_err_t sa_sasl_raw_token(sa_req_t *req, char *errstr, size_t errstr_size) {
