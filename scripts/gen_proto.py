@@ -44,7 +44,7 @@ APIS = [
     "InitProducerId", "OffsetForLeaderEpoch", "DescribeConfigs", "AlterConfigs",
     "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete",
     "DescribeCluster", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
-    "AlterUserScramCredentials",
+    "AlterUserScramCredentials", "CreateAcls", "DescribeAcls", "DeleteAcls",
 ]
 EXTRA = ["RequestHeader", "ResponseHeader", "ConsumerProtocolSubscription",
          "ConsumerProtocolAssignment"]

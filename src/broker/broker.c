@@ -54,6 +54,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "broker/acl.h"
 #include "broker/conn.h"
 #include "broker/handle_group.h"
 #include "broker/meta.h"
@@ -478,6 +479,15 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     }
 
     if (add_scram_users(broker) < 0) goto out;
+    /* The authorizer and its ACLs (acl.h): a setting it cannot honour stops the start. */
+    if (sa_acls_configure(broker->metastore.acls, conf->authorizer, conf->super_users, conf->allow_if_no_acl,
+                          errstr, sizeof(errstr)) != SA_OK) {
+        sa_log_error("broker", "%s", errstr);
+        goto out;
+    }
+    if (sa_acls_enabled(broker->metastore.acls))
+        sa_log_info("broker", "authorizer on: %zu ACLs, super.users \"%s\", allow.everyone.if.no.acl.found=%s",
+                    sa_acls_count(broker->metastore.acls), conf->super_users, conf->allow_if_no_acl ? "true" : "false");
 
     broker->loop = sa_loop_new();
     if (!broker->loop) {

@@ -120,6 +120,9 @@ typedef struct sa_broker_conf_s {
     int64_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
     int64_t group_min_session_timeout_ms;     /* group.min.session.timeout.ms */
     int64_t group_max_session_timeout_ms;     /* group.max.session.timeout.ms */
+    char *authorizer;                         /* authorizer.class.name ("" = none) */
+    char *super_users;                        /* super.users: "User:a;User:b" */
+    int allow_if_no_acl;                      /* allow.everyone.if.no.acl.found */
     sa_strlist_t overrides;                   /* -o KEY=VALUE, applied after everything else */
     char *log_level;                          /* --log-level */
     char *debug;                              /* --debug net,proto,storage */

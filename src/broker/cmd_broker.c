@@ -122,6 +122,13 @@ static const sa_cfg_opt_t broker_opts[] = {
      "6000", "MS", "smallest session timeout a consumer may ask for"},
     {"group.max.session.timeout.ms", NULL, 0, SA_CFG_MS, C(group_max_session_timeout_ms), 1, INT64_MAX,
      "1800000", "MS", "largest session timeout a consumer may ask for"},
+    {"authorizer.class.name", NULL, 0, SA_CFG_STR, C(authorizer), 0, 0, "", "CLASS",
+     "turn on ACLs: org.apache.kafka.metadata.authorizer.StandardAuthorizer (or "
+     "kafka.security.authorizer.AclAuthorizer); empty: no authorizer, every client may do everything"},
+    {"super.users", NULL, 0, SA_CFG_STR, C(super_users), 0, 0, "", "LIST",
+     "principals the authorizer always allows, separated by ';' (User:admin;User:CN=ops)"},
+    {"allow.everyone.if.no.acl.found", NULL, 0, SA_CFG_BOOL, C(allow_if_no_acl), 0, 0, "false", NULL,
+     "with an authorizer: allow an operation on a resource that no ACL names"},
     {NULL, "set", 'o', SA_CFG_LIST, C(overrides), 0, 0, NULL, "KEY=VALUE",
      "set any server.properties key from the command line (repeatable)"},
     {NULL, "log-level", 0, SA_CFG_STR, C(log_level), 0, 0, "info", "LEVEL", "error, warn, info or debug"},

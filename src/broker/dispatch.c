@@ -65,6 +65,9 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_SaslAuthenticate] = {0, 2, sa_handle_SaslAuthenticate},
     [SA_API_DescribeUserScramCredentials] = {0, 0, sa_handle_DescribeUserScramCredentials, SA_ACL_DESCRIBE},
     [SA_API_AlterUserScramCredentials] = {0, 0, sa_handle_AlterUserScramCredentials, SA_ACL_ALTER},
+    [SA_API_DescribeAcls] = {0, 3, sa_handle_DescribeAcls, SA_ACL_DESCRIBE},
+    [SA_API_CreateAcls] = {0, 3, sa_handle_CreateAcls, SA_ACL_ALTER},
+    [SA_API_DeleteAcls] = {0, 3, sa_handle_DeleteAcls, SA_ACL_ALTER},
 };
 
 const sa_api_t *sa_dispatch_api(int api_key) {

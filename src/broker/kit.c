@@ -133,7 +133,7 @@ static sa_err_t denied(sa_resource_type_t type) {
 }
 
 sa_err_t sa_kit_authorize(sa_req_t *req, sa_acl_op_t op, sa_resource_type_t type, const char *name) {
-    return sa_authz_operations(req, type, name) & (1 << op) ? SA_OK : denied(type);
+    return sa_authz_allowed(req, op, type, name) ? SA_OK : denied(type);
 }
 
 sa_err_t sa_kit_authorize_cluster(sa_req_t *req) {

@@ -23,8 +23,8 @@
  * Authorization: sa_kit_authorize() is the one check of an operation on a resource for this
  * request's principal; it returns the resource type's *_AUTHORIZATION_FAILED code, so it slots
  * into a handler's chain of per-entry checks. The cluster-level check an API needs is a column of
- * dispatch.c's table, checked with sa_kit_authorize_cluster(). samsa has no ACLs yet: both allow
- * every operation the resource type supports (authz.h).
+ * dispatch.c's table, checked with sa_kit_authorize_cluster(). Both ask the broker's authorizer
+ * (authz.h, ACLs with Kafka's rules in acl.h); without one configured, everything is allowed.
  *
  * @locality the broker's loop thread.
  */

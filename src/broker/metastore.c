@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "broker/acl.h"
 #include "broker/group/offsets.h"
 #include "broker/producer_id.h"
 #include "broker/security/scram_store.h"
@@ -36,7 +37,7 @@
         if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
-enum { OWNER_OFFSETS, OWNER_PIDS, OWNER_SCRAM };
+enum { OWNER_OFFSETS, OWNER_PIDS, OWNER_SCRAM, OWNER_ACLS };
 
 static const struct {
     const char *name;
@@ -49,6 +50,8 @@ static const struct {
     [SA_META_PRODUCER_IDS] = {"producer_ids", OWNER_PIDS},
     [SA_META_SCRAM_CREDENTIAL] = {"scram_credential", OWNER_SCRAM},
     [SA_META_SCRAM_DELETE] = {"scram_delete", OWNER_SCRAM},
+    [SA_META_ACL_CREATE] = {"acl_create", OWNER_ACLS},
+    [SA_META_ACL_DELETE] = {"acl_delete", OWNER_ACLS},
 };
 
 const char *sa_metastore_kind_name(uint8_t kind) {
@@ -62,6 +65,7 @@ static sa_err_t apply_record(void *opaque, uint8_t kind, const uint8_t *payload,
     if (!sa_metastore_kind_name(kind)) return SA_ERR_CORRUPT;
     if (kinds[kind].owner == OWNER_PIDS) return sa_pid_alloc_apply(ms->pids, payload, len);
     if (kinds[kind].owner == OWNER_SCRAM) return sa_scram_store_apply(ms->scram, kind, payload, len);
+    if (kinds[kind].owner == OWNER_ACLS) return sa_acls_apply(ms->acls, kind, payload, len);
     return sa_offsets_apply(ms->offsets, kind, payload, len);
 }
 
@@ -70,17 +74,20 @@ static void reset_all(void *opaque) {
     sa_offsets_reset(ms->offsets);
     sa_pid_alloc_reset(ms->pids);
     sa_scram_store_reset(ms->scram);
+    sa_acls_reset(ms->acls);
 }
 
 static uint64_t live_all(void *opaque) {
     sa_metastore_t *ms = opaque;
-    return sa_offsets_live(ms->offsets) + sa_pid_alloc_live(ms->pids) + sa_scram_store_live(ms->scram);
+    return sa_offsets_live(ms->offsets) + sa_pid_alloc_live(ms->pids) + sa_scram_store_live(ms->scram) +
+           sa_acls_live(ms->acls);
 }
 
 static void snapshot_all(void *opaque, sa_metalog_writer_t *w) {
     sa_metastore_t *ms = opaque;
     sa_pid_alloc_snapshot(ms->pids, w);
     sa_scram_store_snapshot(ms->scram, w);
+    sa_acls_snapshot(ms->acls, w);
     sa_offsets_snapshot(ms->offsets, w);
 }
 
@@ -132,6 +139,7 @@ sa_err_t sa_metastore_describe(uint8_t kind, const uint8_t *payload, size_t len,
     if (!sa_metastore_kind_name(kind)) return SA_ERR_CORRUPT;
     if (kinds[kind].owner == OWNER_PIDS) return sa_pid_alloc_describe(payload, len, out);
     if (kinds[kind].owner == OWNER_SCRAM) return sa_scram_store_describe(kind, payload, len, out);
+    if (kinds[kind].owner == OWNER_ACLS) return sa_acls_describe(kind, payload, len, out);
     return sa_offsets_describe(kind, payload, len, out);
 }
 
@@ -230,6 +238,7 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     ms->offsets = sa_offsets_new(ms->log);
     ms->pids = sa_pid_alloc_new(ms->log);
     ms->scram = sa_scram_store_new(ms->log);
+    ms->acls = sa_acls_new(ms->log);
     err = sa_metalog_attach(ms->log, &owner, ms, errstr, errstr_size);
     sa_metalog_stats_t st;
     sa_metalog_stats(ms->log, &st);
@@ -243,8 +252,9 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     sa_metalog_stats(ms->log, &st);
     sa_log_info("broker",
                 "metadata log: %" PRIu64 " records, %" PRIu64 " bytes: %" PRIu64
-                " committed offsets of %" PRIu64 " groups, %" PRIu64 " membership records, %zu SCRAM users",
-                st.records, st.bytes, ost.live, ost.groups, ost.metas, sa_scram_store_count(ms->scram));
+                " committed offsets of %" PRIu64 " groups, %" PRIu64 " membership records, %zu SCRAM users, %zu ACLs",
+                st.records, st.bytes, ost.live, ost.groups, ost.metas, sa_scram_store_count(ms->scram),
+                sa_acls_count(ms->acls));
     return SA_OK;
 }
 
@@ -253,6 +263,7 @@ sa_err_t sa_metastore_close(sa_metastore_t *ms) {
     sa_offsets_free(ms->offsets);
     sa_pid_alloc_free(ms->pids);
     sa_scram_store_free(ms->scram);
+    sa_acls_free(ms->acls);
     memset(ms, 0, sizeof(*ms));
     return err;
 }

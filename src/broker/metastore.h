@@ -18,7 +18,9 @@
  *      32  scram_credential  SCRAM credentials             broker/security/scram_store.h
  *      33  scram_delete      SCRAM credentials             broker/security/scram_store.h
  *   34-39  reserved: SCRAM credentials
- *   40-47  reserved: ACL bindings
+ *      40  acl_create        ACL bindings                  broker/acl.c
+ *      41  acl_delete        ACL bindings                  broker/acl.c
+ *   42-47  reserved: ACL bindings
  *
  * WHY ONE SHARED LOG, not one per kind: every kind is small next to the partitions, and one file
  * means one fdatasync per group commit for all of them (an OffsetCommit and an InitProducerId of
@@ -63,6 +65,7 @@
 typedef struct sa_offsets_s sa_offsets_t;
 typedef struct sa_pid_alloc_s sa_pid_alloc_t;
 typedef struct sa_scram_store_s sa_scram_store_t;
+typedef struct sa_acls_s sa_acls_t;
 
 /* The record kinds of the metadata log (see the table above). */
 typedef enum sa_meta_kind_e {
@@ -73,6 +76,8 @@ typedef enum sa_meta_kind_e {
     SA_META_PRODUCER_IDS = 5,
     SA_META_SCRAM_CREDENTIAL = 32,
     SA_META_SCRAM_DELETE = 33,
+    SA_META_ACL_CREATE = 40,
+    SA_META_ACL_DELETE = 41,
 } sa_meta_kind_t;
 
 typedef struct sa_metastore_s {
@@ -80,6 +85,7 @@ typedef struct sa_metastore_s {
     sa_offsets_t *offsets;   /* owned: committed offsets and membership records */
     sa_pid_alloc_t *pids;    /* owned: producer-id blocks */
     sa_scram_store_t *scram; /* owned: SCRAM credentials */
+    sa_acls_t *acls;         /* owned: ACL bindings (and the authorizer's settings) */
     void (*on_rebuilt)(void *arg); /* called after a failed sync rebuilt the state (may be NULL) */
     void *on_rebuilt_arg;
 } sa_metastore_t;
