@@ -12,7 +12,8 @@
  * sa_kit_authorize_cluster(): what it gates is the API's rule (CreateTopics and Metadata's
  * auto-creation fall back to CREATE on the topic, ListGroups to DESCRIBE on each group,
  * DescribeConfigs and the AlterConfigs APIs check it for broker resources, InitProducerId without
- * a transactional id falls back to WRITE on any topic). No column: no cluster-level check.
+ * a transactional id falls back to WRITE on any topic, the ACL APIs check it for every entry).
+ * No column: no cluster-level check.
  *
  * Unknown API keys and unsupported versions: ApiVersions of a version we do not know is answered
  * in v0 with UNSUPPORTED_VERSION and our list (KIP-511), so a newer client can downgrade. For

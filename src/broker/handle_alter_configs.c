@@ -102,6 +102,15 @@ static sa_err_t alter_resource(sa_req_t *req, const alter_t *al, char *errstr, s
         snprintf(errstr, errstr_size, "Unsupported resource type %d", (int)al->type);
         return SA_ERR_INVALID_REQUEST;
     }
+    /* ALTER_CONFIGS on the cluster for a broker (dispatch.c's column), on the topic for a topic */
+    sa_err_t denied;
+    if (al->type == SA_ADMIN_RESOURCE_BROKER) {
+        denied = sa_kit_authorize_cluster(req);
+    } else {
+        if (sa_kit_topic(req, al->name, &name) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
+        denied = sa_kit_authorize(req, SA_ACL_ALTER_CONFIGS, SA_RESOURCE_TOPIC, name);
+    }
+    if (denied) return denied;
     if (al->repeated) {
         snprintf(errstr, errstr_size, "Resource '%.*s' is listed more than once in the request",
                  al->name.len > 0 ? (int)al->name.len : 0, al->name.len > 0 ? al->name.ptr : "");

@@ -50,6 +50,8 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreatePartitionsRequest_t *pre
         snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
         err = SA_ERR_INVALID_REQUEST;
     }
+    if (err == SA_OK && (err = sa_kit_authorize(req, SA_ACL_ALTER, SA_RESOURCE_TOPIC, name)) != SA_OK)
+        snprintf(errstr, sizeof(errstr), "The topic authorization is failed.");
     sa_topic_t *topic = err == SA_OK ? sa_store_topic_find(store, name) : NULL;
     if (topic && pt->Count > sa_topic_partition_count(topic))
         err = check_assignments(req, pt, sa_topic_partition_count(topic), errstr, sizeof(errstr));

@@ -105,6 +105,12 @@ static sa_err_t describe_created(sa_req_t *req, sa_topic_t *topic, cresult_t *ou
     out->NumPartitions = sa_topic_partition_count(topic);
     out->ReplicationFactor = 1;
     memcpy(out->TopicId.b, sa_topic_id(topic), 16);
+    /* its configs only to a principal that may DESCRIBE_CONFIGS it (Kafka's TopicConfigErrorCode) */
+    sa_err_t denied = sa_kit_authorize(req, SA_ACL_DESCRIBE_CONFIGS, SA_RESOURCE_TOPIC, sa_topic_name(topic));
+    if (denied) {
+        out->TopicConfigErrorCode = sa_kit_code(denied);
+        n = 0;
+    }
     if (!SA_KIT_ARRAY(req, out->Configs, (int32_t)n)) return SA_ERR_TOOBIG;
     for (size_t i = 0; i < n; i++) {
         sa_config_entry_t e;
@@ -137,6 +143,10 @@ static sa_err_t one_topic(sa_req_t *req, const sa_CreateTopicsRequest_t *creq, i
         snprintf(errstr, sizeof(errstr), "Topic '%s' is listed more than once in the request", name);
         err = SA_ERR_INVALID_REQUEST;
     }
+    /* CREATE on the cluster, else on the topic (Kafka: after the repeated names) */
+    if (err == SA_OK && sa_kit_authorize_cluster(req) != SA_OK &&
+        (err = sa_kit_authorize(req, SA_ACL_CREATE, SA_RESOURCE_TOPIC, name)) != SA_OK)
+        snprintf(errstr, sizeof(errstr), "Authorization failed.");
     if (err == SA_OK) err = check_layout(req, ct, &partitions, errstr, sizeof(errstr));
     if (err == SA_OK) err = collect_configs(req, ct, &kvs, errstr, sizeof(errstr));
     if (err == SA_ERR_TOOBIG) return err;

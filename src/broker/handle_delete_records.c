@@ -14,13 +14,15 @@
 typedef sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t rresult_t;
 
 static void one_partition(sa_req_t *req, const char *topic,
-                          const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp, rresult_t *out) {
+                          sa_err_t denied, const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp, rresult_t *out) {
     sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(out);
     out->PartitionIndex = rp->PartitionIndex;
     out->LowWatermark = -1;
     sa_partition_t *part = topic ? sa_store_partition(req->broker->store, topic, rp->PartitionIndex) : NULL;
     sa_err_t err;
-    if (!part)
+    if (denied) /* before existence, as Kafka: nothing disclosed */
+        err = denied, part = NULL;
+    else if (!part)
         err = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     else if (rp->Offset < -1)
         err = SA_ERR_OFFSET_OUT_OF_RANGE;
@@ -52,8 +54,9 @@ sa_err_t sa_handle_DeleteRecords(sa_req_t *req) {
         sa_DeleteRecordsResponse_DeleteRecordsTopicResult_init(tr);
         tr->Name = dt->Name;
         if (!SA_KIT_ARRAY(req, tr->Partitions, dt->Partitions_count)) return SA_ERR_TOOBIG;
+        sa_err_t denied = sa_kit_authorize(req, SA_ACL_DELETE, SA_RESOURCE_TOPIC, name);
         for (int32_t p = 0; p < tr->Partitions_count; p++)
-            one_partition(req, err == SA_OK ? name : NULL, &dt->Partitions[p], &tr->Partitions[p]);
+            one_partition(req, err == SA_OK ? name : NULL, denied, &dt->Partitions[p], &tr->Partitions[p]);
     }
     return sa_kit_encode(req, &resp);
 }

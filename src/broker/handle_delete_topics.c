@@ -6,6 +6,9 @@
  * leftovers are cleared if the name is created again. Handlers look partitions up by name on
  * every use, so a parked Fetch on a deleted topic sees UNKNOWN_TOPIC_OR_PARTITION when it wakes.
  * Committed group offsets of the topic are kept, as Kafka keeps them until the group expires.
+ *
+ * Authorization (Kafka's controller): DELETE on the topic, else TOPIC_AUTHORIZATION_FAILED; a topic
+ * named by id that the principal may not even DESCRIBE is UNKNOWN_TOPIC_ID (its name undisclosed).
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +30,10 @@ static sa_err_t delete_one(sa_req_t *req, sa_str_t wire_name, const sa_uuid_t *i
         out->TopicId = *id;
         sa_topic_t *topic = sa_kit_topic_by_id(req, id);
         err = topic ? SA_OK : SA_ERR_UNKNOWN_TOPIC_ID;
+        if (topic && sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)) != SA_OK) {
+            topic = NULL;
+            err = SA_ERR_UNKNOWN_TOPIC_ID;
+        }
         if (topic) {
             char *copy = sa_arena_strndup(&req->arena, sa_topic_name(topic), strlen(sa_topic_name(topic)));
             if (!copy) return SA_ERR_TOOBIG;
@@ -42,6 +49,8 @@ static sa_err_t delete_one(sa_req_t *req, sa_str_t wire_name, const sa_uuid_t *i
         }
     }
     if (err == SA_ERR_TOOBIG) return err;
+    if (err == SA_OK && (err = sa_kit_authorize(req, SA_ACL_DELETE, SA_RESOURCE_TOPIC, name)) != SA_OK)
+        memset(out->TopicId.b, 0, 16); /* nothing disclosed, as Kafka's ZERO_UUID */
     if (err == SA_OK) err = sa_store_topic_delete(store, name, errstr, sizeof(errstr));
     SA_KIT_SET_ERROR(req, out, err, errstr);
     if (err == SA_OK)

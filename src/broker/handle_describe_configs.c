@@ -116,6 +116,11 @@ static sa_err_t describe_topic(sa_req_t *req, const sa_DescribeConfigsRequest_t 
     const char *name;
     sa_err_t err = sa_kit_topic(req, res->ResourceName, &name);
     if (err == SA_ERR_TOOBIG) return err;
+    sa_err_t denied = sa_kit_authorize(req, SA_ACL_DESCRIBE_CONFIGS, SA_RESOURCE_TOPIC, name);
+    if (denied) { /* before its existence: nothing disclosed */
+        SA_KIT_SET_ERROR(req, out, denied, NULL);
+        return SA_OK;
+    }
     sa_topic_t *topic = err == SA_OK ? sa_store_topic_find(req->broker->store, name) : NULL;
     if (!topic) {
         char errstr[300];
@@ -292,7 +297,11 @@ sa_err_t sa_handle_DescribeConfigs(sa_req_t *req) {
         if (res->ResourceType == SA_ADMIN_RESOURCE_TOPIC) {
             err = describe_topic(req, &dreq, res, out);
         } else if (res->ResourceType == SA_ADMIN_RESOURCE_BROKER) {
-            err = describe_broker(req, &dreq, res, out);
+            sa_err_t denied = sa_kit_authorize_cluster(req); /* DESCRIBE_CONFIGS on the cluster */
+            if (denied)
+                SA_KIT_SET_ERROR(req, out, denied, NULL);
+            else
+                err = describe_broker(req, &dreq, res, out);
         } else {
             SA_KIT_SET_ERROR(req, out, SA_ERR_INVALID_REQUEST,
                              res->ResourceType == SA_ADMIN_RESOURCE_BROKER_LOGGER

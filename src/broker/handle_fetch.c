@@ -38,6 +38,7 @@ typedef struct fetch_s {
     sa_FetchRequest_t freq;
     sa_FetchResponse_t resp;
     const char **topics; /* NUL-terminated names per topic ("": no topic's) */
+    sa_err_t *denied;    /* per topic: TOPIC_AUTHORIZATION_FAILED, or SA_OK (checked once) */
     size_t *pos, *len;   /* [flat partition index] where its records sit in the data buffer */
 } fetch_t;
 
@@ -48,7 +49,12 @@ static sa_err_t setup(fetch_t *st) {
     sa_FetchResponse_init(&st->resp);
     st->resp.SessionId = 0;
     st->topics = sa_kit_array(req, st->freq.Topics_count, sizeof(char *), &nt);
-    if (!st->topics || !SA_KIT_ARRAY(req, st->resp.Responses, nt)) return SA_ERR_TOOBIG;
+    st->denied = sa_kit_array(req, nt, sizeof(sa_err_t), NULL);
+    if (!st->topics || !st->denied || !SA_KIT_ARRAY(req, st->resp.Responses, nt)) return SA_ERR_TOOBIG;
+    /* a follower's fetch (a replica id) needs CLUSTER_ACTION, a consumer's READ on each topic */
+    sa_err_t follower = st->freq.ReplicaId >= 0 && sa_kit_authorize(req, SA_ACL_CLUSTER_ACTION, SA_RESOURCE_CLUSTER, "")
+                            ? SA_ERR_TOPIC_AUTHORIZATION_FAILED
+                            : SA_OK;
     for (int32_t t = 0; t < nt; t++) {
         const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
         sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
@@ -58,6 +64,7 @@ static sa_err_t setup(fetch_t *st) {
         if (sa_kit_topic(req, ft->Topic, &st->topics[t]) == SA_ERR_TOOBIG ||
             !SA_KIT_ARRAY(req, tr->Partitions, ft->Partitions_count))
             return SA_ERR_TOOBIG;
+        st->denied[t] = follower ? follower : sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, st->topics[t]);
         flat += (size_t)tr->Partitions_count;
     }
     st->pos = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
@@ -106,9 +113,9 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
             out->AbortedTransactions_count = st->freq.IsolationLevel == 1 ? 0 : -1;
             out->Records = SA_BYTES_NULL;
             st->pos[flat] = st->len[flat] = 0;
-            sa_partition_t *part = sa_store_partition(store, st->topics[t], fp->Partition);
-            if (!part) {
-                out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            sa_partition_t *part = st->denied[t] ? NULL : sa_store_partition(store, st->topics[t], fp->Partition);
+            if (!part) { /* unauthorized first, as Kafka: no data, nothing disclosed */
+                out->ErrorCode = st->denied[t] ? sa_kit_code(st->denied[t]) : SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 out->HighWatermark = out->LastStableOffset = out->LogStartOffset = -1;
                 (*errors)++;
                 continue;

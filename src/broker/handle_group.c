@@ -62,10 +62,12 @@ void sa_group_close(sa_broker_t *broker) {
 
 /* ---- FindCoordinator ---------------------------------------------------------------------- */
 
-static int16_t key_error(int8_t key_type, sa_str_t key) {
+/* A key's error: its type, its value, then DESCRIBE on the group or transactional id it names. */
+static int16_t key_error(sa_req_t *req, int8_t key_type, sa_str_t key) {
     if (key_type != 0 && key_type != 1) return SA_ERR_INVALID_REQUEST;
     if (key_type == 0 && key.len <= 0) return SA_ERR_INVALID_GROUP_ID;
-    return SA_OK;
+    return sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, key_type == 0 ? SA_RESOURCE_GROUP : SA_RESOURCE_TRANSACTIONAL_ID,
+                                        sa_kit_str(req, key)));
 }
 
 sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
@@ -77,7 +79,7 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
     sa_FindCoordinatorResponse_init(&out);
     sa_str_t host = sa_str(req->listener->adv_host);
     if (req->ApiVersion < 4) {
-        out.ErrorCode = key_error(in.KeyType, in.Key);
+        out.ErrorCode = key_error(req, in.KeyType, in.Key);
         out.ErrorMessage = SA_STR_NULL;
         out.NodeId = out.ErrorCode ? -1 : broker->node_id;
         out.Host = out.ErrorCode ? SA_STR("") : host;
@@ -88,7 +90,7 @@ sa_err_t sa_handle_FindCoordinator(sa_req_t *req) {
             sa_FindCoordinatorResponse_Coordinator_t *c = &out.Coordinators[i];
             sa_FindCoordinatorResponse_Coordinator_init(c);
             c->Key = in.CoordinatorKeys[i];
-            c->ErrorCode = key_error(in.KeyType, in.CoordinatorKeys[i]);
+            c->ErrorCode = key_error(req, in.KeyType, in.CoordinatorKeys[i]);
             c->ErrorMessage = SA_STR_NULL;
             c->NodeId = c->ErrorCode ? -1 : broker->node_id;
             c->Host = c->ErrorCode ? SA_STR("") : host;

@@ -6,6 +6,11 @@
  * TypesFilter. DescribeGroups v3+ answers IncludeAuthorizedOperations with authz.h's bitfield for
  * every group described without error, as Kafka does.
  *
+ * Authorization (Kafka's KafkaApis): ListGroups lists every group with DESCRIBE on the cluster
+ * (dispatch.c's column), else only the groups the principal may DESCRIBE; DescribeGroups answers
+ * a group it may not DESCRIBE with GROUP_AUTHORIZATION_FAILED and nothing else; DeleteGroups
+ * needs DELETE on each group.
+ *
  * librdkafka 2.0.2 sends ListGroups v3+ with one stray trailing byte; trailing bytes after a
  * complete ListGroups request are therefore ignored (the generated decoder leaves them unread).
  */
@@ -44,15 +49,19 @@ sa_err_t sa_handle_ListGroups(sa_req_t *req) {
     sa_group_listing_t *list = sa_gcoord_list(req->broker->coord, states, (size_t)nf, sa_mono_ms(), &n);
     sa_group_rearm(req->broker);
     sa_ListGroupsResponse_ListedGroup_t *groups = sa_calloc(n ? n : 1, sizeof(*groups));
+    int all = sa_kit_authorize_cluster(req) == SA_OK;
+    int32_t listed = 0;
     for (size_t i = 0; i < n; i++) {
-        sa_ListGroupsResponse_ListedGroup_init(&groups[i]);
-        groups[i].GroupId = sa_str(list[i].GroupId);
-        groups[i].ProtocolType = sa_str(list[i].ProtocolType);
-        groups[i].GroupState = sa_str(list[i].GroupState);
-        groups[i].GroupType = SA_STR("classic");
+        if (!all && sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, list[i].GroupId) != SA_OK) continue;
+        sa_ListGroupsResponse_ListedGroup_t *lg = &groups[listed++];
+        sa_ListGroupsResponse_ListedGroup_init(lg);
+        lg->GroupId = sa_str(list[i].GroupId);
+        lg->ProtocolType = sa_str(list[i].ProtocolType);
+        lg->GroupState = sa_str(list[i].GroupState);
+        lg->GroupType = SA_STR("classic");
     }
     out.Groups = groups;
-    out.Groups_count = (int32_t)n;
+    out.Groups_count = listed;
     err = sa_kit_encode(req, &out);
     free(groups);
     free(list);
@@ -74,6 +83,12 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
         sa_DescribeGroupsResponse_DescribedGroup_init(dg);
         dg->GroupId = in.Groups[g];
         sa_group_desc_t *d = &descs[g];
+        sa_err_t denied = sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, sa_kit_str(req, in.Groups[g]));
+        if (denied) { /* the id and the error, nothing about the group */
+            dg->ErrorCode = sa_kit_code(denied);
+            dg->GroupState = dg->ProtocolType = dg->ProtocolData = SA_STR("");
+            continue;
+        }
         sa_gcoord_describe(req->broker->coord, sa_kit_str(req, in.Groups[g]), now, d);
         dg->ErrorCode = (int16_t)d->ErrorCode;
         dg->GroupState = sa_str(d->GroupState);
@@ -134,7 +149,9 @@ sa_err_t sa_handle_DeleteGroups(sa_req_t *req) {
     for (int32_t i = 0; i < out->Results_count; i++) {
         sa_DeleteGroupsResponse_DeletableGroupResult_init(&out->Results[i]);
         out->Results[i].GroupId = in.GroupsNames[i];
-        sa_err_t gerr = sa_gcoord_delete_group(broker->coord, sa_kit_str(req, in.GroupsNames[i]), now);
+        const char *group = sa_kit_str(req, in.GroupsNames[i]);
+        sa_err_t gerr = sa_kit_authorize(req, SA_ACL_DELETE, SA_RESOURCE_GROUP, group);
+        if (!gerr) gerr = sa_gcoord_delete_group(broker->coord, group, now);
         if (gerr == SA_ERR_KAFKA_STORAGE_ERROR) gerr = SA_GROUP_STORAGE_ERROR;
         if (!gerr) seq = sa_metalog_last_seq(broker->metastore.log);
         out->Results[i].ErrorCode = (int16_t)gerr;

@@ -107,7 +107,11 @@ sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
     };
     if (jr.GroupInstanceId && !*jr.GroupInstanceId) jr.GroupInstanceId = NULL;
     st->in_call = 1;
-    sa_gcoord_join(req->broker->coord, &jr, sa_mono_ms(), on_join, st);
+    sa_err_t denied = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, jr.GroupId);
+    if (denied) /* the group is not touched */
+        on_join(st, &(sa_group_join_result_t){.ErrorCode = denied, .GenerationId = -1, .Leader = "", .MemberId = ""});
+    else
+        sa_gcoord_join(req->broker->coord, &jr, sa_mono_ms(), on_join, st);
     return answer_or_park(st);
 }
 
@@ -153,6 +157,10 @@ sa_err_t sa_handle_SyncGroup(sa_req_t *req) {
         .Assignments = as,
         .AssignmentCount = (size_t)n,
     };
-    sa_gcoord_sync(req->broker->coord, &sr, sa_mono_ms(), on_sync, st);
+    sa_err_t denied = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, sr.GroupId);
+    if (denied)
+        on_sync(st, &(sa_group_sync_result_t){.ErrorCode = denied});
+    else
+        sa_gcoord_sync(req->broker->coord, &sr, sa_mono_ms(), on_sync, st);
     return answer_or_park(st);
 }

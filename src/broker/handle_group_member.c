@@ -13,9 +13,12 @@ sa_err_t sa_handle_Heartbeat(sa_req_t *req) {
     sa_err_t err = sa_kit_decode(req, &in);
     if (err != SA_OK) return err;
     sa_HeartbeatResponse_init(&out);
-    out.ErrorCode = (int16_t)sa_gcoord_heartbeat(req->broker->coord, sa_kit_str(req, in.GroupId),
-                                                 in.GenerationId, sa_kit_str(req, in.MemberId),
-                                                 sa_kit_nstr(req, in.GroupInstanceId), sa_mono_ms());
+    const char *group = sa_kit_str(req, in.GroupId);
+    err = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, group);
+    out.ErrorCode = (int16_t)(err ? err
+                                  : sa_gcoord_heartbeat(req->broker->coord, group, in.GenerationId,
+                                                        sa_kit_str(req, in.MemberId),
+                                                        sa_kit_nstr(req, in.GroupInstanceId), sa_mono_ms()));
     sa_group_rearm(req->broker);
     return sa_kit_encode(req, &out);
 }
@@ -29,7 +32,9 @@ sa_err_t sa_handle_LeaveGroup(sa_req_t *req) {
     sa_gcoord_t *coord = req->broker->coord;
     const char *group = sa_kit_str(req, in.GroupId);
     int64_t now = sa_mono_ms();
-    if (req->ApiVersion < 3) {
+    if ((err = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, group))) {
+        out.ErrorCode = (int16_t)err; /* no member leaves; v3+: no member list either, as Kafka */
+    } else if (req->ApiVersion < 3) {
         out.ErrorCode = (int16_t)sa_gcoord_leave(coord, group, sa_kit_str(req, in.MemberId), NULL, now);
     } else {
         if (!SA_KIT_ARRAY(req, out.Members, in.Members_count)) return SA_ERR_TOOBIG;

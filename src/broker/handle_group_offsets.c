@@ -15,6 +15,13 @@
  *
  * OffsetFetch answers offset -1 (and metadata "") for partitions without a commit, as Kafka
  * does; a null topic list (v2+) means every partition the group has committed.
+ *
+ * Authorization (Kafka's KafkaApis): OffsetCommit needs READ on the group (else every partition
+ * GROUP_AUTHORIZATION_FAILED) and READ on each topic (TOPIC_AUTHORIZATION_FAILED), checked before
+ * the topic's existence and the member's generation. OffsetFetch needs DESCRIBE on the group (the
+ * group's error: per partition in v1, top level in v2-7, per group in v8+) and DESCRIBE on each
+ * topic named (its partitions TOPIC_AUTHORIZATION_FAILED); asking for all topics leaves out those
+ * it may not DESCRIBE. OffsetDelete needs DELETE on the group and READ on each topic.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +61,12 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
     sa_broker_t *broker = req->broker;
     const char *group = sa_kit_str(req, in.GroupId);
     int64_t now = sa_mono_ms(), wall = sa_wall_ms();
-    sa_err_t check =
-        sa_gcoord_commit_check(broker->coord, group, in.GenerationIdOrMemberEpoch,
-                               sa_kit_str(req, in.MemberId), sa_kit_nstr(req, in.GroupInstanceId), now);
+    /* READ on the group, then on each topic, before the group's member checks (Kafka's order) */
+    sa_err_t group_denied = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, group);
+    sa_err_t check = group_denied ? group_denied
+                                  : sa_gcoord_commit_check(broker->coord, group, in.GenerationIdOrMemberEpoch,
+                                                           sa_kit_str(req, in.MemberId),
+                                                           sa_kit_nstr(req, in.GroupInstanceId), now);
     uint64_t seq = 0; /* the last record appended */
     sa_OffsetCommitResponse_init(&st->out);
     int32_t nt;
@@ -67,6 +77,7 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
         ctopic_t *to = &st->out.Topics[t];
         const char *topic; /* "" for a name no topic can have: its partitions are unknown */
         if (sa_kit_topic(req, ti->Name, &topic) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
+        sa_err_t topic_denied = group_denied ? SA_OK : sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, topic);
         sa_OffsetCommitResponse_OffsetCommitResponseTopic_init(to);
         to->Name = ti->Name;
         int32_t np;
@@ -77,7 +88,7 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
             cpart_t *po = &to->Partitions[p];
             sa_OffsetCommitResponse_OffsetCommitResponsePartition_init(po);
             po->PartitionIndex = pi->PartitionIndex;
-            sa_err_t perr = check;
+            sa_err_t perr = topic_denied ? topic_denied : check;
             if (!perr && !sa_store_partition(broker->store, topic, pi->PartitionIndex))
                 perr = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             if (!perr) {
@@ -180,30 +191,51 @@ static void fetch_all(const sa_offsets_t *offs, const char *group, fgroup_t *fg)
     free(v.ent);
 }
 
-/* The partitions asked for; names are views into the request, metadata into the store. */
+/* The partitions asked for; names are views into the request, metadata into the store. Every
+ * partition gets @p denied if set (the group's error, v1), else its topic's authorization error. */
 static void fetch_some(sa_req_t *req, const sa_offsets_t *offs, const char *group, const sa_str_t *names,
-                       int32_t *const *parts, const int32_t *nparts, int32_t ntopics, fgroup_t *fg) {
+                       int32_t *const *parts, const int32_t *nparts, int32_t ntopics, sa_err_t denied,
+                       fgroup_t *fg) {
     for (int32_t t = 0; t < ntopics; t++) {
         int32_t np = nparts[t] > 0 ? nparts[t] : 0;
         ftopic_t *ft = add_topic(fg, names[t], np);
         const char *topic; /* "" for a name no topic can have: nothing committed */
         sa_kit_topic(req, names[t], &topic);
+        sa_err_t terr = denied ? denied : sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, topic);
         for (int32_t p = 0; p < np; p++) {
             sa_offset_entry_t ent;
-            int found = sa_offsets_get(offs, group, topic, parts[t][p], &ent);
-            fill_part(&ft->Partitions[ft->Partitions_count++], parts[t][p], found ? &ent : NULL);
+            int found = !terr && sa_offsets_get(offs, group, topic, parts[t][p], &ent);
+            fpart_t *fp = &ft->Partitions[ft->Partitions_count++];
+            fill_part(fp, parts[t][p], found ? &ent : NULL);
+            fp->ErrorCode = sa_kit_code(terr);
         }
     }
 }
 
+/* Leave out of @p fg the topics @p req's principal may not DESCRIBE (an all-topics answer). */
+static void drop_undescribed(sa_req_t *req, fgroup_t *fg) {
+    int32_t kept = 0;
+    for (int32_t t = 0; t < fg->ntopics; t++) {
+        ftopic_t *ft = &fg->topics[t];
+        /* the names of an all-topics answer point into the store: NUL-terminated */
+        if (sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, ft->Name.ptr) == SA_OK)
+            fg->topics[kept++] = *ft;
+        else
+            free(ft->Partitions);
+    }
+    fg->ntopics = kept;
+}
+
 /* Build one group's answer. @p ntopics < 0: all topics. */
 static void fetch_group(sa_req_t *req, const char *group, const sa_str_t *names, int32_t *const *parts,
-                        const int32_t *nparts, int32_t ntopics, fgroup_t *fg) {
+                        const int32_t *nparts, int32_t ntopics, sa_err_t denied, fgroup_t *fg) {
     const sa_offsets_t *offs = req->broker->metastore.offsets;
-    if (ntopics < 0)
+    if (ntopics < 0) {
         fetch_all(offs, group, fg);
-    else
-        fetch_some(req, offs, group, names, parts, nparts, ntopics, fg);
+        drop_undescribed(req, fg);
+    } else {
+        fetch_some(req, offs, group, names, parts, nparts, ntopics, denied, fg);
+    }
 }
 
 static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
@@ -217,6 +249,9 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
         const sa_OffsetFetchRequest_OffsetFetchRequestGroup_t *gi = &in->Groups[g];
         sa_OffsetFetchResponse_OffsetFetchResponseGroup_init(&groups[g]);
         groups[g].GroupId = gi->GroupId;
+        const char *group = sa_kit_str(req, gi->GroupId);
+        if ((groups[g].ErrorCode = sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, group))))
+            continue;
         int32_t nt = gi->Topics_count;
         sa_str_t *names = sa_kit_array(req, nt, sizeof(*names), NULL);
         int32_t **parts = sa_kit_array(req, nt, sizeof(*parts), NULL);
@@ -230,7 +265,7 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
             parts[t] = gi->Topics[t].PartitionIndexes;
             nparts[t] = gi->Topics[t].PartitionIndexes_count;
         }
-        fetch_group(req, sa_kit_str(req, gi->GroupId), names, parts, nparts, nt, &fgs[g]);
+        fetch_group(req, group, names, parts, nparts, nt, SA_OK, &fgs[g]);
         groups[g].Topics = fgs[g].topics;
         groups[g].Topics_count = fgs[g].ntopics;
     }
@@ -258,7 +293,13 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
         parts[t] = in->Topics[t].PartitionIndexes;
         nparts[t] = in->Topics[t].PartitionIndexes_count;
     }
-    fetch_group(req, sa_kit_str(req, in->GroupId), names, parts, nparts, nt, &fg);
+    const char *group = sa_kit_str(req, in->GroupId);
+    sa_err_t denied = sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, group);
+    if (denied && req->ApiVersion >= 2) { /* the group's error, no topics */
+        out.ErrorCode = sa_kit_code(denied);
+        return sa_kit_encode(req, &out);
+    }
+    fetch_group(req, group, names, parts, nparts, nt, denied, &fg);
     /* the pre-v8 layout has the same fields under other type names */
     sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *topics =
         sa_calloc((size_t)(fg.ntopics ? fg.ntopics : 1), sizeof(*topics));
@@ -317,7 +358,9 @@ sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
     sa_broker_t *broker = req->broker;
     const char *group = sa_kit_str(req, in.GroupId);
     int64_t now = sa_mono_ms();
-    if (!sa_gcoord_group_exists(broker->coord, group, now)) out->ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
+    out->ErrorCode = sa_kit_code(sa_kit_authorize(req, SA_ACL_DELETE, SA_RESOURCE_GROUP, group));
+    if (!out->ErrorCode && !sa_gcoord_group_exists(broker->coord, group, now))
+        out->ErrorCode = SA_ERR_GROUP_ID_NOT_FOUND;
     if (!SA_KIT_ARRAY(req, out->Topics, out->ErrorCode ? 0 : in.Topics_count)) return SA_ERR_TOOBIG;
     uint64_t seq = 0; /* the last record appended */
     for (int32_t t = 0; t < out->Topics_count; t++) {
@@ -328,7 +371,8 @@ sa_err_t sa_handle_OffsetDelete(sa_req_t *req) {
         sa_OffsetDeleteResponse_OffsetDeleteResponseTopic_init(to);
         to->Name = ti->Name;
         if (!SA_KIT_ARRAY(req, to->Partitions, ti->Partitions_count)) return SA_ERR_TOOBIG;
-        sa_err_t terr = sa_gcoord_offset_delete_check(broker->coord, group, topic, now);
+        sa_err_t terr = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, topic);
+        if (!terr) terr = sa_gcoord_offset_delete_check(broker->coord, group, topic, now);
         for (int32_t p = 0; p < to->Partitions_count; p++) {
             sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *po = &to->Partitions[p];
             sa_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(po);

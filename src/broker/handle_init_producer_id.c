@@ -8,6 +8,9 @@
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which clients report as a fatal, explained error
  * rather than retrying forever.
  *
+ * Authorization (Kafka's KafkaApis, KIP-679): without a transactional id, IDEMPOTENT_WRITE on the
+ * cluster (dispatch.c's column) or WRITE on some topic; else CLUSTER_AUTHORIZATION_FAILED.
+ *
  * An id is handed out only once the metadata-log record reserving its block is durable
  * (producer_id.h): the first call of each block of 1000 waits for the group commit. If that
  * sync fails the answer is COORDINATOR_LOAD_IN_PROGRESS, which clients retry (Kafka gives it
@@ -44,6 +47,8 @@ sa_err_t sa_handle_InitProducerId(sa_req_t *req) {
     uint64_t seq = 0; /* the record reserving the id's block */
     if (!sa_str_is_null(in.TransactionalId)) {
         out->ErrorCode = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    } else if (sa_kit_authorize_cluster(req) != SA_OK && !sa_authz_allowed_any(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC)) {
+        out->ErrorCode = SA_ERR_CLUSTER_AUTHORIZATION_FAILED;
     } else {
         int64_t pid;
         out->ErrorCode = (int16_t)sa_pid_alloc_next(req->broker->metastore.pids, &pid, &seq);

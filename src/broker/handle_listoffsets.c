@@ -52,13 +52,14 @@ sa_err_t sa_handle_ListOffsets(sa_req_t *req) {
         sa_ListOffsetsResponse_ListOffsetsTopicResponse_init(tr);
         tr->Name = lt->Name;
         if (!SA_KIT_ARRAY(req, tr->Partitions, lt->Partitions_count)) return SA_ERR_TOOBIG;
+        sa_err_t denied = sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, name);
         for (int32_t p = 0; p < tr->Partitions_count; p++) {
             lpart_t *out = &tr->Partitions[p];
             sa_ListOffsetsResponse_ListOffsetsPartitionResponse_init(out);
             out->PartitionIndex = lt->Partitions[p].PartitionIndex;
-            sa_partition_t *part = sa_store_partition(req->broker->store, name, out->PartitionIndex);
+            sa_partition_t *part = denied ? NULL : sa_store_partition(req->broker->store, name, out->PartitionIndex);
             if (!part) {
-                out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                out->ErrorCode = denied ? sa_kit_code(denied) : SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             one_partition(part, lt->Partitions[p].Timestamp, out);

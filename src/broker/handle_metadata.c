@@ -11,8 +11,14 @@
  * always allowed before v4), as Kafka does; it is returned at once with NONE, since creation on
  * one node is immediate.
  *
- * Authorized operations (v8+): when asked for, every topic answered and the cluster (v8-10) carry
- * the bitfield of authz.h; otherwise Kafka's "not provided" (INT32_MIN, the codec's default).
+ * Authorization (Kafka's KafkaApis): a topic the principal may not DESCRIBE is left out of an
+ * all-topics answer, and a named one is answered TOPIC_AUTHORIZATION_FAILED, whether it exists or
+ * not (its existence is not disclosed, nothing is created). Auto-creation needs CREATE on the
+ * cluster (dispatch.c's column) or on the topic; without it: TOPIC_AUTHORIZATION_FAILED.
+ *
+ * Authorized operations (v8+): when asked for, every topic answered (except the unauthorized
+ * ones) carries the bitfield of authz.h, and the cluster (v8-10) its own, or 0 without DESCRIBE
+ * on the cluster; otherwise Kafka's "not provided" (INT32_MIN, the codec's default).
  */
 #include <stdio.h>
 #include <string.h>
@@ -61,17 +67,26 @@ static sa_err_t one_topic(sa_req_t *req, const sa_MetadataRequest_t *mreq,
             out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_ID;
             return SA_OK;
         }
+        if ((out->ErrorCode = sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC,
+                                                            sa_topic_name(topic)))))
+            return SA_OK;
         return describe_topic(req, topic, out);
     }
     const char *name;
     sa_err_t err = sa_kit_topic(req, want->Name, &name);
     out->Name = want->Name;
+    if (err == SA_OK) err = sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, name);
     if (err != SA_OK) { /* a name holding a NUL byte: no topic has it, none can be created */
         out->ErrorCode = sa_kit_code(err);
         return err == SA_ERR_TOOBIG ? err : SA_OK;
     }
     sa_topic_t *topic = sa_store_topic_find(broker->store, name);
     int allowed = broker->conf->auto_create && (req->ApiVersion < 4 || mreq->AllowAutoTopicCreation);
+    if (!topic && allowed && sa_kit_authorize_cluster(req) != SA_OK &&
+        sa_kit_authorize(req, SA_ACL_CREATE, SA_RESOURCE_TOPIC, name) != SA_OK) {
+        out->ErrorCode = SA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        return SA_OK;
+    }
     if (!topic && allowed) {
         char errstr[256] = "";
         err = sa_store_topic_create(broker->store, name, -1, NULL, 0, 0, errstr, sizeof(errstr));
@@ -113,21 +128,29 @@ sa_err_t sa_handle_Metadata(sa_req_t *req) {
     int all = mreq.Topics_count < 0 || (req->ApiVersion == 0 && mreq.Topics_count == 0);
     size_t n = all ? sa_store_topic_count(broker->store) : (size_t)mreq.Topics_count;
     if (!SA_KIT_ARRAY(req, resp.Topics, (int32_t)n)) return SA_ERR_TOOBIG;
-    for (int32_t i = 0; i < resp.Topics_count; i++) {
+    int32_t answered = 0;
+    for (size_t i = 0; i < n; i++) {
+        mtopic_t *t = &resp.Topics[answered];
         if (all) {
-            sa_MetadataResponse_MetadataResponseTopic_init(&resp.Topics[i]);
-            err = describe_topic(req, sa_store_topic_at(broker->store, (size_t)i), &resp.Topics[i]);
+            sa_topic_t *topic = sa_store_topic_at(broker->store, i);
+            /* all topics: those it may not DESCRIBE are not there at all */
+            if (sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)) != SA_OK) continue;
+            sa_MetadataResponse_MetadataResponseTopic_init(t);
+            err = describe_topic(req, topic, t);
         } else {
-            err = one_topic(req, &mreq, &mreq.Topics[i], &resp.Topics[i]);
+            err = one_topic(req, &mreq, &mreq.Topics[i], t);
         }
         if (err != SA_OK) return err;
-        /* Kafka sets it on every topic answered, errors included */
-        if (mreq.IncludeTopicAuthorizedOperations) {
-            resp.Topics[i].TopicAuthorizedOperations =
-                sa_authz_operations(req, SA_RESOURCE_TOPIC, sa_kit_str(req, resp.Topics[i].Name));
-        }
+        answered++;
+        /* Kafka sets it on every topic answered, errors included, but the unauthorized ones */
+        if (mreq.IncludeTopicAuthorizedOperations && t->ErrorCode != SA_ERR_TOPIC_AUTHORIZATION_FAILED)
+            t->TopicAuthorizedOperations = sa_authz_operations(req, SA_RESOURCE_TOPIC, sa_kit_str(req, t->Name));
     }
+    resp.Topics_count = answered;
     if (mreq.IncludeClusterAuthorizedOperations)
-        resp.ClusterAuthorizedOperations = sa_authz_operations(req, SA_RESOURCE_CLUSTER, "");
+        resp.ClusterAuthorizedOperations =
+            sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_CLUSTER, "") == SA_OK
+                ? sa_authz_operations(req, SA_RESOURCE_CLUSTER, "")
+                : 0;
     return sa_kit_encode(req, &resp);
 }

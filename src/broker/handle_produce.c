@@ -249,8 +249,12 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     int appended = 0;
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
         const sa_ProduceRequest_TopicProduceData_t *td = &preq.TopicData[t];
+        sa_err_t denied = sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC, st->topics[t]);
         for (int32_t p = 0; p < st->resp.Responses[t].PartitionResponses_count; p++)
-            appended += append_one(req, st->topics[t], &td->PartitionData[p],
+            if (denied) /* before the topic's existence, as Kafka: no write, nothing disclosed */
+                st->resp.Responses[t].PartitionResponses[p].ErrorCode = sa_kit_code(denied);
+            else
+                appended += append_one(req, st->topics[t], &td->PartitionData[p],
                                    &st->resp.Responses[t].PartitionResponses[p], &st->last[t][p]);
     }
     if (appended) sa_broker_mark_dirty(req->broker);
