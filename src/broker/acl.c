@@ -47,25 +47,36 @@ typedef struct plen_s {
 enum { LIT, PRE };
 
 struct sa_acls_s {
-    sa_metalog_t *log;                       /* borrowed (NULL: memory only) */
-    sa_hmap_t map[2][SA_RESOURCE_MAX + 1];   /* [LIT|PRE][type]: name -> res_t */
-    plen_t *plens[SA_RESOURCE_MAX + 1];      /* owned: distinct prefixed name lengths per type */
+    sa_metalog_t *log;                     /* borrowed (NULL: memory only) */
+    sa_hmap_t map[2][SA_RESOURCE_MAX + 1]; /* [LIT|PRE][type]: name -> res_t */
+    plen_t *plens[SA_RESOURCE_MAX + 1];    /* owned: distinct prefixed name lengths per type */
     size_t nplens[SA_RESOURCE_MAX + 1];
-    size_t count;                            /* bindings */
-    int enabled;                             /* an authorizer is configured */
-    int allow_if_none;                       /* allow.everyone.if.no.acl.found */
-    char **supers;                           /* owned: super.users principals */
+    size_t count;      /* bindings */
+    int enabled;       /* an authorizer is configured */
+    int allow_if_none; /* allow.everyone.if.no.acl.found */
+    char **supers;     /* owned: super.users principals */
     size_t nsupers;
 };
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-static const char *const op_names[] = {"UNKNOWN", "ANY",    "ALL",           "READ",
-                                       "WRITE",   "CREATE", "DELETE",        "ALTER",
-                                       "DESCRIBE", "CLUSTER_ACTION", "DESCRIBE_CONFIGS", "ALTER_CONFIGS",
-                                       "IDEMPOTENT_WRITE", "CREATE_TOKENS", "DESCRIBE_TOKENS"};
-static const char *const resource_names[] = {"UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER",
-                                             "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"};
+static const char *const op_names[] = {"UNKNOWN",
+                                       "ANY",
+                                       "ALL",
+                                       "READ",
+                                       "WRITE",
+                                       "CREATE",
+                                       "DELETE",
+                                       "ALTER",
+                                       "DESCRIBE",
+                                       "CLUSTER_ACTION",
+                                       "DESCRIBE_CONFIGS",
+                                       "ALTER_CONFIGS",
+                                       "IDEMPOTENT_WRITE",
+                                       "CREATE_TOKENS",
+                                       "DESCRIBE_TOKENS"};
+static const char *const resource_names[] = {
+    "UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"};
 static const char *const pattern_names[] = {"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"};
 static const char *const perm_names[] = {"UNKNOWN", "ANY", "DENY", "ALLOW"};
 
@@ -125,17 +136,18 @@ static const char *const authorizers[] = {"org.apache.kafka.metadata.authorizer.
                                           "kafka.security.authorizer.AclAuthorizer",
                                           "kafka.security.auth.SimpleAclAuthorizer"};
 
-sa_err_t sa_acls_configure(sa_acls_t *acls, const char *authorizer, const char *super_users, int allow_if_none,
-                           char *errstr, size_t errstr_size) {
+sa_err_t sa_acls_configure(sa_acls_t *acls, const char *authorizer, const char *super_users,
+                           int allow_if_none, char *errstr, size_t errstr_size) {
     int enabled = 0;
     if (authorizer && *authorizer) {
         for (size_t i = 0; i < SA_ARRAY_LEN(authorizers); i++)
             if (!strcmp(authorizer, authorizers[i])) enabled = 1;
         if (!enabled) {
-            snprintf(errstr, errstr_size,
-                     "authorizer.class.name=%s: samsa has one authorizer, with Kafka's ACL semantics; name it "
-                     "%s (or %s), or leave it empty for none",
-                     authorizer, authorizers[0], authorizers[1]);
+            snprintf(
+                errstr, errstr_size,
+                "authorizer.class.name=%s: samsa has one authorizer, with Kafka's ACL semantics; name it "
+                "%s (or %s), or leave it empty for none",
+                authorizer, authorizers[0], authorizers[1]);
             return SA_ERR_INVALID_ARG;
         }
     }
@@ -285,7 +297,8 @@ int sa_acls_authorize(const sa_acls_t *acls, const char *principal, const char *
     judge(sa_hmap_get(&acls->map[LIT][type], SA_ACL_WILDCARD, 1), principal, host, op, &v);
     for (size_t i = 0; i < acls->nplens[type] && !v.deny; i++)
         if (acls->plens[type][i].len <= len)
-            judge(sa_hmap_get(&acls->map[PRE][type], name, acls->plens[type][i].len), principal, host, op, &v);
+            judge(sa_hmap_get(&acls->map[PRE][type], name, acls->plens[type][i].len), principal, host, op,
+                  &v);
     if (v.deny) return 0;
     if (v.allow) return 1;
     return !v.any && acls->allow_if_none;
@@ -323,7 +336,8 @@ int sa_acls_authorize_any(const sa_acls_t *acls, const char *principal, const ch
             for (size_t i = 0; i < r->n; i++) {
                 const sa_acl_binding_t *b = &r->v[i]->b;
                 /* exact operation or ALL: no implications here (Kafka's) */
-                if (!entry_applies(b, principal, host) || (b->operation != SA_ACL_ALL && b->operation != (int8_t)op))
+                if (!entry_applies(b, principal, host) ||
+                    (b->operation != SA_ACL_ALL && b->operation != (int8_t)op))
                     continue;
                 int literal = k == LIT;
                 if (b->permission == SA_PERM_DENY) {
@@ -345,7 +359,8 @@ int sa_acls_authorize_any(const sa_acls_t *acls, const char *principal, const ch
             const char *name = allows->v[i];
             if (k == LIT && names_has(&deny_lit, name, strlen(name))) continue;
             int dominated = 0;
-            for (size_t l = 1; l <= strlen(name) && !dominated; l++) dominated = names_has(&deny_pre, name, l);
+            for (size_t l = 1; l <= strlen(name) && !dominated; l++)
+                dominated = names_has(&deny_pre, name, l);
             if (!dominated) allowed = 1;
         }
     }
@@ -370,8 +385,8 @@ static void plen_add(sa_acls_t *acls, int type, size_t len, int delta) {
 }
 
 static int same_binding(const sa_acl_binding_t *a, const sa_acl_binding_t *b) {
-    return a->operation == b->operation && a->permission == b->permission && !strcmp(a->principal, b->principal) &&
-           !strcmp(a->host, b->host);
+    return a->operation == b->operation && a->permission == b->permission &&
+           !strcmp(a->principal, b->principal) && !strcmp(a->host, b->host);
 }
 
 static res_t *res_of(const sa_acls_t *acls, const sa_acl_binding_t *b) {

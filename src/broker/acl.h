@@ -108,10 +108,10 @@ typedef enum sa_acl_perm_e {
 /* A binding (every field set) or a filter (NULL strings and ANY enums match anything).
  * Strings are borrowed by whoever holds the struct; the store copies what it keeps. */
 typedef struct sa_acl_binding_s {
-    int8_t resource_type; /* sa_resource_type_t */
-    int8_t pattern_type;  /* sa_pattern_type_t */
-    int8_t operation;     /* sa_acl_op_t */
-    int8_t permission;    /* sa_acl_perm_t */
+    int8_t resource_type;  /* sa_resource_type_t */
+    int8_t pattern_type;   /* sa_pattern_type_t */
+    int8_t operation;      /* sa_acl_op_t */
+    int8_t permission;     /* sa_acl_perm_t */
     const char *name;      /* resource name ("kafka-cluster" for the cluster) */
     const char *principal; /* "User:alice", "User:*" */
     const char *host;      /* "127.0.0.1", "*" */
@@ -130,8 +130,8 @@ void sa_acls_free(sa_acls_t *acls);
  * ("User:a;User:b", may be NULL), @p allow_if_none allow.everyone.if.no.acl.found.
  * @returns SA_OK, or SA_ERR_INVALID_ARG with @p errstr for an authorizer samsa does not have.
  */
-sa_err_t sa_acls_configure(sa_acls_t *acls, const char *authorizer, const char *super_users, int allow_if_none,
-                           char *errstr, size_t errstr_size);
+sa_err_t sa_acls_configure(sa_acls_t *acls, const char *authorizer, const char *super_users,
+                           int allow_if_none, char *errstr, size_t errstr_size);
 /** @returns 1 if an authorizer is configured (the ACL APIs answer SECURITY_DISABLED otherwise). */
 int sa_acls_enabled(const sa_acls_t *acls);
 /** @returns how many bindings are stored. */

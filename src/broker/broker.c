@@ -486,8 +486,10 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         goto out;
     }
     if (sa_acls_enabled(broker->metastore.acls))
-        sa_log_info("broker", "authorizer on: %zu ACLs, super.users \"%s\", allow.everyone.if.no.acl.found=%s",
-                    sa_acls_count(broker->metastore.acls), conf->super_users, conf->allow_if_no_acl ? "true" : "false");
+        sa_log_info("broker",
+                    "authorizer on: %zu ACLs, super.users \"%s\", allow.everyone.if.no.acl.found=%s",
+                    sa_acls_count(broker->metastore.acls), conf->super_users,
+                    conf->allow_if_no_acl ? "true" : "false");
 
     broker->loop = sa_loop_new();
     if (!broker->loop) {

@@ -62,9 +62,9 @@ static sa_err_t wire_filter(sa_req_t *req, int8_t type, sa_str_t name, int8_t pa
 
 static void log_change(sa_req_t *req, const char *what, const sa_acl_binding_t *b) {
     sa_log_info("acl", "%s %s %s on %s:%s:%s for %s from host %s (by %s, client \"%s\")", what,
-                sa_acl_perm_name(b->permission), sa_acl_op_name(b->operation), sa_acl_resource_name(b->resource_type),
-                sa_acl_pattern_name(b->pattern_type), b->name, b->principal, b->host, sa_authz_principal(req),
-                req->ClientId);
+                sa_acl_perm_name(b->permission), sa_acl_op_name(b->operation),
+                sa_acl_resource_name(b->resource_type), sa_acl_pattern_name(b->pattern_type), b->name,
+                b->principal, b->host, sa_authz_principal(req), req->ClientId);
 }
 
 /* ---- CreateAcls --------------------------------------------------------------------------- */
@@ -72,7 +72,8 @@ static void log_change(sa_req_t *req, const char *what, const sa_acl_binding_t *
 static sa_err_t create_answer(sa_req_t *req, void *arg, int durable) {
     sa_CreateAclsResponse_t *out = arg;
     for (int32_t i = 0; !durable && i < out->Results_count; i++)
-        if (!out->Results[i].ErrorCode) SA_KIT_SET_ERROR(req, &out->Results[i], SA_ERR_KAFKA_STORAGE_ERROR, NULL);
+        if (!out->Results[i].ErrorCode)
+            SA_KIT_SET_ERROR(req, &out->Results[i], SA_ERR_KAFKA_STORAGE_ERROR, NULL);
     return sa_kit_encode(req, out);
 }
 
@@ -90,11 +91,11 @@ sa_err_t sa_handle_CreateAcls(sa_req_t *req) {
         const sa_CreateAclsRequest_AclCreation_t *c = &in.Creations[i];
         sa_CreateAclsResponse_AclCreationResult_init(&out->Results[i]);
         char errstr[256] = "";
-        sa_acl_binding_t b = {c->ResourceType, c->ResourcePatternType, c->Operation, c->PermissionType,
-                              NULL, NULL, NULL};
+        sa_acl_binding_t b = {
+            c->ResourceType, c->ResourcePatternType, c->Operation, c->PermissionType, NULL, NULL, NULL};
         err = denied;
-        if (!err && (wire_cstr(req, c->ResourceName, 0, &b.name) || wire_cstr(req, c->Principal, 0, &b.principal) ||
-                     wire_cstr(req, c->Host, 0, &b.host))) {
+        if (!err && (wire_cstr(req, c->ResourceName, 0, &b.name) ||
+                     wire_cstr(req, c->Principal, 0, &b.principal) || wire_cstr(req, c->Host, 0, &b.host))) {
             err = SA_ERR_INVALID_REQUEST;
             snprintf(errstr, sizeof(errstr), "a null string, or one holding a NUL byte");
         }
@@ -104,7 +105,8 @@ sa_err_t sa_handle_CreateAcls(sa_req_t *req) {
         if (!err && seq) log_change(req, "added", &b);
         SA_KIT_SET_ERROR(req, &out->Results[i], err, errstr[0] ? errstr : gate_message(err));
     }
-    return sa_kit_answer_when_durable(req, sa_metalog_last_seq(req->broker->metastore.log), create_answer, out);
+    return sa_kit_answer_when_durable(req, sa_metalog_last_seq(req->broker->metastore.log), create_answer,
+                                      out);
 }
 
 /* ---- DescribeAcls ------------------------------------------------------------------------- */
@@ -229,7 +231,8 @@ sa_err_t sa_handle_DeleteAcls(sa_req_t *req) {
     sa_DeleteAclsResponse_init(out);
     if (!SA_KIT_ARRAY(req, out->FilterResults, in.Filters_count)) return SA_ERR_TOOBIG;
     sa_acls_t *acls = req->broker->metastore.acls;
-    sa_acl_binding_t *filters = sa_arena_calloc(&req->arena, (size_t)out->FilterResults_count, sizeof(*filters));
+    sa_acl_binding_t *filters =
+        sa_arena_calloc(&req->arena, (size_t)out->FilterResults_count, sizeof(*filters));
     if (!filters && out->FilterResults_count) return SA_ERR_TOOBIG;
     sa_err_t denied = gate(req);
     /* 1: what each filter selects now */
@@ -262,5 +265,6 @@ sa_err_t sa_handle_DeleteAcls(sa_req_t *req) {
         err = sa_acls_delete(acls, &filters[i], &seq);
         if (err) SA_KIT_SET_ERROR(req, fr, err, NULL);
     }
-    return sa_kit_answer_when_durable(req, sa_metalog_last_seq(req->broker->metastore.log), delete_answer, out);
+    return sa_kit_answer_when_durable(req, sa_metalog_last_seq(req->broker->metastore.log), delete_answer,
+                                      out);
 }

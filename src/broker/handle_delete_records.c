@@ -13,8 +13,8 @@
 
 typedef sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_t rresult_t;
 
-static void one_partition(sa_req_t *req, const char *topic,
-                          sa_err_t denied, const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp, rresult_t *out) {
+static void one_partition(sa_req_t *req, const char *topic, sa_err_t denied,
+                          const sa_DeleteRecordsRequest_DeleteRecordsPartition_t *rp, rresult_t *out) {
     sa_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(out);
     out->PartitionIndex = rp->PartitionIndex;
     out->LowWatermark = -1;

@@ -30,7 +30,8 @@ static sa_err_t delete_one(sa_req_t *req, sa_str_t wire_name, const sa_uuid_t *i
         out->TopicId = *id;
         sa_topic_t *topic = sa_kit_topic_by_id(req, id);
         err = topic ? SA_OK : SA_ERR_UNKNOWN_TOPIC_ID;
-        if (topic && sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)) != SA_OK) {
+        if (topic &&
+            sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)) != SA_OK) {
             topic = NULL;
             err = SA_ERR_UNKNOWN_TOPIC_ID;
         }

@@ -37,8 +37,9 @@ sa_err_t sa_handle_DescribeCluster(sa_req_t *req) {
     resp.Brokers_count = 1;
     /* as Kafka: the cluster's operations only to a principal that may DESCRIBE it, else 0 */
     if (creq.IncludeClusterAuthorizedOperations)
-        resp.ClusterAuthorizedOperations = sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_CLUSTER, "") == SA_OK
-                                               ? sa_authz_operations(req, SA_RESOURCE_CLUSTER, "")
-                                               : 0;
+        resp.ClusterAuthorizedOperations =
+            sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_CLUSTER, "") == SA_OK
+                ? sa_authz_operations(req, SA_RESOURCE_CLUSTER, "")
+                : 0;
     return sa_kit_encode(req, &resp);
 }

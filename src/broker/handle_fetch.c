@@ -52,9 +52,10 @@ static sa_err_t setup(fetch_t *st) {
     st->denied = sa_kit_array(req, nt, sizeof(sa_err_t), NULL);
     if (!st->topics || !st->denied || !SA_KIT_ARRAY(req, st->resp.Responses, nt)) return SA_ERR_TOOBIG;
     /* a follower's fetch (a replica id) needs CLUSTER_ACTION, a consumer's READ on each topic */
-    sa_err_t follower = st->freq.ReplicaId >= 0 && sa_kit_authorize(req, SA_ACL_CLUSTER_ACTION, SA_RESOURCE_CLUSTER, "")
-                            ? SA_ERR_TOPIC_AUTHORIZATION_FAILED
-                            : SA_OK;
+    sa_err_t follower =
+        st->freq.ReplicaId >= 0 && sa_kit_authorize(req, SA_ACL_CLUSTER_ACTION, SA_RESOURCE_CLUSTER, "")
+            ? SA_ERR_TOPIC_AUTHORIZATION_FAILED
+            : SA_OK;
     for (int32_t t = 0; t < nt; t++) {
         const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
         sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
@@ -64,7 +65,8 @@ static sa_err_t setup(fetch_t *st) {
         if (sa_kit_topic(req, ft->Topic, &st->topics[t]) == SA_ERR_TOOBIG ||
             !SA_KIT_ARRAY(req, tr->Partitions, ft->Partitions_count))
             return SA_ERR_TOOBIG;
-        st->denied[t] = follower ? follower : sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, st->topics[t]);
+        st->denied[t] =
+            follower ? follower : sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, st->topics[t]);
         flat += (size_t)tr->Partitions_count;
     }
     st->pos = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
@@ -113,9 +115,11 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
             out->AbortedTransactions_count = st->freq.IsolationLevel == 1 ? 0 : -1;
             out->Records = SA_BYTES_NULL;
             st->pos[flat] = st->len[flat] = 0;
-            sa_partition_t *part = st->denied[t] ? NULL : sa_store_partition(store, st->topics[t], fp->Partition);
+            sa_partition_t *part =
+                st->denied[t] ? NULL : sa_store_partition(store, st->topics[t], fp->Partition);
             if (!part) { /* unauthorized first, as Kafka: no data, nothing disclosed */
-                out->ErrorCode = st->denied[t] ? sa_kit_code(st->denied[t]) : SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                out->ErrorCode =
+                    st->denied[t] ? sa_kit_code(st->denied[t]) : SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 out->HighWatermark = out->LastStableOffset = out->LogStartOffset = -1;
                 (*errors)++;
                 continue;

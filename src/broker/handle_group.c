@@ -66,7 +66,8 @@ void sa_group_close(sa_broker_t *broker) {
 static int16_t key_error(sa_req_t *req, int8_t key_type, sa_str_t key) {
     if (key_type != 0 && key_type != 1) return SA_ERR_INVALID_REQUEST;
     if (key_type == 0 && key.len <= 0) return SA_ERR_INVALID_GROUP_ID;
-    return sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, key_type == 0 ? SA_RESOURCE_GROUP : SA_RESOURCE_TRANSACTIONAL_ID,
+    return sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE,
+                                        key_type == 0 ? SA_RESOURCE_GROUP : SA_RESOURCE_TRANSACTIONAL_ID,
                                         sa_kit_str(req, key)));
 }
 

@@ -52,7 +52,8 @@ sa_err_t sa_handle_ListGroups(sa_req_t *req) {
     int all = sa_kit_authorize_cluster(req) == SA_OK;
     int32_t listed = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!all && sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, list[i].GroupId) != SA_OK) continue;
+        if (!all && sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, list[i].GroupId) != SA_OK)
+            continue;
         sa_ListGroupsResponse_ListedGroup_t *lg = &groups[listed++];
         sa_ListGroupsResponse_ListedGroup_init(lg);
         lg->GroupId = sa_str(list[i].GroupId);
@@ -83,7 +84,8 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req) {
         sa_DescribeGroupsResponse_DescribedGroup_init(dg);
         dg->GroupId = in.Groups[g];
         sa_group_desc_t *d = &descs[g];
-        sa_err_t denied = sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, sa_kit_str(req, in.Groups[g]));
+        sa_err_t denied =
+            sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, sa_kit_str(req, in.Groups[g]));
         if (denied) { /* the id and the error, nothing about the group */
             dg->ErrorCode = sa_kit_code(denied);
             dg->GroupState = dg->ProtocolType = dg->ProtocolData = SA_STR("");

@@ -109,7 +109,8 @@ sa_err_t sa_handle_JoinGroup(sa_req_t *req) {
     st->in_call = 1;
     sa_err_t denied = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, jr.GroupId);
     if (denied) /* the group is not touched */
-        on_join(st, &(sa_group_join_result_t){.ErrorCode = denied, .GenerationId = -1, .Leader = "", .MemberId = ""});
+        on_join(st, &(sa_group_join_result_t){
+                        .ErrorCode = denied, .GenerationId = -1, .Leader = "", .MemberId = ""});
     else
         sa_gcoord_join(req->broker->coord, &jr, sa_mono_ms(), on_join, st);
     return answer_or_park(st);

@@ -77,7 +77,8 @@ sa_err_t sa_handle_OffsetCommit(sa_req_t *req) {
         ctopic_t *to = &st->out.Topics[t];
         const char *topic; /* "" for a name no topic can have: its partitions are unknown */
         if (sa_kit_topic(req, ti->Name, &topic) == SA_ERR_TOOBIG) return SA_ERR_TOOBIG;
-        sa_err_t topic_denied = group_denied ? SA_OK : sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, topic);
+        sa_err_t topic_denied =
+            group_denied ? SA_OK : sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, topic);
         sa_OffsetCommitResponse_OffsetCommitResponseTopic_init(to);
         to->Name = ti->Name;
         int32_t np;
@@ -250,7 +251,8 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
         sa_OffsetFetchResponse_OffsetFetchResponseGroup_init(&groups[g]);
         groups[g].GroupId = gi->GroupId;
         const char *group = sa_kit_str(req, gi->GroupId);
-        if ((groups[g].ErrorCode = sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, group))))
+        if ((groups[g].ErrorCode =
+                 sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_GROUP, group))))
             continue;
         int32_t nt = gi->Topics_count;
         sa_str_t *names = sa_kit_array(req, nt, sizeof(*names), NULL);

@@ -47,7 +47,8 @@ sa_err_t sa_handle_InitProducerId(sa_req_t *req) {
     uint64_t seq = 0; /* the record reserving the id's block */
     if (!sa_str_is_null(in.TransactionalId)) {
         out->ErrorCode = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    } else if (sa_kit_authorize_cluster(req) != SA_OK && !sa_authz_allowed_any(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC)) {
+    } else if (sa_kit_authorize_cluster(req) != SA_OK &&
+               !sa_authz_allowed_any(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC)) {
         out->ErrorCode = SA_ERR_CLUSTER_AUTHORIZATION_FAILED;
     } else {
         int64_t pid;

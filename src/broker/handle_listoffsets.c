@@ -57,7 +57,8 @@ sa_err_t sa_handle_ListOffsets(sa_req_t *req) {
             lpart_t *out = &tr->Partitions[p];
             sa_ListOffsetsResponse_ListOffsetsPartitionResponse_init(out);
             out->PartitionIndex = lt->Partitions[p].PartitionIndex;
-            sa_partition_t *part = denied ? NULL : sa_store_partition(req->broker->store, name, out->PartitionIndex);
+            sa_partition_t *part =
+                denied ? NULL : sa_store_partition(req->broker->store, name, out->PartitionIndex);
             if (!part) {
                 out->ErrorCode = denied ? sa_kit_code(denied) : SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;

@@ -67,8 +67,8 @@ static sa_err_t one_topic(sa_req_t *req, const sa_MetadataRequest_t *mreq,
             out->ErrorCode = SA_ERR_UNKNOWN_TOPIC_ID;
             return SA_OK;
         }
-        if ((out->ErrorCode = sa_kit_code(sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC,
-                                                            sa_topic_name(topic)))))
+        if ((out->ErrorCode = sa_kit_code(
+                 sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)))))
             return SA_OK;
         return describe_topic(req, topic, out);
     }
@@ -134,7 +134,8 @@ sa_err_t sa_handle_Metadata(sa_req_t *req) {
         if (all) {
             sa_topic_t *topic = sa_store_topic_at(broker->store, i);
             /* all topics: those it may not DESCRIBE are not there at all */
-            if (sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)) != SA_OK) continue;
+            if (sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, sa_topic_name(topic)) != SA_OK)
+                continue;
             sa_MetadataResponse_MetadataResponseTopic_init(t);
             err = describe_topic(req, topic, t);
         } else {
@@ -144,7 +145,8 @@ sa_err_t sa_handle_Metadata(sa_req_t *req) {
         answered++;
         /* Kafka sets it on every topic answered, errors included, but the unauthorized ones */
         if (mreq.IncludeTopicAuthorizedOperations && t->ErrorCode != SA_ERR_TOPIC_AUTHORIZATION_FAILED)
-            t->TopicAuthorizedOperations = sa_authz_operations(req, SA_RESOURCE_TOPIC, sa_kit_str(req, t->Name));
+            t->TopicAuthorizedOperations =
+                sa_authz_operations(req, SA_RESOURCE_TOPIC, sa_kit_str(req, t->Name));
     }
     resp.Topics_count = answered;
     if (mreq.IncludeClusterAuthorizedOperations)

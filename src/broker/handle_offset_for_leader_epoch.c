@@ -19,12 +19,14 @@
 typedef sa_OffsetForLeaderEpochRequest_OffsetForLeaderPartition_t epart_t;
 typedef sa_OffsetForLeaderEpochResponse_EpochEndOffset_t eresult_t;
 
-static void one_partition(sa_req_t *req, const char *topic, sa_err_t denied, const epart_t *ep, eresult_t *out) {
+static void one_partition(sa_req_t *req, const char *topic, sa_err_t denied, const epart_t *ep,
+                          eresult_t *out) {
     sa_OffsetForLeaderEpochResponse_EpochEndOffset_init(out);
     out->Partition = ep->Partition;
     out->LeaderEpoch = -1;
     out->EndOffset = -1;
-    sa_partition_t *part = topic && !denied ? sa_store_partition(req->broker->store, topic, ep->Partition) : NULL;
+    sa_partition_t *part =
+        topic && !denied ? sa_store_partition(req->broker->store, topic, ep->Partition) : NULL;
     if (denied) {
         out->ErrorCode = sa_kit_code(denied);
     } else if (!part) {
@@ -57,7 +59,8 @@ sa_err_t sa_handle_OffsetForLeaderEpoch(sa_req_t *req) {
         tr->Topic = ot->Topic;
         if (!SA_KIT_ARRAY(req, tr->Partitions, ot->Partitions_count)) return SA_ERR_TOOBIG;
         /* KIP-320: a replica's CLUSTER_ACTION, or a consumer's DESCRIBE on the topic */
-        sa_err_t denied = cluster_action ? SA_OK : sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, name);
+        sa_err_t denied =
+            cluster_action ? SA_OK : sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, name);
         for (int32_t p = 0; p < tr->Partitions_count; p++)
             one_partition(req, err == SA_OK ? name : NULL, denied, &ot->Partitions[p], &tr->Partitions[p]);
     }

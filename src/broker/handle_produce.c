@@ -255,7 +255,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
                 st->resp.Responses[t].PartitionResponses[p].ErrorCode = sa_kit_code(denied);
             else
                 appended += append_one(req, st->topics[t], &td->PartitionData[p],
-                                   &st->resp.Responses[t].PartitionResponses[p], &st->last[t][p]);
+                                       &st->resp.Responses[t].PartitionResponses[p], &st->last[t][p]);
     }
     if (appended) sa_broker_mark_dirty(req->broker);
     if (preq.Acks == 0) {

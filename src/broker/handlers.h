@@ -42,9 +42,9 @@ sa_err_t sa_handle_IncrementalAlterConfigs(sa_req_t *req); /* handle_alter_confi
 sa_err_t sa_handle_DescribeCluster(sa_req_t *req);         /* handle_describe_cluster.c */
 sa_err_t sa_handle_OffsetForLeaderEpoch(sa_req_t *req);    /* handle_offset_for_leader_epoch.c */
 sa_err_t sa_handle_DeleteRecords(sa_req_t *req);           /* handle_delete_records.c */
-sa_err_t sa_handle_CreateAcls(sa_req_t *req);   /* handle_acls.c */
-sa_err_t sa_handle_DescribeAcls(sa_req_t *req); /* handle_acls.c */
-sa_err_t sa_handle_DeleteAcls(sa_req_t *req);   /* handle_acls.c */
+sa_err_t sa_handle_CreateAcls(sa_req_t *req);              /* handle_acls.c */
+sa_err_t sa_handle_DescribeAcls(sa_req_t *req);            /* handle_acls.c */
+sa_err_t sa_handle_DeleteAcls(sa_req_t *req);              /* handle_acls.c */
 
 /* Security (SaslHandshake and SaslAuthenticate are in security/sasl.h). */
 sa_err_t sa_handle_DescribeUserScramCredentials(sa_req_t *req); /* security/handle_scram.c */

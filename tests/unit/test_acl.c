@@ -44,8 +44,9 @@ static void check(const sa_acls_t *acls, const query_t *q, size_t n) {
     for (size_t i = 0; i < n; i++) {
         int got = sa_acls_authorize(acls, q[i].principal, q[i].host, q[i].op, q[i].type, q[i].name);
         if (got != q[i].allowed)
-            fail_msg("query %zu: %s from %s %s on %s:%s: got %d, Kafka answers %d", i, q[i].principal, q[i].host,
-                     sa_acl_op_name(q[i].op), sa_acl_resource_name(q[i].type), q[i].name, got, q[i].allowed);
+            fail_msg("query %zu: %s from %s %s on %s:%s: got %d, Kafka answers %d", i, q[i].principal,
+                     q[i].host, sa_acl_op_name(q[i].op), sa_acl_resource_name(q[i].type), q[i].name, got,
+                     q[i].allowed);
     }
 }
 
@@ -59,7 +60,8 @@ static void test_no_authorizer_and_no_acl(void **state) {
     assert_int_equal(sa_acls_configure(acls, STD, "", 0, NULL, 0), SA_OK);
     /* an authorizer and no ACL: denied, unless allow.everyone.if.no.acl.found */
     assert_false(sa_acls_authorize(acls, "User:x", "1.2.3.4", SA_ACL_READ, T, "t"));
-    assert_int_equal(sa_acls_configure(acls, "kafka.security.authorizer.AclAuthorizer", NULL, 1, NULL, 0), SA_OK);
+    assert_int_equal(sa_acls_configure(acls, "kafka.security.authorizer.AclAuthorizer", NULL, 1, NULL, 0),
+                     SA_OK);
     assert_true(sa_acls_authorize(acls, "User:x", "1.2.3.4", SA_ACL_READ, T, "t"));
     /* ... but an ACL on the resource for someone else makes it denied all the same */
     add(acls, T, LIT, "t", "User:alice", "*", SA_ACL_READ, A);
@@ -77,9 +79,9 @@ static void test_super_users(void **state) {
     assert_int_equal(sa_acls_configure(acls, STD, " User:admin ;User:CN=ops,O=org;;", 0, NULL, 0), SA_OK);
     add(acls, T, LIT, "*", "User:*", "*", SA_ACL_ALL, D);
     const query_t q[] = {
-        {"User:admin", "10.0.0.1", SA_ACL_DELETE, T, "t", 1},     /* DENY does not apply to them */
-        {"User:CN=ops,O=org", "::1", SA_ACL_ALTER, C, "", 1},     /* a certificate's principal */
-        {"User:Admin", "10.0.0.1", SA_ACL_DELETE, T, "t", 0},     /* exact, case included */
+        {"User:admin", "10.0.0.1", SA_ACL_DELETE, T, "t", 1}, /* DENY does not apply to them */
+        {"User:CN=ops,O=org", "::1", SA_ACL_ALTER, C, "", 1}, /* a certificate's principal */
+        {"User:Admin", "10.0.0.1", SA_ACL_DELETE, T, "t", 0}, /* exact, case included */
         {"User:bob", "10.0.0.1", SA_ACL_DESCRIBE, T, "t", 0},
     };
     check(acls, q, sizeof(q) / sizeof(q[0]));
@@ -199,13 +201,16 @@ static void test_checks_and_filters(void **state) {
         int lit, star, pre;
     } cases[] = {
         {{SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, NULL, NULL, NULL}, 1, 1, 1},
-        {{T, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 1, 0, 0},       /* exact name */
-        {{T, SA_PATTERN_MATCH, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 1, 1, 1},     /* what applies */
+        {{T, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 1, 0, 0},   /* exact name */
+        {{T, SA_PATTERN_MATCH, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 1, 1, 1}, /* what applies */
         {{T, SA_PATTERN_MATCH, SA_ACL_ANY, SA_PERM_ANY, "fx", NULL, NULL}, 0, 1, 0},
         {{T, LIT, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 1, 0, 0},
-        {{T, PRE, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 0, 0, 0},                 /* exact for PREFIXED */
+        {{T, PRE, SA_ACL_ANY, SA_PERM_ANY, "foo", NULL, NULL}, 0, 0, 0}, /* exact for PREFIXED */
         {{T, PRE, SA_ACL_ANY, SA_PERM_ANY, "fo", NULL, NULL}, 0, 0, 1},
-        {{SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, NULL, "User:*", NULL}, 0, 1, 0}, /* exact */
+        {{SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, NULL, "User:*", NULL},
+         0,
+         1,
+         0}, /* exact */
         {{SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, NULL, NULL, "10.0.0.1"}, 0, 0, 1},
         {{SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_WRITE, SA_PERM_ANY, NULL, NULL, NULL}, 0, 0, 0},
         {{SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, D, NULL, NULL, NULL}, 0, 0, 0},
@@ -262,9 +267,10 @@ static void test_records(void **state) {
     const uint8_t p[] = {2, 4, 3, 3, 0, 3, 'l', 'o', 'g', 0, 6, 'U', 's', 'e', 'r', ':', '*', 0, 1, '*'};
     sa_buf_t out = SA_BUF_INIT(0);
     assert_int_equal(sa_acls_describe(40, p, sizeof(p), &out), SA_OK);
-    assert_string_equal(sa_buf_cstr(&out), "\"resource_type\":\"TOPIC\",\"pattern_type\":\"PREFIXED\",\"name\":\"log\","
-                                           "\"principal\":\"User:*\",\"host\":\"*\",\"operation\":\"READ\","
-                                           "\"permission\":\"ALLOW\"");
+    assert_string_equal(sa_buf_cstr(&out),
+                        "\"resource_type\":\"TOPIC\",\"pattern_type\":\"PREFIXED\",\"name\":\"log\","
+                        "\"principal\":\"User:*\",\"host\":\"*\",\"operation\":\"READ\","
+                        "\"permission\":\"ALLOW\"");
     sa_buf_free(&out);
     sa_acls_t *acls = sa_acls_new(NULL);
     assert_int_equal(sa_acls_configure(acls, STD, "", 0, NULL, 0), SA_OK);
@@ -283,9 +289,12 @@ static void test_records(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_authorizer_and_no_acl), cmocka_unit_test(test_super_users),
-        cmocka_unit_test(test_matching),                 cmocka_unit_test(test_by_resource_type),
-        cmocka_unit_test(test_checks_and_filters),       cmocka_unit_test(test_set),
+        cmocka_unit_test(test_no_authorizer_and_no_acl),
+        cmocka_unit_test(test_super_users),
+        cmocka_unit_test(test_matching),
+        cmocka_unit_test(test_by_resource_type),
+        cmocka_unit_test(test_checks_and_filters),
+        cmocka_unit_test(test_set),
         cmocka_unit_test(test_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,23 +144,29 @@ static void test_authorize(void **state) {
     assert_int_equal(sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC, "t"), SA_OK);
     assert_int_equal(sa_kit_authorize(req, SA_ACL_DELETE, SA_RESOURCE_GROUP, "g"), SA_OK);
     /* with one and no ACL, each resource type's own code */
-    assert_int_equal(sa_acls_configure(broker.metastore.acls, "kafka.security.authorizer.AclAuthorizer", "", 0,
-                                       NULL, 0),
-                     SA_OK);
-    assert_int_equal(sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC, "t"), SA_ERR_TOPIC_AUTHORIZATION_FAILED);
-    assert_int_equal(sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, "g"), SA_ERR_GROUP_AUTHORIZATION_FAILED);
-    assert_int_equal(sa_kit_authorize(req, SA_ACL_ALTER, SA_RESOURCE_CLUSTER, ""), SA_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_int_equal(
+        sa_acls_configure(broker.metastore.acls, "kafka.security.authorizer.AclAuthorizer", "", 0, NULL, 0),
+        SA_OK);
+    assert_int_equal(sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC, "t"),
+                     SA_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_int_equal(sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, "g"),
+                     SA_ERR_GROUP_AUTHORIZATION_FAILED);
+    assert_int_equal(sa_kit_authorize(req, SA_ACL_ALTER, SA_RESOURCE_CLUSTER, ""),
+                     SA_ERR_CLUSTER_AUTHORIZATION_FAILED);
     assert_int_equal(sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TRANSACTIONAL_ID, "tx"),
                      SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     /* an ACL for the request's principal (ANONYMOUS until authentication) from any host */
-    sa_acl_binding_t b = {SA_RESOURCE_TOPIC, SA_PATTERN_LITERAL, SA_ACL_WRITE, SA_PERM_ALLOW, "t", "User:ANONYMOUS", "*"};
+    sa_acl_binding_t b = {
+        SA_RESOURCE_TOPIC, SA_PATTERN_LITERAL, SA_ACL_WRITE, SA_PERM_ALLOW, "t", "User:ANONYMOUS", "*"};
     uint64_t seq;
     assert_int_equal(sa_acls_create(broker.metastore.acls, &b, &seq), SA_OK);
     assert_int_equal(sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TOPIC, "t"), SA_OK);
     assert_int_equal(sa_kit_authorize(req, SA_ACL_DESCRIBE, SA_RESOURCE_TOPIC, "t"), SA_OK); /* implied */
-    assert_int_equal(sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, "t"), SA_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_int_equal(sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, "t"),
+                     SA_ERR_TOPIC_AUTHORIZATION_FAILED);
     /* authorized operations: WRITE and the DESCRIBE it implies */
-    assert_int_equal(sa_authz_operations(req, SA_RESOURCE_TOPIC, "t"), (1 << SA_ACL_WRITE) | (1 << SA_ACL_DESCRIBE));
+    assert_int_equal(sa_authz_operations(req, SA_RESOURCE_TOPIC, "t"),
+                     (1 << SA_ACL_WRITE) | (1 << SA_ACL_DESCRIBE));
     /* the cluster-level check comes from the API table */
     assert_int_equal(sa_dispatch_api(SA_API_CreateTopics)->cluster_op, SA_ACL_CREATE);
     assert_int_equal(sa_dispatch_api(SA_API_Produce)->cluster_op, SA_ACL_NONE);
