@@ -80,12 +80,14 @@ static const sa_cfg_opt_t opts[] = {
 static const sa_cfg_cmd_t spec = {
     "acls", "samsa acls [-b HOST:PORT] (--add | --remove | --list) [RESOURCE] [PRINCIPALS] [OPTIONS]",
     "Add, remove and list ACLs, with Apache Kafka's kafka-acls flags and output. The broker needs an "
-    "authorizer (samsa broker -o authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer); "
+    "authorizer (samsa broker -o "
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer); "
     "the principal running this command needs ALTER (add, remove) or DESCRIBE (list) on the cluster.",
     opts,
     "examples:\n"
     "  samsa acls --add --allow-principal User:alice --operation Read --operation Describe --topic orders\n"
-    "  samsa acls --add --allow-principal User:bob --producer --topic logs- --resource-pattern-type prefixed\n"
+    "  samsa acls --add --allow-principal User:bob --producer --topic logs- --resource-pattern-type "
+    "prefixed\n"
     "  samsa acls --add --allow-principal User:app --consumer --topic orders --group billing\n"
     "  samsa acls --add --deny-principal User:mallory --deny-host 10.0.0.9 --operation All --topic '*'\n"
     "  samsa acls --list --topic orders\n"
@@ -94,8 +96,18 @@ static const sa_cfg_cmd_t spec = {
 
 /* ---- names as Kafka's AclCommand parses and prints them ----------------------------------- */
 
-static const char *const op_names[] = {NULL, NULL, "All", "Read", "Write", "Create", "Delete", "Alter",
-                                       "Describe", "ClusterAction", "DescribeConfigs", "AlterConfigs",
+static const char *const op_names[] = {NULL,
+                                       NULL,
+                                       "All",
+                                       "Read",
+                                       "Write",
+                                       "Create",
+                                       "Delete",
+                                       "Alter",
+                                       "Describe",
+                                       "ClusterAction",
+                                       "DescribeConfigs",
+                                       "AlterConfigs",
                                        "IdempotentWrite"};
 
 /* "DescribeConfigs", "describe_configs", "DESCRIBECONFIGS" alike: letters compared case-blind. */
@@ -120,14 +132,14 @@ static const char *restype_name(rd_kafka_ResourceType_t t) {
 }
 
 static void print_pattern(rd_kafka_ResourceType_t t, const char *name, rd_kafka_ResourcePatternType_t p) {
-    printf("ResourcePattern(resourceType=%s, name=%s, patternType=%s)", restype_name(t), name ? name : "<any>",
-           rd_kafka_ResourcePatternType_name(p));
+    printf("ResourcePattern(resourceType=%s, name=%s, patternType=%s)", restype_name(t),
+           name ? name : "<any>", rd_kafka_ResourcePatternType_name(p));
 }
 
 static void print_entry(const char *principal, const char *host, rd_kafka_AclOperation_t op,
                         rd_kafka_AclPermissionType_t perm) {
-    printf("(principal=%s, host=%s, operation=%s, permissionType=%s)", principal, host, rd_kafka_AclOperation_name(op),
-           rd_kafka_AclPermissionType_name(perm));
+    printf("(principal=%s, host=%s, operation=%s, permissionType=%s)", principal, host,
+           rd_kafka_AclOperation_name(op), rd_kafka_AclPermissionType_name(perm));
 }
 
 /* ---- what the flags ask for ----------------------------------------------------------------- */
@@ -167,8 +179,8 @@ static void add_entry(plan_t *p, int r, const char *principal, const char *host,
                       rd_kafka_AclPermissionType_t perm) {
     for (size_t i = 0; i < p->nent[r]; i++) {
         const entry_t *e = &p->ent[r][i];
-        if (!strcmp(e->principal, principal) && !strcmp(e->host, host) && e->op == (rd_kafka_AclOperation_t)op &&
-            e->perm == perm)
+        if (!strcmp(e->principal, principal) && !strcmp(e->host, host) &&
+            e->op == (rd_kafka_AclOperation_t)op && e->perm == perm)
             return;
     }
     p->ent[r] = sa_realloc(p->ent[r], (p->nent[r] + 1) * sizeof(entry_t));
@@ -217,9 +229,11 @@ static int make_plan(const conf_t *c, plan_t *p) {
     for (size_t i = 0; i < c->operation.n; i++) {
         int op = parse_op(c->operation.v[i]);
         if (op < 0 || nops == 16) {
-            sa_cli_error(CMD, "--operation %s: not an operation (All, Read, Write, Create, Delete, Alter, Describe, "
-                              "ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite)",
-                         c->operation.v[i]);
+            sa_cli_error(
+                CMD,
+                "--operation %s: not an operation (All, Read, Write, Create, Delete, Alter, Describe, "
+                "ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite)",
+                c->operation.v[i]);
             return -1;
         }
         ops[nops++] = op;
@@ -236,15 +250,18 @@ static int make_plan(const conf_t *c, plan_t *p) {
         }
         for (size_t i = 0; i < c->topic.n; i++) {
             int r = add_resource(p, RD_KAFKA_RESOURCE_TOPIC, c->topic.v[i]);
-            int prod[] = {RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_OPERATION_DESCRIBE, RD_KAFKA_ACL_OPERATION_CREATE};
+            int prod[] = {RD_KAFKA_ACL_OPERATION_WRITE, RD_KAFKA_ACL_OPERATION_DESCRIBE,
+                          RD_KAFKA_ACL_OPERATION_CREATE};
             int cons[] = {RD_KAFKA_ACL_OPERATION_READ, RD_KAFKA_ACL_OPERATION_DESCRIBE};
             if (r < 0) return -1;
             if (c->producer) add_entries(p, c, r, prod, 3);
             if (c->consumer) add_entries(p, c, r, cons, 2);
         }
         int read = RD_KAFKA_ACL_OPERATION_READ, idem = RD_KAFKA_ACL_OPERATION_IDEMPOTENT_WRITE;
-        for (size_t i = 0; c->consumer && i < c->group.n; i++) add_entries(p, c, add_resource(p, RD_KAFKA_RESOURCE_GROUP, c->group.v[i]), &read, 1);
-        if (c->producer && c->idempotent) add_entries(p, c, add_resource(p, RD_KAFKA_RESOURCE_BROKER, "kafka-cluster"), &idem, 1);
+        for (size_t i = 0; c->consumer && i < c->group.n; i++)
+            add_entries(p, c, add_resource(p, RD_KAFKA_RESOURCE_GROUP, c->group.v[i]), &read, 1);
+        if (c->producer && c->idempotent)
+            add_entries(p, c, add_resource(p, RD_KAFKA_RESOURCE_BROKER, "kafka-cluster"), &idem, 1);
         return 0;
     }
     if (!nops) ops[nops++] = RD_KAFKA_ACL_OPERATION_ALL;
@@ -265,8 +282,8 @@ static int make_plan(const conf_t *c, plan_t *p) {
 
 static int parse_pattern(const char *s, int list_or_remove) {
     const char *names[] = {"ANY", "MATCH", "LITERAL", "PREFIXED"};
-    const int vals[] = {RD_KAFKA_RESOURCE_PATTERN_ANY, RD_KAFKA_RESOURCE_PATTERN_MATCH, RD_KAFKA_RESOURCE_PATTERN_LITERAL,
-                        RD_KAFKA_RESOURCE_PATTERN_PREFIXED};
+    const int vals[] = {RD_KAFKA_RESOURCE_PATTERN_ANY, RD_KAFKA_RESOURCE_PATTERN_MATCH,
+                        RD_KAFKA_RESOURCE_PATTERN_LITERAL, RD_KAFKA_RESOURCE_PATTERN_PREFIXED};
     for (int i = 0; i < 4; i++)
         if (same_word(s, names[i])) return i < 2 && !list_or_remove ? -1 : vals[i];
     return -1;
@@ -276,8 +293,9 @@ static int parse_pattern(const char *s, int list_or_remove) {
 
 static int refused(rd_kafka_resp_err_t err, const char *what, const char *msg) {
     sa_cli_error(CMD, "%s: %s%s", what, msg && *msg ? msg : rd_kafka_err2str(err),
-                 err == RD_KAFKA_RESP_ERR_SECURITY_DISABLED ? " (the broker has no authorizer: set authorizer.class.name)"
-                                                            : "");
+                 err == RD_KAFKA_RESP_ERR_SECURITY_DISABLED
+                     ? " (the broker has no authorizer: set authorizer.class.name)"
+                     : "");
     return SA_EXIT_FAIL;
 }
 
@@ -296,10 +314,12 @@ static int list_acls(rd_kafka_t *rk, const conf_t *c, const rd_kafka_AclBindingF
             rc = refused(err, "cannot list ACLs", rd_kafka_event_error_string(ev));
         } else {
             size_t n;
-            const rd_kafka_AclBinding_t **acls = rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(ev), &n);
+            const rd_kafka_AclBinding_t **acls =
+                rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(ev), &n);
             uint8_t *done = sa_calloc(n ? n : 1, 1);
             for (size_t i = 0; i < n; i++) {
-                if (done[i] || (principal && strcmp(principal, rd_kafka_AclBinding_principal(acls[i])))) continue;
+                if (done[i] || (principal && strcmp(principal, rd_kafka_AclBinding_principal(acls[i]))))
+                    continue;
                 const rd_kafka_AclBinding_t *a = acls[i];
                 printf("Current ACLs for resource `");
                 print_pattern(rd_kafka_AclBinding_restype(a), rd_kafka_AclBinding_name(a),
@@ -309,7 +329,8 @@ static int list_acls(rd_kafka_t *rk, const conf_t *c, const rd_kafka_AclBindingF
                 for (size_t j = i; j < n; j++) {
                     const rd_kafka_AclBinding_t *b = acls[j];
                     if (done[j] || rd_kafka_AclBinding_restype(b) != rd_kafka_AclBinding_restype(a) ||
-                        rd_kafka_AclBinding_resource_pattern_type(b) != rd_kafka_AclBinding_resource_pattern_type(a) ||
+                        rd_kafka_AclBinding_resource_pattern_type(b) !=
+                            rd_kafka_AclBinding_resource_pattern_type(a) ||
                         strcmp(rd_kafka_AclBinding_name(b), rd_kafka_AclBinding_name(a)) ||
                         (principal && strcmp(principal, rd_kafka_AclBinding_principal(b))))
                         continue;
@@ -325,9 +346,11 @@ static int list_acls(rd_kafka_t *rk, const conf_t *c, const rd_kafka_AclBindingF
             /* librdkafka 2.0 drops DescribeAcls' error code: a refusal (no authorizer, no
              * DESCRIBE on the cluster) reaches us as an empty list, so say so */
             if (!n)
-                sa_log_warn(CMD, "no ACLs listed (librdkafka %s reports a refused listing as an empty one: the broker "
-                                 "may have no authorizer, or deny DESCRIBE on the cluster)",
-                            rd_kafka_version_str());
+                sa_log_warn(
+                    CMD,
+                    "no ACLs listed (librdkafka %s reports a refused listing as an empty one: the broker "
+                    "may have no authorizer, or deny DESCRIBE on the cluster)",
+                    rd_kafka_version_str());
             rc = SA_EXIT_OK;
         }
         rd_kafka_event_destroy(ev);
@@ -337,12 +360,12 @@ static int list_acls(rd_kafka_t *rk, const conf_t *c, const rd_kafka_AclBindingF
     return rc;
 }
 
-static rd_kafka_AclBindingFilter_t *resource_filter(const resource_t *r, rd_kafka_ResourcePatternType_t pattern) {
+static rd_kafka_AclBindingFilter_t *resource_filter(const resource_t *r,
+                                                    rd_kafka_ResourcePatternType_t pattern) {
     char errstr[256];
-    return rd_kafka_AclBindingFilter_new(r ? r->type : RD_KAFKA_RESOURCE_ANY, r ? r->name : NULL,
-                                         r ? pattern : RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, NULL,
-                                         RD_KAFKA_ACL_OPERATION_ANY, RD_KAFKA_ACL_PERMISSION_TYPE_ANY, errstr,
-                                         sizeof(errstr));
+    return rd_kafka_AclBindingFilter_new(
+        r ? r->type : RD_KAFKA_RESOURCE_ANY, r ? r->name : NULL, r ? pattern : RD_KAFKA_RESOURCE_PATTERN_ANY,
+        NULL, NULL, RD_KAFKA_ACL_OPERATION_ANY, RD_KAFKA_ACL_PERMISSION_TYPE_ANY, errstr, sizeof(errstr));
 }
 
 /* After --add or --remove: the ACLs left on each resource of the plan. */
@@ -378,8 +401,8 @@ static int do_add(rd_kafka_t *rk, const conf_t *c, const plan_t *p) {
         printf(" \n\n");
         for (size_t i = 0; i < p->nent[r]; i++) {
             const entry_t *e = &p->ent[r][i];
-            acls[k] = rd_kafka_AclBinding_new(p->res[r].type, p->res[r].name, p->pattern, e->principal, e->host, e->op,
-                                              e->perm, errstr, sizeof(errstr));
+            acls[k] = rd_kafka_AclBinding_new(p->res[r].type, p->res[r].name, p->pattern, e->principal,
+                                              e->host, e->op, e->perm, errstr, sizeof(errstr));
             if (!acls[k]) {
                 sa_cli_error(CMD, "%s", errstr);
                 goto out;
@@ -395,13 +418,15 @@ static int do_add(rd_kafka_t *rk, const conf_t *c, const plan_t *p) {
     rd_kafka_event_t *ev = sa_tools_admin_wait(CMD, q, RD_KAFKA_EVENT_CREATEACLS_RESULT, &c->conn);
     if (ev) {
         size_t n;
-        const rd_kafka_acl_result_t **res = rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &n);
+        const rd_kafka_acl_result_t **res =
+            rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &n);
         rc = SA_EXIT_OK;
         for (size_t i = 0; i < n && rc == SA_EXIT_OK; i++) {
             const rd_kafka_error_t *err = rd_kafka_acl_result_error(res[i]);
             if (err) {
                 refused(rd_kafka_error_code(err), "cannot add ACLs", rd_kafka_error_string(err));
-                rc = rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR_INVALID_REQUEST ? SA_EXIT_USAGE : SA_EXIT_FAIL;
+                rc = rd_kafka_error_code(err) == RD_KAFKA_RESP_ERR_INVALID_REQUEST ? SA_EXIT_USAGE
+                                                                                   : SA_EXIT_FAIL;
             }
         }
         rd_kafka_event_destroy(ev);
@@ -441,9 +466,10 @@ static int do_remove(rd_kafka_t *rk, const conf_t *c, const plan_t *p) {
         rd_kafka_AclBindingFilter_t **f = sa_calloc(nf, sizeof(*f));
         for (size_t i = 0; i < nf; i++) {
             const entry_t *e = p->nent[r] ? &p->ent[r][i] : NULL;
-            f[i] = rd_kafka_AclBindingFilter_new(p->res[r].type, p->res[r].name, p->pattern, e ? e->principal : NULL,
-                                                 e ? e->host : NULL, e ? e->op : RD_KAFKA_ACL_OPERATION_ANY,
-                                                 e ? e->perm : RD_KAFKA_ACL_PERMISSION_TYPE_ANY, errstr, sizeof(errstr));
+            f[i] = rd_kafka_AclBindingFilter_new(
+                p->res[r].type, p->res[r].name, p->pattern, e ? e->principal : NULL, e ? e->host : NULL,
+                e ? e->op : RD_KAFKA_ACL_OPERATION_ANY, e ? e->perm : RD_KAFKA_ACL_PERMISSION_TYPE_ANY,
+                errstr, sizeof(errstr));
         }
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
         rd_kafka_AdminOptions_t *ao = sa_tools_admin_options(rk, RD_KAFKA_ADMIN_OP_DELETEACLS, &c->conn);
@@ -456,7 +482,8 @@ static int do_remove(rd_kafka_t *rk, const conf_t *c, const plan_t *p) {
                 rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev), &n);
             for (size_t i = 0; i < n && rc == SA_EXIT_OK; i++) {
                 const rd_kafka_error_t *err = rd_kafka_DeleteAcls_result_response_error(res[i]);
-                if (err) rc = refused(rd_kafka_error_code(err), "cannot remove ACLs", rd_kafka_error_string(err));
+                if (err)
+                    rc = refused(rd_kafka_error_code(err), "cannot remove ACLs", rd_kafka_error_string(err));
             }
             rd_kafka_event_destroy(ev);
         }
@@ -504,8 +531,9 @@ static int acls_main(int argc, char **argv) {
         goto out;
     }
     if (c.transactional_id.n) {
-        sa_cli_error(CMD, "--transactional-id: librdkafka %s's admin API has no TRANSACTIONAL_ID resource; use "
-                          "Kafka's kafka-acls.sh for those ACLs",
+        sa_cli_error(CMD,
+                     "--transactional-id: librdkafka %s's admin API has no TRANSACTIONAL_ID resource; use "
+                     "Kafka's kafka-acls.sh for those ACLs",
                      rd_kafka_version_str());
         goto out;
     }
