@@ -25,7 +25,11 @@ NOT_ASKED = -2147483648
 
 
 def metadata_v8(raw, topics, cluster_ops, topic_ops):
-    body = struct.pack(">i", len(topics)) + b"".join(s16(t) for t in topics)
+    """Metadata v8 for @topics (None: all); returns ({name: (error, ops)}, cluster ops)."""
+    if topics is None:
+        body = struct.pack(">i", -1)
+    else:
+        body = struct.pack(">i", len(topics)) + b"".join(s16(t) for t in topics)
     body += bytes([0, cluster_ops, topic_ops])
     r = raw.call(3, 8, body, False)
     r.i32()
