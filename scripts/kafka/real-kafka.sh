@@ -221,6 +221,7 @@ tool_class() {
     kafka-leader-election) candidates="org.apache.kafka.tools.LeaderElectionCommand" ;;
     kafka-transactions) candidates="org.apache.kafka.tools.TransactionsCommand" ;;
     kafka-features) candidates="org.apache.kafka.tools.FeatureCommand kafka.admin.FeatureCommand" ;;
+    kafka-acls) candidates="org.apache.kafka.tools.AclCommand kafka.admin.AclCommand" ;;
     *) die "unknown tool '$2' (kafka-topics, kafka-console-producer, kafka-console-consumer, kafka-consumer-groups, kafka-configs, kafka-storage, ...)" ;;
   esac
   for c in $candidates; do

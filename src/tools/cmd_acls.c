@@ -9,7 +9,10 @@
  * ACLs left on it are printed as kafka-acls.sh prints them:
  *
  *     Current ACLs for resource `ResourcePattern(resourceType=TOPIC, name=t, patternType=LITERAL)`:
- *      	(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)
+ *     	(principal=User:alice, host=*, operation=READ, permissionType=ALLOW)
+ *
+ * (Kafka 4.x's AclCommand, byte for byte; 3.x's Scala one put a blank before each first tab and
+ * after each last entry.)
  *
  * librdkafka (2.0 to at least 2.15) drops DescribeAcls' error code: a listing refused with
  * SECURITY_DISABLED or CLUSTER_AUTHORIZATION_FAILED arrives as an empty one, so an empty
@@ -324,7 +327,7 @@ static int list_acls(rd_kafka_t *rk, const conf_t *c, const rd_kafka_AclBindingF
                 printf("Current ACLs for resource `");
                 print_pattern(rd_kafka_AclBinding_restype(a), rd_kafka_AclBinding_name(a),
                               rd_kafka_AclBinding_resource_pattern_type(a));
-                printf("`: \n ");
+                printf("`:\n");
                 int first = 1;
                 for (size_t j = i; j < n; j++) {
                     const rd_kafka_AclBinding_t *b = acls[j];
@@ -340,7 +343,7 @@ static int list_acls(rd_kafka_t *rk, const conf_t *c, const rd_kafka_AclBindingF
                                 rd_kafka_AclBinding_operation(b), rd_kafka_AclBinding_permission_type(b));
                     first = 0;
                 }
-                printf(" \n\n");
+                printf("\n\n");
             }
             free(done);
             /* librdkafka 2.0 drops DescribeAcls' error code: a refusal (no authorizer, no
@@ -398,7 +401,7 @@ static int do_add(rd_kafka_t *rk, const conf_t *c, const plan_t *p) {
         print_pattern(p->res[r].type, p->res[r].name, p->pattern);
         printf("`: \n ");
         print_entries(p->ent[r], p->nent[r]);
-        printf(" \n\n");
+        printf("\n\n");
         for (size_t i = 0; i < p->nent[r]; i++) {
             const entry_t *e = &p->ent[r][i];
             acls[k] = rd_kafka_AclBinding_new(p->res[r].type, p->res[r].name, p->pattern, e->principal,
@@ -446,7 +449,7 @@ static int confirm(const conf_t *c, const plan_t *p, size_t r) {
     if (p->nent[r]) {
         printf("Are you sure you want to remove ACLs: \n ");
         print_entries(p->ent[r], p->nent[r]);
-        printf(" \n from resource filter `");
+        printf("\n from resource filter `");
     } else {
         printf("Are you sure you want to delete all ACLs for resource filter `");
     }

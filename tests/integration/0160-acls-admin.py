@@ -119,7 +119,7 @@ def main():
                   "--group", "billing"])
         assert ("Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=orders, patternType=LITERAL)`: \n"
                 " \t(principal=User:app, host=*, operation=READ, permissionType=ALLOW)\n"
-                "\t(principal=User:app, host=*, operation=DESCRIBE, permissionType=ALLOW) \n\n") in cp.stdout, cp.stdout
+                "\t(principal=User:app, host=*, operation=DESCRIBE, permissionType=ALLOW)\n\n") in cp.stdout, cp.stdout
         assert "Current ACLs for resource `ResourcePattern(resourceType=GROUP, name=billing, patternType=LITERAL)`" \
             in cp.stdout, cp.stdout
         cp = run(["acls", "-b", b.addr, "--list", "--topic", "orders"])
