@@ -99,6 +99,7 @@ test-compat:
 	@/usr/bin/python3 tests/compat/run.py --samsa $(BUILD)/samsa $(COMPAT_ARGS)
 	@tests/compat/e2e-real-kafka.sh $(BUILD)
 	@tests/compat/connect.sh $(BUILD)
+	@tests/compat/acls.sh $(BUILD)
 
 # A real Apache Kafka (KRaft, jars from Maven Central) to test against: `make kafka` starts one and
 # prints BOOTSTRAP=...; `make kafka STOP=1` stops it. See docs/compat.md.
