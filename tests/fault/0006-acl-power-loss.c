@@ -55,9 +55,13 @@ static sa_acl_binding_t binding(int id, char buf[3][32]) {
     snprintf(buf[0], 32, "t-%d", id);
     snprintf(buf[1], 32, "User:u%d", id % 7);
     snprintf(buf[2], 32, id % 3 ? "*" : "10.0.0.%d", id % 250);
-    return (sa_acl_binding_t){SA_RESOURCE_TOPIC, id % 2 ? SA_PATTERN_PREFIXED : SA_PATTERN_LITERAL,
-                              (int8_t)(SA_ACL_READ + id % 9), id % 5 ? SA_PERM_ALLOW : SA_PERM_DENY,
-                              buf[0], buf[1], buf[2]};
+    return (sa_acl_binding_t){SA_RESOURCE_TOPIC,
+                              id % 2 ? SA_PATTERN_PREFIXED : SA_PATTERN_LITERAL,
+                              (int8_t)(SA_ACL_READ + id % 9),
+                              id % 5 ? SA_PERM_ALLOW : SA_PERM_DENY,
+                              buf[0],
+                              buf[1],
+                              buf[2]};
 }
 
 /* Record binding @p b into @p state, checking it is exactly the binding of its id. */
@@ -75,7 +79,8 @@ static void seen(void *arg, const sa_acl_binding_t *b) {
     state[id] = PRESENT;
 }
 
-static const sa_acl_binding_t all = {SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, NULL, NULL, NULL};
+static const sa_acl_binding_t all = {
+    SA_RESOURCE_ANY, SA_PATTERN_ANY, SA_ACL_ANY, SA_PERM_ANY, NULL, NULL, NULL};
 
 static sa_metalog_conf_t meta_conf(void) {
     sa_metalog_conf_t conf;
@@ -180,19 +185,25 @@ int main(void) {
         for (int id = 0; id < MAXID; id++) {
             CHECK(!(acked.state[id] == PRESENT && !acked.doomed[id] && found[id] != PRESENT),
                   "acknowledged binding %d was lost", id);
-            CHECK(!(acked.state[id] == DELETED && found[id] == PRESENT), "acknowledged deletion of %d undone", id);
+            CHECK(!(acked.state[id] == DELETED && found[id] == PRESENT), "acknowledged deletion of %d undone",
+                  id);
             /* an unacknowledged deletion may or may not have survived: what is there is the truth now */
             if (found[id] == PRESENT) present++;
             if (acked.state[id] == PRESENT && before[id] != PRESENT) acknowledged++;
             if (found[id] != PRESENT && (acked.state[id] == PRESENT || before[id] == PRESENT)) lost++;
-            if (found[id] != PRESENT && before[id] != ABSENT) acked.state[id] = DELETED;
-            else if (found[id] == PRESENT) acked.state[id] = PRESENT;
-            else if (acked.state[id] == PRESENT) acked.state[id] = DELETED; /* its deletion survived */
+            if (found[id] != PRESENT && before[id] != ABSENT)
+                acked.state[id] = DELETED;
+            else if (found[id] == PRESENT)
+                acked.state[id] = PRESENT;
+            else if (acked.state[id] == PRESENT)
+                acked.state[id] = DELETED; /* its deletion survived */
         }
-        CHECK((size_t)present == sa_acls_count(ms.acls), "count %zu, listed %d", sa_acls_count(ms.acls), present);
+        CHECK((size_t)present == sa_acls_count(ms.acls), "count %zu, listed %d", sa_acls_count(ms.acls),
+              present);
         CHECK(sa_metastore_close(&ms) == SA_OK, "close metadata log");
         CHECK(sa_store_close(store) == SA_OK, "close");
-        printf("round %2u: %d bindings after recovery, %d gone (acknowledged deletions or unacknowledged ones)\n",
+        printf("round %2u: %d bindings after recovery, %d gone (acknowledged deletions or unacknowledged "
+               "ones)\n",
                round, present, lost);
     }
     CHECK(acknowledged > 0, "nothing was acknowledged");
