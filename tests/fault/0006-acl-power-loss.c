@@ -143,6 +143,17 @@ static void child(const char *dir, int wfd, unsigned round, const uint8_t *befor
 
 /* ---- the parent --------------------------------------------------------------------------- */
 
+/* A message is larger than PIPE_BUF, so it may arrive in pieces. @returns 1 whole, 0 at the end. */
+static int read_full(int fd, void *buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n <= 0) return 0;
+        got += (size_t)n;
+    }
+    return 1;
+}
+
 int main(void) {
     sa_log_set_level("error");
     char dir[512];
@@ -166,7 +177,7 @@ int main(void) {
         memset(acked.doomed, 0, MAXID);
         uint8_t before[MAXID];
         memcpy(before, acked.state, MAXID);
-        while (read(fds[0], &v, sizeof(v)) == sizeof(v)) acked = v;
+        while (read_full(fds[0], &v, sizeof(v))) acked = v;
         compactions += acked.compactions;
         close(fds[0]);
         int status;
