@@ -34,8 +34,9 @@ static int32_t supported(sa_resource_type_t type) {
 }
 
 const char *sa_authz_principal(const sa_req_t *req) {
-    (void)req; /* every connection is unauthenticated until SASL and TLS client certificates */
-    return "User:ANONYMOUS";
+    /* the connection's (conn.c): SASL's User:NAME, a verified client certificate's subject, or
+     * ANONYMOUS; a request made without a connection (unit tests) is ANONYMOUS */
+    return req->principal && req->principal[0] ? req->principal : "User:ANONYMOUS";
 }
 
 const char *sa_authz_host(const sa_req_t *req, char *out) {

@@ -3,9 +3,11 @@
  * handlers (through the kit, kit.h) and the ACLs (acl.h, whose top says the rules and where they
  * come from).
  *
- * WHO ASKS. A request's principal ("User:alice", "User:ANONYMOUS" without authentication) and
- * host (the peer's IP address as Java prints it: "127.0.0.1", "0:0:0:0:0:0:0:1") come from
- * sa_authz_principal() and sa_authz_host(): the one place that knows where they live on a request.
+ * WHO ASKS. A request's principal (req->principal, set by its connection: "User:alice" after
+ * SASL, "User:CN=app,O=org" from a verified client certificate on an SSL listener,
+ * "User:ANONYMOUS" without either) and host (the peer's IP address as Java prints it:
+ * "127.0.0.1", "0:0:0:0:0:0:0:1") come from sa_authz_principal() and sa_authz_host(): the one
+ * place that knows where they live on a request.
  *
  * AUTHORIZED OPERATIONS (Metadata, DescribeCluster, DescribeGroups): the operations of the
  * resource type's supported set (Kafka's AclEntry.supportedOperations) that the principal may

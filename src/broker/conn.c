@@ -58,6 +58,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "proto/proto.h"
 
 #define RBUF_SIZE        (64 * 1024)
 #define REQ_BUDGET       64          /* requests dispatched per read event */
@@ -454,9 +455,12 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
         return;
     }
     if (err != SA_OK) {
-        /* Refused authentication is the client's business, not the operator's: no warning. */
-        int auth_err = err == SA_ERR_ILLEGAL_SASL_STATE || err == SA_ERR_SASL_AUTHENTICATION_FAILED;
-        sa_conn_close(conn, !auth_err, errstr[0] ? errstr : sa_err2str(err));
+        /* Refused authentication, and an acks=0 Produce's error (a Kafka code: the connection is
+         * its only answer, handle_produce.c), are the client's business, not the operator's: no
+         * warning. */
+        int client_err = err == SA_ERR_ILLEGAL_SASL_STATE || err == SA_ERR_SASL_AUTHENTICATION_FAILED ||
+                         (req->ApiKey == SA_API_Produce && err > 0);
+        sa_conn_close(conn, !client_err, errstr[0] ? errstr : sa_err2str(err));
         return;
     }
     if (!authenticating(conn)) sa_timer_stop(conn->broker->loop, &conn->auth_deadline);

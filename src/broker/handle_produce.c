@@ -9,7 +9,10 @@
  *
  * Flow: validate acks (-1, 0, 1; else INVALID_REQUIRED_ACKS everywhere); append every
  * partition's batches (storage validates framing, CRC, size; nothing is fsync'd here); then
- *   acks=0:   no response at all;
+ *   acks=0:   no response at all; if a partition failed (not authorized, unknown, ...), the
+ *             connection is closed instead, as Kafka does: there is no answer to carry the
+ *             error, and a client that loses its connection refreshes its metadata. The other
+ *             partitions' appends stand, as in Kafka;
  *   acks=1/-1: park the request on the broker's sync list; after this turn's one fdatasync the
  *              callback checks each partition's HWM (a partition whose sync failed has its
  *              unsynced tail cut, so its HWM stays below our last offset) and answers.
@@ -231,6 +234,15 @@ static sa_err_t answer_synced(sa_req_t *req, void *arg, int durable) {
     return sa_kit_encode(req, &st->resp);
 }
 
+/* @returns the first partition's error code of @p resp, or SA_OK. */
+static int16_t first_error(const sa_ProduceResponse_t *resp) {
+    for (int32_t t = 0; t < resp->Responses_count; t++)
+        for (int32_t p = 0; p < resp->Responses[t].PartitionResponses_count; p++)
+            if (resp->Responses[t].PartitionResponses[p].ErrorCode != SA_OK)
+                return resp->Responses[t].PartitionResponses[p].ErrorCode;
+    return SA_OK;
+}
+
 sa_err_t sa_handle_Produce(sa_req_t *req) {
     sa_ProduceRequest_t preq;
     sa_err_t err = sa_kit_decode(req, &preq);
@@ -244,7 +256,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     else if (!sa_str_is_null(preq.TransactionalId))
         refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     if ((err = build_skeleton(req, &preq, st, refuse)) != SA_OK) return err;
-    if (refuse != SA_OK) return sa_kit_encode(req, &st->resp);
+    if (refuse != SA_OK) return preq.Acks == 0 ? refuse : sa_kit_encode(req, &st->resp);
 
     int appended = 0;
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
@@ -259,6 +271,8 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     }
     if (appended) sa_broker_mark_dirty(req->broker);
     if (preq.Acks == 0) {
+        int16_t failed = first_error(&st->resp);
+        if (failed != SA_OK) return failed; /* closes the connection (see the top) */
         sa_req_set_noreply(req);
         return SA_OK;
     }
