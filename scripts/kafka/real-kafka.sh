@@ -9,8 +9,10 @@
 #                                                        BOOTSTRAP=127.0.0.1:P (pid in DIR/kafka.pid)
 #                                                        --secure: SSL, SASL_SSL and SASL_PLAINTEXT
 #                                                        listeners too (TLS material below), SCRAM
-#                                                        user admin, PLAIN users admin and alice;
-#                                                        prints SSL=, SASL_SSL=, SASL_PLAINTEXT=
+#                                                        users admin and noacl, PLAIN users admin
+#                                                        and alice; StandardAuthorizer with super
+#                                                        users ANONYMOUS, admin, alice (noacl has
+#                                                        no ACL); prints SSL=, SASL_SSL=, SASL_PLAINTEXT=
 #                                                        ports (also in DIR/kafka.ports)
 #   real-kafka.sh tls                                    make (once) and print the directory of the
 #                                                        test TLS material: ca.pem, server.pem/.key,
@@ -281,7 +283,9 @@ cmd_start() {
     listeners+=",SSL://127.0.0.1:$sslp,SASL_SSL://127.0.0.1:$saslsslp,SASL_PLAINTEXT://127.0.0.1:$saslp"
     # The password quoted: Kafka's parser keeps the value's text as it is between the quotes.
     format_extra=(--add-scram 'SCRAM-SHA-256=[name=admin,password="admin-secret"]'
-                  --add-scram 'SCRAM-SHA-512=[name=admin,password="admin-secret"]')
+                  --add-scram 'SCRAM-SHA-512=[name=admin,password="admin-secret"]'
+                  --add-scram 'SCRAM-SHA-256=[name=noacl,password="noacl-secret"]'
+                  --add-scram 'SCRAM-SHA-512=[name=noacl,password="noacl-secret"]')
   fi
   cat >"$dir/server.properties" <<EOF
 # Written by scripts/kafka/real-kafka.sh: single-node KRaft Apache Kafka $v for tests.
@@ -317,6 +321,9 @@ EOF
       echo "ssl.truststore.location=$tls/truststore.jks"
       echo "ssl.truststore.password=$TLS_PASSWORD"
       echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+      # ACLs on, every principal but noacl (and users made later) a super user
+      echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+      echo "super.users=User:ANONYMOUS;User:admin;User:alice"
       for l in sasl_ssl sasl_plaintext; do
         echo "listener.name.$l.plain.sasl.jaas.config=$plain"
         echo "listener.name.$l.scram-sha-256.sasl.jaas.config=$scram"

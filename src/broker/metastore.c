@@ -252,7 +252,8 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     sa_metalog_stats(ms->log, &st);
     sa_log_info("broker",
                 "metadata log: %" PRIu64 " records, %" PRIu64 " bytes: %" PRIu64
-                " committed offsets of %" PRIu64 " groups, %" PRIu64 " membership records, %zu SCRAM users, %zu ACLs",
+                " committed offsets of %" PRIu64 " groups, %" PRIu64
+                " membership records, %zu SCRAM users, %zu ACLs",
                 st.records, st.bytes, ost.live, ost.groups, ost.metas, sa_scram_store_count(ms->scram),
                 sa_acls_count(ms->acls));
     return SA_OK;

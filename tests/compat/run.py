@@ -55,12 +55,17 @@ SCENARIOS = (["metadata"] +
               "group.static", "admin.create", "admin.describe", "admin.alter", "admin.delete", "admin.broker",
               "idempotent"] +
              ["secure.ssl", "secure.sasl_ssl.scram256", "secure.sasl_ssl.scram512", "secure.sasl_ssl.plain",
-              "secure.sasl_plaintext.scram512", "secure.badpass", "secure.scram_admin"])
+              "secure.sasl_plaintext.scram512", "secure.badpass", "secure.scram_admin", "secure.noacl"])
 
 # The secure scenarios' listeners and users; each target writes where they are into a JSON file
 # the clients read ($COMPAT_SECURITY). TLS material: real-kafka.sh tls (one CA for both brokers).
 SECURE_USER, SECURE_PASSWORD = "admin", "admin-secret"  # SCRAM-SHA-256/512 (and PLAIN) on both
 PLAIN_USER, PLAIN_PASSWORD = "alice", "alice-secret"
+NOACL_USER, NOACL_PASSWORD = "noacl", "noacl-secret"  # SCRAM-SHA-256/512; no ACL names it (secure.noacl)
+# With TLS material both brokers run Kafka's StandardAuthorizer; every other scenario's principal
+# is a super user, so only secure.noacl (and the Java SCRAM admin's new user) meet the ACLs.
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+SUPER_USERS = "User:ANONYMOUS;User:%s;User:%s" % (SECURE_USER, PLAIN_USER)
 
 
 def tls_material():
@@ -75,7 +80,7 @@ def write_security(target, ports, tls):
                    "SASL_PLAINTEXT": "127.0.0.1:%d" % ports["SASL_PLAINTEXT"], "ca": os.path.join(tls, "ca.pem"),
                    "truststore": os.path.join(tls, "truststore.jks"), "truststore_password": "samsa-test",
                    "user": SECURE_USER, "password": SECURE_PASSWORD, "plain_user": PLAIN_USER,
-                   "plain_password": PLAIN_PASSWORD}, f)
+                   "plain_password": PLAIN_PASSWORD, "noacl_user": NOACL_USER, "noacl_password": NOACL_PASSWORD}, f)
     target.security = path
 
 
@@ -309,9 +314,11 @@ class SamsaTarget(Target):
                     "-o", "ssl.keystore.location=%s/server-keystore.pem" % tls,
                     "-o", "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
                     "-o", "listener.name.sasl_ssl.plain.sasl.jaas.config=" + jaas,
-                    "-o", "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas]
+                    "-o", "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas,
+                    "-o", "authorizer.class.name=" + AUTHORIZER, "-o", "super.users=" + SUPER_USERS]
             for mech in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
-                cmd += ["--add-scram", "%s=[name=%s,password=%s]" % (mech, SECURE_USER, SECURE_PASSWORD)]
+                for user, pw in ((SECURE_USER, SECURE_PASSWORD), (NOACL_USER, NOACL_PASSWORD)):
+                    cmd += ["--add-scram", "%s=[name=%s,password=%s]" % (mech, user, pw)]
             write_security(self, ports, tls)
         extra = os.environ.get("COMPAT_SAMSA_ARGS")
         cmd += shlex.split(extra) if extra else ["--num-partitions", "3"]

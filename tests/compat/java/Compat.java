@@ -16,6 +16,10 @@ import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.*;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.*;
 import org.apache.kafka.common.utils.AppInfoParser;
@@ -282,6 +286,10 @@ public class Compat {
                 scramAdmin(info);
                 return;
             }
+            if (s.equals("secure.noacl")) {
+                noAcl(info);
+                return;
+            }
             String proto, mech = null;
             boolean bad = s.equals("secure.badpass");
             switch (s) {
@@ -313,6 +321,43 @@ public class Compat {
         }
     }
 
+    /* secure.noacl (tests/compat/README.md): the super user admin writes 3 records; the user no ACL
+     * names gets TopicAuthorizationException producing and a Group/TopicAuthorizationException
+     * reading through a group, with no record; admin then reads exactly its records and a marker. */
+    static void noAcl(Map<String, String> info) throws Exception {
+        String topic = name("");
+        List<String> vals = values("a", 3, "-noacl");
+        setSecurity(info, "SASL_SSL", "SCRAM-SHA-512", info.get("user"), info.get("password"));
+        try (KafkaProducer<String, String> p = producer()) {
+            produce(p, topic, vals, null);
+        }
+        setSecurity(info, "SASL_SSL", "SCRAM-SHA-512", info.get("noacl_user"), info.get("noacl_password"));
+        try (KafkaProducer<String, String> p = producer()) {
+            produce(p, topic, Arrays.asList("must-not-land"), null);
+            throw new Fail("produce without an ACL succeeded");
+        } catch (Fail e) {
+            if (!e.getMessage().contains("TopicAuthorizationException"))
+                throw new Fail("produce without an ACL: " + e.getMessage() + ", want TopicAuthorizationException");
+        }
+        try (KafkaConsumer<String, String> c = consumer(name("g-noacl"))) {
+            c.subscribe(Arrays.asList(topic));
+            throw new Fail("group read without an ACL succeeded: " + drain(c, 1, 0));
+        } catch (org.apache.kafka.common.errors.GroupAuthorizationException
+                 | org.apache.kafka.common.errors.TopicAuthorizationException e) {
+            // the client's authorization error, and no record
+        }
+        setSecurity(info, "SASL_SSL", "SCRAM-SHA-512", info.get("user"), info.get("password"));
+        try (KafkaProducer<String, String> p = producer()) {
+            produce(p, topic, Arrays.asList("z-marker-noacl"), null);
+        }
+        List<String> want = new ArrayList<>(vals);
+        want.add("z-marker-noacl");
+        try (KafkaConsumer<String, String> c = consumer(name("g-admin"))) {
+            c.subscribe(Arrays.asList(topic));
+            checkValues(drain(c, 4, 2000), want, "the super user's records, none of noacl's");
+        }
+    }
+
     /* AlterUserScramCredentials/DescribeUserScramCredentials through the Admin client over SASL_SSL,
      * then the new user authenticates, then its credential is deleted and it no longer does. */
     static void scramAdmin(Map<String, String> info) throws Exception {
@@ -332,6 +377,18 @@ public class Compat {
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnacceptableCredentialException))
                     throw new Fail("100 iterations: " + e.getCause() + ", want UnacceptableCredentialException");
+            }
+            // The brokers run an authorizer and the new user is no super user: ALL on the topic it
+            // writes, seen by the authorizer (DescribeAcls answers from it) before it produces.
+            AclBinding acl = new AclBinding(new org.apache.kafka.common.resource.ResourcePattern(
+                    org.apache.kafka.common.resource.ResourceType.TOPIC, name(""),
+                    org.apache.kafka.common.resource.PatternType.LITERAL),
+                new AccessControlEntry("User:" + user, "*", AclOperation.ALL, AclPermissionType.ALLOW));
+            a.createAcls(Arrays.asList(acl)).all().get(10, TimeUnit.SECONDS);
+            long deadline = System.currentTimeMillis() + 10000;
+            while (a.describeAcls(acl.toFilter()).values().get(10, TimeUnit.SECONDS).isEmpty()) {
+                if (System.currentTimeMillis() > deadline) throw new Fail("a created ACL is not described");
+                Thread.sleep(100);
             }
         }
         setSecurity(info, "SASL_SSL", "SCRAM-SHA-256", user, "pw-" + user);

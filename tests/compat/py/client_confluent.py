@@ -9,7 +9,7 @@ import confluent_kafka as ck
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
-from compat_common import WARM, Fail, Skip, check_values, main, parse_produce, secure_scenario
+from compat_common import WARM, Fail, Skip, check_values, main, noacl_scenario, parse_produce, secure_scenario
 
 QUIET = {"log_level": 3}  # librdkafka errors only; the runner keeps stderr for the report
 
@@ -418,6 +418,18 @@ def sc_secure(ctx):
             raise Fail("delivery failed over %s: %s" % (sec.proto, errs[0]))
         return [g[2] for g in read(ctx, topic, len(values), partitions(ctx, p, topic), **conf)]
 
+    def read_group(sec, topic, group, n, extra_wait):
+        sec.old_librdkafka_scram(ck.libversion()[0])
+        ctx.bootstrap = sec.bootstrap
+        c = consumer(ctx, group=group, **sec.librdkafka())
+        try:
+            c.subscribe([topic])
+            return consume_group(ctx, c, n, extra_wait)
+        finally:
+            c.close()
+
+    if ctx.scenario == "secure.noacl":
+        return noacl_scenario(ctx, roundtrip, read_group, lambda e: "AUTHORIZATION_FAILED" in str(e))
     secure_scenario(ctx, roundtrip, lambda e: "Authentication failed" in str(e) or "AUTHENTICATION" in str(e))
 
 

@@ -140,6 +140,7 @@ SECURE = {
     "secure.sasl_ssl.plain": ("SASL_SSL", "PLAIN", False),
     "secure.sasl_plaintext.scram512": ("SASL_PLAINTEXT", "SCRAM-SHA-512", False),
     "secure.badpass": ("SASL_SSL", "SCRAM-SHA-256", True),
+    "secure.noacl": ("SASL_SSL", "SCRAM-SHA-512", False),  # as the user no ACL names
 }
 
 
@@ -147,7 +148,7 @@ class Secure:
     """What a client needs for ctx.scenario's secure listener: protocol, bootstrap, CA (PEM, and
     the JKS truststore for Java), mechanism, user, password; bad=True: the password is wrong."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, as_admin=False):
         path = os.environ.get("COMPAT_SECURITY")
         if not path:
             raise Skip("the target has no secure listeners (no TLS material)")
@@ -161,6 +162,8 @@ class Secure:
         plain = self.mechanism == "PLAIN"
         self.user = info["plain_user"] if plain else info["user"]
         self.password = "wrong-password" if self.bad else info["plain_password" if plain else "password"]
+        if ctx.scenario == "secure.noacl" and not as_admin:
+            self.user, self.password = info["noacl_user"], info["noacl_password"]
 
     def old_librdkafka_scram(self, version):
         """librdkafka 2.0 (Debian's 2.0.2) repeats its client nonce in SCRAM's client-final message;
@@ -214,3 +217,33 @@ def secure_scenario(ctx, roundtrip, is_auth_error):
             return
         raise Fail("a wrong password failed, but not with an authentication error: %s" % one_line(e))
     raise Fail("a wrong password was accepted")
+
+
+def noacl_scenario(ctx, roundtrip, read_group, is_authz_error):
+    """secure.noacl: the brokers run an authorizer (super users: ANONYMOUS, admin, alice) and the
+    SCRAM user noacl, whom no ACL names. The super user admin writes 3 records; noacl's produce
+    and its read through a group must fail with the client's authorization error (topic or group;
+    is_authz_error(exception) says so) and return nothing; then admin writes a marker and reads
+    through a new group exactly its 3 records and the marker (waiting a little for more): noacl
+    wrote nothing. roundtrip(sec, topic, values) is the client's secure round trip;
+    read_group(sec, topic, group, n, extra_wait) reads n values through a consumer group."""
+    sec, admin = Secure(ctx), Secure(ctx, as_admin=True)
+    topic = ctx.name()
+    values = ["a%d-noacl" % i for i in range(3)]
+    check_values(roundtrip(admin, topic, values), values, "written and read back by the super user")
+    attempts = (("produce", lambda: roundtrip(sec, topic, ["must-not-land"])),
+                ("group read", lambda: read_group(sec, topic, ctx.name("g-noacl"), 1, 0.0)))
+    for what, attempt in attempts:
+        try:
+            got = attempt()
+        except Skip:
+            raise
+        except Exception as e:  # noqa: BLE001 - the client's own error type is what is judged
+            if not is_authz_error(e):
+                raise Fail("%s without an ACL failed, but not with an authorization error: %s" % (what, one_line(e)))
+            continue
+        raise Fail("%s without an ACL succeeded (%r)" % (what, got))
+    marker = ["z-marker-noacl"]
+    roundtrip(admin, topic, marker)  # written (what it reads back is any one record)
+    check_values(read_group(admin, topic, ctx.name("g-admin"), 4, 2.0), values + marker,
+                 "the super user's records, none of noacl's")
