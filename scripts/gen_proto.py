@@ -45,6 +45,8 @@ APIS = [
     "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete",
     "DescribeCluster", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
     "AlterUserScramCredentials", "CreateAcls", "DescribeAcls", "DeleteAcls",
+    "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn",
+    "TxnOffsetCommit", "DescribeTransactions", "ListTransactions",
 ]
 EXTRA = ["RequestHeader", "ResponseHeader", "ConsumerProtocolSubscription",
          "ConsumerProtocolAssignment"]

@@ -105,7 +105,8 @@
     X(FEATURE_UPDATE_FAILED, 96, "feature update failed")                                                    \
     X(UNKNOWN_TOPIC_ID, 100, "unknown topic id")                                                             \
     X(INCONSISTENT_TOPIC_ID, 103, "inconsistent topic id")                                                   \
-    X(TRANSACTIONAL_ID_NOT_FOUND, 105, "transactional id not found")
+    X(TRANSACTIONAL_ID_NOT_FOUND, 105, "transactional id not found")                                         \
+    X(TRANSACTION_ABORTABLE, 120, "transaction abortable")
 
 /* X(name, code, description): conditions internal to samsa. */
 #define SA_INTERNAL_ERRORS(X)                                                                                \
