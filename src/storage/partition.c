@@ -70,6 +70,7 @@ static void check_part(const sa_partition_t *part) {
     assert(part->nsegs >= 1);                                                           /* 1 */
     assert(part->log_start <= part->hwm && part->hwm <= active_seg(part)->next_offset); /* 2 */
     SA_DEBUG_CHECK(check_segments(part));
+    sa_txn_check(part); /* 6 */
 }
 
 static void push_seg(sa_partition_t *part, sa_segment_t *seg) {
@@ -224,6 +225,8 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
     set_hwm_at_end(part);
     part->log_start = part->segs[0]->base;
     if (ckpt > part->log_start) part->log_start = SA_MIN(ckpt, part->hwm);
+    op = "recover the transactions of";
+    if ((err = sa_txn_recover(part, clean)) != SA_OK) goto fail;
     free(bases);
     check_part(part);
     *partp = part;
@@ -239,6 +242,7 @@ fail:
 
 void sa_partition_free(sa_partition_t *part) {
     if (!part) return;
+    sa_txn_free(part);
     for (size_t i = 0; i < part->nsegs; i++) sa_segment_free(part->segs[i]);
     free(part->segs);
     free(part->dir);
@@ -275,6 +279,13 @@ static sa_err_t roll(sa_partition_t *part, char *errstr, size_t errstr_size) {
     if (sa_segment_write_index(old, part->dir))
         sa_log_warn("storage", "%s: could not write the index of segment %" PRId64 "; it will be rebuilt",
                     part->dir, old->base);
+    /* Unlike the offset index, the transaction index of a sealed segment must exist when it has
+     * something to say (txn.c, RECOVERY): without it the roll does not happen. */
+    if (sa_txn_write_index(part, old)) {
+        SET_ERR("write the transaction index of segment %" PRId64 " in %s: %s", old->base, part->dir,
+                strerror(errno));
+        return SA_ERR_KAFKA_STORAGE_ERROR;
+    }
     sa_segment_t *seg = sa_segment_open(part->dir, old->next_offset, 1);
     if (!seg || sa_sysio_fsync_dir(part->dir)) {
         SET_ERR("create segment %" PRId64 " in %s: %s", old->next_offset, part->dir, strerror(errno));
@@ -287,31 +298,16 @@ static sa_err_t roll(sa_partition_t *part, char *errstr, size_t errstr_size) {
     return SA_OK;
 }
 
-sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len, int64_t now_ms,
-                             sa_append_result_t *res, char *errstr, size_t errstr_size) {
+/* Write @p len bytes of validated batches (@p records records in all) at the LEO: roll first when
+ * due, give them their offsets, one pwrite, index them. The partition is exactly as before on
+ * failure. @p note(part, seg, hdr, arg) sees each batch at its final offset once written. */
+typedef void note_fn(sa_partition_t *part, sa_segment_t *seg, const sa_rb_header_t *hdr, void *arg);
+
+static sa_err_t write_batches(sa_partition_t *part, uint8_t *batches, size_t len, int64_t records,
+                              int32_t nbatches, int64_t now_ms, note_fn *note, void *note_arg,
+                              sa_append_result_t *res, char *errstr, size_t errstr_size) {
     const sa_topic_limits_t *lim = &part->topic->lim;
     sa_rb_header_t hdr;
-    int64_t records = 0;
-    int32_t nbatches = 0;
-    if (len == 0) {
-        SET_ERR("no record batches");
-        return SA_ERR_CORRUPT_MESSAGE;
-    }
-    for (size_t pos = 0; pos < len; pos += sa_rb_size(&hdr), nbatches++) {
-        sa_err_t err = sa_rb_validate(batches + pos, len - pos, &hdr, errstr, errstr_size);
-        if (err) return err;
-        if ((int64_t)sa_rb_size(&hdr) > lim->max_message_bytes) {
-            SET_ERR("batch of %zu bytes is larger than max.message.bytes (%" PRId64 ")", sa_rb_size(&hdr),
-                    lim->max_message_bytes);
-            return SA_ERR_MESSAGE_TOO_LARGE;
-        }
-        records += (int64_t)hdr.LastOffsetDelta + 1;
-    }
-    if (lim->compact && sa_partition_keyless_records(part, batches, len, NULL, NULL)) {
-        SET_ERR("Compacted topic cannot accept message without key in topic partition %s-%d.",
-                part->topic->name, (int)part->id);
-        return SA_ERR_INVALID_RECORD;
-    }
     sa_segment_t *seg = active_seg(part);
     int64_t leo = seg->next_offset;
     /* The active segment is never cleaned: a compacted topic rolls by max.compaction.lag.ms too. */
@@ -360,6 +356,7 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
     for (size_t pos = 0; pos < len; pos += sa_rb_size(&hdr)) {
         sa_rb_parse_header(batches + pos, len - pos, &hdr, NULL, 0);
         sa_segment_note_batch(seg, &hdr, seg->size, interval);
+        note(part, seg, &hdr, note_arg);
     }
     if (seg->first_append_ms < 0) seg->first_append_ms = now_ms;
     seg->unsynced = 1;
@@ -373,6 +370,80 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
     }
     check_part(part);
     return SA_OK;
+}
+
+static void note_client_batch(sa_partition_t *part, sa_segment_t *seg, const sa_rb_header_t *hdr, void *arg) {
+    (void)seg;
+    (void)arg;
+    sa_txn_note_batch(part, hdr);
+}
+
+sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len, int64_t now_ms,
+                             sa_append_result_t *res, char *errstr, size_t errstr_size) {
+    const sa_topic_limits_t *lim = &part->topic->lim;
+    sa_rb_header_t hdr;
+    int64_t records = 0;
+    int32_t nbatches = 0;
+    if (len == 0) {
+        SET_ERR("no record batches");
+        return SA_ERR_CORRUPT_MESSAGE;
+    }
+    for (size_t pos = 0; pos < len; pos += sa_rb_size(&hdr), nbatches++) {
+        sa_err_t err = sa_rb_validate(batches + pos, len - pos, &hdr, errstr, errstr_size);
+        if (err) return err;
+        if ((int64_t)sa_rb_size(&hdr) > lim->max_message_bytes) {
+            SET_ERR("batch of %zu bytes is larger than max.message.bytes (%" PRId64 ")", sa_rb_size(&hdr),
+                    lim->max_message_bytes);
+            return SA_ERR_MESSAGE_TOO_LARGE;
+        }
+        if (hdr.Attributes & SA_RB_ATTR_CONTROL) {
+            SET_ERR("clients are not allowed to write control records");
+            return SA_ERR_INVALID_RECORD;
+        }
+        records += (int64_t)hdr.LastOffsetDelta + 1;
+    }
+    if (lim->compact && sa_partition_keyless_records(part, batches, len, NULL, NULL)) {
+        SET_ERR("Compacted topic cannot accept message without key in topic partition %s-%d.",
+                part->topic->name, (int)part->id);
+        return SA_ERR_INVALID_RECORD;
+    }
+    return write_batches(part, batches, len, records, nbatches, now_ms, note_client_batch, NULL, res, errstr,
+                         errstr_size);
+}
+
+/* What a marker's write needs to know to record it. */
+typedef struct marker_note_s {
+    int64_t pid;
+    int commit;
+} marker_note_t;
+
+static void note_marker(sa_partition_t *part, sa_segment_t *seg, const sa_rb_header_t *hdr, void *arg) {
+    const marker_note_t *m = arg;
+    sa_txn_note_marker(part, seg, m->pid, m->commit, hdr->BaseOffset);
+}
+
+sa_err_t sa_partition_append_marker(sa_partition_t *part, int64_t pid, int16_t epoch, int commit,
+                                    int32_t coordinator_epoch, int64_t now_ms, sa_append_result_t *res,
+                                    char *errstr, size_t errstr_size) {
+    uint8_t key[4], value[6];
+    sa_store_be16(key, 0); /* version */
+    sa_store_be16(key + 2, (uint16_t)(commit ? 1 : 0));
+    sa_store_be16(value, 0); /* version */
+    sa_store_be32(value + 2, (uint32_t)coordinator_epoch);
+    sa_rb_rec_in_t rec = {key, 4, value, 6, NULL, 0, now_ms};
+    sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
+    opts.attributes = SA_RB_ATTR_CONTROL | SA_RB_ATTR_TRANSACTIONAL;
+    opts.producer_id = pid;
+    opts.producer_epoch = epoch;
+    sa_buf_t b = SA_BUF_INIT(0);
+    sa_err_t err = sa_rb_build(&b, &opts, &rec, 1);
+    marker_note_t m = {pid, commit};
+    if (err == SA_OK)
+        err = write_batches(part, b.data, b.len, 1, 1, now_ms, note_marker, &m, res, errstr, errstr_size);
+    else
+        SET_ERR("cannot build a transaction marker: %s", sa_err2str(err));
+    sa_buf_free(&b);
+    return err;
 }
 
 /* Cut everything above the HWM off again (after a failed fdatasync). */
@@ -395,6 +466,7 @@ static void truncate_to_hwm(sa_partition_t *part) {
     seg->unsynced = 0;
     part->hwm_seg_base = seg->base;
     part->hwm_pos = pos;
+    sa_txn_truncated(part, part->hwm);
     check_part(part);
 }
 
@@ -415,6 +487,7 @@ sa_err_t sa_partition_synced(sa_partition_t *part, int err) {
     }
     seg->unsynced = 0;
     set_hwm_at_end(part);
+    sa_txn_synced(part);
     check_part(part);
     return SA_OK;
 }
@@ -456,12 +529,15 @@ sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *sna
     part->hwm_seg_base = seg->base;
     part->hwm_pos = snap->size;
     hwm_past_sealed(part);
+    sa_txn_synced(part);
     check_part(part);
     return SA_OK;
 }
 
 sa_err_t sa_partition_seal(sa_partition_t *part) {
-    return sa_segment_write_index(active_seg(part), part->dir);
+    sa_err_t err = sa_segment_write_index(active_seg(part), part->dir);
+    if (!err) err = sa_txn_write_index(part, active_seg(part));
+    return err;
 }
 
 /* Index of the segment holding @p offset (the last with base <= offset). */
@@ -484,8 +560,14 @@ static int64_t readable(const sa_partition_t *part, const sa_segment_t *seg) {
 }
 
 sa_err_t sa_partition_read(sa_partition_t *part, int64_t offset, size_t max_bytes, sa_buf_t *out) {
+    return sa_partition_read_upto(part, offset, max_bytes, part->hwm, out);
+}
+
+sa_err_t sa_partition_read_upto(sa_partition_t *part, int64_t offset, size_t max_bytes, int64_t end,
+                                sa_buf_t *out) {
     if (offset < part->log_start || offset > part->hwm) return SA_ERR_OFFSET_OUT_OF_RANGE;
-    if (offset == part->hwm) return SA_OK;
+    if (end > part->hwm) end = part->hwm;
+    if (offset >= end) return SA_OK;
     size_t i = seg_for(part, offset);
     /* A gap (compaction): the offset is past a segment's last batch, or the segment was emptied. */
     while (i + 1 < part->nsegs && (offset >= part->segs[i]->next_offset || part->segs[i]->size == 0)) i++;
@@ -504,12 +586,13 @@ sa_err_t sa_partition_read(sa_partition_t *part, int64_t offset, size_t max_byte
     if (sa_buf_reserve(out, (size_t)n)) return SA_ERR_TOOBIG;
     uint8_t *p = out->data + out->len;
     if (sa_sysio_pread_all(seg->fd, p, (size_t)n, pos) != n) return SA_ERR_KAFKA_STORAGE_ERROR;
-    /* Keep whole batches only. */
+    /* Keep whole batches only, and only those that start below the end (the LSO is a batch
+     * boundary: the first batch of a transaction, or the HWM). */
     sa_rb_iter_t it;
     sa_rb_header_t hdr;
     sa_rb_iter_init(&it, p, (size_t)n);
     size_t whole = 0;
-    while (sa_rb_iter_next(&it, &hdr, NULL) == SA_OK) whole = it.pos;
+    while (sa_rb_iter_next(&it, &hdr, NULL) == SA_OK && hdr.BaseOffset < end) whole = it.pos;
     out->len += whole;
     return SA_OK;
 }

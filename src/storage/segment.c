@@ -52,11 +52,12 @@ void sa_segment_free(sa_segment_t *seg) {
     if (seg->fd >= 0) sa_sysio.close(seg->fd);
     free(seg->idx);
     free(seg->tidx);
+    free(seg->aborted);
     free(seg);
 }
 
 int sa_segment_remove(const char *dir, sa_segment_t *seg) {
-    static const char *const exts[] = {".log", ".index", ".timeindex"};
+    static const char *const exts[] = {".log", ".index", ".timeindex", ".txnindex"};
     char path[4096];
     int rc = 0;
     for (size_t i = 0; i < SA_ARRAY_LEN(exts); i++) {
@@ -72,6 +73,8 @@ void sa_segment_remove_index_files(const char *dir, const sa_segment_t *seg) {
     seg_path(path, sizeof(path), dir, seg->base, ".index");
     sa_sysio.unlink(path);
     seg_path(path, sizeof(path), dir, seg->base, ".timeindex");
+    sa_sysio.unlink(path);
+    seg_path(path, sizeof(path), dir, seg->base, ".txnindex");
     sa_sysio.unlink(path);
 }
 

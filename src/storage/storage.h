@@ -44,6 +44,9 @@
  *   DIR/NAME-P/<base>.timeindex    sparse time index: 12-byte entries {int64 max timestamp so
  *                                  far, uint32 offset - base of the batch that reached it};
  *                                  timestamps never decrease. Same lifecycle as .index.
+ *   DIR/NAME-P/<base>.txnindex     the segment's aborted transactions and the transactions open at
+ *                                  its end (format in txn.c); written when the segment is sealed
+ *                                  and at clean close, only when it has something to say.
  *   DIR/NAME-P/log-start-offset    text "<offset>\n", replaced crash-safely when DeleteRecords
  *                                  or retention moves the log start offset.
  *   DIR/NAME-P/cleaner-offset      compacted topics: text "<offset>\n", the cleaner checkpoint
@@ -56,8 +59,12 @@
  * Recovery at open (no clean-shutdown marker): for each partition, every batch of the last
  * segment is checked (complete length, magic 2, CRC-32C); the file is truncated at the first bad
  * byte; earlier segments are trusted (only the last one can be torn). Indexes are rebuilt from
- * the batch headers. The recovered tail is fdatasync'd, so HWM = LEO after open. A cleaning that
- * a crash interrupted is dropped or finished first (sa_cleaner_recover_dir, storage_int.h).
+ * the batch headers, and so are the last segment's transactions (txn.c). The recovered tail is
+ * fdatasync'd, so HWM = LEO after open. A cleaning that a crash interrupted is dropped or finished
+ * first (sa_cleaner_recover_dir, storage_int.h).
+ *
+ * Offsets (transactions): log start <= last stable offset (LSO) <= HWM. Below the LSO every
+ * transaction is decided and its marker durable; read_committed Fetch and ListOffsets stop there.
  */
 #ifndef SA_STORAGE_STORAGE_H
 #define SA_STORAGE_STORAGE_H
@@ -388,7 +395,9 @@ typedef struct sa_append_result_s {
  * BaseOffset, PartitionLeaderEpoch, and for LogAppendTime topics the timestamp and CRC).
  * Every batch is validated before anything is written: framing, magic 2, CRC-32C
  * (CORRUPT_MESSAGE), magic 0/1 (UNSUPPORTED_FOR_MESSAGE_FORMAT), a batch larger than
- * max.message.bytes (MESSAGE_TOO_LARGE), RecordsCount vs LastOffsetDelta (INVALID_RECORD).
+ * max.message.bytes (MESSAGE_TOO_LARGE), RecordsCount vs LastOffsetDelta (INVALID_RECORD), a
+ * control batch (INVALID_RECORD: only the transaction coordinator writes markers, through
+ * sa_partition_append_marker). A transactional batch opens its producer's transaction (txn.c).
  * Rolls the segment by segment.bytes/segment.ms first when due. Not synced: see sa_store_sync().
  *
  * After SA_OK the buffer holds the batches with their final offsets, so the caller can walk
@@ -446,6 +455,57 @@ sa_err_t sa_partition_max_timestamp(sa_partition_t *part, int64_t *offset, int64
  *          OFFSET_OUT_OF_RANGE above the HWM; KAFKA_STORAGE_ERROR.
  */
 sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64_t *low_watermark);
+
+/* ---- transactions (txn.c; KIP-98) ---- */
+
+/**
+ * Append a transaction marker for producer @p pid at @p epoch: a control batch (attributes
+ * control + transactional) of one record, key {i16 version 0, i16 type: 0 ABORT, 1 COMMIT},
+ * value {i16 version 0, i32 @p coordinator_epoch}, as Kafka's EndTransactionMarker. It ends the
+ * producer's open transaction here (an ABORT records it in the aborted-transaction index); the
+ * last stable offset passes it once the marker is durable (after the next group commit).
+ * Written only for the transaction coordinator: client batches may not be control batches.
+ * @returns SA_OK and *res; KAFKA_STORAGE_ERROR (nothing written). Detail in @p errstr (may be NULL).
+ */
+sa_err_t sa_partition_append_marker(sa_partition_t *part, int64_t pid, int16_t epoch, int commit,
+                                    int32_t coordinator_epoch, int64_t now_ms, sa_append_result_t *res,
+                                    char *errstr, size_t errstr_size);
+
+/**
+ * The last stable offset: below it every transaction's outcome is durable, so read_committed
+ * readers read up to it. max(log start, min(HWM, first offset of every transaction still open or
+ * whose marker is not durable yet)).
+ */
+int64_t sa_partition_lso(const sa_partition_t *part);
+
+/** @returns 1 and *first (may be NULL) if producer @p pid has a transaction open here (a
+ *  transactional batch and no marker after it), else 0. */
+int sa_partition_txn_open(const sa_partition_t *part, int64_t pid, int64_t *first);
+
+/** @returns how many transactions are open here (their marker not durable yet). */
+size_t sa_partition_txn_count(const sa_partition_t *part);
+
+/** An aborted transaction as a read_committed Fetch reports it. */
+typedef struct sa_aborted_txn_s {
+    int64_t producer_id;
+    int64_t first_offset;
+} sa_aborted_txn_t;
+
+/**
+ * The aborted transactions whose records may lie in [@p from, @p upto): those whose ABORT marker
+ * is at or after @p from and whose first offset is below @p upto (Kafka's
+ * collectAbortedTransactions), oldest marker first, appended to @p out (an array of
+ * sa_aborted_txn_t; returns new entries, the caller frees out->data).
+ * @returns how many were appended.
+ */
+size_t sa_partition_aborted_txns(const sa_partition_t *part, int64_t from, int64_t upto, sa_buf_t *out);
+
+/**
+ * sa_partition_read, but only batches that start below @p end (<= the HWM; the LSO for
+ * read_committed): a read at or past @p end appends nothing.
+ */
+sa_err_t sa_partition_read_upto(sa_partition_t *part, int64_t offset, size_t max_bytes, int64_t end,
+                                sa_buf_t *out);
 
 /**
  * Visit the header of every batch from the one containing @p from_offset to the LEO (including

@@ -10,24 +10,29 @@
  *  4. Every segment but the active one is fully durable (roll fdatasyncs it), so after a crash
  *     only the last segment can have a torn tail.
  *  5. Index entries point at batch starts inside [0, size).
+ *  6. Transactions (txn.c): a producer has at most one transaction open in a partition (txns[],
+ *     end -1); an entry whose marker was appended (end >= 0) stays until that marker is durable,
+ *     so end >= hwm for every entry; first < leo. A segment's aborted[] entries have their ABORT
+ *     marker inside the segment, in offset order, first <= last. Why: the last stable offset is
+ *     min(hwm, first of every entry), and a marker that a failed sync cuts off must reopen its
+ *     transaction (sa_txn_truncated), which only works if the entry is still there.
  *  Compacted topics (cleaner.c) relax 1: a cleaned segment keeps its base offset but loses
  *  records, so segs[i]->next_offset <= segs[i+1]->base and a segment's batches may have gaps
  *  between them (BaseOffset only increases). The active segment is never cleaned, so recovery's
  *  check that offsets are contiguous in the last segment stands.
  *
- * TRANSACTIONS (what the cleaner must preserve once transactional batches are stored; today it
- * keeps every control batch as it is and treats transactional data like any other):
- *  - a control batch (COMMIT/ABORT marker) stays while any data batch of its transaction is still
- *    in the log, and then until its own delete horizon (set at the first cleaning that finds its
- *    transaction's data gone, delete.retention.ms later) has passed, as Kafka does;
- *  - records of an aborted transaction (per the aborted-transaction index) are removed by the
- *    cleaner whatever their keys, and must never enter the key map (an aborted value must not
- *    shadow a committed older one);
- *  - the cleaner never reads at or past the last stable offset: the cleanable end is
- *    min(HWM segment, LSO's segment), so an open transaction is never half cleaned;
- *  - the aborted-transaction index entries of a cleaned segment group are carried to the new
- *    segment (same offsets), and the swap (cleaner.c steps a-e) must move that file with the
- *    .log: it is one more extension in unlink_old() and the recovery.
+ * WHAT LOG COMPACTION (the cleaner) MUST PRESERVE, for transactions:
+ *   - control batches (attribute bit 5: COMMIT/ABORT markers) stay where they are until every
+ *     batch of their transaction below them is gone; only then may a marker go, and an ABORT
+ *     marker's aborted[] entry goes with it (Kafka's "delete horizon" rule: after
+ *     delete.retention.ms the marker may be dropped once the data it ends was cleaned);
+ *   - records of an aborted transaction (producer id + offset range of an aborted[] entry, or a
+ *     transaction still in txns[]) may be removed, never merged into committed data; records of a
+ *     transaction that is still open (txns[], or at or above the last stable offset) must stay
+ *     untouched: its fate is not known yet;
+ *   - a rewritten segment carries its aborted[] entries (and writes its .txnindex) with it, and
+ *     the batches it keeps keep their ProducerId/ProducerEpoch/BaseSequence and the transactional
+ *     bit, so producer state and read_committed filtering rebuild the same.
  */
 #ifndef SA_STORAGE_INT_H
 #define SA_STORAGE_INT_H
@@ -66,6 +71,25 @@ typedef struct sa_tidx_entry_s {
     uint32_t rel; /* batch base offset - segment base */
 } sa_tidx_entry_t;
 
+/* One transaction open in a partition: a producer's first transactional batch since its last
+ * marker here, and once its COMMIT/ABORT marker is appended, the marker's offset (the entry stays
+ * until the marker is durable: invariant 6). */
+typedef struct sa_txn_open_s {
+    int64_t pid;   /* producer id */
+    int16_t epoch; /* producer epoch of its latest batch */
+    int64_t first; /* offset of its first batch here */
+    int64_t end;   /* offset of its marker, -1 while undecided here */
+} sa_txn_open_t;
+
+/* An aborted transaction whose ABORT marker is in a segment: one entry of Kafka's .txnindex. */
+typedef struct sa_txn_aborted_s {
+    int64_t pid;   /* producer id */
+    int64_t first; /* offset of its first batch in the partition */
+    int64_t last;  /* offset of its ABORT marker */
+    int64_t lso;   /* the last stable offset right after it (a search for aborts below an offset
+                      X may stop at the first entry whose lso >= X: nothing later began below X) */
+} sa_txn_aborted_t;
+
 typedef struct sa_segment_s {
     int64_t base;            /* base offset: the file name */
     int fd;                  /* the .log file, O_RDWR */
@@ -82,6 +106,8 @@ typedef struct sa_segment_s {
     size_t nidx, idx_cap;
     sa_tidx_entry_t *tidx; /* sparse time index, owned */
     size_t ntidx, tidx_cap;
+    sa_txn_aborted_t *aborted; /* aborted transactions whose marker is here, owned (txn.c) */
+    size_t naborted, aborted_cap;
 } sa_segment_t;
 
 /* A metadata log's end when a group commit started (metalog.c). */
@@ -123,6 +149,8 @@ struct sa_partition_s {
     int64_t clean_to;       /* the cleaner checkpoint: offsets below it were cleaned; -1 = not read yet */
     int64_t clean_horizon;  /* the earliest delete horizon of a kept tombstone (0: not known yet) */
     int64_t clean_after_ms; /* a cleaning failed: not before this time again */
+    sa_txn_open_t *txns;  /* transactions open here (invariant 6), owned (txn.c) */
+    size_t ntxns, txns_cap;
 };
 
 /* Resolved numeric view of a topic's effective configs. */
@@ -238,6 +266,31 @@ sa_err_t sa_segment_recover(sa_segment_t *seg, const char *dir, int check_crc, i
 sa_err_t sa_segment_write_index(const sa_segment_t *seg, const char *dir);
 /** Load index files; @returns SA_OK if they exist and are consistent with the segment. */
 sa_err_t sa_segment_load_index(sa_segment_t *seg, const char *dir);
+
+/* ---- txn.c: transactions in a partition (format of <base>.txnindex in txn.c) ---- */
+/** A client batch was just written at its final offsets: a transactional one opens (or extends)
+ *  its producer's transaction. */
+void sa_txn_note_batch(sa_partition_t *part, const sa_rb_header_t *hdr);
+/** A marker of @p pid was just written at @p offset into @p seg: its open transaction ends there;
+ *  an ABORT adds an aborted[] entry to @p seg. */
+void sa_txn_note_marker(sa_partition_t *part, sa_segment_t *seg, int64_t pid, int commit, int64_t offset);
+/** The HWM moved: forget transactions whose marker is durable now. */
+void sa_txn_synced(sa_partition_t *part);
+/** Everything at or above offset @p cut was cut off (a failed sync): forget what began there,
+ *  reopen what a cut marker had ended, drop the aborted[] entries of cut markers. */
+void sa_txn_truncated(sa_partition_t *part, int64_t cut);
+/** Write <base>.txnindex of @p seg (sealed now, or at clean close: @p seg is then the active
+ *  one), with the transactions open at its end; remove it when there is nothing to say.
+ *  @returns SA_OK or KAFKA_STORAGE_ERROR (errno set). */
+sa_err_t sa_txn_write_index(const sa_partition_t *part, const sa_segment_t *seg);
+/** At open, after the segments are loaded: each segment's aborted[] from its .txnindex (or, where
+ *  that is missing or stale, by walking its batches), and the transactions open at the end.
+ *  @p clean: the store was closed cleanly (the active segment's file is current too). */
+sa_err_t sa_txn_recover(sa_partition_t *part, int clean);
+/** Free what txn.c owns in @p part (not the segments' entries: sa_segment_free does those). */
+void sa_txn_free(sa_partition_t *part);
+/** Invariant 6 (debug and sanitizer builds check the segments' entries too). */
+void sa_txn_check(const sa_partition_t *part);
 
 /* ---- partition.c ---- */
 /** Open or create partition @p id of @p topic (dir made if missing), recovering unless @p clean. */
