@@ -25,6 +25,7 @@
 #include "broker/group/offsets.h"
 #include "broker/producer_id.h"
 #include "broker/security/scram_store.h"
+#include "broker/txn/coordinator.h"
 #include "core/crc32c.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -37,7 +38,7 @@
         if (errstr) snprintf(errstr, errstr_size, __VA_ARGS__);                                              \
     } while (0)
 
-enum { OWNER_OFFSETS, OWNER_PIDS, OWNER_SCRAM, OWNER_ACLS };
+enum { OWNER_OFFSETS, OWNER_PIDS, OWNER_SCRAM, OWNER_ACLS, OWNER_TXNS };
 
 static const struct {
     const char *name;
@@ -48,6 +49,8 @@ static const struct {
     [SA_META_GROUP_DELETE] = {"group_delete", OWNER_OFFSETS},
     [SA_META_GROUP_MEMBERSHIP] = {"group_membership", OWNER_OFFSETS},
     [SA_META_PRODUCER_IDS] = {"producer_ids", OWNER_PIDS},
+    [SA_META_TXN_STATE] = {"txn_state", OWNER_TXNS},
+    [SA_META_TXN_OFFSETS] = {"txn_offsets", OWNER_TXNS},
     [SA_META_SCRAM_CREDENTIAL] = {"scram_credential", OWNER_SCRAM},
     [SA_META_SCRAM_DELETE] = {"scram_delete", OWNER_SCRAM},
     [SA_META_ACL_CREATE] = {"acl_create", OWNER_ACLS},
@@ -55,7 +58,7 @@ static const struct {
 };
 
 const char *sa_metastore_kind_name(uint8_t kind) {
-    return kind < SA_ARRAY_LEN(kinds) ? kinds[kind].name : NULL;
+    return kind < SA_ARRAY_LEN(kinds) ? kinds[kind].name : NULL; /* NULL in the gaps too */
 }
 
 /* ---- the owner callbacks of the metadata log --------------------------------------------- */
@@ -66,6 +69,7 @@ static sa_err_t apply_record(void *opaque, uint8_t kind, const uint8_t *payload,
     if (kinds[kind].owner == OWNER_PIDS) return sa_pid_alloc_apply(ms->pids, payload, len);
     if (kinds[kind].owner == OWNER_SCRAM) return sa_scram_store_apply(ms->scram, kind, payload, len);
     if (kinds[kind].owner == OWNER_ACLS) return sa_acls_apply(ms->acls, kind, payload, len);
+    if (kinds[kind].owner == OWNER_TXNS) return sa_tcoord_apply(ms->txns, kind, payload, len);
     return sa_offsets_apply(ms->offsets, kind, payload, len);
 }
 
@@ -75,12 +79,14 @@ static void reset_all(void *opaque) {
     sa_pid_alloc_reset(ms->pids);
     sa_scram_store_reset(ms->scram);
     sa_acls_reset(ms->acls);
+    sa_tcoord_reset(ms->txns);
 }
 
 static uint64_t live_all(void *opaque) {
     sa_metastore_t *ms = opaque;
     return sa_offsets_live(ms->offsets) + sa_pid_alloc_live(ms->pids) + sa_scram_store_live(ms->scram) +
-           sa_acls_live(ms->acls);
+           sa_acls_live(ms->acls) +
+           sa_tcoord_live(ms->txns);
 }
 
 static void snapshot_all(void *opaque, sa_metalog_writer_t *w) {
@@ -89,6 +95,7 @@ static void snapshot_all(void *opaque, sa_metalog_writer_t *w) {
     sa_scram_store_snapshot(ms->scram, w);
     sa_acls_snapshot(ms->acls, w);
     sa_offsets_snapshot(ms->offsets, w);
+    sa_tcoord_snapshot(ms->txns, w); /* after the offsets its PrepareCommits already committed */
 }
 
 static void rebuilt(void *opaque) {
@@ -140,6 +147,7 @@ sa_err_t sa_metastore_describe(uint8_t kind, const uint8_t *payload, size_t len,
     if (kinds[kind].owner == OWNER_PIDS) return sa_pid_alloc_describe(payload, len, out);
     if (kinds[kind].owner == OWNER_SCRAM) return sa_scram_store_describe(kind, payload, len, out);
     if (kinds[kind].owner == OWNER_ACLS) return sa_acls_describe(kind, payload, len, out);
+    if (kinds[kind].owner == OWNER_TXNS) return sa_tcoord_describe_record(kind, payload, len, out);
     return sa_offsets_describe(kind, payload, len, out);
 }
 
@@ -239,6 +247,7 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
     ms->pids = sa_pid_alloc_new(ms->log);
     ms->scram = sa_scram_store_new(ms->log);
     ms->acls = sa_acls_new(ms->log);
+    ms->txns = sa_tcoord_new(NULL, ms->log, ms->pids, ms->offsets, NULL, NULL);
     err = sa_metalog_attach(ms->log, &owner, ms, errstr, errstr_size);
     sa_metalog_stats_t st;
     sa_metalog_stats(ms->log, &st);
@@ -261,6 +270,7 @@ sa_err_t sa_metastore_open(sa_metastore_t *ms, sa_store_t *store, const sa_metal
 
 sa_err_t sa_metastore_close(sa_metastore_t *ms) {
     sa_err_t err = sa_metalog_close(ms->log); /* before the owners go: it may still call them */
+    sa_tcoord_free(ms->txns);
     sa_offsets_free(ms->offsets);
     sa_pid_alloc_free(ms->pids);
     sa_scram_store_free(ms->scram);

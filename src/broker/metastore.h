@@ -13,8 +13,11 @@
  *       4  group_membership  committed offsets (the blob   broker/group/offsets.c,
  *                            is group_persist.c's)         broker/group/group_persist.c
  *       5  producer_ids      producer-id blocks            broker/producer_id.c
- *   16-31  reserved: the transaction coordinator (KIP-98: transactional id -> producer id, epoch,
- *          state, partitions; pending TxnOffsetCommits become offset_commit records at COMMIT)
+ *      16  txn_state         the transaction coordinator    broker/txn/txn_persist.c
+ *                            (a PrepareCommit also commits
+ *                            the transaction's offsets)
+ *      17  txn_offsets       the transaction coordinator    broker/txn/txn_persist.c
+ *   18-31  reserved: the transaction coordinator
  *      32  scram_credential  SCRAM credentials             broker/security/scram_store.h
  *      33  scram_delete      SCRAM credentials             broker/security/scram_store.h
  *   34-39  reserved: SCRAM credentials
@@ -25,11 +28,11 @@
  * WHY ONE SHARED LOG, not one per kind: every kind is small next to the partitions, and one file
  * means one fdatasync per group commit for all of them (an OffsetCommit and an InitProducerId of
  * the same loop turn share it), one recovery scan, one compaction policy, one dumper; and the
- * transaction coordinator, when it comes, can make "commit the transaction and materialise its
- * offsets" a single append (a TxnOffsetCommit turning into offset commits must not be torn
- * apart from the transaction's COMMIT record). Compaction rewrites every owner's live state, so
- * a cold kind (ACLs) costs a few records per rewrite; if one kind ever grew large and hot on its
- * own, it could move to a log of its own (sa_metalog_open takes a name) without changing the
+ * transaction coordinator makes "commit the transaction and materialise its offsets" a single
+ * append (its PrepareCommit record commits the offsets the transaction held: a TxnOffsetCommit
+ * turning into offset commits is never torn apart from the transaction's decision). Compaction rewrites every
+ * owner's live state, so a cold kind (ACLs) costs a few records per rewrite; if one kind ever grew large and
+ * hot on its own, it could move to a log of its own (sa_metalog_open takes a name) without changing the
  * record formats.
  *
  * ADDING A KIND (e.g. SCRAM users):
@@ -66,6 +69,7 @@ typedef struct sa_offsets_s sa_offsets_t;
 typedef struct sa_pid_alloc_s sa_pid_alloc_t;
 typedef struct sa_scram_store_s sa_scram_store_t;
 typedef struct sa_acls_s sa_acls_t;
+typedef struct sa_tcoord_s sa_tcoord_t;
 
 /* The record kinds of the metadata log (see the table above). */
 typedef enum sa_meta_kind_e {
@@ -74,6 +78,8 @@ typedef enum sa_meta_kind_e {
     SA_META_GROUP_DELETE = 3,
     SA_META_GROUP_MEMBERSHIP = 4,
     SA_META_PRODUCER_IDS = 5,
+    SA_META_TXN_STATE = 16,
+    SA_META_TXN_OFFSETS = 17,
     SA_META_SCRAM_CREDENTIAL = 32,
     SA_META_SCRAM_DELETE = 33,
     SA_META_ACL_CREATE = 40,
@@ -86,6 +92,7 @@ typedef struct sa_metastore_s {
     sa_pid_alloc_t *pids;    /* owned: producer-id blocks */
     sa_scram_store_t *scram; /* owned: SCRAM credentials */
     sa_acls_t *acls;         /* owned: ACL bindings (and the authorizer's settings) */
+    sa_tcoord_t *txns;       /* owned: the transaction coordinator (its state is its records) */
     void (*on_rebuilt)(void *arg); /* called after a failed sync rebuilt the state (may be NULL) */
     void *on_rebuilt_arg;
 } sa_metastore_t;

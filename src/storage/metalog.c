@@ -17,9 +17,10 @@
  * crash interrupted before the rename (after the rename the name is gone): it is removed.
  *
  * Recovery at open: the frames are walked from byte 8; the first frame with a bad length, an
- * incomplete body, a CRC mismatch or kind 0 ends the log, and the file is cut there and
- * fdatasync'd (like a partition's last segment: appends are whole records at the end, so only
- * the tail can be torn). A file shorter than the magic whose bytes are a prefix of it was torn
+ * incomplete body, a CRC mismatch or kind 0 ends the log, and the file is cut there; then it is
+ * fdatasync'd, torn or not (like a partition's last segment: appends are whole records at the
+ * end, so only the tail can be torn; and what a killed process left in the page cache becomes
+ * durable before an owner acts on it). A file shorter than the magic whose bytes are a prefix of it was torn
  * while being created and starts over; any other magic is refused (not ours: move it away).
  *
  * Invariants (check_log):
@@ -316,8 +317,14 @@ sa_err_t sa_metalog_open(sa_store_t *store, const char *name, const sa_metalog_c
             sa_log_warn("storage", "%s: %s at byte %" PRId64 "; cutting %" PRIu64 " bytes of torn tail there",
                         log->path, res.why, res.valid_end, log->st.truncated);
             op = "truncate";
-            if (sa_sysio.ftruncate(log->fd, res.valid_end) || sa_sysio.fdatasync(log->fd)) goto io_fail;
+            if (sa_sysio.ftruncate(log->fd, res.valid_end)) goto io_fail;
         }
+        /* What a killed process left in the page cache is made durable before anything acts on
+         * it: an owner may act on a record it replays (the transaction coordinator writes the
+         * markers of a transaction whose PrepareCommit it finds), and that action must not
+         * outlive the record in a power loss. */
+        op = "fdatasync";
+        if (sa_sysio.fdatasync(log->fd)) goto io_fail;
     }
     log->durable = log->end;
     sa_store_add_metalog(store, log);

@@ -98,7 +98,8 @@ static void push_aborted(sa_segment_t *seg, sa_txn_aborted_t a) {
 }
 
 /* Open (or extend) @p pid's transaction for a transactional batch at @p offset. */
-static void open_txn(sa_txn_open_t **txns, size_t *n, size_t *cap, int64_t pid, int16_t epoch, int64_t offset) {
+static void open_txn(sa_txn_open_t **txns, size_t *n, size_t *cap, int64_t pid, int16_t epoch,
+                     int64_t offset) {
     sa_txn_open_t *t = find_open(*txns, *n, pid);
     if (t) {
         if (epoch > t->epoch) t->epoch = epoch;
@@ -120,7 +121,8 @@ void sa_txn_note_batch(sa_partition_t *part, const sa_rb_header_t *hdr) {
     if (!(hdr->Attributes & SA_RB_ATTR_TRANSACTIONAL) || (hdr->Attributes & SA_RB_ATTR_CONTROL) ||
         hdr->ProducerId < 0)
         return;
-    open_txn(&part->txns, &part->ntxns, &part->txns_cap, hdr->ProducerId, hdr->ProducerEpoch, hdr->BaseOffset);
+    open_txn(&part->txns, &part->ntxns, &part->txns_cap, hdr->ProducerId, hdr->ProducerEpoch,
+             hdr->BaseOffset);
 }
 
 void sa_txn_note_marker(sa_partition_t *part, sa_segment_t *seg, int64_t pid, int commit, int64_t offset) {
@@ -128,7 +130,8 @@ void sa_txn_note_marker(sa_partition_t *part, sa_segment_t *seg, int64_t pid, in
     if (!t) return; /* nothing of it here: the marker only moves the producer's epoch */
     t->end = offset;
     if (!commit)
-        push_aborted(seg, (sa_txn_aborted_t){pid, t->first, offset, lso_after(part->txns, part->ntxns, pid, offset)});
+        push_aborted(
+            seg, (sa_txn_aborted_t){pid, t->first, offset, lso_after(part->txns, part->ntxns, pid, offset)});
 }
 
 /* Forget every transaction whose marker was written (recovery: everything read is durable). */
@@ -306,8 +309,8 @@ static sa_err_t txnix_load(const sa_partition_t *part, const sa_segment_t *seg, 
         ix->aborted[ix->naborted++] = a;
     }
     for (uint64_t i = 0; i < no; i++, p += TXNIX_OPEN) {
-        sa_txn_open_t t = {(int64_t)sa_load_be64(p), (int16_t)sa_load_be16(p + 8), (int64_t)sa_load_be64(p + 10),
-                           -1};
+        sa_txn_open_t t = {(int64_t)sa_load_be64(p), (int16_t)sa_load_be16(p + 8),
+                           (int64_t)sa_load_be64(p + 10), -1};
         if (t.first < 0 || t.first >= seg->next_offset || find_open(ix->open, ix->nopen, t.pid)) goto out;
         ix->open[ix->nopen++] = t;
     }
@@ -392,7 +395,8 @@ sa_err_t sa_txn_recover(sa_partition_t *part, int clean) {
             seg->aborted = ix.aborted;
             seg->naborted = seg->aborted_cap = ix.naborted;
             part->ntxns = 0;
-            for (size_t k = 0; k < ix.nopen; k++) push_open(&part->txns, &part->ntxns, &part->txns_cap, ix.open[k]);
+            for (size_t k = 0; k < ix.nopen; k++)
+                push_open(&part->txns, &part->ntxns, &part->txns_cap, ix.open[k]);
             free(ix.open);
             continue;
         }
@@ -402,18 +406,19 @@ sa_err_t sa_txn_recover(sa_partition_t *part, int clean) {
             continue;
         }
         if (trust_file)
-            sa_log_warn("storage", "%s: the transaction index of segment %" PRId64 " is %s; rebuilding it from the log",
+            sa_log_warn("storage",
+                        "%s: the transaction index of segment %" PRId64 " is %s; rebuilding it from the log",
                         part->dir, seg->base, err == SA_ERR_NOT_FOUND ? "missing" : "damaged");
         err = walk_segment(part, seg);
         if (err) {
-            sa_log_error("storage", "%s: reading segment %" PRId64 " for its transactions: %s", part->dir, seg->base,
-                         sa_err2str(err));
+            sa_log_error("storage", "%s: reading segment %" PRId64 " for its transactions: %s", part->dir,
+                         seg->base, sa_err2str(err));
             return err;
         }
         /* A sealed segment gets its file back, so the next start need not walk it again. */
         if (!active && sa_txn_write_index(part, seg))
-            sa_log_warn("storage", "%s: could not write the transaction index of segment %" PRId64 ": %s", part->dir,
-                        seg->base, strerror(errno));
+            sa_log_warn("storage", "%s: could not write the transaction index of segment %" PRId64 ": %s",
+                        part->dir, seg->base, strerror(errno));
     }
     sa_txn_check(part);
     return SA_OK;

@@ -162,10 +162,10 @@ static const char *read_upto(fixture_t *f, int64_t offset, int64_t end) {
 static void lso_follows_open_transactions(void **state) {
     fixture_t *f = *state;
     create(f, NULL);
-    assert_int_equal(produce(f, -1, 0, 2), 0); /* 0-1: plain */
-    assert_int_equal(produce(f, 1, 1, 2), 2);  /* 2-3: txn of producer 1 */
-    assert_int_equal(produce(f, 2, 1, 1), 4);  /* 4: txn of producer 2 */
-    assert_int_equal(produce(f, 1, 1, 1), 5);  /* 5: producer 1 again: same txn */
+    assert_int_equal(produce(f, -1, 0, 2), 0);      /* 0-1: plain */
+    assert_int_equal(produce(f, 1, 1, 2), 2);       /* 2-3: txn of producer 1 */
+    assert_int_equal(produce(f, 2, 1, 1), 4);       /* 4: txn of producer 2 */
+    assert_int_equal(produce(f, 1, 1, 1), 5);       /* 5: producer 1 again: same txn */
     assert_int_equal(sa_partition_lso(f->part), 0); /* nothing durable yet */
     sync_all(f);
     assert_int_equal(sa_partition_hwm(f->part), 6);
@@ -192,9 +192,9 @@ static void lso_follows_open_transactions(void **state) {
     assert_int_equal(sa_partition_lso(f->part), sa_partition_hwm(f->part));
     assert_string_equal(read_upto(f, 0, 8), "0,2,4,5,6,7");
     assert_string_equal(aborted(f, 0, 8), "1@2");
-    assert_string_equal(aborted(f, 7, 8), "1@2");  /* the marker is at 7 */
-    assert_string_equal(aborted(f, 8, 20), "");    /* after the marker: nothing to drop */
-    assert_string_equal(aborted(f, 0, 2), "");     /* below its first offset */
+    assert_string_equal(aborted(f, 7, 8), "1@2"); /* the marker is at 7 */
+    assert_string_equal(aborted(f, 8, 20), "");   /* after the marker: nothing to drop */
+    assert_string_equal(aborted(f, 0, 2), "");    /* below its first offset */
     /* A marker for a producer with nothing open here only moves its epoch: no entry. */
     marker(f, 9, 0);
     sync_all(f);

@@ -333,6 +333,13 @@ sa_err_t sa_offsets_commit(sa_offsets_t *offs, const char *group, const char *to
     return append(offs, SA_META_OFFSET_COMMIT);
 }
 
+void sa_offsets_put_mem(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
+                        int64_t offset, int32_t leader_epoch, const void *metadata, size_t metadata_len,
+                        int64_t commit_ts_ms) {
+    mem_commit(offs, group, topic, partition, offset, leader_epoch, commit_ts_ms, metadata, metadata_len);
+    check_offsets(offs);
+}
+
 int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
                    sa_offset_entry_t *out) {
     ogroup_t *grp = sa_hmap_gets(&offs->groups, group);

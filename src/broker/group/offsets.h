@@ -54,6 +54,17 @@ sa_err_t sa_offsets_commit(sa_offsets_t *offs, const char *group, const char *to
                            int64_t offset, int32_t leader_epoch, const void *metadata, size_t metadata_len,
                            int64_t commit_ts_ms);
 
+/**
+ * Change memory only: @p group's committed offset becomes this, as if an offset_commit record had
+ * been replayed. For another owner of the metadata log whose record implies commits (the
+ * transaction coordinator's PrepareCommit, broker/txn/txn_persist.c): memory still equals the
+ * replay of the log, since replaying that record does it again; a compaction writes these offsets
+ * as offset_commit records like any other.
+ */
+void sa_offsets_put_mem(sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
+                        int64_t offset, int32_t leader_epoch, const void *metadata, size_t metadata_len,
+                        int64_t commit_ts_ms);
+
 /** @returns 1 and fills @p out if @p group has an offset for topic/partition, else 0. */
 int sa_offsets_get(const sa_offsets_t *offs, const char *group, const char *topic, int32_t partition,
                    sa_offset_entry_t *out);
