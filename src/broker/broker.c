@@ -57,6 +57,7 @@
 #include "broker/acl.h"
 #include "broker/conn.h"
 #include "broker/handle_group.h"
+#include "broker/handle_txn.h"
 #include "broker/meta.h"
 #include "broker/security/listener.h"
 #include "broker/security/scram_store.h"
@@ -537,6 +538,7 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         sa_log_warn("broker", "eventfd: %s; syncing on the loop thread", strerror(errno));
     sa_loop_set_before_sleep(broker->loop, before_sleep, broker);
     sa_group_open(broker);
+    sa_txn_open(broker);
     sa_timer_start(broker->loop, &broker->_retention_timer, conf->retention_check_ms, on_retention, broker);
     sa_timer_start(broker->loop, &broker->_cleaner_timer, SA_MIN(conf->cleaner_backoff_ms, 1000), on_cleaner,
                    broker);
@@ -580,7 +582,8 @@ out:
         sa_timer_stop(broker->loop, &broker->_cleaner_timer);
         sa_timer_stop(broker->loop, &broker->_accept_pause);
         if (broker->store) shutdown_conns(broker);
-        sa_group_close(broker); /* before the loop goes: it holds a timer */
+        sa_txn_close(broker); /* before the loop goes: they hold timers */
+        sa_group_close(broker);
     }
     for (size_t i = 0; i < broker->nlisteners; i++)
         if (broker->listeners[i].fd >= 0) close(broker->listeners[i].fd);

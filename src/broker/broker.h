@@ -123,6 +123,9 @@ typedef struct sa_broker_conf_s {
     char *authorizer;                         /* authorizer.class.name ("" = none) */
     char *super_users;                        /* super.users: "User:a;User:b" */
     int allow_if_no_acl;                      /* allow.everyone.if.no.acl.found */
+    int64_t txn_max_timeout_ms;               /* transaction.max.timeout.ms */
+    int64_t txn_id_expiration_ms;             /* transactional.id.expiration.ms */
+    int txn_verification;                     /* transaction.partition.verification.enable (KIP-890) */
     sa_strlist_t overrides;                   /* -o KEY=VALUE, applied after everything else */
     char *log_level;                          /* --log-level */
     char *debug;                              /* --debug net,proto,storage */
@@ -166,6 +169,8 @@ struct sa_broker_s {
     int64_t started_ms; /* wall clock at start */
     /* private */
     sa_timer_t _coord_timer;     /* the coordinator's next deadline (handle_group.c) */
+    sa_timer_t _txn_timer;       /* the transaction coordinator's next deadline (handle_txn.c) */
+    sa_sync_wait_t _txn_sync;    /* ...and its wait for the next group commit */
     sa_timer_t _accept_pause;    /* out of fds: accepting resumes when it fires */
     sa_timer_t _retention_timer; /* log.retention.check.interval.ms */
     sa_timer_t _cleaner_timer;   /* log.cleaner.backoff.ms; 100 ms while a cleaning runs */

@@ -12,8 +12,9 @@
  * sa_kit_authorize_cluster(): what it gates is the API's rule (CreateTopics and Metadata's
  * auto-creation fall back to CREATE on the topic, ListGroups to DESCRIBE on each group,
  * DescribeConfigs and the AlterConfigs APIs check it for broker resources, InitProducerId without
- * a transactional id falls back to WRITE on any topic, the ACL APIs check it for every entry).
- * No column: no cluster-level check.
+ * a transactional id falls back to WRITE on any topic, AddPartitionsToTxn needs CLUSTER_ACTION for
+ * its broker-to-broker v4+ only, the ACL APIs check it for every entry). No column: no
+ * cluster-level check.
  *
  * Unknown API keys and unsupported versions: ApiVersions of a version we do not know is answered
  * in v0 with UNSUPPORTED_VERSION and our list (KIP-511), so a newer client can downgrade. For
@@ -52,7 +53,13 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_ListGroups] = {0, 5, sa_handle_ListGroups, SA_ACL_DESCRIBE},
     [SA_API_DescribeGroups] = {0, 5, sa_handle_DescribeGroups},
     [SA_API_DeleteGroups] = {0, 2, sa_handle_DeleteGroups},
-    [SA_API_InitProducerId] = {0, 4, sa_handle_InitProducerId, SA_ACL_IDEMPOTENT_WRITE},
+    [SA_API_InitProducerId] = {0, 5, sa_handle_InitProducerId, SA_ACL_IDEMPOTENT_WRITE},
+    [SA_API_AddPartitionsToTxn] = {0, 5, sa_handle_AddPartitionsToTxn, SA_ACL_CLUSTER_ACTION},
+    [SA_API_AddOffsetsToTxn] = {0, 4, sa_handle_AddOffsetsToTxn},
+    [SA_API_EndTxn] = {0, 5, sa_handle_EndTxn},
+    [SA_API_TxnOffsetCommit] = {0, 4, sa_handle_TxnOffsetCommit},
+    [SA_API_DescribeTransactions] = {0, 0, sa_handle_DescribeTransactions},
+    [SA_API_ListTransactions] = {0, 1, sa_handle_ListTransactions},
     [SA_API_CreateTopics] = {0, 7, sa_handle_CreateTopics, SA_ACL_CREATE},
     [SA_API_DeleteTopics] = {0, 6, sa_handle_DeleteTopics},
     [SA_API_CreatePartitions] = {0, 3, sa_handle_CreatePartitions},

@@ -2,8 +2,15 @@
  * handle_fetch.c - Fetch (key 1, v4-12): whole batches below the HWM, with long polling.
  *
  * No fetch sessions: SessionId is always 0 (a client asking to resume session N gets
- * FETCH_SESSION_ID_NOT_FOUND, and then fetches without one). There are no transactions, so
- * read_committed and read_uncommitted both read up to the HWM (= last stable offset).
+ * FETCH_SESSION_ID_NOT_FOUND, and then fetches without one).
+ *
+ * Isolation (KIP-98): read_uncommitted reads up to the HWM, control batches (transaction markers)
+ * and aborted records included: clients skip markers, and read_uncommitted sees aborted data by
+ * definition. read_committed (IsolationLevel 1) reads only batches below the last stable offset
+ * (storage/txn.c), so nothing of a transaction whose outcome is not durable yet, and gets the
+ * aborted transactions whose records may lie in what it read (their producer id and first offset:
+ * the client drops that producer's records from there up to its ABORT marker). Every answer
+ * carries the LSO as LastStableOffset, whatever the isolation, as Kafka's does.
  *
  * Sizes (KIP-74, fetch_limits.h): partitions are filled in request order, each up to
  * PartitionMaxBytes and the response up to MaxBytes; only the first batch of the first non-empty
@@ -20,11 +27,14 @@
  */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/fetch_limits.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
+#include "core/log.h"
+#include "core/mem.h"
 #include "proto/proto.h"
 #include "storage/storage.h"
 
@@ -40,6 +50,8 @@ typedef struct fetch_s {
     const char **topics; /* NUL-terminated names per topic ("": no topic's) */
     sa_err_t *denied;    /* per topic: TOPIC_AUTHORIZATION_FAILED, or SA_OK (checked once) */
     size_t *pos, *len;   /* [flat partition index] where its records sit in the data buffer */
+    sa_buf_t aborted;    /* read_committed: every partition's aborted transactions (sa_aborted_txn_t) */
+    size_t *apos, *alen; /* [flat partition index] its entries in aborted (first index, count) */
 } fetch_t;
 
 static sa_err_t setup(fetch_t *st) {
@@ -71,7 +83,9 @@ static sa_err_t setup(fetch_t *st) {
     }
     st->pos = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
     st->len = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
-    if (!st->pos || !st->len) return SA_ERR_TOOBIG;
+    st->apos = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
+    st->alen = sa_arena_calloc(&req->arena, flat, sizeof(size_t));
+    if (!st->pos || !st->len || !st->apos || !st->alen) return SA_ERR_TOOBIG;
     return SA_OK;
 }
 
@@ -82,15 +96,25 @@ static sa_err_t setup(fetch_t *st) {
  * it before reading it (SA_ERR_TOOBIG), so a batch skipped this time costs no read.
  */
 static sa_err_t read_partition(sa_partition_t *part, int64_t offset, int64_t limit, int whole_first,
-                               sa_buf_t *data) {
-    if (whole_first) return sa_partition_read(part, offset, (size_t)limit, data);
+                               int64_t end, sa_buf_t *data) {
+    if (whole_first) return sa_partition_read_upto(part, offset, (size_t)limit, end, data);
     /* Not the first non-empty partition, so data already holds records and a cap of len + limit
      * is not the "no cap" 0. */
     assert(data->len > 0 && data->cap == 0 && limit > 0);
     data->cap = data->len + (size_t)limit;
-    sa_err_t err = sa_partition_read(part, offset, (size_t)limit, data);
+    sa_err_t err = sa_partition_read_upto(part, offset, (size_t)limit, end, data);
     data->cap = 0;
     return err == SA_ERR_TOOBIG ? SA_OK : err;
+}
+
+/* The offset after the last record of the batches in @p p (@p len bytes, whole batches). */
+static int64_t end_of(const uint8_t *p, size_t len) {
+    sa_rb_iter_t it;
+    sa_rb_header_t hdr;
+    int64_t end = -1;
+    sa_rb_iter_init(&it, p, len);
+    while (sa_rb_iter_next(&it, &hdr, NULL) == SA_OK) end = sa_rb_last_offset(&hdr) + 1;
+    return end;
 }
 
 /*
@@ -103,6 +127,8 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
     size_t total = 0, flat = 0;
     sa_fetch_room_init(&room, st->freq.MaxBytes);
     *errors = 0;
+    int committed = st->freq.IsolationLevel == 1;
+    sa_buf_reset(&st->aborted);
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
         const sa_FetchRequest_FetchTopic_t *ft = &st->freq.Topics[t];
         sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
@@ -112,9 +138,9 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
             sa_FetchResponse_PartitionData_init(out);
             out->PartitionIndex = fp->Partition;
             out->PreferredReadReplica = -1;
-            out->AbortedTransactions_count = st->freq.IsolationLevel == 1 ? 0 : -1;
+            out->AbortedTransactions_count = committed ? 0 : -1;
             out->Records = SA_BYTES_NULL;
-            st->pos[flat] = st->len[flat] = 0;
+            st->pos[flat] = st->len[flat] = st->apos[flat] = st->alen[flat] = 0;
             sa_partition_t *part =
                 st->denied[t] ? NULL : sa_store_partition(store, st->topics[t], fp->Partition);
             if (!part) { /* unauthorized first, as Kafka: no data, nothing disclosed */
@@ -125,19 +151,21 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
                 continue;
             }
             int64_t hwm = sa_partition_hwm(part), start = sa_partition_log_start(part);
-            out->HighWatermark = out->LastStableOffset = hwm;
+            int64_t lso = sa_partition_lso(part), end = committed ? lso : hwm;
+            out->HighWatermark = hwm;
+            out->LastStableOffset = lso;
             out->LogStartOffset = start;
             if (fp->FetchOffset < start || fp->FetchOffset > hwm) {
                 out->ErrorCode = SA_ERR_OFFSET_OUT_OF_RANGE;
                 (*errors)++;
                 continue;
             }
-            if (fp->FetchOffset == hwm) continue;
+            if (fp->FetchOffset >= end) continue;
             int whole_first;
             int64_t limit = sa_fetch_room_limit(&room, fp->PartitionMaxBytes, &whole_first);
             if (limit == 0 && !whole_first) continue; /* the response is full */
             size_t before = data->len;
-            sa_err_t err = read_partition(part, fp->FetchOffset, limit, whole_first, data);
+            sa_err_t err = read_partition(part, fp->FetchOffset, limit, whole_first, end, data);
             if (err != SA_OK) {
                 data->len = before;
                 out->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
@@ -146,6 +174,12 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
             }
             st->pos[flat] = before;
             st->len[flat] = data->len - before;
+            if (committed && data->len > before) { /* the aborted transactions in what was read */
+                size_t had = st->aborted.len / sizeof(sa_aborted_txn_t);
+                st->apos[flat] = had;
+                st->alen[flat] = sa_partition_aborted_txns(
+                    part, fp->FetchOffset, end_of(data->data + before, data->len - before), &st->aborted);
+            }
             sa_fetch_room_used(&room, data->len - before);
             total += data->len - before;
             assert(whole_first || data->len - before <= (size_t)limit);
@@ -154,18 +188,36 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
     return total;
 }
 
-/* Point each partition's Records into @p data (now final) and encode the response. */
+/* Point each partition's Records into @p data (now final), its AbortedTransactions into an array
+ * of their own, and encode the response. */
 static sa_err_t encode(fetch_t *st, const sa_buf_t *data) {
-    size_t flat = 0;
+    size_t flat = 0, nab = st->aborted.len / sizeof(sa_aborted_txn_t);
+    sa_FetchResponse_AbortedTransaction_t *ab = NULL;
+    if (nab) {
+        ab = sa_calloc(nab, sizeof(*ab));
+        const sa_aborted_txn_t *src = (const sa_aborted_txn_t *)st->aborted.data;
+        for (size_t i = 0; i < nab; i++) {
+            sa_FetchResponse_AbortedTransaction_init(&ab[i]);
+            ab[i].ProducerId = src[i].producer_id;
+            ab[i].FirstOffset = src[i].first_offset;
+        }
+    }
     for (int32_t t = 0; t < st->resp.Responses_count; t++) {
         sa_FetchResponse_FetchableTopicResponse_t *tr = &st->resp.Responses[t];
-        for (int32_t p = 0; p < tr->Partitions_count; p++, flat++)
+        for (int32_t p = 0; p < tr->Partitions_count; p++, flat++) {
             if (st->len[flat])
                 tr->Partitions[p].Records = (sa_bytes_t){data->data + st->pos[flat], (int32_t)st->len[flat]};
             else
                 tr->Partitions[p].Records = (sa_bytes_t){(const uint8_t *)"", 0};
+            if (st->alen[flat]) {
+                tr->Partitions[p].AbortedTransactions = ab + st->apos[flat];
+                tr->Partitions[p].AbortedTransactions_count = (int32_t)st->alen[flat];
+            }
+        }
     }
-    return sa_kit_encode(st->req, &st->resp);
+    sa_err_t err = sa_kit_encode(st->req, &st->resp);
+    free(ab);
+    return err;
 }
 
 /* Read; answer if enough (or @p final). @returns 1 if answered, 0 if still short, <0 error. */
@@ -186,6 +238,7 @@ static int try_answer(fetch_t *st, int final, sa_err_t *errp) {
 static void finish_parked(fetch_t *st, int final) {
     sa_err_t err;
     if (!try_answer(st, final, &err)) return;
+    sa_buf_free(&st->aborted);
     sa_broker_unwait_data(st->req->broker, &st->wait);
     sa_kit_finish(st->req, err);
 }
@@ -202,6 +255,7 @@ static void on_deadline(sa_req_t *req, void *arg) {
 
 static void on_cancel(sa_req_t *req, void *arg) {
     fetch_t *st = arg;
+    sa_buf_free(&st->aborted);
     sa_broker_unwait_data(req->broker, &st->wait);
 }
 
@@ -219,7 +273,10 @@ sa_err_t sa_handle_Fetch(sa_req_t *req) {
         return sa_kit_encode(req, &st->resp);
     }
     int final = st->freq.MaxWaitMs <= 0;
-    if (try_answer(st, final, &err)) return err;
+    if (try_answer(st, final, &err)) {
+        sa_buf_free(&st->aborted);
+        return err;
+    }
     int64_t wait_ms = st->freq.MaxWaitMs < MAX_WAIT_CAP_MS ? st->freq.MaxWaitMs : MAX_WAIT_CAP_MS;
     sa_broker_wait_data(req->broker, &st->wait, on_data);
     sa_req_defer(req, wait_ms, on_deadline, on_cancel, st);

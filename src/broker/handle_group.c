@@ -5,6 +5,7 @@
  */
 #include "broker/handle_group.h"
 
+#include "broker/handle_txn.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
 #include "broker/security/listener.h"
@@ -29,11 +30,13 @@ void sa_group_rearm(sa_broker_t *broker) {
     sa_timer_start(broker->loop, &broker->_coord_timer, delay > 0 ? delay : 0, on_timer, broker);
 }
 
-/* A failed sync rebuilt the offsets from the metadata log: groups they name come back. */
+/* A failed sync rebuilt the offsets from the metadata log: groups they name come back, and the
+ * transaction coordinator starts over from its records. */
 static void on_offsets_rebuilt(void *arg) {
     sa_broker_t *broker = arg;
     sa_gcoord_load_groups(broker->coord, sa_mono_ms());
     sa_group_rearm(broker);
+    sa_txn_rebuilt(broker);
 }
 
 void sa_group_open(sa_broker_t *broker) {

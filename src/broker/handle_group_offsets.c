@@ -14,7 +14,10 @@
  * whole, null as "" (as Kafka does).
  *
  * OffsetFetch answers offset -1 (and metadata "") for partitions without a commit, as Kafka
- * does; a null topic list (v2+) means every partition the group has committed.
+ * does; a null topic list (v2+) means every partition the group has committed. With RequireStable
+ * (v7+, KIP-447: read_committed consumers ask so) a partition for which an ongoing transaction
+ * holds an offset not committed yet answers UNSTABLE_OFFSET_COMMIT (offset -1); the consumer asks
+ * again until the transaction ends.
  *
  * Authorization (Kafka's KafkaApis): OffsetCommit needs READ on the group (else every partition
  * GROUP_AUTHORIZATION_FAILED) and READ on each topic (TOPIC_AUTHORIZATION_FAILED), checked before
@@ -29,6 +32,7 @@
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
+#include "broker/txn/coordinator.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -227,15 +231,28 @@ static void drop_undescribed(sa_req_t *req, fgroup_t *fg) {
     fg->ntopics = kept;
 }
 
-/* Build one group's answer. @p ntopics < 0: all topics. */
+/* Build one group's answer. @p ntopics < 0: all topics. @p denied: DESCRIBE on the group (v0-1's
+ * per-partition error). @p stable: RequireStable. */
 static void fetch_group(sa_req_t *req, const char *group, const sa_str_t *names, int32_t *const *parts,
-                        const int32_t *nparts, int32_t ntopics, sa_err_t denied, fgroup_t *fg) {
+                        const int32_t *nparts, int32_t ntopics, sa_err_t denied, int stable, fgroup_t *fg) {
     const sa_offsets_t *offs = req->broker->metastore.offsets;
     if (ntopics < 0) {
         fetch_all(offs, group, fg);
         drop_undescribed(req, fg);
     } else {
         fetch_some(req, offs, group, names, parts, nparts, ntopics, denied, fg);
+    }
+    for (int32_t t = 0; stable && t < fg->ntopics; t++) {
+        const char *topic = sa_kit_str(req, fg->topics[t].Name);
+        for (int32_t p = 0; p < fg->topics[t].Partitions_count; p++) {
+            fpart_t *fp = &fg->topics[t].Partitions[p];
+            if (fp->ErrorCode || !sa_tcoord_offset_pending(req->broker->metastore.txns, group, topic, fp->PartitionIndex))
+                continue;
+            fp->ErrorCode = SA_ERR_UNSTABLE_OFFSET_COMMIT;
+            fp->CommittedOffset = -1;
+            fp->CommittedLeaderEpoch = -1;
+            fp->Metadata = SA_STR("");
+        }
     }
 }
 
@@ -267,7 +284,7 @@ static sa_err_t offset_fetch_v8(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
             parts[t] = gi->Topics[t].PartitionIndexes;
             nparts[t] = gi->Topics[t].PartitionIndexes_count;
         }
-        fetch_group(req, group, names, parts, nparts, nt, SA_OK, &fgs[g]);
+        fetch_group(req, group, names, parts, nparts, nt, SA_OK, in->RequireStable, &fgs[g]);
         groups[g].Topics = fgs[g].topics;
         groups[g].Topics_count = fgs[g].ntopics;
     }
@@ -301,7 +318,7 @@ static sa_err_t offset_fetch_v1(sa_req_t *req, sa_OffsetFetchRequest_t *in) {
         out.ErrorCode = sa_kit_code(denied);
         return sa_kit_encode(req, &out);
     }
-    fetch_group(req, group, names, parts, nparts, nt, denied, &fg);
+    fetch_group(req, group, names, parts, nparts, nt, denied, req->ApiVersion >= 7 && in->RequireStable, &fg);
     /* the pre-v8 layout has the same fields under other type names */
     sa_OffsetFetchResponse_OffsetFetchResponseTopic_t *topics =
         sa_calloc((size_t)(fg.ntopics ? fg.ntopics : 1), sizeof(*topics));

@@ -1,10 +1,11 @@
 /*
  * handle_listoffsets.c - ListOffsets (key 2, v1-7): earliest, latest, by time, max timestamp.
  *
- * Timestamp -2: the log start offset; -1: the HWM (what a consumer can read up to; there are
- * no transactions, so it is also the last stable offset); -3 (v7, KIP-734): the record with the
- * largest timestamp; any other value: the first record whose timestamp is >= it (-1/-1 when
- * none). Only durable data (below the HWM) is ever reported.
+ * Timestamp -2: the log start offset; -1: the end a consumer can read up to, the HWM, or with
+ * IsolationLevel 1 (read_committed, v2+) the last stable offset (storage/txn.c); -3 (v7, KIP-734):
+ * the record with the largest timestamp; any other value: the first record whose timestamp is
+ * >= it (-1/-1 when none). A result at or past that end is not reported (-1/-1), as Kafka's
+ * fetchOffsetForTimestamp does, so only durable data (and, read_committed, decided data) is.
  */
 #include <string.h>
 
@@ -19,15 +20,17 @@
 
 typedef sa_ListOffsetsResponse_ListOffsetsPartitionResponse_t lpart_t;
 
-static void one_partition(sa_partition_t *part, int64_t ts, lpart_t *out) {
+static void one_partition(sa_partition_t *part, int64_t ts, int committed, lpart_t *out) {
     int64_t offset = -1, found_ts = -1;
+    int64_t end = committed ? sa_partition_lso(part) : sa_partition_hwm(part);
     sa_err_t err = SA_OK;
     switch (ts) {
     case TS_EARLIEST: offset = sa_partition_log_start(part); break;
-    case TS_LATEST: offset = sa_partition_hwm(part); break;
+    case TS_LATEST: offset = end; break;
     case TS_MAX_TIMESTAMP: err = sa_partition_max_timestamp(part, &offset, &found_ts); break;
     default: err = sa_partition_offset_for_time(part, ts, &offset, &found_ts); break;
     }
+    if (ts != TS_EARLIEST && ts != TS_LATEST && offset >= end) offset = found_ts = -1;
     out->ErrorCode = (int16_t)(err == SA_OK           ? SA_OK
                                : sa_err_is_kafka(err) ? err
                                                       : SA_ERR_KAFKA_STORAGE_ERROR);
@@ -63,7 +66,8 @@ sa_err_t sa_handle_ListOffsets(sa_req_t *req) {
                 out->ErrorCode = denied ? sa_kit_code(denied) : SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
-            one_partition(part, lt->Partitions[p].Timestamp, out);
+            one_partition(part, lt->Partitions[p].Timestamp, req->ApiVersion >= 2 && lreq.IsolationLevel == 1,
+                          out);
         }
     }
     return sa_kit_encode(req, &resp);

@@ -22,12 +22,21 @@
  * numbers first. A retried batch that was already appended is not written again; it is answered
  * with its first offsets once they are durable, like any other append of this turn.
  *
+ * Transactional producers (KIP-98): a request with transactional batches must name its
+ * transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for all, as Kafka answers). A
+ * transactional batch is taken only for a partition its transaction has (KIP-890 part 1, asked of
+ * the coordinator unless the producer already has a transaction open in the partition): not added
+ * is INVALID_TXN_STATE (TRANSACTION_ABORTABLE from v11), an old epoch INVALID_PRODUCER_EPOCH, a
+ * transaction being ended (or not durable yet) NOT_ENOUGH_REPLICAS, which old clients retry, as
+ * Kafka picks. A plain batch from a producer with a transaction open here is INVALID_TXN_STATE.
+ *
  * The per-request state lives in the request's arena, so cancelling (connection closed) is
  * only an unlink from the sync list.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/handle_txn.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
 #include "broker/producer_state.h"
@@ -126,16 +135,46 @@ static void keyless_errors(sa_req_t *req, sa_partition_t *part, const uint8_t *b
     sa_buf_free(&re.first3);
 }
 
+/* KIP-890 part 1: may this transactional batch of @p hdr's producer go to @p part? @returns the
+ * partition's error, or NONE. */
+static int16_t verify_transactional(sa_req_t *req, const char *txid, sa_partition_t *part, const char *topic,
+                                    int32_t index, const sa_rb_header_t *hdr) {
+    if (!req->broker->conf->txn_verification || sa_partition_txn_open(part, hdr->ProducerId, NULL))
+        return SA_OK;
+    sa_err_t err = sa_tcoord_verify(sa_txn_coord(req->broker), txid, hdr->ProducerId, hdr->ProducerEpoch,
+                                    topic, index, NULL);
+    switch (err) {
+    case SA_OK: return SA_OK;
+    case SA_ERR_TRANSACTION_ABORTABLE:
+        return req->ApiVersion >= 11 ? SA_ERR_TRANSACTION_ABORTABLE : SA_ERR_INVALID_TXN_STATE;
+    case SA_ERR_PRODUCER_FENCED: return SA_ERR_INVALID_PRODUCER_EPOCH;
+    case SA_ERR_CONCURRENT_TRANSACTIONS: return SA_ERR_NOT_ENOUGH_REPLICAS; /* retried by every client */
+    default: return (int16_t)err;
+    }
+}
+
 /* Append @p batches (v2, @p len bytes, rewritten in place) to @p part; fills @p pr and @p last.
  * @returns 1 if something was appended. */
-static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic, int32_t index,
-                          uint8_t *batches, size_t len, presp_t *pr, int64_t *last) {
+static int append_batches(sa_req_t *req, const char *txid, sa_partition_t *part, const char *topic,
+                          int32_t index, uint8_t *batches, size_t len, presp_t *pr, int64_t *last) {
     sa_append_result_t res;
     char errstr[256] = "";
     sa_producer_states_t *ps = NULL;
     sa_rb_header_t first;
     if (sa_rb_parse_header(batches, len, &first, NULL, 0) == SA_OK && first.ProducerId >= 0)
         ps = req->broker->producers;
+    int transactional = ps && (first.Attributes & SA_RB_ATTR_TRANSACTIONAL);
+    if (transactional) {
+        int16_t verr = verify_transactional(req, txid, part, topic, index, &first);
+        if (verr) {
+            pr->ErrorCode = verr;
+            sa_log_debug(SA_DBG_PROTO, "proto",
+                         "%s: %s-%d: transactional write of producer %lld epoch %d refused: %s",
+                         sa_req_peer(req), topic, index, (long long)first.ProducerId, first.ProducerEpoch,
+                         sa_err2name(verr));
+            return 0;
+        }
+    }
     if (ps) {
         sa_producer_dup_t dup;
         sa_err_t check = sa_producer_state_check(ps, part, batches, len, &dup);
@@ -148,6 +187,10 @@ static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic
         }
         if (check != SA_OK) {
             pr->ErrorCode = (int16_t)check;
+            return 0;
+        }
+        if (!transactional && sa_partition_txn_open(part, first.ProducerId, NULL)) {
+            pr->ErrorCode = SA_ERR_INVALID_TXN_STATE; /* its transaction here is not ended */
             return 0;
         }
     }
@@ -176,8 +219,8 @@ static int append_batches(sa_req_t *req, sa_partition_t *part, const char *topic
 }
 
 /* Append one partition's records; fills @p pr and @p last. @returns 1 if something was appended. */
-static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_PartitionProduceData_t *pd,
-                      presp_t *pr, int64_t *last) {
+static int append_one(sa_req_t *req, const char *txid, const char *topic,
+                      const sa_ProduceRequest_PartitionProduceData_t *pd, presp_t *pr, int64_t *last) {
     sa_partition_t *part = sa_store_partition(req->broker->store, topic, pd->Index);
     if (!part) {
         pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -191,14 +234,15 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
      * BaseOffset of each batch in place before writing it out. */
     uint8_t *batches = (uint8_t *)(uintptr_t)pd->Records.ptr;
     size_t len = (size_t)pd->Records.len;
-    if (req->ApiVersion >= 3) return append_batches(req, part, topic, pd->Index, batches, len, pr, last);
+    if (req->ApiVersion >= 3)
+        return append_batches(req, txid, part, topic, pd->Index, batches, len, pr, last);
     /* v0-2: an old message set, appended as the one v2 batch Kafka would make of it */
     sa_buf_t v2 = SA_BUF_INIT(0);
     char errstr[256];
     int appended = 0;
     sa_err_t err = sa_msgset_to_batch(batches, len, MSGSET_INFLATE_MAX, &v2, errstr, sizeof(errstr));
     if (err == SA_OK) {
-        appended = append_batches(req, part, topic, pd->Index, v2.data, v2.len, pr, last);
+        appended = append_batches(req, txid, part, topic, pd->Index, v2.data, v2.len, pr, last);
     } else {
         pr->ErrorCode = (int16_t)(err == SA_ERR_TOOBIG ? SA_ERR_MESSAGE_TOO_LARGE : err);
         sa_log_debug(SA_DBG_PROTO, "proto", "%s: %s-%d: produce v%d refused: %s", sa_req_peer(req), topic,
@@ -206,6 +250,19 @@ static int append_one(sa_req_t *req, const char *topic, const sa_ProduceRequest_
     }
     sa_buf_free(&v2);
     return appended;
+}
+
+/* @returns 1 if a partition's first batch is transactional (v3+; old message sets never are). */
+static int has_transactional(const sa_ProduceRequest_t *preq) {
+    for (int32_t t = 0; t < preq->TopicData_count; t++)
+        for (int32_t p = 0; p < preq->TopicData[t].PartitionData_count; p++) {
+            sa_bytes_t rec = preq->TopicData[t].PartitionData[p].Records;
+            sa_rb_header_t hdr;
+            if (rec.len > 0 && sa_rb_parse_header(rec.ptr, (size_t)rec.len, &hdr, NULL, 0) == SA_OK &&
+                (hdr.Attributes & SA_RB_ATTR_TRANSACTIONAL))
+                return 1;
+        }
+    return 0;
 }
 
 /* After the group commit: a partition is acknowledged iff its HWM passed our last offset (a
@@ -253,8 +310,11 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
     int16_t refuse = SA_OK;
     if (preq.Acks != -1 && preq.Acks != 0 && preq.Acks != 1)
         refuse = SA_ERR_INVALID_REQUIRED_ACKS;
-    else if (!sa_str_is_null(preq.TransactionalId))
+    else if (sa_str_is_null(preq.TransactionalId) && has_transactional(&preq))
         refuse = SA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    const char *txid = sa_kit_nstr(req, preq.TransactionalId);
+    if (refuse == SA_OK && txid)
+        refuse = sa_kit_code(sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TRANSACTIONAL_ID, txid));
     if ((err = build_skeleton(req, &preq, st, refuse)) != SA_OK) return err;
     if (refuse != SA_OK) return preq.Acks == 0 ? refuse : sa_kit_encode(req, &st->resp);
 
@@ -266,7 +326,7 @@ sa_err_t sa_handle_Produce(sa_req_t *req) {
             if (denied) /* before the topic's existence, as Kafka: no write, nothing disclosed */
                 st->resp.Responses[t].PartitionResponses[p].ErrorCode = sa_kit_code(denied);
             else
-                appended += append_one(req, st->topics[t], &td->PartitionData[p],
+                appended += append_one(req, txid, st->topics[t], &td->PartitionData[p],
                                        &st->resp.Responses[t].PartitionResponses[p], &st->last[t][p]);
     }
     if (appended) sa_broker_mark_dirty(req->broker);

@@ -32,6 +32,14 @@ sa_err_t sa_handle_DescribeGroups(sa_req_t *req);  /* handle_group_admin.c */
 sa_err_t sa_handle_DeleteGroups(sa_req_t *req);    /* handle_group_admin.c */
 sa_err_t sa_handle_InitProducerId(sa_req_t *req);  /* handle_init_producer_id.c */
 
+/* Transactions (glue in handle_txn.h). */
+sa_err_t sa_handle_AddPartitionsToTxn(sa_req_t *req);   /* handle_txn.c */
+sa_err_t sa_handle_AddOffsetsToTxn(sa_req_t *req);      /* handle_txn.c */
+sa_err_t sa_handle_EndTxn(sa_req_t *req);               /* handle_txn.c */
+sa_err_t sa_handle_TxnOffsetCommit(sa_req_t *req);      /* handle_txn_offsets.c */
+sa_err_t sa_handle_DescribeTransactions(sa_req_t *req); /* handle_txn_admin.c */
+sa_err_t sa_handle_ListTransactions(sa_req_t *req);     /* handle_txn_admin.c */
+
 /* Admin (the configs' wire values in admin.h). */
 sa_err_t sa_handle_CreateTopics(sa_req_t *req);            /* handle_create_topics.c */
 sa_err_t sa_handle_DeleteTopics(sa_req_t *req);            /* handle_delete_topics.c */

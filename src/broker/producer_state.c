@@ -11,6 +11,14 @@
  *   4. same epoch: a batch with the first and last sequence of a remembered batch is a
  *      duplicate; the sequence right after the last one is accepted; anything else is
  *      OUT_OF_ORDER_SEQUENCE_NUMBER. Sequences wrap from INT32_MAX to 0.
+ *   5. a transaction marker (control batch, written by the transaction coordinator) carries the
+ *      producer's epoch: a newer one becomes the producer's epoch here and empties the ring (the
+ *      next batch starts a new sequence space at 0: KIP-890 part 2 bumps the epoch on every
+ *      transaction, a fence or a timeout bumps it once), so batches of the older epoch are
+ *      refused with INVALID_PRODUCER_EPOCH; a marker of the same epoch changes nothing (with
+ *      EndTxn v0-4 sequences go on across transactions). After such a reset a non-zero
+ *      sequence is OUT_OF_ORDER_SEQUENCE_NUMBER, as in Kafka, not UNKNOWN_PRODUCER_ID (which
+ *      stays for a producer whose batches a failed sync cut off: it must start over).
  */
 #include "broker/producer_state.h"
 
@@ -32,8 +40,9 @@ typedef struct pbatch_s {
 typedef struct pentry_s {
     int64_t pid; /* the producer id: the entry's key in its partition's producers */
     int16_t epoch;
-    int n;    /* batches in ring (<= WINDOW) */
-    int head; /* index of the newest */
+    int n;      /* batches in ring (<= WINDOW) */
+    int head;   /* index of the newest */
+    int bumped; /* the ring is empty because a marker moved the epoch on (rule 5) */
     pbatch_t ring[SA_PRODUCER_STATE_WINDOW];
 } pentry_t;
 
@@ -71,7 +80,9 @@ sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_pr
     const pentry_t *ent = lookup(st, hdr->ProducerId);
     if (!ent || !ent->n) {
         if (ent && hdr->ProducerEpoch < ent->epoch) return SA_ERR_INVALID_PRODUCER_EPOCH;
-        return first == 0 ? SA_OK : SA_ERR_UNKNOWN_PRODUCER_ID;
+        if (first == 0) return SA_OK;
+        return ent && ent->bumped && hdr->ProducerEpoch == ent->epoch ? SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER
+                                                                      : SA_ERR_UNKNOWN_PRODUCER_ID;
     }
     if (hdr->ProducerEpoch < ent->epoch) return SA_ERR_INVALID_PRODUCER_EPOCH;
     if (hdr->ProducerEpoch > ent->epoch) return first == 0 ? SA_OK : SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
@@ -86,8 +97,28 @@ sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_pr
     return first == seq_add(ent->ring[ent->head].last_seq, 1) ? SA_OK : SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
+void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch) {
+    pentry_t *ent = lookup(st, pid);
+    if (!ent) {
+        ent = sa_new(pentry_t);
+        ent->pid = pid;
+        ent->epoch = epoch;
+        ent->bumped = 1;
+        sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
+        return;
+    }
+    if (epoch <= ent->epoch) return; /* rule 5: the same epoch goes on */
+    ent->epoch = epoch;
+    ent->n = 0;
+    ent->bumped = 1;
+}
+
 void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
     if (hdr->ProducerId < 0) return;
+    if (hdr->Attributes & SA_RB_ATTR_CONTROL) { /* a marker (rebuilding from the log) */
+        sa_pstate_marker(st, hdr->ProducerId, hdr->ProducerEpoch);
+        return;
+    }
     pentry_t *ent = lookup(st, hdr->ProducerId);
     if (!ent) {
         ent = sa_new(pentry_t);
@@ -95,6 +126,7 @@ void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
         ent->epoch = hdr->ProducerEpoch;
         sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
     }
+    ent->bumped = 0;
     if (hdr->ProducerEpoch != ent->epoch) { /* a new epoch starts a new sequence space */
         ent->epoch = hdr->ProducerEpoch;
         ent->n = 0;
@@ -201,6 +233,10 @@ void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, co
         if (!st) st = state_of(ps, part);
         sa_pstate_record(st, &hdr);
     }
+}
+
+void sa_producer_state_marker(sa_producer_states_t *ps, sa_partition_t *part, int64_t pid, int16_t epoch) {
+    sa_pstate_marker(state_of(ps, part), pid, epoch);
 }
 
 void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset) {

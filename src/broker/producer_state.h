@@ -65,6 +65,10 @@ sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part,
 void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches,
                               size_t len);
 
+/** A transaction marker of @p pid at @p epoch was just appended to @p part (rule 5 of
+ *  producer_state.c: a newer epoch fences the older one here). */
+void sa_producer_state_marker(sa_producer_states_t *ps, sa_partition_t *part, int64_t pid, int16_t epoch);
+
 /** Forget batches at or above @p end_offset (the storage cut the unsynced tail). */
 void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset);
 
@@ -76,8 +80,10 @@ sa_pstate_t *sa_pstate_new(void);
 void sa_pstate_free(sa_pstate_t *st);
 /** Check one batch header against @p st. Same results as sa_producer_state_check(). */
 sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_producer_dup_t *dup);
-/** Record one batch header (with its final BaseOffset). */
+/** Record one batch header (with its final BaseOffset); a control batch counts as a marker. */
 void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr);
+/** Record a transaction marker of @p pid at @p epoch. */
+void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch);
 /** Forget batches whose last offset is >= @p end_offset. */
 void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset);
 

@@ -198,6 +198,15 @@ sa_err_t sa_gcoord_leave(sa_gcoord_t *coord, const char *group_id, const char *m
 sa_err_t sa_gcoord_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
                                 const char *member_id, const char *instance_id, int64_t now_ms);
 
+/**
+ * May this TxnOffsetCommit be kept (Kafka's validateOffsetCommit with isTransactional)? As
+ * sa_gcoord_commit_check, except that an anonymous commit (generation -1, no member: TxnOffsetCommit
+ * v0-2) is accepted even while the group has members, and a rebalance does not refuse it.
+ * Creates the group (Empty) if it does not exist. @returns NONE or the error for every partition.
+ */
+sa_err_t sa_gcoord_txn_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                                    const char *member_id, const char *instance_id, int64_t now_ms);
+
 /** Is the group known and not Dead? (OffsetFetch answers GROUP_ID_NOT_FOUND-free -1 either way.) */
 int sa_gcoord_group_exists(sa_gcoord_t *coord, const char *group_id, int64_t now_ms);
 

@@ -154,7 +154,36 @@ static sa_err_t commit_check(sa_gcoord_t *coord, const char *group_id, int32_t g
     return SA_OK;
 }
 
+/* Kafka's validateOffsetCommit for a TxnOffsetCommit: the group is created if missing; a commit
+ * that names a member (generation >= 0, a member id or an instance id: v3+) must name a current
+ * one of the current generation; an anonymous one (v0-2, or a producer without the consumer's
+ * group metadata) is accepted whatever the group's state, as old clients send no member. */
+static sa_err_t txn_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                                 const char *member_id, const char *instance_id, int64_t now_ms) {
+    if (!group_id || !*group_id) return SA_ERR_INVALID_GROUP_ID;
+    group_t *grp = gc_group_get(coord, group_id);
+    if (grp && grp->state == SA_GROUP_DEAD) return SA_ERR_COORDINATOR_NOT_AVAILABLE;
+    if (!grp) grp = gc_group_get_or_create(coord, group_id);
+    if (generation < 0 && !grp->nmembers) return SA_OK;
+    if (generation >= 0 || (member_id && *member_id) || instance_id) {
+        gmember_t *mem;
+        sa_err_t err = find_member(grp, member_id ? member_id : "", instance_id, &mem);
+        if (err) return err;
+        if (generation != grp->generation) return SA_ERR_ILLEGAL_GENERATION;
+        mem->expires_ms = now_ms + mem->session_timeout_ms;
+    }
+    return SA_OK;
+}
+
 /* ---- the public calls: each catches up on what is due first (coordinator.c) ---------------- */
+
+sa_err_t sa_gcoord_txn_commit_check(sa_gcoord_t *coord, const char *group_id, int32_t generation,
+                                    const char *member_id, const char *instance_id, int64_t now_ms) {
+    gc_enter(coord, now_ms);
+    sa_err_t err = txn_commit_check(coord, group_id, generation, member_id, instance_id, now_ms);
+    gc_leave(coord);
+    return err;
+}
 
 void sa_gcoord_sync(sa_gcoord_t *coord, const sa_group_sync_req_t *req, int64_t now_ms, sa_group_sync_cb *cb,
                     void *opaque) {

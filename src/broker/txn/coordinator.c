@@ -29,8 +29,8 @@
 #include "core/mem.h"
 
 static const char *const state_names[SA_TXN_STATES] = {
-    "Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead",
-    "PrepareEpochFence",
+    "Empty",          "Ongoing",       "PrepareCommit", "PrepareAbort",
+    "CompleteCommit", "CompleteAbort", "Dead",          "PrepareEpochFence",
 };
 
 const char *sa_txn_state_name(int state) {
@@ -56,7 +56,7 @@ static int epoch_exhausted(int16_t epoch) { return epoch >= TXN_EPOCH_EXHAUSTED;
 
 /* ---- the map and its entries ---------------------------------------------------------------- */
 
-txn_t *txn_get(const sa_tcoord_t *tc, const char *id) { return sa_strmap_gets(&tc->txns, id); }
+txn_t *txn_get(const sa_tcoord_t *tc, const char *id) { return sa_hmap_gets(&tc->txns, id); }
 
 txn_t *txn_get_or_add(sa_tcoord_t *tc, const char *id) {
     txn_t *t = txn_get(tc, id);
@@ -67,7 +67,7 @@ txn_t *txn_get_or_add(sa_tcoord_t *tc, const char *id) {
     t->epoch = t->last_epoch = -1;
     t->state = SA_TXN_EMPTY;
     t->start_ms = -1;
-    sa_strmap_put(&tc->txns, id, strlen(id), t);
+    sa_hmap_puts(&tc->txns, t->id, t);
     return t;
 }
 
@@ -102,7 +102,7 @@ static void txn_free(txn_t *t) {
 }
 
 void txn_remove(sa_tcoord_t *tc, txn_t *t) {
-    sa_strmap_del(&tc->txns, t->id, strlen(t->id));
+    sa_hmap_dels(&tc->txns, t->id);
     txn_free(t);
 }
 
@@ -164,8 +164,8 @@ void txn_put_offset(txn_t *t, const char *group, const char *topic, int32_t part
 void txn_materialize_offsets(sa_tcoord_t *tc, txn_t *t) {
     for (size_t i = 0; tc->offsets && i < t->noffsets; i++) {
         const toffset_t *o = &t->offsets[i];
-        sa_offsets_put_mem(tc->offsets, o->group, o->topic, o->partition, o->offset, o->leader_epoch, o->metadata,
-                           o->metadata_len, o->commit_ms);
+        sa_offsets_put_mem(tc->offsets, o->group, o->topic, o->partition, o->offset, o->leader_epoch,
+                           o->metadata, o->metadata_len, o->commit_ms);
     }
     txn_clear_offsets(t);
 }
@@ -181,8 +181,8 @@ static void check_txn(const txn_t *t) {
 
 static void check_all(const sa_tcoord_t *tc) {
     SA_DEBUG_CHECK({
-        for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it))
-            check_txn(it->value);
+        size_t pos = 0;
+        for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) check_txn(t);
     });
 }
 
@@ -203,7 +203,8 @@ sa_tcoord_t *sa_tcoord_new(const sa_tcoord_conf_t *conf, sa_metalog_t *log, sa_p
     return tc;
 }
 
-void sa_tcoord_configure(sa_tcoord_t *tc, const sa_tcoord_conf_t *conf, const sa_tcoord_ops_t *ops, void *ops_arg) {
+void sa_tcoord_configure(sa_tcoord_t *tc, const sa_tcoord_conf_t *conf, const sa_tcoord_ops_t *ops,
+                         void *ops_arg) {
     if (conf) tc->conf = *conf;
     if (ops) tc->ops = *ops;
     tc->ops_arg = ops_arg;
@@ -224,8 +225,8 @@ static void free_limbo(sa_tcoord_t *tc) {
 void sa_tcoord_reset(sa_tcoord_t *tc) {
     /* Parked EndTxns outlive the reset: sa_tcoord_start re-attaches them to what the replay
      * finds, or answers them. Each limbo waiter's id is limbo_ids[i] in the same order. */
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        txn_t *t = it->value;
+    size_t pos = 0;
+    for (txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         while (t->waiters) {
             twaiter_t *w = t->waiters;
             t->waiters = w->next;
@@ -242,15 +243,15 @@ void sa_tcoord_reset(sa_tcoord_t *tc) {
         }
         txn_free(t);
     }
-    sa_strmap_free(&tc->txns);
+    sa_hmap_free(&tc->txns);
     tc->last_seq = 0;
 }
 
 void sa_tcoord_free(sa_tcoord_t *tc) {
     if (!tc) return;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it))
-        txn_free(it->value);
-    sa_strmap_free(&tc->txns);
+    size_t pos = 0;
+    for (txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) txn_free(t);
+    sa_hmap_free(&tc->txns);
     free_limbo(tc);
     sa_buf_free(&tc->scratch);
     free(tc->desc);
@@ -260,7 +261,9 @@ void sa_tcoord_free(sa_tcoord_t *tc) {
 
 uint64_t sa_tcoord_last_seq(const sa_tcoord_t *tc) { return tc->last_seq; }
 
-static int durable(const sa_tcoord_t *tc, uint64_t seq) { return !tc->log || sa_metalog_durable(tc->log, seq); }
+static int durable(const sa_tcoord_t *tc, uint64_t seq) {
+    return !tc->log || sa_metalog_durable(tc->log, seq);
+}
 
 /* ---- transitions ------------------------------------------------------------------------------ */
 
@@ -357,12 +360,12 @@ static int write_markers(sa_tcoord_t *tc, txn_t *t, int64_t now_ms) {
         tpart_t *p = &t->parts[i];
         if (p->marker != -2) continue;
         int64_t offset = -1;
-        sa_err_t err = tc->ops.write_marker ? tc->ops.write_marker(tc->ops_arg, p->topic, p->partition, t->pid,
-                                                                     t->epoch, commit, now_ms, &offset)
+        sa_err_t err = tc->ops.write_marker ? tc->ops.write_marker(tc->ops_arg, p->topic, p->partition,
+                                                                   t->pid, t->epoch, commit, now_ms, &offset)
                                             : SA_OK;
         if (err) {
-            sa_log_warn("txn", "transactional id \"%s\": cannot write the %s marker to %s-%d: %s; retrying", t->id,
-                        commit ? "COMMIT" : "ABORT", p->topic, p->partition, sa_err2str(err));
+            sa_log_warn("txn", "transactional id \"%s\": cannot write the %s marker to %s-%d: %s; retrying",
+                        t->id, commit ? "COMMIT" : "ABORT", p->topic, p->partition, sa_err2str(err));
             all = 0;
             continue;
         }
@@ -396,63 +399,51 @@ static void complete(sa_tcoord_t *tc, txn_t *t, int64_t now_ms) {
     answer_waiters(t, SA_OK);
 }
 
-/* Move @p t's ending on as far as it can go now (steps 2 and 3 of coordinator.h). @p after_sync:
- * called after a group commit, so a marker that is not durable now was cut and is written again. */
-static void end_step(sa_tcoord_t *tc, txn_t *t, int after_sync, int64_t now_ms) {
+/* Move @p t's ending on as far as it can go now (steps 2 and 3 of coordinator.h). */
+static void end_step(sa_tcoord_t *tc, txn_t *t, int64_t now_ms) {
     if (t->end_phase == END_PREPARING) {
         if (!durable(tc, t->end_seq)) return;
         t->end_phase = END_MARKERS;
-        if (!write_markers(tc, t, now_ms)) {
-            t->end_phase = END_RETRY;
-            t->retry_ms = now_ms + tc->conf.marker_retry_ms;
-            return;
-        }
-        after_sync = 0; /* just written: they wait for the next group commit */
-    }
-    if (t->end_phase == END_RETRY) {
+    } else if (t->end_phase == END_RETRY) {
         if (now_ms < t->retry_ms) return;
         t->end_phase = END_MARKERS;
-        if (!write_markers(tc, t, now_ms)) {
-            t->end_phase = END_RETRY;
-            t->retry_ms = now_ms + tc->conf.marker_retry_ms;
-            return;
-        }
-        after_sync = 0;
     }
     if (t->end_phase != END_MARKERS) return;
-    int all = 1;
+    /* A marker a failed sync cut off is written again. */
     for (size_t i = 0; i < t->nparts; i++) {
         tpart_t *p = &t->parts[i];
-        if (p->marker < 0) continue;
-        if (tc->ops.marker_durable && !tc->ops.marker_durable(tc->ops_arg, p->topic, p->partition, p->marker)) {
-            all = 0;
-            if (after_sync) p->marker = -2; /* a failed sync cut it: write it again */
-        }
+        if (p->marker >= 0 && tc->ops.marker_state &&
+            tc->ops.marker_state(tc->ops_arg, p->topic, p->partition, t->pid, p->marker) ==
+                SA_TXN_MARKER_LOST)
+            p->marker = -2;
     }
-    if (!all) {
-        if (after_sync && !write_markers(tc, t, now_ms)) {
-            t->end_phase = END_RETRY;
-            t->retry_ms = now_ms + tc->conf.marker_retry_ms;
-        }
+    if (!write_markers(tc, t, now_ms)) {
+        t->end_phase = END_RETRY;
+        t->retry_ms = now_ms + tc->conf.marker_retry_ms;
         return;
+    }
+    for (size_t i = 0; i < t->nparts; i++) {
+        tpart_t *p = &t->parts[i];
+        if (p->marker >= 0 && tc->ops.marker_state &&
+            tc->ops.marker_state(tc->ops_arg, p->topic, p->partition, t->pid, p->marker) !=
+                SA_TXN_MARKER_DURABLE)
+            return; /* the next group commit */
     }
     complete(tc, t, now_ms);
 }
 
 int sa_tcoord_wants_sync(const sa_tcoord_t *tc) {
-    for (sa_strmap_ent_t *it = tc->st.completing ? sa_strmap_next(&tc->txns, NULL) : NULL; it;
-         it = sa_strmap_next(&tc->txns, it)) {
-        const txn_t *t = it->value;
+    size_t pos = 0;
+    for (const txn_t *t; tc->st.completing && (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         if (t->end_phase == END_PREPARING || t->end_phase == END_MARKERS) return 1;
     }
     return 0;
 }
 
 void sa_tcoord_synced(sa_tcoord_t *tc, int64_t now_ms) {
-    for (sa_strmap_ent_t *it = tc->st.completing ? sa_strmap_next(&tc->txns, NULL) : NULL; it;
-         it = sa_strmap_next(&tc->txns, it)) {
-        txn_t *t = it->value;
-        if (t->end_phase == END_PREPARING || t->end_phase == END_MARKERS) end_step(tc, t, 1, now_ms);
+    size_t pos = 0;
+    for (txn_t *t; tc->st.completing && (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
+        if (t->end_phase == END_PREPARING || t->end_phase == END_MARKERS) end_step(tc, t, now_ms);
     }
     check_all(tc);
 }
@@ -480,17 +471,19 @@ void sa_tcoord_start(sa_tcoord_t *tc, int64_t now_ms) {
     free_limbo(tc);
     /* Finish every decided transaction: its markers go where they are missing. */
     tc->st.completing = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        txn_t *t = it->value;
+    size_t pos = 0;
+    for (txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         t->end_phase = END_IDLE;
         if (!is_prepare(t->state)) continue;
-        sa_log_info("txn", "transactional id \"%s\" is in %s: writing its markers (producer %" PRId64 " epoch %d, %zu partitions)",
+        sa_log_info("txn",
+                    "transactional id \"%s\" is in %s: writing its markers (producer %" PRId64
+                    " epoch %d, %zu partitions)",
                     t->id, sa_txn_state_name(t->state), t->pid, t->epoch, t->nparts);
         t->end_phase = END_PREPARING;
         t->end_seq = 0; /* replayed: durable */
         for (size_t i = 0; i < t->nparts; i++) t->parts[i].marker = -2;
         tc->st.completing++;
-        end_step(tc, t, 0, now_ms);
+        end_step(tc, t, now_ms);
     }
     check_all(tc);
 }
@@ -527,11 +520,13 @@ sa_err_t sa_tcoord_init_pid(sa_tcoord_t *tc, const char *txid, int32_t timeout_m
     case SA_TXN_ONGOING: {
         /* Fence it: abort with a bumped epoch (never handed out), then the client retries and
          * gets a second bump (Kafka's PrepareEpochFence). */
-        sa_log_info("txn", "transactional id \"%s\": a new producer fences producer %" PRId64 " epoch %d and aborts its transaction",
+        sa_log_info("txn",
+                    "transactional id \"%s\": a new producer fences producer %" PRId64
+                    " epoch %d and aborts its transaction",
                     txid, cur->pid, cur->epoch);
         sa_err_t err = begin_end(tc, t, 0, 0, 1, now_ms);
         if (err) return err;
-        end_step(tc, t, 0, now_ms);
+        end_step(tc, t, now_ms);
         return SA_ERR_CONCURRENT_TRANSACTIONS;
     }
     default: break;
@@ -587,8 +582,8 @@ static sa_err_t add_check(const sa_tcoord_t *tc, const char *txid, int64_t pid, 
 }
 
 /* Start (or extend) the transaction with @p lists as its new partitions and groups. */
-static sa_err_t add_to(sa_tcoord_t *tc, txn_t *t, tpart_t *parts, size_t nparts, char **groups, size_t ngroups,
-                       int64_t now_ms) {
+static sa_err_t add_to(sa_tcoord_t *tc, txn_t *t, tpart_t *parts, size_t nparts, char **groups,
+                       size_t ngroups, int64_t now_ms) {
     txn_t next = next_of(t);
     if (t->state != SA_TXN_ONGOING) next.start_ms = now_ms;
     next.state = SA_TXN_ONGOING;
@@ -665,8 +660,8 @@ sa_err_t sa_tcoord_commit_offsets(sa_tcoord_t *tc, const char *txid, int64_t pid
 }
 
 int sa_tcoord_offset_pending(const sa_tcoord_t *tc, const char *group, const char *topic, int32_t partition) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        const txn_t *t = it->value;
+    size_t pos = 0;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         for (size_t i = 0; i < t->noffsets; i++)
             if (t->offsets[i].partition == partition && !strcmp(t->offsets[i].topic, topic) &&
                 !strcmp(t->offsets[i].group, group))
@@ -699,7 +694,7 @@ sa_err_t sa_tcoord_end_txn(sa_tcoord_t *tc, const char *txid, int64_t pid, int16
         sa_err_t err = begin_end(tc, t, commit, tv2, 0, now_ms);
         if (err) return err;
         park(t, cb, opaque);
-        end_step(tc, t, 0, now_ms);
+        end_step(tc, t, now_ms);
         check_all(tc);
         return SA_ERR_AGAIN; /* end_step may have answered already: the callback ran */
     }
@@ -719,8 +714,8 @@ sa_err_t sa_tcoord_end_txn(sa_tcoord_t *tc, const char *txid, int64_t pid, int16
 }
 
 void sa_tcoord_cancel(sa_tcoord_t *tc, const void *opaque) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        txn_t *t = it->value;
+    size_t pos = 0;
+    for (txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         for (twaiter_t **pw = &t->waiters; *pw;) {
             if ((*pw)->opaque == opaque) {
                 twaiter_t *w = *pw;
@@ -740,8 +735,8 @@ void sa_tcoord_cancel(sa_tcoord_t *tc, const void *opaque) {
 
 int64_t sa_tcoord_next_deadline(const sa_tcoord_t *tc) {
     int64_t next = INT64_MAX;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        const txn_t *t = it->value;
+    size_t pos = 0;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         int64_t when = INT64_MAX;
         if (t->end_phase == END_RETRY)
             when = t->retry_ms;
@@ -758,10 +753,11 @@ void sa_tcoord_tick(sa_tcoord_t *tc, int64_t now_ms) {
     /* Collect first: ending or expiring changes the map. */
     size_t n = 0, cap = tc->txns.count;
     txn_t **due = sa_calloc(cap ? cap : 1, sizeof(*due));
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        txn_t *t = it->value;
+    size_t pos = 0;
+    for (txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         if ((t->end_phase == END_RETRY && t->retry_ms <= now_ms) ||
-            (t->state == SA_TXN_ONGOING && t->end_phase == END_IDLE && t->start_ms + t->timeout_ms <= now_ms) ||
+            (t->state == SA_TXN_ONGOING && t->end_phase == END_IDLE &&
+             t->start_ms + t->timeout_ms <= now_ms) ||
             ((t->state == SA_TXN_EMPTY || is_complete(t->state)) && t->end_phase == END_IDLE &&
              t->update_ms + tc->conf.id_expiration_ms <= now_ms))
             due[n++] = t;
@@ -769,16 +765,16 @@ void sa_tcoord_tick(sa_tcoord_t *tc, int64_t now_ms) {
     for (size_t i = 0; i < n; i++) {
         txn_t *t = due[i];
         if (t->end_phase == END_RETRY) {
-            end_step(tc, t, 0, now_ms);
+            end_step(tc, t, now_ms);
         } else if (t->state == SA_TXN_ONGOING) {
             sa_log_info("txn",
-                        "transactional id \"%s\": transaction of producer %" PRId64 " epoch %d timed out after %" PRId32
-                        " ms; aborting it and fencing the producer",
+                        "transactional id \"%s\": transaction of producer %" PRId64
+                        " epoch %d timed out after %" PRId32 " ms; aborting it and fencing the producer",
                         t->id, t->pid, t->epoch, t->timeout_ms);
             if (begin_end(tc, t, 0, 0, 1, now_ms) == SA_OK) {
                 t->fenced_by_timeout = 1;
                 tc->st.timeouts++;
-                end_step(tc, t, 0, now_ms);
+                end_step(tc, t, now_ms);
             }
         } else {
             sa_log_info("txn", "transactional id \"%s\" unused for %" PRId64 " ms: expiring it", t->id,
@@ -830,7 +826,8 @@ sa_err_t sa_tcoord_describe(sa_tcoord_t *tc, const char *txid, sa_txn_desc_t *ou
     }
     free(tc->desc_names);
     tc->desc_names = NULL;
-    for (size_t i = 0; i < t->nparts; i++) tc->desc[i] = (sa_txn_tp_t){t->parts[i].topic, t->parts[i].partition};
+    for (size_t i = 0; i < t->nparts; i++)
+        tc->desc[i] = (sa_txn_tp_t){t->parts[i].topic, t->parts[i].partition};
     for (size_t i = 0; i < t->ngroups; i++)
         tc->desc[t->nparts + i] =
             (sa_txn_tp_t){"__consumer_offsets", offsets_partition(t->groups[i], tc->conf.offsets_partitions)};
@@ -840,13 +837,14 @@ sa_err_t sa_tcoord_describe(sa_tcoord_t *tc, const char *txid, sa_txn_desc_t *ou
 
 void sa_tcoord_list(const sa_tcoord_t *tc, unsigned states, const int64_t *pids, size_t npids,
                     int64_t min_duration_ms, int64_t now_ms, sa_tcoord_list_fn *fn, void *arg) {
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        const txn_t *t = it->value;
+    size_t pos = 0;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         if (states && !(states & (1u << t->state))) continue;
         int match = !npids;
         for (size_t i = 0; i < npids && !match; i++) match = pids[i] == t->pid;
         if (!match) continue;
-        if (min_duration_ms >= 0 && now_ms - t->start_ms <= min_duration_ms) continue; /* as Kafka: any state */
+        if (min_duration_ms >= 0 && now_ms - t->start_ms <= min_duration_ms)
+            continue; /* as Kafka: any state */
         fn(arg, t->id, t->pid, t->state);
     }
 }
@@ -855,6 +853,6 @@ void sa_tcoord_stats(const sa_tcoord_t *tc, sa_tcoord_stats_t *out) {
     *out = tc->st;
     out->ids = tc->txns.count;
     out->ongoing = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it))
-        out->ongoing += ((const txn_t *)it->value)->state == SA_TXN_ONGOING;
+    size_t pos = 0;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) out->ongoing += t->state == SA_TXN_ONGOING;
 }

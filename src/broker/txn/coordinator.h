@@ -7,7 +7,7 @@
  * broker's metadata log (kinds 16-17, payloads in txn_persist.c), appended first and applied to
  * memory only once appended, so memory always equals the replay of the log; nothing here syncs.
  * A handler answers once the record it caused is durable (sa_tcoord_last_seq() after the call,
- * then sa_hg_answer_when_durable), as the group handlers do.
+ * then sa_kit_answer_when_durable), as the group handlers do.
  *
  * Like the group coordinator it never reads a clock or touches a socket: every call takes the
  * wall-clock time in ms (transaction start and update times are persisted and shown by
@@ -33,7 +33,7 @@
  * materialise its offsets" is one record), a PrepareAbort drops them. 2. Once that record is
  * durable, write a COMMIT/ABORT marker into every partition of the transaction where the producer
  * has a transaction open (ops->write_marker; one where it wrote nothing needs none). 3. Once every
- * marker is durable (ops->marker_durable, asked after the group commit that followed them),
+ * marker is durable (ops->marker_state, asked after each group commit while it waits),
  * append Complete{Commit,Abort} and answer the EndTxn. A marker a failed sync cut off is written
  * again; a marker that cannot be written is retried on a timer. The decision is never written to
  * a partition before it is durable in the log, so after a crash a transaction is either still
@@ -111,10 +111,15 @@ typedef struct sa_tcoord_ops_s {
      */
     sa_err_t (*write_marker)(void *arg, const char *topic, int32_t partition, int64_t pid, int16_t epoch,
                              int commit, int64_t now_ms, int64_t *offset);
-    /** @returns 1 if the marker at @p offset of @p topic-@p partition is durable (or the partition is
-     *  gone), 0 if not (yet: a group commit later; or never: a failed sync cut it). */
-    int (*marker_durable)(void *arg, const char *topic, int32_t partition, int64_t offset);
+    /** @returns where the marker of @p pid at @p offset of @p topic-@p partition is: SA_TXN_MARKER_*. */
+    int (*marker_state)(void *arg, const char *topic, int32_t partition, int64_t pid, int64_t offset);
 } sa_tcoord_ops_t;
+
+enum {
+    SA_TXN_MARKER_DURABLE = 0, /* durable (or the partition is gone) */
+    SA_TXN_MARKER_PENDING = 1, /* written, waiting for a group commit */
+    SA_TXN_MARKER_LOST = 2,    /* a failed sync cut it off: the producer's transaction is open there again */
+};
 
 /**
  * @returns new: a coordinator appending to @p log (NULL in tests: memory only), taking producer
@@ -125,7 +130,8 @@ sa_tcoord_t *sa_tcoord_new(const sa_tcoord_conf_t *conf, sa_metalog_t *log, sa_p
                            sa_offsets_t *offsets, const sa_tcoord_ops_t *ops, void *ops_arg);
 /** Set the configuration and the partition operations (the broker does this once it has them;
  *  the coordinator exists earlier, as the owner of its records when the metadata log opens). */
-void sa_tcoord_configure(sa_tcoord_t *tc, const sa_tcoord_conf_t *conf, const sa_tcoord_ops_t *ops, void *ops_arg);
+void sa_tcoord_configure(sa_tcoord_t *tc, const sa_tcoord_conf_t *conf, const sa_tcoord_ops_t *ops,
+                         void *ops_arg);
 /** Free everything; parked EndTxn callbacks are dropped without being called. */
 void sa_tcoord_free(sa_tcoord_t *tc);
 

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "broker/group/strmap.h"
+#include "core/hash.h"
 #include "broker/txn/coordinator.h"
 
 #define TXN_EPOCH_MAX       32767 /* Short.MaxValue: never handed to a producer */
@@ -40,10 +40,10 @@ typedef struct twaiter_s {
 
 /* Where an ending transaction is (runtime only: a restart or a rebuild starts it over). */
 enum {
-    END_IDLE = 0,   /* not ending */
-    END_PREPARING,  /* Prepare* appended, waiting for it to be durable */
-    END_MARKERS,    /* markers written, waiting for them to be durable */
-    END_RETRY,      /* a marker could not be written: tried again at retry_ms */
+    END_IDLE = 0,  /* not ending */
+    END_PREPARING, /* Prepare* appended, waiting for it to be durable */
+    END_MARKERS,   /* markers written, waiting for them to be durable */
+    END_RETRY,     /* a marker could not be written: tried again at retry_ms */
 };
 
 /* One transactional id. Persisted fields first (txn_persist.c encodes exactly these). */
@@ -66,30 +66,30 @@ typedef struct txn_s {
     toffset_t *offsets; /* Ongoing: offsets committed in it */
     size_t noffsets, offsets_cap;
     /* runtime */
-    uint64_t state_seq; /* the last txn_state record appended for it (0: replayed, durable) */
-    int end_phase;     /* END_* */
-    uint64_t end_seq;  /* the Prepare* record */
-    int64_t retry_ms;  /* END_RETRY: when */
-    twaiter_t *waiters; /* parked EndTxns, oldest first */
+    uint64_t state_seq;    /* the last txn_state record appended for it (0: replayed, durable) */
+    int end_phase;         /* END_* */
+    uint64_t end_seq;      /* the Prepare* record */
+    int64_t retry_ms;      /* END_RETRY: when */
+    twaiter_t *waiters;    /* parked EndTxns, oldest first */
     int fenced_by_timeout; /* this abort came from the timeout (statistics, logs) */
 } txn_t;
 
 struct sa_tcoord_s {
     sa_tcoord_conf_t conf;
-    sa_metalog_t *log;      /* borrowed, NULL: memory only */
-    sa_pid_alloc_t *pids;   /* borrowed */
-    sa_offsets_t *offsets;  /* borrowed */
+    sa_metalog_t *log;     /* borrowed, NULL: memory only */
+    sa_pid_alloc_t *pids;  /* borrowed */
+    sa_offsets_t *offsets; /* borrowed */
     sa_tcoord_ops_t ops;
     void *ops_arg;
-    sa_strmap_t txns;       /* id -> txn_t */
-    twaiter_t *limbo;       /* waiters of txns a reset forgot, with their ids (limbo_ids) */
+    sa_hmap_t txns; /* id -> txn_t (keyed by its own id) */
+    twaiter_t *limbo; /* waiters of txns a reset forgot, with their ids (limbo_ids) */
     char **limbo_ids;
     size_t nlimbo, limbo_cap;
-    uint64_t last_seq;      /* the last record appended */
-    sa_buf_t scratch;       /* a payload being encoded */
+    uint64_t last_seq; /* the last record appended */
+    sa_buf_t scratch;  /* a payload being encoded */
     sa_tcoord_stats_t st;
-    sa_txn_tp_t *desc;      /* sa_tcoord_describe's array (owned) */
-    char *desc_names;       /* ...and its __consumer_offsets names */
+    sa_txn_tp_t *desc; /* sa_tcoord_describe's array (owned) */
+    char *desc_names;  /* ...and its __consumer_offsets names */
     size_t desc_cap;
 };
 

@@ -327,8 +327,8 @@ sa_err_t txn_log_offsets(sa_tcoord_t *tc, const char *txid, int64_t pid, int16_t
 
 uint64_t sa_tcoord_live(const sa_tcoord_t *tc) {
     uint64_t n = 0;
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        const txn_t *t = it->value;
+    size_t pos = 0;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         n++;
         n += t->noffsets ? t->ngroups : 0; /* at most one per group */
     }
@@ -337,8 +337,8 @@ uint64_t sa_tcoord_live(const sa_tcoord_t *tc) {
 
 void sa_tcoord_snapshot(const sa_tcoord_t *tc, sa_metalog_writer_t *w) {
     sa_buf_t b = SA_BUF_INIT(0);
-    for (sa_strmap_ent_t *it = sa_strmap_next(&tc->txns, NULL); it; it = sa_strmap_next(&tc->txns, it)) {
-        const txn_t *t = it->value;
+    size_t pos = 0;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) {
         sa_buf_reset(&b);
         encode_state(&b, t);
         sa_metalog_put(w, SA_META_TXN_STATE, b.data, b.len);
@@ -355,8 +355,8 @@ typedef struct desc_ctx_s {
     int first;
 } desc_ctx_t;
 
-static void describe_one(void *arg, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
-                         int64_t commit_ms, const uint8_t *meta, size_t meta_len) {
+static void describe_one(void *arg, const char *topic, int32_t partition, int64_t offset,
+                         int32_t leader_epoch, int64_t commit_ms, const uint8_t *meta, size_t meta_len) {
     desc_ctx_t *ctx = arg;
     sa_buf_append_str(ctx->out, ctx->first ? "" : ",");
     ctx->first = 0;
