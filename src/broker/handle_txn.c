@@ -44,7 +44,8 @@ static sa_err_t write_marker(void *arg, const char *topic, int32_t partition, in
     if (!part || !sa_partition_txn_open(part, pid, NULL)) return SA_OK; /* nothing of it there */
     sa_append_result_t res;
     char errstr[256] = "";
-    sa_err_t err = sa_partition_append_marker(part, pid, epoch, commit, 0, now_ms, &res, errstr, sizeof(errstr));
+    sa_err_t err =
+        sa_partition_append_marker(part, pid, epoch, commit, 0, now_ms, &res, errstr, sizeof(errstr));
     if (err) {
         sa_log_warn("txn", "%s-%d: %s marker of producer %" PRId64 ": %s", topic, partition,
                     commit ? "COMMIT" : "ABORT", pid, errstr[0] ? errstr : sa_err2str(err));
@@ -110,8 +111,9 @@ void sa_txn_open(sa_broker_t *broker) {
     sa_tcoord_stats_t st;
     sa_tcoord_stats(sa_txn_coord(broker), &st);
     if (st.ids)
-        sa_log_info("txn", "transaction coordinator: %" PRIu64 " transactional ids, %" PRIu64 " transactions ongoing, %" PRIu64
-                    " being finished",
+        sa_log_info("txn",
+                    "transaction coordinator: %" PRIu64 " transactional ids, %" PRIu64
+                    " transactions ongoing, %" PRIu64 " being finished",
                     st.ids, st.ongoing, st.completing);
     sa_txn_rearm(broker);
 }
@@ -139,7 +141,8 @@ typedef struct add_s {
 } add_t;
 
 /* Results of one transaction, every partition with @p code (per partition refined later). */
-static sa_err_t build_results(sa_req_t *req, const atopic_t *topics, int32_t nt, aresult_t **out, int16_t code) {
+static sa_err_t build_results(sa_req_t *req, const atopic_t *topics, int32_t nt, aresult_t **out,
+                              int16_t code) {
     int32_t n = nt > 0 ? nt : 0;
     aresult_t *res = sa_arena_calloc(&req->arena, (size_t)(n ? n : 1), sizeof(*res));
     if (!res) return SA_ERR_TOOBIG;
@@ -151,7 +154,8 @@ static sa_err_t build_results(sa_req_t *req, const atopic_t *topics, int32_t nt,
         if (!res[t].ResultsByPartition) return SA_ERR_TOOBIG;
         res[t].ResultsByPartition_count = np;
         for (int32_t p = 0; p < np; p++) {
-            sa_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_init(&res[t].ResultsByPartition[p]);
+            sa_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_init(
+                &res[t].ResultsByPartition[p]);
             res[t].ResultsByPartition[p].PartitionIndex = topics[t].Partitions[p];
             res[t].ResultsByPartition[p].PartitionErrorCode = code;
         }
@@ -162,12 +166,13 @@ static sa_err_t build_results(sa_req_t *req, const atopic_t *topics, int32_t nt,
 
 static void set_all(aresult_t *res, int32_t nt, int16_t code) {
     for (int32_t t = 0; t < nt; t++)
-        for (int32_t p = 0; p < res[t].ResultsByPartition_count; p++) res[t].ResultsByPartition[p].PartitionErrorCode = code;
+        for (int32_t p = 0; p < res[t].ResultsByPartition_count; p++)
+            res[t].ResultsByPartition[p].PartitionErrorCode = code;
 }
 
 /* One transaction's adds (or, with @p verify_only, its check). @returns 1 if a record was appended. */
-static int add_one(sa_req_t *req, sa_str_t txid_s, int64_t pid, int16_t epoch, int verify_only, const atopic_t *topics,
-                   int32_t nt, aresult_t *res) {
+static int add_one(sa_req_t *req, sa_str_t txid_s, int64_t pid, int16_t epoch, int verify_only,
+                   const atopic_t *topics, int32_t nt, aresult_t *res) {
     sa_broker_t *broker = req->broker;
     sa_tcoord_t *tc = sa_txn_coord(broker);
     const char *txid = sa_kit_str(req, txid_s);
@@ -261,14 +266,15 @@ sa_err_t sa_handle_AddPartitionsToTxn(sa_req_t *req) {
     int appended = 0;
     if (req->ApiVersion < 4) {
         int32_t nt = in.V3AndBelowTopics_count > 0 ? in.V3AndBelowTopics_count : 0;
-        if ((err = build_results(req, in.V3AndBelowTopics, nt, &st->out.ResultsByTopicV3AndBelow, 0))) return err;
+        if ((err = build_results(req, in.V3AndBelowTopics, nt, &st->out.ResultsByTopicV3AndBelow, 0)))
+            return err;
         st->out.ResultsByTopicV3AndBelow_count = nt;
-        appended = st->appended[0] = (uint8_t)add_one(req, in.V3AndBelowTransactionalId, in.V3AndBelowProducerId,
-                                                      in.V3AndBelowProducerEpoch, 0, in.V3AndBelowTopics, nt,
-                                                      st->out.ResultsByTopicV3AndBelow);
+        appended = st->appended[0] = (uint8_t)add_one(
+            req, in.V3AndBelowTransactionalId, in.V3AndBelowProducerId, in.V3AndBelowProducerEpoch, 0,
+            in.V3AndBelowTopics, nt, st->out.ResultsByTopicV3AndBelow);
     } else {
-        st->out.ResultsByTransaction = sa_arena_calloc(&req->arena, (size_t)(ntx ? ntx : 1),
-                                                       sizeof(*st->out.ResultsByTransaction));
+        st->out.ResultsByTransaction =
+            sa_arena_calloc(&req->arena, (size_t)(ntx ? ntx : 1), sizeof(*st->out.ResultsByTransaction));
         if (!st->out.ResultsByTransaction) return SA_ERR_TOOBIG;
         st->out.ResultsByTransaction_count = ntx;
         for (int32_t i = 0; i < ntx; i++) {

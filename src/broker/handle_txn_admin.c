@@ -34,7 +34,8 @@ static sa_err_t fill_topics(sa_req_t *req, const sa_txn_desc_t *d, dstate_t *ts)
         if (done[i]) continue;
         dtopic_t *t = &topics[nt++];
         sa_DescribeTransactionsResponse_TopicData_init(t);
-        t->Topic = sa_str(sa_arena_strndup(&req->arena, d->Partitions[i].topic, strlen(d->Partitions[i].topic)));
+        t->Topic =
+            sa_str(sa_arena_strndup(&req->arena, d->Partitions[i].topic, strlen(d->Partitions[i].topic)));
         t->Partitions = parts + used;
         for (size_t k = i; k < n; k++) {
             if (done[k] || strcmp(d->Partitions[k].topic, d->Partitions[i].topic)) continue;

@@ -38,9 +38,11 @@ static sa_err_t tcommit_answer(sa_req_t *req, void *arg, int durable) {
 }
 
 /* The error every valid partition gets before any is kept, or NONE. */
-static int16_t check(sa_req_t *req, const sa_TxnOffsetCommitRequest_t *in, const char *txid, const char *group) {
+static int16_t check(sa_req_t *req, const sa_TxnOffsetCommitRequest_t *in, const char *txid,
+                     const char *group) {
     sa_broker_t *broker = req->broker;
-    sa_err_t err = sa_tcoord_verify(sa_txn_coord(broker), txid, in->ProducerId, in->ProducerEpoch, NULL, 0, group);
+    sa_err_t err =
+        sa_tcoord_verify(sa_txn_coord(broker), txid, in->ProducerId, in->ProducerEpoch, NULL, 0, group);
     switch (err) {
     case SA_OK: break;
     case SA_ERR_PRODUCER_FENCED: return SA_ERR_INVALID_PRODUCER_EPOCH; /* as Kafka's verification answers */
@@ -72,7 +74,8 @@ sa_err_t sa_handle_TxnOffsetCommit(sa_req_t *req) {
     sa_err_t denied = sa_kit_authorize(req, SA_ACL_WRITE, SA_RESOURCE_TRANSACTIONAL_ID, txid);
     if (denied == SA_OK) denied = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_GROUP, group);
     size_t total = 0;
-    for (int32_t t = 0; t < nt; t++) total += in.Topics[t].Partitions_count > 0 ? (size_t)in.Topics[t].Partitions_count : 0;
+    for (int32_t t = 0; t < nt; t++)
+        total += in.Topics[t].Partitions_count > 0 ? (size_t)in.Topics[t].Partitions_count : 0;
     sa_txn_offset_t *offs = sa_arena_calloc(a, total ? total : 1, sizeof(*offs));
     if (!offs) return SA_ERR_TOOBIG;
     int16_t common = -1; /* decided at the first partition that exists */
@@ -107,8 +110,11 @@ sa_err_t sa_handle_TxnOffsetCommit(sa_req_t *req) {
             po->ErrorCode = common;
             if (common) continue;
             sa_str_t meta = pi->CommittedMetadata; /* null is kept as "" */
-            offs[n++] = (sa_txn_offset_t){topic, pi->PartitionIndex, pi->CommittedOffset,
-                                          req->ApiVersion >= 2 ? pi->CommittedLeaderEpoch : -1, meta.ptr,
+            offs[n++] = (sa_txn_offset_t){topic,
+                                          pi->PartitionIndex,
+                                          pi->CommittedOffset,
+                                          req->ApiVersion >= 2 ? pi->CommittedLeaderEpoch : -1,
+                                          meta.ptr,
                                           meta.len > 0 ? (size_t)meta.len : 0};
             st->written[t][p] = 1;
         }
@@ -116,12 +122,14 @@ sa_err_t sa_handle_TxnOffsetCommit(sa_req_t *req) {
     uint64_t seq = 0;
     if (n) {
         uint64_t before = sa_tcoord_last_seq(tc);
-        err = sa_tcoord_commit_offsets(tc, txid, in.ProducerId, in.ProducerEpoch, group, offs, n, sa_wall_ms());
+        err =
+            sa_tcoord_commit_offsets(tc, txid, in.ProducerId, in.ProducerEpoch, group, offs, n, sa_wall_ms());
         if (err) {
             for (int32_t t = 0; t < nt; t++)
                 for (int32_t p = 0; p < st->out.Topics[t].Partitions_count; p++)
                     if (st->written[t][p]) {
-                        st->out.Topics[t].Partitions[p].ErrorCode = sa_txn_wire_error(err, req->ApiVersion, 0);
+                        st->out.Topics[t].Partitions[p].ErrorCode =
+                            sa_txn_wire_error(err, req->ApiVersion, 0);
                         st->written[t][p] = 0;
                     }
         } else if (sa_tcoord_last_seq(tc) != before) {
