@@ -33,7 +33,8 @@ static void create_topic(const char *topic) {
 
 static int64_t partition_end(rd_kafka_t *c, const char *topic, int32_t partition) {
     int64_t lo = -1, hi = -1;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(c, topic, partition, &lo, &hi, th_scaled_ms(10000));
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(c, topic, partition, &lo, &hi, th_scaled_ms(10000));
     GT_ASSERT(!err, "watermarks of %s-%d: %s", topic, partition, rd_kafka_err2str(err));
     return hi;
 }
@@ -59,7 +60,8 @@ static void commit_abort(void) {
     tt_seen_t seen = {0};
     tt_read_all(broker.addr, "ca", NPART, "read_committed", NULL, &seen);
     GT_ASSERT(tt_count(&seen, "a") == 0, "read_committed saw %d aborted records", tt_count(&seen, "a"));
-    GT_ASSERT(tt_count(&seen, "c") == 20 * 12, "read_committed saw %d of 240 committed records", tt_count(&seen, "c"));
+    GT_ASSERT(tt_count(&seen, "c") == 20 * 12, "read_committed saw %d of 240 committed records",
+              tt_count(&seen, "c"));
     /* In order per partition: transaction by transaction, record by record. */
     char last[NPART][64] = {{0}};
     for (int i = 0; i < seen.n; i++) {
@@ -71,8 +73,8 @@ static void commit_abort(void) {
     }
     tt_seen_free(&seen);
     tt_read_all(broker.addr, "ca", NPART, "read_uncommitted", NULL, &seen);
-    GT_ASSERT(tt_count(&seen, "a") == 240 && tt_count(&seen, "c") == 240, "read_uncommitted saw %d aborted, %d committed",
-              tt_count(&seen, "a"), tt_count(&seen, "c"));
+    GT_ASSERT(tt_count(&seen, "a") == 240 && tt_count(&seen, "c") == 240,
+              "read_uncommitted saw %d aborted, %d committed", tt_count(&seen, "a"), tt_count(&seen, "c"));
     tt_seen_free(&seen);
     rd_kafka_destroy(p);
     printf("commit_abort: ok\n");
@@ -97,15 +99,17 @@ static void open_invisible(void) {
               (long long)partition_end(cru, "oi", 0));
     tt_seen_t seen = {0};
     tt_read_all(broker.addr, "oi", NPART, "read_committed", NULL, &seen);
-    GT_ASSERT(seen.n == 1 && !strcmp(seen.values[0], "init"), "read_committed saw %d records before the commit", seen.n);
+    GT_ASSERT(seen.n == 1 && !strcmp(seen.values[0], "init"),
+              "read_committed saw %d records before the commit", seen.n);
     tt_seen_free(&seen);
     TT_OK(rd_kafka_commit_transaction(p, th_scaled_ms(30000)), "commit");
-    GT_ASSERT(partition_end(crc, "oi", 0) == 17, "read_committed end %lld after the commit, expected 17 (marker)",
+    GT_ASSERT(partition_end(crc, "oi", 0) == 17,
+              "read_committed end %lld after the commit, expected 17 (marker)",
               (long long)partition_end(crc, "oi", 0));
     int64_t min_end[NPART] = {17, 0, 0};
     tt_read_all(broker.addr, "oi", NPART, "read_committed", min_end, &seen);
-    GT_ASSERT(tt_count(&seen, "open") == 10 && tt_count(&seen, "plain") == 5, "after the commit: %d open, %d plain",
-              tt_count(&seen, "open"), tt_count(&seen, "plain"));
+    GT_ASSERT(tt_count(&seen, "open") == 10 && tt_count(&seen, "plain") == 5,
+              "after the commit: %d open, %d plain", tt_count(&seen, "open"), tt_count(&seen, "plain"));
     tt_seen_free(&seen);
     rd_kafka_destroy(crc);
     rd_kafka_destroy(cru);
@@ -136,8 +140,8 @@ static void fencing(void) {
     gt_dr_failed = 0; /* the zombie's deliveries failed, as they must */
     tt_seen_t seen = {0};
     tt_read_all(broker.addr, "fe", NPART, "read_committed", NULL, &seen);
-    GT_ASSERT(tt_count(&seen, "zombie") == 0 && tt_count(&seen, "winner") == 6, "read_committed: %d zombie, %d winner",
-              tt_count(&seen, "zombie"), tt_count(&seen, "winner"));
+    GT_ASSERT(tt_count(&seen, "zombie") == 0 && tt_count(&seen, "winner") == 6,
+              "read_committed: %d zombie, %d winner", tt_count(&seen, "zombie"), tt_count(&seen, "winner"));
     tt_seen_free(&seen);
     rd_kafka_destroy(a);
     rd_kafka_destroy(b);

@@ -76,7 +76,8 @@ static int16_t add_parts(int16_t ver, const char *txid, int64_t pid, int16_t epo
     r.V3AndBelowTopics = &t;
     r.V3AndBelowTopics_count = 1;
     GT_ENCODE(AddPartitionsToTxnRequest, r, ver, &req);
-    GT_ASSERT(gt_call(fd, SA_API_AddPartitionsToTxn, ver, &req, 0, &resp) == 0, "AddPartitionsToTxn v%d", ver);
+    GT_ASSERT(gt_call(fd, SA_API_AddPartitionsToTxn, ver, &req, 0, &resp) == 0, "AddPartitionsToTxn v%d",
+              ver);
     sa_AddPartitionsToTxnResponse_t out;
     GT_DECODE(AddPartitionsToTxnResponse, out, ver, &resp, &a);
     GT_ASSERT(out.ResultsByTopicV3AndBelow_count == 1 &&
@@ -101,8 +102,8 @@ static int16_t add_offsets(int16_t ver, const char *txid, int64_t pid, int16_t e
 
 /* Produce one batch of @p n records to TOPIC/@p partition; @returns the partition's error and
  * its base offset in *base. @p attrs: extra batch attributes (transactional, control). */
-static int16_t produce(int16_t ver, const char *txid, int32_t partition, int64_t pid, int16_t epoch, int32_t seq,
-                       int16_t attrs, int n, int64_t *base) {
+static int16_t produce(int16_t ver, const char *txid, int32_t partition, int64_t pid, int16_t epoch,
+                       int32_t seq, int16_t attrs, int n, int64_t *base) {
     sa_rb_rec_in_t recs[8];
     for (int i = 0; i < n; i++) recs[i] = (sa_rb_rec_in_t){"k", 1, "v", 1, NULL, 0, 1700000000000LL};
     sa_rb_build_opts_t o = SA_RB_BUILD_OPTS_INIT;
@@ -127,7 +128,8 @@ static int16_t produce(int16_t ver, const char *txid, int32_t partition, int64_t
     GT_ASSERT(gt_call(fd, SA_API_Produce, ver, &req, 0, &resp) == 0, "Produce v%d", ver);
     sa_ProduceResponse_t out;
     GT_DECODE(ProduceResponse, out, ver, &resp, &a);
-    GT_ASSERT(out.Responses_count == 1 && out.Responses[0].PartitionResponses_count == 1, "Produce answer shape");
+    GT_ASSERT(out.Responses_count == 1 && out.Responses[0].PartitionResponses_count == 1,
+              "Produce answer shape");
     if (base) *base = out.Responses[0].PartitionResponses[0].BaseOffset;
     return out.Responses[0].PartitionResponses[0].ErrorCode;
 }
@@ -190,7 +192,8 @@ static int64_t list_latest(int32_t partition, int8_t iso) {
     GT_ASSERT(gt_call(fd, SA_API_ListOffsets, 5, &req, 0, &resp) == 0, "ListOffsets v5");
     sa_ListOffsetsResponse_t out;
     GT_DECODE(ListOffsetsResponse, out, 5, &resp, &a);
-    GT_ASSERT(out.Topics[0].Partitions[0].ErrorCode == 0, "ListOffsets error %d", out.Topics[0].Partitions[0].ErrorCode);
+    GT_ASSERT(out.Topics[0].Partitions[0].ErrorCode == 0, "ListOffsets error %d",
+              out.Topics[0].Partitions[0].ErrorCode);
     return out.Topics[0].Partitions[0].Offset;
 }
 
@@ -247,18 +250,22 @@ int main(void) {
     /* InitProducerId */
     GT_ASSERT(init_pid(4, "", 10000, -1, -1).ErrorCode == SA_ERR_INVALID_REQUEST, "empty id");
     GT_ASSERT(init_pid(4, "w", 0, -1, -1).ErrorCode == SA_ERR_INVALID_TRANSACTION_TIMEOUT, "timeout 0");
-    GT_ASSERT(init_pid(4, "w", 60001, -1, -1).ErrorCode == SA_ERR_INVALID_TRANSACTION_TIMEOUT, "timeout > max");
-    GT_ASSERT(init_pid(3, "w", 10000, 5, -1).ErrorCode == SA_ERR_INVALID_REQUEST, "producer id without epoch");
+    GT_ASSERT(init_pid(4, "w", 60001, -1, -1).ErrorCode == SA_ERR_INVALID_TRANSACTION_TIMEOUT,
+              "timeout > max");
+    GT_ASSERT(init_pid(3, "w", 10000, 5, -1).ErrorCode == SA_ERR_INVALID_REQUEST,
+              "producer id without epoch");
     sa_InitProducerIdResponse_t ip = init_pid(4, "w", 10000, -1, -1);
     GT_ASSERT(ip.ErrorCode == 0 && ip.ProducerId >= 0 && ip.ProducerEpoch == 0, "init: %d", ip.ErrorCode);
     int64_t pid = ip.ProducerId;
     /* EndTxn of nothing */
     GT_ASSERT(end_txn(3, "nobody", pid, 0, 1).ErrorCode == SA_ERR_INVALID_PRODUCER_ID_MAPPING, "unknown id");
-    GT_ASSERT(end_txn(3, "w", pid, 0, 1).ErrorCode == SA_ERR_INVALID_TXN_STATE, "EndTxn without a transaction");
+    GT_ASSERT(end_txn(3, "w", pid, 0, 1).ErrorCode == SA_ERR_INVALID_TXN_STATE,
+              "EndTxn without a transaction");
 
     /* AddPartitionsToTxn v3 with an unknown partition: nothing is added */
     int32_t parts[] = {0, 1, 7};
-    GT_ASSERT(add_parts(3, "w", pid, 0, TOPIC, parts, 3, 2) == SA_ERR_UNKNOWN_TOPIC_OR_PARTITION, "partition 7");
+    GT_ASSERT(add_parts(3, "w", pid, 0, TOPIC, parts, 3, 2) == SA_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+              "partition 7");
     GT_ASSERT(add_parts(3, "w", pid, 0, TOPIC, parts, 3, 0) == SA_ERR_OPERATION_NOT_ATTEMPTED, "partition 0");
 
     /* Produce: no transactional id; not added (v9, v11); control batch */
@@ -267,7 +274,8 @@ int main(void) {
               "transactional batch without an id");
     GT_ASSERT(produce(9, "w", 0, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) == SA_ERR_INVALID_TXN_STATE,
               "v9: not added");
-    GT_ASSERT(produce(11, "w", 0, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) == SA_ERR_TRANSACTION_ABORTABLE,
+    GT_ASSERT(produce(11, "w", 0, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) ==
+                  SA_ERR_TRANSACTION_ABORTABLE,
               "v11: not added");
     GT_ASSERT(produce(9, NULL, 0, pid, 0, 0, SA_RB_ATTR_CONTROL, 1, NULL) == SA_ERR_INVALID_RECORD,
               "control batch from a client");
@@ -285,28 +293,33 @@ int main(void) {
         for (int round = 0; round < 2; round++) {
             tx.ProducerEpoch = (int16_t)round; /* round 1: a wrong epoch */
             GT_ENCODE(AddPartitionsToTxnRequest, r, 4, &req);
-            GT_ASSERT(gt_call(fd, SA_API_AddPartitionsToTxn, 4, &req, 0, &resp) == 0, "AddPartitionsToTxn v4");
+            GT_ASSERT(gt_call(fd, SA_API_AddPartitionsToTxn, 4, &req, 0, &resp) == 0,
+                      "AddPartitionsToTxn v4");
             sa_AddPartitionsToTxnResponse_t out;
             GT_DECODE(AddPartitionsToTxnResponse, out, 4, &resp, &a);
-            GT_ASSERT(out.ResultsByTransaction_count == 1 && sa_str_eq(out.ResultsByTransaction[0].TransactionalId, "w"),
+            GT_ASSERT(out.ResultsByTransaction_count == 1 &&
+                          sa_str_eq(out.ResultsByTransaction[0].TransactionalId, "w"),
                       "v4 answer shape");
             const sa_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_t *pr =
                 out.ResultsByTransaction[0].TopicResults[0].ResultsByPartition;
             if (round == 0)
-                GT_ASSERT(pr[0].PartitionErrorCode == 0 && pr[1].PartitionErrorCode == SA_ERR_TRANSACTION_ABORTABLE,
+                GT_ASSERT(pr[0].PartitionErrorCode == 0 &&
+                              pr[1].PartitionErrorCode == SA_ERR_TRANSACTION_ABORTABLE,
                           "verify: %d %d", pr[0].PartitionErrorCode, pr[1].PartitionErrorCode);
             else
                 GT_ASSERT(pr[0].PartitionErrorCode == SA_ERR_PRODUCER_FENCED, "verify, wrong epoch: %d",
                           pr[0].PartitionErrorCode);
         }
         /* VerifyOnly added nothing: partition 1 still refuses */
-        GT_ASSERT(produce(9, "w", 1, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) == SA_ERR_INVALID_TXN_STATE,
+        GT_ASSERT(produce(9, "w", 1, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) ==
+                      SA_ERR_INVALID_TXN_STATE,
                   "VerifyOnly must not add");
     }
 
     /* The transaction: 3 records in partition 0; read_committed stops before them */
     int64_t first, lso;
-    GT_ASSERT(produce(9, "w", 0, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 3, &first) == 0, "transactional produce");
+    GT_ASSERT(produce(9, "w", 0, pid, 0, 0, SA_RB_ATTR_TRANSACTIONAL, 3, &first) == 0,
+              "transactional produce");
     GT_ASSERT(first == 1, "first offset %lld", (long long)first);
     GT_ASSERT(produce(9, NULL, 0, pid, 0, 3, 0, 1, NULL) == SA_ERR_INVALID_TXN_STATE,
               "a plain batch inside the producer's open transaction");
@@ -321,12 +334,13 @@ int main(void) {
 
     /* TxnOffsetCommit before AddOffsetsToTxn */
     GT_ASSERT(txn_offset_commit(3, "w", pid, 0, "wg", 1) == SA_ERR_INVALID_TXN_STATE, "v3: group not added");
-    GT_ASSERT(txn_offset_commit(4, "w", pid, 0, "wg", 1) == SA_ERR_TRANSACTION_ABORTABLE, "v4: group not added");
+    GT_ASSERT(txn_offset_commit(4, "w", pid, 0, "wg", 1) == SA_ERR_TRANSACTION_ABORTABLE,
+              "v4: group not added");
     GT_ASSERT(add_offsets(3, "w", pid, 0, "wg") == 0, "AddOffsetsToTxn");
     GT_ASSERT(txn_offset_commit(3, "w", pid, 0, "wg", 1) == 0, "TxnOffsetCommit");
     sa_OffsetFetchResponse_OffsetFetchResponsePartition_t of = offset_fetch("wg");
-    GT_ASSERT(of.ErrorCode == SA_ERR_UNSTABLE_OFFSET_COMMIT && of.CommittedOffset == -1, "pending offset: %d %lld",
-              of.ErrorCode, (long long)of.CommittedOffset);
+    GT_ASSERT(of.ErrorCode == SA_ERR_UNSTABLE_OFFSET_COMMIT && of.CommittedOffset == -1,
+              "pending offset: %d %lld", of.ErrorCode, (long long)of.CommittedOffset);
 
     /* DescribeTransactions / ListTransactions while it is ongoing */
     {
@@ -341,10 +355,12 @@ int main(void) {
         GT_DECODE(DescribeTransactionsResponse, out, 0, &resp, &a);
         sa_DescribeTransactionsResponse_TransactionState_t *s = out.TransactionStates;
         GT_ASSERT(out.TransactionStates_count == 3, "3 states");
-        GT_ASSERT(s[0].ErrorCode == 0 && sa_str_eq(s[0].TransactionState, "Ongoing") && s[0].ProducerId == pid &&
-                      s[0].TransactionTimeoutMs == 10000 && s[0].TransactionStartTimeMs > 0 && s[0].Topics_count == 2,
+        GT_ASSERT(s[0].ErrorCode == 0 && sa_str_eq(s[0].TransactionState, "Ongoing") &&
+                      s[0].ProducerId == pid && s[0].TransactionTimeoutMs == 10000 &&
+                      s[0].TransactionStartTimeMs > 0 && s[0].Topics_count == 2,
                   "describe w: %d, %d topics", s[0].ErrorCode, s[0].Topics_count);
-        GT_ASSERT(s[1].ErrorCode == SA_ERR_TRANSACTIONAL_ID_NOT_FOUND, "describe unknown: %d", s[1].ErrorCode);
+        GT_ASSERT(s[1].ErrorCode == SA_ERR_TRANSACTIONAL_ID_NOT_FOUND, "describe unknown: %d",
+                  s[1].ErrorCode);
         GT_ASSERT(s[2].ErrorCode == SA_ERR_INVALID_REQUEST, "describe \"\": %d", s[2].ErrorCode);
         int offsets_topic = sa_str_eq(s[0].Topics[0].Topic, "__consumer_offsets") ||
                             sa_str_eq(s[0].Topics[1].Topic, "__consumer_offsets");
@@ -360,7 +376,8 @@ int main(void) {
         GT_ASSERT(gt_call(fd, SA_API_ListTransactions, 1, &req, 0, &resp) == 0, "ListTransactions v1");
         sa_ListTransactionsResponse_t lo;
         GT_DECODE(ListTransactionsResponse, lo, 1, &resp, &a);
-        GT_ASSERT(lo.ErrorCode == 0 && lo.UnknownStateFilters_count == 1 && sa_str_eq(lo.UnknownStateFilters[0], "Bogus"),
+        GT_ASSERT(lo.ErrorCode == 0 && lo.UnknownStateFilters_count == 1 &&
+                      sa_str_eq(lo.UnknownStateFilters[0], "Bogus"),
                   "unknown filters");
         GT_ASSERT(lo.TransactionStates_count == 1 && sa_str_eq(lo.TransactionStates[0].TransactionalId, "w"),
                   "%d listed", lo.TransactionStates_count);
@@ -372,9 +389,10 @@ int main(void) {
     GT_ASSERT(end_txn(3, "w", pid, 0, 1).ErrorCode == SA_ERR_INVALID_TXN_STATE, "commit after the abort");
     fr = fetch(0, 0, 1);
     int64_t last = -1;
-    GT_ASSERT(fr.LastStableOffset == 5 && fr.HighWatermark == 5, "after abort: LSO %lld", (long long)fr.LastStableOffset);
-    GT_ASSERT(batches(fr.Records, &last) == 3 && last == 4, "batches: %d, last at %lld", batches(fr.Records, NULL),
-              (long long)last);
+    GT_ASSERT(fr.LastStableOffset == 5 && fr.HighWatermark == 5, "after abort: LSO %lld",
+              (long long)fr.LastStableOffset);
+    GT_ASSERT(batches(fr.Records, &last) == 3 && last == 4, "batches: %d, last at %lld",
+              batches(fr.Records, NULL), (long long)last);
     GT_ASSERT(fr.AbortedTransactions_count == 1 && fr.AbortedTransactions[0].ProducerId == pid &&
                   fr.AbortedTransactions[0].FirstOffset == 1,
               "aborted transactions: %d", fr.AbortedTransactions_count);
@@ -397,14 +415,18 @@ int main(void) {
 
     /* Fencing, answered by version: a second instance takes the id */
     ip = init_pid(4, "w", 10000, -1, -1);
-    GT_ASSERT(ip.ErrorCode == 0 && ip.ProducerEpoch == 2, "second instance: %d epoch %d", ip.ErrorCode, ip.ProducerEpoch);
+    GT_ASSERT(ip.ErrorCode == 0 && ip.ProducerEpoch == 2, "second instance: %d epoch %d", ip.ErrorCode,
+              ip.ProducerEpoch);
     GT_ASSERT(add_parts(1, "w", pid, 1, TOPIC, parts, 1, 0) == SA_ERR_INVALID_PRODUCER_EPOCH, "v1 fenced");
     GT_ASSERT(add_parts(2, "w", pid, 1, TOPIC, parts, 1, 0) == SA_ERR_PRODUCER_FENCED, "v2 fenced");
     GT_ASSERT(end_txn(1, "w", pid, 1, 1).ErrorCode == SA_ERR_INVALID_PRODUCER_EPOCH, "EndTxn v1 fenced");
     GT_ASSERT(end_txn(2, "w", pid, 1, 1).ErrorCode == SA_ERR_PRODUCER_FENCED, "EndTxn v2 fenced");
-    GT_ASSERT(init_pid(3, "w", 10000, pid, 1).ErrorCode == SA_ERR_INVALID_PRODUCER_EPOCH, "InitProducerId v3 fenced");
-    GT_ASSERT(init_pid(4, "w", 10000, pid, 1).ErrorCode == SA_ERR_PRODUCER_FENCED, "InitProducerId v4 fenced");
-    GT_ASSERT(produce(9, "w", 0, pid, 1, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) == SA_ERR_INVALID_PRODUCER_EPOCH,
+    GT_ASSERT(init_pid(3, "w", 10000, pid, 1).ErrorCode == SA_ERR_INVALID_PRODUCER_EPOCH,
+              "InitProducerId v3 fenced");
+    GT_ASSERT(init_pid(4, "w", 10000, pid, 1).ErrorCode == SA_ERR_PRODUCER_FENCED,
+              "InitProducerId v4 fenced");
+    GT_ASSERT(produce(9, "w", 0, pid, 1, 0, SA_RB_ATTR_TRANSACTIONAL, 1, NULL) ==
+                  SA_ERR_INVALID_PRODUCER_EPOCH,
               "produce with the fenced epoch");
 
     close(fd);

@@ -14,8 +14,8 @@
     do {                                                                                                     \
         rd_kafka_error_t *tt_e_ = (e);                                                                       \
         if (tt_e_) {                                                                                         \
-            fprintf(stderr, "FAIL %s:%d: %s: %s (%s)\n", __FILE__, __LINE__, what, rd_kafka_error_string(tt_e_), \
-                    rd_kafka_error_name(tt_e_));                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s: %s (%s)\n", __FILE__, __LINE__, what,                           \
+                    rd_kafka_error_string(tt_e_), rd_kafka_error_name(tt_e_));                               \
             exit(1);                                                                                         \
         }                                                                                                    \
     } while (0)
@@ -66,8 +66,15 @@ static inline int tt_has(const tt_seen_t *s, const char *value) {
  */
 static inline void tt_read_all(const char *addr, const char *topic, int nparts, const char *isolation,
                                const int64_t *min_end, tt_seen_t *out) {
-    const char *const kv[] = {"isolation.level", isolation, "enable.partition.eof", "true", "group.id", "tt-reader",
-                              "enable.auto.commit", "false", NULL};
+    const char *const kv[] = {"isolation.level",
+                              isolation,
+                              "enable.partition.eof",
+                              "true",
+                              "group.id",
+                              "tt-reader",
+                              "enable.auto.commit",
+                              "false",
+                              NULL};
     rd_kafka_t *c = kt_new(RD_KAFKA_CONSUMER, kt_conf(addr, kv, NULL));
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(nparts);
     for (int p = 0; p < nparts; p++)
