@@ -61,11 +61,13 @@ static volatile int stop_reader;
 
 static void *reader(void *arg) {
     (void)arg;
-    const char *const kv[] = {"isolation.level", "read_committed", "group.id", "k9-live", "enable.auto.commit",
-                              "false", "fetch.wait.max.ms", "50", NULL};
+    const char *const kv[] = {
+        "isolation.level", "read_committed",    "group.id", "k9-live", "enable.auto.commit",
+        "false",           "fetch.wait.max.ms", "50",       NULL};
     rd_kafka_t *c = kt_new(RD_KAFKA_CONSUMER, kt_conf(broker.addr, kv, NULL));
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(NPART);
-    for (int p = 0; p < NPART; p++) rd_kafka_topic_partition_list_add(tl, TOPIC, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    for (int p = 0; p < NPART; p++)
+        rd_kafka_topic_partition_list_add(tl, TOPIC, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(c, tl);
     rd_kafka_topic_partition_list_destroy(tl);
     while (!stop_reader) {
@@ -162,7 +164,8 @@ int main(void) {
     for (int t = 0; t < ntxn; t++) {
         switch (txn_state[t]) {
         case T_COMMITTED:
-            GT_ASSERT(count[t] == PERTXN, "committed transaction %d has %d of %d records", t, count[t], PERTXN);
+            GT_ASSERT(count[t] == PERTXN, "committed transaction %d has %d of %d records", t, count[t],
+                      PERTXN);
             committed++;
             break;
         case T_ABORTED:
@@ -185,7 +188,8 @@ int main(void) {
         for (int k = 0; k < i; k++)
             GT_ASSERT(strcmp(live.values[k], live.values[i]), "the live reader saw %s twice", live.values[i]);
     }
-    printf("%d transactions: %d committed, %d aborted, %d in doubt (%d of them committed); %d producer instances; "
+    printf("%d transactions: %d committed, %d aborted, %d in doubt (%d of them committed); %d producer "
+           "instances; "
            "the live reader saw %d records\n",
            ntxn, committed, aborted, doubt, doubt_in, instances, live.n);
     GT_ASSERT(committed >= 10, "too few transactions committed to mean anything");
