@@ -53,7 +53,7 @@ SCENARIOS = (["metadata"] +
               for c in ("none", "gzip", "snappy", "lz4", "zstd")] +
              ["fetch", "fetch.maxbytes", "group.join", "group.rebalance", "group.commit", "group.resume",
               "group.static", "admin.create", "admin.describe", "admin.alter", "admin.delete", "admin.broker",
-              "idempotent"] +
+              "idempotent", "txn.commit", "txn.abort", "txn.fence", "read_committed"] +
              ["secure.ssl", "secure.sasl_ssl.scram256", "secure.sasl_ssl.scram512", "secure.sasl_ssl.plain",
               "secure.sasl_plaintext.scram512", "secure.badpass", "secure.scram_admin", "secure.noacl"])
 

@@ -324,3 +324,73 @@ func (f *franz) listTopics(ctx context.Context) ([]string, error) {
 	}
 	return td.Names(), nil
 }
+
+// ---- transactions ----
+
+type franzTxn struct{ cl *kgo.Client }
+
+func (f *franz) txn(ctx context.Context, txid string) (txnProducer, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.seed), kgo.TransactionalID(txid),
+		kgo.TransactionTimeout(60*time.Second), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	return &franzTxn{cl}, nil
+}
+
+func (t *franzTxn) begin() error { return t.cl.BeginTransaction() }
+
+func (t *franzTxn) send(ctx context.Context, topic string, vals []string) error {
+	rs := make([]*kgo.Record, len(vals))
+	for i, v := range vals {
+		rs[i] = &kgo.Record{Topic: topic, Key: []byte(v), Value: []byte(v)}
+	}
+	if err := t.cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+		return fmt.Errorf("delivery failed: %v", err)
+	}
+	return nil
+}
+
+func (t *franzTxn) end(ctx context.Context, commit bool) error {
+	return t.cl.EndTransaction(ctx, kgo.TransactionEndTry(commit))
+}
+
+func (t *franzTxn) close() { t.cl.Close() }
+
+type franzReader struct{ cl *kgo.Client }
+
+func (f *franz) reader(ctx context.Context, topic string, parts []int32, committed bool) (isoReader, error) {
+	offs := map[int32]kgo.Offset{}
+	for _, p := range parts {
+		offs[p] = kgo.NewOffset().AtStart()
+	}
+	iso := kgo.ReadUncommitted()
+	if committed {
+		iso = kgo.ReadCommitted()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.seed), kgo.FetchIsolationLevel(iso),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offs}))
+	if err != nil {
+		return nil, err
+	}
+	return &franzReader{cl}, nil
+}
+
+func (r *franzReader) poll(ctx context.Context, d time.Duration) ([]string, error) {
+	var got []string
+	end := time.Now().Add(d)
+	for ctx.Err() == nil && time.Now().Before(end) {
+		pctx, cancel := context.WithDeadline(ctx, end)
+		fs := r.cl.PollFetches(pctx)
+		cancel()
+		for _, e := range fs.Errors() {
+			if !errors.Is(e.Err, context.DeadlineExceeded) && !errors.Is(e.Err, context.Canceled) {
+				return got, fmt.Errorf("fetch %s[%d]: %v", e.Topic, e.Partition, e.Err)
+			}
+		}
+		fs.EachRecord(func(rec *kgo.Record) { got = append(got, string(rec.Value)) })
+	}
+	return got, nil
+}
+
+func (r *franzReader) close() { r.cl.Close() }

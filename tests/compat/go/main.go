@@ -40,6 +40,27 @@ type lib interface {
 	addPartitions(ctx context.Context, topic string, total int) error
 	deleteTopic(ctx context.Context, topic string) error
 	listTopics(ctx context.Context) ([]string, error)
+	// txn returns a transactional producer for txid (KIP-98), initialised; nil, skipError if the
+	// library has none.
+	txn(ctx context.Context, txid string) (txnProducer, error)
+	// reader consumes parts from the beginning, read_committed or not, until closed.
+	reader(ctx context.Context, topic string, parts []int32, committed bool) (isoReader, error)
+	close()
+}
+
+// txnProducer is one transactional producer.
+type txnProducer interface {
+	begin() error
+	// send produces vals (key = value) in the current transaction and waits for their acks.
+	send(ctx context.Context, topic string, vals []string) error
+	// end commits or aborts the current transaction.
+	end(ctx context.Context, commit bool) error
+	close()
+}
+
+// isoReader is a running consumer; poll returns what arrived within d.
+type isoReader interface {
+	poll(ctx context.Context, d time.Duration) ([]string, error)
 	close()
 }
 
@@ -237,8 +258,154 @@ func run(ctx context.Context, l lib, s string) error {
 			return fmt.Errorf("read back %s, want i0..i49 once each in order", head(got))
 		}
 		return nil
+	case "txn.commit", "txn.abort", "txn.fence", "read_committed":
+		return transactions(ctx, l, s)
 	}
 	return skipError{"scenario not implemented by this client"}
+}
+
+// readAll reads from the beginning at the isolation level until n values came and then settle.
+func readAll(ctx context.Context, l lib, topic string, parts []int32, n int, committed bool) ([]string, error) {
+	r, err := l.reader(ctx, topic, parts, committed)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	var got []string
+	for len(got) < n && ctx.Err() == nil {
+		v, err := r.poll(ctx, 200*time.Millisecond)
+		if err != nil {
+			return got, err
+		}
+		got = append(got, v...)
+	}
+	v, err := r.poll(ctx, 500*time.Millisecond) // anything that should not be there
+	return append(got, v...), err
+}
+
+// transactions runs the four transaction scenarios (tests/compat/README.md).
+func transactions(ctx context.Context, l lib, s string) error {
+	topic, txid := name(""), name("tx")
+	if err := l.produce(ctx, topic, []string{"seed"}, "all", "none", -1, false); err != nil {
+		return err
+	}
+	parts, err := l.partitions(ctx, topic)
+	if err != nil {
+		return err
+	}
+	p, err := l.txn(ctx, txid)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	switch s {
+	case "txn.commit":
+		vals := values("t", 20, "")
+		if err := p.begin(); err != nil {
+			return err
+		}
+		if err := p.send(ctx, topic, vals); err != nil {
+			return err
+		}
+		if err := p.end(ctx, true); err != nil {
+			return fmt.Errorf("commit: %v", err)
+		}
+		got, err := readAll(ctx, l, topic, parts, 21, true)
+		if err != nil {
+			return err
+		}
+		return checkValues(got, append(vals, "seed"), "read_committed after the commit")
+	case "txn.abort":
+		aborted, committed := values("a", 10, ""), values("c", 10, "")
+		for i, vals := range [][]string{aborted, committed} {
+			if err := p.begin(); err != nil {
+				return err
+			}
+			if err := p.send(ctx, topic, vals); err != nil {
+				return err
+			}
+			if err := p.end(ctx, i == 1); err != nil {
+				return fmt.Errorf("end transaction %d: %v", i, err)
+			}
+		}
+		got, err := readAll(ctx, l, topic, parts, 11, true)
+		if err != nil {
+			return err
+		}
+		if err := checkValues(got, append(committed, "seed"), "read_committed: only the committed transaction"); err != nil {
+			return err
+		}
+		got, err = readAll(ctx, l, topic, parts, 21, false)
+		if err != nil {
+			return err
+		}
+		return checkValues(got, append(append(aborted, committed...), "seed"), "read_uncommitted: both transactions")
+	case "txn.fence":
+		winners := values("winner", 5, "")
+		if err := p.begin(); err != nil {
+			return err
+		}
+		if err := p.send(ctx, topic, values("zombie", 5, "")); err != nil {
+			return err
+		}
+		b, err := l.txn(ctx, txid) // fences p
+		if err != nil {
+			return err
+		}
+		defer b.close()
+		if err := b.begin(); err != nil {
+			return err
+		}
+		if err := b.send(ctx, topic, winners); err != nil {
+			return err
+		}
+		if err := b.end(ctx, true); err != nil {
+			return fmt.Errorf("the new instance's commit: %v", err)
+		}
+		if err := p.end(ctx, true); err == nil {
+			return fmt.Errorf("the fenced producer's commit succeeded")
+		}
+		got, err := readAll(ctx, l, topic, parts, 6, true)
+		if err != nil {
+			return err
+		}
+		return checkValues(got, append(winners, "seed"), "read_committed: only the new instance's records")
+	default: // read_committed
+		vals := values("o", 10, "")
+		if err := p.begin(); err != nil {
+			return err
+		}
+		if err := p.send(ctx, topic, vals); err != nil {
+			return err
+		}
+		r, err := l.reader(ctx, topic, parts, true)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		got, err := r.poll(ctx, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		if !equal(got, []string{"seed"}) {
+			return fmt.Errorf("read_committed saw %s before the commit", head(got))
+		}
+		if err := p.end(ctx, true); err != nil {
+			return fmt.Errorf("commit: %v", err)
+		}
+		for len(got) < 11 && ctx.Err() == nil {
+			v, err := r.poll(ctx, 200*time.Millisecond)
+			if err != nil {
+				return err
+			}
+			got = append(got, v...)
+		}
+		v, err := r.poll(ctx, 500*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		return checkValues(append(got, v...), append(vals, "seed"), "read_committed after the commit")
+	}
 }
 
 func rebalance(ctx context.Context, l lib) error {

@@ -413,3 +413,110 @@ func (s *saramaLib) listTopics(ctx context.Context) ([]string, error) {
 	}
 	return names, nil
 }
+
+// ---- transactions ----
+
+type saramaTxn struct{ p sarama.SyncProducer }
+
+func (s *saramaLib) txn(ctx context.Context, txid string) (txnProducer, error) {
+	c := saramaConfig()
+	c.Producer.Return.Successes = true
+	c.Producer.Idempotent = true
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Producer.Retry.Max = 5
+	c.Producer.Retry.Backoff = 200 * time.Millisecond
+	c.Producer.Transaction.ID = txid
+	c.Producer.Transaction.Timeout = 60 * time.Second
+	c.Net.MaxOpenRequests = 1
+	p, err := sarama.NewSyncProducer(s.addrs, c) // InitProducerId happens here
+	if err != nil {
+		return nil, err
+	}
+	return &saramaTxn{p}, nil
+}
+
+func (t *saramaTxn) begin() error { return t.p.BeginTxn() }
+
+func (t *saramaTxn) send(ctx context.Context, topic string, vals []string) error {
+	msgs := make([]*sarama.ProducerMessage, len(vals))
+	for i, v := range vals {
+		msgs[i] = &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(v), Value: sarama.StringEncoder(v)}
+	}
+	if err := t.p.SendMessages(msgs); err != nil {
+		return fmt.Errorf("delivery failed: %v", err)
+	}
+	return nil
+}
+
+func (t *saramaTxn) end(ctx context.Context, commit bool) error {
+	if commit {
+		return t.p.CommitTxn()
+	}
+	return t.p.AbortTxn()
+}
+
+func (t *saramaTxn) close() { t.p.Close() }
+
+type saramaReader struct {
+	c    sarama.Consumer
+	pcs  []sarama.PartitionConsumer
+	msgs chan string
+	errs chan error
+}
+
+func (s *saramaLib) reader(ctx context.Context, topic string, parts []int32, committed bool) (isoReader, error) {
+	c := saramaConfig()
+	c.Consumer.IsolationLevel = sarama.ReadUncommitted
+	if committed {
+		c.Consumer.IsolationLevel = sarama.ReadCommitted
+	}
+	cons, err := sarama.NewConsumer(s.addrs, c)
+	if err != nil {
+		return nil, err
+	}
+	r := &saramaReader{c: cons, msgs: make(chan string, 1024), errs: make(chan error, 16)}
+	for _, p := range parts {
+		pc, err := cons.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("ConsumePartition %d: %v", p, err)
+		}
+		r.pcs = append(r.pcs, pc)
+		go func() {
+			for m := range pc.Messages() {
+				r.msgs <- string(m.Value)
+			}
+		}()
+		go func() {
+			for e := range pc.Errors() {
+				r.errs <- e
+			}
+		}()
+	}
+	return r, nil
+}
+
+func (r *saramaReader) poll(ctx context.Context, d time.Duration) ([]string, error) {
+	var got []string
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case v := <-r.msgs:
+			got = append(got, v)
+		case e := <-r.errs:
+			return got, fmt.Errorf("fetch: %v", e)
+		case <-t.C:
+			return got, nil
+		case <-ctx.Done():
+			return got, nil
+		}
+	}
+}
+
+func (r *saramaReader) close() {
+	for _, pc := range r.pcs {
+		pc.Close()
+	}
+	r.c.Close()
+}

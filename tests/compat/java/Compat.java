@@ -243,6 +243,10 @@ public class Compat {
             case "admin.alter": adminAlter(); break;
             case "admin.delete": adminDelete(); break;
             case "idempotent": idempotent(); break;
+            case "txn.commit": txnCommit(); break;
+            case "txn.abort": txnAbort(); break;
+            case "txn.fence": txnFence(); break;
+            case "read_committed": readCommitted(); break;
             default: throw new Skip("scenario not implemented by this client");
         }
     }
@@ -664,5 +668,150 @@ public class Compat {
         }
         List<String> got = read(topic, 50, List.of(0), 0);
         if (!got.equals(vals)) throw new Fail("read back " + head(got) + ", want i0..i49 once each in order");
+    }
+
+    // --- transactions (KIP-98) ----------------------------------------------------------------
+
+    static KafkaProducer<String, String> txnProducer(String txid) {
+        KafkaProducer<String, String> p = producer("transactional.id", txid, "enable.idempotence", "true",
+                                                   "acks", "all", "delivery.timeout.ms", "15000",
+                                                   "transaction.timeout.ms", "60000");
+        p.initTransactions();
+        return p;
+    }
+
+    static KafkaConsumer<String, String> isoConsumer(String isolation) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("isolation.level", isolation);
+        p.put("enable.auto.commit", "false");
+        p.put("request.timeout.ms", "5000");
+        p.put("default.api.timeout.ms", "10000");
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    static List<TopicPartition> assignFromStart(KafkaConsumer<String, String> c, String topic, List<Integer> parts) {
+        List<TopicPartition> tps = new ArrayList<>();
+        for (int p : parts) tps.add(new TopicPartition(topic, p));
+        c.assign(tps);
+        c.seekToBeginning(tps);
+        return tps;
+    }
+
+    /* n values from the beginning at the isolation level, then settleMs more for extras. */
+    static List<String> readIso(String topic, List<Integer> parts, int n, String isolation, long settleMs) {
+        List<String> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = isoConsumer(isolation)) {
+            assignFromStart(c, topic, parts);
+            long end = Long.MAX_VALUE;
+            while (!expired() && System.nanoTime() < end) {
+                if (got.size() >= n && end == Long.MAX_VALUE) end = System.nanoTime() + settleMs * 1_000_000;
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+            }
+        }
+        return got;
+    }
+
+    static void send(KafkaProducer<String, String> p, String topic, List<String> vals) {
+        for (String v : vals) p.send(new ProducerRecord<>(topic, v, v));
+    }
+
+    static void txnCommit() throws Exception {
+        String topic = name(""), txid = name("tx");
+        List<Integer> parts = fill(topic, List.of("seed"));
+        List<String> vals = values("t", 20, "");
+        try (KafkaProducer<String, String> p = txnProducer(txid)) {
+            p.beginTransaction();
+            send(p, topic, vals);
+            p.commitTransaction();
+        }
+        List<String> want = new ArrayList<>(vals);
+        want.add("seed");
+        checkValues(readIso(topic, parts, 21, "read_committed", 500), want, "read_committed after the commit");
+        // The coordinator's view, as kafka-transactions.sh shows it.
+        try (Admin a = admin()) {
+            boolean listed = false;
+            for (TransactionListing l : get(a.listTransactions().all(), "ListTransactions"))
+                listed |= l.transactionalId().equals(txid) && l.state() == TransactionState.COMPLETE_COMMIT;
+            if (!listed) throw new Fail("ListTransactions does not show " + txid + " in CompleteCommit");
+            TransactionDescription d = get(a.describeTransactions(List.of(txid)).description(txid),
+                                           "DescribeTransactions");
+            if (d.state() != TransactionState.COMPLETE_COMMIT || d.producerId() < 0)
+                throw new Fail("DescribeTransactions: " + d);
+        }
+    }
+
+    static void txnAbort() throws Exception {
+        String topic = name("");
+        List<Integer> parts = fill(topic, List.of("seed"));
+        List<String> aborted = values("a", 10, ""), committed = values("c", 10, "");
+        try (KafkaProducer<String, String> p = txnProducer(name("tx"))) {
+            p.beginTransaction();
+            send(p, topic, aborted);
+            p.flush(); // the records are in the log, acknowledged, before the abort
+            p.abortTransaction();
+            p.beginTransaction();
+            send(p, topic, committed);
+            p.commitTransaction();
+        }
+        List<String> want = new ArrayList<>(committed);
+        want.add("seed");
+        checkValues(readIso(topic, parts, 11, "read_committed", 500), want, "read_committed: only the committed transaction");
+        want.addAll(aborted);
+        checkValues(readIso(topic, parts, 21, "read_uncommitted", 500), want, "read_uncommitted: both transactions");
+    }
+
+    static void txnFence() throws Exception {
+        String topic = name(""), txid = name("tx");
+        List<Integer> parts = fill(topic, List.of("seed"));
+        List<String> winners = values("winner", 5, "");
+        KafkaProducer<String, String> a = txnProducer(txid);
+        try {
+            a.beginTransaction();
+            send(a, topic, values("zombie", 5, ""));
+            a.flush();
+            try (KafkaProducer<String, String> b = txnProducer(txid)) { // fences a
+                b.beginTransaction();
+                send(b, topic, winners);
+                b.commitTransaction();
+            }
+            try {
+                a.commitTransaction();
+                throw new Fail("the fenced producer's commit succeeded");
+            } catch (org.apache.kafka.common.errors.ProducerFencedException
+                     | org.apache.kafka.common.errors.InvalidProducerEpochException e) {
+                // fenced, as it must be
+            }
+        } finally {
+            a.close(Duration.ZERO);
+        }
+        List<String> want = new ArrayList<>(winners);
+        want.add("seed");
+        checkValues(readIso(topic, parts, 6, "read_committed", 500), want, "read_committed: only the new instance's records");
+    }
+
+    static void readCommitted() throws Exception {
+        String topic = name("");
+        List<Integer> parts = fill(topic, List.of("seed"));
+        List<String> vals = values("o", 10, "");
+        List<String> got = new ArrayList<>();
+        try (KafkaProducer<String, String> p = txnProducer(name("tx"));
+             KafkaConsumer<String, String> c = isoConsumer("read_committed")) {
+            p.beginTransaction();
+            send(p, topic, vals);
+            p.flush();
+            assignFromStart(c, topic, parts);
+            long end = System.nanoTime() + 2_000_000_000L;
+            while (System.nanoTime() < end)
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+            if (!got.equals(List.of("seed"))) throw new Fail("read_committed saw " + head(got) + " before the commit");
+            p.commitTransaction();
+            while (got.size() < 11 && !expired())
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) got.add(r.value());
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) got.add(r.value());
+        }
+        List<String> want = new ArrayList<>(vals);
+        want.add("seed");
+        checkValues(got, want, "read_committed after the commit");
     }
 }

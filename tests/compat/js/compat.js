@@ -91,8 +91,8 @@ async function produce(topic, vals, { acks = -1, codec = 'none', partition, idem
 }
 
 // Reads with a group consumer (kafkajs has no other kind); optional seek to one offset.
-async function groupRead(topic, group, n, { extraMs = 0, seek, commit = false } = {}) {
-  const c = kafka().consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 1000, allowAutoTopicCreation: false });
+async function groupRead(topic, group, n, { extraMs = 0, seek, commit = false, readUncommitted = false } = {}) {
+  const c = kafka().consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 1000, allowAutoTopicCreation: false, readUncommitted });
   const got = [];
   const next = {};
   let crashed = null;
@@ -154,6 +154,95 @@ async function create(a, topic) {
   await waitUntil('topic in metadata', async () => (n = await partitionCount(a, topic)) > 0);
   if (n !== 2) throw new Fail(`created topic has ${n} partitions, want 2`);
 }
+
+// ---- transactions (KIP-98) ----------------------------------------------------------------------
+
+async function txnProducer(txid) {
+  const p = kafka().producer({ transactionalId: txid, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60000 });
+  await p.connect();
+  return p;
+}
+
+// A topic that exists before a transaction adds its partitions: one plain 'seed' record.
+async function txnTopic() {
+  const topic = name('');
+  await produce(topic, ['seed']);
+  return topic;
+}
+
+async function inTxn(p, topic, vals, commit) {
+  const t = await p.transaction();
+  await t.send({ topic, acks: -1, messages: vals.map((v) => ({ key: v, value: v })) });
+  if (commit) await t.commit(); else await t.abort();
+}
+
+const txnScenarios = {
+  'txn.commit': async () => {
+    const topic = await txnTopic();
+    const p = await txnProducer(name('tx'));
+    const vals = values('t', 20);
+    try { await inTxn(p, topic, vals, true); } finally { await p.disconnect(); }
+    checkValues(await groupRead(topic, name('rc'), 21, { extraMs: 500 }), [...vals, 'seed'], 'read_committed after the commit');
+  },
+  'txn.abort': async () => {
+    const topic = await txnTopic();
+    const p = await txnProducer(name('tx'));
+    const aborted = values('a', 10), committed = values('c', 10);
+    try {
+      await inTxn(p, topic, aborted, false);
+      await inTxn(p, topic, committed, true);
+    } finally { await p.disconnect(); }
+    checkValues(await groupRead(topic, name('rc'), 11, { extraMs: 500 }), [...committed, 'seed'],
+      'read_committed: only the committed transaction');
+    checkValues(await groupRead(topic, name('ru'), 21, { extraMs: 500, readUncommitted: true }),
+      [...aborted, ...committed, 'seed'], 'read_uncommitted: both transactions');
+  },
+  'txn.fence': async () => {
+    const topic = await txnTopic();
+    const txid = name('tx');
+    const a = await txnProducer(txid);
+    const winners = values('winner', 5);
+    let b;
+    try {
+      const ta = await a.transaction();
+      await ta.send({ topic, acks: -1, messages: values('zombie', 5).map((v) => ({ key: v, value: v })) });
+      b = await txnProducer(txid);
+      await inTxn(b, topic, winners, true); // its InitProducerId fences a
+      let fenced = false;
+      try { await ta.commit(); } catch (e) { fenced = true; }
+      if (!fenced) throw new Fail("the fenced producer's commit succeeded");
+    } finally {
+      await a.disconnect().catch(() => {});
+      if (b) await b.disconnect();
+    }
+    checkValues(await groupRead(topic, name('rc'), 6, { extraMs: 500 }), [...winners, 'seed'],
+      "read_committed: only the new instance's records");
+  },
+  read_committed: async () => {
+    const topic = await txnTopic();
+    const p = await txnProducer(name('tx'));
+    const vals = values('o', 10);
+    const c = kafka().consumer({ groupId: name('rc'), sessionTimeout: 10000, heartbeatInterval: 1000 });
+    const got = [];
+    await c.connect();
+    try {
+      const t = await p.transaction();
+      await t.send({ topic, acks: -1, messages: vals.map((v) => ({ key: v, value: v })) });
+      await c.subscribe({ topics: [topic], fromBeginning: true });
+      await c.run({ autoCommit: false, eachMessage: async ({ message }) => { got.push(message.value.toString()); } });
+      await waitUntil('the seed record', () => got.length >= 1);
+      await sleep(2000);
+      if (got.join(',') !== 'seed') throw new Fail(`read_committed saw ${got.slice(0, 3)} before the commit`);
+      await t.commit();
+      await waitUntil('the committed records', () => got.length >= 11);
+      await sleep(500);
+    } finally {
+      await c.disconnect();
+      await p.disconnect();
+    }
+    checkValues(got, [...vals, 'seed'], 'read_committed after the commit');
+  },
+};
 
 const scenarios = {
   async metadata() {
@@ -287,8 +376,9 @@ async function runOne(s) {
     checkValues(await groupRead(topic, name('r'), want.length), want, 'read back');
     return;
   }
-  if (!scenarios[s]) throw new Skip('scenario not implemented by this client');
-  await scenarios[s]();
+  const fn = scenarios[s] || txnScenarios[s];
+  if (!fn) throw new Skip('scenario not implemented by this client');
+  await fn();
 }
 
 const oneLine = (s) => { s = String(s).replace(/\s+/g, ' ').trim(); return s.length > 300 ? s.slice(0, 297) + '...' : s; };

@@ -391,7 +391,141 @@ def sc_group_static(ctx):
                 c.close()
 
 
+# ---- transactions (KIP-98) ------------------------------------------------------------------------
+
+
+def txn_producer(ctx, txid):
+    p = producer(ctx, **{"transactional.id": txid})
+    p.init_transactions(max(1, ctx.left()))
+    return p
+
+
+def txn_topic(ctx):
+    """A topic that exists before a transaction adds its partitions: one plain 'seed' record."""
+    topic = ctx.name()
+    fill(ctx, topic, ["seed"])
+    return topic, partitions(ctx, producer(ctx), topic)
+
+
+def read_values(ctx, topic, parts, n, isolation, settle=0.5):
+    """n values read from the beginning at isolation, then settle seconds more for extras."""
+    c = consumer(ctx, **{"isolation.level": isolation})
+    got = []
+    try:
+        c.assign([TopicPartition(topic, p, 0) for p in parts])
+        end = None
+        while not ctx.expired():
+            if len(got) >= n and end is None:
+                end = time.monotonic() + settle
+            if end is not None and time.monotonic() >= end:
+                break
+            m = c.poll(0.2)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == ck.KafkaError._PARTITION_EOF:
+                    continue
+                raise Fail("fetch error: %s" % m.error())
+            got.append(m.value().decode())
+    finally:
+        c.close()
+    return got
+
+
+def txn_send(ctx, p, topic, values):
+    errors = []
+    for v in values:
+        p.produce(topic, value=v.encode(), key=v.encode(),
+                  on_delivery=lambda err, msg: errors.append(str(err)) if err else None)
+    return errors
+
+
+def sc_txn_commit(ctx):
+    topic, parts = txn_topic(ctx)
+    p = txn_producer(ctx, ctx.name("tx"))
+    values = ["t%d" % i for i in range(20)]
+    p.begin_transaction()
+    txn_send(ctx, p, topic, values)
+    p.commit_transaction(max(1, ctx.left()))
+    got = read_values(ctx, topic, parts, 21, "read_committed")
+    check_values(got, ["seed"] + values, "read_committed after the commit")
+
+
+def sc_txn_abort(ctx):
+    topic, parts = txn_topic(ctx)
+    p = txn_producer(ctx, ctx.name("tx"))
+    aborted = ["a%d" % i for i in range(10)]
+    committed = ["c%d" % i for i in range(10)]
+    p.begin_transaction()
+    errs = txn_send(ctx, p, topic, aborted)
+    if p.flush(ctx.left()) or errs:
+        raise Fail("the records to abort were not acknowledged: %s" % errs[:1])
+    p.abort_transaction(max(1, ctx.left()))
+    p.begin_transaction()
+    txn_send(ctx, p, topic, committed)
+    p.commit_transaction(max(1, ctx.left()))
+    got = read_values(ctx, topic, parts, 11, "read_committed")
+    check_values(got, ["seed"] + committed, "read_committed: only the committed transaction")
+    got = read_values(ctx, topic, parts, 21, "read_uncommitted")
+    check_values(got, ["seed"] + aborted + committed, "read_uncommitted: both transactions")
+
+
+def sc_txn_fence(ctx):
+    topic, parts = txn_topic(ctx)
+    txid = ctx.name("tx")
+    a = txn_producer(ctx, txid)
+    a.begin_transaction()
+    txn_send(ctx, a, topic, ["zombie%d" % i for i in range(5)])
+    a.flush(ctx.left())
+    b = txn_producer(ctx, txid)  # fences a
+    b.begin_transaction()
+    winners = ["winner%d" % i for i in range(5)]
+    txn_send(ctx, b, topic, winners)
+    b.commit_transaction(max(1, ctx.left()))
+    try:
+        a.commit_transaction(max(1, ctx.left()))
+    except KafkaException as e:
+        if not (e.args[0].fatal() or "fenced" in str(e).lower()):
+            raise Fail("the fenced producer's commit failed, but not as fenced: %s" % e.args[0])
+    else:
+        raise Fail("the fenced producer's commit succeeded")
+    got = read_values(ctx, topic, parts, 6, "read_committed")
+    check_values(got, ["seed"] + winners, "read_committed: only the new instance's records")
+
+
+def sc_read_committed(ctx):
+    topic, parts = txn_topic(ctx)
+    p = txn_producer(ctx, ctx.name("tx"))
+    values = ["o%d" % i for i in range(10)]
+    p.begin_transaction()
+    errs = txn_send(ctx, p, topic, values)
+    if p.flush(ctx.left()) or errs:
+        raise Fail("the transaction's records were not acknowledged: %s" % errs[:1])
+    c = consumer(ctx, **{"isolation.level": "read_committed"})
+    got = []
+    try:
+        c.assign([TopicPartition(topic, part, 0) for part in parts])
+
+        def poll_for(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end and not ctx.expired():
+                m = c.poll(0.2)
+                if m is not None and not m.error():
+                    got.append(m.value().decode())
+        poll_for(2)
+        if got != ["seed"]:
+            raise Fail("read_committed saw %r before the commit" % got[:3])
+        p.commit_transaction(max(1, ctx.left()))
+        ctx.wait_until("the committed records", lambda: (poll_for(0.3), len(got) >= 11)[1], 0)
+        poll_for(0.5)
+    finally:
+        c.close()
+    check_values(got, ["seed"] + values, "read_committed after the commit")
+
+
 SCENARIOS = {
+    "txn.commit": sc_txn_commit, "txn.abort": sc_txn_abort, "txn.fence": sc_txn_fence,
+    "read_committed": sc_read_committed,
     "metadata": sc_metadata, "fetch": sc_fetch, "idempotent": sc_idempotent,
     "group.join": sc_group_join, "group.rebalance": sc_group_rebalance,
     "group.commit": sc_group_commit, "group.resume": sc_group_resume,

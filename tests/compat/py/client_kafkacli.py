@@ -287,7 +287,79 @@ def sc_admin_broker(ctx):
         tool(ctx, "kafka-configs", broker + ["--alter", "--delete-config", "log.retention.ms"])
 
 
+# ---- transactions: kafka-producer-perf-test --transactional-id (the CLI's only transactional
+# producer: it commits, it never aborts), the console consumer's --isolation-level, and
+# kafka-transactions -------------------------------------------------------------------------------
+
+
+def perf_args(topic, n, txid, throughput, duration_ms):
+    return ["--topic", topic, "--num-records", str(n), "--payload-monotonic", "--throughput", str(throughput),
+            "--transactional-id", txid, "--transaction-duration-ms", str(duration_ms),
+            "--command-property", "acks=all", "linger.ms=5", "transaction.timeout.ms=60000"]
+
+
+def consume_numbers(ctx, topic, n, isolation, timeout_ms):
+    """The console consumer from the beginning at isolation; the monotonic payloads it printed."""
+    args = ["--topic", topic, "--from-beginning", "--isolation-level", isolation, "--max-messages", str(n),
+            "--timeout-ms", str(timeout_ms)]
+    out, _ = tool(ctx, "kafka-console-consumer", args, ok_rc=(0, 1))
+    return [x for x in out.splitlines() if re.fullmatch(r"\d+", x)]
+
+
+def sc_txn_commit(ctx):
+    topic, txid = ctx.name(), ctx.name("tx")
+    _, err = tool(ctx, "kafka-producer-perf-test", perf_args(topic, 20, txid, -1, 100))
+    if "ERROR" in err:
+        raise Fail("kafka-producer-perf-test: %s" % first_error(err))
+    got = consume_numbers(ctx, topic, 20, "read_committed", 8000)
+    check_values(got, [str(i) for i in range(20)], "read_committed after the commits")
+    out, _ = tool(ctx, "kafka-transactions", ["list"])
+    if not any(line.split()[:1] == [txid] and "CompleteCommit" in line for line in out.splitlines()):
+        raise Fail("kafka-transactions list does not show %s in CompleteCommit: %s" % (txid, out[-300:]))
+    out, _ = tool(ctx, "kafka-transactions", ["describe", "--transactional-id", txid])
+    if "CompleteCommit" not in out:
+        raise Fail("kafka-transactions describe: %s" % out[-300:])
+
+
+def sc_read_committed(ctx):
+    """One transaction of 10 records at 1 record/s: while it is open, read_committed reads none of
+    them (the records are in the log: kafka-get-offsets counts them); once it commits, all 10."""
+    topic, txid = ctx.name(), ctx.name("tx")
+    ctx.deadline += 15  # the producer takes 10 s by design
+    p = subprocess.Popen([REAL_KAFKA, "cli", VERSION, "kafka-producer-perf-test", "--bootstrap-server",
+                          ctx.bootstrap] + perf_args(topic, 10, txid, 1, 60000),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def in_log():
+            try:
+                return sum(end_offsets(ctx, topic).values()) >= 2
+            except Fail:  # the topic does not exist yet
+                return False
+        ctx.wait_until("records of the open transaction in the log (kafka-get-offsets)", in_log, 0.5)
+        early = consume_numbers(ctx, topic, 10, "read_committed", 1500)
+        if early and p.poll() is None:
+            raise Fail("read_committed saw %r of a transaction still open" % early[:3])
+        try:
+            p.wait(timeout=max(1, ctx.left()))
+        except subprocess.TimeoutExpired:
+            raise Fail("kafka-producer-perf-test did not finish")
+        if p.returncode != 0:
+            raise Fail("kafka-producer-perf-test exit %d: %s" % (p.returncode, first_error(p.stderr.read())))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    got = consume_numbers(ctx, topic, 10, "read_committed", 8000)
+    check_values(got, [str(i) for i in range(10)], "read_committed after the commit")
+
+
+def no_aborting_producer(ctx):
+    raise Skip("Kafka's CLI tools have no transactional producer that aborts or is fenced")
+
+
 SCENARIOS = {
+    "txn.commit": sc_txn_commit, "read_committed": sc_read_committed,
+    "txn.abort": no_aborting_producer, "txn.fence": no_aborting_producer,
     "metadata": sc_metadata, "fetch": sc_fetch, "idempotent": sc_idempotent,
     "group.join": sc_group_join, "group.rebalance": sc_group_rebalance,
     "group.commit": sc_group_commit, "group.resume": lambda ctx: sc_group_commit(ctx, more=True),

@@ -373,7 +373,142 @@ def sc_idempotent(ctx):
         raise Fail("read back %d values, want i0..i49 once each in order (first: %r)" % (len(got), got[:3]))
 
 
+# ---- transactions (KIP-98): kafka-python 2.1+ ------------------------------------------------------
+
+
+def txn_producer(ctx, txid):
+    if not hasattr(KafkaProducer, "init_transactions"):
+        raise Skip("kafka-python %s has no transactional producer (2.1+)" % kafka.__version__)
+    p = producer(ctx, acks="all", enable_idempotence=True, transactional_id=txid)
+    p.init_transactions()
+    return p
+
+
+def txn_topic(ctx):
+    """A topic that exists before a transaction adds its partitions: one plain 'seed' record."""
+    if not hasattr(KafkaProducer, "init_transactions"):
+        raise Skip("kafka-python %s has no transactional producer (2.1+)" % kafka.__version__)
+    topic = ctx.name()
+    fill(ctx, topic, ["seed"])
+    p = producer(ctx)
+    try:
+        return topic, partitions(ctx, p, topic)
+    finally:
+        p.close(timeout=2)
+
+
+def read_values(ctx, topic, parts, n, isolation, settle=0.5):
+    c = consumer(ctx, isolation_level=isolation)
+    try:
+        tps = [TopicPartition(topic, p) for p in parts]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        return [g[2] for g in drain(ctx, c, n, extra_wait=settle)]
+    finally:
+        c.close()
+
+
+def txn_send(p, topic, values):
+    return [p.send(topic, value=v.encode(), key=v.encode()) for v in values]
+
+
+def sc_txn_commit(ctx):
+    topic, parts = txn_topic(ctx)
+    p = txn_producer(ctx, ctx.name("tx"))
+    try:
+        values = ["t%d" % i for i in range(20)]
+        p.begin_transaction()
+        txn_send(p, topic, values)
+        p.commit_transaction()
+    finally:
+        p.close(timeout=2)
+    check_values(read_values(ctx, topic, parts, 21, "read_committed"), ["seed"] + values,
+                 "read_committed after the commit")
+
+
+def sc_txn_abort(ctx):
+    topic, parts = txn_topic(ctx)
+    p = txn_producer(ctx, ctx.name("tx"))
+    aborted, committed = ["a%d" % i for i in range(10)], ["c%d" % i for i in range(10)]
+    try:
+        p.begin_transaction()
+        futs = txn_send(p, topic, aborted)
+        p.flush(timeout=ctx.left())
+        for f in futs:
+            f.get(timeout=max(0.1, ctx.left()))
+        p.abort_transaction()
+        p.begin_transaction()
+        txn_send(p, topic, committed)
+        p.commit_transaction()
+    finally:
+        p.close(timeout=2)
+    check_values(read_values(ctx, topic, parts, 11, "read_committed"), ["seed"] + committed,
+                 "read_committed: only the committed transaction")
+    check_values(read_values(ctx, topic, parts, 21, "read_uncommitted"), ["seed"] + aborted + committed,
+                 "read_uncommitted: both transactions")
+
+
+def sc_txn_fence(ctx):
+    topic, parts = txn_topic(ctx)
+    txid = ctx.name("tx")
+    a = txn_producer(ctx, txid)
+    b = None
+    winners = ["winner%d" % i for i in range(5)]
+    try:
+        a.begin_transaction()
+        txn_send(a, topic, ["zombie%d" % i for i in range(5)])
+        a.flush(timeout=ctx.left())
+        b = txn_producer(ctx, txid)  # fences a
+        b.begin_transaction()
+        txn_send(b, topic, winners)
+        b.commit_transaction()
+        try:
+            a.commit_transaction()
+        except Exception as e:  # ProducerFencedError, or a KafkaError wrapping it
+            if "fenc" not in repr(e).lower() and "epoch" not in repr(e).lower():
+                raise Fail("the fenced producer's commit failed, but not as fenced: %r" % e)
+        else:
+            raise Fail("the fenced producer's commit succeeded")
+    finally:
+        for x in (a, b):
+            if x is not None:
+                x.close(timeout=2)
+    check_values(read_values(ctx, topic, parts, 6, "read_committed"), ["seed"] + winners,
+                 "read_committed: only the new instance's records")
+
+
+def sc_read_committed(ctx):
+    topic, parts = txn_topic(ctx)
+    p = txn_producer(ctx, ctx.name("tx"))
+    values = ["o%d" % i for i in range(10)]
+    c = consumer(ctx, isolation_level="read_committed")
+    try:
+        p.begin_transaction()
+        futs = txn_send(p, topic, values)
+        p.flush(timeout=ctx.left())
+        for f in futs:
+            f.get(timeout=max(0.1, ctx.left()))
+        tps = [TopicPartition(topic, part) for part in parts]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        got = []
+        end = time.monotonic() + 2
+        while time.monotonic() < end:
+            for recs in c.poll(timeout_ms=200).values():
+                got.extend(r.value.decode() for r in recs)
+        if got != ["seed"]:
+            raise Fail("read_committed saw %r before the commit" % got[:3])
+        p.commit_transaction()
+        got += [g[2] for g in drain(ctx, c, 10, extra_wait=0.5)]
+    finally:
+        c.close()
+        p.close(timeout=2)
+    check_values(got, ["seed"] + values, "read_committed after the commit")
+
+
 SCENARIOS = {
+    "txn.commit": sc_txn_commit, "txn.abort": sc_txn_abort, "txn.fence": sc_txn_fence,
+    "read_committed": sc_read_committed,
     "metadata": sc_metadata, "fetch": sc_fetch, "idempotent": sc_idempotent,
     "group.join": sc_group_join, "group.rebalance": sc_group_rebalance,
     "group.commit": sc_group_commit, "group.resume": sc_group_resume,
