@@ -1,13 +1,15 @@
 /*
  * cmd_dump_log.c - `samsa dump-log FILE...`: print a segment's batches (and records), an
- * offset/time index's entries, or the records of the metadata log (DATA_DIR/metadata.log:
- * committed offsets, group membership, producer-id blocks), for humans or as JSON lines. One
+ * offset/time index's entries, a transaction index (.txnindex: aborted transactions), or the
+ * records of the metadata log (DATA_DIR/metadata.log: committed offsets, group membership,
+ * producer-id blocks, transaction state), for humans or as JSON lines. One
  * dumper for every on-disk format samsa writes; it lives in the broker because it reads what
  * storage stores (segments, the metadata log's frames) and what the broker's modules mean by it
  * (the metadata log's record kinds, broker/metastore.h).
  *
  * The kind of file is told by its first bytes (the metadata log's magic) or its name (.index,
- * .timeindex); anything else is read as a segment.
+ * .timeindex, .txnindex); anything else is read as a segment. A control batch's transaction
+ * marker (COMMIT/ABORT) is named on its batch line.
  *
  * It reads the file batch by batch with pread (one batch in memory at a time), checks each
  * CRC, and keeps going past a bad CRC (the length is still trusted) so one flipped bit does not
@@ -34,6 +36,7 @@
 #include "core/time.h"
 #include "proto/record_batch.h"
 #include "storage/metalog.h"
+#include "storage/storage.h"
 
 typedef struct dump_conf_s {
     int json;          /* JSON lines instead of text */
@@ -53,10 +56,10 @@ static const sa_cfg_opt_t dump_opts[] = {
 static const sa_cfg_cmd_t dump_spec = {
     "dump-log", "samsa dump-log [--json] [--records] FILE...",
     "Print the record batches of a segment file (<offset>.log): offset range, record count, "
-    "timestamps, producer id/epoch/sequence, compression and whether the CRC is intact; with "
-    "--records also each record. Also reads .index and .timeindex files, and the metadata log "
-    "(DATA_DIR/metadata.log: committed offsets, group membership, producer-id blocks). A torn "
-    "tail is reported, not fatal.",
+    "timestamps, producer id/epoch/sequence, compression, transaction markers and whether the CRC "
+    "is intact; with --records also each record. Also reads .index, .timeindex and .txnindex "
+    "files (aborted transactions), and the metadata log (DATA_DIR/metadata.log: committed offsets, "
+    "group membership, producer-id blocks, transaction state). A torn tail is reported, not fatal.",
     dump_opts,
     "examples:\n  samsa dump-log data/blog_operations-0/00000000000000000000.log\n"
     "  samsa dump-log --records --json data/kafka-logs-1/00000000000000000000.log | jq .\n"
@@ -157,8 +160,9 @@ static void put_json_bytes(FILE *out, const char *name, const uint8_t *p, int32_
 
 /* ---- segments ---- */
 
+/* @p marker: a control batch's transaction marker ("COMMIT", "ABORT") or NULL. */
 static void print_batch(const dump_conf_t *conf, const sa_rb_header_t *h, int64_t pos, int crc_ok,
-                        uint32_t crc_computed) {
+                        uint32_t crc_computed, const char *marker) {
     int ts_type = h->Attributes & SA_RB_ATTR_LOG_APPEND_TIME;
     const char *codec = sa_rb_compression_name(sa_rb_compression(h));
     if (conf->json) {
@@ -167,13 +171,14 @@ static void print_batch(const dump_conf_t *conf, const sa_rb_header_t *h, int64_
                "\"crc\":%u,\"crc_ok\":%s,\"compression\":\"%s\",\"timestamp_type\":\"%s\","
                "\"transactional\":%s,\"control\":%s,\"base_timestamp\":%" PRId64 ",\"max_timestamp\":%" PRId64
                ",\"producer_id\":%" PRId64 ",\"producer_epoch\":%d,"
-               "\"base_sequence\":%d}\n",
+               "\"base_sequence\":%d%s%s%s}\n",
                pos, sa_rb_size(h), h->BaseOffset, sa_rb_last_offset(h), h->RecordsCount,
                h->PartitionLeaderEpoch, h->Magic, h->Crc, crc_ok ? "true" : "false", codec,
                ts_type ? "LogAppendTime" : "CreateTime",
                h->Attributes & SA_RB_ATTR_TRANSACTIONAL ? "true" : "false",
                h->Attributes & SA_RB_ATTR_CONTROL ? "true" : "false", h->BaseTimestamp, h->MaxTimestamp,
-               h->ProducerId, h->ProducerEpoch, h->BaseSequence);
+               h->ProducerId, h->ProducerEpoch, h->BaseSequence, marker ? ",\"marker\":\"" : "",
+               marker ? marker : "", marker ? "\"" : "");
         return;
     }
     char base_ts[48], max_ts[48];
@@ -189,6 +194,8 @@ static void print_batch(const dump_conf_t *conf, const sa_rb_header_t *h, int64_
            h->BaseSequence, h->PartitionLeaderEpoch,
            h->Attributes & SA_RB_ATTR_TRANSACTIONAL ? "  transactional" : "",
            h->Attributes & SA_RB_ATTR_CONTROL ? "  control" : "");
+    if (marker)
+        printf("  %s marker of producer %" PRId64 " epoch %d\n", marker, h->ProducerId, h->ProducerEpoch);
 }
 
 static void print_records(const dump_conf_t *conf, const uint8_t *batch, size_t size) {
@@ -293,7 +300,11 @@ static int dump_segment(const dump_conf_t *conf, const char *path, int fd, int64
         int ok = sa_rb_crc_ok(buf.data, bsize);
         bad += !ok;
         batches++;
-        print_batch(conf, &h, pos, ok, sa_rb_crc_compute(buf.data, bsize));
+        int type = h.Attributes & SA_RB_ATTR_CONTROL ? sa_txn_marker_type(buf.data, bsize, NULL) : -1;
+        print_batch(conf, &h, pos, ok, sa_rb_crc_compute(buf.data, bsize),
+                    type < 0 ? NULL
+                    : type   ? "COMMIT"
+                             : "ABORT");
         if (conf->records) print_records(conf, buf.data, bsize);
         pos += (int64_t)bsize;
     }
@@ -335,6 +346,40 @@ static int dump_index(const dump_conf_t *conf, const char *path, int fd, int64_t
     if (!conf->json)
         printf("%s: %" PRId64 " entries%s\n", path, i,
                size % (int64_t)esize ? ", trailing partial entry" : "");
+    return SA_EXIT_OK;
+}
+
+/* ---- transaction indexes ---- */
+
+static void txnix_entry(void *opaque, const sa_txnindex_entry_t *e) {
+    const dump_conf_t *conf = opaque;
+    if (conf->json) {
+        if (e->aborted)
+            printf("{\"type\":\"aborted\",\"producer_id\":%" PRId64 ",\"first_offset\":%" PRId64
+                   ",\"last_offset\":%" PRId64 ",\"last_stable_offset\":%" PRId64 "}\n",
+                   e->pid, e->first, e->last, e->lso);
+        else
+            printf("{\"type\":\"open\",\"producer_id\":%" PRId64
+                   ",\"producer_epoch\":%d,\"first_offset\":%" PRId64 "}\n",
+                   e->pid, e->epoch, e->first);
+    } else if (e->aborted) {
+        printf("aborted transaction of producer %" PRId64 ": offsets %" PRId64 "..%" PRId64
+               " (ABORT marker at %" PRId64 "), last stable offset after it %" PRId64 "\n",
+               e->pid, e->first, e->last, e->last, e->lso);
+    } else {
+        printf("open at the segment's end: producer %" PRId64 " epoch %d from offset %" PRId64 "\n", e->pid,
+               e->epoch, e->first);
+    }
+}
+
+/* <base>.txnindex (storage/txn.c): the segment's aborted transactions and those open at its end. */
+static int dump_txnindex(const dump_conf_t *conf, const char *path) {
+    char why[256] = "";
+    sa_err_t err = sa_txnindex_read_file(path, txnix_entry, (void *)conf, why, sizeof(why));
+    if (err) {
+        fprintf(stderr, "samsa dump-log: %s: %s\n", path, why);
+        return SA_EXIT_FAIL;
+    }
     return SA_EXIT_OK;
 }
 
@@ -422,6 +467,8 @@ static int run_dump_log(int argc, char **argv) {
         if (!conf.json && argc - first > 1) printf("== %s\n", path);
         if (is_metadata_log(fd))
             r = dump_metadata(&conf, path);
+        else if (ends_with(path, ".txnindex"))
+            r = dump_txnindex(&conf, path);
         else if (ends_with(path, ".timeindex"))
             r = dump_index(&conf, path, fd, size, 1);
         else if (ends_with(path, ".index"))

@@ -507,6 +507,29 @@ size_t sa_partition_aborted_txns(const sa_partition_t *part, int64_t from, int64
 sa_err_t sa_partition_read_upto(sa_partition_t *part, int64_t offset, size_t max_bytes, int64_t end,
                                 sa_buf_t *out);
 
+/** One entry of a .txnindex file as the dumper reads it: an aborted transaction (@p aborted 1:
+ *  first and last offset, lso) or one open at the segment's end (epoch, first offset). */
+typedef struct sa_txnindex_entry_s {
+    int aborted;
+    int64_t pid;
+    int16_t epoch; /* open ones */
+    int64_t first; /* first offset of the transaction */
+    int64_t last;  /* aborted ones: the ABORT marker */
+    int64_t lso;   /* aborted ones: the LSO right after it */
+} sa_txnindex_entry_t;
+
+/**
+ * Read the .txnindex file @p path (format in txn.c) for `samsa dump-log`: @p fn(opaque, entry)
+ * for each entry, aborted ones first. @returns SA_OK, SA_ERR_CORRUPT (bad magic, size or CRC; with
+ * what is wrong in @p errstr), KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_txnindex_read_file(const char *path, void (*fn)(void *opaque, const sa_txnindex_entry_t *e),
+                               void *opaque, char *errstr, size_t errstr_size);
+
+/** The marker type of the control batch @p batch (@p len bytes): 1 COMMIT, 0 ABORT, -1 not a
+ *  transaction marker; *coordinator_epoch (may be NULL) gets its value's coordinator epoch. */
+int sa_txn_marker_type(const uint8_t *batch, size_t len, int32_t *coordinator_epoch);
+
 /**
  * Visit the header of every batch from the one containing @p from_offset to the LEO (including
  * unsynced ones), in order: for rebuilding producer state (idempotence) after open. @p cb

@@ -282,6 +282,36 @@ static void txnix_free(txnix_t *ix) {
     memset(ix, 0, sizeof(*ix));
 }
 
+/* Check the framing of a .txnindex image (@p b, @p len bytes): magic, sizes, CRC. @returns SA_OK with
+ * the counts, or SA_ERR_CORRUPT with what is wrong in @p why. */
+static sa_err_t txnix_frame(const uint8_t *b, size_t len, uint64_t *na, uint64_t *no, const char **why) {
+    if (len < TXNIX_HEADER + 4 || memcmp(b, TXNIX_MAGIC, 8)) {
+        *why = "not a transaction index (bad magic or too short)";
+        return SA_ERR_CORRUPT;
+    }
+    if (sa_crc32c(0, b, len - 4) != sa_load_be32(b + len - 4)) {
+        *why = "CRC mismatch";
+        return SA_ERR_CORRUPT;
+    }
+    *na = sa_load_be32(b + 8);
+    *no = sa_load_be32(b + 12);
+    if (TXNIX_HEADER + *na * TXNIX_ABORTED + *no * TXNIX_OPEN + 4 != len) {
+        *why = "its counts do not match its size";
+        return SA_ERR_CORRUPT;
+    }
+    return SA_OK;
+}
+
+static sa_txn_aborted_t aborted_at(const uint8_t *p) {
+    return (sa_txn_aborted_t){(int64_t)sa_load_be64(p + 2), (int64_t)sa_load_be64(p + 10),
+                              (int64_t)sa_load_be64(p + 18), (int64_t)sa_load_be64(p + 26)};
+}
+
+static sa_txn_open_t open_at(const uint8_t *p) {
+    return (sa_txn_open_t){(int64_t)sa_load_be64(p), (int16_t)sa_load_be16(p + 8),
+                           (int64_t)sa_load_be64(p + 10), -1};
+}
+
 /* Read and check <base>.txnindex of @p seg. @returns SA_OK, SA_ERR_NOT_FOUND (no file),
  * SA_ERR_CORRUPT (damaged, or inconsistent with the segment), KAFKA_STORAGE_ERROR. */
 static sa_err_t txnix_load(const sa_partition_t *part, const sa_segment_t *seg, txnix_t *ix) {
@@ -292,25 +322,22 @@ static sa_err_t txnix_load(const sa_partition_t *part, const sa_segment_t *seg, 
     sa_err_t err = sa_safe_file_read(path, TXNIX_MAX, &b);
     if (err == SA_ERR_TOOBIG) err = SA_ERR_CORRUPT;
     if (err) goto out;
+    uint64_t na, no;
+    const char *why;
+    if ((err = txnix_frame(b.data, b.len, &na, &no, &why))) goto out;
     err = SA_ERR_CORRUPT;
-    if (b.len < TXNIX_HEADER + 4 || memcmp(b.data, TXNIX_MAGIC, 8)) goto out;
-    if (sa_crc32c(0, b.data, b.len - 4) != sa_load_be32(b.data + b.len - 4)) goto out;
-    uint64_t na = sa_load_be32(b.data + 8), no = sa_load_be32(b.data + 12);
-    if (TXNIX_HEADER + na * TXNIX_ABORTED + no * TXNIX_OPEN + 4 != b.len) goto out;
     ix->aborted = sa_calloc(na ? na : 1, sizeof(*ix->aborted));
     ix->open = sa_calloc(no ? no : 1, sizeof(*ix->open));
     const uint8_t *p = b.data + TXNIX_HEADER;
     for (uint64_t i = 0; i < na; i++, p += TXNIX_ABORTED) {
-        sa_txn_aborted_t a = {(int64_t)sa_load_be64(p + 2), (int64_t)sa_load_be64(p + 10),
-                              (int64_t)sa_load_be64(p + 18), (int64_t)sa_load_be64(p + 26)};
+        sa_txn_aborted_t a = aborted_at(p);
         if (sa_load_be16(p) != 0 || a.first > a.last || a.last < seg->base || a.last >= seg->next_offset ||
             (i && a.last <= ix->aborted[i - 1].last))
             goto out;
         ix->aborted[ix->naborted++] = a;
     }
     for (uint64_t i = 0; i < no; i++, p += TXNIX_OPEN) {
-        sa_txn_open_t t = {(int64_t)sa_load_be64(p), (int16_t)sa_load_be16(p + 8),
-                           (int64_t)sa_load_be64(p + 10), -1};
+        sa_txn_open_t t = open_at(p);
         if (t.first < 0 || t.first >= seg->next_offset || find_open(ix->open, ix->nopen, t.pid)) goto out;
         ix->open[ix->nopen++] = t;
     }
@@ -321,6 +348,32 @@ out:
     return err;
 }
 
+sa_err_t sa_txnindex_read_file(const char *path, void (*fn)(void *opaque, const sa_txnindex_entry_t *e),
+                               void *opaque, char *errstr, size_t errstr_size) {
+    sa_buf_t b = SA_BUF_INIT(0);
+    const char *why = "";
+    uint64_t na = 0, no = 0;
+    sa_err_t err = sa_safe_file_read(path, TXNIX_MAX, &b);
+    if (err == SA_ERR_TOOBIG) why = "larger than any transaction index", err = SA_ERR_CORRUPT;
+    if (err == SA_OK) err = txnix_frame(b.data, b.len, &na, &no, &why);
+    if (err) {
+        if (errstr) snprintf(errstr, errstr_size, "%s", err == SA_ERR_CORRUPT ? why : sa_err2str(err));
+        sa_buf_free(&b);
+        return err;
+    }
+    const uint8_t *p = b.data + TXNIX_HEADER;
+    for (uint64_t i = 0; i < na; i++, p += TXNIX_ABORTED) {
+        sa_txn_aborted_t a = aborted_at(p);
+        fn(opaque, &(sa_txnindex_entry_t){1, a.pid, -1, a.first, a.last, a.lso});
+    }
+    for (uint64_t i = 0; i < no; i++, p += TXNIX_OPEN) {
+        sa_txn_open_t t = open_at(p);
+        fn(opaque, &(sa_txnindex_entry_t){0, t.pid, t.epoch, t.first, -1, -1});
+    }
+    sa_buf_free(&b);
+    return SA_OK;
+}
+
 /* ---- rebuilding a segment's entries from its batches -------------------------------------------- */
 
 typedef struct walk_ctx_s {
@@ -328,6 +381,21 @@ typedef struct walk_ctx_s {
     sa_segment_t *seg;
     sa_err_t err; /* a read error while reading a control batch */
 } walk_ctx_t;
+
+int sa_txn_marker_type(const uint8_t *batch, size_t len, int32_t *coordinator_epoch) {
+    sa_rb_records_t rr;
+    sa_rb_record_t rec;
+    int type = -1;
+    if (sa_rb_records_open(&rr, batch, len, MARKER_BATCH_MAX, NULL, 0) == SA_OK &&
+        sa_rb_records_next(&rr, &rec) == SA_OK && rec.KeyLength == 4 && sa_load_be16(rec.Key) == 0) {
+        int16_t t = (int16_t)sa_load_be16(rec.Key + 2);
+        if (t == 0 || t == 1) type = t;
+        if (coordinator_epoch)
+            *coordinator_epoch = rec.ValueLength >= 6 ? (int32_t)sa_load_be32(rec.Value + 2) : -1;
+    }
+    sa_rb_records_close(&rr);
+    return type;
+}
 
 /* @returns the marker type of the control batch at @p pos (1 COMMIT, 0 ABORT), or -1 if it is not
  * a transaction marker (another control type, or unreadable: skipped, as Kafka skips unknown
@@ -340,16 +408,7 @@ static int marker_type(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos
         *err = SA_ERR_KAFKA_STORAGE_ERROR;
         return -1;
     }
-    sa_rb_records_t rr;
-    sa_rb_record_t rec;
-    int type = -1;
-    if (sa_rb_records_open(&rr, buf, size, MARKER_BATCH_MAX, NULL, 0) == SA_OK &&
-        sa_rb_records_next(&rr, &rec) == SA_OK && rec.KeyLength == 4 && sa_load_be16(rec.Key) == 0) {
-        int16_t t = (int16_t)sa_load_be16(rec.Key + 2);
-        if (t == 0 || t == 1) type = t;
-    }
-    sa_rb_records_close(&rr);
-    return type;
+    return sa_txn_marker_type(buf, size, NULL);
 }
 
 static int walk_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const uint8_t *batch) {

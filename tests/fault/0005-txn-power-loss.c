@@ -48,16 +48,16 @@
         }                                                                                                    \
     } while (0)
 
-#define NPART   3
-#define NIDS    3
-#define MAXTXN  4096 /* transactions per id over all rounds */
-#define NOW     1700000000000LL
+#define NPART  3
+#define NIDS   3
+#define MAXTXN 4096 /* transactions per id over all rounds */
+#define NOW    1700000000000LL
 
 /* A message from the child: an EndTxn sent or answered. */
 typedef struct msg_s {
-    int id;      /* transactional id index */
-    int n;       /* its transaction number */
-    int commit;  /* the decision; -1: the transaction begins */
+    int id;     /* transactional id index */
+    int n;      /* its transaction number */
+    int commit; /* the decision; -1: the transaction begins */
     int answered;
 } msg_t;
 
@@ -181,7 +181,8 @@ static void child(const char *dir, unsigned seed, int first_n) {
         snprintf(group, sizeof(group), "g%s", ids[id]);
         if (sa_tcoord_add_group(tc, ids[id], pr->pid, pr->epoch, group, NOW)) _exit(8);
         sync_and_step(store, tc);
-        for (int k = 0; k < np; k++) append_batch(sa_store_partition(store, "t", tps[k].partition), pr, id, tps[k].partition);
+        for (int k = 0; k < np; k++)
+            append_batch(sa_store_partition(store, "t", tps[k].partition), pr, id, tps[k].partition);
         sa_txn_offset_t off = {"src", 0, pr->n, -1, "m", 1};
         if (sa_tcoord_commit_offsets(tc, ids[id], pr->pid, pr->epoch, group, &off, 1, NOW)) _exit(8);
         sync_and_step(store, tc);
@@ -236,7 +237,8 @@ static void scan_partition(sa_store_t *store, int p) {
     int64_t o = sa_partition_log_start(part);
     while (o < hwm) {
         sa_buf_reset(&out);
-        CHECK(sa_partition_read(part, o, 1 << 16, &out) == SA_OK && out.len > 0, "read %d at %lld", p, (long long)o);
+        CHECK(sa_partition_read(part, o, 1 << 16, &out) == SA_OK && out.len > 0, "read %d at %lld", p,
+              (long long)o);
         sa_rb_iter_t it;
         sa_rb_header_t hdr;
         const uint8_t *batch;
@@ -263,7 +265,8 @@ static void scan_partition(sa_store_t *store, int p) {
                         for (size_t k = 0; k < n; k++)
                             found |= ((sa_aborted_txn_t *)ab.data)[k].producer_id == hdr.ProducerId;
                         sa_buf_free(&ab);
-                        CHECK(found, "partition %d: the abort at %lld is not in the index", p, (long long)hdr.BaseOffset);
+                        CHECK(found, "partition %d: the abort at %lld is not in the index", p,
+                              (long long)hdr.BaseOffset);
                         ctx.aborted_found++;
                     }
                 }
@@ -271,9 +274,12 @@ static void scan_partition(sa_store_t *store, int p) {
             } else {
                 while (sa_rb_records_next(&rr, &rec) == SA_OK) {
                     int id, n, pp, i;
-                    CHECK(sscanf((const char *)rec.Value, "%d-%d-%d-%d", &id, &n, &pp, &i) == 4 && pp == p, "value");
-                    CHECK(ctx.open_id[s] < 0 || (ctx.open_id[s] == id && ctx.open_n[s] == n),
-                          "partition %d: records of two transactions of one producer without a marker between", p);
+                    CHECK(sscanf((const char *)rec.Value, "%d-%d-%d-%d", &id, &n, &pp, &i) == 4 && pp == p,
+                          "value");
+                    CHECK(
+                        ctx.open_id[s] < 0 || (ctx.open_id[s] == id && ctx.open_n[s] == n),
+                        "partition %d: records of two transactions of one producer without a marker between",
+                        p);
                     ctx.open_id[s] = id;
                     ctx.open_n[s] = n;
                     records[id][n][p]++;
@@ -296,11 +302,12 @@ static int outcome(int id, int n) {
     int seen = NONE;
     for (int p = 0; p < NPART; p++) {
         if (fate[id][n][p] == NONE) {
-            CHECK(records[id][n][p] == 0, "%s txn %d: records in partition %d without a marker", ids[id], n, p);
+            CHECK(records[id][n][p] == 0, "%s txn %d: records in partition %d without a marker", ids[id], n,
+                  p);
             continue;
         }
-        CHECK(seen == NONE || seen == fate[id][n][p], "%s txn %d: committed in one partition, aborted in another",
-              ids[id], n);
+        CHECK(seen == NONE || seen == fate[id][n][p],
+              "%s txn %d: committed in one partition, aborted in another", ids[id], n);
         seen = fate[id][n][p];
     }
     return seen;
@@ -367,7 +374,8 @@ int main(void) {
             for (int n = 0; n < next_n; n++) {
                 int out = outcome(id, n);
                 if (acked[id][n] == 1) {
-                    CHECK(out == COMMITTED || out == NONE, "%s txn %d: commit acknowledged, found aborted", ids[id], n);
+                    CHECK(out == COMMITTED || out == NONE, "%s txn %d: commit acknowledged, found aborted",
+                          ids[id], n);
                     rc++;
                 } else if (acked[id][n] == 2) {
                     CHECK(out != COMMITTED, "%s txn %d: abort acknowledged, found committed", ids[id], n);
@@ -387,7 +395,9 @@ int main(void) {
             CHECK(last_committed < 0 || (have && ent.offset == last_committed),
                   "%s: the group's offset is %lld, the last committed transaction is %lld", ids[id],
                   have ? (long long)ent.offset : -1LL, (long long)last_committed);
-            if (have) CHECK(outcome(id, (int)ent.offset) == COMMITTED, "%s: an aborted transaction's offset was committed", ids[id]);
+            if (have)
+                CHECK(outcome(id, (int)ent.offset) == COMMITTED,
+                      "%s: an aborted transaction's offset was committed", ids[id]);
         }
         commits = rc, aborts = ra;
         doubts += rd;

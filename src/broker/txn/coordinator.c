@@ -602,7 +602,7 @@ sa_err_t sa_tcoord_add_partitions(sa_tcoord_t *tc, const char *txid, int64_t pid
     if (err) return err;
     scratch_lists_t s = {sa_calloc(t->nparts + n + 1, sizeof(tpart_t)), NULL};
     size_t np = t->nparts;
-    memcpy(s.parts, t->parts, t->nparts * sizeof(tpart_t));
+    if (t->nparts) memcpy(s.parts, t->parts, t->nparts * sizeof(tpart_t));
     for (size_t i = 0; i < n; i++) {
         int dup = 0;
         for (size_t k = 0; k < np && !dup; k++)
@@ -626,7 +626,7 @@ sa_err_t sa_tcoord_add_group(sa_tcoord_t *tc, const char *txid, int64_t pid, int
     if (err) return err;
     if (t->state == SA_TXN_ONGOING && has_group(t, group)) return SA_OK;
     scratch_lists_t s = {NULL, sa_calloc(t->ngroups + 1, sizeof(char *))};
-    memcpy(s.groups, t->groups, t->ngroups * sizeof(char *));
+    if (t->ngroups) memcpy(s.groups, t->groups, t->ngroups * sizeof(char *));
     size_t ng = t->ngroups;
     if (!has_group(t, group)) s.groups[ng++] = (char *)group;
     err = add_to(tc, t, t->parts, t->nparts, s.groups, ng, now_ms);
