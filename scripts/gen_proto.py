@@ -46,7 +46,7 @@ APIS = [
     "DescribeCluster", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
     "AlterUserScramCredentials", "CreateAcls", "DescribeAcls", "DeleteAcls",
     "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn",
-    "TxnOffsetCommit", "DescribeTransactions", "ListTransactions",
+    "TxnOffsetCommit", "DescribeTransactions", "ListTransactions", "DescribeProducers",
 ]
 EXTRA = ["RequestHeader", "ResponseHeader", "ConsumerProtocolSubscription",
          "ConsumerProtocolAssignment"]

@@ -60,6 +60,7 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_TxnOffsetCommit] = {0, 4, sa_handle_TxnOffsetCommit},
     [SA_API_DescribeTransactions] = {0, 0, sa_handle_DescribeTransactions},
     [SA_API_ListTransactions] = {0, 1, sa_handle_ListTransactions},
+    [SA_API_DescribeProducers] = {0, 0, sa_handle_DescribeProducers},
     [SA_API_CreateTopics] = {0, 7, sa_handle_CreateTopics, SA_ACL_CREATE},
     [SA_API_DeleteTopics] = {0, 6, sa_handle_DeleteTopics},
     [SA_API_CreatePartitions] = {0, 3, sa_handle_CreatePartitions},

@@ -9,6 +9,12 @@
  * List: filters by state names (unknown names are echoed in UnknownStateFilters, and a filter of
  * only unknown names matches nothing, as in Kafka), producer ids, and (v1) how long ago the
  * transaction started.
+ * DescribeProducers (key 61, v0, kafka-transactions describe-producers and find-hanging): per
+ * partition the producers its state knows (producer_state.h: epoch, last sequence and timestamp,
+ * the coordinator epoch of its last marker) and the first offset of the transaction each has open
+ * there (storage's open set, -1 if none). A partition that does not exist is
+ * UNKNOWN_TOPIC_OR_PARTITION, one of a topic the client may not READ TOPIC_AUTHORIZATION_FAILED, as
+ * Kafka answers.
  */
 #include <string.h>
 
@@ -16,7 +22,10 @@
 #include "broker/handle_txn.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
+#include "broker/producer_state.h"
+#include "core/buf.h"
 #include "core/time.h"
+#include "storage/storage.h"
 
 typedef sa_DescribeTransactionsResponse_TransactionState_t dstate_t;
 typedef sa_DescribeTransactionsResponse_TopicData_t dtopic_t;
@@ -141,5 +150,70 @@ sa_err_t sa_handle_ListTransactions(sa_req_t *req) {
     if (ctx.failed) return SA_ERR_TOOBIG;
     out.TransactionStates = ctx.items;
     out.TransactionStates_count = ctx.n;
+    return sa_kit_encode(req, &out);
+}
+
+typedef sa_DescribeProducersResponse_TopicResponse_t ptopic_t;
+typedef sa_DescribeProducersResponse_PartitionResponse_t ppart_t;
+typedef sa_DescribeProducersResponse_ProducerState_t pstate_t;
+
+/* Fill @p pr with the producers of @p part (arrays in the request's arena). */
+static sa_err_t describe_partition(sa_req_t *req, sa_partition_t *part, ppart_t *pr) {
+    sa_buf_t b = SA_BUF_INIT(0);
+    size_t n = sa_producer_state_list(req->broker->producers, part, &b);
+    pstate_t *ps = sa_arena_calloc(&req->arena, n ? n : 1, sizeof(*ps));
+    if (!ps) {
+        sa_buf_free(&b);
+        return SA_ERR_TOOBIG;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sa_producer_info_t info;
+        memcpy(&info, b.data + i * sizeof(info), sizeof(info));
+        sa_DescribeProducersResponse_ProducerState_init(&ps[i]);
+        ps[i].ProducerId = info.producer_id;
+        ps[i].ProducerEpoch = info.epoch;
+        ps[i].LastSequence = info.last_sequence;
+        ps[i].LastTimestamp = info.last_timestamp;
+        ps[i].CoordinatorEpoch = info.coordinator_epoch;
+        int64_t first;
+        ps[i].CurrentTxnStartOffset = sa_partition_txn_open(part, info.producer_id, &first) ? first : -1;
+    }
+    sa_buf_free(&b);
+    pr->ActiveProducers = ps;
+    pr->ActiveProducers_count = (int32_t)n;
+    return SA_OK;
+}
+
+sa_err_t sa_handle_DescribeProducers(sa_req_t *req) {
+    sa_DescribeProducersRequest_t in;
+    sa_err_t err = sa_kit_decode(req, &in);
+    if (err != SA_OK) return err;
+    sa_DescribeProducersResponse_t out;
+    sa_DescribeProducersResponse_init(&out);
+    if (!SA_KIT_ARRAY(req, out.Topics, in.Topics_count)) return SA_ERR_TOOBIG;
+    for (int32_t t = 0; t < out.Topics_count; t++) {
+        const sa_DescribeProducersRequest_TopicRequest_t *rt = &in.Topics[t];
+        ptopic_t *ot = &out.Topics[t];
+        sa_DescribeProducersResponse_TopicResponse_init(ot);
+        ot->Name = rt->Name;
+        if (!SA_KIT_ARRAY(req, ot->Partitions, rt->PartitionIndexes_count)) return SA_ERR_TOOBIG;
+        const char *topic;
+        sa_err_t terr = sa_kit_topic(req, rt->Name, &topic);
+        if (terr == SA_ERR_TOOBIG) return terr;
+        if (terr == SA_OK) terr = sa_kit_authorize(req, SA_ACL_READ, SA_RESOURCE_TOPIC, topic);
+        for (int32_t i = 0; i < ot->Partitions_count; i++) {
+            ppart_t *pr = &ot->Partitions[i];
+            sa_DescribeProducersResponse_PartitionResponse_init(pr);
+            pr->PartitionIndex = rt->PartitionIndexes[i];
+            sa_partition_t *part = terr == SA_OK ? sa_store_partition(req->broker->store, topic, pr->PartitionIndex) : NULL;
+            if (terr == SA_ERR_TOPIC_AUTHORIZATION_FAILED) {
+                pr->ErrorCode = SA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            } else if (!part) {
+                pr->ErrorCode = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            } else if ((err = describe_partition(req, part, pr)) != SA_OK) {
+                return err;
+            }
+        }
+    }
     return sa_kit_encode(req, &out);
 }

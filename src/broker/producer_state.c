@@ -40,9 +40,11 @@ typedef struct pbatch_s {
 typedef struct pentry_s {
     int64_t pid; /* the producer id: the entry's key in its partition's producers */
     int16_t epoch;
-    int n;      /* batches in ring (<= WINDOW) */
-    int head;   /* index of the newest */
-    int bumped; /* the ring is empty because a marker moved the epoch on (rule 5) */
+    int n;               /* batches in ring (<= WINDOW) */
+    int head;            /* index of the newest */
+    int bumped;          /* the ring is empty because a marker moved the epoch on (rule 5) */
+    int64_t last_ts;     /* MaxTimestamp of its last batch or marker (-1: none) */
+    int32_t coord_epoch; /* coordinator epoch of its last marker (-1: none yet) */
     pbatch_t ring[SA_PRODUCER_STATE_WINDOW];
 } pentry_t;
 
@@ -97,16 +99,25 @@ sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_pr
     return first == seq_add(ent->ring[ent->head].last_seq, 1) ? SA_OK : SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
-void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch) {
+/* A new entry of @p pid at @p epoch (nothing recorded yet). */
+static pentry_t *add_entry(sa_pstate_t *st, int64_t pid, int16_t epoch) {
+    pentry_t *ent = sa_new(pentry_t);
+    ent->pid = pid;
+    ent->epoch = epoch;
+    ent->last_ts = -1;
+    ent->coord_epoch = -1;
+    sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
+    return ent;
+}
+
+void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int64_t timestamp) {
     pentry_t *ent = lookup(st, pid);
     if (!ent) {
-        ent = sa_new(pentry_t);
-        ent->pid = pid;
-        ent->epoch = epoch;
+        ent = add_entry(st, pid, epoch);
         ent->bumped = 1;
-        sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
-        return;
     }
+    if (timestamp >= 0) ent->last_ts = timestamp;
+    ent->coord_epoch = 0;            /* one node: the coordinator's epoch is always 0 */
     if (epoch <= ent->epoch) return; /* rule 5: the same epoch goes on */
     ent->epoch = epoch;
     ent->n = 0;
@@ -116,17 +127,13 @@ void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch) {
 void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
     if (hdr->ProducerId < 0) return;
     if (hdr->Attributes & SA_RB_ATTR_CONTROL) { /* a marker (rebuilding from the log) */
-        sa_pstate_marker(st, hdr->ProducerId, hdr->ProducerEpoch);
+        sa_pstate_marker(st, hdr->ProducerId, hdr->ProducerEpoch, hdr->MaxTimestamp);
         return;
     }
     pentry_t *ent = lookup(st, hdr->ProducerId);
-    if (!ent) {
-        ent = sa_new(pentry_t);
-        ent->pid = hdr->ProducerId;
-        ent->epoch = hdr->ProducerEpoch;
-        sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
-    }
+    if (!ent) ent = add_entry(st, hdr->ProducerId, hdr->ProducerEpoch);
     ent->bumped = 0;
+    ent->last_ts = hdr->MaxTimestamp;
     if (hdr->ProducerEpoch != ent->epoch) { /* a new epoch starts a new sequence space */
         ent->epoch = hdr->ProducerEpoch;
         ent->n = 0;
@@ -235,8 +242,36 @@ void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, co
     }
 }
 
-void sa_producer_state_marker(sa_producer_states_t *ps, sa_partition_t *part, int64_t pid, int16_t epoch) {
-    sa_pstate_marker(state_of(ps, part), pid, epoch);
+void sa_producer_state_marker(sa_producer_states_t *ps, sa_partition_t *part, int64_t pid, int16_t epoch,
+                              int64_t timestamp) {
+    sa_pstate_marker(state_of(ps, part), pid, epoch, timestamp);
+}
+
+static int by_pid(const void *a, const void *b) {
+    int64_t x = ((const sa_producer_info_t *)a)->producer_id,
+            y = ((const sa_producer_info_t *)b)->producer_id;
+    return (x > y) - (x < y);
+}
+
+size_t sa_pstate_list(const sa_pstate_t *st, sa_buf_t *out) {
+    size_t n = 0, at = out->len;
+    const pentry_t *ent;
+    for (size_t pos = 0; (ent = sa_hmap_next(&st->producers, &pos, NULL, NULL));) {
+        sa_producer_info_t info = {0};
+        info.producer_id = ent->pid;
+        info.epoch = ent->epoch;
+        info.last_sequence = ent->n ? ent->ring[ent->head].last_seq : -1;
+        info.last_timestamp = ent->last_ts;
+        info.coordinator_epoch = ent->coord_epoch;
+        sa_buf_append(out, &info, sizeof(info));
+        n++;
+    }
+    if (n > 1) qsort(out->data + at, n, sizeof(sa_producer_info_t), by_pid);
+    return n;
+}
+
+size_t sa_producer_state_list(sa_producer_states_t *ps, sa_partition_t *part, sa_buf_t *out) {
+    return sa_pstate_list(state_of(ps, part), out);
 }
 
 void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset) {

@@ -38,6 +38,7 @@
 typedef struct sa_producer_states_s sa_producer_states_t;
 typedef struct sa_partition_s sa_partition_t;
 typedef struct sa_rb_header_s sa_rb_header_t;
+typedef struct sa_buf_s sa_buf_t;
 
 #define SA_PRODUCER_STATE_WINDOW 5 /* batches remembered per producer and partition */
 
@@ -65,9 +66,23 @@ sa_err_t sa_producer_state_check(sa_producer_states_t *ps, sa_partition_t *part,
 void sa_producer_state_record(sa_producer_states_t *ps, sa_partition_t *part, const uint8_t *batches,
                               size_t len);
 
-/** A transaction marker of @p pid at @p epoch was just appended to @p part (rule 5 of
- *  producer_state.c: a newer epoch fences the older one here). */
-void sa_producer_state_marker(sa_producer_states_t *ps, sa_partition_t *part, int64_t pid, int16_t epoch);
+/** A transaction marker of @p pid at @p epoch, stamped @p timestamp, was just appended to @p part
+ *  (rule 5 of producer_state.c: a newer epoch fences the older one here). */
+void sa_producer_state_marker(sa_producer_states_t *ps, sa_partition_t *part, int64_t pid, int16_t epoch,
+                              int64_t timestamp);
+
+/** One producer a partition knows, as DescribeProducers reports it. */
+typedef struct sa_producer_info_s {
+    int64_t producer_id;
+    int16_t epoch;
+    int32_t last_sequence;     /* of its last batch still remembered, -1 if none */
+    int64_t last_timestamp;    /* MaxTimestamp of its last batch or marker, -1 if none */
+    int32_t coordinator_epoch; /* of its last marker, -1 if none */
+} sa_producer_info_t;
+
+/** The producers @p part knows (its state rebuilt from the log if not yet), by producer id,
+ *  appended to @p out as sa_producer_info_t. @returns how many. */
+size_t sa_producer_state_list(sa_producer_states_t *ps, sa_partition_t *part, sa_buf_t *out);
 
 /** Forget batches at or above @p end_offset (the storage cut the unsynced tail). */
 void sa_producer_state_truncate(sa_producer_states_t *ps, sa_partition_t *part, int64_t end_offset);
@@ -82,8 +97,10 @@ void sa_pstate_free(sa_pstate_t *st);
 sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_producer_dup_t *dup);
 /** Record one batch header (with its final BaseOffset); a control batch counts as a marker. */
 void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr);
-/** Record a transaction marker of @p pid at @p epoch. */
-void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch);
+/** Record a transaction marker of @p pid at @p epoch stamped @p timestamp (-1: unknown). */
+void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int64_t timestamp);
+/** Same as sa_producer_state_list() for one partition's state. */
+size_t sa_pstate_list(const sa_pstate_t *st, sa_buf_t *out);
 /** Forget batches whose last offset is >= @p end_offset. */
 void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset);
 

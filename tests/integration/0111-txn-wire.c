@@ -24,6 +24,9 @@
  *     the offset.
  *   DescribeTransactions: unknown TRANSACTIONAL_ID_NOT_FOUND, "" INVALID_REQUEST, an ongoing one with
  *     its partitions and __consumer_offsets; ListTransactions v1 with an unknown state filter.
+ *   DescribeProducers: the producer's epoch, last sequence and the first offset of its open
+ *     transaction, then -1 and coordinator epoch 0 after the abort; an unknown partition
+ *     UNKNOWN_TOPIC_OR_PARTITION.
  */
 #include "txn_test.h"
 
@@ -237,6 +240,30 @@ static sa_OffsetFetchResponse_OffsetFetchResponsePartition_t offset_fetch(const 
     return out.Topics[0].Partitions[0];
 }
 
+/* DescribeProducers of TOPIC partitions 0 and 7: @returns partition 0's entry of @p pid (ProducerId
+ * -2 if absent), after checking partition 7 is UNKNOWN_TOPIC_OR_PARTITION. */
+static sa_DescribeProducersResponse_ProducerState_t describe_producer(int64_t pid) {
+    int32_t parts[] = {0, 7};
+    sa_DescribeProducersRequest_TopicRequest_t t = {SA_STR(TOPIC), parts, 2};
+    sa_DescribeProducersRequest_t r;
+    sa_DescribeProducersRequest_init(&r);
+    r.Topics = &t;
+    r.Topics_count = 1;
+    GT_ENCODE(DescribeProducersRequest, r, 0, &req);
+    GT_ASSERT(gt_call(fd, SA_API_DescribeProducers, 0, &req, 0, &resp) == 0, "DescribeProducers");
+    sa_DescribeProducersResponse_t out;
+    GT_DECODE(DescribeProducersResponse, out, 0, &resp, &a);
+    GT_ASSERT(out.Topics_count == 1 && out.Topics[0].Partitions_count == 2, "DescribeProducers shape");
+    const sa_DescribeProducersResponse_PartitionResponse_t *pr = out.Topics[0].Partitions;
+    GT_ASSERT(pr[0].ErrorCode == 0 && pr[0].PartitionIndex == 0, "partition 0: %d", pr[0].ErrorCode);
+    GT_ASSERT(pr[1].ErrorCode == SA_ERR_UNKNOWN_TOPIC_OR_PARTITION && pr[1].PartitionIndex == 7,
+              "partition 7: %d", pr[1].ErrorCode);
+    sa_DescribeProducersResponse_ProducerState_t none = {.ProducerId = -2};
+    for (int32_t i = 0; i < pr[0].ActiveProducers_count; i++)
+        if (pr[0].ActiveProducers[i].ProducerId == pid) return pr[0].ActiveProducers[i];
+    return none;
+}
+
 int main(void) {
     th_proc_t broker;
     const char *args[] = {"-o", "num.partitions=2", "-o", "transaction.max.timeout.ms=60000", NULL};
@@ -342,6 +369,16 @@ int main(void) {
     GT_ASSERT(of.ErrorCode == SA_ERR_UNSTABLE_OFFSET_COMMIT && of.CommittedOffset == -1,
               "pending offset: %d %lld", of.ErrorCode, (long long)of.CommittedOffset);
 
+    /* DescribeProducers: the open transaction's first offset */
+    {
+        sa_DescribeProducersResponse_ProducerState_t st = describe_producer(pid);
+        GT_ASSERT(st.ProducerId == pid && st.ProducerEpoch == 0 && st.LastSequence == 2 &&
+                      st.LastTimestamp > 0 && st.CoordinatorEpoch == -1 && st.CurrentTxnStartOffset == 1,
+                  "describe producer: id %lld epoch %d seq %d ts %lld coord %d start %lld",
+                  (long long)st.ProducerId, st.ProducerEpoch, st.LastSequence, (long long)st.LastTimestamp,
+                  st.CoordinatorEpoch, (long long)st.CurrentTxnStartOffset);
+    }
+
     /* DescribeTransactions / ListTransactions while it is ongoing */
     {
         sa_str_t ids[] = {SA_STR("w"), SA_STR("nobody"), SA_STR("")};
@@ -399,6 +436,12 @@ int main(void) {
     GT_ASSERT(fetch(0, 0, 0).AbortedTransactions_count == -1, "read_uncommitted: AbortedTransactions null");
     lso = list_latest(0, 1);
     GT_ASSERT(lso == 5, "LSO after the abort: %lld", (long long)lso);
+    {
+        sa_DescribeProducersResponse_ProducerState_t st = describe_producer(pid);
+        GT_ASSERT(st.ProducerId == pid && st.CoordinatorEpoch == 0 && st.CurrentTxnStartOffset == -1,
+                  "describe producer after the abort: coord %d start %lld", st.CoordinatorEpoch,
+                  (long long)st.CurrentTxnStartOffset);
+    }
     of = offset_fetch("wg");
     GT_ASSERT(of.ErrorCode == 0 && of.CommittedOffset == -1, "aborted offset: %d %lld", of.ErrorCode,
               (long long)of.CommittedOffset);

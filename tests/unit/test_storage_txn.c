@@ -72,7 +72,7 @@ static void reopen(fixture_t *f, int clean) {
 static void txnix_of(fixture_t *f, int n, char *out, size_t size) {
     char dir[600];
     snprintf(dir, sizeof(dir), "%s/t-0", f->dir);
-    long long bases[64];
+    long long bases[64] = {0};
     int nb = 0;
     DIR *d = opendir(dir);
     assert_non_null(d);

@@ -319,6 +319,11 @@ def sc_txn_commit(ctx):
     out, _ = tool(ctx, "kafka-transactions", ["describe", "--transactional-id", txid])
     if "CompleteCommit" not in out:
         raise Fail("kafka-transactions describe: %s" % out[-300:])
+    # DescribeProducers of every partition of the topic: nothing left open
+    out, _ = tool(ctx, "kafka-transactions", ["find-hanging", "--topic", topic])
+    rows = [x for x in out.splitlines() if x.strip()]
+    if not rows or not rows[0].startswith("Topic") or len(rows) > 1:
+        raise Fail("kafka-transactions find-hanging: %s" % out[-300:])
 
 
 def sc_read_committed(ctx):
