@@ -3,7 +3,10 @@ keyed records with headers under every codec; after the broker stops, dump-log -
 must show each batch's codec, an intact CRC and every record byte-identical; a flipped byte is
 reported as a bad CRC and a torn tail as torn, neither fatal; .index/.timeindex files dump too.
 The metadata log (DATA_DIR/metadata.log) dumps its records: the group's committed offsets and the
-idempotent producer's id block, and a torn tail is reported there too."""
+idempotent producer's id block, and a torn tail is reported there too. Transactions: an aborted
+and a committed transaction of a transactional producer: the segment names the ABORT and COMMIT
+markers, the .txnindex (written at the clean close) lists the aborted one, and the metadata log
+shows the coordinator's txn_state records (CompleteAbort, CompleteCommit)."""
 import json
 import os
 import shutil
@@ -43,6 +46,14 @@ def main():
             p = Producer({"bootstrap.servers": b.addr, "enable.idempotence": True})
             p.produce("dl_idem", value=b"idempotent")
             assert p.flush(30) == 0, "idempotent record not delivered"
+            p = Producer({"bootstrap.servers": b.addr, "transactional.id": "dl_tx"})
+            p.init_transactions(30)
+            for commit in (False, True):
+                p.begin_transaction()
+                for i in range(3):
+                    p.produce("dl_txn", value=b"tx%d" % i, partition=0)
+                assert p.flush(30) == 0, "transactional records not delivered"
+                (p.commit_transaction if commit else p.abort_transaction)(30)
             c = Consumer({"bootstrap.servers": b.addr, "group.id": "dl_group", "enable.auto.commit": False})
             c.commit(offsets=[TopicPartition("dl_gzip", 0, 7)], asynchronous=False)
             c.close()
@@ -69,6 +80,23 @@ def main():
             assert idx and idx[0] == {"type": "index", "offset": 0, "position": 0}, idx
             tidx = dump(seg[:-4] + ".timeindex", "--json")
             assert tidx and tidx[0]["type"] == "timeindex", tidx
+
+        # Transactions: markers in the segment, the aborted one in the .txnindex.
+        seg = os.path.join(data, "dl_txn-0", "00000000000000000000.log")
+        batches = [l for l in dump(seg, "--json") if l["type"] == "batch"]
+        markers = [bt for bt in batches if bt.get("marker")]
+        assert [m["marker"] for m in markers] == ["ABORT", "COMMIT"] and batches[-1] is markers[1], batches
+        abort = markers[0]
+        assert abort["control"] and abort["transactional"] and abort["base_offset"] == 3, batches
+        assert all(bt["transactional"] and bt["producer_id"] == abort["producer_id"] for bt in batches), batches
+        assert "ABORT marker of producer" in run(["dump-log", seg]).stdout
+        ix = dump(seg[:-4] + ".txnindex", "--json")
+        assert ix == [{"type": "aborted", "producer_id": abort["producer_id"], "first_offset": 0,
+                       "last_offset": 3, "last_stable_offset": 4}], ix
+        assert "aborted transaction of producer" in run(["dump-log", seg[:-4] + ".txnindex"]).stdout
+        states = [l["state"] for l in dump(os.path.join(data, "metadata.log"), "--json")
+                  if l.get("kind_name") == "txn_state" and l.get("transactional_id") == "dl_tx"]
+        assert states[-1] == "CompleteCommit" and "CompleteAbort" in states and "PrepareCommit" in states, states
 
         # Damage a copy: one flipped byte in the last batch's records, then a torn tail.
         seg = os.path.join(data, "dl_none-0", "00000000000000000000.log")
