@@ -332,8 +332,8 @@ sa_err_t sa_handle_AddOffsetsToTxn(sa_req_t *req) {
 typedef struct end_s {
     sa_req_t *req;
     sa_EndTxnResponse_t out;
-    int parked;   /* sa_req_defer was called */
-    int answered; /* the coordinator answered during its call */
+    int parked;       /* sa_req_defer was called */
+    int answered;     /* the coordinator answered during its call */
     sa_err_t enc_err; /* the encoder's result when answered */
 } end_t;
 

@@ -205,7 +205,8 @@ sa_err_t sa_handle_DescribeProducers(sa_req_t *req) {
             ppart_t *pr = &ot->Partitions[i];
             sa_DescribeProducersResponse_PartitionResponse_init(pr);
             pr->PartitionIndex = rt->PartitionIndexes[i];
-            sa_partition_t *part = terr == SA_OK ? sa_store_partition(req->broker->store, topic, pr->PartitionIndex) : NULL;
+            sa_partition_t *part =
+                terr == SA_OK ? sa_store_partition(req->broker->store, topic, pr->PartitionIndex) : NULL;
             if (terr == SA_ERR_TOPIC_AUTHORIZATION_FAILED) {
                 pr->ErrorCode = SA_ERR_TOPIC_AUTHORIZATION_FAILED;
             } else if (!part) {

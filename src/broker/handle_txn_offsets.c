@@ -51,9 +51,9 @@ static int16_t check(sa_req_t *req, const sa_TxnOffsetCommitRequest_t *in, const
     default: return (int16_t)err;
     }
     int v3 = req->ApiVersion >= 3;
-    return (int16_t)sa_gcoord_txn_commit_check(broker->coord, group, v3 ? in->GenerationId : -1,
-                                               v3 ? sa_kit_str(req, in->MemberId) : "",
-                                               v3 ? sa_kit_nstr(req, in->GroupInstanceId) : NULL, sa_mono_ms());
+    return (int16_t)sa_gcoord_txn_commit_check(
+        broker->coord, group, v3 ? in->GenerationId : -1, v3 ? sa_kit_str(req, in->MemberId) : "",
+        v3 ? sa_kit_nstr(req, in->GroupInstanceId) : NULL, sa_mono_ms());
 }
 
 sa_err_t sa_handle_TxnOffsetCommit(sa_req_t *req) {

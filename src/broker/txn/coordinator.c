@@ -854,5 +854,6 @@ void sa_tcoord_stats(const sa_tcoord_t *tc, sa_tcoord_stats_t *out) {
     out->ids = tc->txns.count;
     out->ongoing = 0;
     size_t pos = 0;
-    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));) out->ongoing += t->state == SA_TXN_ONGOING;
+    for (const txn_t *t; (t = sa_hmap_next(&tc->txns, &pos, NULL, NULL));)
+        out->ongoing += t->state == SA_TXN_ONGOING;
 }

@@ -81,7 +81,7 @@ struct sa_tcoord_s {
     sa_offsets_t *offsets; /* borrowed */
     sa_tcoord_ops_t ops;
     void *ops_arg;
-    sa_hmap_t txns; /* id -> txn_t (keyed by its own id) */
+    sa_hmap_t txns;   /* id -> txn_t (keyed by its own id) */
     twaiter_t *limbo; /* waiters of txns a reset forgot, with their ids (limbo_ids) */
     char **limbo_ids;
     size_t nlimbo, limbo_cap;
