@@ -18,20 +18,30 @@
  *     some); a tombstone is kept until its batch's delete horizon (set when it is first cleaned:
  *     now + delete.retention.ms, in BaseTimestamp, attribute bit 6, as Kafka since KIP-534) has
  *     passed. Offsets never change: a rewritten batch keeps BaseOffset and LastOffsetDelta, so the
- *     log gets gaps. Control batches are kept as they are (see storage_int.h, TRANSACTIONS).
- *     An unchanged group is not swapped.
+ *     log gets gaps. An unchanged group is not swapped.
+ *     Transactions (storage_int.h, WHAT LOG COMPACTION MUST PRESERVE): the job ends before the last
+ *     stable offset, so every transaction in it is decided. Control batches (markers) and the
+ *     batches of aborted transactions (job->aborted, from the partition's aborted-transaction
+ *     index) are copied byte for byte and never enter the key map: an aborted value never hides a
+ *     committed one, and every transaction's first offset and marker stay where the index says.
+ *     Committed transactional records are compacted like any others.
  *  4. Swap, per group, in this order (the names are DIR/<20-digit base>[.<20-digit end>].<ext>;
  *     the group replaces the .log files whose base is in [base, end)):
- *       a. write <base>.<end>.cleaned, fdatasync it;
+ *       a. write <base>.<end>.cleaned, fdatasync it; if the old segments have .txnindex files,
+ *          write their merge to <base>.<end>.txncleaned and fdatasync it (txn.c);
  *       b. rename it to <base>.<end>.swap, fsync DIR              <- the commit point
- *       c. unlink the group's old .index/.timeindex/.log files, fsync DIR
- *       d. rename <base>.<end>.swap to <base>.log, fsync DIR
+ *       c. unlink the group's old .index/.timeindex/.txnindex/.log files, fsync DIR
+ *       d. rename <base>.<end>.swap to <base>.log, <base>.<end>.txncleaned to <base>.txnindex,
+ *          fsync DIR
  *       e. write the new segment's .index/.timeindex (safe_file: optional, rebuilt if missing)
  *     sa_cleaner_recover_dir() runs at every partition open before the segments are listed: a
- *     .cleaned file is deleted (step b never happened: the old files are whole); a .swap file is
- *     finished (steps c and d, idempotent). A crash at any moment so leaves either the old
+ *     .cleaned file is deleted with its .txncleaned (step b never happened: the old files are
+ *     whole); a .swap file is finished (steps c and d, idempotent), and so is a .txncleaned left
+ *     without its .cleaned (a crash inside d). A crash at any moment so leaves either the old
  *     segments or the new one, never both, never neither. Old index files go (c) before the new
- *     log takes the name (d), so an index never describes the wrong file.
+ *     log takes the name (d), so an index never describes the wrong file; the .txnindex must not
+ *     be optional like the others (a sealed segment without one has no aborted transaction), so
+ *     it is written before the commit point.
  *  5. The checkpoint DIR/cleaner-offset ("<offset>\n", safe_file) moves to the map's end after the
  *     last group; a crash before it only makes the next cleaning redo work (cleaning is
  *     idempotent: what it keeps, it keeps again).
@@ -176,6 +186,28 @@ static int pid_is_last(pid_map_t *m, int64_t pid, int64_t base) {
     return s->pid == pid && s->last_base == base;
 }
 
+/* ---- aborted transactions: (producer id, first offset, marker) sorted by producer, then first ---- */
+
+/* @returns 1 if @p hdr is a data batch of an aborted transaction (job->aborted). */
+static int aborted_batch(const sa_clean_job_t *job, const sa_rb_header_t *hdr) {
+    if (!(hdr->Attributes & SA_RB_ATTR_TRANSACTIONAL) || (hdr->Attributes & SA_RB_ATTR_CONTROL) ||
+        hdr->ProducerId < 0 || !job->naborted)
+        return 0;
+    /* the last entry of this producer whose first offset is at or before the batch */
+    size_t lo = 0, hi = job->naborted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const sa_txn_aborted_t *a = &job->aborted[mid];
+        if (a->pid < hdr->ProducerId || (a->pid == hdr->ProducerId && a->first <= hdr->BaseOffset))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo) return 0;
+    const sa_txn_aborted_t *a = &job->aborted[lo - 1];
+    return a->pid == hdr->ProducerId && hdr->BaseOffset <= a->last;
+}
+
 /* ---- the job ---- */
 
 static void seg_name(char *out, size_t size, const char *dir, int64_t base, const char *ext) {
@@ -193,6 +225,7 @@ void sa_clean_job_free(sa_clean_job_t *job) {
     for (size_t i = 0; i < job->nout; i++) sa_segment_free(job->out[i].seg);
     free(job->segs);
     free(job->out);
+    free(job->aborted);
     free(job->dir);
     free(job);
 }
@@ -258,7 +291,9 @@ static int map_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const
     if (cancelled(r)) return SA_ERR_CLOSED;
     throttle(r, (int64_t)sa_rb_size(hdr));
     job->stats.bytes_read += (int64_t)sa_rb_size(hdr);
-    if (sa_rb_last_offset(hdr) < job->first_dirty || (hdr->Attributes & SA_RB_ATTR_CONTROL)) return 0;
+    if (sa_rb_last_offset(hdr) < job->first_dirty || (hdr->Attributes & SA_RB_ATTR_CONTROL) ||
+        aborted_batch(job, hdr))
+        return 0;
     if (r->map.used + (size_t)hdr->RecordsCount > r->map.limit) {
         if (r->map.used == 0) {
             r->op = "key map (log.cleaner.dedupe.buffer.size is too small for one batch)";
@@ -330,7 +365,7 @@ static int clean_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, con
         r->changed = 1;
         return 0;
     }
-    if (hdr->Attributes & SA_RB_ATTR_CONTROL) { /* transaction markers: kept (storage_int.h) */
+    if ((hdr->Attributes & SA_RB_ATTR_CONTROL) || aborted_batch(job, hdr)) { /* kept as they are */
         job->stats.records_kept += hdr->RecordsCount;
         return emit(r, batch, size) ? SA_ERR_KAFKA_STORAGE_ERROR : 0;
     }
@@ -411,9 +446,10 @@ static int clean_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, con
     return 0;
 }
 
-/* Unlink the .log/.index/.timeindex of every segment of the job whose base is in [base, end). */
+/* Unlink the .log/.index/.timeindex/.txnindex of every segment of the job whose base is in
+ * [base, end). */
 static int unlink_old(const sa_clean_job_t *job, int64_t base, int64_t end) {
-    static const char *const exts[] = {".index", ".timeindex", ".log"};
+    static const char *const exts[] = {".index", ".timeindex", ".txnindex", ".log"};
     char path[4096];
     for (size_t i = 0; i < job->nsegs; i++) {
         if (job->segs[i].base < base || job->segs[i].base >= end) continue;
@@ -430,10 +466,13 @@ static sa_err_t clean_group(run_t *r, size_t a, size_t b) {
     sa_clean_job_t *job = r->job;
     int64_t base = job->segs[a].base;
     int64_t end = b < job->nsegs ? job->segs[b].base : job->end;
-    char cleaned[4096], swap[4096], log[4096];
+    char cleaned[4096], swap[4096], log[4096], txncleaned[4096], txnindex[4096];
     group_name(cleaned, sizeof(cleaned), job->dir, base, end, ".cleaned");
     group_name(swap, sizeof(swap), job->dir, base, end, ".swap");
+    group_name(txncleaned, sizeof(txncleaned), job->dir, base, end, ".txncleaned");
     seg_name(log, sizeof(log), job->dir, base, ".log");
+    seg_name(txnindex, sizeof(txnindex), job->dir, base, ".txnindex");
+    int has_txnindex = 0;
     r->op = "create";
     int fd = sa_sysio.open(cleaned, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return SA_ERR_KAFKA_STORAGE_ERROR;
@@ -466,6 +505,17 @@ static sa_err_t clean_group(run_t *r, size_t a, size_t b) {
         r->op = "fdatasync";
         err = SA_ERR_KAFKA_STORAGE_ERROR;
     }
+    if (!err) { /* the old segments' aborted transactions and open set, for the new one */
+        int64_t *bases = sa_calloc(b - a, sizeof(*bases));
+        for (size_t i = a; i < b; i++) bases[i - a] = job->segs[i].base;
+        err = sa_txn_merge_index(job->dir, bases, b - a, end, txncleaned, &has_txnindex);
+        free(bases);
+        if (err) {
+            r->op = err == SA_ERR_CORRUPT ? "merge transaction indexes (a damaged .txnindex)"
+                                          : "write .txncleaned";
+            if (err == SA_ERR_CORRUPT) err = SA_ERR_CORRUPT_MESSAGE;
+        }
+    }
     if (!err && cancelled(r)) err = SA_ERR_CLOSED;
     if (!err && sa_sysio.rename(cleaned, swap)) {
         r->op = "rename to .swap";
@@ -481,6 +531,7 @@ static sa_err_t clean_group(run_t *r, size_t a, size_t b) {
         sa_segment_free(r->out);
         r->out = NULL;
         if (!job->committed) {
+            sa_sysio.unlink(txncleaned);
             sa_sysio.unlink(cleaned);
             sa_sysio.unlink(swap);
         }
@@ -491,7 +542,9 @@ static sa_err_t clean_group(run_t *r, size_t a, size_t b) {
     r->op = "remove old segments";
     if (unlink_old(job, base, end) || sa_sysio_fsync_dir(job->dir)) goto fail;
     r->op = "rename .swap to .log";
-    if (sa_sysio.rename(swap, log) || sa_sysio_fsync_dir(job->dir)) goto fail;
+    if (sa_sysio.rename(swap, log)) goto fail;
+    r->op = "rename .txncleaned to .txnindex";
+    if ((has_txnindex && sa_sysio.rename(txncleaned, txnindex)) || sa_sysio_fsync_dir(job->dir)) goto fail;
     if (sa_segment_write_index(r->out, job->dir))
         sa_log_warn("cleaner", "%s: could not write the index of segment %" PRId64 "; it will be rebuilt",
                     job->dir, base);
@@ -589,13 +642,28 @@ static int parse_group(const char *name, const char *ext, int64_t *base, int64_t
     return *base < *end;
 }
 
+typedef struct group_s {
+    int64_t base, end;
+} group_t;
+
+static void push_group(group_t **v, size_t *n, int64_t base, int64_t end) {
+    *v = sa_realloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[(*n)++] = (group_t){base, end};
+}
+
+static int has_group(const group_t *v, size_t n, int64_t base, int64_t end) {
+    for (size_t i = 0; i < n; i++)
+        if (v[i].base == base && v[i].end == end) return 1;
+    return 0;
+}
+
 sa_err_t sa_cleaner_recover_dir(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return errno == ENOENT ? SA_OK : SA_ERR_KAFKA_STORAGE_ERROR;
     char path[4096];
     struct dirent *de;
-    int64_t(*swaps)[2] = NULL;
-    size_t nswaps = 0;
+    group_t *swaps = NULL, *cleaneds = NULL, *txns = NULL;
+    size_t nswaps = 0, ncleaneds = 0, ntxns = 0;
     int64_t *logs = NULL;
     size_t nlogs = 0;
     sa_err_t err = SA_OK;
@@ -603,24 +671,32 @@ sa_err_t sa_cleaner_recover_dir(const char *dir) {
         const char *s = de->d_name;
         int64_t base, end;
         if (parse_group(s, ".cleaned", &base, &end)) {
-            snprintf(path, sizeof(path), "%s/%s", dir, s);
-            sa_log_info("cleaner", "%s: removing an unfinished cleaning", path);
-            if (sa_sysio.unlink(path)) err = SA_ERR_KAFKA_STORAGE_ERROR;
+            push_group(&cleaneds, &ncleaneds, base, end);
         } else if (parse_group(s, ".swap", &base, &end)) {
-            swaps = sa_realloc(swaps, (nswaps + 1) * sizeof(*swaps));
-            swaps[nswaps][0] = base;
-            swaps[nswaps++][1] = end;
+            push_group(&swaps, &nswaps, base, end);
+        } else if (parse_group(s, ".txncleaned", &base, &end)) {
+            push_group(&txns, &ntxns, base, end);
         } else if (strlen(s) == 24 && !strcmp(s + 20, ".log") && strspn(s, "0123456789") == 20) {
             logs = sa_realloc(logs, (nlogs + 1) * sizeof(*logs));
             logs[nlogs++] = strtoll(s, NULL, 10);
         }
     }
     closedir(d);
+    /* Not committed: the old files are whole. The .txncleaned goes first: one without its .cleaned
+     * means the commit happened. */
+    for (size_t k = 0; k < ncleaneds && !err; k++) {
+        group_name(path, sizeof(path), dir, cleaneds[k].base, cleaneds[k].end, ".cleaned");
+        sa_log_info("cleaner", "%s: removing an unfinished cleaning", path);
+        char txn[4096];
+        group_name(txn, sizeof(txn), dir, cleaneds[k].base, cleaneds[k].end, ".txncleaned");
+        if ((sa_sysio.unlink(txn) && errno != ENOENT) || sa_sysio.unlink(path))
+            err = SA_ERR_KAFKA_STORAGE_ERROR;
+    }
     for (size_t k = 0; k < nswaps && !err; k++) {
-        int64_t base = swaps[k][0], end = swaps[k][1];
+        int64_t base = swaps[k].base, end = swaps[k].end;
         sa_log_info("cleaner", "%s: finishing the swap of segments %" PRId64 "..%" PRId64, dir, base,
                     end - 1);
-        static const char *const exts[] = {".index", ".timeindex", ".log"};
+        static const char *const exts[] = {".index", ".timeindex", ".txnindex", ".log"};
         for (size_t i = 0; i < nlogs && !err; i++) {
             if (logs[i] < base || logs[i] >= end) continue;
             for (size_t e = 0; e < SA_ARRAY_LEN(exts); e++) {
@@ -631,10 +707,20 @@ sa_err_t sa_cleaner_recover_dir(const char *dir) {
         char swap[4096], log[4096];
         group_name(swap, sizeof(swap), dir, base, end, ".swap");
         seg_name(log, sizeof(log), dir, base, ".log");
-        if (!err && (sa_sysio_fsync_dir(dir) || sa_sysio.rename(swap, log) || sa_sysio_fsync_dir(dir)))
-            err = SA_ERR_KAFKA_STORAGE_ERROR;
+        if (!err && (sa_sysio_fsync_dir(dir) || sa_sysio.rename(swap, log))) err = SA_ERR_KAFKA_STORAGE_ERROR;
     }
+    /* Committed (a .swap was, or its rename is done): the merged index takes its name. */
+    for (size_t k = 0; k < ntxns && !err; k++) {
+        if (has_group(cleaneds, ncleaneds, txns[k].base, txns[k].end)) continue; /* removed above */
+        char txn[4096];
+        group_name(txn, sizeof(txn), dir, txns[k].base, txns[k].end, ".txncleaned");
+        seg_name(path, sizeof(path), dir, txns[k].base, ".txnindex");
+        if (sa_sysio.rename(txn, path)) err = SA_ERR_KAFKA_STORAGE_ERROR;
+    }
+    if (!err && (nswaps || ntxns || ncleaneds) && sa_sysio_fsync_dir(dir)) err = SA_ERR_KAFKA_STORAGE_ERROR;
     free(swaps);
+    free(cleaneds);
+    free(txns);
     free(logs);
     return err;
 }

@@ -10,8 +10,11 @@
  * is deleted and when the store closes, and then only until the thread's next batch boundary
  * (the cancel flag is checked per batch and during throttling sleeps).
  *
- * A job names the partition's cleanable segments (sealed, wholly below the HWM's segment, newest
- * record older than min.compaction.lag.ms) by dup'd fds. While it runs, part->cleaning keeps
+ * A job names the partition's cleanable segments (sealed, wholly below the HWM's segment and the
+ * last stable offset, newest record older than min.compaction.lag.ms) by dup'd fds, and carries a
+ * copy of the partition's aborted transactions (cleaner.c keeps their batches as they are).
+ * Adopting the result moves the old segments' aborted-transaction entries to the new segment
+ * (the cleaner wrote the same into its .txnindex). While it runs, part->cleaning keeps
  * retention and DeleteRecords from deleting sealed segments by name (the cleaner renames files
  * under those names); DeleteRecords' deletions are made at adoption. Appends, rolls, reads and
  * the group commit go on as usual: they touch the active segment, or read through their own fds.
@@ -89,10 +92,11 @@ static struct sa_cleaner_s *cleaner_of(sa_store_t *store) {
 /* How many leading segments of @p part a job may clean now (see the file comment). */
 static size_t cleanable_count(const sa_partition_t *part, int64_t now_ms) {
     const sa_topic_limits_t *lim = &part->topic->lim;
+    int64_t lso = sa_partition_lso(part); /* an undecided transaction is never cleaned */
     size_t n = 0;
     while (n + 1 < part->nsegs) {
         const sa_segment_t *seg = part->segs[n];
-        if (seg->base >= part->hwm_seg_base || seg->next_offset > part->hwm) break;
+        if (seg->base >= part->hwm_seg_base || seg->next_offset > part->hwm || seg->next_offset > lso) break;
         if (lim->min_compaction_lag_ms > 0 && seg->max_ts > now_ms - lim->min_compaction_lag_ms) break;
         n++;
     }
@@ -123,6 +127,27 @@ static double need(sa_partition_t *part, int64_t now_ms) {
         return 2;
     double ratio = (double)dirty / (double)total;
     return ratio >= lim->min_cleanable_ratio ? ratio : -1;
+}
+
+static int by_pid_first(const void *a, const void *b) {
+    const sa_txn_aborted_t *x = a, *y = b;
+    if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Every aborted transaction of @p part (any segment: its marker may lie past the job), sorted. */
+static void copy_aborted(const sa_partition_t *part, sa_clean_job_t *job) {
+    size_t n = 0;
+    for (size_t i = 0; i < part->nsegs; i++) n += part->segs[i]->naborted;
+    if (!n) return;
+    job->aborted = sa_calloc(n, sizeof(*job->aborted));
+    for (size_t i = 0; i < part->nsegs; i++) {
+        const sa_segment_t *seg = part->segs[i];
+        if (seg->naborted)
+            memcpy(job->aborted + job->naborted, seg->aborted, seg->naborted * sizeof(*seg->aborted));
+        job->naborted += seg->naborted;
+    }
+    qsort(job->aborted, job->naborted, sizeof(*job->aborted), by_pid_first);
 }
 
 /* @returns new: a job over the cleanable segments of @p part (NULL if none, or out of fds). */
@@ -157,6 +182,7 @@ static sa_clean_job_t *make_job(sa_partition_t *part, int64_t now_ms) {
     job->dedupe_buffer_size = conf->cleaner_dedupe_buffer_size;
     job->io_max_bytes_per_second = conf->cleaner_io_max_bytes_per_second;
     job->next_horizon = INT64_MAX;
+    copy_aborted(part, job);
     part->cleaning = 1;
     return job;
 }
@@ -173,7 +199,18 @@ static void adopt(sa_store_t *store, sa_clean_job_t *job) {
         size_t j = i;
         while (j < part->nsegs && part->segs[j]->base < o->end) j++;
         assert(j > i && part->segs[i]->base == o->base && j < part->nsegs);
-        for (size_t x = i; x < j; x++) sa_segment_free(part->segs[x]); /* closes; the files are gone */
+        o->seg->txn_in = part->segs[i]->txn_in;
+        for (size_t x = i; x < j; x++) { /* their aborted transactions' markers are in the new one */
+            sa_segment_t *old = part->segs[x];
+            if (old->naborted) {
+                sa_segment_t *ns = o->seg;
+                ns->aborted = sa_realloc(ns->aborted, (ns->naborted + old->naborted) * sizeof(*ns->aborted));
+                memcpy(ns->aborted + ns->naborted, old->aborted, old->naborted * sizeof(*old->aborted));
+                ns->naborted += old->naborted;
+                ns->aborted_cap = ns->naborted;
+            }
+            sa_segment_free(old); /* closes; the files are gone */
+        }
         o->seg->durable_max_ts = o->seg->max_ts;
         o->seg->first_append_ms = o->seg->max_ts;
         part->segs[i] = o->seg;

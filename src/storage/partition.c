@@ -292,6 +292,7 @@ static sa_err_t roll(sa_partition_t *part, char *errstr, size_t errstr_size) {
         if (seg) sa_segment_remove(part->dir, seg);
         return SA_ERR_KAFKA_STORAGE_ERROR;
     }
+    seg->txn_in = sa_txn_open_count(part) > 0;
     push_seg(part, seg);
     hwm_past_sealed(part);
     sa_log_debug(SA_DBG_STORAGE, "storage", "%s: rolled to segment %" PRId64, part->dir, seg->base);

@@ -21,18 +21,22 @@
  *  between them (BaseOffset only increases). The active segment is never cleaned, so recovery's
  *  check that offsets are contiguous in the last segment stands.
  *
- * WHAT LOG COMPACTION (the cleaner) MUST PRESERVE, for transactions:
- *   - control batches (attribute bit 5: COMMIT/ABORT markers) stay where they are until every
- *     batch of their transaction below them is gone; only then may a marker go, and an ABORT
- *     marker's aborted[] entry goes with it (Kafka's "delete horizon" rule: after
- *     delete.retention.ms the marker may be dropped once the data it ends was cleaned);
- *   - records of an aborted transaction (producer id + offset range of an aborted[] entry, or a
- *     transaction still in txns[]) may be removed, never merged into committed data; records of a
- *     transaction that is still open (txns[], or at or above the last stable offset) must stay
- *     untouched: its fate is not known yet;
- *   - a rewritten segment carries its aborted[] entries (and writes its .txnindex) with it, and
- *     the batches it keeps keep their ProducerId/ProducerEpoch/BaseSequence and the transactional
- *     bit, so producer state and read_committed filtering rebuild the same.
+ * WHAT LOG COMPACTION (the cleaner) MUST PRESERVE, for transactions, and how it does:
+ *   - nothing at or past the last stable offset is cleaned (its transactions are undecided):
+ *     cleaner_sched.c's cleanable segments end below it;
+ *   - records of an aborted transaction (a producer's batches in [first, last] of an aborted[]
+ *     entry, whatever segment holds its marker) never enter the key map: an aborted value must not
+ *     hide a committed one. The cleaner copies them byte for byte (Kafka removes them; keeping them
+ *     keeps every aborted[] entry exact and recomputable from the batches, invariant 6);
+ *   - control batches (COMMIT/ABORT markers) are copied byte for byte. Kafka drops a marker once
+ *     its transaction's data is gone and its delete horizon passed; samsa never drops one yet (a
+ *     marker is ~80 bytes per transaction and partition);
+ *   - a cleaned segment carries the aborted[] entries of the segments it replaces (adopt, in
+ *     memory) and their merged .txnindex (txn.c sa_txn_merge_index, written before the swap's
+ *     commit point and renamed with it: a sealed segment that should have a .txnindex never lacks
+ *     one, even after a crash inside the swap); the batches it keeps keep their
+ *     ProducerId/ProducerEpoch/BaseSequence and transactional bit, so producer state and
+ *     read_committed filtering rebuild the same.
  */
 #ifndef SA_STORAGE_INT_H
 #define SA_STORAGE_INT_H
@@ -108,6 +112,7 @@ typedef struct sa_segment_s {
     size_t ntidx, tidx_cap;
     sa_txn_aborted_t *aborted; /* aborted transactions whose marker is here, owned (txn.c) */
     size_t naborted, aborted_cap;
+    int txn_in; /* transactions were open at its start (so it has a .txnindex once sealed; txn.c) */
 } sa_segment_t;
 
 /* A metadata log's end when a group commit started (metalog.c). */
@@ -149,7 +154,7 @@ struct sa_partition_s {
     int64_t clean_to;       /* the cleaner checkpoint: offsets below it were cleaned; -1 = not read yet */
     int64_t clean_horizon;  /* the earliest delete horizon of a kept tombstone (0: not known yet) */
     int64_t clean_after_ms; /* a cleaning failed: not before this time again */
-    sa_txn_open_t *txns;  /* transactions open here (invariant 6), owned (txn.c) */
+    sa_txn_open_t *txns;    /* transactions open here (invariant 6), owned (txn.c) */
     size_t ntxns, txns_cap;
 };
 
@@ -283,6 +288,8 @@ void sa_txn_truncated(sa_partition_t *part, int64_t cut);
  *  one), with the transactions open at its end; remove it when there is nothing to say.
  *  @returns SA_OK or KAFKA_STORAGE_ERROR (errno set). */
 sa_err_t sa_txn_write_index(const sa_partition_t *part, const sa_segment_t *seg);
+/** @returns how many transactions are open in @p part with no marker written yet. */
+size_t sa_txn_open_count(const sa_partition_t *part);
 /** At open, after the segments are loaded: each segment's aborted[] from its .txnindex (or, where
  *  that is missing or stale, by walking its batches), and the transactions open at the end.
  *  @p clean: the store was closed cleanly (the active segment's file is current too). */
@@ -291,6 +298,16 @@ sa_err_t sa_txn_recover(sa_partition_t *part, int clean);
 void sa_txn_free(sa_partition_t *part);
 /** Invariant 6 (debug and sanitizer builds check the segments' entries too). */
 void sa_txn_check(const sa_partition_t *part);
+/**
+ * Log compaction: write to @p out_path the .txnindex of one segment made of the sealed segments
+ * whose bases are @p bases (@p n, in order; the last ends at @p end): their aborted entries in
+ * order and the set open at the last one's end, read from their own .txnindex files (absent: none).
+ * Any thread (files only). Nothing is written (*@p written 0) when none of them has a file.
+ * @returns SA_OK; SA_ERR_CORRUPT (a file is damaged: recovery rewrites it at the next start);
+ *          KAFKA_STORAGE_ERROR.
+ */
+sa_err_t sa_txn_merge_index(const char *dir, const int64_t *bases, size_t n, int64_t end,
+                            const char *out_path, int *written);
 
 /* ---- partition.c ---- */
 /** Open or create partition @p id of @p topic (dir made if missing), recovering unless @p clean. */
@@ -351,6 +368,8 @@ typedef struct sa_clean_job_s {
     int64_t dedupe_buffer_size;
     double io_max_bytes_per_second; /* 0: unthrottled */
     atomic_int *cancel;             /* borrowed, may be NULL: stop at the next batch when set */
+    sa_txn_aborted_t *aborted;      /* the partition's aborted transactions, by pid then first, owned */
+    size_t naborted;
     /* results */
     sa_err_t err;
     int committed;       /* a group's swap passed its commit point but did not finish */

@@ -16,9 +16,10 @@
  * failed sync cuts off reopens its transaction: sa_txn_truncated). Read_committed readers see
  * only offsets below the LSO, so they never see a record whose transaction may still go either way.
  *
- * FILE <base>.txnindex, one per segment that has something to say, written whole and replaced
- * crash-safely (sa_safe_file_write) when the segment is sealed by a roll and, for the active
- * segment, at a clean close; absent otherwise. All integers big-endian:
+ * FILE <base>.txnindex, one per segment that has something to say (an aborted transaction, one
+ * open at its end, or one open at its start: seg->txn_in), written whole and replaced crash-safely
+ * (sa_safe_file_write) when the segment is sealed by a roll and, for the active segment, at a
+ * clean close; absent otherwise. All integers big-endian:
  *
  *     0   8   magic "SATXNIX1"
  *     8   4   u32 A: aborted transactions whose ABORT marker is in this segment
@@ -34,8 +35,8 @@
  *   - a sealed segment (or the active one after a clean close) with a valid file: its entries,
  *     and its open set becomes the carried set;
  *   - no file, nothing carried: nothing happened there (a file is written whenever a segment has
- *     an abort or ends with an open transaction; segments of a samsa without transactions have
- *     none, and had none);
+ *     an abort, begins or ends with an open transaction; segments of a samsa without transactions
+ *     have none, and had none);
  *   - otherwise (a missing or damaged file, or the active segment after a crash): walk its batch
  *     headers from the carried set, reading the few control batches whole for their type.
  * Roll writes the old segment's file (fsync'd, directory fsync'd) before it creates the next
@@ -48,6 +49,7 @@
  * Invariant 6 of storage_int.h is checked by sa_txn_check().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,12 +235,17 @@ size_t sa_partition_aborted_txns(const sa_partition_t *part, int64_t from, int64
 
 /* ---- the .txnindex file ------------------------------------------------------------------------ */
 
+size_t sa_txn_open_count(const sa_partition_t *part) {
+    size_t n = 0;
+    for (size_t i = 0; i < part->ntxns; i++) n += part->txns[i].end < 0;
+    return n;
+}
+
 sa_err_t sa_txn_write_index(const sa_partition_t *part, const sa_segment_t *seg) {
     char path[4096];
     txnix_path(path, sizeof(path), part->dir, seg->base);
-    uint32_t nopen = 0;
-    for (size_t i = 0; i < part->ntxns; i++) nopen += part->txns[i].end < 0;
-    if (!seg->naborted && !nopen) {
+    uint32_t nopen = (uint32_t)sa_txn_open_count(part);
+    if (!seg->naborted && !nopen && !seg->txn_in) {
         /* Nothing to say: no file (and none left from before, e.g. a clean close earlier). */
         if (sa_sysio.unlink(path) && errno != ENOENT) return SA_ERR_KAFKA_STORAGE_ERROR;
         return SA_OK;
@@ -374,6 +381,68 @@ sa_err_t sa_txnindex_read_file(const char *path, void (*fn)(void *opaque, const 
     return SA_OK;
 }
 
+/* ---- log compaction: one index for a group of cleaned segments ---------------------------------- */
+
+sa_err_t sa_txn_merge_index(const char *dir, const int64_t *bases, size_t n, int64_t end,
+                            const char *out_path, int *written) {
+    *written = 0;
+    sa_buf_t ab = SA_BUF_INIT(0), ob = SA_BUF_INIT(0);
+    uint32_t na = 0, no = 0;
+    int any = 0; /* an old segment had a file: so does the new one (if the first began with open
+                    transactions, it had one, and so must the new one) */
+    sa_err_t err = SA_OK;
+    for (size_t i = 0; i < n && !err; i++) {
+        char path[4096];
+        sa_buf_t b = SA_BUF_INIT(0);
+        uint64_t fa, fo;
+        const char *why;
+        txnix_path(path, sizeof(path), dir, bases[i]);
+        err = sa_safe_file_read(path, TXNIX_MAX, &b);
+        if (err == SA_ERR_NOT_FOUND) { /* a sealed segment without a file has nothing to say */
+            err = SA_OK;
+            if (i + 1 == n) no = 0, sa_buf_reset(&ob);
+            sa_buf_free(&b);
+            continue;
+        }
+        if (err == SA_OK && txnix_frame(b.data, b.len, &fa, &fo, &why) != SA_OK) err = SA_ERR_CORRUPT;
+        if (err == SA_OK) {
+            any = 1;
+            const uint8_t *p = b.data + TXNIX_HEADER;
+            for (uint64_t k = 0; k < fa; k++, p += TXNIX_ABORTED) {
+                sa_txn_aborted_t a = aborted_at(p);
+                if (a.last < bases[i] || a.last >= (i + 1 < n ? bases[i + 1] : end)) err = SA_ERR_CORRUPT;
+            }
+            sa_buf_append(&ab, b.data + TXNIX_HEADER, fa * TXNIX_ABORTED);
+            na += (uint32_t)fa;
+            /* the set open at the group's end is the one at its last segment's end */
+            sa_buf_reset(&ob);
+            sa_buf_append(&ob, b.data + TXNIX_HEADER + fa * TXNIX_ABORTED, fo * TXNIX_OPEN);
+            no = (uint32_t)fo;
+        }
+        sa_buf_free(&b);
+    }
+    if (!err && any) {
+        sa_buf_t b = SA_BUF_INIT(0);
+        sa_buf_append(&b, TXNIX_MAGIC, 8);
+        sa_buf_put_be32(&b, na);
+        sa_buf_put_be32(&b, no);
+        sa_buf_append(&b, ab.data, ab.len);
+        sa_buf_append(&b, ob.data, ob.len);
+        sa_buf_put_be32(&b, sa_crc32c(0, b.data, b.len));
+        /* Written in place and fdatasync'd: the cleaner's commit point (the directory fsync after
+         * its .swap rename) makes its name durable; before it, recovery deletes it. */
+        int fd = sa_sysio.open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || sa_sysio_pwrite_all(fd, b.data, b.len, 0) || sa_sysio.fdatasync(fd))
+            err = SA_ERR_KAFKA_STORAGE_ERROR;
+        if (fd >= 0) sa_sysio.close(fd);
+        if (!err) *written = 1;
+        sa_buf_free(&b);
+    }
+    sa_buf_free(&ab);
+    sa_buf_free(&ob);
+    return err;
+}
+
 /* ---- rebuilding a segment's entries from its batches -------------------------------------------- */
 
 typedef struct walk_ctx_s {
@@ -448,6 +517,7 @@ sa_err_t sa_txn_recover(sa_partition_t *part, int clean) {
         int active = i + 1 == part->nsegs;
         int trust_file = !active || clean; /* after a crash the active segment's file is stale */
         txnix_t ix;
+        seg->txn_in = part->ntxns > 0;
         sa_err_t err = trust_file ? txnix_load(part, seg, &ix) : SA_ERR_NOT_FOUND;
         if (err == SA_OK) {
             free(seg->aborted);
