@@ -1,7 +1,10 @@
 /*
  * Simulated power loss with transactions, through the fsync-aware layer of tests/lib/power_loss.h: the
  * transaction coordinator's state (the metadata log), the partitions' data and markers, the
- * transaction indexes (.txnindex, at rolls) and the offsets transactions commit.
+ * transaction indexes (.txnindex, at rolls) and the offsets transactions commit. The topic is
+ * compacted and the cleaner runs now and then (plain records with a few repeating keys give it
+ * something to remove; the transactions' records have keys of their own), so the power also goes
+ * out inside cleanings and their swaps, which carry the aborted-transaction index along.
  *
  * A child process runs the coordinator over a real store, as the broker does (markers through
  * sa_partition_append_marker): three transactional ids start transactions over random partitions
@@ -117,14 +120,14 @@ static void on_end(void *opaque, sa_err_t err, int64_t pid, int16_t epoch) {
     if (write(wfd, m, sizeof(*m)) != sizeof(*m)) _exit(7);
 }
 
-/* A transactional batch of @p id's transaction @p n for partition @p p. */
+/* A transactional batch of @p id's transaction @p n for partition @p p (each record its own key). */
 static void append_batch(sa_partition_t *part, producer_t *pr, int id, int p) {
     sa_rb_rec_in_t recs[4];
     char vals[4][48];
     int count = 1 + (pr->n + p) % 4;
     for (int i = 0; i < count; i++) {
         int len = snprintf(vals[i], sizeof(vals[i]), "%d-%d-%d-%d", id, pr->n, p, i);
-        recs[i] = (sa_rb_rec_in_t){NULL, -1, vals[i], len, NULL, 0, NOW};
+        recs[i] = (sa_rb_rec_in_t){vals[i], len, vals[i], len, NULL, 0, NOW};
     }
     sa_rb_build_opts_t o = SA_RB_BUILD_OPTS_INIT;
     o.attributes = SA_RB_ATTR_TRANSACTIONAL;
@@ -136,6 +139,24 @@ static void append_batch(sa_partition_t *part, producer_t *pr, int id, int p) {
     if (sa_partition_append(part, b.data, b.len, NOW, NULL, NULL, 0)) _exit(5);
     pr->seq[p] += count;
     sa_buf_free(&b);
+}
+
+/* Plain records under a few repeating keys (what the cleaner removes), then now and then a
+ * cleaning of one partition. */
+static void churn_and_clean(sa_store_t *store, unsigned *seed) {
+    int p = rand_r(seed) % NPART;
+    char key[16];
+    int len = snprintf(key, sizeof(key), "noise-%d", rand_r(seed) % 4);
+    sa_rb_rec_in_t rec = {key, len, "noise", 5, NULL, 0, NOW};
+    sa_rb_build_opts_t o = SA_RB_BUILD_OPTS_INIT;
+    sa_buf_t b = SA_BUF_INIT(0);
+    if (sa_rb_build(&b, &o, &rec, 1)) _exit(4);
+    if (sa_partition_append(sa_store_partition(store, "t", p), b.data, b.len, NOW, NULL, NULL, 0)) _exit(5);
+    sa_buf_free(&b);
+    if (rand_r(seed) % 12 == 0) {
+        sa_err_t err = sa_partition_clean(sa_store_partition(store, "t", rand_r(seed) % NPART), NOW, NULL);
+        if (err && err != SA_ERR_NOT_FOUND) _exit(11);
+    }
 }
 
 static void child(const char *dir, unsigned seed, int first_n) {
@@ -157,6 +178,7 @@ static void child(const char *dir, unsigned seed, int first_n) {
     int nmsg[NIDS] = {0};
     for (int i = 0; i < NIDS; i++) prod[i].pid = -1, prod[i].n = first_n;
     for (int turn = 0; turn < 400; turn++) {
+        churn_and_clean(store, &seed);
         int id = rand_r(&seed) % NIDS;
         producer_t *pr = &prod[id];
         if (pr->pid < 0) { /* a new instance: fences and aborts what an earlier one left open */
@@ -246,6 +268,7 @@ static void scan_partition(sa_store_t *store, int p) {
         while (sa_rb_iter_next(&it, &hdr, &batch) == SA_OK) {
             o = sa_rb_last_offset(&hdr) + 1;
             CHECK(sa_rb_crc_ok(batch, sa_rb_size(&hdr)), "CRC");
+            if (hdr.ProducerId < 0) continue; /* the plain churn */
             int s = slot_of(&ctx, hdr.ProducerId);
             sa_rb_records_t rr;
             sa_rb_record_t rec;
@@ -319,8 +342,8 @@ int main(void) {
     CHECK(th_mkdtemp(dir, sizeof(dir), "txn-power-loss") == 0, "mkdtemp");
     sa_store_t *store;
     CHECK(sa_store_open(dir, NULL, &store, NULL, 0) == SA_OK, "open");
-    sa_config_kv_t cfg[] = {{"segment.bytes", "2000"}};
-    CHECK(sa_store_topic_create(store, "t", NPART, cfg, 1, 0, NULL, 0) == SA_OK, "create");
+    sa_config_kv_t cfg[] = {{"segment.bytes", "2000"}, {"cleanup.policy", "compact"}};
+    CHECK(sa_store_topic_create(store, "t", NPART, cfg, 2, 0, NULL, 0) == SA_OK, "create");
     CHECK(sa_store_close(store) == SA_OK, "close");
     static int sent[NIDS][MAXTXN], acked[NIDS][MAXTXN]; /* 0: none; 1 commit; 2 abort */
     int next_n = 0, doubts = 0, doubt_commits = 0, commits = 0, aborts = 0, restarts_finished = 0;
@@ -410,6 +433,17 @@ int main(void) {
     printf("%d commits, %d aborts decided; %d transactions in doubt at a power loss, %d of them committed; "
            "%d recoveries found a decided transaction to finish\n",
            commits, aborts, doubts, doubt_commits, restarts_finished);
+    int64_t cleaned = 0; /* the cleaner's checkpoints: it did clean, and that survived */
+    for (int p = 0; p < NPART; p++) {
+        char path[700];
+        snprintf(path, sizeof(path), "%s/t-%d/cleaner-offset", dir, p);
+        FILE *fp = fopen(path, "r");
+        long long v = 0;
+        if (fp && fscanf(fp, "%lld", &v) == 1) cleaned += v;
+        if (fp) fclose(fp);
+    }
+    printf("the cleaner's checkpoints add up to offset %lld\n", (long long)cleaned);
+    CHECK(cleaned > 0, "the cleaner never ran");
     CHECK(commits > 50 && aborts > 10, "too few transactions to mean anything");
     CHECK(doubts > 0, "no transaction was ever in doubt at a power loss");
     th_rmtree(dir);
