@@ -64,13 +64,13 @@ static void check_segments(const sa_partition_t *part) {
     (void)hwm_seg_found;   /* only asserted: unused where NDEBUG drops assert() (Release) */
 }
 
-/* The invariants of storage_int.h: the offsets always (three comparisons), the segments in
- * debug and sanitizer builds. Called wherever the log's shape changes. */
+/* The invariants of storage_int.h: the offsets always (three comparisons), the segments and the
+ * last stable offset in debug and sanitizer builds. Called wherever the log's shape changes. */
 static void check_part(const sa_partition_t *part) {
     assert(part->nsegs >= 1);                                                           /* 1 */
     assert(part->log_start <= part->hwm && part->hwm <= active_seg(part)->next_offset); /* 2 */
     SA_DEBUG_CHECK(check_segments(part));
-    sa_txn_check(part); /* 6 */
+    sa_txn_check(part); /* 6, 7 */
 }
 
 static void push_seg(sa_partition_t *part, sa_segment_t *seg) {

@@ -16,6 +16,15 @@
  *     marker inside the segment, in offset order, first <= last. Why: the last stable offset is
  *     min(hwm, first of every entry), and a marker that a failed sync cuts off must reopen its
  *     transaction (sa_txn_truncated), which only works if the entry is still there.
+ *  7. The last stable offset (txn.c, sa_partition_lso): log_start <= lso <= hwm, with
+ *     lso = max(log_start, min(hwm, first of every txns[] entry)), so no entry begins below it
+ *     unless it was clamped to the log start (a transaction whose first batches DeleteRecords or
+ *     retention removed). Why: read_committed Fetch and ListOffsets stop at the LSO, so every
+ *     offset below it must belong to a decided transaction whose marker is durable (6), and an LSO
+ *     below the log start would send read_committed consumers to an offset that is out of range.
+ *     It is computed at each call, never cached: it costs one pass over txns[] (a few entries: one
+ *     per producer with a transaction open here), and a cached value would go stale whenever a
+ *     sync moves the hwm or a failed sync reopens a transaction.
  *  Compacted topics (cleaner.c) relax 1: a cleaned segment keeps its base offset but loses
  *  records, so segs[i]->next_offset <= segs[i+1]->base and a segment's batches may have gaps
  *  between them (BaseOffset only increases). The active segment is never cleaned, so recovery's
@@ -296,7 +305,7 @@ size_t sa_txn_open_count(const sa_partition_t *part);
 sa_err_t sa_txn_recover(sa_partition_t *part, int clean);
 /** Free what txn.c owns in @p part (not the segments' entries: sa_segment_free does those). */
 void sa_txn_free(sa_partition_t *part);
-/** Invariant 6 (debug and sanitizer builds check the segments' entries too). */
+/** Invariants 6 and 7 (debug and sanitizer builds check the segments' entries and the LSO too). */
 void sa_txn_check(const sa_partition_t *part);
 /**
  * Log compaction: write to @p out_path the .txnindex of one segment made of the sealed segments

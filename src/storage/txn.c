@@ -46,7 +46,7 @@
  * left of them is tracked from their first remaining batch, which is exactly the data that can
  * still be read.
  *
- * Invariant 6 of storage_int.h is checked by sa_txn_check().
+ * Invariants 6 and 7 of storage_int.h are checked by sa_txn_check().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +183,12 @@ void sa_txn_check(const sa_partition_t *part) {
                 assert(part->txns[j].pid != t->pid || part->txns[j].end >= 0 || t->end >= 0);
         });
     }
+    SA_DEBUG_CHECK({
+        int64_t lso = sa_partition_lso(part); /* 7 */
+        assert(part->log_start <= lso && lso <= part->hwm);
+        for (size_t i = 0; i < part->ntxns; i++) /* nothing undecided below it but what was deleted */
+            assert(part->txns[i].first >= lso || lso == part->log_start);
+    });
     SA_DEBUG_CHECK({
         for (size_t s = 0; s < part->nsegs; s++) {
             const sa_segment_t *seg = part->segs[s];
