@@ -15,8 +15,8 @@
  * the unsynced tail is cut off again (the partition returns to its HWM) and the sync callback reports
  * KAFKA_STORAGE_ERROR for it: those producers get an error and retry.
  *
- * Offsets: log start offset (LSO, first readable) <= HWM (durable end, readable end) <= log end
- * offset (LEO, next offset to assign).
+ * Offsets: log start offset (first readable) <= HWM (durable end, readable end) <= log end
+ * offset (LEO, next offset to assign). (LSO below is the last stable offset, never the log start.)
  *
  * On-disk format (all integers big-endian):
  *
@@ -44,16 +44,32 @@
  *   DIR/NAME-P/<base>.timeindex    sparse time index: 12-byte entries {int64 max timestamp so
  *                                  far, uint32 offset - base of the batch that reached it};
  *                                  timestamps never decrease. Same lifecycle as .index.
- *   DIR/NAME-P/<base>.txnindex     the segment's aborted transactions and the transactions open at
- *                                  its end (format in txn.c); written when the segment is sealed
- *                                  and at clean close, only when it has something to say.
+ *   DIR/NAME-P/<base>.txnindex     the segment's aborted-transaction index (txn.c): present only
+ *                                  when it has something to say (an ABORT marker in the segment, a
+ *                                  transaction open at its start or its end); written whole and
+ *                                  replaced crash-safely (sa_safe_file_write) when the segment is
+ *                                  sealed, before the next one is created (a failed write fails
+ *                                  the roll and the append), and for the active one at clean close:
+ *                                    0   8   magic "SATXNIX1"
+ *                                    8   4   u32 A: aborted transactions whose ABORT marker is here
+ *                                   12   4   u32 O: transactions open at the end of the segment
+ *                                   16  34*A an entry of Kafka's .txnindex per abort, marker order:
+ *                                            i16 version 0, i64 producer id, i64 first offset,
+ *                                            i64 last offset (the ABORT marker), i64 the LSO
+ *                                            right after the abort
+ *                                   ..  18*O i64 producer id, i16 epoch, i64 first offset
+ *                                   ..   4   u32 CRC-32C of every byte before it
+ *                                  A damaged or missing one (where transactions were open before
+ *                                  the segment) is rebuilt from the batch headers at open.
  *   DIR/NAME-P/log-start-offset    text "<offset>\n", replaced crash-safely when DeleteRecords
  *                                  or retention moves the log start offset.
  *   DIR/NAME-P/cleaner-offset      compacted topics: text "<offset>\n", the cleaner checkpoint
- *   DIR/NAME-P/<base>.<end>.cleaned, .swap
+ *   DIR/NAME-P/<base>.<end>.cleaned, .swap, .txncleaned
  *                                  compacted topics: a cleaned segment replacing the segments with
  *                                  base in [base, end): being written (deleted at open), or
- *                                  committed (the swap is finished at open). cleaner.c.
+ *                                  committed (the swap is finished at open), and the merge of
+ *                                  those segments' .txnindex files, renamed to <base>.txnindex
+ *                                  with the swap. cleaner.c.
  *                                  A cleaned segment keeps its base; its batches have offset gaps.
  *
  * Recovery at open (no clean-shutdown marker): for each partition, every batch of the last
@@ -63,8 +79,12 @@
  * fdatasync'd, so HWM = LEO after open. A cleaning that a crash interrupted is dropped or finished
  * first (sa_cleaner_recover_dir, storage_int.h).
  *
- * Offsets (transactions): log start <= last stable offset (LSO) <= HWM. Below the LSO every
- * transaction is decided and its marker durable; read_committed Fetch and ListOffsets stop there.
+ * Offsets (transactions): log start <= last stable offset (LSO) <= HWM, where
+ * LSO = max(log start, min(HWM, first offset of every transaction open here)) and a transaction
+ * stays open until its marker is below the HWM. Below the LSO every transaction is decided and its
+ * marker durable; read_committed Fetch and ListOffsets stop there (invariant 7 of storage_int.h).
+ * Ownership: the open transactions and each segment's aborted entries belong to the partition
+ * (txn.c); sa_partition_aborted_txns copies what a Fetch reports into the caller's buffer.
  */
 #ifndef SA_STORAGE_STORAGE_H
 #define SA_STORAGE_STORAGE_H
@@ -519,7 +539,7 @@ typedef struct sa_txnindex_entry_s {
 } sa_txnindex_entry_t;
 
 /**
- * Read the .txnindex file @p path (format in txn.c) for `samsa dump-log`: @p fn(opaque, entry)
+ * Read the .txnindex file @p path (format above) for `samsa dump-log`: @p fn(opaque, entry)
  * for each entry, aborted ones first. @returns SA_OK, SA_ERR_CORRUPT (bad magic, size or CRC; with
  * what is wrong in @p errstr), KAFKA_STORAGE_ERROR.
  */

@@ -16,19 +16,10 @@
  * failed sync cuts off reopens its transaction: sa_txn_truncated). Read_committed readers see
  * only offsets below the LSO, so they never see a record whose transaction may still go either way.
  *
- * FILE <base>.txnindex, one per segment that has something to say (an aborted transaction, one
- * open at its end, or one open at its start: seg->txn_in), written whole and replaced crash-safely
- * (sa_safe_file_write) when the segment is sealed by a roll and, for the active segment, at a
- * clean close; absent otherwise. All integers big-endian:
- *
- *     0   8   magic "SATXNIX1"
- *     8   4   u32 A: aborted transactions whose ABORT marker is in this segment
- *    12   4   u32 O: transactions open at the end of this segment
- *    16  34*A aborted entries in marker order, each laid out as an entry of Kafka's .txnindex:
- *             i16 version (0), i64 producer id, i64 first offset, i64 last offset (the marker),
- *             i64 last stable offset right after the abort
- *     .. 18*O open transactions: i64 producer id, i16 producer epoch, i64 first offset
- *     ..   4  u32 CRC-32C of every byte before it
+ * FILE <base>.txnindex (its byte layout in storage.h), one per segment that has something to say
+ * (an aborted transaction, one open at its end, or one open at its start: seg->txn_in), written
+ * whole and replaced crash-safely (sa_safe_file_write) when the segment is sealed by a roll and,
+ * for the active segment, at a clean close; absent otherwise.
  *
  * RECOVERY (sa_txn_recover) walks the segments oldest first, carrying the set of transactions
  * open at the end of the previous one:

@@ -3,7 +3,9 @@ consume over SSL, SASL_SSL (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) and SASL_PLAINT
 against one broker with a listener of each protocol; Metadata tells each client the address of
 the listener it came through; a wrong password, an unknown user and a mechanism the client did
 not get gives Kafka's error and neither writes nor reads a record; a client that does not speak TLS
-to a TLS port, or trusts another CA, gets nowhere."""
+to a TLS port, or trusts another CA, gets nowhere. Transactions over each listener: a committed
+transaction is read whole by a read_committed consumer, an aborted one never (the answers that
+wait for durable markers come back over TLS and SASL like any other)."""
 import os
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from harness import scaled  # noqa: E402
 from secure import ADMIN, ADMIN_PW, ALICE, ALICE_PW, Certs, SecureBroker  # noqa: E402
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
 
 SCENARIOS = [  # (listener, mechanism, user, password)
@@ -44,6 +46,31 @@ def check_confluent(b, topic, proto, mech, user, pw, n=200):
     md = AdminClient(conf).list_topics(timeout=scaled(10))
     brokers = [f"{x.host}:{x.port}" for x in md.brokers.values()]
     assert brokers == [b.at(proto)], (proto, brokers)
+
+
+def check_txn(b, topic, proto, mech, user, pw):
+    conf = b.client_conf(proto, mech, user, pw)
+    p = Producer(dict(conf, **{"transactional.id": f"tx-{proto}-{mech}"}))
+    p.init_transactions(scaled(30))
+    for outcome, n in (("abort", 5), ("commit", 10)):
+        p.begin_transaction()
+        for i in range(n):
+            p.produce(topic, partition=0, value=f"{outcome}-{i}".encode())
+        assert p.flush(scaled(30)) == 0, f"{proto} {mech}: {outcome} records left undelivered"
+        (p.abort_transaction if outcome == "abort" else p.commit_transaction)(scaled(30))
+    c = Consumer(dict(conf, **{"group.id": f"gt-{proto}-{mech}", "isolation.level": "read_committed",
+                               "auto.offset.reset": "earliest", "enable.partition.eof": True}))
+    c.assign([TopicPartition(topic, 0, 0)])
+    got, eof, deadline = [], False, time.monotonic() + scaled(30)
+    while not eof and time.monotonic() < deadline:
+        for m in c.consume(100, timeout=0.5):
+            if m.error() and m.error().code() == KafkaError._PARTITION_EOF:
+                eof = True
+            else:
+                assert m.error() is None, m.error()
+                got.append(m.value())
+    c.close()
+    assert eof and got == [f"commit-{i}".encode() for i in range(10)], f"txn {proto} {mech}: {got[:12]}"
 
 
 def check_kcat(b, topic, proto, mech, user, pw):
@@ -98,7 +125,8 @@ def main():
             check_confluent(b, f"cf{n}", proto, mech, user, pw)
             check_kcat(b, f"kc{n}", proto, mech, user, pw)
             check_kafka_python(b, f"kp{n}", proto, mech, user, pw)
-            print(f"{proto} {mech or ''}: confluent-kafka, kcat, kafka-python ok")
+            check_txn(b, f"tx{n}", proto, mech, user, pw)
+            print(f"{proto} {mech or ''}: confluent-kafka, kcat, kafka-python, transactions ok")
 
         scram_fail = "Authentication failed during authentication due to invalid credentials with SASL mechanism"
         refused_confluent(b, "SASL_SSL", "SCRAM-SHA-256", ADMIN, "wrong", scram_fail + " SCRAM-SHA-256")
