@@ -63,8 +63,13 @@ def main():
                 return p if code == 200 and p["status"] != "queued" else None
             p = wait_until(verdict, 60, "a verdict through the SASL_SSL pipeline")
             check(p["status"] in ("published", "review", "rejected"), f"verdict {p['status']} score {p['score']}")
-            lines = [json.loads(x) for x in open(os.path.join(work, "results.jsonl"))]
-            check(any(x.get("id") == j["id"] for x in lines), "the worker's results log has the post")
+            # The verdict is readable once stored (worker.h step 3), the results log line comes after (4).
+            def logged():
+                if not os.path.exists(os.path.join(work, "results.jsonl")):
+                    return False
+                with open(os.path.join(work, "results.jsonl")) as f:
+                    return any(json.loads(x).get("id") == j["id"] for x in f)
+            check(wait_until(logged, 30, "the post in the results log"), "the worker's results log has the post")
         finally:
             web.stop()
             worker.stop()
