@@ -246,7 +246,8 @@ static void fetch_group(sa_req_t *req, const char *group, const sa_str_t *names,
         const char *topic = sa_kit_str(req, fg->topics[t].Name);
         for (int32_t p = 0; p < fg->topics[t].Partitions_count; p++) {
             fpart_t *fp = &fg->topics[t].Partitions[p];
-            if (fp->ErrorCode || !sa_tcoord_offset_pending(req->broker->metastore.txns, group, topic, fp->PartitionIndex))
+            if (fp->ErrorCode ||
+                !sa_tcoord_offset_pending(req->broker->metastore.txns, group, topic, fp->PartitionIndex))
                 continue;
             fp->ErrorCode = SA_ERR_UNSTABLE_OFFSET_COMMIT;
             fp->CommittedOffset = -1;

@@ -85,8 +85,7 @@ static void reset_all(void *opaque) {
 static uint64_t live_all(void *opaque) {
     sa_metastore_t *ms = opaque;
     return sa_offsets_live(ms->offsets) + sa_pid_alloc_live(ms->pids) + sa_scram_store_live(ms->scram) +
-           sa_acls_live(ms->acls) +
-           sa_tcoord_live(ms->txns);
+           sa_acls_live(ms->acls) + sa_tcoord_live(ms->txns);
 }
 
 static void snapshot_all(void *opaque, sa_metalog_writer_t *w) {
