@@ -151,7 +151,8 @@ int sa_db_post_get(sa_db_t *db, const char *id, json_t **out, char *errstr, size
 
 /**
  * Which post has idempotency @p key. @returns 1 (id, *pending and, if @p post is not NULL, a new
- * reference in *post set), 0 if none, -1 on error.
+ * reference in *post set), 0 if none, -1 on error. *pending: still waiting for the broker; a post
+ * this process saw acknowledged (sa_db_acked) is not pending, even before its mark commits.
  */
 int sa_db_post_by_key(sa_db_t *db, const char *key, char id[SA_ULID_LEN + 1], int *pending, json_t **post,
                       char *errstr, size_t errstr_size);

@@ -80,6 +80,16 @@ void sa_db_acked(sa_db_t *db, const char *id) {
     pthread_mutex_unlock(&db->lock);
 }
 
+/* @returns whether post @p id was acknowledged by the broker and its queued mark is not yet
+ * committed. */
+static int acked_has(sa_db_t *db, const char *id) {
+    pthread_mutex_lock(&db->lock);
+    int found = 0;
+    for (size_t k = 0; k < db->n_acked && !found; k++) found = !strcmp(db->acked[k], id);
+    pthread_mutex_unlock(&db->lock);
+    return found;
+}
+
 /* Forget the outcomes' posts (their marks were written, or failed: the sweep takes them then). */
 static void acked_forget(sa_db_t *db, const sa_db_outbox_t *outcomes, size_t n) {
     pthread_mutex_lock(&db->lock);
@@ -339,10 +349,22 @@ int sa_db_post_by_key(sa_db_t *db, const char *key, char id[SA_ULID_LEN + 1], in
     sa_db_reserve_t it = {0};
     if (post) *post = NULL;
     sa_db_val_t p[] = {DV_TEXT(key)};
-    if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE idempotency_key = $1", p, 1, row_key_owner,
-                     &it, NULL, errstr, errstr_size))
-        return -1;
-    if (!it.post) return 0;
+    /* A pending row whose post this process saw acknowledged is not pending any more: its request
+     * was answered (202) before its queued mark commits, and a retry must get 200, not 409. The
+     * overlay forgets the id only after the mark commits, so a pending row whose id is not in the
+     * overlay either is pending or was marked after this read: a second read tells which. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        json_decref(it.post);
+        it = (sa_db_reserve_t){0};
+        if (sa_db_query1(db, "SELECT " POST_COLS " FROM posts WHERE idempotency_key = $1", p, 1,
+                         row_key_owner, &it, NULL, errstr, errstr_size)) {
+            json_decref(it.post);
+            return -1;
+        }
+        if (!it.post) return 0;
+        if (it.pending && acked_has(db, it.id)) it.pending = 0;
+        if (!it.pending) break;
+    }
     memcpy(id, it.id, SA_ULID_LEN + 1);
     *pending = it.pending;
     if (post)
