@@ -71,7 +71,7 @@ func (f *franz) produce(ctx context.Context, topic string, vals []string, acks, 
 		rs[i] = &kgo.Record{Topic: topic, Key: []byte(v), Value: []byte(v), Partition: partition}
 	}
 	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		return fmt.Errorf("delivery failed: %v", err)
+		return fmt.Errorf("delivery failed: %w", err)
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func poll(ctx context.Context, cl *kgo.Client, n int, extra time.Duration) ([]st
 		cancel()
 		for _, e := range fs.Errors() {
 			if !errors.Is(e.Err, context.DeadlineExceeded) && !errors.Is(e.Err, context.Canceled) {
-				return got, fmt.Errorf("fetch %s[%d]: %v", e.Topic, e.Partition, e.Err)
+				return got, fmt.Errorf("fetch %s[%d]: %w", e.Topic, e.Partition, e.Err)
 			}
 		}
 		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
@@ -346,7 +346,7 @@ func (t *franzTxn) send(ctx context.Context, topic string, vals []string) error 
 		rs[i] = &kgo.Record{Topic: topic, Key: []byte(v), Value: []byte(v)}
 	}
 	if err := t.cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		return fmt.Errorf("delivery failed: %v", err)
+		return fmt.Errorf("delivery failed: %w", err)
 	}
 	return nil
 }
@@ -385,7 +385,7 @@ func (r *franzReader) poll(ctx context.Context, d time.Duration) ([]string, erro
 		cancel()
 		for _, e := range fs.Errors() {
 			if !errors.Is(e.Err, context.DeadlineExceeded) && !errors.Is(e.Err, context.Canceled) {
-				return got, fmt.Errorf("fetch %s[%d]: %v", e.Topic, e.Partition, e.Err)
+				return got, fmt.Errorf("fetch %s[%d]: %w", e.Topic, e.Partition, e.Err)
 			}
 		}
 		fs.EachRecord(func(rec *kgo.Record) { got = append(got, string(rec.Value)) })

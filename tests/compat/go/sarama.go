@@ -101,9 +101,9 @@ func (s *saramaLib) produce(ctx context.Context, topic string, vals []string, ac
 	}
 	if err := p.SendMessages(msgs); err != nil {
 		if pe, ok := err.(sarama.ProducerErrors); ok && len(pe) > 0 {
-			return fmt.Errorf("delivery failed (%d): %v", len(pe), pe[0].Err)
+			return fmt.Errorf("delivery failed (%d): %w", len(pe), pe[0].Err)
 		}
-		return fmt.Errorf("delivery failed: %v", err)
+		return fmt.Errorf("delivery failed: %w", err)
 	}
 	return nil
 }
@@ -158,7 +158,7 @@ func (s *saramaLib) read(ctx context.Context, topic string, n int, parts []int32
 		case v := <-msgs:
 			got = append(got, v)
 		case e := <-errs:
-			return got, fmt.Errorf("fetch: %v", e)
+			return got, fmt.Errorf("fetch: %w", e)
 		case <-ctx.Done():
 			return got, nil
 		}
@@ -280,6 +280,8 @@ func (s *saramaLib) groupConsume(ctx context.Context, topic, group string, n int
 	}
 	var got []string
 	var end <-chan time.Time
+	tick := time.NewTicker(200 * time.Millisecond) // the session's errors come while no message does
+	defer tick.Stop()
 loop:
 	for {
 		if len(got) >= n && end == nil {
@@ -288,6 +290,7 @@ loop:
 		select {
 		case v := <-msgs:
 			got = append(got, v)
+		case <-tick.C:
 		case <-end:
 			break loop
 		case <-ctx.Done():
@@ -443,7 +446,7 @@ func (t *saramaTxn) send(ctx context.Context, topic string, vals []string) error
 		msgs[i] = &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(v), Value: sarama.StringEncoder(v)}
 	}
 	if err := t.p.SendMessages(msgs); err != nil {
-		return fmt.Errorf("delivery failed: %v", err)
+		return fmt.Errorf("delivery failed: %w", err)
 	}
 	return nil
 }
@@ -505,7 +508,7 @@ func (r *saramaReader) poll(ctx context.Context, d time.Duration) ([]string, err
 		case v := <-r.msgs:
 			got = append(got, v)
 		case e := <-r.errs:
-			return got, fmt.Errorf("fetch: %v", e)
+			return got, fmt.Errorf("fetch: %w", e)
 		case <-t.C:
 			return got, nil
 		case <-ctx.Done():

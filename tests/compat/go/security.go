@@ -1,7 +1,8 @@
 // The secure scenarios (tests/compat/README.md): the listener, TLS and SASL settings of the
 // scenario, from the JSON file the runner names in $COMPAT_SECURITY, applied to every client the
 // scenario makes (franz: newClient; sarama: saramaConfig). sarama brings no SCRAM client of its
-// own: scramClient below is RFC 5802 on Go's standard library.
+// own: scramClient below is RFC 5802 on Go's standard library. secure.noacl switches sec's
+// credentials between the super user and the user no ACL names (asNoACL) between its steps.
 package main
 
 import (
@@ -22,15 +23,17 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 type security struct {
-	proto, mech, user, password string
+	proto, mech, user, password string // user, password: what the next client made authenticates as
 	bad                         bool
 	tls                         *tls.Config
+	admin, noacl                [2]string // user, password of the super user and of the user no ACL names
 }
 
 var sec *security // the running scenario's, nil outside the secure ones
@@ -42,6 +45,7 @@ var secureScenarios = map[string][3]string{ // listener, mechanism, "bad" for a 
 	"secure.sasl_ssl.plain":          {"SASL_SSL", "PLAIN", ""},
 	"secure.sasl_plaintext.scram512": {"SASL_PLAINTEXT", "SCRAM-SHA-512", ""},
 	"secure.badpass":                 {"SASL_SSL", "SCRAM-SHA-256", "bad"},
+	"secure.noacl":                   {"SASL_SSL", "SCRAM-SHA-512", ""},
 }
 
 // secureFor sets sec for scenario s and returns the listener's bootstrap address.
@@ -69,6 +73,7 @@ func secureFor(s string) (string, error) {
 	if sec.bad {
 		sec.password = "wrong-password"
 	}
+	sec.admin, sec.noacl = [2]string{sec.user, sec.password}, [2]string{info["noacl_user"], info["noacl_password"]}
 	if strings.Contains(sec.proto, "SSL") {
 		pem, err := os.ReadFile(info["ca"])
 		if err != nil {
@@ -122,6 +127,28 @@ func saramaSecurity(c *sarama.Config) {
 		c.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA512
 		c.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &scramClient{h: sha512.New} }
 	}
+}
+
+// asNoACL makes the clients made from now on authenticate as the user no ACL names (true) or as
+// the super user (false); a client made before keeps its principal.
+func asNoACL(on bool) {
+	c := sec.admin
+	if on {
+		c = sec.noacl
+	}
+	sec.user, sec.password = c[0], c[1]
+}
+
+// isAuthzError: did the broker's authorizer refuse the request (TOPIC_ or GROUP_AUTHORIZATION_FAILED,
+// as each library's own error value)? The adapters wrap library errors with %w.
+func isAuthzError(err error) bool {
+	for _, e := range []error{kerr.TopicAuthorizationFailed, kerr.GroupAuthorizationFailed,
+		sarama.ErrTopicAuthorizationFailed, sarama.ErrGroupAuthorizationFailed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // isAuthError: did the client fail because the broker refused the credentials?

@@ -17,7 +17,9 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 const TIMEOUT_MS = parseFloat(process.env.COMPAT_SCENARIO_TIMEOUT || '20') * 1000;
 
-class Fail extends Error {}
+class Fail extends Error {
+  constructor(msg, cause) { super(msg); this.cause = cause; }
+}
 class Skip extends Error {}
 
 let scenario = '';
@@ -53,8 +55,12 @@ const SECURE = {
   'secure.ssl': ['SSL', null], 'secure.sasl_ssl.scram256': ['SASL_SSL', 'scram-sha-256'],
   'secure.sasl_ssl.scram512': ['SASL_SSL', 'scram-sha-512'], 'secure.sasl_ssl.plain': ['SASL_SSL', 'plain'],
   'secure.sasl_plaintext.scram512': ['SASL_PLAINTEXT', 'scram-sha-512'], 'secure.badpass': ['SASL_SSL', 'scram-sha-256', true],
+  'secure.noacl': ['SASL_SSL', 'scram-sha-512'],
 };
-let security = null; // { broker, ssl, sasl, bad } while a secure scenario runs
+// { broker, ssl, sasl, bad, noacl } while a secure scenario runs; kafka() reads it when it makes a
+// client, so secure.noacl switches security.sasl between the super user and noacl (the user no
+// ACL names).
+let security = null;
 
 function secureFor(s) {
   const row = SECURE[s];
@@ -64,7 +70,7 @@ function secureFor(s) {
   const [proto, mechanism, bad] = row;
   const plain = mechanism === 'plain';
   return {
-    broker: info[proto], bad: !!bad,
+    broker: info[proto], bad: !!bad, noacl: { mechanism, username: info.noacl_user, password: info.noacl_password },
     ssl: proto.includes('SSL') ? { ca: [require('fs').readFileSync(info.ca)] } : undefined,
     sasl: mechanism ? { mechanism, username: info[plain ? 'plain_user' : 'user'],
                         password: bad ? 'wrong-password' : info[plain ? 'plain_password' : 'password'] } : undefined,
@@ -84,7 +90,7 @@ async function produce(topic, vals, { acks = -1, codec = 'none', partition, idem
     const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP }[codec];
     await p.send({ topic, acks, compression, messages: vals.map((v) => ({ key: v, value: v, partition })) });
   } catch (e) {
-    throw new Fail(`delivery failed: ${e.message}`);
+    throw new Fail(`delivery failed: ${e.message}`, e);
   } finally {
     await p.disconnect();
   }
@@ -109,7 +115,7 @@ async function groupRead(topic, group, n, { extraMs = 0, seek, commit = false, r
     });
     if (seek) c.seek({ topic, partition: seek.partition, offset: String(seek.offset) });
     await waitUntil(`${n} messages`, () => {
-      if (crashed) throw new Fail(`consumer crashed: ${crashed.message}`);
+      if (crashed) throw new Fail(`consumer crashed: ${crashed.message}`, crashed);
       return got.length >= n;
     });
     if (extraMs) await sleep(extraMs);
@@ -344,9 +350,46 @@ const scenarios = {
   },
 };
 
+// kafkajs's authorization errors: KafkaJSProtocolError type TOPIC_/GROUP_AUTHORIZATION_FAILED, as
+// it is or as the cause of the KafkaJSNonRetriableError its retrier gives up with; produce() and
+// groupRead() keep it as the cause of their Fail.
+function authzType(e) {
+  for (let c = e; c; c = c.cause) {
+    if (/^(TOPIC|GROUP)_AUTHORIZATION_FAILED$/.test(c.type || '')) return c.type;
+  }
+  return null;
+}
+
+// secure.noacl (tests/compat/README.md): the super user writes 3 records; noacl's produce and its
+// group read must fail with kafkajs's authorization error and return nothing; then the super user
+// writes a marker and reads through a new group exactly its records and the marker (2 s more).
+async function noAcl() {
+  const topic = name(''), vals = values('a', 3, '-noacl'), admin = security.sasl;
+  await produce(topic, vals);
+  checkValues(await groupRead(topic, name('r'), vals.length), vals, 'written and read back by the super user');
+  security.sasl = security.noacl;
+  const attempts = [['produce', () => produce(topic, ['must-not-land'])],
+                    ['group read', () => groupRead(topic, name('g-noacl'), 1)]];
+  for (const [what, attempt] of attempts) {
+    let got;
+    try {
+      got = await attempt();
+    } catch (e) {
+      if (!authzType(e)) throw new Fail(`${what} without an ACL failed, but not with an authorization error: ${e.message}`);
+      continue;
+    }
+    throw new Fail(`${what} without an ACL succeeded${got ? ` (read ${got})` : ''}`);
+  }
+  security.sasl = admin;
+  await produce(topic, ['z-marker-noacl']);
+  checkValues(await groupRead(topic, name('g-admin'), 4, { extraMs: 2000 }), [...vals, 'z-marker-noacl'],
+    "the super user's records, none of noacl's");
+}
+
 async function secureRoundtrip(s) {
   security = secureFor(s);
   try {
+    if (s === 'secure.noacl') return await noAcl();
     const topic = name(''), vals = values('s', 10, '-' + s.replace(/\./g, '_'));
     try {
       await produce(topic, vals);

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from compat_common import WARM, Fail, Skip, check_values, main, parse_produce, secure_scenario
+from compat_common import WARM, Fail, Skip, check_values, main, noacl_scenario, parse_produce, secure_scenario
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 REAL_KAFKA = os.path.join(ROOT, "scripts", "kafka", "real-kafka.sh")
@@ -23,14 +23,24 @@ def describe():
     return "Kafka CLI tools %s" % VERSION
 
 
+# The Java client's exception when the broker's authorizer refuses a request (Topic-, Group-,
+# Cluster-, TransactionalIdAuthorizationException), as the tools log it.
+AUTHZ = re.compile(r"\b\w+AuthorizationException\b.*")
+
+
 def tool(ctx, name, args, stdin=None, ok_rc=(0,)):
-    """Runs one Kafka CLI tool; returns (stdout, stderr); a bad exit code is a Fail with its error."""
+    """Runs one Kafka CLI tool; returns (stdout, stderr); a bad exit code is a Fail with its error,
+    and so is an authorization refusal whatever the exit code (the console producer logs a refused
+    send and exits 0; the console consumer's exit 1 is also its timeout's)."""
     try:
         r = subprocess.run([REAL_KAFKA, "cli", VERSION, name, "--bootstrap-server", ctx.bootstrap] + args,
                            input=stdin, text=True, timeout=max(1, ctx.left()) + 5,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except subprocess.TimeoutExpired as e:
         raise Fail("%s timed out; stderr: %s" % (name, first_error(e.stderr)))
+    refused = AUTHZ.search(r.stderr + r.stdout)
+    if refused:
+        raise Fail("%s refused: %s" % (name, refused.group(0).strip()[:300]))
     if r.returncode not in ok_rc:
         raise Fail("%s %s exit %d: %s" % (name, " ".join(args[:2]), r.returncode, first_error(r.stderr + r.stdout)))
     return r.stdout, r.stderr
@@ -78,8 +88,8 @@ def consume(ctx, topic, n, partition=None, offset="earliest", group=None, timeou
         args += ["--group", group, "--consumer-property", "auto.offset.reset=earliest"]
     # A timeout with fewer messages is exit 0 in 4.x (and 1 in some 3.x): judge by what arrived.
     out, _ = tool(ctx, "kafka-console-consumer", args, ok_rc=(0, 1))
-    # Only our values: 4.x prints a KIP-848 notice on stdout when a group is used.
-    return [x for x in out.splitlines() if re.fullmatch(r"[a-z]\d+(-\w+)?", x)]
+    # Only our values (one word each): 4.x prints a KIP-848 notice on stdout when a group is used.
+    return [x for x in out.splitlines() if re.fullmatch(r"[a-z][\w-]*", x)]
 
 
 def the_partition(ctx, topic, n):
@@ -384,6 +394,18 @@ def sc_secure(ctx):
             raise RuntimeError("a wrong password produced and read %d records" % len(got))
         return got
 
+    def read_group(sec, topic, group, n, extra_wait):
+        # The console consumer waits --timeout-ms after its last record, so one more than n with
+        # a short timeout is the wait for records that should not be there.
+        ctx.bootstrap = sec.bootstrap
+        props = ["%s=%s" % kv for kv in sec.java().items()]
+        if extra_wait:
+            return consume(ctx, topic, n + 1, group=group, props=props, timeout_ms=int(max(extra_wait, 4) * 1000))
+        return consume(ctx, topic, n, group=group, props=props)
+
+    if ctx.scenario == "secure.noacl":
+        ctx.deadline += 15  # eight tool runs, each a JVM start
+        return noacl_scenario(ctx, roundtrip, read_group, lambda e: bool(AUTHZ.search(str(e))))
     secure_scenario(ctx, roundtrip, lambda e: "Authentication failed" in str(e) or "SaslAuthentication" in str(e))
 
 
