@@ -18,5 +18,6 @@ extern const sa_command_t sa_cmd_loggen;   /* src/tools/cmd_loggen.c */
 extern const sa_command_t sa_cmd_logstat;  /* src/tools/cmd_logstat.c */
 extern const sa_command_t sa_cmd_configs;  /* src/tools/cmd_configs.c */
 extern const sa_command_t sa_cmd_acls;     /* src/tools/cmd_acls.c */
+extern const sa_command_t sa_cmd_transactions; /* src/tools/cmd_transactions.c */
 
 #endif

@@ -10,8 +10,8 @@
 #include "core/log.h"
 
 static const sa_command_t *const commands[] = {
-    &sa_cmd_up,     &sa_cmd_broker, &sa_cmd_web,     &sa_cmd_worker,  &sa_cmd_console, &sa_cmd_topics,
-    &sa_cmd_groups, &sa_cmd_loggen, &sa_cmd_logstat, &sa_cmd_configs, &sa_cmd_acls,    &sa_cmd_dump_log,
+    &sa_cmd_up, &sa_cmd_broker, &sa_cmd_web, &sa_cmd_worker, &sa_cmd_console, &sa_cmd_topics, &sa_cmd_groups,
+    &sa_cmd_transactions, &sa_cmd_loggen, &sa_cmd_logstat, &sa_cmd_configs, &sa_cmd_acls, &sa_cmd_dump_log,
 };
 
 static void usage(FILE *out) {
@@ -20,7 +20,7 @@ static void usage(FILE *out) {
                  "blog (web + worker) and the Kafka lab tools. Clients speak the Kafka protocol through\n"
                  "librdkafka, so they work against any Kafka cluster too.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\n  samsa COMMAND --help   options of a command, with their defaults\n"
                  "  samsa --version        version of samsa and of librdkafka\n"
                  "  samsa config-docs      the configuration reference as Markdown\n");

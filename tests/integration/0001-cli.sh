@@ -7,7 +7,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 out=$(mktemp); err=$(mktemp); trap 'rm -f "$out" "$err"' EXIT
 
 "$S" --help >"$out" || fail "--help exited non-zero"
-for cmd in broker web worker up topics groups loggen logstat; do
+for cmd in broker web worker up topics groups transactions loggen logstat; do
   grep -qE "^  $cmd +" "$out" || fail "--help does not list '$cmd'"
 done
 
@@ -23,7 +23,7 @@ set -e
 "$S" >"$out" 2>"$err" && fail "no command must fail" || true
 
 # Every command documents its options; an unknown option is a usage error (exit 2).
-for cmd in up broker web worker topics groups loggen logstat dump-log; do
+for cmd in up broker web worker topics groups transactions loggen logstat dump-log; do
   "$S" "$cmd" --help >"$out" 2>"$err" || fail "$cmd --help failed: $(cat "$err")"
   grep -q "^usage: samsa $cmd" "$out" || fail "$cmd --help has no usage line"
   grep -q -- "-h, --help" "$out" || fail "$cmd --help does not list --help"
