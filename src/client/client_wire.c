@@ -28,10 +28,10 @@
 #include "proto/proto.h"
 
 struct sa_client_wire_s {
-    int fd;                                 /* connected socket, -1 once broken */
-    char peer[300];                         /* host:port */
-    char client_id[256];                    /* request header ClientId */
-    int32_t correlation;                    /* of the last request */
+    int fd;                                  /* connected socket, -1 once broken */
+    char peer[300];                          /* host:port */
+    char client_id[256];                     /* request header ClientId */
+    int32_t correlation;                     /* of the last request */
     int16_t max_version[SA_PROTO_API_COUNT]; /* per sa_proto_apis[] entry: the broker's max, -1 unserved */
     int16_t min_version[SA_PROTO_API_COUNT]; /* ... and its min */
 };
@@ -146,8 +146,10 @@ static int api_index(int16_t api_key) {
 int16_t sa_client_wire_version(const sa_client_wire_t *w, int16_t api_key) {
     int i = api_index(api_key);
     if (i < 0 || w->max_version[i] < 0) return -1;
-    int16_t hi = w->max_version[i] < sa_proto_apis[i].max_version ? w->max_version[i] : sa_proto_apis[i].max_version;
-    int16_t lo = w->min_version[i] > sa_proto_apis[i].min_version ? w->min_version[i] : sa_proto_apis[i].min_version;
+    int16_t hi =
+        w->max_version[i] < sa_proto_apis[i].max_version ? w->max_version[i] : sa_proto_apis[i].max_version;
+    int16_t lo =
+        w->min_version[i] > sa_proto_apis[i].min_version ? w->min_version[i] : sa_proto_apis[i].min_version;
     return hi >= lo ? hi : -1;
 }
 
@@ -199,7 +201,9 @@ int sa_client_wire_call(sa_client_wire_t *w, int16_t api_key, int16_t version, c
     uint8_t *body = sa_arena_alloc(arena, n);
     if (!body || read_all(w->fd, body, n, deadline)) {
         snprintf(errstr, errstr_size, "%s response from %s: %s", api->name, w->peer,
-                 !body ? "out of memory" : errno ? strerror(errno) : "the broker closed the connection");
+                 !body   ? "out of memory"
+                 : errno ? strerror(errno)
+                         : "the broker closed the connection");
         broken(w);
         goto out;
     }
@@ -239,7 +243,8 @@ static int negotiate(sa_client_wire_t *w, int timeout_ms, char *errstr, size_t e
     sa_ApiVersionsRequest_t req;
     sa_ApiVersionsRequest_init(&req);
     sa_ApiVersionsResponse_t resp;
-    int rc = sa_client_wire_call(w, SA_API_ApiVersions, 0, &req, &resp, &arena, timeout_ms, errstr, errstr_size);
+    int rc =
+        sa_client_wire_call(w, SA_API_ApiVersions, 0, &req, &resp, &arena, timeout_ms, errstr, errstr_size);
     if (rc == 0 && resp.ErrorCode) {
         snprintf(errstr, errstr_size, "ApiVersions at %s: %s", w->peer, sa_err2str(resp.ErrorCode));
         rc = -1;
@@ -290,10 +295,11 @@ int sa_client_wire_usable(const rd_kafka_conf_t *conf, char *errstr, size_t errs
     char proto[64];
     conf_get(conf, "security.protocol", proto, sizeof(proto));
     if (*proto && strcasecmp(proto, "plaintext") != 0) {
-        snprintf(errstr, errstr_size,
-                 "security.protocol=%s: samsa sends these requests itself (librdkafka's admin API has no call "
-                 "for them) and speaks PLAINTEXT only; use Apache Kafka's own tool for this cluster",
-                 proto);
+        snprintf(
+            errstr, errstr_size,
+            "security.protocol=%s: samsa sends these requests itself (librdkafka's admin API has no call "
+            "for them) and speaks PLAINTEXT only; use Apache Kafka's own tool for this cluster",
+            proto);
         return -1;
     }
     return 0;

@@ -114,13 +114,14 @@ static int do_list(rd_kafka_t *rk, const conf_t *c, const sa_client_role_t *role
         json_t *a = json_array();
         for (size_t i = 0; i < list.n; i++)
             json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:s}", "transactional_id",
-                                               list.v[i].transactional_id, "coordinator", list.v[i].coordinator,
-                                               "producer_id", (json_int_t)list.v[i].producer_id, "state",
-                                               list.v[i].state));
+                                               list.v[i].transactional_id, "coordinator",
+                                               list.v[i].coordinator, "producer_id",
+                                               (json_int_t)list.v[i].producer_id, "state", list.v[i].state));
         print_json(a);
     } else {
         table_t t = {.ncols = 4};
-        table_row(&t, (const char *const[]){"TransactionalId", "Coordinator", "ProducerId", "TransactionState"});
+        table_row(&t,
+                  (const char *const[]){"TransactionalId", "Coordinator", "ProducerId", "TransactionState"});
         for (size_t i = 0; i < list.n; i++) {
             char coord[16], pid[24];
             snprintf(coord, sizeof(coord), "%d", (int)list.v[i].coordinator);
@@ -142,15 +143,14 @@ static int do_describe(const conf_t *c, const sa_client_role_t *role) {
     if (is_json(c)) {
         json_t *parts = json_array();
         for (size_t i = 0; i < d.npartitions; i++)
-            json_array_append_new(parts,
-                                  json_pack("{s:s,s:i}", "topic", d.partitions[i].topic, "partition",
-                                            (int)d.partitions[i].partition));
-        json_t *o = json_pack("{s:i,s:s,s:I,s:i,s:s,s:i,s:o,s:o,s:o}", "coordinator_id", (int)d.coordinator_id,
-                              "transactional_id", d.transactional_id, "producer_id", (json_int_t)d.producer_id,
-                              "producer_epoch", (int)d.producer_epoch, "state", d.state, "timeout_ms",
-                              (int)d.timeout_ms, "start_ms", started ? json_integer(d.start_ms) : json_null(),
-                              "duration_ms", started ? json_integer(d.now_ms - d.start_ms) : json_null(),
-                              "topic_partitions", parts);
+            json_array_append_new(parts, json_pack("{s:s,s:i}", "topic", d.partitions[i].topic, "partition",
+                                                   (int)d.partitions[i].partition));
+        json_t *o = json_pack(
+            "{s:i,s:s,s:I,s:i,s:s,s:i,s:o,s:o,s:o}", "coordinator_id", (int)d.coordinator_id,
+            "transactional_id", d.transactional_id, "producer_id", (json_int_t)d.producer_id,
+            "producer_epoch", (int)d.producer_epoch, "state", d.state, "timeout_ms", (int)d.timeout_ms,
+            "start_ms", started ? json_integer(d.start_ms) : json_null(), "duration_ms",
+            started ? json_integer(d.now_ms - d.start_ms) : json_null(), "topic_partitions", parts);
         print_json(o);
     } else {
         char coord[16], pid[24], epoch[8], timeout[16], start[24] = "None", duration[24] = "None";
@@ -166,7 +166,8 @@ static int do_describe(const conf_t *c, const sa_client_role_t *role) {
         for (size_t i = 0; i < d.npartitions; i++) {
             size_t n = strlen(tps) + strlen(d.partitions[i].topic) + 16;
             char *more = sa_malloc(n);
-            snprintf(more, n, "%s%s%s-%d", tps, i ? "," : "", d.partitions[i].topic, (int)d.partitions[i].partition);
+            snprintf(more, n, "%s%s%s-%d", tps, i ? "," : "", d.partitions[i].topic,
+                     (int)d.partitions[i].partition);
             free(tps);
             tps = more;
         }
@@ -205,7 +206,8 @@ static int validate(conf_t *c, int argc, char **argv, int first) {
         return -1;
     }
     if (c->list && c->transactional_id) {
-        sa_cli_error(CMD, "--transactional-id goes with --describe (--list takes --transactional-id-pattern)");
+        sa_cli_error(CMD,
+                     "--transactional-id goes with --describe (--list takes --transactional-id-pattern)");
         return -1;
     }
     if (c->describe && (c->duration_filter >= 0 || c->pattern)) {
@@ -256,7 +258,8 @@ static int transactions_main(int argc, char **argv) {
     rc = SA_EXIT_USAGE;
     if (validate(&c, argc, argv, first)) goto out;
     rc = SA_EXIT_FAIL;
-    if (check_wire(&c, &admin_role) || !(rk = sa_tools_connect(CMD, &c.conn, &admin_role, NULL, NULL))) goto out;
+    if (check_wire(&c, &admin_role) || !(rk = sa_tools_connect(CMD, &c.conn, &admin_role, NULL, NULL)))
+        goto out;
     rc = c.list ? do_list(rk, &c, &admin_role) : do_describe(&c, &admin_role);
 out:
     if (rk) rd_kafka_destroy(rk);
@@ -266,5 +269,5 @@ out:
     return rc;
 }
 
-const sa_command_t sa_cmd_transactions = {"transactions", "list and describe transactions (kafka-transactions)",
-                                          transactions_main, &spec};
+const sa_command_t sa_cmd_transactions = {
+    "transactions", "list and describe transactions (kafka-transactions)", transactions_main, &spec};

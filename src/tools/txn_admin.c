@@ -81,7 +81,8 @@ static int list_one(const char *cmd, const sa_tools_conn_t *conn, const sa_clien
     int16_t v = need_version(cmd, w, SA_API_ListTransactions);
     if (v < 0) goto out;
     if (filter->duration_ms >= 0 && v < 1) {
-        sa_cli_error(cmd, "--duration-filter needs ListTransactions v1 (Kafka 3.8+); the broker at %s has v%d",
+        sa_cli_error(cmd,
+                     "--duration-filter needs ListTransactions v1 (Kafka 3.8+); the broker at %s has v%d",
                      hostport, v);
         goto out;
     }
@@ -114,7 +115,8 @@ static int list_one(const char *cmd, const sa_tools_conn_t *conn, const sa_clien
                 continue;
             }
             out->v = sa_realloc(out->v, (out->n + 1) * sizeof(*out->v));
-            out->v[out->n++] = (sa_tools_txn_listing_t){id, b->id, t->ProducerId, str_dup(t->TransactionState)};
+            out->v[out->n++] =
+                (sa_tools_txn_listing_t){id, b->id, t->ProducerId, str_dup(t->TransactionState)};
         }
         rc = 0;
         break;
@@ -173,8 +175,8 @@ static int find_coordinator(const char *cmd, sa_client_wire_t *w, const char *id
     sa_FindCoordinatorRequest_init(&req);
     sa_str_t key = sa_str(id);
     req.KeyType = FIND_COORDINATOR_TRANSACTION;
-    req.Key = key;                  /* v1-3 */
-    req.CoordinatorKeys = &key;     /* v4+ */
+    req.Key = key;              /* v1-3 */
+    req.CoordinatorKeys = &key; /* v4+ */
     req.CoordinatorKeys_count = 1;
     sa_FindCoordinatorResponse_t resp;
     sa_arena_t arena;
@@ -213,7 +215,8 @@ static int find_coordinator(const char *cmd, sa_client_wire_t *w, const char *id
     }
     char *name = str_dup(host);
     if (!*name) {
-        sa_cli_error(cmd, "FindCoordinator from %s: the coordinator of '%s' has no host", sa_client_wire_peer(w), id);
+        sa_cli_error(cmd, "FindCoordinator from %s: the coordinator of '%s' has no host",
+                     sa_client_wire_peer(w), id);
     } else {
         snprintf(hostport, size, strchr(name, ':') ? "[%s]:%d" : "%s:%d", name, (int)port);
         rc = 1;

@@ -43,7 +43,8 @@ typedef struct sa_tools_txn_filter_s {
  * @returns 0 with @p out filled (free with sa_tools_txn_list_free), or -1 after printing an error.
  */
 int sa_tools_txn_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
-                      const sa_client_role_t *role, const sa_tools_txn_filter_t *filter, sa_tools_txn_list_t *out);
+                      const sa_client_role_t *role, const sa_tools_txn_filter_t *filter,
+                      sa_tools_txn_list_t *out);
 void sa_tools_txn_list_free(sa_tools_txn_list_t *list);
 
 /* One partition of a transaction. */
@@ -60,8 +61,8 @@ typedef struct sa_tools_txn_desc_s {
     int16_t producer_epoch;
     char *state; /* owned */
     int32_t timeout_ms;
-    int64_t start_ms; /* start of the current transaction, -1 when there is none */
-    int64_t now_ms;   /* wall clock when the answer came (duration = now_ms - start_ms) */
+    int64_t start_ms;                     /* start of the current transaction, -1 when there is none */
+    int64_t now_ms;                       /* wall clock when the answer came (duration = now_ms - start_ms) */
     sa_tools_txn_partition_t *partitions; /* owned, in the coordinator's order */
     size_t npartitions;
 } sa_tools_txn_desc_t;
