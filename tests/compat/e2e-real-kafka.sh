@@ -22,4 +22,4 @@ bootstrap=127.0.0.1:$(cat "$dir/kafka.port")
 echo "=== blog, tools and console end-to-end tests against Apache Kafka $version at $bootstrap"
 cd "$build"
 SAMSA_TEST_BOOTSTRAP=$bootstrap SAMSA_WORKER_TEST_BOOTSTRAP=$bootstrap \
-  ctest --output-on-failure -R 'integration\.(0050|0051|0052|0053|0060|0063|0080|0081|0082|0083|0084|0085|0086|0120|0140|0141)-'
+  ctest --output-on-failure -R 'integration\.(0050|0051|0052|0053|0060|0063|0080|0081|0082|0083|0084|0085|0086|0120|0121|0122|0140|0141)-'

@@ -12,8 +12,6 @@
 #define POSTS  1000
 #define ROUNDS 4
 
-static void post_id(int i, char *out, size_t size) { snprintf(out, size, "K-%04d", i); }
-
 /* @returns 1 when every post K-0000..K-0999 has at least one record on blog_results. */
 static int all_published(const wt_broker_t *b) {
     json_t *results = wt_topic_read(b, b->results);
@@ -41,41 +39,7 @@ int main(void) {
     srand(seed);
     fprintf(stderr, "# seed %u\n", seed);
     rd_kafka_t *prod = wt_producer(&b);
-    char id[32], text[2048];
-    int produced = 0;
-
-    for (int round = 0; round < ROUNDS; round++) {
-        pid_t worker = wt_worker_start(&b, log_path, "w-0051", NULL);
-        /* The round's posts go out in chunks of 10 while this worker runs; after a random chunk
-         * (and a random few milliseconds) it is killed, mid-batch or wherever it happens to be;
-         * the rest of the round's posts wait for the next worker. */
-        int upto = POSTS * (round + 1) / ROUNDS, chunks = (upto - produced) / 10;
-        int kill_after = rand() % chunks;
-        size_t at_start = wt_log_count(log_path);
-        for (int c = 0; produced < upto; c++) {
-            for (int k = 0; k < 10 && produced < upto; k++, produced++) {
-                post_id(produced, id, sizeof(id));
-                wt_post_text(produced, text, sizeof(text));
-                wt_produce_post(&b, prod, id, "kill -9", text, "en");
-            }
-            wt_flush(prod);
-            if (c == 0) /* the worker has joined (the killed one's session expired) and works */
-                WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) > at_start, 30000), "round %d: progress",
-                          round);
-            if (c == kill_after) {
-                usleep((useconds_t)(rand() % 50000));
-                kill(worker, SIGKILL);
-                waitpid(worker, NULL, 0);
-                fprintf(stderr, "# round %d: killed after chunk %d, %zu lines\n", round, c,
-                        wt_log_count(log_path));
-            }
-        }
-        if (round == 1) { /* a crash in the middle of write(): half a line, no newline */
-            FILE *fp = fopen(log_path, "a");
-            fputs("{\"id\":\"K-TORN\",\"status\":\"publ", fp);
-            fclose(fp);
-        }
-    }
+    wt_kill9_rounds(&b, prod, log_path, "w-0051", NULL, POSTS, ROUNDS, 0);
 
     pid_t worker = wt_worker_start(&b, log_path, "w-0051-final", NULL);
     WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) >= POSTS, 60000), "all %d posts logged (%zu)", POSTS,

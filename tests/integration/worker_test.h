@@ -80,6 +80,23 @@ static void wt_external_start(wt_broker_t *b, const char *bootstrap) {
     fprintf(stderr, "# broker: external cluster at %s, topics %s ...\n", bootstrap, b->ops);
 }
 
+/* librdkafka's mock cluster in this process, with the blog's topics. */
+static void wt_mock_start(wt_broker_t *b, const char *why) {
+    char errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+    b->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!b->mock_rk) WT_FAIL("rd_kafka_new: %s", errstr);
+    b->mock = rd_kafka_mock_cluster_new(b->mock_rk, 1);
+    if (!b->mock) WT_FAIL("mock cluster");
+    /* The mock has no CreateTopics: the worker falls back to Metadata, so create them here. */
+    rd_kafka_mock_topic_create(b->mock, "blog_operations", 3, 1);
+    rd_kafka_mock_topic_create(b->mock, "blog_results", 3, 1);
+    rd_kafka_mock_topic_create(b->mock, "blog_errors", 1, 1);
+    snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", rd_kafka_mock_cluster_bootstraps(b->mock));
+    fprintf(stderr, "# broker: librdkafka mock cluster at %s (%s)\n", b->bootstrap, why);
+}
+
 static __attribute__((unused)) void wt_broker_start(wt_broker_t *b) {
     memset(b, 0, sizeof(*b));
     if (th_mkdtemp(b->dir, sizeof(b->dir), "samsa-worker-test") != 0) WT_FAIL("mkdtemp");
@@ -102,22 +119,26 @@ static __attribute__((unused)) void wt_broker_start(wt_broker_t *b) {
         fprintf(stderr, "# broker: samsa broker at %s\n", b->bootstrap);
         return;
     }
-    char errstr[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
-    b->mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    if (!b->mock_rk) WT_FAIL("rd_kafka_new: %s", errstr);
-    b->mock = rd_kafka_mock_cluster_new(b->mock_rk, 1);
-    if (!b->mock) WT_FAIL("mock cluster");
-    /* The mock has no CreateTopics: the worker falls back to Metadata, so create them here. */
-    rd_kafka_mock_topic_create(b->mock, "blog_operations", 3, 1);
-    rd_kafka_mock_topic_create(b->mock, "blog_results", 3, 1);
-    rd_kafka_mock_topic_create(b->mock, "blog_errors", 1, 1);
-    snprintf(b->bootstrap, sizeof(b->bootstrap), "%s", rd_kafka_mock_cluster_bootstraps(b->mock));
-    fprintf(stderr,
-            "# broker: librdkafka mock cluster at %s (samsa broker not built yet or "
-            "SAMSA_WORKER_TEST_BROKER=mock)\n",
-            b->bootstrap);
+    wt_mock_start(b, "samsa broker not built yet or SAMSA_WORKER_TEST_BROKER=mock");
+}
+
+/* @returns 1 if the cluster at @p bootstrap serves transactions (InitProducerId with a
+ * transactional.id), 0 if it refuses them as a broker without a coordinator does
+ * (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); anything else fails the test. */
+static int wt_serves_transactions(const char *bootstrap) {
+    char tid[64];
+    snprintf(tid, sizeof(tid), "wt-probe-%d", (int)getpid());
+    static const char *const kv[] = {"message.timeout.ms", "10000", NULL};
+    rd_kafka_conf_t *conf = kt_conf(bootstrap, kv, NULL);
+    rd_kafka_conf_set(conf, "transactional.id", tid, NULL, 0);
+    rd_kafka_t *rk = kt_new(RD_KAFKA_PRODUCER, conf);
+    rd_kafka_error_t *error = rd_kafka_init_transactions(rk, th_scaled_ms(20000));
+    int served = !error;
+    if (error && rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        WT_FAIL("probing transactions at %s: %s", bootstrap, rd_kafka_error_string(error));
+    if (error) rd_kafka_error_destroy(error);
+    rd_kafka_destroy(rk);
+    return served;
 }
 
 static __attribute__((unused)) void wt_broker_stop(wt_broker_t *b) {
@@ -130,6 +151,26 @@ static __attribute__((unused)) void wt_broker_stop(wt_broker_t *b) {
         th_proc_cleanup(&b->proc);
     }
     if (!getenv("SAMSA_KEEP_TEST_DIR")) th_rmtree(b->dir);
+}
+
+/* The exit status CTest counts as "skipped" (tests/CMakeLists.txt: SKIP_RETURN_CODE). */
+#define WT_SKIP 77
+
+/* As wt_broker_start, for the tests of --exactly-once txn. A broker that does not serve
+ * transactions (samsa's before its coordinator) cannot run them: the test is skipped, saying so.
+ * So is librdkafka's mock cluster, which keeps no transactional offset commits (TxnOffsetCommit
+ * succeeds but OffsetFetch never returns them), so every restarted worker would begin again. */
+static __attribute__((unused)) void wt_broker_start_txn(wt_broker_t *b) {
+    wt_broker_start(b);
+    const char *why = b->mock ? "librdkafka's mock cluster keeps no transactional offset commits"
+                      : (getenv("SAMSA_WORKER_TEST_BOOTSTRAP") && *getenv("SAMSA_WORKER_TEST_BOOTSTRAP")) ||
+                              wt_serves_transactions(b->bootstrap)
+                          ? NULL
+                          : "this samsa broker does not serve transactions";
+    if (!why) return;
+    fprintf(stderr, "# SKIP: %s; SAMSA_WORKER_TEST_BOOTSTRAP=HOST:PORT runs it against a real Kafka\n", why);
+    wt_broker_stop(b);
+    exit(WT_SKIP);
 }
 
 /* ---- workers ---- */
@@ -297,15 +338,18 @@ static __attribute__((unused)) json_t *wt_log_find(const wt_log_t *log, const ch
 /* ---- reading a topic ---- */
 
 /* Read every record of @p topic from the start into a new JSON array of
- * {"key", "value" (parsed JSON or the raw string), "partition", "offset"}; stops at the high
- * watermarks seen at the start. */
-static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const char *topic) {
+ * {"key", "value" (parsed JSON or the raw string), "partition", "offset"}, as a consumer with
+ * isolation.level @p isolation sees them; stops at the end offsets seen at the start (the high
+ * watermarks, or the last stable offsets for read_committed). */
+static __attribute__((unused)) json_t *wt_topic_read_iso(const wt_broker_t *b, const char *topic,
+                                                         const char *isolation) {
     /* assign() joins no group, but librdkafka's consumer wants a group id all the same. */
     char group[64];
     static int readers;
     snprintf(group, sizeof(group), "wt-reader-%d-%d", (int)getpid(), readers++);
-    const char *const kv[] = {"enable.partition.eof", "true",  "group.id", group,
-                              "enable.auto.commit",   "false", NULL};
+    const char *const kv[] = {
+        "enable.partition.eof", "true",    "group.id", group, "enable.auto.commit", "false",
+        "isolation.level",      isolation, NULL};
     rd_kafka_t *rk = kt_new(RD_KAFKA_CONSUMER, kt_conf(b->bootstrap, kv, NULL));
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -318,8 +362,13 @@ static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const
     int need = 0;
     for (int p = 0; p < nparts; p++) {
         int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, th_scaled_ms(10000)))
-            WT_FAIL("watermarks");
+        /* a topic created a moment ago may have no leader yet: ask again until a deadline */
+        rd_kafka_resp_err_t werr;
+        int64_t wdeadline = th_now_ms() + th_scaled_ms(10000);
+        while ((werr = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, th_scaled_ms(5000))) &&
+               th_now_ms() < wdeadline)
+            usleep(100000);
+        if (werr) WT_FAIL("watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(werr));
         if (hi > lo) {
             rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
             need++;
@@ -350,6 +399,72 @@ static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return out;
+}
+
+/* wt_topic_read_iso as read_committed (librdkafka's default): what the web and a Kafka Streams
+ * application see. */
+static __attribute__((unused)) json_t *wt_topic_read(const wt_broker_t *b, const char *topic) {
+    return wt_topic_read_iso(b, topic, "read_committed");
+}
+
+/* ---- killing workers ---- */
+
+/* Post ids of wt_kill9_rounds: K-0000, K-0001, ... */
+static __attribute__((unused)) void wt_kill9_id(int i, char *out, size_t size) {
+    snprintf(out, size, "K-%04d", i);
+}
+
+/*
+ * Produce posts K-0000 .. K-(@p posts - 1) in @p rounds rounds while a worker (`--worker-id
+ * @p worker_id` plus @p extra, NULL-terminated or NULL) runs: each round's posts go out in chunks
+ * of 10; after a random chunk (and a random few milliseconds) that round's worker is killed with
+ * -9, mid-batch or wherever it happens to be, and the rest of the round waits for the next one.
+ * After round 1 a torn half line is left at the end of the results log, as a crash inside write()
+ * would leave it. With @p poison_every > 0, a record that is not JSON (key BAD-n) follows every
+ * poison_every-th post. When it returns every post was produced and no worker runs.
+ * @returns the number of poison records produced.
+ */
+static __attribute__((unused)) int wt_kill9_rounds(const wt_broker_t *b, rd_kafka_t *prod,
+                                                   const char *log_path, const char *worker_id,
+                                                   const char *const extra[], int posts, int rounds,
+                                                   int poison_every) {
+    char id[32], text[2048];
+    int produced = 0, poison = 0;
+    for (int round = 0; round < rounds; round++) {
+        pid_t worker = wt_worker_start(b, log_path, worker_id, extra);
+        int upto = posts * (round + 1) / rounds, chunks = (upto - produced) / 10;
+        int kill_after = rand() % chunks;
+        size_t at_start = wt_log_count(log_path);
+        for (int c = 0; produced < upto; c++) {
+            for (int k = 0; k < 10 && produced < upto; k++, produced++) {
+                wt_kill9_id(produced, id, sizeof(id));
+                wt_post_text(produced, text, sizeof(text));
+                wt_produce_post(b, prod, id, "kill -9", text, "en");
+                if (poison_every > 0 && produced % poison_every == poison_every - 1) {
+                    char key[32];
+                    snprintf(key, sizeof(key), "BAD-%d", poison++);
+                    wt_produce_raw(prod, b->ops, key, "{not json", 9);
+                }
+            }
+            wt_flush(prod);
+            if (c == 0) /* the worker has joined (the killed one's session expired) and works */
+                WT_ASSERT(TH_WAIT_UNTIL(wt_log_count(log_path) > at_start, 30000), "round %d: progress",
+                          round);
+            if (c == kill_after) {
+                usleep((useconds_t)(rand() % 50000));
+                kill(worker, SIGKILL);
+                waitpid(worker, NULL, 0);
+                fprintf(stderr, "# round %d: killed after chunk %d, %zu lines\n", round, c,
+                        wt_log_count(log_path));
+            }
+        }
+        if (round == 1) { /* a crash in the middle of write(): half a line, no newline */
+            FILE *fp = fopen(log_path, "a");
+            fputs("{\"id\":\"K-TORN\",\"status\":\"publ", fp);
+            fclose(fp);
+        }
+    }
+    return poison;
 }
 
 #endif

@@ -22,11 +22,11 @@
 #include "proto/proto.h"
 
 typedef enum answer_e {
-    ANSWER_OK,         /* a ListTransactions response with one transaction */
-    ANSWER_BAD_CORR,   /* ... with the correlation id of another request */
-    ANSWER_HUGE,       /* a frame size of 2 GB */
-    ANSWER_CLOSE,      /* close the connection */
-    ANSWER_SILENT,     /* read the request, never answer */
+    ANSWER_OK,       /* a ListTransactions response with one transaction */
+    ANSWER_BAD_CORR, /* ... with the correlation id of another request */
+    ANSWER_HUGE,     /* a frame size of 2 GB */
+    ANSWER_CLOSE,    /* close the connection */
+    ANSWER_SILENT,   /* read the request, never answer */
 } answer_t;
 
 typedef struct fake_s {
@@ -75,7 +75,8 @@ static void *fake_main(void *arg) {
         if (api == SA_API_ApiVersions) {
             sa_ApiVersionsResponse_t r;
             sa_ApiVersionsResponse_init(&r);
-            sa_ApiVersionsResponse_ApiVersion_t keys[2] = {{SA_API_ListTransactions, 0, 7}, {SA_API_ApiVersions, 0, 4}};
+            sa_ApiVersionsResponse_ApiVersion_t keys[2] = {{SA_API_ListTransactions, 0, 7},
+                                                           {SA_API_ApiVersions, 0, 4}};
             r.ApiKeys = keys;
             r.ApiKeys_count = 2;
             sa_proto_write_response_header(&b, SA_API_ApiVersions, 0, corr);
@@ -229,9 +230,12 @@ static void test_tls_refused(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_call_and_versions), cmocka_unit_test(test_bad_correlation),
-        cmocka_unit_test(test_huge_frame),        cmocka_unit_test(test_closed),
-        cmocka_unit_test(test_silent),            cmocka_unit_test(test_tls_refused),
+        cmocka_unit_test(test_call_and_versions),
+        cmocka_unit_test(test_bad_correlation),
+        cmocka_unit_test(test_huge_frame),
+        cmocka_unit_test(test_closed),
+        cmocka_unit_test(test_silent),
+        cmocka_unit_test(test_tls_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blog/worker/worker.h"
+#include "blog/worker/worker_txn.h"
 #include "commands.h"
 #include "core/log.h"
 
@@ -26,6 +27,11 @@ static const sa_cfg_opt_t worker_opts[] = {
      "samsa-data/results.jsonl", "PATH", "JSON Lines results log, each post exactly once (fdatasync'd)"},
     {"db", "db", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, db), 0, 0, "sqlite:samsa-data/blog.db", "URL",
      "the blog's store: sqlite:PATH (shared with samsa web on one machine) or postgresql://..."},
+    {"exactly.once", "exactly-once", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, exactly_once), 0, 0, "store",
+     "store|txn",
+     "store: the store's transaction holds verdicts and consumed offsets, blog_results is at-least-once; "
+     "txn: also one Kafka transaction per batch holds the results and the consumed offsets, so "
+     "read_committed readers see each result on blog_results exactly once (worker.h)"},
     {"work.ms", "work-ms", 0, SA_CFG_MS, offsetof(sa_worker_conf_t, work_ms), 0, 3600000, "0", "MS",
      "simulated heavy processing per post (samsa up uses 1000)"},
     {"partitions", "partitions", 'p', SA_CFG_INT, offsetof(sa_worker_conf_t, partitions), 1, 10000, "3", "N",
@@ -47,13 +53,11 @@ static const sa_cfg_opt_t worker_opts[] = {
 static const sa_cfg_cmd_t worker_spec = {
     "worker",
     "samsa worker [-b HOST:PORT] [-X KEY=VALUE ...] [-F FILE] [--group G] [--db URL] [--results-log PATH] "
-    "[--work-ms "
-    "N] "
-    "[OPTIONS]",
+    "[--work-ms N] [--exactly-once store|txn] [OPTIONS]",
     "Score blog posts from blog_operations in consumer group blog_group: store each verdict with the "
-    "consumed "
-    "offsets in one transaction (--db), append it once to the results log (fdatasync'd), publish it to "
-    "blog_results. Records that are not valid posts go to blog_errors. Ctrl-C/SIGTERM finishes the current "
+    "consumed offsets in one transaction (--db), append it once to the results log (fdatasync'd), publish it "
+    "to blog_results (with --exactly-once txn: in a Kafka transaction with the consumed offsets). Records "
+    "that are not valid posts go to blog_errors. Ctrl-C/SIGTERM finishes the current "
     "post, commits and leaves the group. Exit status 3: the store cannot be opened.",
     worker_opts, "example:\n  samsa worker -b 127.0.0.1:19092 --results-log /tmp/results.jsonl --work-ms 0"};
 
@@ -71,10 +75,20 @@ static int run_worker(int argc, char **argv) {
         fprintf(stderr, "samsa worker: unexpected argument \"%s\"\n", argv[first]);
         goto out;
     }
+    if (strcmp(conf.exactly_once, "store") && strcmp(conf.exactly_once, "txn")) {
+        fprintf(stderr, "samsa worker: --exactly-once: expected store or txn, got \"%s\"\n",
+                conf.exactly_once);
+        goto out;
+    }
     if (sa_cli_apply_logging(conf.log_level, conf.debug)) goto out;
     sa_client_role_t roles[SA_WORKER_CLIENTS];
     sa_worker_clients(&conf, roles);
     if ((rc = sa_client_setup("worker", &conf.kafka, roles, SA_WORKER_CLIENTS)) >= 0) goto out;
+    rc = SA_EXIT_USAGE;
+    if (strcmp(conf.exactly_once, "txn") && sa_worker_txn_user_id(&conf)) {
+        fprintf(stderr, "samsa worker: transactional.id (-X/-F) goes with --exactly-once txn\n");
+        goto out;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal; /* no SA_RESTART: a blocking poll returns at once */

@@ -28,6 +28,7 @@
 #include "blog/worker/score.h"
 #include "blog/model/topics_ensure.h"
 #include "blog/worker/worker_post.h"
+#include "blog/worker/worker_txn.h"
 #include "client/client.h"
 #include "core/cli.h"
 #include "core/log.h"
@@ -70,6 +71,9 @@ typedef struct worker_s {
     rd_kafka_t *consumer, *producer;
     sa_results_log_t *log;
     sa_db_t *db;
+    int txn;          /* --exactly-once txn: a Kafka transaction per batch (worker_txn.h) */
+    char txn_id[512]; /* its transactional.id */
+    int txn_lock;     /* the slot's lock file (worker_txn.h), or -1 */
     int64_t next_reconcile_ms;
     sa_db_part_t owned[OWNED_MAX]; /* the partitions assigned to us (topic borrowed from librdkafka's
                                     * topic name of the assignment, copied: owned_topics) */
@@ -78,7 +82,8 @@ typedef struct worker_s {
     sa_dup_ring_t *ring; /* recent posts' signatures (near-duplicates) */
     item_t *batch;       /* BATCH_MAX items */
     size_t nbatch, batch_max;
-    size_t result_max; /* largest result line the producer can send (message.max.bytes - framing) */
+    size_t result_max;           /* largest result line the producer can send (message.max.bytes - framing) */
+    volatile sig_atomic_t *stop; /* the caller's stop flag (borrowed) */
     uint64_t processed, replayed, dead; /* counters for the exit summary */
 } worker_t;
 
@@ -86,7 +91,8 @@ static const char *const consumer_defaults[] = {
     "enable.auto.commit=false", "enable.auto.offset.store=false", "auto.offset.reset=earliest",
     /* A killed worker's partitions move on after 6 s, not Kafka's default 45 s. */
     "session.timeout.ms=6000", "heartbeat.interval.ms=1000", "fetch.wait.max.ms=100",
-    "client.id=samsa-worker", NULL};
+    /* librdkafka's default too; txn mode relies on it (worker.h) */
+    "isolation.level=read_committed", "client.id=samsa-worker", NULL};
 static const char *const producer_defaults[] = {"acks=all",
                                                 "enable.idempotence=true",
                                                 "linger.ms=1",
@@ -94,9 +100,26 @@ static const char *const producer_defaults[] = {"acks=all",
                                                 "client.id=samsa-worker",
                                                 NULL};
 
+/* txn mode: a transaction left open by a killed worker of another transactional.id holds back
+ * read_committed readers until it times out, so the timeout is short (a batch's transaction takes
+ * milliseconds: scoring happens before it begins); librdkafka wants message.timeout.ms within it. */
+static const char *const producer_txn_defaults[] = {"acks=all",
+                                                    "enable.idempotence=true",
+                                                    "linger.ms=1",
+                                                    "message.timeout.ms=10000",
+                                                    "transaction.timeout.ms=10000",
+                                                    "client.id=samsa-worker",
+                                                    NULL};
+
+static int txn_mode(const sa_worker_conf_t *conf) {
+    return conf->exactly_once && !strcmp(conf->exactly_once, "txn");
+}
+
 void sa_worker_clients(const sa_worker_conf_t *conf, sa_client_role_t roles[SA_WORKER_CLIENTS]) {
-    roles[0] = (sa_client_role_t){"producer (results, dead letters, topic creation)", SA_CLIENT_PRODUCER,
-                                  producer_defaults, NULL};
+    roles[0] = (sa_client_role_t){
+        txn_mode(conf) ? "transactional producer (results, dead letters, topic creation)"
+                       : "producer (results, dead letters, topic creation)",
+        SA_CLIENT_PRODUCER, txn_mode(conf) ? producer_txn_defaults : producer_defaults, NULL};
     roles[1] =
         (sa_client_role_t){"consumer (blog_operations)", SA_CLIENT_CONSUMER, consumer_defaults, conf->group};
 }
@@ -165,7 +188,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         log_partitions("assigned", parts);
         track_owned(w, parts, 1); /* eager: every partition was revoked first; cooperative: added */
         w->next_reconcile_ms = 0; /* their previous owner's unfinished verdicts are ours now */
-        for (int i = 0; i < parts->cnt; i++) {
+        /* txn mode resumes from Kafka's committed offsets, which move with the transactions */
+        for (int i = 0; !w->txn && i < parts->cnt; i++) {
             int64_t next;
             char errstr[256];
             int found = sa_db_offset_get(w->db, w->conf->group, parts->elems[i].topic,
@@ -341,14 +365,21 @@ static int produce_item(worker_t *w, item_t *it) {
     }
 }
 
+/* Is the replay @p it published again? Store mode: unless it was published. Txn mode: if its
+ * stored verdict came from this very record, whose earlier transaction did not commit (worker.h). */
+static int republish(const worker_t *w, const item_t *it) {
+    if (!w->txn) return !(it->flags & SA_DB_F_PUBLISHED);
+    return it->msg && it->out && sa_worker_txn_own_line(it->out, it->msg);
+}
+
 /* Produce the dead letters (@p dead 1) or the results not yet published (0) of @p items and wait
  * for every delivery report. @returns 0, or -1 if any failed. */
 static int publish(worker_t *w, item_t *items, size_t n, int dead) {
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
         item_t *it = &items[i];
-        int want = dead ? it->act == ACT_DEAD
-                        : it->act == ACT_NEW || (it->act == ACT_REPLAY && !(it->flags & SA_DB_F_PUBLISHED));
+        int want =
+            dead ? it->act == ACT_DEAD : it->act == ACT_NEW || (it->act == ACT_REPLAY && republish(w, it));
         if (want && it->out && produce_item(w, it)) failed = 1;
     }
     /* flush() serves the delivery reports; it returns when every one has come. */
@@ -468,9 +499,8 @@ static int append_log(worker_t *w, item_t *items, size_t n) {
     return 0;
 }
 
-/* Step 6: commit the batch's offsets to Kafka too, so `samsa groups` and the web's lag see them
- * (the store's offsets are the ones the worker resumes from). */
-static void commit_kafka(worker_t *w, size_t done) {
+/* @returns new list of the next offset of every partition of the batch's first @p done records. */
+static rd_kafka_topic_partition_list_t *batch_offsets(worker_t *w, size_t done) {
     rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new((int)done);
     for (size_t i = 0; i < done; i++) {
         rd_kafka_message_t *m = w->batch[i].msg;
@@ -479,6 +509,13 @@ static void commit_kafka(worker_t *w, size_t done) {
         if (!tp) tp = rd_kafka_topic_partition_list_add(offsets, rd_kafka_topic_name(m->rkt), m->partition);
         if (m->offset + 1 > tp->offset) tp->offset = m->offset + 1;
     }
+    return offsets;
+}
+
+/* Step 6: commit the batch's offsets to Kafka too, so `samsa groups` and the web's lag see them
+ * (the store's offsets are the ones the worker resumes from). */
+static void commit_kafka(worker_t *w, size_t done) {
+    rd_kafka_topic_partition_list_t *offsets = batch_offsets(w, done);
     rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, offsets, 0);
     if (err)
         sa_log_warn("worker", "offset commit to Kafka failed (%s); the store has them",
@@ -502,7 +539,27 @@ static void log_done(worker_t *w, size_t done) {
     }
 }
 
-/* @returns 0, or -1 on a failure that was rewound (the caller pauses). */
+/* Txn mode's step 5: the dead letters, the results and the offsets in one transaction.
+ * @returns 0 committed, -1 aborted (rewind), SA_EXIT_FAIL when the worker must stop. */
+static int publish_txn(worker_t *w, size_t done) {
+    char errstr[512];
+    if (sa_worker_txn_begin(w->producer, errstr, sizeof(errstr))) {
+        sa_log_error("worker", "%s", errstr);
+        return SA_EXIT_FAIL;
+    }
+    int ok = publish(w, w->batch, done, 1) == 0 && publish(w, w->batch, done, 0) == 0;
+    rd_kafka_topic_partition_list_t *offsets = batch_offsets(w, done);
+    sa_worker_txn_end_t end =
+        sa_worker_txn_end(w->producer, w->consumer, offsets, ok, errstr, sizeof(errstr));
+    rd_kafka_topic_partition_list_destroy(offsets);
+    if (end == SA_WORKER_TXN_COMMITTED) return 0;
+    sa_log_error("worker", "transaction %s: %s", w->txn_id,
+                 ok || end == SA_WORKER_TXN_FATAL ? errstr : "aborted");
+    return end == SA_WORKER_TXN_FATAL ? SA_EXIT_FAIL : -1;
+}
+
+/* @returns 0, -1 on a failure that was rewound (the caller pauses), or SA_EXIT_FAIL when the
+ * worker cannot go on (its transactional producer was fenced). */
 static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
     int rc = -1;
     size_t done = 0;
@@ -514,15 +571,29 @@ static int run_batch(worker_t *w, volatile sig_atomic_t *stop) {
         if (it->post.obj && it->act == ACT_NONE) process_post(w, it, &it->post);
     }
     const char *what = "publishing dead letters";
-    if (publish(w, w->batch, done, 1)) goto fail;
+    if (!w->txn && publish(w, w->batch, done, 1)) goto fail;
     what = "storing the verdicts";
     if (store_verdicts(w, done)) goto fail;
     what = "appending to the results log";
     if (append_log(w, w->batch, done)) goto fail;
     what = "publishing the results";
-    if (publish(w, w->batch, done, 0)) goto fail;
+    if (w->txn) {
+        int txn = publish_txn(w, done);
+        if (txn == SA_EXIT_FAIL) {
+            rc = SA_EXIT_FAIL;
+            goto out;
+        }
+        what = "the transaction";
+        if (txn) goto fail;
+        /* a replay of another record was not published here: its own record's transaction marks it */
+        for (size_t i = 0; i < done; i++)
+            if (w->batch[i].act == ACT_REPLAY && !republish(w, &w->batch[i]))
+                w->batch[i].flags |= SA_DB_F_LOGGED | SA_DB_F_PUBLISHED;
+    } else if (publish(w, w->batch, done, 0)) {
+        goto fail;
+    }
     mark_done(w, w->batch, done);
-    commit_kafka(w, done);
+    if (!w->txn) commit_kafka(w, done);
     log_done(w, done);
     rc = 0;
     goto out;
@@ -606,6 +677,9 @@ static rd_kafka_t *new_client(worker_t *w, rd_kafka_type_t type) {
         rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
     } else {
         rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
+        if (w->txn &&
+            rd_kafka_conf_set(kc, "transactional.id", w->txn_id, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+            goto err;
     }
     rd_kafka_t *rk = rd_kafka_new(type, kc, errstr, sizeof(errstr));
     if (rk) return rk;
@@ -640,7 +714,19 @@ static int start(worker_t *w) {
     }
     sa_log_info("worker", "%s: %zu posts already in the results log %s", w->worker_id,
                 sa_results_log_count(w->log), c->results_log);
+    if (w->txn && sa_worker_txn_id(c, w->txn_id, sizeof(w->txn_id), &w->txn_lock, errstr, sizeof(errstr))) {
+        sa_log_error("worker", "%s", errstr);
+        return -1;
+    }
     if (!(w->producer = new_client(w, RD_KAFKA_PRODUCER))) return -1;
+    if (w->txn) {
+        /* fences an earlier incarnation with this transactional.id and aborts what it left open */
+        if (sa_worker_txn_init(w->producer, w->stop, errstr, sizeof(errstr))) {
+            sa_log_error("worker", "transactional.id %s: %s", w->txn_id, errstr);
+            return -1;
+        }
+        sa_log_info("worker", "%s: exactly-once txn, transactional.id %s", w->worker_id, w->txn_id);
+    }
     char max[32];
     size_t max_size = sizeof(max);
     w->result_max = 1000000;
@@ -689,10 +775,11 @@ static void finish(worker_t *w) {
     sa_results_log_close(w->log);
     sa_dup_ring_free(w->ring);
     sa_db_close(w->db);
+    if (w->txn_lock >= 0) close(w->txn_lock);
 }
 
 int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop) {
-    worker_t w = {.conf = conf};
+    worker_t w = {.conf = conf, .txn = txn_mode(conf), .txn_lock = -1, .stop = stop};
     int rc = SA_EXIT_FAIL;
     char errstr[512];
     int started = start(&w);
@@ -701,7 +788,7 @@ int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop) {
         goto out;
     }
     while (!*stop) {
-        if (sa_mono_ms() >= w.next_reconcile_ms) {
+        if (!w.txn && sa_mono_ms() >= w.next_reconcile_ms) { /* txn mode needs none (worker.h) */
             reconcile(&w);
             w.next_reconcile_ms = sa_mono_ms() + RECONCILE_MS;
         }
@@ -711,7 +798,9 @@ int sa_worker_run(const sa_worker_conf_t *conf, volatile sig_atomic_t *stop) {
             sa_log_error("worker", "fatal client error: %s", errstr);
             goto out;
         }
-        if (w.nbatch && run_batch(&w, stop)) {
+        int ran = w.nbatch ? run_batch(&w, stop) : 0;
+        if (ran == SA_EXIT_FAIL) goto out;
+        if (ran) {
             for (int64_t until = sa_mono_ms() + RETRY_PAUSE_MS; !*stop && sa_mono_ms() < until;)
                 rd_kafka_poll(w.producer, 100);
         }
