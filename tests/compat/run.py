@@ -53,9 +53,13 @@ SCENARIOS = (["metadata"] +
               for c in ("none", "gzip", "snappy", "lz4", "zstd")] +
              ["fetch", "fetch.maxbytes", "group.join", "group.rebalance", "group.commit", "group.resume",
               "group.static", "admin.create", "admin.describe", "admin.alter", "admin.delete", "admin.broker",
-              "idempotent", "txn.commit", "txn.abort", "txn.fence", "read_committed"] +
+              "idempotent", "txn.commit", "txn.abort", "txn.fence", "read_committed", "txn.group-transact",
+              "streams.eos"] +
              ["secure.ssl", "secure.sasl_ssl.scram256", "secure.sasl_ssl.scram512", "secure.sasl_ssl.plain",
               "secure.sasl_plaintext.scram512", "secure.badpass", "secure.scram_admin", "secure.noacl"])
+# Scenarios that start a whole application get this many scenario timeouts, on both sides of the
+# protocol (the client's own deadline, Compat.java's slowness(), and the watchdog below).
+SLOW = {"streams.eos": 3}
 
 # The secure scenarios' listeners and users; each target writes where they are into a JSON file
 # the clients read ($COMPAT_SECURITY). TLS material: real-kafka.sh tls (one CA for both brokers).
@@ -162,8 +166,8 @@ def prepare_venv():
 
 
 def java_dir(v):
-    """Where Compat.java is compiled for Kafka v (see source_hash)."""
-    return os.path.join(WORK, "java-%s-%s" % (v, source_hash(os.path.join(HERE, "java", "Compat.java"))))
+    """Where Compat.java and StreamsEos.java are compiled for Kafka v (see source_hash)."""
+    return os.path.join(WORK, "java-%s-%s" % (v, source_hash(os.path.join(HERE, "java"))))
 
 
 def java_prepare(v):
@@ -181,8 +185,55 @@ def java_prepare(v):
             ok, out = sh(["javac", "-nowarn", "-d", out_dir, "-cp", kafka_cp(v), src])
             if not ok:
                 return "javac failed: %s" % out[-300:]
+        err = streams_prepare(v, out_dir)
+        if err:  # the column runs without it; streams.eos is then a skip (Compat.streamsEos)
+            log("java-%s: streams.eos unavailable: %s" % (v, err))
         return None
     return prep
+
+
+def streams_cp(v):
+    return os.path.join(WORK, "streams-" + v, "libs", "*")
+
+
+def streams_prepare(v, out_dir):
+    """kafka-streams v and its dependencies from Maven Central into the cache, and StreamsEos.java
+    compiled beside Compat. @returns None or why not."""
+    d = os.path.join(WORK, "streams-" + v)
+    if not os.path.exists(os.path.join(d, ".complete")):
+        if not shutil.which("mvn"):
+            return "no mvn on PATH"
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "pom.xml"), "w") as f:
+            f.write(STREAMS_POM % {"v": v})
+        ok, out = sh(["mvn", "-q", "-B", "-Dstyle.color=never", "-f", os.path.join(d, "pom.xml"),
+                      "-Dmaven.repo.local=" + os.path.join(CACHE, "m2"), "dependency:copy-dependencies",
+                      "-DincludeScope=runtime", "-DoutputDirectory=" + os.path.join(d, "libs")], timeout=900)
+        if not ok:
+            return "maven could not fetch kafka-streams %s: %s" % (v, out[-200:])
+        open(os.path.join(d, ".complete"), "w").close()
+    src = os.path.join(HERE, "java", "StreamsEos.java")
+    stamp = os.path.join(out_dir, "StreamsEos.class")
+    if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(src):
+        ok, out = sh(["javac", "-nowarn", "-d", out_dir, "-cp",
+                      os.pathsep.join([out_dir, kafka_cp(v), streams_cp(v)]), src])
+        if not ok:
+            return "javac StreamsEos failed: %s" % out[-300:]
+    return None
+
+
+STREAMS_POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>samsa.compat</groupId>
+  <artifactId>streams-%(v)s</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-streams</artifactId><version>%(v)s</version></dependency>
+  </dependencies>
+</project>
+"""
 
 
 def fetch_prepare(v):
@@ -201,7 +252,7 @@ def java_cmd(v):
                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
                     "-Dlog4j2.configurationFile=" + os.path.join(CACHE, "kafka", v, "tools-log4j2.properties"),
                     "-Dlog4j.configuration=file:" + os.path.join(CACHE, "kafka", v, "tools-log4j.properties"),
-                    "-cp", java_dir(v) + os.pathsep + kafka_cp(v), "Compat"]
+                    "-cp", os.pathsep.join([java_dir(v), kafka_cp(v), streams_cp(v)]), "Compat"]
 
 
 def source_hash(*paths):
@@ -431,14 +482,16 @@ def run_client(target, client, scenarios, logdir, attempt_base=0, budget_end=Non
             q.put(None)
         threading.Thread(target=reader, daemon=True).start()
         current, last = None, time.monotonic()
-        limit = SCENARIO_TIMEOUT * 2 + 15  # the client's own deadline plus set-up and close
+
+        def limit():  # the client's own deadline plus set-up and close
+            return SCENARIO_TIMEOUT * 2 * SLOW.get(current or "", 1) + 15
         hung = False
         over = False
         while True:
             try:
                 line = lines.get(timeout=1)
             except queue.Empty:
-                if time.monotonic() - last > limit:
+                if time.monotonic() - last > limit():
                     hung = True
                     break
                 if budget_end and time.monotonic() > budget_end:
@@ -473,7 +526,7 @@ def run_client(target, client, scenarios, logdir, attempt_base=0, budget_end=Non
             break
         s = current or todo[0]
         if hung:
-            reason = "client hung for %.0f s and was killed" % limit
+            reason = "client hung for %.0f s and was killed" % limit()
         else:
             reason = "client exited with %s: %s" % (rc, tail(errpath, 2) or "no output")
         results[s] = {"status": "fail", "reason": reason}

@@ -28,7 +28,8 @@ static size_t count_keys(const wt_broker_t *b, const char *topic, const char *is
     json_t *r;
     json_array_foreach(recs, i, r) {
         int k = -1;
-        if (sscanf(json_string_value(json_object_get(r, "key")), fmt, &k) == 1 && k >= 0 && k < max) counts[k]++;
+        if (sscanf(json_string_value(json_object_get(r, "key")), fmt, &k) == 1 && k >= 0 && k < max)
+            counts[k]++;
     }
     json_decref(recs);
     return n;
@@ -64,13 +65,15 @@ int main(void) {
     wt_log_t log;
     wt_log_read(log_path, &log);
     WT_ASSERT(log.bad == 0, "no unreadable line (the torn one was cut)");
-    WT_ASSERT(json_array_size(log.lines) == POSTS, "exactly %d lines, got %zu", POSTS, json_array_size(log.lines));
+    WT_ASSERT(json_array_size(log.lines) == POSTS, "exactly %d lines, got %zu", POSTS,
+              json_array_size(log.lines));
     static int seen[POSTS];
     size_t i;
     json_t *line;
     json_array_foreach(log.lines, i, line) {
         int n = -1;
-        WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "K-%d", &n) == 1 && n >= 0 && n < POSTS,
+        WT_ASSERT(sscanf(json_string_value(json_object_get(line, "id")), "K-%d", &n) == 1 && n >= 0 &&
+                      n < POSTS,
                   "a known id: %s", json_string_value(json_object_get(line, "id")));
         WT_ASSERT(++seen[n] == 1, "post K-%04d logged twice", n);
     }
@@ -78,15 +81,18 @@ int main(void) {
 
     static int counts[POSTS];
     size_t committed = count_keys(&b, b.results, "read_committed", "K-%d", counts, POSTS);
-    for (int k = 0; k < POSTS; k++) WT_ASSERT(counts[k] == 1, "K-%04d: %d committed results, want 1", k, counts[k]);
+    for (int k = 0; k < POSTS; k++)
+        WT_ASSERT(counts[k] == 1, "K-%04d: %d committed results, want 1", k, counts[k]);
     WT_ASSERT(committed == POSTS, "%zu committed records on blog_results, want %d", committed, POSTS);
     int bad[POSTS / POISON_EVERY + 1];
     size_t errors = count_keys(&b, b.errors, "read_committed", "BAD-%d", bad, poison);
-    for (int k = 0; k < poison; k++) WT_ASSERT(bad[k] == 1, "BAD-%d: %d committed dead letters, want 1", k, bad[k]);
+    for (int k = 0; k < poison; k++)
+        WT_ASSERT(bad[k] == 1, "BAD-%d: %d committed dead letters, want 1", k, bad[k]);
     WT_ASSERT(errors == (size_t)poison, "%zu committed dead letters, want %d", errors, poison);
     size_t uncommitted = count_keys(&b, b.results, "read_uncommitted", "K-%d", counts, POSTS);
-    fprintf(stderr, "# read_committed: %zu results, %zu dead letters; read_uncommitted: %zu results (aborted "
-                    "attempts of killed workers)\n",
+    fprintf(stderr,
+            "# read_committed: %zu results, %zu dead letters; read_uncommitted: %zu results (aborted "
+            "attempts of killed workers)\n",
             committed, errors, uncommitted);
     WT_ASSERT(uncommitted >= committed, "read_uncommitted sees the committed records too");
     rd_kafka_destroy(prod);

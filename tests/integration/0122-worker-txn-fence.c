@@ -67,7 +67,8 @@ static void committed_counts(const wt_broker_t *b, int *counts) {
     json_t *r;
     json_array_foreach(recs, i, r) {
         int k = -1;
-        if (sscanf(json_string_value(json_object_get(r, "key")), "F-%d", &k) == 1 && k >= 0 && k < POSTS) counts[k]++;
+        if (sscanf(json_string_value(json_object_get(r, "key")), "F-%d", &k) == 1 && k >= 0 && k < POSTS)
+            counts[k]++;
     }
     json_decref(recs);
 }
@@ -121,7 +122,8 @@ static void fencing(const wt_broker_t *b, rd_kafka_t *prod) {
 
     static int counts[POSTS];
     committed_counts(b, counts);
-    for (int k = 0; k < produced; k++) WT_ASSERT(counts[k] == 1, "F-%04d: %d committed results, want 1", k, counts[k]);
+    for (int k = 0; k < produced; k++)
+        WT_ASSERT(counts[k] == 1, "F-%04d: %d committed results, want 1", k, counts[k]);
     static int logged[POSTS];
     for (int w = 0; w < 2; w++) {
         wt_log_t log;

@@ -23,9 +23,9 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define INIT_TIMEOUT_MS   30000 /* one rd_kafka_init_transactions attempt */
-#define END_TIMEOUT_MS    30000 /* one send-offsets, commit or abort attempt */
-#define COMMIT_ATTEMPTS   5     /* a commit that keeps timing out is aborted after this many */
+#define INIT_TIMEOUT_MS 30000 /* one rd_kafka_init_transactions attempt */
+#define END_TIMEOUT_MS  30000 /* one send-offsets, commit or abort attempt */
+#define COMMIT_ATTEMPTS 5     /* a commit that keeps timing out is aborted after this many */
 
 /* ---- the transactional.id ---- */
 
@@ -71,7 +71,8 @@ int sa_worker_txn_id(const sa_worker_conf_t *conf, char *out, size_t size, int *
         }
         if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
             *lock_fd = fd;
-            snprintf(out, size, "samsa-worker.%s.%s.%08x.%d", conf->group, host, (unsigned)(dirhash >> 32), slot);
+            snprintf(out, size, "samsa-worker.%s.%s.%08x.%d", conf->group, host, (unsigned)(dirhash >> 32),
+                     slot);
             return 0;
         }
         close(fd);
@@ -85,8 +86,13 @@ int sa_worker_txn_id(const sa_worker_conf_t *conf, char *out, size_t size, int *
 /* ---- the transaction ---- */
 
 static void say(rd_kafka_error_t *error, const char *what, char *errstr, size_t errstr_size) {
+    rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    int fenced = code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                 code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
     snprintf(errstr, errstr_size, "%s: %s%s", what, rd_kafka_error_string(error),
-             rd_kafka_error_is_fatal(error) ? " (fatal: another worker with this transactional.id took over)" : "");
+             fenced ? " (fenced: another worker with this transactional.id took over)"
+             : rd_kafka_error_is_fatal(error) ? " (fatal)"
+                                              : "");
 }
 
 int sa_worker_txn_init(rd_kafka_t *producer, volatile sig_atomic_t *stop, char *errstr, size_t errstr_size) {
@@ -153,7 +159,8 @@ sa_worker_txn_end_t sa_worker_txn_end(rd_kafka_t *producer, rd_kafka_t *consumer
             rd_kafka_error_t *error =
                 rd_kafka_send_offsets_to_transaction(producer, offsets, cgmd, END_TIMEOUT_MS);
             if (!error) break;
-            rc = classify(producer, error, "sending the consumed offsets to the transaction", errstr, errstr_size);
+            rc = classify(producer, error, "sending the consumed offsets to the transaction", errstr,
+                          errstr_size);
             if (rc < 0) sa_log_warn("worker", "%s; asking again", errstr);
         }
         rd_kafka_consumer_group_metadata_destroy(cgmd);
@@ -168,7 +175,8 @@ sa_worker_txn_end_t sa_worker_txn_end(rd_kafka_t *producer, rd_kafka_t *consumer
             char why[512];
             snprintf(why, sizeof(why), "%s", errstr);
             sa_worker_txn_end_t end = abort_txn(producer, errstr, errstr_size);
-            if (end == SA_WORKER_TXN_ABORTED) snprintf(errstr, errstr_size, "%s (%d times; aborted)", why, attempt);
+            if (end == SA_WORKER_TXN_ABORTED)
+                snprintf(errstr, errstr_size, "%s (%d times; aborted)", why, attempt);
             return end;
         }
         sa_log_warn("worker", "%s; asking again", errstr);
@@ -180,8 +188,9 @@ int sa_worker_txn_own_line(const char *line, const rd_kafka_message_t *m) {
     json_t *src = json_object_get(v, "source");
     const char *topic = json_string_value(json_object_get(src, "topic"));
     json_t *part = json_object_get(src, "partition"), *off = json_object_get(src, "offset");
-    int own = topic && json_is_integer(part) && json_is_integer(off) && !strcmp(topic, rd_kafka_topic_name(m->rkt)) &&
-              json_integer_value(part) == m->partition && json_integer_value(off) == m->offset;
+    int own = topic && json_is_integer(part) && json_is_integer(off) &&
+              !strcmp(topic, rd_kafka_topic_name(m->rkt)) && json_integer_value(part) == m->partition &&
+              json_integer_value(off) == m->offset;
     json_decref(v);
     return own;
 }

@@ -243,6 +243,8 @@ func run(ctx context.Context, l lib, s string) error {
 		return checkValues(got, second, "resumed consume (only the 10 new messages)")
 	case "group.rebalance":
 		return rebalance(ctx, l)
+	case "txn.group-transact":
+		return groupTransact(ctx, l)
 	case "admin.create", "admin.describe", "admin.alter", "admin.delete":
 		return admin(ctx, l, s)
 	case "idempotent":
