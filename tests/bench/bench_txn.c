@@ -180,6 +180,7 @@ static int run_produce(const opts_t *o) {
     commit(rk);
     size_t cap = 1024, n = 0;
     int64_t *txn_us = malloc(cap * sizeof(*txn_us)), *commit_us = malloc(cap * sizeof(*commit_us));
+    if (!txn_us || !commit_us) die("malloc", "timings");
     int64_t t0 = now_us(), end = t0 + (int64_t)(o->seconds * 1e6), records = 0;
     while (now_us() < end || n < 3) {
         int64_t b = now_us();
@@ -190,8 +191,11 @@ static int run_produce(const opts_t *o) {
         int64_t e = now_us();
         if (n == cap) {
             cap *= 2;
-            txn_us = realloc(txn_us, cap * sizeof(*txn_us));
-            commit_us = realloc(commit_us, cap * sizeof(*commit_us));
+            int64_t *t = realloc(txn_us, cap * sizeof(*txn_us)),
+                    *c2 = realloc(commit_us, cap * sizeof(*commit_us));
+            if (!t || !c2) die("realloc", "timings");
+            txn_us = t;
+            commit_us = c2;
         }
         txn_us[n] = e - b;
         commit_us[n++] = e - c;
@@ -299,10 +303,13 @@ static int run_e2e(const opts_t *o) {
     size_t n = 0;
     for (int64_t i = 0; i < e.n_sched; i++)
         if (e.lat[i] >= 0) seen[n++] = e.lat[i];
-    printf("{\"mode\":\"e2e\",\"size\":%ld,\"txn_records\":%ld,\"partitions\":%ld,\"rate\":%ld,\"records\":%lld,"
-           "\"missing\":%lld,\"e2e_ms_p50\":%.3f,\"e2e_ms_p99\":%.3f,\"e2e_ms_p999\":%.3f,\"e2e_ms_max\":%.3f}\n",
-           o->size, o->txn_records, o->partitions, o->rate, (long long)e.n_sched, (long long)(e.n_sched - (int64_t)n),
-           pct_ms(seen, n, 0.5), pct_ms(seen, n, 0.99), pct_ms(seen, n, 0.999), pct_ms(seen, n, 1.0));
+    printf(
+        "{\"mode\":\"e2e\",\"size\":%ld,\"txn_records\":%ld,\"partitions\":%ld,\"rate\":%ld,\"records\":%lld,"
+        "\"missing\":%lld,\"e2e_ms_p50\":%.3f,\"e2e_ms_p99\":%.3f,\"e2e_ms_p999\":%.3f,\"e2e_ms_max\":%.3f}"
+        "\n",
+        o->size, o->txn_records, o->partitions, o->rate, (long long)e.n_sched,
+        (long long)(e.n_sched - (int64_t)n), pct_ms(seen, n, 0.5), pct_ms(seen, n, 0.99),
+        pct_ms(seen, n, 0.999), pct_ms(seen, n, 1.0));
     int rc = (int64_t)n == e.n_sched ? 0 : 1;
     free(seen);
     free(e.lat);
@@ -326,18 +333,29 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) usage();
         i++;
-        if (!strcmp(a, "-b")) o.brokers = v;
-        else if (!strcmp(a, "-t")) o.topic = v;
-        else if (!strcmp(a, "-n")) o.txn_records = atol(v);
-        else if (!strcmp(a, "-r")) o.rate = atol(v);
-        else if (!strcmp(a, "-s")) o.size = atol(v);
-        else if (!strcmp(a, "-d")) o.seconds = atof(v);
-        else if (!strcmp(a, "-P")) o.partitions = atol(v);
-        else if (!strcmp(a, "-S")) o.seed = (unsigned)atol(v);
-        else if (!strcmp(a, "-X") && o.nx < MAX_X) o.xs[o.nx++] = argv[i];
-        else usage();
+        if (!strcmp(a, "-b"))
+            o.brokers = v;
+        else if (!strcmp(a, "-t"))
+            o.topic = v;
+        else if (!strcmp(a, "-n"))
+            o.txn_records = atol(v);
+        else if (!strcmp(a, "-r"))
+            o.rate = atol(v);
+        else if (!strcmp(a, "-s"))
+            o.size = atol(v);
+        else if (!strcmp(a, "-d"))
+            o.seconds = atof(v);
+        else if (!strcmp(a, "-P"))
+            o.partitions = atol(v);
+        else if (!strcmp(a, "-S"))
+            o.seed = (unsigned)atol(v);
+        else if (!strcmp(a, "-X") && o.nx < MAX_X)
+            o.xs[o.nx++] = argv[i];
+        else
+            usage();
     }
-    if (!o.brokers || !o.topic || o.txn_records < 1 || o.partitions < 1 || o.size < (long)sizeof(int64_t)) usage();
+    if (!o.brokers || !o.topic || o.txn_records < 1 || o.partitions < 1 || o.size < (long)sizeof(int64_t))
+        usage();
     if (!strcmp(o.mode, "produce")) return run_produce(&o);
     if (!strcmp(o.mode, "e2e") && o.rate > 0) return run_e2e(&o);
     usage();

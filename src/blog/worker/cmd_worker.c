@@ -37,7 +37,8 @@ static const sa_cfg_opt_t worker_opts[] = {
     {"partitions", "partitions", 'p', SA_CFG_INT, offsetof(sa_worker_conf_t, partitions), 1, 10000, "3", "N",
      "partitions of blog_operations and blog_results when the worker creates them"},
     {"worker.id", "worker-id", 0, SA_CFG_STR, offsetof(sa_worker_conf_t, worker_id), 0, 0, "", "NAME",
-     "name in the results and logs (with --exactly-once txn also the transactional.id's); empty: hostname-pid"},
+     "name in the results and logs (with --exactly-once txn also the transactional.id's); empty: "
+     "hostname-pid"},
     {"max.value.bytes", "max-value-bytes", 0, SA_CFG_SIZE, offsetof(sa_worker_conf_t, max_value_bytes), 1,
      1073741824, "1m", "BYTES", "larger operation values go to the dead-letter topic unparsed"},
     {"recent.posts", "recent-posts", 0, SA_CFG_INT, offsetof(sa_worker_conf_t, recent), 1, 10000000, "1000",
