@@ -722,6 +722,7 @@ static int start(worker_t *w) {
     if (w->txn) {
         /* fences an earlier incarnation with this transactional.id and aborts what it left open */
         if (sa_worker_txn_init(w->producer, w->stop, errstr, sizeof(errstr))) {
+            if (*w->stop) return 0; /* stopped while the coordinator was unreachable: a clean stop */
             sa_log_error("worker", "transactional.id %s: %s", w->txn_id, errstr);
             return -1;
         }

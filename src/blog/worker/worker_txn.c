@@ -23,7 +23,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define INIT_TIMEOUT_MS 30000 /* one rd_kafka_init_transactions attempt */
+#define INIT_TIMEOUT_MS 5000  /* one rd_kafka_init_transactions attempt (then a stop is seen) */
 #define END_TIMEOUT_MS  30000 /* one send-offsets, commit or abort attempt */
 #define COMMIT_ATTEMPTS 5     /* a commit that keeps timing out is aborted after this many */
 
