@@ -278,6 +278,7 @@ static int run_e2e(const opts_t *o) {
     e.lat = malloc((size_t)e.n_sched * sizeof(*e.lat));
     for (int64_t i = 0; i < e.n_sched; i++) e.lat[i] = -1;
     rd_kafka_conf_t *cc = new_conf(o);
+    conf_set(cc, "log_level", "3"); /* -X is for both clients: no warning per producer property */
     conf_set(cc, "group.id", "bench_txn");
     conf_set(cc, "enable.auto.commit", "false");
     conf_set(cc, "isolation.level", "read_committed");
