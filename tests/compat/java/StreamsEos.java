@@ -4,11 +4,10 @@
  * column), run by Compat.java through reflection so that the java columns still work where
  * kafka-streams could not be fetched (tests/compat/run.py compiles this file apart).
  *
- * The application: lines -> words (flatMapValues) -> groupBy word (a repartition topic) -> count
- * in an in-memory store (a changelog topic, cleanup.policy=delete rather than Streams' default
- * compact: samsa's broker does not compact yet, and the scenario is about transactions) -> the
- * running counts to the output topic, with the record cache off so every input word emits one
- * update. One stream thread is made to fail once,
+ * The application, with Streams' defaults but for the cache: lines -> words (flatMapValues) ->
+ * groupBy word (a repartition topic) -> count in an in-memory store (a compacted changelog topic)
+ * -> the running counts to the output topic, with the record cache off so every input word emits
+ * one update. One stream thread is made to fail once,
  * in the middle of the input, after it has processed part of a transaction; the uncaught-exception
  * handler replaces the thread, which restores the store from the changelog and processes again
  * from the last committed offsets.
@@ -81,11 +80,8 @@ public class StreamsEos {
                     throw new IllegalStateException("injected failure in the middle of a transaction");
             })
             .groupBy((k, word) -> word, Grouped.with(Serdes.String(), Serdes.String()))
-            // The changelog is a plain (delete) topic, not Streams' default compacted one: this
-            // scenario is about transactions, and samsa's broker does not compact yet.
             .count(Materialized.<String, Long>as(Stores.inMemoryKeyValueStore("counts"))
-                       .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long())
-                       .withLoggingEnabled(Map.of("cleanup.policy", "delete")))
+                       .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
             .toStream()
             .to(out, Produced.with(Serdes.String(), Serdes.Long()));
 
