@@ -25,7 +25,7 @@
 
 #define INIT_TIMEOUT_MS 5000  /* one rd_kafka_init_transactions attempt (then a stop is seen) */
 #define END_TIMEOUT_MS  30000 /* one send-offsets, commit or abort attempt */
-#define COMMIT_ATTEMPTS 5     /* a commit that keeps timing out is aborted after this many */
+#define COMMIT_ATTEMPTS 5     /* a send-offsets or commit that keeps timing out is aborted after this many */
 
 /* ---- the transactional.id ---- */
 
@@ -155,12 +155,13 @@ sa_worker_txn_end_t sa_worker_txn_end(rd_kafka_t *producer, rd_kafka_t *consumer
     if (offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(consumer);
         int rc = -1;
-        while (rc < 0) {
+        for (int attempt = 1; rc < 0; attempt++) {
             rd_kafka_error_t *error =
                 rd_kafka_send_offsets_to_transaction(producer, offsets, cgmd, END_TIMEOUT_MS);
             if (!error) break;
             rc = classify(producer, error, "sending the consumed offsets to the transaction", errstr,
                           errstr_size);
+            if (rc < 0 && attempt == COMMIT_ATTEMPTS) rc = abort_txn(producer, errstr, errstr_size);
             if (rc < 0) sa_log_warn("worker", "%s; asking again", errstr);
         }
         rd_kafka_consumer_group_metadata_destroy(cgmd);
