@@ -3,8 +3,9 @@
 # bootstrap address changed (issue 7: samsa's programs run unchanged on real Kafka).
 #   tests/compat/e2e-real-kafka.sh BUILD_DIR [KAFKA_VERSION]
 # Starts a single-node KRaft Kafka (scripts/kafka/real-kafka.sh), runs the web (0060, 0063),
-# worker (0050-0053), tools (0080-0086) and console (0140 over HTTP, 0141 in Chromium) integration
-# tests with SAMSA_TEST_BOOTSTRAP and
+# worker (0050-0053), tools (0080-0086), console (0140 over HTTP, 0141 in Chromium) and
+# transactions (0120 the tool, 0121-0122 the worker's txn mode) integration tests with
+# SAMSA_TEST_BOOTSTRAP and
 # SAMSA_WORKER_TEST_BOOTSTRAP pointing at it, then stops it. Tests that must kill or restart the
 # broker itself (web broker-down/restart, the browser test) stay samsa-only, and so does 0054
 # (two workers on one log file): it kills worker A once both workers hold partitions, and on
