@@ -93,7 +93,8 @@ static void test_own_line(void **state) {
     assert_non_null(rk);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, "blog_operations", NULL);
     rd_kafka_message_t m = {.rkt = rkt, .partition = 2, .offset = 41};
-    const char *own = "{\"id\":\"a\",\"source\":{\"topic\":\"blog_operations\",\"partition\":2,\"offset\":41}}";
+    const char *own =
+        "{\"id\":\"a\",\"source\":{\"topic\":\"blog_operations\",\"partition\":2,\"offset\":41}}";
     assert_true(sa_worker_txn_own_line(own, &m));
     m.offset = 42; /* a second operation record of the same post */
     assert_false(sa_worker_txn_own_line(own, &m));
@@ -101,8 +102,8 @@ static void test_own_line(void **state) {
     m.partition = 1;
     assert_false(sa_worker_txn_own_line(own, &m));
     m.partition = 2;
-    assert_false(sa_worker_txn_own_line(
-        "{\"source\":{\"topic\":\"other\",\"partition\":2,\"offset\":41}}", &m));
+    assert_false(
+        sa_worker_txn_own_line("{\"source\":{\"topic\":\"other\",\"partition\":2,\"offset\":41}}", &m));
     assert_false(sa_worker_txn_own_line("{\"id\":\"a\"}", &m)); /* no source */
     assert_false(sa_worker_txn_own_line("{\"source\":{\"topic\":\"blog_operations\",\"partition\":\"2\","
                                         "\"offset\":41}}",

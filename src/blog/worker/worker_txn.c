@@ -60,7 +60,8 @@ int sa_worker_txn_id(const sa_worker_conf_t *conf, char *out, size_t size, int *
     else
         snprintf(dir, sizeof(dir), ".");
     char *real = realpath(dir, NULL);
-    uint64_t dirhash = sa_fnv1a64_str(real ? real : dir);
+    const char *named = real ? real : dir;
+    uint64_t dirhash = sa_fnv1a64(named, strlen(named));
     free(real);
     for (int slot = 0; slot < SA_WORKER_TXN_SLOTS; slot++) {
         snprintf(lock, sizeof(lock), "%s.txn-%d.lock", conf->results_log, slot);
