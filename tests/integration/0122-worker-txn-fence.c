@@ -4,8 +4,8 @@
  *  - zombie fencing: worker A runs with --worker-id Z; worker B starts with the same --worker-id
  *    (so the same transactional.id) while A is alive. B's InitProducerId fences A: A's next
  *    transaction fails for good and A exits 1, without publishing anything more; B takes over.
- *    Every post is on blog_results exactly once for a read_committed reader and in exactly one
- *    of the two results logs once;
+ *    Every post is on blog_results exactly once for a read_committed reader, and in one of the
+ *    two results logs (each log holds a post at most once);
  *  - slots: two workers without --worker-id on one results log hold the lock files of slots 0
  *    and 1 (two transactional ids); a worker started after both were killed -9 takes slot 0
  *    again (the same transactional.id as before the crash).
@@ -124,8 +124,14 @@ static void fencing(const wt_broker_t *b, rd_kafka_t *prod) {
     committed_counts(b, counts);
     for (int k = 0; k < produced; k++)
         WT_ASSERT(counts[k] == 1, "F-%04d: %d committed results, want 1", k, counts[k]);
+    /* Each log holds a post at most once, and every post is in one of them. A post A logged
+     * before its transaction was fenced is in B's log too: B replays it (the store has its
+     * verdict, not yet marked done) and its log is another file (worker.h: each results log
+     * holds a post once). */
     static int logged[POSTS];
     for (int w = 0; w < 2; w++) {
+        static int in_this[POSTS];
+        memset(in_this, 0, sizeof(in_this));
         wt_log_t log;
         wt_log_read(w ? log_b : log_a, &log);
         size_t i;
@@ -133,11 +139,13 @@ static void fencing(const wt_broker_t *b, rd_kafka_t *prod) {
         json_array_foreach(log.lines, i, line) {
             int k = -1;
             sscanf(json_string_value(json_object_get(line, "id")), "F-%d", &k);
-            WT_ASSERT(k >= 0 && k < produced && ++logged[k] == 1, "post %d logged once in all", k);
+            WT_ASSERT(k >= 0 && k < produced && ++in_this[k] == 1, "post %d once in log %c", k,
+                      w ? 'B' : 'A');
+            logged[k]++;
         }
         wt_log_free(&log);
     }
-    for (int k = 0; k < produced; k++) WT_ASSERT(logged[k] == 1, "F-%04d logged", k);
+    for (int k = 0; k < produced; k++) WT_ASSERT(logged[k] >= 1, "F-%04d logged", k);
 }
 
 static void slots(const wt_broker_t *b) {
