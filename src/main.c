@@ -10,8 +10,9 @@
 #include "core/log.h"
 
 static const sa_command_t *const commands[] = {
-    &sa_cmd_up, &sa_cmd_broker, &sa_cmd_web, &sa_cmd_worker, &sa_cmd_console, &sa_cmd_topics, &sa_cmd_groups,
-    &sa_cmd_transactions, &sa_cmd_loggen, &sa_cmd_logstat, &sa_cmd_configs, &sa_cmd_acls, &sa_cmd_dump_log,
+    &sa_cmd_up,      &sa_cmd_broker, &sa_cmd_web,          &sa_cmd_worker, &sa_cmd_console,
+    &sa_cmd_topics,  &sa_cmd_groups, &sa_cmd_transactions, &sa_cmd_loggen, &sa_cmd_logstat,
+    &sa_cmd_configs, &sa_cmd_acls,   &sa_cmd_dump_log,
 };
 
 static void usage(FILE *out) {
