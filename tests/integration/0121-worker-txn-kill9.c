@@ -7,8 +7,8 @@
  * once and every poison record on blog_errors exactly once, and the results log holds each post
  * exactly once. What a read_uncommitted consumer sees besides (the aborted attempts) is printed.
  *
- * Needs a broker that serves transactions: samsa's, a real Kafka (SAMSA_WORKER_TEST_BOOTSTRAP),
- * or, while samsa's broker does not, librdkafka's mock cluster (worker_test.h says which).
+ * Runs on samsa's broker, or on a real Kafka (SAMSA_WORKER_TEST_BOOTSTRAP); never skipped there
+ * (worker_test.h: wt_broker_start_txn).
  */
 #include "worker_test.h"
 

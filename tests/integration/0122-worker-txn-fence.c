@@ -9,7 +9,8 @@
  *  - slots: two workers without --worker-id on one results log hold the lock files of slots 0
  *    and 1 (two transactional ids); a worker started after both were killed -9 takes slot 0
  *    again (the same transactional.id as before the crash).
- * Needs a broker that serves transactions (worker_test.h: skipped otherwise).
+ * Runs on samsa's broker, or on a real Kafka (SAMSA_WORKER_TEST_BOOTSTRAP); never skipped there
+ * (worker_test.h: wt_broker_start_txn).
  */
 #include <sys/file.h>
 
