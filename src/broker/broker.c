@@ -62,6 +62,7 @@
 #include "broker/security/listener.h"
 #include "broker/security/scram_store.h"
 #include "broker/security/tls.h"
+#include "core/check.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -69,7 +70,14 @@
 #include "core/time.h"
 #include "storage/storage.h"
 
-#define ACCEPT_BUDGET 64 /* connections accepted per wakeup */
+#define ACCEPT_BUDGET   64       /* connections accepted per wakeup */
+#define REFUSED_LOG_US  10000000 /* at most one warning about refused connections per 10 s */
+
+/* One entry of max.connections.per.ip.overrides, its host resolved to a numeric address. */
+typedef struct sa_ip_limit_s {
+    char ip[64];
+    int64_t max;
+} sa_ip_limit_t;
 
 /* ---- waiters ---- */
 
@@ -206,6 +214,7 @@ static void before_sleep(sa_loop_t *loop, void *arg) {
     sa_broker_t *broker = arg;
     group_commit(broker);
     sa_conn_reap(broker);
+    SA_DEBUG_CHECK(sa_conn_check_limits(broker));
 }
 
 /* ---- listener ---- */
@@ -215,6 +224,83 @@ static void on_accept_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     sa_broker_t *broker = arg;
     for (size_t i = 0; i < broker->nlisteners; i++)
         if (broker->listeners[i].fd >= 0) sa_loop_mod_fd(loop, broker->listeners[i].fd, SA_LOOP_READ);
+}
+
+/* "::ffff:10.0.0.1" (an IPv4 client of a dual-stack listener) counts as "10.0.0.1". */
+static const char *unmapped(const char *ip) {
+    return !strncmp(ip, "::ffff:", 7) && strchr(ip + 7, '.') ? ip + 7 : ip;
+}
+
+/* The connection limit of @p ip: its override, else max.connections.per.ip. */
+static int64_t max_for_ip(const sa_broker_t *broker, const char *ip) {
+    for (size_t i = 0; i < broker->_nip_over; i++)
+        if (!strcmp(broker->_ip_over[i].ip, ip)) return broker->_ip_over[i].max;
+    return broker->conf->max_connections_per_ip;
+}
+
+/* Close a connection at accept, counted; a warning at most every REFUSED_LOG_US, with the count
+ * since the last one, so a flood of refusals cannot flood the log. */
+static void refuse(sa_broker_t *broker, int fd, const char *peer, const char *setting, int64_t max) {
+    close(fd);
+    broker->_refused++;
+    broker->_refused_unlogged++;
+    int64_t now = sa_mono_us();
+    if (broker->_refused_log_us && now - broker->_refused_log_us < REFUSED_LOG_US) {
+        sa_log_debug(SA_DBG_NET, "net", "%s: refused: %s (%lld) reached", peer, setting, (long long)max);
+        return;
+    }
+    sa_log_warn("net", "%s: refused: %s (%lld) reached; %llu connection(s) refused since the last report, %llu in all",
+                peer, setting, (long long)max, (unsigned long long)broker->_refused_unlogged,
+                (unsigned long long)broker->_refused);
+    broker->_refused_unlogged = 0;
+    broker->_refused_log_us = now;
+}
+
+/* max.connections.per.ip.overrides, Kafka's format "HOST:N,HOST:N" (HOST a name or an address;
+ * the count after the last ':' so IPv6 addresses work); a name counts for each of its addresses.
+ * @returns 0, or -1 with errstr. */
+static int parse_ip_overrides(sa_broker_t *broker, char *errstr, size_t errstr_size) {
+    const char *spec = broker->conf->max_connections_per_ip_overrides;
+    if (!spec || !*spec) return 0;
+    char *copy = sa_strdup(spec), *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ') item++;
+        char *colon = strrchr(item, ':'), *end = NULL;
+        long long max = colon ? strtoll(colon + 1, &end, 10) : -1;
+        if (!colon || colon == item || end == colon + 1 || *end || max < 0 || max > INT32_MAX) {
+            snprintf(errstr, errstr_size,
+                     "max.connections.per.ip.overrides: \"%s\" is not HOST:COUNT (e.g. 10.0.0.1:100)", item);
+            rc = -1;
+            break;
+        }
+        *colon = '\0';
+        char *host = item;
+        size_t hl = strlen(host);
+        if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') { /* [::1]:5 */
+            host[hl - 1] = '\0';
+            host++;
+        }
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+        int gai = getaddrinfo(host, NULL, &hints, &res);
+        if (gai) {
+            snprintf(errstr, errstr_size, "max.connections.per.ip.overrides: cannot resolve \"%s\": %s", host,
+                     gai_strerror(gai));
+            rc = -1;
+            break;
+        }
+        for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+            char num[64];
+            if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL, 0, NI_NUMERICHOST)) continue;
+            broker->_ip_over = sa_realloc(broker->_ip_over, (broker->_nip_over + 1) * sizeof(*broker->_ip_over));
+            sa_ip_limit_t *o = &broker->_ip_over[broker->_nip_over++];
+            snprintf(o->ip, sizeof(o->ip), "%s", unmapped(num));
+            o->max = max;
+        }
+        freeaddrinfo(res);
+    }
+    free(copy);
+    return rc;
 }
 
 static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
@@ -244,15 +330,19 @@ static void on_accept(sa_loop_t *loop, int fd, unsigned events, void *arg) {
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
                     NI_NUMERICHOST | NI_NUMERICSERV);
         snprintf(peer, sizeof(peer), "%s:%s", host, serv);
+        const char *ip = unmapped(host);
+        int64_t ip_max = max_for_ip(broker, ip);
         if ((int64_t)broker->_nconns >= broker->conf->max_connections) {
-            sa_log_warn("net", "%s: refused: max.connections (%lld) reached", peer,
-                        (long long)broker->conf->max_connections);
-            close(cfd);
+            refuse(broker, cfd, peer, "max.connections", broker->conf->max_connections);
+            continue;
+        }
+        if ((int64_t)sa_conn_ip_count(broker, ip) >= ip_max) {
+            refuse(broker, cfd, peer, "max.connections.per.ip", ip_max);
             continue;
         }
         int one = 1;
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        sa_conn_new(broker, cfd, peer, l);
+        sa_conn_new(broker, cfd, peer, ip, l);
     }
 }
 
@@ -419,10 +509,12 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     broker->started_ms = sa_wall_ms();
 
     rc = setup_listeners(broker, errstr, sizeof(errstr));
+    if (!rc && parse_ip_overrides(broker, errstr, sizeof(errstr)) < 0) rc = SA_EXIT_USAGE;
     if (rc) {
         fprintf(stderr, "samsa broker: %s\n", errstr);
         goto out;
     }
+    broker->_budget.limit = (size_t)conf->queued_max_request_bytes;
     rc = SA_EXIT_FAIL;
 
     if (mkdir_p(conf->data_dir) < 0) {
@@ -582,6 +674,10 @@ out:
         sa_timer_stop(broker->loop, &broker->_cleaner_timer);
         sa_timer_stop(broker->loop, &broker->_accept_pause);
         if (broker->store) shutdown_conns(broker);
+        sa_timer_stop(broker->loop, &broker->_mem_wake);
+        if (broker->_refused)
+            sa_log_info("net", "%llu connection(s) were refused at accept (max.connections, max.connections.per.ip)",
+                        (unsigned long long)broker->_refused);
         sa_txn_close(broker); /* before the loop goes: they hold timers */
         sa_group_close(broker);
     }
@@ -589,6 +685,8 @@ out:
         if (broker->listeners[i].fd >= 0) close(broker->listeners[i].fd);
     sa_listeners_free(broker->listeners, broker->nlisteners);
     sa_tls_ctx_free(broker->_tls);
+    free(broker->_ip_over);
+    sa_hmap_free(&broker->_per_ip); /* empty: every connection was closed */
     if (broker->_signal_fd >= 0) close(broker->_signal_fd);
     if (broker->_sync_efd >= 0) close(broker->_sync_efd); /* the store finished every commit */
     if (broker->metastore.log && sa_metastore_close(&broker->metastore) != SA_OK)

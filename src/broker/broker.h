@@ -58,12 +58,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/conn_budget.h"
 #include "broker/loop.h"
 #include "broker/metastore.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/hash.h"
 
 typedef struct sa_broker_s sa_broker_t;
 typedef struct sa_conn_s sa_conn_t;
@@ -116,6 +118,11 @@ typedef struct sa_broker_conf_s {
     int64_t cleaner_delete_retention_ms;      /* log.cleaner.delete.retention.ms */
     int64_t socket_request_max_bytes;         /* socket.request.max.bytes: largest request frame */
     int64_t max_connections;                  /* max.connections */
+    int64_t max_connections_per_ip;           /* max.connections.per.ip */
+    char *max_connections_per_ip_overrides;   /* max.connections.per.ip.overrides: HOST:N,... */
+    int64_t queued_max_request_bytes;         /* queued.max.request.bytes: the connections' budget */
+    int64_t connections_max_idle_ms;          /* connections.max.idle.ms */
+    int64_t frame_timeout_ms;                 /* connections.frame.timeout.ms: a frame arrives whole */
     int64_t offsets_retention_minutes;        /* offsets.retention.minutes (group coordinator) */
     int64_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms */
     int64_t group_min_session_timeout_ms;     /* group.min.session.timeout.ms */
@@ -179,6 +186,17 @@ struct sa_broker_s {
     sa_conn_t *_conns;  /* every open connection */
     size_t _nconns;
     sa_conn_t *_reap;            /* closed connections to free in before_sleep */
+    /* Connection limits (conn.c's header): the memory budget, connections paused on it (in the
+     * order they were paused), the per-IP counts and their limits, refusals. */
+    sa_budget_t _budget;
+    sa_conn_t *_mem_waiters, *_mem_waiters_tail;
+    sa_timer_t _mem_wake;           /* 0 ms: resume paused connections after memory was released */
+    sa_hmap_t _per_ip;              /* "ip" -> sa_ip_count_t (conn.c) */
+    struct sa_ip_limit_s *_ip_over; /* max.connections.per.ip.overrides, resolved to addresses */
+    size_t _nip_over;
+    uint64_t _refused;        /* connections refused at accept (max.connections, per IP), in all */
+    uint64_t _refused_unlogged; /* refused since the last warning */
+    int64_t _refused_log_us;  /* when the last refusal warning was written */
     sa_sync_wait_t *_sync_waits; /* oldest first */
     sa_sync_wait_t *_sync_tail;
     uint64_t _sync_gen; /* syncs done; a wait is due once a sync after it ran */
@@ -246,6 +264,13 @@ static inline void sa_req_set_noreply(sa_req_t *req) { req->_noreply = 1; }
 
 /** @returns a peer description "ip:port" for logs, valid while the request lives. */
 const char *sa_req_peer(const sa_req_t *req);
+
+/**
+ * @returns how many bytes a response to @p req may take from the broker's memory budget
+ * (queued.max.request.bytes, conn_budget.h) now; a Fetch clamps its MaxBytes to it. Large
+ * (the whole budget) while the broker is not short of memory; 0 for a closed connection.
+ */
+size_t sa_req_memory_room(const sa_req_t *req);
 
 /**
  * Call @p wait->fn after the next group commit that starts after this call (at the end of this

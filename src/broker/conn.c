@@ -51,6 +51,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "broker/conn_budget.h"
 #include "broker/dispatch.h"
 #include "broker/security/tls.h"
 #include "broker/transport.h"
@@ -99,10 +100,29 @@ struct sa_conn_s {
     int in_flush;        /* sa_conn_flush is on the stack (no re-entry) */
     int blocked;         /* the socket refused bytes: wait for EPOLLOUT */
     sa_timer_t resume;   /* 0 ms: continue parsing buffered frames next turn */
+    /* Limits (see the file comment). */
+    char ip[64];                        /* the peer's address: the per-IP count's key */
+    sa_ip_count_t *ipc;                 /* this address's count in broker->_per_ip (one is ours) */
+    size_t charged;                     /* what this connection holds of the memory budget */
+    sa_conn_t *wprev, *wnext;           /* in broker->_mem_waiters while mem_waiting */
+    int mem_waiting;                    /* paused by the memory budget, waiting to be resumed */
+    int64_t last_io_us;                 /* the last byte read or written (connections.max.idle.ms) */
+    int64_t frame_since_us;             /* when the frame in progress was first seen (0: none) */
+    sa_timer_t idle;                    /* checks idleness; re-armed lazily, not on every byte */
+    sa_timer_t frame_deadline;          /* a frame started must be whole by then */
 };
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
 static void schedule_resume(sa_conn_t *conn);
+
+/* What the connection holds of the memory budget (invariant 5). */
+static size_t charge_of(const sa_conn_t *conn) {
+    if (conn->fd < 0) return 0;
+    return conn->held_bytes + conn->queued_bytes + conn->big_size + (conn->rbuf ? RBUF_SIZE : 0);
+}
+
+/* What counts against the fair share: requests and responses, not the read buffer. */
+static size_t share_held(const sa_conn_t *conn) { return conn->held_bytes + conn->queued_bytes; }
 
 /* Invariant 3, request by request (debug and sanitizer builds). */
 static void check_queue(const sa_conn_t *conn) {
@@ -126,6 +146,9 @@ static void check_conn(const sa_conn_t *conn) {
     assert(conn->fd >= 0 || (!sa_timer_running(&conn->resume) && !conn->watching)); /* 1 */
     assert(conn->fd >= 0 || !sa_timer_running(&conn->auth_deadline));               /* 1 */
     assert(!conn->handshaking || !conn->head);                                      /* no frame before TLS */
+    assert(conn->charged == charge_of(conn));                                       /* 5 */
+    assert(conn->fd >= 0 || (!conn->mem_waiting && !conn->ipc));                    /* 1 */
+    assert(conn->fd >= 0 || (!sa_timer_running(&conn->idle) && !sa_timer_running(&conn->frame_deadline)));
     SA_DEBUG_CHECK(check_queue(conn));
 }
 
@@ -182,11 +205,88 @@ static void on_auth_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
                           : "SASL authentication not done within connections.handshake.timeout.ms");
 }
 
-/* May another request be read and dispatched? (Backpressure: a client that pipelines faster
- * than we answer is made to wait in its socket, not in our memory.) */
+/* May another request be read and dispatched, by this connection's own limits? (Backpressure: a
+ * client that pipelines faster than we answer is made to wait in its socket, not in our memory.) */
 static int can_take_more(const sa_conn_t *conn) {
     return conn->nreqs < MAX_QUEUED && conn->held_bytes < MAX_HELD_BYTES &&
-           conn->queued_bytes < MAX_QUEUED_BYTES;
+           conn->queued_bytes < MAX_QUEUED_BYTES && conn->auth.state != SA_AUTH_FAILED;
+}
+
+/* ---- the memory budget (conn_budget.h) ---- */
+
+/* Is the leading unparsed frame incomplete, with its memory already there (the read buffer holds
+ * it, or its own allocation)? Then reading goes on whatever the limits say - finishing it costs
+ * nothing more - and connections.frame.timeout.ms runs. A large frame whose allocation the budget
+ * refused is not in progress: the connection waits for memory, and not against its deadline. */
+static int frame_in_progress(const sa_conn_t *conn) {
+    if (conn->big) return 1;
+    size_t avail = conn->rlen - conn->roff;
+    if (!conn->rbuf || !avail) return 0;
+    if (avail < 4) return 1;
+    int32_t size = (int32_t)sa_load_be32(conn->rbuf + conn->roff);
+    return size >= 0 && avail - 4 < (size_t)size && (size_t)size + 4 <= RBUF_SIZE;
+}
+
+/* The budget the next step of reading takes: a read buffer, or the leading frame's bytes. */
+static size_t next_need(const sa_conn_t *conn) {
+    if (!conn->rbuf) return RBUF_SIZE;
+    if (conn->rlen - conn->roff < 4) return 0;
+    int32_t size = (int32_t)sa_load_be32(conn->rbuf + conn->roff);
+    return size > 0 ? (size_t)size : 0;
+}
+
+static int mem_admits(const sa_conn_t *conn, size_t size) {
+    return sa_budget_admits(&conn->broker->_budget, share_held(conn), size);
+}
+
+size_t sa_req_memory_room(const sa_req_t *req) {
+    const sa_conn_t *conn = req->_conn;
+    return conn && conn->fd >= 0 ? sa_budget_room(&conn->broker->_budget, share_held(conn)) : 0;
+}
+
+static void mem_unwait(sa_conn_t *conn) {
+    if (!conn->mem_waiting) return;
+    sa_broker_t *broker = conn->broker;
+    if (conn->wprev)
+        conn->wprev->wnext = conn->wnext;
+    else
+        broker->_mem_waiters = conn->wnext;
+    if (conn->wnext)
+        conn->wnext->wprev = conn->wprev;
+    else
+        broker->_mem_waiters_tail = conn->wprev;
+    conn->wprev = conn->wnext = NULL;
+    conn->mem_waiting = 0;
+}
+
+static void mem_wait(sa_conn_t *conn) {
+    if (conn->mem_waiting) return;
+    sa_broker_t *broker = conn->broker;
+    conn->wprev = broker->_mem_waiters_tail;
+    conn->wnext = NULL;
+    if (broker->_mem_waiters_tail)
+        broker->_mem_waiters_tail->wnext = conn;
+    else
+        broker->_mem_waiters = conn;
+    broker->_mem_waiters_tail = conn;
+    conn->mem_waiting = 1;
+}
+
+static void on_mem_wake(sa_loop_t *loop, sa_timer_t *timer, void *arg);
+
+/* Bring conn->charged and the broker's total up to date after its held, queued, read-buffer or
+ * large-frame bytes changed. Memory given back wakes the paused connections next turn (a timer:
+ * timers run before fd events, so the paused go before the connections that did not wait). */
+static void recharge(sa_conn_t *conn) {
+    sa_broker_t *broker = conn->broker;
+    size_t now = charge_of(conn);
+    if (now == conn->charged) return;
+    assert(broker->_budget.used + now >= conn->charged);
+    broker->_budget.used = broker->_budget.used - conn->charged + now;
+    int released = now < conn->charged;
+    conn->charged = now;
+    if (released && broker->_mem_waiters && !sa_timer_running(&broker->_mem_wake))
+        sa_timer_start(broker->loop, &broker->_mem_wake, 0, on_mem_wake, broker);
 }
 
 static void update_events(sa_conn_t *conn) {
@@ -195,19 +295,105 @@ static void update_events(sa_conn_t *conn) {
     if (conn->handshaking) {
         want = conn->tp->wants(conn->tp_state);
     } else {
-        if (can_take_more(conn) && conn->auth.state != SA_AUTH_FAILED) want |= SA_LOOP_READ;
+        if (frame_in_progress(conn)) {
+            want |= SA_LOOP_READ;
+            mem_unwait(conn);
+        } else if (can_take_more(conn)) {
+            if (mem_admits(conn, next_need(conn))) {
+                want |= SA_LOOP_READ;
+                mem_unwait(conn);
+            } else {
+                mem_wait(conn); /* the budget, not this connection's own limits, holds it */
+            }
+        }
         if (conn->blocked || conn->read_wants_write) want |= SA_LOOP_WRITE;
     }
     if (want != conn->watching && sa_loop_mod_fd(conn->broker->loop, conn->fd, want) == 0)
         conn->watching = want;
 }
 
-sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const sa_listener_t *l) {
+/* ---- idleness and slow frames ---- */
+
+/* Is the connection waiting for the broker (a parked request at the head, or reads paused by
+ * the memory budget while it reads its answers), rather than the broker for it? */
+static int waiting_on_broker(const sa_conn_t *conn) {
+    return (conn->head && conn->head->_state != REQ_READY) || (conn->mem_waiting && !conn->blocked);
+}
+
+/* connections.max.idle.ms, checked lazily: the timer is not moved on every byte; when it fires
+ * it closes, or re-arms for what is left since the last byte. */
+static void on_idle_check(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    sa_conn_t *conn = arg;
+    if (conn->fd < 0) return;
+    int64_t now = sa_mono_us(), idle_us = conn->broker->conf->connections_max_idle_ms * 1000;
+    if (waiting_on_broker(conn)) conn->last_io_us = now;
+    int64_t left = conn->last_io_us + idle_us - now;
+    if (left > 0) {
+        sa_timer_start(loop, timer, (left + 999) / 1000, on_idle_check, conn);
+        return;
+    }
+    sa_conn_close(conn, 0, "idle for connections.max.idle.ms");
+    check_conn(conn);
+}
+
+/* connections.frame.timeout.ms: the frame in progress started at frame_since_us. */
+static void on_frame_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    sa_conn_t *conn = arg;
+    if (conn->fd < 0 || !frame_in_progress(conn) || !conn->frame_since_us) return;
+    int64_t left = conn->frame_since_us + conn->broker->conf->frame_timeout_ms * 1000 - sa_mono_us();
+    if (left > 0) {
+        sa_timer_start(loop, timer, (left + 999) / 1000, on_frame_deadline, conn);
+        return;
+    }
+    sa_conn_close(conn, 0, "a request frame was not received whole within connections.frame.timeout.ms");
+    check_conn(conn);
+}
+
+/* Start the frame deadline when a frame is in progress (its clock starts when first seen). */
+static void watch_frame_deadline(sa_conn_t *conn) {
+    if (!frame_in_progress(conn)) {
+        conn->frame_since_us = 0;
+        return;
+    }
+    if (!conn->frame_since_us) conn->frame_since_us = sa_mono_us();
+    if (!sa_timer_running(&conn->frame_deadline))
+        sa_timer_start(conn->broker->loop, &conn->frame_deadline,
+                       conn->broker->conf->frame_timeout_ms - (sa_mono_us() - conn->frame_since_us) / 1000,
+                       on_frame_deadline, conn);
+}
+
+/* ---- per-IP counts ---- */
+
+size_t sa_conn_ip_count(const sa_broker_t *broker, const char *ip) {
+    const sa_ip_count_t *ipc = sa_hmap_get(&broker->_per_ip, ip, strlen(ip));
+    return ipc ? ipc->n : 0;
+}
+
+static sa_ip_count_t *ip_take(sa_broker_t *broker, const char *ip) {
+    sa_ip_count_t *ipc = sa_hmap_get(&broker->_per_ip, ip, strlen(ip));
+    if (!ipc) {
+        ipc = sa_new(sa_ip_count_t);
+        snprintf(ipc->ip, sizeof(ipc->ip), "%s", ip);
+        sa_hmap_put(&broker->_per_ip, ipc->ip, strlen(ipc->ip), ipc);
+    }
+    ipc->n++;
+    return ipc;
+}
+
+static void ip_release(sa_broker_t *broker, sa_ip_count_t *ipc) {
+    assert(ipc->n > 0);
+    if (--ipc->n) return;
+    sa_hmap_del(&broker->_per_ip, ipc->ip, strlen(ipc->ip));
+    free(ipc);
+}
+
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const char *ip, const sa_listener_t *l) {
     sa_conn_t *conn = sa_new(sa_conn_t);
     conn->broker = broker;
     conn->fd = fd;
     conn->listener = l;
     snprintf(conn->peer, sizeof(conn->peer), "%s", peer);
+    snprintf(conn->ip, sizeof(conn->ip), "%s", ip);
     conn->tp = &transport_tcp;
     conn->tp_state = (void *)(intptr_t)fd;
     if (sa_secproto_tls(l->proto)) {
@@ -216,23 +402,25 @@ sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const sa_l
         conn->handshaking = 1;
     }
     sa_auth_init(&conn->auth, l);
-    conn->rbuf = sa_malloc(RBUF_SIZE);
-    conn->watching = SA_LOOP_READ;
+    conn->watching = SA_LOOP_READ; /* the read buffer comes with the first bytes (the budget's) */
     if (!conn->tp_state || sa_loop_add_fd(broker->loop, fd, SA_LOOP_READ, on_io, conn) < 0) {
         sa_log_warn("net", "%s: cannot watch connection: %s", peer, conn->tp_state ? strerror(errno) : "TLS");
         if (conn->tp_state) conn->tp->free(conn->tp_state);
         close(fd);
-        free(conn->rbuf);
         free(conn);
         return NULL;
     }
     if (authenticating(conn))
         sa_timer_start(broker->loop, &conn->auth_deadline, broker->conf->handshake_timeout_ms,
                        on_auth_deadline, conn);
+    conn->last_io_us = sa_mono_us();
+    sa_timer_start(broker->loop, &conn->idle, broker->conf->connections_max_idle_ms, on_idle_check, conn);
+    conn->ipc = ip_take(broker, conn->ip);
     conn->next = broker->_conns;
     if (broker->_conns) broker->_conns->prev = conn;
     broker->_conns = conn;
     broker->_nconns++;
+    broker->_budget.nconns = broker->_nconns;
     sa_log_debug(SA_DBG_NET, "net", "%s: connected (%zu open)", peer, broker->_nconns);
     return conn;
 }
@@ -259,6 +447,12 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
     conn->watching = 0;
     sa_timer_stop(broker->loop, &conn->resume);
     sa_timer_stop(broker->loop, &conn->auth_deadline);
+    sa_timer_stop(broker->loop, &conn->idle);
+    sa_timer_stop(broker->loop, &conn->frame_deadline);
+    mem_unwait(conn);
+    recharge(conn); /* everything it held goes back to the budget now (freed at reap) */
+    ip_release(broker, conn->ipc);
+    conn->ipc = NULL;
     sa_auth_free(&conn->auth);
     for (sa_req_t *req = conn->head; req; req = req->_next) {
         sa_timer_stop(broker->loop, &req->_timer);
@@ -274,6 +468,7 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
         broker->_conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
     broker->_nconns--;
+    broker->_budget.nconns = broker->_nconns;
     conn->prev = NULL;
     conn->next = broker->_reap;
     broker->_reap = conn;
@@ -303,6 +498,7 @@ static void pop_head(sa_conn_t *conn) {
     conn->nreqs--;
     conn->held_bytes -= req->_frame_len;
     req_free(req);
+    recharge(conn);
 }
 
 void sa_conn_flush(sa_conn_t *conn) {
@@ -339,6 +535,7 @@ void sa_conn_flush(sa_conn_t *conn) {
             return;
         }
         size_t left = (size_t)w;
+        if (w > 0) conn->last_io_us = sa_mono_us();
         while (left && conn->head && conn->head->_state == REQ_READY) {
             sa_req_t *req = conn->head;
             if (req->_noreply) {
@@ -349,12 +546,13 @@ void sa_conn_flush(sa_conn_t *conn) {
             if (left < rest) {
                 req->_sent += left;
                 conn->queued_bytes -= left;
+                recharge(conn);
                 left = 0;
                 break;
             }
             left -= rest;
             conn->queued_bytes -= rest;
-            pop_head(conn);
+            pop_head(conn); /* recharges */
         }
         if (conn->head && conn->head->_state == REQ_READY && conn->head->_sent > 0) {
             conn->blocked = 1; /* short write: the socket buffer is full */
@@ -379,7 +577,9 @@ static void req_finish(sa_req_t *req) {
     req->_state = REQ_READY;
     if (req->_noreply) return;
     sa_store_be32(req->resp.data, (uint32_t)(req->resp.len - 4));
-    if (req->_conn) req->_conn->queued_bytes += req->resp.len;
+    if (!req->_conn) return;
+    req->_conn->queued_bytes += req->resp.len;
+    recharge(req->_conn);
 }
 
 static void on_req_deadline(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
@@ -434,6 +634,8 @@ static void handle_frame(sa_conn_t *conn, uint8_t *frame, size_t len) {
     conn->tail = req;
     conn->nreqs++;
     conn->held_bytes += len;
+    conn->frame_since_us = 0; /* the next frame's clock starts when it is seen */
+    recharge(conn);
 
     char errstr[512] = "";
     sa_err_t err;
@@ -487,13 +689,16 @@ static int check_size(sa_conn_t *conn, int32_t size) {
 /* Dispatch complete frames from rbuf, up to @p budget. @returns how many were dispatched. */
 static int parse_frames(sa_conn_t *conn, int budget) {
     int done = 0;
-    while (conn->fd >= 0 && done < budget && can_take_more(conn) && conn->auth.state != SA_AUTH_FAILED) {
+    while (conn->fd >= 0 && done < budget && can_take_more(conn)) {
         size_t avail = conn->rlen - conn->roff;
         if (avail < 4) break;
         const uint8_t *p = conn->rbuf + conn->roff;
         int32_t size = (int32_t)sa_load_be32(p);
         if (!check_size(conn, size)) return done;
-        if (avail - 4 >= (size_t)size) {
+        int whole = avail - 4 >= (size_t)size;
+        /* A whole frame is copied out, a large one allocated: both need the budget's room. */
+        if ((whole || (size_t)size + 4 > RBUF_SIZE) && !mem_admits(conn, (size_t)size)) break;
+        if (whole) {
             uint8_t *frame = sa_malloc((size_t)size);
             memcpy(frame, p + 4, (size_t)size);
             conn->roff += 4 + (size_t)size;
@@ -508,6 +713,7 @@ static int parse_frames(sa_conn_t *conn, int budget) {
             conn->big_have = avail - 4;
             memcpy(conn->big, p + 4, conn->big_have);
             conn->roff = conn->rlen = 0;
+            recharge(conn);
         }
         break;
     }
@@ -518,6 +724,7 @@ static int parse_frames(sa_conn_t *conn, int budget) {
 static int frames_buffered(const sa_conn_t *conn) {
     if (tp_pending(conn)) return 1;
     size_t avail = conn->rlen - conn->roff;
+    if (!conn->rbuf) return 0;
     if (avail < 4) return 0;
     int32_t size = (int32_t)sa_load_be32(conn->rbuf + conn->roff);
     return size < 0 || avail - 4 >= (size_t)size;
@@ -525,9 +732,32 @@ static int frames_buffered(const sa_conn_t *conn) {
 
 static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg);
 static void do_read(sa_conn_t *conn);
+static void settle(sa_conn_t *conn);
+
+/* Memory was released: let the paused connections read again, in the order they were paused,
+ * each reading (and charging) before the next is asked, so the first in line gets the memory
+ * first. One still refused keeps its place. Only those waiting when the walk starts are visited. */
+static void on_mem_wake(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    (void)loop;
+    (void)timer;
+    sa_broker_t *broker = arg;
+    size_t n = 0;
+    for (sa_conn_t *c = broker->_mem_waiters; c; c = c->wnext) n++;
+    sa_conn_t *conn = broker->_mem_waiters;
+    while (conn && n--) {
+        sa_conn_t *next = conn->wnext;
+        if (conn->fd >= 0 && can_take_more(conn) && mem_admits(conn, next_need(conn))) {
+            mem_unwait(conn);
+            do_read(conn); /* frames already buffered first, then the socket */
+            settle(conn);
+        }
+        conn = next;
+    }
+}
 
 static void schedule_resume(sa_conn_t *conn) {
-    if (conn->fd >= 0 && frames_buffered(conn) && can_take_more(conn) && !sa_timer_running(&conn->resume))
+    if (conn->fd >= 0 && frames_buffered(conn) && can_take_more(conn) && mem_admits(conn, next_need(conn)) &&
+        !sa_timer_running(&conn->resume))
         sa_timer_start(conn->broker->loop, &conn->resume, 0, on_resume, conn);
 }
 
@@ -540,7 +770,22 @@ static void on_resume(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     else
         parse_frames(conn, REQ_BUDGET);
     schedule_resume(conn);
-    if (conn->fd >= 0) update_events(conn);
+    settle(conn);
+}
+
+/* After reading: give an empty read buffer back (an idle connection holds none), run the frame
+ * deadline, watch what is needed now. */
+static void settle(sa_conn_t *conn) {
+    if (conn->fd >= 0) {
+        if (conn->rbuf && conn->roff == conn->rlen && !tp_pending(conn)) {
+            free(conn->rbuf);
+            conn->rbuf = NULL;
+            conn->roff = conn->rlen = 0;
+            recharge(conn);
+        }
+        watch_frame_deadline(conn);
+        update_events(conn);
+    }
     check_conn(conn);
 }
 
@@ -558,6 +803,11 @@ static void do_read(sa_conn_t *conn) {
             dst = conn->big + conn->big_have;
             room = conn->big_size - conn->big_have;
         } else {
+            if (!conn->rbuf) {
+                if (!mem_admits(conn, RBUF_SIZE)) break; /* waits for memory (update_events) */
+                conn->rbuf = sa_malloc(RBUF_SIZE);
+                recharge(conn);
+            }
             if (conn->roff > 0) { /* move the partial frame to the front so a whole one fits */
                 memmove(conn->rbuf, conn->rbuf + conn->roff, conn->rlen - conn->roff);
                 conn->rlen -= conn->roff;
@@ -600,6 +850,7 @@ static void do_read(sa_conn_t *conn) {
         }
         if ((size_t)n < room && !tp_pending(conn)) break; /* drained the socket */
     }
+    if (got) conn->last_io_us = sa_mono_us();
     schedule_resume(conn);
 }
 
@@ -629,8 +880,7 @@ static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg) {
     sa_conn_t *conn = arg;
     if (conn->handshaking) {
         continue_handshake(conn);
-        if (conn->fd >= 0) update_events(conn);
-        check_conn(conn);
+        settle(conn);
         return;
     }
     if ((events & SA_LOOP_WRITE) && conn->read_wants_write) do_read(conn);
@@ -646,6 +896,23 @@ static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg) {
                 sa_conn_close(conn, 0, NULL);
         }
     }
-    if (conn->fd >= 0) update_events(conn);
-    check_conn(conn);
+    settle(conn);
+}
+
+void sa_conn_check_limits(const sa_broker_t *broker) {
+    size_t used = 0, n = 0, ips = 0;
+    for (const sa_conn_t *conn = broker->_conns; conn; conn = conn->next) {
+        assert(conn->fd >= 0 && conn->charged == charge_of(conn) && conn->ipc && conn->ipc->n > 0); /* 5, 6 */
+        used += conn->charged;
+        n++;
+    }
+    assert(used == broker->_budget.used && n == broker->_nconns && n == broker->_budget.nconns); /* 5 */
+    const sa_conn_t *prev = NULL;
+    for (const sa_conn_t *conn = broker->_mem_waiters; conn; prev = conn, conn = conn->wnext)
+        assert(conn->mem_waiting && conn->fd >= 0 && conn->wprev == prev); /* 7 */
+    assert(prev == broker->_mem_waiters_tail);
+    size_t pos = 0;
+    const sa_ip_count_t *ipc;
+    while ((ipc = sa_hmap_next(&broker->_per_ip, &pos, NULL, NULL))) ips += ipc->n;
+    assert(ips == n); /* 6 */
 }

@@ -18,12 +18,25 @@
 #include "broker/security/listener.h"
 #include "broker/security/sasl.h"
 
+/* How many connections one address has open (broker->_per_ip, max.connections.per.ip). */
+typedef struct sa_ip_count_s {
+    size_t n;    /* open connections from ip (> 0 while in the map) */
+    char ip[64]; /* the key, numeric ("127.0.0.1", "::1") */
+} sa_ip_count_t;
+
 /**
  * Take @p fd (an accepted, non-blocking socket of listener @p l, borrowed from the broker) and
- * start serving it: TLS listeners start with the handshake.
+ * start serving it: TLS listeners start with the handshake. @p ip (the peer's numeric address,
+ * borrowed) is counted in broker->_per_ip until the connection closes.
  * @returns the connection, or NULL (fd closed) if it could not be registered.
  */
-sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const sa_listener_t *l);
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const char *ip, const sa_listener_t *l);
+
+/** @returns how many connections @p ip has open now. */
+size_t sa_conn_ip_count(const sa_broker_t *broker, const char *ip);
+
+/** Check the broker-wide limits' invariants (the budget's total, the wait list); debug builds. */
+void sa_conn_check_limits(const sa_broker_t *broker);
 
 /** The authentication state of @p conn (security/sasl.c drives it). Valid while conn lives. */
 sa_auth_t *sa_conn_auth(sa_conn_t *conn);

@@ -125,7 +125,10 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
     sa_store_t *store = st->req->broker->store;
     sa_fetch_room_t room;
     size_t total = 0, flat = 0;
-    sa_fetch_room_init(&room, st->freq.MaxBytes);
+    /* The broker's memory budget bounds a response too (queued.max.request.bytes, conn_budget.h). */
+    size_t mem = sa_req_memory_room(st->req);
+    int64_t max_bytes = st->freq.MaxBytes, mem_room = mem < INT32_MAX ? (int64_t)mem : INT32_MAX;
+    sa_fetch_room_init(&room, (int32_t)(max_bytes < mem_room ? max_bytes : mem_room));
     *errors = 0;
     int committed = st->freq.IsolationLevel == 1;
     sa_buf_reset(&st->aborted);
