@@ -267,8 +267,9 @@ const char *sa_req_peer(const sa_req_t *req);
 
 /**
  * @returns how many bytes a response to @p req may take from the broker's memory budget
- * (queued.max.request.bytes, conn_budget.h) now; a Fetch clamps its MaxBytes to it. Large
- * (the whole budget) while the broker is not short of memory; 0 for a closed connection.
+ * (queued.max.request.bytes, conn_budget.h) now: a Fetch's records stop there, even its first
+ * batch. Half the budget and more while the broker is not short of memory, SIZE_MAX while it
+ * holds nothing; 0 for a closed connection.
  */
 size_t sa_req_memory_room(const sa_req_t *req);
 

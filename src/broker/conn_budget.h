@@ -22,17 +22,21 @@
  * none starves behind later ones.
  *
  * sa_budget_room: how large a response (a Fetch's records) may be built for a connection, by the
- * same rule; a Fetch clamps its MaxBytes to it (KIP-74 still lets the first batch through whole).
+ * same rule. It caps even the first batch that KIP-74 lets past MaxBytes: were it let through,
+ * a thousand connections that never read could each pin one batch beyond the budget. While the
+ * broker is short of memory a consumer therefore gets only batches that fit its fair share (a
+ * larger one comes when memory is released); the share is never taken by the others.
  *
  * INVARIANTS
- *   1. used only grows through an admitted charge, so used <= limit + the last admitted size,
- *      except for rule 1 (used was 0) and a Fetch's first batch beyond its room.
+ *   1. used only grows through an admitted charge or a response within the hard room, so
+ *      used <= limit + the last admitted size, except by rule 1 (used was 0).
  *   2. sa_budget_room(b, held) == 0 exactly when sa_budget_admits(b, held, 1) is false.
  */
 #ifndef SA_BROKER_CONN_BUDGET_H
 #define SA_BROKER_CONN_BUDGET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sa_budget_s {
     size_t limit;  /* queued.max.request.bytes */
@@ -53,10 +57,10 @@ static inline int sa_budget_admits(const sa_budget_t *b, size_t held, size_t siz
     return b->used + size <= b->limit && held < sa_budget_share(b);
 }
 
-/** @returns how many bytes a connection holding @p held may take now (0: none). */
+/** @returns how many bytes a connection holding @p held may take now: 0 none, SIZE_MAX no limit. */
 static inline size_t sa_budget_room(const sa_budget_t *b, size_t held) {
     size_t half = b->limit / 2, share = sa_budget_share(b);
-    if (b->used == 0) return b->limit;
+    if (b->used == 0) return SIZE_MAX;
     size_t room = b->used < half ? half - b->used : 0;
     if (b->used < b->limit && held < share) {
         size_t fair = share - held, left = b->limit - b->used;

@@ -93,15 +93,14 @@ static sa_err_t setup(fetch_t *st) {
  * Append whole batches of @p part from @p offset to @p data, at most @p limit bytes; when
  * @p whole_first, the first batch comes whole even past @p limit (sa_partition_read's rule).
  * Otherwise a first batch over @p limit yields nothing: the buffer's cap makes the storage refuse
- * it before reading it (SA_ERR_TOOBIG), so a batch skipped this time costs no read.
+ * it before reading it (SA_ERR_TOOBIG), so a batch skipped this time costs no read. @p hard
+ * (> data->len) caps data whatever the grace: the broker's memory budget.
  */
 static sa_err_t read_partition(sa_partition_t *part, int64_t offset, int64_t limit, int whole_first,
-                               int64_t end, sa_buf_t *data) {
-    if (whole_first) return sa_partition_read_upto(part, offset, (size_t)limit, end, data);
-    /* Not the first non-empty partition, so data already holds records and a cap of len + limit
-     * is not the "no cap" 0. */
-    assert(data->len > 0 && data->cap == 0 && limit > 0);
-    data->cap = data->len + (size_t)limit;
+                               int64_t end, size_t hard, sa_buf_t *data) {
+    assert(data->cap == 0 && limit >= 0 && (whole_first || limit > 0) && hard > data->len);
+    /* data->cap > 0 here, so it is a cap (0 would mean none). */
+    data->cap = whole_first || hard - data->len < (size_t)limit ? hard : data->len + (size_t)limit;
     sa_err_t err = sa_partition_read_upto(part, offset, (size_t)limit, end, data);
     data->cap = 0;
     return err == SA_ERR_TOOBIG ? SA_OK : err;
@@ -125,10 +124,9 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
     sa_store_t *store = st->req->broker->store;
     sa_fetch_room_t room;
     size_t total = 0, flat = 0;
-    /* The broker's memory budget bounds a response too (queued.max.request.bytes, conn_budget.h). */
-    size_t mem = sa_req_memory_room(st->req);
-    int64_t max_bytes = st->freq.MaxBytes, mem_room = mem < INT32_MAX ? (int64_t)mem : INT32_MAX;
-    sa_fetch_room_init(&room, (int32_t)(max_bytes < mem_room ? max_bytes : mem_room));
+    sa_fetch_room_init(&room, st->freq.MaxBytes);
+    /* The broker's memory budget caps the records whatever KIP-74 allows (conn_budget.h). */
+    size_t hard = sa_req_memory_room(st->req);
     *errors = 0;
     int committed = st->freq.IsolationLevel == 1;
     sa_buf_reset(&st->aborted);
@@ -166,9 +164,9 @@ static size_t fill(fetch_t *st, sa_buf_t *data, int *errors) {
             if (fp->FetchOffset >= end) continue;
             int whole_first;
             int64_t limit = sa_fetch_room_limit(&room, fp->PartitionMaxBytes, &whole_first);
-            if (limit == 0 && !whole_first) continue; /* the response is full */
+            if ((limit == 0 && !whole_first) || data->len >= hard) continue; /* the response is full */
             size_t before = data->len;
-            sa_err_t err = read_partition(part, fp->FetchOffset, limit, whole_first, end, data);
+            sa_err_t err = read_partition(part, fp->FetchOffset, limit, whole_first, end, hard, data);
             if (err != SA_OK) {
                 data->len = before;
                 out->ErrorCode = (int16_t)(sa_err_is_kafka(err) ? err : SA_ERR_KAFKA_STORAGE_ERROR);
