@@ -22,6 +22,10 @@
  * Waiters that need no data (nothing appended) are answered in the same turn.
  * Each turn also frees the connections closed during it.
  *
+ * Admission: a connection beyond max.connections, or beyond max.connections.per.ip for its
+ * address (max.connections.per.ip.overrides, resolved at start), is closed at accept, counted,
+ * with one warning per REFUSED_LOG_US however many (a flood of refusals must not flood the log).
+ *
  * Listeners (security/listener.h): one listening socket per `listeners` entry, each accepting
  * into connections that know their listener (its security protocol: TLS handshake first, SASL
  * before any other request; the address Metadata advertises to them). The TLS context is built

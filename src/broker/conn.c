@@ -14,9 +14,34 @@
  * stay in request order. acks=0 Produce requests have no response: they are dropped from the
  * queue when they reach the head.
  *
- * Budget. One read event dispatches at most REQ_BUDGET requests; if complete frames remain
+ * Turns. One read event dispatches at most REQ_BUDGET requests; if complete frames remain
  * buffered a 0 ms timer resumes the connection next turn, so one busy client cannot starve the
  * others or the group commit.
+ *
+ * Limits, so the broker is bounded as a whole and not only per connection (docs/broker.md,
+ * "Limits"). Each is checked where the memory or the time is about to be spent:
+ *   - Memory (queued.max.request.bytes, the pure rule in conn_budget.h). A connection is charged
+ *     what it makes the broker hold: its read buffer (allocated with the first bytes of a read
+ *     and freed when a read leaves nothing unparsed, so an idle connection holds none), its queued
+ *     request frames, a large frame's whole allocation from the moment its size is known, and its
+ *     unsent responses. Before the broker takes anything new for a connection - a read buffer,
+ *     a frame copied out or allocated - the rule must admit it; a Fetch's records stop at the
+ *     room it gives (sa_req_memory_room). A frame already in progress is always read to its end
+ *     (its memory is already there), so a paused connection is never paused mid-frame by us. A
+ *     connection refused by the rule (and not by its own per-connection limits below) waits in
+ *     broker->_mem_waiters, oldest first; memory released starts a 0 ms timer (run before the
+ *     next turn's fd events) that lets the waiters read in that order, each reading and being
+ *     charged before the next is asked.
+ *   - Per connection, as before: MAX_QUEUED requests, MAX_HELD_BYTES of frames, MAX_QUEUED_BYTES
+ *     of responses; over them reads pause until the connection's own answers drain.
+ *   - connections.max.idle.ms: a connection that moved no byte for that long is closed, unless
+ *     it waits for the broker (a parked request at its head, or paused by memory while it reads
+ *     its answers). One timer per connection, re-armed lazily when it fires, never per byte.
+ *   - connections.frame.timeout.ms: a frame in progress (first bytes in, not whole) must be whole
+ *     within it of when it was first seen, or the connection is closed: a client sending a byte
+ *     a second holds no slot for long. The TLS handshake and SASL have their own deadline below.
+ *   - max.connections and max.connections.per.ip: checked at accept by broker.c; conn.c keeps
+ *     the count of each address (broker->_per_ip, an entry per address with connections open).
  *
  * Transport. Bytes move through conn->tp (transport.h): plain read/writev, or TLS (its
  * handshake first, on the loop, non-blocking). TLS may hold decrypted bytes epoll cannot see:
@@ -41,6 +66,14 @@
  *      the head request can be partly sent.
  *   4. rbuf[roff..rlen) is unparsed input (roff <= rlen <= RBUF_SIZE); a large frame being read
  *      in place has big_have <= big_size.
+ *   5. charged == held_bytes + queued_bytes + big_size + (rbuf ? RBUF_SIZE : 0) while open, 0
+ *      once closed, and the broker's budget.used is the sum of charged over the open connections
+ *      (sa_conn_check_limits, every turn in debug builds).
+ *   6. Each open connection counts once in its address's entry of broker->_per_ip, and a closed
+ *      one in none: the entries' counts sum to the open connections, and no entry is 0.
+ *   7. broker->_mem_waiters holds open connections only, each once (mem_waiting), in the order
+ *      they were paused; a connection reading or in the middle of a frame is not in it.
+ *   8. A closed connection runs no idle or frame timer.
  */
 #include "broker/conn.h"
 
@@ -114,6 +147,7 @@ struct sa_conn_s {
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
 static void schedule_resume(sa_conn_t *conn);
+static int frame_in_progress(const sa_conn_t *conn);
 
 /* What the connection holds of the memory budget (invariant 5). */
 static size_t charge_of(const sa_conn_t *conn) {
@@ -147,8 +181,9 @@ static void check_conn(const sa_conn_t *conn) {
     assert(conn->fd >= 0 || !sa_timer_running(&conn->auth_deadline));               /* 1 */
     assert(!conn->handshaking || !conn->head);                                      /* no frame before TLS */
     assert(conn->charged == charge_of(conn));                                       /* 5 */
-    assert(conn->fd >= 0 || (!conn->mem_waiting && !conn->ipc));                    /* 1 */
-    assert(conn->fd >= 0 || (!sa_timer_running(&conn->idle) && !sa_timer_running(&conn->frame_deadline)));
+    assert(conn->fd >= 0 || (!conn->mem_waiting && !conn->ipc));                    /* 1, 6, 7 */
+    assert(!conn->mem_waiting || !frame_in_progress(conn));                         /* 7 */
+    assert(conn->fd >= 0 || (!sa_timer_running(&conn->idle) && !sa_timer_running(&conn->frame_deadline))); /* 8 */
     SA_DEBUG_CHECK(check_queue(conn));
 }
 

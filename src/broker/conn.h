@@ -9,7 +9,11 @@
  * handshake and the authentication together must finish within connections.handshake.timeout.ms.
  * Reads pause while too many requests, request bytes or response bytes are queued (a client that
  * pipelines faster than it is answered, or does not read its responses, cannot make the broker
- * buffer without bound) and resume when drained.
+ * buffer without bound) and resume when drained. All connections together are bounded too: by
+ * one memory budget (queued.max.request.bytes: when it runs short, the connections that hold the
+ * memory are the ones paused, and resumed in the order they were paused), connections.max.idle.ms,
+ * connections.frame.timeout.ms (a frame started must arrive whole in time) and, at accept in
+ * broker.c, max.connections and max.connections.per.ip (conn.c's header).
  */
 #ifndef SA_BROKER_CONN_H
 #define SA_BROKER_CONN_H
