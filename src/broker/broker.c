@@ -74,8 +74,8 @@
 #include "core/time.h"
 #include "storage/storage.h"
 
-#define ACCEPT_BUDGET   64       /* connections accepted per wakeup */
-#define REFUSED_LOG_US  10000000 /* at most one warning about refused connections per 10 s */
+#define ACCEPT_BUDGET  64       /* connections accepted per wakeup */
+#define REFUSED_LOG_US 10000000 /* at most one warning about refused connections per 10 s */
 
 /* One entry of max.connections.per.ip.overrides, its host resolved to a numeric address. */
 typedef struct sa_ip_limit_s {
@@ -253,9 +253,11 @@ static void refuse(sa_broker_t *broker, int fd, const char *peer, const char *se
         sa_log_debug(SA_DBG_NET, "net", "%s: refused: %s (%lld) reached", peer, setting, (long long)max);
         return;
     }
-    sa_log_warn("net", "%s: refused: %s (%lld) reached; %llu connection(s) refused since the last report, %llu in all",
-                peer, setting, (long long)max, (unsigned long long)broker->_refused_unlogged,
-                (unsigned long long)broker->_refused);
+    sa_log_warn(
+        "net",
+        "%s: refused: %s (%lld) reached; %llu connection(s) refused since the last report, %llu in all", peer,
+        setting, (long long)max, (unsigned long long)broker->_refused_unlogged,
+        (unsigned long long)broker->_refused);
     broker->_refused_unlogged = 0;
     broker->_refused_log_us = now;
 }
@@ -296,7 +298,8 @@ static int parse_ip_overrides(sa_broker_t *broker, char *errstr, size_t errstr_s
         for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
             char num[64];
             if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL, 0, NI_NUMERICHOST)) continue;
-            broker->_ip_over = sa_realloc(broker->_ip_over, (broker->_nip_over + 1) * sizeof(*broker->_ip_over));
+            broker->_ip_over =
+                sa_realloc(broker->_ip_over, (broker->_nip_over + 1) * sizeof(*broker->_ip_over));
             sa_ip_limit_t *o = &broker->_ip_over[broker->_nip_over++];
             snprintf(o->ip, sizeof(o->ip), "%s", unmapped(num));
             o->max = max;
@@ -680,7 +683,8 @@ out:
         if (broker->store) shutdown_conns(broker);
         sa_timer_stop(broker->loop, &broker->_mem_wake);
         if (broker->_refused)
-            sa_log_info("net", "%llu connection(s) were refused at accept (max.connections, max.connections.per.ip)",
+            sa_log_info("net",
+                        "%llu connection(s) were refused at accept (max.connections, max.connections.per.ip)",
                         (unsigned long long)broker->_refused);
         sa_txn_close(broker); /* before the loop goes: they hold timers */
         sa_group_close(broker);

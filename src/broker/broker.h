@@ -185,7 +185,7 @@ struct sa_broker_s {
     sa_tls_ctx_t *_tls; /* the TLS context of SSL and SASL_SSL listeners, NULL if none */
     sa_conn_t *_conns;  /* every open connection */
     size_t _nconns;
-    sa_conn_t *_reap;            /* closed connections to free in before_sleep */
+    sa_conn_t *_reap; /* closed connections to free in before_sleep */
     /* Connection limits (conn.c's header): the memory budget, connections paused on it (in the
      * order they were paused), the per-IP counts and their limits, refusals. */
     sa_budget_t _budget;
@@ -194,9 +194,9 @@ struct sa_broker_s {
     sa_hmap_t _per_ip;              /* "ip" -> sa_ip_count_t (conn.c) */
     struct sa_ip_limit_s *_ip_over; /* max.connections.per.ip.overrides, resolved to addresses */
     size_t _nip_over;
-    uint64_t _refused;        /* connections refused at accept (max.connections, per IP), in all */
-    uint64_t _refused_unlogged; /* refused since the last warning */
-    int64_t _refused_log_us;  /* when the last refusal warning was written */
+    uint64_t _refused;           /* connections refused at accept (max.connections, per IP), in all */
+    uint64_t _refused_unlogged;  /* refused since the last warning */
+    int64_t _refused_log_us;     /* when the last refusal warning was written */
     sa_sync_wait_t *_sync_waits; /* oldest first */
     sa_sync_wait_t *_sync_tail;
     uint64_t _sync_gen; /* syncs done; a wait is due once a sync after it ran */

@@ -112,10 +112,13 @@ static const sa_cfg_opt_t broker_opts[] = {
      "BYTES", "largest request frame; a larger one closes the connection before any allocation"},
     {"max.connections", "max-connections", 0, SA_CFG_INT, C(max_connections), 1, 1000000, "10000", "N",
      "connections beyond this are closed at once"},
-    {"max.connections.per.ip", NULL, 0, SA_CFG_INT, C(max_connections_per_ip), 0, INT32_MAX, "2147483647", "N",
-     "connections one client address may have open; more are closed at accept (counted, one warning per 10 s)"},
+    {"max.connections.per.ip", NULL, 0, SA_CFG_INT, C(max_connections_per_ip), 0, INT32_MAX, "2147483647",
+     "N",
+     "connections one client address may have open; more are closed at accept (counted, one warning per 10 "
+     "s)"},
     {"max.connections.per.ip.overrides", NULL, 0, SA_CFG_STR, C(max_connections_per_ip_overrides), 0, 0, "",
-     "HOST:N,...", "per-address exceptions to max.connections.per.ip, e.g. \"10.0.0.7:500,gateway.lan:50\" "
+     "HOST:N,...",
+     "per-address exceptions to max.connections.per.ip, e.g. \"10.0.0.7:500,gateway.lan:50\" "
      "(a name counts for each of its addresses, resolved at start)"},
     {"queued.max.request.bytes", NULL, 0, SA_CFG_SIZE, C(queued_max_request_bytes), 1 << 20, INT64_MAX, "96m",
      "BYTES",

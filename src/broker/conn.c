@@ -134,15 +134,15 @@ struct sa_conn_s {
     int blocked;         /* the socket refused bytes: wait for EPOLLOUT */
     sa_timer_t resume;   /* 0 ms: continue parsing buffered frames next turn */
     /* Limits (see the file comment). */
-    char ip[64];                        /* the peer's address: the per-IP count's key */
-    sa_ip_count_t *ipc;                 /* this address's count in broker->_per_ip (one is ours) */
-    size_t charged;                     /* what this connection holds of the memory budget */
-    sa_conn_t *wprev, *wnext;           /* in broker->_mem_waiters while mem_waiting */
-    int mem_waiting;                    /* paused by the memory budget, waiting to be resumed */
-    int64_t last_io_us;                 /* the last byte read or written (connections.max.idle.ms) */
-    int64_t frame_since_us;             /* when the frame in progress was first seen (0: none) */
-    sa_timer_t idle;                    /* checks idleness; re-armed lazily, not on every byte */
-    sa_timer_t frame_deadline;          /* a frame started must be whole by then */
+    char ip[64];               /* the peer's address: the per-IP count's key */
+    sa_ip_count_t *ipc;        /* this address's count in broker->_per_ip (one is ours) */
+    size_t charged;            /* what this connection holds of the memory budget */
+    sa_conn_t *wprev, *wnext;  /* in broker->_mem_waiters while mem_waiting */
+    int mem_waiting;           /* paused by the memory budget, waiting to be resumed */
+    int64_t last_io_us;        /* the last byte read or written (connections.max.idle.ms) */
+    int64_t frame_since_us;    /* when the frame in progress was first seen (0: none) */
+    sa_timer_t idle;           /* checks idleness; re-armed lazily, not on every byte */
+    sa_timer_t frame_deadline; /* a frame started must be whole by then */
 };
 
 static void on_io(sa_loop_t *loop, int fd, unsigned events, void *arg);
@@ -183,7 +183,8 @@ static void check_conn(const sa_conn_t *conn) {
     assert(conn->charged == charge_of(conn));                                       /* 5 */
     assert(conn->fd >= 0 || (!conn->mem_waiting && !conn->ipc));                    /* 1, 6, 7 */
     assert(!conn->mem_waiting || !frame_in_progress(conn));                         /* 7 */
-    assert(conn->fd >= 0 || (!sa_timer_running(&conn->idle) && !sa_timer_running(&conn->frame_deadline))); /* 8 */
+    assert(conn->fd >= 0 ||
+           (!sa_timer_running(&conn->idle) && !sa_timer_running(&conn->frame_deadline))); /* 8 */
     SA_DEBUG_CHECK(check_queue(conn));
 }
 
@@ -422,7 +423,8 @@ static void ip_release(sa_broker_t *broker, sa_ip_count_t *ipc) {
     free(ipc);
 }
 
-sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const char *ip, const sa_listener_t *l) {
+sa_conn_t *sa_conn_new(sa_broker_t *broker, int fd, const char *peer, const char *ip,
+                       const sa_listener_t *l) {
     sa_conn_t *conn = sa_new(sa_conn_t);
     conn->broker = broker;
     conn->fd = fd;

@@ -25,7 +25,7 @@ static void empty_broker_admits_anything(void **state) {
 static void shared_half_admits_everyone(void **state) {
     (void)state;
     sa_budget_t b = {.limit = 16 * MB, .used = 4 * MB, .nconns = 4};
-    assert_true(sa_budget_admits(&b, 10 * MB, 4 * MB));  /* exactly half: still shared */
+    assert_true(sa_budget_admits(&b, 10 * MB, 4 * MB));      /* exactly half: still shared */
     assert_false(sa_budget_admits(&b, 10 * MB, 4 * MB + 1)); /* holds more than its share */
     assert_int_equal(sa_budget_room(&b, 10 * MB), 4 * MB);
 }
@@ -35,9 +35,9 @@ static void reserve_only_under_share(void **state) {
     sa_budget_t b = {.limit = 16 * MB, .used = 10 * MB, .nconns = 4}; /* share: 8 MB / 4 = 2 MB */
     assert_int_equal(sa_budget_share(&b), 2 * MB);
     assert_true(sa_budget_admits(&b, 0, 1 * MB));
-    assert_true(sa_budget_admits(&b, 2 * MB - 1, 6 * MB)); /* under its share: up to the limit */
+    assert_true(sa_budget_admits(&b, 2 * MB - 1, 6 * MB));      /* under its share: up to the limit */
     assert_false(sa_budget_admits(&b, 2 * MB - 1, 6 * MB + 1)); /* never past the limit */
-    assert_false(sa_budget_admits(&b, 2 * MB, 1));          /* at its share: paused */
+    assert_false(sa_budget_admits(&b, 2 * MB, 1));              /* at its share: paused */
     assert_int_equal(sa_budget_room(&b, 0), 2 * MB);
     assert_int_equal(sa_budget_room(&b, 1 * MB), 1 * MB);
     assert_int_equal(sa_budget_room(&b, 2 * MB), 0);
