@@ -331,16 +331,15 @@ static void update_events(sa_conn_t *conn) {
     if (conn->handshaking) {
         want = conn->tp->wants(conn->tp_state);
     } else {
-        if (frame_in_progress(conn)) {
+        int failed = conn->auth.state == SA_AUTH_FAILED;
+        if (!failed &&
+            (frame_in_progress(conn) || (can_take_more(conn) && mem_admits(conn, next_need(conn))))) {
             want |= SA_LOOP_READ;
             mem_unwait(conn);
         } else if (can_take_more(conn)) {
-            if (mem_admits(conn, next_need(conn))) {
-                want |= SA_LOOP_READ;
-                mem_unwait(conn);
-            } else {
-                mem_wait(conn); /* the budget, not this connection's own limits, holds it */
-            }
+            mem_wait(conn); /* the budget, not this connection's own limits, holds it */
+        } else {
+            mem_unwait(conn); /* its own answers draining resume it (sa_conn_flush) */
         }
         if (conn->blocked || conn->read_wants_write) want |= SA_LOOP_WRITE;
     }
