@@ -310,9 +310,15 @@ static void mem_wait(sa_conn_t *conn) {
 
 static void on_mem_wake(sa_loop_t *loop, sa_timer_t *timer, void *arg);
 
+/* Let the paused connections try again next turn (a timer: timers run before fd events, so the
+ * paused go before the connections that did not wait). */
+static void wake_waiters(sa_broker_t *broker) {
+    if (broker->_mem_waiters && !sa_timer_running(&broker->_mem_wake))
+        sa_timer_start(broker->loop, &broker->_mem_wake, 0, on_mem_wake, broker);
+}
+
 /* Bring conn->charged and the broker's total up to date after its held, queued, read-buffer or
- * large-frame bytes changed. Memory given back wakes the paused connections next turn (a timer:
- * timers run before fd events, so the paused go before the connections that did not wait). */
+ * large-frame bytes changed. Memory given back wakes the paused connections. */
 static void recharge(sa_conn_t *conn) {
     sa_broker_t *broker = conn->broker;
     size_t now = charge_of(conn);
@@ -321,8 +327,7 @@ static void recharge(sa_conn_t *conn) {
     broker->_budget.used = broker->_budget.used - conn->charged + now;
     int released = now < conn->charged;
     conn->charged = now;
-    if (released && broker->_mem_waiters && !sa_timer_running(&broker->_mem_wake))
-        sa_timer_start(broker->loop, &broker->_mem_wake, 0, on_mem_wake, broker);
+    if (released) wake_waiters(broker);
 }
 
 static void update_events(sa_conn_t *conn) {
@@ -505,6 +510,7 @@ void sa_conn_close(sa_conn_t *conn, int warn, const char *reason) {
     if (conn->next) conn->next->prev = conn->prev;
     broker->_nconns--;
     broker->_budget.nconns = broker->_nconns;
+    wake_waiters(broker); /* one connection fewer: everyone's fair share grew */
     conn->prev = NULL;
     conn->next = broker->_reap;
     broker->_reap = conn;
