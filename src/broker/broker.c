@@ -522,6 +522,14 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
         goto out;
     }
     broker->_budget.limit = (size_t)conf->queued_max_request_bytes;
+    if (conf->queued_max_request_bytes < conf->message_max_bytes) {
+        /* A record batch larger than the budget could be produced (alone) but never fetched. */
+        fprintf(stderr,
+                "samsa broker: queued.max.request.bytes (%lld) must be at least message.max.bytes (%lld)\n",
+                (long long)conf->queued_max_request_bytes, (long long)conf->message_max_bytes);
+        rc = SA_EXIT_USAGE;
+        goto out;
+    }
     rc = SA_EXIT_FAIL;
 
     if (mkdir_p(conf->data_dir) < 0) {

@@ -268,8 +268,8 @@ const char *sa_req_peer(const sa_req_t *req);
 /**
  * @returns how many bytes a response to @p req may take from the broker's memory budget
  * (queued.max.request.bytes, conn_budget.h) now: a Fetch's records stop there, even its first
- * batch. Half the budget and more while the broker is not short of memory, SIZE_MAX while it
- * holds nothing; 0 for a closed connection.
+ * batch. Half the budget and more while the broker is not short of memory, the whole budget
+ * while it holds nothing; 0 for a closed connection.
  */
 size_t sa_req_memory_room(const sa_req_t *req);
 

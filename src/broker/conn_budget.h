@@ -30,7 +30,8 @@
  * INVARIANTS
  *   1. used only grows through an admitted charge or a response within the hard room, so
  *      used <= limit + the last admitted size, except by rule 1 (used was 0).
- *   2. sa_budget_room(b, held) == 0 exactly when sa_budget_admits(b, held, 1) is false.
+ *   2. sa_budget_room(b, held) == 0 exactly when sa_budget_admits(b, held, 1) is false, and
+ *      used + room <= limit whenever room > 0.
  */
 #ifndef SA_BROKER_CONN_BUDGET_H
 #define SA_BROKER_CONN_BUDGET_H
@@ -57,10 +58,12 @@ static inline int sa_budget_admits(const sa_budget_t *b, size_t held, size_t siz
     return b->used + size <= b->limit && held < sa_budget_share(b);
 }
 
-/** @returns how many bytes a connection holding @p held may take now: 0 none, SIZE_MAX no limit. */
+/** @returns how many bytes a response for a connection holding @p held may take now (0: none).
+ *  Rule 1 gives a response at most the whole budget: unlike a frame, its size is the broker's
+ *  choice, so one Fetch with a huge MaxBytes cannot take more alone. */
 static inline size_t sa_budget_room(const sa_budget_t *b, size_t held) {
     size_t half = b->limit / 2, share = sa_budget_share(b);
-    if (b->used == 0) return SIZE_MAX;
+    if (b->used == 0) return b->limit;
     size_t room = b->used < half ? half - b->used : 0;
     if (b->used < b->limit && held < share) {
         size_t fair = share - held, left = b->limit - b->used;
