@@ -137,9 +137,8 @@ void sa_broker_unwait_data(sa_broker_t *broker, sa_data_wait_t *wait) {
 }
 
 static void on_sync_fail(void *opaque, sa_partition_t *part, sa_err_t err) {
-    sa_broker_t *broker = opaque;
-    /* The unsynced tail was cut: forget the idempotence state of the batches in it. */
-    if (broker->producers) sa_producer_state_truncate(broker->producers, part, sa_partition_hwm(part));
+    (void)opaque;
+    /* The unsynced tail was cut; storage forgot the producer state of the batches in it. */
     sa_log_warn("storage", "%s-%d: sync failed (%s); producers waiting on it get an error and retry",
                 sa_topic_name(sa_partition_topic(part)), sa_partition_id(part), sa_err2str(err));
 }
@@ -462,6 +461,15 @@ static void on_retention(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
 
 /* The log cleaner's turn: adopt a finished cleaning, start the next (storage.h). Often while one
  * runs, so its result is adopted soon; log.cleaner.backoff.ms otherwise. */
+/* Producer-id expiry: a pass over the partitions in slices of EXPIRY_BUDGET producers (about
+ * 2 ms each, docs/storage.md), the loop serving requests between slices. */
+#define EXPIRY_BUDGET 100000
+static void on_expiry(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
+    sa_broker_t *broker = arg;
+    int more = sa_store_expire_producers(broker->store, sa_wall_ms(), EXPIRY_BUDGET);
+    sa_timer_start(loop, timer, more ? 1 : broker->conf->producer_id_expiration_check_ms, on_expiry, broker);
+}
+
 static void on_cleaner(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     sa_broker_t *broker = arg;
     int running = sa_store_clean_tick(broker->store, sa_wall_ms());
@@ -551,6 +559,7 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sconf.min_compaction_lag_ms = conf->cleaner_min_lag_ms;
     sconf.max_compaction_lag_ms = conf->cleaner_max_lag_ms;
     sconf.delete_retention_ms = conf->cleaner_delete_retention_ms;
+    sconf.producer_id_expiration_ms = conf->producer_id_expiration_ms;
     if (conf->cleaner_min_ratio && *conf->cleaner_min_ratio &&
         parse_double(conf->cleaner_min_ratio, 0, 1, &sconf.min_cleanable_ratio)) {
         sa_log_error("broker", "log.cleaner.min.cleanable.ratio=%s: expected a number in [0, 1]",
@@ -647,6 +656,8 @@ int sa_broker_run(const sa_broker_conf_t *conf) {
     sa_group_open(broker);
     sa_txn_open(broker);
     sa_timer_start(broker->loop, &broker->_retention_timer, conf->retention_check_ms, on_retention, broker);
+    sa_timer_start(broker->loop, &broker->_expiry_timer, conf->producer_id_expiration_check_ms, on_expiry,
+                   broker);
     sa_timer_start(broker->loop, &broker->_cleaner_timer, SA_MIN(conf->cleaner_backoff_ms, 1000), on_cleaner,
                    broker);
 
@@ -686,6 +697,7 @@ out:
         for (size_t i = 0; i < broker->nlisteners; i++)
             if (broker->listeners[i].fd >= 0) sa_loop_del_fd(broker->loop, broker->listeners[i].fd);
         sa_timer_stop(broker->loop, &broker->_retention_timer);
+        sa_timer_stop(broker->loop, &broker->_expiry_timer);
         sa_timer_stop(broker->loop, &broker->_cleaner_timer);
         sa_timer_stop(broker->loop, &broker->_accept_pause);
         if (broker->store) shutdown_conns(broker);

@@ -72,7 +72,6 @@ typedef struct sa_conn_s sa_conn_t;
 typedef struct sa_req_s sa_req_t;
 typedef struct sa_store_s sa_store_t;
 typedef struct sa_gcoord_s sa_gcoord_t;
-typedef struct sa_producer_states_s sa_producer_states_t;
 typedef struct sa_listener_s sa_listener_t;
 typedef struct sa_tls_ctx_s sa_tls_ctx_t;
 
@@ -133,6 +132,8 @@ typedef struct sa_broker_conf_s {
     int64_t txn_max_timeout_ms;               /* transaction.max.timeout.ms */
     int64_t txn_id_expiration_ms;             /* transactional.id.expiration.ms */
     int txn_verification;                     /* transaction.partition.verification.enable (KIP-890) */
+    int64_t producer_id_expiration_ms;        /* producer.id.expiration.ms */
+    int64_t producer_id_expiration_check_ms;  /* producer.id.expiration.check.interval.ms */
     sa_strlist_t overrides;                   /* -o KEY=VALUE, applied after everything else */
     char *log_level;                          /* --log-level */
     char *debug;                              /* --debug net,proto,storage */
@@ -165,10 +166,9 @@ struct sa_data_wait_s {
 struct sa_broker_s {
     const sa_broker_conf_t *conf; /* borrowed from the command, valid while the broker runs */
     sa_loop_t *loop;
-    sa_store_t *store;               /* the partition logs (and the metadata log's group commit) */
-    sa_metastore_t metastore;        /* DATA_DIR/metadata.log: offsets, membership, producer ids */
-    sa_gcoord_t *coord;              /* the group coordinator (handle_group.c) */
-    sa_producer_states_t *producers; /* idempotent-producer dedupe state (producer_state.h) */
+    sa_store_t *store;        /* the partition logs (and the metadata log's group commit) */
+    sa_metastore_t metastore; /* DATA_DIR/metadata.log: offsets, membership, producer ids */
+    sa_gcoord_t *coord;       /* the group coordinator (handle_group.c) */
     int32_t node_id;
     char cluster_id[32];      /* persisted in DATA_DIR/meta.properties */
     sa_listener_t *listeners; /* every listener (security/listener.h); a request's is req->listener */
@@ -181,6 +181,7 @@ struct sa_broker_s {
     sa_timer_t _accept_pause;    /* out of fds: accepting resumes when it fires */
     sa_timer_t _retention_timer; /* log.retention.check.interval.ms */
     sa_timer_t _cleaner_timer;   /* log.cleaner.backoff.ms; 100 ms while a cleaning runs */
+    sa_timer_t _expiry_timer;    /* producer.id.expiration.check.interval.ms; 1 ms while a pass runs */
     int _signal_fd;
     sa_tls_ctx_t *_tls; /* the TLS context of SSL and SASL_SSL listeners, NULL if none */
     sa_conn_t *_conns;  /* every open connection */

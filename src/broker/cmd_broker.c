@@ -151,6 +151,12 @@ static const sa_cfg_opt_t broker_opts[] = {
      "above it)"},
     {"transactional.id.expiration.ms", NULL, 0, SA_CFG_MS, C(txn_id_expiration_ms), 1, INT32_MAX, "604800000",
      "MS", "a transactional id without a transaction for this long is forgotten (7 days)"},
+    {"producer.id.expiration.ms", NULL, 0, SA_CFG_MS, C(producer_id_expiration_ms), 1, INT64_MAX, "86400000",
+     "MS",
+     "a partition forgets an idempotent producer whose last write is older than this and that has no "
+     "transaction open there (1 day); its next batch is taken with any sequence, as Kafka does"},
+    {"producer.id.expiration.check.interval.ms", NULL, 0, SA_CFG_MS, C(producer_id_expiration_check_ms), 1,
+     INT64_MAX, "600000", "MS", "how often producer.id.expiration.ms is applied (10 minutes)"},
     {"transaction.partition.verification.enable", NULL, 0, SA_CFG_BOOL, C(txn_verification), 0, 0, "true",
      NULL,
      "refuse a transactional write to a partition not added to its transaction (KIP-890 part 1; "

@@ -48,7 +48,6 @@ void sa_group_open(sa_broker_t *broker) {
     gconf.initial_rebalance_delay_ms = (int32_t)SA_MIN(conf->group_initial_rebalance_delay_ms, INT32_MAX);
     gconf.offsets_retention_ms = conf->offsets_retention_minutes * 60000;
     broker->coord = sa_gcoord_new(&gconf, broker->metastore.offsets, sa_mono_ms());
-    broker->producers = sa_producer_states_new();
     broker->metastore.on_rebuilt = on_offsets_rebuilt;
     broker->metastore.on_rebuilt_arg = broker;
     sa_group_rearm(broker);
@@ -59,8 +58,6 @@ void sa_group_close(sa_broker_t *broker) {
     broker->metastore.on_rebuilt = NULL;
     sa_gcoord_free(broker->coord);
     broker->coord = NULL;
-    sa_producer_states_free(broker->producers);
-    broker->producers = NULL;
 }
 
 /* ---- FindCoordinator ---------------------------------------------------------------------- */

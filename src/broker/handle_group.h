@@ -2,7 +2,7 @@
  * handle_group.h - glue between the broker and the group coordinator, shared by the group
  * handlers (handle_group*.c), and the coordinator's life cycle and timer.
  *
- * The coordinator (broker->coord) and the producer states (broker->producers) are opened at
+ * The coordinator (broker->coord) is opened at
  * start by sa_group_open(), after the metadata log (broker->metastore) they rest on; the broker
  * refuses to start if that fails, so a handler never finds them missing. One loop timer
  * (broker->_coord_timer) follows sa_gcoord_next_deadline(); every handler that calls the
@@ -20,12 +20,11 @@
 #include "broker/group/offsets.h"
 #include "broker/metastore.h"
 #include "broker/producer_id.h"
-#include "broker/producer_state.h"
 #include "proto/proto.h"
 
 /**
  * Create the coordinator over broker->metastore's offsets (its groups come back Empty, or with
- * their members from their membership records) and the producer states, and arm the
+ * their members from their membership records), and arm the
  * coordinator timer (broker->loop must exist). No I/O: what can fail, opening the metadata log,
  * happened before.
  */

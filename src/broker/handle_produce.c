@@ -159,11 +159,9 @@ static int append_batches(sa_req_t *req, const char *txid, sa_partition_t *part,
                           int32_t index, uint8_t *batches, size_t len, presp_t *pr, int64_t *last) {
     sa_append_result_t res;
     char errstr[256] = "";
-    sa_producer_states_t *ps = NULL;
     sa_rb_header_t first;
-    if (sa_rb_parse_header(batches, len, &first, NULL, 0) == SA_OK && first.ProducerId >= 0)
-        ps = req->broker->producers;
-    int transactional = ps && (first.Attributes & SA_RB_ATTR_TRANSACTIONAL);
+    int idempotent = sa_rb_parse_header(batches, len, &first, NULL, 0) == SA_OK && first.ProducerId >= 0;
+    int transactional = idempotent && (first.Attributes & SA_RB_ATTR_TRANSACTIONAL);
     if (transactional) {
         int16_t verr = verify_transactional(req, txid, part, topic, index, &first);
         if (verr) {
@@ -175,9 +173,9 @@ static int append_batches(sa_req_t *req, const char *txid, sa_partition_t *part,
             return 0;
         }
     }
-    if (ps) {
+    if (idempotent) {
         sa_producer_dup_t dup;
-        sa_err_t check = sa_producer_state_check(ps, part, batches, len, &dup);
+        sa_err_t check = sa_producer_state_check(part, batches, len, &dup);
         if (check == SA_ERR_DUPLICATE_SEQUENCE_NUMBER) {
             pr->ErrorCode = SA_OK;
             pr->BaseOffset = dup.base_offset;
@@ -209,7 +207,6 @@ static int append_batches(sa_req_t *req, const char *txid, sa_partition_t *part,
                          index, errstr[0] ? errstr : sa_err2str(err));
         return 0;
     }
-    if (ps) sa_producer_state_record(ps, part, batches, len);
     pr->ErrorCode = SA_OK;
     pr->BaseOffset = res.base_offset;
     pr->LogAppendTimeMs = res.log_append_time;

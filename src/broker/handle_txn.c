@@ -22,7 +22,6 @@
 #include "broker/handle_group.h"
 #include "broker/handlers.h"
 #include "broker/kit.h"
-#include "broker/producer_state.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "proto/proto.h"
@@ -51,7 +50,6 @@ static sa_err_t write_marker(void *arg, const char *topic, int32_t partition, in
                     commit ? "COMMIT" : "ABORT", pid, errstr[0] ? errstr : sa_err2str(err));
         return err;
     }
-    sa_producer_state_marker(broker->producers, part, pid, epoch, now_ms);
     sa_broker_mark_dirty(broker);
     *offset = res.base_offset;
     return SA_OK;

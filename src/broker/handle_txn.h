@@ -5,7 +5,7 @@
  *
  * The coordinator (broker->metastore.txns) exists from the metadata log's open on (its state is
  * its records); sa_txn_open() gives it its configuration and the partitions (markers go through
- * storage's sa_partition_append_marker and move the producer's epoch in producer_state.h) and
+ * storage's sa_partition_append_marker, which also moves the producer's epoch in its state) and
  * finishes the transactions a restart found decided. Every handler that calls the coordinator
  * calls sa_txn_rearm() afterwards: the timer follows sa_tcoord_next_deadline() (wall clock), and
  * while a transaction's ending waits for a group commit the broker's sync list holds a waiter

@@ -160,7 +160,7 @@ typedef sa_DescribeProducersResponse_ProducerState_t pstate_t;
 /* Fill @p pr with the producers of @p part (arrays in the request's arena). */
 static sa_err_t describe_partition(sa_req_t *req, sa_partition_t *part, ppart_t *pr) {
     sa_buf_t b = SA_BUF_INIT(0);
-    size_t n = sa_producer_state_list(req->broker->producers, part, &b);
+    size_t n = sa_producer_state_list(part, &b);
     pstate_t *ps = sa_arena_calloc(&req->arena, n ? n : 1, sizeof(*ps));
     if (!ps) {
         sa_buf_free(&b);

@@ -70,7 +70,8 @@ static void check_part(const sa_partition_t *part) {
     assert(part->nsegs >= 1);                                                           /* 1 */
     assert(part->log_start <= part->hwm && part->hwm <= active_seg(part)->next_offset); /* 2 */
     SA_DEBUG_CHECK(check_segments(part));
-    sa_txn_check(part); /* 6, 7 */
+    sa_txn_check(part);                                                                      /* 6, 7 */
+    assert(!part->nsnaps || part->snaps[part->nsnaps - 1] <= active_seg(part)->next_offset); /* 9 */
 }
 
 static void push_seg(sa_partition_t *part, sa_segment_t *seg) {
@@ -227,6 +228,8 @@ sa_err_t sa_partition_open(sa_topic_t *topic, int32_t id, int clean, sa_partitio
     if (ckpt > part->log_start) part->log_start = SA_MIN(ckpt, part->hwm);
     op = "recover the transactions of";
     if ((err = sa_txn_recover(part, clean)) != SA_OK) goto fail;
+    op = "recover the producer state of";
+    if ((err = sa_producers_recover(part)) != SA_OK) goto fail;
     free(bases);
     check_part(part);
     *partp = part;
@@ -243,6 +246,7 @@ fail:
 void sa_partition_free(sa_partition_t *part) {
     if (!part) return;
     sa_txn_free(part);
+    sa_producers_free(part);
     for (size_t i = 0; i < part->nsegs; i++) sa_segment_free(part->segs[i]);
     free(part->segs);
     free(part->dir);
@@ -286,6 +290,8 @@ static sa_err_t roll(sa_partition_t *part, char *errstr, size_t errstr_size) {
                 strerror(errno));
         return SA_ERR_KAFKA_STORAGE_ERROR;
     }
+    /* The producer state as of the new segment's base: everything below it was just synced. */
+    sa_producers_snapshot(part, old->next_offset);
     sa_segment_t *seg = sa_segment_open(part->dir, old->next_offset, 1);
     if (!seg || sa_sysio_fsync_dir(part->dir)) {
         SET_ERR("create segment %" PRId64 " in %s: %s", old->next_offset, part->dir, strerror(errno));
@@ -377,6 +383,7 @@ static void note_client_batch(sa_partition_t *part, sa_segment_t *seg, const sa_
     (void)seg;
     (void)arg;
     sa_txn_note_batch(part, hdr);
+    sa_pstate_record(part->pstate, hdr);
 }
 
 sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len, int64_t now_ms,
@@ -421,6 +428,7 @@ typedef struct marker_note_s {
 static void note_marker(sa_partition_t *part, sa_segment_t *seg, const sa_rb_header_t *hdr, void *arg) {
     const marker_note_t *m = arg;
     sa_txn_note_marker(part, seg, m->pid, m->commit, hdr->BaseOffset);
+    sa_pstate_record(part->pstate, hdr); /* rule 5 of pstate.h */
 }
 
 sa_err_t sa_partition_append_marker(sa_partition_t *part, int64_t pid, int16_t epoch, int commit,
@@ -468,6 +476,7 @@ static void truncate_to_hwm(sa_partition_t *part) {
     part->hwm_seg_base = seg->base;
     part->hwm_pos = pos;
     sa_txn_truncated(part, part->hwm);
+    sa_producers_truncated(part, part->hwm);
     check_part(part);
 }
 
@@ -538,6 +547,8 @@ sa_err_t sa_partition_sync_apply(sa_partition_t *part, const sa_sync_snap_t *sna
 sa_err_t sa_partition_seal(sa_partition_t *part) {
     sa_err_t err = sa_segment_write_index(active_seg(part), part->dir);
     if (!err) err = sa_txn_write_index(part, active_seg(part));
+    /* After the final sync: every batch below the LEO is durable (invariant 9). */
+    if (!err) sa_producers_snapshot(part, active_seg(part)->next_offset);
     return err;
 }
 
@@ -696,6 +707,7 @@ void sa_partition_drop_below_log_start(sa_partition_t *part) {
     if (part->cleaning) return;
     /* The next segment's base, not this one's next offset: a compacted segment may end early. */
     while (part->nsegs > 1 && part->segs[1]->base <= part->log_start) drop_seg(part, 0);
+    sa_producers_drop_below(part, part->segs[0]->base);
 }
 
 sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64_t *low_watermark) {
@@ -760,6 +772,7 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
         }
     }
     if (part->segs[0]->base > part->log_start) part->log_start = part->segs[0]->base;
+    sa_producers_drop_below(part, part->segs[0]->base);
     check_part(part);
     if (part->log_start != start && write_log_start(part)) return SA_ERR_KAFKA_STORAGE_ERROR;
     return SA_OK;

@@ -95,6 +95,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "proto/record_batch.h"
+#include "storage/pstate.h"
 
 typedef struct sa_store_s sa_store_t;
 typedef struct sa_topic_s sa_topic_t;
@@ -121,6 +122,7 @@ typedef struct sa_store_conf_s {
     int64_t min_compaction_lag_ms;          /* log.cleaner.min.compaction.lag.ms (default 0) */
     int64_t max_compaction_lag_ms;          /* log.cleaner.max.compaction.lag.ms (default INT64_MAX) */
     int64_t delete_retention_ms;            /* log.cleaner.delete.retention.ms (default 86400000) */
+    int64_t producer_id_expiration_ms;      /* producer.id.expiration.ms (default 86400000) */
 } sa_store_conf_t;
 
 /** Fill @p conf with Kafka's defaults. */
@@ -559,5 +561,25 @@ int sa_txn_marker_type(const uint8_t *batch, size_t len, int32_t *coordinator_ep
 typedef int(sa_batch_visit_cb)(void *opaque, const sa_rb_header_t *hdr);
 sa_err_t sa_partition_scan_batches(sa_partition_t *part, int64_t from_offset, sa_batch_visit_cb *cb,
                                    void *opaque);
+
+/* ---- producer state (producers.c; pstate.h has the rules) ---- */
+
+/**
+ * @returns the partition's producer state (borrowed, valid while the partition exists): every
+ * batch and marker it wrote is recorded in it by sa_partition_append/_append_marker, and whole
+ * from open on (loaded from the newest snapshot, the rest of the log scanned inside
+ * sa_store_open). The produce handler checks batches against it with sa_pstate_check before it
+ * appends them; nothing else may change it.
+ */
+sa_pstate_t *sa_partition_pstate(sa_partition_t *part);
+
+/**
+ * Producer-id expiry (producer.id.expiration.ms of the store's conf): remove from each partition's
+ * state the producers whose last write is older than the expiration and that have no transaction
+ * open there. One call visits partitions from where the last one stopped until about @p budget
+ * producers were looked at, so that a loop turn stays short.
+ * @returns 1 if the pass is not over (call again soon), 0 when it reached the last partition.
+ */
+int sa_store_expire_producers(sa_store_t *store, int64_t now_ms, size_t budget);
 
 #endif

@@ -25,6 +25,19 @@
  *     It is computed at each call, never cached: it costs one pass over txns[] (a few entries: one
  *     per producer with a transaction open here), and a cached value would go stale whenever a
  *     sync moves the hwm or a failed sync reopens a transaction.
+ *  8. Producer state (producers.c, pstate.h): pstate has recorded every batch and marker of the log
+ *     below the leo and nothing at or above it, plus the producers of deleted or compacted-away
+ *     batches that a snapshot carried and expiry has not removed yet; every batch a producer has in
+ *     its ring ends below the leo. Why: a retried batch is answered from the ring with its original
+ *     offsets, so a ring batch past a cut tail would acknowledge records that no longer exist
+ *     (sa_producers_truncated runs with every cut); the broker checks Produce requests against it
+ *     without ever rebuilding it, so it must be whole from sa_partition_open on.
+ *  9. snaps[] lists exactly the <offset>.snapshot files, ascending, every one <= leo, and each file
+ *     was written after everything below its offset was fdatasync'd (a roll's sync, or the final
+ *     sync of a clean close). Why: recovery loads the newest one and scans only the batches after
+ *     it, so a snapshot past the durable log would describe batches a power loss took back. The
+ *     cost measured at 788 MB of idempotent data: 0.19 s to rebuild from the log, 0 with a
+ *     snapshot at the log end (docs/storage.md).
  *  Compacted topics (cleaner.c) relax 1: a cleaned segment keeps its base offset but loses
  *  records, so segs[i]->next_offset <= segs[i+1]->base and a segment's batches may have gaps
  *  between them (BaseOffset only increases). The active segment is never cleaned, so recovery's
@@ -53,6 +66,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "storage/pstate.h"
 #include "storage/storage.h"
 
 #define SA_STORE_MAX_PARTITIONS 100000
@@ -165,6 +179,9 @@ struct sa_partition_s {
     int64_t clean_after_ms; /* a cleaning failed: not before this time again */
     sa_txn_open_t *txns;    /* transactions open here (invariant 6), owned (txn.c) */
     size_t ntxns, txns_cap;
+    sa_pstate_t *pstate; /* producer state of every batch in the log (invariant 8), owned (producers.c) */
+    int64_t *snaps;      /* offsets of the <offset>.snapshot files, ascending (invariant 9) */
+    size_t nsnaps, snaps_cap;
 };
 
 /* Resolved numeric view of a topic's effective configs. */
@@ -221,6 +238,8 @@ struct sa_store_s {
     size_t nflight_logs;
     struct sa_broker_configs_s *bcfg; /* dynamic broker configs (broker_config.c), owned */
     struct sa_cleaner_s *cleaner;     /* the log cleaner thread (cleaner_sched.c), owned, lazily made */
+    size_t expire_topic;              /* producer-id expiry's cursor (producers.c): the next */
+    int32_t expire_part;              /* partition its pass visits */
 };
 
 /* ---- topic_config.c ---- */
@@ -317,6 +336,20 @@ void sa_txn_check(const sa_partition_t *part);
  */
 sa_err_t sa_txn_merge_index(const char *dir, const int64_t *bases, size_t n, int64_t end,
                             const char *out_path, int *written);
+
+/* ---- producers.c ---- */
+/** At open, after the segments and the transactions: part->pstate from the newest valid snapshot
+ *  and the batches after it (the whole log without one). @returns SA_OK, KAFKA_STORAGE_ERROR. */
+sa_err_t sa_producers_recover(sa_partition_t *part);
+/** Write <@p offset>.snapshot of part->pstate (every batch below @p offset is recorded and
+ *  durable), deleting older ones inside the active segment. A failure is logged and returned; the
+ *  caller goes on (a missing snapshot costs a longer scan at the next open, nothing else). */
+sa_err_t sa_producers_snapshot(sa_partition_t *part, int64_t offset);
+/** Delete the snapshots below @p offset (the first segment's base, after segments were deleted). */
+void sa_producers_drop_below(sa_partition_t *part, int64_t offset);
+/** The log was cut back to @p end: forget the batches at or above it and the snapshots past it. */
+void sa_producers_truncated(sa_partition_t *part, int64_t end);
+void sa_producers_free(sa_partition_t *part);
 
 /* ---- partition.c ---- */
 /** Open or create partition @p id of @p topic (dir made if missing), recovering unless @p clean. */

@@ -43,6 +43,7 @@ void sa_store_conf_defaults(sa_store_conf_t *conf) {
     conf->min_compaction_lag_ms = 0;
     conf->max_compaction_lag_ms = INT64_MAX;
     conf->delete_retention_ms = 86400000;
+    conf->producer_id_expiration_ms = 86400000;
 }
 
 const char *sa_store_dir(const sa_store_t *store) { return store->dir; }

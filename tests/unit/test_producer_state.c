@@ -1,7 +1,9 @@
-/* Idempotent-producer dedup rules, on the per-partition core: first batch, in-order batches,
- * retries of any of the last five batches answered with their original offsets, gaps, epochs,
- * unknown producers, sequence wrap-around, truncation after a failed sync; transaction markers
- * (rule 5) and the listing DescribeProducers answers. */
+/* Idempotent-producer dedup rules, on the per-partition core (storage/pstate.h): first batch,
+ * in-order batches, retries of any of the last five batches answered with their original offsets,
+ * gaps, epochs, unknown producers (any sequence, as Kafka), sequence wrap-around, truncation after
+ * a failed sync; transaction markers (rule 5) and the listing DescribeProducers answers; expiry
+ * (an open transaction is never expired); the snapshot bytes: round trip, and every damaged or
+ * truncated form refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,7 +72,12 @@ static void epochs_and_unknown_producers(void **state) {
     sa_pstate_t *st = sa_pstate_new();
     sa_producer_dup_t dup;
     int64_t leo = 0;
-    assert_int_equal(produce(st, batch(1, 0, 5, 1, 0), &leo, &dup), SA_ERR_UNKNOWN_PRODUCER_ID);
+    /* rule 1: a producer the partition does not know (expired, or its batches deleted) goes on
+     * with any sequence, as Kafka since 2.5 */
+    assert_int_equal(produce(st, batch(8, 0, 5, 1, 0), &leo, &dup), SA_OK);
+    assert_int_equal(produce(st, batch(8, 0, 6, 1, 0), &leo, &dup), SA_OK);
+    assert_int_equal(produce(st, batch(8, 0, 9, 1, 0), &leo, &dup), SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    leo = 0;
     assert_int_equal(produce(st, batch(1, 3, 0, 2, 0), &leo, &dup), SA_OK);
     assert_int_equal(produce(st, batch(1, 3, 2, 2, 0), &leo, &dup), SA_OK);
     assert_int_equal(produce(st, batch(1, 2, 4, 2, 0), &leo, &dup), SA_ERR_INVALID_PRODUCER_EPOCH);
@@ -109,6 +116,11 @@ static void truncate_forgets_unsynced(void **state) {
     /* the retry must be written again, not answered as a duplicate of data that is gone */
     assert_int_equal(produce(st, batch(5, 0, 10, 10, 0), &leo, &dup), SA_OK);
     assert_int_equal(produce(st, batch(5, 0, 0, 10, 0), &leo, &dup), SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
+    /* rule 6: a producer all of whose batches were cut must start over */
+    assert_int_equal(produce(st, batch(6, 0, 0, 5, 0), &leo, &dup), SA_OK);
+    sa_pstate_truncate(st, leo - 5);
+    assert_int_equal(produce(st, batch(6, 0, 5, 5, 0), &leo, &dup), SA_ERR_UNKNOWN_PRODUCER_ID);
+    assert_int_equal(produce(st, batch(6, 0, 0, 5, 0), &leo, &dup), SA_OK);
     sa_pstate_free(st);
 }
 
@@ -167,11 +179,147 @@ static void listed_by_producer_id(void **state) {
     sa_pstate_free(st);
 }
 
+/* Producer 11 has a transaction open (the keep callback says so). */
+static int keep_open(void *opaque, int64_t pid) {
+    (void)opaque;
+    return pid == 11;
+}
+
+static void expiry_rule(void **state) {
+    (void)state;
+    sa_pstate_t *st = sa_pstate_new();
+    sa_producer_dup_t dup;
+    int64_t leo = 0;
+    for (int64_t pid = 10; pid < 14; pid++) {
+        sa_rb_header_t h = batch(pid, 0, 0, 1, 0);
+        h.MaxTimestamp = 1000 * pid; /* 10000, 11000, 12000, 13000 */
+        assert_int_equal(produce(st, h, &leo, &dup), SA_OK);
+    }
+    sa_pstate_marker(st, 13, 0, 20000); /* a marker is a write too */
+    /* expiration 5000 at 17000: 10, 11 and 12 are older than 12000; 11 has a transaction open */
+    assert_int_equal(sa_pstate_expire(st, 17000, 5000, keep_open, NULL), 2);
+    sa_buf_t b = SA_BUF_INIT(0);
+    assert_int_equal(sa_pstate_list(st, &b), 2);
+    const sa_producer_info_t *p = (const sa_producer_info_t *)b.data;
+    assert_int_equal(p[0].producer_id, 11);
+    assert_int_equal(p[1].producer_id, 13);
+    /* exactly at the expiration: gone (Kafka: now - last >= expiration) */
+    assert_int_equal(sa_pstate_expire(st, 25000, 5000, NULL, NULL), 2);
+    assert_int_equal(sa_pstate_count(st), 0);
+    /* an expired producer goes on with its next sequence (rule 1) */
+    assert_int_equal(produce(st, batch(10, 0, 1, 1, 0), &leo, &dup), SA_OK);
+    /* many, then nearly all expire: the map is rebuilt small, the rest still found */
+    for (int64_t pid = 100; pid < 5100; pid++) {
+        sa_rb_header_t h = batch(pid, 0, 0, 1, 0);
+        h.MaxTimestamp = pid == 5099 ? 90000 : 0;
+        assert_int_equal(produce(st, h, &leo, &dup), SA_OK);
+    }
+    assert_int_equal(sa_pstate_expire(st, 60000, 50000, NULL, NULL), 5000); /* 10 and 100..5098 */
+    assert_int_equal(sa_pstate_count(st), 1);
+    assert_int_equal(produce(st, batch(5099, 0, 0, 1, 0), &leo, &dup), SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
+    sa_buf_free(&b);
+    sa_pstate_free(st);
+}
+
+/* A state with every kind of entry: full ring, wrapped ring, bumped by a marker, truncated. */
+static sa_pstate_t *sample_state(void) {
+    sa_pstate_t *st = sa_pstate_new();
+    sa_producer_dup_t dup;
+    int64_t leo = 0;
+    for (int i = 0; i < 7; i++) {
+        sa_rb_header_t h = batch(1, 2, i * 3, 3, 0);
+        h.MaxTimestamp = 100 + i;
+        assert_int_equal(produce(st, h, &leo, &dup), SA_OK);
+    }
+    assert_int_equal(produce(st, batch(2, 0, 0, 1, 0), &leo, &dup), SA_OK);
+    sa_pstate_marker(st, 2, 1, 5000);
+    sa_rb_header_t w = batch(3, 0, INT32_MAX - 1, 4, leo); /* wraps */
+    sa_pstate_record(st, &w);
+    leo += 4;
+    return st;
+}
+
+static void snapshot_round_trip(void **state) {
+    (void)state;
+    sa_pstate_t *st = sample_state();
+    sa_buf_t a = SA_BUF_INIT(0), b = SA_BUF_INIT(0), la = SA_BUF_INIT(0), lb = SA_BUF_INIT(0);
+    sa_pstate_encode(st, 42, &a);
+    sa_pstate_t *back = NULL;
+    int64_t offset = -1;
+    const char *why = NULL;
+    assert_int_equal(sa_pstate_decode(a.data, a.len, &back, &offset, &why), SA_OK);
+    assert_int_equal(offset, 42);
+    /* the same bytes again, the same listing, the same answers */
+    sa_pstate_encode(back, 42, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(sa_pstate_list(st, &la), 3);
+    assert_int_equal(sa_pstate_list(back, &lb), 3);
+    assert_memory_equal(la.data, lb.data, la.len);
+    sa_producer_dup_t dup;
+    for (int i = 2; i < 7; i++) { /* the last five batches of producer 1 are duplicates */
+        sa_rb_header_t h = batch(1, 2, i * 3, 3, 0);
+        assert_int_equal(sa_pstate_check(back, &h, &dup), SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
+        assert_int_equal(dup.base_offset, i * 3);
+        assert_int_equal(dup.last_offset, i * 3 + 2);
+    }
+    sa_rb_header_t h = batch(1, 2, 21, 1, 0);
+    assert_int_equal(sa_pstate_check(back, &h, &dup), SA_OK);
+    h = batch(2, 1, 3, 1, 0); /* bumped: the new epoch starts at 0 */
+    assert_int_equal(sa_pstate_check(back, &h, &dup), SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    h = batch(3, 0, 2, 1, 0); /* after the wrap */
+    assert_int_equal(sa_pstate_check(back, &h, &dup), SA_OK);
+    sa_pstate_free(back);
+    /* an empty state too */
+    sa_pstate_t *empty = sa_pstate_new();
+    sa_buf_reset(&a);
+    sa_pstate_encode(empty, 0, &a);
+    assert_int_equal(sa_pstate_decode(a.data, a.len, &back, &offset, &why), SA_OK);
+    assert_int_equal(sa_pstate_count(back), 0);
+    sa_pstate_free(back);
+    sa_pstate_free(empty);
+    sa_buf_free(&a), sa_buf_free(&b), sa_buf_free(&la), sa_buf_free(&lb);
+    sa_pstate_free(st);
+}
+
+static void snapshot_damage_refused(void **state) {
+    (void)state;
+    sa_pstate_t *st = sample_state(), *back = (sa_pstate_t *)1;
+    sa_buf_t a = SA_BUF_INIT(0);
+    sa_pstate_encode(st, 42, &a);
+    int64_t offset;
+    const char *why = NULL;
+    /* every truncation */
+    for (size_t len = 0; len < a.len; len++) {
+        assert_int_equal(sa_pstate_decode(a.data, len, &back, &offset, &why), SA_ERR_CORRUPT);
+        assert_null(back);
+        assert_non_null(why);
+    }
+    /* every single flipped bit */
+    for (size_t i = 0; i < a.len; i++)
+        for (int bit = 0; bit < 8; bit++) {
+            a.data[i] ^= (uint8_t)(1 << bit);
+            assert_int_equal(sa_pstate_decode(a.data, a.len, &back, &offset, &why), SA_ERR_CORRUPT);
+            assert_null(back);
+            a.data[i] ^= (uint8_t)(1 << bit);
+        }
+    assert_int_equal(sa_pstate_decode(a.data, a.len, &back, &offset, &why), SA_OK);
+    sa_pstate_free(back);
+    sa_buf_free(&a);
+    sa_pstate_free(st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(in_order_and_retries),   cmocka_unit_test(epochs_and_unknown_producers),
-        cmocka_unit_test(sequence_wraps),         cmocka_unit_test(truncate_forgets_unsynced),
-        cmocka_unit_test(markers_move_the_epoch), cmocka_unit_test(listed_by_producer_id),
+        cmocka_unit_test(in_order_and_retries),
+        cmocka_unit_test(epochs_and_unknown_producers),
+        cmocka_unit_test(sequence_wraps),
+        cmocka_unit_test(truncate_forgets_unsynced),
+        cmocka_unit_test(markers_move_the_epoch),
+        cmocka_unit_test(listed_by_producer_id),
+        cmocka_unit_test(expiry_rule),
+        cmocka_unit_test(snapshot_round_trip),
+        cmocka_unit_test(snapshot_damage_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
