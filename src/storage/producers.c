@@ -87,8 +87,9 @@ sa_err_t sa_producers_snapshot(sa_partition_t *part, int64_t offset) {
     sa_err_t err = sa_safe_file_write(path, b.data, b.len, errstr, sizeof(errstr));
     sa_buf_free(&b);
     if (err) {
-        sa_log_warn("storage", "%s: producer state snapshot at %" PRId64 " not written (%s); the next start "
-                               "rebuilds it from an older one and the log",
+        sa_log_warn("storage",
+                    "%s: producer state snapshot at %" PRId64 " not written (%s); the next start "
+                    "rebuilds it from an older one and the log",
                     part->dir, offset, errstr);
         return err;
     }
@@ -176,7 +177,8 @@ sa_err_t sa_producers_recover(sa_partition_t *part) {
             part->pstate = st;
             from = at;
         } else {
-            sa_log_warn("storage", "%s: producer state snapshot %s is %s: deleted, an older one or the log is used",
+            sa_log_warn("storage",
+                        "%s: producer state snapshot %s is %s: deleted, an older one or the log is used",
                         part->dir, path, why);
             snaps_remove(part, i);
         }
@@ -188,12 +190,14 @@ sa_err_t sa_producers_recover(sa_partition_t *part) {
     sa_err_t err = scan_from < leo ? sa_partition_scan_batches(part, scan_from, rescan_visit, &rs) : SA_OK;
     if (err) return err;
     if (from < 0 && rs.batches)
-        sa_log_info("storage", "%s: producer state rebuilt from the whole log (no snapshot): %" PRId64
-                               " batches in %" PRId64 " ms",
+        sa_log_info("storage",
+                    "%s: producer state rebuilt from the whole log (no snapshot): %" PRId64
+                    " batches in %" PRId64 " ms",
                     part->dir, rs.batches, sa_mono_ms() - t0);
     else
         sa_log_debug(SA_DBG_STORAGE, "storage",
-                     "%s: producer state from snapshot %" PRId64 " and %" PRId64 " batches after it: %zu producers",
+                     "%s: producer state from snapshot %" PRId64 " and %" PRId64
+                     " batches after it: %zu producers",
                      part->dir, from, rs.batches, sa_pstate_count(part->pstate));
     return SA_OK;
 }
@@ -227,8 +231,9 @@ int sa_store_expire_producers(sa_store_t *store, int64_t now_ms, size_t budget) 
         visited += sa_pstate_count(part->pstate) + 1;
         size_t n = sa_pstate_expire(part->pstate, now_ms, expiration, has_open_txn, part);
         if (n)
-            sa_log_debug(SA_DBG_STORAGE, "storage", "%s: %zu producers expired (producer.id.expiration.ms=%" PRId64 ")",
-                         part->dir, n, expiration);
+            sa_log_debug(SA_DBG_STORAGE, "storage",
+                         "%s: %zu producers expired (producer.id.expiration.ms=%" PRId64 ")", part->dir, n,
+                         expiration);
     }
     return 1;
 }
