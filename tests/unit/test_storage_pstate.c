@@ -109,7 +109,8 @@ static void retry_is_duplicate(fixture_t *f, int64_t base) {
     sa_rb_header_t hdr;
     sa_producer_dup_t dup = {-1, -1};
     assert_int_equal(sa_rb_parse_header(f->last.data, f->last.len, &hdr, NULL, 0), SA_OK);
-    assert_int_equal(sa_pstate_check(sa_partition_pstate(f->part), &hdr, &dup), SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
+    assert_int_equal(sa_pstate_check(sa_partition_pstate(f->part), &hdr, &dup),
+                     SA_ERR_DUPLICATE_SEQUENCE_NUMBER);
     assert_int_equal(dup.base_offset, base);
 }
 
@@ -159,7 +160,8 @@ static long long first_log_base(fixture_t *f) {
     assert_non_null(d);
     struct dirent *de;
     while ((de = readdir(d)))
-        if (strlen(de->d_name) == 24 && !strcmp(de->d_name + 20, ".log") && (min < 0 || atoll(de->d_name) < min))
+        if (strlen(de->d_name) == 24 && !strcmp(de->d_name + 20, ".log") &&
+            (min < 0 || atoll(de->d_name) < min))
             min = atoll(de->d_name);
     closedir(d);
     return min;
@@ -278,9 +280,9 @@ static void delete_records_and_snapshots(void **state) {
 
 static void expiry_keeps_open_transactions(void **state) {
     fixture_t *f = *state;
-    append(f, 1, 0, 1, 0, NOW);           /* idempotent, old */
-    append(f, 2, 0, 1, 1, NOW);           /* a transaction left open, old */
-    append(f, 3, 0, 1, 0, NOW + 100000);  /* recent */
+    append(f, 1, 0, 1, 0, NOW);          /* idempotent, old */
+    append(f, 2, 0, 1, 1, NOW);          /* a transaction left open, old */
+    append(f, 3, 0, 1, 0, NOW + 100000); /* recent */
     assert_int_equal(sa_store_sync(f->store, NULL, NULL), SA_OK);
     /* at NOW + 100000 with 60000: 1 goes, 2 stays (open), 3 stays (recent) */
     while (sa_store_expire_producers(f->store, NOW + 100000, 1)) { /* slices of one partition */
