@@ -461,9 +461,9 @@ static void on_retention(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
 
 /* The log cleaner's turn: adopt a finished cleaning, start the next (storage.h). Often while one
  * runs, so its result is adopted soon; log.cleaner.backoff.ms otherwise. */
-/* Producer-id expiry: a pass over the partitions in slices of EXPIRY_BUDGET producers (about
- * 2 ms each, docs/storage.md), the loop serving requests between slices. */
-#define EXPIRY_BUDGET 100000
+/* Producer-id expiry: a pass over the partitions in slices of EXPIRY_BUDGET producers (a few
+ * ms each, docs/storage.md), the loop serving requests between slices. */
+#define EXPIRY_BUDGET 20000
 static void on_expiry(sa_loop_t *loop, sa_timer_t *timer, void *arg) {
     sa_broker_t *broker = arg;
     int more = sa_store_expire_producers(broker->store, sa_wall_ms(), EXPIRY_BUDGET);

@@ -33,6 +33,7 @@
  * cursor and stops after a budget of producers so that one turn of the loop stays short.
  */
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -214,26 +215,42 @@ static int has_open_txn(void *opaque, int64_t pid) { return sa_partition_txn_ope
 
 int sa_store_expire_producers(sa_store_t *store, int64_t now_ms, size_t budget) {
     int64_t expiration = store->conf.producer_id_expiration_ms;
-    size_t visited = 0;
-    while (visited < budget) {
-        if (store->expire_topic >= store->ntopics) { /* a pass is over */
+    while (budget > 0) {
+        if (store->expire_topic >= store->ntopics) { /* the pass is over */
+            if (store->expired > 10000) {            /* many small entries freed: */
+                store->expired = 0;
+                store->trim_due = 1;
+                return 1; /* their pages go back in a slice of their own (a few ms for 200k) */
+            }
+#ifdef __GLIBC__
+            if (store->trim_due) malloc_trim(0); /* glibc keeps them otherwise */
+#endif
+            store->trim_due = 0;
             store->expire_topic = 0;
             store->expire_part = 0;
+            store->expire_pos = 0;
+            store->expired = 0;
             return 0;
         }
         sa_topic_t *topic = store->topics[store->expire_topic];
         if (store->expire_part >= topic->npart) {
             store->expire_topic++;
             store->expire_part = 0;
+            store->expire_pos = 0;
             continue;
         }
-        sa_partition_t *part = topic->parts[store->expire_part++];
-        visited += sa_pstate_count(part->pstate) + 1;
-        size_t n = sa_pstate_expire(part->pstate, now_ms, expiration, has_open_txn, part);
+        sa_partition_t *part = topic->parts[store->expire_part];
+        size_t n = sa_pstate_expire(part->pstate, now_ms, expiration, has_open_txn, part, &store->expire_pos,
+                                    &budget);
+        store->expired += n;
         if (n)
             sa_log_debug(SA_DBG_STORAGE, "storage",
                          "%s: %zu producers expired (producer.id.expiration.ms=%" PRId64 ")", part->dir, n,
                          expiration);
+        if (store->expire_pos == 0) { /* done with it */
+            store->expire_part++;
+            if (budget) budget--; /* an empty partition costs a little too */
+        }
     }
     return 1;
 }

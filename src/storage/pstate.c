@@ -44,14 +44,16 @@ typedef struct pentry_s {
     int64_t last_ts;     /* MaxTimestamp of its last batch or marker (-1: none) */
     int32_t coord_epoch; /* coordinator epoch of its last marker (-1: none yet) */
     int16_t epoch;
-    uint8_t n;      /* batches in ring (<= WINDOW) */
-    uint8_t head;   /* index of the newest */
-    uint8_t bumped; /* the ring is empty because a marker moved the epoch on (rule 5) */
-    pbatch_t ring[SA_PRODUCER_STATE_WINDOW];
+    uint8_t n;       /* batches in ring (<= cap) */
+    uint8_t head;    /* index of the newest */
+    uint8_t bumped;  /* the ring is empty because a marker moved the epoch on (rule 5) */
+    uint8_t cap;     /* 1, or WINDOW once a second batch came: the ring wraps only then */
+    pbatch_t ring[]; /* cap entries */
 } pentry_t;
 
 struct sa_pstate_s {
-    sa_hmap_t producers; /* producer id (the entry's own pid) -> pentry_t */
+    sa_hmap_t producers;    /* producer id (the entry's own pid) -> pentry_t */
+    size_t expired_in_pass; /* removed since the expiry walk last started over */
 };
 
 static int32_t seq_add(int32_t seq, int32_t delta) {
@@ -100,13 +102,30 @@ sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_pr
     return first == seq_add(last_seq(&ent->ring[ent->head]), 1) ? SA_OK : SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
-/* A new entry of @p pid at @p epoch (nothing recorded yet). */
-static pentry_t *add_entry(sa_pstate_t *st, int64_t pid, int16_t epoch) {
-    pentry_t *ent = sa_new(pentry_t);
+/* A new entry of @p pid at @p epoch (nothing recorded yet) with room for @p cap batches. */
+static pentry_t *add_entry_cap(sa_pstate_t *st, int64_t pid, int16_t epoch, uint8_t cap) {
+    pentry_t *ent = sa_calloc(1, sizeof(*ent) + cap * sizeof(pbatch_t));
+    ent->cap = cap;
     ent->pid = pid;
     ent->epoch = epoch;
     ent->last_ts = -1;
     ent->coord_epoch = -1;
+    sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
+    return ent;
+}
+
+/* Most producers (a client that makes up a new id per connection) write one batch, or one between
+ * restarts: an entry starts with room for one and grows to the window at its second batch. */
+static pentry_t *add_entry(sa_pstate_t *st, int64_t pid, int16_t epoch) {
+    return add_entry_cap(st, pid, epoch, 1);
+}
+
+/* Room for the whole window (the ring has not wrapped yet: its batches are at [0, n)). */
+static pentry_t *grow_entry(sa_pstate_t *st, pentry_t *ent) {
+    int64_t pid = ent->pid;
+    sa_hmap_del(&st->producers, &pid, sizeof(pid)); /* the map borrows the key from the entry */
+    ent = sa_realloc(ent, sizeof(*ent) + SA_PRODUCER_STATE_WINDOW * sizeof(pbatch_t));
+    ent->cap = SA_PRODUCER_STATE_WINDOW;
     sa_hmap_put(&st->producers, &ent->pid, sizeof(ent->pid), ent);
     return ent;
 }
@@ -139,8 +158,9 @@ void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
         ent->epoch = hdr->ProducerEpoch;
         ent->n = 0;
     }
-    ent->head = ent->n ? (uint8_t)((ent->head + 1) % SA_PRODUCER_STATE_WINDOW) : 0;
-    if (ent->n < SA_PRODUCER_STATE_WINDOW) ent->n++;
+    if (ent->n == ent->cap && ent->cap < SA_PRODUCER_STATE_WINDOW) ent = grow_entry(st, ent);
+    ent->head = ent->n ? (uint8_t)((ent->head + 1) % ent->cap) : 0;
+    if (ent->n < ent->cap) ent->n++;
     ent->ring[ent->head] = (pbatch_t){hdr->BaseSequence, hdr->LastOffsetDelta, hdr->BaseOffset};
 }
 
@@ -150,7 +170,7 @@ void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset) {
         /* batches are recorded in offset order: drop from the newest while they are past the end */
         while (ent->n && last_offset(&ent->ring[ent->head]) >= end_offset) {
             ent->n--;
-            ent->head = (uint8_t)((ent->head + SA_PRODUCER_STATE_WINDOW - 1) % SA_PRODUCER_STATE_WINDOW);
+            ent->head = (uint8_t)((ent->head + ent->cap - 1) % ent->cap);
         }
     }
 }
@@ -167,22 +187,27 @@ static void compact_map(sa_pstate_t *st) {
 }
 
 size_t sa_pstate_expire(sa_pstate_t *st, int64_t now_ms, int64_t expiration_ms, sa_pstate_keep_cb *keep,
-                        void *opaque) {
-    int64_t *gone = NULL;
-    size_t n = 0, cap = 0, before = st->producers.count;
+                        void *opaque, size_t *pos, size_t *budget) {
+    size_t n = 0, seen = 0;
     pentry_t *ent;
-    for (size_t pos = 0; (ent = sa_hmap_next(&st->producers, &pos, NULL, NULL));) {
+    /* A removal only leaves a tombstone, so the walk goes on past it; a put between two calls may
+     * move entries (the map grows), which at worst leaves one for the next pass. */
+    while (seen < *budget && (ent = sa_hmap_next(&st->producers, pos, NULL, NULL))) {
+        seen++;
         if (now_ms - ent->last_ts < expiration_ms) continue;
         if (keep && keep(opaque, ent->pid)) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            gone = sa_realloc(gone, cap * sizeof(*gone));
-        }
-        gone[n++] = ent->pid;
+        int64_t pid = ent->pid;
+        free(sa_hmap_del(&st->producers, &pid, sizeof(pid)));
+        n++;
     }
-    for (size_t i = 0; i < n; i++) free(sa_hmap_del(&st->producers, &gone[i], sizeof(gone[i])));
-    free(gone);
-    if (n && st->producers.count < before / 2) compact_map(st);
+    st->expired_in_pass += n;
+    int end = seen < *budget;
+    *budget -= seen;
+    if (end) { /* the walk reached the end */
+        if (st->expired_in_pass > st->producers.count) compact_map(st);
+        st->expired_in_pass = 0;
+        *pos = 0;
+    }
     return n;
 }
 
@@ -236,8 +261,7 @@ void sa_pstate_encode(const sa_pstate_t *st, int64_t offset, sa_buf_t *out) {
         sa_buf_putc(out, ent->bumped ? SNAP_FLAG_BUMPED : 0);
         sa_buf_putc(out, ent->n);
         for (int k = ent->n - 1; k >= 0; k--) { /* oldest first */
-            const pbatch_t *b =
-                &ent->ring[(ent->head + SA_PRODUCER_STATE_WINDOW - k) % SA_PRODUCER_STATE_WINDOW];
+            const pbatch_t *b = &ent->ring[(ent->head + ent->cap - k) % ent->cap];
             sa_buf_put_be32(out, (uint32_t)b->first_seq);
             sa_buf_put_be32(out, (uint32_t)last_seq(b));
             sa_buf_put_be64(out, (uint64_t)b->base_offset);
@@ -297,11 +321,13 @@ sa_err_t sa_pstate_decode(const uint8_t *p, size_t len, sa_pstate_t **stp, int64
             sa_pstate_free(st);
             CORRUPT("a producer twice");
         }
-        ent = add_entry(st, pid, (int16_t)sa_load_be16(p + at + 8));
+        uint8_t nb = p[at + 23];
+        ent =
+            add_entry_cap(st, pid, (int16_t)sa_load_be16(p + at + 8), nb > 1 ? SA_PRODUCER_STATE_WINDOW : 1);
         ent->last_ts = (int64_t)sa_load_be64(p + at + 10);
         ent->coord_epoch = (int32_t)sa_load_be32(p + at + 18);
         ent->bumped = (p[at + 22] & SNAP_FLAG_BUMPED) != 0;
-        ent->n = p[at + 23];
+        ent->n = nb;
         ent->head = ent->n ? (uint8_t)(ent->n - 1) : 0;
         at += SNAP_ENTRY;
         for (uint8_t k = 0; k < ent->n; k++, at += SNAP_BATCH) {

@@ -91,11 +91,14 @@ void sa_pstate_truncate(sa_pstate_t *st, int64_t end_offset);
 typedef int(sa_pstate_keep_cb)(void *opaque, int64_t pid);
 /**
  * Remove every producer whose last write (batch or marker timestamp) is older than
- * @p now_ms - @p expiration_ms and that @p keep (may be NULL) does not keep.
+ * @p now_ms - @p expiration_ms and that @p keep (may be NULL) does not keep, looking at no more
+ * than *@p budget producers (less the ones it looked at when it returns): the walk starts at
+ * *@p pos (0: the beginning) and leaves it where it stopped, or at 0 when it reached the end (the
+ * map is then shrunk if most of it went).
  * @returns how many were removed.
  */
 size_t sa_pstate_expire(sa_pstate_t *st, int64_t now_ms, int64_t expiration_ms, sa_pstate_keep_cb *keep,
-                        void *opaque);
+                        void *opaque, size_t *pos, size_t *budget);
 
 /** Append the snapshot file's bytes for the state at @p offset (the offset after the last batch it
  *  includes) to @p out: header, producers by id, CRC (storage.h). */

@@ -238,8 +238,11 @@ struct sa_store_s {
     size_t nflight_logs;
     struct sa_broker_configs_s *bcfg; /* dynamic broker configs (broker_config.c), owned */
     struct sa_cleaner_s *cleaner;     /* the log cleaner thread (cleaner_sched.c), owned, lazily made */
-    size_t expire_topic;              /* producer-id expiry's cursor (producers.c): the next */
-    int32_t expire_part;              /* partition its pass visits */
+    size_t expire_topic;              /* producer-id expiry's cursor (producers.c): the topic, */
+    int32_t expire_part;              /* the partition */
+    size_t expire_pos;                /* and the place in its producers where the pass goes on */
+    size_t expired;                   /* producers the pass removed so far */
+    int trim_due;                     /* the pass freed many: give memory back (malloc_trim) */
 };
 
 /* ---- topic_config.c ---- */

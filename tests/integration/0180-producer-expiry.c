@@ -104,7 +104,8 @@ static int16_t produce(int64_t pid, int32_t seq, int n, int64_t *base) {
 
 static int64_t high_watermark(rd_kafka_t *rk) {
     int64_t lo = -1, hi = -1;
-    GT_ASSERT(rd_kafka_query_watermark_offsets(rk, TOPIC, 0, &lo, &hi, th_scaled_ms(10000)) == 0, "watermarks");
+    GT_ASSERT(rd_kafka_query_watermark_offsets(rk, TOPIC, 0, &lo, &hi, th_scaled_ms(10000)) == 0,
+              "watermarks");
     return hi;
 }
 
@@ -122,10 +123,9 @@ static int snapshot_files(const char *data_dir) {
 
 int main(void) {
     th_proc_t broker;
-    const char *short_expiry[] = {"-o", "producer.id.expiration.ms=2000",
-                                  "-o", "producer.id.expiration.check.interval.ms=100",
-                                  "-o", "log.segment.bytes=1000",
-                                  NULL};
+    const char *short_expiry[] = {
+        "-o", "producer.id.expiration.ms=2000", "-o", "producer.id.expiration.check.interval.ms=100",
+        "-o", "log.segment.bytes=1000",         NULL};
     const char *day[] = {"-o", "log.segment.bytes=1000", NULL};
     GT_ASSERT(th_broker_start(&broker, NULL, short_expiry) == 0, "broker did not start");
     const char *idem[] = {"enable.idempotence", "true", NULL};
@@ -176,8 +176,8 @@ int main(void) {
         close(fd);
     }
     fd = gt_connect(broker.port);
-    GT_ASSERT(produce(q, 150, 5, &first) == 0 && first == end, "the next batch: %lld, want %lld", (long long)first,
-              (long long)end);
+    GT_ASSERT(produce(q, 150, 5, &first) == 0 && first == end, "the next batch: %lld, want %lld",
+              (long long)first, (long long)end);
     close(fd);
     th_proc_stop(&broker, SIGTERM);
     sa_buf_free(&req);
