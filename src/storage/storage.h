@@ -61,6 +61,30 @@
  *                                   ..   4   u32 CRC-32C of every byte before it
  *                                  A damaged or missing one (where transactions were open before
  *                                  the segment) is rebuilt from the batch headers at open.
+ *   DIR/NAME-P/<offset>.snapshot   the partition's producer state (pstate.h, producers.c) as of
+ *                                  <offset> (20 digits: every batch below it, nothing at or above),
+ *                                  written whole and crash-safely (sa_safe_file_write) at each roll
+ *                                  (<offset> = the new segment's base, after the old one's
+ *                                  fdatasync) and at clean close (<offset> = the LEO, after the
+ *                                  final sync); one per segment base and the newest, the older ones
+ *                                  inside the active segment deleted when a newer one is written:
+ *                                    0   8   magic "SAPRODST"
+ *                                    8   2   u16 version 1
+ *                                   10   8   i64 offset (equals the name)
+ *                                   18   4   u32 P: producers, by producer id
+ *                                   22  ..   per producer: i64 producer id, i16 epoch, i64 last
+ *                                            timestamp (-1: none), i32 coordinator epoch of its
+ *                                            last marker (-1: none), u8 flags (1: a marker moved
+ *                                            the epoch on, the ring is empty), u8 B (<= 5), then
+ *                                            B x {i32 first sequence, i32 last sequence, i64 first
+ *                                            offset, i64 last offset}, oldest first
+ *                                   ..   4   u32 CRC-32C of every byte before it
+ *                                  At open the newest one <= LEO that checks (magic, version, CRC,
+ *                                  every entry) is loaded and the batches from its offset on are
+ *                                  scanned; a damaged one is deleted and an older one tried; none
+ *                                  at all: the whole log is scanned (still at open, never on a
+ *                                  produce). Snapshots below the first segment's base are deleted
+ *                                  with the segments retention and DeleteRecords delete.
  *   DIR/NAME-P/log-start-offset    text "<offset>\n", replaced crash-safely when DeleteRecords
  *                                  or retention moves the log start offset.
  *   DIR/NAME-P/cleaner-offset      compacted topics: text "<offset>\n", the cleaner checkpoint
@@ -75,7 +99,8 @@
  * Recovery at open (no clean-shutdown marker): for each partition, every batch of the last
  * segment is checked (complete length, magic 2, CRC-32C); the file is truncated at the first bad
  * byte; earlier segments are trusted (only the last one can be torn). Indexes are rebuilt from
- * the batch headers, and so are the last segment's transactions (txn.c). The recovered tail is
+ * the batch headers, and so are the last segment's transactions (txn.c) and the producer state
+ * after the newest snapshot (producers.c; after a clean close: none to scan). The recovered tail is
  * fdatasync'd, so HWM = LEO after open. A cleaning that a crash interrupted is dropped or finished
  * first (sa_cleaner_recover_dir, storage_int.h).
  *

@@ -79,9 +79,11 @@ static void memory(const char *dir, long producers) {
     int slices = 0;
     for (;;) {
         int64_t s0 = sa_mono_us();
-        int more = sa_store_expire_producers(store, NOW + conf.producer_id_expiration_ms, 20000); /* broker.c */
+        int more =
+            sa_store_expire_producers(store, NOW + conf.producer_id_expiration_ms, 20000); /* broker.c */
         worst = SA_MAX(worst, sa_mono_us() - s0);
-        if (getenv("BENCH_SLICES")) fprintf(stderr, "slice %d: %.1f ms\n", slices, (sa_mono_us() - s0) / 1000.0);
+        if (getenv("BENCH_SLICES"))
+            fprintf(stderr, "slice %d: %.1f ms\n", slices, (sa_mono_us() - s0) / 1000.0);
         slices++;
         if (!more) break;
     }
@@ -110,7 +112,8 @@ static void time_open(const char *dir, const char *what) {
     sa_err_t err = sa_pstate_check(sa_partition_pstate(part), &hdr, &dup);
     int64_t t2 = sa_mono_us();
     printf("restart %-28s open %7.1f ms, first idempotent check %7.3f ms (%s), %zu producers\n", what,
-           (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, sa_err2name(err), sa_pstate_count(sa_partition_pstate(part)));
+           (t1 - t0) / 1000.0, (t2 - t1) / 1000.0, sa_err2name(err),
+           sa_pstate_count(sa_partition_pstate(part)));
     sa_buf_free(&b);
     sa_store_close(store);
 }
