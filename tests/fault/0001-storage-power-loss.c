@@ -18,11 +18,16 @@
  *     (its metadata and commit time still match its offset, and it belongs to its key);
  *   - every acknowledged SCRAM credential survived (one user per key, its iterations only grow):
  *     the user's credential is the acknowledged one or a later one, never a torn one (salt and
- *     keys still derive from its iteration count).
+ *     keys still derive from its iteration count);
+ *   - the partition's producer state (its batches come from three idempotent producers), loaded
+ *     from the newest <offset>.snapshot the power loss left and the batches after it, is byte for
+ *     byte the state a scan of the whole recovered log gives: no snapshot describes a batch the
+ *     power loss took back, and a half-written one is never used.
  * 25 rounds, random seeds, small segments and a small compaction threshold so rolls and
  * compactions happen under the knife. The sync threads are off in the child (SAMSA_SYNC_THREADS=0),
  * so the cut is one precise point in a single thread's sequence of calls.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,6 +45,7 @@
 #include "harness.h"
 #include "power_loss.h"
 #include "proto/record_batch.h"
+#include "storage/pstate.h"
 #include "storage/storage.h"
 
 #define CHECK(cond, ...)                                                                                     \
@@ -64,7 +70,9 @@ typedef struct acked_s {
 
 /* ---- the child ---------------------------------------------------------------------------- */
 
-static void make_batch(sa_buf_t *b, int64_t first, int n) {
+#define PRODUCERS 3 /* idempotent producers 0..2 write the batches in turn */
+
+static void make_batch(sa_buf_t *b, int64_t first, int n, int64_t pid, int32_t seq) {
     sa_rb_rec_in_t recs[16];
     char vals[16][32];
     for (int i = 0; i < n; i++) {
@@ -73,6 +81,9 @@ static void make_batch(sa_buf_t *b, int64_t first, int n) {
     }
     sa_rb_build_opts_t opts = SA_RB_BUILD_OPTS_INIT;
     opts.compression = first % 3 == 0 ? SA_RB_COMPRESSION_LZ4 : SA_RB_COMPRESSION_NONE;
+    opts.producer_id = pid;
+    opts.producer_epoch = 0;
+    opts.base_sequence = seq;
     if (sa_rb_build(b, &opts, recs, (size_t)n)) _exit(4);
 }
 
@@ -113,6 +124,14 @@ static void child(const char *dir, int wfd, unsigned seed) {
     if (sa_store_open(dir, NULL, &store, NULL, 0) || sa_metastore_open(&ms, store, &conf, NULL, 0)) _exit(2);
     sa_partition_t *part = sa_store_partition(store, "p", 0);
     int64_t next = sa_partition_leo(part);
+    int32_t seq[PRODUCERS] = {0}; /* each producer goes on after its last sequence the log kept */
+    sa_buf_t known = SA_BUF_INIT(0);
+    size_t nknown = sa_pstate_list(sa_partition_pstate(part), &known);
+    for (size_t i = 0; i < nknown; i++) {
+        const sa_producer_info_t *p = (const sa_producer_info_t *)known.data + i;
+        if (p->producer_id < PRODUCERS) seq[p->producer_id] = p->last_sequence + 1;
+    }
+    sa_buf_free(&known);
     acked_t acked = {.hwm = sa_partition_hwm(part)};
     int64_t committed[KEYS];
     for (int k = 0; k < KEYS; k++) {
@@ -135,7 +154,9 @@ static void child(const char *dir, int wfd, unsigned seed) {
         for (int b = 0; b < batches; b++) {
             sa_buf_t buf = SA_BUF_INIT(0);
             int n = 1 + rand_r(&seed) % 16;
-            make_batch(&buf, next, n);
+            int64_t pid = next % PRODUCERS;
+            make_batch(&buf, next, n, pid, seq[pid]);
+            seq[pid] += n;
             if (sa_partition_append(part, buf.data, buf.len, 1700000000000, NULL, NULL, 0)) _exit(5);
             next += n;
             sa_buf_free(&buf);
@@ -210,6 +231,38 @@ static int64_t verify_records(sa_store_t *store, int64_t acked) {
     return hwm;
 }
 
+static int rebuild_visit(void *opaque, const sa_rb_header_t *hdr) {
+    sa_pstate_record(opaque, hdr);
+    return 0;
+}
+
+/* The producer state recovered (snapshot + tail) equals a scan of the whole recovered log.
+ * @returns the number of snapshot files. */
+static int verify_producers(sa_store_t *store, const char *dir) {
+    sa_partition_t *part = sa_store_partition(store, "p", 0);
+    sa_pstate_t *full = sa_pstate_new();
+    CHECK(sa_partition_scan_batches(part, 0, rebuild_visit, full) == SA_OK, "scan");
+    sa_buf_t a = SA_BUF_INIT(0), b = SA_BUF_INIT(0);
+    int64_t leo = sa_partition_leo(part);
+    sa_pstate_encode(sa_partition_pstate(part), leo, &a);
+    sa_pstate_encode(full, leo, &b);
+    CHECK(sa_pstate_count(full) > 0 || leo == 0, "no producer in a non-empty log");
+    CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len),
+          "producer state after recovery (%zu producers) differs from the log's (%zu)",
+          sa_pstate_count(sa_partition_pstate(part)), sa_pstate_count(full));
+    sa_buf_free(&a);
+    sa_buf_free(&b);
+    sa_pstate_free(full);
+    char pdir[600];
+    snprintf(pdir, sizeof(pdir), "%s/p-0", dir);
+    int n = 0;
+    DIR *d = opendir(pdir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) n += strlen(de->d_name) == 29 && !strcmp(de->d_name + 20, ".snapshot");
+    if (d) closedir(d);
+    return n;
+}
+
 /* Every acknowledged commit present (or a later one), none corrupt. @returns how many keys moved past the
  * ack. */
 static int verify_offsets(sa_metastore_t *ms, const acked_t *acked) {
@@ -267,6 +320,7 @@ int main(void) {
     int64_t total_acked = 0;
     int scram_users = 0;
     uint64_t compactions = 0;
+    int snapshots = 0;
     acked_t acked = {.committed = {-1, -1, -1, -1}};
     for (unsigned round = 0; round < 60; round++) {
         int fds[2];
@@ -295,6 +349,7 @@ int main(void) {
         CHECK(sa_store_open(dir, NULL, &store, err, sizeof(err)) == SA_OK, "open: %s", err);
         CHECK(sa_metastore_open(&ms, store, &conf, err, sizeof(err)) == SA_OK, "metadata log: %s", err);
         int64_t hwm = verify_records(store, acked.hwm);
+        snapshots = verify_producers(store, dir);
         int later = verify_offsets(&ms, &acked);
         int32_t scram_now[KEYS];
         int scram_later = verify_scram(&ms, &acked, scram_now);
@@ -320,6 +375,7 @@ int main(void) {
     CHECK(total_acked > 0, "nothing was acknowledged");
     CHECK(compactions > 0, "the metadata log was never compacted under the knife");
     CHECK(scram_users > 0, "no SCRAM credential ever survived");
+    CHECK(snapshots > 2, "only %d producer state snapshots: no roll wrote one under the knife", snapshots);
     printf("%llu compactions of the metadata log acknowledged\n", (unsigned long long)compactions);
     th_rmtree(dir);
     printf("ok\n");
