@@ -24,8 +24,9 @@ static int fd;
 static sa_buf_t req, resp;
 static sa_arena_t a;
 
-/* DescribeProducers of TOPIC-0: the number of producers, and @p pid's last sequence (-2: absent). */
-static int32_t describe(int64_t pid, int32_t *last_seq) {
+/* DescribeProducers of TOPIC-0: the number of producers, @p pid's last sequence in *last_seq (-2:
+ * absent) and the first producer's id in *first (may be NULL). */
+static int32_t describe_all(int64_t pid, int32_t *last_seq, int64_t *first) {
     int32_t parts[] = {0};
     sa_DescribeProducersRequest_TopicRequest_t t = {SA_STR(TOPIC), parts, 1};
     sa_DescribeProducersRequest_t r;
@@ -41,25 +42,11 @@ static int32_t describe(int64_t pid, int32_t *last_seq) {
     *last_seq = -2;
     for (int32_t i = 0; i < pr[0].ActiveProducers_count; i++)
         if (pr[0].ActiveProducers[i].ProducerId == pid) *last_seq = pr[0].ActiveProducers[i].LastSequence;
+    if (first) *first = pr[0].ActiveProducers_count ? pr[0].ActiveProducers[0].ProducerId : -1;
     return pr[0].ActiveProducers_count;
 }
 
-/* The only producer DescribeProducers lists for TOPIC-0 (there must be exactly one). */
-static int64_t only_producer(void) {
-    int32_t parts[] = {0};
-    sa_DescribeProducersRequest_TopicRequest_t t = {SA_STR(TOPIC), parts, 1};
-    sa_DescribeProducersRequest_t r;
-    sa_DescribeProducersRequest_init(&r);
-    r.Topics = &t;
-    r.Topics_count = 1;
-    GT_ENCODE(DescribeProducersRequest, r, 0, &req);
-    GT_ASSERT(gt_call(fd, SA_API_DescribeProducers, 0, &req, 0, &resp) == 0, "DescribeProducers");
-    sa_DescribeProducersResponse_t out;
-    GT_DECODE(DescribeProducersResponse, out, 0, &resp, &a);
-    const sa_DescribeProducersResponse_PartitionResponse_t *pr = out.Topics[0].Partitions;
-    GT_ASSERT(pr[0].ActiveProducers_count == 1, "%d producers", pr[0].ActiveProducers_count);
-    return pr[0].ActiveProducers[0].ProducerId;
-}
+static int32_t describe(int64_t pid, int32_t *last_seq) { return describe_all(pid, last_seq, NULL); }
 
 static int64_t init_idempotent(void) {
     sa_InitProducerIdRequest_t r;
@@ -137,8 +124,9 @@ int main(void) {
     }
     gt_flush(p);
     fd = gt_connect(broker.port);
-    int64_t pid = only_producer();
+    int64_t pid = -1;
     int32_t last = -2;
+    GT_ASSERT(describe_all(-1, &last, &pid) == 1, "one producer after the first 100 records");
     GT_ASSERT(describe(pid, &last) == 1 && last == 99, "after 100 records: last sequence %d", last);
 
     /* Expiry: the idle producer's state goes. */
