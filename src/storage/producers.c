@@ -190,16 +190,14 @@ sa_err_t sa_producers_recover(sa_partition_t *part) {
     int64_t scan_from = SA_MAX(from, part->log_start);
     sa_err_t err = scan_from < leo ? sa_partition_scan_batches(part, scan_from, rescan_visit, &rs) : SA_OK;
     if (err) return err;
-    if (from < 0 && rs.batches)
-        sa_log_info("storage",
-                    "%s: producer state rebuilt from the whole log (no snapshot): %" PRId64
-                    " batches in %" PRId64 " ms",
-                    part->dir, rs.batches, sa_mono_ms() - t0);
+    int64_t ms = sa_mono_ms() - t0;
+    if (ms >= 100) /* worth knowing: a log from before snapshots, or a long tail after a crash */
+        sa_log_info("storage", "%s: producer state: %" PRId64 " batches scanned in %" PRId64 " ms after %s",
+                    part->dir, rs.batches, ms, from < 0 ? "no snapshot" : "the newest snapshot");
     else
         sa_log_debug(SA_DBG_STORAGE, "storage",
-                     "%s: producer state from snapshot %" PRId64 " and %" PRId64
-                     " batches after it: %zu producers",
-                     part->dir, from, rs.batches, sa_pstate_count(part->pstate));
+                     "%s: producer state: %zu producers, %" PRId64 " batches scanned after %s", part->dir,
+                     sa_pstate_count(part->pstate), rs.batches, from < 0 ? "no snapshot" : "a snapshot");
     return SA_OK;
 }
 
