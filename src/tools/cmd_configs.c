@@ -123,8 +123,8 @@ static int do_describe(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
         req.Users_count = -1; /* every user */
     }
     char errstr[512];
-    if (sa_kconn_request(kc, SA_API_DescribeUserScramCredentials, 0, &req, &resp, a, errstr,
-                         sizeof(errstr))) {
+    if (sa_kconn_request(kc, SA_API_DescribeUserScramCredentials, 0, &req, &resp, a, (int)c->conn.timeout_ms,
+                         errstr, sizeof(errstr))) {
         sa_cli_error(CMD, "%s", errstr);
         return SA_EXIT_FAIL;
     }
@@ -202,7 +202,8 @@ static int do_alter(sa_kconn_t *kc, const conf_t *c, sa_arena_t *a) {
         free(list);
     }
     rc = SA_EXIT_FAIL;
-    if (sa_kconn_request(kc, SA_API_AlterUserScramCredentials, 0, &req, &resp, a, errstr, sizeof(errstr))) {
+    if (sa_kconn_request(kc, SA_API_AlterUserScramCredentials, 0, &req, &resp, a, (int)c->conn.timeout_ms,
+                         errstr, sizeof(errstr))) {
         sa_cli_error(CMD, "%s", errstr);
         return rc;
     }
@@ -237,8 +238,7 @@ static int configs_main(int argc, char **argv) {
     rc = SA_EXIT_FAIL;
     char errstr[512];
     const char *bootstrap = sa_client_bootstrap(&c.conn.client);
-    sa_err_t err =
-        sa_kconn_open(bootstrap, &c.conn.client.props, (int)c.conn.timeout_ms, &kc, errstr, sizeof(errstr));
+    sa_err_t err = sa_kconn_open(&c.conn.client, NULL, (int)c.conn.timeout_ms, &kc, errstr, sizeof(errstr));
     if (err) {
         char hint[600] = "";
         if (err == SA_ERR_IO && strstr(errstr, "cannot connect"))

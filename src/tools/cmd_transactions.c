@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/client_wire.h"
+#include "client/kafka_conn.h"
 #include "commands.h"
 #include "core/mem.h"
 #include "tools/tool.h"
@@ -60,14 +60,17 @@ static const sa_cfg_cmd_t spec = {
     "(TransactionalId Coordinator ProducerId TransactionState); --describe asks the coordinator of one "
     "id for its current transaction (CoordinatorId TransactionalId ProducerId ProducerEpoch "
     "TransactionState TransactionTimeoutMs CurrentTransactionStartTimeMs TransactionDurationMs "
-    "TopicPartitions). Kafka's spelling `list` / `describe` works too. PLAINTEXT listeners only: "
-    "these requests are not in librdkafka's admin API, so samsa sends them itself.",
+    "TopicPartitions). Kafka's spelling `list` / `describe` works too. These requests are not in "
+    "librdkafka's admin API, so samsa sends them itself, with the same -X/-F security settings "
+    "(SSL, SASL PLAIN and SCRAM).",
     opts,
     "examples:\n"
     "  samsa transactions --list\n"
     "  samsa transactions --list --duration-filter 60000          # open for more than a minute\n"
     "  samsa transactions --describe --transactional-id samsa-worker.blog_group.w1\n"
     "  samsa transactions -b 127.0.0.1:9092 describe --transactional-id app-1   # Kafka's spelling\n"
+    "  samsa transactions -b localhost:9094 -X security.protocol=SASL_SSL -X ssl.ca.location=ca.pem \\\n"
+    "      -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=admin -X sasl.password=... --list\n"
     "exit status: 0 done, 1 the cluster refused, was unreachable or does not know the id, 2 wrong input"};
 
 static int is_json(const conf_t *c) { return !strcmp(c->output, "json"); }
@@ -106,10 +109,10 @@ static void print_json(json_t *j) {
 
 /* ---- list ---- */
 
-static int do_list(rd_kafka_t *rk, const conf_t *c, const sa_client_role_t *role) {
+static int do_list(rd_kafka_t *rk, const conf_t *c) {
     sa_tools_txn_filter_t filter = {c->duration_filter, c->have_re ? &c->re : NULL};
     sa_tools_txn_list_t list;
-    if (sa_tools_txn_list(CMD, rk, &c->conn, role, &filter, &list)) return SA_EXIT_FAIL;
+    if (sa_tools_txn_list(CMD, rk, &c->conn, &filter, &list)) return SA_EXIT_FAIL;
     if (is_json(c)) {
         json_t *a = json_array();
         for (size_t i = 0; i < list.n; i++)
@@ -136,9 +139,9 @@ static int do_list(rd_kafka_t *rk, const conf_t *c, const sa_client_role_t *role
 
 /* ---- describe ---- */
 
-static int do_describe(const conf_t *c, const sa_client_role_t *role) {
+static int do_describe(const conf_t *c) {
     sa_tools_txn_desc_t d;
-    if (sa_tools_txn_describe(CMD, &c->conn, role, c->transactional_id, &d)) return SA_EXIT_FAIL;
+    if (sa_tools_txn_describe(CMD, &c->conn, c->transactional_id, &d)) return SA_EXIT_FAIL;
     int started = d.start_ms >= 0; /* Kafka prints None without a current transaction */
     if (is_json(c)) {
         json_t *parts = json_array();
@@ -235,16 +238,6 @@ static int validate(conf_t *c, int argc, char **argv, int first) {
     return 0;
 }
 
-/* @returns 0, or -1 after saying why samsa cannot send the requests with these settings. */
-static int check_wire(const conf_t *c, const sa_client_role_t *role) {
-    char errstr[512];
-    rd_kafka_conf_t *conf = sa_client_conf_new(&c->conn.client, role, errstr, sizeof(errstr));
-    int rc = conf ? sa_client_wire_usable(conf, errstr, sizeof(errstr)) : -1;
-    if (rc) sa_cli_error(CMD, "%s", errstr);
-    if (conf) rd_kafka_conf_destroy(conf);
-    return rc;
-}
-
 /* The metadata for the broker list goes through librdkafka; no group is ever joined. */
 static const char *const admin_defaults[] = {"allow.auto.create.topics=false", NULL};
 static const sa_client_role_t admin_role = {"admin client", SA_CLIENT_ADMIN, admin_defaults, NULL};
@@ -257,10 +250,14 @@ static int transactions_main(int argc, char **argv) {
     if ((rc = sa_tools_setup(CMD, &c.conn, &admin_role, 1)) >= 0) goto out;
     rc = SA_EXIT_USAGE;
     if (validate(&c, argc, argv, first)) goto out;
-    rc = SA_EXIT_FAIL;
-    if (check_wire(&c, &admin_role) || !(rk = sa_tools_connect(CMD, &c.conn, &admin_role, NULL, NULL)))
+    char errstr[512]; /* settings samsa's own connection cannot honour: said before connecting */
+    if (sa_kconn_check(&c.conn.client, errstr, sizeof(errstr))) {
+        sa_cli_error(CMD, "%s", errstr);
         goto out;
-    rc = c.list ? do_list(rk, &c, &admin_role) : do_describe(&c, &admin_role);
+    }
+    rc = SA_EXIT_FAIL;
+    if (!(rk = sa_tools_connect(CMD, &c.conn, &admin_role, NULL, NULL))) goto out;
+    rc = c.list ? do_list(rk, &c) : do_describe(&c);
 out:
     if (rk) rd_kafka_destroy(rk);
     if (c.have_re) regfree(&c.re);

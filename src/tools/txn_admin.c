@@ -1,7 +1,7 @@
 /*
  * txn_admin.c - listing and describing transactions (see txn_admin.h).
  *
- * Each call opens its own short-lived connections (client_wire.h): one per broker for a list,
+ * Each call opens its own short-lived connections (client/kafka_conn.h): one per broker for a list,
  * one to a broker and one to the coordinator for a describe. A retriable answer waits RETRY_MS
  * and asks again (finding the coordinator again first), until the tool's --timeout runs out.
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/client_wire.h"
+#include "client/kafka_conn.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -35,28 +35,23 @@ static int left_ms(int64_t deadline) {
     return left > 0 ? (int)left : 1;
 }
 
-/* Open a connection to @p hostport (NULL: the bootstrap servers) with the role's client settings.
+/* Open a connection to @p hostport (NULL: the bootstrap servers) with the tool's client settings.
  * @returns new connection or NULL after printing an error. */
-static sa_client_wire_t *open_wire(const char *cmd, const sa_tools_conn_t *conn, const sa_client_role_t *role,
-                                   const char *hostport, int64_t deadline) {
+static sa_kconn_t *open_conn(const char *cmd, const sa_tools_conn_t *conn, const char *hostport,
+                             int64_t deadline) {
     char errstr[512];
-    rd_kafka_conf_t *conf = sa_client_conf_new(&conn->client, role, errstr, sizeof(errstr));
-    if (!conf) {
-        sa_cli_error(cmd, "%s: %s", role->name, errstr);
-        return NULL;
-    }
-    sa_client_wire_t *w = sa_client_wire_open(conf, hostport, left_ms(deadline), errstr, sizeof(errstr));
-    rd_kafka_conf_destroy(conf);
-    if (!w) sa_cli_error(cmd, "%s", errstr);
-    return w;
+    sa_kconn_t *c = NULL;
+    if (sa_kconn_open(&conn->client, hostport, left_ms(deadline), &c, errstr, sizeof(errstr)))
+        sa_cli_error(cmd, "%s", errstr);
+    return c;
 }
 
-/* @returns the version to send @p api at, or -1 after printing that @p w's broker lacks it. */
-static int16_t need_version(const char *cmd, const sa_client_wire_t *w, int16_t api) {
-    int16_t v = sa_client_wire_version(w, api);
+/* @returns the version to send @p api at, or -1 after printing that @p c's broker lacks it. */
+static int16_t need_version(const char *cmd, const sa_kconn_t *c, int16_t api) {
+    int16_t v = sa_kconn_version(c, api);
     if (v < 0)
         sa_cli_error(cmd, "the broker at %s does not serve %s (a broker without transactions)",
-                     sa_client_wire_peer(w), sa_proto_api_name(api));
+                     sa_kconn_peer(c), sa_proto_api_name(api));
     return v;
 }
 
@@ -68,12 +63,11 @@ static int cmp_listing(const void *a, const void *b) {
 }
 
 /* Ask one broker. @returns 0 (rows appended to @p out) or -1 after printing an error. */
-static int list_one(const char *cmd, const sa_tools_conn_t *conn, const sa_client_role_t *role,
-                    const struct rd_kafka_metadata_broker *b, const sa_tools_txn_filter_t *filter,
-                    int64_t deadline, sa_tools_txn_list_t *out) {
+static int list_one(const char *cmd, const sa_tools_conn_t *conn, const struct rd_kafka_metadata_broker *b,
+                    const sa_tools_txn_filter_t *filter, int64_t deadline, sa_tools_txn_list_t *out) {
     char hostport[300];
     snprintf(hostport, sizeof(hostport), strchr(b->host, ':') ? "[%s]:%d" : "%s:%d", b->host, b->port);
-    sa_client_wire_t *w = open_wire(cmd, conn, role, hostport, deadline);
+    sa_kconn_t *w = open_conn(cmd, conn, hostport, deadline);
     if (!w) return -1;
     int rc = -1;
     sa_arena_t arena;
@@ -93,8 +87,8 @@ static int list_one(const char *cmd, const sa_tools_conn_t *conn, const sa_clien
         sa_ListTransactionsResponse_t resp;
         char errstr[512];
         sa_arena_reset(&arena);
-        if (sa_client_wire_call(w, SA_API_ListTransactions, v, &req, &resp, &arena, left_ms(deadline), errstr,
-                                sizeof(errstr))) {
+        if (sa_kconn_request(w, SA_API_ListTransactions, v, &req, &resp, &arena, left_ms(deadline), errstr,
+                             sizeof(errstr))) {
             sa_cli_error(cmd, "%s", errstr);
             goto out;
         }
@@ -123,13 +117,12 @@ static int list_one(const char *cmd, const sa_tools_conn_t *conn, const sa_clien
     }
 out:
     sa_arena_free(&arena);
-    sa_client_wire_close(w);
+    sa_kconn_close(w);
     return rc;
 }
 
 int sa_tools_txn_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
-                      const sa_client_role_t *role, const sa_tools_txn_filter_t *filter,
-                      sa_tools_txn_list_t *out) {
+                      const sa_tools_txn_filter_t *filter, sa_tools_txn_list_t *out) {
     memset(out, 0, sizeof(*out));
     int64_t deadline = sa_mono_ms() + conn->timeout_ms;
     const struct rd_kafka_metadata *md = NULL;
@@ -141,7 +134,7 @@ int sa_tools_txn_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *co
     }
     rc = 0;
     for (int i = 0; i < md->broker_cnt && rc == 0; i++)
-        rc = list_one(cmd, conn, role, &md->brokers[i], filter, deadline, out);
+        rc = list_one(cmd, conn, &md->brokers[i], filter, deadline, out);
     if (rc == 0) qsort(out->v, out->n, sizeof(*out->v), cmp_listing);
 out:
     if (md) rd_kafka_metadata_destroy(md);
@@ -162,13 +155,13 @@ void sa_tools_txn_list_free(sa_tools_txn_list_t *list) {
 
 /* FindCoordinator for @p id through @p w. @returns 1 with the coordinator's address, 0 when the
  * answer was retriable, -1 after printing an error. */
-static int find_coordinator(const char *cmd, sa_client_wire_t *w, const char *id, int64_t deadline,
-                            int32_t *node, char *hostport, size_t size) {
+static int find_coordinator(const char *cmd, sa_kconn_t *w, const char *id, int64_t deadline, int32_t *node,
+                            char *hostport, size_t size) {
     int16_t v = need_version(cmd, w, SA_API_FindCoordinator);
     if (v < 0) return -1;
     if (v < 1) {
         sa_cli_error(cmd, "the broker at %s cannot find transaction coordinators (FindCoordinator v0)",
-                     sa_client_wire_peer(w));
+                     sa_kconn_peer(w));
         return -1;
     }
     sa_FindCoordinatorRequest_t req;
@@ -183,8 +176,8 @@ static int find_coordinator(const char *cmd, sa_client_wire_t *w, const char *id
     sa_arena_init(&arena, 0);
     char errstr[512];
     int rc = -1;
-    if (sa_client_wire_call(w, SA_API_FindCoordinator, v, &req, &resp, &arena, left_ms(deadline), errstr,
-                            sizeof(errstr))) {
+    if (sa_kconn_request(w, SA_API_FindCoordinator, v, &req, &resp, &arena, left_ms(deadline), errstr,
+                         sizeof(errstr))) {
         sa_cli_error(cmd, "%s", errstr);
         goto out;
     }
@@ -194,7 +187,7 @@ static int find_coordinator(const char *cmd, sa_client_wire_t *w, const char *id
     *node = resp.NodeId;
     if (v >= 4) {
         if (resp.Coordinators_count != 1) {
-            sa_cli_error(cmd, "FindCoordinator from %s: %d coordinators for one key", sa_client_wire_peer(w),
+            sa_cli_error(cmd, "FindCoordinator from %s: %d coordinators for one key", sa_kconn_peer(w),
                          (int)resp.Coordinators_count);
             goto out;
         }
@@ -215,8 +208,8 @@ static int find_coordinator(const char *cmd, sa_client_wire_t *w, const char *id
     }
     char *name = str_dup(host);
     if (!*name) {
-        sa_cli_error(cmd, "FindCoordinator from %s: the coordinator of '%s' has no host",
-                     sa_client_wire_peer(w), id);
+        sa_cli_error(cmd, "FindCoordinator from %s: the coordinator of '%s' has no host", sa_kconn_peer(w),
+                     id);
     } else {
         snprintf(hostport, size, strchr(name, ':') ? "[%s]:%d" : "%s:%d", name, (int)port);
         rc = 1;
@@ -250,10 +243,9 @@ static int16_t take_state(const sa_DescribeTransactionsResponse_TransactionState
 }
 
 /* Ask the coordinator at @p hostport. @returns 1 done, 0 retriable, -1 after printing an error. */
-static int describe_at(const char *cmd, const sa_tools_conn_t *conn, const sa_client_role_t *role,
-                       const char *hostport, int32_t node, const char *id, int64_t deadline,
-                       sa_tools_txn_desc_t *out) {
-    sa_client_wire_t *w = open_wire(cmd, conn, role, hostport, deadline);
+static int describe_at(const char *cmd, const sa_tools_conn_t *conn, const char *hostport, int32_t node,
+                       const char *id, int64_t deadline, sa_tools_txn_desc_t *out) {
+    sa_kconn_t *w = open_conn(cmd, conn, hostport, deadline);
     if (!w) return -1;
     int rc = -1;
     sa_arena_t arena;
@@ -267,8 +259,8 @@ static int describe_at(const char *cmd, const sa_tools_conn_t *conn, const sa_cl
     req.TransactionalIds_count = 1;
     sa_DescribeTransactionsResponse_t resp;
     char errstr[512];
-    if (sa_client_wire_call(w, SA_API_DescribeTransactions, v, &req, &resp, &arena, left_ms(deadline), errstr,
-                            sizeof(errstr))) {
+    if (sa_kconn_request(w, SA_API_DescribeTransactions, v, &req, &resp, &arena, left_ms(deadline), errstr,
+                         sizeof(errstr))) {
         sa_cli_error(cmd, "%s", errstr);
         goto out;
     }
@@ -290,15 +282,15 @@ static int describe_at(const char *cmd, const sa_tools_conn_t *conn, const sa_cl
     }
 out:
     sa_arena_free(&arena);
-    sa_client_wire_close(w);
+    sa_kconn_close(w);
     return rc;
 }
 
-int sa_tools_txn_describe(const char *cmd, const sa_tools_conn_t *conn, const sa_client_role_t *role,
-                          const char *transactional_id, sa_tools_txn_desc_t *out) {
+int sa_tools_txn_describe(const char *cmd, const sa_tools_conn_t *conn, const char *transactional_id,
+                          sa_tools_txn_desc_t *out) {
     memset(out, 0, sizeof(*out));
     int64_t deadline = sa_mono_ms() + conn->timeout_ms;
-    sa_client_wire_t *w = open_wire(cmd, conn, role, NULL, deadline);
+    sa_kconn_t *w = open_conn(cmd, conn, NULL, deadline);
     if (!w) return -1;
     int rc = -1;
     for (;;) {
@@ -306,7 +298,7 @@ int sa_tools_txn_describe(const char *cmd, const sa_tools_conn_t *conn, const sa
         char hostport[300];
         int found = find_coordinator(cmd, w, transactional_id, deadline, &node, hostport, sizeof(hostport));
         if (found < 0) break;
-        int done = found ? describe_at(cmd, conn, role, hostport, node, transactional_id, deadline, out) : 0;
+        int done = found ? describe_at(cmd, conn, hostport, node, transactional_id, deadline, out) : 0;
         if (done < 0) break;
         if (done) {
             rc = 0;
@@ -319,7 +311,7 @@ int sa_tools_txn_describe(const char *cmd, const sa_tools_conn_t *conn, const sa
         }
         sa_sleep_ms(RETRY_MS);
     }
-    sa_client_wire_close(w);
+    sa_kconn_close(w);
     if (rc) sa_tools_txn_desc_free(out);
     return rc;
 }

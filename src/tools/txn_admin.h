@@ -4,9 +4,9 @@
  * detail from its coordinator (FindCoordinator with key type 1, DescribeTransactions).
  *
  * librdkafka 2.0.2 (Debian's, what samsa links) has no admin call for these, so they go through
- * client_wire.h (samsa's generated codec over a plain connection); the broker list comes from
- * librdkafka's metadata. What Kafka's admin client retries is retried here too, until the
- * tool's --timeout: a coordinator that is loading (COORDINATOR_LOAD_IN_PROGRESS) or moved
+ * client/kafka_conn.h (samsa's generated codec, with the same TLS/SASL settings as every client);
+ * the broker list comes from librdkafka's metadata. What Kafka's admin client retries is retried
+ * here too, until the tool's --timeout: a coordinator that is loading (COORDINATOR_LOAD_IN_PROGRESS) or moved
  * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE).
  */
 #ifndef SA_TOOLS_TXN_ADMIN_H
@@ -43,8 +43,7 @@ typedef struct sa_tools_txn_filter_s {
  * @returns 0 with @p out filled (free with sa_tools_txn_list_free), or -1 after printing an error.
  */
 int sa_tools_txn_list(const char *cmd, rd_kafka_t *rk, const sa_tools_conn_t *conn,
-                      const sa_client_role_t *role, const sa_tools_txn_filter_t *filter,
-                      sa_tools_txn_list_t *out);
+                      const sa_tools_txn_filter_t *filter, sa_tools_txn_list_t *out);
 void sa_tools_txn_list_free(sa_tools_txn_list_t *list);
 
 /* One partition of a transaction. */
@@ -72,8 +71,8 @@ typedef struct sa_tools_txn_desc_s {
  * is an error ("not found"), as in Kafka's tool.
  * @returns 0 with @p out filled (free with sa_tools_txn_desc_free), or -1 after printing an error.
  */
-int sa_tools_txn_describe(const char *cmd, const sa_tools_conn_t *conn, const sa_client_role_t *role,
-                          const char *transactional_id, sa_tools_txn_desc_t *out);
+int sa_tools_txn_describe(const char *cmd, const sa_tools_conn_t *conn, const char *transactional_id,
+                          sa_tools_txn_desc_t *out);
 void sa_tools_txn_desc_free(sa_tools_txn_desc_t *d);
 
 #endif

@@ -76,8 +76,9 @@ def main():
     fails(["--list", "--transactional-id-pattern", "("], 2, "--transactional-id-pattern", "a bad regex")
     fails(["--describe", "--transactional-id", "x", "--duration-filter", "5"], 2, "go with --list",
           "a list filter with --describe")
-    fails(["--list", "-b", "127.0.0.1:1", "-X", "security.protocol=SSL"], 1, "PLAINTEXT only",
-          "TLS/SASL is refused before connecting, naming the fallback")
+    fails(["--list", "-b", "127.0.0.1:1", "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanism=OAUTHBEARER"], 2,
+          "sasl.mechanism OAUTHBEARER: .*speaks PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512",
+          "a SASL mechanism samsa's own connection lacks is refused before connecting")
     with cluster() as b:
         check(api_max_version(b, 66) >= 0 and api_max_version(b, 65) >= 0,
               "the broker serves ListTransactions (66) and DescribeTransactions (65)")

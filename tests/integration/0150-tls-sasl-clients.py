@@ -5,14 +5,17 @@ the listener it came through; a wrong password, an unknown user and a mechanism 
 not get gives Kafka's error and neither writes nor reads a record; a client that does not speak TLS
 to a TLS port, or trusts another CA, gets nowhere. Transactions over each listener: a committed
 transaction is read whole by a read_committed consumer, an aborted one never (the answers that
-wait for durable markers come back over TLS and SASL like any other)."""
+wait for durable markers come back over TLS and SASL like any other). `samsa transactions` (samsa's
+own connection, not librdkafka) lists and describes those transactions over SSL, SASL_SSL with
+SCRAM and SASL_PLAINTEXT with PLAIN; a wrong SCRAM password gets nothing listed."""
+import json
 import os
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from harness import scaled  # noqa: E402
+from harness import run, scaled  # noqa: E402
 from secure import ADMIN, ADMIN_PW, ALICE, ALICE_PW, Certs, SecureBroker  # noqa: E402
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
@@ -108,6 +111,39 @@ def check_kafka_python(b, topic, proto, mech, user, pw):
     assert got == [f"kp-{i}".encode() for i in range(50)], f"kafka-python {proto} {mech}: {got[:3]}"
 
 
+def transactions_tool(b, proto, mech, user, pw, *args):
+    """`samsa transactions ARGS` through listener @p proto with these credentials."""
+    sec = ["-b", b.at(proto), "-X", f"security.protocol={proto}"]
+    if "SSL" in proto:
+        sec += ["-X", f"ssl.ca.location={b.certs.path('ca.pem')}"]
+    if mech:
+        sec += ["-X", f"sasl.mechanism={mech}", "-X", f"sasl.username={user}", "-X", f"sasl.password={pw}"]
+    return run(["transactions", *sec, "--timeout", f"{int(scaled(10))}s", *args], check=False)
+
+
+def check_transactions_tool(b):
+    """The transactional ids check_txn made (one per scenario, each committed last) are listed with
+    their states over each kind of listener, and one is described from its coordinator."""
+    want = {f"tx-{proto}-{mech}": "CompleteCommit" for proto, mech, _, _ in SCENARIOS}
+    for proto, mech, user, pw in (("SASL_SSL", "SCRAM-SHA-512", ADMIN, ADMIN_PW), ("SSL", None, None, None),
+                                  ("SASL_PLAINTEXT", "PLAIN", ALICE, ALICE_PW)):
+        cp = transactions_tool(b, proto, mech, user, pw, "--list")
+        assert cp.returncode == 0, f"transactions --list over {proto} {mech}: {cp.stderr}"
+        rows = [line.split("\t") for line in cp.stdout.splitlines()]
+        assert [c.strip() for c in rows[0][:4]] == ["TransactionalId", "Coordinator", "ProducerId", "TransactionState"]
+        got = {r[0].strip(): r[3].strip() for r in rows[1:] if r[0].startswith("tx-")}
+        assert got == want, f"transactions --list over {proto} {mech}: {got}"
+    tid = "tx-SASL_SSL-SCRAM-SHA-256"
+    cp = transactions_tool(b, "SASL_SSL", "SCRAM-SHA-256", ADMIN, ADMIN_PW, "--describe", "--transactional-id", tid,
+                           "-o", "json")
+    assert cp.returncode == 0, f"transactions --describe over SASL_SSL: {cp.stderr}"
+    d = json.loads(cp.stdout)
+    assert d["transactional_id"] == tid and d["state"] == "CompleteCommit", d
+    cp = transactions_tool(b, "SASL_SSL", "SCRAM-SHA-512", ADMIN, "wrong", "--list")
+    assert cp.returncode == 1 and "tx-" not in cp.stdout and "uthentication failed" in cp.stderr, \
+        (cp.returncode, cp.stdout, cp.stderr)
+
+
 def refused_confluent(b, proto, mech, user, pw, want):
     """A producer with bad credentials: Kafka's error text, nothing written."""
     errors = []
@@ -127,6 +163,8 @@ def main():
             check_kafka_python(b, f"kp{n}", proto, mech, user, pw)
             check_txn(b, f"tx{n}", proto, mech, user, pw)
             print(f"{proto} {mech or ''}: confluent-kafka, kcat, kafka-python, transactions ok")
+        check_transactions_tool(b)
+        print("samsa transactions --list/--describe over SSL, SASL_SSL (SCRAM) and SASL_PLAINTEXT (PLAIN) ok")
 
         scram_fail = "Authentication failed during authentication due to invalid credentials with SASL mechanism"
         refused_confluent(b, "SASL_SSL", "SCRAM-SHA-256", ADMIN, "wrong", scram_fail + " SCRAM-SHA-256")
