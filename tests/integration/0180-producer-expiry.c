@@ -144,6 +144,7 @@ int main(void) {
     close(fd);
 
     /* Snapshots: a day of expiry, batches over several segments. */
+    th_proc_stop(&broker, SIGTERM);
     GT_ASSERT(th_broker_restart(&broker, day) == 0, "restart");
     fd = gt_connect(broker.port);
     int64_t q = init_idempotent(), base = -1, first = -1;

@@ -137,7 +137,16 @@ int th_broker_start(th_proc_t *proc, const char *data_dir, const char *const ext
     return broker_spawn(proc, extra);
 }
 
-int th_broker_restart(th_proc_t *proc, const char *const extra[]) { return broker_spawn(proc, extra); }
+int th_broker_restart(th_proc_t *proc, const char *const extra[]) {
+    if (proc->pid) {
+        /* The running broker keeps the port and the data dir's lock: the new one would exit at
+         * once while the port still answers, and the test would go on talking to the old one. */
+        fprintf(stderr, "harness: restart of a broker that is still running (pid %d): stop it first\n",
+                (int)proc->pid);
+        return -1;
+    }
+    return broker_spawn(proc, extra);
+}
 
 int th_proc_stop(th_proc_t *proc, int sig) {
     int status = 0;
