@@ -45,7 +45,7 @@ APIS = [
     "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete",
     "DescribeCluster", "SaslHandshake", "SaslAuthenticate", "DescribeUserScramCredentials",
     "AlterUserScramCredentials", "CreateAcls", "DescribeAcls", "DeleteAcls",
-    "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn",
+    "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn", "WriteTxnMarkers",
     "TxnOffsetCommit", "DescribeTransactions", "ListTransactions", "DescribeProducers",
 ]
 EXTRA = ["RequestHeader", "ResponseHeader", "ConsumerProtocolSubscription",

@@ -13,8 +13,9 @@
  * auto-creation fall back to CREATE on the topic, ListGroups to DESCRIBE on each group,
  * DescribeConfigs and the AlterConfigs APIs check it for broker resources, InitProducerId without
  * a transactional id falls back to WRITE on any topic, AddPartitionsToTxn needs CLUSTER_ACTION for
- * its broker-to-broker v4+ only, the ACL APIs check it for every entry). No column: no
- * cluster-level check.
+ * its broker-to-broker v4+ only, WriteTxnMarkers for the whole request, the ACL APIs check it for
+ * every entry). No column: no cluster-level check. WriteTxnMarkers is served at v1 only: Kafka 4.0
+ * removed v0 (KIP-896), and only Kafka's brokers and admin tools send it.
  *
  * Unknown API keys and unsupported versions: ApiVersions of a version we do not know is answered
  * in v0 with UNSUPPORTED_VERSION and our list (KIP-511), so a newer client can downgrade. For
@@ -58,6 +59,7 @@ static const sa_api_t apis[API_SLOTS] = {
     [SA_API_AddOffsetsToTxn] = {0, 4, sa_handle_AddOffsetsToTxn},
     [SA_API_EndTxn] = {0, 5, sa_handle_EndTxn},
     [SA_API_TxnOffsetCommit] = {0, 4, sa_handle_TxnOffsetCommit},
+    [SA_API_WriteTxnMarkers] = {1, 1, sa_handle_WriteTxnMarkers, SA_ACL_CLUSTER_ACTION},
     [SA_API_DescribeTransactions] = {0, 0, sa_handle_DescribeTransactions},
     [SA_API_ListTransactions] = {0, 1, sa_handle_ListTransactions},
     [SA_API_DescribeProducers] = {0, 0, sa_handle_DescribeProducers},

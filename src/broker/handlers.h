@@ -40,6 +40,7 @@ sa_err_t sa_handle_TxnOffsetCommit(sa_req_t *req);      /* handle_txn_offsets.c 
 sa_err_t sa_handle_DescribeTransactions(sa_req_t *req); /* handle_txn_admin.c */
 sa_err_t sa_handle_ListTransactions(sa_req_t *req);     /* handle_txn_admin.c */
 sa_err_t sa_handle_DescribeProducers(sa_req_t *req);    /* handle_txn_admin.c */
+sa_err_t sa_handle_WriteTxnMarkers(sa_req_t *req);      /* handle_txn_markers.c */
 
 /* Admin (the configs' wire values in admin.h). */
 sa_err_t sa_handle_CreateTopics(sa_req_t *req);            /* handle_create_topics.c */

@@ -423,12 +423,14 @@ sa_err_t sa_partition_append(sa_partition_t *part, uint8_t *batches, size_t len,
 typedef struct marker_note_s {
     int64_t pid;
     int commit;
+    int32_t coordinator_epoch;
 } marker_note_t;
 
 static void note_marker(sa_partition_t *part, sa_segment_t *seg, const sa_rb_header_t *hdr, void *arg) {
     const marker_note_t *m = arg;
     sa_txn_note_marker(part, seg, m->pid, m->commit, hdr->BaseOffset);
-    sa_pstate_record(part->pstate, hdr); /* rule 5 of pstate.h */
+    /* rule 5 of pstate.h */
+    sa_pstate_marker(part->pstate, m->pid, hdr->ProducerEpoch, m->coordinator_epoch, hdr->MaxTimestamp);
 }
 
 sa_err_t sa_partition_append_marker(sa_partition_t *part, int64_t pid, int16_t epoch, int commit,
@@ -446,7 +448,7 @@ sa_err_t sa_partition_append_marker(sa_partition_t *part, int64_t pid, int16_t e
     opts.producer_epoch = epoch;
     sa_buf_t b = SA_BUF_INIT(0);
     sa_err_t err = sa_rb_build(&b, &opts, &rec, 1);
-    marker_note_t m = {pid, commit};
+    marker_note_t m = {pid, commit, coordinator_epoch};
     if (err == SA_OK)
         err = write_batches(part, b.data, b.len, 1, 1, now_ms, note_marker, &m, res, errstr, errstr_size);
     else
@@ -779,28 +781,47 @@ sa_err_t sa_partition_retention(sa_partition_t *part, int64_t now_ms) {
 }
 
 typedef struct scan_ctx_s {
-    sa_batch_visit_cb *cb;
+    sa_part_visit_cb *cb;
     void *opaque;
+    sa_segment_t *seg; /* the one being walked */
 } scan_ctx_t;
 
 static int scan_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const uint8_t *batch) {
-    (void)pos;
     (void)batch;
     scan_ctx_t *ctx = opaque;
-    return ctx->cb(ctx->opaque, hdr);
+    return ctx->cb(ctx->opaque, ctx->seg, hdr, pos);
 }
 
-sa_err_t sa_partition_scan_batches(sa_partition_t *part, int64_t from_offset, sa_batch_visit_cb *cb,
+sa_err_t sa_partition_walk_batches(sa_partition_t *part, int64_t from_offset, sa_part_visit_cb *cb,
                                    void *opaque) {
-    scan_ctx_t ctx = {cb, opaque};
+    scan_ctx_t ctx = {cb, opaque, NULL};
     for (size_t i = seg_for(part, from_offset); i < part->nsegs; i++) {
         sa_segment_t *seg = part->segs[i];
         int64_t from = 0, stop;
         if (seg->base <= from_offset && sa_segment_find(seg, from_offset, seg->size, &from))
             return SA_ERR_KAFKA_STORAGE_ERROR;
+        ctx.seg = seg;
         sa_err_t err = sa_segment_walk(seg, from, seg->size, 0, scan_visit, &ctx, &stop);
         if (err == SA_ERR_CORRUPT) return SA_ERR_CORRUPT_MESSAGE;
         if (err) return err;
     }
     return SA_OK;
+}
+
+typedef struct header_visit_s {
+    sa_batch_visit_cb *cb;
+    void *opaque;
+} header_visit_t;
+
+static int header_visit(void *opaque, sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos) {
+    (void)seg;
+    (void)pos;
+    header_visit_t *hv = opaque;
+    return hv->cb(hv->opaque, hdr);
+}
+
+sa_err_t sa_partition_scan_batches(sa_partition_t *part, int64_t from_offset, sa_batch_visit_cb *cb,
+                                   void *opaque) {
+    header_visit_t hv = {cb, opaque};
+    return sa_partition_walk_batches(part, from_offset, header_visit, &hv);
 }

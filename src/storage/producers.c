@@ -136,13 +136,21 @@ typedef struct rescan_s {
     sa_pstate_t *st;
     int64_t from; /* batches ending below it are in the snapshot already */
     int64_t batches;
+    sa_err_t err; /* a read error while reading a marker */
 } rescan_t;
 
-static int rescan_visit(void *opaque, const sa_rb_header_t *hdr) {
+static int rescan_visit(void *opaque, sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos) {
     rescan_t *rs = opaque;
     if (sa_rb_last_offset(hdr) < rs->from) return 0; /* a compacted log may start the walk earlier */
-    sa_pstate_record(rs->st, hdr);
     rs->batches++;
+    if ((hdr->Attributes & SA_RB_ATTR_CONTROL) && hdr->ProducerId >= 0) {
+        /* A marker: its coordinator epoch is in its value (the few control batches are read whole). */
+        int32_t coordinator_epoch = 0;
+        if (sa_txn_marker_at(seg, hdr, pos, &coordinator_epoch, &rs->err) < 0) return rs->err ? 1 : 0;
+        sa_pstate_marker(rs->st, hdr->ProducerId, hdr->ProducerEpoch, coordinator_epoch, hdr->MaxTimestamp);
+        return 0;
+    }
+    sa_pstate_record(rs->st, hdr);
     return 0;
 }
 
@@ -186,9 +194,10 @@ sa_err_t sa_producers_recover(sa_partition_t *part) {
     }
     sa_buf_free(&b);
     int64_t t0 = sa_mono_ms();
-    rescan_t rs = {part->pstate, from, 0};
+    rescan_t rs = {part->pstate, from, 0, SA_OK};
     int64_t scan_from = SA_MAX(from, part->log_start);
-    sa_err_t err = scan_from < leo ? sa_partition_scan_batches(part, scan_from, rescan_visit, &rs) : SA_OK;
+    sa_err_t err = scan_from < leo ? sa_partition_walk_batches(part, scan_from, rescan_visit, &rs) : SA_OK;
+    if (rs.err) return rs.err;
     if (err) return err;
     int64_t ms = sa_mono_ms() - t0;
     if (ms >= 100) /* worth knowing: a log from before snapshots, or a long tail after a crash */

@@ -130,14 +130,24 @@ static pentry_t *grow_entry(sa_pstate_t *st, pentry_t *ent) {
     return ent;
 }
 
-void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int64_t timestamp) {
+sa_err_t sa_pstate_check_marker(const sa_pstate_t *st, int64_t pid, int16_t epoch,
+                                int32_t coordinator_epoch) {
+    const pentry_t *ent = lookup(st, pid);
+    if (!ent) return SA_OK;
+    if (epoch < ent->epoch) return SA_ERR_INVALID_PRODUCER_EPOCH;
+    if (coordinator_epoch < ent->coord_epoch) return SA_ERR_TRANSACTION_COORDINATOR_FENCED;
+    return SA_OK;
+}
+
+void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int32_t coordinator_epoch,
+                      int64_t timestamp) {
     pentry_t *ent = lookup(st, pid);
     if (!ent) {
         ent = add_entry(st, pid, epoch);
         ent->bumped = 1;
     }
     if (timestamp >= 0) ent->last_ts = timestamp;
-    ent->coord_epoch = 0;            /* one node: the coordinator's epoch is always 0 */
+    ent->coord_epoch = coordinator_epoch;
     if (epoch <= ent->epoch) return; /* rule 5: the same epoch goes on */
     ent->epoch = epoch;
     ent->n = 0;
@@ -147,7 +157,7 @@ void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int64_t times
 void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr) {
     if (hdr->ProducerId < 0) return;
     if (hdr->Attributes & SA_RB_ATTR_CONTROL) { /* a marker */
-        sa_pstate_marker(st, hdr->ProducerId, hdr->ProducerEpoch, hdr->MaxTimestamp);
+        sa_pstate_marker(st, hdr->ProducerId, hdr->ProducerEpoch, 0, hdr->MaxTimestamp);
         return;
     }
     pentry_t *ent = lookup(st, hdr->ProducerId);

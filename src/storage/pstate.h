@@ -30,6 +30,10 @@
  *   6. a known producer whose remembered batches a failed sync cut off (sa_pstate_truncate left
  *      its entry empty) must start over: a non-zero sequence is UNKNOWN_PRODUCER_ID, on which
  *      librdkafka and the Java client reset their sequence.
+ * A marker written for a WriteTxnMarkers request (Kafka's appendEndTxnMarker) is checked first
+ * with sa_pstate_check_marker: an epoch older than the producer's is INVALID_PRODUCER_EPOCH, a
+ * coordinator epoch older than that of its last marker here TRANSACTION_COORDINATOR_FENCED. The
+ * coordinator's own markers are not checked: on one node it is the authority on epochs.
  *
  * Expiry (sa_pstate_expire, Kafka's producer.id.expiration.ms): a producer whose last write is
  * older than the expiration and that has no transaction open here is forgotten; an open
@@ -78,10 +82,18 @@ size_t sa_pstate_count(const sa_pstate_t *st);
  * @returns SA_OK: append; SA_ERR_DUPLICATE_SEQUENCE_NUMBER with *dup: already appended;
  *          OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID: refuse. */
 sa_err_t sa_pstate_check(const sa_pstate_t *st, const sa_rb_header_t *hdr, sa_producer_dup_t *dup);
-/** Record one batch header (with its final BaseOffset); a control batch counts as a marker. */
+/** Record one batch header (with its final BaseOffset); a control batch counts as a marker of
+ *  coordinator epoch 0 (the header does not carry it: storage, which reads it, calls
+ *  sa_pstate_marker for markers). */
 void sa_pstate_record(sa_pstate_t *st, const sa_rb_header_t *hdr);
-/** Record a transaction marker of @p pid at @p epoch stamped @p timestamp (-1: unknown). */
-void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int64_t timestamp);
+/** Record a transaction marker of @p pid at @p epoch, written by coordinator epoch
+ *  @p coordinator_epoch, stamped @p timestamp (-1: unknown). */
+void sa_pstate_marker(sa_pstate_t *st, int64_t pid, int16_t epoch, int32_t coordinator_epoch,
+                      int64_t timestamp);
+/** May a marker of @p pid at @p epoch from coordinator epoch @p coordinator_epoch be written (the
+ *  rule above)? @returns SA_OK (also for a producer @p st does not know), INVALID_PRODUCER_EPOCH,
+ *  TRANSACTION_COORDINATOR_FENCED. */
+sa_err_t sa_pstate_check_marker(const sa_pstate_t *st, int64_t pid, int16_t epoch, int32_t coordinator_epoch);
 /** Append the producers @p st knows to @p out as sa_producer_info_t, by producer id. @returns how many. */
 size_t sa_pstate_list(const sa_pstate_t *st, sa_buf_t *out);
 /** Forget batches whose last offset is >= @p end_offset. */

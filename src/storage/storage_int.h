@@ -341,6 +341,16 @@ sa_err_t sa_txn_merge_index(const char *dir, const int64_t *bases, size_t n, int
                             const char *out_path, int *written);
 
 /* ---- producers.c ---- */
+/** sa_partition_scan_batches, with the segment and byte position of each batch (for reading a
+ *  control batch whole: sa_txn_marker_at). */
+typedef int(sa_part_visit_cb)(void *opaque, sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos);
+sa_err_t sa_partition_walk_batches(sa_partition_t *part, int64_t from_offset, sa_part_visit_cb *cb,
+                                   void *opaque);
+/** The transaction marker of the control batch @p hdr at @p pos of @p seg: 1 COMMIT, 0 ABORT, -1 not
+ *  a marker (another control type, or too large to be one); *coordinator_epoch (may be NULL) gets
+ *  its coordinator epoch. A read error sets *err to KAFKA_STORAGE_ERROR and returns -1. */
+int sa_txn_marker_at(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos, int32_t *coordinator_epoch,
+                     sa_err_t *err);
 /** At open, after the segments and the transactions: part->pstate from the newest valid snapshot
  *  and the batches after it (the whole log without one). @returns SA_OK, KAFKA_STORAGE_ERROR. */
 sa_err_t sa_producers_recover(sa_partition_t *part);

@@ -467,10 +467,10 @@ int sa_txn_marker_type(const uint8_t *batch, size_t len, int32_t *coordinator_ep
     return type;
 }
 
-/* @returns the marker type of the control batch at @p pos (1 COMMIT, 0 ABORT), or -1 if it is not
- * a transaction marker (another control type, or unreadable: skipped, as Kafka skips unknown
- * control records). */
-static int marker_type(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos, sa_err_t *err) {
+/* Not a transaction marker (another control type, or unreadable): skipped, as Kafka skips unknown
+ * control records. */
+int sa_txn_marker_at(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos, int32_t *coordinator_epoch,
+                     sa_err_t *err) {
     size_t size = sa_rb_size(hdr);
     if (size > MARKER_BATCH_MAX) return -1;
     uint8_t buf[MARKER_BATCH_MAX];
@@ -478,7 +478,7 @@ static int marker_type(sa_segment_t *seg, const sa_rb_header_t *hdr, int64_t pos
         *err = SA_ERR_KAFKA_STORAGE_ERROR;
         return -1;
     }
-    return sa_txn_marker_type(buf, size, NULL);
+    return sa_txn_marker_type(buf, size, coordinator_epoch);
 }
 
 static int walk_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, const uint8_t *batch) {
@@ -489,7 +489,7 @@ static int walk_visit(void *opaque, const sa_rb_header_t *hdr, int64_t pos, cons
         return 0;
     }
     if (!(hdr->Attributes & SA_RB_ATTR_TRANSACTIONAL) || hdr->ProducerId < 0) return 0;
-    int type = marker_type(ctx->seg, hdr, pos, &ctx->err);
+    int type = sa_txn_marker_at(ctx->seg, hdr, pos, NULL, &ctx->err);
     if (ctx->err) return 1;
     if (type < 0) return 0;
     /* During recovery nothing is durable-pending: a decided transaction leaves the set at once. */

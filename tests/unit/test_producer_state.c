@@ -1,7 +1,8 @@
 /* Idempotent-producer dedup rules, on the per-partition core (storage/pstate.h): first batch,
  * in-order batches, retries of any of the last five batches answered with their original offsets,
  * gaps, epochs, unknown producers (any sequence, as Kafka), sequence wrap-around, truncation after
- * a failed sync; transaction markers (rule 5) and the listing DescribeProducers answers; expiry
+ * a failed sync; transaction markers (rule 5), the checks of a WriteTxnMarkers marker, and the
+ * listing DescribeProducers answers; expiry
  * (an open transaction is never expired); the snapshot bytes: round trip, and every damaged or
  * truncated form refused. */
 #include <setjmp.h>
@@ -132,16 +133,16 @@ static void markers_move_the_epoch(void **state) {
     sa_producer_dup_t dup;
     int64_t leo = 0;
     assert_int_equal(produce(st, batch(3, 0, 0, 2, 0), &leo, &dup), SA_OK);
-    sa_pstate_marker(st, 3, 0, 1000);
+    sa_pstate_marker(st, 3, 0, 0, 1000);
     leo++;
     assert_int_equal(produce(st, batch(3, 0, 2, 2, 0), &leo, &dup), SA_OK); /* goes on */
-    sa_pstate_marker(st, 3, 1, 2000);                                       /* bumped */
+    sa_pstate_marker(st, 3, 1, 0, 2000);                                    /* bumped */
     leo++;
     assert_int_equal(produce(st, batch(3, 0, 4, 1, 0), &leo, &dup), SA_ERR_INVALID_PRODUCER_EPOCH);
     assert_int_equal(produce(st, batch(3, 1, 4, 1, 0), &leo, &dup), SA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
     assert_int_equal(produce(st, batch(3, 1, 0, 1, 0), &leo, &dup), SA_OK);
     /* a marker of a producer never seen here (its batches were deleted): known, fenced below it */
-    sa_pstate_marker(st, 4, 2, 3000);
+    sa_pstate_marker(st, 4, 2, 0, 3000);
     assert_int_equal(produce(st, batch(4, 1, 0, 1, 0), &leo, &dup), SA_ERR_INVALID_PRODUCER_EPOCH);
     assert_int_equal(produce(st, batch(4, 2, 0, 1, 0), &leo, &dup), SA_OK);
     /* rebuilding from the log: a control batch is a marker */
@@ -149,6 +150,37 @@ static void markers_move_the_epoch(void **state) {
     m.Attributes = SA_RB_ATTR_CONTROL | SA_RB_ATTR_TRANSACTIONAL;
     sa_pstate_record(st, &m);
     assert_int_equal(produce(st, batch(3, 1, 1, 1, 0), &leo, &dup), SA_ERR_INVALID_PRODUCER_EPOCH);
+    sa_pstate_free(st);
+}
+
+/* WriteTxnMarkers' checks (Kafka's appendEndTxnMarker): an older epoch, an older coordinator epoch
+ * than the last marker's; an unknown producer passes; a marker records its coordinator epoch. */
+static void marker_checks(void **state) {
+    (void)state;
+    sa_pstate_t *st = sa_pstate_new();
+    sa_producer_dup_t dup;
+    int64_t leo = 0;
+    assert_int_equal(sa_pstate_check_marker(st, 5, 0, -1), SA_OK); /* unknown */
+    assert_int_equal(produce(st, batch(5, 3, 0, 1, 0), &leo, &dup), SA_OK);
+    assert_int_equal(sa_pstate_check_marker(st, 5, 2, 0), SA_ERR_INVALID_PRODUCER_EPOCH);
+    assert_int_equal(sa_pstate_check_marker(st, 5, 3, 0), SA_OK);
+    assert_int_equal(sa_pstate_check_marker(st, 5, 4, 0), SA_OK);
+    sa_pstate_marker(st, 5, 3, 7, 1000);
+    assert_int_equal(sa_pstate_check_marker(st, 5, 3, 6), SA_ERR_TRANSACTION_COORDINATOR_FENCED);
+    assert_int_equal(sa_pstate_check_marker(st, 5, 3, 7), SA_OK);
+    assert_int_equal(sa_pstate_check_marker(st, 5, 2, 9), SA_ERR_INVALID_PRODUCER_EPOCH);
+    sa_buf_t b = SA_BUF_INIT(0);
+    assert_int_equal(sa_pstate_list(st, &b), 1);
+    assert_int_equal(((const sa_producer_info_t *)b.data)[0].coordinator_epoch, 7);
+    sa_buf_reset(&b);
+    sa_pstate_encode(st, leo, &b); /* the snapshot keeps it */
+    sa_pstate_t *back = NULL;
+    int64_t off;
+    const char *why;
+    assert_int_equal(sa_pstate_decode(b.data, b.len, &back, &off, &why), SA_OK);
+    assert_int_equal(sa_pstate_check_marker(back, 5, 3, 6), SA_ERR_TRANSACTION_COORDINATOR_FENCED);
+    sa_pstate_free(back);
+    sa_buf_free(&b);
     sa_pstate_free(st);
 }
 
@@ -161,7 +193,7 @@ static void listed_by_producer_id(void **state) {
     h.MaxTimestamp = 5000;
     assert_int_equal(produce(st, h, &leo, &dup), SA_OK);
     assert_int_equal(produce(st, batch(2, 0, 0, 1, 0), &leo, &dup), SA_OK); /* MaxTimestamp 0 */
-    sa_pstate_marker(st, 2, 1, 7000);
+    sa_pstate_marker(st, 2, 1, 0, 7000);
     sa_buf_t b = SA_BUF_INIT(0);
     assert_int_equal(sa_pstate_list(st, &b), 2);
     const sa_producer_info_t *p = (const sa_producer_info_t *)b.data;
@@ -203,7 +235,7 @@ static void expiry_rule(void **state) {
         h.MaxTimestamp = 1000 * pid; /* 10000, 11000, 12000, 13000 */
         assert_int_equal(produce(st, h, &leo, &dup), SA_OK);
     }
-    sa_pstate_marker(st, 13, 0, 20000); /* a marker is a write too */
+    sa_pstate_marker(st, 13, 0, 0, 20000); /* a marker is a write too */
     /* expiration 5000 at 17000: 10, 11 and 12 are older than 12000; 11 has a transaction open */
     assert_int_equal(expire(st, 17000, 5000, keep_open), 2);
     sa_buf_t b = SA_BUF_INIT(0);
@@ -249,7 +281,7 @@ static sa_pstate_t *sample_state(void) {
         assert_int_equal(produce(st, h, &leo, &dup), SA_OK);
     }
     assert_int_equal(produce(st, batch(2, 0, 0, 1, 0), &leo, &dup), SA_OK);
-    sa_pstate_marker(st, 2, 1, 5000);
+    sa_pstate_marker(st, 2, 1, 0, 5000);
     sa_rb_header_t w = batch(3, 0, INT32_MAX - 1, 4, leo); /* wraps */
     sa_pstate_record(st, &w);
     leo += 4;
@@ -328,15 +360,11 @@ static void snapshot_damage_refused(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(in_order_and_retries),
-        cmocka_unit_test(epochs_and_unknown_producers),
-        cmocka_unit_test(sequence_wraps),
-        cmocka_unit_test(truncate_forgets_unsynced),
-        cmocka_unit_test(markers_move_the_epoch),
-        cmocka_unit_test(listed_by_producer_id),
-        cmocka_unit_test(expiry_rule),
-        cmocka_unit_test(snapshot_round_trip),
-        cmocka_unit_test(snapshot_damage_refused),
+        cmocka_unit_test(in_order_and_retries),   cmocka_unit_test(epochs_and_unknown_producers),
+        cmocka_unit_test(sequence_wraps),         cmocka_unit_test(truncate_forgets_unsynced),
+        cmocka_unit_test(markers_move_the_epoch), cmocka_unit_test(marker_checks),
+        cmocka_unit_test(listed_by_producer_id),  cmocka_unit_test(expiry_rule),
+        cmocka_unit_test(snapshot_round_trip),    cmocka_unit_test(snapshot_damage_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
