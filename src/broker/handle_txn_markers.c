@@ -59,8 +59,8 @@ typedef struct markers_s {
 
 /* Check and append one marker of @p m to @p topic's partition @p index. *offset gets the marker's
  * offset when it was appended. @returns the partition's error. */
-static sa_err_t write_one(sa_req_t *req, const marker_in_t *m, const char *topic, int32_t index, int64_t now_ms,
-                          int64_t *offset) {
+static sa_err_t write_one(sa_req_t *req, const marker_in_t *m, const char *topic, int32_t index,
+                          int64_t now_ms, int64_t *offset) {
     sa_partition_t *part = sa_store_partition(req->broker->store, topic, index);
     if (!part) return SA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     if (m->ProducerId < 0 || m->ProducerEpoch < 0) return SA_ERR_INVALID_REQUEST;
@@ -73,8 +73,8 @@ static sa_err_t write_one(sa_req_t *req, const marker_in_t *m, const char *topic
     err = sa_partition_append_marker(part, m->ProducerId, m->ProducerEpoch, m->TransactionResult,
                                      m->CoordinatorEpoch, now_ms, &res, errstr, sizeof(errstr));
     if (err) {
-        sa_log_warn("txn", "%s: WriteTxnMarkers: %s-%d: %s marker of producer %" PRId64 ": %s", sa_req_peer(req),
-                    topic, index, m->TransactionResult ? "COMMIT" : "ABORT", m->ProducerId,
+        sa_log_warn("txn", "%s: WriteTxnMarkers: %s-%d: %s marker of producer %" PRId64 ": %s",
+                    sa_req_peer(req), topic, index, m->TransactionResult ? "COMMIT" : "ABORT", m->ProducerId,
                     errstr[0] ? errstr : sa_err2str(err));
         return err;
     }
@@ -121,7 +121,8 @@ sa_err_t sa_handle_WriteTxnMarkers(sa_req_t *req) {
     if (!st) return SA_ERR_TOOBIG;
     sa_WriteTxnMarkersResponse_init(&st->resp);
     if (!SA_KIT_ARRAY(req, st->resp.Markers, in.Markers_count)) return SA_ERR_TOOBIG;
-    st->notes = sa_arena_calloc(&req->arena, in.Markers_count > 0 ? (size_t)in.Markers_count : 1, sizeof(*st->notes));
+    st->notes =
+        sa_arena_calloc(&req->arena, in.Markers_count > 0 ? (size_t)in.Markers_count : 1, sizeof(*st->notes));
     if (!st->notes) return SA_ERR_TOOBIG;
     sa_err_t auth = sa_kit_authorize_cluster(req); /* gates the whole request, as in Kafka */
     int64_t now_ms = sa_wall_ms();
@@ -145,12 +146,14 @@ sa_err_t sa_handle_WriteTxnMarkers(sa_req_t *req) {
             sa_err_t terr = auth;
             if (terr == SA_OK) terr = sa_kit_topic(req, it->Name, &topic);
             if (terr == SA_ERR_TOOBIG) return terr;
-            if (terr == SA_ERR_INVALID_TOPIC_EXCEPTION) terr = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION; /* no such topic */
+            if (terr == SA_ERR_INVALID_TOPIC_EXCEPTION)
+                terr = SA_ERR_UNKNOWN_TOPIC_OR_PARTITION; /* no such topic */
             topic_note_t *note = &st->notes[m][t];
             if (terr == SA_OK) {
                 note->name = topic;
-                note->offset = sa_arena_calloc(&req->arena, ot->Partitions_count > 0 ? (size_t)ot->Partitions_count : 1,
-                                               sizeof(*note->offset));
+                note->offset =
+                    sa_arena_calloc(&req->arena, ot->Partitions_count > 0 ? (size_t)ot->Partitions_count : 1,
+                                    sizeof(*note->offset));
                 if (!note->offset) return SA_ERR_TOOBIG;
             }
             for (int32_t p = 0; p < ot->Partitions_count; p++) {

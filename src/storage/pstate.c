@@ -10,8 +10,10 @@
  * included.
  *
  * SNAPSHOT BYTES (sa_pstate_encode; the file layout is documented in storage.h): producers in id
- * order so the same state always gives the same bytes; decode checks everything before it builds
- * anything, so a damaged file yields SA_ERR_CORRUPT and no state.
+ * order so the same state always gives the same bytes. One reader (snap_walk) serves decode and
+ * `samsa dump-log` (sa_pstate_snapshot_walk); decode checks everything (framing, every entry, the
+ * id order, the CRC) in a first walk before it builds anything in a second, so a damaged file
+ * yields SA_ERR_CORRUPT and no state.
  *
  * @locality one thread at a time.
  */
@@ -288,65 +290,95 @@ void sa_pstate_encode(const sa_pstate_t *st, int64_t offset, sa_buf_t *out) {
         return SA_ERR_CORRUPT;                                                                               \
     } while (0)
 
-/* Check the whole of a snapshot's bytes (framing, CRC, every entry) before anything is built. */
-static sa_err_t snap_check(const uint8_t *p, size_t len, uint32_t *count, const char **why) {
+/* Walk a snapshot's producers: every entry is checked (framing, counts, batches) and, when @p fn
+ * is not NULL, handed to it as it is read. The CRC is not looked at here. */
+static sa_err_t snap_walk(const uint8_t *p, size_t len, sa_pstate_snap_fn *fn, void *opaque,
+                          const char **why) {
     if (len < SNAP_HEADER + 4) CORRUPT("shorter than its header");
     if (memcmp(p, SNAP_MAGIC, 8)) CORRUPT("bad magic");
     if (sa_load_be16(p + 8) != SNAP_VERSION) CORRUPT("unknown version");
-    if (sa_crc32c(0, p, len - 4) != sa_load_be32(p + len - 4)) CORRUPT("CRC mismatch");
     if ((int64_t)sa_load_be64(p + 10) < 0) CORRUPT("negative offset");
-    *count = sa_load_be32(p + 18);
+    uint32_t count = sa_load_be32(p + 18);
     size_t at = SNAP_HEADER, end = len - 4;
-    for (uint32_t i = 0; i < *count; i++) {
+    for (uint32_t i = 0; i < count; i++) {
         if (end - at < SNAP_ENTRY) CORRUPT("truncated entry");
-        uint8_t nb = p[at + 23];
-        if (nb > SA_PRODUCER_STATE_WINDOW) CORRUPT("more batches than the window");
-        if ((int64_t)sa_load_be64(p + at) < 0) CORRUPT("negative producer id");
+        sa_pstate_snap_entry_t e = {0};
+        e.producer_id = (int64_t)sa_load_be64(p + at);
+        e.epoch = (int16_t)sa_load_be16(p + at + 8);
+        e.last_timestamp = (int64_t)sa_load_be64(p + at + 10);
+        e.coordinator_epoch = (int32_t)sa_load_be32(p + at + 18);
+        e.bumped = (p[at + 22] & SNAP_FLAG_BUMPED) != 0;
+        e.nbatches = p[at + 23];
+        if (e.nbatches > SA_PRODUCER_STATE_WINDOW) CORRUPT("more batches than the window");
+        if (e.producer_id < 0) CORRUPT("negative producer id");
         at += SNAP_ENTRY;
-        if (end - at < (size_t)nb * SNAP_BATCH) CORRUPT("truncated batches");
-        for (uint8_t k = 0; k < nb; k++, at += SNAP_BATCH) {
-            int64_t base = (int64_t)sa_load_be64(p + at + 8), last = (int64_t)sa_load_be64(p + at + 16);
-            int32_t s0 = (int32_t)sa_load_be32(p + at), s1 = (int32_t)sa_load_be32(p + at + 4);
-            if (base < 0 || last < base || last - base > INT32_MAX || s0 < 0 ||
-                s1 != seq_add(s0, (int32_t)(last - base)))
+        if (end - at < (size_t)e.nbatches * SNAP_BATCH) CORRUPT("truncated batches");
+        for (int k = 0; k < e.nbatches; k++, at += SNAP_BATCH) {
+            sa_pstate_snap_batch_t *b = &e.batches[k];
+            b->first_sequence = (int32_t)sa_load_be32(p + at);
+            b->last_sequence = (int32_t)sa_load_be32(p + at + 4);
+            b->first_offset = (int64_t)sa_load_be64(p + at + 8);
+            b->last_offset = (int64_t)sa_load_be64(p + at + 16);
+            if (b->first_offset < 0 || b->last_offset < b->first_offset ||
+                b->last_offset - b->first_offset > INT32_MAX || b->first_sequence < 0 ||
+                b->last_sequence != seq_add(b->first_sequence, (int32_t)(b->last_offset - b->first_offset)))
                 CORRUPT("inconsistent batch");
         }
+        if (fn) fn(opaque, &e);
     }
     if (at != end) CORRUPT("trailing bytes");
     return SA_OK;
 }
 
+sa_err_t sa_pstate_snapshot_walk(const uint8_t *data, size_t len, sa_pstate_snap_fn *fn, void *opaque,
+                                 int64_t *offset, int *crc_ok, const char **why) {
+    sa_err_t err = snap_walk(data, len, fn, opaque, why);
+    if (err) return err;
+    *offset = (int64_t)sa_load_be64(data + 10);
+    *crc_ok = sa_crc32c(0, data, len - 4) == sa_load_be32(data + len - 4);
+    return SA_OK;
+}
+
+/* A checked entry into the state being decoded (a producer twice is refused before: decode). */
+static void add_snap_entry(void *opaque, const sa_pstate_snap_entry_t *e) {
+    sa_pstate_t *st = opaque;
+    pentry_t *ent =
+        add_entry_cap(st, e->producer_id, e->epoch, e->nbatches > 1 ? SA_PRODUCER_STATE_WINDOW : 1);
+    ent->last_ts = e->last_timestamp;
+    ent->coord_epoch = e->coordinator_epoch;
+    ent->bumped = (uint8_t)e->bumped;
+    ent->n = (uint8_t)e->nbatches;
+    ent->head = ent->n ? (uint8_t)(ent->n - 1) : 0;
+    for (int k = 0; k < e->nbatches; k++) {
+        const sa_pstate_snap_batch_t *b = &e->batches[k];
+        ent->ring[k] =
+            (pbatch_t){b->first_sequence, (int32_t)(b->last_offset - b->first_offset), b->first_offset};
+    }
+}
+
+/* Producer ids are written in ascending order (sa_pstate_encode): any other order is a damaged file. */
+typedef struct order_check_s {
+    int64_t last;
+    int repeated;
+} order_check_t;
+
+static void check_order(void *opaque, const sa_pstate_snap_entry_t *e) {
+    order_check_t *oc = opaque;
+    if (e->producer_id <= oc->last) oc->repeated = 1;
+    oc->last = e->producer_id;
+}
+
 sa_err_t sa_pstate_decode(const uint8_t *p, size_t len, sa_pstate_t **stp, int64_t *offset,
                           const char **why) {
-    uint32_t count;
     *stp = NULL;
-    sa_err_t err = snap_check(p, len, &count, why);
+    int crc_ok = 0;
+    order_check_t oc = {-1, 0};
+    sa_err_t err = sa_pstate_snapshot_walk(p, len, check_order, &oc, offset, &crc_ok, why);
     if (err) return err;
+    if (!crc_ok) CORRUPT("CRC mismatch");
+    if (oc.repeated) CORRUPT("producers out of order or repeated");
     sa_pstate_t *st = sa_pstate_new();
-    size_t at = SNAP_HEADER;
-    for (uint32_t i = 0; i < count; i++) {
-        int64_t pid = (int64_t)sa_load_be64(p + at);
-        pentry_t *ent = lookup(st, pid);
-        if (ent) {
-            sa_pstate_free(st);
-            CORRUPT("a producer twice");
-        }
-        uint8_t nb = p[at + 23];
-        ent =
-            add_entry_cap(st, pid, (int16_t)sa_load_be16(p + at + 8), nb > 1 ? SA_PRODUCER_STATE_WINDOW : 1);
-        ent->last_ts = (int64_t)sa_load_be64(p + at + 10);
-        ent->coord_epoch = (int32_t)sa_load_be32(p + at + 18);
-        ent->bumped = (p[at + 22] & SNAP_FLAG_BUMPED) != 0;
-        ent->n = nb;
-        ent->head = ent->n ? (uint8_t)(ent->n - 1) : 0;
-        at += SNAP_ENTRY;
-        for (uint8_t k = 0; k < ent->n; k++, at += SNAP_BATCH) {
-            int64_t base = (int64_t)sa_load_be64(p + at + 8);
-            ent->ring[k] = (pbatch_t){(int32_t)sa_load_be32(p + at),
-                                      (int32_t)((int64_t)sa_load_be64(p + at + 16) - base), base};
-        }
-    }
-    *offset = (int64_t)sa_load_be64(p + 10);
+    snap_walk(p, len, add_snap_entry, st, why); /* checked just above: cannot fail */
     *stp = st;
     return SA_OK;
 }

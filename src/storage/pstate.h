@@ -115,6 +115,36 @@ size_t sa_pstate_expire(sa_pstate_t *st, int64_t now_ms, int64_t expiration_ms, 
 /** Append the snapshot file's bytes for the state at @p offset (the offset after the last batch it
  *  includes) to @p out: header, producers by id, CRC (storage.h). */
 void sa_pstate_encode(const sa_pstate_t *st, int64_t offset, sa_buf_t *out);
+/** One batch of a producer in a snapshot. */
+typedef struct sa_pstate_snap_batch_s {
+    int32_t first_sequence, last_sequence;
+    int64_t first_offset, last_offset;
+} sa_pstate_snap_batch_t;
+
+/** One producer of a snapshot, as the file has it (`samsa dump-log`). */
+typedef struct sa_pstate_snap_entry_s {
+    int64_t producer_id;
+    int16_t epoch;
+    int64_t last_timestamp;    /* -1: none */
+    int32_t coordinator_epoch; /* of its last marker, -1: none */
+    int bumped;                /* a marker moved the epoch on: no batches */
+    int nbatches;
+    sa_pstate_snap_batch_t batches[SA_PRODUCER_STATE_WINDOW]; /* oldest first */
+} sa_pstate_snap_entry_t;
+
+typedef void(sa_pstate_snap_fn)(void *opaque, const sa_pstate_snap_entry_t *e);
+
+/**
+ * Read snapshot bytes @p data (@p len, borrowed) for `samsa dump-log`: @p fn(opaque, entry) for each
+ * producer, in file order, while the framing is checked; *offset gets the snapshot's offset and
+ * *crc_ok whether its CRC matches (a mismatch is reported, not refused, so the dump still shows what
+ * the file says). @returns SA_OK, or SA_ERR_CORRUPT when the bytes cannot be read as a snapshot
+ * (magic, version, a truncated or inconsistent entry) with what is wrong in *why (static), after
+ * @p fn saw the entries before it.
+ */
+sa_err_t sa_pstate_snapshot_walk(const uint8_t *data, size_t len, sa_pstate_snap_fn *fn, void *opaque,
+                                 int64_t *offset, int *crc_ok, const char **why);
+
 /**
  * Parse snapshot bytes @p data (@p len, borrowed).
  * @returns SA_OK with *stp (returns new) and *offset; SA_ERR_CORRUPT (bad magic, version, size,

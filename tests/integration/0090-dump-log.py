@@ -6,7 +6,11 @@ The metadata log (DATA_DIR/metadata.log) dumps its records: the group's committe
 idempotent producer's id block, and a torn tail is reported there too. Transactions: an aborted
 and a committed transaction of a transactional producer: the segment names the ABORT and COMMIT
 markers, the .txnindex (written at the clean close) lists the aborted one, and the metadata log
-shows the coordinator's txn_state records (CompleteAbort, CompleteCommit)."""
+shows the coordinator's txn_state records (CompleteAbort, CompleteCommit). Producer-state snapshots
+(.snapshot, written at the clean close): the idempotent producer's epoch, batch sequences and
+offsets, last timestamp and coordinator epoch (-1: no marker), the transactional producer's
+coordinator epoch 0; a flipped byte reported as a bad CRC with the entries still shown, a truncated
+file refused (exit 1)."""
 import json
 import os
 import shutil
@@ -97,6 +101,35 @@ def main():
         states = [l["state"] for l in dump(os.path.join(data, "metadata.log"), "--json")
                   if l.get("kind_name") == "txn_state" and l.get("transactional_id") == "dl_tx"]
         assert states[-1] == "CompleteCommit" and "CompleteAbort" in states and "PrepareCommit" in states, states
+
+        # Producer-state snapshots (written at the clean close, at the log end): the idempotent
+        # producer's one batch, the transactional producer's coordinator epoch; a flipped byte is a
+        # bad CRC (entries still shown), a truncated file is not a snapshot.
+        snap = os.path.join(data, "dl_idem-0", "00000000000000000001.snapshot")
+        lines = dump(snap, "--json")
+        assert lines[-1] == {"type": "summary", "file": snap, "snapshot_offset": 1, "producers": 1,
+                             "crc_ok": True}, lines
+        prod = lines[0]
+        assert prod["type"] == "producer" and prod["producer_epoch"] == 0 and prod["coordinator_epoch"] == -1, prod
+        assert prod["batches"] == [{"first_sequence": 0, "last_sequence": 0, "first_offset": 0,
+                                    "last_offset": 0}] and prod["last_timestamp"] > 0, prod
+        text = run(["dump-log", snap]).stdout
+        assert "producer-state snapshot at offset 1, 1 producers, CRC ok" in text, text
+        assert "sequences 0..0  offsets 0..0" in text and "coordinator epoch -1" in text, text
+        tsnap = os.path.join(data, "dl_txn-0", "00000000000000000008.snapshot")
+        lines = dump(tsnap, "--json")
+        assert [(l["producer_id"], l["coordinator_epoch"]) for l in lines if l["type"] == "producer"] == [
+            (abort["producer_id"], 0)] and lines[-1]["crc_ok"], lines
+        bad = os.path.join(tmp, "00000000000000000001.snapshot")
+        raw = bytearray(open(snap, "rb").read())
+        raw[22 + 10 + 7] ^= 0x01  # the producer's last timestamp, lowest byte
+        open(bad, "wb").write(raw)
+        lines = dump(bad, "--json")
+        assert not lines[-1]["crc_ok"] and lines[0]["last_timestamp"] == prod["last_timestamp"] ^ 1, lines
+        assert "CRC BAD" in run(["dump-log", bad]).stdout
+        open(bad, "wb").write(raw[:30])
+        cp = run(["dump-log", bad], check=False)
+        assert cp.returncode == 1 and "not a readable producer-state snapshot: truncated entry" in cp.stderr, cp
 
         # Damage a copy: one flipped byte in the last batch's records, then a torn tail.
         seg = os.path.join(data, "dl_none-0", "00000000000000000000.log")
