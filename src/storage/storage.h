@@ -510,8 +510,10 @@ sa_err_t sa_partition_delete_records(sa_partition_t *part, int64_t offset, int64
  * control + transactional) of one record, key {i16 version 0, i16 type: 0 ABORT, 1 COMMIT},
  * value {i16 version 0, i32 @p coordinator_epoch}, as Kafka's EndTransactionMarker. It ends the
  * producer's open transaction here (an ABORT records it in the aborted-transaction index); the
- * last stable offset passes it once the marker is durable (after the next group commit).
- * Written only for the transaction coordinator: client batches may not be control batches.
+ * last stable offset passes it once the marker is durable (after the next group commit). The
+ * producer state records its epoch and @p coordinator_epoch (pstate.h rule 5). Written only for the
+ * transaction coordinator and WriteTxnMarkers (which checks it first: sa_pstate_check_marker);
+ * client batches may not be control batches.
  * @returns SA_OK and *res; KAFKA_STORAGE_ERROR (nothing written). Detail in @p errstr (may be NULL).
  */
 sa_err_t sa_partition_append_marker(sa_partition_t *part, int64_t pid, int16_t epoch, int commit,
