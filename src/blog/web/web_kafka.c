@@ -69,9 +69,31 @@ static void *poller_main(void *arg) {
     return NULL;
 }
 
-/* Assign every partition of the two topics not assigned yet: the first ones at their end (the
- * tail only turns new records into live events; pages read the store), partitions added later
- * from their beginning. */
+#define END_QUERY_MS 10000 /* how long a partition's end is asked for before the next round */
+
+/* The end of @p topic [@p partition] as of now, or -1. A topic just created on a real cluster
+ * has no leader for a moment (its watermarks fail): asked again until it has one. */
+static int64_t end_now(sa_web_kafka_t *k, const char *topic, int partition) {
+    int64_t deadline = sa_mono_ms() + END_QUERY_MS;
+    for (;;) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(k->consumer, topic, partition, &lo, &hi, 2000);
+        if (!err) return hi;
+        if (sa_mono_ms() >= deadline || !atomic_load(&k->run)) {
+            sa_log_warn("web", "tail: no end offset for %s [%d] yet (%s): tried again later", topic,
+                        partition, rd_kafka_err2str(err));
+            return -1;
+        }
+        nap(k, 100);
+    }
+}
+
+/* Assign every partition of the two topics not assigned yet: the first ones at their end as of
+ * now (the tail only turns new records into live events; pages read the store), partitions
+ * added later from their beginning. The end is asked for, not RD_KAFKA_OFFSET_END (resolved
+ * later by the fetcher, so a record produced meanwhile would be skipped); a partition whose end
+ * is not known yet waits for the next round with the ones after it. */
 static void assign_new(sa_web_kafka_t *k) {
     const struct rd_kafka_metadata *md;
     if (rd_kafka_metadata(k->consumer, 1, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -80,18 +102,18 @@ static void assign_new(sa_web_kafka_t *k) {
     for (int t = 0; t < md->topic_cnt; t++)
         for (int w = 0; w < 2; w++) {
             if (strcmp(md->topics[t].topic, topics[w]) || md->topics[t].err) continue;
-            int cnt = SA_MIN(md->topics[t].partition_cnt, MAX_PARTS);
+            int cnt = SA_MIN(md->topics[t].partition_cnt, MAX_PARTS), whole = 1;
             for (int p = k->assigned[w]; p < cnt; p++) {
-                /* the end as of now, not RD_KAFKA_OFFSET_END (resolved later by the fetcher, so a
-                 * record produced meanwhile would be skipped) */
-                int64_t lo = 0, hi = RD_KAFKA_OFFSET_END;
-                if (!k->started[w])
-                    rd_kafka_query_watermark_offsets(k->consumer, topics[w], p, &lo, &hi, 2000);
-                rd_kafka_topic_partition_list_add(add, topics[w], p)->offset =
-                    k->started[w] ? RD_KAFKA_OFFSET_BEGINNING : hi;
+                int64_t from = k->started[w] ? RD_KAFKA_OFFSET_BEGINNING : end_now(k, topics[w], p);
+                if (from == -1) {
+                    cnt = p;
+                    whole = 0;
+                    break;
+                }
+                rd_kafka_topic_partition_list_add(add, topics[w], p)->offset = from;
             }
             if (cnt > k->assigned[w]) k->assigned[w] = cnt;
-            if (cnt > 0) k->started[w] = 1;
+            if (cnt > 0 && whole) k->started[w] = 1;
         }
     rd_kafka_metadata_destroy(md);
     if (add->cnt) {
