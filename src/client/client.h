@@ -134,4 +134,24 @@ void sa_client_start_hint(const char *bootstrap, char *buf, size_t size);
 /** Install samsa's log and error callbacks on @p conf (sa_client_conf_new does it). */
 void sa_client_use_samsa_log(rd_kafka_conf_t *conf);
 
+/*
+ * Admin requests through librdkafka's Admin API, the same way for every command (client_admin.c).
+ */
+
+/**
+ * @returns new admin options for @p op: the request timeout @p timeout_ms, and the operation
+ * timeout too for the operations that take one (topic creation and deletion, partition creation,
+ * record deletion).
+ */
+rd_kafka_AdminOptions_t *sa_client_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms);
+
+/**
+ * Wait on @p q for the result event of type @p type of a request made with @p timeout_ms (the
+ * request timeout bounds the wait; a margin covers the queue hop). @returns new event (destroy
+ * with rd_kafka_event_destroy) whose request-level error was checked, or NULL with the reason in
+ * @p errstr; *timed_out (may be NULL) tells whether nothing came at all.
+ */
+rd_kafka_event_t *sa_client_admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type, int timeout_ms,
+                                       int *timed_out, char *errstr, size_t errstr_size);
+
 #endif

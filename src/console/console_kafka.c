@@ -216,29 +216,13 @@ void cs_kafka_free(cs_kafka_t *k) {
 static int timeout_ms(const cs_kafka_t *k) { return (int)k->conf->timeout_ms; }
 
 static rd_kafka_AdminOptions_t *admin_options(cs_kafka_t *k, rd_kafka_admin_op_t op) {
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(k->admin, op);
-    char es[128];
-    rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms(k), es, sizeof(es));
-    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS)
-        rd_kafka_AdminOptions_set_operation_timeout(o, timeout_ms(k), es, sizeof(es));
-    return o;
+    return sa_client_admin_options(k->admin, op, timeout_ms(k));
 }
 
 /* Wait on @p q for the result of type @p type. @returns new event or NULL with errstr. */
 static rd_kafka_event_t *admin_wait(cs_kafka_t *k, rd_kafka_queue_t *q, rd_kafka_event_type_t type,
                                     char *errstr, size_t errstr_size) {
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms(k) + 1000);
-    if (!ev) {
-        snprintf(errstr, errstr_size, "no answer within %d ms", timeout_ms(k));
-        return NULL;
-    }
-    if (rd_kafka_event_type(ev) != type || rd_kafka_event_error(ev)) {
-        snprintf(errstr, errstr_size, "%s",
-                 rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev) : "unexpected admin result");
-        rd_kafka_event_destroy(ev);
-        return NULL;
-    }
-    return ev;
+    return sa_client_admin_wait(q, type, timeout_ms(k), NULL, errstr, errstr_size);
 }
 
 /* --- sampling -------------------------------------------------------------------------------- */

@@ -60,33 +60,20 @@ rd_kafka_t *sa_tools_connect(const char *cmd, const sa_tools_conn_t *conn, const
 
 rd_kafka_AdminOptions_t *sa_tools_admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
                                                 const sa_tools_conn_t *conn) {
-    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, op);
-    char errstr[256];
-    rd_kafka_AdminOptions_set_request_timeout(opts, (int)conn->timeout_ms, errstr, sizeof(errstr));
-    /* Only topic operations take an operation timeout; others reject it harmlessly. */
-    rd_kafka_AdminOptions_set_operation_timeout(opts, (int)conn->timeout_ms, errstr, sizeof(errstr));
-    return opts;
+    return sa_client_admin_options(rk, op, (int)conn->timeout_ms);
 }
 
 rd_kafka_event_t *sa_tools_admin_wait(const char *cmd, rd_kafka_queue_t *q, rd_kafka_event_type_t evtype,
                                       const sa_tools_conn_t *conn) {
-    /* The request timeout already bounds the wait; the margin covers the queue hop. */
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)conn->timeout_ms + 2000);
-    if (!ev) {
+    char errstr[512];
+    int timed_out;
+    rd_kafka_event_t *ev =
+        sa_client_admin_wait(q, evtype, (int)conn->timeout_ms, &timed_out, errstr, sizeof(errstr));
+    if (!ev && timed_out)
         sa_cli_error(cmd, "no answer from %s within %.1f s", sa_client_bootstrap(&conn->client),
                      (double)conn->timeout_ms / 1000.0);
-        return NULL;
-    }
-    if (rd_kafka_event_type(ev) != evtype) {
-        sa_cli_error(cmd, "unexpected event %s", rd_kafka_event_name(ev));
-        rd_kafka_event_destroy(ev);
-        return NULL;
-    }
-    if (rd_kafka_event_error(ev)) {
-        sa_cli_error(cmd, "%s", rd_kafka_event_error_string(ev));
-        rd_kafka_event_destroy(ev);
-        return NULL;
-    }
+    else if (!ev)
+        sa_cli_error(cmd, "%s", errstr);
     return ev;
 }
 
